@@ -1,0 +1,279 @@
+# The input gate: every argument of a model fit passes through .mf_gate()
+# once; it validates, normalises and builds exactly what the C++ core needs.
+# The core trusts what it gets.
+
+# Estimator names and the codes of the C++ enum (src/core/model.hpp).
+.mf_methods <- c(EE = 0L, FE = 0L, CE = 0L, DL = 1L, HE = 2L, HS = 3L, HSk = 4L,
+                 SJ = 5L, ML = 6L, REML = 7L, EB = 8L, PM = 9L)
+.mf_tests <- c(z = 0L, t = 1L, knha = 2L)
+
+# "rows 3, 7 and 9" (at most 10 listed)
+.mf_rows <- function(i) {
+  i <- which(i)
+  more <- if (length(i) > 10) sprintf(" (and %d more)", length(i) - 10) else ""
+  paste0(if (length(i) == 1) "row " else "rows ", paste(utils::head(i, 10), collapse = ", "), more)
+}
+
+.mf_stop <- function(...) stop(..., call. = FALSE)
+
+# Strip attributes (SPSS/Stata labels, units, AsIs, ...) from a numeric input.
+.mf_numeric <- function(x, arg, allow_null = FALSE) {
+  if (is.null(x)) {
+    if (allow_null) return(NULL)
+    .mf_stop(sprintf("'%s' is missing.", arg))
+  }
+  if (is.data.frame(x)) {
+    if (ncol(x) != 1L) .mf_stop(sprintf("'%s' must be a numeric vector, not a data frame with %d columns.", arg, ncol(x)))
+    x <- x[[1L]]
+  }
+  if (is.factor(x) || is.character(x) || is.list(x) || is.complex(x))
+    .mf_stop(sprintf("'%s' must be numeric, not %s.", arg, class(x)[1L]))
+  if (is.logical(x) && !all(is.na(x)))
+    .mf_stop(sprintf("'%s' must be numeric, not logical.", arg))
+  if (!is.numeric(x) && !is.logical(x))
+    .mf_stop(sprintf("'%s' must be numeric, not %s.", arg, class(x)[1L]))
+  if (!is.null(dim(x)) && length(dim(x)) == 2L && min(dim(x)) > 1L)
+    .mf_stop(sprintf("'%s' must be a vector, not a matrix.", arg))
+  as.double(as.vector(unclass(x)))
+}
+
+# The level argument: 95 or 0.95 both mean a 95% interval (as in metafor).
+.mf_level <- function(level) {
+  if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 100)
+    .mf_stop("'level' must be a single number in (0, 100), e.g. 95.")
+  if (level >= 1) (100 - level) / 100 else 1 - level
+}
+
+.mf_method <- function(method) {
+  if (!is.character(method) || length(method) < 1L || anyNA(method))
+    .mf_stop("'method' must be a character vector of estimator names.")
+  bad <- !method %in% names(.mf_methods)
+  if (any(bad))
+    .mf_stop(sprintf("Unknown 'method' %s; use one of %s.",
+                     paste0("'", method[bad], "'", collapse = ", "),
+                     paste(names(.mf_methods), collapse = ", ")))
+  ifelse(method %in% c("FE", "CE"), "EE", method)
+}
+
+.mf_test <- function(test) {
+  if (!is.character(test) || length(test) != 1L || !test %in% names(.mf_tests))
+    .mf_stop(sprintf("'test' must be one of %s.", paste0("'", names(.mf_tests), "'", collapse = ", ")))
+  test
+}
+
+# Solver controls: metafor's names; tighter defaults (converge tightly).
+.mf_control <- function(control, yi, vi) {
+  con <- list(threshold = 1e-10, maxiter = 1000L, stepadj = 1, tau2.init = NA_real_,
+              tau2.max = NA_real_, tau2.min = 0, tol = 1e-12, fix.tau2 = FALSE)
+  if (!is.null(control)) {
+    if (!is.list(control)) .mf_stop("'control' must be a list.")
+    unknown <- setdiff(names(control), c(names(con), "evtol", "REMLf", "ll0check", "verbose"))
+    if (length(unknown))
+      .mf_stop(sprintf("Unknown 'control' element(s): %s.", paste(unknown, collapse = ", ")))
+    for (nm in intersect(names(control), names(con))) {
+      val <- control[[nm]]
+      if (is.null(val)) next
+      if (!is.numeric(val) || length(val) != 1L || is.na(val) || !is.finite(val) && nm != "tau2.max")
+        .mf_stop(sprintf("'control$%s' must be a single finite number.", nm))
+      con[[nm]] <- val
+    }
+  }
+  if (con$threshold <= 0) .mf_stop("'control$threshold' must be positive.")
+  if (con$maxiter < 1) .mf_stop("'control$maxiter' must be at least 1.")
+  if (con$stepadj <= 0) .mf_stop("'control$stepadj' must be positive.")
+  if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
+  con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
+  if (is.na(con$tau2.max)) {
+    s <- max(1, stats::var(yi) %||% 0, max(vi), na.rm = TRUE)
+    con$tau2.max <- 1e8 * s
+  }
+  con$fix.tau2 <- FALSE
+  con
+}
+
+`%||%` <- function(a, b) if (is.null(a) || length(a) == 0L || is.na(a[1L])) b else a
+
+# Model matrix from mods (formula, vector, matrix or data frame).
+.mf_design <- function(mods, data, k, intercept) {
+  formula <- NULL
+  if (is.null(mods)) {
+    X <- matrix(1, nrow = k, ncol = 1L, dimnames = list(NULL, "intrcpt"))
+    if (!intercept) .mf_stop("A model without moderators needs 'intercept = TRUE'.")
+    return(list(X = X, formula = NULL, terms = NULL, xlevels = NULL))
+  }
+  if (inherits(mods, "formula")) {
+    formula <- mods
+    env <- environment(mods)
+    mf <- stats::model.frame(mods, data = if (is.null(data)) env else data, na.action = stats::na.pass)
+    if (nrow(mf) != k)
+      .mf_stop(sprintf("'mods' gives %d rows but there are %d outcomes.", nrow(mf), k))
+    tt <- attr(mf, "terms")
+    if (!intercept) attr(tt, "intercept") <- 0L
+    X <- stats::model.matrix(tt, mf)
+    xlev <- stats::.getXlevels(tt, mf)
+    # model.matrix drops NA rows only with na.omit; keep all rows here
+    colnames(X)[colnames(X) == "(Intercept)"] <- "intrcpt"
+    attr(X, "assign") <- NULL
+    attr(X, "contrasts") <- NULL
+    return(list(X = X, formula = formula, terms = tt, xlevels = xlev))
+  }
+  if (is.data.frame(mods)) mods <- as.matrix(mods)
+  if (is.factor(mods) || is.character(mods))
+    .mf_stop("'mods' given as a vector must be numeric; use a formula (mods = ~ factor(x)) for factors.")
+  if (!is.numeric(mods) && !is.logical(mods)) .mf_stop("'mods' must be a formula, a numeric vector or a matrix.")
+  X <- as.matrix(mods)
+  storage.mode(X) <- "double"
+  if (nrow(X) != k) .mf_stop(sprintf("'mods' has %d rows but there are %d outcomes.", nrow(X), k))
+  if (is.null(colnames(X))) colnames(X) <- if (ncol(X) == 1L) "mods" else paste0("X", seq_len(ncol(X)))
+  if (intercept) X <- cbind(intrcpt = 1, X)
+  list(X = X, formula = NULL, terms = NULL, xlevels = NULL)
+}
+
+# The gate itself.  Inputs are already evaluated (rma() does the non-standard
+# evaluation).  Returns a list with yi, vi, X, weights, method codes, test
+# code, alpha, btt, control, omitted rows and the kept slab labels.
+.mf_gate <- function(yi, vi = NULL, sei = NULL, weights = NULL, mods = NULL, data = NULL,
+                     slab = NULL, subset = NULL, method = "REML", test = "z", level = 95,
+                     btt = NULL, tau2 = NULL, intercept = TRUE, control = NULL) {
+  if (!is.null(data) && !is.data.frame(data)) .mf_stop("'data' must be a data frame.")
+  yi <- .mf_numeric(yi, "yi")
+  k.all <- length(yi)
+  if (k.all == 0L) .mf_stop("'yi' has length 0: there are no outcomes to analyse.")
+  if (is.null(vi) && is.null(sei)) .mf_stop("Specify the sampling variances with 'vi' or the standard errors with 'sei'.")
+  if (!is.null(vi)) {
+    vi <- .mf_numeric(vi, "vi")
+    if (length(vi) != k.all)
+      .mf_stop(sprintf("'vi' has length %d but 'yi' has length %d.", length(vi), k.all))
+  } else {
+    sei <- .mf_numeric(sei, "sei")
+    if (length(sei) != k.all)
+      .mf_stop(sprintf("'sei' has length %d but 'yi' has length %d.", length(sei), k.all))
+    bad <- !is.na(sei) & sei < 0
+    if (any(bad)) .mf_stop(sprintf("'sei' must be non-negative; negative in %s.", .mf_rows(bad)))
+    vi <- sei^2
+  }
+  if (!is.null(weights)) {
+    weights <- .mf_numeric(weights, "weights")
+    if (length(weights) != k.all)
+      .mf_stop(sprintf("'weights' has length %d but 'yi' has length %d.", length(weights), k.all))
+  }
+  method <- .mf_method(method)
+  test <- .mf_test(test)
+  alpha <- .mf_level(level)
+  if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
+    .mf_stop("'intercept' must be TRUE or FALSE.")
+
+  design <- .mf_design(mods, data, k.all, intercept)
+  X <- design$X
+
+  if (is.null(slab)) {
+    slab <- seq_len(k.all)
+  } else {
+    if (length(slab) != k.all) .mf_stop(sprintf("'slab' has length %d but 'yi' has length %d.", length(slab), k.all))
+    slab <- as.vector(unclass(slab))
+    if (anyNA(slab)) .mf_stop(sprintf("'slab' has missing labels in %s.", .mf_rows(is.na(slab))))
+  }
+
+  keep <- rep(TRUE, k.all)
+  if (!is.null(subset)) {
+    if (is.logical(subset)) {
+      if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
+      keep <- !is.na(subset) & subset
+    } else if (is.numeric(subset)) {
+      if (any(is.na(subset) | subset < 1 | subset > k.all | subset != round(subset)))
+        .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d.", k.all))
+      keep <- seq_len(k.all) %in% subset
+    } else .mf_stop("'subset' must be a logical or numeric vector.")
+    if (!any(keep)) .mf_stop("'subset' selects no rows.")
+  }
+
+  # Infinite values are errors; NA rows are omitted with a warning (na.omit).
+  for (nm in c("yi", "vi", "weights")) {
+    x <- switch(nm, yi = yi, vi = vi, weights = weights)
+    if (is.null(x)) next
+    bad <- keep & !is.na(x) & is.infinite(x)
+    if (any(bad)) .mf_stop(sprintf("'%s' must be finite; infinite in %s.", nm, .mf_rows(bad)))
+  }
+  badX <- keep & apply(X, 1L, function(r) any(is.infinite(r)))
+  if (any(badX)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badX)))
+  has_na <- is.na(yi) | is.na(vi) | (if (is.null(weights)) FALSE else is.na(weights)) |
+    apply(X, 1L, anyNA)
+  omitted <- keep & has_na
+  if (any(omitted))
+    warning(sprintf("%s with missing values omitted from the model fitting (%s).",
+                    sum(omitted), .mf_rows(omitted)), call. = FALSE)
+  use <- keep & !has_na
+  if (!any(use)) .mf_stop("No outcomes remain after removing rows with missing values.")
+
+  bad <- use & vi < 0
+  if (any(bad)) .mf_stop(sprintf("'vi' must be non-negative; negative sampling variances in %s.", .mf_rows(bad)))
+  bad <- use & vi == 0
+  if (any(bad))
+    .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite).",
+                     .mf_rows(bad)))
+  if (!is.null(weights)) {
+    bad <- use & weights <= 0
+    if (any(bad)) .mf_stop(sprintf("'weights' must be positive; non-positive in %s.", .mf_rows(bad)))
+  }
+  rows <- which(use)
+  yi.f <- yi[rows]; vi.f <- vi[rows]
+  X.f <- X[rows, , drop = FALSE]
+  w.f <- if (is.null(weights)) numeric(0) else weights[rows]
+  k <- length(rows)
+
+  # A sampling variance that looks like a standard error is a common slip;
+  # it cannot be detected for sure, so it is left to the user.
+  ratio <- max(vi.f) / min(vi.f)
+  if (is.finite(ratio) && ratio >= 1e14)
+    warning("Ratio of largest to smallest sampling variance is extremely large (", format(ratio, digits = 3),
+            "); results may be unstable.", call. = FALSE)
+
+  # Redundant (collinear) predictors are dropped with a warning, as in metafor.
+  qrX <- qr(X.f, tol = 1e-9)
+  if (qrX$rank < ncol(X.f)) {
+    drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
+    warning(sprintf("Redundant predictors dropped from the model: %s.",
+                    paste(colnames(X.f)[drop], collapse = ", ")), call. = FALSE)
+    X.f <- X.f[, -drop, drop = FALSE]
+    X <- X[, -drop, drop = FALSE]
+  }
+  p <- ncol(X.f)
+  if (p == 0L) .mf_stop("The model has no estimable coefficients.")
+  if (p > k)
+    .mf_stop(sprintf("There are %d coefficients but only %d outcomes; the model cannot be fitted.", p, k))
+
+  int.incl <- "intrcpt" %in% colnames(X.f)
+  btt <- .mf_btt(btt, colnames(X.f), int.incl)
+
+  con <- .mf_control(control, yi.f, vi.f)
+  if (!is.null(tau2)) {
+    if (!is.numeric(tau2) || length(tau2) != 1L || is.na(tau2) || tau2 < 0 || !is.finite(tau2))
+      .mf_stop("'tau2' must be a single non-negative finite number.")
+    con$tau2.init <- tau2
+    con$fix.tau2 <- TRUE
+  }
+
+  list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all,
+       X.all = X, yi.all = yi, vi.all = vi, weights.all = weights,
+       method = method, test = test, alpha = alpha, btt = btt, control = con,
+       not.na = !has_na, subset = keep, rows = rows, slab = slab, int.incl = int.incl,
+       formula = design$formula, terms = design$terms, xlevels = design$xlevels)
+}
+
+# btt: indices or a string matched against the coefficient names.
+.mf_btt <- function(btt, names, int.incl) {
+  p <- length(names)
+  if (is.null(btt)) {
+    if (p > 1L && int.incl) return(which(names != "intrcpt"))
+    return(seq_len(p))
+  }
+  if (is.character(btt)) {
+    idx <- unique(unlist(lapply(btt, grep, x = names, fixed = TRUE)))
+    if (!length(idx)) .mf_stop(sprintf("'btt' matches no coefficient; the coefficients are %s.", paste(names, collapse = ", ")))
+    return(sort(idx))
+  }
+  if (is.logical(btt)) btt <- which(btt)
+  if (!is.numeric(btt) || anyNA(btt) || any(btt < 1 | btt > p | btt != round(btt)))
+    .mf_stop(sprintf("'btt' must hold coefficient numbers between 1 and %d.", p))
+  sort(unique(as.integer(btt)))
+}

@@ -1,0 +1,225 @@
+#' Fit meta-analytic equal-, random- and mixed-effects models
+#'
+#' The interface of \code{metafor::rma.uni()}: the same arguments and the same
+#' result fields, computed by an exact O(k p^2) C++ engine that never builds a
+#' k-by-k matrix.
+#'
+#' @param yi observed effect sizes (vector, or a column name of \code{data}).
+#'   A formula \code{yi ~ x} is also accepted and gives the moderators.
+#' @param vi sampling variances.
+#' @param sei standard errors (alternative to \code{vi}).
+#' @param weights optional user weights (the default is inverse-variance weights).
+#' @param mods moderators: a one-sided formula (factors and interactions allowed)
+#'   or a numeric vector or matrix.
+#' @param data optional data frame (also tibble or data.table) in which the
+#'   arguments are evaluated.
+#' @param slab study labels.
+#' @param subset logical or numeric vector selecting the studies to use.
+#' @param method heterogeneity estimator: \code{"EE"} (aliases \code{"FE"},
+#'   \code{"CE"}), \code{"DL"}, \code{"HE"}, \code{"HS"}, \code{"HSk"},
+#'   \code{"SJ"}, \code{"ML"}, \code{"REML"}, \code{"EB"} or \code{"PM"}. A
+#'   vector such as \code{c("REML", "DL")} is a fallback chain: the next
+#'   estimator is used when one fails to converge.
+#' @param test \code{"z"}, \code{"t"} or \code{"knha"} (Knapp & Hartung 2003).
+#' @param level confidence level in percent (95) or as a proportion (0.95).
+#' @param btt coefficients tested by the omnibus test (indices or a string
+#'   matched against their names); by default all but the intercept.
+#' @param tau2 optional fixed value of tau^2.
+#' @param intercept include an intercept (default \code{TRUE}).
+#' @param digits number of digits for printing.
+#' @param control list of solver settings: \code{threshold} (1e-10),
+#'   \code{maxiter} (1000), \code{stepadj} (1), \code{tau2.init},
+#'   \code{tau2.max} and \code{tol} (1e-12, for the Q-profile bounds).
+#' @param ... ignored (for compatibility).
+#' @return An object of class \code{mf_rma} holding metafor's fields
+#'   (\code{beta}, \code{b}, \code{se}, \code{zval}, \code{pval}, \code{ci.lb},
+#'   \code{ci.ub}, \code{vb}, \code{tau2}, \code{se.tau2}, \code{I2}, \code{H2},
+#'   \code{R2}, \code{QE}, \code{QEp}, \code{QM}, \code{QMp}, \code{k},
+#'   \code{p}, \code{yi}, \code{vi}, \code{X}, \code{fit.stats}, ...) and a
+#'   convergence record \code{convergence}.
+#' @references Viechtbauer W (2005). Bias and efficiency of meta-analytic
+#'   variance estimators in the random-effects model. \emph{J Educ Behav Stat}
+#'   30:261-293. Knapp G, Hartung J (2003). Improved tests for a random
+#'   effects meta-regression with a single covariate. \emph{Stat Med}
+#'   22:2693-2710.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
+#'                   x  = c(1, 2, 3, 4, 5, 6))
+#' rma(yi, vi, data = dat)
+#' rma(yi, vi, mods = ~ x, data = dat, test = "knha")
+#' @export
+rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML", test = "z",
+                level = 95, btt, tau2, intercept = TRUE, digits = 4, control, ...) {
+  cl <- match.call()
+  if (missing(data)) data <- NULL
+  if (!is.null(data)) data <- .mf_as_data_frame(data)
+  env <- parent.frame()
+  get_arg <- function(name) {
+    expr <- cl[[name]]
+    if (is.null(expr)) return(NULL)
+    tryCatch(eval(expr, if (is.null(data)) env else data, env),
+             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+  }
+  if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
+  yi <- get_arg("yi")
+  mods <- get_arg("mods")
+  if (inherits(yi, "formula")) {
+    if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
+    f <- yi
+    yi <- eval(f[[2L]], if (is.null(data)) environment(f) else data, environment(f))
+    mods <- f[-2L]
+    if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
+      mods <- NULL
+  }
+  g <- .mf_gate(yi = yi, vi = get_arg("vi"), sei = get_arg("sei"), weights = get_arg("weights"),
+                mods = mods, data = data, slab = get_arg("slab"), subset = get_arg("subset"),
+                method = method, test = test, level = level,
+                btt = if (missing(btt)) NULL else btt,
+                tau2 = if (missing(tau2)) NULL else tau2, intercept = intercept,
+                control = if (missing(control)) NULL else control)
+  res <- .mf_fit_gated(g)
+  res$call <- cl
+  res$digits <- digits
+  res$data <- data
+  res
+}
+
+#' @rdname rma
+#' @export
+rma.uni <- rma
+
+# Convert tibbles, data.tables and other data frames to a plain data.frame.
+.mf_as_data_frame <- function(data) {
+  if (!is.data.frame(data)) .mf_stop("'data' must be a data frame.")
+  as.data.frame(data, stringsAsFactors = FALSE)
+}
+
+# Run the core over the fallback chain of estimators.
+.mf_core_fit <- function(g) {
+  tried <- character(0)
+  fit <- NULL
+  for (m in g$method) {
+    code <- .mf_methods[[m]]
+    fit <- .mf_fit(g$yi, g$vi, g$X, g$weights, code, .mf_tests[[g$test]], g$control)
+    tried <- c(tried, m)
+    if (!is.na(fit$tau2) && isTRUE(fit$convergence$converged)) break
+  }
+  fit$convergence$method <- tried[length(tried)]
+  fit$convergence$fallbacks <- tried[-length(tried)]
+  if (is.na(fit$tau2))
+    .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
+                     paste(tried, collapse = ", "), fit$convergence$message))
+  if (!isTRUE(fit$convergence$converged))
+    warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
+                    tried[length(tried)], fit$convergence$iterations, fit$convergence$change), call. = FALSE)
+  fit
+}
+
+# Assemble the mf_rma object from the gate's output.
+.mf_fit_gated <- function(g) {
+  fit <- .mf_core_fit(g)
+  method <- fit$convergence$method
+  k <- g$k; p <- g$p
+  is_ee <- method == "EE"
+  tau2 <- if (is_ee) 0 else fit$tau2
+  beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(g$X), "estimate"))
+  vb <- fit$vb
+  dimnames(vb) <- list(colnames(g$X), colnames(g$X))
+  se <- sqrt(diag(vb))
+  zval <- c(beta) / se
+  m <- length(g$btt)
+  tdist <- g$test %in% c("t", "knha")
+  ddf <- if (tdist) k - p else NA_integer_
+  QM <- .mf_wald(c(beta), vb, g$btt)
+  if (tdist) {
+    QM <- QM / m
+    QMp <- if (ddf > 0) stats::pf(QM, m, ddf, lower.tail = FALSE) else NA_real_
+    pval <- if (ddf > 0) 2 * stats::pt(abs(zval), ddf, lower.tail = FALSE) else rep(NA_real_, p)
+    crit <- if (ddf > 0) stats::qt(g$alpha / 2, ddf, lower.tail = FALSE) else NA_real_
+  } else {
+    QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
+    pval <- 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
+    crit <- stats::qnorm(g$alpha / 2, lower.tail = FALSE)
+  }
+  # Heterogeneity: QE, and I2 / H2 from the typical sampling variance
+  # vt = (k - p) / tr(P) (Higgins & Thompson 2002, Stat Med 21:1539).
+  if (k > p) {
+    QE <- fit$QE
+    QEp <- stats::pchisq(QE, k - p, lower.tail = FALSE)
+    vt <- (k - p) / fit$trP0
+    if (is_ee) {
+      I2 <- max(0, 100 * (QE - (k - p)) / QE)
+      H2 <- QE / (k - p)
+    } else {
+      I2 <- 100 * tau2 / (vt + tau2)
+      H2 <- tau2 / vt + 1
+    }
+  } else {
+    QE <- 0; QEp <- 1; I2 <- 0; H2 <- 1; vt <- 0
+  }
+  parms <- p + as.integer(!is_ee && !g$control$fix.tau2)
+  fit.stats <- .mf_fit_stats(fit$ll.ML, fit$ll.REML, fit$dev.ML, parms, k, p)
+  res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
+              ci.lb = c(beta) - crit * se, ci.ub = c(beta) + crit * se, vb = vb,
+              tau2 = tau2, se.tau2 = if (g$control$fix.tau2) NA_real_ else fit$se.tau2,
+              tau2.fix = g$control$fix.tau2, I2 = I2, H2 = H2, vt = vt,
+              QE = QE, QEp = QEp, QM = QM, QMdf = c(m, ddf), QMp = QMp,
+              k = k, k.f = k, k.eff = k, k.all = g$k.all, p = p, p.eff = p, parms = parms,
+              m = m, btt = g$btt, int.only = p == 1L && g$int.incl, int.incl = g$int.incl,
+              intercept = g$int.incl, yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights else NULL,
+              yi.f = g$yi.all, vi.f = g$vi.all, X.f = g$X.all, weights.f = g$weights.all,
+              ids = g$rows, not.na = g$not.na, subset = g$subset, slab = g$slab,
+              slab.null = is.numeric(g$slab) && identical(as.numeric(g$slab), as.numeric(seq_len(g$k.all))),
+              method = method, test = g$test, dfs = ddf, ddf = ddf, s2w = fit$s2w,
+              level = g$alpha, control = g$control, fit.stats = fit.stats,
+              formula.mods = g$formula, terms = g$terms, xlevels = g$xlevels,
+              convergence = fit$convergence, method.chain = g$method)
+  class(res) <- "mf_rma"
+  res$R2 <- .mf_R2(res, g)
+  res
+}
+
+.mf_wald <- function(b, vb, idx) {
+  V <- vb[idx, idx, drop = FALSE]
+  out <- tryCatch(c(crossprod(b[idx], solve(V, b[idx]))), error = function(e) NA_real_)
+  out
+}
+
+# Fit statistics as in metafor: ML and REML columns (AIC, BIC, AICc use k or k - p).
+.mf_fit_stats <- function(ll.ML, ll.REML, dev.ML, parms, k, p) {
+  aicc <- function(ll, n) -2 * ll + 2 * parms * max(n, parms + 2) / (max(n, parms + 2) - parms - 1)
+  fs <- data.frame(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
+                   REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms,
+                            -2 * ll.REML + parms * log(k - p), aicc(ll.REML, k - p)),
+                   row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
+  fs
+}
+
+# Pseudo R^2 (Raudenbush 2009): proportional reduction of tau^2 relative to
+# the intercept-only model fitted with the same estimator.  Only for models
+# that contain the intercept-only model.
+.mf_R2 <- function(res, g) {
+  if (res$int.only || !.mf_nested_in_intercept(g$X)) return(NULL)
+  if (res$method == "EE") {
+    if (stats::var(g$yi) == 0) return(0)
+    w <- if (length(g$weights)) g$weights else 1 / g$vi
+    X <- g$X
+    r2 <- summary(stats::lm(g$yi ~ X, weights = w))$adj.r.squared
+    return(max(0, 100 * r2))
+  }
+  g0 <- g
+  g0$X <- matrix(1, nrow = g$k, ncol = 1L, dimnames = list(NULL, "intrcpt"))
+  g0$method <- res$method
+  fit0 <- tryCatch(suppressWarnings(.mf_core_fit(g0)), error = function(e) NULL)
+  if (is.null(fit0)) return(NA_real_)
+  tau2.RE <- fit0$tau2
+  if (tau2.RE == 0) return(0)
+  max(0, 100 * (tau2.RE - res$tau2) / tau2.RE)
+}
+
+.mf_nested_in_intercept <- function(X) {
+  one <- rep(1, nrow(X))
+  r <- qr.resid(qr(X), one)
+  sum(r^2) < 1e-8 * nrow(X)
+}

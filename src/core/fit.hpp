@@ -1,0 +1,108 @@
+// The full univariate fit: tau2 (tau2.hpp), then the fixed effects, their
+// covariance (Knapp & Hartung 2003, Stat Med 22:2693, when asked), the
+// heterogeneity test QE (Cochran 1954; generalised by Raudenbush 2009) and the
+// (restricted) log-likelihood (Harville 1977).  O(k p^2) time, O(k p) memory.
+#pragma once
+
+#include <cmath>
+
+#include "core/model.hpp"
+#include "core/tau2.hpp"
+#include "core/wls.hpp"
+
+namespace metafast {
+
+enum class Test : int { Z = 0, T = 1, KNHA = 2 };
+
+struct FitResult {
+  Vec beta;
+  Mat vb;             // covariance of beta (scaled by s2w under Knapp-Hartung)
+  double tau2 = 0;
+  double se_tau2 = std::numeric_limits<double>::quiet_NaN();
+  double s2w = 1;     // Knapp-Hartung scale factor
+  double QE = 0;      // residual heterogeneity statistic (weights 1/vi)
+  double trP0 = 0;    // tr(P) at tau2 = 0, for the "typical" sampling variance
+  double ll_ml = 0, ll_reml = 0, dev_ml = 0;
+  Convergence conv;
+};
+
+inline Vec centred(const Vec& y) { return (y.array() - y.mean()).matrix(); }
+
+// log det(X'X), needed for the REML likelihood (metafor's REMLf = TRUE).
+inline double logdet_XtX(const Mat& X) {
+  return Wls(X, Vec::Zero(X.rows()), Vec::Ones(X.rows())).logdet_A();
+}
+
+// Fixed effects and their covariance for a given tau2.
+inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& out, Wls* keep = nullptr) {
+  const int k = pr.k(), p = pr.p();
+  Wls fw(pr.X, pr.y, inv_var_weights(pr.v, tau2));
+  if (!pr.has_weights()) {
+    out.beta = fw.beta;
+    out.vb = fw.Ainv;
+  } else {
+    // user weights a: beta = (X'AX)^-1 X'Ay, sandwich covariance
+    // (X'AX)^-1 X' A M A X (X'AX)^-1 with M = diag(vi + tau2).
+    Wls fa(pr.X, pr.y, pr.weights);
+    out.beta = fa.beta;
+    const Vec m = (pr.v.array() + tau2).matrix();
+    out.vb = fa.Ainv * crossprod_diag(pr.X, pr.weights.cwiseProduct(pr.weights).cwiseProduct(m)) * fa.Ainv;
+  }
+  out.s2w = 1;
+  if (test == Test::KNHA) {
+    out.s2w = (fw.rss <= std::numeric_limits<double>::epsilon()) ? 0.0 : fw.rss / (k - p);
+    out.vb *= out.s2w;
+  }
+  if (keep) *keep = fw;
+}
+
+// Everything rma() reports.  lean = true skips QE and the likelihood
+// (resampling and simulation paths).
+inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test test, bool lean = false) {
+  const int k = pr.k(), p = pr.p();
+  FitResult out;
+  const Vec yc = centred(pr.y);
+  if (m != Method::EE && k > p) {
+    Tau2Estimate est = estimate_tau2(m, pr.X, yc, pr.v, ctl);
+    out.tau2 = est.tau2;
+    out.se_tau2 = est.se;
+    out.conv = est.conv;
+  } else if (ctl.fix_tau2 && m != Method::EE) {
+    out.tau2 = ctl.tau2_init;
+  }
+  if (std::isnan(out.tau2)) return out;
+  Wls fw;
+  fixed_effects(pr, out.tau2, test, out, &fw);
+  if (lean) return out;
+  if (k > p) {
+    Wls f0(pr.X, yc, pr.v.cwiseInverse());
+    out.QE = std::max(0.0, f0.rss);
+    out.trP0 = f0.tr_P(pr.X);
+  }
+  const double two_pi = 2.0 * M_PI;
+  const double rss_f = (fw.w.array() * (pr.y - pr.X * out.beta).array().square()).sum();
+  const double sum_log_m = (pr.v.array() + out.tau2).log().sum();
+  out.ll_ml = -0.5 * k * std::log(two_pi) - 0.5 * sum_log_m - 0.5 * rss_f;
+  out.ll_reml = -0.5 * (k - p) * std::log(two_pi) + 0.5 * logdet_XtX(pr.X) - 0.5 * sum_log_m -
+                0.5 * fw.logdet_A() - 0.5 * rss_f;
+  // deviance against the saturated model: sum of log N(y_i; y_i, v_i)
+  const double ll_sat = -0.5 * (pr.v.array() * two_pi).log().sum();
+  out.dev_ml = (k > p) ? -2.0 * (out.ll_ml - ll_sat) : 0.0;
+  return out;
+}
+
+// Wald statistic b[btt]' vb[btt,btt]^-1 b[btt] for the coefficients in idx.
+inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx) {
+  const Eigen::Index m = idx.size();
+  Vec b(m);
+  Mat V(m, m);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    b(i) = beta(idx(i));
+    for (Eigen::Index j = 0; j < m; ++j) V(i, j) = vb(idx(i), idx(j));
+  }
+  Eigen::LLT<Mat> llt(V);
+  if (llt.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+  return b.dot(llt.solve(b));
+}
+
+}  // namespace metafast

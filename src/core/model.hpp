@@ -1,0 +1,64 @@
+// Types shared by the metafast core: estimator names, solver controls, the
+// problem (yi, vi, X, optional weights) and the fitted result.  R-free.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace metafast {
+
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
+
+// Heterogeneity estimators.  Codes are shared with R (R/gate.R: method_code).
+enum class Method : int {
+  EE = 0,    // equal (fixed/common) effects: tau2 = 0
+  DL = 1,    // DerSimonian & Laird 1986
+  HE = 2,    // Hedges 1983 (Hedges & Olkin 1985)
+  HS = 3,    // Hunter & Schmidt 2004
+  HSk = 4,   // Hunter-Schmidt with k/(k-p) correction (Brannick et al. 2019)
+  SJ = 5,    // Sidik & Jonkman 2005
+  ML = 6,    // maximum likelihood
+  REML = 7,  // restricted maximum likelihood
+  EB = 8,    // empirical Bayes (Morris 1983)
+  PM = 9     // Paule & Mandel 1982
+};
+
+inline bool is_iterative(Method m) {
+  return m == Method::ML || m == Method::REML || m == Method::EB || m == Method::PM;
+}
+
+// Solver controls; names follow metafor's control list.
+struct Control {
+  double threshold = 1e-10;   // convergence: |tau2_new - tau2_old| < threshold
+  int maxiter = 1000;         // iteration cap of Fisher scoring
+  double stepadj = 1.0;       // step length factor
+  double tau2_init = std::numeric_limits<double>::quiet_NaN();  // NaN: default start
+  double tau2_max = 1e6;      // upper end of the bracket for root-finding
+  bool fix_tau2 = false;      // use tau2_init as a fixed value (metafor's tau2=)
+};
+
+// What the solver did: first-class convergence record (lme4 style).
+struct Convergence {
+  bool converged = true;
+  int iterations = 0;
+  double change = 0.0;      // last |tau2 change| (or bracket width for root-finding)
+  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder
+  std::string message;      // empty when all went well
+};
+
+// The problem handed over by R.  R has validated it (finite, vi >= 0, k >= p,
+// full column rank), so the core trusts it.
+struct Problem {
+  Vec y;
+  Vec v;
+  Mat X;
+  Vec weights;   // user weights (size 0 when absent)
+  int k() const { return static_cast<int>(y.size()); }
+  int p() const { return static_cast<int>(X.cols()); }
+  bool has_weights() const { return weights.size() > 0; }
+};
+
+}  // namespace metafast

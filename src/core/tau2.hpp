@@ -1,0 +1,236 @@
+// Heterogeneity (tau^2) estimators: one kernel per estimator behind
+// estimate_tau2().  All work in O(k p^2) through Wls (wls.hpp).
+//
+// As in metafor, tau^2 is estimated from the mean-centred outcomes (this only
+// matters for models without an intercept), and estimates are truncated at 0.
+//
+// Sources (formula and standard error of each estimator):
+//   DL   DerSimonian & Laird 1986, Control Clin Trials 7:177; Raudenbush 2009
+//        (generalised to meta-regression); SE: Viechtbauer 2007, Stat Med 26:37
+//   HE   Hedges 1983, Psychol Bull 93:388 (method of moments, OLS residuals)
+//   HS   Hunter & Schmidt 2004; HSk: Brannick et al. 2019, Res Synth Methods 10:268
+//   SJ   Sidik & Jonkman 2005, J Biopharm Stat 15:823
+//   ML, REML  Fisher scoring: Harville 1977; Viechtbauer 2005, J Educ Behav Stat 30:261
+//   EB   Morris 1983, JASA 78:47; Berkey et al. 1995
+//   PM   Paule & Mandel 1982, J Res Natl Bur Stand 87:377 (generalised Q = k - p)
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "core/model.hpp"
+#include "core/roots.hpp"
+#include "core/wls.hpp"
+
+namespace metafast {
+
+struct Tau2Estimate {
+  double tau2 = 0.0;
+  double se = std::numeric_limits<double>::quiet_NaN();
+  Convergence conv;
+};
+
+inline Vec inv_var_weights(const Vec& v, double tau2) {
+  return (v.array() + tau2).inverse().matrix();
+}
+
+// Generalised Q statistic y'P(tau2)y.
+inline double q_gen(const Mat& X, const Vec& y, const Vec& v, double tau2) {
+  return Wls(X, y, inv_var_weights(v, tau2)).rss;
+}
+
+// Shared SE of the moment estimators with inverse-variance weights
+// (metafor's DL and HS forms): sqrt(a^2 (2(k-p) + 4 t trP + 2 t^2 trPP)).
+inline double se_moment(double scale, int dfree, double tau2, double trP, double trPP) {
+  const double t = std::max(tau2, 0.0);
+  return scale * std::sqrt(2.0 * dfree + 4.0 * t * trP + 2.0 * t * t * trPP);
+}
+
+inline Tau2Estimate tau2_dl(const Mat& X, const Vec& y, const Vec& v) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  Wls f(X, y, v.cwiseInverse());
+  const double trP = f.tr_P(X);
+  Tau2Estimate r;
+  r.tau2 = std::max(0.0, (f.rss - (k - p)) / trP);
+  r.se = se_moment(1.0 / trP, k - p, r.tau2, trP, f.tr_PP(X));
+  return r;
+}
+
+inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small_k) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  Wls f(X, y, v.cwiseInverse());
+  const double sw = f.w.sum(), ck = static_cast<double>(k) / (k - p);
+  Tau2Estimate r;
+  r.tau2 = std::max(0.0, ((small_k ? ck : 1.0) * f.rss - k) / sw);
+  r.se = (small_k ? ck : 1.0) * se_moment(1.0 / sw, k - p, r.tau2, f.tr_P(X), f.tr_PP(X));
+  return r;
+}
+
+// Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
+inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  Wls f(X, y, Vec::Ones(k));
+  const double trPV = f.tr_PD(X, v);
+  Tau2Estimate r;
+  r.tau2 = std::max(0.0, (f.rss - trPV) / (k - p));
+  const double t = r.tau2;
+  r.se = std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * trPV + 2.0 * t * t * (k - p)) / (k - p);
+  return r;
+}
+
+inline Tau2Estimate tau2_sj(const Mat& X, const Vec& y, const Vec& v, double tau2_init) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  const double t0 = std::isnan(tau2_init) ? y.squaredNorm() / k : tau2_init;  // y is centred
+  Wls f(X, y, inv_var_weights(v, t0));
+  Tau2Estimate r;
+  r.tau2 = std::max(0.0, t0 * f.rss / (k - p));
+  const double t = r.tau2;
+  const Vec one = Vec::Ones(k);
+  r.se = t0 / (k - p) *
+         std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * f.tr_PDPE(X, one, v) + 2.0 * t * t * f.tr_PP(X));
+  return r;
+}
+
+// Score (estimating equation) of the likelihood-type estimators and the
+// Fisher-scoring step.  ML: y'PPy - tr(W); REML: y'PPy - tr(P);
+// EB: k/(k-p) y'Py - k.  Steps divide by tr(WW), tr(PP) and tr(W).
+struct LikScore {
+  Method m;
+  const Mat& X;
+  const Vec& y;
+  const Vec& v;
+  double score(double tau2, double* step) const {
+    const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+    Wls f(X, y, inv_var_weights(v, tau2));
+    double s = 0, info = 1;
+    switch (m) {
+      case Method::ML:
+        s = f.yPPy() - f.w.sum(); info = f.w.squaredNorm(); break;
+      case Method::REML:
+        s = f.yPPy() - f.tr_P(X); info = f.tr_PP(X); break;
+      default:  // EB
+        s = f.rss * k / (k - p) - k; info = f.w.sum(); break;
+    }
+    if (step) *step = s / info;
+    return s;
+  }
+};
+
+// log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
+// used to guard against a local maximum away from tau2 = 0.
+inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml) {
+  Wls f(X, y, inv_var_weights(v, tau2));
+  double ll = -0.5 * (v.array() + tau2).log().sum() - 0.5 * f.rss;
+  if (reml) ll -= 0.5 * f.logdet_A();
+  return ll;
+}
+
+inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  LikScore sc{m, X, y, v};
+  Tau2Estimate r;
+  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v).tau2 : std::max(0.0, ctl.tau2_init);
+  // Fisher scoring with step-halving at the boundary (Viechtbauer 2005).
+  double change = ctl.threshold + 1;
+  int iter = 0;
+  bool ok = true;
+  while (change > ctl.threshold) {
+    if (++iter > ctl.maxiter) { ok = false; break; }
+    double step = 0;
+    sc.score(tau2, &step);
+    if (!std::isfinite(step)) { ok = false; break; }
+    step *= ctl.stepadj;
+    int halvings = 0;
+    while (tau2 + step < 0 && halvings < 1100) { step /= 2; ++halvings; }
+    const double old = tau2;
+    tau2 = std::max(0.0, tau2 + step);
+    change = std::fabs(tau2 - old);
+  }
+  r.conv.solver = 1;
+  r.conv.iterations = std::min(iter, ctl.maxiter);
+  r.conv.change = change;
+  if (!ok) {
+    // Fallback: bracketed root of the estimating equation on [0, tau2_max].
+    const double s0 = sc.score(0.0, nullptr);
+    r.conv.solver = 2;
+    if (s0 <= 0) {
+      tau2 = 0;
+      r.conv.converged = true;
+    } else {
+      auto f = [&](double t) { return sc.score(t, nullptr); };
+      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, ctl.maxiter);
+      r.conv.iterations += rr.iterations;
+      r.conv.change = rr.width;
+      r.conv.converged = rr.converged;
+      tau2 = rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
+      if (!rr.converged) r.conv.message = "Fisher scoring and the bracketed root-finder did not converge";
+    }
+    if (r.conv.converged) r.conv.message = "Fisher scoring did not converge; solved by the bracketed root-finder";
+  }
+  if (std::isnan(tau2)) { r.tau2 = tau2; return r; }
+  // Boundary: when the score at 0 is non-positive and tau2 sits within the
+  // convergence threshold of 0, the maximum is on the boundary itself.
+  if (tau2 > 0 && tau2 < 1e3 * ctl.threshold && sc.score(0.0, nullptr) <= 0) tau2 = 0;
+  // Guard against a local maximum (ML/REML): compare with tau2 = 0.
+  if (tau2 > 0 && m != Method::EB) {
+    const bool reml = m == Method::REML;
+    if (loglik_tau2(X, y, v, 0.0, reml) - loglik_tau2(X, y, v, tau2, reml) > 1e-10 * (1 + std::fabs(tau2))) {
+      tau2 = 0;
+      r.conv.message = "local maximum away from 0; tau2 set to 0 (compare the profile likelihood)";
+    }
+  }
+  r.tau2 = tau2;
+  const Vec w = inv_var_weights(v, tau2);
+  if (m == Method::ML) {
+    r.se = std::sqrt(2.0 / w.squaredNorm());
+  } else if (m == Method::REML) {
+    r.se = std::sqrt(2.0 / Wls(X, y, w).tr_PP(X));
+  } else {
+    r.se = std::sqrt(2.0 * k * k / (k - p)) / w.sum();
+  }
+  return r;
+}
+
+// Paule-Mandel: the tau2 at which the generalised Q equals k - p.
+inline Tau2Estimate tau2_pm(const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+  const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
+  Tau2Estimate r;
+  r.conv.solver = 2;
+  auto f = [&](double t) { return q_gen(X, y, v, t) - (k - p); };
+  if (f(0.0) <= 0) {
+    r.tau2 = 0;
+  } else {
+    RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, ctl.maxiter);
+    r.conv.iterations = rr.iterations;
+    r.conv.change = rr.width;
+    r.conv.converged = rr.converged;
+    r.tau2 = rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
+    if (!rr.converged) r.conv.message = "Paule-Mandel root-finder did not converge (raise control$tau2.max?)";
+  }
+  if (!std::isnan(r.tau2)) {
+    const Vec w = inv_var_weights(v, r.tau2);
+    r.se = std::sqrt(2.0 * k * k / (k - p)) / w.sum();
+  }
+  return r;
+}
+
+// The single dispatch.  y must be mean-centred by the caller.  k > p.
+inline Tau2Estimate estimate_tau2(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+  if (ctl.fix_tau2) {
+    Tau2Estimate r;
+    r.tau2 = ctl.tau2_init;
+    return r;
+  }
+  switch (m) {
+    case Method::EE: return Tau2Estimate{};
+    case Method::DL: return tau2_dl(X, y, v);
+    case Method::HE: return tau2_he(X, y, v);
+    case Method::HS: return tau2_hs(X, y, v, false);
+    case Method::HSk: return tau2_hs(X, y, v, true);
+    case Method::SJ: return tau2_sj(X, y, v, ctl.tau2_init);
+    case Method::PM: return tau2_pm(X, y, v, ctl);
+    default: return tau2_likelihood(m, X, y, v, ctl);
+  }
+}
+
+}  // namespace metafast

@@ -1,0 +1,124 @@
+// Weighted least squares for the univariate meta-analytic model, in O(k p^2).
+//
+// For a diagonal weight matrix W = diag(w), the model quantities that the
+// estimators need are written in terms of p-by-p cross-products only.  With
+// A = X'WX and P = W - W X A^{-1} X' W (the REML projection of
+// Harville 1977, JASA 72:320-340), and any diagonal D = diag(d):
+//
+//   y'Py           = sum_i w_i e_i^2,              e = y - X b
+//   y'PPy          = sum_i (w_i e_i)^2
+//   tr(P D)        = sum_i w_i d_i - tr(A^{-1} X' diag(w^2 d) X)
+//   tr(P D P D)    = sum_i (w_i d_i)^2 - 2 tr(A^{-1} X' diag(w^3 d^2) X)
+//                    + tr((A^{-1} X' diag(w^2 d) X)^2)
+//
+// (expand P_ij = w_i delta_ij - w_i w_j x_i'A^{-1}x_j and sum P_ij^2 d_i d_j).
+// No k-by-k matrix is ever formed.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cmath>
+
+namespace metafast {
+
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
+
+// X' diag(d) X, accumulated row by row: O(k p^2) time, O(p^2) memory.
+inline Mat crossprod_diag(const Mat& X, const Vec& d) {
+  const Eigen::Index p = X.cols();
+  Mat out = Mat::Zero(p, p);
+  if (p == 1) {
+    out(0, 0) = (X.col(0).array().square() * d.array()).sum();
+    return out;
+  }
+  out.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose() * d.cwiseSqrt().asDiagonal(), 1.0);
+  return out.selfadjointView<Eigen::Lower>();
+}
+
+// tr(A B) for symmetric p-by-p A and B.
+inline double trace_prod(const Mat& A, const Mat& B) {
+  return A.cwiseProduct(B.transpose()).sum();
+}
+
+// Weighted least-squares fit for fixed weights w.
+struct Wls {
+  Vec w;       // weights
+  Mat A;       // X'WX
+  Mat Ainv;    // (X'WX)^{-1}
+  Vec beta;    // (X'WX)^{-1} X'Wy
+  Vec resid;   // y - X beta
+  double rss = 0.0;  // y'Py
+  bool ok = false;   // false when X'WX is not positive definite
+
+  Wls() = default;
+  Wls(const Mat& X, const Vec& y, const Vec& weights) { compute(X, y, weights); }
+
+  void compute(const Mat& X, const Vec& y, const Vec& weights) {
+    w = weights;
+    const Eigen::Index p = X.cols();
+    if (p == 1) {
+      // fast path for the intercept-only / single-column model
+      const double a = (X.col(0).array().square() * w.array()).sum();
+      ok = a > 0 && std::isfinite(a);
+      A.resize(1, 1);
+      A(0, 0) = a;
+      Ainv.resize(1, 1);
+      Ainv(0, 0) = 1.0 / a;
+      beta.resize(1);
+      beta(0) = (X.col(0).array() * w.array() * y.array()).sum() / a;
+    } else {
+      A = crossprod_diag(X, w);
+      Eigen::LLT<Mat> llt(A);
+      ok = llt.info() == Eigen::Success;
+      Ainv = llt.solve(Mat::Identity(p, p));
+      beta = llt.solve(X.transpose() * (w.array() * y.array()).matrix());
+    }
+    resid = y - X * beta;
+    rss = (w.array() * resid.array().square()).sum();
+  }
+
+  // y'PPy
+  double yPPy() const { return (w.array() * resid.array()).square().sum(); }
+
+  // tr(P D) for D = diag(d)
+  double tr_PD(const Mat& X, const Vec& d) const {
+    const Vec wd = w.cwiseProduct(d);
+    return wd.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(wd)));
+  }
+  double tr_P(const Mat& X) const {
+    return w.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w)));
+  }
+
+  // tr(P D P D) for D = diag(d)
+  double tr_PDPD(const Mat& X, const Vec& d) const {
+    const Vec wd = w.cwiseProduct(d);
+    const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(wd));
+    const Mat E = crossprod_diag(X, wd.cwiseProduct(wd).cwiseProduct(w));
+    return wd.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
+  }
+  double tr_PP(const Mat& X) const { return tr_PDPD(X, Vec::Ones(w.size())); }
+
+  // tr(P D P E) = sum_ij P_ij^2 d_i e_j for D = diag(d), E = diag(e)
+  double tr_PDPE(const Mat& X, const Vec& d, const Vec& e) const {
+    const Vec w2 = w.cwiseProduct(w);
+    const Mat Cd = Ainv * crossprod_diag(X, w2.cwiseProduct(d));
+    const Mat Ce = Ainv * crossprod_diag(X, w2.cwiseProduct(e));
+    const Mat E3 = crossprod_diag(X, w2.cwiseProduct(w).cwiseProduct(d).cwiseProduct(e));
+    return (w2.cwiseProduct(d).cwiseProduct(e)).sum() - 2.0 * trace_prod(Ainv, E3) + trace_prod(Cd, Ce);
+  }
+
+  // log det(X'WX)
+  double logdet_A() const {
+    if (A.rows() == 1) return std::log(A(0, 0));
+    Eigen::LLT<Mat> llt(A);
+    const Mat L = llt.matrixL();
+    return 2.0 * L.diagonal().array().log().sum();
+  }
+
+  // leverages h_i = w_i x_i' A^{-1} x_i
+  Vec hat(const Mat& X) const {
+    return ((X * Ainv).cwiseProduct(X)).rowwise().sum().cwiseProduct(w);
+  }
+};
+
+}  // namespace metafast

@@ -1,0 +1,58 @@
+// Thin Rcpp layer over the fitting core (core/fit.hpp, core/qprofile.hpp).
+#include "rcpp_convert.h"
+#include "core/fit.hpp"
+#include "core/qprofile.hpp"
+
+using namespace metafast;
+
+// [[Rcpp::export(name = ".mf_fit")]]
+Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
+                  Rcpp::NumericVector weights, int method, int test, Rcpp::List control) {
+  const Problem pr = problem_from_r(y, v, X, weights);
+  const FitResult f = fit_model(pr, static_cast<Method>(method), control_from_r(control),
+                                static_cast<Test>(test));
+  return Rcpp::List::create(
+      Rcpp::Named("beta") = Rcpp::wrap(f.beta), Rcpp::Named("vb") = Rcpp::wrap(f.vb),
+      Rcpp::Named("tau2") = f.tau2, Rcpp::Named("se.tau2") = f.se_tau2, Rcpp::Named("s2w") = f.s2w,
+      Rcpp::Named("QE") = f.QE, Rcpp::Named("trP0") = f.trP0, Rcpp::Named("ll.ML") = f.ll_ml,
+      Rcpp::Named("ll.REML") = f.ll_reml, Rcpp::Named("dev.ML") = f.dev_ml,
+      Rcpp::Named("convergence") = convergence_to_r(f.conv));
+}
+
+// Lean path: many outcome vectors (columns of Y, with sampling variances in
+// the columns of V) sharing one design X.  Returns coefficients, SEs, tau2.
+// [[Rcpp::export(name = ".mf_fit_many")]]
+Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::NumericMatrix X, int method,
+                       int test, Rcpp::List control) {
+  const int n = Y.ncol(), k = Y.nrow(), p = X.ncol();
+  const Control ctl = control_from_r(control);
+  Problem pr;
+  pr.X = Eigen::Map<const Eigen::MatrixXd>(X.begin(), k, p);
+  Rcpp::NumericMatrix B(n, p), SE(n, p);
+  Rcpp::NumericVector tau2(n);
+  Rcpp::LogicalVector conv(n);
+  for (int j = 0; j < n; ++j) {
+    if (j % 256 == 0) Rcpp::checkUserInterrupt();
+    pr.y = Eigen::Map<const Eigen::VectorXd>(&Y(0, j), k);
+    pr.v = Eigen::Map<const Eigen::VectorXd>(&V(0, j), k);
+    const FitResult f = fit_model(pr, static_cast<Method>(method), ctl, static_cast<Test>(test), true);
+    for (int c = 0; c < p; ++c) {
+      B(j, c) = f.beta.size() ? f.beta(c) : NA_REAL;
+      SE(j, c) = f.beta.size() ? std::sqrt(f.vb(c, c)) : NA_REAL;
+    }
+    tau2[j] = f.tau2;
+    conv[j] = f.conv.converged;
+  }
+  return Rcpp::List::create(Rcpp::Named("beta") = B, Rcpp::Named("se") = SE, Rcpp::Named("tau2") = tau2,
+                            Rcpp::Named("converged") = conv);
+}
+
+// [[Rcpp::export(name = ".mf_qprofile")]]
+Rcpp::NumericVector mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
+                                double crit_upper, double crit_lower, double tol, int maxiter,
+                                double tau2_max) {
+  const Problem pr = problem_from_r(y, v, X, Rcpp::NumericVector(0));
+  const QProfileResult q = qprofile_tau2(pr, crit_upper, crit_lower, tol, maxiter, tau2_max);
+  return Rcpp::NumericVector::create(q.lower_converged ? q.lower : NA_REAL,
+                                     q.upper_converged ? q.upper : NA_REAL);
+}
