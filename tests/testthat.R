@@ -1,0 +1,4 @@
+library(testthat)
+library(metafast)
+
+test_check("metafast")
