@@ -1,0 +1,9 @@
+// Number of hardware threads (std::thread), for the default thread count.
+#include <Rcpp.h>
+#include <thread>
+
+// [[Rcpp::export(name = ".mf_hardware_threads")]]
+int mf_hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
