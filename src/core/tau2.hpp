@@ -24,6 +24,10 @@
 
 namespace metafast {
 
+// Iteration cap of the bracketed root-finder (Brent converges in well under
+// 100 steps on these monotone equations; the cap only bounds pathological cases).
+constexpr int kRootMaxIter = 1000;
+
 struct Tau2Estimate {
   double tau2 = 0.0;
   double se = std::numeric_limits<double>::quiet_NaN();
@@ -158,7 +162,7 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
       r.conv.converged = true;
     } else {
       auto f = [&](double t) { return sc.score(t, nullptr); };
-      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, ctl.maxiter);
+      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
       r.conv.iterations += rr.iterations;
       r.conv.change = rr.width;
       r.conv.converged = rr.converged;
@@ -200,7 +204,7 @@ inline Tau2Estimate tau2_pm(const Mat& X, const Vec& y, const Vec& v, const Cont
   if (f(0.0) <= 0) {
     r.tau2 = 0;
   } else {
-    RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, ctl.maxiter);
+    RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
     r.conv.iterations = rr.iterations;
     r.conv.change = rr.width;
     r.conv.converged = rr.converged;

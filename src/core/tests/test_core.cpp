@@ -1,0 +1,174 @@
+// Stand-alone tests of the R-free core (no R headers): the O(k p^2) trace
+// identities against brute-force k-by-k algebra, estimator fixed points,
+// Brent's root finder, the counter-based streams and parallel_for.
+// Build and run: bash tools/core-tests.sh
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "core/fit.hpp"
+#include "core/parallel.hpp"
+#include "core/qprofile.hpp"
+#include "core/rng.hpp"
+
+using namespace metafast;
+
+static int failures = 0, checks = 0;
+#define CHECK_NEAR(a, b, tol)                                                                    \
+  do {                                                                                           \
+    ++checks;                                                                                    \
+    const double a_ = (a), b_ = (b);                                                             \
+    if (!(std::fabs(a_ - b_) <= (tol) * (1.0 + std::fabs(b_)))) {                                \
+      ++failures;                                                                                \
+      std::printf("FAIL %s:%d  %s = %.15g, expected %.15g\n", __FILE__, __LINE__, #a, a_, b_);  \
+    }                                                                                            \
+  } while (0)
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    ++checks;                                                            \
+    if (!(cond)) { ++failures; std::printf("FAIL %s:%d  %s\n", __FILE__, __LINE__, #cond); } \
+  } while (0)
+
+static Problem random_problem(int k, int p, std::uint64_t seed) {
+  Stream s(seed, 0);
+  Problem pr;
+  pr.X = Mat::Ones(k, p);
+  for (int i = 0; i < k; ++i)
+    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
+  pr.v = Vec(k);
+  pr.y = Vec(k);
+  for (int i = 0; i < k; ++i) {
+    pr.v(i) = 0.01 + 0.2 * s.uniform();
+    pr.y(i) = 0.3 + 0.1 * pr.X(i, p - 1) + std::sqrt(pr.v(i) + 0.05) * s.normal();
+  }
+  return pr;
+}
+
+// Brute force: P = W - W X (X'WX)^-1 X'W as a k-by-k matrix.
+static Mat brute_P(const Mat& X, const Vec& w) {
+  const Mat W = w.asDiagonal();
+  const Mat A = X.transpose() * W * X;
+  return W - W * X * A.inverse() * X.transpose() * W;
+}
+
+static void test_traces() {
+  for (int p : {1, 2, 4}) {
+    Problem pr = random_problem(25, p, 11 + p);
+    Vec w = inv_var_weights(pr.v, 0.07);
+    Wls f(pr.X, pr.y, w);
+    const Mat P = brute_P(pr.X, w);
+    const Mat D = pr.v.asDiagonal();
+    CHECK_NEAR(f.rss, pr.y.dot(P * pr.y), 1e-12);
+    CHECK_NEAR(f.yPPy(), pr.y.dot(P * P * pr.y), 1e-12);
+    CHECK_NEAR(f.tr_P(pr.X), P.trace(), 1e-12);
+    CHECK_NEAR(f.tr_PP(pr.X), (P * P).trace(), 1e-12);
+    CHECK_NEAR(f.tr_PD(pr.X, pr.v), (P * D).trace(), 1e-12);
+    CHECK_NEAR(f.tr_PDPD(pr.X, pr.v), (P * D * P * D).trace(), 1e-12);
+    CHECK_NEAR(f.tr_PDPE(pr.X, Vec::Ones(25), pr.v), (P * P * D).trace(), 1e-12);
+    const Vec h = f.hat(pr.X);
+    const Mat W = w.asDiagonal();
+    const Mat H = W.cwiseSqrt() * pr.X * f.Ainv * pr.X.transpose() * W.cwiseSqrt();
+    for (int i = 0; i < 25; ++i) CHECK_NEAR(h(i), H(i, i), 1e-12);
+  }
+}
+
+// The iterative estimators stop at a root of their estimating equation.
+static void test_fixed_points() {
+  Problem pr = random_problem(40, 2, 5);
+  const Vec yc = centred(pr.y);
+  Control ctl;
+  for (Method m : {Method::ML, Method::REML, Method::EB, Method::PM}) {
+    Tau2Estimate e = estimate_tau2(m, pr.X, yc, pr.v, ctl);
+    CHECK(e.conv.converged);
+    CHECK(e.tau2 > 0);
+    Wls f(pr.X, yc, inv_var_weights(pr.v, e.tau2));
+    double eq = 0;
+    switch (m) {
+      case Method::ML: eq = f.yPPy() - f.w.sum(); break;
+      case Method::REML: eq = f.yPPy() - f.tr_P(pr.X); break;
+      case Method::EB: eq = f.rss * 40.0 / 38.0 - 40.0; break;
+      default: eq = f.rss - 38.0; break;
+    }
+    CHECK_NEAR(eq / 40.0, 0.0, 1e-8);  // relative to k
+  }
+  // DL in closed form: (Q - (k-p)) / tr(P) with weights 1/v
+  Wls f0(pr.X, yc, pr.v.cwiseInverse());
+  const double dl = std::max(0.0, (f0.rss - 38.0) / f0.tr_P(pr.X));
+  CHECK_NEAR(estimate_tau2(Method::DL, pr.X, yc, pr.v, ctl).tau2, dl, 1e-14);
+}
+
+// A fallback: with maxiter = 1 Fisher scoring stops early and the bracketed
+// root-finder must reach the same REML estimate.
+static void test_fallback() {
+  Problem pr = random_problem(30, 1, 8);
+  const Vec yc = centred(pr.y);
+  Control tight;
+  Control capped;
+  capped.maxiter = 1;
+  Tau2Estimate a = estimate_tau2(Method::REML, pr.X, yc, pr.v, tight);
+  Tau2Estimate b = estimate_tau2(Method::REML, pr.X, yc, pr.v, capped);
+  CHECK(b.conv.solver == 2);
+  CHECK(b.conv.converged);
+  CHECK_NEAR(b.tau2, a.tau2, 1e-8);
+}
+
+static void test_brent() {
+  auto f = [](double x) { return std::cos(x) - x; };
+  RootResult r = brent_root(f, 0.0, 1.0, f(0.0), f(1.0), 1e-14, 100);
+  CHECK(r.converged);
+  CHECK_NEAR(r.root, 0.7390851332151607, 1e-13);
+  auto g = [](double x) { return 1e3 / (1 + x) - 1; };  // decreasing, root 999
+  RootResult s = root_decreasing(g, 0.0, 1.0, 1e9, 1e-12, 200);
+  CHECK_NEAR(s.root, 999.0, 1e-12);
+}
+
+static void test_streams_and_threads() {
+  // the same (seed, replicate) gives the same draws; different replicates differ
+  Stream a(42, 7), b(42, 7), c(42, 8);
+  bool same = true, differ = false;
+  for (int i = 0; i < 100; ++i) {
+    const auto x = a.next(), y = b.next(), z = c.next();
+    same = same && x == y;
+    differ = differ || x != z;
+  }
+  CHECK(same);
+  CHECK(differ);
+  // uniform mean and below() range
+  Stream s(1, 0);
+  double mean = 0;
+  for (int i = 0; i < 100000; ++i) mean += s.uniform();
+  CHECK_NEAR(mean / 100000, 0.5, 0.01);
+  for (int i = 0; i < 1000; ++i) CHECK(s.below(7) < 7);
+  // parallel_for: results independent of the thread count
+  const std::size_t n = 5000;
+  std::vector<double> r1(n), r4(n);
+  auto fill = [](std::vector<double>& out) {
+    return [&out](std::size_t i) { Stream st(99, i); out[i] = st.normal(); };
+  };
+  auto no_poll = [](std::size_t) { return true; };
+  CHECK(parallel_for(0, n, 1, 16, fill(r1), no_poll));
+  CHECK(parallel_for(0, n, 4, 16, fill(r4), no_poll));
+  CHECK(r1 == r4);
+  // a poll that asks to stop ends the loop early and reports it
+  std::vector<double> r2(n, 0.0);
+  int polls = 0;
+  auto stop_now = [&](std::size_t) { ++polls; return false; };
+  auto slow = [&](std::size_t i) {
+    volatile double x = 0;
+    for (int j = 0; j < 20000; ++j) x = x + std::sqrt(static_cast<double>(j + i));
+    r2[i] = 1.0;
+  };
+  const bool finished = parallel_for(0, n, 2, 1, slow, stop_now, 0);
+  CHECK(!finished);
+  CHECK(polls >= 1);
+}
+
+int main() {
+  test_traces();
+  test_fixed_points();
+  test_fallback();
+  test_brent();
+  test_streams_and_threads();
+  std::printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,18 @@
+# Runs the test suite against the installed metafast and ends with the line
+# "N passed, N failed, N skipped" (counted from testthat's results, one count
+# per expectation, as testthat's own summary counts).  Exits non-zero on any
+# failure or error.  Run from the repository root:  Rscript tools/run-tests.R
+# METAFAST_TEST_LEVEL=2 (grids) or 3 (stress) runs the slower tiers.
+suppressPackageStartupMessages({
+  library(testthat)
+  library(metafast)
+})
+res <- testthat::test_dir("tests/testthat", package = "metafast", load_package = "installed",
+                          reporter = testthat::ProgressReporter$new(show_praise = FALSE),
+                          stop_on_failure = FALSE, stop_on_warning = FALSE)
+kinds <- unlist(lapply(res, function(t) vapply(t$results, function(e) class(e)[1L], "")))
+n_pass <- sum(kinds == "expectation_success")
+n_fail <- sum(kinds %in% c("expectation_failure", "expectation_error"))
+n_skip <- sum(kinds == "expectation_skip")
+cat(sprintf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip))
+quit(status = if (n_fail > 0L || n_pass == 0L) 1L else 0L)
