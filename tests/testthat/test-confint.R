@@ -1,0 +1,101 @@
+# Confidence intervals: coefficients and Q-profile bounds for tau^2, tau, I^2, H^2 vs metafor.
+
+# BCG vaccine trials (Colditz et al. 1994; metadat's dat.bcg), log risk ratios
+# computed by metafor::escalc().
+bcg_data <- function() {
+  d <- data.frame(
+    tpos = c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27),
+    tneg = c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886),
+    cpos = c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29),
+    cneg = c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825),
+    ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33),
+    alloc = c("random", "random", "random", "random", "alternate", "alternate", "random",
+              "random", "random", "systematic", "systematic", "systematic", "systematic"))
+  es <- metafor::escalc(measure = "RR", ai = d$tpos, bi = d$tneg, ci = d$cpos, di = d$cneg)
+  data.frame(yi = as.numeric(es$yi), vi = as.numeric(es$vi), ablat = d$ablat, alloc = d$alloc)
+}
+
+mods_of <- list(int = ~ 1, ablat = ~ ablat, alloc = ~ factor(alloc))
+ci_tight <- list(tol = 1e-12)
+
+test_that("Q-profile bounds match metafor's solved to 1e-12", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (meth in c("REML", "DL", "ML")) for (nm in names(mods_of)) {
+    info <- paste(meth, nm)
+    f <- rma(yi, vi, mods = mods_of[[nm]], data = dat, method = meth)
+    m <- metafor::rma(yi, vi, mods = mods_of[[nm]], data = dat, method = meth, control = metafor_tight)
+    cf <- confint(f); cm <- confint(m, control = ci_tight)
+    expect_s3_class(cf, "confint.mf_rma")
+    expect_equal(dimnames(cf$random), dimnames(cm$random))
+    # bounds do not depend on the estimate: closed-form tolerance
+    expect_equal(cf$random[, c("ci.lb", "ci.ub")], cm$random[, c("ci.lb", "ci.ub")],
+                 tolerance = tol_closed, info = info)
+    expect_equal(cf$random[, "estimate"], cm$random[, "estimate"], tolerance = tol_iter, info = info)
+    expect_equal(cf$lb.sign, cm$lb.sign); expect_equal(cf$ub.sign, cm$ub.sign)
+  }
+})
+
+test_that("metafor at its default tolerance is off by > 1e-6; ours matches the tight reference", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  f <- rma(yi, vi, mods = ~ ablat, data = dat)
+  m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)
+  ref <- confint(m, control = ci_tight)$random["tau^2", c("ci.lb", "ci.ub")]
+  dflt <- confint(m)$random["tau^2", c("ci.lb", "ci.ub")]
+  ours <- confint(f)$random["tau^2", c("ci.lb", "ci.ub")]
+  expect_gt(max(abs(dflt - ref)), 1e-6)
+  expect_lt(max(abs(ours - ref)), 1e-8)
+})
+
+test_that("fixed-effects intervals, level and transf match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (test in c("z", "knha")) {
+    f <- rma(yi, vi, mods = ~ ablat, data = dat, test = test)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, test = test, control = metafor_tight)
+    cf <- confint(f, fixed = TRUE, random = FALSE, level = 90)
+    cm <- confint(m, fixed = TRUE, random = FALSE, level = 90)
+    expect_equal(cf$fixed, cm$fixed, tolerance = tol_iter)
+    expect_null(cf$random)
+  }
+  f <- rma(yi, vi, data = dat)
+  m <- metafor::rma(yi, vi, data = dat, control = metafor_tight)
+  cf <- confint(f, fixed = TRUE, transf = exp)
+  cm <- confint(m, fixed = TRUE, transf = exp, control = ci_tight)
+  expect_equal(cf$fixed, cm$fixed, tolerance = tol_iter)
+  expect_equal(cf$random[, 2:3], cm$random[, 2:3], tolerance = tol_closed)
+  expect_equal(confint(f, level = 80)$random[, 2:3], confint(m, level = 80, control = ci_tight)$random[, 2:3],
+               tolerance = tol_closed)
+})
+
+test_that("bounds outside [tau2.min, tau2.max] are flagged as metafor does", {
+  skip_if_not_installed("metafor")
+  # homogeneous data: both bounds fall below 0 -> null set
+  dat <- data.frame(yi = c(0.1, 0.11, 0.09, 0.1, 0.105), vi = c(0.1, 0.2, 0.15, 0.1, 0.3))
+  f <- rma(yi, vi, data = dat)
+  m <- metafor::rma(yi, vi, data = dat)
+  cf <- confint(f); cm <- suppressMessages(confint(m))
+  expect_equal(cf$random[, 2:3], cm$random[, 2:3], tolerance = tol_closed)
+  expect_true(cf$ci.null)
+  expect_equal(cf$lb.sign, cm$lb.sign)
+  expect_message(expect_output(print(cf), "<0.0000"), "null/empty set")
+  # tiny tau2.max: the upper bound is reported as '>tau2.max'
+  dat <- bcg_data()
+  f <- rma(yi, vi, data = dat)
+  m <- metafor::rma(yi, vi, data = dat, control = metafor_tight)
+  cf <- confint(f, control = list(tau2.max = 0.5))
+  cm <- confint(m, control = list(tau2.max = 0.5, tol = 1e-12))
+  expect_equal(cf$ub.sign, ">")
+  expect_equal(cf$random[, 2:3], cm$random[, 2:3], tolerance = tol_closed)
+})
+
+test_that("confint() errors clearly where no interval exists; print works", {
+  dat <- bcg_data()
+  expect_error(confint(rma(yi, vi, data = dat, method = "EE")), "random-effects")
+  expect_error(confint(rma(yi, vi, data = dat, tau2 = 0.1)), "fixed")
+  expect_error(confint(rma(yi, vi, data = dat), fixed = FALSE, random = FALSE), "At least one")
+  f <- rma(yi, vi, data = dat)
+  expect_output(print(confint(f, fixed = TRUE)), "tau\\^2\\s+0.3132\\s+0.1197\\s+1.1115")
+  expect_output(print(confint(f)), "I\\^2\\(%\\)")
+})
