@@ -1,0 +1,92 @@
+# predict() vs metafor: fitted values, new moderators, prediction intervals, transf.
+
+# BCG vaccine trials (Colditz et al. 1994; metadat's dat.bcg), log risk ratios
+# computed by metafor::escalc().
+bcg_data <- function() {
+  d <- data.frame(
+    tpos = c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27),
+    tneg = c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886),
+    cpos = c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29),
+    cneg = c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825),
+    ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33),
+    alloc = c("random", "random", "random", "random", "alternate", "alternate", "random",
+              "random", "random", "systematic", "systematic", "systematic", "systematic"))
+  es <- metafor::escalc(measure = "RR", ai = d$tpos, bi = d$tneg, ci = d$cpos, di = d$cneg)
+  data.frame(yi = as.numeric(es$yi), vi = as.numeric(es$vi), ablat = d$ablat, alloc = d$alloc)
+}
+
+cols <- c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub")
+same_pred <- function(a, b, tol, info = NULL) {
+  for (cl in intersect(cols, names(b))) expect_equal(unname(a[[cl]]), unname(b[[cl]]), tolerance = tol, ignore_attr = TRUE, info = paste(info, cl))
+}
+
+test_that("predict() matches metafor across methods, tests and models", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (meth in c("REML", "DL", "EE", "ML")) for (test in c("z", "knha")) {
+    info <- paste(meth, test)
+    f <- rma(yi, vi, data = dat, method = meth, test = test)
+    m <- metafor::rma(yi, vi, data = dat, method = meth, test = test, control = metafor_tight)
+    same_pred(predict(f), predict(m), tol_iter, info)
+    f <- rma(yi, vi, mods = ~ ablat, data = dat, method = meth, test = test)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, method = meth, test = test, control = metafor_tight)
+    same_pred(predict(f), predict(m), tol_iter, info)
+    same_pred(predict(f, newmods = c(10, 30, 50)), predict(m, newmods = c(10, 30, 50)), tol_iter, info)
+    same_pred(predict(f, newmods = 20, level = 90), predict(m, newmods = 20, level = 90), tol_iter, info)
+    if (meth == "EE") expect_null(predict(f)$pi.lb)
+  }
+})
+
+test_that("factor models: matrix newmods, named columns, intercept = FALSE", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  f <- rma(yi, vi, mods = ~ factor(alloc), data = dat)
+  m <- metafor::rma(yi, vi, mods = ~ factor(alloc), data = dat, control = metafor_tight)
+  nm <- rbind(c(0, 0), c(1, 0), c(0, 1))
+  same_pred(predict(f, newmods = nm), predict(m, newmods = nm), tol_iter)
+  named <- cbind("factor(alloc)systematic" = c(1, 0), "factor(alloc)random" = c(0, 1))
+  same_pred(predict(f, newmods = named), predict(m, newmods = named), tol_iter)
+  same_pred(predict(f, newmods = c(1, 0), intercept = FALSE), predict(m, newmods = c(1, 0), intercept = FALSE), tol_iter)
+  # a data frame is matched to the formula's terms (factor levels as in the fit)
+  nd <- data.frame(alloc = c("alternate", "random", "systematic"))
+  same_pred(predict(f, newmods = nd), predict(m, newmods = nm), tol_iter)
+  f2 <- rma(yi, vi, mods = ~ ablat, data = dat)
+  m2 <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)
+  same_pred(predict(f2, newmods = data.frame(ablat = c(15, 45))), predict(m2, newmods = c(15, 45)), tol_iter)
+})
+
+test_that("transf is applied to pred and the bounds; se becomes NA", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  f <- rma(yi, vi, mods = ~ ablat, data = dat)
+  m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)
+  pf <- predict(f, newmods = c(10, 40), transf = exp)
+  pm <- predict(m, newmods = c(10, 40), transf = exp)
+  same_pred(pf, pm, tol_iter)
+  expect_true(all(is.na(pf$se)))
+  r <- rma(yi, vi, data = dat)
+  expect_equal(predict(r, transf = exp)$pred, exp(c(r$beta)))
+})
+
+test_that("the prediction interval is pred +- crit * sqrt(se^2 + tau2)", {
+  dat <- bcg_data()
+  f <- rma(yi, vi, data = dat, test = "knha")
+  p <- predict(f)
+  crit <- qt(0.975, 12)
+  expect_equal(p$pi.ub, p$pred + crit * sqrt(p$se^2 + f$tau2), tolerance = 1e-12)
+})
+
+test_that("predict output prints and converts to a data frame; bad newmods are errors", {
+  dat <- bcg_data()
+  f <- rma(yi, vi, mods = ~ ablat, data = dat)
+  p <- predict(f, newmods = c(10, 30))
+  expect_output(print(p), "pred\\s+se\\s+ci.lb\\s+ci.ub\\s+pi.lb\\s+pi.ub")
+  df <- as.data.frame(p)
+  expect_s3_class(df, "data.frame")
+  expect_equal(names(df), c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub"))
+  expect_equal(nrow(df), 2L)
+  expect_error(predict(rma(yi, vi, data = dat), newmods = 1), "without moderators")
+  expect_error(predict(f, newmods = "a"), "numeric")
+  g <- rma(yi, vi, mods = ~ ablat + factor(alloc), data = dat)
+  expect_error(predict(g, newmods = c(1, 2)), "columns")
+})
