@@ -7,6 +7,7 @@ suppressPackageStartupMessages({
   library(testthat)
   library(metafast)
 })
+testthat::set_max_fails(Inf)
 res <- testthat::test_dir("tests/testthat", package = "metafast", load_package = "installed",
                           reporter = testthat::ProgressReporter$new(show_praise = FALSE),
                           stop_on_failure = FALSE, stop_on_warning = FALSE)

@@ -74,7 +74,7 @@ RootResult brent_root(F&& f, double a, double b, double fa, double fb, double to
 template <class F>
 RootResult root_decreasing(F&& f, double lo, double hi_start, double hi_max, double tol, int maxiter) {
   const double flo = f(lo);
-  double hi = hi_start > lo ? hi_start : lo + 1.0;
+  double hi = std::min(hi_start > lo ? hi_start : lo + 1.0, hi_max);
   double fhi = f(hi);
   int grow = 0;
   while (std::isfinite(fhi) && fhi > 0 && hi < hi_max && grow < 200) {
