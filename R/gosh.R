@@ -1,0 +1,111 @@
+#' GOSH plot analysis: the model fitted to subsets of the studies
+#'
+#' Fits the model to every subset of at least p studies when there are at
+#' most \code{subsets} of them, otherwise to \code{subsets} random subsets
+#' (each a uniform draw among the subsets of size >= p), as
+#' \code{metafor::gosh()} does (Olkin, Dahabreh & Trikalinos 2012).  The fits
+#' run in one C++ kernel over several threads; random subset r is drawn from
+#' a counter-based stream of (\code{seed}, r), so the result is the same for
+#' any number of threads.
+#'
+#' @param x a model fitted by \code{\link{rma}}.
+#' @param ... further arguments passed to methods.
+#' @return An object of class \code{mf_gosh}: \code{res} (a data frame with
+#'   \code{k}, \code{QE}, \code{I2}, \code{H2}, \code{tau2}, \code{tau} and
+#'   the coefficients, \code{estimate} for intercept-only models), \code{incl}
+#'   (a logical matrix, one row per subset and one column per study), \code{fit}
+#'   (whether the fit succeeded), \code{k}, \code{int.only}, \code{method},
+#'   \code{exact} and \code{seed}.  Rows are ordered by subset size.
+#' @references Olkin I, Dahabreh IJ, Trikalinos TA (2012). GOSH - a graphical
+#'   display of study heterogeneity. \emph{Res Synth Methods} 3:214-223.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02))
+#' g <- gosh(rma(yi, vi, data = dat))
+#' g
+#' plot(g)
+#' @export
+gosh <- function(x, ...) UseMethod("gosh")
+
+#' @rdname gosh
+#' @param subsets the largest number of subsets fitted (default 1e6): with
+#'   more subsets than this, \code{subsets} random subsets are used.
+#' @param seed seed of the random subsets (a whole number; by default drawn
+#'   from R's RNG, so \code{set.seed()} fixes it).
+#' @param threads number of threads (default: option \code{metafast.threads},
+#'   else half the cores; small jobs use one thread).
+#' @param progress show a progress counter.
+#' @export
+gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, ...) {
+  a <- .mf_cd_args(x, "gosh")
+  if (x$k < 2L) .mf_stop("gosh() needs at least 2 studies (k = 1).")
+  progress <- .mf_cd_flag(progress)
+  k <- x$k; p <- x$p
+  N.tot <- sum(choose(k, p:k))
+  if (missing(subsets) || is.null(subsets)) subsets <- 1e6
+  if (!is.numeric(subsets) || length(subsets) != 1L || is.na(subsets) || round(subsets) < 2)
+    .mf_stop("'subsets' must be a single number >= 2.")
+  subsets <- round(subsets)
+  exact <- N.tot <= subsets
+  if (!exact && subsets > .Machine$integer.max / k)
+    .mf_stop(sprintf("'subsets' = %g with k = %d would need a %g-cell inclusion matrix; use fewer subsets.", subsets, k, subsets * k))
+  if (missing(seed) || is.null(seed)) {
+    seed <- .mf_draw_seed()
+  } else if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed) || seed >= 2^53) {
+    .mf_stop("'seed' must be a single non-negative whole number (below 2^53).")
+  }
+  n <- if (exact) N.tot else subsets
+  th <- .mf_threads(threads, n_work = n, min_per_thread = 256L)
+  r <- .mf_gosh(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+                exact, as.double(n), as.double(seed), th, progress)
+  beta <- r$beta
+  colnames(beta) <- if (a$int.only) "estimate" else colnames(x$X)
+  res <- data.frame(k = r$k, QE = r$QE, I2 = r$I2, H2 = r$H2, tau2 = r$tau2, tau = sqrt(r$tau2),
+                    beta, check.names = FALSE)
+  incl <- r$incl
+  colnames(incl) <- seq_len(k)
+  rownames(incl) <- rownames(res) <- seq_len(nrow(res))
+  fit <- stats::complete.cases(res)
+  if (!any(fit)) .mf_stop("All model fits failed.")
+  out <- list(res = res, incl = incl, fit = fit, k = k, int.only = a$int.only, method = x$method,
+              exact = exact, seed = seed, digits = .mf_cd_digits(NULL, x))
+  class(out) <- "mf_gosh"
+  out
+}
+
+#' @rdname gosh
+#' @param digits number of decimals.
+#' @export
+print.mf_gosh <- function(x, digits = x$digits, ...) {
+  d <- .mf_cd_digits(digits, x)
+  cat("\nModel fits attempted: ", length(x$fit), " (", if (x$exact) "all" else "random", " subsets)\n", sep = "")
+  cat("Model fits succeeded: ", sum(x$fit), "\n\n", sep = "")
+  res <- x$res
+  if (x$method == "EE") res$tau2 <- res$tau <- NULL
+  q <- t(vapply(res, function(z) c(mean(z, na.rm = TRUE), stats::quantile(z, c(0, 0.25, 0.5, 0.75, 1), na.rm = TRUE, names = FALSE)),
+                numeric(6)))
+  colnames(q) <- c("mean", "min", "q1", "median", "q3", "max")
+  tab <- matrix(.mf_cd_fmtx(q, d), nrow(q), dimnames = dimnames(q))
+  print(tab, quote = FALSE, right = TRUE)
+  cat("\n")
+  invisible(x)
+}
+
+#' @rdname gosh
+#' @param y ignored.
+#' @param out which statistic on the y axis: \code{"I2"} (default),
+#'   \code{"QE"}, \code{"H2"} or \code{"tau2"}.
+#' @param col,pch,cex point colour, symbol and size.
+#' @return \code{plot()} draws the GOSH scatter plot (coefficient against the
+#'   heterogeneity statistic) and returns the plotted data invisibly.
+#' @export
+plot.mf_gosh <- function(x, y, out = "I2", col = grDevices::adjustcolor("black", alpha.f = 0.3),
+                         pch = 19, cex = 0.5, ...) {
+  if (!out %in% c("I2", "QE", "H2", "tau2")) .mf_stop("'out' must be one of \"I2\", \"QE\", \"H2\", \"tau2\".")
+  est <- if (x$int.only) "estimate" else names(x$res)[7L]
+  d <- x$res[x$fit, c(est, out), drop = FALSE]
+  lab <- c(I2 = "I^2 (%)", QE = "Q", H2 = "H^2", tau2 = "tau^2")[[out]]
+  graphics::plot(d[[est]], d[[out]], col = col, pch = pch, cex = cex,
+                 xlab = if (x$int.only) "Estimate" else est, ylab = lab, ...)
+  invisible(d)
+}

@@ -1,0 +1,79 @@
+// GOSH (graphical display of study heterogeneity; Olkin, Dahabreh &
+// Trikalinos 2012, Res Synth Methods 3:214): the model fitted to every subset
+// of the studies with at least p of them, or to random subsets when there are
+// too many.  R-free.
+//
+// Subsets are ordered as metafor lists them: by size, and within a size by
+// the binary number whose bit j says whether study j + 1 is in the subset.
+// A random subset includes each study with probability 1/2 and is redrawn
+// while it has fewer than p studies: this is the uniform distribution on the
+// subsets of size >= p (size j drawn with probability proportional to
+// choose(k, j), then a uniform subset of that size).  Subset r draws from
+// Stream(seed, r) only, so results do not depend on the number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "core/rng.hpp"
+
+namespace metafast {
+
+// Number of subsets of size >= min_size of k studies (as a double: may be huge).
+inline double count_subsets(int k, int min_size) {
+  double total = 0, c = 1;  // c = choose(k, j)
+  for (int j = 0; j <= k; ++j) {
+    if (j >= min_size) total += c;
+    c = c * (k - j) / (j + 1);
+  }
+  return total;
+}
+
+// All subsets of size >= min_size as bit masks (k <= 62), in metafor's order.
+// Within one size, Gosper's hack steps through the masks in increasing order
+// (Knuth, TAOCP 4A, 7.1.3, eq. 20).
+inline std::vector<std::uint64_t> enumerate_subsets(int k, int min_size) {
+  std::vector<std::uint64_t> out;
+  const std::uint64_t limit = std::uint64_t(1) << k;
+  for (int m = std::max(min_size, 1); m <= k; ++m) {
+    std::uint64_t c = (std::uint64_t(1) << m) - 1;
+    while (c < limit) {
+      out.push_back(c);
+      const std::uint64_t u = c & (~c + 1);
+      const std::uint64_t v = c + u;
+      if (v == 0) break;
+      c = v + (((v ^ c) / u) >> 2);
+    }
+  }
+  return out;
+}
+
+// Random subset r: in[j] = 1 when study j is included.  Returns the size.
+inline int random_subset(std::uint64_t seed, std::uint64_t r, int k, int min_size, unsigned char* in) {
+  Stream s(seed, r);
+  for (;;) {
+    int size = 0;
+    std::uint64_t bits = 0;
+    for (int j = 0; j < k; ++j) {
+      if (j % 64 == 0) bits = s.next();
+      in[j] = static_cast<unsigned char>(bits & 1u);
+      bits >>= 1;
+      size += in[j];
+    }
+    if (size >= min_size && size >= 1) return size;
+  }
+}
+
+// Stable order of the subsets by size (counting sort).
+inline std::vector<std::size_t> order_by_size(const std::vector<int>& size, int k) {
+  std::vector<std::size_t> start(k + 2, 0);
+  for (int s : size) ++start[s + 1];
+  for (int j = 1; j <= k + 1; ++j) start[j] += start[j - 1];
+  std::vector<std::size_t> out(size.size());
+  for (std::size_t i = 0; i < size.size(); ++i) out[start[size[i]]++] = i;
+  return out;
+}
+
+}  // namespace metafast
