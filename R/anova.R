@@ -96,8 +96,8 @@ anova.mf_rma <- function(object, object2, btt, X, digits, ...) {
     xj <- round(X[j, ], d)
     sel <- xj != 0
     h <- paste(paste(xj[sel], nm[sel], sep = "*"), collapse = " + ")
-    h <- gsub("(^|\\s)1\\*", "\\1", h)
     h <- gsub("+ -", "- ", h, fixed = TRUE)
+    h <- gsub("(^|\\s|-)1\\*", "\\1", h)
     paste0(h, " = 0")
   }, character(1))
   list(QM = QM, QMdf = QMdf, QMp = QMp, hyp = hyp, Xb = matrix(Xb, ncol = 1L), se = se, zval = zval,
