@@ -1,0 +1,108 @@
+# Baujat plots (Baujat et al. 2002): each study's contribution to the
+# heterogeneity statistic against its influence on the pooled result.
+
+#' Baujat plots
+#'
+#' For each study, the x axis shows its contribution to the heterogeneity
+#' statistic, the squared Pearson residual
+#' \eqn{(y_i - x_i'b)^2 / (v_i + \hat\tau^2)}{(yi - xi'b)^2 / (vi + tau2)}
+#' (for equal-effects models its contribution to \eqn{Q_E}), and the y axis
+#' its influence on the fitted value,
+#' \eqn{(x_i'b_{(-i)} - x_i'b)^2 / x_i'V_{(-i)}x_i}{(xi'b(-i) - xi'b)^2 / xi'V(-i)xi},
+#' where \eqn{b_{(-i)}}{b(-i)} and \eqn{V_{(-i)}}{V(-i)} come from the model
+#' refitted without study i (with the same estimator; these are the
+#' definitions of \code{metafor::baujat()}).  For the intercept-only
+#' equal-effects model the leave-one-out estimates are weighted means with a
+#' closed form, so no refit is needed: with weights \eqn{w_i},
+#' \eqn{b_{(-i)} = (\sum w y - w_i y_i) / (W - w_i)}{b(-i) = (sum wy - wi yi) / (W - wi)}
+#' and \eqn{V_{(-i)} = (\sum w^2 v - w_i^2 v_i) / (W - w_i)^2}{V(-i) = (sum w^2 v - wi^2 vi) / (W - wi)^2}.
+#'
+#' @param x a model fitted by \code{rma()}.
+#' @param xlim,ylim optional axis ranges.
+#' @param xlab,ylab axis labels.
+#' @param symbol \code{"ids"} (row numbers), \code{"slab"} (study labels) or
+#'   a plotting symbol (\code{pch}) for the points.
+#' @param ... further arguments passed to \code{plot()} (e.g. \code{main}).
+#' @return Invisibly, a data frame with \code{x}, \code{y}, \code{ids} and
+#'   \code{slab}, one row per study (NA where a leave-one-out fit failed).
+#' @references Baujat B, Mahe C, Pignon JP, Hill C (2002). A graphical method
+#'   for exploring heterogeneity in meta-analyses: application to a
+#'   meta-analysis of 65 trials. \emph{Stat Med} 21:2641-2652.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02))
+#' fit <- rma(yi, vi, data = dat, method = "EE")
+#' baujat(fit)
+#' @export
+baujat <- function(x, ...) UseMethod("baujat")
+
+#' @rdname baujat
+#' @export
+baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
+  .mf_plot_check(x, "baujat")
+  if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")
+  d <- .mf_baujat_values(x)
+  slab <- .mf_plot_slab(x)
+  if (missing(xlab)) xlab <- if (identical(x$method, "EE"))
+    (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
+      "Squared Pearson residual"
+  if (missing(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
+  cex <- 0.8
+  labs <- if (is.character(symbol) && identical(symbol, "slab")) slab else as.character(x$ids)
+  # pad the ranges so that text labels centred on the points stay inside
+  graphics::plot.new()
+  pin <- graphics::par("pin")
+  half_w <- if (is.numeric(symbol)) 0.06 else max(graphics::strwidth(labs, units = "inches", cex = cex)) / 2 + 0.03
+  half_h <- 0.06
+  rng <- function(v, half, len) {
+    r <- range(v, na.rm = TRUE)
+    if (!all(is.finite(r))) r <- c(0, 1)
+    d <- max(diff(r), 1e-8 * max(1, abs(r)))
+    f <- min(half / len, 0.3)
+    r + c(-1, 1) * d * f / (1 - 2 * f)
+  }
+  xlim <- if (missing(xlim)) rng(d$x, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
+  ylim <- if (missing(ylim)) rng(d$y, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
+  graphics::plot.window(xlim = xlim, ylim = ylim)
+  graphics::plot(NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, las = 1, xaxs = "i", yaxs = "i", ...)
+  graphics::grid(col = "gray85")
+  if (is.numeric(symbol)) {
+    graphics::points(d$x, d$y, pch = symbol, cex = cex)
+  } else {
+    if (!is.character(symbol) || length(symbol) != 1L || !symbol %in% c("ids", "slab"))
+      .mf_stop("'symbol' must be \"ids\", \"slab\" or a plotting symbol number.")
+    graphics::text(d$x, d$y, if (symbol == "ids") x$ids else slab, cex = cex)
+  }
+  invisible(data.frame(x = d$x, y = d$y, ids = x$ids, slab = slab, stringsAsFactors = FALSE))
+}
+
+# The Baujat coordinates of the used rows.
+.mf_baujat_values <- function(x) {
+  yi <- x$yi; vi <- x$vi; X <- x$X; k <- x$k
+  fitted <- c(X %*% x$beta)
+  xhat <- (yi - fitted)^2 / (vi + x$tau2)
+  if (x$int.only && identical(x$method, "EE") && x$test != "knha") {
+    # closed form of the leave-one-out weighted mean (see the Rd)
+    w <- if (is.null(x$weights)) 1 / vi else x$weights
+    W <- sum(w); b <- sum(w * yi) / W
+    Wi <- W - w
+    bi <- (sum(w * yi) - w * yi) / Wi
+    vbi <- if (is.null(x$weights)) 1 / Wi else (sum(w^2 * vi) - w^2 * vi) / Wi^2
+    yhat <- (bi - b)^2 / vbi
+  } else {
+    code <- .mf_methods[[x$method]]
+    tcode <- .mf_tests[[x$test]]
+    wts <- if (is.null(x$weights)) numeric(0) else x$weights
+    yhat <- rep(NA_real_, k)
+    for (i in seq_len(k)) {
+      Xi <- X[-i, , drop = FALSE]
+      if (qr(Xi)$rank < ncol(X)) next
+      f <- tryCatch(.mf_fit(yi[-i], vi[-i], Xi, if (length(wts)) wts[-i] else wts, code, tcode, x$control),
+                    error = function(e) NULL)
+      if (is.null(f) || anyNA(f$beta)) next
+      xi <- X[i, ]
+      yhat[i] <- (sum(xi * f$beta) - fitted[i])^2 / c(crossprod(xi, f$vb %*% xi))
+    }
+  }
+  list(x = xhat, y = yhat)
+}

@@ -1,0 +1,124 @@
+# Shared pieces of the base-graphics plots (forest, funnel, baujat).
+# Only graphics and grDevices are used; every call is namespaced.
+
+# Check that x is a fitted model of ours.
+.mf_plot_check <- function(x, fun) {
+  if (!inherits(x, "mf_rma"))
+    .mf_stop(sprintf("%s() needs a model fitted by rma() (class 'mf_rma'), not %s.", fun, class(x)[1L]))
+  invisible(TRUE)
+}
+
+# A per-study argument (slab, ilab, subgroup, ...) may be given for all rows
+# of the data (length k.all) or for the k rows used in the fit; return the
+# values of the used rows.  Matrices and data frames are subset by row.
+.mf_per_study <- function(v, x, arg) {
+  if (is.null(v)) return(NULL)
+  n <- if (is.data.frame(v) || is.matrix(v)) nrow(v) else length(v)
+  rows <- if (n == x$k.all) x$ids else if (n == x$k) seq_len(x$k) else
+    .mf_stop(sprintf("'%s' has %d values but the model uses %d of %d studies; give one value per study.",
+                     arg, n, x$k, x$k.all))
+  if (is.data.frame(v) || is.matrix(v)) v[rows, , drop = FALSE] else v[rows]
+}
+
+# Study labels of the used rows: the fit's slab, or "Study i".
+.mf_plot_slab <- function(x) {
+  s <- x$slab[x$ids]
+  if (isTRUE(x$slab.null) || is.null(s)) s <- paste("Study", x$ids)
+  as.character(s)
+}
+
+# Percentage weights of the used rows: inverse-variance weights
+# 1 / (v_i + tau^2), or the user's weights.
+.mf_plot_weights <- function(x) {
+  w <- if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
+  100 * w / sum(w)
+}
+
+# Critical value of the fit's intervals: normal, or t with k - p df for
+# test = "t" / "knha" (as predict.rma).
+.mf_plot_crit <- function(x) {
+  ddf <- x$k - x$p
+  if (x$test %in% c("t", "knha")) {
+    if (ddf > 0) stats::qt(x$level / 2, ddf, lower.tail = FALSE) else NA_real_
+  } else stats::qnorm(x$level / 2, lower.tail = FALSE)
+}
+
+# Pooled estimate of an intercept-only fit with its confidence and
+# prediction interval; pred +- crit * sqrt(se^2 + tau^2) (Riley, Higgins &
+# Deeks 2011, BMJ 342:d549).  No prediction interval for equal-effects fits.
+.mf_plot_pooled <- function(x) {
+  est <- c(x$beta)[1L]
+  crit <- .mf_plot_crit(x)
+  pse <- sqrt(x$se[1L]^2 + x$tau2)
+  ee <- identical(x$method, "EE")
+  list(estimate = est, ci.lb = x$ci.lb[1L], ci.ub = x$ci.ub[1L],
+       pi.lb = if (ee) NA_real_ else est - crit * pse,
+       pi.ub = if (ee) NA_real_ else est + crit * pse,
+       k = x$k, tau2 = x$tau2, I2 = x$I2)
+}
+
+# Fixed-decimal formatting with a common width (so right-aligned columns
+# line up).
+.mf_fmt <- function(v, digits) {
+  v <- round(v, digits)
+  v[!is.na(v) & v == 0] <- 0   # no "-0.00"
+  out <- formatC(v, format = "f", digits = digits)
+  out[is.na(v)] <- ""
+  formatC(out, width = max(nchar(out), 0L))
+}
+
+# Apply a transformation given as a function to values and interval bounds;
+# a decreasing transformation swaps the bounds.
+.mf_transf <- function(transf, est, lb, ub) {
+  if (is.null(transf)) return(list(est = est, lb = lb, ub = ub))
+  if (!is.function(transf)) .mf_stop("'transf' must be a function, e.g. exp.")
+  tf <- function(v) vapply(v, function(z) if (is.na(z)) NA_real_ else as.double(transf(z)), numeric(1))
+  e <- tf(est); l <- tf(lb); u <- tf(ub)
+  list(est = e, lb = pmin(l, u), ub = pmax(l, u))
+}
+
+# A single number check for plot arguments.
+.mf_plot_number <- function(v, arg, null_ok = TRUE) {
+  if (is.null(v) && null_ok) return(NULL)
+  if (!is.numeric(v) || length(v) != 1L || !is.finite(v))
+    .mf_stop(sprintf("'%s' must be a single finite number.", arg))
+  v
+}
+
+# Axis range pair check.
+.mf_plot_range <- function(v, arg) {
+  if (!is.numeric(v) || length(v) != 2L || any(!is.finite(v)) || v[1L] >= v[2L])
+    .mf_stop(sprintf("'%s' must be two increasing finite numbers, e.g. c(-1, 2).", arg))
+  v
+}
+
+#' Suggested figure height for a forest plot
+#'
+#' \code{forest()} shrinks its text so that rows never overlap, but with many
+#' studies a taller figure keeps the text readable.  \code{forest_height()}
+#' returns the height (in inches) at which the text of a forest plot with
+#' \code{k} studies (and \code{ngroups} subgroups) is drawn at full size;
+#' use it as the knitr chunk option \code{fig.height} (e.g.
+#' \code{fig.height = forest_height(60)}) or as the \code{height} of
+#' \code{png()} / \code{pdf()}.
+#'
+#' @param k number of studies.
+#' @param ngroups number of subgroups (each adds a header, a summary row and
+#'   a blank row).
+#' @param addpred whether the prediction interval row is drawn.
+#' @return A single number: the suggested height in inches (at least 3).
+#' @examples
+#' forest_height(13)
+#' forest_height(60, ngroups = 3)
+#' @export
+forest_height <- function(k, ngroups = 0, addpred = TRUE) {
+  if (!is.numeric(k) || length(k) != 1L || !is.finite(k) || k < 1)
+    .mf_stop("'k' must be a single positive number of studies.")
+  if (!is.numeric(ngroups) || length(ngroups) != 1L || !is.finite(ngroups) || ngroups < 0)
+    .mf_stop("'ngroups' must be a single non-negative number.")
+  # rows: header (1.5), studies, 3 per subgroup, a blank row, the overall
+  # diamond and the prediction interval; 0.19 in per row at cex = 1 plus
+  # about 1.1 in for the axis and margins.
+  rows <- 1.5 + k + 3 * ngroups + 2 + as.numeric(isTRUE(addpred))
+  max(3, round(1.1 + 0.19 * rows, 1))
+}
