@@ -15,7 +15,7 @@
 #'   the coefficients, \code{estimate} for intercept-only models), \code{incl}
 #'   (a logical matrix, one row per subset and one column per study), \code{fit}
 #'   (whether the fit succeeded), \code{k}, \code{int.only}, \code{method},
-#'   \code{exact} and \code{seed}.  Rows are ordered by subset size.
+#'   \code{exact} and \code{seed} (\code{NA} when all subsets were fitted).  Rows are ordered by subset size.
 #' @references Olkin I, Dahabreh IJ, Trikalinos TA (2012). GOSH - a graphical
 #'   display of study heterogeneity. \emph{Res Synth Methods} 3:214-223.
 #' @examples
@@ -50,22 +50,27 @@ gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, ...)
   if (!exact && subsets > .Machine$integer.max / k)
     .mf_stop(sprintf("'subsets' = %g with k = %d would need a %g-cell inclusion matrix; use fewer subsets.", subsets, k, subsets * k))
   if (missing(seed) || is.null(seed)) {
-    seed <- .mf_draw_seed()
+    seed <- if (exact) NA_real_ else .mf_draw_seed()
   } else if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed) || seed >= 2^53) {
     .mf_stop("'seed' must be a single non-negative whole number (below 2^53).")
   }
   n <- if (exact) N.tot else subsets
   th <- .mf_threads(threads, n_work = n, min_per_thread = 256L)
   r <- .mf_gosh(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
-                exact, as.double(n), as.double(seed), th, progress)
+                exact, as.double(n), if (exact) 0 else as.double(seed), th, progress)
   beta <- r$beta
   colnames(beta) <- if (a$int.only) "estimate" else colnames(x$X)
   res <- data.frame(k = r$k, QE = r$QE, I2 = r$I2, H2 = r$H2, tau2 = r$tau2, tau = sqrt(r$tau2),
                     beta, check.names = FALSE)
+  # metafor's closed-form path for DerSimonian-Laird intercept-only models
+  # reports H2 = Q / (k - 1) also when Q < k - 1 (tau2 = 0); kept for equal values.
+  if (x$method == "DL" && a$int.only && !length(a$weights))
+    res$H2 <- ifelse(res$k > 1L, res$QE / (res$k - 1L), 1)
   incl <- r$incl
   colnames(incl) <- seq_len(k)
   rownames(incl) <- rownames(res) <- seq_len(nrow(res))
   fit <- stats::complete.cases(res)
+  names(fit) <- rownames(res)
   if (!any(fit)) .mf_stop("All model fits failed.")
   out <- list(res = res, incl = incl, fit = fit, k = k, int.only = a$int.only, method = x$method,
               exact = exact, seed = seed, digits = .mf_cd_digits(NULL, x))

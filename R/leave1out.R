@@ -149,6 +149,7 @@ NULL
 #' @export
 as.data.frame.mf_list <- function(x, row.names = NULL, optional = FALSE, ...) {
   cols <- unclass(x)[seq_len(match("slab", names(x)) - 1L)]
+  if (isTRUE(x$transf)) cols$se <- NULL
   out <- as.data.frame(cols, stringsAsFactors = FALSE)
   rn <- as.character(x$slab)
   if (length(rn) == nrow(out) && !anyDuplicated(rn)) rownames(out) <- rn
@@ -160,7 +161,6 @@ as.data.frame.mf_list <- function(x, row.names = NULL, optional = FALSE, ...) {
 print.mf_list <- function(x, digits = x$digits, ...) {
   d <- .mf_cd_digits(digits, x)
   df <- as.data.frame.mf_list(x)
-  if (isTRUE(x$transf)) df$se <- NULL
   for (nm in names(df)) {
     col <- df[[nm]]
     if (!is.numeric(col) || nm == "k") next
