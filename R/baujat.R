@@ -63,8 +63,12 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
   }
   xlim <- if (missing(xlim)) rng(d$x, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
   ylim <- if (missing(ylim)) rng(d$y, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
-  graphics::plot.window(xlim = xlim, ylim = ylim)
-  graphics::plot(NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, las = 1, xaxs = "i", yaxs = "i", ...)
+  # one page: plot.new() above, then the window, axes and labels by hand
+  graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = "i", yaxs = "i")
+  graphics::axis(1)
+  graphics::axis(2, las = 1)
+  graphics::box()
+  graphics::title(xlab = xlab, ylab = ylab, ...)
   graphics::grid(col = "gray85")
   if (is.numeric(symbol)) {
     graphics::points(d$x, d$y, pch = symbol, cex = cex)
