@@ -23,16 +23,23 @@ namespace metafast {
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
 
-// X' diag(d) X, accumulated row by row: O(k p^2) time, O(p^2) memory.
-inline Mat crossprod_diag(const Mat& X, const Vec& d) {
+// X' diag(d) X in O(k p^2) time and O(p^2) extra memory.  d may be any
+// Eigen expression (evaluated lazily, so no k-length temporary is made).  For
+// the small p of meta-regression, one fused pass per pair of columns; for
+// larger p, a blocked matrix product.
+template <class D>
+inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
   const Eigen::Index p = X.cols();
-  Mat out = Mat::Zero(p, p);
-  if (p == 1) {
-    out(0, 0) = (X.col(0).array().square() * d.array()).sum();
+  Mat out(p, p);
+  if (p <= 8) {
+    for (Eigen::Index a = 0; a < p; ++a)
+      for (Eigen::Index b = 0; b <= a; ++b)
+        out(a, b) = out(b, a) = (X.col(a).array() * X.col(b).array() * d.derived().array()).sum();
     return out;
   }
-  out.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose() * d.cwiseSqrt().asDiagonal(), 1.0);
-  return out.selfadjointView<Eigen::Lower>();
+  const Vec dv = d;
+  out.noalias() = X.transpose() * (dv.asDiagonal() * X);
+  return out;
 }
 
 // tr(A B) for symmetric p-by-p A and B.
@@ -71,9 +78,11 @@ struct Wls {
       Eigen::LLT<Mat> llt(A);
       ok = llt.info() == Eigen::Success;
       Ainv = llt.solve(Mat::Identity(p, p));
-      beta = llt.solve(X.transpose() * (w.array() * y.array()).matrix());
+      Vec Xty(p);
+      for (Eigen::Index a = 0; a < p; ++a) Xty(a) = (X.col(a).array() * w.array() * y.array()).sum();
+      beta = llt.solve(Xty);
     }
-    resid = y - X * beta;
+    resid.noalias() = y - X * beta;
     rss = (w.array() * resid.array().square()).sum();
   }
 
@@ -82,8 +91,7 @@ struct Wls {
 
   // tr(P D) for D = diag(d)
   double tr_PD(const Mat& X, const Vec& d) const {
-    const Vec wd = w.cwiseProduct(d);
-    return wd.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(wd)));
+    return w.dot(d) - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(d)));
   }
   double tr_P(const Mat& X) const {
     return w.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w)));
@@ -91,16 +99,20 @@ struct Wls {
 
   // tr(P D P D) for D = diag(d)
   double tr_PDPD(const Mat& X, const Vec& d) const {
-    const Vec wd = w.cwiseProduct(d);
+    const auto wd = w.cwiseProduct(d);
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(wd));
     const Mat E = crossprod_diag(X, wd.cwiseProduct(wd).cwiseProduct(w));
     return wd.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
   }
-  double tr_PP(const Mat& X) const { return tr_PDPD(X, Vec::Ones(w.size())); }
+  double tr_PP(const Mat& X) const {
+    const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(w));
+    const Mat E = crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(w));
+    return w.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
+  }
 
   // tr(P D P E) = sum_ij P_ij^2 d_i e_j for D = diag(d), E = diag(e)
   double tr_PDPE(const Mat& X, const Vec& d, const Vec& e) const {
-    const Vec w2 = w.cwiseProduct(w);
+    const auto w2 = w.cwiseProduct(w);
     const Mat Cd = Ainv * crossprod_diag(X, w2.cwiseProduct(d));
     const Mat Ce = Ainv * crossprod_diag(X, w2.cwiseProduct(e));
     const Mat E3 = crossprod_diag(X, w2.cwiseProduct(w).cwiseProduct(d).cwiseProduct(e));
