@@ -71,12 +71,13 @@ inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small
 }
 
 // Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
-inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v) {
+inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_se = true) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls f(X, y, Vec::Ones(k));
   const double trPV = f.tr_PD(X, v);
   Tau2Estimate r;
   r.tau2 = std::max(0.0, (f.rss - trPV) / (k - p));
+  if (!with_se) return r;  // starting value of the iterative estimators
   const double t = r.tau2;
   r.se = std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * trPV + 2.0 * t * t * (k - p)) / (k - p);
   return r;
@@ -133,7 +134,7 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   LikScore sc{m, X, y, v};
   Tau2Estimate r;
-  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v).tau2 : std::max(0.0, ctl.tau2_init);
+  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false).tau2 : std::max(0.0, ctl.tau2_init);
   // Fisher scoring with step-halving at the boundary (Viechtbauer 2005).
   double change = ctl.threshold + 1;
   int iter = 0;
