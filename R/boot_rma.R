@@ -1,0 +1,379 @@
+# Bootstrap of a fitted model: the C++ kernel (src/core/bootstrap.hpp) refits
+# every replicate; confidence intervals as boot::boot.ci defines them
+# (Davison & Hinkley 1997, ch. 5).
+
+# What the kernels need from an mf_rma fit.
+.mf_resample_input <- function(x) {
+  if (!inherits(x, "mf_rma")) .mf_stop("'x' must be a model fitted by rma() (class 'mf_rma').")
+  if (is.null(x$yi) || is.null(x$vi) || is.null(x$X))
+    .mf_stop("'x' does not hold yi, vi and X; refit the model with rma().")
+  X <- x$X
+  storage.mode(X) <- "double"
+  list(yi = as.double(x$yi), vi = as.double(x$vi), X = X,
+       weights = if (is.null(x$weights)) numeric(0) else as.double(x$weights),
+       method = .mf_methods[[x$method]], test = .mf_tests[[x$test]], control = x$control,
+       k = length(x$yi), p = ncol(X))
+}
+
+# An R function that reports `delta` finished replicates to progressr, or NULL.
+.mf_progress_fn <- function(progress, steps) {
+  if (!isTRUE(progress) || !requireNamespace("progressr", quietly = TRUE)) return(NULL)
+  p <- progressr::progressor(steps = steps, envir = parent.frame())
+  function(delta) p(amount = delta)
+}
+
+.mf_whole <- function(x, arg, min = 1) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x < min || x != round(x))
+    .mf_stop(sprintf("'%s' must be a single whole number >= %s.", arg, format(min)))
+  x
+}
+
+#' Bootstrap a fitted meta-analytic model
+#'
+#' Case (non-parametric) or parametric bootstrap of the coefficients, tau^2,
+#' I^2 and H^2 of a model fitted by \code{\link{rma}}.  Every replicate is
+#' refitted in C++ with the same estimator, test and solver settings as the
+#' original fit.  The replicates are threaded and reproducible: one seed is
+#' drawn from R's generator (so \code{set.seed()} fixes the result) and
+#' replicate r draws from its own counter-based stream, so the result is
+#' bit-identical for any number of threads or future workers.
+#'
+#' Case resampling draws k studies with replacement.  The parametric bootstrap
+#' simulates \eqn{y^* = X b + e}, \eqn{e_i \sim N(0, v_i + \hat\tau^2)}, from
+#' the fitted model.  I^2 and H^2 are computed from each replicate as
+#' \code{rma()} does (the typical sampling variance of the replicate; from QE
+#' for the equal-effects model).  A replicate that cannot be fitted (a
+#' rank-deficient resampled model matrix, tau^2 not estimable, no
+#' convergence) gives a row of \code{NA} in \code{t}; these are counted in
+#' \code{failed} and reported with a warning.
+#'
+#' @param x a model fitted by \code{\link{rma}}.
+#' @param R number of bootstrap replicates.
+#' @param type \code{"case"} (resample studies) or \code{"parametric"}.
+#' @param threads number of threads (default: option \code{metafast.threads},
+#'   else half the cores; small runs use one thread).
+#' @param parallel \code{"no"}, or \code{"future"} to split the replicates
+#'   over the workers of the current \code{future::plan()} (needs the
+#'   \pkg{future.apply} package); the result is identical to \code{"no"}.
+#' @param progress show a progress bar (needs \pkg{progressr}; use
+#'   \code{progressr::handlers()} to choose its look).
+#' @param ... ignored.
+#' @return An object of class \code{mf_boot}: \code{t0} (the statistics of the
+#'   fit), \code{t} (R x q matrix of replicates), \code{R}, \code{seed},
+#'   \code{type}, \code{failed} (number of failed replicates), \code{jack}
+#'   (leave-one-out statistics, for BCa intervals; case bootstrap only),
+#'   \code{call} and the data needed by \code{\link{as.boot}}.
+#' @references Davison AC, Hinkley DV (1997). \emph{Bootstrap Methods and
+#'   their Application}. Cambridge University Press.
+#'   Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
+#'   meta-analysis. \emph{Stat Med} 21:1539-1558.
+#' @seealso \code{\link{confint.mf_boot}}, \code{\link{as.boot}}
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))
+#' fit <- rma(yi, vi, data = dat)
+#' set.seed(1)
+#' b <- boot_rma(fit, R = 200, progress = FALSE)
+#' b
+#' confint(b, type = "perc")
+#' @export
+boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL,
+                     parallel = c("no", "future"), progress = interactive(), ...) {
+  cl <- match.call()
+  d <- .mf_resample_input(x)
+  type <- match.arg(type)
+  parallel <- match.arg(parallel)
+  R <- .mf_whole(R, "R", 1)
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
+    .mf_stop("'progress' must be TRUE or FALSE.")
+  nthreads <- .mf_threads(threads, n_work = R)
+  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
+  seed <- .mf_draw_seed()
+
+  t0 <- .mf_boot_stat(d$yi, d$vi, d$X, d$weights, seq_len(d$k), d$method, d$test, d$control)
+  if (anyNA(t0)) .mf_stop("The model cannot be refitted from its own data; no bootstrap is possible.")
+  beta <- t0[seq_len(d$p)]
+  tau2 <- t0[[d$p + 1L]]
+  type_code <- if (type == "case") 0L else 1L
+  kernel <- function(start, end, nthreads, prog) {
+    .mf_boot_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control, type_code,
+                    beta, tau2, seed, start, end, nthreads, prog)
+  }
+  if (parallel == "future") {
+    t <- .mf_boot_future(kernel, R, progress)
+  } else {
+    t <- kernel(0, R, nthreads, .mf_progress_fn(progress, R))
+  }
+  failed <- sum(!stats::complete.cases(t))
+  if (failed > 0L)
+    warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample, tau^2 not estimable or no convergence); they are NA in $t.",
+                    failed, R), call. = FALSE)
+  jack <- if (type == "case") {
+    .mf_jack_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control,
+                    .mf_threads(threads, n_work = d$k, min_per_thread = 16L))
+  } else NULL
+  res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
+              threads = nthreads, parallel = parallel, call = cl,
+              yi = d$yi, vi = d$vi, X = d$X, weights = d$weights,
+              method = x$method, test = x$test, control = d$control,
+              random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
+  class(res) <- "mf_boot"
+  res
+}
+
+# Split [0, R) into one contiguous chunk per future worker; every chunk runs
+# the kernel with the same seed, so the rows are those of a single run.
+.mf_boot_future <- function(kernel, R, progress) {
+  if (!requireNamespace("future.apply", quietly = TRUE) || !requireNamespace("future", quietly = TRUE))
+    .mf_stop("parallel = \"future\" needs the packages 'future' and 'future.apply'; install them or use parallel = \"no\".")
+  nw <- max(1L, as.integer(future::nbrOfWorkers()))
+  nw <- min(nw, R)
+  bounds <- unique(round(seq(0, R, length.out = nw + 1L)))
+  chunks <- lapply(seq_len(length(bounds) - 1L), function(i) c(bounds[i], bounds[i + 1L]))
+  p <- if (isTRUE(progress) && requireNamespace("progressr", quietly = TRUE))
+    progressr::progressor(steps = R) else NULL
+  parts <- future.apply::future_lapply(chunks, function(ch) {
+    out <- kernel(ch[1L], ch[2L], 1L, NULL)
+    if (!is.null(p)) p(amount = ch[2L] - ch[1L])
+    out
+  }, future.seed = NULL, future.packages = "metafast")
+  do.call(rbind, parts)
+}
+
+#' @rdname boot_rma
+#' @param digits number of decimals to print.
+#' @export
+print.mf_boot <- function(x, digits = x$digits, ...) {
+  cat("\n", if (x$type == "case") "Case (non-parametric)" else "Parametric",
+      " bootstrap of a meta-analytic model (method ", x$method, ")\n\n", sep = "")
+  cat("Replicates: ", x$R, if (x$failed > 0) sprintf(" (%d failed, NA)", x$failed) else "", "\n\n", sep = "")
+  ok <- x$t
+  tab <- data.frame(original = x$t0,
+                    bias = colMeans(ok, na.rm = TRUE) - x$t0,
+                    std.error = apply(ok, 2L, stats::sd, na.rm = TRUE))
+  print(round(as.matrix(tab), digits))
+  cat("\n")
+  invisible(x)
+}
+
+# Quantiles of the replicates as boot::boot.ci defines them: order
+# statistics at (R + 1) alpha, interpolated on the normal quantile scale
+# between neighbouring order statistics (Davison & Hinkley 1997, eq. 5.8).
+.mf_norm_inter <- function(t, alpha) {
+  t <- sort(t[is.finite(t)])
+  R <- length(t)
+  rk <- (R + 1) * alpha
+  if (!all(rk > 1 & rk < R))
+    warning("extreme order statistics used as endpoints", call. = FALSE)
+  k <- trunc(rk)
+  out <- numeric(length(alpha))
+  for (i in seq_along(alpha)) {
+    if (k[i] == 0) {
+      out[i] <- t[1L]
+    } else if (k[i] >= R) {
+      out[i] <- t[R]
+    } else if (k[i] == rk[i]) {
+      out[i] <- t[k[i]]
+    } else {
+      z <- stats::qnorm(c(alpha[i], k[i] / (R + 1), (k[i] + 1) / (R + 1)))
+      out[i] <- t[k[i]] + (z[1L] - z[2L]) / (z[3L] - z[2L]) * (t[k[i] + 1L] - t[k[i]])
+    }
+  }
+  out
+}
+
+.mf_parm <- function(parm, names) {
+  if (missing(parm) || is.null(parm)) return(seq_along(names))
+  if (is.character(parm)) {
+    idx <- match(parm, names)
+    if (anyNA(idx))
+      .mf_stop(sprintf("'parm' names unknown statistic(s) %s; the statistics are %s.",
+                       paste0("'", parm[is.na(idx)], "'", collapse = ", "), paste(names, collapse = ", ")))
+    return(idx)
+  }
+  if (!is.numeric(parm) || anyNA(parm) || any(parm < 1 | parm > length(names) | parm != round(parm)))
+    .mf_stop(sprintf("'parm' must hold statistic numbers between 1 and %d or their names.", length(names)))
+  as.integer(parm)
+}
+
+#' Bootstrap confidence intervals
+#'
+#' Percentile, basic, normal and BCa intervals from the replicates of
+#' \code{\link{boot_rma}}, defined exactly as \code{boot::boot.ci()} defines
+#' them (order statistics at (R + 1) alpha with normal-scale interpolation;
+#' the normal interval corrected for bias; BCa with bias correction
+#' \eqn{z_0 = \Phi^{-1}(\#\{t^* < t_0\}/R)} and the acceleration from the
+#' jackknife, \eqn{a = \sum L_i^3 / (6 (\sum L_i^2)^{3/2})}, with
+#' \eqn{L_i = (k - 1)(t_0 - t_{(-i)})}).  Replicates that failed (\code{NA})
+#' are left out, as \code{boot.ci()} does.
+#'
+#' @param object an object of class \code{mf_boot}.
+#' @param parm statistics (numbers or names; default all).
+#' @param level confidence level (0.95 or 95).
+#' @param type \code{"perc"}, \code{"basic"}, \code{"norm"} or \code{"bca"}.
+#' @param ... ignored.
+#' @return A matrix with one row per statistic and columns \code{estimate}
+#'   (the original statistic), \code{ci.lb} and \code{ci.ub}; attributes
+#'   \code{type} and \code{level}.
+#' @references Efron B (1987). Better bootstrap confidence intervals.
+#'   \emph{JASA} 82:171-185. Davison AC, Hinkley DV (1997). \emph{Bootstrap
+#'   Methods and their Application}, ch. 5. Cambridge University Press.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))
+#' set.seed(2)
+#' b <- boot_rma(rma(yi, vi, data = dat), R = 200, progress = FALSE)
+#' confint(b, parm = "intrcpt", type = "bca")
+#' @export
+confint.mf_boot <- function(object, parm, level = 0.95, type = c("perc", "basic", "norm", "bca"), ...) {
+  type <- match.arg(type)
+  conf <- 1 - .mf_level(level)
+  nms <- names(object$t0)
+  idx <- .mf_parm(if (missing(parm)) NULL else parm, nms)
+  if (type == "bca" && is.null(object$jack))
+    .mf_stop("BCa intervals need case resampling (type = \"case\" in boot_rma()); the acceleration comes from the jackknife.")
+  out <- matrix(NA_real_, length(idx), 3L, dimnames = list(nms[idx], c("estimate", "ci.lb", "ci.ub")))
+  for (r in seq_along(idx)) {
+    j <- idx[r]
+    t0 <- object$t0[[j]]
+    t <- object$t[, j]
+    t <- t[is.finite(t)]
+    out[r, 1L] <- t0
+    if (length(t) < 2L || diff(range(t)) < min(1e-8, abs(mean(t)) / 1e6)) {
+      warning(sprintf("All replicates of '%s' are equal; no interval.", nms[j]), call. = FALSE)
+      next
+    }
+    out[r, 2:3] <- switch(type,
+      perc = .mf_norm_inter(t, (1 + c(-conf, conf)) / 2),
+      basic = 2 * t0 - .mf_norm_inter(t, (1 + c(conf, -conf)) / 2),
+      norm = {
+        bias <- mean(t) - t0
+        merr <- sqrt(stats::var(t)) * stats::qnorm((1 + conf) / 2)
+        c(t0 - bias - merr, t0 - bias + merr)
+      },
+      bca = .mf_bca(t, t0, object$jack[, j], conf, nms[j]))
+  }
+  attr(out, "type") <- type
+  attr(out, "level") <- conf
+  out
+}
+
+# BCa limits (Efron 1987) from finite replicates t, the original t0 and the
+# leave-one-out values tj.
+.mf_bca <- function(t, t0, tj, conf, name) {
+  z0 <- stats::qnorm(sum(t < t0) / length(t))
+  L <- (length(tj) - 1) * (t0 - tj)
+  a <- sum(L^3) / (6 * sum(L^2)^1.5)
+  if (!is.finite(z0) || !is.finite(a)) {
+    warning(sprintf("BCa interval of '%s' not available: the %s is not finite.", name,
+                    if (!is.finite(z0)) "bias correction z0" else "jackknife acceleration"), call. = FALSE)
+    return(c(NA_real_, NA_real_))
+  }
+  za <- stats::qnorm((1 + c(-conf, conf)) / 2)
+  adj <- stats::pnorm(z0 + (z0 + za) / (1 - a * (z0 + za)))
+  .mf_norm_inter(t, adj)
+}
+
+#' Convert to a \code{boot} object
+#'
+#' Gives the replicates of \code{\link{boot_rma}} the form of
+#' \code{boot::boot()}'s result, so that \code{boot::boot.ci()},
+#' \code{plot()} and the other tools of \pkg{boot} can be used.  The
+#' \code{statistic} refits the model with the C++ core on
+#' \code{data[indices, ]}, so \code{boot::empinf(type = "jack")} works.
+#'
+#' \code{boot::boot.ci()} computes BCa intervals for ordinary bootstraps from
+#' regression estimates of the influence values, which need the resampling
+#' indices regenerated from R's generator: these are not the indices that
+#' the C++ streams drew.  Give it the jackknife influence values instead:
+#' either \code{L = boot::empinf(b, index = j, type = "jack")} in
+#' \code{boot.ci()}, or convert with \code{index = j}, which stores them in
+#' \code{$L} for statistic \code{j} (then use only \code{index = j} in
+#' \code{boot.ci()}).
+#'
+#' @param x an object of class \code{mf_boot}.
+#' @param index optional single statistic whose jackknife influence values
+#'   are stored in \code{$L} (case bootstrap only).
+#' @param ... ignored.
+#' @return An object of class \code{boot}.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))
+#' set.seed(3)
+#' b <- boot_rma(rma(yi, vi, data = dat), R = 200, progress = FALSE)
+#' bo <- as.boot(b)
+#' if (requireNamespace("boot", quietly = TRUE))
+#'   boot::boot.ci(bo, index = 1, type = c("perc", "basic", "norm"))
+#' @export
+as.boot <- function(x, ...) UseMethod("as.boot")
+
+#' @rdname as.boot
+#' @export
+as.boot.mf_boot <- function(x, index = NULL, ...) {
+  k <- length(x$yi)
+  data <- data.frame(yi = x$yi, vi = x$vi)
+  if (length(x$weights)) data$weights <- x$weights
+  data$X <- x$X
+  method <- .mf_methods[[x$method]]
+  test <- .mf_tests[[x$test]]
+  control <- x$control
+  statistic <- function(data, indices) {
+    w <- if (is.null(data$weights)) numeric(0) else as.double(data$weights)
+    .mf_boot_stat(as.double(data$yi), as.double(data$vi), data$X, w, as.integer(indices),
+                  method, test, control)
+  }
+  seed <- x$random.seed
+  if (is.null(seed)) seed <- 0L
+  out <- list(t0 = x$t0, t = unname(x$t), R = x$R, data = data, seed = seed, statistic = statistic,
+              sim = if (x$type == "case") "ordinary" else "parametric", call = x$call,
+              stype = "i", strata = rep(1, k), weights = rep(1 / k, k))
+  if (x$type == "parametric") {
+    out$ran.gen <- function(data, mle) data
+    out$mle <- NULL
+  }
+  if (!is.null(index)) {
+    if (x$type != "case") .mf_stop("'index' (jackknife influence values) needs a case bootstrap.")
+    j <- .mf_parm(index, names(x$t0))
+    if (length(j) != 1L) .mf_stop("'index' must name a single statistic.")
+    out$L <- (k - 1) * (x$t0[[j]] - x$jack[, j])
+  }
+  class(out) <- "boot"
+  attr(out, "boot_type") <- "boot"
+  out
+}
+
+#' Plot bootstrap distributions
+#'
+#' Histograms (base graphics) of the bootstrap replicates of each statistic,
+#' with a kernel density estimate and a vertical line at the original value.
+#'
+#' @param x an object of class \code{mf_boot}.
+#' @param which statistics to plot (numbers or names; default all).
+#' @param ... further arguments passed to \code{hist()}.
+#' @return The replicates that were plotted, invisibly.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))
+#' set.seed(4)
+#' b <- boot_rma(rma(yi, vi, data = dat), R = 100, progress = FALSE)
+#' plot(b, which = "intrcpt")
+#' @export
+plot.mf_boot <- function(x, which, ...) {
+  nms <- names(x$t0)
+  idx <- .mf_parm(if (missing(which)) NULL else which, nms)
+  n <- length(idx)
+  if (n > 1L) {
+    nc <- ceiling(sqrt(n))
+    op <- graphics::par(mfrow = c(ceiling(n / nc), nc))
+    on.exit(graphics::par(op))
+  }
+  for (j in idx) {
+    t <- x$t[, j]
+    t <- t[is.finite(t)]
+    graphics::hist(t, freq = FALSE, main = nms[j], xlab = nms[j], col = "grey90", border = "grey60", ...)
+    if (length(unique(t)) > 1L) graphics::lines(stats::density(t), lwd = 1.5)
+    graphics::abline(v = x$t0[[j]], lty = 2, col = "red", lwd = 1.5)
+  }
+  invisible(x$t[, idx, drop = FALSE])
+}
