@@ -356,7 +356,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
   il_w <- if (nil) vapply(seq_len(nil), function(j) max(sw(ilab[, j]), if (!is.null(ilab.lab)) sw(ilab.lab[j], 2)), 0) else numeric(0)
   an_w <- if (showa) max(sw(ann), if (!is.null(hdr)) sw(hdr[2L], 2)) else 0
   w_w <- if (showw) max(sw(wtx), sw("Weight", 2)) else 0
-  gap <- sw("mm")
+  gap <- 1.5 * sw("m")
   ncol_txt <- 1L + nil + as.integer(showa) + as.integer(showw)
   text_w1 <- lab_w + sum(il_w) + an_w + w_w + gap * (ncol_txt + 1)   # at cex = 1
   text_h1 <- graphics::strheight("Ag", units = "inches", cex = 1)
@@ -374,10 +374,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
   vals <- vals[is.finite(vals)]
   if (!length(vals)) vals <- c(-1, 1)
   if (is.null(alim)) {
-    at <- pretty(range(vals), n = 5)
+    # about one tick label per 0.6 inch of panel at the drawn text size
+    at <- pretty(range(vals), n = max(2, min(6, floor(panel_w / (0.6 * max(cex, 0.5))))))
     alim <- range(at)
   } else {
-    at <- pretty(alim, n = 5)
+    at <- pretty(alim, n = max(2, min(6, floor(panel_w / (0.6 * max(cex, 0.5))))))
     at <- at[at >= alim[1L] - 1e-12 * diff(alim) & at <= alim[2L] + 1e-12 * diff(alim)]
   }
   if (diff(alim) == 0) { alim <- alim + c(-1, 1); at <- pretty(alim) }
@@ -396,7 +397,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
   x_w <- if (showa) xlim[2L] - cex * (an_w + gap) * u else xlim[2L]
 
   # ---- drawing -----------------------------------------------------------
-  yh <- 1 # user units per row
+  # half-heights (in rows) of diamonds and interval end bars: a fraction of
+  # the row, but no taller than the text when rows are roomy
+  dia_h <- min(0.4, 0.9 * cex * text_h1 / rowh)
+  bar_h <- min(0.25, 0.55 * cex * text_h1 / rowh)
   st_y <- ys[types == "study"]
   if (!is.null(refline) && refline >= alim[1L] && refline <= alim[2L]) {
     ytop <- if (length(st_y)) max(st_y) + 0.5 else n + 0.5
@@ -451,7 +455,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
       s <- it$s
       graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, font = if (it$type == "overall") 2 else 1)
       graphics::polygon(clipx(c(sums$ci.lb[s], sums$estimate[s], sums$ci.ub[s], sums$estimate[s])),
-                        y + c(0, 0.4, 0, -0.4) * yh,
+                        y + c(0, 1, 0, -1) * dia_h,
                         col = if (it$type == "overall") "black" else "gray45", border = NA)
       if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, font = if (it$type == "overall") 2 else 1)
       if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex)
@@ -460,7 +464,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
       graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex)
       l <- sums$pi.lb[s]; r <- sums$pi.ub[s]
       graphics::segments(clipx(l), y, clipx(r), y, lty = 2, lwd = 1.5)
-      graphics::segments(clipx(c(l, r)), y - 0.25, clipx(c(l, r)), y + 0.25, lwd = 1.5)
+      graphics::segments(clipx(c(l, r)), y - bar_h, clipx(c(l, r)), y + bar_h, lwd = 1.5)
       if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex)
     }
   }
