@@ -7,12 +7,19 @@
 # Outlier rule of the review's sensitivity analysis: a study is an outlier when
 # its 95% CI lies wholly outside the 95% CI of the pooled effect (Harrer,
 # Cuijpers, Furukawa & Ebert 2021, Doing Meta-Analysis in R, section 5.4.1).
+# The toolkit's outlier_analysis(rule = "ci") applies the same rule; it is
+# used when present, the local three lines otherwise (and when it refuses,
+# e.g. for k < 3).  Returns the used-row numbers (fit$ids) of the outliers.
 .review_outliers <- function(fit) {
+  oa <- get0("outlier_analysis", envir = asNamespace("metafast"), inherits = FALSE)
+  if (is.function(oa)) {
+    flag <- tryCatch(oa(fit, rule = "ci")$flag, error = function(e) NULL)
+    if (is.logical(flag) && length(flag) == fit$k) return(fit$ids[flag])
+  }
   crit <- stats::qnorm(1 - fit$level / 2)
   lo <- fit$yi - crit * sqrt(fit$vi)
   hi <- fit$yi + crit * sqrt(fit$vi)
-  out <- hi < fit$ci.lb | lo > fit$ci.ub
-  fit$ids[out]
+  fit$ids[hi < fit$ci.lb | lo > fit$ci.ub]
 }
 
 .review_row <- function(analysis, outcome, comparison, fit, est = 1L, data = "simulated") {
@@ -23,11 +30,16 @@
              stringsAsFactors = FALSE)
 }
 
-.review_png <- function(path, file, fit, ...) {
+# One forest plot (forest(), R/forest.R) as a PNG file; the title says
+# whether the data are simulated.
+.review_png <- function(path, file, fit, title, ...) {
   f <- file.path(path, file)
-  grDevices::png(f, width = 900, height = 200 + 22 * fit$k, res = 110)
+  args <- list(...)
+  if (is.null(args$main)) args$main <- title
+  if (is.null(args$xlab)) args$xlab <- "Hedges' g (positive favours the intervention)"
+  grDevices::png(f, width = 900, height = 260 + 22 * fit$k, res = 110)
   on.exit(grDevices::dev.off())
-  forest(fit, ...)
+  do.call(forest, c(list(fit), args))
   f
 }
 
@@ -141,8 +153,9 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
   # shared controls: split the control n across the comparisons of a trial x outcome
   d <- split_shared_control(data, "trial", "n2i", by = c("outcome", "control"),
                             shared = "shared_control", name = ".n2_split")
-  es <- escalc(measure = "SMD", m1i = m1i, sd1i = sd1i, n1i = n1i,
-               m2i = m2i, sd2i = sd2i, n2i = .n2_split, data = d)
+  # (columns passed as vectors: no non-standard evaluation in package code)
+  es <- escalc(measure = "SMD", m1i = d$m1i, sd1i = d$sd1i, n1i = d$n1i,
+               m2i = d$m2i, sd2i = d$sd2i, n2i = d$.n2_split, data = d)
   es <- as.data.frame(es)
   es$length <- factor(ifelse(es$weeks > 8, "longer (> 8 weeks)", "shorter (<= 8 weeks)"),
                       levels = c("shorter (<= 8 weeks)", "longer (> 8 weeks)"))
@@ -155,15 +168,17 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
     for (o in outcomes) {
       sub <- es[es$control == ctl & es$outcome == o & !is.na(es$yi), , drop = FALSE]
       if (nrow(sub) < 2L) next
-      fit <- rma(yi, vi, data = sub, slab = study, method = "REML")
+      fit <- rma(yi = sub$yi, vi = sub$vi, slab = sub$study, method = "REML")
       rows[[length(rows) + 1L]] <- .review_row("main", o, ctl, fit, data = label)
       if (!is.null(path))
-        files <- c(files, .review_png(path, paste0(.review_file("forest", label, ctl, o), ".png"), fit, ...))
+        files <- c(files, .review_png(path, paste0(.review_file("forest", label, ctl, o), ".png"), fit,
+                                      sprintf("%s data: %s, iCBT vs %s control",
+                                              c(simulated = "SIMULATED", user = "User")[[label]], o, ctl), ...))
       ol <- .review_outliers(fit)
       if (length(ol) || (ctl == "active" && o == "pain interference")) {
         keep <- setdiff(seq_len(nrow(sub)), ol)
         if (length(keep) >= 2L) {
-          fit2 <- rma(yi, vi, data = sub[keep, , drop = FALSE], slab = study, method = "REML")
+          fit2 <- rma(yi = sub$yi[keep], vi = sub$vi[keep], slab = sub$study[keep], method = "REML")
           rows[[length(rows) + 1L]] <- .review_row("outliers_removed", o, ctl, fit2, data = label)
           outl[[length(outl) + 1L]] <- data.frame(outcome = o, comparison = ctl,
                                                   removed = paste(sub$study[ol], collapse = ", "),
@@ -177,8 +192,8 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
         s2 <- sub[ok, , drop = FALSE]
         s2$grp <- droplevels(grp[ok])
         if (nlevels(s2$grp) < 2L) next
-        fg <- rma(yi, vi, mods = ~ 0 + grp, data = s2, method = "REML")
-        ft <- rma(yi, vi, mods = ~ grp, data = s2, method = "REML")
+        fg <- rma(yi = s2$yi, vi = s2$vi, mods = ~ 0 + grp, data = s2, method = "REML")
+        ft <- rma(yi = s2$yi, vi = s2$vi, mods = ~ grp, data = s2, method = "REML")
         nk <- table(s2$grp)
         for (j in seq_len(nlevels(s2$grp))) {
           r <- .review_row(sprintf("subgroup: %s = %s", mod, levels(s2$grp)[j]), o, ctl, fg, est = j, data = label)
@@ -193,16 +208,16 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
   }
   if (real) {
     rd <- getExportedValue("metafast", "dat.gandy2022_interference")
-    fr <- rma(yi = g, sei = se, data = rd, slab = study, method = "REML")
+    fr <- rma(yi = rd$g, sei = rd$se, slab = rd$study, method = "REML")
     rows[[length(rows) + 1L]] <- .review_row("real: all 23 rows (shared controls ignored)",
                                              "pain interference", "any", fr, data = "real")
     one <- rd[!duplicated(rd$trial), , drop = FALSE]
-    f1 <- rma(yi = g, sei = se, data = one, slab = study, method = "REML")
+    f1 <- rma(yi = one$g, sei = one$se, slab = one$study, method = "REML")
     rows[[length(rows) + 1L]] <- .review_row("real: one comparison per trial",
                                              "pain interference", "any", f1, data = "real")
     ol <- .review_outliers(fr)
     if (length(ol)) {
-      f2 <- rma(yi = g, sei = se, data = rd[-ol, , drop = FALSE], slab = study, method = "REML")
+      f2 <- rma(yi = rd$g[-ol], sei = rd$se[-ol], slab = rd$study[-ol], method = "REML")
       rows[[length(rows) + 1L]] <- .review_row("real: outliers_removed",
                                                "pain interference", "any", f2, data = "real")
       outl[[length(outl) + 1L]] <- data.frame(outcome = "pain interference/disability (real)",
@@ -211,7 +226,8 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
                                               stringsAsFactors = FALSE)
     }
     if (!is.null(path))
-      files <- c(files, .review_png(path, "forest_real_gandy2022_interference.png", fr, ...))
+      files <- c(files, .review_png(path, "forest_real_gandy2022_interference.png", fr,
+                                    "Real data: pain interference/disability (23-row subset, Gandy et al. 2022)", ...))
   }
   res <- do.call(rbind, rows)
   # the review's point values (abstract), from dat.terpstra2022_abstract
