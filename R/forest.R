@@ -97,6 +97,7 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
                    weight = wt, stringsAsFactors = FALSE)
   grp <- .mf_forest_groups(subgroup, x, k)
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
+  if (length(order) > 1L) order <- .mf_per_study(order, x, "order")
   ord <- .mf_forest_order(order, st, grp)
   model_lab <- if (identical(x$method, "EE")) "Equal-effects model" else "Random-effects model"
 
@@ -181,7 +182,9 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
                    ci.ub = ub[keep], weight = 100 * w / sum(w), stringsAsFactors = FALSE)
   grp <- .mf_forest_groups(dots$subgroup, px, px$k)
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
-  ord <- .mf_forest_order(dots$order, st, grp)
+  ordr <- dots$order
+  if (length(ordr) > 1L) ordr <- .mf_per_study(ordr, px, "order")
+  ord <- .mf_forest_order(ordr, st, grp)
   get <- function(nm, default) if (is.null(dots[[nm]])) default else dots[[nm]]
   .mf_forest_draw(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(dots$ilab, px, "ilab"), ilab.lab = dots$ilab.lab,
@@ -490,6 +493,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
     sums$y <- NA_real_
     for (j in which(types %in% c("sub", "overall"))) sums$y[ss[j]] <- ys[j]
     summaries <- sums
+    rownames(summaries) <- NULL
   }
   invisible(list(studies = studies, summaries = summaries,
                  layout = list(xlim = xlim, ylim = ylim, alim = alim, at = at, cex = cex)))

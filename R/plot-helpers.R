@@ -47,11 +47,11 @@
 # prediction interval; pred +- crit * sqrt(se^2 + tau^2) (Riley, Higgins &
 # Deeks 2011, BMJ 342:d549).  No prediction interval for equal-effects fits.
 .mf_plot_pooled <- function(x) {
-  est <- c(x$beta)[1L]
+  est <- unname(c(x$beta)[1L])
   crit <- .mf_plot_crit(x)
   pse <- sqrt(x$se[1L]^2 + x$tau2)
   ee <- identical(x$method, "EE")
-  list(estimate = est, ci.lb = x$ci.lb[1L], ci.ub = x$ci.ub[1L],
+  list(estimate = est, ci.lb = unname(x$ci.lb[1L]), ci.ub = unname(x$ci.ub[1L]),
        pi.lb = if (ee) NA_real_ else est - crit * pse,
        pi.ub = if (ee) NA_real_ else est + crit * pse,
        k = x$k, tau2 = x$tau2, I2 = x$I2)

@@ -130,6 +130,18 @@ test_that("forest() on BCG: labels, transf, meta-regression and plain effect siz
   expect_equal(attr(res2, "pages"), 1L)
 })
 
+test_that("forest() handles omitted rows: per-study arguments of either length", {
+  d <- data.frame(yi = c(0.1, NA, 0.3, 0.5, 0.2), vi = c(0.02, 0.03, 0.04, 0.05, 0.01),
+                  g = c("a", "a", "b", "b", "b"), s = letters[1:5])
+  fit <- suppressWarnings(rma(yi, vi, data = d, slab = s))
+  res <- draw(forest(fit, subgroup = d$g, ilab = d$s, order = 5:1))
+  expect_equal(res$studies$row, c(1, 5, 4, 3))
+  expect_equal(res$studies$slab, c("a", "e", "d", "c"))
+  expect_equal(res$summaries$k, c(1, 3, 4))
+  res2 <- draw(forest(fit, subgroup = d$g[-2], slab = toupper(d$s[-2])))
+  expect_equal(res2$studies$slab, c("A", "C", "D", "E"))
+})
+
 test_that("forest() rejects bad per-study arguments with a clear message", {
   fit <- rma(yi, vi, data = bcg)
   expect_error(draw(forest(fit, slab = letters[1:3])), "'slab'")
