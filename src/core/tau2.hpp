@@ -154,7 +154,7 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
   r.conv.solver = 1;
   r.conv.iterations = std::min(iter, ctl.maxiter);
   r.conv.change = change;
-  if (!ok) {
+  if (!ok || (tau2 < ctl.threshold && sc.score(0.0, nullptr) > 0)) {  // false convergence at the boundary: the score is positive at 0
     // Fallback: bracketed root of the estimating equation on [0, tau2_max].
     const double s0 = sc.score(0.0, nullptr);
     r.conv.solver = 2;
