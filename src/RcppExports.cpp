@@ -11,6 +11,76 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// mf_cd_refits
+Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, int mode, Rcpp::IntegerVector ord, double warm, int threads, bool progress);
+RcppExport SEXP _metafast_mf_cd_refits(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP modeSEXP, SEXP ordSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< bool >::type int_only(int_onlySEXP);
+    Rcpp::traits::input_parameter< int >::type mode(modeSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type ord(ordSEXP);
+    Rcpp::traits::input_parameter< double >::type warm(warmSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_cd_refits(y, v, X, weights, method, test, control, int_only, mode, ord, warm, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_cd_influence
+Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb, Rcpp::NumericVector hat, double warm, int threads, bool progress);
+RcppExport SEXP _metafast_mf_cd_influence(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP betaSEXP, SEXP vbSEXP, SEXP hatSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< bool >::type int_only(int_onlySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type vb(vbSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type hat(hatSEXP);
+    Rcpp::traits::input_parameter< double >::type warm(warmSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_cd_influence(y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_gosh
+Rcpp::List mf_gosh(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, bool exact, double nsub, double seed, int threads, bool progress);
+RcppExport SEXP _metafast_mf_gosh(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nsubSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< bool >::type int_only(int_onlySEXP);
+    Rcpp::traits::input_parameter< bool >::type exact(exactSEXP);
+    Rcpp::traits::input_parameter< double >::type nsub(nsubSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_gosh(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_fit
 Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control);
 RcppExport SEXP _metafast_mf_fit(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP) {
@@ -62,11 +132,114 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_boot_stat
+Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test, Rcpp::List control);
+RcppExport SEXP _metafast_mf_boot_stat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP idxSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type idx(idxSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_boot_stat(y, v, X, weights, idx, method, test, control));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_boot_kernel
+Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int type, Rcpp::NumericVector beta, double tau2, double seed, double start, double end, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_boot_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP typeSEXP, SEXP betaSEXP, SEXP tau2SEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2(tau2SEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_boot_kernel(y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_jack_kernel
+Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int threads);
+RcppExport SEXP _metafast_mf_jack_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_jack_kernel(y, v, X, weights, method, test, control, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_perm_kernel
+Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, Rcpp::IntegerVector btt, bool int_only, bool exact, double n, double seed, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_perm_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP bttSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type btt(bttSEXP);
+    Rcpp::traits::input_parameter< bool >::type int_only(int_onlySEXP);
+    Rcpp::traits::input_parameter< bool >::type exact(exactSEXP);
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_perm_kernel(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_hardware_threads
+int mf_hardware_threads();
+RcppExport SEXP _metafast_mf_hardware_threads() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    rcpp_result_gen = Rcpp::wrap(mf_hardware_threads());
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_metafast_mf_cd_refits", (DL_FUNC) &_metafast_mf_cd_refits, 13},
+    {"_metafast_mf_cd_influence", (DL_FUNC) &_metafast_mf_cd_influence, 14},
+    {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 13},
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 7},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 8},
+    {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
+    {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
+    {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
+    {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 14},
+    {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };
 
