@@ -63,7 +63,7 @@ test_that("gosh over all subsets (k = 8) matches metafor: REML with ~ ablat", {
 
 test_that("gosh is identical for 1 and 2 threads, exact and random", {
   dat <- bcg_data()
-  fit <- rma(yi, vi, mods = ~ ablat, data = dat[1:8, ])
+  fit <- rma(yi, vi, mods = ~ ablat, data = dat[1:10, ])
   expect_identical(gosh(fit, threads = 1), gosh(fit, threads = 2))
   fit <- rma(yi, vi, data = dat)
   g1 <- gosh(fit, subsets = 3000, seed = 42, threads = 1)

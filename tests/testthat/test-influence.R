@@ -74,6 +74,13 @@ test_that("influence is identical for 1 and 2 threads", {
   dat <- bcg_data()
   fit <- rma(yi, vi, mods = ~ ablat, data = dat)
   expect_identical(influence(fit, threads = 1), influence(fit, threads = 2))
+  # k = 120: large enough for the kernel to use 2 threads
+  set.seed(12)
+  vi <- runif(120, 0.01, 0.3)
+  sim <- data.frame(x = rnorm(120), vi = vi)
+  sim$yi <- rnorm(120, 0.3 + 0.2 * sim$x, sqrt(vi + 0.1))
+  fit <- rma(yi, vi, mods = ~ x, data = sim)
+  expect_identical(influence(fit, threads = 1), influence(fit, threads = 2))
 })
 
 test_that("plot.mf_infl draws and returns the object invisibly", {

@@ -40,6 +40,12 @@ test_that("leave1out is identical for 1 and 2 threads, and k = 2 works", {
   dat <- bcg_data()
   fit <- rma(yi, vi, data = dat)
   expect_identical(leave1out(fit, threads = 1), leave1out(fit, threads = 2))
+  # k = 120: large enough for the kernel to use 2 threads
+  set.seed(11)
+  vi <- runif(120, 0.01, 0.3)
+  sim <- data.frame(yi = rnorm(120, 0.3, sqrt(vi + 0.1)), vi = vi)
+  fit <- rma(yi, vi, data = sim)
+  expect_identical(leave1out(fit, threads = 1), leave1out(fit, threads = 2))
   fit2 <- rma(yi, vi, data = dat[1:2, ])
   ref2 <- metafor::rma(yi, vi, data = dat[1:2, ], control = metafor_tight)
   expect_list_equal(leave1out(fit2), metafor::leave1out(ref2), tol_iter)
