@@ -69,7 +69,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   iter <- .mf_whole(round(iter), "iter", 2)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
   if (!isFALSE(permci))
-    .mf_stop("'permci' is not implemented yet: permutation-based confidence intervals are not available; use permci = FALSE.")
+    .mf_stop("permci is not implemented yet ('permci': permutation-based confidence intervals); use permci = FALSE.")
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
     .mf_stop("'progress' must be TRUE or FALSE.")
   btt <- if (missing(btt)) x$btt else .mf_btt(btt, colnames(d$X), x$int.incl)

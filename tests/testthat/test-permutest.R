@@ -1,0 +1,120 @@
+# permutest(): exact permutation p-values against metafor::permutest(),
+# random tests within Monte Carlo error of the exact p-value.
+
+perm_dat <- function(k) {
+  d <- data.frame(yi = c(0.42, 0.10, 0.71, 0.33, -0.05, 0.58, 0.29, 0.90)[seq_len(k)],
+                  vi = c(0.040, 0.022, 0.061, 0.030, 0.052, 0.018, 0.075, 0.035)[seq_len(k)],
+                  x = c(2.1, 1.4, 3.6, 2.2, 0.7, 3.1, 1.9, 4.0)[seq_len(k)])
+  d
+}
+
+# metafor's exact test of the k = 6 moderator model (720 fits), computed once
+# for the tests below.
+ref_cache <- new.env()
+metafor_exact_mod6 <- function() {
+  if (is.null(ref_cache$mod6))
+    ref_cache$mod6 <- metafor::permutest(metafor::rma(yi, vi, mods = ~ x, data = perm_dat(6), control = metafor_tight),
+                                         exact = TRUE, progbar = FALSE)
+  ref_cache$mod6
+}
+
+test_that("exact sign-flip test of an intercept-only model (k = 8) equals metafor", {
+  skip_if_not_installed("metafor")
+  dat <- perm_dat(8)
+  ours <- permutest(rma(yi, vi, data = dat), exact = TRUE, progress = FALSE)
+  ref <- metafor::permutest(metafor::rma(yi, vi, data = dat, control = metafor_tight), exact = TRUE, progbar = FALSE)
+  expect_true(ours$exact)
+  expect_identical(ours$iter, 256)
+  expect_equal(unname(ours$pval), unname(ref$pval), tolerance = 1e-12)
+  expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
+  expect_equal(sort(ours$QM.perm), sort(ref$QM.perm), tolerance = tol_iter)
+  # also chosen automatically when 2^k <= iter
+  auto <- permutest(rma(yi, vi, data = dat), iter = 300, progress = FALSE)
+  expect_true(auto$exact)
+  expect_equal(auto$pval, ours$pval)
+})
+
+test_that("exact row-permutation test with a moderator equals metafor (z and knha)", {
+  skip_if_not_installed("metafor")
+  k <- if (test_level() >= 2) 7 else 6   # 5040 resp. 720 permutations
+  dat <- perm_dat(k)
+  ours <- permutest(rma(yi, vi, mods = ~ x, data = dat), exact = TRUE, progress = FALSE)
+  ref <- if (k == 6) metafor_exact_mod6() else
+    metafor::permutest(metafor::rma(yi, vi, mods = ~ x, data = dat, control = metafor_tight), exact = TRUE, progbar = FALSE)
+  expect_identical(ours$iter, factorial(k))
+  expect_equal(unname(ours$pval), unname(ref$pval), tolerance = 1e-12)
+  expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
+  expect_equal(sort(ours$QM.perm), sort(ref$QM.perm), tolerance = tol_iter)
+
+  dat <- perm_dat(5)
+  ours <- permutest(rma(yi, vi, mods = ~ x, data = dat, test = "knha"), exact = TRUE, btt = 1:2, progress = FALSE)
+  ref <- metafor::permutest(metafor::rma(yi, vi, mods = ~ x, data = dat, test = "knha", control = metafor_tight), exact = TRUE,
+                            btt = 1:2, progbar = FALSE)
+  expect_equal(unname(ours$pval), unname(ref$pval), tolerance = 1e-12)
+  expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
+  expect_equal(ours$QM, ref$QM, tolerance = tol_iter)
+})
+
+test_that("exact test over the distinct arrangements of a factor moderator equals metafor", {
+  skip_if_not_installed("metafor")
+  dat <- perm_dat(8)
+  dat$g <- rep(c("a", "b"), c(3, 5))
+  ours <- permutest(rma(yi, vi, mods = ~ g, data = dat, method = "DL"), progress = FALSE)
+  ref <- metafor::permutest(metafor::rma(yi, vi, mods = ~ g, data = dat, method = "DL"), progbar = FALSE)
+  expect_identical(ours$exact.iter, 56)   # choose(8, 3)
+  expect_identical(ours$exact.iter, ref$exact.iter)
+  expect_equal(unname(ours$pval), unname(ref$pval), tolerance = 1e-12)
+  expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
+})
+
+test_that("random permutation test: reproducible, thread-independent, within MC error of the exact p-value", {
+  skip_if_not_installed("metafor")
+  dat <- perm_dat(8)
+  fit <- rma(yi, vi, mods = ~ x, data = dat)
+  iter <- 2000
+  set.seed(10); a <- permutest(fit, iter = iter, threads = 1, progress = FALSE)
+  set.seed(10); b <- permutest(fit, iter = iter, threads = 2, progress = FALSE)
+  expect_false(a$exact)
+  expect_identical(a$pval, b$pval)
+  expect_identical(a$QM.perm, b$QM.perm)
+  expect_equal(a$QM.perm[1], fit$QM, tolerance = 1e-12)   # replicate 1 is the observed data, as in metafor
+  set.seed(11); cc <- permutest(fit, iter = iter, progress = FALSE)
+  expect_false(identical(a$QM.perm, cc$QM.perm))
+  # 8! = 40320 permutations: the exact p-value from metafor
+  skip_unless_level(2)
+  ref <- metafor::permutest(metafor::rma(yi, vi, mods = ~ x, data = dat, control = metafor_tight), exact = TRUE,
+                            progbar = FALSE)
+  se <- sqrt(ref$pval * (1 - ref$pval) / iter)
+  expect_true(all(abs(a$pval - ref$pval) <= 4 * se + 1 / iter))
+})
+
+test_that("random sign-flip and moderator tests are within MC error of metafor's exact p-values", {
+  skip_if_not_installed("metafor")
+  dat <- perm_dat(6)
+  iter <- 600   # < 6! = 720, so random
+  fit <- rma(yi, vi, mods = ~ x, data = dat)
+  ref <- metafor_exact_mod6()
+  set.seed(12); ours <- permutest(fit, iter = iter, progress = FALSE)
+  expect_false(ours$exact)
+  se <- sqrt(ref$pval * (1 - ref$pval) / iter)
+  expect_true(all(abs(ours$pval - ref$pval) <= 4 * se + 1 / iter))
+  dat8 <- perm_dat(8)
+  ref0 <- metafor::permutest(metafor::rma(yi, vi, data = dat8), exact = TRUE, progbar = FALSE)
+  set.seed(13); ours0 <- permutest(rma(yi, vi, data = dat8), iter = 200, progress = FALSE)
+  expect_false(ours0$exact)
+  expect_lte(abs(ours0$pval - ref0$pval), 4 * sqrt(ref0$pval * (1 - ref0$pval) / 200) + 1 / 200)
+})
+
+test_that("permutest is our own generic; errors are clear; print looks like metafor's", {
+  dat <- perm_dat(6)
+  fit <- rma(yi, vi, mods = ~ x, data = dat)
+  expect_error(permutest(fit, permci = TRUE), "permci is not implemented yet")
+  expect_error(permutest(fit, iter = 1), "'iter'")
+  expect_error(permutest(fit, btt = 5), "btt")
+  res <- permutest(fit, progress = FALSE)
+  expect_s3_class(res, "mf_permutest")
+  expect_output(print(res), "Test of Moderators")
+  expect_output(print(res), "based on permutation testing")
+  expect_s3_class(res$zval.perm, "data.frame")
+  expect_identical(names(res$zval.perm), c("intrcpt", "x"))
+})
