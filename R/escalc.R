@@ -129,7 +129,7 @@
 #'   only missing values are filled in).
 #' @param digits number of digits for printing.
 #' @param ... \code{correct} (see Details).
-#' @return A data frame of class \code{c("escalc", "data.frame")}.
+#' @return A data frame of class \code{c("mf_escalc", "data.frame")} (its own class name, so that metafor can be loaded too).
 #' @references Hedges, L. V. (1981). Distribution theory for Glass's
 #'   estimator of effect size and related estimators. Journal of Educational
 #'   Statistics, 6, 107-128.
@@ -372,12 +372,12 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
   attr(dat, "digits") <- digits
   attr(dat, "yi.names") <- intersect(union(yname, attr(data, "yi.names")), names(dat))
   attr(dat, "vi.names") <- intersect(union(vname, attr(data, "vi.names")), names(dat))
-  class(dat) <- c("escalc", "data.frame")
+  class(dat) <- c("mf_escalc", "data.frame")
   dat
 }
 
 #' @export
-print.escalc <- function(x, digits = attr(x, "digits"), ...) {
+print.mf_escalc <- function(x, digits = attr(x, "digits"), ...) {
   if (is.null(digits)) digits <- .esc_default_digits()
   if (length(digits) == 1L && is.null(names(digits))) digits <- .esc_default_digits(digits)
   y <- x
@@ -400,7 +400,7 @@ print.escalc <- function(x, digits = attr(x, "digits"), ...) {
 }
 
 #' @export
-summary.escalc <- function(object, level = 95, ...) {
+summary.mf_escalc <- function(object, level = 95, ...) {
   x <- object
   yn <- attr(x, "yi.names")[1]
   vn <- attr(x, "vi.names")[1]
@@ -421,7 +421,7 @@ summary.escalc <- function(object, level = 95, ...) {
 }
 
 #' @export
-`[.escalc` <- function(x, i, j, drop) {
+`[.mf_escalc` <- function(x, i, j, drop) {
   cls <- class(x)
   keep <- attributes(x)[c("digits", "yi.names", "vi.names")]
   y <- x

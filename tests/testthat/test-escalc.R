@@ -345,7 +345,7 @@ test_that("output structure, append, replace, var.names, add.measure", {
   bcg <- getdat("dat.bcg")
   a <- escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)
   b <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)
-  expect_s3_class(a, c("escalc", "data.frame"), exact = TRUE)
+  expect_s3_class(a, c("mf_escalc", "data.frame"), exact = TRUE)
   expect_identical(names(a), names(b))
   expect_identical(attr(a, "yi.names"), "yi")
   expect_identical(attr(a, "vi.names"), "vi")
@@ -414,7 +414,7 @@ test_that("subset, include and slab behave like metafor", {
   # `[` keeps the class and subsets the slab
   s <- escalc("OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg, slab = author)
   s2 <- s[2:4, ]
-  expect_s3_class(s2, "escalc")
+  expect_s3_class(s2, "mf_escalc")
   expect_identical(attr(s2$yi, "slab"), c("Ferguson & Simes", "Rosenthal et al.1",
                                            "Hart & Sutherland"))
   expect_identical(attr(s[-1, ]$yi, "slab"), attr(s$yi, "slab")[-1])
@@ -445,7 +445,7 @@ test_that("tibbles, data.tables and labelled columns are accepted", {
   if (nzchar(system.file(package = "tibble"))) {
     tb <- tibble::as_tibble(bcg)
     a <- escalc("OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = tb)
-    expect_s3_class(a, "escalc")
+    expect_s3_class(a, "mf_escalc")
     expect_es(a, ref)
     expect_s3_class(tb, "tbl_df")
     expect_false("yi" %in% names(tb))
