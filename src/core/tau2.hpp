@@ -145,6 +145,15 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
     sc.score(tau2, &step);
     if (!std::isfinite(step)) { ok = false; break; }
     step *= ctl.stepadj;
+    // A step past the boundary: when the score at 0 is non-positive, the
+    // maximum is on the boundary and the iteration ends there; otherwise
+    // halve the step (Viechtbauer 2005) until it stays inside.
+    if (tau2 + step < 0 && sc.score(0.0, nullptr) <= 0) {
+      change = tau2;
+      tau2 = 0;
+      if (change <= ctl.threshold) break;
+      continue;
+    }
     int halvings = 0;
     while (tau2 + step < 0 && halvings < 1100) { step /= 2; ++halvings; }
     const double old = tau2;
