@@ -37,7 +37,11 @@ struct RefitSpec {
 // Full column rank of X, judged on the correlation-scaled cross-product X'X:
 // a zero column, or a smallest eigenvalue below 1e-10 of the largest, is
 // rank deficient (e.g. a resample without any study of a factor level).
-inline bool full_column_rank(const Mat& X) {
+// Named apart from case_deletion.hpp's full_column_rank(): two different
+// inline definitions of one name break the one-definition rule, and the
+// linker kept the other one here (a jackknife of k = 1 then read an empty
+// column and crashed).
+inline bool resample_full_column_rank(const Mat& X) {
   const Eigen::Index p = X.cols();
   if (X.rows() < p) return false;
   Mat C = X.transpose() * X;
@@ -66,7 +70,7 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
     for (int j = 0; j < q; ++j) out[j * stride] = nan;
     return false;
   };
-  if (!full_column_rank(pr.X)) return fail();
+  if (!resample_full_column_rank(pr.X)) return fail();
   const FitResult f = fit_model(pr, sp.method, sp.ctl, sp.test, true);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
