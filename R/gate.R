@@ -109,7 +109,14 @@
       .mf_stop(sprintf("'mods' gives %d rows but there are %d outcomes.", nrow(mf), k))
     tt <- attr(mf, "terms")
     if (!intercept) attr(tt, "intercept") <- 0L
-    X <- stats::model.matrix(tt, mf)
+    # A factor with a single level has no contrasts; say which one it is.
+    one <- vapply(mf, function(col) (is.factor(col) || is.character(col) || is.logical(col)) &&
+                    length(unique(col[!is.na(col)])) < 2L, NA)
+    if (any(one))
+      .mf_stop(sprintf("'mods': %s %s a single level; a factor needs at least 2 levels (drop it from the formula).",
+                       paste0("'", names(mf)[one], "'", collapse = ", "), if (sum(one) == 1L) "has" else "have"))
+    X <- tryCatch(stats::model.matrix(tt, mf),
+                  error = function(e) .mf_stop(sprintf("'mods' cannot be turned into a model matrix: %s", conditionMessage(e))))
     xlev <- stats::.getXlevels(tt, mf)
     # model.matrix drops NA rows only with na.omit; keep all rows here
     colnames(X)[colnames(X) == "(Intercept)"] <- "intrcpt"
