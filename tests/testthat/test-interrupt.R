@@ -1,0 +1,56 @@
+# A long boot_rma() stops within 1 s of SIGINT and leaves R usable.  The run
+# is a child Rscript (system2(wait = FALSE)) that writes STARTED, then
+# INTERRUPTED <seconds> and USABLE to a file; the test polls the file.
+
+test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
+  skip_on_cran()
+  skip_on_os("windows")
+  skip_if_not(exists("boot_rma"), "boot_rma() does not exist yet")
+  dir <- tempfile("mf_int")
+  dir.create(dir)
+  out <- file.path(dir, "out.txt")
+  pidf <- file.path(dir, "pid.txt")
+  script <- file.path(dir, "child.R")
+  writeLines(c(
+    "suppressPackageStartupMessages(library(metafast))",
+    sprintf("out <- %s", deparse(out)),
+    sprintf("writeLines(as.character(Sys.getpid()), %s)", deparse(pidf)),
+    "dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),",
+    "                  vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))",
+    "fit <- rma(yi, vi, data = dat)",
+    "cat('STARTED\\n', file = out)",
+    "t0 <- NA",
+    "res <- tryCatch(boot_rma(fit, R = 1e7, threads = 2, progress = FALSE),",
+    "  interrupt = function(e) {",
+    "    cat('INTERRUPTED', format(as.numeric(Sys.time())), '\\n', file = out, append = TRUE)",
+    "    f <- rma(yi, vi, data = dat)",
+    "    if (is.finite(f$tau2)) cat('USABLE\\n', file = out, append = TRUE)",
+    "  })",
+    "cat('DONE\\n', file = out, append = TRUE)"
+  ), script)
+  rscript <- file.path(R.home("bin"), "Rscript")
+  system2(rscript, c("--vanilla", shQuote(script)), wait = FALSE, stdout = FALSE, stderr = FALSE)
+  wait_for <- function(cond, timeout) {
+    t_end <- Sys.time() + timeout
+    while (Sys.time() < t_end) { if (cond()) return(TRUE); Sys.sleep(0.05) }
+    FALSE
+  }
+  started <- wait_for(function() file.exists(out) && any(grepl("STARTED", readLines(out, warn = FALSE))), 60)
+  expect_true(started)
+  if (!started) return(invisible())
+  pid <- as.integer(readLines(pidf, warn = FALSE)[1L])
+  Sys.sleep(1.5)
+  t_sig <- as.numeric(Sys.time())
+  tools::pskill(pid, tools::SIGINT)
+  finished <- wait_for(function() any(grepl("DONE", readLines(out, warn = FALSE))), 30)
+  if (!finished) tools::pskill(pid, tools::SIGKILL)
+  lines <- readLines(out, warn = FALSE)
+  expect_true(finished)
+  int <- grep("^INTERRUPTED", lines, value = TRUE)
+  expect_length(int, 1L)
+  if (length(int)) {
+    t_int <- as.numeric(strsplit(int, " ")[[1L]][2L])
+    expect_lt(t_int - t_sig, 1)
+  }
+  expect_true("USABLE" %in% trimws(lines))
+})
