@@ -201,10 +201,10 @@
     bad <- keep & !is.na(x) & is.infinite(x)
     if (any(bad)) .mf_stop(sprintf("'%s' must be finite; infinite in %s.", nm, .mf_rows(bad)))
   }
-  badX <- keep & apply(X, 1L, function(r) any(is.infinite(r)))
+  badX <- keep & rowSums(is.infinite(X)) > 0
   if (any(badX)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badX)))
   has_na <- is.na(yi) | is.na(vi) | (if (is.null(weights)) FALSE else is.na(weights)) |
-    apply(X, 1L, anyNA)
+    rowSums(is.na(X)) > 0
   omitted <- keep & has_na
   if (any(omitted))
     warning(sprintf("%s with missing values omitted from the model fitting (%s).",
@@ -222,10 +222,16 @@
     bad <- use & weights <= 0
     if (any(bad)) .mf_stop(sprintf("'weights' must be positive; non-positive in %s.", .mf_rows(bad)))
   }
-  rows <- which(use)
-  yi.f <- yi[rows]; vi.f <- vi[rows]
-  X.f <- X[rows, , drop = FALSE]
-  w.f <- if (is.null(weights)) numeric(0) else weights[rows]
+  if (all(use)) {  # the common case: no copies of long vectors
+    rows <- seq_len(k.all)
+    yi.f <- yi; vi.f <- vi; X.f <- X
+    w.f <- if (is.null(weights)) numeric(0) else weights
+  } else {
+    rows <- which(use)
+    yi.f <- yi[rows]; vi.f <- vi[rows]
+    X.f <- X[rows, , drop = FALSE]
+    w.f <- if (is.null(weights)) numeric(0) else weights[rows]
+  }
   k <- length(rows)
 
   # A sampling variance that looks like a standard error is a common slip;
@@ -236,7 +242,7 @@
             "); results may be unstable.", call. = FALSE)
 
   # Redundant (collinear) predictors are dropped with a warning, as in metafor.
-  qrX <- qr(X.f, tol = 1e-9)
+  qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0))) else qr(X.f, tol = 1e-9)
   if (qrX$rank < ncol(X.f)) {
     drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
     warning(sprintf("Redundant predictors dropped from the model: %s.",

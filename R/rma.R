@@ -248,6 +248,8 @@ rma.uni <- rma
 }
 
 .mf_nested_in_intercept <- function(X) {
+  # a column of ones: the intercept-only model is nested (no O(k p^2) QR needed)
+  if (any(colSums(X != 1) == 0)) return(TRUE)
   one <- rep(1, nrow(X))
   r <- qr.resid(qr(X), one)
   sum(r^2) < 1e-8 * nrow(X)
