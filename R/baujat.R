@@ -47,6 +47,9 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
     (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
       "Squared Pearson residual"
   if (missing(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
+  for (lab in list(list(xlab, "xlab"), list(ylab, "ylab")))
+    if (!(is.character(lab[[1L]]) || is.expression(lab[[1L]]) || is.call(lab[[1L]])))
+      .mf_stop(sprintf("'%s' must be a character string or an expression.", lab[[2L]]))
   cex <- 0.8
   labs <- if (is.character(symbol) && identical(symbol, "slab")) slab else as.character(x$ids)
   # pad the ranges so that text labels centred on the points stay inside

@@ -22,9 +22,11 @@
   function(delta) p(amount = delta)
 }
 
-.mf_whole <- function(x, arg, min = 1) {
+.mf_whole <- function(x, arg, min = 1, max = .Machine$integer.max) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x < min || x != round(x))
     .mf_stop(sprintf("'%s' must be a single whole number >= %s.", arg, format(min)))
+  if (x > max)
+    .mf_stop(sprintf("'%s' = %s is too large (at most %s).", arg, format(x), format(max, big.mark = ",")))
   x
 }
 
@@ -83,7 +85,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   d <- .mf_resample_input(x)
   type <- match.arg(type)
   parallel <- match.arg(parallel)
-  R <- .mf_whole(R, "R", 1)
+  R <- .mf_whole(R, "R", 1, max = 1e9)
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
     .mf_stop("'progress' must be TRUE or FALSE.")
   nthreads <- .mf_threads(threads, n_work = R)

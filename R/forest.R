@@ -87,6 +87,10 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
                           xlab, ilab = NULL, ilab.lab = NULL, order = NULL, subgroup = NULL,
                           transf = NULL, refline = 0, digits = 2, cex, main, alim, ...) {
   .mf_plot_check(x, "forest")
+  lev <- list(...)$level
+  if (!is.null(lev) && !isTRUE(all.equal(.mf_level(lev), x$level)))
+    warning(sprintf("forest() draws the model's %g%% intervals; refit with rma(..., level = %g) to change them.",
+                    100 * (1 - x$level), lev), call. = FALSE)
   k <- x$k
   labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else as.character(.mf_per_study(slab, x, "slab"))
   yi <- x$yi; vi <- x$vi

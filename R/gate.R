@@ -265,6 +265,11 @@
     con$tau2.init <- tau2
     con$fix.tau2 <- TRUE
   }
+  # tau2 is one more parameter: k = p (k > 1) leaves nothing to estimate it
+  # from (metafor stops here too); k = 1 fits with tau2 = 0 as metafor does.
+  if (k > 1L && p >= k && method[1L] != "EE" && !con$fix.tau2)
+    .mf_stop(sprintf("There are %d coefficients plus tau^2 to estimate from %d outcomes; use method = \"EE\", fix 'tau2', or drop moderators.",
+                     p, k))
 
   list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all,
        X.all = X, yi.all = yi, vi.all = vi, weights.all = weights,

@@ -66,7 +66,7 @@ permutest <- function(x, ...) UseMethod("permutest")
 permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
                              progress = interactive(), ...) {
   d <- .mf_resample_input(x)
-  iter <- .mf_whole(round(iter), "iter", 2)
+  iter <- .mf_whole(iter, "iter", 2, max = 1e9)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
   if (!isFALSE(permci))
     .mf_stop("permci is not implemented yet ('permci': permutation-based confidence intervals); use permci = FALSE.")

@@ -43,6 +43,8 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   int.spec <- !missing(intercept)
   if (!int.spec) intercept <- x$int.incl
+  if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
+    .mf_stop("'intercept' must be TRUE or FALSE.")
   rnames <- NULL
   if (missing(newmods) || is.null(newmods)) {
     if (x$int.only) {

@@ -62,6 +62,9 @@ results_table <- function(..., n = NULL, digits = 2) {
     n <- .mf_numeric(n, "n")
     if (length(n) != length(fits))
       .mf_stop(sprintf("'n' has length %d but there are %d analyses.", length(n), length(fits)))
+    bad <- !is.na(n) & (n < 0 | n != round(n))
+    if (any(bad)) .mf_stop(sprintf("'n' must hold non-negative whole numbers of participants; bad in %s.",
+                                   sub("^row", "analysis", .mf_rows(bad))))
   } else n <- rep(NA_real_, length(fits))
   if (!is.numeric(digits) || length(digits) != 1L || is.na(digits) || digits < 0)
     .mf_stop("'digits' must be a single non-negative number.")

@@ -25,6 +25,8 @@ update.mf_rma <- function(object, formula., ..., evaluate = TRUE) {
   if (is.null(call)) .mf_stop("The model has no 'call' component to update.")
   extras <- match.call(expand.dots = FALSE)$...
   if (!missing(formula.)) {
+    if (!inherits(formula., "formula"))
+      .mf_stop("'formula.' must be a formula, e.g. ~ . + x.")
     yi <- call$yi
     if (is.call(yi) && identical(yi[[1L]], as.name("~"))) {
       call$yi <- stats::update.formula(stats::as.formula(yi), formula.)

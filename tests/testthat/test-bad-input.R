@@ -169,9 +169,15 @@ bi_cases <- list(
   OK("rma", rma(c(0.3, 0.9), c(0.02, 0.03), method = "PM"), ref = metafor::rma(c(0.3, 0.9), c(0.02, 0.03), method = "PM", control = metafor_tight)),
   OK("rma", rma(c(0.3, 0.5, 0.1), c(0.02, 0.03, 0.01), test = "knha"),
      ref = metafor::rma(c(0.3, 0.5, 0.1), c(0.02, 0.03, 0.01), test = "knha", control = metafor_tight)),
-  W("rma", rma(dat$yi, dat$vi, subset = 1:3, mods = cbind(dat$x, dat$x^2, dat$x^3)), "Redundant"),
-  W("rma", rma(c(0.3, 0.5), c(0.02, 0.03), mods = cbind(c(1, 2), c(3, 1))), "Redundant", check = finite_fit),
-  OK("rma", rma(dat$yi, dat$vi, mods = ~ x, data = dat, subset = 1:2, method = "DL"),
+  # p = k after dropping redundant predictors: nothing left for tau^2 (metafor stops too)
+  E("rma", suppressWarnings(rma(dat$yi, dat$vi, subset = 1:3, mods = cbind(dat$x, dat$x^2, dat$x^3))),
+    "3 coefficients plus tau\\^2.*3 outcomes"),
+  E("rma", suppressWarnings(rma(c(0.3, 0.5), c(0.02, 0.03), mods = cbind(c(1, 2), c(3, 1)))),
+    "coefficients plus tau\\^2"),
+  E("rma", rma(dat$yi, dat$vi, mods = ~ x, data = dat, subset = 1:2, method = "DL"),
+    "2 coefficients plus tau\\^2.*2 outcomes"),
+  W("rma", rma(dat$yi, dat$vi, subset = 1:3, mods = cbind(dat$x, dat$x^2, dat$x^3), method = "EE"), "Redundant"),
+  OK("rma", rma(dat$yi, dat$vi, mods = ~ x, data = dat, subset = 1:2, method = "EE"),
      check = function(r) r$k == 2 && r$p == 2 && all(is.finite(r$beta))),
   # ---- collinear moderators, single-level factors, empty subsets
   W("rma", rma(yi, vi, mods = ~ x + I(2 * x), data = dat), "Redundant.*I\\(2 \\* x\\)",
@@ -263,6 +269,16 @@ bi_cases <- list(
   # ---- resampling
   E("boot_rma", boot_rma(1:3), "'x'.*rma"),
   E("boot_rma", boot_rma(fit, R = 0), "'R'"),
+  E("boot_rma", boot_rma(fit, R = 1e20), "'R'.*too large"),             # fuzz finding: was a coercion warning
+  E("permutest", permutest(fit, iter = "a"), "'iter'"),                   # fuzz finding
+  E("permutest", permutest(fit, iter = NULL), "'iter'"),
+  E("update", update(fit, formula. = function(x) x), "'formula.'"),      # fuzz finding
+  E("predict", predict(fitm, newmods = 3, intercept = c(NA, TRUE)), "'intercept'"),  # fuzz finding
+  E("baujat", baujat(fit, xlab = function(x) x), "'xlab'"),              # fuzz finding
+  E("forest", forest(fit, level = 200), "'level'"),                      # was accepted silently
+  E("results_table", results_table(a = fit, n = -1), "'n'"),              # was accepted silently
+  E("rma", rma(c(.3, .5), c(.02, .03), mods = c(1, 2)), "coefficients plus tau\\^2"),  # k = p: was tau2 = 0 silently
+  OK("rma", rma(c(.3, .5), c(.02, .03), mods = c(1, 2), method = "EE")),
   E("boot_rma", boot_rma(fit, R = -5), "'R'"),
   E("boot_rma", boot_rma(fit, R = NA), "'R'"),
   E("boot_rma", boot_rma(fit, R = "a"), "'R'"),

@@ -14,11 +14,7 @@ fuzz_lib <- function() {
 # Findings reported to the owners of those files and not fixed yet: each
 # entry is c(function, message pattern).  Remove an entry when it is fixed.
 fuzz_known <- list(
-  c("permutest", "non-numeric argument to mathematical function"),   # iter = "a" / function / NULL
-  c("update", "object of type 'closure' is not subsettable"),        # formula. = a function
-  c("funnel", "missing value where TRUE/FALSE needed"),              # level = matrix / factor yaxis
-  c("predict", "missing value where TRUE/FALSE needed"),             # intercept = NA vector
-  c("baujat", "cannot coerce type 'closure'")                        # xlab = a function
+  c("funnel", "missing value where TRUE/FALSE needed")               # level = matrix / factor yaxis
 )
 fuzz_is_known <- function(f) {
   fun <- sub("\\(.*", "", f$call)
