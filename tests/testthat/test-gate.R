@@ -189,7 +189,6 @@ test_that("more coefficients than studies: redundant columns dropped, then a cle
 })
 
 test_that("p == k with a heterogeneity estimator: error as in metafor", {
-  skip("KNOWN DISCREPANCY (reported to lead): metafor stops ('Number of parameters ... larger than the number of observations') when k - p < 1 for a random-effects model; rma() returns tau2 = 0")
   d <- gate_data()[1:3, ]
   expect_error(suppressWarnings(rma(yi, vi, mods = ~ g + x, data = d)), "parameters|coefficients")
 })

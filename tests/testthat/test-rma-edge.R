@@ -120,8 +120,7 @@ test_that("scale invariance: closed-form estimators at c = 1e-4 and 1e4, iterati
 })
 
 test_that("scale invariance: iterative estimators at small scale (c = 1e-4)", {
-  skip(paste("KNOWN BUG (reported to lead): the absolute convergence threshold (1e-10 on tau2)",
-             "stops ML/REML/EB/PM early when tau2 ~ 1e-9; e.g. REML tau2/c^2 off by 2e-3 relative"))
+  # was wrong before the rescaling fix (absolute convergence threshold)
   scale_check(c("ML", "REML", "EB", "PM"), 1e-4)
 })
 
@@ -143,7 +142,6 @@ test_that("huge (1e8) and tiny (1e-8) sampling variances match metafor / the pro
   expect_equal(r$tau2, m$tau2, tolerance = tol_iter)
   expect_equal(as.numeric(r$beta), as.numeric(m$beta), tolerance = tol_iter)
   # tiny variances and tiny effects (scale 1e-4): the profile maximum
-  skip("KNOWN BUG (reported to lead): absolute convergence threshold; REML tau2 2.2518e-9 vs maximum 2.2572e-9")
   yt <- yi * 1e-4; vt <- vi * 1e-8
   opt <- stats::optimize(profile_ll, c(0, 1e-7), y = yt, v = vt, reml = TRUE, maximum = TRUE, tol = 1e-18)$maximum
   r <- rma(yt, vt)
