@@ -104,9 +104,10 @@ struct LikScore {
   const Mat& X;
   const Vec& y;
   const Vec& v;
+  mutable Wls f;  // workspace reused across iterations
   double score(double tau2, double* step) const {
     const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-    Wls f(X, y, inv_var_weights(v, tau2));
+    f.compute_re(X, y, v, tau2);
     double s = 0, info = 1;
     switch (m) {
       case Method::ML:
@@ -123,8 +124,8 @@ struct LikScore {
 
 // log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
 // used to guard against a local maximum away from tau2 = 0.
-inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml) {
-  Wls f(X, y, inv_var_weights(v, tau2));
+inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml, Wls& f) {
+  f.compute_re(X, y, v, tau2);
   double ll = -0.5 * (v.array() + tau2).log().sum() - 0.5 * f.rss;
   if (reml) ll -= 0.5 * f.logdet_A();
   return ll;
@@ -132,7 +133,7 @@ inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2,
 
 inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-  LikScore sc{m, X, y, v};
+  LikScore sc{m, X, y, v, Wls()};
   Tau2Estimate r;
   double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false).tau2 : std::max(0.0, ctl.tau2_init);
   // Fisher scoring with step-halving at the boundary (Viechtbauer 2005).
@@ -188,17 +189,18 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
   // Guard against a local maximum (ML/REML): compare with tau2 = 0.
   if (tau2 > 0 && m != Method::EB) {
     const bool reml = m == Method::REML;
-    if (loglik_tau2(X, y, v, 0.0, reml) - loglik_tau2(X, y, v, tau2, reml) > 1e-10 * (1 + std::fabs(tau2))) {
+    if (loglik_tau2(X, y, v, 0.0, reml, sc.f) - loglik_tau2(X, y, v, tau2, reml, sc.f) > 1e-10 * (1 + std::fabs(tau2))) {
       tau2 = 0;
       r.conv.message = "local maximum away from 0; tau2 set to 0 (compare the profile likelihood)";
     }
   }
   r.tau2 = tau2;
-  const Vec w = inv_var_weights(v, tau2);
+  sc.f.compute_re(X, y, v, tau2);
+  const Vec& w = sc.f.w;
   if (m == Method::ML) {
     r.se = std::sqrt(2.0 / w.squaredNorm());
   } else if (m == Method::REML) {
-    r.se = std::sqrt(2.0 / Wls(X, y, w).tr_PP(X));
+    r.se = std::sqrt(2.0 / sc.f.tr_PP(X));
   } else {
     r.se = std::sqrt(2.0 * k * k / (k - p)) / w.sum();
   }

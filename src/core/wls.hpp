@@ -62,9 +62,22 @@ struct Wls {
 
   void compute(const Mat& X, const Vec& y, const Vec& weights) {
     w = weights;
+    solve(X, y);
+  }
+
+  // Random-effects weights 1 / (v + tau2), written into the existing storage:
+  // a Wls reused across iterations allocates nothing for p = 1.
+  void compute_re(const Mat& X, const Vec& y, const Vec& v, double tau2) {
+    w.resize(v.size());
+    w.array() = (v.array() + tau2).inverse();
+    solve(X, y);
+  }
+
+  // The fit for the weights already in w.
+  void solve(const Mat& X, const Vec& y) {
     const Eigen::Index p = X.cols();
     if (p == 1) {
-      // fast path for the intercept-only / single-column model
+      // single column (intercept-only models): scalars, no allocation
       const double a = (X.col(0).array().square() * w.array()).sum();
       ok = a > 0 && std::isfinite(a);
       A.resize(1, 1);
@@ -73,6 +86,8 @@ struct Wls {
       Ainv(0, 0) = 1.0 / a;
       beta.resize(1);
       beta(0) = (X.col(0).array() * w.array() * y.array()).sum() / a;
+      resid.resize(y.size());
+      resid.array() = y.array() - X.col(0).array() * beta(0);
     } else {
       A = crossprod_diag(X, w);
       Eigen::LLT<Mat> llt(A);
@@ -81,8 +96,8 @@ struct Wls {
       Vec Xty(p);
       for (Eigen::Index a = 0; a < p; ++a) Xty(a) = (X.col(a).array() * w.array() * y.array()).sum();
       beta = llt.solve(Xty);
+      resid.noalias() = y - X * beta;
     }
-    resid.noalias() = y - X * beta;
     rss = (w.array() * resid.array().square()).sum();
   }
 
@@ -94,6 +109,7 @@ struct Wls {
     return w.dot(d) - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(d)));
   }
   double tr_P(const Mat& X) const {
+    if (X.cols() == 1) return w.sum() - (X.col(0).array().square() * w.array().square()).sum() * Ainv(0, 0);
     return w.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w)));
   }
 
@@ -105,6 +121,12 @@ struct Wls {
     return wd.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
   }
   double tr_PP(const Mat& X) const {
+    if (X.cols() == 1) {
+      const auto x2 = X.col(0).array().square();
+      const double c = (x2 * w.array().square()).sum() * Ainv(0, 0);
+      const double e = (x2 * w.array().cube()).sum() * Ainv(0, 0);
+      return w.squaredNorm() - 2.0 * e + c * c;
+    }
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(w));
     const Mat E = crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(w));
     return w.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
