@@ -108,7 +108,10 @@
     if (nrow(mf) != k)
       .mf_stop(sprintf("'mods' gives %d rows but there are %d outcomes.", nrow(mf), k))
     tt <- attr(mf, "terms")
-    if (!intercept) attr(tt, "intercept") <- 0L
+    # as in metafor, 'intercept' is ignored for a formula: write ~ x - 1 to drop it
+    if (!intercept)
+      warning("'intercept = FALSE' is ignored when 'mods' is a formula (as in metafor); use ~ ... - 1 to drop the intercept.",
+              call. = FALSE)
     # A factor with a single level has no contrasts; say which one it is.
     one <- vapply(mf, function(col) (is.factor(col) || is.character(col) || is.logical(col)) &&
                     length(unique(col[!is.na(col)])) < 2L, NA)
@@ -187,9 +190,10 @@
       if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
       keep <- !is.na(subset) & subset
     } else if (is.numeric(subset)) {
-      if (any(is.na(subset) | subset < 1 | subset > k.all | subset != round(subset)))
-        .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d.", k.all))
-      keep <- seq_len(k.all) %in% subset
+      if (any(is.na(subset) | subset == 0 | abs(subset) > k.all | subset != round(subset)) ||
+          (any(subset < 0) && any(subset > 0)))
+        .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d (or only negative numbers to leave rows out).", k.all))
+      keep <- if (all(subset < 0)) !seq_len(k.all) %in% -subset else seq_len(k.all) %in% subset
     } else .mf_stop("'subset' must be a logical or numeric vector.")
     if (!any(keep)) .mf_stop("'subset' selects no rows.")
   }
@@ -255,6 +259,12 @@
   if (p > k)
     .mf_stop(sprintf("There are %d coefficients but only %d outcomes; the model cannot be fitted.", p, k))
 
+  # with one study the t and Knapp-Hartung tests have no degrees of freedom
+  if (k == 1L && test != "z") {
+    warning(sprintf("With k = 1 the test = \"%s\" has no degrees of freedom; using test = \"z\" (as metafor).", test),
+            call. = FALSE)
+    test <- "z"
+  }
   int.incl <- "intrcpt" %in% colnames(X.f)
   btt <- .mf_btt(btt, colnames(X.f), int.incl)
 

@@ -101,6 +101,8 @@ rma.uni <- rma
 # overflow at magnitudes such as 1e-150 or 1e100 (silently wrong estimates
 # before).  The model is scale-equivariant, so the results are scaled back.
 .mf_scale_of <- function(vi) {
+  r <- range(vi)
+  if (r[1L] >= 1e-4 && r[2L] <= 1e4) return(1)  # the usual case, without a sort
   m <- stats::median(vi)
   if (!is.finite(m) || m <= 0 || (m >= 1e-4 && m <= 1e4)) return(1)
   2^round(log2(m) / 2)
@@ -191,7 +193,7 @@ rma.uni <- rma
   fit.stats <- .mf_fit_stats(fit$ll.ML, fit$ll.REML, fit$dev.ML, parms, k, p)
   res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
               ci.lb = c(beta) - crit * se, ci.ub = c(beta) + crit * se, vb = vb,
-              tau2 = tau2, se.tau2 = if (g$control$fix.tau2) NA_real_ else fit$se.tau2,
+              tau2 = tau2, se.tau2 = if (g$control$fix.tau2 || is.nan(fit$se.tau2)) NA_real_ else fit$se.tau2,
               tau2.fix = g$control$fix.tau2, I2 = I2, H2 = H2, vt = vt,
               QE = QE, QEp = QEp, QM = QM, QMdf = c(m, ddf), QMp = QMp,
               k = k, k.f = k, k.eff = k, k.all = g$k.all, p = p, p.eff = p, parms = parms,
@@ -210,6 +212,7 @@ rma.uni <- rma
 }
 
 .mf_wald <- function(b, vb, idx) {
+  if (length(idx) == 1L) return(b[idx]^2 / vb[idx, idx])
   V <- vb[idx, idx, drop = FALSE]
   out <- tryCatch(c(crossprod(b[idx], solve(V, b[idx]))), error = function(e) NA_real_)
   out
@@ -218,11 +221,11 @@ rma.uni <- rma
 # Fit statistics as in metafor: ML and REML columns (AIC, BIC, AICc use k or k - p).
 .mf_fit_stats <- function(ll.ML, ll.REML, dev.ML, parms, k, p) {
   aicc <- function(ll, n) -2 * ll + 2 * parms * max(n, parms + 2) / (max(n, parms + 2) - parms - 1)
-  fs <- data.frame(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
-                   REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms,
-                            -2 * ll.REML + parms * log(k - p), aicc(ll.REML, k - p)),
-                   row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
-  fs
+  # a data frame built directly (data.frame() costs more than the whole fit at small k)
+  structure(list(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
+                 REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms,
+                          -2 * ll.REML + parms * log(k - p), aicc(ll.REML, k - p))),
+            row.names = c("ll", "dev", "AIC", "BIC", "AICc"), class = "data.frame")
 }
 
 # Pseudo R^2 (Raudenbush 2009): proportional reduction of tau^2 relative to

@@ -220,3 +220,24 @@ test_that("bad weights, intercept, tau2 and btt give clear errors", {
   expect_error(rma(yi, vi, data = d, control = list(maxiterr = 5)), "maxiterr")
   expect_error(rma(yi, vi, data = d, control = "fast"), "'control'")
 })
+
+test_that("negative subset indices leave rows out, as in metafor (was an error)", {
+  skip_if_not_installed("metafor")
+  d <- data.frame(yi = c(0.1, 0.3, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02))
+  a <- rma(yi, vi, data = d, subset = -c(1, 4))
+  b <- metafor::rma(yi, vi, data = d, subset = -c(1, 4), control = metafor_tight)
+  expect_equal(a$k, 4L)
+  expect_equal(c(a$beta), c(b$beta), tolerance = tol_iter)
+  expect_equal(a$tau2, b$tau2, tolerance = tol_iter)
+  expect_error(rma(yi, vi, data = d, subset = c(-1, 2)), "'subset'")
+})
+
+test_that("intercept = FALSE is ignored for a formula, as in metafor (with a warning)", {
+  skip_if_not_installed("metafor")
+  d <- data.frame(yi = c(0.1, 0.3, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
+                  x = 1:6)
+  expect_warning(a <- rma(yi, vi, mods = ~ x, data = d, intercept = FALSE), "ignored")
+  b <- metafor::rma(yi, vi, mods = ~ x, data = d, intercept = FALSE, control = metafor_tight)
+  expect_equal(unname(c(a$beta)), unname(c(b$beta)), tolerance = tol_iter)
+  expect_equal(a$p, 2L)
+})

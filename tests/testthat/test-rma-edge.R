@@ -29,10 +29,13 @@ test_that("k = 1: tau2 = 0, the estimate is the study itself (as metafor)", {
 })
 
 test_that("k = 1 with a t-type test: no t interval with 0 df", {
-  skip("KNOWN BUG (reported to lead): rma(0.5, 0.1, test = 'knha') returns se = 0")
   # metafor switches to test = "z" with a warning; rma() must not report a
-  # zero standard error (Knapp-Hartung's s2w is 0/0 here).
+  # zero standard error (Knapp-Hartung's s2w is 0/0 here).  Was se = 0.
   for (test in c("t", "knha")) {
+    expect_warning(r <- rma(0.5, 0.1, test = test), "k = 1.*test = \"z\"")
+    expect_equal(as.numeric(r$se), sqrt(0.1), tolerance = tol_closed)
+    expect_equal(r$test, "z")
+    expect_true(is.na(r$se.tau2))
     r <- tryCatch(suppressWarnings(rma(0.5, 0.1, test = test)), error = function(e) e)
     if (inherits(r, "error")) {
       expect_match(conditionMessage(r), "k|test|one")
