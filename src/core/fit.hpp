@@ -30,7 +30,10 @@ inline Vec centred(const Vec& y) { return (y.array() - y.mean()).matrix(); }
 
 // log det(X'X), needed for the REML likelihood (metafor's REMLf = TRUE).
 inline double logdet_XtX(const Mat& X) {
-  return Wls(X, Vec::Zero(X.rows()), Vec::Ones(X.rows())).logdet_A();
+  const Mat A = crossprod_diag(X, Vec::Ones(X.rows()));
+  Eigen::LLT<Mat> llt(A);
+  const Mat L = llt.matrixL();
+  return 2.0 * L.diagonal().array().log().sum();
 }
 
 // Fixed effects and their covariance for a given tau2.

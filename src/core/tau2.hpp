@@ -104,19 +104,27 @@ struct LikScore {
   const Mat& X;
   const Vec& y;
   const Vec& v;
-  mutable Wls f;  // workspace reused across iterations
+  mutable Wls f;  // workspace reused across iterations; holds the fit at last_tau2
+  mutable double last_tau2 = std::numeric_limits<double>::quiet_NaN();
+  mutable double last_info = std::numeric_limits<double>::quiet_NaN();
   double score(double tau2, double* step) const {
     const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
     f.compute_re(X, y, v, tau2);
+    last_tau2 = tau2;
     double s = 0, info = 1;
     switch (m) {
       case Method::ML:
         s = f.yPPy() - f.w.sum(); info = f.w.squaredNorm(); break;
-      case Method::REML:
-        s = f.yPPy() - f.tr_P(X); info = f.tr_PP(X); break;
+      case Method::REML: {
+        double trP = 0, trPP = 0;
+        f.tr_P_PP(X, trP, trPP);
+        s = f.yPPy() - trP; info = trPP;
+        break;
+      }
       default:  // EB
         s = f.rss * k / (k - p) - k; info = f.w.sum(); break;
     }
+    last_info = info;
     if (step) *step = s / info;
     return s;
   }
@@ -124,8 +132,9 @@ struct LikScore {
 
 // log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
 // used to guard against a local maximum away from tau2 = 0.
-inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml, Wls& f) {
-  f.compute_re(X, y, v, tau2);
+inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml, Wls& f,
+                          bool fitted = false) {
+  if (!fitted) f.compute_re(X, y, v, tau2);
   double ll = -0.5 * (v.array() + tau2).log().sum() - 0.5 * f.rss;
   if (reml) ll -= 0.5 * f.logdet_A();
   return ll;
@@ -189,18 +198,28 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
   // Guard against a local maximum (ML/REML): compare with tau2 = 0.
   if (tau2 > 0 && m != Method::EB) {
     const bool reml = m == Method::REML;
-    if (loglik_tau2(X, y, v, 0.0, reml, sc.f) - loglik_tau2(X, y, v, tau2, reml, sc.f) > 1e-10 * (1 + std::fabs(tau2))) {
+    // the workspace may still hold the fit of the last iteration, within the
+    // convergence threshold of tau2: its log-likelihood differs by O(threshold^2)
+    const bool near = std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
+    const double ll_hat = near ? loglik_tau2(X, y, v, sc.last_tau2, reml, sc.f, true)
+                               : loglik_tau2(X, y, v, tau2, reml, sc.f);
+    const double ll_zero = loglik_tau2(X, y, v, 0.0, reml, sc.f);
+    sc.last_tau2 = 0.0;  // the workspace now holds the fit at 0
+    if (ll_zero - ll_hat > 1e-10 * (1 + std::fabs(tau2))) {
       tau2 = 0;
       r.conv.message = "local maximum away from 0; tau2 set to 0 (compare the profile likelihood)";
     }
   }
   r.tau2 = tau2;
-  sc.f.compute_re(X, y, v, tau2);
+  // SE from the information at tau2 (the last iteration's, when it was
+  // evaluated within the convergence threshold of tau2)
+  const bool reuse = m == Method::REML && std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
+  if (!reuse) sc.f.compute_re(X, y, v, tau2);
   const Vec& w = sc.f.w;
   if (m == Method::ML) {
     r.se = std::sqrt(2.0 / w.squaredNorm());
   } else if (m == Method::REML) {
-    r.se = std::sqrt(2.0 / sc.f.tr_PP(X));
+    r.se = std::sqrt(2.0 / (reuse ? sc.last_info : sc.f.tr_PP(X)));
   } else {
     r.se = std::sqrt(2.0 * k * k / (k - p)) / w.sum();
   }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 
 namespace metafast {
@@ -31,14 +32,22 @@ template <class D>
 inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
   const Eigen::Index p = X.cols();
   Mat out(p, p);
-  if (p <= 8) {
+  if (p <= 2) {
     for (Eigen::Index a = 0; a < p; ++a)
       for (Eigen::Index b = 0; b <= a; ++b)
         out(a, b) = out(b, a) = (X.col(a).array() * X.col(b).array() * d.derived().array()).sum();
     return out;
   }
-  const Vec dv = d;
-  out.noalias() = X.transpose() * (dv.asDiagonal() * X);
+  // blocks of rows: one pass over X, a cache-sized temporary, and a small
+  // matrix product per block
+  const Eigen::Index k = X.rows(), B = 256;
+  Mat tmp(std::min(B, k), p);
+  out.setZero();
+  for (Eigen::Index i = 0; i < k; i += B) {
+    const Eigen::Index nb = std::min(B, k - i);
+    tmp.topRows(nb) = X.middleRows(i, nb).array().colwise() * d.derived().segment(i, nb).array();
+    out.noalias() += X.middleRows(i, nb).transpose() * tmp.topRows(nb);
+  }
   return out;
 }
 
@@ -93,9 +102,8 @@ struct Wls {
       Eigen::LLT<Mat> llt(A);
       ok = llt.info() == Eigen::Success;
       Ainv = llt.solve(Mat::Identity(p, p));
-      Vec Xty(p);
-      for (Eigen::Index a = 0; a < p; ++a) Xty(a) = (X.col(a).array() * w.array() * y.array()).sum();
-      beta = llt.solve(Xty);
+      const Vec wy = w.cwiseProduct(y);
+      beta = llt.solve(X.transpose() * wy);  // one pass over X
       resid.noalias() = y - X * beta;
     }
     rss = (w.array() * resid.array().square()).sum();
@@ -130,6 +138,26 @@ struct Wls {
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(w));
     const Mat E = crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(w));
     return w.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
+  }
+
+  // tr(P) and tr(PP) together (the REML score and information): the two
+  // cross-products X'W^2X and X'W^3X come from one blocked pass over X.
+  void tr_P_PP(const Mat& X, double& trP, double& trPP) const {
+    const Eigen::Index p = X.cols(), k = X.rows();
+    if (p <= 2) { trP = tr_P(X); trPP = tr_PP(X); return; }
+    const Eigen::Index B = 256;
+    Mat C2 = Mat::Zero(p, p), C3 = Mat::Zero(p, p), t2(std::min(B, k), p), t3(std::min(B, k), p);
+    for (Eigen::Index i = 0; i < k; i += B) {
+      const Eigen::Index nb = std::min(B, k - i);
+      const auto wb = w.segment(i, nb).array();
+      t2.topRows(nb) = X.middleRows(i, nb).array().colwise() * wb.square();
+      t3.topRows(nb) = t2.topRows(nb).array().colwise() * wb;
+      C2.noalias() += X.middleRows(i, nb).transpose() * t2.topRows(nb);
+      C3.noalias() += X.middleRows(i, nb).transpose() * t3.topRows(nb);
+    }
+    const Mat C = Ainv * C2;
+    trP = w.sum() - C.trace();
+    trPP = w.squaredNorm() - 2.0 * trace_prod(Ainv, C3) + trace_prod(C, C);
   }
 
   // tr(P D P E) = sum_ij P_ij^2 d_i e_j for D = diag(d), E = diag(e)
