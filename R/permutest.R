@@ -37,8 +37,23 @@ permutest <- function(x, ...) UseMethod("permutest")
 #' @param x a model fitted by \code{\link{rma}}.
 #' @param iter number of random permutations.
 #' @param exact force an exact test (all permutations).
-#' @param permci permutation-based confidence intervals: not implemented
-#'   yet (must be \code{FALSE}).
+#' @param permci permutation-based confidence intervals: \code{FALSE}
+#'   (default), \code{TRUE} for all coefficients, or the numbers (or names)
+#'   of the coefficients.  As in metafor, bound \eqn{b_0} of coefficient
+#'   \eqn{j} is found with \code{\link[stats]{uniroot}} as the value where the
+#'   one-sided permutation p-value of \eqn{H_0: \beta_j = b_0}, computed from
+#'   outcomes \eqn{y_i - b_0 x_{ij}} (the model refitted) with the same
+#'   permutations (the same seed for a random test), crosses \eqn{\alpha/2};
+#'   the lower bound is searched in \eqn{[lb - (b - lb), b]}, the upper in
+#'   \eqn{[b, ub + (ub - b)]}, with \eqn{b} the estimate and \eqn{lb, ub} the
+#'   model-based bounds.  Where a search fails, the model-based bound is kept
+#'   with a warning (metafor returns \code{NA}); coefficients not selected keep
+#'   their model-based bounds.
+#' @param control list for the CI search: \code{tol} (tolerance of
+#'   \code{uniroot}, default \code{.Machine$double.eps^0.25} as metafor),
+#'   \code{maxiter} (default 100) and \code{distfac} (default 1: how far beyond
+#'   the model-based bound to search, in units of its distance to the
+#'   estimate).
 #' @param btt coefficients for the omnibus test (default: those of the fit).
 #' @param threads number of threads (see \code{\link{boot_rma}}).
 #' @param progress show a progress bar (needs \pkg{progressr}).
@@ -64,12 +79,12 @@ permutest <- function(x, ...) UseMethod("permutest")
 #' permutest(fit, progress = FALSE)   # 6! = 720 <= 1000: exact
 #' @export
 permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
-                             progress = interactive(), ...) {
+                             progress = interactive(), control = list(), ...) {
   d <- .mf_resample_input(x)
   iter <- .mf_whole(iter, "iter", 2, max = 1e9)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
-  if (!isFALSE(permci))
-    .mf_stop("permci is not implemented yet ('permci': permutation-based confidence intervals); use permci = FALSE.")
+  ci.coefs <- .mf_permci_coefs(permci, colnames(d$X))
+  con <- .mf_permci_control(control)
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
     .mf_stop("'progress' must be TRUE or FALSE.")
   btt <- if (missing(btt)) x$btt else .mf_btt(btt, colnames(d$X), x$int.incl)
@@ -104,16 +119,100 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   zval.perm <- as.data.frame(res$zval); names(zval.perm) <- nms
   beta.perm <- as.data.frame(res$beta); names(beta.perm) <- nms
   names(pval) <- nms
+  ci <- list(lb = c(x$ci.lb), ub = c(x$ci.ub), perm = rep(FALSE, d$p))
+  if (length(ci.coefs)) {
+    # the smallest attainable one-sided p-value must reach alpha / 2 (metafor's check is 1/n > alpha)
+    if (1 / n > x$level) {
+      warning(sprintf("Cannot obtain a %g%% permutation-based CI: too few permutations (%s); the model-based CI is kept.",
+                      100 * (1 - x$level), format(n, big.mark = ",")), call. = FALSE)
+    } else {
+      ci <- .mf_permci(x, d, ci.coefs, con, btt, int.only, use.exact, n, seed, nthreads, comptol, ci)
+    }
+  }
   out <- list(pval = pval, QMdf = QMdf, QMp = QMp.perm, QMp.asymptotic = QMp,
-              beta = x$beta, se = x$se, zval = x$zval, ci.lb = x$ci.lb, ci.ub = x$ci.ub,
+              beta = x$beta, se = x$se, zval = x$zval, ci.lb = ci$lb, ci.ub = ci$ub,
               QM = QM, k = k, p = d$p, btt = btt, m = m, test = x$test, ddf = x$ddf,
               int.only = int.only, int.incl = x$int.incl,
               digits = if (is.null(x$digits)) 4L else x$digits,
-              exact = use.exact, iter = n, exact.iter = exact.iter, seed = seed, permci = FALSE,
+              exact = use.exact, iter = n, exact.iter = exact.iter, seed = seed, permci = ci$perm,
               failed = sum(is.na(res$QM)), threads = nthreads,
               zval.perm = zval.perm, beta.perm = beta.perm, QM.perm = res$QM)
   class(out) <- "mf_permutest"
   out
+}
+
+# Which coefficients get a permutation-based CI (integer vector, possibly empty).
+.mf_permci_coefs <- function(permci, nms) {
+  p <- length(nms)
+  if (is.logical(permci) && length(permci) == 1L && !is.na(permci)) return(if (permci) seq_len(p) else integer(0))
+  if (is.character(permci) && length(permci) >= 1L && !anyNA(permci)) {
+    bad <- setdiff(permci, nms)
+    if (length(bad))
+      .mf_stop(sprintf("'permci' names coefficients that are not in the model: %s (the model has %s).",
+                       paste(bad, collapse = ", "), paste(nms, collapse = ", ")))
+    return(match(unique(permci), nms))
+  }
+  if (is.numeric(permci) && length(permci) >= 1L && !anyNA(permci)) {
+    bad <- permci[permci != round(permci) | permci < 1 | permci > p]
+    if (length(bad))
+      .mf_stop(sprintf("'permci' must select coefficients 1 to %d; not: %s.", p, paste(format(bad), collapse = ", ")))
+    return(as.integer(unique(permci)))
+  }
+  .mf_stop("'permci' must be TRUE, FALSE, or the numbers or names of coefficients.")
+}
+
+.mf_permci_control <- function(control) {
+  if (!is.list(control)) .mf_stop("'control' must be a list (tol, maxiter, distfac).")
+  bad <- setdiff(names(control), c("tol", "maxiter", "distfac"))
+  if (length(bad)) .mf_stop(sprintf("Unknown 'control' element(s): %s (allowed: tol, maxiter, distfac).",
+                                    paste(bad, collapse = ", ")))
+  con <- list(tol = .Machine$double.eps^0.25, maxiter = 100, distfac = 1)
+  con[names(control)] <- control
+  for (nm in names(con)) {
+    v <- con[[nm]]
+    if (!is.numeric(v) || length(v) != 1L || is.na(v) || !is.finite(v) || v <= 0)
+      .mf_stop(sprintf("'control$%s' must be a single positive number.", nm))
+  }
+  con$maxiter <- as.integer(round(con$maxiter))
+  con
+}
+
+# Permutation-based CI bounds by test inversion (metafor's permutest.rma.uni
+# with cialt = "one.sided"): bound b0 solves p(b0) = alpha / 2, where p is the
+# one-sided permutation p-value (z* >= z for the lower, z* <= z for the upper
+# bound) of the model refitted to y - b0 * X[, j], over the same permutations.
+# As metafor, uniroot() is given p - alpha/2 with negative values scaled by 10.
+.mf_permci <- function(x, d, coefs, con, btt, int.only, use.exact, n, seed, nthreads, comptol, ci) {
+  alpha2 <- x$level / 2
+  fail <- character(0)
+  pdiff <- function(b0, j, up) {
+    y <- d$yi - b0 * d$X[, j]
+    obs <- tryCatch(.mf_fit(y, d$vi, d$X, d$weights, d$method, d$test, d$control), error = function(e) NULL)
+    if (is.null(obs) || anyNA(obs$beta)) stop("the model could not be fitted")
+    z <- obs$beta[j] / sqrt(obs$vb[j, j])
+    res <- .mf_perm_kernel(y, d$vi, d$X, d$weights, d$method, d$test, d$control, as.integer(btt),
+                           int.only, use.exact, n, if (use.exact) 0 else seed, nthreads, NULL)
+    zp <- res$zval[, j]
+    pv <- if (up) mean(zp <= z + comptol, na.rm = TRUE) else mean(zp >= z - comptol, na.rm = TRUE)
+    dif <- min(pv, 1) - alpha2
+    if (dif < 0) 10 * dif else dif
+  }
+  b <- c(x$beta); lb <- c(x$ci.lb); ub <- c(x$ci.ub)
+  for (j in coefs) {
+    for (upper in c(FALSE, TRUE)) {
+      iv <- if (upper) c(b[j], ub[j] + con$distfac * (ub[j] - b[j])) else c(lb[j] - con$distfac * (b[j] - lb[j]), b[j])
+      r <- tryCatch(stats::uniroot(pdiff, interval = iv, j = j, up = upper, tol = con$tol,
+                                   maxiter = con$maxiter)$root, error = function(e) NA_real_)
+      if (is.na(r)) {
+        fail <- c(fail, sprintf("%s of %s", if (upper) "upper" else "lower", colnames(d$X)[j]))
+      } else if (upper) ci$ub[j] <- r else ci$lb[j] <- r
+    }
+    ci$perm[j] <- TRUE
+  }
+  if (length(fail))
+    warning(sprintf("Permutation-based CI bound not found (model-based bound kept): %s.", paste(fail, collapse = "; ")),
+            call. = FALSE)
+  ci
 }
 
 # Number of distinct arrangements of the rows of X: k! / prod(n_g!) over the
