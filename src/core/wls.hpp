@@ -51,6 +51,18 @@ inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
   return out;
 }
 
+// X' diag(d) X for a two-column X as a fixed-size matrix (no allocation).
+template <class D>
+inline Eigen::Matrix2d crossprod2(const Mat& X, const Eigen::MatrixBase<D>& d) {
+  const auto x0 = X.col(0).array(), x1 = X.col(1).array();
+  const auto dd = d.derived().array();
+  Eigen::Matrix2d m;
+  m(0, 0) = (x0 * x0 * dd).sum();
+  m(0, 1) = m(1, 0) = (x0 * x1 * dd).sum();
+  m(1, 1) = (x1 * x1 * dd).sum();
+  return m;
+}
+
 // tr(A B) for symmetric p-by-p A and B.
 inline double trace_prod(const Mat& A, const Mat& B) {
   return A.cwiseProduct(B.transpose()).sum();
@@ -97,6 +109,24 @@ struct Wls {
       beta(0) = (X.col(0).array() * w.array() * y.array()).sum() / a;
       resid.resize(y.size());
       resid.array() = y.array() - X.col(0).array() * beta(0);
+    } else if (p == 2) {
+      // two columns (one moderator): closed-form 2 x 2 inverse, no allocation
+      const Eigen::Matrix2d a2 = crossprod2(X, w);
+      const double det = a2(0, 0) * a2(1, 1) - a2(0, 1) * a2(0, 1);
+      ok = a2(0, 0) > 0 && det > 1e-14 * a2(0, 0) * a2(1, 1) && std::isfinite(det);
+      A.resize(2, 2);
+      A = a2;
+      Ainv.resize(2, 2);
+      Ainv(0, 0) = a2(1, 1) / det;
+      Ainv(1, 1) = a2(0, 0) / det;
+      Ainv(0, 1) = Ainv(1, 0) = -a2(0, 1) / det;
+      const double t0 = (X.col(0).array() * w.array() * y.array()).sum();
+      const double t1 = (X.col(1).array() * w.array() * y.array()).sum();
+      beta.resize(2);
+      beta(0) = Ainv(0, 0) * t0 + Ainv(0, 1) * t1;
+      beta(1) = Ainv(1, 0) * t0 + Ainv(1, 1) * t1;
+      resid.resize(y.size());
+      resid.array() = y.array() - X.col(0).array() * beta(0) - X.col(1).array() * beta(1);
     } else {
       A = crossprod_diag(X, w);
       Eigen::LLT<Mat> llt(A);
@@ -118,6 +148,10 @@ struct Wls {
   }
   double tr_P(const Mat& X) const {
     if (X.cols() == 1) return w.sum() - (X.col(0).array().square() * w.array().square()).sum() * Ainv(0, 0);
+    if (X.cols() == 2) {
+      const Eigen::Matrix2d Ai = Ainv;
+      return w.sum() - (Ai * crossprod2(X, w.cwiseProduct(w))).trace();
+    }
     return w.sum() - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w)));
   }
 
@@ -134,6 +168,12 @@ struct Wls {
       const double c = (x2 * w.array().square()).sum() * Ainv(0, 0);
       const double e = (x2 * w.array().cube()).sum() * Ainv(0, 0);
       return w.squaredNorm() - 2.0 * e + c * c;
+    }
+    if (X.cols() == 2) {
+      const Eigen::Matrix2d Ai = Ainv;
+      const Eigen::Matrix2d C = Ai * crossprod2(X, w.cwiseProduct(w));
+      const Eigen::Matrix2d E = crossprod2(X, w.cwiseProduct(w).cwiseProduct(w));
+      return w.squaredNorm() - 2.0 * (Ai * E).trace() + (C * C).trace();
     }
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(w));
     const Mat E = crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(w));
