@@ -78,13 +78,18 @@
       con[[nm]] <- val
     }
   }
-  if (con$threshold <= 0) .mf_stop("'control$threshold' must be positive.")
-  if (con$maxiter < 1) .mf_stop("'control$maxiter' must be at least 1.")
-  if (con$stepadj <= 0) .mf_stop("'control$stepadj' must be positive.")
-  if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
-  con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
+  if (!is.null(control)) {
+    if (con$threshold <= 0) .mf_stop("'control$threshold' must be positive.")
+    if (con$maxiter < 1) .mf_stop("'control$maxiter' must be at least 1.")
+    if (con$stepadj <= 0) .mf_stop("'control$stepadj' must be positive.")
+    if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
+    con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
+  }
   if (is.na(con$tau2.max)) {
-    s <- max(1, stats::var(yi) %||% 0, max(vi), na.rm = TRUE)
+    # upper end of the search bracket: far above any plausible tau2 (the
+    # squared range of yi bounds their variance)
+    ry <- range(yi, na.rm = TRUE)
+    s <- max(1, (ry[2L] - ry[1L])^2, max(vi, na.rm = TRUE), na.rm = TRUE)
     con$tau2.max <- 1e8 * s
   }
   con$fix.tau2 <- FALSE

@@ -55,15 +55,22 @@ rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML",
   if (missing(data)) data <- NULL
   if (!is.null(data)) data <- .mf_as_data_frame(data)
   env <- parent.frame()
+  where <- if (is.null(data)) env else data
+  current <- ""
   get_arg <- function(name) {
     expr <- cl[[name]]
     if (is.null(expr)) return(NULL)
-    tryCatch(eval(expr, if (is.null(data)) env else data, env),
-             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+    current <<- name
+    eval(expr, where, env)
   }
   if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
-  yi <- get_arg("yi")
-  mods <- get_arg("mods")
+  # one handler for all arguments (a handler per argument costs more than a fit at small k)
+  args <- withCallingHandlers(
+    list(yi = get_arg("yi"), mods = get_arg("mods"), vi = get_arg("vi"), sei = get_arg("sei"),
+         weights = get_arg("weights"), slab = get_arg("slab"), subset = get_arg("subset")),
+    error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", current, conditionMessage(e))))
+  yi <- args$yi
+  mods <- args$mods
   if (inherits(yi, "formula")) {
     if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
     f <- yi
@@ -72,8 +79,8 @@ rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML",
     if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
       mods <- NULL
   }
-  g <- .mf_gate(yi = yi, vi = get_arg("vi"), sei = get_arg("sei"), weights = get_arg("weights"),
-                mods = mods, data = data, slab = get_arg("slab"), subset = get_arg("subset"),
+  g <- .mf_gate(yi = yi, vi = args$vi, sei = args$sei, weights = args$weights,
+                mods = mods, data = data, slab = args$slab, subset = args$subset,
                 method = method, test = test, level = level,
                 btt = if (missing(btt)) NULL else btt,
                 tau2 = if (missing(tau2)) NULL else tau2, intercept = intercept,
@@ -165,19 +172,19 @@ rma.uni <- rma
   QM <- .mf_wald(c(beta), vb, g$btt)
   if (tdist) {
     QM <- QM / m
-    QMp <- if (ddf > 0) stats::pf(QM, m, ddf, lower.tail = FALSE) else NA_real_
-    pval <- if (ddf > 0) 2 * stats::pt(abs(zval), ddf, lower.tail = FALSE) else rep(NA_real_, p)
-    crit <- if (ddf > 0) stats::qt(g$alpha / 2, ddf, lower.tail = FALSE) else NA_real_
+    QMp <- if (ddf > 0) pf(QM, m, ddf, lower.tail = FALSE) else NA_real_
+    pval <- if (ddf > 0) 2 * pt(abs(zval), ddf, lower.tail = FALSE) else rep(NA_real_, p)
+    crit <- if (ddf > 0) qt(g$alpha / 2, ddf, lower.tail = FALSE) else NA_real_
   } else {
-    QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
-    pval <- 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
-    crit <- stats::qnorm(g$alpha / 2, lower.tail = FALSE)
+    QMp <- pchisq(QM, m, lower.tail = FALSE)
+    pval <- 2 * pnorm(abs(zval), lower.tail = FALSE)
+    crit <- qnorm(g$alpha / 2, lower.tail = FALSE)
   }
   # Heterogeneity: QE, and I2 / H2 from the typical sampling variance
   # vt = (k - p) / tr(P) (Higgins & Thompson 2002, Stat Med 21:1539).
   if (k > p) {
     QE <- fit$QE
-    QEp <- stats::pchisq(QE, k - p, lower.tail = FALSE)
+    QEp <- pchisq(QE, k - p, lower.tail = FALSE)
     vt <- (k - p) / fit$trP0
     if (is_ee) {
       I2 <- max(0, 100 * (QE - (k - p)) / QE)
