@@ -199,15 +199,17 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   }
   b <- c(x$beta); lb <- c(x$ci.lb); ub <- c(x$ci.ub)
   for (j in coefs) {
+    found <- TRUE
     for (upper in c(FALSE, TRUE)) {
       iv <- if (upper) c(b[j], ub[j] + con$distfac * (ub[j] - b[j])) else c(lb[j] - con$distfac * (b[j] - lb[j]), b[j])
       r <- tryCatch(stats::uniroot(pdiff, interval = iv, j = j, up = upper, tol = con$tol,
                                    maxiter = con$maxiter)$root, error = function(e) NA_real_)
       if (is.na(r)) {
+        found <- FALSE
         fail <- c(fail, sprintf("%s of %s", if (upper) "upper" else "lower", colnames(d$X)[j]))
       } else if (upper) ci$ub[j] <- r else ci$lb[j] <- r
     }
-    ci$perm[j] <- TRUE
+    ci$perm[j] <- found   # TRUE when both bounds are permutation-based
   }
   if (length(fail))
     warning(sprintf("Permutation-based CI bound not found (model-based bound kept): %s.", paste(fail, collapse = "; ")),

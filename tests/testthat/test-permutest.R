@@ -163,3 +163,22 @@ test_that("permci: bad values give clear errors; too few permutations keep the m
   expect_identical(r4$ci.lb, fit4$ci.lb)
   expect_false(r4$permci)
 })
+
+test_that("permci: exact row-permutation CI of a slope (k = 6, 720 permutations) equals metafor", {
+  # metafor::permutest(metafor::rma(yi, vi, mods = ~ x, data = perm_dat(6), control = metafor_tight),
+  #                    exact = TRUE, permci = TRUE, control = list(tol = 1e-10))  (600 s):
+  # intercept NA NA (search fails), slope:
+  ref_slope <- c(0.191385206142405, 0.327763133164049)
+  fit <- rma(yi, vi, mods = ~ x, data = perm_dat(6))
+  ours <- permutest(fit, exact = TRUE, permci = "x", progress = FALSE, control = list(tol = 1e-10))
+  expect_equal(unname(c(ours$ci.lb[2], ours$ci.ub[2])), ref_slope, tolerance = 1e-8)
+  expect_true(ours$ci.lb[2] < fit$beta[2] && fit$beta[2] < ours$ci.ub[2])
+  expect_identical(ours$permci, c(FALSE, TRUE))
+  expect_identical(unname(ours$ci.lb[1]), unname(fit$ci.lb[1]))   # not selected: model-based
+  # the intercept's search fails as in metafor (metafor gives NA); we keep the model-based bound
+  expect_warning(both <- permutest(fit, exact = TRUE, permci = 1:2, progress = FALSE, control = list(tol = 1e-10)),
+                 "not found.*intrcpt")
+  expect_identical(unname(both$ci.lb[1]), unname(fit$ci.lb[1]))
+  expect_identical(both$permci, c(FALSE, TRUE))
+  expect_equal(unname(both$ci.ub[2]), ref_slope[2], tolerance = 1e-8)
+})
