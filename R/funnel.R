@@ -59,6 +59,8 @@ funnel.mf_rma <- function(x, yaxis = "sei", level = 95, contour = FALSE, contour
                           refline, xlab, ylab, xlim, ylim, legend = contour, ...) {
   if (!inherits(x, "mf_rma") && !(is.list(x) && !is.null(x$yi) && !is.null(x$vi)))
     .mf_stop(sprintf("funnel() needs a model fitted by rma(), not %s.", class(x)[1L]))
+  if (!is.logical(contour) || length(contour) != 1L || is.na(contour))
+    .mf_stop("'contour' must be TRUE or FALSE.")
   yi <- x$yi; vi <- x$vi
   int.only <- isTRUE(x$int.only)
   xv <- if (int.only) yi else c(yi - x$X %*% x$beta)

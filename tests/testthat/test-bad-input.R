@@ -276,6 +276,7 @@ bi_cases <- list(
   E("predict", predict(fitm, newmods = 3, intercept = c(NA, TRUE)), "'intercept'"),  # fuzz finding
   E("baujat", baujat(fit, xlab = function(x) x), "'xlab'"),              # fuzz finding
   E("forest", forest(fit, level = 200), "'level'"),                      # was accepted silently
+  E("funnel", funnel(fit, contour = integer(0)), "'contour'"),             # fuzz finding: was 'missing value where TRUE/FALSE needed'
   E("results_table", results_table(a = fit, n = -1), "'n'"),              # was accepted silently
   E("rma", rma(c(.3, .5), c(.02, .03), mods = c(1, 2)), "coefficients plus tau\\^2"),  # k = p: was tau2 = 0 silently
   OK("rma", rma(c(.3, .5), c(.02, .03), mods = c(1, 2), method = "EE")),

@@ -13,9 +13,7 @@ fuzz_lib <- function() {
 
 # Findings reported to the owners of those files and not fixed yet: each
 # entry is c(function, message pattern).  Remove an entry when it is fixed.
-fuzz_known <- list(
-  c("funnel", "missing value where TRUE/FALSE needed")               # level = matrix / factor yaxis
-)
+fuzz_known <- list()
 fuzz_is_known <- function(f) {
   fun <- sub("\\(.*", "", f$call)
   any(vapply(fuzz_known, function(k) k[1L] == fun && grepl(k[2L], f$kind, fixed = TRUE), NA))
