@@ -39,7 +39,8 @@ inline double logdet_XtX(const Mat& X) {
 // Fixed effects and their covariance for a given tau2.
 inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& out, Wls* keep = nullptr) {
   const int k = pr.k(), p = pr.p();
-  Wls fw(pr.X, pr.y, inv_var_weights(pr.v, tau2));
+  Wls fw;
+  fw.compute_re(pr.X, pr.y, pr.v, tau2);
   if (!pr.has_weights()) {
     out.beta = fw.beta;
     out.vb = fw.Ainv;

@@ -101,7 +101,9 @@ bool signflip_run(const Problem& pr, const PermSpec& ps, bool exact, std::uint64
                   int nthreads, const PermOut& o, Poll&& poll) {
   const int k = pr.k();
   auto body = [&](std::size_t r) {
-    Problem b = pr;
+    // per-thread buffers: assignment reuses their storage across replicates
+    thread_local Problem b;
+    b = pr;
     if (exact) {
       for (int j = 0; j < k; ++j) b.y(j) = ((r >> j) & 1ULL) ? -pr.y(j) : pr.y(j);
       perm_stats(b, ps, o, r);
@@ -126,7 +128,9 @@ bool rowperm_run(const Problem& pr, const PermSpec& ps, bool exact, const std::v
                  const PermOut& o, Poll&& poll) {
   const int k = pr.k();
   auto body = [&](std::size_t r) {
-    Problem b = pr;
+    // per-thread buffers: assignment reuses their storage across replicates
+    thread_local Problem b;
+    b = pr;
     if (exact) {
       const int* lab = arrangements.data() + r * k;
       for (int i = 0; i < k; ++i) b.X.row(i) = pr.X.row(rep[lab[i]]);
@@ -135,7 +139,8 @@ bool rowperm_run(const Problem& pr, const PermSpec& ps, bool exact, const std::v
     }
     if (r == 0) { perm_stats(b, ps, o, 0); return; }
     Stream s(seed, r);
-    std::vector<int> perm(k);
+    thread_local std::vector<int> perm;
+    perm.resize(k);
     for (int attempt = 0; attempt < 1000; ++attempt) {
       for (int i = 0; i < k; ++i) perm[i] = i;
       // Fisher-Yates shuffle (Durstenfeld 1964)

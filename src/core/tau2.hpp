@@ -73,7 +73,9 @@ inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small
 // Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
 inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_se = true) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-  Wls f(X, y, Vec::Ones(k));
+  Wls f;
+  f.w.setOnes(k);
+  f.solve(X, y);
   const double trPV = f.tr_PD(X, v);
   Tau2Estimate r;
   r.tau2 = std::max(0.0, (f.rss - trPV) / (k - p));
