@@ -37,25 +37,6 @@ struct RefitSpec {
 // Full column rank of X, judged on the correlation-scaled cross-product X'X:
 // a zero column, or a smallest eigenvalue below 1e-10 of the largest, is
 // rank deficient (e.g. a resample without any study of a factor level).
-// Named apart from case_deletion.hpp's full_column_rank(): two different
-// inline definitions of one name break the one-definition rule, and the
-// linker kept the other one here (a jackknife of k = 1 then read an empty
-// column and crashed).
-inline bool resample_full_column_rank(const Mat& X) {
-  const Eigen::Index p = X.cols();
-  if (X.rows() < p) return false;
-  Mat C = X.transpose() * X;
-  Vec d = C.diagonal();
-  for (Eigen::Index j = 0; j < p; ++j)
-    if (!(d(j) > 0) || !std::isfinite(d(j))) return false;
-  if (p == 1) return true;
-  const Vec s = d.cwiseSqrt().cwiseInverse();
-  C = s.asDiagonal() * C * s.asDiagonal();
-  Eigen::SelfAdjointEigenSolver<Mat> es(C, Eigen::EigenvaluesOnly);
-  if (es.info() != Eigen::Success) return false;
-  const Vec ev = es.eigenvalues();
-  return ev(0) > 1e-10 * ev(p - 1);
-}
 
 // Number of statistics per refit: p coefficients, tau2, I2, H2.
 inline int n_boot_stats(int p) { return p + 3; }
@@ -70,7 +51,7 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
     for (int j = 0; j < q; ++j) out[j * stride] = nan;
     return false;
   };
-  if (!resample_full_column_rank(pr.X)) return fail();
+  if (!full_column_rank(pr.X)) return fail();
   const FitResult f = fit_model(pr, sp.method, sp.ctl, sp.test, true);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
@@ -82,16 +63,7 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
   if (k > p) {
     // as fit_model(): QE from the mean-centred outcomes with weights 1/vi
     const Wls f0(pr.X, centred(pr.y), pr.v.cwiseInverse());
-    const double QE = std::max(0.0, f0.rss);
-    const double dfree = k - p;
-    if (sp.method == Method::EE) {
-      I2 = std::max(0.0, 100.0 * (QE - dfree) / QE);
-      H2 = QE / dfree;
-    } else {
-      const double vt = dfree / f0.tr_P(pr.X);
-      I2 = 100.0 * tau2 / (vt + tau2);
-      H2 = tau2 / vt + 1.0;
-    }
+    i2_h2(sp.method, k, p, std::max(0.0, f0.rss), f0.tr_P(pr.X), tau2, I2, H2);
   }
   out[p * stride] = tau2;
   out[(p + 1) * stride] = I2;

@@ -95,6 +95,35 @@ inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test
   return out;
 }
 
+// Full column rank by column-pivoted Householder QR (relative pivot
+// threshold 1e-7, the tolerance lm() uses to flag aliased coefficients).
+// Also false for fewer rows than columns, including no rows at all.
+inline bool full_column_rank(const Mat& X) {
+  if (X.rows() < X.cols() || X.rows() == 0) return false;
+  if (X.cols() == 1) return X.col(0).cwiseAbs().maxCoeff() > 0;
+  Eigen::ColPivHouseholderQR<Mat> qr(X.rows(), X.cols());
+  qr.setThreshold(1e-7);
+  qr.compute(X);
+  return qr.rank() == X.cols();
+}
+
+// I^2 and H^2 from the typical sampling variance vt = (k - p) / tr(P0)
+// (Higgins & Thompson 2002, Stat Med 21:1539); for the equal-effects model
+// from Q: I^2 = (Q - df) / Q, H^2 = Q / df.
+inline void i2_h2(Method m, int k, int p, double QE, double trP0, double tau2, double& I2, double& H2) {
+  if (k <= p) { I2 = 0; H2 = 1; return; }
+  const double df = k - p;
+  if (m == Method::EE) {
+    const double r = 100.0 * (QE - df) / QE;
+    I2 = std::isnan(r) ? r : std::max(0.0, r);
+    H2 = QE / df;
+  } else {
+    const double vt = df / trP0;
+    I2 = 100.0 * tau2 / (vt + tau2);
+    H2 = tau2 / vt + 1.0;
+  }
+}
+
 // Wald statistic b[btt]' vb[btt,btt]^-1 b[btt] for the coefficients in idx.
 inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx) {
   const Eigen::Index m = idx.size();

@@ -163,7 +163,22 @@ static void test_streams_and_threads() {
   CHECK(polls >= 1);
 }
 
+// The rank check shared by bootstrap and case deletion: an empty subset
+// (a jackknife of k = 1) once read an empty column and crashed.
+static void test_rank() {
+  CHECK(!full_column_rank(Mat(0, 1)));
+  CHECK(!full_column_rank(Mat(0, 2)));
+  CHECK(full_column_rank(Mat::Ones(1, 1)));
+  Mat X(3, 2);
+  X << 1, 1, 1, 1, 1, 1;  // two equal columns
+  CHECK(!full_column_rank(X));
+  X(2, 1) = 2;
+  CHECK(full_column_rank(X));
+  CHECK(!full_column_rank(Mat::Ones(1, 2)));
+}
+
 int main() {
+  test_rank();
   test_traces();
   test_fixed_points();
   test_fallback();
