@@ -1,20 +1,5 @@
 # Extractors, print and summary of mf_rma fits vs metafor (rma.uni methods).
 
-# BCG vaccine trials (Colditz et al. 1994; metadat's dat.bcg), log risk ratios
-# computed by metafor::escalc().
-bcg_data <- function() {
-  d <- data.frame(
-    tpos = c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27),
-    tneg = c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886),
-    cpos = c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29),
-    cneg = c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825),
-    ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33),
-    alloc = c("random", "random", "random", "random", "alternate", "alternate", "random",
-              "random", "random", "systematic", "systematic", "systematic", "systematic"))
-  es <- metafor::escalc(measure = "RR", ai = d$tpos, bi = d$tneg, ci = d$cpos, di = d$cneg)
-  data.frame(yi = as.numeric(es$yi), vi = as.numeric(es$vi), ablat = d$ablat, alloc = d$alloc)
-}
-
 fit_pair <- function(method, mods, test = "z", dat = bcg_data()) {
   list(f = rma(yi, vi, mods = mods, data = dat, method = method, test = test),
        m = metafor::rma(yi, vi, mods = mods, data = dat, method = method, test = test,
