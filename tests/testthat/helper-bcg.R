@@ -15,3 +15,19 @@ bcg_data <- function() {
   data.frame(yi = as.numeric(es$yi), vi = as.numeric(es$vi), ablat = d$ablat, alloc = d$alloc)
 }
 
+
+# The same trials with the log risk ratios computed by hand (no metafor
+# needed), plus total sample size and the allocation method.
+bcg_lrr <- function() {
+  tpos <- c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27)
+  tneg <- c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886)
+  cpos <- c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29)
+  cneg <- c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825)
+  alloc <- c("random", "random", "random", "random", "alternate", "alternate", "random",
+             "random", "random", "systematic", "systematic", "systematic", "systematic")
+  data.frame(yi = log(tpos / (tpos + tneg)) - log(cpos / (cpos + cneg)),
+             vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg),
+             ni = tpos + tneg + cpos + cneg,
+             ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33),
+             alloc = alloc, random = alloc == "random", stringsAsFactors = FALSE)
+}

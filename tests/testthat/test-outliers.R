@@ -1,13 +1,6 @@
 # outlier_analysis(): flagged sets by hand / metafor::rstudent, refits vs metafor.
 
-bcg <- local({
-  tpos <- c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27)
-  tneg <- c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886)
-  cpos <- c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29)
-  cneg <- c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825)
-  data.frame(yi = log(tpos / (tpos + tneg)) - log(cpos / (cpos + cneg)),
-             vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg))
-})
+bcg <- bcg_lrr()[, c("yi", "vi")]
 
 # A data set with one clear outlier (study 7).
 outl <- data.frame(yi = c(0.10, 0.30, 0.35, 0.25, 0.45, 0.15, 1.60, 0.30, 0.20, 0.28),

@@ -1,15 +1,6 @@
 # results_table(): every number against metafor (fit, confint, predict).
 
-bcg <- local({
-  tpos <- c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27)
-  tneg <- c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886)
-  cpos <- c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29)
-  cneg <- c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825)
-  data.frame(yi = log(tpos / (tpos + tneg)) - log(cpos / (cpos + cneg)),
-             vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg),
-             random = c(TRUE, TRUE, TRUE, TRUE, FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, FALSE, FALSE, FALSE),
-             n = tpos + tneg + cpos + cneg)
-})
+bcg <- transform(bcg_lrr()[, c("yi", "vi", "random")], n = bcg_lrr()$ni)
 
 test_that("results_table matches metafor's fit, confint and predict", {
   skip_if_not_installed("metafor")
