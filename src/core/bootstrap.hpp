@@ -27,12 +27,6 @@
 
 namespace metafast {
 
-// What every refit of a resampling run shares.
-struct RefitSpec {
-  Method method = Method::REML;
-  Test test = Test::Z;
-  Control ctl;
-};
 
 // Full column rank of X, judged on the correlation-scaled cross-product X'X:
 // a zero column, or a smallest eigenvalue below 1e-10 of the largest, is

@@ -25,10 +25,7 @@
 
 namespace metafast {
 
-struct SubsetSpec {
-  Method method = Method::REML;
-  Test test = Test::Z;
-  Control ctl;
+struct SubsetSpec : RefitSpec {
   bool int_only = true;   // intercept-only model (allows k = 1)
   double warm = std::numeric_limits<double>::quiet_NaN();  // tau2 start (ML/REML/EB)
 };

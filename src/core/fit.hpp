@@ -97,6 +97,13 @@ inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test
 
 // Full column rank by column-pivoted Householder QR (relative pivot
 // threshold 1e-7, the tolerance lm() uses to flag aliased coefficients).
+// What every refit of a resampling or case-deletion run shares.
+struct RefitSpec {
+  Method method = Method::REML;
+  Test test = Test::Z;
+  Control ctl;
+};
+
 // Also false for fewer rows than columns, including no rows at all.
 inline bool full_column_rank(const Mat& X) {
   if (X.rows() < X.cols() || X.rows() == 0) return false;
