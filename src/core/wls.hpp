@@ -24,10 +24,40 @@ namespace metafast {
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
 
+// Rows per block of the fused cross-product kernel: a block of a few columns
+// stays in L1 cache while every pair of columns is multiplied once.
+constexpr Eigen::Index kRowBlock = 64;
+
+// X' diag(d_j) X for the M weight vectors d_j in one pass over X, O(k p^2)
+// time and no k-length temporary.  fill(i, nb, D) writes rows i..i+nb-1 of the
+// weights into the first nb rows of the columns of D.  Per block of rows, each
+// column is scaled by each weight once and dotted with the columns up to it
+// (about 3x faster than a small matrix product per block at p = 6).  With y
+// and xdy given, X' diag(d_0) y is accumulated in the same pass.
+template <int M, class Fill>
+inline void crossprods(const Mat& X, Fill&& fill, Mat* out, const Vec* y = nullptr, Vec* xdy = nullptr) {
+  const Eigen::Index p = X.cols(), k = X.rows();
+  for (int j = 0; j < M; ++j) out[j].setZero(p, p);
+  if (xdy) xdy->setZero(p);
+  Eigen::Matrix<double, kRowBlock, M> D;       // fixed size: on the stack
+  Eigen::Matrix<double, kRowBlock, 1> xd;
+  for (Eigen::Index i = 0; i < k; i += kRowBlock) {
+    const Eigen::Index nb = std::min(kRowBlock, k - i);
+    fill(i, nb, D);
+    for (Eigen::Index a = 0; a < p; ++a) {
+      const auto xa = X.col(a).segment(i, nb);
+      for (int j = 0; j < M; ++j) {
+        xd.head(nb) = xa.cwiseProduct(D.col(j).head(nb));
+        if (j == 0 && xdy) (*xdy)(a) += xd.head(nb).dot(y->segment(i, nb));
+        for (Eigen::Index b = 0; b <= a; ++b) out[j](a, b) += xd.head(nb).dot(X.col(b).segment(i, nb));
+      }
+    }
+  }
+  for (int j = 0; j < M; ++j) out[j].template triangularView<Eigen::StrictlyUpper>() = out[j].transpose();
+}
+
 // X' diag(d) X in O(k p^2) time and O(p^2) extra memory.  d may be any
-// Eigen expression (evaluated lazily, so no k-length temporary is made).  For
-// the small p of meta-regression, one fused pass per pair of columns; for
-// larger p, a blocked matrix product.
+// Eigen expression (evaluated lazily, so no k-length temporary is made).
 template <class D>
 inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
   const Eigen::Index p = X.cols();
@@ -38,16 +68,8 @@ inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
         out(a, b) = out(b, a) = (X.col(a).array() * X.col(b).array() * d.derived().array()).sum();
     return out;
   }
-  // blocks of rows: one pass over X, a cache-sized temporary, and a small
-  // matrix product per block
-  const Eigen::Index k = X.rows(), B = 256;
-  Mat tmp(std::min(B, k), p);
-  out.setZero();
-  for (Eigen::Index i = 0; i < k; i += B) {
-    const Eigen::Index nb = std::min(B, k - i);
-    tmp.topRows(nb) = X.middleRows(i, nb).array().colwise() * d.derived().segment(i, nb).array();
-    out.noalias() += X.middleRows(i, nb).transpose() * tmp.topRows(nb);
-  }
+  crossprods<1>(X, [&](Eigen::Index i, Eigen::Index nb, auto& Db) { Db.col(0).head(nb) = d.derived().segment(i, nb); },
+                &out);
   return out;
 }
 
@@ -87,58 +109,188 @@ struct Wls {
   }
 
   // Random-effects weights 1 / (v + tau2), written into the existing storage:
-  // a Wls reused across iterations allocates nothing for p = 1.
+  // a Wls reused across iterations allocates nothing for p <= 2.
   void compute_re(const Mat& X, const Vec& y, const Vec& v, double tau2) {
+    switch (X.cols()) {
+      case 1: small_pass<1, true, false>(X, y, &v, tau2, nullptr, nullptr); return;
+      case 2: small_pass<2, true, false>(X, y, &v, tau2, nullptr, nullptr); return;
+      default:
+        w.resize(v.size());
+        w.array() = (v.array() + tau2).inverse();
+        solve(X, y);
+    }
+  }
+
+  // compute_re() together with tr(P) and tr(PP), the REML score and
+  // information: the weights, X'WX, X'Wy, X'W^2X and X'W^3X come from one
+  // pass over X, the residuals from a second.
+  void compute_re_traces(const Mat& X, const Vec& y, const Vec& v, double tau2, double& trP, double& trPP) {
+    const Eigen::Index p = X.cols();
+    if (p == 1) { small_pass<1, true, true>(X, y, &v, tau2, &trP, &trPP); return; }
+    if (p == 2) { small_pass<2, true, true>(X, y, &v, tau2, &trP, &trPP); return; }
     w.resize(v.size());
-    w.array() = (v.array() + tau2).inverse();
-    solve(X, y);
+    Mat C[3];
+    Vec xwy;
+    crossprods<3>(X, [&](Eigen::Index i, Eigen::Index nb, auto& Db) {
+      w.segment(i, nb).array() = (v.segment(i, nb).array() + tau2).inverse();
+      Db.col(0).head(nb) = w.segment(i, nb);
+      Db.col(1).head(nb) = w.segment(i, nb).array().square();
+      Db.col(2).head(nb) = Db.col(1).head(nb).cwiseProduct(w.segment(i, nb));
+    }, C, &y, &xwy);
+    A = C[0];
+    finish_general(X, y, xwy);
+    const Mat Cw = Ainv * C[1];
+    trP = w.sum() - Cw.trace();
+    trPP = w.squaredNorm() - 2.0 * trace_prod(Ainv, C[2]) + trace_prod(Cw, Cw);
   }
 
   // The fit for the weights already in w.
   void solve(const Mat& X, const Vec& y) {
-    const Eigen::Index p = X.cols();
-    if (p == 1) {
-      // single column (intercept-only models): scalars, no allocation
-      const double a = (X.col(0).array().square() * w.array()).sum();
-      ok = a > 0 && std::isfinite(a);
-      A.resize(1, 1);
-      A(0, 0) = a;
-      Ainv.resize(1, 1);
-      Ainv(0, 0) = 1.0 / a;
-      beta.resize(1);
-      beta(0) = (X.col(0).array() * w.array() * y.array()).sum() / a;
-      resid.resize(y.size());
-      resid.array() = y.array() - X.col(0).array() * beta(0);
-    } else if (p == 2) {
-      // two columns (one moderator): closed-form 2 x 2 inverse, no allocation
-      const Eigen::Matrix2d a2 = crossprod2(X, w);
-      const double det = a2(0, 0) * a2(1, 1) - a2(0, 1) * a2(0, 1);
-      ok = a2(0, 0) > 0 && det > 1e-14 * a2(0, 0) * a2(1, 1) && std::isfinite(det);
-      A.resize(2, 2);
-      A = a2;
-      Ainv.resize(2, 2);
-      Ainv(0, 0) = a2(1, 1) / det;
-      Ainv(1, 1) = a2(0, 0) / det;
-      Ainv(0, 1) = Ainv(1, 0) = -a2(0, 1) / det;
-      const double t0 = (X.col(0).array() * w.array() * y.array()).sum();
-      const double t1 = (X.col(1).array() * w.array() * y.array()).sum();
-      beta.resize(2);
-      beta(0) = Ainv(0, 0) * t0 + Ainv(0, 1) * t1;
-      beta(1) = Ainv(1, 0) * t0 + Ainv(1, 1) * t1;
-      resid.resize(y.size());
-      resid.array() = y.array() - X.col(0).array() * beta(0) - X.col(1).array() * beta(1);
-    } else {
-      A = crossprod_diag(X, w);
-      Eigen::LLT<Mat> llt(A);
-      ok = llt.info() == Eigen::Success;
-      Ainv = llt.solve(Mat::Identity(p, p));
-      const Vec wy = w.cwiseProduct(y);
-      beta = llt.solve(X.transpose() * wy);  // one pass over X
-      resid.noalias() = y - X * beta;
+    switch (X.cols()) {
+      case 1: small_pass<1, false, false>(X, y, nullptr, 0, nullptr, nullptr); return;
+      case 2: small_pass<2, false, false>(X, y, nullptr, 0, nullptr, nullptr); return;
+      default: {
+        // X'WX and X'Wy from one pass over X
+        Vec xwy;
+        crossprods<1>(X, [&](Eigen::Index i, Eigen::Index nb, auto& Db) { Db.col(0).head(nb) = w.segment(i, nb); },
+                      &A, &y, &xwy);
+        finish_general(X, y, xwy);
+      }
     }
+  }
+
+ private:
+  // p > 2, with A = X'WX already formed: Cholesky, beta, residuals.
+  void finish_general(const Mat& X, const Vec& y, const Vec& xwy) {
+    const Eigen::Index p = X.cols();
+    Eigen::LLT<Mat> llt(A);
+    ok = llt.info() == Eigen::Success;
+    Ainv = llt.solve(Mat::Identity(p, p));
+    beta = llt.solve(xwy);
+    resid.noalias() = y - X * beta;
     rss = (w.array() * resid.array().square()).sum();
   }
 
+  // Sums of the one-pass p <= 2 fit, for one lane type T: double, or
+  // Eigen::Array2d so that two rows go through one SIMD instruction.
+  template <class T>
+  struct SmallSums {
+    T a00, a01, a11, t0, t1, sw, sw2, c00, c01, c11, d00, d01, d11;
+    explicit SmallSums(const T& z) : a00(z), a01(z), a11(z), t0(z), t1(z), sw(z), sw2(z), c00(z), c01(z),
+                                     c11(z), d00(z), d01(z), d11(z) {}
+    template <int P, bool TR>
+    EIGEN_ALWAYS_INLINE void add(const T& wi, const T& u, const T& z, const T& y) {
+      const T wu = wi * u;
+      a00 += wu * u;
+      t0 += wu * y;
+      if (P == 2) {
+        const T wz = wi * z;
+        a01 += wu * z;
+        a11 += wz * z;
+        t1 += wz * y;
+      }
+      if (TR) {
+        const T w2 = wi * wi, w2u = w2 * u;
+        sw += wi;
+        sw2 += w2;
+        c00 += w2u * u;
+        d00 += w2u * u * wi;
+        if (P == 2) {
+          const T w2z = w2 * z;
+          c01 += w2u * z;
+          c11 += w2z * z;
+          d01 += w2u * z * wi;
+          d11 += w2z * z * wi;
+        }
+      }
+    }
+  };
+  static double lanes(double x) { return x; }
+  static double lanes(const Eigen::Array2d& x) { return x(0) + x(1); }
+
+  // p = P <= 2 (intercept-only models and one moderator): one pass over the
+  // rows, two at a time, accumulates X'WX and X'Wy (with RE, the weights
+  // 1/(v + tau2) on the way; with TR, also sum w, sum w^2, X'W^2X and X'W^3X
+  // for tr(P) and tr(PP)); the 1 x 1 or 2 x 2 system is solved in closed
+  // form.  No allocation once the storage has its size.
+  template <int P, bool RE, bool TR>
+  void small_pass(const Mat& X, const Vec& y, const Vec* v, double tau2, double* trP, double* trPP) {
+    using A2 = Eigen::Array2d;
+    using M2 = Eigen::Map<const A2>;
+    const Eigen::Index k = X.rows();
+    if (RE) w.resize(k);
+    const double* x0 = X.col(0).data();
+    const double* x1 = P == 2 ? X.col(1).data() : x0;
+    const double* yy = y.data();
+    double* ww = w.data();
+    SmallSums<A2> s2(A2::Zero());
+    Eigen::Index i = 0;
+    for (; i + 1 < k; i += 2) {
+      A2 wi;
+      if (RE) {
+        wi = (M2(v->data() + i) + tau2).inverse();
+        Eigen::Map<A2>(ww + i) = wi;
+      } else {
+        wi = M2(ww + i);
+      }
+      s2.template add<P, TR>(wi, M2(x0 + i), M2(x1 + i), M2(yy + i));
+    }
+    SmallSums<double> s1(0.0);
+    for (; i < k; ++i) {
+      const double wi = RE ? (ww[i] = 1.0 / ((*v)[i] + tau2)) : ww[i];
+      s1.template add<P, TR>(wi, x0[i], x1[i], yy[i]);
+    }
+    const double a00 = lanes(s2.a00) + s1.a00, a01 = lanes(s2.a01) + s1.a01, a11 = lanes(s2.a11) + s1.a11;
+    const double t0 = lanes(s2.t0) + s1.t0, t1 = lanes(s2.t1) + s1.t1;
+    A.resize(P, P);
+    Ainv.resize(P, P);
+    beta.resize(P);
+    resid.resize(k);
+    double i00, i01 = 0, i11 = 0, b0, b1 = 0;
+    if (P == 1) {
+      ok = a00 > 0 && std::isfinite(a00);
+      A(0, 0) = a00;
+      i00 = Ainv(0, 0) = 1.0 / a00;
+      b0 = beta(0) = t0 / a00;
+    } else {
+      const double det = a00 * a11 - a01 * a01;
+      ok = a00 > 0 && det > 1e-14 * a00 * a11 && std::isfinite(det);
+      A(0, 0) = a00;
+      A(1, 1) = a11;
+      A(0, 1) = A(1, 0) = a01;
+      i00 = a11 / det, i11 = a00 / det, i01 = -a01 / det;
+      Ainv(0, 0) = i00;
+      Ainv(1, 1) = i11;
+      Ainv(0, 1) = Ainv(1, 0) = i01;
+      b0 = beta(0) = i00 * t0 + i01 * t1;
+      b1 = beta(1) = i01 * t0 + i11 * t1;
+    }
+    // residuals and y'Py, two rows at a time
+    double* e = resid.data();
+    A2 r2 = A2::Zero();
+    for (i = 0; i + 1 < k; i += 2) {
+      A2 ei = M2(yy + i) - M2(x0 + i) * b0;
+      if (P == 2) ei -= M2(x1 + i) * b1;
+      Eigen::Map<A2>(e + i) = ei;
+      r2 += M2(ww + i) * ei * ei;
+    }
+    rss = lanes(r2);
+    for (; i < k; ++i) {
+      e[i] = yy[i] - x0[i] * b0 - (P == 2 ? x1[i] * b1 : 0.0);
+      rss += ww[i] * e[i] * e[i];
+    }
+    if (!TR) return;
+    const double sw = lanes(s2.sw) + s1.sw, sw2 = lanes(s2.sw2) + s1.sw2;
+    const double c00 = lanes(s2.c00) + s1.c00, c01 = lanes(s2.c01) + s1.c01, c11 = lanes(s2.c11) + s1.c11;
+    const double d00 = lanes(s2.d00) + s1.d00, d01 = lanes(s2.d01) + s1.d01, d11 = lanes(s2.d11) + s1.d11;
+    // C = Ainv X'W^2X; tr(P) = sum w - tr(C), tr(PP) = sum w^2 - 2 tr(Ainv X'W^3X) + tr(C C)
+    const double C00 = i00 * c00 + i01 * c01, C01 = i00 * c01 + i01 * c11;
+    const double C10 = i01 * c00 + i11 * c01, C11 = i01 * c01 + i11 * c11;
+    *trP = sw - (C00 + C11);
+    *trPP = sw2 - 2.0 * (i00 * d00 + 2.0 * i01 * d01 + i11 * d11) + (C00 * C00 + 2.0 * C01 * C10 + C11 * C11);
+  }
+
+ public:
   // y'PPy
   double yPPy() const { return (w.array() * resid.array()).square().sum(); }
 
@@ -178,26 +330,6 @@ struct Wls {
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(w));
     const Mat E = crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(w));
     return w.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
-  }
-
-  // tr(P) and tr(PP) together (the REML score and information): the two
-  // cross-products X'W^2X and X'W^3X come from one blocked pass over X.
-  void tr_P_PP(const Mat& X, double& trP, double& trPP) const {
-    const Eigen::Index p = X.cols(), k = X.rows();
-    if (p <= 2) { trP = tr_P(X); trPP = tr_PP(X); return; }
-    const Eigen::Index B = 256;
-    Mat C2 = Mat::Zero(p, p), C3 = Mat::Zero(p, p), t2(std::min(B, k), p), t3(std::min(B, k), p);
-    for (Eigen::Index i = 0; i < k; i += B) {
-      const Eigen::Index nb = std::min(B, k - i);
-      const auto wb = w.segment(i, nb).array();
-      t2.topRows(nb) = X.middleRows(i, nb).array().colwise() * wb.square();
-      t3.topRows(nb) = t2.topRows(nb).array().colwise() * wb;
-      C2.noalias() += X.middleRows(i, nb).transpose() * t2.topRows(nb);
-      C3.noalias() += X.middleRows(i, nb).transpose() * t3.topRows(nb);
-    }
-    const Mat C = Ainv * C2;
-    trP = w.sum() - C.trace();
-    trPP = w.squaredNorm() - 2.0 * trace_prod(Ainv, C3) + trace_prod(C, C);
   }
 
   // tr(P D P E) = sum_ij P_ij^2 d_i e_j for D = diag(d), E = diag(e)

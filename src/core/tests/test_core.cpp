@@ -70,6 +70,33 @@ static void test_traces() {
     const Mat H = W.cwiseSqrt() * pr.X * f.Ainv * pr.X.transpose() * W.cwiseSqrt();
     for (int i = 0; i < 25; ++i) CHECK_NEAR(h(i), H(i, i), 1e-12);
   }
+  // the fused random-effects pass (p = 1, 2 scalar paths; p > 2 blocked
+  // cross-products, with k spanning several row blocks and a partial one)
+  for (int p : {1, 2, 3, 6}) {
+    for (int k : {25, 200}) {
+      Problem pr = random_problem(k, p, 31 + p + k);
+      const double tau2 = 0.07;
+      const Vec w = inv_var_weights(pr.v, tau2);
+      const Mat P = brute_P(pr.X, w);
+      Wls f;
+      double trP = 0, trPP = 0;
+      f.compute_re_traces(pr.X, pr.y, pr.v, tau2, trP, trPP);
+      CHECK(f.ok);
+      CHECK_NEAR(trP, P.trace(), 1e-12);
+      CHECK_NEAR(trPP, (P * P).trace(), 1e-12);
+      CHECK_NEAR(f.rss, pr.y.dot(P * pr.y), 1e-12);
+      CHECK_NEAR(f.yPPy(), pr.y.dot(P * P * pr.y), 1e-12);
+      const Vec beta = (pr.X.transpose() * w.asDiagonal() * pr.X).ldlt().solve(pr.X.transpose() * w.asDiagonal() * pr.y);
+      for (int j = 0; j < p; ++j) CHECK_NEAR(f.beta(j), beta(j), 1e-12);
+      // the same fit reached through compute_re() and through solve()
+      Wls g, h;
+      g.compute_re(pr.X, pr.y, pr.v, tau2);
+      h.compute(pr.X, pr.y, w);
+      CHECK_NEAR(g.rss, f.rss, 1e-13);
+      CHECK_NEAR(h.rss, f.rss, 1e-13);
+      for (int j = 0; j < p; ++j) CHECK_NEAR(h.Ainv(j, j), f.Ainv(j, j), 1e-12);
+    }
+  }
 }
 
 // The iterative estimators stop at a root of their estimating equation.
