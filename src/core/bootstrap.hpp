@@ -46,7 +46,10 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
     return false;
   };
   if (!full_column_rank(pr.X)) return fail();
-  const FitResult f = fit_model(pr, sp.method, sp.ctl, sp.test, true);
+  // per-thread storage: refits allocate nothing once the sizes are set
+  thread_local FitWorkspace ws;
+  thread_local FitResult f;
+  fit_model_into(pr, sp.method, sp.ctl, sp.test, true, ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
     if (!std::isfinite(f.beta(j))) return fail();
@@ -55,8 +58,10 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
   const double tau2 = sp.method == Method::EE ? 0.0 : f.tau2;
   double I2 = 0.0, H2 = 1.0;
   if (k > p) {
-    // as fit_model(): QE from the mean-centred outcomes with weights 1/vi
-    const Wls f0(pr.X, centred(pr.y), pr.v.cwiseInverse());
+    // as fit_model(): QE from the mean-centred outcomes (ws.yc) with weights 1/vi
+    Wls& f0 = ws.start;
+    f0.w = pr.v.cwiseInverse();
+    f0.solve(pr.X, ws.yc);
     i2_h2(sp.method, k, p, std::max(0.0, f0.rss), f0.tr_P(pr.X), tau2, I2, H2);
   }
   out[p * stride] = tau2;
@@ -97,9 +102,10 @@ bool bootstrap_run(const Problem& pr, const RefitSpec& sp, BootType type, const 
   const Vec sd = (pr.v.array() + tau2).sqrt().matrix();
   auto body = [&](std::size_t i) {
     Stream s(seed, start + i);
-    Problem b;
+    thread_local Problem b;  // per-thread buffers, reused across replicates
+    thread_local std::vector<int> idx;
     if (type == BootType::Case) {
-      std::vector<int> idx(k);
+      idx.resize(k);
       for (int j = 0; j < k; ++j) idx[j] = static_cast<int>(s.below(static_cast<std::uint64_t>(k)));
       take_rows(pr, idx, b);
     } else {

@@ -28,6 +28,15 @@ struct FitResult {
 
 inline Vec centred(const Vec& y) { return (y.array() - y.mean()).matrix(); }
 
+// Storage that the fits of a resampling run reuse (one per thread): once the
+// sizes are set, a refit of a model with p <= 2 allocates nothing.
+struct FitWorkspace {
+  Vec yc;      // mean-centred outcomes
+  Wls start;   // the starting value (Hedges' estimator); free after the fit
+  Wls score;   // the scoring iterations
+  Wls fe;      // the fixed effects at the estimate
+};
+
 // log det(X'X), needed for the REML likelihood (metafor's REMLf = TRUE).
 inline double logdet_XtX(const Mat& X) {
   const Mat A = crossprod_diag(X, Vec::Ones(X.rows()));
@@ -36,10 +45,10 @@ inline double logdet_XtX(const Mat& X) {
   return 2.0 * L.diagonal().array().log().sum();
 }
 
-// Fixed effects and their covariance for a given tau2.
-inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& out, Wls* keep = nullptr) {
+// Fixed effects and their covariance for a given tau2; fw receives the
+// inverse-variance weighted fit at tau2.
+inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& out, Wls& fw) {
   const int k = pr.k(), p = pr.p();
-  Wls fw;
   fw.compute_re(pr.X, pr.y, pr.v, tau2);
   if (!pr.has_weights()) {
     out.beta = fw.beta;
@@ -57,34 +66,48 @@ inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& 
     out.s2w = (fw.rss <= std::numeric_limits<double>::epsilon()) ? 0.0 : fw.rss / (k - p);
     out.vb *= out.s2w;
   }
-  if (keep) *keep = fw;
 }
 
-// Everything rma() reports.  lean = true skips QE and the likelihood
-// (resampling and simulation paths).
-inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test test, bool lean = false) {
+// Everything rma() reports, written into out with the storage of ws.
+// lean = true skips QE and the likelihood (resampling and simulation paths).
+inline void fit_model_into(const Problem& pr, Method m, const Control& ctl, Test test, bool lean,
+                           FitWorkspace& ws, FitResult& out) {
   const int k = pr.k(), p = pr.p();
-  FitResult out;
-  const Vec yc = centred(pr.y);
+  out.tau2 = 0;
+  out.se_tau2 = std::numeric_limits<double>::quiet_NaN();
+  out.s2w = 1;
+  out.QE = out.trP0 = out.ll_ml = out.ll_reml = out.dev_ml = 0;
+  out.conv = Convergence();
+  ws.yc.resize(k);
+  ws.yc.array() = pr.y.array() - pr.y.mean();
+  const Vec& yc = ws.yc;
   if (m != Method::EE && k > p) {
-    Tau2Estimate est = estimate_tau2(m, pr.X, yc, pr.v, ctl);
+    Tau2Estimate est = estimate_tau2(m, pr.X, yc, pr.v, ctl, &ws.start, &ws.score);
     out.tau2 = est.tau2;
     out.se_tau2 = est.se;
     out.conv = est.conv;
   } else if (ctl.fix_tau2 && m != Method::EE) {
     out.tau2 = ctl.tau2_init;
   }
-  if (std::isnan(out.tau2)) return out;
-  Wls fw;
-  fixed_effects(pr, out.tau2, test, out, &fw);
-  if (lean) return out;
+  if (std::isnan(out.tau2)) {
+    out.beta.resize(0);
+    return;
+  }
+  Wls& fw = ws.fe;
+  fixed_effects(pr, out.tau2, test, out, fw);
+  if (lean) return;
   if (k > p) {
-    Wls f0(pr.X, yc, pr.v.cwiseInverse());
+    Wls& f0 = ws.start;
+    f0.w = pr.v.cwiseInverse();
+    f0.solve(pr.X, yc);
     out.QE = std::max(0.0, f0.rss);
     out.trP0 = f0.tr_P(pr.X);
   }
   const double two_pi = 2.0 * M_PI;
-  const double rss_f = (fw.w.array() * (pr.y - pr.X * out.beta).array().square()).sum();
+  // with inverse-variance weights fw holds the residuals of out.beta already
+  const double rss_f = pr.has_weights()
+                           ? (fw.w.array() * (pr.y - pr.X * out.beta).array().square()).sum()
+                           : fw.rss;
   const double sum_log_m = (pr.v.array() + out.tau2).log().sum();
   out.ll_ml = -0.5 * k * std::log(two_pi) - 0.5 * sum_log_m - 0.5 * rss_f;
   out.ll_reml = -0.5 * (k - p) * std::log(two_pi) + 0.5 * logdet_XtX(pr.X) - 0.5 * sum_log_m -
@@ -92,6 +115,12 @@ inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test
   // deviance against the saturated model: sum of log N(y_i; y_i, v_i)
   const double ll_sat = -0.5 * (pr.v.array() * two_pi).log().sum();
   out.dev_ml = (k > p) ? -2.0 * (out.ll_ml - ll_sat) : 0.0;
+}
+
+inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test test, bool lean = false) {
+  FitWorkspace ws;
+  FitResult out;
+  fit_model_into(pr, m, ctl, test, lean, ws, out);
   return out;
 }
 
@@ -134,6 +163,10 @@ inline void i2_h2(Method m, int k, int p, double QE, double trP0, double tau2, d
 // Wald statistic b[btt]' vb[btt,btt]^-1 b[btt] for the coefficients in idx.
 inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx) {
   const Eigen::Index m = idx.size();
+  if (m == 1) {  // one coefficient: z^2, without a factorisation
+    const double V = vb(idx(0), idx(0));
+    return V > 0 ? beta(idx(0)) * beta(idx(0)) / V : std::numeric_limits<double>::quiet_NaN();
+  }
   Vec b(m);
   Mat V(m, m);
   for (Eigen::Index i = 0; i < m; ++i) {

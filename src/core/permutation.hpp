@@ -51,7 +51,10 @@ inline bool perm_stats(const Problem& pr, const PermSpec& ps, const PermOut& o, 
     o.qm[i] = nan;
     return false;
   };
-  const FitResult f = fit_model(pr, ps.sp.method, ps.sp.ctl, ps.sp.test, true);
+  // per-thread storage: refits allocate nothing once the sizes are set
+  thread_local FitWorkspace ws;
+  thread_local FitResult f;
+  fit_model_into(pr, ps.sp.method, ps.sp.ctl, ps.sp.test, true, ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
     if (!std::isfinite(f.beta(j))) return fail();

@@ -71,9 +71,10 @@ inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small
 }
 
 // Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
-inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_se = true) {
+inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_se = true, Wls* ws = nullptr) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-  Wls f;
+  Wls local;
+  Wls& f = ws ? *ws : local;
   f.w.setOnes(k);
   f.solve(X, y);
   const double trPV = f.tr_PD(X, v);
@@ -106,25 +107,27 @@ struct LikScore {
   const Mat& X;
   const Vec& y;
   const Vec& v;
-  mutable Wls f;  // workspace reused across iterations; holds the fit at last_tau2
+  Wls& f;  // workspace reused across iterations; holds the fit at last_tau2
   mutable double last_tau2 = std::numeric_limits<double>::quiet_NaN();
   mutable double last_info = std::numeric_limits<double>::quiet_NaN();
   double score(double tau2, double* step) const {
     const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-    f.compute_re(X, y, v, tau2);
     last_tau2 = tau2;
     double s = 0, info = 1;
-    switch (m) {
-      case Method::ML:
-        s = f.yPPy() - f.w.sum(); info = f.w.squaredNorm(); break;
-      case Method::REML: {
-        double trP = 0, trPP = 0;
-        f.tr_P_PP(X, trP, trPP);
-        s = f.yPPy() - trP; info = trPP;
-        break;
+    if (m == Method::REML) {
+      double trP = 0, trPP = 0;
+      f.compute_re_traces(X, y, v, tau2, trP, trPP);
+      s = f.yPPy() - trP;
+      info = trPP;
+    } else {
+      f.compute_re(X, y, v, tau2);
+      if (m == Method::ML) {
+        s = f.yPPy() - f.w.sum();
+        info = f.w.squaredNorm();
+      } else {  // EB
+        s = f.rss * k / (k - p) - k;
+        info = f.w.sum();
       }
-      default:  // EB
-        s = f.rss * k / (k - p) - k; info = f.w.sum(); break;
     }
     last_info = info;
     if (step) *step = s / info;
@@ -142,11 +145,14 @@ inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2,
   return ll;
 }
 
-inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+// start and score are workspaces (their storage is reused when the caller
+// keeps them across fits).
+inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl,
+                                    Wls& start, Wls& score) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-  LikScore sc{m, X, y, v, Wls()};
+  LikScore sc{m, X, y, v, score};
   Tau2Estimate r;
-  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false).tau2 : std::max(0.0, ctl.tau2_init);
+  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false, &start).tau2 : std::max(0.0, ctl.tau2_init);
   // Fisher scoring with step-halving at the boundary (Viechtbauer 2005).
   double change = ctl.threshold + 1;
   int iter = 0;
@@ -252,7 +258,9 @@ inline Tau2Estimate tau2_pm(const Mat& X, const Vec& y, const Vec& v, const Cont
 }
 
 // The single dispatch.  y must be mean-centred by the caller.  k > p.
-inline Tau2Estimate estimate_tau2(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+// start and score: optional workspaces of the likelihood-type estimators.
+inline Tau2Estimate estimate_tau2(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl,
+                                  Wls* start = nullptr, Wls* score = nullptr) {
   if (ctl.fix_tau2) {
     Tau2Estimate r;
     r.tau2 = ctl.tau2_init;
@@ -266,7 +274,10 @@ inline Tau2Estimate estimate_tau2(Method m, const Mat& X, const Vec& y, const Ve
     case Method::HSk: return tau2_hs(X, y, v, true);
     case Method::SJ: return tau2_sj(X, y, v, ctl.tau2_init);
     case Method::PM: return tau2_pm(X, y, v, ctl);
-    default: return tau2_likelihood(m, X, y, v, ctl);
+    default: {
+      Wls s0, s1;
+      return tau2_likelihood(m, X, y, v, ctl, start ? *start : s0, score ? *score : s1);
+    }
   }
 }
 
