@@ -13,8 +13,8 @@
     .Call(`_metafast_mf_gosh`, y, v, X, weights, method, test, control, int_only, exact, nsub, seed, threads, progress)
 }
 
-.mf_fit <- function(y, v, X, weights, method, test, control) {
-    .Call(`_metafast_mf_fit`, y, v, X, weights, method, test, control)
+.mf_fit <- function(y, v, X, weights, method, test, control, lean = FALSE) {
+    .Call(`_metafast_mf_fit`, y, v, X, weights, method, test, control, lean)
 }
 
 .mf_fit_many <- function(Y, V, X, method, test, control) {

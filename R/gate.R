@@ -18,6 +18,7 @@
 
 # Strip attributes (SPSS/Stata labels, units, AsIs, ...) from a numeric input.
 .mf_numeric <- function(x, arg, allow_null = FALSE) {
+  if (is.double(x) && is.null(attributes(x))) return(x)  # the usual case: a plain numeric vector
   if (is.null(x)) {
     if (allow_null) return(NULL)
     .mf_stop(sprintf("'%s' is missing.", arg))
@@ -45,6 +46,7 @@
 }
 
 .mf_method <- function(method) {
+  if (identical(method, "REML")) return(method)  # the default, without the checks below
   if (!is.character(method) || length(method) < 1L || anyNA(method))
     .mf_stop("'method' must be a character vector of estimator names.")
   bad <- !method %in% names(.mf_methods)
@@ -52,19 +54,22 @@
     .mf_stop(sprintf("Unknown 'method' %s; use one of %s.",
                      paste0("'", method[bad], "'", collapse = ", "),
                      paste(names(.mf_methods), collapse = ", ")))
-  ifelse(method %in% c("FE", "CE"), "EE", method)
+  method[method %in% c("FE", "CE")] <- "EE"
+  method
 }
 
 .mf_test <- function(test) {
+  if (identical(test, "z")) return(test)
   if (!is.character(test) || length(test) != 1L || !test %in% names(.mf_tests))
     .mf_stop(sprintf("'test' must be one of %s.", paste0("'", names(.mf_tests), "'", collapse = ", ")))
   test
 }
 
 # Solver controls: metafor's names; tighter defaults (converge tightly).
+.mf_control_defaults <- list(threshold = 1e-10, maxiter = 1000L, stepadj = 1, tau2.init = NA_real_,
+                             tau2.max = NA_real_, tau2.min = 0, tol = 1e-12, fix.tau2 = FALSE)
 .mf_control <- function(control, yi, vi) {
-  con <- list(threshold = 1e-10, maxiter = 1000L, stepadj = 1, tau2.init = NA_real_,
-              tau2.max = NA_real_, tau2.min = 0, tol = 1e-12, fix.tau2 = FALSE)
+  con <- .mf_control_defaults
   if (!is.null(control)) {
     if (!is.list(control)) .mf_stop("'control' must be a list.")
     unknown <- setdiff(names(control), c(names(con), "evtol", "REMLf", "ll0check", "verbose"))
@@ -88,8 +93,8 @@
   if (is.na(con$tau2.max)) {
     # upper end of the search bracket: far above any plausible tau2 (the
     # squared range of yi bounds their variance)
-    ry <- range(yi, na.rm = TRUE)
-    s <- max(1, (ry[2L] - ry[1L])^2, max(vi, na.rm = TRUE), na.rm = TRUE)
+    # (min and max, not range(): range() copies its argument)
+    s <- max(1, (max(yi, na.rm = TRUE) - min(yi, na.rm = TRUE))^2, max(vi, na.rm = TRUE), na.rm = TRUE)
     con$tau2.max <- 1e8 * s
   }
   con$fix.tau2 <- FALSE
@@ -181,12 +186,14 @@
   design <- .mf_design(mods, data, k.all, intercept)
   X <- design$X
 
-  if (is.null(slab)) {
+  slab.null <- is.null(slab)
+  if (slab.null) {
     slab <- seq_len(k.all)
   } else {
     if (length(slab) != k.all) .mf_stop(sprintf("'slab' has length %d but 'yi' has length %d.", length(slab), k.all))
     slab <- as.vector(unclass(slab))
     if (anyNA(slab)) .mf_stop(sprintf("'slab' has missing labels in %s.", .mf_rows(is.na(slab))))
+    slab.null <- is.numeric(slab) && identical(as.numeric(slab), as.numeric(seq_len(k.all)))
   }
 
   keep <- rep(TRUE, k.all)
@@ -204,33 +211,41 @@
   }
 
   # Infinite values are errors; NA rows are omitted with a warning (na.omit).
+  # (a finite sum proves a vector or matrix holds no NA, NaN or Inf: the
+  # row-wise checks run only when it does not, which matters at large k)
   for (nm in c("yi", "vi", "weights")) {
     x <- switch(nm, yi = yi, vi = vi, weights = weights)
-    if (is.null(x)) next
+    if (is.null(x) || is.finite(sum(x))) next
     bad <- keep & !is.na(x) & is.infinite(x)
     if (any(bad)) .mf_stop(sprintf("'%s' must be finite; infinite in %s.", nm, .mf_rows(bad)))
   }
-  badX <- keep & rowSums(is.infinite(X)) > 0
-  if (any(badX)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badX)))
-  has_na <- is.na(yi) | is.na(vi) | (if (is.null(weights)) FALSE else is.na(weights)) |
-    rowSums(is.na(X)) > 0
-  omitted <- keep & has_na
-  if (any(omitted))
-    warning(sprintf("%s with missing values omitted from the model fitting (%s).",
-                    sum(omitted), .mf_rows(omitted)), call. = FALSE)
-  use <- keep & !has_na
-  if (!any(use)) .mf_stop("No outcomes remain after removing rows with missing values.")
-
-  bad <- use & vi < 0
-  if (any(bad)) .mf_stop(sprintf("'vi' must be non-negative; negative sampling variances in %s.", .mf_rows(bad)))
-  bad <- use & vi == 0
-  if (any(bad))
-    .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite).",
-                     .mf_rows(bad)))
-  if (!is.null(weights)) {
-    bad <- use & weights <= 0
-    if (any(bad)) .mf_stop(sprintf("'weights' must be positive; non-positive in %s.", .mf_rows(bad)))
+  X_finite <- is.finite(sum(X))
+  if (!X_finite) {
+    badX <- keep & rowSums(is.infinite(X)) > 0
+    if (any(badX)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badX)))
   }
+  if (X_finite && !anyNA(yi) && !anyNA(vi) && !anyNA(weights)) {
+    has_na <- logical(k.all)  # the common case, without the vector operations below
+    use <- keep
+  } else {
+    has_na <- is.na(yi) | is.na(vi) | (if (is.null(weights)) FALSE else is.na(weights))
+    if (!X_finite) has_na <- has_na | rowSums(is.na(X)) > 0
+    omitted <- keep & has_na
+    if (any(omitted))
+      warning(sprintf("%s with missing values omitted from the model fitting (%s).",
+                      sum(omitted), .mf_rows(omitted)), call. = FALSE)
+    use <- keep & !has_na
+    if (!any(use)) .mf_stop("No outcomes remain after removing rows with missing values.")
+  }
+
+  if (!all(vi[use] > 0)) {
+    bad <- use & vi < 0
+    if (any(bad)) .mf_stop(sprintf("'vi' must be non-negative; negative sampling variances in %s.", .mf_rows(bad)))
+    .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite).",
+                     .mf_rows(use & vi == 0)))
+  }
+  if (!is.null(weights) && !all(weights[use] > 0))
+    .mf_stop(sprintf("'weights' must be positive; non-positive in %s.", .mf_rows(use & weights <= 0)))
   if (all(use)) {  # the common case: no copies of long vectors
     rows <- seq_len(k.all)
     yi.f <- yi; vi.f <- vi; X.f <- X
@@ -251,7 +266,9 @@
             "); results may be unstable.", call. = FALSE)
 
   # Redundant (collinear) predictors are dropped with a warning, as in metafor.
-  qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0))) else qr(X.f, tol = 1e-9)
+  qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0)))
+         else if (.mf_clearly_full_rank(X.f)) list(rank = ncol(X.f))
+         else qr(X.f, tol = 1e-9)
   if (qrX$rank < ncol(X.f)) {
     drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
     warning(sprintf("Redundant predictors dropped from the model: %s.",
@@ -289,8 +306,23 @@
   list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all,
        X.all = X, yi.all = yi, vi.all = vi, weights.all = weights,
        method = method, test = test, alpha = alpha, btt = btt, control = con,
-       not.na = !has_na, subset = keep, rows = rows, slab = slab, int.incl = int.incl,
+       not.na = !has_na, subset = keep, rows = rows, slab = slab, slab.null = slab.null, int.incl = int.incl,
        formula = design$formula, terms = design$terms, xlevels = design$xlevels)
+}
+
+# TRUE when X certainly has full column rank at qr()'s tolerance, decided from
+# the p x p cross-product instead of a QR of the k x p matrix.  In the
+# Cholesky factor R of the correlation-scaled X'X, R[j, j] is the norm of
+# column j's residual on the columns before it, relative to its own norm:
+# exactly the quantity LINPACK's dqrdc2 (qr()) compares with tol = 1e-9 column
+# by column.  Pivots above 1e-4 (squares 1e-8, far above rounding) leave no
+# doubt; anything else goes to the QR, which also says what to drop.
+.mf_clearly_full_rank <- function(X) {
+  C <- crossprod(X)
+  d <- sqrt(diag(C))
+  if (!all(is.finite(d) & d > 0)) return(FALSE)
+  R <- tryCatch(chol(C / tcrossprod(d)), error = function(e) NULL)
+  !is.null(R) && min(diag(R)) > 1e-4
 }
 
 # btt: indices or a string matched against the coefficient names.

@@ -52,23 +52,38 @@
 rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML", test = "z",
                 level = 95, btt, tau2, intercept = TRUE, digits = 4, control, ...) {
   cl <- match.call()
-  if (missing(data)) data <- NULL
-  if (!is.null(data)) data <- .mf_as_data_frame(data)
-  env <- parent.frame()
-  where <- if (is.null(data)) env else data
-  current <- ""
-  get_arg <- function(name) {
-    expr <- cl[[name]]
-    if (is.null(expr)) return(NULL)
-    current <<- name
-    eval(expr, where, env)
-  }
   if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
+  if (missing(data)) data <- NULL
+  current <- ""
   # one handler for all arguments (a handler per argument costs more than a fit at small k)
-  args <- withCallingHandlers(
-    list(yi = get_arg("yi"), mods = get_arg("mods"), vi = get_arg("vi"), sei = get_arg("sei"),
-         weights = get_arg("weights"), slab = get_arg("slab"), subset = get_arg("subset")),
-    error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", current, conditionMessage(e))))
+  fail <- function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", current, conditionMessage(e)))
+  if (is.null(data)) {
+    # no data: the arguments are ordinary promises in the caller's frame
+    args <- withCallingHandlers({
+      current <- "yi"; a_yi <- yi
+      current <- "mods"; a_mods <- if (!missing(mods)) mods
+      current <- "vi"; a_vi <- if (!missing(vi)) vi
+      current <- "sei"; a_sei <- if (!missing(sei)) sei
+      current <- "weights"; a_w <- if (!missing(weights)) weights
+      current <- "slab"; a_slab <- if (!missing(slab)) slab
+      current <- "subset"; a_sub <- if (!missing(subset)) subset
+      list(yi = a_yi, mods = a_mods, vi = a_vi, sei = a_sei, weights = a_w, slab = a_slab, subset = a_sub)
+    }, error = fail)
+  } else {
+    # data: the expressions are evaluated in data, then in the caller's frame
+    data <- .mf_as_data_frame(data)
+    env <- parent.frame()
+    get_arg <- function(name) {
+      expr <- cl[[name]]
+      if (is.null(expr)) return(NULL)
+      current <<- name
+      eval(expr, data, env)
+    }
+    args <- withCallingHandlers(
+      list(yi = get_arg("yi"), mods = get_arg("mods"), vi = get_arg("vi"), sei = get_arg("sei"),
+           weights = get_arg("weights"), slab = get_arg("slab"), subset = get_arg("subset")),
+      error = fail)
+  }
   yi <- args$yi
   mods <- args$mods
   if (inherits(yi, "formula")) {
@@ -108,18 +123,17 @@ rma.uni <- rma
 # overflow at magnitudes such as 1e-150 or 1e100 (silently wrong estimates
 # before).  The model is scale-equivariant, so the results are scaled back.
 .mf_scale_of <- function(vi) {
-  r <- range(vi)
-  if (r[1L] >= 1e-4 && r[2L] <= 1e4) return(1)  # the usual case, without a sort
+  if (min(vi) >= 1e-4 && max(vi) <= 1e4) return(1)  # the usual case, without a sort
   m <- stats::median(vi)
   if (!is.finite(m) || m <= 0 || (m >= 1e-4 && m <= 1e4)) return(1)
   2^round(log2(m) / 2)
 }
 
-.mf_fit_scaled <- function(g, code, s) {
-  if (s == 1) return(.mf_fit(g$yi, g$vi, g$X, g$weights, code, .mf_tests[[g$test]], g$control))
+.mf_fit_scaled <- function(g, code, s, lean = FALSE) {
+  if (s == 1) return(.mf_fit(g$yi, g$vi, g$X, g$weights, code, .mf_tests[[g$test]], g$control, lean))
   con <- g$control
   for (nm in c("tau2.init", "tau2.max", "tau2.min")) con[[nm]] <- con[[nm]] / s^2
-  fit <- .mf_fit(g$yi / s, g$vi / s^2, g$X, g$weights, code, .mf_tests[[g$test]], con)
+  fit <- .mf_fit(g$yi / s, g$vi / s^2, g$X, g$weights, code, .mf_tests[[g$test]], con, lean)
   fit$beta <- fit$beta * s
   fit$vb <- fit$vb * s^2
   fit$tau2 <- fit$tau2 * s^2
@@ -133,18 +147,19 @@ rma.uni <- rma
   fit
 }
 
-# Run the core over the fallback chain of estimators.
-.mf_core_fit <- function(g, scale = .mf_scale_of(g$vi)) {
-  tried <- character(0)
-  fit <- NULL
-  for (m in g$method) {
-    code <- .mf_methods[[m]]
-    fit <- .mf_fit_scaled(g, code, scale)
-    tried <- c(tried, m)
-    if (!is.na(fit$tau2) && isTRUE(fit$convergence$converged)) break
+# Run the core over the fallback chain of estimators.  lean = TRUE skips QE
+# and the log-likelihoods (for refits that need only tau2 and beta).
+.mf_core_fit <- function(g, scale = .mf_scale_of(g$vi), lean = FALSE) {
+  chain <- g$method
+  for (i in seq_along(chain)) {
+    fit <- .mf_fit_scaled(g, .mf_methods[[chain[i]]], scale, lean)
+    conv <- fit$convergence
+    if (!is.na(fit$tau2) && isTRUE(conv$converged)) break
   }
-  fit$convergence$method <- tried[length(tried)]
-  fit$convergence$fallbacks <- tried[-length(tried)]
+  tried <- chain[seq_len(i)]
+  conv$method <- chain[i]
+  conv$fallbacks <- chain[seq_len(i - 1L)]
+  fit$convergence <- conv
   if (is.na(fit$tau2))
     .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
                      paste(tried, collapse = ", "), fit$convergence$message))
@@ -161,10 +176,14 @@ rma.uni <- rma
   k <- g$k; p <- g$p
   is_ee <- method == "EE"
   tau2 <- if (is_ee) 0 else fit$tau2
-  beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(g$X), "estimate"))
+  cn <- colnames(g$X)
+  beta <- fit$beta
+  dim(beta) <- c(p, 1L)
+  dimnames(beta) <- list(cn, "estimate")
   vb <- fit$vb
-  dimnames(vb) <- list(colnames(g$X), colnames(g$X))
-  se <- sqrt(diag(vb))
+  dimnames(vb) <- list(cn, cn)
+  se <- sqrt(vb[seq.int(1L, by = p + 1L, length.out = p)])  # the diagonal
+  names(se) <- cn
   zval <- c(beta) / se
   m <- length(g$btt)
   tdist <- g$test %in% c("t", "knha")
@@ -208,7 +227,7 @@ rma.uni <- rma
               intercept = g$int.incl, yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights else NULL,
               yi.f = g$yi.all, vi.f = g$vi.all, X.f = g$X.all, weights.f = g$weights.all,
               ids = g$rows, not.na = g$not.na, subset = g$subset, slab = g$slab,
-              slab.null = is.numeric(g$slab) && identical(as.numeric(g$slab), as.numeric(seq_len(g$k.all))),
+              slab.null = g$slab.null,
               method = method, test = g$test, dfs = ddf, ddf = ddf, s2w = fit$s2w,
               level = g$alpha, control = g$control, fit.stats = fit.stats,
               formula.mods = g$formula, terms = g$terms, xlevels = g$xlevels,
@@ -227,19 +246,23 @@ rma.uni <- rma
 
 # Fit statistics as in metafor: ML and REML columns (AIC, BIC, AICc use k or k - p).
 .mf_fit_stats <- function(ll.ML, ll.REML, dev.ML, parms, k, p) {
-  aicc <- function(ll, n) -2 * ll + 2 * parms * max(n, parms + 2) / (max(n, parms + 2) - parms - 1)
+  # AICc with n = k (ML) or k - p (REML), at least parms + 2
+  nm <- max(k, parms + 2); nr <- max(k - p, parms + 2)
   # a data frame built directly (data.frame() costs more than the whole fit at small k)
-  structure(list(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
-                 REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms,
-                          -2 * ll.REML + parms * log(k - p), aicc(ll.REML, k - p))),
-            row.names = c("ll", "dev", "AIC", "BIC", "AICc"), class = "data.frame")
+  out <- list(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k),
+                     -2 * ll.ML + 2 * parms * nm / (nm - parms - 1)),
+              REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms, -2 * ll.REML + parms * log(k - p),
+                       -2 * ll.REML + 2 * parms * nr / (nr - parms - 1)))
+  attr(out, "row.names") <- c("ll", "dev", "AIC", "BIC", "AICc")
+  class(out) <- "data.frame"
+  out
 }
 
 # Pseudo R^2 (Raudenbush 2009): proportional reduction of tau^2 relative to
 # the intercept-only model fitted with the same estimator.  Only for models
 # that contain the intercept-only model.
 .mf_R2 <- function(res, g) {
-  if (res$int.only || !.mf_nested_in_intercept(g$X)) return(NULL)
+  if (res$int.only || !((g$int.incl && all(g$X[, "intrcpt"] == 1)) || .mf_nested_in_intercept(g$X))) return(NULL)
   if (res$method == "EE") {
     if (stats::var(g$yi) == 0) return(0)
     w <- if (length(g$weights)) g$weights else 1 / g$vi
@@ -250,7 +273,7 @@ rma.uni <- rma
   g0 <- g
   g0$X <- matrix(1, nrow = g$k, ncol = 1L, dimnames = list(NULL, "intrcpt"))
   g0$method <- res$method
-  fit0 <- tryCatch(suppressWarnings(.mf_core_fit(g0)), error = function(e) NULL)
+  fit0 <- tryCatch(suppressWarnings(.mf_core_fit(g0, lean = TRUE)), error = function(e) NULL)
   if (is.null(fit0)) return(NA_real_)
   tau2.RE <- fit0$tau2
   if (tau2.RE == 0) return(0)

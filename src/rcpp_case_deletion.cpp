@@ -47,7 +47,7 @@ struct Poller {
 
 // Refits on row sets: mode 0 leaves out study i (i = 0..k-1); mode 1 is
 // cumulative: fit i uses the first i + 1 positions of `ord` (0-based).
-// [[Rcpp::export(name = ".mf_cd_refits")]]
+// [[Rcpp::export(name = ".mf_cd_refits", rng = false)]]
 Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                         Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                         bool int_only, int mode, Rcpp::IntegerVector ord, double warm, int threads,
@@ -95,7 +95,7 @@ Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nume
 }
 
 // Leave-one-out refits with the deletion diagnostics of each study.
-// [[Rcpp::export(name = ".mf_cd_influence")]]
+// [[Rcpp::export(name = ".mf_cd_influence", rng = false)]]
 Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                            Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                            bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb,
@@ -143,7 +143,7 @@ Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::N
 
 // GOSH: all subsets of size >= p (exact = TRUE) or nsub random subsets drawn
 // from Stream(seed, r).  Rows are ordered by subset size.
-// [[Rcpp::export(name = ".mf_gosh")]]
+// [[Rcpp::export(name = ".mf_gosh", rng = false)]]
 Rcpp::List mf_gosh(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only,
                    bool exact, double nsub, double seed, int threads, bool progress) {

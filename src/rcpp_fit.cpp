@@ -5,12 +5,13 @@
 
 using namespace metafast;
 
-// [[Rcpp::export(name = ".mf_fit")]]
+// [[Rcpp::export(name = ".mf_fit", rng = false)]]
 Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
-                  Rcpp::NumericVector weights, int method, int test, Rcpp::List control) {
+                  Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
+                  bool lean = false) {
   const Problem pr = problem_from_r(y, v, X, weights);
   const FitResult f = fit_model(pr, static_cast<Method>(method), control_from_r(control),
-                                static_cast<Test>(test));
+                                static_cast<Test>(test), lean);
   return Rcpp::List::create(
       Rcpp::Named("beta") = Rcpp::wrap(f.beta), Rcpp::Named("vb") = Rcpp::wrap(f.vb),
       Rcpp::Named("tau2") = f.tau2, Rcpp::Named("se.tau2") = f.se_tau2, Rcpp::Named("s2w") = f.s2w,
@@ -21,7 +22,7 @@ Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMat
 
 // Lean path: many outcome vectors (columns of Y, with sampling variances in
 // the columns of V) sharing one design X.  Returns coefficients, SEs, tau2.
-// [[Rcpp::export(name = ".mf_fit_many")]]
+// [[Rcpp::export(name = ".mf_fit_many", rng = false)]]
 Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::NumericMatrix X, int method,
                        int test, Rcpp::List control) {
   const int n = Y.ncol(), k = Y.nrow(), p = X.ncol();
@@ -47,7 +48,7 @@ Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::Numer
                             Rcpp::Named("converged") = conv);
 }
 
-// [[Rcpp::export(name = ".mf_qprofile")]]
+// [[Rcpp::export(name = ".mf_qprofile", rng = false)]]
 Rcpp::NumericVector mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                 double crit_upper, double crit_lower, double tol, int maxiter,
                                 double tau2_max) {

@@ -66,7 +66,7 @@ Rcpp::CharacterVector stat_names(const Rcpp::NumericMatrix& X) {
 
 // Statistics (coefficients, tau2, I2, H2) of one refit on the rows idx
 // (1-based, repeats allowed) -- the statistic of as.boot() and t0.
-// [[Rcpp::export(name = ".mf_boot_stat")]]
+// [[Rcpp::export(name = ".mf_boot_stat", rng = false)]]
 Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                  Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test,
                                  Rcpp::List control) {
@@ -86,7 +86,7 @@ Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, R
 
 // Bootstrap replicates [start, end) (0-based) of the run seeded with seed.
 // type 0: case resampling; 1: parametric (beta, tau2: the fitted model).
-// [[Rcpp::export(name = ".mf_boot_kernel")]]
+// [[Rcpp::export(name = ".mf_boot_kernel", rng = false)]]
 Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                                    int type, Rcpp::NumericVector beta, double tau2, double seed, double start,
@@ -105,7 +105,7 @@ Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v,
 }
 
 // Leave-one-out statistics: k x (p + 3).
-// [[Rcpp::export(name = ".mf_jack_kernel")]]
+// [[Rcpp::export(name = ".mf_jack_kernel", rng = false)]]
 Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                                    int threads) {
@@ -122,7 +122,7 @@ Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v,
 // of X.  exact: enumerate (n must be the number of sign vectors / distinct
 // arrangements); else n random replicates, the first being the observed data.
 // btt is 1-based.
-// [[Rcpp::export(name = ".mf_perm_kernel")]]
+// [[Rcpp::export(name = ".mf_perm_kernel", rng = false)]]
 Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                           Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                           Rcpp::IntegerVector btt, bool int_only, bool exact, double n, double seed,
