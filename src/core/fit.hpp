@@ -4,6 +4,7 @@
 // (restricted) log-likelihood (Harville 1977).  O(k p^2) time, O(k p) memory.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/model.hpp"
@@ -115,6 +116,47 @@ inline void fit_model_into(const Problem& pr, Method m, const Control& ctl, Test
   // deviance against the saturated model: sum of log N(y_i; y_i, v_i)
   const double ll_sat = -0.5 * (pr.v.array() * two_pi).log().sum();
   out.dev_ml = (k > p) ? -2.0 * (out.ll_ml - ll_sat) : 0.0;
+}
+
+// Outcomes far from unit scale (median vi outside [1e-4, 1e4]) are fitted
+// after an exact rescaling by a power of two, y / s and v / s^2: the solvers'
+// convergence thresholds are absolute, and sums of squared weights under- or
+// overflow at magnitudes such as 1e-150 or 1e100.  The model is scale-
+// equivariant, so the results are scaled back exactly (a power of two).
+inline double scale_of(const Vec& v) {
+  if (v.size() == 0 || (v.minCoeff() >= 1e-4 && v.maxCoeff() <= 1e4)) return 1.0;  // the usual case, no sort
+  Vec s = v;
+  const Eigen::Index mid = s.size() / 2;
+  std::nth_element(s.data(), s.data() + mid, s.data() + s.size());
+  double med = s(mid);
+  if (s.size() % 2 == 0) med = 0.5 * (med + *std::max_element(s.data(), s.data() + mid));
+  if (!std::isfinite(med) || med <= 0 || (med >= 1e-4 && med <= 1e4)) return 1.0;
+  return std::exp2(std::round(std::log2(med) / 2.0));
+}
+
+// fit_model_into() on the rescaled problem (y / s, v / s^2), with every
+// result mapped back to the original scale.
+inline void fit_model_scaled(const Problem& pr, Method m, const Control& ctl, Test test, bool lean, double s,
+                             FitWorkspace& ws, FitResult& out) {
+  if (s == 1.0) { fit_model_into(pr, m, ctl, test, lean, ws, out); return; }
+  const double s2 = s * s;
+  Problem sc = pr;
+  sc.y /= s;
+  sc.v /= s2;
+  Control c = ctl;
+  c.tau2_init /= s2;
+  c.tau2_max /= s2;
+  fit_model_into(sc, m, c, test, lean, ws, out);
+  out.beta *= s;
+  out.vb *= s2;
+  out.tau2 *= s2;
+  out.se_tau2 *= s2;
+  out.trP0 /= s2;
+  out.conv.change *= s2;
+  // log-likelihoods of y = s y': the Jacobian, -log(s) per observation
+  // (REML: per error contrast, k - p); QE, s2w and the deviance are invariant
+  out.ll_ml -= pr.k() * std::log(s);
+  out.ll_reml -= (pr.k() - pr.p()) * std::log(s);
 }
 
 inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test test, bool lean = false) {

@@ -204,8 +204,36 @@ static void test_rank() {
   CHECK(!full_column_rank(Mat::Ones(1, 2)));
 }
 
+// The rescaling of extreme magnitudes: a power of two near sqrt(median vi)
+// (R's median: the mean of the two middle values for even k), and results
+// equal to the unscaled fit's after mapping back.
+static void test_scaling() {
+  Vec v(4);
+  v << 1e-3, 1e2, 5.0, 0.5;
+  CHECK(scale_of(v) == 1.0);  // all within [1e-4, 1e4]
+  v << 4e-12, 1e-12, 2e-12, 3e-12;  // median 2.5e-12
+  CHECK(scale_of(v) == std::exp2(std::round(std::log2(2.5e-12) / 2)));
+  Vec w(3);
+  w << 9e8, 1e9, 4e12;  // median 1e9
+  CHECK(scale_of(w) == std::exp2(std::round(std::log2(1e9) / 2)));
+  Problem pr = random_problem(30, 2, 77);
+  Control ctl;
+  FitWorkspace ws;
+  FitResult a, b;
+  fit_model_into(pr, Method::REML, ctl, Test::Z, false, ws, a);
+  const double s = 0.25;  // a power of two: the mapping back is exact up to the solver's path
+  fit_model_scaled(pr, Method::REML, ctl, Test::Z, false, s, ws, b);
+  CHECK_NEAR(b.tau2, a.tau2, 1e-9);
+  CHECK_NEAR(b.beta(1), a.beta(1), 1e-9);
+  CHECK_NEAR(b.vb(1, 1), a.vb(1, 1), 1e-9);
+  CHECK_NEAR(b.ll_reml, a.ll_reml, 1e-9);
+  CHECK_NEAR(b.ll_ml, a.ll_ml, 1e-9);
+  CHECK_NEAR(b.QE, a.QE, 1e-9);
+}
+
 int main() {
   test_rank();
+  test_scaling();
   test_traces();
   test_fixed_points();
   test_fallback();
