@@ -41,6 +41,10 @@
     .Call(`_metafast_mf_perm_kernel`, y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, threads, progress)
 }
 
+.mf_rma_fit <- function(y, v, X, weights, chain, test, control, btt, alpha) {
+    .Call(`_metafast_mf_rma_fit`, y, v, X, weights, chain, test, control, btt, alpha)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

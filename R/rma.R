@@ -169,71 +169,31 @@ rma.uni <- rma
   fit
 }
 
-# Assemble the mf_rma object from the gate's output.
+# Assemble the mf_rma object from the gate's output: the fit and its
+# inference come from one C++ call (src/rcpp_rma.cpp), the data fields from
+# the gate.
 .mf_fit_gated <- function(g) {
-  fit <- .mf_core_fit(g)
-  method <- fit$convergence$method
+  fit <- .mf_rma_fit(g$yi, g$vi, g$X, g$weights, .mf_methods[g$method], .mf_tests[[g$test]], g$control,
+                     g$btt, g$alpha)
+  conv <- fit$convergence
+  if (is.na(fit$tau2))
+    .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
+                     paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
+  if (!isTRUE(conv$converged))
+    warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
+                    conv$method, conv$iterations, conv$change), call. = FALSE)
   k <- g$k; p <- g$p
-  is_ee <- method == "EE"
-  tau2 <- if (is_ee) 0 else fit$tau2
-  cn <- colnames(g$X)
-  beta <- fit$beta
-  dim(beta) <- c(p, 1L)
-  dimnames(beta) <- list(cn, "estimate")
-  vb <- fit$vb
-  dimnames(vb) <- list(cn, cn)
-  se <- sqrt(vb[seq.int(1L, by = p + 1L, length.out = p)])  # the diagonal
-  names(se) <- cn
-  zval <- c(beta) / se
-  m <- length(g$btt)
-  tdist <- g$test %in% c("t", "knha")
-  ddf <- if (tdist) k - p else NA_integer_
-  QM <- .mf_wald(c(beta), vb, g$btt)
-  if (tdist) {
-    QM <- QM / m
-    QMp <- if (ddf > 0) pf(QM, m, ddf, lower.tail = FALSE) else NA_real_
-    pval <- if (ddf > 0) 2 * pt(abs(zval), ddf, lower.tail = FALSE) else rep(NA_real_, p)
-    crit <- if (ddf > 0) qt(g$alpha / 2, ddf, lower.tail = FALSE) else NA_real_
-  } else {
-    QMp <- pchisq(QM, m, lower.tail = FALSE)
-    pval <- 2 * pnorm(abs(zval), lower.tail = FALSE)
-    crit <- qnorm(g$alpha / 2, lower.tail = FALSE)
-  }
-  # Heterogeneity: QE, and I2 / H2 from the typical sampling variance
-  # vt = (k - p) / tr(P) (Higgins & Thompson 2002, Stat Med 21:1539).
-  if (k > p) {
-    QE <- fit$QE
-    QEp <- pchisq(QE, k - p, lower.tail = FALSE)
-    vt <- (k - p) / fit$trP0
-    if (is_ee) {
-      I2 <- max(0, 100 * (QE - (k - p)) / QE)
-      H2 <- QE / (k - p)
-    } else {
-      I2 <- 100 * tau2 / (vt + tau2)
-      H2 <- tau2 / vt + 1
-    }
-  } else {
-    QE <- 0; QEp <- 1; I2 <- 0; H2 <- 1; vt <- 0
-  }
-  parms <- p + as.integer(!is_ee && !g$control$fix.tau2)
-  fit.stats <- .mf_fit_stats(fit$ll.ML, fit$ll.REML, fit$dev.ML, parms, k, p)
-  res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
-              ci.lb = c(beta) - crit * se, ci.ub = c(beta) + crit * se, vb = vb,
-              tau2 = tau2, se.tau2 = if (g$control$fix.tau2 || is.nan(fit$se.tau2)) NA_real_ else fit$se.tau2,
-              tau2.fix = g$control$fix.tau2, I2 = I2, H2 = H2, vt = vt,
-              QE = QE, QEp = QEp, QM = QM, QMdf = c(m, ddf), QMp = QMp,
-              k = k, k.f = k, k.eff = k, k.all = g$k.all, p = p, p.eff = p, parms = parms,
-              m = m, btt = g$btt, int.only = p == 1L && g$int.incl, int.incl = g$int.incl,
-              intercept = g$int.incl, yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights else NULL,
+  res <- c(fit, list(k = k, k.f = k, k.eff = k, k.all = g$k.all, p = p, p.eff = p,
+              btt = g$btt, int.only = p == 1L && g$int.incl, int.incl = g$int.incl,
+              intercept = g$int.incl, yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights,
               yi.f = g$yi.all, vi.f = g$vi.all, X.f = g$X.all, weights.f = g$weights.all,
               ids = g$rows, not.na = g$not.na, subset = g$subset, slab = g$slab,
-              slab.null = g$slab.null,
-              method = method, test = g$test, dfs = ddf, ddf = ddf, s2w = fit$s2w,
-              level = g$alpha, control = g$control, fit.stats = fit.stats,
+              slab.null = g$slab.null, test = g$test,
+              level = g$alpha, control = g$control,
               formula.mods = g$formula, terms = g$terms, xlevels = g$xlevels,
-              convergence = fit$convergence, method.chain = g$method)
+              method.chain = g$method))
   class(res) <- "mf_rma"
-  res$R2 <- .mf_R2(res, g)
+  if (!res$int.only) res$R2 <- .mf_R2(res, g)
   res
 }
 
@@ -241,20 +201,6 @@ rma.uni <- rma
   if (length(idx) == 1L) return(b[idx]^2 / vb[idx, idx])
   V <- vb[idx, idx, drop = FALSE]
   out <- tryCatch(c(crossprod(b[idx], solve(V, b[idx]))), error = function(e) NA_real_)
-  out
-}
-
-# Fit statistics as in metafor: ML and REML columns (AIC, BIC, AICc use k or k - p).
-.mf_fit_stats <- function(ll.ML, ll.REML, dev.ML, parms, k, p) {
-  # AICc with n = k (ML) or k - p (REML), at least parms + 2
-  nm <- max(k, parms + 2); nr <- max(k - p, parms + 2)
-  # a data frame built directly (data.frame() costs more than the whole fit at small k)
-  out <- list(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k),
-                     -2 * ll.ML + 2 * parms * nm / (nm - parms - 1)),
-              REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms, -2 * ll.REML + parms * log(k - p),
-                       -2 * ll.REML + 2 * parms * nr / (nr - parms - 1)))
-  attr(out, "row.names") <- c("ll", "dev", "AIC", "BIC", "AICc")
-  class(out) <- "data.frame"
   out
 }
 

@@ -208,6 +208,24 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_fit
+Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector chain, int test, Rcpp::List control, Rcpp::IntegerVector btt, double alpha);
+RcppExport SEXP _metafast_mf_rma_fit(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP chainSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP bttSEXP, SEXP alphaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type chain(chainSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type btt(bttSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_fit(y, v, X, weights, chain, test, control, btt, alpha));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -229,6 +247,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
     {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 14},
+    {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };
