@@ -241,3 +241,41 @@ test_that("intercept = FALSE is ignored for a formula, as in metafor (with a war
   expect_equal(unname(c(a$beta)), unname(c(b$beta)), tolerance = tol_iter)
   expect_equal(a$p, 2L)
 })
+
+test_that("near-collinear moderators: the cross-product rank check defers to the QR (no false drop)", {
+  # x2 differs from x by 1e-6 relative: the Cholesky pivot is too small to
+  # decide, so the QR at tol = 1e-9 decides (full rank), as before the fast path
+  d <- gate_data()
+  set.seed(3)
+  d$x2 <- d$x + 1e-6 * stats::rnorm(nrow(d))
+  expect_false(metafast:::.mf_clearly_full_rank(cbind(1, d$x, d$x2)))
+  expect_equal(qr(cbind(1, d$x, d$x2), tol = 1e-9)$rank, 3L)
+  r <- rma(yi, vi, mods = ~ x + x2, data = d)
+  expect_equal(r$p, 3L)
+  # a clearly full-rank design passes the fast check; a collinear one does not
+  expect_true(metafast:::.mf_clearly_full_rank(cbind(1, d$x, d$x^2)))
+  expect_false(metafast:::.mf_clearly_full_rank(cbind(1, d$x, 2 * d$x)))
+  expect_false(metafast:::.mf_clearly_full_rank(cbind(1, d$x, 0)))
+  # (metafor stops here: its eigenvalue check of X'X calls this matrix rank deficient)
+})
+
+test_that("NaN and NA in a moderator matrix (not a formula) are omitted like NA rows, naming them", {
+  d <- gate_data()
+  X <- cbind(x = d$x, z = d$x^2)
+  X[4, 2] <- NaN
+  X[9, 1] <- NA
+  expect_warning(r <- rma(d$yi, d$vi, mods = X), "2 with missing values.*rows 4, 9")
+  expect_equal(r$k, 10L)
+  ref <- rma(d$yi[-c(4, 9)], d$vi[-c(4, 9)], mods = X[-c(4, 9), ])
+  expect_equal(r$tau2, ref$tau2, tolerance = tol_closed)
+  # Inf in the matrix is an error naming the row, NA elsewhere notwithstanding
+  X[7, 1] <- Inf
+  expect_error(suppressWarnings(rma(d$yi, d$vi, mods = X)), "'mods'.*row 7")
+})
+
+test_that("slab.null: TRUE without labels or with labels 1..k, FALSE otherwise (as before the fast path)", {
+  d <- gate_data()
+  expect_true(rma(yi, vi, data = d)$slab.null)
+  expect_true(rma(yi, vi, data = d, slab = seq_len(nrow(d)))$slab.null)
+  expect_false(rma(yi, vi, data = d, slab = paste("S", seq_len(nrow(d))))$slab.null)
+})
