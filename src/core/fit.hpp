@@ -39,7 +39,7 @@ struct FitWorkspace {
 };
 
 // log det(X'X), needed for the REML likelihood (metafor's REMLf = TRUE).
-inline double logdet_XtX(const Mat& X) {
+inline double logdet_XtX(const MatRef& X) {
   const Mat A = crossprod_diag(X, Vec::Ones(X.rows()));
   Eigen::LLT<Mat> llt(A);
   const Mat L = llt.matrixL();
@@ -48,7 +48,7 @@ inline double logdet_XtX(const Mat& X) {
 
 // Fixed effects and their covariance for a given tau2; fw receives the
 // inverse-variance weighted fit at tau2.
-inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& out, Wls& fw) {
+inline void fixed_effects(const ProblemView& pr, double tau2, Test test, FitResult& out, Wls& fw) {
   const int k = pr.k(), p = pr.p();
   fw.compute_re(pr.X, pr.y, pr.v, tau2);
   if (!pr.has_weights()) {
@@ -71,7 +71,7 @@ inline void fixed_effects(const Problem& pr, double tau2, Test test, FitResult& 
 
 // Everything rma() reports, written into out with the storage of ws.
 // lean = true skips QE and the likelihood (resampling and simulation paths).
-inline void fit_model_into(const Problem& pr, Method m, const Control& ctl, Test test, bool lean,
+inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean,
                            FitWorkspace& ws, FitResult& out) {
   const int k = pr.k(), p = pr.p();
   out.tau2 = 0;
@@ -123,7 +123,7 @@ inline void fit_model_into(const Problem& pr, Method m, const Control& ctl, Test
 // convergence thresholds are absolute, and sums of squared weights under- or
 // overflow at magnitudes such as 1e-150 or 1e100.  The model is scale-
 // equivariant, so the results are scaled back exactly (a power of two).
-inline double scale_of(const Vec& v) {
+inline double scale_of(const VecRef& v) {
   if (v.size() == 0 || (v.minCoeff() >= 1e-4 && v.maxCoeff() <= 1e4)) return 1.0;  // the usual case, no sort
   Vec s = v;
   const Eigen::Index mid = s.size() / 2;
@@ -136,13 +136,15 @@ inline double scale_of(const Vec& v) {
 
 // fit_model_into() on the rescaled problem (y / s, v / s^2), with every
 // result mapped back to the original scale.
-inline void fit_model_scaled(const Problem& pr, Method m, const Control& ctl, Test test, bool lean, double s,
+inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean, double s,
                              FitWorkspace& ws, FitResult& out) {
   if (s == 1.0) { fit_model_into(pr, m, ctl, test, lean, ws, out); return; }
   const double s2 = s * s;
-  Problem sc = pr;
-  sc.y /= s;
-  sc.v /= s2;
+  Problem sc;
+  sc.y = pr.y / s;
+  sc.v = pr.v / s2;
+  sc.X = pr.X;
+  sc.weights = pr.weights;
   Control c = ctl;
   c.tau2_init /= s2;
   c.tau2_max /= s2;
@@ -159,7 +161,7 @@ inline void fit_model_scaled(const Problem& pr, Method m, const Control& ctl, Te
   out.ll_reml -= (pr.k() - pr.p()) * std::log(s);
 }
 
-inline FitResult fit_model(const Problem& pr, Method m, const Control& ctl, Test test, bool lean = false) {
+inline FitResult fit_model(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean = false) {
   FitWorkspace ws;
   FitResult out;
   fit_model_into(pr, m, ctl, test, lean, ws, out);
@@ -176,7 +178,7 @@ struct RefitSpec {
 };
 
 // Also false for fewer rows than columns, including no rows at all.
-inline bool full_column_rank(const Mat& X) {
+inline bool full_column_rank(const MatRef& X) {
   if (X.rows() < X.cols() || X.rows() == 0) return false;
   if (X.cols() == 1) return X.col(0).cwiseAbs().maxCoeff() > 0;
   Eigen::ColPivHouseholderQR<Mat> qr(X.rows(), X.cols());

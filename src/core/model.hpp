@@ -11,6 +11,10 @@ namespace metafast {
 
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
+// Read-only views: bind to owned vectors and matrices and to R's memory
+// (Eigen::Map) alike, without a copy.
+using VecRef = Eigen::Ref<const Vec>;
+using MatRef = Eigen::Ref<const Mat>;
 
 // Heterogeneity estimators.  Codes are shared with R (R/gate.R: method_code).
 enum class Method : int {
@@ -56,6 +60,22 @@ struct Problem {
   Vec v;
   Mat X;
   Vec weights;   // user weights (size 0 when absent)
+  int k() const { return static_cast<int>(y.size()); }
+  int p() const { return static_cast<int>(X.cols()); }
+  bool has_weights() const { return weights.size() > 0; }
+};
+
+// The same problem as read-only views: what the fit reads.  A Problem
+// converts to it implicitly; the glue builds one over R's vectors, so a
+// large model is fitted without copying its data.
+struct ProblemView {
+  VecRef y;
+  VecRef v;
+  MatRef X;
+  VecRef weights;
+  ProblemView(const Problem& pr) : y(pr.y), v(pr.v), X(pr.X), weights(pr.weights) {}  // NOLINT: implicit
+  ProblemView(const VecRef& y_, const VecRef& v_, const MatRef& X_, const VecRef& w_)
+      : y(y_), v(v_), X(X_), weights(w_) {}
   int k() const { return static_cast<int>(y.size()); }
   int p() const { return static_cast<int>(X.cols()); }
   bool has_weights() const { return weights.size() > 0; }

@@ -34,12 +34,12 @@ struct Tau2Estimate {
   Convergence conv;
 };
 
-inline Vec inv_var_weights(const Vec& v, double tau2) {
+inline Vec inv_var_weights(const VecRef& v, double tau2) {
   return (v.array() + tau2).inverse().matrix();
 }
 
 // Generalised Q statistic y'P(tau2)y.
-inline double q_gen(const Mat& X, const Vec& y, const Vec& v, double tau2) {
+inline double q_gen(const MatRef& X, const VecRef& y, const VecRef& v, double tau2) {
   return Wls(X, y, inv_var_weights(v, tau2)).rss;
 }
 
@@ -50,7 +50,7 @@ inline double se_moment(double scale, int dfree, double tau2, double trP, double
   return scale * std::sqrt(2.0 * dfree + 4.0 * t * trP + 2.0 * t * t * trPP);
 }
 
-inline Tau2Estimate tau2_dl(const Mat& X, const Vec& y, const Vec& v) {
+inline Tau2Estimate tau2_dl(const MatRef& X, const VecRef& y, const VecRef& v) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls f(X, y, v.cwiseInverse());
   const double trP = f.tr_P(X);
@@ -60,7 +60,7 @@ inline Tau2Estimate tau2_dl(const Mat& X, const Vec& y, const Vec& v) {
   return r;
 }
 
-inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small_k) {
+inline Tau2Estimate tau2_hs(const MatRef& X, const VecRef& y, const VecRef& v, bool small_k) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls f(X, y, v.cwiseInverse());
   const double sw = f.w.sum(), ck = static_cast<double>(k) / (k - p);
@@ -71,7 +71,7 @@ inline Tau2Estimate tau2_hs(const Mat& X, const Vec& y, const Vec& v, bool small
 }
 
 // Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
-inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_se = true, Wls* ws = nullptr) {
+inline Tau2Estimate tau2_he(const MatRef& X, const VecRef& y, const VecRef& v, bool with_se = true, Wls* ws = nullptr) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls local;
   Wls& f = ws ? *ws : local;
@@ -86,7 +86,7 @@ inline Tau2Estimate tau2_he(const Mat& X, const Vec& y, const Vec& v, bool with_
   return r;
 }
 
-inline Tau2Estimate tau2_sj(const Mat& X, const Vec& y, const Vec& v, double tau2_init) {
+inline Tau2Estimate tau2_sj(const MatRef& X, const VecRef& y, const VecRef& v, double tau2_init) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   const double t0 = std::isnan(tau2_init) ? y.squaredNorm() / k : tau2_init;  // y is centred
   Wls f(X, y, inv_var_weights(v, t0));
@@ -104,9 +104,9 @@ inline Tau2Estimate tau2_sj(const Mat& X, const Vec& y, const Vec& v, double tau
 // EB: k/(k-p) y'Py - k.  Steps divide by tr(WW), tr(PP) and tr(W).
 struct LikScore {
   Method m;
-  const Mat& X;
-  const Vec& y;
-  const Vec& v;
+  MatRef X;  // views (cheap to hold by value)
+  VecRef y;
+  VecRef v;
   Wls& f;  // workspace reused across iterations; holds the fit at last_tau2
   mutable double last_tau2 = std::numeric_limits<double>::quiet_NaN();
   mutable double last_info = std::numeric_limits<double>::quiet_NaN();
@@ -137,7 +137,7 @@ struct LikScore {
 
 // log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
 // used to guard against a local maximum away from tau2 = 0.
-inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2, bool reml, Wls& f,
+inline double loglik_tau2(const MatRef& X, const VecRef& y, const VecRef& v, double tau2, bool reml, Wls& f,
                           bool fitted = false) {
   if (!fitted) f.compute_re(X, y, v, tau2);
   double ll = -0.5 * (v.array() + tau2).log().sum() - 0.5 * f.rss;
@@ -147,7 +147,7 @@ inline double loglik_tau2(const Mat& X, const Vec& y, const Vec& v, double tau2,
 
 // start and score are workspaces (their storage is reused when the caller
 // keeps them across fits).
-inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl,
+inline Tau2Estimate tau2_likelihood(Method m, const MatRef& X, const VecRef& y, const VecRef& v, const Control& ctl,
                                     Wls& start, Wls& score) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   LikScore sc{m, X, y, v, score};
@@ -235,7 +235,7 @@ inline Tau2Estimate tau2_likelihood(Method m, const Mat& X, const Vec& y, const 
 }
 
 // Paule-Mandel: the tau2 at which the generalised Q equals k - p.
-inline Tau2Estimate tau2_pm(const Mat& X, const Vec& y, const Vec& v, const Control& ctl) {
+inline Tau2Estimate tau2_pm(const MatRef& X, const VecRef& y, const VecRef& v, const Control& ctl) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Tau2Estimate r;
   r.conv.solver = 2;
@@ -259,7 +259,7 @@ inline Tau2Estimate tau2_pm(const Mat& X, const Vec& y, const Vec& v, const Cont
 
 // The single dispatch.  y must be mean-centred by the caller.  k > p.
 // start and score: optional workspaces of the likelihood-type estimators.
-inline Tau2Estimate estimate_tau2(Method m, const Mat& X, const Vec& y, const Vec& v, const Control& ctl,
+inline Tau2Estimate estimate_tau2(Method m, const MatRef& X, const VecRef& y, const VecRef& v, const Control& ctl,
                                   Wls* start = nullptr, Wls* score = nullptr) {
   if (ctl.fix_tau2) {
     Tau2Estimate r;

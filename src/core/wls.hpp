@@ -23,6 +23,8 @@ namespace metafast {
 
 using Vec = Eigen::VectorXd;
 using Mat = Eigen::MatrixXd;
+using VecRef = Eigen::Ref<const Vec>;
+using MatRef = Eigen::Ref<const Mat>;
 
 // Rows per block of the fused cross-product kernel: a block of a few columns
 // stays in L1 cache while every pair of columns is multiplied once.
@@ -35,7 +37,7 @@ constexpr Eigen::Index kRowBlock = 64;
 // (about 3x faster than a small matrix product per block at p = 6).  With y
 // and xdy given, X' diag(d_0) y is accumulated in the same pass.
 template <int M, class Fill>
-inline void crossprods(const Mat& X, Fill&& fill, Mat* out, const Vec* y = nullptr, Vec* xdy = nullptr) {
+inline void crossprods(const MatRef& X, Fill&& fill, Mat* out, const VecRef* y = nullptr, Vec* xdy = nullptr) {
   const Eigen::Index p = X.cols(), k = X.rows();
   for (int j = 0; j < M; ++j) out[j].setZero(p, p);
   if (xdy) xdy->setZero(p);
@@ -59,7 +61,7 @@ inline void crossprods(const Mat& X, Fill&& fill, Mat* out, const Vec* y = nullp
 // X' diag(d) X in O(k p^2) time and O(p^2) extra memory.  d may be any
 // Eigen expression (evaluated lazily, so no k-length temporary is made).
 template <class D>
-inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
+inline Mat crossprod_diag(const MatRef& X, const Eigen::MatrixBase<D>& d) {
   const Eigen::Index p = X.cols();
   Mat out(p, p);
   if (p <= 2) {
@@ -75,7 +77,7 @@ inline Mat crossprod_diag(const Mat& X, const Eigen::MatrixBase<D>& d) {
 
 // X' diag(d) X for a two-column X as a fixed-size matrix (no allocation).
 template <class D>
-inline Eigen::Matrix2d crossprod2(const Mat& X, const Eigen::MatrixBase<D>& d) {
+inline Eigen::Matrix2d crossprod2(const MatRef& X, const Eigen::MatrixBase<D>& d) {
   const auto x0 = X.col(0).array(), x1 = X.col(1).array();
   const auto dd = d.derived().array();
   Eigen::Matrix2d m;
@@ -101,16 +103,16 @@ struct Wls {
   bool ok = false;   // false when X'WX is not positive definite
 
   Wls() = default;
-  Wls(const Mat& X, const Vec& y, const Vec& weights) { compute(X, y, weights); }
+  Wls(const MatRef& X, const VecRef& y, const VecRef& weights) { compute(X, y, weights); }
 
-  void compute(const Mat& X, const Vec& y, const Vec& weights) {
+  void compute(const MatRef& X, const VecRef& y, const VecRef& weights) {
     w = weights;
     solve(X, y);
   }
 
   // Random-effects weights 1 / (v + tau2), written into the existing storage:
   // a Wls reused across iterations allocates nothing for p <= 2.
-  void compute_re(const Mat& X, const Vec& y, const Vec& v, double tau2) {
+  void compute_re(const MatRef& X, const VecRef& y, const VecRef& v, double tau2) {
     switch (X.cols()) {
       case 1: small_pass<1, true, false>(X, y, &v, tau2, nullptr, nullptr); return;
       case 2: small_pass<2, true, false>(X, y, &v, tau2, nullptr, nullptr); return;
@@ -124,7 +126,7 @@ struct Wls {
   // compute_re() together with tr(P) and tr(PP), the REML score and
   // information: the weights, X'WX, X'Wy, X'W^2X and X'W^3X come from one
   // pass over X, the residuals from a second.
-  void compute_re_traces(const Mat& X, const Vec& y, const Vec& v, double tau2, double& trP, double& trPP) {
+  void compute_re_traces(const MatRef& X, const VecRef& y, const VecRef& v, double tau2, double& trP, double& trPP) {
     const Eigen::Index p = X.cols();
     if (p == 1) { small_pass<1, true, true>(X, y, &v, tau2, &trP, &trPP); return; }
     if (p == 2) { small_pass<2, true, true>(X, y, &v, tau2, &trP, &trPP); return; }
@@ -145,7 +147,7 @@ struct Wls {
   }
 
   // The fit for the weights already in w.
-  void solve(const Mat& X, const Vec& y) {
+  void solve(const MatRef& X, const VecRef& y) {
     switch (X.cols()) {
       case 1: small_pass<1, false, false>(X, y, nullptr, 0, nullptr, nullptr); return;
       case 2: small_pass<2, false, false>(X, y, nullptr, 0, nullptr, nullptr); return;
@@ -161,7 +163,7 @@ struct Wls {
 
  private:
   // p > 2, with A = X'WX already formed: Cholesky, beta, residuals.
-  void finish_general(const Mat& X, const Vec& y, const Vec& xwy) {
+  void finish_general(const MatRef& X, const VecRef& y, const Vec& xwy) {
     const Eigen::Index p = X.cols();
     Eigen::LLT<Mat> llt(A);
     ok = llt.info() == Eigen::Success;
@@ -214,7 +216,7 @@ struct Wls {
   // for tr(P) and tr(PP)); the 1 x 1 or 2 x 2 system is solved in closed
   // form.  No allocation once the storage has its size.
   template <int P, bool RE, bool TR>
-  void small_pass(const Mat& X, const Vec& y, const Vec* v, double tau2, double* trP, double* trPP) {
+  void small_pass(const MatRef& X, const VecRef& y, const VecRef* v, double tau2, double* trP, double* trPP) {
     using A2 = Eigen::Array2d;
     using M2 = Eigen::Map<const A2>;
     const Eigen::Index k = X.rows();
@@ -295,10 +297,10 @@ struct Wls {
   double yPPy() const { return (w.array() * resid.array()).square().sum(); }
 
   // tr(P D) for D = diag(d)
-  double tr_PD(const Mat& X, const Vec& d) const {
+  double tr_PD(const MatRef& X, const VecRef& d) const {
     return w.dot(d) - trace_prod(Ainv, crossprod_diag(X, w.cwiseProduct(w).cwiseProduct(d)));
   }
-  double tr_P(const Mat& X) const {
+  double tr_P(const MatRef& X) const {
     if (X.cols() == 1) return w.sum() - (X.col(0).array().square() * w.array().square()).sum() * Ainv(0, 0);
     if (X.cols() == 2) {
       const Eigen::Matrix2d Ai = Ainv;
@@ -308,13 +310,13 @@ struct Wls {
   }
 
   // tr(P D P D) for D = diag(d)
-  double tr_PDPD(const Mat& X, const Vec& d) const {
+  double tr_PDPD(const MatRef& X, const VecRef& d) const {
     const auto wd = w.cwiseProduct(d);
     const Mat C = Ainv * crossprod_diag(X, w.cwiseProduct(wd));
     const Mat E = crossprod_diag(X, wd.cwiseProduct(wd).cwiseProduct(w));
     return wd.squaredNorm() - 2.0 * trace_prod(Ainv, E) + trace_prod(C, C);
   }
-  double tr_PP(const Mat& X) const {
+  double tr_PP(const MatRef& X) const {
     if (X.cols() == 1) {
       const auto x2 = X.col(0).array().square();
       const double c = (x2 * w.array().square()).sum() * Ainv(0, 0);
@@ -333,7 +335,7 @@ struct Wls {
   }
 
   // tr(P D P E) = sum_ij P_ij^2 d_i e_j for D = diag(d), E = diag(e)
-  double tr_PDPE(const Mat& X, const Vec& d, const Vec& e) const {
+  double tr_PDPE(const MatRef& X, const VecRef& d, const VecRef& e) const {
     const auto w2 = w.cwiseProduct(w);
     const Mat Cd = Ainv * crossprod_diag(X, w2.cwiseProduct(d));
     const Mat Ce = Ainv * crossprod_diag(X, w2.cwiseProduct(e));
@@ -350,7 +352,7 @@ struct Wls {
   }
 
   // leverages h_i = w_i x_i' A^{-1} x_i
-  Vec hat(const Mat& X) const {
+  Vec hat(const MatRef& X) const {
     return ((X * Ainv).cwiseProduct(X)).rowwise().sum().cwiseProduct(w);
   }
 };
