@@ -18,6 +18,16 @@ inline Problem problem_from_r(const Rcpp::NumericVector& y, const Rcpp::NumericV
   return pr;
 }
 
+// Views of R's vectors (no copy): valid while the R objects are, i.e. for
+// the duration of the .Call that received them.
+inline ProblemView view_from_r(const Rcpp::NumericVector& y, const Rcpp::NumericVector& v,
+                               const Rcpp::NumericMatrix& X, const Rcpp::NumericVector& weights) {
+  using CVecMap = Eigen::Map<const Eigen::VectorXd>;
+  return ProblemView(CVecMap(y.begin(), y.size()), CVecMap(v.begin(), v.size()),
+                     Eigen::Map<const Eigen::MatrixXd>(X.begin(), X.nrow(), X.ncol()),
+                     CVecMap(weights.begin(), weights.size()));
+}
+
 // control: list(threshold, maxiter, stepadj, tau2.init, tau2.max, fix.tau2)
 inline Control control_from_r(const Rcpp::List& con) {
   Control c;
@@ -30,13 +40,30 @@ inline Control control_from_r(const Rcpp::List& con) {
   return c;
 }
 
-inline Rcpp::List convergence_to_r(const Convergence& cv) {
+inline const char* solver_name(const Convergence& cv) {
   static const char* solvers[] = {"closed form", "Fisher scoring", "bracketed root-finder"};
+  return solvers[cv.solver];
+}
+
+inline Rcpp::List convergence_to_r(const Convergence& cv) {
   return Rcpp::List::create(Rcpp::Named("converged") = cv.converged,
                             Rcpp::Named("iterations") = cv.iterations,
                             Rcpp::Named("change") = cv.change,
-                            Rcpp::Named("solver") = solvers[cv.solver],
+                            Rcpp::Named("solver") = solver_name(cv),
                             Rcpp::Named("message") = cv.message);
+}
+
+// ... with the estimator used and the ones that failed before it (built in
+// one go: assigning a new name to an Rcpp list throws and catches internally).
+inline Rcpp::List convergence_to_r(const Convergence& cv, const std::string& method,
+                                   const Rcpp::CharacterVector& fallbacks) {
+  return Rcpp::List::create(Rcpp::Named("converged") = cv.converged,
+                            Rcpp::Named("iterations") = cv.iterations,
+                            Rcpp::Named("change") = cv.change,
+                            Rcpp::Named("solver") = solver_name(cv),
+                            Rcpp::Named("message") = cv.message,
+                            Rcpp::Named("method") = method,
+                            Rcpp::Named("fallbacks") = fallbacks);
 }
 
 }  // namespace metafast

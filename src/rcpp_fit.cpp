@@ -9,7 +9,7 @@ using namespace metafast;
 Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                   Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                   bool lean = false) {
-  const Problem pr = problem_from_r(y, v, X, weights);
+  const ProblemView pr = view_from_r(y, v, X, weights);
   const FitResult f = fit_model(pr, static_cast<Method>(method), control_from_r(control),
                                 static_cast<Test>(test), lean);
   return Rcpp::List::create(

@@ -47,7 +47,7 @@ Rcpp::List fit_stats(const FitResult& f, int parms, int k, int p) {
 Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                       Rcpp::NumericVector weights, Rcpp::IntegerVector chain, int test, Rcpp::List control,
                       Rcpp::IntegerVector btt, double alpha) {
-  const Problem pr = problem_from_r(y, v, X, weights);
+  const ProblemView pr = view_from_r(y, v, X, weights);
   const Control ctl = control_from_r(control);
   const Test tst = static_cast<Test>(test);
   const int k = pr.k(), p = pr.p();
@@ -61,11 +61,9 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   }
   if (used == chain.size()) --used;
   const Rcpp::CharacterVector chain_names = chain.attr("names");
-  Rcpp::List conv = convergence_to_r(f.conv);
-  conv["method"] = std::string(chain_names[used]);
   Rcpp::CharacterVector fallbacks(used);
   for (int i = 0; i < used; ++i) fallbacks[i] = chain_names[i];
-  conv["fallbacks"] = fallbacks;
+  const Rcpp::List conv = convergence_to_r(f.conv, std::string(chain_names[used]), fallbacks);
   const Method m = static_cast<Method>(chain[used]);
   if (std::isnan(f.tau2))  // the R side stops with the solver's message
     return Rcpp::List::create(Rcpp::Named("tau2") = NA_REAL, Rcpp::Named("convergence") = conv);
