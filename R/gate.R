@@ -142,7 +142,7 @@
     .mf_stop("'mods' given as a vector must be numeric; use a formula (mods = ~ factor(x)) for factors.")
   if (!is.numeric(mods) && !is.logical(mods)) .mf_stop("'mods' must be a formula, a numeric vector or a matrix.")
   X <- as.matrix(mods)
-  storage.mode(X) <- "double"
+  if (!is.double(X)) storage.mode(X) <- "double"  # (storage.mode<- copies even a double matrix)
   if (nrow(X) != k) .mf_stop(sprintf("'mods' has %d rows but there are %d outcomes.", nrow(X), k))
   if (is.null(colnames(X))) colnames(X) <- if (ncol(X) == 1L) "mods" else paste0("X", seq_len(ncol(X)))
   if (intercept) X <- cbind(intrcpt = 1, X)
