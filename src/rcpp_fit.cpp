@@ -32,11 +32,14 @@ Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::Numer
   Rcpp::NumericMatrix B(n, p), SE(n, p);
   Rcpp::NumericVector tau2(n);
   Rcpp::LogicalVector conv(n);
+  FitWorkspace ws;  // reused: a fit of a model with p <= 2 allocates nothing
+  FitResult f;
   for (int j = 0; j < n; ++j) {
     if (j % 256 == 0) Rcpp::checkUserInterrupt();
     pr.y = Eigen::Map<const Eigen::VectorXd>(&Y(0, j), k);
     pr.v = Eigen::Map<const Eigen::VectorXd>(&V(0, j), k);
-    const FitResult f = fit_model(pr, static_cast<Method>(method), ctl, static_cast<Test>(test), true);
+    // extreme magnitudes are fitted after an exact rescaling, as in rma()
+    fit_model_scaled(pr, static_cast<Method>(method), ctl, static_cast<Test>(test), true, scale_of(pr.v), ws, f);
     for (int c = 0; c < p; ++c) {
       B(j, c) = f.beta.size() ? f.beta(c) : NA_REAL;
       SE(j, c) = f.beta.size() ? std::sqrt(f.vb(c, c)) : NA_REAL;

@@ -147,7 +147,7 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
   sc.weights = pr.weights;
   Control c = ctl;
   c.tau2_init /= s2;
-  c.tau2_max /= s2;
+  c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
   fit_model_into(sc, m, c, test, lean, ws, out);
   out.beta *= s;
   out.vb *= s2;
