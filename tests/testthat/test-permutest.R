@@ -182,3 +182,15 @@ test_that("permci: exact row-permutation CI of a slope (k = 6, 720 permutations)
   expect_identical(both$permci, c(FALSE, TRUE))
   expect_equal(unname(both$ci.ub[2]), ref_slope[2], tolerance = 1e-8)
 })
+
+test_that("exact test at an extreme magnitude (yi * 1e-150) equals metafor's on the unit scale", {
+  # the refits are rescaled exactly, as rma()'s fit; z and QM do not depend on the scale
+  skip_if_not_installed("metafor")
+  dat <- perm_dat(6)
+  tiny <- transform(dat, yi = yi * 1e-150, vi = vi * 1e-300)
+  ours <- permutest(rma(yi, vi, mods = ~ x, data = tiny), exact = TRUE, progress = FALSE)
+  ref <- metafor_exact_mod6()
+  expect_equal(unname(ours$pval), unname(ref$pval), tolerance = 1e-12)
+  expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
+  expect_equal(sort(ours$QM.perm), sort(ref$QM.perm), tolerance = tol_iter)
+})
