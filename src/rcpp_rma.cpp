@@ -56,7 +56,7 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   FitResult f;
   int used = 0;
   for (; used < chain.size(); ++used) {
-    fit_model_scaled(pr, static_cast<Method>(chain[used]), ctl, tst, false, scale, ws, f);
+    fit_model_scaled(pr, static_cast<Method>(chain[used]), ctl, tst, Detail::Full, scale, ws, f);
     if (!std::isnan(f.tau2) && f.conv.converged) break;
   }
   if (used == chain.size()) --used;

@@ -46,10 +46,11 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
     return false;
   };
   if (!full_column_rank(pr.X)) return fail();
-  // per-thread storage: refits allocate nothing once the sizes are set
+  // per-thread storage: refits allocate nothing once the sizes are set;
+  // extreme magnitudes are rescaled exactly, as in rma()
   thread_local FitWorkspace ws;
   thread_local FitResult f;
-  fit_model_into(pr, sp.method, sp.ctl, sp.test, true, ws, f);
+  fit_model_scaled(pr, sp.method, sp.ctl, sp.test, Detail::Heterogeneity, scale_of(pr.v), ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
     if (!std::isfinite(f.beta(j))) return fail();
@@ -57,13 +58,7 @@ inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std
   }
   const double tau2 = sp.method == Method::EE ? 0.0 : f.tau2;
   double I2 = 0.0, H2 = 1.0;
-  if (k > p) {
-    // as fit_model(): QE from the mean-centred outcomes (ws.yc) with weights 1/vi
-    Wls& f0 = ws.start;
-    f0.w = pr.v.cwiseInverse();
-    f0.solve(pr.X, ws.yc);
-    i2_h2(sp.method, k, p, std::max(0.0, f0.rss), f0.tr_P(pr.X), tau2, I2, H2);
-  }
+  if (k > p) i2_h2(sp.method, k, p, f.QE, f.trP0, tau2, I2, H2);
   out[p * stride] = tau2;
   out[(p + 1) * stride] = I2;
   out[(p + 2) * stride] = H2;

@@ -79,21 +79,18 @@ inline SubsetFit fit_subset(const Problem& sub, const SubsetSpec& s) {
       (s.method == Method::ML || s.method == Method::REML || s.method == Method::EB))
     ctl.tau2_init = s.warm;
   r.z_test = k1;
-  const FitResult f = fit_model(sub, s.method, ctl, k1 ? Test::Z : s.test, true);
+  // per-thread storage; extreme magnitudes are rescaled exactly, as in rma()
+  thread_local FitWorkspace ws;
+  thread_local FitResult f;
+  fit_model_scaled(sub, s.method, ctl, k1 ? Test::Z : s.test, Detail::Heterogeneity, scale_of(sub.v), ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) return r;
   r.tau2 = s.method == Method::EE ? 0.0 : f.tau2;
   r.beta = f.beta;
   r.vb = f.vb;
   r.s2w = f.s2w;
-  double trP0 = std::numeric_limits<double>::quiet_NaN();
-  if (k > p) {
-    // QE with weights 1/vi (Cochran 1954) on the mean-centred outcomes, as rma()
-    Wls f0(sub.X, centred(sub.y), sub.v.cwiseInverse());
-    r.QE = std::max(0.0, f0.rss);
-    trP0 = f0.tr_P(sub.X);
-  } else {
-    r.QE = 0;
-  }
+  // QE and tr(P) at tau2 = 0 from the fit (QE = 0 when k = p)
+  r.QE = k > p ? f.QE : 0.0;
+  const double trP0 = k > p ? f.trP0 : std::numeric_limits<double>::quiet_NaN();
   i2_h2(s.method, k, p, r.QE, trP0, r.tau2, r.I2, r.H2);
   r.ok = true;
   return r;

@@ -69,9 +69,14 @@ inline void fixed_effects(const ProblemView& pr, double tau2, Test test, FitResu
   }
 }
 
-// Everything rma() reports, written into out with the storage of ws.
-// lean = true skips QE and the likelihood (resampling and simulation paths).
-inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean,
+// How much of the fit to compute: Lean, tau2 and the fixed effects
+// (permutation tests, simulation); Heterogeneity, also QE and tr(P) at
+// tau2 = 0 for I^2 and H^2 (bootstrap, case deletion); Full, also the
+// (restricted) log-likelihoods (rma()).
+enum class Detail : int { Lean = 0, Heterogeneity = 1, Full = 2 };
+
+// Everything rma() reports (up to detail), written into out with the storage of ws.
+inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
                            FitWorkspace& ws, FitResult& out) {
   const int k = pr.k(), p = pr.p();
   out.tau2 = 0;
@@ -96,14 +101,16 @@ inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, 
   }
   Wls& fw = ws.fe;
   fixed_effects(pr, out.tau2, test, out, fw);
-  if (lean) return;
+  if (detail == Detail::Lean) return;
   if (k > p) {
+    // QE with weights 1/vi (Cochran 1954) on the mean-centred outcomes
     Wls& f0 = ws.start;
     f0.w = pr.v.cwiseInverse();
     f0.solve(pr.X, yc);
     out.QE = std::max(0.0, f0.rss);
     out.trP0 = f0.tr_P(pr.X);
   }
+  if (detail == Detail::Heterogeneity) return;
   const double two_pi = 2.0 * M_PI;
   // with inverse-variance weights fw holds the residuals of out.beta already
   const double rss_f = pr.has_weights()
@@ -136,9 +143,9 @@ inline double scale_of(const VecRef& v) {
 
 // fit_model_into() on the rescaled problem (y / s, v / s^2), with every
 // result mapped back to the original scale.
-inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean, double s,
-                             FitWorkspace& ws, FitResult& out) {
-  if (s == 1.0) { fit_model_into(pr, m, ctl, test, lean, ws, out); return; }
+inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
+                             double s, FitWorkspace& ws, FitResult& out) {
+  if (s == 1.0) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
   const double s2 = s * s;
   Problem sc;
   sc.y = pr.y / s;
@@ -148,7 +155,7 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
   Control c = ctl;
   c.tau2_init /= s2;
   c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
-  fit_model_into(sc, m, c, test, lean, ws, out);
+  fit_model_into(sc, m, c, test, detail, ws, out);
   out.beta *= s;
   out.vb *= s2;
   out.tau2 *= s2;
@@ -157,14 +164,17 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
   out.conv.change *= s2;
   // log-likelihoods of y = s y': the Jacobian, -log(s) per observation
   // (REML: per error contrast, k - p); QE, s2w and the deviance are invariant
-  out.ll_ml -= pr.k() * std::log(s);
-  out.ll_reml -= (pr.k() - pr.p()) * std::log(s);
+  if (detail == Detail::Full) {
+    out.ll_ml -= pr.k() * std::log(s);
+    out.ll_reml -= (pr.k() - pr.p()) * std::log(s);
+  }
 }
 
-inline FitResult fit_model(const ProblemView& pr, Method m, const Control& ctl, Test test, bool lean = false) {
+inline FitResult fit_model(const ProblemView& pr, Method m, const Control& ctl, Test test,
+                           Detail detail = Detail::Full) {
   FitWorkspace ws;
   FitResult out;
-  fit_model_into(pr, m, ctl, test, lean, ws, out);
+  fit_model_into(pr, m, ctl, test, detail, ws, out);
   return out;
 }
 

@@ -55,7 +55,7 @@ inline bool perm_stats(const Problem& pr, const PermSpec& ps, const PermOut& o, 
   thread_local FitWorkspace ws;
   thread_local FitResult f;
   // (extreme magnitudes: exact rescaling, as rma(); z and QM are invariant)
-  fit_model_scaled(pr, ps.sp.method, ps.sp.ctl, ps.sp.test, true, scale_of(pr.v), ws, f);
+  fit_model_scaled(pr, ps.sp.method, ps.sp.ctl, ps.sp.test, Detail::Lean, scale_of(pr.v), ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
   for (int j = 0; j < p; ++j) {
     if (!std::isfinite(f.beta(j))) return fail();

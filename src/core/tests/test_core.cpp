@@ -220,9 +220,9 @@ static void test_scaling() {
   Control ctl;
   FitWorkspace ws;
   FitResult a, b;
-  fit_model_into(pr, Method::REML, ctl, Test::Z, false, ws, a);
+  fit_model_into(pr, Method::REML, ctl, Test::Z, Detail::Full, ws, a);
   const double s = 0.25;  // a power of two: the mapping back is exact up to the solver's path
-  fit_model_scaled(pr, Method::REML, ctl, Test::Z, false, s, ws, b);
+  fit_model_scaled(pr, Method::REML, ctl, Test::Z, Detail::Full, s, ws, b);
   CHECK_NEAR(b.tau2, a.tau2, 1e-9);
   CHECK_NEAR(b.beta(1), a.beta(1), 1e-9);
   CHECK_NEAR(b.vb(1, 1), a.vb(1, 1), 1e-9);
