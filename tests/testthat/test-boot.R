@@ -173,3 +173,19 @@ test_that("bad input gives clear errors; plot and print work", {
   skip_if_not_installed("boot")
   expect_output(print(as.boot(b)), "BOOTSTRAP")
 })
+
+test_that("extreme magnitudes (yi * 1e-150): t0 and the replicates are the unit-scale ones scaled back", {
+  # the refits rescale exactly, as rma()'s fit (before, tau2 came out on the
+  # wrong scale at 1e-150 and I2 / H2 were NaN)
+  skip_if_not_installed("metafor")
+  dat <- boot_dat()
+  tiny <- transform(dat, yi = yi * 1e-150, vi = vi * 1e-300)
+  set.seed(3)
+  b <- boot_rma(rma(yi, vi, mods = ~ x, data = tiny), R = 40, progress = FALSE)
+  set.seed(3)
+  b1 <- boot_rma(rma(yi, vi, mods = ~ x, data = dat), R = 40, progress = FALSE)
+  m <- metafor::rma(yi, vi, mods = ~ x, data = dat, control = metafor_tight)
+  unit <- c(1e-150, 1e-150, 1e-300, 1, 1)
+  expect_equal(unname(b$t0 / unit), unname(c(coef(m), m$tau2, m$I2, m$H2)), tolerance = tol_iter)
+  expect_equal(sweep(b$t, 2, unit, "/"), b1$t, tolerance = tol_iter)
+})

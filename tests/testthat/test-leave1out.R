@@ -65,3 +65,16 @@ test_that("leave1out prints a table", {
   expect_true(any(grepl("estimate", out)))
   expect_true(any(grepl("^-13", out)))
 })
+
+test_that("leave1out at an extreme magnitude (yi * 1e-150) equals metafor's on the unit scale", {
+  # the refits rescale exactly, as rma()'s fit
+  dat <- bcg_data()
+  tiny <- dat
+  tiny$yi <- dat$yi * 1e-150
+  tiny$vi <- dat$vi * 1e-300
+  ours <- as.data.frame(leave1out(rma(yi, vi, data = tiny)))
+  ref <- as.data.frame(metafor::leave1out(metafor::rma(yi, vi, data = dat, control = metafor_tight)))
+  for (nm in c("estimate", "se", "ci.lb", "ci.ub")) expect_equal(ours[[nm]] / 1e-150, ref[[nm]], tolerance = tol_iter, info = nm)
+  for (nm in c("zval", "pval", "Q", "Qp", "I2", "H2")) expect_equal(ours[[nm]], ref[[nm]], tolerance = tol_iter, info = nm)
+  expect_equal(ours$tau2 / 1e-300, ref$tau2, tolerance = tol_iter)
+})
