@@ -117,42 +117,13 @@ rma.uni <- rma
   as.data.frame(data, stringsAsFactors = FALSE)
 }
 
-# Outcomes far from unit scale (median vi outside [1e-4, 1e4]) are fitted
-# after an exact rescaling by a power of two, y / s and v / s^2: the solvers'
-# convergence thresholds are absolute, and sums of squared weights under- or
-# overflow at magnitudes such as 1e-150 or 1e100 (silently wrong estimates
-# before).  The model is scale-equivariant, so the results are scaled back.
-.mf_scale_of <- function(vi) {
-  if (min(vi) >= 1e-4 && max(vi) <= 1e4) return(1)  # the usual case, without a sort
-  m <- stats::median(vi)
-  if (!is.finite(m) || m <= 0 || (m >= 1e-4 && m <= 1e4)) return(1)
-  2^round(log2(m) / 2)
-}
-
-.mf_fit_scaled <- function(g, code, s, lean = FALSE) {
-  if (s == 1) return(.mf_fit(g$yi, g$vi, g$X, g$weights, code, .mf_tests[[g$test]], g$control, lean))
-  con <- g$control
-  for (nm in c("tau2.init", "tau2.max", "tau2.min")) con[[nm]] <- con[[nm]] / s^2
-  fit <- .mf_fit(g$yi / s, g$vi / s^2, g$X, g$weights, code, .mf_tests[[g$test]], con, lean)
-  fit$beta <- fit$beta * s
-  fit$vb <- fit$vb * s^2
-  fit$tau2 <- fit$tau2 * s^2
-  fit$se.tau2 <- fit$se.tau2 * s^2
-  fit$trP0 <- fit$trP0 / s^2
-  # log-likelihoods of y = s y': the Jacobian, -log(s) per observation
-  # (REML: per error contrast, k - p)
-  fit$ll.ML <- fit$ll.ML - length(g$yi) * log(s)
-  fit$ll.REML <- fit$ll.REML - (length(g$yi) - ncol(g$X)) * log(s)
-  if (!is.null(fit$convergence$change)) fit$convergence$change <- fit$convergence$change * s^2
-  fit
-}
-
 # Run the core over the fallback chain of estimators.  lean = TRUE skips QE
 # and the log-likelihoods (for refits that need only tau2 and beta).
-.mf_core_fit <- function(g, scale = .mf_scale_of(g$vi), lean = FALSE) {
+# (Extreme magnitudes are rescaled exactly inside the core: fit_model_scaled().)
+.mf_core_fit <- function(g, lean = FALSE) {
   chain <- g$method
   for (i in seq_along(chain)) {
-    fit <- .mf_fit_scaled(g, .mf_methods[[chain[i]]], scale, lean)
+    fit <- .mf_fit(g$yi, g$vi, g$X, g$weights, .mf_methods[[chain[i]]], .mf_tests[[g$test]], g$control, lean)
     conv <- fit$convergence
     if (!is.na(fit$tau2) && isTRUE(conv$converged)) break
   }
