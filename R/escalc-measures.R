@@ -51,6 +51,23 @@
   x
 }
 
+# A standardised difference d given instead of means and SDs (directly, or
+# from t or p): the rows with d get means (d, 0) and SDs (1, 1), and ri = 0.5
+# when ri is among the arguments (pre-post designs), so that the usual
+# formulas reproduce d.  v: list of m1i, m2i, sd1i, sd2i (and ri), NULL when
+# not given.
+.esc_d_as_means <- function(dd, v, k) {
+  if (is.null(dd)) return(v)
+  has <- !is.na(dd)
+  fill <- c(m1i = NA, m2i = 0, sd1i = 1, sd2i = 1, ri = 0.5)
+  for (nm in names(v)) {
+    x <- if (is.null(v[[nm]])) rep(NA_real_, k) else v[[nm]]
+    x[has] <- if (nm == "m1i") dd[has] else fill[[nm]]
+    v[nm] <- list(x)
+  }
+  v
+}
+
 .esc_wmean <- function(x, w) {
   ok <- !(is.na(x) | is.na(w))
   sum(x[ok] * w[ok]) / sum(w[ok])
@@ -258,15 +275,8 @@
       hh <- mm / n1i + mm / n2i
       dd <- .esc_fill(dd, sqrt(hh) * v$ri / sqrt(1 - v$ri^2), k)
     }
-    if (!is.null(dd)) {
-      has <- !is.na(dd)
-      if (is.null(m1i)) m1i <- rep(NA_real_, k)
-      if (is.null(m2i)) m2i <- rep(NA_real_, k)
-      if (is.null(sd1i)) sd1i <- rep(NA_real_, k)
-      if (is.null(sd2i)) sd2i <- rep(NA_real_, k)
-      m1i[has] <- dd[has]; m2i[has] <- 0; sd1i[has] <- 1; sd2i[has] <- 1
-    }
-    v2 <- list(m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i)
+    v2 <- .esc_d_as_means(dd, list(m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i), k)
+    m1i <- v2$m1i; m2i <- v2$m2i; sd1i <- v2$sd1i; sd2i <- v2$sd2i
     .esc_need(v2, c("m1i", "m2i", "sd1i", "sd2i"), measure,
              "or di, ti, pi, ri together with n1i, n2i")
   } else {
@@ -367,19 +377,10 @@
     if (!is.null(v$pi)) .esc_chk(abs(v$pi) > 1, "pi must lie in [-1, 1]", rows)
     ti <- .esc_fill(v$ti, .esc_p2t(v$pi, ni - 1), k)
     dd <- .esc_fill(v$di, if (!is.null(ti)) ti * sqrt(1 / ni), k)
-    if (!is.null(dd)) {
-      has <- !is.na(dd)
-      if (is.null(m1i)) m1i <- rep(NA_real_, k)
-      if (is.null(m2i)) m2i <- rep(NA_real_, k)
-      if (is.null(sd1i)) sd1i <- rep(NA_real_, k)
-      if (is.null(sd2i)) sd2i <- rep(NA_real_, k)
-      if (is.null(ri)) ri <- rep(NA_real_, k)
-      # sd of the change score equals 1 with these values
-      m1i[has] <- dd[has]; m2i[has] <- 0; sd1i[has] <- 1; sd2i[has] <- 1
-      ri[has] <- 0.5
-    }
-    .esc_need(list(m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i, ri = ri),
-             c("m1i", "m2i", "sd1i", "sd2i", "ri"), measure,
+    # (with ri = 0.5 the sd of the change score equals 1 as well)
+    v2 <- .esc_d_as_means(dd, list(m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i, ri = ri), k)
+    m1i <- v2$m1i; m2i <- v2$m2i; sd1i <- v2$sd1i; sd2i <- v2$sd2i; ri <- v2$ri
+    .esc_need(v2, c("m1i", "m2i", "sd1i", "sd2i", "ri"), measure,
              "or di, ti, pi together with ni")
   } else if (measure == "SMCR") {
     .esc_need(v, c("m1i", "m2i", "sd1i", "ri", "ni"), measure)

@@ -19,12 +19,9 @@
 #include <algorithm>
 #include <cmath>
 
-namespace metafast {
+#include "core/model.hpp"  // Vec, Mat, VecRef, MatRef
 
-using Vec = Eigen::VectorXd;
-using Mat = Eigen::MatrixXd;
-using VecRef = Eigen::Ref<const Vec>;
-using MatRef = Eigen::Ref<const Mat>;
+namespace metafast {
 
 // Rows per block of the fused cross-product kernel: a block of a few columns
 // stays in L1 cache while every pair of columns is multiplied once.
