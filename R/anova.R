@@ -18,6 +18,9 @@
 #'   their names).
 #' @param X a vector or matrix of linear combinations (one per row) of the
 #'   coefficients; with p - 1 columns an intercept column of ones is added.
+#' @param refit with two REML fits that differ in their fixed effects, refit
+#'   both with \code{method = "ML"} for the likelihood ratio test (as
+#'   metafor's \code{refit = TRUE}); otherwise such a comparison only warns.
 #' @param digits number of decimals for printing.
 #' @param ... ignored.
 #' @return An object of class \code{anova.mf_rma}.
@@ -32,7 +35,7 @@
 #' anova(fit1, X = rbind(c(1, 2), c(1, 5)))
 #' anova(fit1, fit0)
 #' @export
-anova.mf_rma <- function(object, object2, btt, X, digits, ...) {
+anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   x <- object
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   tdist <- x$test %in% c("t", "knha")
@@ -56,7 +59,8 @@ anova.mf_rma <- function(object, object2, btt, X, digits, ...) {
       res <- .mf_anova_contrasts(x, X, d)
     }
   } else {
-    res <- .mf_anova_lrt(x, object2, d)
+    if (!is.logical(refit) || length(refit) != 1L || is.na(refit)) .mf_stop("'refit' must be TRUE or FALSE.")
+    res <- .mf_anova_lrt(x, object2, d, refit)
   }
   class(res) <- "anova.mf_rma"
   res
@@ -110,7 +114,15 @@ anova.mf_rma <- function(object, object2, btt, X, digits, ...) {
   all(abs(r) < 1e-8 * max(1, abs(Xr)))
 }
 
-.mf_anova_lrt <- function(a, b, d) {
+# The same model fitted by ML (for anova(refit = TRUE)): from the stored
+# outcomes, variances, weights and model matrix (the intercept is a column of X).
+.mf_refit_ml <- function(m) {
+  con <- m$control[c("threshold", "maxiter", "stepadj", "tau2.max", "tol")]
+  rma(m$yi, m$vi, weights = m$weights, mods = m$X, intercept = FALSE, method = "ML", test = m$test,
+      level = 100 * (1 - m$level), control = con)
+}
+
+.mf_anova_lrt <- function(a, b, d, refit = FALSE) {
   if (!inherits(b, "mf_rma")) .mf_stop("'object2' must be an mf_rma model (from rma()).")
   f <- a; r <- b
   if (f$parms == r$parms) .mf_stop("The two models have the same number of parameters.")
@@ -124,6 +136,10 @@ anova.mf_rma <- function(object, object2, btt, X, digits, ...) {
   if (!all(c(f$method, r$method) %in% c("EE", "ML", "REML")))
     warning("LRTs should be based on ML/REML estimation.", call. = FALSE)
   sameX <- identical(unname(f$X), unname(r$X))
+  if (refit && f$method == "REML" && !sameX && !isTRUE(f$tau2.fix) && !isTRUE(r$tau2.fix)) {
+    f <- .mf_refit_ml(f)
+    r <- .mf_refit_ml(r)
+  }
   if (f$method == "REML" && !sameX)
     warning("REML comparisons are not meaningful for models with different fixed effects\n(refit both models with method = \"ML\").", call. = FALSE)
   if (!sameX && !.mf_is_nested(f$X, r$X))

@@ -87,6 +87,22 @@ test_that("LRT: REML with different fixed effects warns; ML vs REML is an error;
   expect_error(anova(r1, rma(yi2, vi, data = tdat)), "differ")
 })
 
+test_that("LRT with refit = TRUE refits REML fits with ML, as metafor's", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  r1 <- rma(yi, vi, mods = ~ ablat, data = dat)
+  r0 <- rma(yi, vi, data = dat)
+  expect_silent(a <- anova(r1, r0, refit = TRUE))
+  b <- anova(metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight),
+             metafor::rma(yi, vi, data = dat, control = metafor_tight), refit = TRUE)
+  expect_identical(a$method, b$method)
+  expect_equal(a$LRT, b$LRT, tolerance = tol_iter)
+  expect_equal(a$pval, b$pval, tolerance = tol_iter)
+  expect_equal(c(a$tau2.f, a$tau2.r, a$R2), c(b$tau2.f, b$tau2.r, b$R2), tolerance = tol_iter)
+  expect_equal(unname(a$fit.stats.f), unname(b$fit.stats.f), tolerance = tol_iter)
+  expect_error(anova(r1, r0, refit = NA), "'refit'")
+})
+
 test_that("anova prints Wald tests and contrasts", {
   dat <- bcg_data()
   f <- rma(yi, vi, mods = ~ ablat, data = dat)
