@@ -22,6 +22,13 @@
 #' @param transf optional function applied to \code{pred} and the bounds
 #'   (\code{se} is then \code{NA}).
 #' @param level confidence level (default: the level of the fit).
+#' @param adjust Bonferroni-adjust the confidence and prediction intervals
+#'   for the number of predictions (the quantile at alpha / (2 m)), as
+#'   metafor's \code{adjust = TRUE}.
+#' @param addx add the rows of the design (\code{X}) to the result.
+#' @param vcov also return the covariance matrix of the predictions: the
+#'   result is then \code{list(pred = <predictions>, vcov = <matrix>)} (not
+#'   with \code{transf}).
 #' @param digits number of decimals for printing.
 #' @param ... ignored.
 #' @return A list of class \code{c("predict.mf_rma", "list.mf_rma")} with
@@ -37,8 +44,13 @@
 #' predict(fit, newmods = c(2, 4))
 #' predict(fit, newmods = data.frame(x = 3), transf = exp)
 #' @export
-predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, level, digits, ...) {
+predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, level, adjust = FALSE,
+                           addx = FALSE, vcov = FALSE, digits, ...) {
   x <- object
+  for (nm in c("adjust", "addx", "vcov")) {
+    v <- get(nm)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) .mf_stop(sprintf("'%s' must be TRUE or FALSE.", nm))
+  }
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   int.spec <- !missing(intercept)
@@ -65,8 +77,9 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   se <- sqrt(vpred)
   tdist <- x$test %in% c("t", "knha")
   ddf <- x$k - x$p
-  crit <- if (tdist) { if (ddf > 0) stats::qt(alpha / 2, ddf, lower.tail = FALSE) else NA_real_ }
-          else stats::qnorm(alpha / 2, lower.tail = FALSE)
+  a2 <- alpha / (if (adjust) 2 * kn else 2)  # Bonferroni over the kn predictions
+  crit <- if (tdist) { if (ddf > 0) stats::qt(a2, ddf, lower.tail = FALSE) else NA_real_ }
+          else stats::qnorm(a2, lower.tail = FALSE)
   ci.lb <- pred - crit * se
   ci.ub <- pred + crit * se
   pi.se <- sqrt(vpred + x$tau2)
@@ -94,7 +107,17 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   out$transf <- do.transf
   if (tdist) out$ddf <- rep(ddf, kn)
   out$pi.se <- pi.se
+  if (addx) {
+    out$X <- matrix(Xn, ncol = x$p)
+    colnames(out$X) <- colnames(x$X)
+  }
   class(out) <- c("predict.mf_rma", "list.mf_rma")
+  if (vcov && !do.transf) {
+    V <- Xn %*% x$vb %*% t(Xn)
+    V <- (V + t(V)) / 2
+    dimnames(V) <- list(slab, slab)
+    return(list(pred = out, vcov = V))
+  }
   out
 }
 

@@ -75,3 +75,26 @@ test_that("predict output prints and converts to a data frame; bad newmods are e
   g <- rma(yi, vi, mods = ~ ablat + factor(alloc), data = dat)
   expect_error(predict(g, newmods = c(1, 2)), "columns")
 })
+
+test_that("adjust (Bonferroni), addx and vcov match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (test in c("z", "knha")) {
+    f <- rma(yi, vi, mods = ~ ablat, data = dat, test = test)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, test = test, control = metafor_tight)
+    nm <- c(10, 30, 50)
+    same_pred(predict(f, newmods = nm, adjust = TRUE), predict(m, newmods = nm, adjust = TRUE), tol_iter, test)
+    # the adjusted intervals are wider than the unadjusted ones
+    expect_true(all(predict(f, newmods = nm, adjust = TRUE)$ci.lb < predict(f, newmods = nm)$ci.lb))
+    a <- predict(f, newmods = nm, addx = TRUE)
+    b <- predict(m, newmods = nm, addx = TRUE)
+    expect_equal(unname(a$X), unname(b$X))
+    expect_identical(colnames(a$X), c("intrcpt", "ablat"))
+    va <- predict(f, newmods = nm, vcov = TRUE)
+    vb <- predict(m, newmods = nm, vcov = TRUE)
+    same_pred(va$pred, vb$pred, tol_iter, test)
+    expect_equal(unname(unclass(va$vcov)), unname(unclass(as.matrix(vb$vcov))), tolerance = tol_iter)
+  }
+  expect_error(predict(f, adjust = NA), "'adjust'")
+  expect_error(predict(f, vcov = "yes"), "'vcov'")
+})
