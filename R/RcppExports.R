@@ -25,6 +25,10 @@
     .Call(`_metafast_mf_qprofile`, y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max)
 }
 
+.mf_scale_of <- function(v) {
+    .Call(`_metafast_mf_scale_of`, v)
+}
+
 .mf_boot_stat <- function(y, v, X, weights, idx, method, test, control) {
     .Call(`_metafast_mf_boot_stat`, y, v, X, weights, idx, method, test, control)
 }

@@ -72,18 +72,39 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
     if (x$method == "EE") .mf_stop("The model has no random-effects component (method = \"EE\").")
     if (isTRUE(x$tau2.fix)) .mf_stop("The model has no estimated random-effects component (tau^2 was fixed).")
     if (x$k <= x$p) .mf_stop("Cannot compute a CI for tau^2: no residual degrees of freedom (k <= p).")
-    con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = 0, tau2.max = max(100, 10 * x$tau2))
+    con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = 0, tau2.max = NULL)
     if (!missing(control) && !is.null(control)) {
       if (!is.list(control)) .mf_stop("'control' must be a list.")
-      for (nm in intersect(names(control), names(con))) con[[nm]] <- control[[nm]]
+      for (nm in intersect(names(control), names(con))) con[nm] <- list(control[[nm]])
     }
-    res$random <- .mf_qp_random(x, alpha, con)
+    res$random <- .mf_qp_random_scaled(x, alpha, con)
     res[c("ci.null", "lb.sign", "ub.sign", "tau2.min")] <- attributes(res$random)[c("ci.null", "lb.sign", "ub.sign", "tau2.min")]
     attributes(res$random) <- attributes(res$random)[c("dim", "dimnames")]
   }
   res$digits <- d
   class(res) <- "confint.mf_rma"
   res
+}
+
+# Outcomes of extreme magnitude (e.g. yi ~ 1e-150): the Q-profile is solved
+# on yi / s, vi / s^2 with the core's power of two s, and the tau^2 bounds
+# are scaled back (tau by s; I^2 and H^2 are invariant).  The default
+# tau2.max, max(100, 10 tau^2) as in metafor, is taken on the solving scale.
+.mf_qp_random_scaled <- function(x, alpha, con) {
+  s <- .mf_scale_of(x$vi)
+  if (s != 1) {
+    x$yi <- x$yi / s; x$vi <- x$vi / s^2; x$tau2 <- x$tau2 / s^2; x$vt <- x$vt / s^2
+    con$tau2.min <- con$tau2.min / s^2
+    if (!is.null(con$tau2.max)) con$tau2.max <- con$tau2.max / s^2
+  }
+  if (is.null(con$tau2.max)) con$tau2.max <- max(100, 10 * x$tau2)
+  out <- .mf_qp_random(x, alpha, con)
+  if (s != 1) {
+    out["tau^2", ] <- out["tau^2", ] * s^2
+    out["tau", ] <- out["tau", ] * s
+    attr(out, "tau2.min") <- con$tau2.min * s^2
+  }
+  out
 }
 
 # The Q-profile bounds with metafor's conventions for bounds outside

@@ -127,6 +127,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_scale_of
+double mf_scale_of(Rcpp::NumericVector v);
+RcppExport SEXP _metafast_mf_scale_of(SEXP vSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_scale_of(v));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_boot_stat
 Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test, Rcpp::List control);
 RcppExport SEXP _metafast_mf_boot_stat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP idxSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP) {
@@ -243,6 +253,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 8},
+    {"_metafast_mf_scale_of", (DL_FUNC) &_metafast_mf_scale_of, 1},
     {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
     {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},

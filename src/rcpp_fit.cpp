@@ -63,3 +63,10 @@ Rcpp::NumericVector mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rc
   return Rcpp::NumericVector::create(q.lower_converged ? q.lower : NA_REAL,
                                      q.upper_converged ? q.upper : NA_REAL);
 }
+
+// The power of two by which the core rescales outcomes of extreme magnitude
+// (core::scale_of(); 1 in the usual case), for R code that solves on its own.
+// [[Rcpp::export(name = ".mf_scale_of", rng = false)]]
+double mf_scale_of(Rcpp::NumericVector v) {
+  return scale_of(Eigen::Map<const Eigen::VectorXd>(v.begin(), v.size()));
+}

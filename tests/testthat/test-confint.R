@@ -84,3 +84,19 @@ test_that("confint() errors clearly where no interval exists; print works", {
   expect_output(print(confint(f, fixed = TRUE)), "tau\\^2\\s+0.3132\\s+0.1197\\s+1.1115")
   expect_output(print(confint(f)), "I\\^2\\(%\\)")
 })
+
+test_that("Q-profile bounds at extreme magnitudes (yi * 1e-150) equal metafor's on the unit scale", {
+  # before: tau^2 bounds of ~1e-12 for an estimate of 3e-301 and H^2 of 3e289
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (nm in c("int", "ablat")) {
+    tiny <- dat
+    tiny$yi <- dat$yi * 1e-150
+    tiny$vi <- dat$vi * 1e-300
+    cf <- confint(rma(yi, vi, mods = mods_of[[nm]], data = tiny))
+    cm <- confint(metafor::rma(yi, vi, mods = mods_of[[nm]], data = dat, control = metafor_tight), control = ci_tight)
+    unit <- c(1e-300, 1e-150, 1, 1)
+    expect_equal(cf$random[, c("ci.lb", "ci.ub")] / unit, cm$random[, c("ci.lb", "ci.ub")], tolerance = tol_iter, info = nm)
+    expect_equal(cf$random[, "estimate"] / unit, cm$random[, "estimate"], tolerance = tol_iter, info = nm)
+  }
+})
