@@ -117,29 +117,6 @@ rma.uni <- rma
   as.data.frame(data, stringsAsFactors = FALSE)
 }
 
-# Run the core over the fallback chain of estimators.  lean = TRUE skips QE
-# and the log-likelihoods (for refits that need only tau2 and beta).
-# (Extreme magnitudes are rescaled exactly inside the core: fit_model_scaled().)
-.mf_core_fit <- function(g, lean = FALSE) {
-  chain <- g$method
-  for (i in seq_along(chain)) {
-    fit <- .mf_fit(g$yi, g$vi, g$X, g$weights, .mf_methods[[chain[i]]], .mf_tests[[g$test]], g$control, lean)
-    conv <- fit$convergence
-    if (!is.na(fit$tau2) && isTRUE(conv$converged)) break
-  }
-  tried <- chain[seq_len(i)]
-  conv$method <- chain[i]
-  conv$fallbacks <- chain[seq_len(i - 1L)]
-  fit$convergence <- conv
-  if (is.na(fit$tau2))
-    .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
-                     paste(tried, collapse = ", "), fit$convergence$message))
-  if (!isTRUE(fit$convergence$converged))
-    warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
-                    tried[length(tried)], fit$convergence$iterations, fit$convergence$change), call. = FALSE)
-  fit
-}
-
 # Assemble the mf_rma object from the gate's output: the fit and its
 # inference come from one C++ call (src/rcpp_rma.cpp), the data fields from
 # the gate.
@@ -179,7 +156,7 @@ rma.uni <- rma
 # the intercept-only model fitted with the same estimator.  Only for models
 # that contain the intercept-only model.
 .mf_R2 <- function(res, g) {
-  if (res$int.only || !((g$int.incl && all(g$X[, "intrcpt"] == 1)) || .mf_nested_in_intercept(g$X))) return(NULL)
+  if (res$int.only || !.mf_nested_in_intercept(g$X)) return(NULL)
   if (res$method == "EE") {
     if (stats::var(g$yi) == 0) return(0)
     w <- if (length(g$weights)) g$weights else 1 / g$vi
@@ -187,18 +164,19 @@ rma.uni <- rma
     r2 <- summary(stats::lm(g$yi ~ X, weights = w))$adj.r.squared
     return(max(0, 100 * r2))
   }
-  g0 <- g
-  g0$X <- matrix(1, nrow = g$k, ncol = 1L, dimnames = list(NULL, "intrcpt"))
-  g0$method <- res$method
-  fit0 <- tryCatch(suppressWarnings(.mf_core_fit(g0, lean = TRUE)), error = function(e) NULL)
-  if (is.null(fit0)) return(NA_real_)
+  # the intercept-only model with the estimator the full model ended with (lean: tau2 only)
+  fit0 <- .mf_fit(g$yi, g$vi, matrix(1, nrow = g$k, ncol = 1L), g$weights, .mf_methods[[res$method]],
+                  .mf_tests[[g$test]], g$control, TRUE)
   tau2.RE <- fit0$tau2
+  if (is.na(tau2.RE)) return(NA_real_)
   if (tau2.RE == 0) return(0)
   max(0, 100 * (tau2.RE - res$tau2) / tau2.RE)
 }
 
 .mf_nested_in_intercept <- function(X) {
-  # a column of ones: the intercept-only model is nested (no O(k p^2) QR needed)
+  # a column of ones: the intercept-only model is nested (no O(k p^2) QR
+  # needed); the column named intrcpt first, a single column's scan at large k
+  if ("intrcpt" %in% colnames(X) && all(X[, "intrcpt"] == 1)) return(TRUE)
   if (any(colSums(X != 1) == 0)) return(TRUE)
   one <- rep(1, nrow(X))
   r <- qr.resid(qr(X), one)
