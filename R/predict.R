@@ -72,7 +72,8 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   }
   kn <- nrow(Xn)
   pred <- c(Xn %*% x$beta)
-  vpred <- rowSums((Xn %*% x$vb) * Xn)
+  XV <- Xn %*% x$vb
+  vpred <- rowSums(XV * Xn)
   vpred[vpred < 0] <- NA_real_
   se <- sqrt(vpred)
   tdist <- x$test %in% c("t", "knha")
@@ -113,7 +114,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   }
   class(out) <- c("predict.mf_rma", "list.mf_rma")
   if (vcov && !do.transf) {
-    V <- Xn %*% x$vb %*% t(Xn)
+    V <- tcrossprod(XV, Xn)
     V <- (V + t(V)) / 2
     dimnames(V) <- list(slab, slab)
     return(list(pred = out, vcov = V))
