@@ -26,13 +26,7 @@ test_that("the printed-precision tolerance matches tol_published", {
 # Viechtbauer W (2010). Conducting meta-analyses in R with the metafor
 # package. J Stat Softw 36(3):1-48, doi:10.18637/jss.v036.i03 (Sections 3-4,
 # printed output of the REML random- and mixed-effects models).
-bcg <- data.frame(
-  tpos = c(4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27),
-  tneg = c(119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886),
-  cpos = c(11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29),
-  cneg = c(128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825),
-  ablat = c(44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33),
-  year = c(1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969, 1976))
+bcg <- bcg_counts()[, c("tpos", "tneg", "cpos", "cneg", "ablat", "year")]
 # log relative risk and its large-sample variance
 bcg$yi <- with(bcg, log((tpos / (tpos + tneg)) / (cpos / (cpos + cneg))))
 bcg$vi <- with(bcg, 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg))
