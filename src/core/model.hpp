@@ -53,32 +53,63 @@ struct Convergence {
   std::string message;      // empty when all went well
 };
 
+using IVec = Eigen::VectorXi;
+using IVecRef = Eigen::Ref<const IVec>;
+
+// Empty vectors that views without blocks bind to.
+inline const IVec& no_blocks() { static const IVec e; return e; }
+inline const Vec& no_dense_cov() { static const Vec e; return e; }
+
+// The block structure of a problem (shared by Problem and ProblemView through
+// CRTP, so that both answer the same questions in the same way).
+//
+// Blocks are clusters of rows: rows sorted by block, block b holds rows
+// [offsets(b), offsets(b + 1)).  offsets of size 0 means that every row is a
+// block of its own (the univariate model).  The sampling covariance of a block
+// is diag(v) of its rows, or, when Vblocks is non-empty, a dense known matrix:
+// block b's n_b x n_b matrix, column-major, at Vblocks.segment(voff, n_b^2),
+// voff = sum of n_c^2 over c < b.  v always holds the diagonal of V, so code
+// that needs only the sampling variances reads v whatever the structure.
+template <class Derived>
+struct BlockAccess {
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+  int k() const { return static_cast<int>(self().y.size()); }
+  int p() const { return static_cast<int>(self().X.cols()); }
+  bool has_weights() const { return self().weights.size() > 0; }
+  bool has_blocks() const { return self().offsets.size() > 0; }
+  bool dense_cov() const { return self().Vblocks.size() > 0; }
+  int n_blocks() const { return has_blocks() ? static_cast<int>(self().offsets.size()) - 1 : k(); }
+  int block_begin(int b) const { return has_blocks() ? self().offsets(b) : b; }
+  int block_size(int b) const { return has_blocks() ? self().offsets(b + 1) - self().offsets(b) : 1; }
+};
+
 // The problem handed over by R.  R has validated it (finite, vi >= 0, k >= p,
-// full column rank), so the core trusts it.
-struct Problem {
+// full column rank, blocks contiguous and V blocks symmetric positive
+// semi-definite), so the core trusts it.
+struct Problem : BlockAccess<Problem> {
   Vec y;
   Vec v;
   Mat X;
-  Vec weights;   // user weights (size 0 when absent)
-  int k() const { return static_cast<int>(y.size()); }
-  int p() const { return static_cast<int>(X.cols()); }
-  bool has_weights() const { return weights.size() > 0; }
+  Vec weights;    // user weights (size 0 when absent)
+  IVec offsets;   // block offsets, size n_blocks + 1 (size 0: one row a block)
+  Vec Vblocks;    // dense sampling covariance blocks (size 0: diagonal v)
 };
 
 // The same problem as read-only views: what the fit reads.  A Problem
 // converts to it implicitly; the glue builds one over R's vectors, so a
 // large model is fitted without copying its data.
-struct ProblemView {
+struct ProblemView : BlockAccess<ProblemView> {
   VecRef y;
   VecRef v;
   MatRef X;
   VecRef weights;
-  ProblemView(const Problem& pr) : y(pr.y), v(pr.v), X(pr.X), weights(pr.weights) {}  // NOLINT: implicit
-  ProblemView(const VecRef& y_, const VecRef& v_, const MatRef& X_, const VecRef& w_)
-      : y(y_), v(v_), X(X_), weights(w_) {}
-  int k() const { return static_cast<int>(y.size()); }
-  int p() const { return static_cast<int>(X.cols()); }
-  bool has_weights() const { return weights.size() > 0; }
+  IVecRef offsets;
+  VecRef Vblocks;
+  ProblemView(const Problem& pr)  // NOLINT: implicit
+      : y(pr.y), v(pr.v), X(pr.X), weights(pr.weights), offsets(pr.offsets), Vblocks(pr.Vblocks) {}
+  ProblemView(const VecRef& y_, const VecRef& v_, const MatRef& X_, const VecRef& w_,
+              const IVecRef& offsets_ = no_blocks(), const VecRef& Vblocks_ = no_dense_cov())
+      : y(y_), v(v_), X(X_), weights(w_), offsets(offsets_), Vblocks(Vblocks_) {}
 };
 
 }  // namespace metafast
