@@ -309,12 +309,6 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
   ylim <- c(0.4, n + top_pad)
 
   # ---- text of the annotation columns ------------------------------------
-  fmt_ci <- function(e, l, u) {
-    ok <- !is.na(e)
-    out <- rep("", length(e))
-    if (any(ok)) out[ok] <- sprintf("%s [%s, %s]", .mf_fmt(e[ok], digits), .mf_fmt(l[ok], digits), .mf_fmt(u[ok], digits))
-    out
-  }
   ann <- rep("", n); wtx <- rep("", n)
   si <- vapply(items, `[[`, 1L, "i"); ss <- vapply(items, `[[`, 1L, "s")
   if (annotate) {

@@ -84,7 +84,7 @@ fsn <- function(x, vi, sei, data, type = "Rosenthal", alpha = .05, target, weigh
     d <- .mf_digits(if (missing(digits)) NULL else digits, xx)
   } else {
     need_v <- type != "Orwin" || weighted
-    v <- .tk_vectors(xx, get_arg("vi"), get_arg("sei"), subset = get_arg("subset"), need_v = need_v)
+    v <- .mf_effect_vectors(xx, get_arg("vi"), get_arg("sei"), subset = get_arg("subset"), need_v = need_v)
     yi <- v$yi
     vi <- v$vi
     d <- if (missing(digits)) 4L else as.integer(digits[1L])

@@ -39,7 +39,7 @@ ranktest <- function(x, vi, sei, subset, exact = TRUE, digits, ...) {
     vi <- x$vi
     d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   } else {
-    v <- .tk_vectors(x, if (missing(vi)) NULL else vi, if (missing(sei)) NULL else sei,
+    v <- .mf_effect_vectors(x, if (missing(vi)) NULL else vi, if (missing(sei)) NULL else sei,
                      subset = if (missing(subset)) NULL else subset)
     yi <- v$yi
     vi <- v$vi

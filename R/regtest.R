@@ -82,14 +82,14 @@
 #' @export
 regtest <- function(x, ...) UseMethod("regtest")
 
-.tk_predictors <- c("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+.mf_regtest_predictors <- c("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 
 #' @rdname regtest
 #' @export
 regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                            digits, ...) {
   model <- .tk_match(model, c("rma", "lm"), "model")
-  predictor <- .tk_match(predictor, .tk_predictors, "predictor")
+  predictor <- .tk_match(predictor, .mf_regtest_predictors, "predictor")
   if (!missing(vi) || !missing(sei) || !missing(subset))
     warning("Arguments 'vi', 'sei' and 'subset' are ignored when 'x' is a model fit.", call. = FALSE)
   if (missing(ni) || is.null(ni)) {
@@ -100,7 +100,7 @@ regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "s
       .mf_stop(sprintf("'ni' has length %d but the data of the fit have %d rows.", length(ni), x$k.all))
     ni <- ni[x$ids]
   }
-  .tk_regtest(yi = x$yi, vi = x$vi, ni = ni, X = x$X, weights = x$weights, x = x,
+  .mf_regtest_run(yi = x$yi, vi = x$vi, ni = ni, X = x$X, weights = x$weights, x = x,
               model = model, predictor = predictor, ret.fit = ret.fit,
               digits = .mf_digits(if (missing(digits)) NULL else digits, x))
 }
@@ -110,16 +110,16 @@ regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "s
 regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                             digits, ...) {
   model <- .tk_match(model, c("rma", "lm"), "model")
-  predictor <- .tk_match(predictor, .tk_predictors, "predictor")
+  predictor <- .tk_match(predictor, .mf_regtest_predictors, "predictor")
   dd <- list(...)
-  d <- .tk_vectors(x, if (missing(vi)) NULL else vi, if (missing(sei)) NULL else sei,
+  d <- .mf_effect_vectors(x, if (missing(vi)) NULL else vi, if (missing(sei)) NULL else sei,
                    if (missing(ni)) NULL else ni, if (missing(subset)) NULL else subset)
   # A stand-in fit holding the settings of the meta-regression.
   lev <- if (is.null(dd$level)) 95 else dd$level
   set <- list(method = if (is.null(dd$method)) "REML" else dd$method,
               test = if (is.null(dd$test)) "z" else dd$test,
               level = .mf_level(lev), control = NULL, tau2.fix = FALSE)
-  .tk_regtest(yi = d$yi, vi = d$vi, ni = d$ni, X = matrix(1, length(d$yi), 1L, dimnames = list(NULL, "intrcpt")),
+  .mf_regtest_run(yi = d$yi, vi = d$vi, ni = d$ni, X = matrix(1, length(d$yi), 1L, dimnames = list(NULL, "intrcpt")),
               weights = NULL, x = set, model = model, predictor = predictor, ret.fit = ret.fit,
               digits = if (missing(digits)) 4L else as.integer(digits[1L]))
 }
@@ -136,7 +136,7 @@ regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "
 
 # Effect sizes, variances (and sample sizes) given as vectors: validate,
 # subset and drop incomplete rows (with a warning, as rma()).
-.tk_vectors <- function(yi, vi, sei, ni = NULL, subset = NULL, need_v = TRUE) {
+.mf_effect_vectors <- function(yi, vi, sei, ni = NULL, subset = NULL, need_v = TRUE) {
   yi <- .mf_numeric(yi, "x")
   k <- length(yi)
   if (k == 0L) .mf_stop("'x' has length 0: there are no effect sizes.")
@@ -174,7 +174,7 @@ regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "
 
 # The test itself.  `x` supplies method, test, level, control (a fit or a
 # stand-in list).
-.tk_regtest <- function(yi, vi, ni, X, weights, x, model, predictor, ret.fit, digits) {
+.mf_regtest_run <- function(yi, vi, ni, X, weights, x, model, predictor, ret.fit, digits) {
   k <- length(yi)
   p <- ncol(X)
   if (predictor %in% c("ni", "ninv", "sqrtni", "sqrtninv")) {

@@ -2,12 +2,12 @@
 #   Rscript data-raw/review_data.R
 # Sources: inst/extdata/interference_disability_g.csv and
 # inst/extdata/seed_abstract_results.csv (copies of the files supplied with the
-# issue "Reproduce the review"; see R/data.R for their provenance), and
+# issue "Reproduce the review"; see R/review-data.R for their provenance), and
 # simulate_review(2022) for the SIMULATED dataset.
 
 stopifnot(file.exists("DESCRIPTION"))
 source("R/gate.R")             # .mf_stop, .mf_numeric, .mf_rows
-source("R/simulate_review.R")  # simulate_review(), split_shared_control()
+source("R/review-simulate.R")  # simulate_review(), split_shared_control()
 
 # ---- dat.gandy2022_interference (real) ----------------------------------------
 raw <- utils::read.csv("inst/extdata/interference_disability_g.csv", stringsAsFactors = FALSE)

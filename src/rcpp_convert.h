@@ -2,7 +2,7 @@
 // has already validated everything, so these only copy.
 #pragma once
 
-#include <RcppEigen.h>
+#include "metafast_types.h"
 
 #include "core/model.hpp"
 

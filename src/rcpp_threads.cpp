@@ -1,5 +1,4 @@
 // Number of hardware threads (std::thread), for the default thread count.
-#include <Rcpp.h>
 #include <thread>
 
 // [[Rcpp::export(name = ".mf_hardware_threads", rng = false)]]

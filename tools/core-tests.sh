@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eigen=$(Rscript -e 'cat(system.file("include", package = "RcppEigen"))')
 out=$(mktemp -d)/core_tests
-g++ -std=c++17 -O2 -Wall -Wextra -Wno-ignored-attributes -pthread -I src -I "$eigen" src/core/tests/test_core.cpp -o "$out"
+g++ -std=c++17 -O2 -Wall -Wextra -pthread -I src -I "$eigen" src/core/tests/test_core.cpp -o "$out"
 "$out"

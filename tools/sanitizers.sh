@@ -36,7 +36,9 @@ EOF
 # Build from a copy without object files (never inside the working tree).
 rsync -a --delete --exclude .git --exclude '*.o' --exclude '*.so' "$root/" "$work/pkg/"
 echo "== building with $san into $work/lib"
-if ! R_MAKEVARS_USER="$work/Makevars" R CMD INSTALL --no-test-load --preclean \
+# METAFAST_KEEP_DEBUG=1: src/Makevars does not strip the debug information
+# (ASan/UBSan reports then name source lines).
+if ! METAFAST_KEEP_DEBUG=1 R_MAKEVARS_USER="$work/Makevars" R CMD INSTALL --no-test-load --preclean \
      --library="$work/lib" "$work/pkg" > "$work/install.log" 2>&1; then
   tail -40 "$work/install.log"
   echo "sanitizers.sh: build failed (log: $work/install.log)"

@@ -5,6 +5,10 @@
 # "ERROR SUMMARY" and the "definitely lost" leak line; exits non-zero on
 # memory errors.  Uses the installed metafast (set R_LIBS to test another
 # library).   bash tools/valgrind.sh
+# For source lines in valgrind's traces, install with the debug information
+# kept (src/Makevars strips it on Linux otherwise):
+#   METAFAST_KEEP_DEBUG=1 R CMD INSTALL --library=LIB .  then  R_LIBS=LIB bash tools/valgrind.sh
+# With VG_BUILD=1 this script does that itself, into a temporary library.
 set -uo pipefail
 work=$(mktemp -d /tmp/metafast-vg.XXXXXX)
 script="$work/vg.R"
@@ -30,6 +34,13 @@ if (exists("gosh")) invisible(gosh(fit, subsets = 50, progress = FALSE))
 if (exists("trimfill")) invisible(trimfill(fit))
 cat("VALGRIND SCRIPT DONE\n")
 RS
+if [ -n "${VG_BUILD:-}" ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  mkdir -p "$work/lib"
+  METAFAST_KEEP_DEBUG=1 R CMD INSTALL --preclean --no-test-load --library="$work/lib" "$root" > "$work/install.log" 2>&1 ||
+    { tail -30 "$work/install.log"; echo "valgrind.sh: build failed (log: $work/install.log)"; exit 2; }
+  export R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}"
+fi
 log="$work/valgrind.log"
 R -d "valgrind --tool=memcheck --leak-check=full --error-exitcode=1 --track-origins=yes" --vanilla -f "$script" > "$log" 2>&1
 status=$?

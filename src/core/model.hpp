@@ -2,7 +2,7 @@
 // problem (yi, vi, X, optional weights) and the fitted result.  R-free.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <cmath>
 #include <limits>
 #include <string>

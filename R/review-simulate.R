@@ -1,11 +1,11 @@
 # simulate_review(): the SIMULATED dataset dat.terpstra2022_sim, which mirrors
 # the design (not the data) of Terpstra et al. (2022), Internet Interventions
 # 30:100587.  The true effects are the review's abstract-level findings; every
-# assumption is listed in .sim_review_effects() and in R/data.R.
+# assumption is listed in .review_sim_effects() and in R/review-data.R.
 # split_shared_control(): Cochrane Handbook (Higgins et al.) ch. 23.3.4.
 
 # Outcomes of the three domains of the review (abstract), in print order.
-.sim_review_outcomes <- data.frame(
+.review_sim_outcomes <- data.frame(
   outcome = c("depression", "anxiety", "distress", "pain acceptance",
               "pain self-efficacy", "pain intensity", "pain interference",
               "quality of life"),
@@ -24,9 +24,9 @@
 #   anxiety, quality of life: -0.12 when weeks <= 8, +0.12 when weeks > 8;
 #   pain self-efficacy: -0.12 with asynchronous, +0.12 with mixed/synchronous
 #   contact, around the values below.
-.sim_review_effects <- function() {
+.review_sim_effects <- function() {
   data.frame(
-    outcome = .sim_review_outcomes$outcome,
+    outcome = .review_sim_outcomes$outcome,
     passive = c(0.40, 0.34, 0.47, 0.36, 0.42, 0.27, 0.41, 0.38),
     active  = c(0.15, 0.10, 0.40, 0.15, 0.20, 0.10, 0.30, 0.15),
     stringsAsFactors = FALSE
@@ -35,7 +35,7 @@
 
 # Split integer n into m parts that differ by at most one and sum to n
 # (the larger parts first).
-.split_n <- function(n, m) {
+.review_split_n <- function(n, m) {
   base <- n %/% m
   base + c(rep(1L, n %% m), rep(0L, m - n %% m))
 }
@@ -119,7 +119,7 @@ split_shared_control <- function(data, trial = "trial", n2i = "n2i", by = NULL,
     if (n[g[1L]] < length(g))
       .mf_stop(sprintf("A control group of n = %d cannot be split across %d comparisons (%s).",
                        as.integer(n[g[1L]]), length(g), .mf_rows(seq_len(nrow(data)) %in% g)))
-    out[g] <- .split_n(as.integer(n[g[1L]]), length(g))
+    out[g] <- .review_split_n(as.integer(n[g[1L]]), length(g))
   }
   data[[name]] <- out
   data
@@ -207,13 +207,13 @@ simulate_review <- function(seed = 2022) {
   # acceptance and interference more often, as the abstract's k suggests)
   p_pas <- c(0.85, 0.70, 0.45, 0.40, 0.50, 0.85, 0.75, 0.55)
   p_act <- c(0.70, 0.55, 0.75, 0.75, 0.50, 0.75, 0.95, 0.50)
-  eff <- .sim_review_effects()
-  outc <- .sim_review_outcomes
+  eff <- .review_sim_effects()
+  outc <- .review_sim_outcomes
   planted <- list(c(act[2], 7, -0.75), c(act[6], 7, -0.60), c(pas[5], 1, 1.55))
 
   rows <- vector("list", n_trials)
   for (i in seq_len(n_trials)) {
-    arms <- .split_n(N[i], n_arms[i] + 1L)       # control gets the last part
+    arms <- .review_split_n(N[i], n_arms[i] + 1L)       # control gets the last part
     n_ctrl <- arms[n_arms[i] + 1L]
     n_int <- arms[seq_len(n_arms[i])]
     prob <- if (control[i] == "passive") p_pas else p_act

@@ -161,7 +161,7 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
                       levels = c("shorter (<= 8 weeks)", "longer (> 8 weeks)"))
   es$contact <- factor(es$contact, levels = c("asynchronous", "mixed", "synchronous"))
 
-  outcomes <- unique(c(.sim_review_outcomes$outcome, es$outcome))
+  outcomes <- unique(c(.review_sim_outcomes$outcome, es$outcome))
   outcomes <- outcomes[outcomes %in% es$outcome]
   rows <- list(); tests <- list(); outl <- list(); files <- character(0)
   for (ctl in c("passive", "active")) {

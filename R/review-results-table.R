@@ -68,7 +68,7 @@ results_table <- function(..., n = NULL, digits = 2) {
   } else n <- rep(NA_real_, length(fits))
   if (!is.numeric(digits) || length(digits) != 1L || is.na(digits) || digits < 0)
     .mf_stop("'digits' must be a single non-negative number.")
-  rows <- lapply(fits, .tk_result_row)
+  rows <- lapply(fits, .review_result_row)
   out <- do.call(rbind, rows)
   out <- cbind(data.frame(analysis = nms, k = vapply(fits, function(f) f$k, numeric(1)), n = n,
                           stringsAsFactors = FALSE), out)
@@ -79,7 +79,7 @@ results_table <- function(..., n = NULL, digits = 2) {
 }
 
 # One row: estimate, CI, p, Q, I2 with its Q-profile CI, tau2, PI.
-.tk_result_row <- function(f) {
+.review_result_row <- function(f) {
   I2.ci <- c(NA_real_, NA_real_)
   re <- f$method != "EE" && !isTRUE(f$tau2.fix) && f$k > f$p
   if (re) {
