@@ -228,6 +228,24 @@ static void test_diagonal_dispatch() {
         for (int j = 0; j < p; ++j) CHECK_NEAR(a.Ainv(j, j), b.Ainv(j, j), 1e-12);
         for (int i = 0; i < pr.k(); ++i) CHECK_NEAR(fast.weighted_resid()(i), slow.weighted_resid()(i), 1e-11);
       }
+      // the univariate estimating equation (DiagonalTau2Objective, what
+      // fisher_scoring_1d iterates on) is twice the block score, its step
+      // score / information, and its ll differs by the constants only
+      {
+        Wls ws;
+        const DiagonalTau2Objective de{reml ? Method::REML : Method::ML, pr.X, pr.y, pr.v, ws};
+        Vec t(1);
+        t << 0.04;
+        ObjectiveEval a;
+        fast.evaluate(t, kObjAll, a);
+        double step = 0;
+        CHECK_NEAR(de.score(0.04, &step), 2 * a.score(0), 1e-12);
+        CHECK_NEAR(step, a.score(0) / a.info(0, 0), 1e-12);
+        const int df = reml ? pr.k() - p : pr.k();
+        double c = -0.5 * df * std::log(2 * M_PI);
+        if (reml) c += 0.5 * std::log((pr.X.transpose() * pr.X).determinant());
+        CHECK_NEAR(de.loglik(0.04) + c, a.ll, 1e-12);
+      }
       // fitted tau2: block fit (fast and general loop) and the univariate path
       Control ctl;
       const BlockFitResult ff = fit_block_model(pr, diag, reml, ctl, Vec(), true);
