@@ -49,7 +49,7 @@ struct Convergence {
   bool converged = true;
   int iterations = 0;
   double change = 0.0;      // last |tau2 change| (or bracket width for root-finding)
-  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder
+  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder, 3 quasi-Newton
   std::string message;      // empty when all went well
 };
 
