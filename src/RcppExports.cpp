@@ -12,6 +12,23 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// mf_block_fit
+Rcpp::List mf_block_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::IntegerVector offsets, Rcpp::NumericVector Vblocks, bool reml, double threshold, int maxiter);
+RcppExport SEXP _metafast_mf_block_fit(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP offsetsSEXP, SEXP VblocksSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type offsets(offsetsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Vblocks(VblocksSEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_block_fit(y, v, X, offsets, Vblocks, reml, threshold, maxiter));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_cd_refits
 Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, int mode, Rcpp::IntegerVector ord, double warm, int threads, bool progress);
 RcppExport SEXP _metafast_mf_cd_refits(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP modeSEXP, SEXP ordSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
@@ -248,6 +265,7 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_metafast_mf_block_fit", (DL_FUNC) &_metafast_mf_block_fit, 8},
     {"_metafast_mf_cd_refits", (DL_FUNC) &_metafast_mf_cd_refits, 13},
     {"_metafast_mf_cd_influence", (DL_FUNC) &_metafast_mf_cd_influence, 14},
     {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 13},

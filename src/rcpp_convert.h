@@ -41,7 +41,7 @@ inline Control control_from_r(const Rcpp::List& con) {
 }
 
 inline const char* solver_name(const Convergence& cv) {
-  static const char* solvers[] = {"closed form", "Fisher scoring", "bracketed root-finder"};
+  static const char* solvers[] = {"closed form", "Fisher scoring", "bracketed root-finder", "quasi-Newton"};
   return solvers[cv.solver];
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/model.hpp"
 #include "core/tau2.hpp"
+#include "core/vcov.hpp"
 #include "core/wls.hpp"
 
 namespace metafast {
@@ -47,25 +48,26 @@ inline double logdet_XtX(const MatRef& X) {
 }
 
 // Fixed effects and their covariance for a given tau2; fw receives the
-// inverse-variance weighted fit at tau2.
+// inverse-variance weighted fit at tau2.  The covariance is chosen in one
+// place (vcov.hpp): model-based A^{-1}, or the user-weight sandwich, each
+// scaled by s2w under Knapp-Hartung.
 inline void fixed_effects(const ProblemView& pr, double tau2, Test test, FitResult& out, Wls& fw) {
   const int k = pr.k(), p = pr.p();
   fw.compute_re(pr.X, pr.y, pr.v, tau2);
   if (!pr.has_weights()) {
     out.beta = fw.beta;
-    out.vb = fw.Ainv;
+    vcov_model(fw.Ainv, out.vb);
   } else {
-    // user weights a: beta = (X'AX)^-1 X'Ay, sandwich covariance
-    // (X'AX)^-1 X' A M A X (X'AX)^-1 with M = diag(vi + tau2).
+    // user weights a: beta = (X'AX)^-1 X'Ay, sandwich with M = diag(vi + tau2)
     Wls fa(pr.X, pr.y, pr.weights);
     out.beta = fa.beta;
     const Vec m = (pr.v.array() + tau2).matrix();
-    out.vb = fa.Ainv * crossprod_diag(pr.X, pr.weights.cwiseProduct(pr.weights).cwiseProduct(m)) * fa.Ainv;
+    vcov_user_weights(pr.X, pr.weights, m, fa.Ainv, out.vb);
   }
   out.s2w = 1;
   if (test == Test::KNHA) {
-    out.s2w = (fw.rss <= std::numeric_limits<double>::epsilon()) ? 0.0 : fw.rss / (k - p);
-    out.vb *= out.s2w;
+    out.s2w = knha_scale(fw.rss, k, p);
+    vcov_knha_scale(out.s2w, out.vb);
   }
 }
 
@@ -230,6 +232,78 @@ inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx
   Eigen::LLT<Mat> llt(V);
   if (llt.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
   return b.dot(llt.solve(b));
+}
+
+// ---- The general block model (structure.hpp, objective.hpp, optimise.hpp) ----
+
+struct BlockFitResult {
+  Vec beta;
+  Mat vb;          // model-based covariance A^{-1} (other types: vcov.hpp from wresid)
+  Vec theta;       // variance parameters
+  Vec se_theta;    // from the inverse expected information (NaN when singular)
+  double ll = std::numeric_limits<double>::quiet_NaN();  // ML or REML log-likelihood at theta
+  Vec wresid;      // r = W e at theta (the per-block pieces of cluster-robust covariances)
+  Convergence conv;
+};
+
+// Default start: the excess of the OLS residual variance over the mean
+// sampling variance, split evenly over the parameters whose lower bound is 0
+// (at least 1% of the residual variance each, so that M is positive definite
+// even for a singular V); other parameters start at the midpoint of their box
+// or at 0.
+inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
+  const int k = pr.k(), p = pr.p(), q = s.n_theta();
+  Wls ols;
+  ols.w.setOnes(k);
+  ols.solve(pr.X, pr.y);
+  const double s2 = ols.rss / std::max(k - p, 1);
+  int nvar = 0;
+  for (int j = 0; j < q; ++j) nvar += s.lower(j) == 0.0;
+  const double each = std::max(s2 - pr.v.mean(), 0.01 * s2) / std::max(nvar, 1);
+  Vec t(q);
+  for (int j = 0; j < q; ++j) {
+    if (s.lower(j) == 0.0) t(j) = each;
+    else if (std::isfinite(s.lower(j)) && std::isfinite(s.upper(j))) t(j) = 0.5 * (s.lower(j) + s.upper(j));
+    else t(j) = 0.0;
+  }
+  return t;
+}
+
+// theta by ML or REML: Fisher scoring, falling back to the projected
+// quasi-Newton when it does not converge; then beta, A^{-1}, the SEs of theta
+// and the weighted residuals at the estimate.  theta0 empty: block_start().
+// fast_kernels = false: the block loop even for the diagonal structure (tests).
+inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure& s, bool reml, const Control& ctl,
+                                      const Vec& theta0 = Vec(), bool fast_kernels = true) {
+  BlockObjective obj(pr, s, reml, fast_kernels);
+  const Vec start = theta0.size() ? theta0 : block_start(pr, s);
+  OptimResult o = fisher_scoring(obj, start, ctl);
+  if (!o.conv.converged) {
+    const Convergence fs = o.conv;
+    o = quasi_newton(obj, start, ctl);
+    o.conv.iterations += fs.iterations;
+    if (o.conv.converged) o.conv.message = "Fisher scoring did not converge (" + fs.message + "); solved by quasi-Newton";
+    else o.conv.message = "Fisher scoring (" + fs.message + ") and quasi-Newton (" + o.conv.message + ") did not converge";
+  }
+  BlockFitResult r;
+  r.conv = o.conv;
+  r.theta = o.theta;
+  // the objective (and its weighted residuals) at the estimate
+  ObjectiveEval at;
+  if (!obj.evaluate(r.theta, kObjAll, at)) {
+    r.conv.converged = false;
+    if (r.conv.message.empty()) r.conv.message = "the marginal covariance is not positive definite at the estimate";
+    return r;
+  }
+  r.beta = at.beta;
+  r.vb = at.Ainv;
+  r.ll = at.ll;
+  r.wresid = obj.weighted_resid();
+  const int q = s.n_theta();
+  r.se_theta = Vec::Constant(q, std::numeric_limits<double>::quiet_NaN());
+  Eigen::LLT<Mat> li(at.info);
+  if (li.info() == Eigen::Success) r.se_theta = li.solve(Mat::Identity(q, q)).diagonal().cwiseSqrt();
+  return r;
 }
 
 }  // namespace metafast

@@ -49,7 +49,7 @@ struct Convergence {
   bool converged = true;
   int iterations = 0;
   double change = 0.0;      // last |tau2 change| (or bracket width for root-finding)
-  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder
+  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder, 3 quasi-Newton
   std::string message;      // empty when all went well
 };
 
@@ -81,6 +81,24 @@ struct BlockAccess {
   int n_blocks() const { return has_blocks() ? static_cast<int>(self().offsets.size()) - 1 : k(); }
   int block_begin(int b) const { return has_blocks() ? self().offsets(b) : b; }
   int block_size(int b) const { return has_blocks() ? self().offsets(b + 1) - self().offsets(b) : 1; }
+  // Offset of block b's matrix in Vblocks: sum of n_c^2 over c < b.  O(b);
+  // loops that visit the blocks in order keep a running offset instead.
+  Eigen::Index vblock_offset(int b) const {
+    Eigen::Index off = 0;
+    for (int c = 0; c < b; ++c) off += static_cast<Eigen::Index>(block_size(c)) * block_size(c);
+    return off;
+  }
+  // The sampling covariance V_b of block b written into M (n_b x n_b): the
+  // dense block at Vblocks offset voff, or diag(v) of the block's rows.
+  void sampling_block(int b, Eigen::Index voff, Mat& M) const {
+    const int nb = block_size(b);
+    if (dense_cov()) {
+      M = Eigen::Map<const Mat>(self().Vblocks.data() + voff, nb, nb);
+    } else {
+      M.setZero(nb, nb);
+      M.diagonal() = self().v.segment(block_begin(b), nb);
+    }
+  }
 };
 
 // The problem handed over by R.  R has validated it (finite, vi >= 0, k >= p,

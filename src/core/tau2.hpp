@@ -19,14 +19,12 @@
 #include <string>
 
 #include "core/model.hpp"
+#include "core/objective.hpp"
+#include "core/optimise.hpp"
 #include "core/roots.hpp"
 #include "core/wls.hpp"
 
 namespace metafast {
-
-// Iteration cap of the bracketed root-finder (Brent converges in well under
-// 100 steps on these monotone equations; the cap only bounds pathological cases).
-constexpr int kRootMaxIter = 1000;
 
 struct Tau2Estimate {
   double tau2 = 0.0;
@@ -100,124 +98,32 @@ inline Tau2Estimate tau2_sj(const MatRef& X, const VecRef& y, const VecRef& v, d
 }
 
 // Score (estimating equation) of the likelihood-type estimators and the
-// Fisher-scoring step.  ML: y'PPy - tr(W); REML: y'PPy - tr(P);
-// EB: k/(k-p) y'Py - k.  Steps divide by tr(WW), tr(PP) and tr(W).
-struct LikScore {
-  Method m;
-  MatRef X;  // views (cheap to hold by value)
-  VecRef y;
-  VecRef v;
-  Wls& f;  // workspace reused across iterations; holds the fit at last_tau2
-  mutable double last_tau2 = std::numeric_limits<double>::quiet_NaN();
-  mutable double last_info = std::numeric_limits<double>::quiet_NaN();
-  double score(double tau2, double* step) const {
-    const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-    last_tau2 = tau2;
-    double s = 0, info = 1;
-    if (m == Method::REML) {
-      double trP = 0, trPP = 0;
-      f.compute_re_traces(X, y, v, tau2, trP, trPP);
-      s = f.yPPy() - trP;
-      info = trPP;
-    } else {
-      f.compute_re(X, y, v, tau2);
-      if (m == Method::ML) {
-        s = f.yPPy() - f.w.sum();
-        info = f.w.squaredNorm();
-      } else {  // EB
-        s = f.rss * k / (k - p) - k;
-        info = f.w.sum();
-      }
-    }
-    last_info = info;
-    if (step) *step = s / info;
-    return s;
-  }
-};
+// Fisher-scoring step: the univariate objective of objective.hpp.
+using LikScore = DiagonalTau2Objective;
 
 // log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
 // used to guard against a local maximum away from tau2 = 0.
 inline double loglik_tau2(const MatRef& X, const VecRef& y, const VecRef& v, double tau2, bool reml, Wls& f,
                           bool fitted = false) {
-  if (!fitted) f.compute_re(X, y, v, tau2);
-  double ll = -0.5 * (v.array() + tau2).log().sum() - 0.5 * f.rss;
-  if (reml) ll -= 0.5 * f.logdet_A();
-  return ll;
+  const DiagonalTau2Objective o{reml ? Method::REML : Method::ML, X, y, v, f};
+  return o.loglik(tau2, fitted);
 }
 
-// start and score are workspaces (their storage is reused when the caller
-// keeps them across fits).
+// ML, REML and EB: Fisher scoring on the diagonal objective (optimise.hpp:
+// fisher_scoring_1d, with its fallback, boundary rules and local-maximum
+// guard), started at Hedges' estimator.  start and score are workspaces
+// (their storage is reused when the caller keeps them across fits).
 inline Tau2Estimate tau2_likelihood(Method m, const MatRef& X, const VecRef& y, const VecRef& v, const Control& ctl,
                                     Wls& start, Wls& score) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   LikScore sc{m, X, y, v, score};
   Tau2Estimate r;
-  double tau2 = std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false, &start).tau2 : std::max(0.0, ctl.tau2_init);
-  // Fisher scoring with step-halving at the boundary (Viechtbauer 2005).
-  double change = ctl.threshold + 1;
-  int iter = 0;
-  bool ok = true;
-  while (change > ctl.threshold) {
-    if (++iter > ctl.maxiter) { ok = false; break; }
-    double step = 0;
-    sc.score(tau2, &step);
-    if (!std::isfinite(step)) { ok = false; break; }
-    step *= ctl.stepadj;
-    // A step past the boundary: when the score at 0 is non-positive, the
-    // maximum is on the boundary and the iteration ends there; otherwise
-    // halve the step (Viechtbauer 2005) until it stays inside.
-    if (tau2 + step < 0 && sc.score(0.0, nullptr) <= 0) {
-      change = tau2;
-      tau2 = 0;
-      if (change <= ctl.threshold) break;
-      continue;
-    }
-    int halvings = 0;
-    while (tau2 + step < 0 && halvings < 1100) { step /= 2; ++halvings; }
-    const double old = tau2;
-    tau2 = std::max(0.0, tau2 + step);
-    change = std::fabs(tau2 - old);
-  }
-  r.conv.solver = 1;
-  r.conv.iterations = std::min(iter, ctl.maxiter);
-  r.conv.change = change;
-  if (!ok || (tau2 < ctl.threshold && sc.score(0.0, nullptr) > 0)) {  // false convergence at the boundary: the score is positive at 0
-    // Fallback: bracketed root of the estimating equation on [0, tau2_max].
-    const double s0 = sc.score(0.0, nullptr);
-    r.conv.solver = 2;
-    if (s0 <= 0) {
-      tau2 = 0;
-      r.conv.converged = true;
-    } else {
-      auto f = [&](double t) { return sc.score(t, nullptr); };
-      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
-      r.conv.iterations += rr.iterations;
-      r.conv.change = rr.width;
-      r.conv.converged = rr.converged;
-      tau2 = rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
-      if (!rr.converged) r.conv.message = "Fisher scoring and the bracketed root-finder did not converge";
-    }
-    if (r.conv.converged) r.conv.message = "Fisher scoring did not converge; solved by the bracketed root-finder";
-  }
+  const double tau2_start =
+      std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false, &start).tau2 : std::max(0.0, ctl.tau2_init);
+  const Optim1DResult o = fisher_scoring_1d(sc, tau2_start, ctl);
+  r.conv = o.conv;
+  const double tau2 = o.x;
   if (std::isnan(tau2)) { r.tau2 = tau2; return r; }
-  // Boundary: when the score at 0 is non-positive and tau2 sits within the
-  // convergence threshold of 0, the maximum is on the boundary itself.
-  if (tau2 > 0 && tau2 < 1e3 * ctl.threshold && sc.score(0.0, nullptr) <= 0) tau2 = 0;
-  // Guard against a local maximum (ML/REML): compare with tau2 = 0.
-  if (tau2 > 0 && m != Method::EB) {
-    const bool reml = m == Method::REML;
-    // the workspace may still hold the fit of the last iteration, within the
-    // convergence threshold of tau2: its log-likelihood differs by O(threshold^2)
-    const bool near = std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
-    const double ll_hat = near ? loglik_tau2(X, y, v, sc.last_tau2, reml, sc.f, true)
-                               : loglik_tau2(X, y, v, tau2, reml, sc.f);
-    const double ll_zero = loglik_tau2(X, y, v, 0.0, reml, sc.f);
-    sc.last_tau2 = 0.0;  // the workspace now holds the fit at 0
-    if (ll_zero - ll_hat > 1e-10 * (1 + std::fabs(tau2))) {
-      tau2 = 0;
-      r.conv.message = "local maximum away from 0; tau2 set to 0 (compare the profile likelihood)";
-    }
-  }
   r.tau2 = tau2;
   // SE from the information at tau2 (the last iteration's, when it was
   // evaluated within the convergence threshold of tau2)

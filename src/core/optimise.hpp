@@ -1,0 +1,289 @@
+// Optimisers of the variance parameters, separate from the objective
+// (objective.hpp):
+//
+//   fisher_scoring_1d()  the univariate tau2 path of ML/REML/EB: Fisher scoring
+//                        with step-halving at the boundary (Viechtbauer 2005,
+//                        J Educ Behav Stat 30:261), the bracketed root finder
+//                        (roots.hpp) as fallback, exact boundary rules and the
+//                        local-maximum guard.  Works on any 1-D objective with
+//                        score(t, &step), guarded_loglik(t, thr), loglik_at(t)
+//                        and has_guard() (DiagonalTau2Objective).
+//   fisher_scoring()     multi-parameter Fisher scoring theta += I^{-1} U on an
+//                        objective with evaluate(theta, what, ObjectiveEval&)
+//                        (Jennrich & Sampson 1976, Technometrics 18:11), with
+//                        the parameters at a bound whose score points outwards
+//                        held there, steps projected onto the box, and
+//                        step-halving while the (restricted) likelihood drops.
+//   quasi_newton()       projected BFGS with a backtracking (Armijo) line search
+//                        along the projected path (Bertsekas 1982, SIAM J
+//                        Control Optim 20:221; Nocedal & Wright 2006, ch. 6),
+//                        box constraints from the structure: the fallback of
+//                        fisher_scoring().
+//
+// Every solver reports what it did in a Convergence record (model.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/model.hpp"
+#include "core/objective.hpp"
+#include "core/roots.hpp"
+
+namespace metafast {
+
+// Iteration cap of the bracketed root-finder (Brent converges in well under
+// 100 steps on these monotone equations; the cap only bounds pathological cases).
+constexpr int kRootMaxIter = 1000;
+
+// Solver codes of Convergence::solver beyond 0-2 (model.hpp).
+constexpr int kSolverQuasiNewton = 3;
+
+struct Optim1DResult {
+  double x = 0;
+  Convergence conv;
+};
+
+// The univariate Fisher-scoring path (today's rules, unchanged):
+// - a step past 0: when the score at 0 is non-positive the maximum is on the
+//   boundary and the iteration ends there; otherwise the step is halved until
+//   it stays inside (Viechtbauer 2005);
+// - no convergence within maxiter (or a non-finite step), or a false
+//   convergence at 0 with a positive score there: the bracketed root of the
+//   estimating equation on [0, tau2_max];
+// - an estimate within 1e3 threshold of 0 with a non-positive score at 0 is 0;
+// - (ML/REML) a local maximum whose likelihood is below the one at 0 is 0.
+template <class Obj>
+Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
+  Optim1DResult r;
+  double change = ctl.threshold + 1;
+  int iter = 0;
+  bool ok = true;
+  while (change > ctl.threshold) {
+    if (++iter > ctl.maxiter) { ok = false; break; }
+    double step = 0;
+    sc.score(tau2, &step);
+    if (!std::isfinite(step)) { ok = false; break; }
+    step *= ctl.stepadj;
+    if (tau2 + step < 0 && sc.score(0.0, nullptr) <= 0) {
+      change = tau2;
+      tau2 = 0;
+      if (change <= ctl.threshold) break;
+      continue;
+    }
+    int halvings = 0;
+    while (tau2 + step < 0 && halvings < 1100) { step /= 2; ++halvings; }
+    const double old = tau2;
+    tau2 = std::max(0.0, tau2 + step);
+    change = std::fabs(tau2 - old);
+  }
+  r.conv.solver = 1;
+  r.conv.iterations = std::min(iter, ctl.maxiter);
+  r.conv.change = change;
+  if (!ok || (tau2 < ctl.threshold && sc.score(0.0, nullptr) > 0)) {  // false convergence at the boundary: the score is positive at 0
+    const double s0 = sc.score(0.0, nullptr);
+    r.conv.solver = 2;
+    if (s0 <= 0) {
+      tau2 = 0;
+      r.conv.converged = true;
+    } else {
+      auto f = [&](double t) { return sc.score(t, nullptr); };
+      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+      r.conv.iterations += rr.iterations;
+      r.conv.change = rr.width;
+      r.conv.converged = rr.converged;
+      tau2 = rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
+      if (!rr.converged) r.conv.message = "Fisher scoring and the bracketed root-finder did not converge";
+    }
+    if (r.conv.converged) r.conv.message = "Fisher scoring did not converge; solved by the bracketed root-finder";
+  }
+  if (std::isnan(tau2)) { r.x = tau2; return r; }
+  if (tau2 > 0 && tau2 < 1e3 * ctl.threshold && sc.score(0.0, nullptr) <= 0) tau2 = 0;
+  if (tau2 > 0 && sc.has_guard()) {
+    const double ll_hat = sc.guarded_loglik(tau2, ctl.threshold);
+    const double ll_zero = sc.loglik_at(0.0);
+    if (ll_zero - ll_hat > 1e-10 * (1 + std::fabs(tau2))) {
+      tau2 = 0;
+      r.conv.message = "local maximum away from 0; tau2 set to 0 (compare the profile likelihood)";
+    }
+  }
+  r.x = tau2;
+  return r;
+}
+
+struct OptimResult {
+  Vec theta;
+  ObjectiveEval at;  // the objective (ll, score, info, GLS fit) at theta
+  Convergence conv;
+};
+
+// theta projected onto the structure's box
+inline Vec project_box(const VarStructure& s, const Vec& theta) {
+  Vec t = theta;
+  for (int j = 0; j < t.size(); ++j) t(j) = std::min(std::max(t(j), s.lower(j)), s.upper(j));
+  return t;
+}
+
+// Free parameters: not at a bound with the gradient of ll pointing outwards.
+inline Eigen::VectorXi free_params(const VarStructure& s, const Vec& theta, const Vec& score) {
+  Eigen::VectorXi fr(theta.size());
+  int n = 0;
+  for (int j = 0; j < theta.size(); ++j) {
+    const bool held = (theta(j) <= s.lower(j) && score(j) <= 0) || (theta(j) >= s.upper(j) && score(j) >= 0);
+    if (!held) fr(n++) = j;
+  }
+  fr.conservativeResize(n);
+  return fr;
+}
+
+// Halvings of a step while the likelihood drops (bounds the line search).
+constexpr int kMaxHalvings = 60;
+
+// Relative slack of "the likelihood did not drop" (rounding of ll).
+constexpr double kLLSlack = 1e-13;
+
+template <class Obj>
+OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
+  const VarStructure& s = obj.structure();
+  const int q = obj.n_theta();
+  OptimResult r;
+  r.conv.solver = 1;
+  r.theta = project_box(s, theta0);
+  if (!obj.evaluate(r.theta, kObjAll, r.at)) {
+    r.conv.converged = false;
+    r.conv.message = "the marginal covariance is not positive definite at the starting values";
+    return r;
+  }
+  double change = ctl.threshold + 1;
+  int iter = 0;
+  ObjectiveEval cand;
+  while (change > ctl.threshold) {
+    if (++iter > ctl.maxiter) {
+      r.conv.converged = false;
+      r.conv.message = "Fisher scoring did not converge within maxiter";
+      break;
+    }
+    const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
+    Vec d = Vec::Zero(q);
+    if (fr.size() > 0) {
+      Mat I(fr.size(), fr.size());
+      Vec u(fr.size());
+      for (int a = 0; a < fr.size(); ++a) {
+        u(a) = r.at.score(fr(a));
+        for (int b = 0; b < fr.size(); ++b) I(a, b) = r.at.info(fr(a), fr(b));
+      }
+      Eigen::LLT<Mat> llt(I);
+      if (llt.info() != Eigen::Success) {
+        r.conv.converged = false;
+        r.conv.message = "Fisher information not positive definite";
+        break;
+      }
+      const Vec du = llt.solve(u);
+      for (int a = 0; a < fr.size(); ++a) d(fr(a)) = du(a);
+    }
+    d *= ctl.stepadj;
+    if (!d.allFinite()) {
+      r.conv.converged = false;
+      r.conv.message = "non-finite Fisher-scoring step";
+      break;
+    }
+    Vec next = project_box(s, r.theta + d);
+    int h = 0;
+    bool good = obj.evaluate(next, kObjAll, cand);
+    while ((!good || cand.ll < r.at.ll - kLLSlack * (1 + std::fabs(r.at.ll))) && h < kMaxHalvings) {
+      d /= 2;
+      ++h;
+      next = project_box(s, r.theta + d);
+      good = obj.evaluate(next, kObjAll, cand);
+    }
+    if (!good) {
+      r.conv.converged = false;
+      r.conv.message = "the marginal covariance is not positive definite along the Fisher-scoring step";
+      break;
+    }
+    change = (next - r.theta).cwiseAbs().maxCoeff();
+    r.theta = next;
+    std::swap(r.at, cand);
+  }
+  r.conv.iterations = std::min(iter, ctl.maxiter);
+  r.conv.change = change;
+  return r;
+}
+
+template <class Obj>
+OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl) {
+  const VarStructure& s = obj.structure();
+  const int q = obj.n_theta();
+  OptimResult r;
+  r.conv.solver = kSolverQuasiNewton;
+  r.theta = project_box(s, theta0);
+  if (!obj.evaluate(r.theta, kObjAll, r.at)) {
+    r.conv.converged = false;
+    r.conv.message = "the marginal covariance is not positive definite at the starting values";
+    return r;
+  }
+  // minimise f = -ll, gradient g = -score; inverse Hessian H started at the
+  // inverse Fisher information (identity when it is not positive definite)
+  Mat H = Mat::Identity(q, q);
+  {
+    Eigen::LLT<Mat> llt(r.at.info);
+    if (llt.info() == Eigen::Success) H = llt.solve(Mat::Identity(q, q));
+  }
+  Vec g = -r.at.score;
+  double change = ctl.threshold + 1;
+  int iter = 0;
+  bool conv = false;
+  ObjectiveEval cand;
+  while (true) {
+    if (++iter > ctl.maxiter) { r.conv.message = "quasi-Newton did not converge within maxiter"; break; }
+    const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
+    double pg = 0;  // projected gradient
+    for (int a = 0; a < fr.size(); ++a) pg = std::max(pg, std::fabs(g(fr(a))));
+    if (pg <= ctl.threshold * (1 + std::fabs(r.at.ll))) { conv = true; break; }
+    // direction on the free parameters
+    Vec d = Vec::Zero(q);
+    for (int a = 0; a < fr.size(); ++a)
+      for (int b = 0; b < fr.size(); ++b) d(fr(a)) -= H(fr(a), fr(b)) * g(fr(b));
+    if (!(g.dot(d) < 0)) {  // not a descent direction: restart from steepest descent
+      H.setIdentity();
+      d.setZero();
+      for (int a = 0; a < fr.size(); ++a) d(fr(a)) = -g(fr(a));
+    }
+    // backtracking along the projected path theta(t) = P(theta + t d)
+    double t = 1;
+    Vec next;
+    bool accepted = false;
+    for (int h = 0; h < kMaxHalvings; ++h, t /= 2) {
+      next = project_box(s, r.theta + t * d);
+      if (obj.evaluate(next, kObjLL | kObjScore, cand) &&
+          -cand.ll <= -r.at.ll + 1e-4 * g.dot(next - r.theta) + kLLSlack * (1 + std::fabs(r.at.ll))) {
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) { r.conv.message = "quasi-Newton line search failed"; break; }
+    const Vec step = next - r.theta;
+    const Vec gn = -cand.score;
+    const Vec yk = gn - g;
+    const double sy = step.dot(yk);
+    if (sy > 1e-12 * step.norm() * yk.norm()) {  // BFGS update of the inverse Hessian
+      const double rho = 1.0 / sy;
+      const Mat E = Mat::Identity(q, q) - rho * step * yk.transpose();
+      H = E * H * E.transpose() + rho * step * step.transpose();
+    }
+    change = step.cwiseAbs().maxCoeff();
+    r.theta = next;
+    std::swap(r.at, cand);
+    g = gn;
+    if (change <= ctl.threshold) { conv = true; break; }
+  }
+  // the information at the optimum (for the standard errors)
+  obj.evaluate(r.theta, kObjAll, r.at);
+  r.conv.converged = conv;
+  r.conv.iterations = std::min(iter, ctl.maxiter);
+  r.conv.change = change;
+  return r;
+}
+
+}  // namespace metafast

@@ -1,0 +1,416 @@
+// Stand-alone tests of the block engine: variance structures (structure.hpp),
+// the block objective (objective.hpp), the optimisers (optimise.hpp), the
+// block fit (fit.hpp) and the coefficient covariances (vcov.hpp).  Every
+// expected value comes from brute-force dense k-by-k algebra (fine at the
+// small k here) or a closed form; nothing is compared with earlier output.
+// Build and run: bash tools/core-tests.sh
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "core/fit.hpp"
+#include "core/rng.hpp"
+
+using namespace metafast;
+
+static int failures = 0, checks = 0;
+#define CHECK_NEAR(a, b, tol)                                                                    \
+  do {                                                                                           \
+    ++checks;                                                                                    \
+    const double a_ = (a), b_ = (b);                                                             \
+    if (!(std::fabs(a_ - b_) <= (tol) * (1.0 + std::fabs(b_)))) {                                \
+      ++failures;                                                                                \
+      std::printf("FAIL %s:%d  %s = %.15g, expected %.15g\n", __FILE__, __LINE__, #a, a_, b_);  \
+    }                                                                                            \
+  } while (0)
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    ++checks;                                                            \
+    if (!(cond)) { ++failures; std::printf("FAIL %s:%d  %s\n", __FILE__, __LINE__, #cond); } \
+  } while (0)
+
+// Agreement of the O(sum n_b^3 + k p^2) formulas with dense algebra: rounding only.
+constexpr double tol_dense = 1e-10;
+// Agreement of two solvers that each stop within the convergence threshold.
+constexpr double tol_solver = 1e-6;
+
+// Blocks of sizes 1..5 (cycling), n_blocks of them; dense V blocks B B' +
+// diag(u) when dense, else diagonal v; outcomes with a block effect (sd
+// sqrt(s_out)) and a row effect (sd sqrt(s_in)).
+static Problem block_problem(int n_blocks, int p, bool dense, double s_out, double s_in, std::uint64_t seed) {
+  Stream s(seed, 0);
+  std::vector<int> sizes;
+  int k = 0;
+  for (int b = 0; b < n_blocks; ++b) { sizes.push_back(1 + b % 5); k += sizes.back(); }
+  Problem pr;
+  pr.offsets.resize(n_blocks + 1);
+  pr.offsets(0) = 0;
+  for (int b = 0; b < n_blocks; ++b) pr.offsets(b + 1) = pr.offsets(b) + sizes[b];
+  pr.X = Mat::Ones(k, p);
+  for (int i = 0; i < k; ++i)
+    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
+  pr.v.resize(k);
+  pr.y.resize(k);
+  std::vector<double> vb;
+  for (int b = 0; b < n_blocks; ++b) {
+    const int nb = sizes[b], i0 = pr.offsets(b);
+    Mat V = Mat::Zero(nb, nb);
+    if (dense) {
+      Mat B(nb, nb);
+      for (int i = 0; i < nb; ++i)
+        for (int j = 0; j < nb; ++j) B(i, j) = 0.15 * s.normal();
+      V = B * B.transpose();
+    }
+    for (int i = 0; i < nb; ++i) V(i, i) += 0.02 + 0.1 * s.uniform();
+    if (dense) vb.insert(vb.end(), V.data(), V.data() + nb * nb);
+    const Mat L = V.llt().matrixL();
+    Vec z(nb);
+    for (int i = 0; i < nb; ++i) z(i) = s.normal();
+    const Vec err = L * z;
+    const double u = std::sqrt(s_out) * s.normal();
+    for (int i = 0; i < nb; ++i) {
+      pr.v(i0 + i) = V(i, i);
+      pr.y(i0 + i) = 0.3 + 0.2 * pr.X(i0 + i, p - 1) + u + std::sqrt(s_in) * s.normal() + err(i);
+    }
+  }
+  if (dense) pr.Vblocks = Eigen::Map<const Vec>(vb.data(), static_cast<Eigen::Index>(vb.size()));
+  return pr;
+}
+
+// Dense k x k pieces of a problem: V, the block indicator Z Z' (J blocks).
+static Mat dense_V(const Problem& pr) {
+  const int k = pr.k();
+  Mat V = Mat::Zero(k, k);
+  Eigen::Index off = 0;
+  for (int b = 0; b < pr.n_blocks(); ++b) {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    if (pr.dense_cov()) {
+      V.block(i0, i0, nb, nb) = Eigen::Map<const Mat>(pr.Vblocks.data() + off, nb, nb);
+      off += nb * nb;
+    } else {
+      for (int i = 0; i < nb; ++i) V(i0 + i, i0 + i) = pr.v(i0 + i);
+    }
+  }
+  return V;
+}
+static Mat dense_J(const Problem& pr) {
+  const int k = pr.k();
+  Mat J = Mat::Zero(k, k);
+  for (int b = 0; b < pr.n_blocks(); ++b) J.block(pr.block_begin(b), pr.block_begin(b), pr.block_size(b), pr.block_size(b)).setOnes();
+  return J;
+}
+
+struct DenseEval {
+  double ll;
+  Vec score;
+  Mat info;
+  Vec beta;
+  Mat Ainv;
+};
+
+// The (restricted) likelihood, score and expected information by dense
+// algebra: W = M^{-1}, P = W - W X (X'WX)^{-1} X'W (Harville 1977).
+static DenseEval dense_eval(const Problem& pr, const Mat& M, const std::vector<Mat>& G, bool reml) {
+  const int k = pr.k(), p = pr.p(), q = static_cast<int>(G.size());
+  const Mat W = M.inverse();
+  const Mat A = pr.X.transpose() * W * pr.X;
+  const Mat Ainv = A.inverse();
+  DenseEval d;
+  d.beta = Ainv * pr.X.transpose() * W * pr.y;
+  d.Ainv = Ainv;
+  const Vec e = pr.y - pr.X * d.beta;
+  const Mat P = W - W * pr.X * Ainv * pr.X.transpose() * W;
+  const Mat& Q = reml ? P : W;  // the projection in the traces
+  const double ldM = std::log(M.determinant());
+  const double two_pi = 2 * M_PI;
+  if (reml)
+    d.ll = -0.5 * ((k - p) * std::log(two_pi) + ldM + std::log(A.determinant()) -
+                   std::log((pr.X.transpose() * pr.X).determinant()) + pr.y.dot(P * pr.y));
+  else
+    d.ll = -0.5 * (k * std::log(two_pi) + ldM + e.dot(W * e));
+  const Vec Py = P * pr.y;
+  d.score.resize(q);
+  d.info.resize(q, q);
+  for (int j = 0; j < q; ++j) {
+    d.score(j) = 0.5 * (Py.dot(G[j] * Py) - (Q * G[j]).trace());
+    for (int l = 0; l < q; ++l) d.info(j, l) = 0.5 * (Q * G[j] * Q * G[l]).trace();
+  }
+  return d;
+}
+
+static void compare(const ObjectiveEval& a, const DenseEval& d, double tol) {
+  CHECK(a.ok);
+  CHECK_NEAR(a.ll, d.ll, tol);
+  for (int j = 0; j < d.score.size(); ++j) {
+    CHECK_NEAR(a.score(j), d.score(j), tol);
+    for (int l = 0; l < d.score.size(); ++l) CHECK_NEAR(a.info(j, l), d.info(j, l), tol);
+  }
+  for (int j = 0; j < d.beta.size(); ++j) CHECK_NEAR(a.beta(j), d.beta(j), tol);
+}
+
+// (a) the block objective against dense algebra, nested and diagonal
+// structures, dense and diagonal V, ML and REML; (b) the score against a
+// central difference of ll.
+static void test_objective_dense() {
+  for (bool dense : {true, false})
+    for (int p : {1, 3})
+      for (bool reml : {false, true}) {
+        const Problem pr = block_problem(12, p, dense, 0.1, 0.05, 100 + 10 * p + dense);
+        const Mat V = dense_V(pr), J = dense_J(pr), I = Mat::Identity(pr.k(), pr.k());
+        // nested: theta = (sigma2_outer, sigma2_inner)
+        NestedTwoLevel nested;
+        BlockObjective obj(pr, nested, reml);
+        Vec theta(2);
+        theta << 0.13, 0.07;
+        ObjectiveEval ev;
+        obj.evaluate(theta, kObjAll, ev);
+        compare(ev, dense_eval(pr, V + theta(0) * J + theta(1) * I, {J, I}, reml), tol_dense);
+        // (b) score = d ll / d theta (central difference, step h: error O(h^2))
+        const double h = 1e-5;
+        for (int j = 0; j < 2; ++j) {
+          Vec tp = theta, tm = theta;
+          tp(j) += h;
+          tm(j) -= h;
+          ObjectiveEval ep, em;
+          obj.evaluate(tp, kObjLL, ep);
+          obj.evaluate(tm, kObjLL, em);
+          CHECK_NEAR(ev.score(j), (ep.ll - em.ll) / (2 * h), 1e-6);
+        }
+        // the sampling-only boundary theta = 0 (V positive definite)
+        obj.evaluate(Vec::Zero(2), kObjAll, ev);
+        compare(ev, dense_eval(pr, V, {J, I}, reml), tol_dense);
+        // diagonal structure through the block loop: M = V + tau2 I
+        DiagonalTau2 diag;
+        BlockObjective od(pr, diag, reml);
+        CHECK(!od.uses_fast_kernels() || !dense);
+        Vec t1(1);
+        t1 << 0.09;
+        od.evaluate(t1, kObjAll, ev);
+        compare(ev, dense_eval(pr, V + t1(0) * I, {I}, reml), tol_dense);
+      }
+  // the univariate problem (no blocks, diagonal V) on the fused kernels
+  for (int p : {1, 2, 4})
+    for (bool reml : {false, true}) {
+      Problem pr = block_problem(30, p, false, 0.0, 0.1, 7 + p);
+      pr.offsets.resize(0);
+      DiagonalTau2 diag;
+      BlockObjective fast(pr, diag, reml);
+      CHECK(fast.uses_fast_kernels());
+      Vec t(1);
+      t << 0.06;
+      ObjectiveEval ev;
+      fast.evaluate(t, kObjAll, ev);
+      const Mat I = Mat::Identity(pr.k(), pr.k());
+      compare(ev, dense_eval(pr, Mat(pr.v.asDiagonal()) + t(0) * I, {I}, reml), tol_dense);
+    }
+}
+
+// (c) the diagonal structure: block loop = fused kernels (ll, score, info,
+// fitted tau2), and the fitted tau2 equals the univariate REML/ML path.
+static void test_diagonal_dispatch() {
+  for (int p : {1, 2, 3})
+    for (bool reml : {false, true}) {
+      Problem pr = block_problem(40, p, false, 0.0, 0.08, 50 + p);
+      pr.offsets.resize(0);  // one row a block
+      DiagonalTau2 diag;
+      BlockObjective fast(pr, diag, reml), slow(pr, diag, reml, false);
+      CHECK(fast.uses_fast_kernels() && !slow.uses_fast_kernels());
+      for (double tau2 : {0.0, 0.03, 0.5}) {
+        Vec t(1);
+        t << tau2;
+        ObjectiveEval a, b;
+        fast.evaluate(t, kObjAll, a);
+        slow.evaluate(t, kObjAll, b);
+        CHECK_NEAR(a.ll, b.ll, 1e-12);
+        CHECK_NEAR(a.score(0), b.score(0), 1e-12);
+        CHECK_NEAR(a.info(0, 0), b.info(0, 0), 1e-12);
+        CHECK_NEAR(a.eWe, b.eWe, 1e-12);
+        for (int j = 0; j < p; ++j) CHECK_NEAR(a.Ainv(j, j), b.Ainv(j, j), 1e-12);
+        for (int i = 0; i < pr.k(); ++i) CHECK_NEAR(fast.weighted_resid()(i), slow.weighted_resid()(i), 1e-11);
+      }
+      // the univariate estimating equation (DiagonalTau2Objective, what
+      // fisher_scoring_1d iterates on) is twice the block score, its step
+      // score / information, and its ll differs by the constants only
+      {
+        Wls ws;
+        const DiagonalTau2Objective de{reml ? Method::REML : Method::ML, pr.X, pr.y, pr.v, ws};
+        Vec t(1);
+        t << 0.04;
+        ObjectiveEval a;
+        fast.evaluate(t, kObjAll, a);
+        double step = 0;
+        CHECK_NEAR(de.score(0.04, &step), 2 * a.score(0), 1e-12);
+        CHECK_NEAR(step, a.score(0) / a.info(0, 0), 1e-12);
+        const int df = reml ? pr.k() - p : pr.k();
+        double c = -0.5 * df * std::log(2 * M_PI);
+        if (reml) c += 0.5 * std::log((pr.X.transpose() * pr.X).determinant());
+        CHECK_NEAR(de.loglik(0.04) + c, a.ll, 1e-12);
+      }
+      // fitted tau2: block fit (fast and general loop) and the univariate path
+      Control ctl;
+      const BlockFitResult ff = fit_block_model(pr, diag, reml, ctl, Vec(), true);
+      const BlockFitResult fs = fit_block_model(pr, diag, reml, ctl, Vec(), false);
+      const FitResult u = fit_model(pr, reml ? Method::REML : Method::ML, ctl, Test::Z);
+      CHECK(ff.conv.converged && fs.conv.converged);
+      CHECK(u.tau2 > 0);
+      CHECK_NEAR(ff.theta(0), u.tau2, tol_solver);
+      CHECK_NEAR(fs.theta(0), ff.theta(0), tol_solver);
+      CHECK_NEAR(ff.se_theta(0), u.se_tau2, tol_solver);
+      CHECK_NEAR(ff.ll, reml ? u.ll_reml : u.ll_ml, 1e-9);
+      for (int j = 0; j < p; ++j) {
+        CHECK_NEAR(ff.beta(j), u.beta(j), tol_solver);
+        CHECK_NEAR(ff.vb(j, j), u.vb(j, j), tol_solver);
+      }
+    }
+}
+
+// The score of the nested model is zero at an interior optimum and points
+// outwards (non-positive) for a parameter held at its lower bound 0.
+static void check_kkt(const Problem& pr, const BlockFitResult& f, bool reml) {
+  NestedTwoLevel nested;
+  BlockObjective obj(pr, nested, reml);
+  ObjectiveEval ev;
+  obj.evaluate(f.theta, kObjAll, ev);
+  for (int j = 0; j < 2; ++j) {
+    if (f.theta(j) > 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-7);  // a Newton step's length
+    else CHECK(ev.score(j) <= 0);
+  }
+}
+
+// (d) Fisher scoring and quasi-Newton reach the same optimum of the nested
+// model, inside and at the boundary sigma2_inner = 0.
+static void test_solvers() {
+  Control ctl;
+  for (bool reml : {false, true})
+    for (bool dense : {true, false}) {
+      const Problem pr = block_problem(30, 2, dense, 0.15, 0.08, 300 + dense);
+      NestedTwoLevel nested;
+      BlockObjective obj(pr, nested, reml);
+      const Vec start = block_start(pr, nested);
+      const OptimResult fs = fisher_scoring(obj, start, ctl);
+      const OptimResult qn = quasi_newton(obj, start, ctl);
+      CHECK(fs.conv.converged && fs.conv.solver == 1);
+      CHECK(qn.conv.converged && qn.conv.solver == kSolverQuasiNewton);
+      CHECK(fs.theta(0) > 0 && fs.theta(1) > 0);
+      for (int j = 0; j < 2; ++j) CHECK_NEAR(qn.theta(j), fs.theta(j), tol_solver);
+      CHECK_NEAR(qn.at.ll, fs.at.ll, 1e-10);
+      const BlockFitResult f = fit_block_model(pr, nested, reml, ctl);
+      check_kkt(pr, f, reml);
+      // SEs from the inverse information
+      const Mat Iinv = fs.at.info.inverse();
+      CHECK_NEAR(f.se_theta(1), std::sqrt(Iinv(1, 1)), 1e-6);
+    }
+  // boundary: outcomes equal within each block, so the rows of a block vary
+  // less than their sampling variances alone: sigma2_inner = 0
+  for (bool reml : {false, true}) {
+    Problem pr = block_problem(15, 1, false, 0.3, 0.0, 17);
+    Stream st(18, 0);
+    for (int b = 0; b < pr.n_blocks(); ++b)
+      pr.y.segment(pr.block_begin(b), pr.block_size(b)).setConstant(0.3 + 0.5 * st.normal());
+    NestedTwoLevel nested;
+    BlockObjective obj(pr, nested, reml);
+    const Vec start = block_start(pr, nested);
+    const OptimResult fs = fisher_scoring(obj, start, ctl);
+    const OptimResult qn = quasi_newton(obj, start, ctl);
+    CHECK(fs.conv.converged && qn.conv.converged);
+    CHECK(fs.theta(1) == 0.0);
+    CHECK(qn.theta(1) == 0.0);
+    CHECK_NEAR(qn.theta(0), fs.theta(0), tol_solver);
+    CHECK_NEAR(qn.at.ll, fs.at.ll, 1e-10);
+    check_kkt(pr, fit_block_model(pr, nested, reml, ctl), reml);
+  }
+  // capped iterations: neither solver converges, and the fit says so
+  {
+    const Problem pr = block_problem(30, 2, true, 0.15, 0.08, 301);
+    NestedTwoLevel nested;
+    Control capped;
+    capped.maxiter = 2;
+    BlockObjective obj(pr, nested, true);
+    CHECK(!fisher_scoring(obj, block_start(pr, nested), capped).conv.converged);
+    const BlockFitResult b = fit_block_model(pr, nested, true, capped);
+    CHECK(!b.conv.converged);
+    CHECK(!b.conv.message.empty());
+  }
+}
+
+// (e) CR0 against a dense sandwich; one row a cluster gives HC0; the
+// user-weight sandwich against dense algebra.
+static void test_vcov() {
+  Control ctl;
+  {
+    const Problem pr = block_problem(20, 3, true, 0.1, 0.05, 900);
+    NestedTwoLevel nested;
+    const BlockFitResult f = fit_block_model(pr, nested, true, ctl);
+    CHECK(f.conv.converged);
+    const Mat M = dense_V(pr) + f.theta(0) * dense_J(pr) + f.theta(1) * Mat::Identity(pr.k(), pr.k());
+    const Mat W = M.inverse();
+    const Mat Ainv = (pr.X.transpose() * W * pr.X).inverse();
+    const Vec beta = Ainv * pr.X.transpose() * W * pr.y;
+    const Vec r = W * (pr.y - pr.X * beta);
+    // clusters: pairs of consecutive blocks (coarser than the blocks)
+    IVec cl(pr.n_blocks() / 2 + 1);
+    for (int c = 0; c < cl.size(); ++c) cl(c) = pr.offsets(std::min(2 * c, pr.n_blocks()));
+    Mat S = r * r.transpose();  // dense meat, cross-cluster entries zeroed
+    for (int i = 0; i < pr.k(); ++i)
+      for (int j = 0; j < pr.k(); ++j) {
+        int ci = 0, cj = 0;
+        while (cl(ci + 1) <= i) ++ci;
+        while (cl(cj + 1) <= j) ++cj;
+        if (ci != cj) S(i, j) = 0;
+      }
+    const Mat cr0_dense = Ainv * pr.X.transpose() * S * pr.X * Ainv;
+    Mat U, V;
+    cluster_scores(pr.X, f.wresid, cl, U);
+    CHECK(U.cols() == cl.size() - 1);
+    CovPieces pc;
+    pc.bread = &f.vb;
+    pc.scores = &U;
+    coef_vcov(VcovType::CR0, pc, V);
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) CHECK_NEAR(V(a, b), cr0_dense(a, b), 1e-9);
+    // the model-based covariance is A^{-1}
+    coef_vcov(VcovType::Model, pc, V);
+    CHECK_NEAR(V(1, 2), Ainv(1, 2), 1e-9);
+  }
+  {
+    // univariate REML, one row a cluster: HC0 = A^{-1} X' diag(w^2 e^2) X A^{-1}
+    Problem pr = block_problem(40, 2, false, 0.0, 0.1, 901);
+    pr.offsets.resize(0);
+    DiagonalTau2 diag;
+    const BlockFitResult f = fit_block_model(pr, diag, true, ctl);
+    const Vec w = (pr.v.array() + f.theta(0)).inverse().matrix();
+    const Mat Ainv = (pr.X.transpose() * w.asDiagonal() * pr.X).inverse();
+    const Vec beta = Ainv * pr.X.transpose() * w.asDiagonal() * pr.y;
+    const Vec we = w.cwiseProduct(pr.y - pr.X * beta);
+    const Mat hc0 = Ainv * pr.X.transpose() * we.cwiseAbs2().asDiagonal() * pr.X * Ainv;
+    Mat U, V;
+    cluster_scores(pr.X, f.wresid, no_blocks(), U);
+    CovPieces pc;
+    pc.bread = &f.vb;
+    pc.scores = &U;
+    coef_vcov(VcovType::CR0, pc, V);
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) CHECK_NEAR(V(a, b), hc0(a, b), 1e-9);
+    // user weights a: (X'AX)^{-1} X'A M A X (X'AX)^{-1}, M = diag(v + tau2)
+    const Vec aw = pr.v.cwiseInverse();
+    const Mat Aa = (pr.X.transpose() * aw.asDiagonal() * pr.X).inverse();
+    const Vec m = (pr.v.array() + 0.05).matrix();
+    const Mat uw_dense = Aa * pr.X.transpose() * aw.asDiagonal() * m.asDiagonal() * aw.asDiagonal() * pr.X * Aa;
+    vcov_user_weights(pr.X, aw, m, Aa, V);
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) CHECK_NEAR(V(a, b), uw_dense(a, b), 1e-10);
+    // Knapp-Hartung: s2w A^{-1}
+    pc.s2w = 1.7;
+    coef_vcov(VcovType::KnappHartung, pc, V);
+    CHECK_NEAR(V(0, 1), 1.7 * Ainv(0, 1), 1e-9);
+  }
+}
+
+int main() {
+  test_objective_dense();
+  test_diagonal_dispatch();
+  test_solvers();
+  test_vcov();
+  std::printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures == 0 ? 0 : 1;
+}
