@@ -21,12 +21,8 @@
     .Call(`_metafast_mf_fit_many`, Y, V, X, method, test, control)
 }
 
-.mf_qprofile <- function(y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max) {
-    .Call(`_metafast_mf_qprofile`, y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max)
-}
-
-.mf_scale_of <- function(v) {
-    .Call(`_metafast_mf_scale_of`, v)
+.mf_qprofile <- function(y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max) {
+    .Call(`_metafast_mf_qprofile`, y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
 }
 
 .mf_boot_stat <- function(y, v, X, weights, idx, method, test, control) {
