@@ -25,6 +25,26 @@
     .Call(`_metafast_mf_qprofile`, y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
 }
 
+.mf_wald <- function(b, vb, idx) {
+    .Call(`_metafast_mf_wald`, b, vb, idx)
+}
+
+.mf_qstat <- function(y, v, X, tau2) {
+    .Call(`_metafast_mf_qstat`, y, v, X, tau2)
+}
+
+.mf_leverage <- function(y, v, X, weights, tau2) {
+    .Call(`_metafast_mf_leverage`, y, v, X, weights, tau2)
+}
+
+.mf_estimator_table <- function() {
+    .Call(`_metafast_mf_estimator_table`)
+}
+
+.mf_test_table <- function() {
+    .Call(`_metafast_mf_test_table`)
+}
+
 .mf_boot_stat <- function(y, v, X, weights, idx, method, test, control) {
     .Call(`_metafast_mf_boot_stat`, y, v, X, weights, idx, method, test, control)
 }

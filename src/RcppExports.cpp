@@ -130,6 +130,63 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_wald
+double mf_wald(Rcpp::NumericVector b, Rcpp::NumericMatrix vb, Rcpp::IntegerVector idx);
+RcppExport SEXP _metafast_mf_wald(SEXP bSEXP, SEXP vbSEXP, SEXP idxSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type b(bSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type vb(vbSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type idx(idxSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_wald(b, vb, idx));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_qstat
+double mf_qstat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, double tau2);
+RcppExport SEXP _metafast_mf_qstat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP tau2SEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2(tau2SEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_qstat(y, v, X, tau2));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_leverage
+Rcpp::List mf_leverage(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, double tau2);
+RcppExport SEXP _metafast_mf_leverage(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP tau2SEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2(tau2SEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_leverage(y, v, X, weights, tau2));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_estimator_table
+Rcpp::DataFrame mf_estimator_table();
+RcppExport SEXP _metafast_mf_estimator_table() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(mf_estimator_table());
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_test_table
+Rcpp::DataFrame mf_test_table();
+RcppExport SEXP _metafast_mf_test_table() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(mf_test_table());
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_boot_stat
 Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test, Rcpp::List control);
 RcppExport SEXP _metafast_mf_boot_stat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP idxSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP) {
@@ -246,6 +303,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
+    {"_metafast_mf_wald", (DL_FUNC) &_metafast_mf_wald, 3},
+    {"_metafast_mf_qstat", (DL_FUNC) &_metafast_mf_qstat, 4},
+    {"_metafast_mf_leverage", (DL_FUNC) &_metafast_mf_leverage, 5},
+    {"_metafast_mf_estimator_table", (DL_FUNC) &_metafast_mf_estimator_table, 0},
+    {"_metafast_mf_test_table", (DL_FUNC) &_metafast_mf_test_table, 0},
     {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
     {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
