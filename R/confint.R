@@ -47,7 +47,7 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   if (!identical(toupper(type), "QP")) .mf_stop("Only type = \"QP\" (Q-profile) is available.")
   res <- list()
   if (isTRUE(fixed)) {
-    crit <- if (x$test %in% c("t", "knha")) stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
+    crit <- if (.mf_tdist(x$test)) stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
             else stats::qnorm(alpha / 2, lower.tail = FALSE)
     b <- c(x$beta)
     lb <- b - crit * x$se
@@ -61,7 +61,7 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   }
   if (isTRUE(random)) {
     if (x$k == 1L) .mf_stop("Cannot compute a CI for tau^2 when k = 1.")
-    if (x$method == "EE") .mf_stop("The model has no random-effects component (method = \"EE\").")
+    if (!.mf_estimator_has(x$method, "random")) .mf_stop("The model has no random-effects component (method = \"EE\").")
     if (isTRUE(x$tau2.fix)) .mf_stop("The model has no estimated random-effects component (tau^2 was fixed).")
     if (x$k <= x$p) .mf_stop("Cannot compute a CI for tau^2: no residual degrees of freedom (k <= p).")
     con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = 0, tau2.max = NULL)

@@ -136,9 +136,7 @@ subgroups <- function(x, by, data = NULL, tau2 = c("separate", "common"), cut = 
                     stringsAsFactors = FALSE, row.names = NULL)
   # Q-between (Borenstein et al. 2009, eq. 19.x): weighted squared
   # deviations of the subgroup estimates from their weighted mean.
-  w <- 1 / tab$se^2
-  mbar <- sum(w * tab$estimate) / sum(w)
-  Qb <- sum(w * (tab$estimate - mbar)^2)
+  Qb <- .mf_qstat(tab$estimate, tab$se^2, matrix(1, J, 1L), 0)
   res <- list(table = tab, Qb = Qb, Qb.df = J - 1L, Qb.p = stats::pchisq(Qb, J - 1L, lower.tail = FALSE),
               QM = mfit$QM, QMdf = mfit$QMdf, QMp = mfit$QMp, test = mfit$test,
               tau2 = tau2, tau2.common = if (tau2 == "common") fix else NA_real_,
