@@ -162,7 +162,7 @@ print.mf_subgroups <- function(x, digits = x$digits, ...) {
   print(out)
   cat("\nTest for subgroup differences: Q-between(df = ", x$Qb.df, ") = ", .mf_fmtx(x$Qb, d),
       ", p ", .mf_fmtp(x$Qb.p, d, equal = TRUE), "\n", sep = "")
-  if (x$test %in% c("t", "knha")) {
+  if (.mf_tdist(x$test)) {
     cat("Moderator test (mixed-effects model): F(df1 = ", x$QMdf[1L], ", df2 = ", x$QMdf[2L], ") = ",
         .mf_fmtx(x$QM, d), ", p ", .mf_fmtp(x$QMp, d, equal = TRUE), "\n\n", sep = "")
   } else {
