@@ -71,15 +71,16 @@ Rcpp::List mf_leverage(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numer
                             Rcpp::Named("var.resid") = Rcpp::wrap(r.var_resid));
 }
 
-// The estimator table (core kEstimators) as a data frame, one row per name.
+// The estimator table (core estimator_table()) as a data frame, one row per name.
 // [[Rcpp::export(name = ".mf_estimator_table", rng = false)]]
 Rcpp::DataFrame mf_estimator_table() {
-  const int n = static_cast<int>(kEstimators.size());
+  const auto& tab = estimator_table();
+  const int n = static_cast<int>(tab.size());
   Rcpp::CharacterVector name(n), canonical(n);
   Rcpp::IntegerVector code(n);
   Rcpp::LogicalVector random(n), iterative(n), likelihood(n), restricted(n), warm_start(n), has_se(n);
   for (int i = 0; i < n; ++i) {
-    const EstimatorInfo& e = kEstimators[i];
+    const EstimatorInfo& e = tab[i];
     name[i] = e.name;
     canonical[i] = e.canonical;
     code[i] = static_cast<int>(e.code);
@@ -97,18 +98,19 @@ Rcpp::DataFrame mf_estimator_table() {
                                  Rcpp::Named("has_se") = has_se, Rcpp::Named("stringsAsFactors") = false);
 }
 
-// The test table (core kTests) as a data frame.
+// The test table (core test_table()) as a data frame.
 // [[Rcpp::export(name = ".mf_test_table", rng = false)]]
 Rcpp::DataFrame mf_test_table() {
-  const int n = static_cast<int>(kTests.size());
+  const auto& tab = test_table();
+  const int n = static_cast<int>(tab.size());
   Rcpp::CharacterVector name(n);
   Rcpp::IntegerVector code(n);
   Rcpp::LogicalVector tdist(n), knha(n);
   for (int i = 0; i < n; ++i) {
-    name[i] = kTests[i].name;
-    code[i] = static_cast<int>(kTests[i].code);
-    tdist[i] = kTests[i].tdist;
-    knha[i] = kTests[i].knha;
+    name[i] = tab[i].name;
+    code[i] = static_cast<int>(tab[i].code);
+    tdist[i] = tab[i].tdist;
+    knha[i] = tab[i].knha;
   }
   return Rcpp::DataFrame::create(Rcpp::Named("name") = name, Rcpp::Named("code") = code,
                                  Rcpp::Named("tdist") = tdist, Rcpp::Named("knha") = knha,

@@ -23,8 +23,11 @@ struct EstimatorInfo {
   bool has_se;            // gives a standard error of tau2
 };
 
-//                               name    canon.  code          random iter.  lik.   restr. warm   se
-inline constexpr std::array<EstimatorInfo, 12> kEstimators = {{
+// (a function-local table: one object for the whole program under C++14,
+// the standard the package is compiled with)
+inline const std::array<EstimatorInfo, 12>& estimator_table() {
+  //                                      name  canon. code    random iter.  lik.   restr. warm   se
+  static const std::array<EstimatorInfo, 12> rows = {{
     {"EE", "EE", Method::EE, false, false, false, false, false, false},
     {"FE", "EE", Method::EE, false, false, false, false, false, false},
     {"CE", "EE", Method::EE, false, false, false, false, false, false},
@@ -37,16 +40,19 @@ inline constexpr std::array<EstimatorInfo, 12> kEstimators = {{
     {"REML", "REML", Method::REML, true, true, true, true, true, true},
     {"EB", "EB", Method::EB, true, true, false, false, true, true},
     {"PM", "PM", Method::PM, true, true, false, false, false, true},
-}};
-
-// The row of an estimator's canonical name.
-constexpr const EstimatorInfo& estimator_info(Method m) {
-  std::size_t i = 0;
-  while (i + 1 < kEstimators.size() && !(kEstimators[i].code == m)) ++i;
-  return kEstimators[i];
+  }};
+  return rows;
 }
 
-constexpr bool estimator_iterative(Method m) { return estimator_info(m).iterative; }
+// The row of an estimator's canonical name (the first row with its code).
+inline const EstimatorInfo& estimator_info(Method m) {
+  const auto& tab = estimator_table();
+  std::size_t i = 0;
+  while (i + 1 < tab.size() && tab[i].code != m) ++i;
+  return tab[i];
+}
+
+inline bool estimator_iterative(Method m) { return estimator_info(m).iterative; }
 
 struct TestInfo {
   const char* name;  // as given to rma(test = ...)
@@ -55,10 +61,13 @@ struct TestInfo {
   bool knha;         // the covariance of the coefficients scaled by s2w (Knapp & Hartung 2003)
 };
 
-inline constexpr std::array<TestInfo, 3> kTests = {{
-    {"z", Test::Z, false, false},
-    {"t", Test::T, true, false},
-    {"knha", Test::KNHA, true, true},
-}};
+inline const std::array<TestInfo, 3>& test_table() {
+  static const std::array<TestInfo, 3> rows = {{
+      {"z", Test::Z, false, false},
+      {"t", Test::T, true, false},
+      {"knha", Test::KNHA, true, true},
+  }};
+  return rows;
+}
 
 }  // namespace metafast
