@@ -16,14 +16,24 @@
   tab
 }
 
-# The core's codes of estimators (named by the estimators) and of a test.
+# The core's codes of estimators (named by the estimators) and of a test,
+# from named vectors kept beside the tables (a lookup costs what indexing a
+# vector does: rma() runs it on every fit).
 .mf_method_code <- function(method) {
-  tab <- .mf_estimators()
-  stats::setNames(tab$code[match(method, tab$name)], method)
+  codes <- .mf_cache$method_codes
+  if (is.null(codes)) {
+    tab <- .mf_estimators()
+    codes <- .mf_cache$method_codes <- stats::setNames(tab$code, tab$name)
+  }
+  codes[method]
 }
 .mf_test_code <- function(test) {
-  tab <- .mf_tests()
-  tab$code[match(test, tab$name)]
+  codes <- .mf_cache$test_codes
+  if (is.null(codes)) {
+    tab <- .mf_tests()
+    codes <- .mf_cache$test_codes <- stats::setNames(tab$code, tab$name)
+  }
+  codes[[test]]
 }
 
 # A property (a column of the table: "random", "iterative", "likelihood",
