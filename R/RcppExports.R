@@ -25,12 +25,28 @@
     .Call(`_metafast_mf_fit_many`, Y, V, X, method, test, control)
 }
 
-.mf_qprofile <- function(y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max) {
-    .Call(`_metafast_mf_qprofile`, y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max)
+.mf_qprofile <- function(y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max) {
+    .Call(`_metafast_mf_qprofile`, y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
 }
 
-.mf_scale_of <- function(v) {
-    .Call(`_metafast_mf_scale_of`, v)
+.mf_wald <- function(b, vb, idx) {
+    .Call(`_metafast_mf_wald`, b, vb, idx)
+}
+
+.mf_qstat <- function(y, v, X, tau2) {
+    .Call(`_metafast_mf_qstat`, y, v, X, tau2)
+}
+
+.mf_leverage <- function(y, v, X, weights, tau2) {
+    .Call(`_metafast_mf_leverage`, y, v, X, weights, tau2)
+}
+
+.mf_estimator_table <- function() {
+    .Call(`_metafast_mf_estimator_table`)
+}
+
+.mf_test_table <- function() {
+    .Call(`_metafast_mf_test_table`)
 }
 
 .mf_boot_stat <- function(y, v, X, weights, idx, method, test, control) {

@@ -38,7 +38,7 @@
 anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   x <- object
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   if (missing(object2) || is.null(object2)) {
     if (missing(X) || is.null(X)) {
       btt <- if (missing(btt) || is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
@@ -75,7 +75,7 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
     .mf_stop(sprintf("'X' has %d columns but the model has %d coefficients.", ncol(X), x$p))
   if (anyNA(X)) .mf_stop(sprintf("'X' has missing values in %s.", .mf_rows(apply(X, 1L, anyNA))))
   m <- nrow(X)
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   ddf <- if (tdist) rep(x$k - x$p, m) else rep(NA_integer_, m)
   Xb <- c(X %*% x$beta)
   vXb <- X %*% x$vb %*% t(X)
@@ -84,7 +84,7 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   pval <- if (tdist) 2 * stats::pt(abs(zval), ddf, lower.tail = FALSE) else 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
   QM <- NA_real_; QMp <- NA_real_; QMdf <- c(NA_integer_, NA_integer_)
   if (qr(X)$rank == m) {
-    QM <- tryCatch(c(crossprod(Xb, solve(vXb, Xb))), error = function(e) NA_real_)
+    QM <- .mf_wald(Xb, vXb, seq_len(m))
     if (tdist) {
       QM <- QM / m
       QMdf <- c(m, min(ddf))
@@ -129,22 +129,25 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   if (f$parms < r$parms) { f <- b; r <- a }
   if (!isTRUE(all.equal(f$yi, r$yi, tolerance = 0)) || !isTRUE(all.equal(f$vi, r$vi, tolerance = 0)))
     .mf_stop("The observed outcomes and/or sampling variances differ between the full and reduced model.")
-  if (f$method == "EE" && r$method != "EE")
+  lik <- function(m) .mf_estimator_has(m$method, "likelihood")
+  random <- function(m) .mf_estimator_has(m$method, "random")
+  restricted <- function(m) .mf_estimator_has(m$method, "restricted")
+  if (!random(f) && random(r))
     .mf_stop("The full model is an equal-effects model but the reduced model has random effects.")
-  if ((f$method == "ML" && r$method == "REML") || (f$method == "REML" && r$method == "ML"))
+  if (lik(f) && lik(r) && restricted(f) != restricted(r))
     .mf_stop(sprintf("Mismatch between the use of %s and %s estimation in the full versus reduced model.", f$method, r$method))
-  if (!all(c(f$method, r$method) %in% c("EE", "ML", "REML")))
+  if (!all(c(lik(f) || !random(f), lik(r) || !random(r))))
     warning("LRTs should be based on ML/REML estimation.", call. = FALSE)
   sameX <- identical(unname(f$X), unname(r$X))
-  if (refit && f$method == "REML" && !sameX && !isTRUE(f$tau2.fix) && !isTRUE(r$tau2.fix)) {
+  if (refit && restricted(f) && !sameX && !isTRUE(f$tau2.fix) && !isTRUE(r$tau2.fix)) {
     f <- .mf_refit_ml(f)
     r <- .mf_refit_ml(r)
   }
-  if (f$method == "REML" && !sameX)
+  if (restricted(f) && !sameX)
     warning("REML comparisons are not meaningful for models with different fixed effects\n(refit both models with method = \"ML\").", call. = FALSE)
   if (!sameX && !.mf_is_nested(f$X, r$X))
     warning("The models being compared appear not to be nested.", call. = FALSE)
-  if (f$method == "EE") {
+  if (!random(f)) {
     s2 <- function(m) {
       w <- if (is.null(m$weights)) 1 / m$vi else m$weights
       stats::sigma(stats::lm(m$yi ~ m$X, weights = w))^2
@@ -156,7 +159,7 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   } else {
     R2 <- 100 * max(0, (r$tau2 - f$tau2) / r$tau2)
   }
-  col <- if (f$method == "REML") "REML" else "ML"
+  col <- if (restricted(f)) "REML" else "ML"
   LRT <- max(0, r$fit.stats["dev", col] - f$fit.stats["dev", col])
   df <- f$parms - r$parms
   fs <- function(m) { v <- m$fit.stats[[col]]; names(v) <- rownames(m$fit.stats); v }
@@ -171,7 +174,7 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
 #' @export
 print.anova.mf_rma <- function(x, digits = x$digits, ...) {
   d <- .mf_digits(digits, x)
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   cat("\n")
   if (x$type == "Wald.btt") {
     cat("Test of Moderators (coefficient", if (x$m == 1) " " else "s ", .mf_format_btt(x$btt), "):\n", sep = "")
@@ -213,7 +216,7 @@ print.anova.mf_rma <- function(x, digits = x$digits, ...) {
                       R2 = c("", .mf_fmtx(x$R2, d, "%")), stringsAsFactors = FALSE)
     colnames(tab)[9:10] <- c("tau^2", "R^2")
     rownames(tab) <- c("Full", "Reduced")
-    if (x$method == "EE") tab[["tau^2"]] <- NULL
+    if (!.mf_estimator_has(x$method, "random")) tab[["tau^2"]] <- NULL
     print(tab, quote = FALSE, right = TRUE)
   }
   cat("\n")

@@ -97,8 +97,8 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
     vbi <- if (is.null(x$weights)) 1 / Wi else (sum(w^2 * vi) - w^2 * vi) / Wi^2
     yhat <- (bi - b)^2 / vbi
   } else {
-    code <- .mf_methods[[x$method]]
-    tcode <- .mf_tests[[x$test]]
+    code <- .mf_method_code(x$method)
+    tcode <- .mf_test_code(x$test)
     wts <- if (is.null(x$weights)) numeric(0) else x$weights
     yhat <- rep(NA_real_, k)
     for (i in seq_len(k)) {

@@ -11,7 +11,7 @@
   storage.mode(X) <- "double"
   list(yi = as.double(x$yi), vi = as.double(x$vi), X = X,
        weights = if (is.null(x$weights)) numeric(0) else as.double(x$weights),
-       method = .mf_methods[[x$method]], test = .mf_tests[[x$test]], control = x$control,
+       method = .mf_method_code(x$method), test = .mf_test_code(x$test), control = x$control,
        k = length(x$yi), p = ncol(X))
 }
 
@@ -317,8 +317,8 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
   data <- data.frame(yi = x$yi, vi = x$vi)
   if (length(x$weights)) data$weights <- x$weights
   data$X <- x$X
-  method <- .mf_methods[[x$method]]
-  test <- .mf_tests[[x$test]]
+  method <- .mf_method_code(x$method)
+  test <- .mf_test_code(x$test)
   control <- x$control
   statistic <- function(data, indices) {
     w <- if (is.null(data$weights)) numeric(0) else as.double(data$weights)

@@ -1,14 +1,6 @@
 # Confidence intervals for the coefficients and, by the Q-profile method
 # (Viechtbauer 2007), for tau^2, tau, I^2 and H^2.
 
-# Generalised Q statistic y'P(tau2)y: the weighted residual sum of squares
-# with weights 1 / (vi + tau2).  O(k p^2).
-.mf_qgen <- function(y, v, X, tau2) {
-  w <- 1 / (v + tau2)
-  fit <- stats::lm.wfit(X, y, w)
-  sum(w * fit$residuals^2)
-}
-
 #' Confidence intervals for a fitted meta-analytic model
 #'
 #' Intervals for the model coefficients (\code{fixed = TRUE}) and for the
@@ -55,7 +47,7 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   if (!identical(toupper(type), "QP")) .mf_stop("Only type = \"QP\" (Q-profile) is available.")
   res <- list()
   if (isTRUE(fixed)) {
-    crit <- if (x$test %in% c("t", "knha")) stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
+    crit <- if (.mf_tdist(x$test)) stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
             else stats::qnorm(alpha / 2, lower.tail = FALSE)
     b <- c(x$beta)
     lb <- b - crit * x$se
@@ -69,7 +61,7 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   }
   if (isTRUE(random)) {
     if (x$k == 1L) .mf_stop("Cannot compute a CI for tau^2 when k = 1.")
-    if (x$method == "EE") .mf_stop("The model has no random-effects component (method = \"EE\").")
+    if (!.mf_estimator_has(x$method, "random")) .mf_stop("The model has no random-effects component (method = \"EE\").")
     if (isTRUE(x$tau2.fix)) .mf_stop("The model has no estimated random-effects component (tau^2 was fixed).")
     if (x$k <= x$p) .mf_stop("Cannot compute a CI for tau^2: no residual degrees of freedom (k <= p).")
     con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = 0, tau2.max = NULL)
@@ -77,7 +69,7 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
       if (!is.list(control)) .mf_stop("'control' must be a list.")
       for (nm in intersect(names(control), names(con))) con[nm] <- list(control[[nm]])
     }
-    res$random <- .mf_qp_random_scaled(x, alpha, con)
+    res$random <- .mf_qp_random(x, alpha, con)
     res[c("ci.null", "lb.sign", "ub.sign", "tau2.min")] <- attributes(res$random)[c("ci.null", "lb.sign", "ub.sign", "tau2.min")]
     attributes(res$random) <- attributes(res$random)[c("dim", "dimnames")]
   }
@@ -86,79 +78,21 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   res
 }
 
-# Outcomes of extreme magnitude (e.g. yi ~ 1e-150): the Q-profile is solved
-# on yi / s, vi / s^2 with the core's power of two s, and the tau^2 bounds
-# are scaled back (tau by s; I^2 and H^2 are invariant).  The default
-# tau2.max, max(100, 10 tau^2) as in metafor, is taken on the solving scale.
-.mf_qp_random_scaled <- function(x, alpha, con) {
-  s <- .mf_scale_of(x$vi)
-  if (s != 1) {
-    x$yi <- x$yi / s; x$vi <- x$vi / s^2; x$tau2 <- x$tau2 / s^2; x$vt <- x$vt / s^2
-    con$tau2.min <- con$tau2.min / s^2
-    if (!is.null(con$tau2.max)) con$tau2.max <- con$tau2.max / s^2
-  }
-  if (is.null(con$tau2.max)) con$tau2.max <- max(100, 10 * x$tau2)
-  out <- .mf_qp_random(x, alpha, con)
-  if (s != 1) {
-    out["tau^2", ] <- out["tau^2", ] * s^2
-    out["tau", ] <- out["tau", ] * s
-    attr(out, "tau2.min") <- con$tau2.min * s^2
-  }
-  out
-}
-
-# The Q-profile bounds with metafor's conventions for bounds outside
-# [tau2.min, tau2.max].
+# Both Q-profile bounds from the core (src/core/qprofile.hpp), which also
+# rescales outcomes of extreme magnitude exactly and applies metafor's
+# conventions for bounds outside [tau2.min, tau2.max] (default tau2.max:
+# max(100, 10 tau^2) on the solving scale, as in metafor).
 .mf_qp_random <- function(x, alpha, con) {
-  k <- x$k; p <- x$p
-  crit.u <- stats::qchisq(alpha / 2, k - p, lower.tail = FALSE)  # gives the lower bound
-  crit.l <- stats::qchisq(alpha / 2, k - p, lower.tail = TRUE)   # gives the upper bound
-  Qmin <- .mf_qgen(x$yi, x$vi, x$X, con$tau2.min)
-  Qmax <- .mf_qgen(x$yi, x$vi, x$X, con$tau2.max)
-  solve <- function(crit) {
-    if (con$tau2.min == 0 && isTRUE(x$int.incl)) {
-      # C++ Brent solver over [0, tau2.max] (intercept models: Q is invariant to centring).
-      r <- .mf_qprofile(x$yi, x$vi, x$X, crit, crit, con$tol, as.integer(con$maxiter), con$tau2.max)
-      return(r[1L])
-    }
-    f <- function(t) .mf_qgen(x$yi, x$vi, x$X, t) - crit
-    tryCatch(stats::uniroot(f, c(con$tau2.min, con$tau2.max), tol = con$tol, maxiter = con$maxiter)$root,
-             error = function(e) NA_real_)
-  }
-  lb <- ub <- NA_real_
-  lb.sign <- ub.sign <- ""
-  ci.null <- FALSE
-  if (Qmin < crit.l) {
-    lb <- ub <- con$tau2.min
-    lb.sign <- ub.sign <- "<"
-    ci.null <- con$tau2.min <= 0
-  } else if (Qmax > crit.l) {
-    ub <- con$tau2.max; ub.sign <- ">"
-  } else {
-    ub <- solve(crit.l)
-  }
-  if (Qmax > crit.u) {
-    lb <- ub <- con$tau2.max
-    lb.sign <- ub.sign <- ">"
-  } else if (Qmin < crit.u) {
-    lb <- con$tau2.min
-    if (con$tau2.min > 0) lb.sign <- "<"
-  } else {
-    lb <- solve(crit.u)
-  }
-  if (is.na(lb)) warning("Error in the iterative search for the lower bound of tau^2.", call. = FALSE)
-  if (is.na(ub)) warning("Error in the iterative search for the upper bound of tau^2.", call. = FALSE)
-  vt <- x$vt
-  tau2 <- c(x$tau2, lb, ub)
-  out <- rbind(`tau^2` = tau2,
-               tau = sqrt(ifelse(tau2 >= 0, tau2, NA_real_)),
-               `I^2(%)` = c(x$I2, 100 * lb / (vt + lb), 100 * ub / (vt + ub)),
-               `H^2` = c(x$H2, lb / vt + 1, ub / vt + 1))
-  colnames(out) <- c("estimate", "ci.lb", "ci.ub")
-  attr(out, "ci.null") <- ci.null
-  attr(out, "lb.sign") <- lb.sign
-  attr(out, "ub.sign") <- ub.sign
-  attr(out, "tau2.min") <- con$tau2.min
+  q <- .mf_qprofile(x$yi, x$vi, x$X, isTRUE(x$int.incl), x$tau2, x$vt, alpha, con$tol,
+                    as.integer(con$maxiter), con$tau2.min, if (is.null(con$tau2.max)) NA_real_ else con$tau2.max)
+  if (!q$converged[1L]) warning("Error in the iterative search for the lower bound of tau^2.", call. = FALSE)
+  if (!q$converged[2L]) warning("Error in the iterative search for the upper bound of tau^2.", call. = FALSE)
+  out <- cbind(estimate = c(x$tau2, sqrt(x$tau2), x$I2, x$H2), ci.lb = q$lower, ci.ub = q$upper)
+  rownames(out) <- c("tau^2", "tau", "I^2(%)", "H^2")
+  attr(out, "ci.null") <- q$ci.null
+  attr(out, "lb.sign") <- q$lb.sign
+  attr(out, "ub.sign") <- q$ub.sign
+  attr(out, "tau2.min") <- q$tau2.min
   out
 }
 

@@ -2,10 +2,52 @@
 # once; it validates, normalises and builds exactly what the C++ core needs.
 # The core trusts what it gets.
 
-# Estimator names and the codes of the C++ enum (src/core/model.hpp).
-.mf_methods <- c(EE = 0L, FE = 0L, CE = 0L, DL = 1L, HE = 2L, HS = 3L, HSk = 4L,
-                 SJ = 5L, ML = 6L, REML = 7L, EB = 8L, PM = 9L)
-.mf_tests <- c(z = 0L, t = 1L, knha = 2L)
+# The estimators and tests, their codes and what each can do: the core's
+# tables (src/core/estimators.hpp), read once per session.
+.mf_cache <- new.env(parent = emptyenv())
+.mf_estimators <- function() {
+  tab <- .mf_cache$estimators
+  if (is.null(tab)) tab <- .mf_cache$estimators <- .mf_estimator_table()
+  tab
+}
+.mf_tests <- function() {
+  tab <- .mf_cache$tests
+  if (is.null(tab)) tab <- .mf_cache$tests <- .mf_test_table()
+  tab
+}
+
+# The core's codes of estimators (named by the estimators) and of a test,
+# from named vectors kept beside the tables (a lookup costs what indexing a
+# vector does: rma() runs it on every fit).
+.mf_method_code <- function(method) {
+  codes <- .mf_cache$method_codes
+  if (is.null(codes)) {
+    tab <- .mf_estimators()
+    codes <- .mf_cache$method_codes <- stats::setNames(tab$code, tab$name)
+  }
+  codes[method]
+}
+.mf_test_code <- function(test) {
+  codes <- .mf_cache$test_codes
+  if (is.null(codes)) {
+    tab <- .mf_tests()
+    codes <- .mf_cache$test_codes <- stats::setNames(tab$code, tab$name)
+  }
+  codes[[test]]
+}
+
+# A property (a column of the table: "random", "iterative", "likelihood",
+# "restricted", "warm_start", "has_se") of each estimator in method.
+.mf_estimator_has <- function(method, what) {
+  tab <- .mf_estimators()
+  tab[[what]][match(method, tab$name)]
+}
+
+# Does the test use t / F reference distributions (test = "t" or "knha")?
+.mf_tdist <- function(test) {
+  tab <- .mf_tests()
+  tab$tdist[match(test, tab$name)]
+}
 
 # "rows 3, 7 and 9" (at most 10 listed)
 .mf_rows <- function(i) {
@@ -49,19 +91,20 @@
   if (identical(method, "REML")) return(method)  # the default, without the checks below
   if (!is.character(method) || length(method) < 1L || anyNA(method))
     .mf_stop("'method' must be a character vector of estimator names.")
-  bad <- !method %in% names(.mf_methods)
-  if (any(bad))
+  tab <- .mf_estimators()
+  i <- match(method, tab$name)
+  if (anyNA(i))
     .mf_stop(sprintf("Unknown 'method' %s; use one of %s.",
-                     paste0("'", method[bad], "'", collapse = ", "),
-                     paste(names(.mf_methods), collapse = ", ")))
-  method[method %in% c("FE", "CE")] <- "EE"
-  method
+                     paste0("'", method[is.na(i)], "'", collapse = ", "),
+                     paste(tab$name, collapse = ", ")))
+  tab$canonical[i]
 }
 
 .mf_test <- function(test) {
   if (identical(test, "z")) return(test)
-  if (!is.character(test) || length(test) != 1L || !test %in% names(.mf_tests))
-    .mf_stop(sprintf("'test' must be one of %s.", paste0("'", names(.mf_tests), "'", collapse = ", ")))
+  names <- .mf_tests()$name
+  if (!is.character(test) || length(test) != 1L || !test %in% names)
+    .mf_stop(sprintf("'test' must be one of %s.", paste0("'", names, "'", collapse = ", ")))
   test
 }
 
@@ -100,8 +143,6 @@
   con$fix.tau2 <- FALSE
   con
 }
-
-`%||%` <- function(a, b) if (is.null(a) || length(a) == 0L || is.na(a[1L])) b else a
 
 # Model matrix from mods (formula, vector, matrix or data frame).
 .mf_design <- function(mods, data, k, intercept) {
@@ -299,7 +340,7 @@
   }
   # tau2 is one more parameter: k = p (k > 1) leaves nothing to estimate it
   # from (metafor stops here too); k = 1 fits with tau2 = 0 as metafor does.
-  if (k > 1L && p >= k && method[1L] != "EE" && !con$fix.tau2)
+  if (k > 1L && p >= k && .mf_estimator_has(method[1L], "random") && !con$fix.tau2)
     .mf_stop(sprintf("There are %d coefficients plus tau^2 to estimate from %d outcomes; use method = \"EE\", fix 'tau2', or drop moderators.",
                      p, k))
 

@@ -10,14 +10,14 @@
   con <- x$control
   list(y = as.double(x$yi), v = as.double(x$vi), X = unname(x$X) + 0,
        weights = if (is.null(x$weights)) numeric(0) else as.double(x$weights),
-       method = .mf_methods[[x$method]], test = .mf_tests[[x$test]], control = con,
+       method = .mf_method_code(x$method), test = .mf_test_code(x$test), control = con,
        int.only = isTRUE(x$int.only))
 }
 
 # Warm start of the refits: the full-data tau2, for the Fisher-scoring
 # estimators, unless the user gave control$tau2.init (then metafor's start is kept).
 .mf_cd_warm <- function(x) {
-  if (x$method %in% c("ML", "REML", "EB") && is.na(x$control$tau2.init) && !isTRUE(x$control$fix.tau2))
+  if (.mf_estimator_has(x$method, "warm_start") && is.na(x$control$tau2.init) && !isTRUE(x$control$fix.tau2))
     x$tau2 else NA_real_
 }
 

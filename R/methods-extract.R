@@ -17,15 +17,12 @@
   out[used]
 }
 
-# Model weights w_i (inverse of vi + tau2, or the user weights) and the
-# p x p matrix S = (X'WX)^{-1}; the hat values are h_i = w_i x_i' S x_i.
-.mf_hat_parts <- function(object) {
-  X <- object$X
-  m <- object$vi + object$tau2
-  w <- if (is.null(object$weights)) 1 / m else object$weights
-  S <- solve(crossprod(X, w * X))
-  xs <- X %*% S
-  list(X = X, w = w, m = m, S = S, xSx = rowSums(xs * X), xs = xs)
+# Leverages h_i, model weights w_i (inverse of vi + tau2, or the user
+# weights) and residual variances Var(e_i) from the core
+# (src/core/leverage.hpp), in O(k p^2).
+.mf_leverage_of <- function(object) {
+  .mf_leverage(object$yi, object$vi, object$X, if (is.null(object$weights)) numeric(0) else object$weights,
+               object$tau2)
 }
 
 #' Extract results from a fitted meta-analytic model
@@ -107,17 +104,10 @@ residuals.mf_rma <- function(object, type = "response", ...) {
 #' @export
 rstandard.mf_rma <- function(model, digits, type = "marginal", ...) {
   if (!identical(type, "marginal")) .mf_stop("Only type = \"marginal\" is available in rstandard().")
-  hp <- .mf_hat_parts(model)
-  h <- hp$w * hp$xSx
   e <- c(model$yi - model$X %*% model$beta)
   e[abs(e) < 100 * .Machine$double.eps] <- 0
-  # diag((I - H) M (I - H)')_i = m_i (1 - 2 h_i) + x_i' S B S x_i,
-  # B = X' diag(w^2 m) X  (H = X S X' W; for W = M^-1 this is m_i (1 - h_i)).
-  B <- crossprod(hp$X, (hp$w^2 * hp$m) * hp$X)
-  quad <- rowSums((hp$xs %*% B) * hp$xs)
-  ve <- hp$m * (1 - 2 * h) + quad
-  ve[ve < 0] <- 0
-  se <- sqrt(ve)
+  # Var(e) = diag((I - H) M (I - H)'), the sandwich form for any weights
+  se <- sqrt(.mf_leverage_of(model)$var.resid)
   out <- list(resid = .mf_na_out(e, model), se = .mf_na_out(se, model), z = .mf_na_out(e / se, model))
   out$slab <- names(out$resid)
   out$resid <- unname(out$resid); out$se <- unname(out$se); out$z <- unname(out$z)
@@ -138,14 +128,13 @@ weights.mf_rma <- function(object, type = "diagonal", ...) {
 #' @export
 hatvalues.mf_rma <- function(model, type = "diagonal", ...) {
   if (!identical(type, "diagonal")) .mf_stop("Only type = \"diagonal\" is available in hatvalues() (no k x k matrices).")
-  hp <- .mf_hat_parts(model)
-  h <- hp$w * hp$xSx
+  h <- .mf_leverage_of(model)$hat
   h[h > 1 - 10 * .Machine$double.eps] <- 1
   .mf_na_out(h, model)
 }
 
 .mf_use_reml <- function(object, REML) {
-  if (missing(REML) || is.null(REML)) return(object$method == "REML")
+  if (missing(REML) || is.null(REML)) return(.mf_estimator_has(object$method, "restricted"))
   isTRUE(REML)
 }
 
@@ -169,7 +158,7 @@ deviance.mf_rma <- function(object, REML, ...) {
 }
 
 .mf_info_crit <- function(object, others, crit, nms) {
-  col <- if (object$method == "REML") "REML" else "ML"
+  col <- if (.mf_estimator_has(object$method, "restricted")) "REML" else "ML"
   if (!length(others)) return(object$fit.stats[crit, col])
   fits <- c(list(object), others)
   out <- data.frame(df = vapply(fits, function(f) f$parms, numeric(1)),

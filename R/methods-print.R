@@ -68,7 +68,7 @@
 print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("show.signif.stars"),
                          signif.legend = signif.stars, ...) {
   d <- .mf_digits(digits, x)
-  ee <- x$method %in% c("EE", "FE", "CE")
+  ee <- !.mf_estimator_has(x$method, "random")
   fixtxt <- if (isTRUE(x$tau2.fix)) "specified" else "estimated"
   cat("\n")
   if (ee) {
@@ -81,7 +81,7 @@ print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("s
   }
   cat("\n")
   if (showfit) {
-    fs <- x$fit.stats[[if (x$method == "REML") "REML" else "ML"]]
+    fs <- x$fit.stats[[if (.mf_estimator_has(x$method, "restricted")) "REML" else "ML"]]
     fs <- .mf_fmtx(fs, d)
     names(fs) <- c("logLik", "deviance", "AIC", "BIC", "AICc")
     cat("\n")
@@ -115,7 +115,7 @@ print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("s
       cat("Test for Residual Heterogeneity:\n", .mf_fmtt(x$QE, "QE", df = x$k - x$p, pval = x$QEp, digits = d), "\n\n", sep = "")
     }
   }
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   if (x$p > 1L && !is.na(x$QM)) {
     cat("Test of Moderators (coefficient", if (x$m == 1) " " else "s ", .mf_format_btt(x$btt), "):\n", sep = "")
     if (tdist) cat(.mf_fmtt(x$QM, "F", df1 = x$QMdf[1], df2 = x$QMdf[2], pval = x$QMp, digits = d), "\n\n", sep = "")

@@ -38,7 +38,7 @@
 # test = "t" / "knha" (as predict.rma).
 .mf_plot_crit <- function(x) {
   ddf <- x$k - x$p
-  if (x$test %in% c("t", "knha")) {
+  if (.mf_tdist(x$test)) {
     if (ddf > 0) stats::qt(x$level / 2, ddf, lower.tail = FALSE) else NA_real_
   } else stats::qnorm(x$level / 2, lower.tail = FALSE)
 }

@@ -76,7 +76,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
   vpred <- rowSums(XV * Xn)
   vpred[vpred < 0] <- NA_real_
   se <- sqrt(vpred)
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   ddf <- x$k - x$p
   a2 <- alpha / (if (adjust) 2 * kn else 2)  # Bonferroni over the kn predictions
   crit <- if (tdist) { if (ddf > 0) stats::qt(a2, ddf, lower.tail = FALSE) else NA_real_ }
@@ -95,7 +95,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
     lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
   }
   out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub)
-  if (x$method == "EE") out$pi.lb <- out$pi.ub <- NULL
+  if (!.mf_estimator_has(x$method, "random")) out$pi.lb <- out$pi.ub <- NULL
   if (is.null(newmods) && !x$int.only) {
     slab <- x$slab[x$ids]
   } else {

@@ -237,7 +237,7 @@ print.mf_regtest <- function(x, digits = x$digits, ret.fit = x$ret.fit, ...) {
   if (x$model == "lm") {
     cat("Model:     weighted regression with multiplicative dispersion\n")
   } else {
-    cat("Model:     ", if (x$method %in% c("EE", "FE", "CE")) "fixed-effects" else "mixed-effects",
+    cat("Model:     ", if (isFALSE(.mf_estimator_has(x$method, "random"))) "fixed-effects" else "mixed-effects",
         " meta-regression model\n", sep = "")
   }
   lab <- c(sei = "standard error", vi = "sampling variance", ni = "sample size",

@@ -121,7 +121,7 @@ rma.uni <- rma
 # inference come from one C++ call (src/rcpp_rma.cpp), the data fields from
 # the gate.
 .mf_fit_gated <- function(g) {
-  fit <- .mf_rma_fit(g$yi, g$vi, g$X, g$weights, .mf_methods[g$method], .mf_tests[[g$test]], g$control,
+  fit <- .mf_rma_fit(g$yi, g$vi, g$X, g$weights, .mf_method_code(g$method), .mf_test_code(g$test), g$control,
                      g$btt, g$alpha)
   conv <- fit$convergence
   if (is.na(fit$tau2))
@@ -145,19 +145,12 @@ rma.uni <- rma
   res
 }
 
-.mf_wald <- function(b, vb, idx) {
-  if (length(idx) == 1L) return(b[idx]^2 / vb[idx, idx])
-  V <- vb[idx, idx, drop = FALSE]
-  out <- tryCatch(c(crossprod(b[idx], solve(V, b[idx]))), error = function(e) NA_real_)
-  out
-}
-
 # Pseudo R^2 (Raudenbush 2009): proportional reduction of tau^2 relative to
 # the intercept-only model fitted with the same estimator.  Only for models
 # that contain the intercept-only model.
 .mf_R2 <- function(res, g) {
   if (res$int.only || !.mf_nested_in_intercept(g$X)) return(NULL)
-  if (res$method == "EE") {
+  if (!.mf_estimator_has(res$method, "random")) {
     if (stats::var(g$yi) == 0) return(0)
     w <- if (length(g$weights)) g$weights else 1 / g$vi
     X <- g$X
@@ -165,8 +158,8 @@ rma.uni <- rma
     return(max(0, 100 * r2))
   }
   # the intercept-only model with the estimator the full model ended with (lean: tau2 only)
-  fit0 <- .mf_fit(g$yi, g$vi, matrix(1, nrow = g$k, ncol = 1L), g$weights, .mf_methods[[res$method]],
-                  .mf_tests[[g$test]], g$control, TRUE)
+  fit0 <- .mf_fit(g$yi, g$vi, matrix(1, nrow = g$k, ncol = 1L), g$weights, .mf_method_code(res$method),
+                  .mf_test_code(g$test), g$control, TRUE)
   tau2.RE <- fit0$tau2
   if (is.na(tau2.RE)) return(NA_real_)
   if (tau2.RE == 0) return(0)

@@ -50,7 +50,7 @@ rma_many <- function(Y, V, mods = NULL, method = "REML", test = "z", intercept =
   test <- .mf_test(test)
   con <- .mf_control(control, Y[, 1], V[, 1])
   con$tau2.max <- 1e8 * max(1, max(V), stats::var(c(Y)))
-  out <- .mf_fit_many(Y, V, X, .mf_methods[[method]], .mf_tests[[test]], con)
+  out <- .mf_fit_many(Y, V, X, .mf_method_code(method), .mf_test_code(test), con)
   colnames(out$beta) <- colnames(out$se) <- colnames(X)
   if (!all(out$converged))
     warning(sprintf("The %s estimator did not converge for %d of %d datasets.", method, sum(!out$converged), n), call. = FALSE)

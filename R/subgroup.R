@@ -136,9 +136,7 @@ subgroups <- function(x, by, data = NULL, tau2 = c("separate", "common"), cut = 
                     stringsAsFactors = FALSE, row.names = NULL)
   # Q-between (Borenstein et al. 2009, eq. 19.x): weighted squared
   # deviations of the subgroup estimates from their weighted mean.
-  w <- 1 / tab$se^2
-  mbar <- sum(w * tab$estimate) / sum(w)
-  Qb <- sum(w * (tab$estimate - mbar)^2)
+  Qb <- .mf_qstat(tab$estimate, tab$se^2, matrix(1, J, 1L), 0)
   res <- list(table = tab, Qb = Qb, Qb.df = J - 1L, Qb.p = stats::pchisq(Qb, J - 1L, lower.tail = FALSE),
               QM = mfit$QM, QMdf = mfit$QMdf, QMp = mfit$QMp, test = mfit$test,
               tau2 = tau2, tau2.common = if (tau2 == "common") fix else NA_real_,
@@ -164,7 +162,7 @@ print.mf_subgroups <- function(x, digits = x$digits, ...) {
   print(out)
   cat("\nTest for subgroup differences: Q-between(df = ", x$Qb.df, ") = ", .mf_fmtx(x$Qb, d),
       ", p ", .mf_fmtp(x$Qb.p, d, equal = TRUE), "\n", sep = "")
-  if (x$test %in% c("t", "knha")) {
+  if (.mf_tdist(x$test)) {
     cat("Moderator test (mixed-effects model): F(df1 = ", x$QMdf[1L], ", df2 = ", x$QMdf[2L], ") = ",
         .mf_fmtx(x$QM, d), ", p ", .mf_fmtp(x$QMp, d, equal = TRUE), "\n\n", sep = "")
   } else {

@@ -42,7 +42,7 @@ tidy.mf_rma <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
 #' @rdname mf_rma-tidiers
 #' @exportS3Method generics::glance
 glance.mf_rma <- function(x, ...) {
-  col <- if (x$method == "REML") "REML" else "ML"
+  col <- if (.mf_estimator_has(x$method, "restricted")) "REML" else "ML"
   out <- data.frame(nobs = x$k, method = x$method, tau2 = x$tau2, se.tau2 = x$se.tau2,
                     i.squared = x$I2, h.squared = x$H2, r.squared = if (is.null(x$R2)) NA_real_ else x$R2,
                     QE = x$QE, QE.p = x$QEp, QM = x$QM, QM.p = x$QMp,
@@ -56,13 +56,13 @@ glance.mf_rma <- function(x, ...) {
 #' @rdname mf_rma-tidiers
 #' @exportS3Method generics::augment
 augment.mf_rma <- function(x, ...) {
-  hp <- .mf_hat_parts(x)
+  lv <- .mf_leverage_of(x)
   rs <- rstandard.mf_rma(x)
   ok <- !is.na(rs$resid) | seq_along(rs$resid) %in% seq_len(x$k)
   if (length(rs$resid) != x$k) ok <- rs$slab %in% x$slab[x$ids]
   out <- data.frame(.rownames = as.character(x$slab[x$ids]), yi = x$yi, vi = x$vi,
                     .fitted = c(x$X %*% x$beta), .resid = rs$resid[ok], .se.resid = rs$se[ok],
-                    .std.resid = rs$z[ok], .hat = hp$w * hp$xSx, .weight = 100 * hp$w / sum(hp$w),
+                    .std.resid = rs$z[ok], .hat = lv$hat, .weight = 100 * lv$weight / sum(lv$weight),
                     stringsAsFactors = FALSE)
   rownames(out) <- NULL
   .mf_tibble(out)

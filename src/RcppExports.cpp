@@ -129,29 +129,79 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_qprofile
-Rcpp::NumericVector mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, double crit_upper, double crit_lower, double tol, int maxiter, double tau2_max);
-RcppExport SEXP _metafast_mf_qprofile(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP crit_upperSEXP, SEXP crit_lowerSEXP, SEXP tolSEXP, SEXP maxiterSEXP, SEXP tau2_maxSEXP) {
+Rcpp::List mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, bool centre, double tau2_hat, double vt, double alpha, double tol, int maxiter, double tau2_min, double tau2_max);
+RcppExport SEXP _metafast_mf_qprofile(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP centreSEXP, SEXP tau2_hatSEXP, SEXP vtSEXP, SEXP alphaSEXP, SEXP tolSEXP, SEXP maxiterSEXP, SEXP tau2_minSEXP, SEXP tau2_maxSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
-    Rcpp::traits::input_parameter< double >::type crit_upper(crit_upperSEXP);
-    Rcpp::traits::input_parameter< double >::type crit_lower(crit_lowerSEXP);
+    Rcpp::traits::input_parameter< bool >::type centre(centreSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2_hat(tau2_hatSEXP);
+    Rcpp::traits::input_parameter< double >::type vt(vtSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
     Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
     Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2_min(tau2_minSEXP);
     Rcpp::traits::input_parameter< double >::type tau2_max(tau2_maxSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_qprofile(y, v, X, crit_upper, crit_lower, tol, maxiter, tau2_max));
+    rcpp_result_gen = Rcpp::wrap(mf_qprofile(y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max));
     return rcpp_result_gen;
 END_RCPP
 }
-// mf_scale_of
-double mf_scale_of(Rcpp::NumericVector v);
-RcppExport SEXP _metafast_mf_scale_of(SEXP vSEXP) {
+// mf_wald
+double mf_wald(Rcpp::NumericVector b, Rcpp::NumericMatrix vb, Rcpp::IntegerVector idx);
+RcppExport SEXP _metafast_mf_wald(SEXP bSEXP, SEXP vbSEXP, SEXP idxSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type b(bSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type vb(vbSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type idx(idxSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_wald(b, vb, idx));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_qstat
+double mf_qstat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, double tau2);
+RcppExport SEXP _metafast_mf_qstat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP tau2SEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_scale_of(v));
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2(tau2SEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_qstat(y, v, X, tau2));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_leverage
+Rcpp::List mf_leverage(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, double tau2);
+RcppExport SEXP _metafast_mf_leverage(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP tau2SEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2(tau2SEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_leverage(y, v, X, weights, tau2));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_estimator_table
+Rcpp::DataFrame mf_estimator_table();
+RcppExport SEXP _metafast_mf_estimator_table() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(mf_estimator_table());
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_test_table
+Rcpp::DataFrame mf_test_table();
+RcppExport SEXP _metafast_mf_test_table() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(mf_test_table());
     return rcpp_result_gen;
 END_RCPP
 }
@@ -271,8 +321,12 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 13},
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
-    {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 8},
-    {"_metafast_mf_scale_of", (DL_FUNC) &_metafast_mf_scale_of, 1},
+    {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
+    {"_metafast_mf_wald", (DL_FUNC) &_metafast_mf_wald, 3},
+    {"_metafast_mf_qstat", (DL_FUNC) &_metafast_mf_qstat, 4},
+    {"_metafast_mf_leverage", (DL_FUNC) &_metafast_mf_leverage, 5},
+    {"_metafast_mf_estimator_table", (DL_FUNC) &_metafast_mf_estimator_table, 0},
+    {"_metafast_mf_test_table", (DL_FUNC) &_metafast_mf_test_table, 0},
     {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
     {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},

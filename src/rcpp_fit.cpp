@@ -1,7 +1,6 @@
-// Thin Rcpp layer over the fitting core (core/fit.hpp, core/qprofile.hpp).
+// Thin Rcpp layer over the fitting core (core/fit.hpp).
 #include "rcpp_convert.h"
 #include "core/fit.hpp"
-#include "core/qprofile.hpp"
 
 using namespace metafast;
 
@@ -52,21 +51,4 @@ Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::Numer
   }
   return Rcpp::List::create(Rcpp::Named("beta") = B, Rcpp::Named("se") = SE, Rcpp::Named("tau2") = tau2,
                             Rcpp::Named("converged") = conv);
-}
-
-// [[Rcpp::export(name = ".mf_qprofile", rng = false)]]
-Rcpp::NumericVector mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
-                                double crit_upper, double crit_lower, double tol, int maxiter,
-                                double tau2_max) {
-  const Problem pr = problem_from_r(y, v, X, Rcpp::NumericVector(0));
-  const QProfileResult q = qprofile_tau2(pr, crit_upper, crit_lower, tol, maxiter, tau2_max);
-  return Rcpp::NumericVector::create(q.lower_converged ? q.lower : NA_REAL,
-                                     q.upper_converged ? q.upper : NA_REAL);
-}
-
-// The power of two by which the core rescales outcomes of extreme magnitude
-// (core::scale_of(); 1 in the usual case), for R code that solves on its own.
-// [[Rcpp::export(name = ".mf_scale_of", rng = false)]]
-double mf_scale_of(Rcpp::NumericVector v) {
-  return scale_of(Eigen::Map<const Eigen::VectorXd>(v.begin(), v.size()));
 }

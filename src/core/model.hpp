@@ -16,7 +16,8 @@ using Mat = Eigen::MatrixXd;
 using VecRef = Eigen::Ref<const Vec>;
 using MatRef = Eigen::Ref<const Mat>;
 
-// Heterogeneity estimators.  Codes are shared with R (R/gate.R: method_code).
+// Heterogeneity estimators.  What each can do, and its names in R: the
+// table in estimators.hpp.
 enum class Method : int {
   EE = 0,    // equal (fixed/common) effects: tau2 = 0
   DL = 1,    // DerSimonian & Laird 1986
@@ -29,10 +30,6 @@ enum class Method : int {
   EB = 8,    // empirical Bayes (Morris 1983)
   PM = 9     // Paule & Mandel 1982
 };
-
-inline bool is_iterative(Method m) {
-  return m == Method::ML || m == Method::REML || m == Method::EB || m == Method::PM;
-}
 
 // Solver controls; names follow metafor's control list.
 struct Control {

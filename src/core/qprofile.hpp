@@ -1,35 +1,107 @@
 // Q-profile confidence interval for tau2 (Viechtbauer 2007, Stat Med 26:37):
 // the bounds are the tau2 values at which the generalised Q statistic
 // y'P(tau2)y equals the chi-square(k - p) quantiles.  Q is decreasing in tau2,
-// so each bound is a bracketed root (roots.hpp), solved to a tight tolerance.
+// so each bound is a bracketed root (Brent, roots.hpp) on [tau2_min, tau2_max].
+//
+// Conventions (metafor's confint.rma.uni): a bound outside the search
+// interval is reported as the interval's end with a sign ('<' or '>'); when
+// both bounds fall below tau2_min = 0 the interval is the null set.
+//
+// The outcomes are used as given, except for models with an intercept, whose
+// Q is invariant to centring and is evaluated on the mean-centred outcomes
+// (as the estimators are, tau2.hpp).  Outcomes of extreme magnitude are
+// handled by the exact power-of-two rescaling of the fit (fit.hpp: scale_of):
+// the profile is solved for y / s, v / s^2 and the bounds are mapped back.
 #pragma once
+
+#include <cmath>
+#include <limits>
 
 #include "core/fit.hpp"
 #include "core/roots.hpp"
 
 namespace metafast {
 
-struct QProfileResult {
-  double lower = 0, upper = 0;
-  bool lower_converged = true, upper_converged = true;
+struct QProfileControl {
+  double tol = 1e-12;   // absolute root tolerance on the solving scale (as uniroot's tol)
+  int maxiter = 1000;   // iteration cap of each root search
+  double tau2_min = 0;  // lower end of the search interval
+  // upper end; NaN: metafor's default max(100, 10 tau2_hat), taken on the
+  // solving scale
+  double tau2_max = std::numeric_limits<double>::quiet_NaN();
 };
 
-// crit_upper = qchisq(1 - alpha/2, k-p) gives the lower bound;
-// crit_lower = qchisq(alpha/2, k-p) gives the upper bound.
-inline QProfileResult qprofile_tau2(const Problem& pr, double crit_upper, double crit_lower,
-                                    double tol, int maxiter, double tau2_max) {
-  const Vec yc = centred(pr.y);
+// One bound of the interval, for tau2 and its transforms.
+struct QProfileBound {
+  double tau2 = std::numeric_limits<double>::quiet_NaN();
+  double tau = std::numeric_limits<double>::quiet_NaN();
+  double I2 = std::numeric_limits<double>::quiet_NaN();
+  double H2 = std::numeric_limits<double>::quiet_NaN();
+  int sign = 0;             // -1: '<' (below tau2_min), +1: '>' (above tau2_max), 0: solved or at tau2_min = 0
+  bool converged = true;    // false: the root search failed (the values are NaN)
+};
+
+struct QProfileResult {
+  QProfileBound lower, upper;
+  bool ci_null = false;     // both bounds below tau2_min = 0: the null set
+  double tau2_min = 0, tau2_max = 0;  // the search interval used (original scale)
+};
+
+// crit_upper = qchisq(1 - alpha/2, k - p) gives the lower bound,
+// crit_lower = qchisq(alpha/2, k - p) the upper one.  tau2_hat: the estimate
+// (for the default tau2_max); vt: the typical sampling variance (k - p) / tr(P0)
+// for the I^2 and H^2 transforms (Higgins & Thompson 2002).  centre: the
+// model has an intercept (Q is evaluated on the mean-centred outcomes).
+inline QProfileResult qprofile_tau2(const MatRef& X, const VecRef& y, const VecRef& v, bool centre,
+                                    double tau2_hat, double vt, double crit_upper, double crit_lower,
+                                    const QProfileControl& qc) {
+  const double s = scale_of(v), s2 = s * s;
+  Vec ys = y / s;
+  if (centre) ys.array() -= ys.mean();
+  const Vec vs = v / s2;
+  const double vts = vt / s2;
+  const double tmin = qc.tau2_min / s2;
+  const double tmax = std::isnan(qc.tau2_max) ? std::max(100.0, 10.0 * tau2_hat / s2) : qc.tau2_max / s2;
+  auto Q = [&](double t) { return q_gen(X, ys, vs, t); };  // Q on the solving scale
+  const double qmin = Q(tmin), qmax = Q(tmax);
   QProfileResult out;
-  const double q0 = q_gen(pr.X, yc, pr.v, 0.0);
-  auto solve = [&](double crit, double& bound, bool& conv) {
-    if (q0 <= crit) { bound = 0.0; return; }
-    auto f = [&](double t) { return q_gen(pr.X, yc, pr.v, t) - crit; };
-    RootResult rr = root_decreasing(f, 0.0, 1.0, tau2_max, tol, maxiter);
-    bound = rr.root;
-    conv = rr.converged;
+  out.tau2_min = tmin * s2;
+  out.tau2_max = tmax * s2;
+  // a root on [tmin, tmax] of Q - crit, which changes sign there
+  auto solve = [&](double crit, QProfileBound& b) -> double {
+    auto f = [&](double t) { return Q(t) - crit; };
+    RootResult rr = brent_root(f, tmin, tmax, qmin - crit, qmax - crit, qc.tol, qc.maxiter);
+    b.converged = rr.converged;
+    return rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
   };
-  solve(crit_upper, out.lower, out.lower_converged);
-  solve(crit_lower, out.upper, out.upper_converged);
+  double lb = 0, ub = 0;
+  if (qmin < crit_lower) {  // even the smallest tau2 gives too small a Q
+    lb = ub = tmin;
+    out.lower.sign = out.upper.sign = -1;
+    out.ci_null = tmin <= 0;
+  } else if (qmax > crit_lower) {
+    ub = tmax;
+    out.upper.sign = 1;
+  } else {
+    ub = solve(crit_lower, out.upper);
+  }
+  if (qmax > crit_upper) {  // even the largest tau2 gives too large a Q
+    lb = ub = tmax;
+    out.lower.sign = out.upper.sign = 1;
+  } else if (qmin < crit_upper) {
+    lb = tmin;
+    if (tmin > 0) out.lower.sign = -1;
+  } else {
+    lb = solve(crit_upper, out.lower);
+  }
+  auto fill = [&](double t, QProfileBound& b) {
+    b.tau2 = t * s2;
+    b.tau = t >= 0 ? std::sqrt(t) * s : std::numeric_limits<double>::quiet_NaN();
+    b.I2 = 100.0 * t / (vts + t);
+    b.H2 = t / vts + 1.0;
+  };
+  fill(lb, out.lower);
+  fill(ub, out.upper);
   return out;
 }
 

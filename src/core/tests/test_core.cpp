@@ -231,7 +231,10 @@ static void test_scaling() {
   CHECK_NEAR(b.QE, a.QE, 1e-9);
 }
 
+#include "core/tests/test_numerics.hpp"
+
 int main() {
+  test_numerics();
   test_rank();
   test_scaling();
   test_traces();

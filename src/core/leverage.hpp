@@ -1,0 +1,43 @@
+// Leverages and the variances of the residuals of a fitted univariate model,
+// in O(k p^2) without the k-by-k hat matrix (Viechtbauer & Cheung 2010, Res
+// Synth Methods 1:112).
+//
+// With model weights w (1 / (v + tau2), or the user's weights), M =
+// diag(v + tau2), S = (X'WX)^{-1} and H = X S X'W:
+//   h_i         = w_i x_i' S x_i                          (Wls::hat)
+//   Var(e)_ii   = [(I - H) M (I - H)']_ii
+//               = m_i (1 - 2 h_i) + x_i' S B S x_i,  B = X' diag(w^2 m) X,
+// the sandwich form that holds for any weights (for w = 1/m it reduces to
+// m_i (1 - h_i)).
+#pragma once
+
+#include "core/model.hpp"
+#include "core/wls.hpp"
+
+namespace metafast {
+
+struct LeverageResult {
+  Vec hat;        // h_i
+  Vec weight;     // the model weights w_i
+  Vec var_resid;  // Var(e_i), truncated at 0 (rounding can make it slightly negative)
+};
+
+// weights of size 0: inverse-variance weights 1 / (v + tau2).
+inline LeverageResult leverage_values(const MatRef& X, const VecRef& y, const VecRef& v, double tau2,
+                                      const VecRef& weights) {
+  LeverageResult out;
+  const Vec m = (v.array() + tau2).matrix();
+  out.weight = weights.size() > 0 ? Vec(weights) : Vec(m.cwiseInverse());
+  const Wls f(X, y, out.weight);
+  out.hat = f.hat(X);
+  const Mat XS = X * f.Ainv;  // k x p
+  const Vec d = out.weight.cwiseProduct(out.weight).cwiseProduct(m);
+  const Mat B = X.transpose() * d.asDiagonal() * X;  // p x p
+  const Vec quad = ((XS * B).cwiseProduct(XS)).rowwise().sum();
+  out.var_resid = (m.array() * (1.0 - 2.0 * out.hat.array()) + quad.array()).matrix();
+  for (Eigen::Index i = 0; i < out.var_resid.size(); ++i)
+    if (out.var_resid(i) < 0) out.var_resid(i) = 0;
+  return out;
+}
+
+}  // namespace metafast

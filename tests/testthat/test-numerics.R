@@ -1,0 +1,104 @@
+# The numerics that R reads from the core after a fit (src/core/qprofile.hpp,
+# leverage.hpp, estimators.hpp, wald_qm): compared with metafor.
+
+test_that("Q-profile bounds at 1e-150 and 1e100 scale and without an intercept match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  mods <- list(int = ~ 1, ablat = ~ ablat, noint = ~ ablat - 1, alloc0 = ~ factor(alloc) - 1)
+  for (nm in names(mods)) for (s in c(1, 1e-150, 1e100)) {
+    info <- paste(nm, s)
+    sc <- dat
+    sc$yi <- dat$yi * s
+    sc$vi <- dat$vi * s^2
+    cf <- confint(rma(yi, vi, mods = mods[[nm]], data = sc))
+    cm <- confint(metafor::rma(yi, vi, mods = mods[[nm]], data = dat, control = metafor_tight), control = list(tol = 1e-12))
+    unit <- c(s^2, s, 1, 1)
+    expect_equal(cf$random[, c("ci.lb", "ci.ub")] / unit, cm$random[, c("ci.lb", "ci.ub")], tolerance = tol_iter, info = info)
+    expect_equal(cf$lb.sign, cm$lb.sign, info = info)
+    expect_equal(cf$ub.sign, cm$ub.sign, info = info)
+  }
+})
+
+test_that("Q-profile with tau2.min > 0 and a given tau2.max matches metafor", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (mods in list(~ ablat, ~ ablat - 1)) {
+    f <- rma(yi, vi, mods = mods, data = dat)
+    m <- metafor::rma(yi, vi, mods = mods, data = dat, control = metafor_tight)
+    for (con in list(list(tau2.min = 0.01), list(tau2.min = 0.2), list(tau2.max = 0.3), list(tau2.min = 0.01, tau2.max = 5))) {
+      info <- paste(deparse(mods), deparse(con))
+      cf <- confint(f, control = con)
+      cm <- suppressMessages(confint(m, control = c(con, tol = 1e-12)))
+      expect_equal(cf$random[, c("ci.lb", "ci.ub")], cm$random[, c("ci.lb", "ci.ub")], tolerance = tol_closed, info = info)
+      expect_equal(cf$lb.sign, cm$lb.sign, info = info)
+      expect_equal(cf$ub.sign, cm$ub.sign, info = info)
+    }
+  }
+})
+
+test_that("hatvalues, rstandard and augment's leverages match metafor with and without user weights", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  wt <- c(2, 1, 1, 3, 1, 2, 1, 4, 1, 1, 2, 1, 1)
+  for (w in list(NULL, wt)) for (mods in list(~ 1, ~ ablat, ~ ablat + factor(alloc))) {
+    info <- paste(is.null(w), deparse(mods))
+    dat$w <- if (is.null(w)) NULL else w
+    f <- if (is.null(w)) rma(yi, vi, mods = mods, data = dat) else rma(yi, vi, weights = w, mods = mods, data = dat)
+    m <- if (is.null(w)) metafor::rma(yi, vi, mods = mods, data = dat, control = metafor_tight)
+         else metafor::rma(yi, vi, weights = w, mods = mods, data = dat, control = metafor_tight)
+    expect_equal(unname(hatvalues(f)), unname(hatvalues(m)), tolerance = tol_iter, info = info)
+    rf <- rstandard(f); rm <- stats::rstandard(m)
+    expect_equal(rf$se, rm$se, tolerance = tol_iter, info = info)
+    expect_equal(rf$z, rm$z, tolerance = tol_iter, info = info)
+    if (requireNamespace("generics", quietly = TRUE)) {
+      a <- generics::augment(f)
+      expect_equal(a$.hat, unname(hatvalues(m)), tolerance = tol_iter, info = info)
+      expect_equal(a$.weight, unname(weights(m)), tolerance = tol_iter, info = info)
+    }
+  }
+})
+
+test_that("anova Wald tests (btt and contrasts) match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (test in c("z", "knha")) {
+    f <- rma(yi, vi, mods = ~ ablat + factor(alloc), data = dat, test = test)
+    m <- metafor::rma(yi, vi, mods = ~ ablat + factor(alloc), data = dat, test = test, control = metafor_tight)
+    for (btt in list(2, 2:4, 3:4)) {
+      a <- anova(f, btt = btt); b <- metafor::anova.rma(m, btt = btt)
+      expect_equal(a$QM, b$QM, tolerance = tol_iter, info = paste(test, deparse(btt)))
+      expect_equal(a$QMp, b$QMp, tolerance = tol_iter, info = paste(test, deparse(btt)))
+    }
+    L <- rbind(c(1, 30, 0, 0), c(1, 30, 1, 0), c(0, 0, 1, -1))
+    a <- anova(f, X = L); b <- metafor::anova.rma(m, X = L)
+    expect_equal(a$QM, b$QM, tolerance = tol_iter, info = test)
+    expect_equal(c(a$zval), c(b$zval), tolerance = tol_iter, info = test)
+  }
+})
+
+test_that("the estimator table drives names, aliases, codes and properties", {
+  tab <- metafast:::.mf_estimators()
+  expect_setequal(tab$name, c("EE", "FE", "CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"))
+  expect_equal(tab$canonical[tab$name %in% c("FE", "CE")], c("EE", "EE"))
+  expect_equal(tab$name[tab$likelihood], c("ML", "REML"))
+  expect_equal(tab$name[tab$warm_start], c("ML", "REML", "EB"))
+  expect_equal(tab$name[tab$iterative], c("ML", "REML", "EB", "PM"))
+  expect_equal(anyDuplicated(tab$code[tab$name == tab$canonical]), 0L)
+  dat <- bcg_data()
+  expect_equal(rma(yi, vi, data = dat, method = "FE")$method, "EE")
+  expect_error(rma(yi, vi, data = dat, method = "XX"), "use one of EE, FE, CE, DL")
+  expect_error(rma(yi, vi, data = dat, test = "F"), "'test' must be one of 'z', 't', 'knha'")
+  # every estimator's code reaches the core: each name gives metafor's estimate
+  skip_if_not_installed("metafor")
+  for (m in tab$name) {
+    f <- rma(yi, vi, mods = ~ ablat, data = dat, method = m)
+    r <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, method = m, control = metafor_tight)
+    expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = m)
+    expect_equal(is.na(f$se.tau2), is.na(r$se.tau2) || !tab$has_se[tab$name == m], info = m)
+  }
+})
+
+test_that("the test table gives the t / F reference distributions", {
+  expect_equal(metafast:::.mf_tests()$name[metafast:::.mf_tests()$tdist], c("t", "knha"))
+  expect_equal(metafast:::.mf_tdist(c("z", "t", "knha")), c(FALSE, TRUE, TRUE))
+})
