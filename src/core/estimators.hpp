@@ -23,8 +23,8 @@ struct EstimatorInfo {
   bool has_se;            // gives a standard error of tau2
 };
 
-// (a function-local table: one object for the whole program under C++14,
-// the standard the package is compiled with)
+// (a function-local static: one object for the whole program, whatever
+// translation unit asks first)
 inline const std::array<EstimatorInfo, 12>& estimator_table() {
   //                                      name  canon. code    random iter.  lik.   restr. warm   se
   static const std::array<EstimatorInfo, 12> rows = {{
