@@ -45,7 +45,7 @@
     .mf_stop(sprintf("parallel = \"%s\" (metafor's parallel backends) is not supported by metafast's %s(); use threads = (C++ threads) or parallel = \"future\" with a future::plan().",
                      parallel, fun))
   if (!parallel %in% c("no", "future")) .mf_stop("'parallel' must be \"no\" or \"future\".")
-  bad <- intersect(names(dots), c("ncpus", "cl"))
+  bad <- intersect(c("ncpus", "cl"), names(dots))
   if (length(bad))
     .mf_stop(sprintf("%s (metafor's arguments for its parallel backends) %s not supported by metafast's %s(); use threads = (C++ threads) or parallel = \"future\" with a future::plan().",
                      paste0("'", bad, "'", collapse = " and "), if (length(bad) > 1L) "are" else "is", fun))
