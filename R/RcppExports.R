@@ -13,8 +13,8 @@
     .Call(`_metafast_mf_cd_influence`, y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress)
 }
 
-.mf_gosh <- function(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, threads, progress) {
-    .Call(`_metafast_mf_gosh`, y, v, X, weights, method, test, control, int_only, exact, nsub, seed, threads, progress)
+.mf_gosh <- function(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, start, end, threads, progress) {
+    .Call(`_metafast_mf_gosh`, y, v, X, weights, method, test, control, int_only, exact, nsub, seed, start, end, threads, progress)
 }
 
 .mf_fit <- function(y, v, X, weights, method, test, control, lean = FALSE) {
@@ -61,8 +61,8 @@
     .Call(`_metafast_mf_jack_kernel`, y, v, X, weights, method, test, control, threads)
 }
 
-.mf_perm_kernel <- function(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, threads, progress) {
-    .Call(`_metafast_mf_perm_kernel`, y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, threads, progress)
+.mf_perm_kernel <- function(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, start, end, threads, progress) {
+    .Call(`_metafast_mf_perm_kernel`, y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, start, end, threads, progress)
 }
 
 .mf_rma_fit <- function(y, v, X, weights, chain, test, control, btt, alpha) {

@@ -97,19 +97,11 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
     vbi <- if (is.null(x$weights)) 1 / Wi else (sum(w^2 * vi) - w^2 * vi) / Wi^2
     yhat <- (bi - b)^2 / vbi
   } else {
-    code <- .mf_method_code(x$method)
-    tcode <- .mf_test_code(x$test)
-    wts <- if (is.null(x$weights)) numeric(0) else x$weights
-    yhat <- rep(NA_real_, k)
-    for (i in seq_len(k)) {
-      Xi <- X[-i, , drop = FALSE]
-      if (qr(Xi)$rank < ncol(X)) next
-      f <- tryCatch(.mf_fit(yi[-i], vi[-i], Xi, if (length(wts)) wts[-i] else wts, code, tcode, x$control),
-                    error = function(e) NULL)
-      if (is.null(f) || anyNA(f$beta)) next
-      xi <- X[i, ]
-      yhat[i] <- (sum(xi * f$beta) - fitted[i])^2 / c(crossprod(xi, f$vb %*% xi))
-    }
+    # the k leave-one-out refits in one C++ kernel (the refit engine)
+    a <- .mf_cd_args(x, "baujat")
+    r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+                       0L, integer(0), NA_real_, .mf_threads(NULL, n_work = k, min_per_thread = 16L), NULL)
+    yhat <- (r$delpred - fitted)^2 / r$vdelpred
   }
   list(x = xhat, y = yhat)
 }

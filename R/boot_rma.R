@@ -2,34 +2,6 @@
 # every replicate; confidence intervals as boot::boot.ci defines them
 # (Davison & Hinkley 1997, ch. 5).
 
-# What the kernels need from an mf_rma fit.
-.mf_resample_input <- function(x) {
-  if (!inherits(x, "mf_rma")) .mf_stop("'x' must be a model fitted by rma() (class 'mf_rma').")
-  if (is.null(x$yi) || is.null(x$vi) || is.null(x$X))
-    .mf_stop("'x' does not hold yi, vi and X; refit the model with rma().")
-  X <- x$X
-  storage.mode(X) <- "double"
-  list(yi = as.double(x$yi), vi = as.double(x$vi), X = X,
-       weights = if (is.null(x$weights)) numeric(0) else as.double(x$weights),
-       method = .mf_method_code(x$method), test = .mf_test_code(x$test), control = x$control,
-       k = length(x$yi), p = ncol(X))
-}
-
-# An R function that reports `delta` finished replicates to progressr, or NULL.
-.mf_progress_fn <- function(progress, steps) {
-  if (!isTRUE(progress) || !requireNamespace("progressr", quietly = TRUE)) return(NULL)
-  p <- progressr::progressor(steps = steps, envir = parent.frame())
-  function(delta) p(amount = delta)
-}
-
-.mf_whole <- function(x, arg, min = 1, max = .Machine$integer.max) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x < min || x != round(x))
-    .mf_stop(sprintf("'%s' must be a single whole number >= %s.", arg, format(min)))
-  if (x > max)
-    .mf_stop(sprintf("'%s' = %s is too large (at most %s).", arg, format(x), format(max, big.mark = ",")))
-  x
-}
-
 #' Bootstrap a fitted meta-analytic model
 #'
 #' Case (non-parametric) or parametric bootstrap of the coefficients, tau^2,
@@ -84,7 +56,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   cl <- match.call()
   d <- .mf_resample_input(x)
   type <- match.arg(type)
-  parallel <- match.arg(parallel)
+  parallel <- .mf_parallel_arg(parallel, list(...), "boot_rma")
   R <- .mf_whole(R, "R", 1, max = 1e9)
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
     .mf_stop("'progress' must be TRUE or FALSE.")
@@ -102,11 +74,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     .mf_boot_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control, type_code,
                     beta, tau2, seed, start, end, nthreads, prog)
   }
-  if (parallel == "future") {
-    t <- .mf_boot_future(kernel, R, progress)
-  } else {
-    t <- kernel(0, R, nthreads, .mf_progress_fn(progress, R))
-  }
+  t <- .mf_run_replicates(kernel, R, parallel, nthreads, progress)
   failed <- sum(!stats::complete.cases(t))
   if (failed > 0L)
     warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample, tau^2 not estimable or no convergence); they are NA in $t.",
@@ -122,25 +90,6 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
               random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
   class(res) <- "mf_boot"
   res
-}
-
-# Split [0, R) into one contiguous chunk per future worker; every chunk runs
-# the kernel with the same seed, so the rows are those of a single run.
-.mf_boot_future <- function(kernel, R, progress) {
-  if (!requireNamespace("future.apply", quietly = TRUE) || !requireNamespace("future", quietly = TRUE))
-    .mf_stop("parallel = \"future\" needs the packages 'future' and 'future.apply'; install them or use parallel = \"no\".")
-  nw <- max(1L, as.integer(future::nbrOfWorkers()))
-  nw <- min(nw, R)
-  bounds <- unique(round(seq(0, R, length.out = nw + 1L)))
-  chunks <- lapply(seq_len(length(bounds) - 1L), function(i) c(bounds[i], bounds[i + 1L]))
-  p <- if (isTRUE(progress) && requireNamespace("progressr", quietly = TRUE))
-    progressr::progressor(steps = R) else NULL
-  parts <- future.apply::future_lapply(chunks, function(ch) {
-    out <- kernel(ch[1L], ch[2L], 1L, NULL)
-    if (!is.null(p)) p(amount = ch[2L] - ch[1L])
-    out
-  }, future.seed = NULL, future.packages = "metafast")
-  do.call(rbind, parts)
 }
 
 #' @rdname boot_rma

@@ -31,7 +31,8 @@ cumul <- function(x, ...) UseMethod("cumul")
 #' @param digits number of decimals for printing (default: those of the fit).
 #' @param transf optional function applied to the estimates and confidence
 #'   bounds (e.g. \code{exp}); the standard errors are then dropped.
-#' @param progress show a progress counter.
+#' @param progress show a progress bar (needs \pkg{progressr}; see
+#'   \code{\link{boot_rma}}).
 #' @export
 cumul.mf_rma <- function(x, order, digits, transf, progress = FALSE, ...) {
   a <- .mf_cd_args(x, "cumul")
@@ -55,7 +56,8 @@ cumul.mf_rma <- function(x, order, digits, transf, progress = FALSE, ...) {
   rows <- rows[!is.na(pos)]   # rows with missing values are left out (na.omit)
   pos <- pos[!is.na(pos)]
   r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
-                     1L, as.integer(pos - 1L), NA_real_, 1L, progress)
+                     1L, as.integer(pos - 1L), NA_real_, 1L,
+                     .mf_progress_fn(progress, length(pos)))
   out <- c(list(k = r$k), .mf_cd_table(x, r))
   out$k[!r$ok] <- NA_integer_
   tr <- .mf_cd_transf(out, if (missing(transf)) NULL else transf)

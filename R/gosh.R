@@ -34,12 +34,20 @@ gosh <- function(x, ...) UseMethod("gosh")
 #'   from R's RNG, so \code{set.seed()} fixes it).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
-#' @param progress show a progress counter.
+#' @param progress show a progress bar (needs \pkg{progressr}; see
+#'   \code{\link{boot_rma}}).
+#' @param parallel \code{"no"}, or \code{"future"} to split the subsets over
+#'   the workers of the current \code{future::plan()} (needs the
+#'   \pkg{future.apply} package); the result is identical to \code{"no"}.
+#'   metafor's \code{parallel = "snow"} or \code{"multicore"} and its
+#'   \code{ncpus} and \code{cl} are not supported (an error says so); use
+#'   \code{threads} for C++ threads.
 #' @export
-gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, ...) {
+gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, parallel = c("no", "future"), ...) {
   a <- .mf_cd_args(x, "gosh")
   if (x$k < 2L) .mf_stop("gosh() needs at least 2 studies (k = 1).")
   progress <- .mf_cd_flag(progress)
+  parallel <- .mf_parallel_arg(parallel, list(...), "gosh")
   k <- x$k; p <- x$p
   N.tot <- sum(choose(k, p:k))
   if (missing(subsets) || is.null(subsets)) subsets <- 1e6
@@ -56,8 +64,11 @@ gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, ...)
   }
   n <- if (exact) N.tot else subsets
   th <- .mf_threads(threads, n_work = n, min_per_thread = 256L)
-  r <- .mf_gosh(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
-                exact, as.double(n), if (exact) 0 else as.double(seed), th, progress)
+  kernel <- function(start, end, nthreads, prog) {
+    .mf_gosh(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+             exact, as.double(n), if (exact) 0 else as.double(seed), start, end, nthreads, prog)
+  }
+  r <- .mf_run_replicates(kernel, n, parallel, th, progress)
   beta <- r$beta
   colnames(beta) <- if (a$int.only) "estimate" else colnames(x$X)
   res <- data.frame(k = r$k, QE = r$QE, I2 = r$I2, H2 = r$H2, tau2 = r$tau2, tau = sqrt(r$tau2),

@@ -14,7 +14,8 @@
 #'
 #' @param model a model fitted by \code{\link{rma}}.
 #' @param digits number of decimals for printing (default: those of the fit).
-#' @param progress show a progress counter.
+#' @param progress show a progress bar (needs \pkg{progressr}; see
+#'   \code{\link{boot_rma}}).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
 #' @param ... ignored.
@@ -61,7 +62,8 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
   vb <- unname(x$vb) + 0
   th <- .mf_threads(threads, n_work = k, min_per_thread = 16L)
   r <- .mf_cd_influence(a$y, a$v, X, a$weights, a$method, a$test, a$control, a$int.only,
-                        as.double(x$beta), vb, as.double(hat), .mf_cd_warm(x), th, progress)
+                        as.double(x$beta), vb, as.double(hat), .mf_cd_warm(x), th,
+                        .mf_progress_fn(progress, k))
   # externally studentized (deleted) residuals: (y_i - x_i'b(-i)) over
   # sqrt(s2w(-i) (v_i + tau2(-i)) + x_i' Var(b(-i)) x_i)
   resid <- x$yi - r$delpred

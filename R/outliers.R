@@ -83,8 +83,9 @@ outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ..
 }
 
 # Studentized deleted residuals: from rstudent() (R/influence.R) when that
-# method is available; otherwise by explicit refits (Viechtbauer & Cheung
-# 2010, eq. 12: (yi - mu(-i)) / sqrt(vi + tau2(-i) + var(mu(-i)))).
+# method is available; otherwise from the leave-one-out refits of the C++
+# kernel (Viechtbauer & Cheung 2010, eq. 12: (yi - mu(-i)) / sqrt(vi +
+# tau2(-i) + var(mu(-i)))).
 .tk_rstudent <- function(x, use_method = TRUE) {
   m <- if (use_method) utils::getS3method("rstudent", "mf_rma", optional = TRUE) else NULL
   if (!is.null(m)) {
@@ -92,13 +93,11 @@ outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ..
     if (length(z) == x$k) return(unname(z))
     if (length(z) == x$k.all) return(unname(z[x$ids]))
   }
-  vapply(seq_len(x$k), function(i) {
-    f <- tryCatch(suppressWarnings(.tk_refit(x, x$yi[-i], x$vi[-i],
-                                             weights = if (is.null(x$weights)) NULL else x$weights[-i])),
-                  error = function(e) NULL)
-    if (is.null(f)) return(NA_real_)
-    (x$yi[i] - f$beta[1L, 1L]) / sqrt(x$vi[i] + f$tau2 + f$vb[1L, 1L])
-  }, numeric(1))
+  # the k leave-one-out refits in one C++ kernel (the refit engine)
+  a <- .mf_cd_args(x, "outlier_analysis")
+  r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+                     0L, integer(0), NA_real_, .mf_threads(NULL, n_work = x$k, min_per_thread = 16L), NULL)
+  (x$yi - r$beta[, 1L]) / sqrt(x$vi + r$tau2 + r$se[, 1L]^2)
 }
 
 #' @rdname outlier_analysis

@@ -56,6 +56,9 @@ permutest <- function(x, ...) UseMethod("permutest")
 #'   estimate).
 #' @param btt coefficients for the omnibus test (default: those of the fit).
 #' @param threads number of threads (see \code{\link{boot_rma}}).
+#' @param parallel \code{"no"}, or \code{"future"} to split the permutations
+#'   over the workers of the current \code{future::plan()} (needs the
+#'   \pkg{future.apply} package); the result is identical to \code{"no"}.
 #' @param progress show a progress bar (needs \pkg{progressr}).
 #' @param ... ignored.
 #' @return An object of class \code{mf_permutest}: \code{pval} (permutation
@@ -79,7 +82,7 @@ permutest <- function(x, ...) UseMethod("permutest")
 #' permutest(fit, progress = FALSE)   # 6! = 720 <= 1000: exact
 #' @export
 permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
-                             progress = interactive(), control = list(), ...) {
+                             progress = interactive(), control = list(), parallel = c("no", "future"), ...) {
   d <- .mf_resample_input(x)
   iter <- .mf_whole(iter, "iter", 2, max = 1e9)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
@@ -87,9 +90,10 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   con <- .mf_permci_control(control)
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
     .mf_stop("'progress' must be TRUE or FALSE.")
+  parallel <- .mf_parallel_arg(parallel, list(...), "permutest")
   btt <- if (missing(btt)) x$btt else .mf_btt(btt, colnames(d$X), x$int.incl)
   m <- length(btt)
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   QM <- .mf_wald(c(x$beta), x$vb, btt)
   if (tdist) QM <- QM / m
   QMdf <- c(m, if (tdist) x$k - x$p else NA_integer_)
@@ -105,9 +109,15 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   n <- if (use.exact) exact.iter else iter
   seed <- if (use.exact) NA_real_ else .mf_draw_seed()
   nthreads <- .mf_threads(threads, n_work = n, min_per_thread = 32L)
-  res <- .mf_perm_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control, as.integer(btt),
-                         int.only, use.exact, n, if (use.exact) 0 else seed, nthreads,
-                         .mf_progress_fn(progress, n))
+  # the permutations of outcomes y (the observed ones, or shifted ones for permci)
+  perm_run <- function(y, progress) {
+    kernel <- function(start, end, nthreads, prog) {
+      .mf_perm_kernel(y, d$vi, d$X, d$weights, d$method, d$test, d$control, as.integer(btt),
+                      int.only, use.exact, n, if (use.exact) 0 else seed, start, end, nthreads, prog)
+    }
+    .mf_run_replicates(kernel, n, parallel, nthreads, progress)
+  }
+  res <- perm_run(d$yi, progress)
   # p-values as metafor: two-sided with |z*| >= |z| - tol, failed fits left out
   comptol <- .Machine$double.eps^0.5
   zval <- c(x$zval)
@@ -126,7 +136,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
       warning(sprintf("Cannot obtain a %g%% permutation-based CI: too few permutations (%s); the model-based CI is kept.",
                       100 * (1 - x$level), format(n, big.mark = ",")), call. = FALSE)
     } else {
-      ci <- .mf_permci(x, d, ci.coefs, con, btt, int.only, use.exact, n, seed, nthreads, comptol, ci)
+      ci <- .mf_permci(x, d, ci.coefs, con, perm_run, comptol, ci)
     }
   }
   out <- list(pval = pval, QMdf = QMdf, QMp = QMp.perm, QMp.asymptotic = QMp,
@@ -182,7 +192,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
 # one-sided permutation p-value (z* >= z for the lower, z* <= z for the upper
 # bound) of the model refitted to y - b0 * X[, j], over the same permutations.
 # As metafor, uniroot() is given p - alpha/2 with negative values scaled by 10.
-.mf_permci <- function(x, d, coefs, con, btt, int.only, use.exact, n, seed, nthreads, comptol, ci) {
+.mf_permci <- function(x, d, coefs, con, perm_run, comptol, ci) {
   alpha2 <- x$level / 2
   fail <- character(0)
   pdiff <- function(b0, j, up) {
@@ -190,8 +200,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
     obs <- tryCatch(.mf_fit(y, d$vi, d$X, d$weights, d$method, d$test, d$control), error = function(e) NULL)
     if (is.null(obs) || anyNA(obs$beta)) stop("the model could not be fitted")
     z <- obs$beta[j] / sqrt(obs$vb[j, j])
-    res <- .mf_perm_kernel(y, d$vi, d$X, d$weights, d$method, d$test, d$control, as.integer(btt),
-                           int.only, use.exact, n, if (use.exact) 0 else seed, nthreads, NULL)
+    res <- perm_run(y, FALSE)
     zp <- res$zval[, j]
     pv <- if (up) mean(zp <= z + comptol, na.rm = TRUE) else mean(zp >= z - comptol, na.rm = TRUE)
     dif <- min(pv, 1) - alpha2
@@ -240,7 +249,7 @@ print.mf_permutest <- function(x, digits = x$digits, signif.stars = getOption("s
   cat("\n")
   cat(sprintf("%s permutation test (%s permutations%s)\n\n", if (x$exact) "Exact" else "Approximate",
               format(x$iter, big.mark = ","), if (x$failed > 0) sprintf(", %d not fitted", x$failed) else ""))
-  tdist <- x$test %in% c("t", "knha")
+  tdist <- .mf_tdist(x$test)
   if (!x$int.only) {
     btxt <- if (length(x$btt) > 1L && all(diff(x$btt) == 1L)) paste0(min(x$btt), ":", max(x$btt))
             else paste(x$btt, collapse = ",")

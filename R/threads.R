@@ -20,10 +20,3 @@
   n <- .mf_hardware_threads()
   if (is.na(n) || n < 1L) 1L else as.integer(n)
 }
-
-# One 53-bit seed drawn from R's RNG, so that set.seed() fixes the result.
-.mf_draw_seed <- function() {
-  hi <- floor(stats::runif(1L) * 2^26)
-  lo <- floor(stats::runif(1L) * 2^27)
-  hi * 2^27 + lo
-}

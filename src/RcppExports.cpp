@@ -30,7 +30,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_cd_refits
-Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, int mode, Rcpp::IntegerVector ord, double warm, int threads, bool progress);
+Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, int mode, Rcpp::IntegerVector ord, double warm, int threads, SEXP progress);
 RcppExport SEXP _metafast_mf_cd_refits(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP modeSEXP, SEXP ordSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -46,13 +46,13 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type ord(ordSEXP);
     Rcpp::traits::input_parameter< double >::type warm(warmSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     rcpp_result_gen = Rcpp::wrap(mf_cd_refits(y, v, X, weights, method, test, control, int_only, mode, ord, warm, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
 // mf_cd_influence
-Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb, Rcpp::NumericVector hat, double warm, int threads, bool progress);
+Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb, Rcpp::NumericVector hat, double warm, int threads, SEXP progress);
 RcppExport SEXP _metafast_mf_cd_influence(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP betaSEXP, SEXP vbSEXP, SEXP hatSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -69,14 +69,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type hat(hatSEXP);
     Rcpp::traits::input_parameter< double >::type warm(warmSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     rcpp_result_gen = Rcpp::wrap(mf_cd_influence(y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
 // mf_gosh
-Rcpp::List mf_gosh(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, bool exact, double nsub, double seed, int threads, bool progress);
-RcppExport SEXP _metafast_mf_gosh(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nsubSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+Rcpp::List mf_gosh(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, bool exact, double nsub, double seed, double start, double end, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_gosh(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nsubSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -90,9 +90,11 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type exact(exactSEXP);
     Rcpp::traits::input_parameter< double >::type nsub(nsubSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    Rcpp::traits::input_parameter< bool >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_gosh(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, threads, progress));
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_gosh(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, start, end, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -264,8 +266,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_perm_kernel
-Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, Rcpp::IntegerVector btt, bool int_only, bool exact, double n, double seed, int threads, SEXP progress);
-RcppExport SEXP _metafast_mf_perm_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP bttSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, Rcpp::IntegerVector btt, bool int_only, bool exact, double n, double seed, double start, double end, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_perm_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP bttSEXP, SEXP int_onlySEXP, SEXP exactSEXP, SEXP nSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -280,9 +282,11 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type exact(exactSEXP);
     Rcpp::traits::input_parameter< double >::type n(nSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_perm_kernel(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, threads, progress));
+    rcpp_result_gen = Rcpp::wrap(mf_perm_kernel(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, start, end, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -318,7 +322,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_block_fit", (DL_FUNC) &_metafast_mf_block_fit, 8},
     {"_metafast_mf_cd_refits", (DL_FUNC) &_metafast_mf_cd_refits, 13},
     {"_metafast_mf_cd_influence", (DL_FUNC) &_metafast_mf_cd_influence, 14},
-    {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 13},
+    {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 15},
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
@@ -330,7 +334,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
     {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
-    {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 14},
+    {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 16},
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}

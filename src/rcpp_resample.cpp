@@ -1,8 +1,9 @@
 // Thin Rcpp layer over the resampling kernels (core/bootstrap.hpp,
-// core/permutation.hpp).  The poll callback runs on the calling (main)
-// thread only: it checks for a user interrupt and reports progress to an
-// optional R function.  An interrupt stops the loop, the worker threads are
-// joined, and only then is the interrupt raised in R.
+// core/permutation.hpp, both on the refit engine of core/refit.hpp).  The
+// poll callback (RPoll, rcpp_interrupt.h) runs on the calling (main) thread
+// only: it checks for a user interrupt and reports progress to an optional R
+// function.  An interrupt stops the loop, the worker threads are joined, and
+// only then is the interrupt raised in R.
 #include <cstdint>
 #include <string>
 
@@ -14,32 +15,6 @@
 using namespace metafast;
 
 namespace {
-
-// Poll: interrupt check and progress report (progress(delta) in R).
-struct RPoll {
-  SEXP progress;
-  std::size_t last = 0;
-  bool interrupted = false;
-  explicit RPoll(SEXP fn) : progress(fn) {}
-  bool operator()(std::size_t done) {
-    if (interrupt_pending()) {
-      interrupted = true;
-      return false;
-    }
-    report(done);
-    return true;
-  }
-  void report(std::size_t done) {
-    if (Rf_isNull(progress) || done <= last) return;
-    Rcpp::Function fn(progress);
-    fn(static_cast<double>(done - last));
-    last = done;
-  }
-  void finish(bool completed, std::size_t total) {
-    if (interrupted || !completed) throw Rcpp::internal::InterruptedException();
-    report(total);
-  }
-};
 
 RefitSpec spec_from_r(int method, int test, const Rcpp::List& control) {
   RefitSpec sp;
@@ -70,16 +45,15 @@ Rcpp::CharacterVector stat_names(const Rcpp::NumericMatrix& X) {
 Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                  Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test,
                                  Rcpp::List control) {
-  const Problem pr = problem_from_r(y, v, X, weights);
+  const ProblemView pr = view_from_r(y, v, X, weights);
   std::vector<int> rows(idx.size());
   for (R_xlen_t i = 0; i < idx.size(); ++i) {
-    if (idx[i] == NA_INTEGER || idx[i] < 1 || idx[i] > pr.k()) Rcpp::stop("row index out of range");
+    if (idx[i] == NA_INTEGER || idx[i] < 1 || idx[i] > pr.n_blocks()) Rcpp::stop("row index out of range");
     rows[i] = idx[i] - 1;
   }
-  Problem b;
-  take_rows(pr, rows, b);
+  const RefitEngine eng(pr, boot_plan(spec_from_r(method, test, control)));
   Rcpp::NumericVector out(n_boot_stats(pr.p()));
-  refit_stats(b, spec_from_r(method, test, control), out.begin(), 1);
+  write_boot_stats(eng.refit_units(rows), pr.p(), out.begin(), 1);
   out.attr("names") = stat_names(X);
   return out;
 }
@@ -91,7 +65,7 @@ Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                                    int type, Rcpp::NumericVector beta, double tau2, double seed, double start,
                                    double end, int threads, SEXP progress) {
-  const Problem pr = problem_from_r(y, v, X, weights);
+  const ProblemView pr = view_from_r(y, v, X, weights);
   const std::size_t lo = static_cast<std::size_t>(start), hi = static_cast<std::size_t>(end);
   if (hi < lo) Rcpp::stop("'end' < 'start'");
   Rcpp::NumericMatrix out(static_cast<int>(hi - lo), n_boot_stats(pr.p()));
@@ -109,32 +83,34 @@ Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v,
 Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                                    int threads) {
-  const Problem pr = problem_from_r(y, v, X, weights);
-  Rcpp::NumericMatrix out(pr.k(), n_boot_stats(pr.p()));
+  const ProblemView pr = view_from_r(y, v, X, weights);
+  Rcpp::NumericMatrix out(pr.n_blocks(), n_boot_stats(pr.p()));
   RPoll poll(R_NilValue);
   const bool ok = jackknife_run(pr, spec_from_r(method, test, control), threads, out.begin(), poll);
-  poll.finish(ok, pr.k());
+  poll.finish(ok, pr.n_blocks());
   Rcpp::colnames(out) = stat_names(X);
   return out;
 }
 
-// Permutation test replicates.  int_only: sign flips, else row permutations
-// of X.  exact: enumerate (n must be the number of sign vectors / distinct
-// arrangements); else n random replicates, the first being the observed data.
-// btt is 1-based.
+// Permutation test replicates [start, end) (0-based) of a run of n.
+// int_only: sign flips, else row permutations of X.  exact: enumerate (n must
+// be the number of sign vectors / distinct arrangements); else n random
+// replicates, the first being the observed data.  btt is 1-based.
 // [[Rcpp::export(name = ".mf_perm_kernel", rng = false)]]
 Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                           Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                           Rcpp::IntegerVector btt, bool int_only, bool exact, double n, double seed,
-                          int threads, SEXP progress) {
-  const Problem pr = problem_from_r(y, v, X, weights);
+                          double start, double end, int threads, SEXP progress) {
+  const ProblemView pr = view_from_r(y, v, X, weights);
   const int p = pr.p(), k = pr.k();
   PermSpec ps;
   ps.sp = spec_from_r(method, test, control);
   ps.btt.resize(btt.size());
   for (R_xlen_t j = 0; j < btt.size(); ++j) ps.btt(j) = btt[j] - 1;
   ps.tdist = ps.sp.test != Test::Z;
-  std::size_t nn = static_cast<std::size_t>(n);
+  const std::size_t nn = static_cast<std::size_t>(n);
+  const std::size_t lo = static_cast<std::size_t>(start), hi = static_cast<std::size_t>(end);
+  if (hi < lo || hi > nn) Rcpp::stop("need 0 <= start <= end <= n");
   std::vector<int> arrangements, rep;
   if (exact && int_only && (k > 40 || nn != (std::size_t(1) << k)))
     Rcpp::stop("exact sign-flip test: n must be 2^k with k <= 40");
@@ -145,13 +121,14 @@ Rcpp::List mf_perm_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nu
     arrangements = distinct_arrangements(label, nn, count);
     if (count != nn) Rcpp::stop("exact permutation test: the number of distinct arrangements is not n");
   }
-  Rcpp::NumericMatrix B(static_cast<int>(nn), p), Z(static_cast<int>(nn), p);
-  Rcpp::NumericVector QM(static_cast<int>(nn));
-  PermOut o{B.begin(), Z.begin(), QM.begin(), nn};
+  const std::size_t m = hi - lo;
+  Rcpp::NumericMatrix B(static_cast<int>(m), p), Z(static_cast<int>(m), p);
+  Rcpp::NumericVector QM(static_cast<int>(m));
+  PermOut o{B.begin(), Z.begin(), QM.begin(), m};
   RPoll poll(progress);
   const std::uint64_t s = static_cast<std::uint64_t>(seed);
-  const bool ok = int_only ? signflip_run(pr, ps, exact, s, nn, threads, o, poll)
-                           : rowperm_run(pr, ps, exact, arrangements, rep, s, nn, threads, o, poll);
-  poll.finish(ok, nn);
+  const bool ok = int_only ? signflip_run(pr, ps, exact, s, lo, hi, threads, o, poll)
+                           : rowperm_run(pr, ps, exact, arrangements, rep, s, lo, hi, threads, o, poll);
+  poll.finish(ok, m);
   return Rcpp::List::create(Rcpp::Named("beta") = B, Rcpp::Named("zval") = Z, Rcpp::Named("QM") = QM);
 }

@@ -1,4 +1,5 @@
-// Bootstrap and jackknife kernels for the univariate meta-analytic model.
+// Bootstrap and jackknife kernels for the univariate meta-analytic model,
+// thin layers over the refit engine (refit.hpp).
 //
 // Statistics of one (re)fit: the p coefficients, tau2, I2 and H2, with I2 and
 // H2 as rma() reports them (Higgins & Thompson 2002, Stat Med 21:1539):
@@ -6,7 +7,7 @@
 // data, I2 = 100 tau2 / (vt + tau2), H2 = tau2 / vt + 1; for the equal-effects
 // model from QE: I2 = max(0, 100 (QE - (k - p)) / QE), H2 = QE / (k - p).
 //
-// Case resampling (Efron & Tibshirani 1993, ch. 6) draws k rows with
+// Case resampling (Efron & Tibshirani 1993, ch. 6) draws k units with
 // replacement; the parametric bootstrap simulates from the fitted model,
 // y* = X b + e, e_i ~ N(0, v_i + tau2) (Davison & Hinkley 1997, sec. 2.2;
 // the convention of metafor's boot examples).  Replicate r draws only from
@@ -14,7 +15,7 @@
 // R-free.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -23,62 +24,37 @@
 #include "core/fit.hpp"
 #include "core/model.hpp"
 #include "core/parallel.hpp"
+#include "core/refit.hpp"
 #include "core/rng.hpp"
 
 namespace metafast {
 
-
-// Full column rank of X, judged on the correlation-scaled cross-product X'X:
-// a zero column, or a smallest eigenvalue below 1e-10 of the largest, is
-// rank deficient (e.g. a resample without any study of a factor level).
-
 // Number of statistics per refit: p coefficients, tau2, I2, H2.
 inline int n_boot_stats(int p) { return p + 3; }
 
-// Refit pr and write its statistics to out[0], out[stride], ...; NaN in all
-// of them (and false) when the refit fails: rank-deficient X, a tau2 that
-// could not be estimated, non-convergence or non-finite coefficients.
-inline bool refit_stats(const Problem& pr, const RefitSpec& sp, double* out, std::size_t stride) {
-  const int k = pr.k(), p = pr.p(), q = n_boot_stats(p);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  auto fail = [&]() {
-    for (int j = 0; j < q; ++j) out[j * stride] = nan;
-    return false;
-  };
-  if (!full_column_rank(pr.X)) return fail();
-  // per-thread storage: refits allocate nothing once the sizes are set;
-  // extreme magnitudes are rescaled exactly, as in rma()
-  thread_local FitWorkspace ws;
-  thread_local FitResult f;
-  fit_model_scaled(pr, sp.method, sp.ctl, sp.test, Detail::Heterogeneity, scale_of(pr.v), ws, f);
-  if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
-  for (int j = 0; j < p; ++j) {
-    if (!std::isfinite(f.beta(j))) return fail();
-    out[j * stride] = f.beta(j);
-  }
-  const double tau2 = sp.method == Method::EE ? 0.0 : f.tau2;
-  double I2 = 0.0, H2 = 1.0;
-  if (k > p) i2_h2(sp.method, k, p, f.QE, f.trP0, tau2, I2, H2);
-  out[p * stride] = tau2;
-  out[(p + 1) * stride] = I2;
-  out[(p + 2) * stride] = H2;
-  return true;
+// The plan of a bootstrap refit: heterogeneity statistics, rank check, no
+// case-deletion rules.
+inline RefitPlan boot_plan(const RefitSpec& sp, bool check_rank = true) {
+  RefitPlan pl;
+  static_cast<RefitSpec&>(pl) = sp;
+  pl.detail = Detail::Heterogeneity;
+  pl.check_rank = check_rank;
+  return pl;
 }
 
-// The rows idx of pr (idx may repeat rows).
-inline void take_rows(const Problem& pr, const std::vector<int>& idx, Problem& out) {
-  const int n = static_cast<int>(idx.size()), p = pr.p();
-  out.y.resize(n);
-  out.v.resize(n);
-  out.X.resize(n, p);
-  if (pr.has_weights()) out.weights.resize(n); else out.weights.resize(0);
-  for (int i = 0; i < n; ++i) {
-    const int r = idx[i];
-    out.y(i) = pr.y(r);
-    out.v(i) = pr.v(r);
-    out.X.row(i) = pr.X.row(r);
-    if (pr.has_weights()) out.weights(i) = pr.weights(r);
+// Write the statistics of rec to out[0], out[stride], ...: NaN in all of
+// them when the refit failed (rank-deficient X, a tau2 that could not be
+// estimated, non-convergence or non-finite coefficients).
+inline void write_boot_stats(const RefitRecord& rec, int p, double* out, std::size_t stride) {
+  if (!rec.ok) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int j = 0; j < n_boot_stats(p); ++j) out[j * stride] = nan;
+    return;
   }
+  for (int j = 0; j < p; ++j) out[j * stride] = rec.beta(j);
+  out[p * stride] = rec.tau2;
+  out[(p + 1) * stride] = rec.I2;
+  out[(p + 2) * stride] = rec.H2;
 }
 
 enum class BootType : int { Case = 0, Parametric = 1 };
@@ -88,45 +64,47 @@ enum class BootType : int { Case = 0, Parametric = 1 };
 // fitted values (parametric bootstrap only).  Returns false when poll
 // stopped the run.
 template <class Poll>
-bool bootstrap_run(const Problem& pr, const RefitSpec& sp, BootType type, const Vec& beta, double tau2,
+bool bootstrap_run(const ProblemView& pr, const RefitSpec& sp, BootType type, const Vec& beta, double tau2,
                    std::uint64_t seed, std::size_t start, std::size_t end, int nthreads, double* out,
                    Poll&& poll) {
-  const int k = pr.k();
+  const int nu = pr.n_blocks(), p = pr.p();
   const std::size_t n = end - start;
-  const Vec mu = pr.X * beta;
-  const Vec sd = (pr.v.array() + tau2).sqrt().matrix();
+  // the parametric replicates keep the full X, whose rank the original fit checked
+  const RefitEngine eng(pr, boot_plan(sp, type == BootType::Case));
+  const bool param = type == BootType::Parametric;
+  const Vec mu = param ? Vec(pr.X * beta) : Vec();
+  const Vec sd = param ? Vec((pr.v.array() + tau2).sqrt().matrix()) : Vec();
   auto body = [&](std::size_t i) {
     Stream s(seed, start + i);
-    thread_local Problem b;  // per-thread buffers, reused across replicates
-    thread_local std::vector<int> idx;
     if (type == BootType::Case) {
-      idx.resize(k);
-      for (int j = 0; j < k; ++j) idx[j] = static_cast<int>(s.below(static_cast<std::uint64_t>(k)));
-      take_rows(pr, idx, b);
+      thread_local std::vector<int> idx;
+      idx.resize(nu);
+      for (int j = 0; j < nu; ++j) idx[j] = static_cast<int>(s.below(static_cast<std::uint64_t>(nu)));
+      write_boot_stats(eng.refit_units(idx), p, out + i, n);
     } else {
-      b = pr;
-      for (int j = 0; j < k; ++j) b.y(j) = mu(j) + sd(j) * s.normal();
+      const int k = pr.k();
+      write_boot_stats(eng.refit_modified([&](Problem& b) {
+        for (int j = 0; j < k; ++j) b.y(j) = mu(j) + sd(j) * s.normal();
+      }), p, out + i, n);
     }
-    refit_stats(b, sp, out + i, n);
   };
   return parallel_for(0, n, nthreads, 16, body, poll);
 }
 
 // Leave-one-out refits (the jackknife; Efron & Tibshirani 1993, ch. 11):
-// out is column-major k x n_boot_stats(p), row i without study i.
+// out is column-major n_units x n_boot_stats(p), row i without unit i.
 template <class Poll>
-bool jackknife_run(const Problem& pr, const RefitSpec& sp, int nthreads, double* out, Poll&& poll) {
-  const int k = pr.k();
+bool jackknife_run(const ProblemView& pr, const RefitSpec& sp, int nthreads, double* out, Poll&& poll) {
+  const int nu = pr.n_blocks(), p = pr.p();
+  const RefitEngine eng(pr, boot_plan(sp));
   auto body = [&](std::size_t i) {
-    std::vector<int> idx;
-    idx.reserve(k - 1);
-    for (int j = 0; j < k; ++j)
+    thread_local std::vector<int> idx;
+    idx.clear();
+    for (int j = 0; j < nu; ++j)
       if (j != static_cast<int>(i)) idx.push_back(j);
-    Problem b;
-    take_rows(pr, idx, b);
-    refit_stats(b, sp, out + i, static_cast<std::size_t>(k));
+    write_boot_stats(eng.refit_units(idx), p, out + i, static_cast<std::size_t>(nu));
   };
-  return parallel_for(0, static_cast<std::size_t>(k), nthreads, 4, body, poll);
+  return parallel_for(0, static_cast<std::size_t>(nu), nthreads, 4, body, poll);
 }
 
 }  // namespace metafast

@@ -1,11 +1,13 @@
-// Case deletion: refits of the univariate model on subsets of the studies
-// (leave-one-out, cumulative meta-analysis, GOSH) and the deletion
-// diagnostics of Viechtbauer & Cheung 2010 (Res Synth Methods 1:112-125),
-// extended to mixed-effects models: studentized deleted residuals, DFFITS,
-// Cook's distances, COVRATIO, DFBETAS (Belsley, Kuh & Welsch 1980, ch. 2;
-// Cook 1977, Technometrics 19:15).  R-free.
+// Case deletion: refits of the univariate model on subsets of the units
+// (leave-one-out, cumulative meta-analysis; GOSH in gosh.hpp) through the
+// refit engine (refit.hpp), and the deletion diagnostics of Viechtbauer &
+// Cheung 2010 (Res Synth Methods 1:112-125), extended to mixed-effects
+// models: studentized deleted residuals, DFFITS, Cook's distances, COVRATIO,
+// DFBETAS (Belsley, Kuh & Welsch 1980, ch. 2; Cook 1977, Technometrics
+// 19:15).  R-free.
 //
-// A subset fit follows the rules of an rma() call on that subset:
+// A subset fit follows the rules of an rma() call on that subset
+// (RefitPlan::deletion_rules):
 //   - a model needs k >= p + 1 studies when tau2 is estimated, k >= p for the
 //     equal-effects model or a fixed tau2; an intercept-only model with k = 1
 //     is allowed (tau2 = 0, z test);
@@ -22,92 +24,86 @@
 
 #include "core/fit.hpp"
 #include "core/parallel.hpp"
+#include "core/refit.hpp"
 
 namespace metafast {
 
-struct SubsetSpec : RefitSpec {
-  bool int_only = true;   // intercept-only model (allows k = 1)
-  double warm = std::numeric_limits<double>::quiet_NaN();  // tau2 start (ML/REML/EB)
-};
-
-struct SubsetFit {
-  bool ok = false;
-  int k = 0;
-  Vec beta;
-  Mat vb;
-  double tau2 = std::numeric_limits<double>::quiet_NaN();
-  double QE = std::numeric_limits<double>::quiet_NaN();
-  double I2 = std::numeric_limits<double>::quiet_NaN();
-  double H2 = std::numeric_limits<double>::quiet_NaN();
-  double s2w = std::numeric_limits<double>::quiet_NaN();
-  bool z_test = false;  // k = 1: the z test replaces t / Knapp-Hartung
-};
-
-// The problem restricted to the given rows.
-inline Problem take_rows(const Problem& pr, const std::vector<int>& rows) {
-  const int n = static_cast<int>(rows.size()), p = pr.p();
-  Problem s;
-  s.y.resize(n);
-  s.v.resize(n);
-  s.X.resize(n, p);
-  if (pr.has_weights()) s.weights.resize(n);
-  for (int j = 0; j < n; ++j) {
-    const int r = rows[j];
-    s.y(j) = pr.y(r);
-    s.v(j) = pr.v(r);
-    s.X.row(j) = pr.X.row(r);
-    if (pr.has_weights()) s.weights(j) = pr.weights(r);
-  }
-  return s;
+// The plan of a case-deletion refit: heterogeneity statistics, rank check,
+// the rules on k, and a warm start (NaN: none).
+inline RefitPlan deletion_plan(const RefitSpec& sp, bool int_only, double warm) {
+  RefitPlan pl;
+  static_cast<RefitSpec&>(pl) = sp;
+  pl.detail = Detail::Heterogeneity;
+  pl.check_rank = true;
+  pl.deletion_rules = true;
+  pl.int_only = int_only;
+  pl.warm = warm;
+  return pl;
 }
 
+// Column-major outputs of n refits (rows 0..n-1); any pointer may be null.
+struct DeletionOut {
+  std::size_t n = 0;
+  int* ok = nullptr;     // logical
+  int* k = nullptr;
+  int* z_test = nullptr; // logical
+  double* beta = nullptr;  // n x p
+  double* se = nullptr;    // n x p
+  double *tau2 = nullptr, *QE = nullptr, *I2 = nullptr, *H2 = nullptr, *s2w = nullptr;
+  // leave-one-out only: x_i' b(-i) and x_i' Var(b(-i)) x_i of the left-out row
+  double *delpred = nullptr, *vdelpred = nullptr;
+};
 
-
-// Fit one subset (already extracted).
-inline SubsetFit fit_subset(const Problem& sub, const SubsetSpec& s) {
-  SubsetFit r;
-  const int k = sub.k(), p = sub.p();
-  r.k = k;
-  const bool k1 = s.int_only && k == 1;
-  if (!k1) {
-    const int need = (s.method == Method::EE || s.ctl.fix_tau2) ? p : p + 1;
-    if (need > k) return r;
+// Row i of o from rec; na is written where the refit failed.
+inline void write_deletion_record(const RefitRecord& rec, int p, const DeletionOut& o, std::size_t i, double na) {
+  const bool ok = rec.ok;
+  if (o.ok) o.ok[i] = ok;
+  if (o.k) o.k[i] = rec.k;
+  if (o.z_test) o.z_test[i] = rec.z_test;
+  for (int j = 0; j < p; ++j) {
+    if (o.beta) o.beta[i + j * o.n] = ok ? rec.beta(j) : na;
+    if (o.se) o.se[i + j * o.n] = ok ? std::sqrt(rec.vb(j, j)) : na;
   }
-  if (p > 1 && !full_column_rank(sub.X)) return r;
-  Control ctl = s.ctl;
-  if (!ctl.fix_tau2 && !std::isnan(s.warm) &&
-      (s.method == Method::ML || s.method == Method::REML || s.method == Method::EB))
-    ctl.tau2_init = s.warm;
-  r.z_test = k1;
-  // per-thread storage; extreme magnitudes are rescaled exactly, as in rma()
-  thread_local FitWorkspace ws;
-  thread_local FitResult f;
-  fit_model_scaled(sub, s.method, ctl, k1 ? Test::Z : s.test, Detail::Heterogeneity, scale_of(sub.v), ws, f);
-  if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) return r;
-  r.tau2 = s.method == Method::EE ? 0.0 : f.tau2;
-  r.beta = f.beta;
-  r.vb = f.vb;
-  r.s2w = f.s2w;
-  // QE and tr(P) at tau2 = 0 from the fit (QE = 0 when k = p)
-  r.QE = k > p ? f.QE : 0.0;
-  const double trP0 = k > p ? f.trP0 : std::numeric_limits<double>::quiet_NaN();
-  i2_h2(s.method, k, p, r.QE, trP0, r.tau2, r.I2, r.H2);
-  r.ok = true;
-  return r;
+  if (o.tau2) o.tau2[i] = ok ? rec.tau2 : na;
+  if (o.QE) o.QE[i] = ok ? rec.QE : na;
+  if (o.I2) o.I2[i] = ok ? rec.I2 : na;
+  if (o.H2) o.H2[i] = ok ? rec.H2 : na;
+  if (o.s2w) o.s2w[i] = ok ? rec.s2w : na;
 }
 
-// Refit on n row sets: rows_of(i, rows) fills the rows of fit i.  Results go
-// to slot i, so they do not depend on the number of threads.
-template <class RowsOf, class Poll>
-bool fit_row_sets(const Problem& pr, const SubsetSpec& spec, std::size_t n, RowsOf&& rows_of,
-                  std::vector<SubsetFit>& out, int threads, Poll&& poll) {
-  out.assign(n, SubsetFit());
-  auto body = [&](std::size_t i) {
-    std::vector<int> rows;
-    rows_of(i, rows);
-    out[i] = fit_subset(take_rows(pr, rows), spec);
-  };
-  return parallel_for(0, n, threads, 4, body, poll);
+// Leave-one-out refits: row i without unit i (i = 0..n_units - 1).
+template <class Poll>
+bool leave1out_run(const ProblemView& pr, const RefitPlan& plan, int nthreads, const DeletionOut& o, double na,
+                   Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int nu = eng.n_units(), p = pr.p();
+  return refit_unit_sets(
+      eng, 0, static_cast<std::size_t>(nu), nthreads, 4,
+      [&](std::size_t i, std::vector<int>& units) {
+        for (int r = 0; r < nu; ++r) if (r != static_cast<int>(i)) units.push_back(r);
+      },
+      [&](std::size_t i, const RefitRecord& rec, const std::vector<int>&) {
+        write_deletion_record(rec, p, o, i, na);
+        if (o.delpred) {  // (rows are units here: no blocks)
+          const Vec xi = pr.X.row(static_cast<Eigen::Index>(i)).transpose();
+          o.delpred[i] = rec.ok ? xi.dot(rec.beta) : na;
+          o.vdelpred[i] = rec.ok ? xi.dot(rec.vb * xi) : na;
+        }
+      },
+      poll);
+}
+
+// Cumulative refits: row i on the units order[0..i] (0-based unit indices).
+template <class Poll>
+bool cumul_run(const ProblemView& pr, const RefitPlan& plan, const std::vector<int>& order, int nthreads,
+               const DeletionOut& o, double na, Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int p = pr.p();
+  return refit_unit_sets(
+      eng, 0, order.size(), nthreads, 4,
+      [&](std::size_t i, std::vector<int>& units) { units.assign(order.begin(), order.begin() + i + 1); },
+      [&](std::size_t i, const RefitRecord& rec, const std::vector<int>&) { write_deletion_record(rec, p, o, i, na); },
+      poll);
 }
 
 // Deletion diagnostics of study i from the full fit and the fit without i.
@@ -120,7 +116,6 @@ struct FullFit {
 
 struct InflRow {
   double delpred = NAN, vdelpred = NAN, dffits = NAN, cook = NAN, covr = NAN;
-  Vec dfbs;
 };
 
 // Viechtbauer & Cheung 2010, eqs. (4)-(9), with metafor's conventions:
@@ -131,7 +126,9 @@ struct InflRow {
 //              b computed on all k studies with tau2(-i)
 //   Cook's D = (b - b(-i))' Var(b)^{-1} (b - b(-i))
 //   COVRATIO = det Var(b(-i)) / det Var(b)
-inline InflRow influence_row(const Problem& pr, const FullFit& ff, int i, const SubsetFit& d) {
+// dfbs receives the p DFBETAS at dfbs[0], dfbs[stride], ...
+inline InflRow influence_row(const ProblemView& pr, const FullFit& ff, int i, const RefitRecord& d, double* dfbs,
+                             std::size_t stride) {
   InflRow o;
   const int p = pr.p();
   const Vec xi = pr.X.row(i).transpose();
@@ -151,12 +148,45 @@ inline InflRow influence_row(const Problem& pr, const FullFit& ff, int i, const 
   }
   o.dffits = (xi.dot(ff.beta) - o.delpred) / std::sqrt(d.s2w * den);
   const Vec dfb = ff.beta - d.beta;
-  o.dfbs.resize(p);
-  for (int j = 0; j < p; ++j) o.dfbs(j) = dfb(j) / std::sqrt(d.s2w * Vdel(j, j));
+  for (int j = 0; j < p; ++j) dfbs[j * stride] = dfb(j) / std::sqrt(d.s2w * Vdel(j, j));
   Eigen::LLT<Mat> llt(ff.vb);
   o.cook = dfb.dot(llt.solve(dfb));
   o.covr = d.vb.determinant() / ff.vb.determinant();
   return o;
+}
+
+// Columns of the influence output (k rows; dfbs k x p), column-major.
+struct InfluenceOut {
+  DeletionOut del;  // tau2, QE, s2w of the leave-one-out fits
+  double *delpred = nullptr, *vdelpred = nullptr, *dffits = nullptr, *cook = nullptr, *covr = nullptr;
+  double* dfbs = nullptr;
+};
+
+// Leave-one-out refits with the deletion diagnostics of each study (rows
+// are units; without blocks a unit is a study).
+template <class Poll>
+bool influence_run(const ProblemView& pr, const RefitPlan& plan, const FullFit& ff, int nthreads,
+                   const InfluenceOut& o, double na, Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int nu = eng.n_units(), p = pr.p();
+  const std::size_t n = static_cast<std::size_t>(nu);
+  return refit_unit_sets(
+      eng, 0, n, nthreads, 4,
+      [&](std::size_t i, std::vector<int>& units) {
+        for (int r = 0; r < nu; ++r) if (r != static_cast<int>(i)) units.push_back(r);
+      },
+      [&](std::size_t i, const RefitRecord& rec, const std::vector<int>&) {
+        write_deletion_record(rec, p, o.del, i, na);
+        if (rec.ok) {
+          const InflRow r = influence_row(pr, ff, static_cast<int>(i), rec, o.dfbs + i, n);
+          o.delpred[i] = r.delpred; o.vdelpred[i] = r.vdelpred; o.dffits[i] = r.dffits;
+          o.cook[i] = r.cook; o.covr[i] = r.covr;
+        } else {
+          o.delpred[i] = o.vdelpred[i] = o.dffits[i] = o.cook[i] = o.covr[i] = na;
+          for (int j = 0; j < p; ++j) o.dfbs[i + j * n] = na;
+        }
+      },
+      poll);
 }
 
 }  // namespace metafast

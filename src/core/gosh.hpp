@@ -17,6 +17,9 @@
 #include <numeric>
 #include <vector>
 
+#include "core/case_deletion.hpp"
+#include "core/parallel.hpp"
+#include "core/refit.hpp"
 #include "core/rng.hpp"
 
 namespace metafast {
@@ -74,6 +77,55 @@ inline std::vector<std::size_t> order_by_size(const std::vector<int>& size, int 
   std::vector<std::size_t> out(size.size());
   for (std::size_t i = 0; i < size.size(); ++i) out[start[size[i]]++] = i;
   return out;
+}
+
+// Columns of the GOSH output for subsets [start, end) (rows 0..n-1).
+struct GoshOut {
+  DeletionOut fit;     // k, QE, I2, H2, tau2, beta of each subset
+  int* incl = nullptr; // n x n_units logical inclusion matrix (column-major)
+};
+
+// GOSH refits of subsets [start, end) of S.  exact: all S subsets of size >=
+// p in metafor's order; else S random subsets (drawn from Stream(seed, r),
+// all S of them, so that every chunk sees the same order by size).  Every
+// subset draws and fits the same way whatever [start, end), so chunks of a
+// run (future workers) give the rows of the whole run.
+template <class Poll>
+bool gosh_run(const ProblemView& pr, const RefitPlan& plan, bool exact, std::uint64_t seed, std::size_t S,
+              std::size_t start, std::size_t end, int nthreads, const GoshOut& o, double na, Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int nu = eng.n_units(), p = pr.p();
+  const std::size_t n = end - start;
+  std::vector<std::uint64_t> masks;
+  std::vector<unsigned char> raw;
+  std::vector<std::size_t> perm;
+  if (exact) {
+    masks = enumerate_subsets(nu, p);
+  } else {
+    raw.assign(S * static_cast<std::size_t>(nu), 0);
+    std::vector<int> size(S);
+    const bool drawn = parallel_for(0, S, nthreads, 256, [&](std::size_t r) {
+      size[r] = random_subset(seed, r, nu, p, &raw[r * nu]);
+    }, [&](std::size_t) { return poll(0); });  // (the draws do not count as progress)
+    if (!drawn) return false;
+    perm = order_by_size(size, nu);
+  }
+  return refit_unit_sets(
+      eng, start, end, nthreads, 64,
+      [&](std::size_t t, std::vector<int>& units) {
+        if (exact) {
+          const std::uint64_t m = masks[t];
+          for (int j = 0; j < nu; ++j) if ((m >> j) & 1u) units.push_back(j);
+        } else {
+          const unsigned char* in = &raw[perm[t] * nu];
+          for (int j = 0; j < nu; ++j) if (in[j]) units.push_back(j);
+        }
+      },
+      [&](std::size_t i, const RefitRecord& rec, const std::vector<int>& units) {
+        for (int u : units) o.incl[i + n * static_cast<std::size_t>(u)] = 1;
+        write_deletion_record(rec, p, o.fit, i, na);
+      },
+      poll);
 }
 
 }  // namespace metafast

@@ -38,7 +38,7 @@
 // pass), so the univariate model keeps its speed.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <cmath>
 #include <limits>
 #include <vector>

@@ -13,14 +13,14 @@
 // r-th distinct arrangement.  R-free.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
-#include "core/bootstrap.hpp"
+#include "core/refit.hpp"
 #include "core/fit.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
@@ -34,6 +34,7 @@ struct PermSpec {
 };
 
 // Columns of the output: beta (n x p), zval (n x p), QM (n); column-major.
+// Row i of the output holds replicate start + i.
 struct PermOut {
   double* beta;
   double* zval;
@@ -41,28 +42,31 @@ struct PermOut {
   std::size_t n;
 };
 
-// Refit and store the coefficients, their Wald (z or t) statistics and the
-// omnibus statistic QM (divided by m for F tests, as rma()).  false on failure.
-inline bool perm_stats(const Problem& pr, const PermSpec& ps, const PermOut& o, std::size_t i) {
-  const int p = pr.p();
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  auto fail = [&]() {
+// The plan of a permutation refit: lean (no QE / I2 / H2), and no rank check
+// (a sign flip or a row permutation keeps the rank of X).
+inline RefitPlan perm_plan(const PermSpec& ps) {
+  RefitPlan pl;
+  static_cast<RefitSpec&>(pl) = ps.sp;
+  pl.detail = Detail::Lean;
+  pl.check_rank = false;
+  return pl;
+}
+
+// Store the coefficients, their Wald (z or t) statistics and the omnibus
+// statistic QM (divided by m for F tests, as rma()) of rec in row i; NaN when
+// the refit failed.  Returns rec.ok.
+inline bool write_perm_stats(const RefitRecord& rec, const PermSpec& ps, int p, const PermOut& o, std::size_t i) {
+  if (!rec.ok) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
     for (int j = 0; j < p; ++j) o.beta[i + j * o.n] = o.zval[i + j * o.n] = nan;
     o.qm[i] = nan;
     return false;
-  };
-  // per-thread storage: refits allocate nothing once the sizes are set
-  thread_local FitWorkspace ws;
-  thread_local FitResult f;
-  // (extreme magnitudes: exact rescaling, as rma(); z and QM are invariant)
-  fit_model_scaled(pr, ps.sp.method, ps.sp.ctl, ps.sp.test, Detail::Lean, scale_of(pr.v), ws, f);
-  if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p) return fail();
-  for (int j = 0; j < p; ++j) {
-    if (!std::isfinite(f.beta(j))) return fail();
-    o.beta[i + j * o.n] = f.beta(j);
-    o.zval[i + j * o.n] = f.beta(j) / std::sqrt(f.vb(j, j));
   }
-  double qm = wald_qm(f.beta, f.vb, ps.btt);
+  for (int j = 0; j < p; ++j) {
+    o.beta[i + j * o.n] = rec.beta(j);
+    o.zval[i + j * o.n] = rec.beta(j) / std::sqrt(rec.vb(j, j));
+  }
+  double qm = wald_qm(rec.beta, rec.vb, ps.btt);
   if (ps.tdist) qm /= static_cast<double>(ps.btt.size());
   o.qm[i] = qm;
   return true;
@@ -70,7 +74,7 @@ inline bool perm_stats(const Problem& pr, const PermSpec& ps, const PermOut& o, 
 
 // Group label of each row of X (rows that are equal get one label, labels
 // numbered by first appearance) and a representative row per label.
-inline void row_groups(const Mat& X, std::vector<int>& label, std::vector<int>& rep) {
+inline void row_groups(const MatRef& X, std::vector<int>& label, std::vector<int>& rep) {
   const int k = static_cast<int>(X.rows());
   label.assign(k, -1);
   rep.clear();
@@ -98,63 +102,67 @@ inline std::vector<int> distinct_arrangements(std::vector<int> label, std::size_
   return out;
 }
 
-// Sign-flip test of an intercept-only model: n replicates.  exact: replicate
-// r uses the signs of the bits of r (2^k replicates in all).
+// Sign-flip test of an intercept-only model: replicates [start, end).
+// exact: replicate r uses the signs of the bits of r (2^k replicates in all).
 template <class Poll>
-bool signflip_run(const Problem& pr, const PermSpec& ps, bool exact, std::uint64_t seed, std::size_t n,
-                  int nthreads, const PermOut& o, Poll&& poll) {
-  const int k = pr.k();
-  auto body = [&](std::size_t r) {
-    // per-thread buffers: assignment reuses their storage across replicates
-    thread_local Problem b;
-    b = pr;
+bool signflip_run(const ProblemView& pr, const PermSpec& ps, bool exact, std::uint64_t seed, std::size_t start,
+                  std::size_t end, int nthreads, const PermOut& o, Poll&& poll) {
+  const int k = pr.k(), p = pr.p();
+  const RefitEngine eng(pr, perm_plan(ps));
+  auto body = [&](std::size_t i) {
+    const std::size_t r = start + i;
     if (exact) {
-      for (int j = 0; j < k; ++j) b.y(j) = ((r >> j) & 1ULL) ? -pr.y(j) : pr.y(j);
-      perm_stats(b, ps, o, r);
+      write_perm_stats(eng.refit_modified([&](Problem& b) {
+        for (int j = 0; j < k; ++j) b.y(j) = ((r >> j) & 1ULL) ? -pr.y(j) : pr.y(j);
+      }), ps, p, o, i);
       return;
     }
-    if (r == 0) { perm_stats(b, ps, o, 0); return; }
+    if (r == 0) { write_perm_stats(eng.refit(pr), ps, p, o, i); return; }
     Stream s(seed, r);
     for (int attempt = 0; attempt < 1000; ++attempt) {
-      for (int j = 0; j < k; ++j) b.y(j) = s.below(2) ? -pr.y(j) : pr.y(j);
-      if (perm_stats(b, ps, o, r)) return;
+      const RefitRecord& rec = eng.refit_modified([&](Problem& b) {
+        for (int j = 0; j < k; ++j) b.y(j) = s.below(2) ? -pr.y(j) : pr.y(j);
+      });
+      if (write_perm_stats(rec, ps, p, o, i)) return;
     }
   };
-  return parallel_for(0, n, nthreads, 16, body, poll);
+  return parallel_for(0, end - start, nthreads, 16, body, poll);
 }
 
-// Row-permutation test of a model with moderators.  exact: arrangements holds
-// the flattened distinct arrangements of the row labels (n of them) and rep
-// the representative row of each label.
+// Row-permutation test of a model with moderators: replicates [start, end).
+// exact: arrangements holds the flattened distinct arrangements of the row
+// labels (at least end of them) and rep the representative row of each label.
 template <class Poll>
-bool rowperm_run(const Problem& pr, const PermSpec& ps, bool exact, const std::vector<int>& arrangements,
-                 const std::vector<int>& rep, std::uint64_t seed, std::size_t n, int nthreads,
-                 const PermOut& o, Poll&& poll) {
-  const int k = pr.k();
-  auto body = [&](std::size_t r) {
-    // per-thread buffers: assignment reuses their storage across replicates
-    thread_local Problem b;
-    b = pr;
+bool rowperm_run(const ProblemView& pr, const PermSpec& ps, bool exact, const std::vector<int>& arrangements,
+                 const std::vector<int>& rep, std::uint64_t seed, std::size_t start, std::size_t end,
+                 int nthreads, const PermOut& o, Poll&& poll) {
+  const int k = pr.k(), p = pr.p();
+  const RefitEngine eng(pr, perm_plan(ps));
+  auto body = [&](std::size_t i) {
+    const std::size_t r = start + i;
     if (exact) {
       const int* lab = arrangements.data() + r * k;
-      for (int i = 0; i < k; ++i) b.X.row(i) = pr.X.row(rep[lab[i]]);
-      perm_stats(b, ps, o, r);
+      write_perm_stats(eng.refit_modified([&](Problem& b) {
+        for (int t = 0; t < k; ++t) b.X.row(t) = pr.X.row(rep[lab[t]]);
+      }), ps, p, o, i);
       return;
     }
-    if (r == 0) { perm_stats(b, ps, o, 0); return; }
+    if (r == 0) { write_perm_stats(eng.refit(pr), ps, p, o, i); return; }
     Stream s(seed, r);
     thread_local std::vector<int> perm;
     perm.resize(k);
     for (int attempt = 0; attempt < 1000; ++attempt) {
-      for (int i = 0; i < k; ++i) perm[i] = i;
+      for (int t = 0; t < k; ++t) perm[t] = t;
       // Fisher-Yates shuffle (Durstenfeld 1964)
-      for (int i = k - 1; i > 0; --i)
-        std::swap(perm[i], perm[static_cast<int>(s.below(static_cast<std::uint64_t>(i + 1)))]);
-      for (int i = 0; i < k; ++i) b.X.row(i) = pr.X.row(perm[i]);
-      if (perm_stats(b, ps, o, r)) return;
+      for (int t = k - 1; t > 0; --t)
+        std::swap(perm[t], perm[static_cast<int>(s.below(static_cast<std::uint64_t>(t + 1)))]);
+      const RefitRecord& rec = eng.refit_modified([&](Problem& b) {
+        for (int t = 0; t < k; ++t) b.X.row(t) = pr.X.row(perm[t]);
+      });
+      if (write_perm_stats(rec, ps, p, o, i)) return;
     }
   };
-  return parallel_for(0, n, nthreads, 16, body, poll);
+  return parallel_for(0, end - start, nthreads, 16, body, poll);
 }
 
 }  // namespace metafast

@@ -15,7 +15,7 @@
 // fits the same interface.  R-free.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <limits>
 #include <string>
 

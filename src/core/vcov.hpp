@@ -19,7 +19,7 @@
 // Functions write into an output matrix: refits of p <= 2 allocate nothing.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <limits>
 
 #include "core/model.hpp"

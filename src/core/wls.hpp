@@ -15,7 +15,7 @@
 // No k-by-k matrix is ever formed.
 #pragma once
 
-#include <Eigen/Dense>
+#include "core/eigen.hpp"
 #include <algorithm>
 #include <cmath>
 

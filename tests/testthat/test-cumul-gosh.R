@@ -104,3 +104,32 @@ test_that("gosh print and plot work; bad arguments are refused", {
   expect_error(gosh(rma(yi, vi, data = dat), subsets = 1), "'subsets'")
   expect_error(gosh(rma(yi, vi, data = dat), seed = -1), "'seed'")
 })
+
+test_that("gosh(parallel = 'future') with 2 multisession workers equals the sequential run", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  set.seed(5)
+  dat <- data.frame(yi = rnorm(12, 0.3, 0.3), vi = runif(12, 0.01, 0.1), x = rnorm(12))
+  fit <- rma(yi, vi, data = dat[1:9, ])                 # all 511 subsets
+  fitm <- rma(yi, vi, mods = ~ x, data = dat)           # random subsets
+  a <- gosh(fit, threads = 1)
+  am <- gosh(fitm, subsets = 400, seed = 9, threads = 1)
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  b <- gosh(fit, parallel = "future")
+  bm <- gosh(fitm, subsets = 400, seed = 9, parallel = "future")
+  expect_true(a$exact)
+  expect_false(am$exact)
+  expect_identical(b$res, a$res)
+  expect_identical(b$incl, a$incl)
+  expect_identical(bm$res, am$res)
+  expect_identical(bm$incl, am$incl)
+})
+
+test_that("gosh rejects metafor's parallel backends by name", {
+  fit <- rma(yi, vi, data = data.frame(yi = c(0.1, 0.3, 0.35, 0.65), vi = c(0.03, 0.03, 0.05, 0.01)))
+  expect_error(gosh(fit, parallel = "multicore"), "multicore")
+  expect_error(gosh(fit, ncpus = 2), "'ncpus'")
+  expect_error(gosh(fit, cl = NULL, ncpus = 2), "'ncpus' and 'cl'")
+})

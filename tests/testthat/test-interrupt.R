@@ -1,11 +1,9 @@
-# A long boot_rma() stops within 1 s of SIGINT and leaves R usable.  The run
-# is a child Rscript (system2(wait = FALSE)) that writes STARTED, then
-# INTERRUPTED <seconds> and USABLE to a file; the test polls the file.
+# A long resampling run (boot_rma, permutest, gosh) stops within 1 s of
+# SIGINT and leaves R usable.  The run is a child Rscript (system2(wait =
+# FALSE)) that writes STARTED, then INTERRUPTED <seconds> and USABLE to a
+# file; the test polls the file.
 
-test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
-  skip_on_cran()
-  skip_on_os("windows")
-  skip_if_not(exists("boot_rma"), "boot_rma() does not exist yet")
+expect_interruptible <- function(setup, call, delay = 1.5) {
   dir <- tempfile("mf_int")
   dir.create(dir)
   out <- file.path(dir, "out.txt")
@@ -17,10 +15,10 @@ test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
     sprintf("writeLines(as.character(Sys.getpid()), %s)", deparse(pidf)),
     "dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),",
     "                  vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))",
-    "fit <- rma(yi, vi, data = dat)",
+    setup,
     "cat('STARTED\\n', file = out)",
     "t0 <- NA",
-    "res <- tryCatch(boot_rma(fit, R = 1e7, threads = 2, progress = FALSE),",
+    sprintf("res <- tryCatch(%s,", call),
     "  interrupt = function(e) {",
     "    cat('INTERRUPTED', format(as.numeric(Sys.time())), '\\n', file = out, append = TRUE)",
     "    f <- rma(yi, vi, data = dat)",
@@ -39,7 +37,7 @@ test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
   expect_true(started)
   if (!started) return(invisible())
   pid <- as.integer(readLines(pidf, warn = FALSE)[1L])
-  Sys.sleep(1.5)
+  Sys.sleep(delay)
   t_sig <- as.numeric(Sys.time())
   tools::pskill(pid, tools::SIGINT)
   finished <- wait_for(function() any(grepl("DONE", readLines(out, warn = FALSE))), 30)
@@ -53,4 +51,26 @@ test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
     expect_lt(t_int - t_sig, 1)
   }
   expect_true("USABLE" %in% trimws(lines))
+}
+
+test_that("SIGINT stops a long boot_rma() within 1 s and R stays usable", {
+  skip_on_cran()
+  skip_on_os("windows")
+  skip_if_not(exists("boot_rma"), "boot_rma() does not exist yet")
+  expect_interruptible("fit <- rma(yi, vi, data = dat)",
+                       "boot_rma(fit, R = 1e7, threads = 2, progress = FALSE)")
+})
+
+test_that("SIGINT stops a long permutest() and a long gosh() within 1 s", {
+  skip_on_cran()
+  skip_on_os("windows")
+  # large k, so that a few seconds of refits need little memory
+  big <- c("set.seed(1)",
+           "big <- data.frame(yi = rnorm(2000, 0.3, 0.3), vi = runif(2000, 0.01, 0.1), x = rnorm(2000))",
+           "fitm <- rma(yi, vi, mods = ~ x, data = big)",
+           "fit1000 <- rma(yi, vi, mods = ~ x, data = big[1:1000, ])")
+  # about 8 s uninterrupted
+  expect_interruptible(big, "permutest(fitm, iter = 1e5, threads = 2, progress = FALSE)")
+  # about 1.5 s uninterrupted (the inclusion matrix limits the size): interrupted after 0.5 s
+  expect_interruptible(big, "gosh(fit1000, subsets = 4e4, threads = 2, progress = FALSE)", delay = 0.5)
 })

@@ -194,3 +194,31 @@ test_that("exact test at an extreme magnitude (yi * 1e-150) equals metafor's on 
   expect_equal(ours$QMp, ref$QMp, tolerance = 1e-12)
   expect_equal(sort(ours$QM.perm), sort(ref$QM.perm), tolerance = tol_iter)
 })
+
+test_that("parallel = 'future' with 2 multisession workers equals the sequential run (random, exact, permci)", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  dat <- perm_dat(8)
+  fit <- rma(yi, vi, mods = ~ x, data = dat)       # 8! > iter: random row permutations
+  fit0 <- rma(yi, vi, data = perm_dat(6))          # 2^6 <= iter: exact sign flips
+  set.seed(21); a <- permutest(fit, iter = 300, threads = 1, progress = FALSE)
+  set.seed(21); a0 <- permutest(fit0, iter = 300, permci = TRUE, threads = 1, progress = FALSE)
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  set.seed(21); b <- permutest(fit, iter = 300, parallel = "future", progress = FALSE)
+  set.seed(21); b0 <- permutest(fit0, iter = 300, permci = TRUE, parallel = "future", progress = FALSE)
+  expect_false(a$exact)
+  expect_true(a0$exact)
+  for (nm in c("zval.perm", "beta.perm", "QM.perm", "pval", "QMp", "seed"))
+    expect_identical(b[[nm]], a[[nm]], info = nm)
+  for (nm in c("zval.perm", "QM.perm", "pval", "ci.lb", "ci.ub"))
+    expect_identical(b0[[nm]], a0[[nm]], info = nm)
+})
+
+test_that("metafor's parallel backends are rejected by name, not ignored", {
+  fit <- rma(yi, vi, mods = ~ x, data = perm_dat(6))
+  expect_error(permutest(fit, parallel = "snow", progress = FALSE), "snow")
+  expect_error(permutest(fit, ncpus = 2, progress = FALSE), "'ncpus'")
+  expect_error(permutest(fit, parallel = "nope", progress = FALSE), "'parallel'")
+})
