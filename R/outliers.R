@@ -38,10 +38,10 @@
 #' outlier_analysis(rma(yi, vi, data = dat))
 #' @export
 outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ...) {
-  .tk_need_rma(x, "outlier_analysis")
+  .mf_need_rma(x, "outlier_analysis")
   if (!isTRUE(x$int.only))
     .mf_stop("outlier_analysis() needs a model without moderators.")
-  rule <- .tk_match(rule, c("ci", "rstudent"), "rule")
+  rule <- .mf_match_arg(rule, c("ci", "rstudent"), "rule")
   if (!is.numeric(threshold) || length(threshold) != 1L || is.na(threshold) || threshold <= 0)
     .mf_stop("'threshold' must be a single positive number.")
   if (x$k < 3L) .mf_stop(sprintf("outlier_analysis() needs at least 3 studies (k = %d).", x$k))
@@ -52,7 +52,7 @@ outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ..
   if (rule == "ci") {
     flag <- ub < x$ci.lb[1L] | lb > x$ci.ub[1L]
   } else {
-    rs <- .tk_rstudent(x)
+    rs <- .mf_outlier_rstudent(x)
     flag <- !is.na(rs) & abs(rs) > threshold
   }
   slab <- x$slab[x$ids]
@@ -65,7 +65,7 @@ outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ..
     if (sum(keep) < 2L)
       .mf_stop(sprintf("Only %d stud%s would remain after removing the %d flagged outliers; no refit.",
                        sum(keep), if (sum(keep) == 1L) "y" else "ies", sum(flag)))
-    fit2 <- .tk_refit(x, x$yi[keep], x$vi[keep], weights = if (is.null(x$weights)) NULL else x$weights[keep],
+    fit2 <- .mf_refit_data(x, x$yi[keep], x$vi[keep], weights = if (is.null(x$weights)) NULL else x$weights[keep],
                       slab = slab[keep])
   }
   row <- function(f) {
@@ -86,7 +86,7 @@ outlier_analysis <- function(x, rule = c("ci", "rstudent"), threshold = 1.96, ..
 # method is available; otherwise from the leave-one-out refits of the C++
 # kernel (Viechtbauer & Cheung 2010, eq. 12: (yi - mu(-i)) / sqrt(vi +
 # tau2(-i) + var(mu(-i)))).
-.tk_rstudent <- function(x, use_method = TRUE) {
+.mf_outlier_rstudent <- function(x, use_method = TRUE) {
   m <- if (use_method) utils::getS3method("rstudent", "mf_rma", optional = TRUE) else NULL
   if (!is.null(m)) {
     z <- stats::rstudent(x)$z

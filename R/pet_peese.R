@@ -46,11 +46,11 @@
 #' pet_peese(rma(yi, vi, data = dat))
 #' @export
 pet_peese <- function(x, model = c("lm", "rma"), alpha = 0.05, side = c("one-sided", "two-sided"), ...) {
-  .tk_need_rma(x, "pet_peese")
+  .mf_need_rma(x, "pet_peese")
   if (!isTRUE(x$int.only))
     .mf_stop("pet_peese() needs a model without moderators (the intercept is the corrected effect).")
-  model <- .tk_match(model, c("lm", "rma"), "model")
-  side <- .tk_match(side, c("one-sided", "two-sided"), "side")
+  model <- .mf_match_arg(model, c("lm", "rma"), "model")
+  side <- .mf_match_arg(side, c("one-sided", "two-sided"), "side")
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1)
     .mf_stop("'alpha' must be a single number in (0, 1).")
   pet <- regtest(x, model = model, predictor = "sei")

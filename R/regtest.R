@@ -4,7 +4,7 @@
 # Refit helper shared by the publication-bias and subgroup tools: fit
 # rma() to new data with the settings (method, test, level, control, fixed
 # tau^2) of an existing fit `x`.
-.tk_refit <- function(x, yi, vi, X = NULL, weights = NULL, tau2 = NULL, method = x$method,
+.mf_refit_data <- function(x, yi, vi, X = NULL, weights = NULL, tau2 = NULL, method = x$method,
                       test = x$test, control = TRUE, inherit_tau2 = TRUE, ...) {
   con <- NULL
   if (isTRUE(control) && !is.null(x$control)) {
@@ -24,7 +24,7 @@
 }
 
 # Check that an argument is an mf_rma fit.
-.tk_need_rma <- function(x, fun) {
+.mf_need_rma <- function(x, fun) {
   if (!inherits(x, "mf_rma"))
     .mf_stop(sprintf("'x' must be a model fitted with rma() (class \"mf_rma\"), not %s, in %s().",
                      class(x)[1L], fun))
@@ -88,8 +88,8 @@ regtest <- function(x, ...) UseMethod("regtest")
 #' @export
 regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                            digits, ...) {
-  model <- .tk_match(model, c("rma", "lm"), "model")
-  predictor <- .tk_match(predictor, .mf_regtest_predictors, "predictor")
+  model <- .mf_match_arg(model, c("rma", "lm"), "model")
+  predictor <- .mf_match_arg(predictor, .mf_regtest_predictors, "predictor")
   if (!missing(vi) || !missing(sei) || !missing(subset))
     warning("Arguments 'vi', 'sei' and 'subset' are ignored when 'x' is a model fit.", call. = FALSE)
   if (missing(ni) || is.null(ni)) {
@@ -109,8 +109,8 @@ regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "s
 #' @export
 regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                             digits, ...) {
-  model <- .tk_match(model, c("rma", "lm"), "model")
-  predictor <- .tk_match(predictor, .mf_regtest_predictors, "predictor")
+  model <- .mf_match_arg(model, c("rma", "lm"), "model")
+  predictor <- .mf_match_arg(predictor, .mf_regtest_predictors, "predictor")
   dd <- list(...)
   d <- .mf_effect_vectors(x, if (missing(vi)) NULL else vi, if (missing(sei)) NULL else sei,
                    if (missing(ni)) NULL else ni, if (missing(subset)) NULL else subset)
@@ -125,7 +125,7 @@ regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "
 }
 
 # match.arg with an error naming the argument.
-.tk_match <- function(arg, choices, name) {
+.mf_match_arg <- function(arg, choices, name) {
   if (!is.character(arg) || length(arg) < 1L || is.na(arg[1L]))
     .mf_stop(sprintf("'%s' must be one of %s.", name, paste0("\"", choices, "\"", collapse = ", ")))
   i <- pmatch(arg[1L], choices)
@@ -194,7 +194,7 @@ regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "
                      predictor))
   alpha <- x$level
   if (model == "rma") {
-    fit <- .tk_refit(x, yi, vi, X = Xe, weights = weights)
+    fit <- .mf_refit_data(x, yi, vi, X = Xe, weights = weights)
     zval <- unname(fit$zval[p + 1L])
     pval <- unname(fit$pval[p + 1L])
     ddf <- fit$ddf

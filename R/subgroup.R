@@ -56,10 +56,10 @@
 #' subgroups(fit, ~ weeks, cut = 8, tau2 = "common")
 #' @export
 subgroups <- function(x, by, data = NULL, tau2 = c("separate", "common"), cut = NULL, ...) {
-  .tk_need_rma(x, "subgroups")
+  .mf_need_rma(x, "subgroups")
   if (!isTRUE(x$int.only))
     .mf_stop("subgroups() needs a model without moderators; the subgroup factor is given by 'by'.")
-  tau2 <- .tk_match(tau2, c("separate", "common"), "tau2")
+  tau2 <- .mf_match_arg(tau2, c("separate", "common"), "tau2")
   if (missing(by)) .mf_stop("'by' is missing: give the subgroup variable (a vector or a formula such as ~ mode).")
   name <- "group"
   if (inherits(by, "formula")) {
@@ -107,7 +107,7 @@ subgroups <- function(x, by, data = NULL, tau2 = c("separate", "common"), cut = 
   # intercept, so QM tests the differences).
   Xg <- stats::model.matrix(~ g)
   colnames(Xg) <- c("intrcpt", paste0("g", lev[-1L]))
-  mfit <- .tk_refit(x, yi, vi, X = Xg, weights = wi)
+  mfit <- .mf_refit_data(x, yi, vi, X = Xg, weights = wi)
   fix <- NULL
   if (tau2 == "common") fix <- mfit$tau2
 
@@ -116,9 +116,9 @@ subgroups <- function(x, by, data = NULL, tau2 = c("separate", "common"), cut = 
     ww <- if (is.null(wi)) NULL else wi[s]
     if (sum(s) == 1L && is.null(fix)) {
       # A single study: its own estimate, no heterogeneity to estimate.
-      suppressWarnings(.tk_refit(x, yi[s], vi[s], weights = ww, tau2 = 0))
+      suppressWarnings(.mf_refit_data(x, yi[s], vi[s], weights = ww, tau2 = 0))
     } else {
-      .tk_refit(x, yi[s], vi[s], weights = ww, tau2 = fix)
+      .mf_refit_data(x, yi[s], vi[s], weights = ww, tau2 = fix)
     }
   })
   names(fits) <- lev

@@ -60,7 +60,7 @@ trimfill.default <- function(x, ...) {
 trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = FALSE, ...) {
   if (!isTRUE(x$int.only))
     .mf_stop("trimfill() needs a model without moderators: trim-and-fill mirrors studies about a single pooled estimate.")
-  estimator <- .tk_match(estimator, c("L0", "R0", "Q0"), "estimator")
+  estimator <- .mf_match_arg(estimator, c("L0", "R0", "Q0"), "estimator")
   if (!is.numeric(maxiter) || length(maxiter) != 1L || is.na(maxiter) || maxiter < 1)
     .mf_stop("'maxiter' must be a positive number.")
   k <- x$k
@@ -70,11 +70,11 @@ trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = 
   wi <- x$weights
   if (missing(side) || is.null(side)) {
     # Side from the slope of the Egger-type regression on sqrt(vi).
-    eg <- suppressWarnings(.tk_refit(x, yi, vi, X = cbind(intrcpt = 1, sei = sqrt(vi)), weights = wi,
+    eg <- suppressWarnings(.mf_refit_data(x, yi, vi, X = cbind(intrcpt = 1, sei = sqrt(vi)), weights = wi,
                                      inherit_tau2 = FALSE))
     side <- if (eg$beta[2L, 1L] < 0) "right" else "left"
   } else {
-    side <- .tk_match(side, c("left", "right"), "side")
+    side <- .mf_match_arg(side, c("left", "right"), "side")
   }
   # Work as if the missing studies are on the left: flip for "right".
   if (side == "right") yi <- -yi
@@ -90,7 +90,7 @@ trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = 
     if (iter > maxiter)
       .mf_stop(sprintf("The trim-and-fill iterations did not converge in %d iterations; raise 'maxiter'.", maxiter))
     keep <- seq_len(k - k0)
-    fit <- suppressWarnings(.tk_refit(x, yi[keep], vi[keep], weights = if (is.null(wi)) NULL else wi[keep],
+    fit <- suppressWarnings(.mf_refit_data(x, yi[keep], vi[keep], weights = if (is.null(wi)) NULL else wi[keep],
                                       inherit_tau2 = FALSE, test = "z"))
     beta <- fit$beta[1L, 1L]
     dev <- yi - beta
@@ -132,7 +132,7 @@ trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = 
     yi.all <- c(x$yi, y.fill)
     vi.all <- c(x$vi, vi[idx])
     wi.all <- if (is.null(wi)) NULL else c(x$weights, wi[idx])
-    res <- suppressWarnings(.tk_refit(x, yi.all, vi.all, weights = wi.all, control = FALSE, inherit_tau2 = FALSE,
+    res <- suppressWarnings(.mf_refit_data(x, yi.all, vi.all, weights = wi.all, control = FALSE, inherit_tau2 = FALSE,
                                       slab = c(slab.used, paste("Filled", seq_len(k0)))))
     res$digits <- x$digits
     res$fill <- c(rep(FALSE, k), rep(TRUE, k0))

@@ -11,6 +11,9 @@ for src in src/core/tests/test_*.cpp; do
   name=$(basename "$src" .cpp)
   echo "== $name"
   g++ -std=c++17 -O2 -Wall -Wextra -pthread -I src -I "$eigen" "$src" -o "$out/$name"
-  "$out/$name" || status=1
+  "$out/$name" | tee "$out/$name.log" || status=1
 done
+# the total over the programs (each ends with "<name>: N passed, N failed")
+cat "$out"/*.log | awk '/: [0-9]+ passed, [0-9]+ failed$/ { p += $(NF-3); f += $(NF-1) }
+  END { printf "%d passed, %d failed\n", p, f }'
 exit $status

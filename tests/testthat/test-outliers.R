@@ -54,7 +54,7 @@ test_that("the internal rstudent fallback matches metafor", {
   f <- rma(yi, vi, data = outl)
   m <- metafor::rma(yi, vi, data = outl, control = metafor_tight)
   # the refit path (used when rstudent.mf_rma is not available)
-  expect_equal(metafast:::.tk_rstudent(f, use_method = FALSE), stats::rstudent(m)$z, tolerance = tol_iter)
+  expect_equal(metafast:::.mf_outlier_rstudent(f, use_method = FALSE), stats::rstudent(m)$z, tolerance = tol_iter)
 })
 
 test_that("no outliers: both rows equal; errors are clear", {

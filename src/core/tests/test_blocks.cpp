@@ -11,23 +11,9 @@
 #include "core/fit.hpp"
 #include "core/rng.hpp"
 
-using namespace metafast;
+#include "core/tests/harness.hpp"
 
-static int failures = 0, checks = 0;
-#define CHECK_NEAR(a, b, tol)                                                                    \
-  do {                                                                                           \
-    ++checks;                                                                                    \
-    const double a_ = (a), b_ = (b);                                                             \
-    if (!(std::fabs(a_ - b_) <= (tol) * (1.0 + std::fabs(b_)))) {                                \
-      ++failures;                                                                                \
-      std::printf("FAIL %s:%d  %s = %.15g, expected %.15g\n", __FILE__, __LINE__, #a, a_, b_);  \
-    }                                                                                            \
-  } while (0)
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    ++checks;                                                            \
-    if (!(cond)) { ++failures; std::printf("FAIL %s:%d  %s\n", __FILE__, __LINE__, #cond); } \
-  } while (0)
+using namespace metafast;
 
 // Agreement of the O(sum n_b^3 + k p^2) formulas with dense algebra: rounding only.
 constexpr double tol_dense = 1e-10;
@@ -411,6 +397,5 @@ int main() {
   test_diagonal_dispatch();
   test_solvers();
   test_vcov();
-  std::printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return metafast_test::report("blocks");
 }

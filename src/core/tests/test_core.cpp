@@ -11,38 +11,9 @@
 #include "core/qprofile.hpp"
 #include "core/rng.hpp"
 
+#include "core/tests/harness.hpp"
+
 using namespace metafast;
-
-static int failures = 0, checks = 0;
-#define CHECK_NEAR(a, b, tol)                                                                    \
-  do {                                                                                           \
-    ++checks;                                                                                    \
-    const double a_ = (a), b_ = (b);                                                             \
-    if (!(std::fabs(a_ - b_) <= (tol) * (1.0 + std::fabs(b_)))) {                                \
-      ++failures;                                                                                \
-      std::printf("FAIL %s:%d  %s = %.15g, expected %.15g\n", __FILE__, __LINE__, #a, a_, b_);  \
-    }                                                                                            \
-  } while (0)
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    ++checks;                                                            \
-    if (!(cond)) { ++failures; std::printf("FAIL %s:%d  %s\n", __FILE__, __LINE__, #cond); } \
-  } while (0)
-
-static Problem random_problem(int k, int p, std::uint64_t seed) {
-  Stream s(seed, 0);
-  Problem pr;
-  pr.X = Mat::Ones(k, p);
-  for (int i = 0; i < k; ++i)
-    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
-  pr.v = Vec(k);
-  pr.y = Vec(k);
-  for (int i = 0; i < k; ++i) {
-    pr.v(i) = 0.01 + 0.2 * s.uniform();
-    pr.y(i) = 0.3 + 0.1 * pr.X(i, p - 1) + std::sqrt(pr.v(i) + 0.05) * s.normal();
-  }
-  return pr;
-}
 
 // Brute force: P = W - W X (X'WX)^-1 X'W as a k-by-k matrix.
 static Mat brute_P(const Mat& X, const Vec& w) {
@@ -233,6 +204,7 @@ static void test_scaling() {
 
 #include "core/tests/test_numerics.hpp"
 
+
 int main() {
   test_numerics();
   test_rank();
@@ -242,6 +214,5 @@ int main() {
   test_fallback();
   test_brent();
   test_streams_and_threads();
-  std::printf("%d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return metafast_test::report("core");
 }

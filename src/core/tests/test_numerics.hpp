@@ -2,8 +2,8 @@
 // (qprofile.hpp) against root-finding on the brute-force k-by-k Q, with and
 // without an intercept and at extreme magnitudes; leverages and residual
 // variances (leverage.hpp) against the k-by-k hat matrix; the estimator
-// table (estimators.hpp).  Included by test_core.cpp (uses its CHECK
-// macros, random_problem and brute_P).
+// table (estimators.hpp).  Included by test_core.cpp (uses the CHECK
+// macros and random_problem of harness.hpp, and test_core.cpp's brute_P).
 #pragma once
 
 #include <cstring>

@@ -13,39 +13,9 @@
 #include "core/permutation.hpp"
 #include "core/refit.hpp"
 
+#include "core/tests/harness.hpp"
+
 using namespace metafast;
-
-static int failures = 0, checks = 0;
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    ++checks;                                                            \
-    if (!(cond)) { ++failures; std::printf("FAIL %s:%d  %s\n", __FILE__, __LINE__, #cond); } \
-  } while (0)
-// bit-identical (NaN equal to NaN)
-#define CHECK_SAME(a, b)                                                                          \
-  do {                                                                                            \
-    ++checks;                                                                                     \
-    const double a_ = (a), b_ = (b);                                                              \
-    if (!(a_ == b_ || (std::isnan(a_) && std::isnan(b_)))) {                                      \
-      ++failures;                                                                                 \
-      std::printf("FAIL %s:%d  %s = %.17g, expected %.17g\n", __FILE__, __LINE__, #a, a_, b_);   \
-    }                                                                                             \
-  } while (0)
-
-static Problem random_problem(int k, int p, std::uint64_t seed) {
-  Stream s(seed, 0);
-  Problem pr;
-  pr.X = Mat::Ones(k, p);
-  for (int i = 0; i < k; ++i)
-    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
-  pr.v = Vec(k);
-  pr.y = Vec(k);
-  for (int i = 0; i < k; ++i) {
-    pr.v(i) = 0.01 + 0.2 * s.uniform();
-    pr.y(i) = 0.3 + 0.1 * pr.X(i, p - 1) + std::sqrt(pr.v(i) + 0.05) * s.normal();
-  }
-  return pr;
-}
 
 static Problem rows_of(const Problem& pr, const std::vector<int>& rows) {
   Problem s;
@@ -299,6 +269,5 @@ int main() {
   test_bootstrap_jackknife();
   test_deletion_and_gosh();
   test_permutation();
-  std::printf("refit: %d passed, %d failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return metafast_test::report("refit");
 }
