@@ -34,7 +34,8 @@ CXX17FLAGS = -g -O1
 EOF
 
 # Build from a copy without object files (never inside the working tree).
-rsync -a --delete --exclude .git --exclude '*.o' --exclude '*.so' "$root/" "$work/pkg/"
+rm -rf "$work/pkg" && mkdir -p "$work/pkg"
+(cd "$root" && tar --exclude=.git --exclude='*.o' --exclude='*.so' -cf - .) | tar -C "$work/pkg" -xf -
 echo "== building with $san into $work/lib"
 # METAFAST_KEEP_DEBUG=1: src/Makevars does not strip the debug information
 # (ASan/UBSan reports then name source lines).
