@@ -87,7 +87,9 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
                     as.integer(con$maxiter), con$tau2.min, if (is.null(con$tau2.max)) NA_real_ else con$tau2.max)
   if (!q$converged[1L]) warning("Error in the iterative search for the lower bound of tau^2.", call. = FALSE)
   if (!q$converged[2L]) warning("Error in the iterative search for the upper bound of tau^2.", call. = FALSE)
-  out <- cbind(estimate = c(x$tau2, sqrt(x$tau2), x$I2, x$H2), ci.lb = q$lower, ci.ub = q$upper)
+  # (the core's NaN -- a failed search, the tau of a negative bound -- is NA in R, as before)
+  na <- function(b) { b[is.nan(b)] <- NA_real_; b }
+  out <- cbind(estimate = c(x$tau2, sqrt(x$tau2), x$I2, x$H2), ci.lb = na(q$lower), ci.ub = na(q$upper))
   rownames(out) <- c("tau^2", "tau", "I^2(%)", "H^2")
   attr(out, "ci.null") <- q$ci.null
   attr(out, "lb.sign") <- q$lb.sign

@@ -55,8 +55,10 @@ gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, para
     .mf_stop("'subsets' must be a single number >= 2.")
   subsets <- round(subsets)
   exact <- N.tot <= subsets
-  if (!exact && subsets > .Machine$integer.max / k)
-    .mf_stop(sprintf("'subsets' = %g with k = %d would need a %g-cell inclusion matrix; use fewer subsets.", subsets, k, subsets * k))
+  n_fit <- if (exact) N.tot else subsets
+  if (n_fit > .Machine$integer.max / k)
+    .mf_stop(sprintf("'subsets' = %g with k = %d would need a %g-cell inclusion matrix; use fewer subsets.",
+                     subsets, k, n_fit * k))
   if (missing(seed) || is.null(seed)) {
     seed <- if (exact) NA_real_ else .mf_draw_seed()
   } else if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed) || seed >= 2^53) {

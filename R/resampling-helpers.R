@@ -21,7 +21,14 @@
 # every 50 ms, not during the first half second, once at the end:
 # RPoll in src/rcpp_interrupt.h), so progress costs a negligible share of a run.
 .mf_progress_fn <- function(progress, steps) {
-  if (!isTRUE(progress) || !requireNamespace("progressr", quietly = TRUE)) return(NULL)
+  if (!isTRUE(progress)) return(NULL)
+  if (!requireNamespace("progressr", quietly = TRUE)) {
+    if (is.null(.mf_cache$progressr_told)) {  # once per session
+      .mf_cache$progressr_told <- TRUE
+      message("progress = TRUE shows progress through the 'progressr' package, which is not installed.")
+    }
+    return(NULL)
+  }
   p <- progressr::progressor(steps = steps, envir = parent.frame())
   function(delta) p(amount = delta)
 }

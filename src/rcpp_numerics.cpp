@@ -52,7 +52,8 @@ Rcpp::List mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numer
 double mf_wald(Rcpp::NumericVector b, Rcpp::NumericMatrix vb, Rcpp::IntegerVector idx) {
   Eigen::VectorXi i0(idx.size());
   for (R_xlen_t j = 0; j < idx.size(); ++j) i0(j) = idx[j] - 1;
-  return wald_qm(Vec(vec_map(b)), Mat(mat_map(vb)), i0);
+  const double q = wald_qm(Vec(vec_map(b)), Mat(mat_map(vb)), i0);
+  return std::isnan(q) ? NA_REAL : q;  // (not positive definite: NA in R, as solve() failing gave before)
 }
 
 // The generalised Q statistic y'P(tau2)y with weights 1 / (v + tau2) (core q_gen).

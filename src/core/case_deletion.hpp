@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "core/fit.hpp"
@@ -75,6 +76,8 @@ inline void write_deletion_record(const RefitRecord& rec, int p, const DeletionO
 template <class Poll>
 bool leave1out_run(const ProblemView& pr, const RefitPlan& plan, int nthreads, const DeletionOut& o, double na,
                    Poll&& poll) {
+  if (o.delpred && pr.has_blocks())  // (x_i' b(-i) is defined for rows, not for blocks)
+    throw std::invalid_argument("leave1out_run: delpred needs one row per unit");
   const RefitEngine eng(pr, plan);
   const int nu = eng.n_units(), p = pr.p();
   return refit_unit_sets(
@@ -167,6 +170,9 @@ struct InfluenceOut {
 template <class Poll>
 bool influence_run(const ProblemView& pr, const RefitPlan& plan, const FullFit& ff, int nthreads,
                    const InfluenceOut& o, double na, Poll&& poll) {
+  // the diagnostics of Viechtbauer & Cheung 2010 are per row (study); blocks
+  // (clusters) need their cluster-level versions, not written yet
+  if (pr.has_blocks()) throw std::invalid_argument("influence_run: one row per unit only");
   const RefitEngine eng(pr, plan);
   const int nu = eng.n_units(), p = pr.p();
   const std::size_t n = static_cast<std::size_t>(nu);

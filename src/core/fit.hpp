@@ -259,7 +259,10 @@ inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
   const double s2 = ols.rss / std::max(k - p, 1);
   int nvar = 0;
   for (int j = 0; j < q; ++j) nvar += s.lower(j) == 0.0;
-  const double each = std::max(s2 - pr.v.mean(), 0.01 * s2) / std::max(nvar, 1);
+  // (an absolute floor as well: with an exact fit s2 = 0, and M = V would be
+  // singular for a singular dense V)
+  const double floor = 1e-8 * (1.0 + pr.v.mean());
+  const double each = std::max({s2 - pr.v.mean(), 0.01 * s2, floor}) / std::max(nvar, 1);
   Vec t(q);
   for (int j = 0; j < q; ++j) {
     if (s.lower(j) == 0.0) t(j) = each;

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include "core/case_deletion.hpp"
@@ -23,16 +24,6 @@
 #include "core/rng.hpp"
 
 namespace metafast {
-
-// Number of subsets of size >= min_size of k studies (as a double: may be huge).
-inline double count_subsets(int k, int min_size) {
-  double total = 0, c = 1;  // c = choose(k, j)
-  for (int j = 0; j <= k; ++j) {
-    if (j >= min_size) total += c;
-    c = c * (k - j) / (j + 1);
-  }
-  return total;
-}
 
 // All subsets of size >= min_size as bit masks (k <= 62), in metafor's order.
 // Within one size, Gosper's hack steps through the masks in increasing order
@@ -101,6 +92,7 @@ bool gosh_run(const ProblemView& pr, const RefitPlan& plan, bool exact, std::uin
   std::vector<std::size_t> perm;
   if (exact) {
     masks = enumerate_subsets(nu, p);
+    if (masks.size() != S) throw std::invalid_argument("gosh_run: S is not the number of subsets of size >= p");
   } else {
     raw.assign(S * static_cast<std::size_t>(nu), 0);
     std::vector<int> size(S);

@@ -25,8 +25,8 @@
 // W in place of P for ML).  Expanding P = W - Q, Q = W X A^{-1} X' W:
 //   tr(P G_j P G_l) = tr(W G_j W G_l) - tr(Q G_j W G_l) - tr(W G_j Q G_l) + tr(Q G_j Q G_l)
 //   tr(W G_j W G_l) = sum_b tr(H_jb H_lb),            H_jb = W_b G_jb
-//   tr(Q G_j W G_l) = tr(A^{-1} X'W G_l W G_j W X) = tr(A^{-1} C_lj)
-//   tr(W G_j Q G_l) = tr(A^{-1} X'W G_j W G_l W X) = tr(A^{-1} C_jl)
+//   tr(Q G_j W G_l) = tr(A^{-1} X'W G_j W G_l W X) = tr(A^{-1} C_jl)
+//   tr(W G_j Q G_l) = tr(A^{-1} X'W G_l W G_j W X) = tr(A^{-1} C_lj)
 //   tr(Q G_j Q G_l) = tr(A^{-1} B_j A^{-1} B_l)
 // with C_jl = X'W G_j W G_l W X = sum_b (G_jb W_b X_b)' (H_lb W_b X_b); since
 // C_lj = C_jl' and A^{-1} is symmetric, the two middle terms are equal:
@@ -244,8 +244,8 @@ class BlockObjective {
         B_[j].noalias() += WXb.transpose() * Ub_;
         if (!info) continue;
         T_[j].noalias() = H_[j] * WXb;
-        // C_jl for l <= j needs U_l: recompute it from G_lb below instead of
-        // storing q matrices; C_jl = (G_j W X)' (H_l W X) = U_j' T_l.
+        // C_jl for l <= j: C_jl = (G_j W X)' (H_l W X) = U_j' T_l, with the
+        // T_l = H_l W X of this block kept for l <= j.
         for (int l = 0; l <= j; ++l) {
           C_[j * q + l].noalias() += Ub_.transpose() * T_[l];
           trHH(j, l) += H_[j].cwiseProduct(H_[l].transpose()).sum();

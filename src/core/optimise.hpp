@@ -188,6 +188,8 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
       r.conv.message = "non-finite Fisher-scoring step";
       break;
     }
+    // convergence is judged on the full (projected) step, not on a halved one
+    const double full_change = (project_box(s, r.theta + d) - r.theta).cwiseAbs().maxCoeff();
     Vec next = project_box(s, r.theta + d);
     int h = 0;
     bool good = obj.evaluate(next, kObjAll, cand);
@@ -202,7 +204,14 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
       r.conv.message = "the marginal covariance is not positive definite along the Fisher-scoring step";
       break;
     }
-    change = (next - r.theta).cwiseAbs().maxCoeff();
+    if (cand.ll < r.at.ll - kLLSlack * (1 + std::fabs(r.at.ll))) {
+      // no step along the scoring direction increases the likelihood: not an optimum
+      // (the caller falls back to the quasi-Newton optimiser)
+      r.conv.converged = false;
+      r.conv.message = "step-halving found no increase of the likelihood along the Fisher-scoring step";
+      break;
+    }
+    change = full_change;
     r.theta = next;
     std::swap(r.at, cand);
   }

@@ -69,7 +69,7 @@ bool parallel_for(std::size_t begin, std::size_t end, int nthreads, std::size_t 
     if (!error) error = std::current_exception();
     stop = true;
   }
-  // wait for the workers, still polling so progress keeps moving
+  // wait for the workers (no polling meanwhile: they are finishing at most one chunk each)
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
   if (stop.load() && !completed) return false;

@@ -63,10 +63,17 @@ inline QProfileResult qprofile_tau2(const MatRef& X, const VecRef& y, const VecR
   const double tmin = qc.tau2_min / s2;
   const double tmax = std::isnan(qc.tau2_max) ? std::max(100.0, 10.0 * tau2_hat / s2) : qc.tau2_max / s2;
   auto Q = [&](double t) { return q_gen(X, ys, vs, t); };  // Q on the solving scale
-  const double qmin = Q(tmin), qmax = Q(tmax);
   QProfileResult out;
   out.tau2_min = tmin * s2;
   out.tau2_max = tmax * s2;
+  if (!(tmin + vs.minCoeff() > 0)) {
+    // a negative tau2_min at or below -min(v): some weight 1/(v + tau2) is not
+    // positive, Q is undefined there and neither bound can be searched for
+    // (metafor: NA for both, with a warning for each)
+    out.lower.converged = out.upper.converged = false;
+    return out;  // (the bounds keep their NaN)
+  }
+  const double qmin = Q(tmin), qmax = Q(tmax);
   // a root on [tmin, tmax] of Q - crit, which changes sign there
   auto solve = [&](double crit, QProfileBound& b) -> double {
     auto f = [&](double t) { return Q(t) - crit; };

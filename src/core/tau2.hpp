@@ -97,18 +97,6 @@ inline Tau2Estimate tau2_sj(const MatRef& X, const VecRef& y, const VecRef& v, d
   return r;
 }
 
-// Score (estimating equation) of the likelihood-type estimators and the
-// Fisher-scoring step: the univariate objective of objective.hpp.
-using LikScore = DiagonalTau2Objective;
-
-// log-likelihood (ML) or restricted log-likelihood (REML) up to constants,
-// used to guard against a local maximum away from tau2 = 0.
-inline double loglik_tau2(const MatRef& X, const VecRef& y, const VecRef& v, double tau2, bool reml, Wls& f,
-                          bool fitted = false) {
-  const DiagonalTau2Objective o{reml ? Method::REML : Method::ML, X, y, v, f};
-  return o.loglik(tau2, fitted);
-}
-
 // ML, REML and EB: Fisher scoring on the diagonal objective (optimise.hpp:
 // fisher_scoring_1d, with its fallback, boundary rules and local-maximum
 // guard), started at Hedges' estimator.  start and score are workspaces
@@ -116,7 +104,7 @@ inline double loglik_tau2(const MatRef& X, const VecRef& y, const VecRef& v, dou
 inline Tau2Estimate tau2_likelihood(Method m, const MatRef& X, const VecRef& y, const VecRef& v, const Control& ctl,
                                     Wls& start, Wls& score) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
-  LikScore sc{m, X, y, v, score};
+  DiagonalTau2Objective sc{m, X, y, v, score};
   Tau2Estimate r;
   const double tau2_start =
       std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false, &start).tau2 : std::max(0.0, ctl.tau2_init);

@@ -133,3 +133,11 @@ test_that("gosh rejects metafor's parallel backends by name", {
   expect_error(gosh(fit, ncpus = 2), "'ncpus'")
   expect_error(gosh(fit, cl = NULL, ncpus = 2), "'ncpus' and 'cl'")
 })
+
+test_that("gosh() refuses an exact enumeration too large for its inclusion matrix", {
+  # (regression: only random subsets were checked; 40 studies and subsets >= 2^40 would
+  # have enumerated 2^40 subsets)
+  set.seed(1)
+  fit <- rma(rnorm(40, 0.2, 0.3), runif(40, 0.01, 0.1))
+  expect_error(gosh(fit, subsets = 2^41), "'subsets'.*inclusion matrix")
+})

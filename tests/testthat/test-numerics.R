@@ -36,6 +36,27 @@ test_that("Q-profile with tau2.min > 0 and a given tau2.max matches metafor", {
   }
 })
 
+test_that("Q-profile with tau2.min below -min(vi) gives NA bounds with two warnings, as metafor", {
+  # (regression: the core searched on an undefined Q and reported the null set)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  for (con in list(list(tau2.min = -0.2), list(tau2.min = -2 * min(dat$vi)))) {
+    info <- deparse(con)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)
+    wm <- character(0)
+    cm <- withCallingHandlers(confint(m, control = con),
+                              warning = function(w) { wm <<- c(wm, conditionMessage(w)); invokeRestart("muffleWarning") })
+    wf <- character(0)
+    cf <- withCallingHandlers(confint(rma(yi, vi, mods = ~ ablat, data = dat), control = con),
+                              warning = function(w) { wf <<- c(wf, conditionMessage(w)); invokeRestart("muffleWarning") })
+    expect_true(all(is.na(cm$random[, c("ci.lb", "ci.ub")])), info = info)  # what metafor does
+    expect_equal(is.na(cf$random[, c("ci.lb", "ci.ub")]), is.na(cm$random[, c("ci.lb", "ci.ub")]), info = info)
+    expect_false(any(is.nan(cf$random)), info = info)
+    expect_length(wf, length(wm))
+    expect_match(wf, "iterative search for the (lower|upper) bound", all = TRUE)
+  }
+})
+
 test_that("hatvalues, rstandard and augment's leverages match metafor with and without user weights", {
   skip_if_not_installed("metafor")
   dat <- bcg_data()

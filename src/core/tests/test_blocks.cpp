@@ -392,7 +392,34 @@ static void test_vcov() {
   }
 }
 
+// Regression: Fisher scoring once declared convergence when step-halving had
+// shrunk a step that never increased the likelihood (the change of theta was
+// then tiny).  An objective whose score has the wrong sign points every step
+// downhill: the optimiser must report non-convergence, not an optimum.
+struct DownhillObjective {
+  DiagonalTau2 s;
+  const VarStructure& structure() const { return s; }
+  int n_theta() const { return 1; }
+  bool evaluate(const Vec& theta, int, ObjectiveEval& out) const {
+    const double t = theta(0);
+    out.ok = true;
+    out.ll = -(t - 1.0) * (t - 1.0);         // maximum at theta = 1
+    out.score = Vec::Constant(1, 2.0 * (t - 1.0));  // wrong sign: steps go downhill
+    out.info = Mat::Constant(1, 1, 0.5);
+    return true;
+  }
+};
+
+static void test_scoring_downhill() {
+  DownhillObjective obj;
+  Control ctl;
+  const OptimResult r = fisher_scoring(obj, Vec::Constant(1, 3.0), ctl);
+  CHECK(!r.conv.converged);
+  CHECK(std::fabs(r.theta(0) - 1.0) > 0.5);  // it did not get to the maximum by accident
+}
+
 int main() {
+  test_scoring_downhill();
   test_objective_dense();
   test_diagonal_dispatch();
   test_solvers();

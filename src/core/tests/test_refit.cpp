@@ -5,6 +5,7 @@
 // 1 and 2 threads.  Build and run: bash tools/core-tests.sh
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <vector>
 
 #include "core/bootstrap.hpp"
@@ -180,7 +181,7 @@ static void test_deletion_and_gosh() {
   // GOSH, exact: subset t against a direct fit; 1 and 2 threads; chunks
   const Problem g = random_problem(7, 1, 5);
   const RefitPlan gplan = deletion_plan(RefitSpec(), true, NAN);
-  const std::size_t S = static_cast<std::size_t>(count_subsets(7, 1));
+  const std::size_t S = (std::size_t(1) << 7) - 1;  // every non-empty subset of 7 studies
   auto run_gosh = [&](bool exact, std::size_t S_, std::size_t lo, std::size_t hi, int threads,
                       std::vector<double>& tau2, std::vector<int>& incl) {
     const std::size_t n = hi - lo;
@@ -210,6 +211,26 @@ static void test_deletion_and_gosh() {
   CHECK(ga == gb && ia == ib);
   CHECK(run_gosh(false, 300, 100, 200, 2, gc, ic));
   for (std::size_t i = 0; i < 100; ++i) CHECK_SAME(gc[i], ga[100 + i]);
+  // exact GOSH with a subset count that is not the number of subsets: refused
+  // (regression: masks[t] was read past the enumeration)
+  bool threw = false;
+  try { run_gosh(true, S + 5, 0, S + 5, 1, gc, ic); } catch (const std::invalid_argument&) { threw = true; }
+  CHECK(threw);
+  // per-row diagnostics of a block-structured problem: refused, not computed per block
+  Problem blk = random_problem(12, 1, 4);
+  blk.offsets.resize(4);
+  blk.offsets << 0, 4, 8, 12;
+  threw = false;
+  try {
+    std::vector<double> b, se, t2, i2, dp;
+    DeletionOut o;
+    std::vector<double> QE(12), H2(12), s2w(12);
+    b.assign(12, 0); se.assign(12, 0); t2.assign(12, 0); i2.assign(12, 0); dp.assign(24, 0);
+    o.n = 3; o.beta = b.data(); o.se = se.data(); o.tau2 = t2.data(); o.I2 = i2.data(); o.H2 = H2.data();
+    o.QE = QE.data(); o.s2w = s2w.data(); o.delpred = dp.data(); o.vdelpred = dp.data() + 12;
+    leave1out_run(blk, plan, 1, o, NAN, none);
+  } catch (const std::invalid_argument&) { threw = true; }
+  CHECK(threw);
 }
 
 static void test_permutation() {
