@@ -32,6 +32,12 @@ if (exists("influence")) invisible(influence(fit))
 if (exists("cumul")) invisible(cumul(fit))
 if (exists("gosh")) invisible(gosh(fit, subsets = 50, progress = FALSE))
 if (exists("trimfill")) invisible(trimfill(fit))
+invisible(hatvalues(fit)); invisible(rstandard(fit)); invisible(anova(rma(yi, vi, mods = ~ x, data = dat), X = c(1, 4)))
+invisible(confint(rma(yi, vi, mods = ~ x - 1, data = dat)))
+# the block engine: a nested two-level fit with dense V blocks (hidden glue)
+Vb <- unlist(lapply(c(2, 3, 3), function(n) { m <- matrix(0.005, n, n); diag(m) <- dat$vi[seq_len(n)]; m }))
+invisible(metafast:::.mf_block_fit(dat$yi, dat$vi, cbind(1, dat$x), c(0L, 2L, 5L, 8L), Vb, TRUE))
+invisible(metafast:::.mf_block_fit(dat$yi, dat$vi, cbind(1, dat$x), c(0L, 2L, 5L, 8L), numeric(0), FALSE))
 cat("VALGRIND SCRIPT DONE\n")
 RS
 if [ -n "${VG_BUILD:-}" ]; then
