@@ -36,6 +36,7 @@
 #' anova(fit1, fit0)
 #' @export
 anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
+  .mf_check_dots("anova.mf_rma", ...)
   x <- object
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   tdist <- .mf_tdist(x$test)

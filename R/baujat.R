@@ -20,9 +20,13 @@
 #' @param x a model fitted by \code{rma()}.
 #' @param xlim,ylim optional axis ranges.
 #' @param xlab,ylab axis labels.
+#' @param cex size of the symbols or labels (default 0.8).
+#' @param grid draw a background grid: \code{TRUE}, \code{FALSE} or its
+#'   colour.
 #' @param symbol \code{"ids"} (row numbers), \code{"slab"} (study labels) or
 #'   a plotting symbol (\code{pch}) for the points.
-#' @param ... further arguments passed to \code{plot()} (e.g. \code{main}).
+#' @param ... further arguments passed to \code{title()} (e.g. \code{main});
+#'   \code{progbar} (metafor's progress bar) is accepted and ignored.
 #' @return Invisibly, a data frame with \code{x}, \code{y}, \code{ids} and
 #'   \code{slab}, one row per study (NA where a leave-one-out fit failed).
 #' @references Baujat B, Mahe C, Pignon JP, Hill C (2002). A graphical method
@@ -38,7 +42,8 @@ baujat <- function(x, ...) UseMethod("baujat")
 
 #' @rdname baujat
 #' @export
-baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
+baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid = TRUE, ...) {
+  .mf_check_dots("baujat.mf_rma", ...)
   .mf_plot_check(x, "baujat")
   if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")
   d <- .mf_baujat_values(x)
@@ -50,7 +55,9 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
   for (lab in list(list(xlab, "xlab"), list(ylab, "ylab")))
     if (!(is.character(lab[[1L]]) || is.expression(lab[[1L]]) || is.call(lab[[1L]])))
       .mf_stop(sprintf("'%s' must be a character string or an expression.", lab[[2L]]))
-  cex <- 0.8
+  cex <- if (missing(cex)) 0.8 else .mf_plot_number(cex, "cex")
+  if (!isTRUE(grid) && !isFALSE(grid) && !(is.character(grid) && length(grid) == 1L && !is.na(grid)))
+    .mf_stop("'grid' must be TRUE, FALSE or a colour.")
   labs <- if (is.character(symbol) && identical(symbol, "slab")) slab else as.character(x$ids)
   # pad the ranges so that text labels centred on the points stay inside
   graphics::plot.new()
@@ -71,8 +78,10 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
   graphics::axis(1)
   graphics::axis(2, las = 1)
   graphics::box()
-  graphics::title(xlab = xlab, ylab = ylab, ...)
-  graphics::grid(col = "gray85")
+  dots <- list(...)
+  dots$progbar <- NULL  # metafor's progress bar: accepted and ignored
+  do.call(graphics::title, c(list(xlab = xlab, ylab = ylab), dots))
+  if (!isFALSE(grid)) graphics::grid(col = if (is.character(grid)) grid else "gray85")
   if (is.numeric(symbol)) {
     graphics::points(d$x, d$y, pch = symbol, cex = cex)
   } else {

@@ -40,6 +40,7 @@
 #' @export
 confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, type = "QP",
                            digits, transf, control, ...) {
+  .mf_check_dots("confint.mf_rma", ...)
   x <- object
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)

@@ -35,6 +35,7 @@ cumul <- function(x, ...) UseMethod("cumul")
 #'   \code{\link{boot_rma}}).
 #' @export
 cumul.mf_rma <- function(x, order, digits, transf, progress = FALSE, ...) {
+  .mf_check_dots("cumul.mf_rma", ...)
   a <- .mf_cd_args(x, "cumul")
   if (!a$int.only) .mf_stop("cumul() is only available for models without moderators (as in metafor).")
   progress <- .mf_cd_flag(progress)

@@ -143,6 +143,7 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
                    add = 1/2, to = "only0", drop00 = FALSE, vtype = "LS",
                    var.names = c("yi", "vi"), add.measure = FALSE,
                    append = TRUE, replace = TRUE, digits, ...) {
+  .mf_check_dots("escalc", ...)
 
   mf <- match.call()
   env <- parent.frame()
@@ -401,6 +402,7 @@ print.mf_escalc <- function(x, digits = attr(x, "digits"), ...) {
 
 #' @export
 summary.mf_escalc <- function(object, level = 95, ...) {
+  .mf_check_dots("summary.mf_escalc", ...)
   x <- object
   yn <- attr(x, "yi.names")[1]
   vn <- attr(x, "vi.names")[1]

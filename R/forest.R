@@ -23,11 +23,10 @@
 #'
 #' @param x a fitted model (\code{forest.mf_rma}) or a vector of observed
 #'   effect sizes (\code{forest.default}).
-#' @param ... further arguments: for \code{forest.default} those of the
-#'   \code{mf_rma} method that make sense without a model (\code{annotate},
-#'   \code{header}, \code{xlab}, \code{ilab}, \code{ilab.lab}, \code{order},
-#'   \code{subgroup}, \code{transf}, \code{refline}, \code{digits},
-#'   \code{cex}, \code{main}, \code{alim}, \code{level}); otherwise ignored.
+#' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
+#'   \code{font}), set while the plot is drawn.  metafor's forest arguments
+#'   that metafast does not implement yet (\code{atransf}, \code{at},
+#'   \code{xlim}, \code{ilab.xpos}, \code{col}, ...; issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -53,17 +52,27 @@
 forest <- function(x, ...) UseMethod("forest")
 
 #' @rdname forest
-#' @param slab study labels (one per row of the data or per study used);
-#'   by default those of the fit.
 #' @param annotate draw the estimate and confidence interval of each row on
 #'   the right.
-#' @param showweights draw the weights (percent) column.
 #' @param addpred draw the prediction interval under the overall diamond
 #'   (random-effects models only).
+#' @param showweights draw the weights (percent) column (for
+#'   \code{forest.default} the inverse-variance weights).
 #' @param header \code{TRUE}, \code{FALSE} or two strings: the headers of
 #'   the label column and of the annotation column (e.g.
 #'   \code{c("Study", "g [95\% CI]")}).
+#' @param alim optional range of the x axis of the plotting panel; intervals
+#'   outside it end in arrows.
+#' @param level confidence level (percent) of the intervals drawn: by default
+#'   the level of the fit (\code{forest.mf_rma}) or 95.  The studies'
+#'   intervals use the normal quantile, the pooled estimate's that of the
+#'   fit's test.
+#' @param refline position of the vertical reference line (\code{NULL} for
+#'   none).
+#' @param digits decimals of the annotations and axis labels.
 #' @param xlab label of the x axis.
+#' @param slab study labels (one per row of the data or per study used);
+#'   by default those of the fit.
 #' @param ilab extra columns drawn between the labels and the plot: a vector,
 #'   matrix or data frame with one row per study (e.g. sample size, weeks).
 #' @param ilab.lab headers of the \code{ilab} columns.
@@ -71,30 +80,26 @@ forest <- function(x, ...) UseMethod("forest")
 #'   \code{"prec"} (by sampling variance), \code{"weight"} (by decreasing
 #'   weight) or a vector with one sort key per study.  With subgroups the
 #'   studies are sorted within their block.
-#' @param subgroup a factor (or vector) with one value per study: the blocks.
 #' @param transf optional function applied to the estimates and bounds
 #'   (e.g. \code{exp} for log ratios; then use \code{refline = 1}).
-#' @param refline position of the vertical reference line (\code{NULL} for
-#'   none).
-#' @param digits decimals of the annotations and axis labels.
 #' @param cex text size; by default the largest size (at most 1) at which
 #'   rows and columns do not overlap.
-#' @param main optional title.
-#' @param alim optional range of the x axis of the plotting panel; intervals
-#'   outside it end in arrows.
+#' @param subgroup a factor (or vector) with one value per study: the blocks
+#'   (metafast only).
+#' @param main optional title (metafast only).
 #' @export
-forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred = TRUE, header = TRUE,
-                          xlab, ilab = NULL, ilab.lab = NULL, order = NULL, subgroup = NULL,
-                          transf = NULL, refline = 0, digits = 2, cex, main, alim, ...) {
+forest.mf_rma <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE, header = TRUE, alim,
+                          level = x$level, refline = 0, digits = 2L, xlab, slab, ilab = NULL, ilab.lab = NULL,
+                          order = NULL, transf = NULL, cex, subgroup = NULL, main, ...) {
+  .mf_check_dots("forest.mf_rma", ...)
   .mf_plot_check(x, "forest")
-  lev <- list(...)$level
-  if (!is.null(lev) && !isTRUE(all.equal(.mf_level(lev), x$level)))
-    warning(sprintf("forest() draws the model's %g%% intervals; refit with rma(..., level = %g) to change them.",
-                    100 * (1 - x$level), lev), call. = FALSE)
+  alpha <- if (missing(level)) x$level else .mf_level(level)
+  pars <- .mf_par_dots(...)
+  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
   k <- x$k
   labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else as.character(.mf_per_study(slab, x, "slab"))
   yi <- x$yi; vi <- x$vi
-  crit_i <- stats::qnorm(x$level / 2, lower.tail = FALSE)
+  crit_i <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   wt <- .mf_plot_weights(x)
   st <- data.frame(row = x$ids, slab = labs, yi = yi, vi = vi,
                    ci.lb = yi - crit_i * sqrt(vi), ci.ub = yi + crit_i * sqrt(vi),
@@ -110,7 +115,7 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
     if (!is.null(grp)) {
       for (g in levels(grp)) {
         idx <- which(grp == g)
-        sub <- .mf_forest_subfit(x, idx)
+        sub <- .mf_forest_subfit(x, idx, alpha)
         if (is.null(sub)) next
         lab <- if (identical(x$method, "EE") || is.na(sub$I2)) sprintf("Subtotal (k = %d)", sub$k) else
           sprintf("Subtotal (k = %d, I\u00b2 = %.0f%%)", sub$k, sub$I2)
@@ -119,7 +124,7 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
                                        pi.ub = sub$pi.ub, stringsAsFactors = FALSE))
       }
     }
-    pool <- .mf_plot_pooled(x)
+    pool <- .mf_plot_pooled(x, alpha)
     sums <- rbind(sums, data.frame(label = sprintf("%s (k = %d)", model_lab, k), group = NA_character_,
                                    k = k, estimate = pool$estimate, ci.lb = pool$ci.lb,
                                    ci.ub = pool$ci.ub, pi.lb = pool$pi.lb, pi.ub = pool$pi.ub,
@@ -130,7 +135,7 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
   if (!x$int.only) {
     pred <- c(x$X %*% x$beta)
     sep <- sqrt(pmax(rowSums((x$X %*% x$vb) * x$X), 0))
-    crit <- .mf_plot_crit(x)
+    crit <- .mf_plot_crit(x, alpha)
     fit_rows <- data.frame(estimate = pred, ci.lb = pred - crit * sep, ci.ub = pred + crit * sep)
   }
   .mf_forest_draw(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
@@ -139,7 +144,7 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
                   header = header, xlab = if (missing(xlab)) NULL else xlab, transf = transf,
                   refline = refline, digits = digits, cex = if (missing(cex)) NULL else cex,
                   main = if (missing(main)) NULL else main, alim = if (missing(alim)) NULL else alim,
-                  pi_label = "Prediction interval", level_pct = 100 * (1 - x$level))
+                  pi_label = "Prediction interval", level_pct = 100 * (1 - alpha))
 }
 
 #' @rdname forest
@@ -148,12 +153,15 @@ forest.mf_rma <- function(x, slab, annotate = TRUE, showweights = TRUE, addpred 
 #' @param ci.lb,ci.ub confidence bounds (alternative to \code{vi} and
 #'   \code{sei}).
 #' @export
-forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
-  dots <- list(...)
+forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweights = FALSE, header = TRUE,
+                           alim, level = 95, refline = 0, digits = 2L, xlab, slab, ilab = NULL,
+                           ilab.lab = NULL, order = NULL, transf = NULL, cex, subgroup = NULL, main, ...) {
+  .mf_check_dots("forest.default", ...)
+  pars <- .mf_par_dots(...)
+  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
   yi <- .mf_numeric(x, "x")
   k <- length(yi)
   if (k == 0L) .mf_stop("'x' has length 0: there is nothing to plot.")
-  level <- if (is.null(dots$level)) 95 else dots$level
   alpha <- .mf_level(level)
   crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   if (!missing(vi)) {
@@ -184,18 +192,16 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
   w <- if (all(is.na(w))) rep(1, sum(keep)) else { w[is.na(w)] <- max(w, na.rm = TRUE); w }
   st <- data.frame(row = which(keep), slab = labs, yi = yi[keep], vi = vi[keep], ci.lb = lb[keep],
                    ci.ub = ub[keep], weight = 100 * w / sum(w), stringsAsFactors = FALSE)
-  grp <- .mf_forest_groups(dots$subgroup, px, px$k)
+  grp <- .mf_forest_groups(subgroup, px, px$k)
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
-  ordr <- dots$order
-  if (length(ordr) > 1L) ordr <- .mf_per_study(ordr, px, "order")
-  ord <- .mf_forest_order(ordr, st, grp)
-  get <- function(nm, default) if (is.null(dots[[nm]])) default else dots[[nm]]
+  if (length(order) > 1L) order <- .mf_per_study(order, px, "order")
+  ord <- .mf_forest_order(order, st, grp)
   .mf_forest_draw(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
-                  ilab = .mf_per_study(dots$ilab, px, "ilab"), ilab.lab = dots$ilab.lab,
-                  annotate = get("annotate", TRUE), showweights = FALSE, addpred = FALSE,
-                  header = get("header", TRUE), xlab = dots$xlab, transf = dots$transf,
-                  refline = if ("refline" %in% names(dots)) dots$refline else 0,
-                  digits = get("digits", 2), cex = dots$cex, main = dots$main, alim = dots$alim,
+                  ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab,
+                  annotate = annotate, showweights = showweights, addpred = FALSE,
+                  header = header, xlab = if (missing(xlab)) NULL else xlab, transf = transf,
+                  refline = refline, digits = digits, cex = if (missing(cex)) NULL else cex,
+                  main = if (missing(main)) NULL else main, alim = if (missing(alim)) NULL else alim,
                   pi_label = "Prediction interval", level_pct = 100 * (1 - alpha))
 }
 
@@ -223,13 +229,13 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, slab, ...) {
 }
 
 # Refit the model of x to the studies idx (a subgroup); NULL if it fails.
-.mf_forest_subfit <- function(x, idx) {
+.mf_forest_subfit <- function(x, idx, alpha = x$level) {
   yg <- x$yi[idx]; vg <- x$vi[idx]
   wg <- if (is.null(x$weights)) NULL else x$weights[idx]
   if (length(idx) < 1L) return(NULL)
   method <- if (length(idx) < 2L) "EE" else x$method
   fit <- tryCatch(suppressWarnings(rma(yi = yg, vi = vg, weights = wg, method = method, test = x$test,
-                                       level = 100 * (1 - x$level))),
+                                       level = 100 * (1 - alpha))),
                   error = function(e) NULL)
   if (is.null(fit)) return(NULL)
   out <- .mf_plot_pooled(fit)

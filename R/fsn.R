@@ -60,6 +60,7 @@
 #' @export
 fsn <- function(x, vi, sei, data, type = "Rosenthal", alpha = .05, target, weighted = FALSE, subset,
                 digits, ...) {
+  .mf_check_dots("fsn", ...)
   type <- .mf_match_arg(type, c("Rosenthal", "Orwin", "Rosenberg"), "type")
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1)
     .mf_stop("'alpha' must be a single number in (0, 1), e.g. 0.05.")

@@ -22,7 +22,8 @@
 #' @param yaxis the precision on the y axis: \code{"sei"} (standard error),
 #'   \code{"vi"} (sampling variance), \code{"seinv"} (inverse standard error)
 #'   or \code{"vinv"} (inverse variance).
-#' @param level level (percent) of the pseudo confidence region.
+#' @param level level (percent) of the pseudo confidence region; by default
+#'   the level of the fit (\code{funnel.mf_rma}) or 95.
 #' @param contour draw the contour-enhanced funnel plot.
 #' @param contours confidence levels (percent) of the contours; the regions
 #'   between them are shaded.
@@ -31,8 +32,10 @@
 #' @param xlab,ylab axis labels.
 #' @param xlim,ylim optional axis ranges.
 #' @param legend add a legend of the contour regions (contour plots only).
-#' @param ... further arguments (\code{main}, \code{cex}) passed to the
-#'   plot; for \code{funnel.default} also those of the \code{mf_rma} method.
+#' @param ... further arguments (\code{main}, \code{cex} and other graphical
+#'   parameters) passed to the plot.  metafor's funnel arguments that
+#'   metafast does not implement yet (\code{atransf}, \code{shade},
+#'   \code{pch}, \code{col}, ...; issue 16) are errors.
 #' @return Invisibly, a data frame with one row per drawn study: \code{x}
 #'   (effect size or residual), \code{y} (the y-axis value), \code{slab} and
 #'   \code{fill} (\code{TRUE} for studies imputed by trim and fill); its
@@ -55,12 +58,14 @@ funnel <- function(x, ...) UseMethod("funnel")
 
 #' @rdname funnel
 #' @export
-funnel.mf_rma <- function(x, yaxis = "sei", level = 95, contour = FALSE, contours = c(90, 95, 99),
-                          refline, xlab, ylab, xlim, ylim, legend = contour, ...) {
+funnel.mf_rma <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = x$level, refline, legend = contour,
+                          contour = FALSE, contours = c(90, 95, 99), ...) {
+  .mf_check_dots("funnel.mf_rma", ...)
   if (!inherits(x, "mf_rma") && !(is.list(x) && !is.null(x$yi) && !is.null(x$vi)))
     .mf_stop(sprintf("funnel() needs a model fitted by rma(), not %s.", class(x)[1L]))
   if (!is.logical(contour) || length(contour) != 1L || is.na(contour))
     .mf_stop("'contour' must be TRUE or FALSE.")
+  if (missing(level)) level <- if (is.null(x$level)) 95 else 100 * (1 - x$level)
   yi <- x$yi; vi <- x$vi
   int.only <- isTRUE(x$int.only)
   xv <- if (int.only) yi else c(yi - x$X %*% x$beta)
@@ -77,12 +82,18 @@ funnel.mf_rma <- function(x, yaxis = "sei", level = 95, contour = FALSE, contour
 #' @rdname funnel
 #' @param vi sampling variances (\code{funnel.default}).
 #' @param sei standard errors (alternative to \code{vi}).
+#' @param slab study labels, returned with the drawn points
+#'   (\code{funnel.default}).
 #' @export
-funnel.default <- function(x, vi, sei, ...) {
+funnel.default <- function(x, vi, sei, yaxis = "sei", xlim, ylim, xlab, ylab, slab, level = 95, refline = 0,
+                           legend = contour, contour = FALSE, contours = c(90, 95, 99), ...) {
   # a trim-and-fill result that does not inherit from mf_rma
-  if (is.list(x) && !is.data.frame(x) && !is.null(x$yi) && !is.null(x$vi) && !is.null(x$beta))
-    return(funnel.mf_rma(x, ...))
-  dots <- list(...)
+  if (is.list(x) && !is.data.frame(x) && !is.null(x$yi) && !is.null(x$vi) && !is.null(x$beta)) {
+    cl <- match.call()
+    cl[[1L]] <- funnel.mf_rma
+    return(eval(cl, parent.frame()))
+  }
+  .mf_check_dots("funnel.default", ...)
   yi <- .mf_numeric(x, "x")
   k <- length(yi)
   if (k == 0L) .mf_stop("'x' has length 0: there is nothing to plot.")
@@ -93,22 +104,17 @@ funnel.default <- function(x, vi, sei, ...) {
   if (any(bad)) .mf_stop(sprintf("'vi' must be positive; not positive in %s.", .mf_rows(bad)))
   keep <- !is.na(yi) & !is.na(vi)
   if (!any(keep)) .mf_stop("No studies with both an effect size and a variance remain.")
-  slab <- if (is.null(dots$slab)) paste("Study", which(keep)) else {
-    if (length(dots$slab) != k) .mf_stop(sprintf("'slab' has length %d but 'x' has length %d.", length(dots$slab), k))
-    as.character(dots$slab[keep])
+  slab <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else {
+    if (length(slab) != k) .mf_stop(sprintf("'slab' has length %d but 'x' has length %d.", length(slab), k))
+    as.character(slab[keep])
   }
-  dots$slab <- NULL
-  args <- list(xv = yi[keep], vi = vi[keep], slab = slab, fill = rep(FALSE, sum(keep)),
-               yaxis = if (is.null(dots$yaxis)) "sei" else dots$yaxis,
-               level = if (is.null(dots$level)) 95 else dots$level,
-               contour = isTRUE(dots$contour),
-               contours = if (is.null(dots$contours)) c(90, 95, 99) else dots$contours,
-               refline = if ("refline" %in% names(dots)) dots$refline else 0,
-               xlab = if (is.null(dots$xlab)) "Observed outcome" else dots$xlab,
-               ylab = dots$ylab, xlim = dots$xlim, ylim = dots$ylim,
-               legend = if (is.null(dots$legend)) isTRUE(dots$contour) else dots$legend)
-  rest <- dots[setdiff(names(dots), c(names(args), "yaxis", "level", "contour", "contours"))]
-  do.call(.mf_funnel_draw, c(args, rest))
+  if (!is.logical(contour) || length(contour) != 1L || is.na(contour))
+    .mf_stop("'contour' must be TRUE or FALSE.")
+  .mf_funnel_draw(xv = yi[keep], vi = vi[keep], slab = slab, fill = rep(FALSE, sum(keep)), yaxis = yaxis,
+                  level = level, contour = contour, contours = contours, refline = refline,
+                  xlab = if (missing(xlab)) "Observed outcome" else xlab, ylab = if (missing(ylab)) NULL else ylab,
+                  xlim = if (missing(xlim)) NULL else xlim, ylim = if (missing(ylim)) NULL else ylim,
+                  legend = legend, ...)
 }
 
 # Logical marker of imputed (trim-and-fill) studies among the drawn rows.

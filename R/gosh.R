@@ -44,6 +44,7 @@ gosh <- function(x, ...) UseMethod("gosh")
 #'   \code{threads} for C++ threads.
 #' @export
 gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, parallel = c("no", "future"), ...) {
+  .mf_check_dots("gosh.mf_rma", ...)
   a <- .mf_cd_args(x, "gosh")
   if (x$k < 2L) .mf_stop("gosh() needs at least 2 studies (k = 1).")
   progress <- .mf_cd_flag(progress)
@@ -110,20 +111,33 @@ print.mf_gosh <- function(x, digits = x$digits, ...) {
 }
 
 #' @rdname gosh
-#' @param y ignored.
-#' @param out which statistic on the y axis: \code{"I2"} (default),
-#'   \code{"QE"}, \code{"H2"} or \code{"tau2"}.
+#' @param het which heterogeneity statistic on the y axis: \code{"I2"}
+#'   (default), \code{"QE"}, \code{"H2"} or \code{"tau2"}.
+#' @param out for compatibility with earlier versions of metafast, a
+#'   statistic name is taken as \code{het}; metafor's meaning (a study whose
+#'   subsets are highlighted) is not supported yet (issue 16).
 #' @param col,pch,cex point colour, symbol and size.
+#' @param xlim,ylim optional axis ranges.
 #' @return \code{plot()} draws the GOSH scatter plot (coefficient against the
 #'   heterogeneity statistic) and returns the plotted data invisibly.
 #' @export
-plot.mf_gosh <- function(x, y, out = "I2", col = grDevices::adjustcolor("black", alpha.f = 0.3),
-                         pch = 19, cex = 0.5, ...) {
-  if (!out %in% c("I2", "QE", "H2", "tau2")) .mf_stop("'out' must be one of \"I2\", \"QE\", \"H2\", \"tau2\".")
+plot.mf_gosh <- function(x, het = "I2", pch = 19, cex = 0.5, out,
+                         col = grDevices::adjustcolor("black", alpha.f = 0.3), xlim, ylim, ...) {
+  .mf_check_dots("plot.mf_gosh", ...)
+  stats_ok <- c("I2", "QE", "H2", "tau2")
+  if (!missing(out)) {
+    if (is.character(out) && length(out) == 1L && out %in% stats_ok) het <- out else
+      .mf_stop("argument 'out' of plot() of gosh() (highlighting the subsets that contain a study) is not supported by metafast yet (issue 16); the heterogeneity statistic is chosen with het =.")
+  }
+  if (!is.character(het) || length(het) != 1L || !het %in% stats_ok)
+    .mf_stop("'het' must be one of \"I2\", \"QE\", \"H2\", \"tau2\".")
   est <- if (x$int.only) "estimate" else names(x$res)[7L]
-  d <- x$res[x$fit, c(est, out), drop = FALSE]
-  lab <- c(I2 = "I^2 (%)", QE = "Q", H2 = "H^2", tau2 = "tau^2")[[out]]
-  graphics::plot(d[[est]], d[[out]], col = col, pch = pch, cex = cex,
-                 xlab = if (x$int.only) "Estimate" else est, ylab = lab, ...)
+  d <- x$res[x$fit, c(est, het), drop = FALSE]
+  lab <- c(I2 = "I^2 (%)", QE = "Q", H2 = "H^2", tau2 = "tau^2")[[het]]
+  args <- list(d[[est]], d[[het]], col = col, pch = pch, cex = cex,
+               xlab = if (x$int.only) "Estimate" else est, ylab = lab)
+  if (!missing(xlim)) args$xlim <- .mf_plot_range(xlim, "xlim")
+  if (!missing(ylim)) args$ylim <- .mf_plot_range(ylim, "ylim")
+  do.call(graphics::plot, c(args, list(...)))
   invisible(d)
 }

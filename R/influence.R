@@ -46,6 +46,7 @@
 #' @importFrom stats influence rstudent cooks.distance dfbetas
 #' @export
 influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+  .mf_check_dots("influence.mf_rma", ...)
   x <- model
   a <- .mf_cd_args(x, "influence")
   if (x$k < 2L) .mf_stop("influence() needs at least 2 studies (k = 1).")
@@ -116,12 +117,13 @@ print.mf_infl <- function(x, digits = x$digits, infonly = FALSE, ...) {
 }
 
 #' @rdname influence.mf_rma
-#' @param y ignored.
 #' @return \code{plot()} draws the eight diagnostics against the study index
 #'   (influential studies in red; reference lines at the flagging cut-offs)
 #'   and returns \code{x} invisibly.
 #' @export
-plot.mf_infl <- function(x, y, ...) {
+plot.mf_infl <- function(x, ...) {
+  .mf_check_dots("plot.mf_infl", ...)
+  pars <- .mf_par_dots(...)
   inf <- x$inf
   k <- x$k; p <- x$p
   idx <- seq_len(k)
@@ -134,7 +136,7 @@ plot.mf_infl <- function(x, y, ...) {
               QE.del = list(h = x$QE, d = k - p),
               hat = list(h = p / k, d = 3 * p / k),
               weight = list(h = 100 / k, d = NULL))
-  op <- graphics::par(mfrow = c(4L, 2L), mar = c(3, 4, 2, 1))
+  op <- graphics::par(c(list(mfrow = c(4L, 2L), mar = c(3, 4, 2, 1)), pars))
   on.exit(graphics::par(op), add = TRUE)
   for (nm in names(ref)) {
     z <- inf[[nm]]
@@ -153,6 +155,7 @@ plot.mf_infl <- function(x, y, ...) {
 #' @rdname influence.mf_rma
 #' @export
 rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+  .mf_check_dots("rstudent.mf_rma", ...)
   inf <- influence.mf_rma(model, digits = if (missing(digits)) NULL else digits,
                           progress = progress, threads = threads)
   out <- list(resid = unname(inf$resid), se = unname(inf$seresid), z = inf$inf$rstudent,
@@ -164,6 +167,7 @@ rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...
 #' @rdname influence.mf_rma
 #' @export
 cooks.distance.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+  .mf_check_dots("cooks.distance.mf_rma", ...)
   inf <- influence.mf_rma(model, progress = progress, threads = threads)
   stats::setNames(inf$inf$cook.d, inf$inf$slab)
 }
@@ -171,5 +175,6 @@ cooks.distance.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) 
 #' @rdname influence.mf_rma
 #' @export
 dfbetas.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+  .mf_check_dots("dfbetas.mf_rma", ...)
   influence.mf_rma(model, progress = progress, threads = threads)$dfbs
 }

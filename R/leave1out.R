@@ -38,6 +38,7 @@ leave1out <- function(x, ...) UseMethod("leave1out")
 #'   else half the cores; small jobs use one thread).
 #' @export
 leave1out.mf_rma <- function(x, digits, transf, progress = FALSE, threads = NULL, ...) {
+  .mf_check_dots("leave1out.mf_rma", ...)
   a <- .mf_cd_args(x, "leave1out")
   if (!a$int.only) .mf_stop("leave1out() is only available for models without moderators (as in metafor); use influence() for meta-regressions.")
   if (x$k < 2L) .mf_stop("leave1out() needs at least 2 studies (k = 1).")

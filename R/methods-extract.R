@@ -68,6 +68,7 @@ NULL
 #' @rdname mf_rma-extract
 #' @export
 coef.mf_rma <- function(object, ...) {
+  .mf_check_dots("coef.mf_rma", ...)
   b <- c(object$beta)
   names(b) <- rownames(object$beta)
   b
@@ -75,17 +76,22 @@ coef.mf_rma <- function(object, ...) {
 
 #' @rdname mf_rma-extract
 #' @export
-vcov.mf_rma <- function(object, ...) object$vb
+vcov.mf_rma <- function(object, ...) {
+  .mf_check_dots("vcov.mf_rma", ...)
+  object$vb
+}
 
 #' @rdname mf_rma-extract
 #' @export
 fitted.mf_rma <- function(object, ...) {
+  .mf_check_dots("fitted.mf_rma", ...)
   .mf_na_out(c(object$X %*% object$beta), object)
 }
 
 #' @rdname mf_rma-extract
 #' @export
 residuals.mf_rma <- function(object, type = "response", ...) {
+  .mf_check_dots("residuals.mf_rma", ...)
   type <- match.arg(type, c("response", "raw", "rstandard", "pearson"))
   if (type == "rstandard") {
     rs <- rstandard.mf_rma(object)
@@ -103,6 +109,7 @@ residuals.mf_rma <- function(object, type = "response", ...) {
 #' @rdname mf_rma-extract
 #' @export
 rstandard.mf_rma <- function(model, digits, type = "marginal", ...) {
+  .mf_check_dots("rstandard.mf_rma", ...)
   if (!identical(type, "marginal")) .mf_stop("Only type = \"marginal\" is available in rstandard().")
   e <- c(model$yi - model$X %*% model$beta)
   e[abs(e) < 100 * .Machine$double.eps] <- 0
@@ -119,6 +126,7 @@ rstandard.mf_rma <- function(model, digits, type = "marginal", ...) {
 #' @rdname mf_rma-extract
 #' @export
 weights.mf_rma <- function(object, type = "diagonal", ...) {
+  .mf_check_dots("weights.mf_rma", ...)
   if (!identical(type, "diagonal")) .mf_stop("Only type = \"diagonal\" is available in weights() (no k x k matrices).")
   w <- if (is.null(object$weights)) 1 / (object$vi + object$tau2) else object$weights
   .mf_na_out(100 * w / sum(w), object)
@@ -127,6 +135,7 @@ weights.mf_rma <- function(object, type = "diagonal", ...) {
 #' @rdname mf_rma-extract
 #' @export
 hatvalues.mf_rma <- function(model, type = "diagonal", ...) {
+  .mf_check_dots("hatvalues.mf_rma", ...)
   if (!identical(type, "diagonal")) .mf_stop("Only type = \"diagonal\" is available in hatvalues() (no k x k matrices).")
   h <- .mf_leverage_of(model)$hat
   h[h > 1 - 10 * .Machine$double.eps] <- 1
@@ -141,6 +150,7 @@ hatvalues.mf_rma <- function(model, type = "diagonal", ...) {
 #' @rdname mf_rma-extract
 #' @export
 logLik.mf_rma <- function(object, REML, ...) {
+  .mf_check_dots("logLik.mf_rma", ...)
   reml <- .mf_use_reml(object, if (missing(REML)) NULL else REML)
   val <- object$fit.stats["ll", if (reml) "REML" else "ML"]
   attr(val, "nall") <- object$k

@@ -67,6 +67,7 @@
 #' @export
 print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("show.signif.stars"),
                          signif.legend = signif.stars, ...) {
+  .mf_check_dots("print.mf_rma", ...)
   d <- .mf_digits(digits, x)
   ee <- !.mf_estimator_has(x$method, "random")
   fixtxt <- if (isTRUE(x$tau2.fix)) "specified" else "estimated"
@@ -173,6 +174,7 @@ print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("s
 #' @rdname print.mf_rma
 #' @export
 summary.mf_rma <- function(object, digits, ...) {
+  .mf_check_dots("summary.mf_rma", ...)
   if (!missing(digits)) object$digits <- digits
   class(object) <- c("summary.mf_rma", class(object))
   object

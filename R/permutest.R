@@ -83,6 +83,7 @@ permutest <- function(x, ...) UseMethod("permutest")
 #' @export
 permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
                              progress = interactive(), control = list(), parallel = c("no", "future"), ...) {
+  .mf_check_dots("permutest.mf_rma", ...)
   d <- .mf_resample_input(x)
   iter <- .mf_whole(iter, "iter", 2, max = 1e9)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")

@@ -34,24 +34,26 @@
   100 * w / sum(w)
 }
 
-# Critical value of the fit's intervals: normal, or t with k - p df for
-# test = "t" / "knha" (as predict.rma).
-.mf_plot_crit <- function(x) {
+# Critical value of the fit's intervals at alpha (by default the fit's):
+# normal, or t with k - p df for test = "t" / "knha" (as predict.rma).
+.mf_plot_crit <- function(x, alpha = x$level) {
   ddf <- x$k - x$p
   if (.mf_tdist(x$test)) {
-    if (ddf > 0) stats::qt(x$level / 2, ddf, lower.tail = FALSE) else NA_real_
-  } else stats::qnorm(x$level / 2, lower.tail = FALSE)
+    if (ddf > 0) stats::qt(alpha / 2, ddf, lower.tail = FALSE) else NA_real_
+  } else stats::qnorm(alpha / 2, lower.tail = FALSE)
 }
 
 # Pooled estimate of an intercept-only fit with its confidence and
-# prediction interval; pred +- crit * sqrt(se^2 + tau^2) (Riley, Higgins &
+# prediction interval at alpha (by default the fit's level): pred +- crit * sqrt(se^2 + tau^2) (Riley, Higgins &
 # Deeks 2011, BMJ 342:d549).  No prediction interval for equal-effects fits.
-.mf_plot_pooled <- function(x) {
+.mf_plot_pooled <- function(x, alpha = x$level) {
   est <- unname(c(x$beta)[1L])
-  crit <- .mf_plot_crit(x)
+  crit <- .mf_plot_crit(x, alpha)
   pse <- sqrt(x$se[1L]^2 + x$tau2)
   ee <- identical(x$method, "EE")
-  list(estimate = est, ci.lb = unname(x$ci.lb[1L]), ci.ub = unname(x$ci.ub[1L]),
+  same <- isTRUE(all.equal(alpha, x$level))
+  list(estimate = est, ci.lb = if (same) unname(x$ci.lb[1L]) else est - crit * x$se[1L],
+       ci.ub = if (same) unname(x$ci.ub[1L]) else est + crit * x$se[1L],
        pi.lb = if (ee) NA_real_ else est - crit * pse,
        pi.ub = if (ee) NA_real_ else est + crit * pse,
        k = x$k, tau2 = x$tau2, I2 = x$I2)

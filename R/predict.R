@@ -46,6 +46,7 @@
 #' @export
 predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, level, adjust = FALSE,
                            addx = FALSE, vcov = FALSE, digits, ...) {
+  .mf_check_dots("predict.mf_rma", ...)
   x <- object
   for (nm in c("adjust", "addx", "vcov")) {
     v <- get(nm)

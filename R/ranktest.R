@@ -30,6 +30,7 @@
 #' ranktest(dat$yi, dat$vi)
 #' @export
 ranktest <- function(x, vi, sei, subset, exact = TRUE, digits, ...) {
+  .mf_check_dots("ranktest", ...)
   if (inherits(x, "mf_rma")) {
     if (!missing(vi) || !missing(sei) || !missing(subset))
       warning("Arguments 'vi', 'sei' and 'subset' are ignored when 'x' is a model fit.", call. = FALSE)

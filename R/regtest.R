@@ -88,6 +88,7 @@ regtest <- function(x, ...) UseMethod("regtest")
 #' @export
 regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                            digits, ...) {
+  .mf_check_dots("regtest.mf_rma", ...)
   model <- .mf_match_arg(model, c("rma", "lm"), "model")
   predictor <- .mf_match_arg(predictor, .mf_regtest_predictors, "predictor")
   if (!missing(vi) || !missing(sei) || !missing(subset))
@@ -109,6 +110,7 @@ regtest.mf_rma <- function(x, vi, sei, ni, subset, model = "rma", predictor = "s
 #' @export
 regtest.default <- function(x, vi, sei, ni, subset, model = "rma", predictor = "sei", ret.fit = FALSE,
                             digits, ...) {
+  .mf_check_dots("regtest.default", ...)
   model <- .mf_match_arg(model, c("rma", "lm"), "model")
   predictor <- .mf_match_arg(predictor, .mf_regtest_predictors, "predictor")
   dd <- list(...)

@@ -51,6 +51,7 @@
 #' @export
 rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML", test = "z",
                 level = 95, btt, tau2, intercept = TRUE, digits = 4, control, ...) {
+  .mf_check_dots("rma", ...)
   cl <- match.call()
   if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
   if (missing(data)) data <- NULL

@@ -58,6 +58,7 @@ trimfill.default <- function(x, ...) {
 #' @rdname trimfill
 #' @export
 trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = FALSE, ...) {
+  .mf_check_dots("trimfill.mf_rma", ...)
   if (!isTRUE(x$int.only))
     .mf_stop("trimfill() needs a model without moderators: trim-and-fill mirrors studies about a single pooled estimate.")
   estimator <- .mf_match_arg(estimator, c("L0", "R0", "Q0"), "estimator")

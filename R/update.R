@@ -21,6 +21,7 @@
 #' update(fit, method = "DL")
 #' @export
 update.mf_rma <- function(object, formula., ..., evaluate = TRUE) {
+  .mf_check_dots("update.mf_rma", ...)
   call <- object$call
   if (is.null(call)) .mf_stop("The model has no 'call' component to update.")
   extras <- match.call(expand.dots = FALSE)$...

@@ -1,0 +1,298 @@
+# The metafor arguments metafast does not implement, and the check that
+# rejects them by name (issue 10: "no silent difference from metafor").
+#
+# Every argument that metafor's version of one of our functions accepts is
+# either an explicit formal of ours (implemented with metafor's meaning),
+# a purely cosmetic argument that is accepted and ignored
+# (.mf_metafor_cosmetic), or listed here and rejected with an error that
+# names it.  The table is keyed by our function's name; each entry maps a
+# metafor argument to the reason and what metafast offers instead.  It holds
+# metafor's formal arguments and the undocumented ones metafor reads from
+# `...` (its .chkdots() lists), so that `...` never swallows either.
+# tests/testthat/test-metafor-formals.R enumerates metafor's formals and
+# fails when one is neither implemented nor rejected, and when an entry here
+# has become a formal of ours (the table is then stale).
+
+# Reasons shared by several entries.
+.mf_r_raw <- "computing effect sizes from raw data inside rma() is not supported yet (issue 10); compute yi and vi with escalc() and pass them to rma()"
+.mf_r_ls <- "location-scale models are not supported; see ?rma (use mods = for moderators of the mean)"
+.mf_r_targs <- "yet (issue 10); pass a function of one argument as 'transf' instead, e.g. function(x) exp(x)"
+.mf_r_hook <- "metafor's internal code hooks are not supported"
+.mf_r_plot <- function(what = NULL) paste0("yet (issue 16)", if (!is.null(what)) paste0("; ", what))
+.mf_r_esc <- "yet (issue 14)"
+
+# Arguments metafor's forest() reads from `...` (all rejected).
+.mf_forest_hidden <- c(annosym = "custom annotation symbols are not supported yet (issue 16)",
+                       tabfig = "tabular figures are not supported yet (issue 16)",
+                       addcred = "use addpred = (the prediction interval)",
+                       pi.type = "the type of prediction interval cannot be chosen (issue 10)",
+                       predtype = "the type of prediction interval cannot be chosen (issue 10)",
+                       decreasing = "use order = with a vector of sort keys (e.g. -yi)",
+                       clim = .mf_r_plot("use alim = for the axis range"),
+                       rowadj = .mf_r_plot(), top = .mf_r_plot(), xlabadj = .mf_r_plot(),
+                       xlabfont = .mf_r_plot(), at.lab = .mf_r_plot(), textpos = .mf_r_plot(),
+                       predtail = .mf_r_plot())
+
+.mf_metafor_args <- list(
+  rma = c(
+    ai = .mf_r_raw, bi = .mf_r_raw, ci = .mf_r_raw, di = .mf_r_raw, n1i = .mf_r_raw, n2i = .mf_r_raw,
+    x1i = .mf_r_raw, x2i = .mf_r_raw, t1i = .mf_r_raw, t2i = .mf_r_raw, m1i = .mf_r_raw, m2i = .mf_r_raw,
+    sd1i = .mf_r_raw, sd2i = .mf_r_raw, xi = .mf_r_raw, mi = .mf_r_raw, ri = .mf_r_raw, ti = .mf_r_raw,
+    fi = .mf_r_raw, pi = .mf_r_raw, sdi = .mf_r_raw, r2i = .mf_r_raw, mini = .mf_r_raw, maxi = .mf_r_raw,
+    ni = .mf_r_raw, measure = .mf_r_raw, add = .mf_r_raw, to = .mf_r_raw, drop00 = .mf_r_raw,
+    vtype = .mf_r_raw, onlyo1 = .mf_r_raw, addyi = .mf_r_raw, addvi = .mf_r_raw, correct = .mf_r_raw,
+    cutoff = .mf_r_raw,
+    scale = .mf_r_ls, att = .mf_r_ls, link = .mf_r_ls, optbeta = .mf_r_ls, alpha = .mf_r_ls,
+    beta = "fixing the coefficients is not supported",
+    weighted = "unweighted estimation is not supported yet (issue 10); give equal weights with weights = rep(1, k)",
+    knha = "use test = \"knha\"",
+    dfs = "use test = \"t\" (k - p degrees of freedom)",
+    i2def = "alternative definitions of I^2 are not supported",
+    r2def = "alternative definitions of R^2 are not supported",
+    skipr2 = "R^2 is always computed",
+    abbrev = "abbreviated coefficient names are not supported",
+    outlist = "the result always holds the full set of fields",
+    skiphes = "not applicable: metafast's estimators do not use a numerical Hessian",
+    retopt = "not applicable: metafast's estimators do not call optim()",
+    randhet = "there is no equivalent",
+    omega2 = "there is no equivalent",
+    pleasedonotreportI2thankyouverymuch = "I^2 is always reported"),
+  escalc = c(fi = .mf_r_esc, mini = .mf_r_esc, maxi = .mf_r_esc,
+             flip = "flipping the sign of the outcomes is not supported yet (issue 14); negate yi afterwards",
+             cutoff = .mf_r_esc, onlyo1 = .mf_r_esc, addyi = .mf_r_esc, addvi = .mf_r_esc),
+  summary.mf_escalc = c(
+    out.names = "yet (issue 10)", var.names = "yet (issue 10)",
+    H0 = "yet (issue 10)", append = "yet (issue 10)",
+    replace = "yet (issue 10)", olim = "yet (issue 10)",
+    transf = "yet (issue 10)"),
+  print.mf_rma = c(),
+  summary.mf_rma = c(),
+  predict.mf_rma = c(
+    gamma2.levels = "multivariate models (rma.mv) are not supported yet (issue 12)",
+    hetvar = .mf_r_ls, prob = "yet (issue 10)",
+    targs = .mf_r_targs,
+    pi.type = "the type of prediction interval cannot be chosen yet (issue 10)",
+    predtype = "the type of prediction interval cannot be chosen yet (issue 10)",
+    newvi = "yet (issue 10)"),
+  confint.mf_rma = c(
+    targs = .mf_r_targs,
+    xlim = "use control = list(tau2.min = , tau2.max = )",
+    extint = "there is no equivalent"),
+  anova.mf_rma = c(
+    att = .mf_r_ls, Z = .mf_r_ls,
+    rhs = "non-zero right-hand sides are not supported yet (issue 10)",
+    adjust = "adjusted p-values for several hypotheses are not supported yet (issue 10)",
+    test = "the type of test cannot be chosen here; refit with rma(..., test = ) or compare two fits with anova(fit1, fit2)",
+    L = "use X = (the contrast matrix)",
+    fixed = "there is no equivalent", df = "there is no equivalent", abbrev = "abbreviated coefficient names are not supported"),
+  vcov.mf_rma = c(type = "only the variance-covariance matrix of the coefficients is available yet (issue 10)"),
+  fitted.mf_rma = c(),
+  residuals.mf_rma = c(),
+  rstandard.mf_rma = c(),
+  rstudent.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  weights.mf_rma = c(),
+  hatvalues.mf_rma = c(),
+  influence.mf_rma = c(btt = "the test of a subset of coefficients is not supported in influence()",
+                       measure = "use cooks.distance(), dfbetas() or rstudent()",
+                       code1 = .mf_r_hook, code2 = .mf_r_hook),
+  cooks.distance.mf_rma = c(),
+  dfbetas.mf_rma = c(),
+  coef.mf_rma = c(type = .mf_r_ls),
+  logLik.mf_rma = c(),
+  leave1out.mf_rma = c(cluster = "leaving out clusters is not supported yet (issue 13)",
+                       targs = .mf_r_targs, code1 = .mf_r_hook, code2 = .mf_r_hook),
+  cumul.mf_rma = c(targs = .mf_r_targs,
+                   collapse = "collapsing studies with the same order value is not supported yet (issue 10)",
+                   decreasing = "use order = with a vector of sort keys (e.g. -x)",
+                   code1 = .mf_r_hook, code2 = .mf_r_hook),
+  gosh.mf_rma = c(LB = "there is no equivalent",
+                  code1 = .mf_r_hook, code2 = .mf_r_hook),
+  permutest.mf_rma = c(seed = "call set.seed() before permutest()", tol = "there is no equivalent",
+                       fixed = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
+  regtest.mf_rma = c(data = "not needed for a fitted model",
+                     level = "the test uses the fit's settings; refit with rma(..., level = ) first",
+                     method = "the test uses the fit's settings; refit with rma(..., method = ) first",
+                     test = "the test uses the fit's settings; refit with rma(..., test = ) first"),
+  regtest.default = c(data = "not supported yet; give the vectors themselves (e.g. dat$yi, dat$vi) or an rma() fit"),
+  ranktest = c(data = "not supported yet; give the vectors themselves (e.g. dat$yi, dat$vi) or an rma() fit"),
+  trimfill.mf_rma = c(ilim = "limits for the imputed values are not supported yet (issue 15)"),
+  fsn = c(method = "the General method's estimator cannot be chosen yet (issue 10)",
+          exact = "yet (issue 10)",
+          pool = "yet (issue 10)", mumiss = "yet (issue 10)",
+          interval = "yet (issue 10)", maxint = "yet (issue 10)",
+          tol = "yet (issue 10)", maxiter = "yet (issue 10)",
+          tau2 = "yet (issue 10)", test = "yet (issue 10)"),
+  update.mf_rma = c(),
+  forest.mf_rma = c(
+    addfit = .mf_r_plot("the fitted values of a meta-regression are always drawn"),
+    predstyle = .mf_r_plot(), preddist = .mf_r_plot(),
+    xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
+    olim = .mf_r_plot(), ylim = .mf_r_plot(), predlim = .mf_r_plot(),
+    at = .mf_r_plot("use alim = for the axis range"), steps = .mf_r_plot("use alim = for the axis range"),
+    width = .mf_r_plot(), mlab = .mf_r_plot(), ilab.xpos = .mf_r_plot("the ilab columns are placed automatically"),
+    ilab.pos = .mf_r_plot(),
+    atransf = .mf_r_plot("use transf = (e.g. transf = exp, refline = 1) to draw the transformed values on a linear axis"),
+    targs = .mf_r_targs, rows = .mf_r_plot(), efac = .mf_r_plot(), pch = .mf_r_plot(), psize = .mf_r_plot(),
+    plim = .mf_r_plot(), colout = .mf_r_plot(), colci = .mf_r_plot(), col = .mf_r_plot(), border = .mf_r_plot(),
+    shade = .mf_r_plot(), colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
+    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
+    .mf_forest_hidden, subset = .mf_r_plot("fit the model to the subset instead")),
+  forest.default = c(
+    xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
+    olim = .mf_r_plot(), ylim = .mf_r_plot(),
+    at = .mf_r_plot("use alim = for the axis range"), steps = .mf_r_plot("use alim = for the axis range"),
+    width = .mf_r_plot(), ilab.xpos = .mf_r_plot("the ilab columns are placed automatically"),
+    ilab.pos = .mf_r_plot(), subset = .mf_r_plot("subset the vectors instead"),
+    atransf = .mf_r_plot("use transf = (e.g. transf = exp, refline = 1) to draw the transformed values on a linear axis"),
+    targs = .mf_r_targs, rows = .mf_r_plot(), efac = .mf_r_plot(), pch = .mf_r_plot(), psize = .mf_r_plot(),
+    plim = .mf_r_plot(), col = .mf_r_plot(), colci = .mf_r_plot(), shade = .mf_r_plot(),
+    colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
+    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
+    .mf_forest_hidden, mlab = .mf_r_plot(), addfit = .mf_r_plot(), addpred = .mf_r_plot(),
+    predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot(), border = .mf_r_plot()),
+  funnel.mf_rma = c(
+    slab = .mf_r_plot("points are not labelled"), steps = .mf_r_plot(), at = .mf_r_plot("use xlim ="),
+    atransf = .mf_r_plot(), targs = .mf_r_targs, digits = .mf_r_plot(),
+    addtau2 = .mf_r_plot(), type = .mf_r_plot(), back = .mf_r_plot(), shade = .mf_r_plot("use contour = TRUE for shaded regions"),
+    hlines = .mf_r_plot(), lty = .mf_r_plot(), pch = .mf_r_plot(), pch.fill = .mf_r_plot(), col = .mf_r_plot(),
+    bg = .mf_r_plot(), label = .mf_r_plot(), offset = .mf_r_plot(),
+    refline2 = .mf_r_plot(), level2 = .mf_r_plot(), lty2 = .mf_r_plot(), ci.res = .mf_r_plot(),
+    colref = .mf_r_plot(), colci = .mf_r_plot(), colbox = .mf_r_plot(),
+    transf = .mf_r_plot("metafor's funnel() has no 'transf' either"), at.lab = .mf_r_plot()),
+  funnel.default = c(
+    ni = .mf_r_plot(), subset = .mf_r_plot("subset the vectors instead"), steps = .mf_r_plot(),
+    at = .mf_r_plot("use xlim ="), atransf = .mf_r_plot(), targs = .mf_r_targs, digits = .mf_r_plot(),
+    back = .mf_r_plot(), shade = .mf_r_plot("use contour = TRUE for shaded regions"), hlines = .mf_r_plot(),
+    lty = .mf_r_plot(), pch = .mf_r_plot(), col = .mf_r_plot(), bg = .mf_r_plot(), label = .mf_r_plot(),
+    offset = .mf_r_plot(),
+    refline2 = .mf_r_plot(), level2 = .mf_r_plot(), lty2 = .mf_r_plot(), ci.res = .mf_r_plot(),
+    colref = .mf_r_plot(), colci = .mf_r_plot(), colbox = .mf_r_plot(),
+    transf = .mf_r_plot("metafor's funnel() has no 'transf' either"), at.lab = .mf_r_plot()),
+  baujat.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  plot.mf_infl = c(
+    plotinf = .mf_r_plot("the eight influence panels are always drawn"),
+    plotdfbs = .mf_r_plot("plot dfbetas(fit) yourself"), dfbsnew = .mf_r_plot(), logcov = .mf_r_plot(),
+    slab.style = .mf_r_plot(), las = .mf_r_plot(), pch = .mf_r_plot(), bg = .mf_r_plot(),
+    bg.infl = .mf_r_plot(), col.na = .mf_r_plot(), layout = .mf_r_plot()),
+  plot.mf_gosh = c(
+    alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
+    xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
+    hh = .mf_r_plot(), breaks = .mf_r_plot(), adjust = .mf_r_plot(), lwd = .mf_r_plot(), labels = .mf_r_plot(),
+    trim = .mf_r_plot())
+)
+.mf_metafor_args$rma.uni <- .mf_metafor_args$rma
+
+# Purely cosmetic metafor arguments (printing, progress bars, timing): accepted
+# and ignored.  progbar: metafast's progress bar is `progress =`.
+.mf_metafor_cosmetic <- list(
+  rma = c("verbose", "time"), escalc = character(0), summary.mf_escalc = "digits",
+  print.mf_rma = c("num", "legend"),
+  predict.mf_rma = "verbose", confint.mf_rma = c("verbose", "time"), anova.mf_rma = "verbose",
+  rstudent.mf_rma = c("progbar", "time"), influence.mf_rma = c("progbar", "time"),
+  cooks.distance.mf_rma = c("progbar", "time"), dfbetas.mf_rma = c("progbar", "time"),
+  leave1out.mf_rma = c("progbar", "time"), cumul.mf_rma = c("progbar", "time"),
+  gosh.mf_rma = c("progbar", "time"), permutest.mf_rma = c("progbar", "digits", "time", "verbose"),
+  fsn = "verbose", baujat.mf_rma = "progbar")
+.mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
+
+# Names that are ours although they arrive in `...` (metafor reads them from
+# `...` too): regtest() on vectors takes the settings of its meta-regression,
+# escalc() takes `correct`; gosh() and permutest() reject metafor's `ncpus`
+# and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
+.mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = "correct",
+                      gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"))
+
+# What happens to any other name in `...`, as in metafor's version:
+# "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
+# (metafor ignores it silently), "graphics" (passed on to the graphics
+# functions, which warn about non-graphical parameters).
+.mf_dots_policy <- c(
+  rma = "warn", rma.uni = "warn", escalc = "ignore",  # escalc() warns itself
+  summary.mf_escalc = "ignore",
+  print.mf_rma = "warn", summary.mf_rma = "ignore",
+  predict.mf_rma = "warn", confint.mf_rma = "warn", anova.mf_rma = "warn", vcov.mf_rma = "ignore",
+  fitted.mf_rma = "ignore", residuals.mf_rma = "ignore", rstandard.mf_rma = "ignore",
+  rstudent.mf_rma = "warn", weights.mf_rma = "ignore", hatvalues.mf_rma = "ignore",
+  influence.mf_rma = "warn", cooks.distance.mf_rma = "warn", dfbetas.mf_rma = "warn",
+  coef.mf_rma = "ignore", logLik.mf_rma = "ignore", leave1out.mf_rma = "warn", cumul.mf_rma = "warn",
+  gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
+  ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
+  forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
+  funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
+  plot.mf_gosh = "graphics")
+
+# The function's name as the user calls it, for messages.
+.mf_fn_label <- function(fn) {
+  switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
+summary.mf_escalc = "summary() of escalc()",
+         paste0(sub("\\.(mf_rma|mf_escalc|default)$", "", fn), "()"))
+}
+
+# Check the names in `...` of our function `fn` (a key of the tables above)
+# without forcing the promises: a metafor argument we do not implement is an
+# error naming it; a cosmetic one is ignored; any other name follows
+# .mf_dots_policy.  Call as .mf_check_dots("fn", ...) at the top of fn.
+.mf_check_dots <- function(fn, ...) {
+  n <- ...length()
+  if (n == 0L) return(invisible(NULL))
+  nms <- ...names()
+  if (is.null(nms)) nms <- character(n)
+  nms[is.na(nms)] <- ""
+  tab <- .mf_metafor_args[[fn]]
+  ok <- c(.mf_metafor_cosmetic[[fn]], .mf_dots_ours[[fn]])
+  policy <- .mf_dots_policy[[fn]]
+  extra <- character(0)
+  for (nm in nms) {
+    if (nzchar(nm) && nm %in% ok) next
+    hit <- if (nzchar(nm) && length(tab)) {
+      if (nm %in% names(tab)) nm else {
+        # metafor's formals match partially (e.g. atr = for atransf =)
+        pm <- pmatch(nm, names(tab))
+        if (!is.na(pm) && !(policy == "graphics" && nm %in% .mf_graphics_names())) names(tab)[pm] else NA
+      }
+    } else NA
+    if (!is.na(hit)) {
+      why <- tab[[hit]]
+      .mf_stop(sprintf("argument '%s' of %s is not supported by metafast%s%s.", hit, .mf_fn_label(fn),
+                       if (startsWith(why, "yet")) " " else ": ", why))
+    }
+    extra <- c(extra, nm)
+  }
+  if (length(extra) && policy == "warn")
+    warning(sprintf("Extra argument%s (%s) disregarded.", if (length(extra) > 1L) "s" else "",
+                    paste0("'", extra, "'", collapse = ", ")), call. = FALSE)
+  invisible(NULL)
+}
+
+# Names of the graphical parameters of par() (a fixed list: asking par()
+# would open a device).
+.mf_par_names <- c("xlog", "ylog", "adj", "ann", "ask", "bg", "bty", "cex", "cex.axis", "cex.lab", "cex.main",
+                   "cex.sub", "cin", "col", "col.axis", "col.lab", "col.main", "col.sub", "cra", "crt", "csi",
+                   "cxy", "din", "err", "family", "fg", "fig", "fin", "font", "font.axis", "font.lab",
+                   "font.main", "font.sub", "lab", "las", "lend", "lheight", "ljoin", "lmitre", "lty", "lwd",
+                   "mai", "mar", "mex", "mfcol", "mfg", "mfrow", "mgp", "mkh", "new", "oma", "omd", "omi",
+                   "page", "pch", "pin", "plt", "ps", "pty", "smo", "srt", "tck", "tcl", "usr", "xaxp", "xaxs",
+                   "xaxt", "xpd", "yaxp", "yaxs", "yaxt", "ylbias")
+
+# par() names and the common arguments of the high-level plot functions.
+.mf_graphics_names <- function() {
+  c(.mf_par_names, "main", "sub", "xlab", "ylab", "xlim", "ylim", "log", "axes", "frame.plot", "asp",
+    "panel.first", "panel.last", "type")
+}
+
+# The settable graphical parameters among the named arguments in `...`, as a
+# list for par() (for plots drawn by many low-level calls); other names get
+# the warning the graphics functions give ("... is not a graphical
+# parameter").
+.mf_par_dots <- function(...) {
+  d <- list(...)
+  if (!length(d)) return(list())
+  nms <- names(d)
+  if (is.null(nms)) nms <- character(length(d))
+  settable <- setdiff(.mf_par_names, c("cin", "cra", "csi", "cxy", "din", "page", "mar", "mai", "mfrow",
+                                       "mfcol", "mfg", "fig", "fin", "plt", "pin", "usr", "oma", "omi",
+                                       "omd", "new", "xlog", "ylog"))
+  for (b in nms[!nms %in% settable])
+    warning(sprintf("\"%s\" is not a graphical parameter", b), call. = FALSE)
+  d[nms %in% settable]
+}
