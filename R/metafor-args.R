@@ -231,14 +231,24 @@ summary.mf_escalc = "summary() of escalc()",
 # Check the names in `...` of our function `fn` (a key of the tables above)
 # without forcing the promises: a metafor argument we do not implement is an
 # error naming it; a cosmetic one is ignored; any other name follows
-# .mf_dots_policy.  Call as .mf_check_dots("fn", ...) at the top of fn.
+# .mf_dots_policy.  The names of the caller's call are checked too: a
+# metafor argument that R matched partially to one of our formals (rma(di =)
+# would set our `digits`) is rejected as well.  Call as
+# .mf_check_dots("fn", ...) at the top of fn.
 .mf_check_dots <- function(fn, ...) {
+  tab <- .mf_metafor_args[[fn]]
+  if (length(tab)) {
+    cn <- names(sys.call(-1L))
+    if (!is.null(cn)) {
+      hit <- cn[cn %in% names(tab)]
+      if (length(hit)) .mf_reject(fn, hit[1L], tab)
+    }
+  }
   n <- ...length()
   if (n == 0L) return(invisible(NULL))
   nms <- ...names()
   if (is.null(nms)) nms <- character(n)
   nms[is.na(nms)] <- ""
-  tab <- .mf_metafor_args[[fn]]
   ok <- c(.mf_metafor_cosmetic[[fn]], .mf_dots_ours[[fn]])
   policy <- .mf_dots_policy[[fn]]
   extra <- character(0)
@@ -251,17 +261,19 @@ summary.mf_escalc = "summary() of escalc()",
         if (!is.na(pm) && !(policy == "graphics" && nm %in% .mf_graphics_names())) names(tab)[pm] else NA
       }
     } else NA
-    if (!is.na(hit)) {
-      why <- tab[[hit]]
-      .mf_stop(sprintf("argument '%s' of %s is not supported by metafast%s%s.", hit, .mf_fn_label(fn),
-                       if (startsWith(why, "yet")) " " else ": ", why))
-    }
+    if (!is.na(hit)) .mf_reject(fn, hit, tab)
     extra <- c(extra, nm)
   }
   if (length(extra) && policy == "warn")
     warning(sprintf("Extra argument%s (%s) disregarded.", if (length(extra) > 1L) "s" else "",
                     paste0("'", extra, "'", collapse = ", ")), call. = FALSE)
   invisible(NULL)
+}
+
+.mf_reject <- function(fn, arg, tab) {
+  why <- tab[[arg]]
+  .mf_stop(sprintf("argument '%s' of %s is not supported by metafast%s%s.", arg, .mf_fn_label(fn),
+                   if (startsWith(why, "yet")) " " else ": ", why))
 }
 
 # Names of the graphical parameters of par() (a fixed list: asking par()

@@ -1,0 +1,190 @@
+# Issue 10, "no silent difference from metafor": every argument of metafor's
+# version of one of our functions is either a formal argument of ours
+# (implemented with metafor's meaning, tested elsewhere against metafor), a
+# cosmetic argument that is accepted and ignored, or rejected with an error
+# that names it.  The formals are enumerated from the installed metafor, so
+# an argument that metafor adds makes this test fail until it is implemented
+# or added to the table in R/metafor-args.R.
+
+tab <- metafast:::.mf_metafor_args
+cosmetic <- metafast:::.mf_metafor_cosmetic
+dots_ours <- metafast:::.mf_dots_ours
+us <- asNamespace("metafast")
+
+fdat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
+                   x = c(1, 2, 3, 4, 5, 6))
+ffit <- rma(yi, vi, data = fdat)
+in_png <- function(expr) {
+  f <- tempfile(fileext = ".png")
+  grDevices::png(f)
+  on.exit({ grDevices::dev.off(); unlink(f) })
+  force(expr)
+}
+
+# metafor function, our function (key of the table), and a call of ours with
+# one extra named argument.
+formals_pairs <- list(
+  list("rma.uni", "rma", function(a) do.call(rma, c(list(yi = fdat$yi, vi = fdat$vi), a))),
+  list("escalc", "escalc", function(a) do.call(escalc, c(list(measure = "MD", m1i = 1:3, m2i = 2:4, sd1i = c(1, 1, 1),
+                                                                sd2i = c(1, 1, 1), n1i = c(10, 10, 10), n2i = c(10, 10, 10)), a))),
+  list("summary.escalc", "summary.mf_escalc",
+       function(a) do.call(summary, c(list(escalc(measure = "MD", m1i = 1:3, m2i = 2:4, sd1i = c(1, 1, 1), sd2i = c(1, 1, 1),
+                                                  n1i = c(10, 10, 10), n2i = c(10, 10, 10))), a))),
+  list("print.rma.uni", "print.mf_rma", function(a) utils::capture.output(do.call(print, c(list(ffit), a)))),
+  list("summary.rma", "summary.mf_rma", function(a) do.call(summary, c(list(ffit), a))),
+  list("predict.rma", "predict.mf_rma", function(a) do.call(predict, c(list(ffit), a))),
+  list("confint.rma.uni", "confint.mf_rma", function(a) do.call(confint, c(list(ffit), a))),
+  list("anova.rma", "anova.mf_rma", function(a) do.call(anova, c(list(ffit), a))),
+  list("vcov.rma", "vcov.mf_rma", function(a) do.call(vcov, c(list(ffit), a))),
+  list("fitted.rma", "fitted.mf_rma", function(a) do.call(fitted, c(list(ffit), a))),
+  list("residuals.rma", "residuals.mf_rma", function(a) do.call(residuals, c(list(ffit), a))),
+  list("rstandard.rma.uni", "rstandard.mf_rma", function(a) do.call(rstandard, c(list(ffit), a))),
+  list("rstudent.rma.uni", "rstudent.mf_rma", function(a) do.call(rstudent, c(list(ffit), a))),
+  list("weights.rma.uni", "weights.mf_rma", function(a) do.call(weights, c(list(ffit), a))),
+  list("hatvalues.rma.uni", "hatvalues.mf_rma", function(a) do.call(hatvalues, c(list(ffit), a))),
+  list("influence.rma.uni", "influence.mf_rma", function(a) do.call(influence, c(list(ffit), a))),
+  list("cooks.distance.rma.uni", "cooks.distance.mf_rma", function(a) do.call(cooks.distance, c(list(ffit), a))),
+  list("dfbetas.rma.uni", "dfbetas.mf_rma", function(a) do.call(dfbetas, c(list(ffit), a))),
+  list("coef.rma", "coef.mf_rma", function(a) do.call(coef, c(list(ffit), a))),
+  list("logLik.rma", "logLik.mf_rma", function(a) do.call(logLik, c(list(ffit), a))),
+  list("leave1out.rma.uni", "leave1out.mf_rma", function(a) do.call(leave1out, c(list(ffit), a))),
+  list("cumul.rma.uni", "cumul.mf_rma", function(a) do.call(cumul, c(list(ffit), a))),
+  list("gosh.rma", "gosh.mf_rma", function(a) do.call(gosh, c(list(ffit), a))),
+  list("permutest.rma.uni", "permutest.mf_rma", function(a) do.call(permutest, c(list(ffit), a))),
+  list("regtest", "regtest.mf_rma", function(a) do.call(regtest, c(list(ffit), a))),
+  list("regtest", "regtest.default", function(a) do.call(regtest, c(list(fdat$yi, fdat$vi), a))),
+  list("ranktest", "ranktest", function(a) do.call(ranktest, c(list(fdat$yi, fdat$vi), a))),
+  list("trimfill.rma.uni", "trimfill.mf_rma", function(a) do.call(trimfill, c(list(ffit), a))),
+  list("fsn", "fsn", function(a) do.call(fsn, c(list(fdat$yi, fdat$vi), a))),
+  list("update.rma", "update.mf_rma", function(a) do.call(update, c(list(ffit), a))),
+  list("forest.rma", "forest.mf_rma", function(a) in_png(do.call(forest, c(list(ffit), a)))),
+  list("forest.default", "forest.default", function(a) in_png(do.call(forest, c(list(fdat$yi, fdat$vi), a)))),
+  list("funnel.rma", "funnel.mf_rma", function(a) in_png(do.call(funnel, c(list(ffit), a)))),
+  list("funnel.default", "funnel.default", function(a) in_png(do.call(funnel, c(list(fdat$yi, fdat$vi), a)))),
+  list("baujat.rma", "baujat.mf_rma", function(a) in_png(do.call(baujat, c(list(ffit), a)))),
+  list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
+  list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
+)
+
+# The names metafor's function reads from `...` (its .chkdots() list).
+metafor_hidden <- function(f) {
+  out <- character(0)
+  walk <- function(e) {
+    if (is.call(e)) {
+      if (identical(e[[1L]], as.name(".chkdots")) && length(e) >= 3L)
+        out <<- c(out, tryCatch(eval(e[[3L]], baseenv()), error = function(err) character(0)))
+      for (el in as.list(e)[-1L]) if (!missing(el)) walk(el)
+    }
+  }
+  walk(body(f))
+  unique(out)
+}
+
+# An error naming the argument in quotes (the dummy value is never used: the
+# argument must be rejected before it could be).
+expect_rejected <- function(call_ours, arg, label) {
+  a <- stats::setNames(list(1), arg)
+  err <- tryCatch({ suppressWarnings(call_ours(a)); NULL }, error = function(e) conditionMessage(e))
+  expect(!is.null(err) && grepl(paste0("'", arg, "'"), err, fixed = TRUE),
+         sprintf("%s: metafor's argument '%s' is neither a formal argument of ours nor rejected by name%s",
+                 label, arg, if (is.null(err)) " (the call succeeded)" else paste0(" (error: ", err, ")")))
+}
+
+test_that("every formal argument of metafor's functions is implemented or rejected by name", {
+  skip_if_not_installed("metafor")
+  mf <- asNamespace("metafor")
+  for (p in formals_pairs) {
+    theirs <- setdiff(names(formals(get(p[[1L]], mf))), "...")
+    ours <- names(formals(get(p[[2L]], us)))
+    label <- sprintf("%s() vs metafor's %s()", p[[2L]], p[[1L]])
+    for (a in theirs) {
+      if (a %in% ours) {
+        # implemented: the rejection table must not list it (stale entry)
+        expect(!a %in% names(tab[[p[[2L]]]]) && !a %in% cosmetic[[p[[2L]]]],
+               sprintf("%s: '%s' is a formal argument of ours and still in the rejection/cosmetic table", label, a))
+      } else if (a %in% c(cosmetic[[p[[2L]]]], dots_ours[[p[[2L]]]])) {
+        succeed()
+      } else {
+        expect_rejected(p[[3L]], a, label)
+      }
+    }
+  }
+})
+
+test_that("the arguments metafor reads from `...` are implemented or rejected by name", {
+  skip_if_not_installed("metafor")
+  mf <- asNamespace("metafor")
+  for (p in formals_pairs) {
+    hidden <- metafor_hidden(get(p[[1L]], mf))
+    ours <- names(formals(get(p[[2L]], us)))
+    label <- sprintf("%s() vs metafor's %s(...)", p[[2L]], p[[1L]])
+    for (a in setdiff(hidden, c(ours, cosmetic[[p[[2L]]]], dots_ours[[p[[2L]]]]))) expect_rejected(p[[3L]], a, label)
+  }
+  expect_true("knha" %in% metafor_hidden(metafor::rma.uni))  # the walker finds them
+})
+
+test_that("no entry of the rejection table is a formal argument of ours (stale table)", {
+  for (fn in names(tab)) {
+    ours <- names(formals(get(fn, us)))
+    stale <- intersect(c(names(tab[[fn]]), cosmetic[[fn]]), ours)
+    expect(length(stale) == 0L, sprintf("%s(): %s both a formal argument and in the table", fn,
+                                         paste0("'", stale, "'", collapse = ", ")))
+    expect_true(fn %in% names(metafast:::.mf_dots_policy))
+  }
+})
+
+test_that("rejected arguments name the function and the alternative, and never change the caller's data", {
+  dat <- fdat
+  dat0 <- dat
+  expect_error(rma(yi, vi, data = dat, scale = ~ x), "argument 'scale' of rma\\(\\).*location-scale.*\\?rma")
+  expect_error(rma(yi, vi, data = dat, weighted = FALSE), "'weighted'")
+  expect_error(rma(yi, vi, data = dat, knha = TRUE), "'knha'.*test = \"knha\"")
+  expect_identical(dat, dat0)
+  e <- escalc(measure = "MD", m1i = 1:3, m2i = 2:4, sd1i = c(1, 1, 1), sd2i = c(1, 1, 1),
+              n1i = c(10, 10, 10), n2i = c(10, 10, 10))
+  e0 <- e
+  expect_error(summary(e, transf = exp), "'transf'")
+  expect_identical(e, e0)
+  f0 <- ffit
+  expect_error(in_png(forest(ffit, atransf = exp)), "'atransf'.*transf = ")
+  expect_error(in_png(forest(ffit, atr = exp)), "'atransf'")           # partial matching, as metafor's formals
+  expect_error(vcov(ffit, type = "obs"), "'type'")
+  expect_error(cumul(ffit, collapse = TRUE), "'collapse'")
+  expect_error(anova(ffit, rhs = 0.1), "'rhs'")
+  expect_error(fsn(fdat$yi, fdat$vi, pool = "Fisher"), "'pool'")
+  expect_identical(ffit, f0)
+})
+
+test_that("other names in `...` are handled as metafor handles them", {
+  skip_if_not_installed("metafor")
+  # metafor warns "Extra argument ('foo') disregarded." in these
+  expect_warning(metafor::rma(yi, vi, data = fdat, foo = 1), "Extra argument ('foo') disregarded.", fixed = TRUE)
+  expect_warning(rma(yi, vi, data = fdat, foo = 1), "Extra argument ('foo') disregarded.", fixed = TRUE)
+  expect_warning(predict(ffit, foo = 1), "Extra argument ('foo') disregarded.", fixed = TRUE)
+  expect_warning(leave1out(ffit, foo = 1, bar = 2), "Extra arguments ('foo', 'bar') disregarded.", fixed = TRUE)
+  # ... and ignores them silently in the extractors
+  expect_silent(fitted(ffit, foo = 1))
+  # cosmetic arguments are accepted
+  expect_silent(rma(yi, vi, data = fdat, verbose = TRUE))
+  expect_silent(rstudent(ffit, progbar = TRUE))
+  # graphical parameters pass through the plot functions
+  expect_silent(in_png(forest(ffit, font = 2)))
+  expect_silent(in_png(funnel(ffit, main = "Funnel", cex = 0.8)))
+  expect_silent(in_png(baujat(ffit, main = "Baujat", progbar = FALSE)))
+  expect_silent(in_png(plot(influence(ffit), lwd = 2)))
+})
+
+test_that("forest()'s level and funnel()'s default level match metafor", {
+  skip_if_not_installed("metafor")
+  ref <- metafor::rma(yi, vi, data = fdat, control = metafor_tight)
+  res <- in_png(forest(ffit, level = 90))
+  p <- predict(ref, level = 90)
+  expect_equal(res$summaries$ci.lb, p$ci.lb, tolerance = tol_iter)
+  expect_equal(res$summaries$pi.ub, p$pi.ub, tolerance = tol_iter)
+  expect_equal(res$studies$ci.ub, fdat$yi + qnorm(0.95) * sqrt(fdat$vi), tolerance = tol_closed)
+  f90 <- rma(yi, vi, data = fdat, level = 90)
+  expect_equal(attr(in_png(funnel(f90)), "level"), 90)
+  expect_equal(attr(in_png(funnel(f90, level = 99)), "level"), 99)
+  expect_equal(in_png(plot(gosh(ffit), het = "QE")), in_png(plot(gosh(ffit), out = "QE")))
+  expect_error(in_png(plot(gosh(ffit), out = 2)), "'out'")
+})
