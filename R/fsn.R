@@ -60,6 +60,8 @@
 #' @export
 fsn <- function(x, vi, sei, data, type = "Rosenthal", alpha = .05, target, weighted = FALSE, subset,
                 digits, ...) {
+  if (missing(data) && !missing(x) && .mf_is_metafor_fit(tryCatch(x, error = function(e) NULL)))
+    return(.mf_to_metafor("fsn"))  # a metafor fit: metafor's fsn()
   .mf_check_dots("fsn", ...)
   type <- .mf_match_arg(type, c("Rosenthal", "Orwin", "Rosenberg"), "type")
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1)

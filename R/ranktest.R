@@ -30,6 +30,7 @@
 #' ranktest(dat$yi, dat$vi)
 #' @export
 ranktest <- function(x, vi, sei, subset, exact = TRUE, digits, ...) {
+  if (.mf_is_metafor_fit(x)) return(.mf_to_metafor("ranktest"))  # a metafor fit: metafor's ranktest()
   .mf_check_dots("ranktest", ...)
   if (inherits(x, "mf_rma")) {
     if (!missing(vi) || !missing(sei) || !missing(subset))
