@@ -1,8 +1,35 @@
 #' Fit meta-analytic equal-, random- and mixed-effects models
 #'
-#' The interface of \code{metafor::rma.uni()}: the same arguments and the same
-#' result fields, computed by an exact O(k p^2) C++ engine that never builds a
-#' k-by-k matrix.
+#' The interface of \code{metafor::rma.uni()} and its result fields, computed
+#' by an exact O(k p^2) C++ engine that never builds a k-by-k matrix.  Every
+#' argument of \code{metafor::rma.uni()} is either implemented with metafor's
+#' meaning or rejected with an error that names it (see below).
+#'
+#' @section What metafast does not cover:
+#' These metafor arguments and functions stop with an error naming them (the
+#' issue that will add them in brackets):
+#' \itemize{
+#'   \item effect sizes from raw data inside \code{rma()} (\code{measure},
+#'     \code{ai}, \code{bi}, ..., \code{add}, \code{to}, \code{drop00}):
+#'     compute \code{yi} and \code{vi} with \code{escalc()} first;
+#'     \code{weighted = FALSE}; \code{vcov(type = )}, \code{anova(rhs = )},
+#'     \code{targs}, \code{cumul(collapse = )}, \code{fsn(pool = )}, ...
+#'     (10);
+#'   \item multilevel and multivariate models, \code{rma.mv()} (12);
+#'   \item cluster-robust inference, \code{robust()} (13);
+#'   \item \code{rma.mh()}, \code{rma.peto()}, \code{rma.glmm()} and
+#'     metafor's further measures (14, 19);
+#'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
+#'     (15);
+#'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}
+#'     and the colours of \code{forest()} and \code{funnel()} (16);
+#'   \item not planned: location-scale models (\code{scale}, \code{att}),
+#'     other definitions of I^2 and R^2 (\code{i2def}, \code{r2def}),
+#'     fixed coefficients (\code{beta}); \code{knha = TRUE} is
+#'     \code{test = "knha"}.
+#' }
+#' \code{verbose} is accepted and ignored.  The argument-by-argument list
+#' is \code{metafast:::.mf_metafor_args}.
 #'
 #' @param yi observed effect sizes (vector, or a column name of \code{data}).
 #'   A formula \code{yi ~ x} is also accepted and gives the moderators.
@@ -30,7 +57,10 @@
 #' @param control list of solver settings: \code{threshold} (1e-10),
 #'   \code{maxiter} (1000), \code{stepadj} (1), \code{tau2.init},
 #'   \code{tau2.max} and \code{tol} (1e-12, for the Q-profile bounds).
-#' @param ... ignored (for compatibility).
+#' @param ... metafor's arguments that metafast does not implement are
+#'   errors that name them (see the section below); \code{verbose} is
+#'   accepted and ignored; any other name is disregarded with a warning, as
+#'   in metafor.
 #' @return An object of class \code{mf_rma} holding metafor's fields
 #'   (\code{beta}, \code{b}, \code{se}, \code{zval}, \code{pval}, \code{ci.lb},
 #'   \code{ci.ub}, \code{vb}, \code{tau2}, \code{se.tau2}, \code{I2}, \code{H2},
