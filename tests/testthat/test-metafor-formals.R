@@ -188,3 +188,13 @@ test_that("forest()'s level and funnel()'s default level match metafor", {
   expect_equal(in_png(plot(gosh(ffit), het = "QE")), in_png(plot(gosh(ffit), out = "QE")))
   expect_error(in_png(plot(gosh(ffit), out = 2)), "'out'")
 })
+
+test_that("the check reads the names in `...` without evaluating them", {
+  forced <- FALSE
+  expect_warning(rma(yi, vi, data = fdat, foo = { forced <- TRUE; 1 }), "'foo'")
+  expect_false(forced)
+  expect_error(rma(yi, vi, data = fdat, scale = { forced <- TRUE; ~ x }), "'scale'")
+  expect_false(forced)
+  # a metafor argument that R would match partially to one of our formals
+  expect_error(rma(yi, vi, data = fdat, di = 1:6), "'di'")
+})
