@@ -181,6 +181,8 @@
     trim = .mf_r_plot())
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
+# The same table as lists, for the quick look-up of the names of a call.
+.mf_metafor_tab <- lapply(.mf_metafor_args, as.list)
 
 # Purely cosmetic metafor arguments (printing, progress bars, timing): accepted
 # and ignored.  progbar: metafast's progress bar is `progress =`.
@@ -236,16 +238,14 @@ summary.mf_escalc = "summary() of escalc()",
 # would set our `digits`) is rejected as well.  Call as
 # .mf_check_dots("fn", ...) at the top of fn.
 .mf_check_dots <- function(fn, ...) {
-  tab <- .mf_metafor_args[[fn]]
+  tab <- .mf_metafor_tab[[fn]]
   if (length(tab)) {
-    cn <- names(sys.call(-1L))
-    if (!is.null(cn)) {
-      hit <- cn[cn %in% names(tab)]
-      if (length(hit)) .mf_reject(fn, hit[1L], tab)
-    }
+    # (a list: [[ finds a name without hashing the table, as %in% would)
+    for (nm in names(sys.call(-1L))) if (nzchar(nm) && !is.null(tab[[nm]])) .mf_reject(fn, nm, tab)
   }
   n <- ...length()
   if (n == 0L) return(invisible(NULL))
+  tab <- .mf_metafor_args[[fn]]
   nms <- ...names()
   if (is.null(nms)) nms <- character(n)
   nms[is.na(nms)] <- ""

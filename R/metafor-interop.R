@@ -15,8 +15,20 @@
 # ours.
 
 .onLoad <- function(libname, pkgname) {
-  setHook(packageEvent("metafor", "onLoad"), function(...) .mf_register_metafor())
+  hook <- function(...) .mf_register_metafor()
+  attr(hook, "metafast") <- TRUE
+  setHook(packageEvent("metafor", "onLoad"), hook)
   if (isNamespaceLoaded("metafor")) .mf_register_metafor()
+  invisible(NULL)
+}
+
+# Remove our hook, so that an unloaded metafast does not register itself
+# when metafor is loaded later.
+.onUnload <- function(libpath) {
+  ev <- packageEvent("metafor", "onLoad")
+  hooks <- getHook(ev)
+  keep <- Filter(function(h) !isTRUE(attr(h, "metafast")), hooks)
+  if (length(keep) != length(hooks)) setHook(ev, keep, action = "replace")
   invisible(NULL)
 }
 
