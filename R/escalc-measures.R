@@ -252,11 +252,28 @@
   list(yi = yi, vi = vi, ni = ni.u)
 }
 
+# POMP scores (percent of maximum possible): means and SDs rescaled to
+# 100 (x - min) / (max - min) of the scale (Cohen, Cohen, Aiken & West 1999,
+# Multivariate Behav Res 34:315-346), then the raw (mean) difference.
+.esc_pomp <- function(v, measure, rows) {
+  .esc_need(v, c("mini", "maxi"), measure)
+  .esc_chk(v$maxi == v$mini, "maxi must differ from mini", rows)
+  rng <- v$maxi - v$mini
+  for (nm in intersect(c("m1i", "m2i"), names(v))) v[[nm]] <- 100 * (v[[nm]] - v$mini) / rng
+  for (nm in intersect(c("sd1i", "sd2i"), names(v))) v[[nm]] <- 100 * v[[nm]] / rng
+  v
+}
+
 # ---------------------------------------------------------------------------
-# two independent groups, quantitative outcome: MD, SMD, SMDH, ROM
+# two independent groups, quantitative outcome: MD, POMPMD, SMD, SMDH, ROM
 # ---------------------------------------------------------------------------
 .esc_es_quant <- function(measure, v, vtype, rows, correct) {
   k <- length(rows)
+  if (measure == "POMPMD") {
+    .esc_need(v, c("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i"), measure)
+    v <- .esc_pomp(v, measure, rows)
+    measure <- "MD"
+  }
   m1i <- v$m1i; m2i <- v$m2i; sd1i <- v$sd1i; sd2i <- v$sd2i
   n1i <- v$n1i; n2i <- v$n2i
   if (measure == "SMD") {
@@ -369,6 +386,11 @@
 # ---------------------------------------------------------------------------
 .esc_es_prepost <- function(measure, v, vtype, rows, correct) {
   k <- length(rows)
+  if (measure == "POMPMC") {
+    .esc_need(v, c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"), measure)
+    v <- .esc_pomp(v, measure, rows)
+    measure <- "MC"
+  }
   m1i <- v$m1i; m2i <- v$m2i; sd1i <- v$sd1i; sd2i <- v$sd2i
   ri <- v$ri; ni <- v$ni
   if (measure == "SMCC") {
