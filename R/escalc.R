@@ -555,31 +555,9 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
 # cbind of class "escalc"
 # ---------------------------------------------------------------------------
 
-# a digits vector d (one number, or named est/se/test/...) merged into res
-.esc_merge_digits <- function(res, d) {
-  if (is.null(d) || !length(d)) return(res)
-  if (is.null(names(d))) {
-    res[] <- d[[1L]]
-  } else {
-    pos <- pmatch(names(d), names(res))
-    res[pos[!is.na(pos)]] <- unlist(d)[!is.na(pos)]
-  }
-  res
-}
-
-# digits for printing an escalc object, in metafor's order: the object's own,
-# then the option (setmfopt(digits = )), then the argument
-.esc_get_digits <- function(digits, xdigits) {
-  res <- .esc_merge_digits(.esc_default_digits(), xdigits)
-  res <- .esc_merge_digits(res, .mf_opts$opts$digits)
-  res <- .esc_merge_digits(res, digits)
-  if (res[["pval"]] <= 1) res[["pval"]] <- 2
-  res
-}
-
 #' @export
 print.mf_escalc <- function(x, digits = attr(x, "digits"), ...) {
-  digits <- .esc_get_digits(digits, attr(x, "digits"))
+  digits <- .mf_digits_vec(digits, attr(x, "digits"))
   y <- x
   class(y) <- "data.frame"
   fmt <- function(z, d) {
@@ -737,7 +715,7 @@ summary.mf_escalc <- function(object, out.names = c("sei", "zi", "pval", "ci.lb"
     dat <- data.frame(yi, vi, sei, zi, pval, lb, ub)
     names(dat) <- c(yn, vn, out.names)
   }
-  attr(dat, "digits") <- if (!missing(digits)) .esc_get_digits(digits, attr(x, "digits"))
+  attr(dat, "digits") <- if (!missing(digits)) .mf_digits_vec(digits, attr(x, "digits"))
                          else attr(x, "digits")
   if (is.null(attr(dat, "digits"))) attr(dat, "digits") <- 4
   attr(dat, "yi.names") <- union(yn, attr(object, "yi.names"))

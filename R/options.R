@@ -108,3 +108,28 @@ setmfopt <- function(...) {
 .mf_space <- function() {
   if (isTRUE(.mf_opts$opts$space) || is.null(.mf_opts$opts$space)) cat("\n")
 }
+
+# metafor's digits: a named vector (est, se, test, pval, ci, var, sevar, fit,
+# het).  d (one number, or named elements, partially matched) merged into res.
+.mf_merge_digits <- function(res, d) {
+  if (is.null(d) || !length(d)) return(res)
+  if (is.null(names(d))) {
+    res[] <- d[[1L]]
+  } else {
+    pos <- pmatch(names(d), names(res))
+    res[pos[!is.na(pos)]] <- unlist(d)[!is.na(pos)]
+  }
+  res
+}
+
+# The digits vector of a result, in metafor's order: 4 everywhere, the
+# object's own (xdigits), the option (setmfopt(digits = ); opt = FALSE skips
+# it, as metafor does for results computed from plain vectors), the argument.
+.mf_digits_vec <- function(digits = NULL, xdigits = NULL, opt = TRUE) {
+  res <- c(est = 4, se = 4, test = 4, pval = 4, ci = 4, var = 4, sevar = 4, fit = 4, het = 4)
+  res <- .mf_merge_digits(res, xdigits)
+  if (opt) res <- .mf_merge_digits(res, .mf_opts$opts$digits)
+  res <- .mf_merge_digits(res, digits)
+  if (res[["pval"]] <= 1) res[["pval"]] <- 2
+  res
+}
