@@ -447,8 +447,8 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
     cor = .esc_es_cor(measure, v, vtype, rows),
     prop = .esc_es_prop(measure, v, vtype, rows, add, to),
     gen = {
+      # as metafor: sei only when vi is not given (missing vi stay missing)
       vv <- if (!is.null(v$vi)) v$vi else v$sei^2
-      if (!is.null(v$vi) && !is.null(v$sei)) vv[is.na(vv)] <- v$sei[is.na(vv)]^2
       list(yi = v$yi, vi = vv, ni = v$ni)
     })
   yi <- as.vector(res$yi)

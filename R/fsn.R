@@ -44,8 +44,9 @@
 #' metafor).
 #'
 #' @param x a vector of effect sizes, or an intercept-only \code{rma()} fit
-#'   (its effect sizes, variances, method, test, fixed tau2 and weighting are
-#'   used; \code{type} is then always \code{"General"}).
+#'   (also metafor's \code{rma.uni} fits; its effect sizes, variances, method,
+#'   test, fixed tau2 and weighting are used; \code{type} is then always
+#'   \code{"General"}).
 #' @param vi sampling variances.
 #' @param sei standard errors (alternative to \code{vi}).
 #' @param subset logical or numeric vector selecting studies.
@@ -147,7 +148,14 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
   if (missing(x)) .mf_stop("'x' is missing: give the effect sizes or an rma() fit.")
   xx <- get_arg("x")
   fit <- NULL
-  if (inherits(xx, "mf_rma")) {
+  if (inherits(xx, "rma")) {
+    # a metafor fit (both packages loaded): its fields have the same names
+    notav <- c("robust.rma", "rma.glmm", "rma.mv", "rma.ls", "rma.gen", "rma.uni.selmodel")
+    if (!inherits(xx, "rma.uni") || inherits(xx, notav))
+      .mf_stop(sprintf("fsn() is not available for metafor models of class '%s' (only rma.uni fits).",
+                       class(xx)[1L]))
+  }
+  if (inherits(xx, c("mf_rma", "rma"))) {
     fit <- xx
     if (!isTRUE(fit$int.only)) .mf_stop("fsn() needs a model without moderators.")
     if (!missing(type) && !identical(type, "General"))
@@ -338,6 +346,8 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
   }
   diff_at <- function(fsnum) {
     n <- floor(fsnum)
+    # a search extended below 0 has failed (metafor: an error in the same place)
+    if (is.na(n) || n < 0) stop("no fail-safe N in the search interval")
     if (n > maxint) n <- maxint
     r <- with_n(n)
     d <- if (n == maxint) 0 else if (is.null(target)) r$pval - alpha else r$est - target

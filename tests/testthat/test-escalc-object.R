@@ -310,3 +310,11 @@ test_that("print shows metafor's digits and p-values", {
   expect_identical(strip(capture.output(print(a0, digits = c(pval = 3)))),
                    strip(capture.output(print(b0, digits = c(pval = 3)))))
 })
+
+test_that("with vi and sei both given, sei is not used (metafor): missing vi stay missing", {
+  skip_if_not_installed("metafor")
+  a <- escalc(yi = c(.1, .2), vi = c(NA, .1), sei = c(.3, .3))
+  b <- metafor::escalc(yi = c(.1, .2), vi = c(NA, .1), sei = c(.3, .3))
+  expect_same_escalc(a, b)
+  expect_true(is.na(a$vi[1]))
+})

@@ -182,3 +182,15 @@ test_that("verbose shows the search; unknown arguments are disregarded with a wa
   expect_error(fsn(yi, vi, data = bcg, exact = NA), "'exact'")
   expect_error(fsn(yi, vi, data = bcg, mumiss = "a"), "'mumiss'")
 })
+
+test_that("a metafor rma.uni fit works as x (both packages loaded); other metafor models give an error", {
+  skip_if_not_installed("metafor")
+  bcg <- fsn_dat()
+  fb <- metafor::rma(yi, vi, data = bcg, method = "DL")
+  expect_fsn(fsn(fb), metafor::fsn(fb))
+  expect_identical(printed(fsn(fb)), printed(metafor::fsn(fb)))
+  fb <- metafor::rma(yi, vi, data = bcg, method = "EE")
+  expect_fsn(fsn(fb, target = -0.2), metafor::fsn(fb, target = -0.2))
+  mv <- metafor::rma.mv(yi, vi, random = ~ 1 | trial, data = bcg)
+  expect_error(fsn(mv), "rma.mv")
+})
