@@ -318,3 +318,8 @@ test_that("with vi and sei both given, sei is not used (metafor): missing vi sta
   expect_same_escalc(a, b)
   expect_true(is.na(a$vi[1]))
 })
+
+test_that("aggregate() of an escalc object (metafor's aggregate.escalc) is an error, not aggregate.data.frame", {
+  a <- escalc("OR", ai = c(4, 6, 3), bi = c(119, 300, 228), ci = c(11, 29, 11), di = c(128, 274, 209))
+  expect_error(aggregate(a, cluster = c(1, 1, 2)), "aggregate.escalc.*not supported")
+})
