@@ -227,7 +227,8 @@
 #' yi column, and \code{digits}, \code{yi.names}, \code{vi.names} (and after
 #' \code{summary()} \code{sei.names}, \code{zi.names}, \code{pval.names},
 #' \code{ci.lb.names}, \code{ci.ub.names}) on the data frame; they follow
-#' \code{[} (rows and columns; the row index may use the columns),
+#' \code{[} (rows and columns; the row index may use the columns, e.g.
+#' \code{dat[year > 1970, ]}, when the caller has no such variables),
 #' \code{$<-}, \code{rbind()}, \code{cbind()} and a second \code{escalc()}
 #' call with the object as \code{data} (which adds columns with other
 #' \code{var.names}, or fills in missing values with \code{replace = FALSE}).
@@ -735,8 +736,13 @@ summary.mf_escalc <- function(object, out.names = c("sei", "zi", "pval", "ci.lb"
   class(y) <- "data.frame"
   rowsel <- !missing(i) && (nargs() - !missing(drop)) > 2L
   if (rowsel) {
-    # as metafor: the row index may use the columns, e.g. dat[year > 1970, ]
-    i <- eval(substitute(i), y, parent.frame())
+    # as metafor, the row index may use the columns, e.g. dat[year > 1970, ];
+    # but an index the caller can evaluate is the caller's (metafor looks in
+    # the columns first, so that subset(), unique(), ... of data with a column
+    # named like their internal variables, e.g. 'r' or 'x', pick wrong rows)
+    ie <- substitute(i)
+    pf <- parent.frame()
+    i <- tryCatch(eval(ie, pf), error = function(e) eval(ie, y, pf))
     idx <- seq_len(nrow(y))
     names(idx) <- row.names(y)
     rows <- unname(idx[i])

@@ -323,3 +323,19 @@ test_that("aggregate() of an escalc object (metafor's aggregate.escalc) is an er
   a <- escalc("OR", ai = c(4, 6, 3), bi = c(119, 300, 228), ci = c(11, 29, 11), di = c(128, 274, 209))
   expect_error(aggregate(a, cluster = c(1, 1, 2)), "aggregate.escalc.*not supported")
 })
+
+test_that("base functions that index rows internally pick the right rows (columns named like their variables)", {
+  skip_if_not_installed("metafor")
+  bcg <- getdat("dat.bcg")
+  a0 <- escalc("OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg, slab = author)
+  a0$r <- 13:1
+  a0$x <- 1
+  a0$n <- 1:13
+  s <- subset(a0, year > 1975)
+  expect_identical(s$trial, bcg$trial[bcg$year > 1975])
+  expect_identical(attr(s$yi, "slab"), attr(a0$yi, "slab")[bcg$year > 1975])
+  expect_identical(nrow(unique(a0)), 13L)
+  expect_identical(head(a0, 3)$trial, 1:3)
+  # (metafor 5.2.1 evaluates the index in the columns first: there subset() picks
+  # its rows by the column 'r', a bug not copied)
+})
