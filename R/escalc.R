@@ -33,10 +33,10 @@
   "SMCRH", "SMCRP", "SMCRPH", "CLESCN", "AUCCN", "ROMC", "VRC", "CVRC", "ARAW",
   "AHW", "ABT", "REH", "CLES", "CLESN", "AUC", "AUCN", "HR", "HD", "GEN")
 
-# metafor's escalc() arguments passed through '...' that metafast does not
-# implement (zero-cell additions applied to the outcome or variance only, and
-# the add-to-one-group rule of the paired measures)
-.esc_dots_unsupported <- c("onlyo1", "addyi", "addvi")
+# metafor's escalc() arguments passed through '...' (as in metafor):
+# onlyo1 (add to the event cells only), addyi, addvi (the added value used for
+# the outcome / the variance)
+.esc_dots_args <- c("onlyo1", "addyi", "addvi")
 
 .esc_vtypes <- c("UB", "LS", "LS2", "LS3", "HO", "AV", "AVHO", "H0", "H0a", "H0b")
 
@@ -279,8 +279,11 @@
 #' @param replace logical: replace existing yi/vi values (if \code{FALSE},
 #'   only missing values are filled in).
 #' @param digits number of digits for printing.
-#' @param ... metafor's \code{onlyo1}, \code{addyi} and \code{addvi} give an
-#'   error (not supported); other arguments are disregarded with a warning.
+#' @param ... metafor's \code{onlyo1} (\code{TRUE}: \code{add} goes to the
+#'   event cells \code{ai}, \code{ci} only), \code{addyi} and \code{addvi}
+#'   (\code{FALSE}: the outcome, or the variance, of \code{"OR"}, \code{"RR"},
+#'   \code{"RD"}, \code{"PR"}, \code{"PLN"}, \code{"PLO"} from the counts
+#'   without \code{add}); other arguments are disregarded with a warning.
 #' @return A data frame of class \code{c("mf_escalc", "data.frame")} (its own class name, so that metafor can be loaded too).
 #' @references Hedges, L. V. (1981). Distribution theory for Glass's
 #'   estimator of effect size and related estimators. Journal of Educational
@@ -354,13 +357,17 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
   }
   correct <- .esc_correct(correct, measure)
   ddd <- list(...)
-  nsup <- intersect(names(ddd), .esc_dots_unsupported)
-  if (length(nsup))
-    stop("argument", if (length(nsup) > 1L) "s " else " ",
-         paste0("'", nsup, "'", collapse = ", "), " of metafor's escalc() ",
-         if (length(nsup) > 1L) "are" else "is", " not supported by metafast ",
-         "(zero cells: see 'add', 'to' and 'drop00')", call. = FALSE)
-  extra <- names(ddd)
+  dflag <- function(nm, default) {
+    val <- ddd[[nm]]
+    if (is.null(val)) return(default)
+    if (!is.logical(val) || length(val) != 1L || is.na(val))
+      stop("argument '", nm, "' must be TRUE or FALSE", call. = FALSE)
+    val
+  }
+  onlyo1 <- dflag("onlyo1", FALSE)
+  addyi <- dflag("addyi", TRUE)
+  addvi <- dflag("addvi", TRUE)
+  extra <- setdiff(names(ddd), .esc_dots_args)
   if (length(extra))
     warning("extra argument", if (length(extra) > 1L) "s" else "", " (",
             paste0("'", extra, "'", collapse = ", "), ") disregarded",
@@ -442,11 +449,11 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
 
   # ---- compute ---------------------------------------------------------------
   res <- switch(family,
-    "2x2" = .esc_es_2x2(measure, v, vtype, rows, add, to, drop00),
+    "2x2" = .esc_es_2x2(measure, v, vtype, rows, add, to, drop00, onlyo1, addyi, addvi),
     quant = .esc_es_quant(measure, v, vtype, rows, correct),
     prepost = .esc_es_prepost(measure, v, vtype, rows, correct),
     cor = .esc_es_cor(measure, v, vtype, rows),
-    prop = .esc_es_prop(measure, v, vtype, rows, add, to),
+    prop = .esc_es_prop(measure, v, vtype, rows, add, to, addyi, addvi),
     gen = {
       # as metafor: sei only when vi is not given (missing vi stay missing)
       vv <- if (!is.null(v$vi)) v$vi else v$sei^2

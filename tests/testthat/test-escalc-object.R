@@ -49,9 +49,40 @@ test_that("metafor's measures that metafast does not compute give an error namin
   expect_error(escalc("R2F", fi = 3, mi = 2, ni = 50), "'R2F'.*not supported")
   expect_error(escalc("POMPMN", mi = 3, sdi = 1, ni = 10, mini = 0, maxi = 10), "'POMPMN'.*not supported")
   expect_error(escalc("XYZ", ai = 1, bi = 1, ci = 1, di = 1), "unknown measure 'XYZ'")
-  expect_error(escalc("OR", ai = 1, bi = 1, ci = 1, di = 1, addyi = FALSE), "'addyi'.*not supported")
-  expect_error(escalc("OR", ai = 1, bi = 1, ci = 1, di = 1, onlyo1 = TRUE, addvi = FALSE),
-               "'onlyo1', 'addvi'.*not supported")
+})
+
+test_that("metafor's onlyo1, addyi and addvi (via ...) match metafor", {
+  skip_if_not_installed("metafor")
+  nw <- getdat("dat.nielweise2007")
+  nw <- rbind(nw, nw[1, ])
+  nw$ai[nrow(nw)] <- 0; nw$ci[nrow(nw)] <- 0
+  for (m in c("OR", "RR", "RD", "PETO", "AS")) {
+    vts <- switch(m, RD = c("LS", "UB", "AV", "H0"), OR = , RR = c("LS", "AV", "H0"), "LS")
+    for (vt in vts) for (to in c("only0", "all")) {
+      for (args in list(list(onlyo1 = TRUE), list(addyi = FALSE), list(addvi = FALSE),
+                        list(addyi = FALSE, addvi = FALSE), list(onlyo1 = TRUE, addvi = FALSE))) {
+        a <- suppressWarnings(do.call(escalc, c(list(m, ai = quote(ai), n1i = quote(n1i), ci = quote(ci),
+                                                      n2i = quote(n2i), data = nw, vtype = vt, to = to), args)))
+        b <- suppressWarnings(do.call(metafor::escalc, c(list(m, ai = quote(ai), n1i = quote(n1i), ci = quote(ci),
+                                                               n2i = quote(n2i), data = nw, vtype = vt, to = to),
+                                                          args)))
+        expect_same_escalc(a, b)
+      }
+    }
+  }
+  pr <- data.frame(xi = c(0, 3, 10, 25), ni = c(20, 30, 40, 25))
+  for (m in c("PR", "PLN", "PLO", "PAS", "PFT")) {
+    vts <- switch(m, PR = c("LS", "UB", "AV"), PLN = , PLO = c("LS", "AV"), "LS")
+    for (vt in vts) for (args in list(list(addyi = FALSE), list(addvi = FALSE), list(addyi = FALSE, addvi = FALSE))) {
+      a <- suppressWarnings(do.call(escalc, c(list(m, xi = quote(xi), ni = quote(ni), data = pr, vtype = vt, add = 0.5),
+                                              args)))
+      b <- suppressWarnings(do.call(metafor::escalc, c(list(m, xi = quote(xi), ni = quote(ni), data = pr, vtype = vt,
+                                                            add = 0.5), args)))
+      expect_same_escalc(a, b)
+    }
+  }
+  expect_error(escalc("OR", ai = 1, bi = 1, ci = 1, di = 1, addyi = "no"), "'addyi'")
+  expect_warning(escalc("OR", ai = 1, bi = 1, ci = 1, di = 1, foo = 1), "'foo'.*disregarded")
 })
 
 test_that("flip matches metafor (logical, per row, numeric, with subset and include)", {
