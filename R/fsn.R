@@ -246,7 +246,7 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
     g <- .mf_fsn_general(yi, vi, fit, target = target, alpha = alpha, exact = exact, verbose = verbose,
                          method = if (missing(method)) NULL else method, tau2 = if (missing(tau2)) NULL else tau2,
                          test = if (missing(test)) NULL else test, weighted = wtd, mumiss = mumiss,
-                         maxint = maxint, search = search)
+                         maxint = maxint, search = search, width = nchar(max(interval)) + 1)
     N <- g$fsnum
     est <- g$est; tau2.o <- g$tau2; pval <- g$pval; target <- g$target; mth <- g$method
     est.fsn <- g$est.fsn; tau2.fsn <- g$tau2.fsn; pval.fsn <- g$pval.fsn
@@ -283,7 +283,7 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
 # that brings the p-value of the pooled estimate to alpha (or the estimate to
 # target).
 .mf_fsn_general <- function(yi, vi, fit, target, alpha, exact, verbose, method, tau2, test, weighted,
-                            mumiss, maxint, search) {
+                            mumiss, maxint, search, width = 8) {
   k <- length(yi)
   if (is.null(method)) method <- if (!is.null(fit)) fit$method else "REML"
   tau2fix <- if (!is.null(fit) && isTRUE(fit$tau2.fix)) fit$tau2 else NULL
@@ -351,10 +351,13 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
     if (n > maxint) n <- maxint
     r <- with_n(n)
     d <- if (n == maxint) 0 else if (is.null(target)) r$pval - alpha else r$est - target
-    if (verbose)
-      cat("fsnum =", formatC(n, width = nchar(maxint) + 1, format = "d"), " est =", .mf_fmtx(r$est, 4),
-          " tau2 =", .mf_fmtx(r$tau2, 4), if (is.null(target)) c(" pval =", .mf_fmtx(r$pval, 4)) else
-          c(" target =", .mf_fmtx(target, 4)), " diff =", .mf_fmtx(d, 4), "\n")
+    if (verbose) {
+      f4 <- function(z, flag = "") formatC(z, format = "f", digits = 4, flag = flag)
+      cat("fsnum =", formatC(n, width = width, format = "d"), " est =", f4(r$est, " "),
+          " tau2 =", f4(r$tau2),
+          if (is.null(target)) c(" pval =", f4(r$pval), " alpha =", f4(alpha)) else c(" target =", f4(target)),
+          " diff =", f4(d, " "), "\n")
+    }
     d
   }
   if (is.null(target)) {

@@ -194,3 +194,11 @@ test_that("a metafor rma.uni fit works as x (both packages loaded); other metafo
   mv <- metafor::rma.mv(yi, vi, random = ~ 1 | trial, data = bcg)
   expect_error(fsn(mv), "rma.mv")
 })
+
+test_that("verbose prints metafor's lines of the search", {
+  skip_if_not_installed("metafor")
+  bcg <- fsn_dat()
+  a <- capture.output(fsn(yi, vi, data = bcg, type = "General", method = "DL", verbose = TRUE))
+  b <- capture.output(metafor::fsn(yi, vi, data = bcg, type = "General", method = "DL", verbose = TRUE))
+  expect_identical(trimws(grep("^fsnum", a, value = TRUE), "right"), trimws(grep("^fsnum", b, value = TRUE), "right"))
+})
