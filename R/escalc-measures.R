@@ -175,7 +175,8 @@
 # uses the pooled proportion of the study (variance under the null).
 # Peto's one-step log odds ratio: Yusuf et al. (1985), Prog Cardiovasc Dis
 # 27:335-371.  Arcsine difference: Rucker et al. (2009), Stat Med 28:721-738.
-.esc_es_2x2 <- function(measure, v, vtype, rows, add, to, drop00) {
+.esc_es_2x2 <- function(measure, v, vtype, rows, add, to, drop00,
+                        onlyo1 = FALSE, addyi = TRUE, addvi = TRUE) {
   k <- length(rows)
   ai <- v$ai; bi <- v$bi; ci <- v$ci; di <- v$di; n1i <- v$n1i; n2i <- v$n2i
   if (is.null(ai)) .esc_need(v, "ai", measure, "with bi or n1i")
@@ -206,57 +207,89 @@
     ai[both0] <- bi[both0] <- ci[both0] <- di[both0] <- NA_real_
   }
   cl <- .esc_add(list(ai, bi, ci, di), add, to)
-  ai <- cl[[1]]; bi <- cl[[2]]; ci <- cl[[3]]; di <- cl[[4]]
-  n1 <- ai + bi
-  n2 <- ci + di
-  p1 <- ai / n1
-  p2 <- ci / n2
-  pbar1 <- .esc_wmean(p1, n1)
-  pbar2 <- .esc_wmean(p2, n2)
-  pp <- (ai + ci) / (n1 + n2)
-
-  vi <- rep(NA_real_, k)
-  if (measure == "OR") {
-    .esc_vtype_ok(vtype, c("LS", "AV", "H0"), measure)
-    yi <- log(ai / bi) - log(ci / di)
-    s <- vtype == "LS"; vi[s] <- (1 / ai + 1 / bi + 1 / ci + 1 / di)[s]
-    s <- vtype == "AV"
-    vi[s] <- (1 / (pbar1 * (1 - pbar1) * n1) + 1 / (pbar2 * (1 - pbar2) * n2))[s]
-    s <- vtype == "H0"; vi[s] <- ((1 / n1 + 1 / n2) / (pp * (1 - pp)))[s]
-  } else if (measure == "RR") {
-    .esc_vtype_ok(vtype, c("LS", "AV", "H0"), measure)
-    yi <- log(p1) - log(p2)
-    s <- vtype == "LS"; vi[s] <- (1 / ai - 1 / n1 + 1 / ci - 1 / n2)[s]
-    s <- vtype == "AV"
-    vi[s] <- ((1 - pbar1) / (pbar1 * n1) + (1 - pbar2) / (pbar2 * n2))[s]
-    s <- vtype == "H0"; vi[s] <- ((1 - pp) / pp * (1 / n1 + 1 / n2))[s]
-  } else if (measure == "RD") {
-    .esc_vtype_ok(vtype, c("UB", "LS", "AV", "H0"), measure)
-    yi <- p1 - p2
-    s <- vtype == "LS"; vi[s] <- (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)[s]
-    s <- vtype == "UB"
-    vi[s] <- (p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1))[s]
-    s <- vtype == "AV"
-    vi[s] <- (pbar1 * (1 - pbar1) / n1 + pbar2 * (1 - pbar2) / n2)[s]
-    s <- vtype == "H0"; vi[s] <- (pp * (1 - pp) * (1 / n1 + 1 / n2))[s]
-  } else if (measure == "PETO") {
-    n <- n1 + n2
-    ei <- (ai + ci) * n1 / n                      # expected events, group 1
-    hv <- (ai + ci) * (bi + di) * n1 * n2 / (n^2 * (n - 1))  # hypergeometric var
-    yi <- (ai - ei) / hv
-    vi <- 1 / hv
-  } else if (measure == "AS") {
-    yi <- asin(sqrt(p1)) - asin(sqrt(p2))
-    vi <- 1 / (4 * n1) + 1 / (4 * n2)
+  # onlyo1: the value is added to the event cells only (metafor's option)
+  if (onlyo1) cl[c(2, 4)] <- list(bi, di)
+  calc <- function(ai, bi, ci, di, nav1 = NULL, nav2 = NULL) {
+    n1 <- ai + bi
+    n2 <- ci + di
+    p1 <- ai / n1
+    p2 <- ci / n2
+    pbar1 <- .esc_wmean(p1, n1)
+    pbar2 <- .esc_wmean(p2, n2)
+    pp <- (ai + ci) / (n1 + n2)
+    # (the sample sizes of vtype "AV" of the OR; see addvi below)
+    if (is.null(nav1)) nav1 <- n1
+    if (is.null(nav2)) nav2 <- n2
+    vi <- rep(NA_real_, k)
+    if (measure == "OR") {
+      .esc_vtype_ok(vtype, c("LS", "AV", "H0"), measure)
+      yi <- log(ai / bi) - log(ci / di)
+      s <- vtype == "LS"; vi[s] <- (1 / ai + 1 / bi + 1 / ci + 1 / di)[s]
+      s <- vtype == "AV"
+      vi[s] <- (1 / (pbar1 * (1 - pbar1) * nav1) + 1 / (pbar2 * (1 - pbar2) * nav2))[s]
+      s <- vtype == "H0"; vi[s] <- ((1 / n1 + 1 / n2) / (pp * (1 - pp)))[s]
+    } else if (measure == "RR") {
+      .esc_vtype_ok(vtype, c("LS", "AV", "H0"), measure)
+      yi <- log(p1) - log(p2)
+      s <- vtype == "LS"; vi[s] <- (1 / ai - 1 / n1 + 1 / ci - 1 / n2)[s]
+      s <- vtype == "AV"
+      vi[s] <- ((1 - pbar1) / (pbar1 * n1) + (1 - pbar2) / (pbar2 * n2))[s]
+      s <- vtype == "H0"; vi[s] <- ((1 - pp) / pp * (1 / n1 + 1 / n2))[s]
+    } else if (measure == "RD") {
+      .esc_vtype_ok(vtype, c("UB", "LS", "AV", "H0"), measure)
+      yi <- p1 - p2
+      s <- vtype == "LS"; vi[s] <- (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)[s]
+      s <- vtype == "UB"
+      vi[s] <- (p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1))[s]
+      s <- vtype == "AV"
+      vi[s] <- (pbar1 * (1 - pbar1) / n1 + pbar2 * (1 - pbar2) / n2)[s]
+      s <- vtype == "H0"; vi[s] <- (pp * (1 - pp) * (1 / n1 + 1 / n2))[s]
+    } else if (measure == "PETO") {
+      n <- n1 + n2
+      ei <- (ai + ci) * n1 / n                      # expected events, group 1
+      hv <- (ai + ci) * (bi + di) * n1 * n2 / (n^2 * (n - 1))  # hypergeometric var
+      yi <- (ai - ei) / hv
+      vi <- 1 / hv
+    } else if (measure == "AS") {
+      yi <- asin(sqrt(p1)) - asin(sqrt(p2))
+      vi <- 1 / (4 * n1) + 1 / (4 * n2)
+    }
+    list(yi = yi, vi = vi)
   }
-  list(yi = yi, vi = vi, ni = ni.u)
+  adj <- calc(cl[[1]], cl[[2]], cl[[3]], cl[[4]])
+  # addyi / addvi = FALSE (metafor's options; OR, RR, RD only): the outcome /
+  # the variance from the counts without the added value.  As metafor, the
+  # OR's vtype "AV" then keeps the adjusted group sizes.
+  if (measure %in% c("OR", "RR", "RD") && !(addyi && addvi)) {
+    raw <- calc(ai, bi, ci, di, nav1 = cl[[1]] + cl[[2]], nav2 = cl[[3]] + cl[[4]])
+    if (!addyi) adj$yi <- raw$yi
+    if (!addvi) adj$vi <- raw$vi
+  }
+  list(yi = adj$yi, vi = adj$vi, ni = ni.u)
+}
+
+# POMP scores (percent of maximum possible): means and SDs rescaled to
+# 100 (x - min) / (max - min) of the scale (Cohen, Cohen, Aiken & West 1999,
+# Multivariate Behav Res 34:315-346), then the raw (mean) difference.
+.esc_pomp <- function(v, measure, rows) {
+  .esc_need(v, c("mini", "maxi"), measure)
+  .esc_chk(v$maxi == v$mini, "maxi must differ from mini", rows)
+  rng <- v$maxi - v$mini
+  for (nm in intersect(c("m1i", "m2i"), names(v))) v[[nm]] <- 100 * (v[[nm]] - v$mini) / rng
+  for (nm in intersect(c("sd1i", "sd2i"), names(v))) v[[nm]] <- 100 * v[[nm]] / rng
+  v
 }
 
 # ---------------------------------------------------------------------------
-# two independent groups, quantitative outcome: MD, SMD, SMDH, ROM
+# two independent groups, quantitative outcome: MD, POMPMD, SMD, SMDH, ROM
 # ---------------------------------------------------------------------------
 .esc_es_quant <- function(measure, v, vtype, rows, correct) {
   k <- length(rows)
+  if (measure == "POMPMD") {
+    .esc_need(v, c("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i"), measure)
+    v <- .esc_pomp(v, measure, rows)
+    measure <- "MD"
+  }
   m1i <- v$m1i; m2i <- v$m2i; sd1i <- v$sd1i; sd2i <- v$sd2i
   n1i <- v$n1i; n2i <- v$n2i
   if (measure == "SMD") {
@@ -369,6 +402,11 @@
 # ---------------------------------------------------------------------------
 .esc_es_prepost <- function(measure, v, vtype, rows, correct) {
   k <- length(rows)
+  if (measure == "POMPMC") {
+    .esc_need(v, c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"), measure)
+    v <- .esc_pomp(v, measure, rows)
+    measure <- "MC"
+  }
   m1i <- v$m1i; m2i <- v$m2i; sd1i <- v$sd1i; sd2i <- v$sd2i
   ri <- v$ri; ni <- v$ni
   if (measure == "SMCC") {
@@ -489,7 +527,7 @@
 # ---------------------------------------------------------------------------
 # Raw, log and logit proportion with binomial delta-method variances;
 # arcsine (Anscombe 1948) and Freeman-Tukey (1950) double arcsine transforms.
-.esc_es_prop <- function(measure, v, vtype, rows, add, to) {
+.esc_es_prop <- function(measure, v, vtype, rows, add, to, addyi = TRUE, addvi = TRUE) {
   k <- length(rows)
   xi <- v$xi; mi <- v$mi; ni <- v$ni
   .esc_need(v, "xi", measure, "with mi or ni")
@@ -505,33 +543,43 @@
   ni.u <- xi + mi
   .esc_chk(ni.u <= 0, "ni (= xi + mi) must be positive", rows)
   cl <- .esc_add(list(xi, mi), add, to)
-  xi <- cl[[1]]; mi <- cl[[2]]
-  n <- xi + mi
-  p <- xi / n
-  pbar <- .esc_wmean(p, n)
-  vi <- rep(NA_real_, k)
-  if (measure == "PR") {
-    .esc_vtype_ok(vtype, c("LS", "UB", "AV"), measure)
-    yi <- p
-    s <- vtype == "LS"; vi[s] <- (p * (1 - p) / n)[s]
-    s <- vtype == "UB"; vi[s] <- (p * (1 - p) / (n - 1))[s]
-    s <- vtype == "AV"; vi[s] <- (pbar * (1 - pbar) / n)[s]
-  } else if (measure == "PLN") {
-    .esc_vtype_ok(vtype, c("LS", "AV"), measure)
-    yi <- log(p)
-    s <- vtype == "LS"; vi[s] <- (1 / xi - 1 / n)[s]
-    s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) - 1 / n)[s]
-  } else if (measure == "PLO") {
-    .esc_vtype_ok(vtype, c("LS", "AV"), measure)
-    yi <- log(xi / mi)
-    s <- vtype == "LS"; vi[s] <- (1 / xi + 1 / mi)[s]
-    s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) + 1 / ((1 - pbar) * n))[s]
-  } else if (measure == "PAS") {
-    yi <- asin(sqrt(p))
-    vi <- 1 / (4 * n)
-  } else if (measure == "PFT") {
-    yi <- (asin(sqrt(xi / (n + 1))) + asin(sqrt((xi + 1) / (n + 1)))) / 2
-    vi <- 1 / (4 * n + 2)
+  calc <- function(xi, mi) {
+    n <- xi + mi
+    p <- xi / n
+    pbar <- .esc_wmean(p, n)
+    vi <- rep(NA_real_, k)
+    if (measure == "PR") {
+      .esc_vtype_ok(vtype, c("LS", "UB", "AV"), measure)
+      yi <- p
+      s <- vtype == "LS"; vi[s] <- (p * (1 - p) / n)[s]
+      s <- vtype == "UB"; vi[s] <- (p * (1 - p) / (n - 1))[s]
+      s <- vtype == "AV"; vi[s] <- (pbar * (1 - pbar) / n)[s]
+    } else if (measure == "PLN") {
+      .esc_vtype_ok(vtype, c("LS", "AV"), measure)
+      yi <- log(p)
+      s <- vtype == "LS"; vi[s] <- (1 / xi - 1 / n)[s]
+      s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) - 1 / n)[s]
+    } else if (measure == "PLO") {
+      .esc_vtype_ok(vtype, c("LS", "AV"), measure)
+      yi <- log(xi / mi)
+      s <- vtype == "LS"; vi[s] <- (1 / xi + 1 / mi)[s]
+      s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) + 1 / ((1 - pbar) * n))[s]
+    } else if (measure == "PAS") {
+      yi <- asin(sqrt(p))
+      vi <- 1 / (4 * n)
+    } else if (measure == "PFT") {
+      yi <- (asin(sqrt(xi / (n + 1))) + asin(sqrt((xi + 1) / (n + 1)))) / 2
+      vi <- 1 / (4 * n + 2)
+    }
+    list(yi = yi, vi = vi)
   }
-  list(yi = yi, vi = vi, ni = ni.u)
+  adj <- calc(cl[[1]], cl[[2]])
+  # addyi / addvi = FALSE (metafor's options; PR, PLN, PLO only): the outcome
+  # / the variance from the counts without the added value
+  if (measure %in% c("PR", "PLN", "PLO") && !(addyi && addvi)) {
+    raw <- calc(xi, mi)
+    if (!addyi) adj$yi <- raw$yi
+    if (!addvi) adj$vi <- raw$vi
+  }
+  list(yi = adj$yi, vi = adj$vi, ni = ni.u)
 }

@@ -35,7 +35,8 @@
 }
 
 .mf_digits <- function(digits, x) {
-  if (missing(digits) || is.null(digits)) digits <- x$digits
+  # no digits given: the option (setmfopt(digits = )) before the object's own, as in metafor
+  if (missing(digits) || is.null(digits)) digits <- if (!is.null(.mf_opt_digits())) .mf_opt_digits() else x$digits
   if (is.null(digits) || !is.numeric(digits) || length(digits) < 1L || is.na(digits[1L])) digits <- 4L
   as.integer(digits[1L])
 }
