@@ -109,6 +109,24 @@ bool cumul_run(const ProblemView& pr, const RefitPlan& plan, const std::vector<i
       poll);
 }
 
+// Leave-one-cluster-out refits: row c without the units u with cluster[u] == c
+// (cluster codes 0..n_clusters-1, one per unit; metafor's leave1out(cluster =)).
+template <class Poll>
+bool leave_cluster_out_run(const ProblemView& pr, const RefitPlan& plan, const std::vector<int>& cluster,
+                           int n_clusters, int nthreads, const DeletionOut& o, double na, Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int nu = eng.n_units(), p = pr.p();
+  if (static_cast<int>(cluster.size()) != nu)
+    throw std::invalid_argument("leave_cluster_out_run: one cluster code per unit");
+  return refit_unit_sets(
+      eng, 0, static_cast<std::size_t>(n_clusters), nthreads, 4,
+      [&](std::size_t c, std::vector<int>& units) {
+        for (int r = 0; r < nu; ++r) if (cluster[r] != static_cast<int>(c)) units.push_back(r);
+      },
+      [&](std::size_t c, const RefitRecord& rec, const std::vector<int>&) { write_deletion_record(rec, p, o, c, na); },
+      poll);
+}
+
 // Deletion diagnostics of study i from the full fit and the fit without i.
 struct FullFit {
   Vec beta;     // p

@@ -178,6 +178,23 @@ static void test_deletion_and_gosh() {
   CHECK(ck[3] == 4 && cz[3] == 0);
   CHECK_SAME(cb[3], fc.beta(0));
   CHECK_SAME(ct[3], fc.tau2);
+  // leave one cluster out: cluster c refitted without its rows; 1 and 2 threads
+  const std::vector<int> cl = {0, 1, 2, 0, 1, 2, 3, 3, 1, 0, 2, 3};
+  auto run_clu = [&](int threads, std::vector<double>& b, std::vector<double>& t2, std::vector<int>& kk) {
+    b.assign(4, 0); t2.assign(4, 0); kk.assign(4, 0);
+    DeletionOut o;
+    o.n = 4; o.beta = b.data(); o.tau2 = t2.data(); o.k = kk.data();
+    return leave_cluster_out_run(pr, plan, cl, 4, threads, o, NAN, none);
+  };
+  std::vector<double> lb1, lt1, lb2, lt2;
+  std::vector<int> lk1, lk2;
+  CHECK(run_clu(1, lb1, lt1, lk1));
+  CHECK(run_clu(2, lb2, lt2, lk2));
+  CHECK(lb1 == lb2 && lt1 == lt2 && lk1 == lk2);
+  const FitResult fl = direct(rows_of(pr, {0, 2, 3, 5, 6, 7, 9, 10, 11}), sp, Detail::Heterogeneity);
+  CHECK(lk1[1] == 9);
+  CHECK_SAME(lb1[1], fl.beta(0));
+  CHECK_SAME(lt1[1], fl.tau2);
   // GOSH, exact: subset t against a direct fit; 1 and 2 threads; chunks
   const Problem g = random_problem(7, 1, 5);
   const RefitPlan gplan = deletion_plan(RefitSpec(), true, NAN);
