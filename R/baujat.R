@@ -22,6 +22,8 @@
 #' @param xlab,ylab axis labels.
 #' @param symbol \code{"ids"} (row numbers), \code{"slab"} (study labels) or
 #'   a plotting symbol (\code{pch}) for the points.
+#' @param progbar accepted for metafor compatibility (cosmetic: the refits
+#'   show no progress bar).
 #' @param ... further arguments passed to \code{plot()} (e.g. \code{main}).
 #' @return Invisibly, a data frame with \code{x}, \code{y}, \code{ids} and
 #'   \code{slab}, one row per study (NA where a leave-one-out fit failed).
@@ -38,7 +40,7 @@ baujat <- function(x, ...) UseMethod("baujat")
 
 #' @rdname baujat
 #' @export
-baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", ...) {
+baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, symbol = "ids", progbar = FALSE, ...) {
   .mf_plot_check(x, "baujat")
   if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")
   d <- .mf_baujat_values(x)

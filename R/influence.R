@@ -14,11 +14,17 @@
 #'
 #' @param model a model fitted by \code{\link{rma}}.
 #' @param digits number of decimals for printing (default: those of the fit).
+#' @param progbar metafor's name for \code{progress}: used when
+#'   \code{progress} is not given.
 #' @param progress show a progress bar (needs \pkg{progressr}; see
 #'   \code{\link{boot_rma}}).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
 #' @param ... ignored.
+#' @details Rows omitted from the fit for missing values follow
+#'   \code{getOption("na.action")} when the method is called, as in metafor:
+#'   under \code{"na.exclude"} and \code{"na.pass"} every result has one row
+#'   per row of the data (after \code{subset}), NA for the omitted ones.
 #' @return \code{influence()}: an object of class \code{mf_infl}, a list with
 #'   \code{inf} (an \code{mf_list} with \code{rstudent}, \code{dffits},
 #'   \code{cook.d}, \code{cov.r}, \code{tau2.del}, \code{QE.del}, \code{hat},
@@ -45,11 +51,12 @@
 #' dfbetas(fit)
 #' @importFrom stats influence rstudent cooks.distance dfbetas
 #' @export
-influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
   x <- model
   a <- .mf_cd_args(x, "influence")
   if (x$k < 2L) .mf_stop("influence() needs at least 2 studies (k = 1).")
-  progress <- .mf_cd_flag(progress)
+  na.act <- .mf_na_action()
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   digits <- .mf_cd_digits(digits, x)
   k <- x$k; p <- x$p
   # leverages h_i = w_i x_i'(X'WX)^{-1} x_i and percentage weights of the full fit
@@ -75,16 +82,24 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
   m <- p
   is.infl <- abs(r$dffits) > 3 * sqrt(p / (k - p)) | stats::pchisq(r$cook.d, df = m) > 0.5 |
     hat > 3 * p / k | apply(abs(dfbs) > 1, 1L, any)
-  slab <- x$slab[x$ids]
-  inf <- list(rstudent = rstud, dffits = r$dffits, cook.d = r$cook.d, cov.r = r$cov.r,
-              tau2.del = r$tau2.del, QE.del = r$QE.del, hat = hat, weight = weight,
-              inf = ifelse(is.infl & !is.na(is.infl), "*", ""), slab = slab, digits = digits)
+  # rows dropped for missing values: as getOption("na.action") says (metafor)
+  v <- .mf_na_view(x)
+  if (na.act == "na.fail" && any(!v$not.na)) .mf_stop("Missing values in results.")
+  cols <- .mf_cd_pad(list(rstudent = rstud, dffits = r$dffits, cook.d = r$cook.d, cov.r = r$cov.r,
+                          tau2.del = r$tau2.del, QE.del = r$QE.del, hat = hat, weight = weight,
+                          is.infl = is.infl, resid = resid, seresid = seresid),
+                     v$not.na, na.act)
+  dcols <- .mf_cd_pad(lapply(seq_len(p), function(j) dfbs[, j]), v$not.na, na.act)
+  rows <- if (na.act %in% c("na.exclude", "na.pass")) rep(TRUE, length(v$not.na)) else v$not.na
+  slab <- v$slab[rows]
+  inf <- c(cols[1:8], list(inf = ifelse(cols$is.infl & !is.na(cols$is.infl), "*", ""), slab = slab, digits = digits))
   class(inf) <- "mf_list"
-  dfl <- c(lapply(seq_len(p), function(j) dfbs[, j]), list(slab = slab, digits = digits))
+  dfl <- c(dcols, list(slab = slab, digits = digits))
   names(dfl)[seq_len(p)] <- colnames(dfbs)
   class(dfl) <- "mf_list"
-  out <- list(inf = inf, dfbs = dfl, ids = x$ids, not.na = rep(TRUE, k), is.infl = is.infl,
-              resid = resid, seresid = seresid,
+  out <- list(inf = inf, dfbs = dfl, ids = v$ids[rows],
+              not.na = v$not.na[rows], is.infl = cols$is.infl,
+              resid = cols$resid, seresid = cols$seresid,
               tau2 = x$tau2, QE = x$QE, k = k, p = p, m = m, digits = digits)
   class(out) <- "mf_infl"
   out
@@ -95,7 +110,7 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
 #' @param infonly print only the influential studies.
 #' @export
 print.mf_infl <- function(x, digits = x$digits, infonly = FALSE, ...) {
-  sel <- if (isTRUE(infonly)) !is.na(x$is.infl) & x$is.infl else rep(TRUE, x$k)
+  sel <- if (isTRUE(infonly)) !is.na(x$is.infl) & x$is.infl else rep(TRUE, length(x$is.infl))
   pick <- function(l) {
     n <- match("slab", names(l))
     for (j in seq_len(n)) l[[j]] <- l[[j]][sel]
@@ -152,7 +167,8 @@ plot.mf_infl <- function(x, y, ...) {
 
 #' @rdname influence.mf_rma
 #' @export
-rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+rstudent.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   inf <- influence.mf_rma(model, digits = if (missing(digits)) NULL else digits,
                           progress = progress, threads = threads)
   out <- list(resid = unname(inf$resid), se = unname(inf$seresid), z = inf$inf$rstudent,
@@ -163,13 +179,33 @@ rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...
 
 #' @rdname influence.mf_rma
 #' @export
-cooks.distance.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+cooks.distance.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   inf <- influence.mf_rma(model, progress = progress, threads = threads)
   stats::setNames(inf$inf$cook.d, inf$inf$slab)
 }
 
 #' @rdname influence.mf_rma
 #' @export
-dfbetas.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+dfbetas.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   influence.mf_rma(model, progress = progress, threads = threads)$dfbs
+}
+
+#' @rdname influence.mf_rma
+#' @param row.names,optional ignored (for the \code{as.data.frame} generic).
+#' @return \code{as.data.frame()}: the printed table of \code{influence()} (metafor
+#'   has no such method): one row per study with the columns \code{rstudent}
+#'   to \code{weight}, the DFBETAS (\code{dfbs} for one coefficient, else
+#'   \code{dfbs.<coefficient>}) and the flag \code{inf}; row names are the
+#'   study labels.
+#' @export
+as.data.frame.mf_infl <- function(x, row.names = NULL, optional = FALSE, ...) {
+  inf <- as.data.frame.mf_list(x$inf)
+  dfb <- as.data.frame.mf_list(x$dfbs)
+  names(dfb) <- if (x$p == 1L) "dfbs" else paste0("dfbs.", names(x$dfbs)[seq_len(x$p)])
+  pos <- match("inf", names(inf))
+  out <- cbind(inf[seq_len(pos - 1L)], dfb, inf[pos])
+  rownames(out) <- rownames(inf)
+  out
 }
