@@ -84,7 +84,7 @@ leave1out.mf_rma <- function(x, cluster, digits, transf, targs, progbar = FALSE,
   if (!missing(cluster)) {
     slab <- paste0("-", ids)
   } else {
-    if (na.act == "na.fail" && any(!v$not.na)) .mf_stop("Missing values in results.")
+    # (under na.fail metafor gives the rows used, as under na.omit)
     out <- .mf_cd_pad(out, v$not.na, na.act)
     slab <- paste0("-", if (na.act %in% c("na.exclude", "na.pass")) v$slab else v$slab[v$not.na])
   }
