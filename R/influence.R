@@ -20,6 +20,11 @@
 #'   \code{\link{boot_rma}}).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
+#' @param btt the coefficients over which Cook's distances and covariance
+#'   ratios are computed (numbers, or names matched as in \code{rma()}); by
+#'   default all of them (metafor's argument of the same name, passed through
+#'   its \code{...}).  The cut-off of Cook's distance then uses
+#'   \code{length(btt)} degrees of freedom (\code{m}).
 #' @param ... ignored.
 #' @details Rows omitted from the fit for missing values follow
 #'   \code{getOption("na.action")} when the method is called, as in metafor:
@@ -51,7 +56,7 @@
 #' dfbetas(fit)
 #' @importFrom stats influence rstudent cooks.distance dfbetas
 #' @export
-influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
+influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, btt = NULL, ...) {
   x <- model
   a <- .mf_cd_args(x, "influence")
   if (x$k < 2L) .mf_stop("influence() needs at least 2 studies (k = 1).")
@@ -59,6 +64,7 @@ influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, t
   progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   digits <- .mf_cd_digits(digits, x)
   k <- x$k; p <- x$p
+  btt <- .mf_btt(btt, colnames(x$X), FALSE)   # all coefficients unless given (metafor)
   # leverages h_i = w_i x_i'(X'WX)^{-1} x_i and percentage weights of the full fit
   w <- if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
   X <- a$X
@@ -69,7 +75,8 @@ influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, t
   vb <- unname(x$vb) + 0
   th <- .mf_threads(threads, n_work = k, min_per_thread = 16L)
   r <- .mf_cd_influence(a$y, a$v, X, a$weights, a$method, a$test, a$control, a$int.only,
-                        as.double(x$beta), vb, as.double(hat), .mf_cd_warm(x), th,
+                        as.double(x$beta), vb, as.double(hat),
+                        if (length(btt) == p) integer(0) else as.integer(btt - 1L), .mf_cd_warm(x), th,
                         .mf_progress_fn(progress, k))
   # externally studentized (deleted) residuals: (y_i - x_i'b(-i)) over
   # sqrt(s2w(-i) (v_i + tau2(-i)) + x_i' Var(b(-i)) x_i)
@@ -79,7 +86,7 @@ influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, t
   rstud <- resid / seresid
   dfbs <- r$dfbs
   colnames(dfbs) <- colnames(x$X)
-  m <- p
+  m <- length(btt)
   is.infl <- abs(r$dffits) > 3 * sqrt(p / (k - p)) | stats::pchisq(r$cook.d, df = m) > 0.5 |
     hat > 3 * p / k | apply(abs(dfbs) > 1, 1L, any)
   # rows dropped for missing values: as getOption("na.action") says (metafor)
@@ -179,9 +186,9 @@ rstudent.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, th
 
 #' @rdname influence.mf_rma
 #' @export
-cooks.distance.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
+cooks.distance.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, btt = NULL, ...) {
   progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
-  inf <- influence.mf_rma(model, progress = progress, threads = threads)
+  inf <- influence.mf_rma(model, progress = progress, threads = threads, btt = btt)
   stats::setNames(inf$inf$cook.d, inf$inf$slab)
 }
 

@@ -66,12 +66,14 @@ Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nume
                             Rcpp::Named("vdelpred") = vdelpred);
 }
 
-// Leave-one-out refits with the deletion diagnostics of each study.
+// Leave-one-out refits with the deletion diagnostics of each study; btt (0-based,
+// empty: all) selects the coefficients of Cook's distance and COVRATIO.
 // [[Rcpp::export(name = ".mf_cd_influence", rng = false)]]
 Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                            Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                            bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb,
-                           Rcpp::NumericVector hat, double warm, int threads, SEXP progress) {
+                           Rcpp::NumericVector hat, Rcpp::IntegerVector btt, double warm, int threads,
+                           SEXP progress) {
   const ProblemView pr = view_from_r(y, v, X, weights);
   const RefitPlan plan = plan_from_r(method, test, control, int_only, warm);
   const int k = pr.k(), p = pr.p();
@@ -80,6 +82,7 @@ Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::N
   ff.vb = Eigen::Map<const Eigen::MatrixXd>(vb.begin(), p, p);
   ff.hat = Eigen::Map<const Eigen::VectorXd>(hat.begin(), k);
   if (pr.has_weights()) ff.S = Wls(pr.X, pr.y, pr.weights).Ainv;
+  ff.btt.assign(btt.begin(), btt.end());
   Rcpp::NumericVector tau2(k), QE(k), s2w(k), delpred(k), vdelpred(k), dffits(k), cook(k), covr(k);
   Rcpp::NumericMatrix dfbs(k, p);
   InfluenceOut o;

@@ -160,3 +160,23 @@ test_that("as.data.frame() of permutest, leave1out, influence and cumul results"
   expect_equal(as.data.frame(cumul(f, order = year)), as.data.frame(metafor::cumul(mf, order = year)),
                tolerance = tol_iter, ignore_attr = "measure")
 })
+
+test_that("influence(btt = ) and cooks.distance(btt = ) match metafor", {
+  skip_if_not_installed("metafor")
+  d <- bcg_year()
+  for (test in c("z", "knha")) {
+    f <- rma(yi, vi, mods = ~ ablat + year, data = d, test = test)
+    m <- metafor::rma(yi, vi, mods = ~ ablat + year, data = d, test = test, control = metafor_tight)
+    for (b in list(2, c(2, 3), "year", 1)) {
+      fi <- influence(f, btt = b)
+      mi <- stats::influence(m, btt = b)
+      expect_equal(fi$inf$cook.d, mi$inf$cook.d, tolerance = tol_iter)
+      expect_equal(fi$inf$cov.r, mi$inf$cov.r, tolerance = tol_iter)
+      expect_equal(fi$is.infl, mi$is.infl)
+      expect_equal(fi$m, mi$m)
+      expect_equal(cooks.distance(f, btt = b), stats::cooks.distance(m, btt = b), tolerance = tol_iter)
+    }
+  }
+  expect_false(isTRUE(all.equal(influence(f, btt = 2)$inf$cook.d, influence(f)$inf$cook.d)))
+  expect_error(influence(f, btt = 7), "btt")
+})
