@@ -89,6 +89,16 @@ test_that("leave1out(cluster = ) matches metafor (one cluster left out at a time
   fs <- rma(yi, vi, data = d, subset = alloc != "alternate")
   ms <- metafor::rma(yi, vi, data = d, subset = alloc != "alternate", control = metafor_tight)
   expect_table_equal(leave1out(fs, cluster = alloc), metafor::leave1out(ms, cluster = alloc), tol_iter)
+  # rows omitted for missing values: the clusters of the rows used, never padded (metafor)
+  dn <- d
+  dn$yi[c(2, 6)] <- NA
+  fn <- suppressWarnings(rma(yi, vi, data = dn))
+  mn <- suppressWarnings(metafor::rma(yi, vi, data = dn, control = metafor_tight))
+  for (act in c("na.omit", "na.exclude")) {
+    old <- options(na.action = act)
+    expect_table_equal(leave1out(fn, cluster = alloc), metafor::leave1out(mn, cluster = alloc), tol_iter)
+    options(old)
+  }
   # bad input
   cl <- d$alloc
   cl[2] <- NA
