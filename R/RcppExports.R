@@ -9,8 +9,8 @@
     .Call(`_metafast_mf_cd_refits`, y, v, X, weights, method, test, control, int_only, mode, ord, warm, threads, progress)
 }
 
-.mf_cd_influence <- function(y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress) {
-    .Call(`_metafast_mf_cd_influence`, y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress)
+.mf_cd_influence <- function(y, v, X, weights, method, test, control, int_only, beta, vb, hat, btt, warm, threads, progress) {
+    .Call(`_metafast_mf_cd_influence`, y, v, X, weights, method, test, control, int_only, beta, vb, hat, btt, warm, threads, progress)
 }
 
 .mf_gosh <- function(y, v, X, weights, method, test, control, int_only, exact, nsub, seed, start, end, threads, progress) {

@@ -25,8 +25,9 @@
 #'   colour.
 #' @param symbol \code{"ids"} (row numbers), \code{"slab"} (study labels) or
 #'   a plotting symbol (\code{pch}) for the points.
-#' @param ... further arguments passed to \code{title()} (e.g. \code{main});
-#'   \code{progbar} (metafor's progress bar) is accepted and ignored.
+#' @param progbar accepted for metafor compatibility (cosmetic: the refits
+#'   show no progress bar).
+#' @param ... further arguments passed to \code{title()} (e.g. \code{main}).
 #' @return Invisibly, a data frame with \code{x}, \code{y}, \code{ids} and
 #'   \code{slab}, one row per study (NA where a leave-one-out fit failed).
 #' @references Baujat B, Mahe C, Pignon JP, Hill C (2002). A graphical method
@@ -42,7 +43,7 @@ baujat <- function(x, ...) UseMethod("baujat")
 
 #' @rdname baujat
 #' @export
-baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid = TRUE, ...) {
+baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid = TRUE, progbar = FALSE, ...) {
   .mf_check_dots("baujat.mf_rma", ...)
   .mf_plot_check(x, "baujat")
   if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")

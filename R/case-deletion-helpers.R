@@ -46,13 +46,22 @@
   lapply(out, function(col) { col[!r$ok] <- NA_real_; col })
 }
 
-# Apply a transformation to the estimates and bounds (the SE is dropped).
-.mf_cd_transf <- function(out, transf) {
+# Apply a transformation to the estimates and bounds (the SE is dropped);
+# with 'targs' it is called as transf(value, targs), as in metafor.
+.mf_cd_transf <- function(out, transf, targs = NULL) {
   if (missing(transf) || is.null(transf) || isFALSE(transf)) return(list(out = out, transf = FALSE))
   if (!is.function(transf)) .mf_stop("'transf' must be a function (e.g. exp).")
-  out$estimate <- vapply(out$estimate, transf, numeric(1))
-  lb <- vapply(out$ci.lb, transf, numeric(1))
-  ub <- vapply(out$ci.ub, transf, numeric(1))
+  f <- transf
+  if (!is.null(targs)) {
+    if (!is.primitive(transf) && length(formals(transf)) == 1L)
+      .mf_stop("The function given as 'transf' has no argument for 'targs'.")
+    f <- function(v) transf(v, targs)
+  }
+  tr <- function(col) tryCatch(vapply(col, f, numeric(1)), error = function(e)
+    .mf_stop(sprintf("'transf'%s failed: %s", if (is.null(targs)) "" else " with 'targs'", conditionMessage(e))))
+  out$estimate <- tr(out$estimate)
+  lb <- tr(out$ci.lb)
+  ub <- tr(out$ci.ub)
   out$ci.lb <- pmin(lb, ub)
   out$ci.ub <- pmax(lb, ub)
   out$se <- rep(NA_real_, length(out$estimate))
@@ -86,4 +95,47 @@
   out <- ifelse(is.na(p), "NA", sub("^0\\.", ".", formatC(p, format = "f", digits = d)))
   out[!is.na(p) & p < th] <- paste0("<", sub("^0", "", formatC(th, format = "f", digits = d)))
   out
+}
+
+# metafor's 'progbar' is our 'progress' (both show a progress bar); it is
+# read when 'progress' is not given.
+.mf_progbar <- function(progress, progbar, use_progbar) {
+  if (use_progbar) .mf_cd_flag(progbar, "progbar") else .mf_cd_flag(progress)
+}
+
+# Columns of values for the k rows used, as metafor returns them under
+# getOption("na.action"): padded with NA (character columns with "") to the
+# k.f rows under na.exclude and na.pass, unchanged under na.omit.
+.mf_cd_pad <- function(cols, not.na, na.act) {
+  if (na.act %in% c("na.omit", "na.fail") || all(not.na)) return(cols)
+  lapply(cols, function(col) {
+    out <- rep(if (is.character(col)) "" else NA, length(not.na))
+    out[not.na] <- col
+    out
+  })
+}
+
+# A variable of the original data (order, cluster): evaluated in the data of
+# the fit, else where the function was called; of length k.all, the rows
+# before 'subset'.
+.mf_cd_getx <- function(expr, x, env, name) {
+  val <- tryCatch(eval(expr, if (is.data.frame(x$data)) x$data else env, env),
+                  error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+  k.all <- if (!is.null(x$k.all)) x$k.all else length(x$subset)
+  if (is.null(val) || length(val) != k.all)
+    .mf_stop(sprintf("'%s' has length %d but the original data have %d rows.", name, length(val), k.all))
+  val
+}
+
+# The 'targs' metafor supplies by itself: list(tau2 = ) for its integral and
+# mode transformations (transf.exp.int, ...), recognised by their code.
+.mf_cd_auto_targs <- function(transf, x) {
+  if (!is.function(transf) || !isNamespaceLoaded("metafor")) return(NULL)
+  ns <- asNamespace("metafor")
+  nms <- c(paste0("transf.", c("exp", "ilogit", "iprobit", "ztor", "iarcsin", "iahw", "iabt", "dtocles"), ".int"),
+           paste0("transf.", c("exp", "ilogit", "iprobit", "ztor", "iarcsin", "iahw", "iabt"), ".mode"))
+  dt <- deparse(transf)
+  for (nm in nms) if (exists(nm, envir = ns, inherits = FALSE) && identical(deparse(get(nm, envir = ns)), dt))
+    return(list(tau2 = x$tau2))
+  NULL
 }

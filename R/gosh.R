@@ -36,6 +36,8 @@ gosh <- function(x, ...) UseMethod("gosh")
 #'   else half the cores; small jobs use one thread).
 #' @param progress show a progress bar (needs \pkg{progressr}; see
 #'   \code{\link{boot_rma}}).
+#' @param progbar metafor's name for \code{progress}: used when
+#'   \code{progress} is not given.
 #' @param parallel \code{"no"}, or \code{"future"} to split the subsets over
 #'   the workers of the current \code{future::plan()} (needs the
 #'   \pkg{future.apply} package); the result is identical to \code{"no"}.
@@ -43,11 +45,12 @@ gosh <- function(x, ...) UseMethod("gosh")
 #'   \code{ncpus} and \code{cl} are not supported (an error says so); use
 #'   \code{threads} for C++ threads.
 #' @export
-gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, parallel = c("no", "future"), ...) {
+gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, parallel = c("no", "future"),
+                        progbar = TRUE, ...) {
   .mf_check_dots("gosh.mf_rma", ...)
   a <- .mf_cd_args(x, "gosh")
   if (x$k < 2L) .mf_stop("gosh() needs at least 2 studies (k = 1).")
-  progress <- .mf_cd_flag(progress)
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   parallel <- .mf_parallel_arg(parallel, list(...), "gosh")
   k <- x$k; p <- x$p
   N.tot <- sum(choose(k, p:k))

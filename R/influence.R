@@ -14,11 +14,22 @@
 #'
 #' @param model a model fitted by \code{\link{rma}}.
 #' @param digits number of decimals for printing (default: those of the fit).
+#' @param progbar metafor's name for \code{progress}: used when
+#'   \code{progress} is not given.
 #' @param progress show a progress bar (needs \pkg{progressr}; see
 #'   \code{\link{boot_rma}}).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
+#' @param btt the coefficients over which Cook's distances and covariance
+#'   ratios are computed (numbers, or names matched as in \code{rma()}); by
+#'   default all of them (metafor's argument of the same name, passed through
+#'   its \code{...}).  The cut-off of Cook's distance then uses
+#'   \code{length(btt)} degrees of freedom (\code{m}).
 #' @param ... ignored.
+#' @details Rows omitted from the fit for missing values follow
+#'   \code{getOption("na.action")} when the method is called, as in metafor:
+#'   under \code{"na.exclude"} and \code{"na.pass"} every result has one row
+#'   per row of the data (after \code{subset}), NA for the omitted ones.
 #' @return \code{influence()}: an object of class \code{mf_infl}, a list with
 #'   \code{inf} (an \code{mf_list} with \code{rstudent}, \code{dffits},
 #'   \code{cook.d}, \code{cov.r}, \code{tau2.del}, \code{QE.del}, \code{hat},
@@ -45,14 +56,16 @@
 #' dfbetas(fit)
 #' @importFrom stats influence rstudent cooks.distance dfbetas
 #' @export
-influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, btt = NULL, ...) {
   .mf_check_dots("influence.mf_rma", ...)
   x <- model
   a <- .mf_cd_args(x, "influence")
   if (x$k < 2L) .mf_stop("influence() needs at least 2 studies (k = 1).")
-  progress <- .mf_cd_flag(progress)
+  na.act <- .mf_na_action()
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   digits <- .mf_cd_digits(digits, x)
   k <- x$k; p <- x$p
+  btt <- .mf_btt(btt, colnames(x$X), FALSE)   # all coefficients unless given (metafor)
   # leverages h_i = w_i x_i'(X'WX)^{-1} x_i and percentage weights of the full fit
   w <- if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
   X <- a$X
@@ -63,7 +76,8 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
   vb <- unname(x$vb) + 0
   th <- .mf_threads(threads, n_work = k, min_per_thread = 16L)
   r <- .mf_cd_influence(a$y, a$v, X, a$weights, a$method, a$test, a$control, a$int.only,
-                        as.double(x$beta), vb, as.double(hat), .mf_cd_warm(x), th,
+                        as.double(x$beta), vb, as.double(hat),
+                        if (length(btt) == p) integer(0) else as.integer(btt - 1L), .mf_cd_warm(x), th,
                         .mf_progress_fn(progress, k))
   # externally studentized (deleted) residuals: (y_i - x_i'b(-i)) over
   # sqrt(s2w(-i) (v_i + tau2(-i)) + x_i' Var(b(-i)) x_i)
@@ -73,19 +87,27 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
   rstud <- resid / seresid
   dfbs <- r$dfbs
   colnames(dfbs) <- colnames(x$X)
-  m <- p
+  m <- length(btt)
   is.infl <- abs(r$dffits) > 3 * sqrt(p / (k - p)) | stats::pchisq(r$cook.d, df = m) > 0.5 |
     hat > 3 * p / k | apply(abs(dfbs) > 1, 1L, any)
-  slab <- x$slab[x$ids]
-  inf <- list(rstudent = rstud, dffits = r$dffits, cook.d = r$cook.d, cov.r = r$cov.r,
-              tau2.del = r$tau2.del, QE.del = r$QE.del, hat = hat, weight = weight,
-              inf = ifelse(is.infl & !is.na(is.infl), "*", ""), slab = slab, digits = digits)
+  # rows dropped for missing values: as getOption("na.action") says (metafor)
+  v <- .mf_na_view(x)
+  if (na.act == "na.fail" && any(!v$not.na)) .mf_stop("Missing values in results.")
+  cols <- .mf_cd_pad(list(rstudent = rstud, dffits = r$dffits, cook.d = r$cook.d, cov.r = r$cov.r,
+                          tau2.del = r$tau2.del, QE.del = r$QE.del, hat = hat, weight = weight,
+                          is.infl = is.infl, resid = resid, seresid = seresid),
+                     v$not.na, na.act)
+  dcols <- .mf_cd_pad(lapply(seq_len(p), function(j) dfbs[, j]), v$not.na, na.act)
+  rows <- if (na.act %in% c("na.exclude", "na.pass")) rep(TRUE, length(v$not.na)) else v$not.na
+  slab <- v$slab[rows]
+  inf <- c(cols[1:8], list(inf = ifelse(cols$is.infl & !is.na(cols$is.infl), "*", ""), slab = slab, digits = digits))
   class(inf) <- "mf_list"
-  dfl <- c(lapply(seq_len(p), function(j) dfbs[, j]), list(slab = slab, digits = digits))
+  dfl <- c(dcols, list(slab = slab, digits = digits))
   names(dfl)[seq_len(p)] <- colnames(dfbs)
   class(dfl) <- "mf_list"
-  out <- list(inf = inf, dfbs = dfl, ids = x$ids, not.na = rep(TRUE, k), is.infl = is.infl,
-              resid = resid, seresid = seresid,
+  out <- list(inf = inf, dfbs = dfl, ids = v$ids[rows],
+              not.na = v$not.na[rows], is.infl = cols$is.infl,
+              resid = cols$resid, seresid = cols$seresid,
               tau2 = x$tau2, QE = x$QE, k = k, p = p, m = m, digits = digits)
   class(out) <- "mf_infl"
   out
@@ -96,7 +118,7 @@ influence.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ..
 #' @param infonly print only the influential studies.
 #' @export
 print.mf_infl <- function(x, digits = x$digits, infonly = FALSE, ...) {
-  sel <- if (isTRUE(infonly)) !is.na(x$is.infl) & x$is.infl else rep(TRUE, x$k)
+  sel <- if (isTRUE(infonly)) !is.na(x$is.infl) & x$is.infl else rep(TRUE, length(x$is.infl))
   pick <- function(l) {
     n <- match("slab", names(l))
     for (j in seq_len(n)) l[[j]] <- l[[j]][sel]
@@ -154,8 +176,9 @@ plot.mf_infl <- function(x, ...) {
 
 #' @rdname influence.mf_rma
 #' @export
-rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...) {
+rstudent.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
   .mf_check_dots("rstudent.mf_rma", ...)
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   inf <- influence.mf_rma(model, digits = if (missing(digits)) NULL else digits,
                           progress = progress, threads = threads)
   out <- list(resid = unname(inf$resid), se = unname(inf$seresid), z = inf$inf$rstudent,
@@ -166,15 +189,35 @@ rstudent.mf_rma <- function(model, digits, progress = FALSE, threads = NULL, ...
 
 #' @rdname influence.mf_rma
 #' @export
-cooks.distance.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+cooks.distance.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, btt = NULL, ...) {
   .mf_check_dots("cooks.distance.mf_rma", ...)
-  inf <- influence.mf_rma(model, progress = progress, threads = threads)
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
+  inf <- influence.mf_rma(model, progress = progress, threads = threads, btt = btt)
   stats::setNames(inf$inf$cook.d, inf$inf$slab)
 }
 
 #' @rdname influence.mf_rma
 #' @export
-dfbetas.mf_rma <- function(model, progress = FALSE, threads = NULL, ...) {
+dfbetas.mf_rma <- function(model, progbar = FALSE, progress = FALSE, threads = NULL, ...) {
   .mf_check_dots("dfbetas.mf_rma", ...)
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   influence.mf_rma(model, progress = progress, threads = threads)$dfbs
+}
+
+#' @rdname influence.mf_rma
+#' @param row.names,optional ignored (for the \code{as.data.frame} generic).
+#' @return \code{as.data.frame()}: the printed table of \code{influence()} (metafor
+#'   has no such method): one row per study with the columns \code{rstudent}
+#'   to \code{weight}, the DFBETAS (\code{dfbs} for one coefficient, else
+#'   \code{dfbs.<coefficient>}) and the flag \code{inf}; row names are the
+#'   study labels.
+#' @export
+as.data.frame.mf_infl <- function(x, row.names = NULL, optional = FALSE, ...) {
+  inf <- as.data.frame.mf_list(x$inf)
+  dfb <- as.data.frame.mf_list(x$dfbs)
+  names(dfb) <- if (x$p == 1L) "dfbs" else paste0("dfbs.", names(x$dfbs)[seq_len(x$p)])
+  pos <- match("inf", names(inf))
+  out <- cbind(inf[seq_len(pos - 1L)], dfb, inf[pos])
+  rownames(out) <- rownames(inf)
+  out
 }

@@ -29,27 +29,67 @@
 leave1out <- function(x, ...) UseMethod("leave1out")
 
 #' @rdname leave1out
+#' @param cluster optional variable (of the length of the original data,
+#'   evaluated in the data of the fit) whose values define clusters: each
+#'   cluster is left out in turn (metafor 5), in the order of its sorted
+#'   values; the labels are "-" followed by the value.
 #' @param digits number of decimals for printing (default: those of the fit).
 #' @param transf optional function applied to the estimates and confidence
 #'   bounds (e.g. \code{exp}); the standard errors are then dropped.
+#' @param targs optional arguments passed to \code{transf} as its second
+#'   argument (as in metafor).
+#' @param progbar metafor's name for \code{progress}: used when
+#'   \code{progress} is not given.
 #' @param progress show a progress bar (needs \pkg{progressr}; see
 #'   \code{\link{boot_rma}}).
 #' @param threads number of threads (default: option \code{metafast.threads},
 #'   else half the cores; small jobs use one thread).
+#' @details Rows omitted from the fit for missing values follow
+#'   \code{getOption("na.action")} when \code{leave1out()} is called, as in
+#'   metafor: \code{"na.omit"} gives one row per study used,
+#'   \code{"na.exclude"} and \code{"na.pass"} one row per row of the data
+#'   (after \code{subset}), NA for the omitted ones (not with \code{cluster}).
 #' @export
-leave1out.mf_rma <- function(x, digits, transf, progress = FALSE, threads = NULL, ...) {
+leave1out.mf_rma <- function(x, cluster, digits, transf, targs, progbar = FALSE, progress = FALSE,
+                             threads = NULL, ...) {
   .mf_check_dots("leave1out.mf_rma", ...)
   a <- .mf_cd_args(x, "leave1out")
   if (!a$int.only) .mf_stop("leave1out() is only available for models without moderators (as in metafor); use influence() for meta-regressions.")
   if (x$k < 2L) .mf_stop("leave1out() needs at least 2 studies (k = 1).")
-  progress <- .mf_cd_flag(progress)
+  na.act <- .mf_na_action()
+  progress <- .mf_progbar(progress, progbar, missing(progress) && !missing(progbar))
   digits <- .mf_cd_digits(digits, x)
-  th <- .mf_threads(threads, n_work = x$k, min_per_thread = 16L)
-  r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
-                     0L, integer(0), .mf_cd_warm(x), th, .mf_progress_fn(progress, x$k))
+  transf <- if (missing(transf)) NULL else transf
+  targs <- if (missing(targs) || is.null(targs)) .mf_cd_auto_targs(transf, x) else targs
+  v <- .mf_na_view(x)
+  if (missing(cluster)) {
+    n <- x$k
+    th <- .mf_threads(threads, n_work = n, min_per_thread = 16L)
+    r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+                       0L, integer(0), .mf_cd_warm(x), th, .mf_progress_fn(progress, n))
+  } else {
+    # leave one cluster out (metafor 5): the clusters of the rows used, sorted
+    cl <- .mf_cd_getx(substitute(cluster), x, parent.frame(), "cluster")
+    cl.f <- if (!is.null(x$subset) && length(x$subset) == length(cl)) cl[x$subset] else cl
+    if (anyNA(cl.f)) .mf_stop(sprintf("'cluster' has missing values in %s.", .mf_rows(is.na(cl.f))))
+    cl <- cl.f[v$not.na]
+    ids <- sort(unique(cl))
+    n <- length(ids)
+    th <- .mf_threads(threads, n_work = n, min_per_thread = 16L)
+    r <- .mf_cd_refits(a$y, a$v, a$X, a$weights, a$method, a$test, a$control, a$int.only,
+                       2L, match(cl, ids) - 1L, .mf_cd_warm(x), th, .mf_progress_fn(progress, n))
+  }
   out <- .mf_cd_table(x, r)
-  tr <- .mf_cd_transf(out, if (missing(transf)) NULL else transf)
-  .mf_cd_finish(tr$out, x, paste0("-", x$slab[x$ids]), digits, tr$transf)
+  tr <- .mf_cd_transf(out, transf, targs)
+  out <- tr$out
+  if (!missing(cluster)) {
+    slab <- paste0("-", ids)
+  } else {
+    # (under na.fail metafor gives the rows used, as under na.omit)
+    out <- .mf_cd_pad(out, v$not.na, na.act)
+    slab <- paste0("-", if (na.act %in% c("na.exclude", "na.pass")) v$slab else v$slab[v$not.na])
+  }
+  .mf_cd_finish(out, x, slab, digits, tr$transf)
 }
 
 #' Tables returned by the case-deletion functions
@@ -78,8 +118,9 @@ as.data.frame.mf_list <- function(x, row.names = NULL, optional = FALSE, ...) {
   cols <- unclass(x)[seq_len(match("slab", names(x)) - 1L)]
   if (isTRUE(x$transf)) cols$se <- NULL
   out <- as.data.frame(cols, stringsAsFactors = FALSE)
-  rn <- as.character(x$slab)
-  if (length(rn) == nrow(out) && !anyDuplicated(rn)) rownames(out) <- rn
+  # the labels as row names, kept numeric for numeric labels (as metafor)
+  rn <- x$slab
+  if (length(rn) == nrow(out) && !anyDuplicated(as.character(rn))) row.names(out) <- rn
   out
 }
 

@@ -1,20 +1,56 @@
 # Extractor methods for mf_rma objects (metafor's definitions for rma.uni).
 # Everything is O(k p^2): no k-by-k matrix is ever formed.
 
-# Handle rows dropped for missing values as metafor does, following
-# getOption("na.action"): na.omit drops them, na.exclude / na.pass pad NA.
-.mf_na_out <- function(values_used, object, names = object$slab) {
-  out <- rep(NA_real_, length(object$not.na))
-  out[object$ids] <- values_used
-  names(out) <- names
-  na.act <- getOption("na.action")
-  if (is.null(na.act)) na.act <- "na.omit"
-  if (!is.character(na.act)) na.act <- "na.omit"
-  used <- seq_along(out) %in% object$ids
-  if (na.act == "na.fail" && any(!used & object$subset))
-    .mf_stop("Missing values in results.")
-  if (na.act %in% c("na.exclude", "na.pass")) return(out[object$subset])
-  out[used]
+# getOption("na.action") when a method is called, as metafor reads it: one of
+# "na.omit" (results for the k rows used), "na.exclude" and "na.pass" (results
+# padded with NA to the k.f rows of the data after 'subset'), "na.fail" (an
+# error when rows were dropped for missing values).
+.mf_na_action <- function() {
+  act <- getOption("na.action")
+  if (is.null(act)) return("na.omit")
+  if (is.function(act)) {
+    known <- list(na.omit = stats::na.omit, na.exclude = stats::na.exclude,
+                  na.fail = stats::na.fail, na.pass = stats::na.pass)
+    hit <- names(known)[vapply(known, identical, logical(1), act)]
+    act <- if (length(hit)) hit[1L] else NA_character_
+  }
+  if (!is.character(act) || length(act) != 1L || !act %in% c("na.omit", "na.exclude", "na.fail", "na.pass"))
+    .mf_stop("Unknown 'na.action' specified under options(); metafast knows \"na.omit\", \"na.exclude\", \"na.fail\" and \"na.pass\".")
+  act
+}
+
+# The fit's rows after 'subset' (k.f of them) with metafor's fields: not.na
+# (TRUE for the k rows used), slab, ids (row numbers in the data), yi.f, vi.f,
+# weights.f and X.f.  (Fits whose not.na, slab and *.f fields cover all rows
+# before 'subset', with ids the k rows used, are read through 'subset'.)
+.mf_na_view <- function(x) {
+  v <- list(not.na = unname(x$not.na), slab = x$slab, ids = x$ids, yi.f = x$yi.f, vi.f = x$vi.f,
+            weights.f = x$weights.f, X.f = x$X.f)
+  if (is.null(v$not.na)) v$not.na <- rep(TRUE, x$k)
+  if (length(v$ids) != length(v$not.na) && !is.null(x$subset) && length(x$subset) == length(v$not.na)) {
+    sub <- x$subset
+    v$not.na <- v$not.na[sub]
+    v$slab <- v$slab[sub]
+    v$ids <- which(sub)
+    for (nm in c("yi.f", "vi.f", "weights.f")) if (length(v[[nm]])) v[[nm]] <- v[[nm]][sub]
+    if (!is.null(v$X.f)) v$X.f <- v$X.f[sub, , drop = FALSE]
+  }
+  v
+}
+
+# A result per row following getOption("na.action") as metafor: 'values' are
+# those of the k rows used, or (full = TRUE) of all k.f rows (NA where a row
+# cannot be computed); named by slab.  na.pass keeps the values of 'full'
+# results for rows that were not used (metafor's fitted() and residuals()).
+.mf_na_out <- function(values, object, full = FALSE, na.act = .mf_na_action(), msg = "Missing values in results.") {
+  v <- .mf_na_view(object)
+  out <- if (full) values else { o <- rep(NA_real_, length(v$not.na)); o[v$not.na] <- values; o }
+  names(out) <- v$slab
+  switch(na.act,
+         na.omit = out[v$not.na],
+         na.exclude = { out[!v$not.na] <- NA_real_; out },
+         na.pass = out,
+         na.fail = if (any(!v$not.na)) .mf_stop(msg) else out)
 }
 
 # Leverages h_i, model weights w_i (inverse of vi + tau2, or the user
@@ -36,6 +72,22 @@
 #' \eqn{h_i = w_i x_i'(X'WX)^{-1} x_i}{h_i = w_i x_i' (X'WX)^-1 x_i}.
 #' \code{weights()} gives the percentage weights.  \code{logLik()} uses the
 #' restricted likelihood for REML fits and the full likelihood otherwise.
+#'
+#' @section Residual types and missing values:
+#' \code{residuals(type = )} also takes \code{"rstudent"} (from
+#' \code{rstudent()}) and \code{"cholesky"} (metafor's \eqn{L e} with
+#' \eqn{L'L = M^{-1}}{L'L = M^-1}; for the diagonal marginal covariance
+#' \eqn{M = \mathrm{diag}(v_i + \tau^2)}{M = diag(vi + tau2)} of this model
+#' these equal the Pearson residuals).  \code{rstandard(type = "conditional")}
+#' gives metafor's conditional residuals \eqn{y_i - \hat\theta_i}{yi - BLUP_i}
+#' with variance \eqn{v_i^2 (1 - h_i) / (v_i + \tau^2)}{vi^2 (1 - hi) / (vi + tau2)}
+#' (not with user weights).  Rows omitted from the fit for missing values
+#' follow \code{getOption("na.action")} when the method is called, as in
+#' metafor: \code{"na.omit"} gives the rows used, \code{"na.exclude"} pads
+#' the results with NA to all rows of the data (after \code{subset}),
+#' \code{"na.pass"} does too but \code{fitted()} and \code{residuals()} then
+#' give values for omitted rows whose moderators (and outcome) are known,
+#' and \code{"na.fail"} stops.
 #'
 #' @param object,model,x an object of class \code{mf_rma}.
 #' @param type for \code{residuals}: \code{"response"} (raw, alias
@@ -85,40 +137,67 @@ vcov.mf_rma <- function(object, ...) {
 #' @export
 fitted.mf_rma <- function(object, ...) {
   .mf_check_dots("fitted.mf_rma", ...)
-  .mf_na_out(c(object$X %*% object$beta), object)
+  na.act <- .mf_na_action()
+  v <- .mf_na_view(object)
+  # na.pass: x_i'b for every row whose moderators are known (metafor)
+  if (na.act == "na.pass" && any(!v$not.na) && !is.null(v$X.f))
+    return(.mf_na_out(c(v$X.f %*% object$beta), object, full = TRUE, na.act = na.act))
+  .mf_na_out(c(object$X %*% object$beta), object, na.act = na.act)
 }
 
 #' @rdname mf_rma-extract
 #' @export
 residuals.mf_rma <- function(object, type = "response", ...) {
+  type <- .mf_match_arg(type, c("response", "raw", "rstandard", "rstudent", "pearson", "cholesky"), "type")
+  if (type %in% c("rstandard", "rstudent")) {
   .mf_check_dots("residuals.mf_rma", ...)
-  type <- match.arg(type, c("response", "raw", "rstandard", "pearson"))
-  if (type == "rstandard") {
-    rs <- rstandard.mf_rma(object)
+    rs <- if (type == "rstandard") rstandard.mf_rma(object) else rstudent.mf_rma(object)
     out <- rs$z
     names(out) <- rs$slab
     return(out)
   }
-  e <- c(object$yi - object$X %*% object$beta)
-  e[abs(e) < 100 * .Machine$double.eps] <- 0
-  # Pearson residuals divide by the marginal SD sqrt(vi + tau2).
-  if (type == "pearson") e <- e / sqrt(object$vi + object$tau2)
-  .mf_na_out(e, object)
+  na.act <- .mf_na_action()
+  v <- .mf_na_view(object)
+  zero_small <- function(e) { e[which(abs(e) < 100 * .Machine$double.eps)] <- 0; e }
+  # na.pass: y_i - x_i'b for every row with y_i and x_i known (metafor)
+  if (type %in% c("response", "raw") && na.act == "na.pass" && any(!v$not.na) && !is.null(v$X.f))
+    return(.mf_na_out(zero_small(c(v$yi.f - v$X.f %*% object$beta)), object, full = TRUE, na.act = na.act))
+  e <- zero_small(c(object$yi - object$X %*% object$beta))
+  # Pearson residuals divide by the marginal SD sqrt(vi + tau2); so do the
+  # Cholesky residuals of metafor (L e with L'L = M^-1) for the diagonal
+  # marginal covariance M = diag(vi + tau2) of this model.
+  if (type %in% c("pearson", "cholesky")) e <- e / sqrt(object$vi + object$tau2)
+  .mf_na_out(e, object, na.act = na.act)
 }
 
 #' @rdname mf_rma-extract
 #' @export
 rstandard.mf_rma <- function(model, digits, type = "marginal", ...) {
+  type <- .mf_match_arg(type, c("marginal", "conditional"), "type")
+  na.act <- .mf_na_action()
+  lev <- .mf_leverage_of(model)
+  if (type == "marginal") {
   .mf_check_dots("rstandard.mf_rma", ...)
-  if (!identical(type, "marginal")) .mf_stop("Only type = \"marginal\" is available in rstandard().")
-  e <- c(model$yi - model$X %*% model$beta)
-  e[abs(e) < 100 * .Machine$double.eps] <- 0
-  # Var(e) = diag((I - H) M (I - H)'), the sandwich form for any weights
-  se <- sqrt(.mf_leverage_of(model)$var.resid)
-  out <- list(resid = .mf_na_out(e, model), se = .mf_na_out(se, model), z = .mf_na_out(e / se, model))
-  out$slab <- names(out$resid)
+    e <- c(model$yi - model$X %*% model$beta)
+    e[abs(e) < 100 * .Machine$double.eps] <- 0
+    # Var(e) = diag((I - H) M (I - H)'), the sandwich form for any weights
+    se <- sqrt(lev$var.resid)
+  } else {
+    # conditional residuals y_i - BLUP_i, with BLUP_i = l_i y_i + (1 - l_i) x_i'b and
+    # l_i = tau2 / (tau2 + v_i); Var = v_i^2 / (v_i + tau2) (1 - h_i)
+    # (Viechtbauer & Cheung 2010; metafor's definition)
+    if (!is.null(model$weights) || isFALSE(model$weighted))
+      .mf_stop("rstandard(type = \"conditional\") is not available for models with user weights or weighted = FALSE (as in metafor).")
+    li <- model$tau2 / (model$tau2 + model$vi)
+    e <- c((1 - li) * (model$yi - model$X %*% model$beta))
+    se <- sqrt(model$vi^2 / (model$vi + model$tau2) * (1 - lev$hat))
+  }
+  out <- list(resid = .mf_na_out(e, model, na.act = na.act), se = .mf_na_out(se, model, na.act = na.act),
+              z = .mf_na_out(e / se, model, na.act = na.act))
+  v <- .mf_na_view(model)
+  out$slab <- if (na.act == "na.omit") v$slab[v$not.na] else v$slab
   out$resid <- unname(out$resid); out$se <- unname(out$se); out$z <- unname(out$z)
-  out$digits <- .mf_digits(NULL, model)
+  out$digits <- .mf_digits(if (missing(digits)) NULL else digits, model)
   class(out) <- "list.mf_rma"
   out
 }

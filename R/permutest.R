@@ -60,6 +60,8 @@ permutest <- function(x, ...) UseMethod("permutest")
 #'   over the workers of the current \code{future::plan()} (needs the
 #'   \pkg{future.apply} package); the result is identical to \code{"no"}.
 #' @param progress show a progress bar (needs \pkg{progressr}).
+#' @param progbar metafor's name for \code{progress}: used when \code{progress} is
+#'   not given (its default, \code{interactive()}, is kept otherwise).
 #' @param ... ignored.
 #' @return An object of class \code{mf_permutest}: \code{pval} (permutation
 #'   p-values of the coefficients), \code{QMp}, the statistics of the fit
@@ -82,8 +84,10 @@ permutest <- function(x, ...) UseMethod("permutest")
 #' permutest(fit, progress = FALSE)   # 6! = 720 <= 1000: exact
 #' @export
 permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
-                             progress = interactive(), control = list(), parallel = c("no", "future"), ...) {
+                             progress = interactive(), control = list(), parallel = c("no", "future"),
+                             progbar = TRUE, ...) {
   .mf_check_dots("permutest.mf_rma", ...)
+  if (missing(progress) && !missing(progbar)) progress <- .mf_cd_flag(progbar, "progbar")
   d <- .mf_resample_input(x)
   iter <- .mf_whole(iter, "iter", 2, max = 1e9)
   if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
@@ -278,4 +282,25 @@ print.mf_permutest <- function(x, digits = x$digits, signif.stars = getOption("s
   if (signif.stars) cat("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1\n")
   cat(sprintf("\n\u00b9 p-value%s based on permutation testing\n\n", if (x$int.only) "" else "s"))
   invisible(x)
+}
+
+#' @rdname permutest.mf_rma
+#' @param row.names,optional ignored (for the \code{as.data.frame} generic).
+#' @return \code{as.data.frame()}: the printed table of model results (metafor
+#'   has no such method): one row per coefficient with \code{estimate},
+#'   \code{se}, \code{zval} (\code{tval} and \code{df} for t tests),
+#'   \code{pval} (permutation p-values), \code{ci.lb}, \code{ci.ub}.
+#' @export
+as.data.frame.mf_permutest <- function(x, row.names = NULL, optional = FALSE, ...) {
+  out <- data.frame(estimate = c(x$beta), se = c(x$se), zval = c(x$zval), stringsAsFactors = FALSE)
+  tdist <- .mf_tdist(x$test)
+  if (tdist) {
+    names(out)[3L] <- "tval"
+    out$df <- rep_len(x$ddf, nrow(out))
+  }
+  out$pval <- unname(x$pval)
+  out$ci.lb <- c(x$ci.lb)
+  out$ci.ub <- c(x$ci.ub)
+  rownames(out) <- rownames(x$beta)
+  out
 }

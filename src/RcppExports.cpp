@@ -52,8 +52,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_cd_influence
-Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb, Rcpp::NumericVector hat, double warm, int threads, SEXP progress);
-RcppExport SEXP _metafast_mf_cd_influence(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP betaSEXP, SEXP vbSEXP, SEXP hatSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb, Rcpp::NumericVector hat, Rcpp::IntegerVector btt, double warm, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_cd_influence(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP int_onlySEXP, SEXP betaSEXP, SEXP vbSEXP, SEXP hatSEXP, SEXP bttSEXP, SEXP warmSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -67,10 +67,11 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type vb(vbSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type hat(hatSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type btt(bttSEXP);
     Rcpp::traits::input_parameter< double >::type warm(warmSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_cd_influence(y, v, X, weights, method, test, control, int_only, beta, vb, hat, warm, threads, progress));
+    rcpp_result_gen = Rcpp::wrap(mf_cd_influence(y, v, X, weights, method, test, control, int_only, beta, vb, hat, btt, warm, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -321,7 +322,7 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_block_fit", (DL_FUNC) &_metafast_mf_block_fit, 8},
     {"_metafast_mf_cd_refits", (DL_FUNC) &_metafast_mf_cd_refits, 13},
-    {"_metafast_mf_cd_influence", (DL_FUNC) &_metafast_mf_cd_influence, 14},
+    {"_metafast_mf_cd_influence", (DL_FUNC) &_metafast_mf_cd_influence, 15},
     {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 15},
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},

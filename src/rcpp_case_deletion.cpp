@@ -3,6 +3,7 @@
 // cumulative, influence and GOSH refits.  Worker threads never touch the R
 // API; the calling thread polls for a user interrupt and reports progress
 // (RPoll, rcpp_interrupt.h), and the interrupt is raised after the join.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -26,7 +27,8 @@ RefitPlan plan_from_r(int method, int test, const Rcpp::List& control, bool int_
 }  // namespace
 
 // Refits on unit sets: mode 0 leaves out study i (i = 0..k-1); mode 1 is
-// cumulative: fit i uses the first i + 1 positions of `ord` (0-based).
+// cumulative: fit i uses the first i + 1 positions of `ord` (0-based); mode 2
+// leaves out cluster c = 0..max(ord), `ord` holding the cluster code of each study.
 // Leave-one-out also gives delpred = x_i' b(-i), vdelpred = x_i' Var(b(-i)) x_i.
 // progress: an R function progress(delta) or NULL.
 // [[Rcpp::export(name = ".mf_cd_refits", rng = false)]]
@@ -38,7 +40,9 @@ Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nume
   const RefitPlan plan = plan_from_r(method, test, control, int_only, warm);
   const int p = pr.p();
   const std::vector<int> order(ord.begin(), ord.end());
-  const std::size_t n = mode == 0 ? static_cast<std::size_t>(pr.n_blocks()) : order.size();
+  const int n_clusters = mode == 2 && !order.empty() ? *std::max_element(order.begin(), order.end()) + 1 : 0;
+  const std::size_t n = mode == 0 ? static_cast<std::size_t>(pr.n_blocks())
+                        : mode == 2 ? static_cast<std::size_t>(n_clusters) : order.size();
   Rcpp::LogicalVector ok(n), ztest(n);
   Rcpp::IntegerVector kk(n);
   Rcpp::NumericMatrix B(n, p), SE(n, p);
@@ -51,8 +55,9 @@ Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nume
   o.tau2 = tau2.begin(); o.QE = QE.begin(); o.I2 = I2.begin(); o.H2 = H2.begin(); o.s2w = s2w.begin();
   if (mode == 0 && !pr.has_blocks()) { o.delpred = delpred.begin(); o.vdelpred = vdelpred.begin(); }
   RPoll poll(progress);
-  const bool done = mode == 0 ? leave1out_run(pr, plan, threads, o, NA_REAL, poll)
-                              : cumul_run(pr, plan, order, threads, o, NA_REAL, poll);
+  const bool done = mode == 0   ? leave1out_run(pr, plan, threads, o, NA_REAL, poll)
+                    : mode == 2 ? leave_cluster_out_run(pr, plan, order, n_clusters, threads, o, NA_REAL, poll)
+                                : cumul_run(pr, plan, order, threads, o, NA_REAL, poll);
   poll.finish(done, n);
   return Rcpp::List::create(Rcpp::Named("ok") = ok, Rcpp::Named("k") = kk, Rcpp::Named("z.test") = ztest,
                             Rcpp::Named("beta") = B, Rcpp::Named("se") = SE, Rcpp::Named("tau2") = tau2,
@@ -61,12 +66,14 @@ Rcpp::List mf_cd_refits(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Nume
                             Rcpp::Named("vdelpred") = vdelpred);
 }
 
-// Leave-one-out refits with the deletion diagnostics of each study.
+// Leave-one-out refits with the deletion diagnostics of each study; btt (0-based,
+// empty: all) selects the coefficients of Cook's distance and COVRATIO.
 // [[Rcpp::export(name = ".mf_cd_influence", rng = false)]]
 Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                            Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                            bool int_only, Rcpp::NumericVector beta, Rcpp::NumericMatrix vb,
-                           Rcpp::NumericVector hat, double warm, int threads, SEXP progress) {
+                           Rcpp::NumericVector hat, Rcpp::IntegerVector btt, double warm, int threads,
+                           SEXP progress) {
   const ProblemView pr = view_from_r(y, v, X, weights);
   const RefitPlan plan = plan_from_r(method, test, control, int_only, warm);
   const int k = pr.k(), p = pr.p();
@@ -75,6 +82,7 @@ Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::N
   ff.vb = Eigen::Map<const Eigen::MatrixXd>(vb.begin(), p, p);
   ff.hat = Eigen::Map<const Eigen::VectorXd>(hat.begin(), k);
   if (pr.has_weights()) ff.S = Wls(pr.X, pr.y, pr.weights).Ainv;
+  ff.btt.assign(btt.begin(), btt.end());
   Rcpp::NumericVector tau2(k), QE(k), s2w(k), delpred(k), vdelpred(k), dffits(k), cook(k), covr(k);
   Rcpp::NumericMatrix dfbs(k, p);
   InfluenceOut o;

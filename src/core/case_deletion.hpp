@@ -109,12 +109,31 @@ bool cumul_run(const ProblemView& pr, const RefitPlan& plan, const std::vector<i
       poll);
 }
 
+// Leave-one-cluster-out refits: row c without the units u with cluster[u] == c
+// (cluster codes 0..n_clusters-1, one per unit; metafor's leave1out(cluster =)).
+template <class Poll>
+bool leave_cluster_out_run(const ProblemView& pr, const RefitPlan& plan, const std::vector<int>& cluster,
+                           int n_clusters, int nthreads, const DeletionOut& o, double na, Poll&& poll) {
+  const RefitEngine eng(pr, plan);
+  const int nu = eng.n_units(), p = pr.p();
+  if (static_cast<int>(cluster.size()) != nu)
+    throw std::invalid_argument("leave_cluster_out_run: one cluster code per unit");
+  return refit_unit_sets(
+      eng, 0, static_cast<std::size_t>(n_clusters), nthreads, 4,
+      [&](std::size_t c, std::vector<int>& units) {
+        for (int r = 0; r < nu; ++r) if (cluster[r] != static_cast<int>(c)) units.push_back(r);
+      },
+      [&](std::size_t c, const RefitRecord& rec, const std::vector<int>&) { write_deletion_record(rec, p, o, c, na); },
+      poll);
+}
+
 // Deletion diagnostics of study i from the full fit and the fit without i.
 struct FullFit {
   Vec beta;     // p
   Mat vb;       // p x p (scaled by s2w under Knapp-Hartung)
   Vec hat;      // k leverages of the full fit
   Mat S;        // (X'AX)^{-1} for user weights A (empty otherwise)
+  std::vector<int> btt;  // coefficients (0-based) of Cook's D and COVRATIO; empty: all
 };
 
 struct InflRow {
@@ -129,6 +148,7 @@ struct InflRow {
 //              b computed on all k studies with tau2(-i)
 //   Cook's D = (b - b(-i))' Var(b)^{-1} (b - b(-i))
 //   COVRATIO = det Var(b(-i)) / det Var(b)
+//   (both over the coefficients btt only when ff.btt is set: metafor's btt)
 // dfbs receives the p DFBETAS at dfbs[0], dfbs[stride], ...
 inline InflRow influence_row(const ProblemView& pr, const FullFit& ff, int i, const RefitRecord& d, double* dfbs,
                              std::size_t stride) {
@@ -152,9 +172,25 @@ inline InflRow influence_row(const ProblemView& pr, const FullFit& ff, int i, co
   o.dffits = (xi.dot(ff.beta) - o.delpred) / std::sqrt(d.s2w * den);
   const Vec dfb = ff.beta - d.beta;
   for (int j = 0; j < p; ++j) dfbs[j * stride] = dfb(j) / std::sqrt(d.s2w * Vdel(j, j));
-  Eigen::LLT<Mat> llt(ff.vb);
-  o.cook = dfb.dot(llt.solve(dfb));
-  o.covr = d.vb.determinant() / ff.vb.determinant();
+  if (ff.btt.empty()) {
+    Eigen::LLT<Mat> llt(ff.vb);
+    o.cook = dfb.dot(llt.solve(dfb));
+    o.covr = d.vb.determinant() / ff.vb.determinant();
+  } else {
+    const int m = static_cast<int>(ff.btt.size());
+    Vec db(m);
+    Mat vf(m, m), vd(m, m);
+    for (int a = 0; a < m; ++a) {
+      db(a) = dfb(ff.btt[a]);
+      for (int c = 0; c < m; ++c) {
+        vf(a, c) = ff.vb(ff.btt[a], ff.btt[c]);
+        vd(a, c) = d.vb(ff.btt[a], ff.btt[c]);
+      }
+    }
+    Eigen::LLT<Mat> llt(vf);
+    o.cook = db.dot(llt.solve(db));
+    o.covr = vd.determinant() / vf.determinant();
+  }
   return o;
 }
 

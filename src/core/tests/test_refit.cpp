@@ -178,6 +178,52 @@ static void test_deletion_and_gosh() {
   CHECK(ck[3] == 4 && cz[3] == 0);
   CHECK_SAME(cb[3], fc.beta(0));
   CHECK_SAME(ct[3], fc.tau2);
+  // leave one cluster out: cluster c refitted without its rows; 1 and 2 threads
+  const std::vector<int> cl = {0, 1, 2, 0, 1, 2, 3, 3, 1, 0, 2, 3};
+  auto run_clu = [&](int threads, std::vector<double>& b, std::vector<double>& t2, std::vector<int>& kk) {
+    b.assign(4, 0); t2.assign(4, 0); kk.assign(4, 0);
+    DeletionOut o;
+    o.n = 4; o.beta = b.data(); o.tau2 = t2.data(); o.k = kk.data();
+    return leave_cluster_out_run(pr, plan, cl, 4, threads, o, NAN, none);
+  };
+  std::vector<double> lb1, lt1, lb2, lt2;
+  std::vector<int> lk1, lk2;
+  CHECK(run_clu(1, lb1, lt1, lk1));
+  CHECK(run_clu(2, lb2, lt2, lk2));
+  CHECK(lb1 == lb2 && lt1 == lt2 && lk1 == lk2);
+  const FitResult fl = direct(rows_of(pr, {0, 2, 3, 5, 6, 7, 9, 10, 11}), sp, Detail::Heterogeneity);
+  CHECK(lk1[1] == 9);
+  CHECK_SAME(lb1[1], fl.beta(0));
+  CHECK_SAME(lt1[1], fl.tau2);
+  // influence: Cook's D and COVRATIO over btt (metafor's btt); btt = all
+  // coefficients gives the default, a subset the quadratic form and
+  // determinant ratio of the sub-blocks
+  {
+    const Problem q = random_problem(15, 3, 8);
+    const RefitPlan iplan = deletion_plan(RefitSpec(), false, NAN);
+    const FitResult full = direct(q, RefitSpec(), Detail::Heterogeneity);
+    FullFit ff;
+    ff.beta = full.beta; ff.vb = full.vb; ff.hat = Vec::Constant(15, 0.2);
+    const RefitEngine eng(q, iplan);
+    std::vector<int> units;
+    for (int r = 1; r < 15; ++r) units.push_back(r);
+    const RefitRecord rec = eng.refit_units(units);
+    CHECK(rec.ok);
+    std::vector<double> dfb(3);
+    const InflRow all = influence_row(q, ff, 0, rec, dfb.data(), 1);
+    ff.btt = {0, 1, 2};
+    const InflRow all2 = influence_row(q, ff, 0, rec, dfb.data(), 1);
+    CHECK_NEAR(all.cook, all2.cook, 1e-10);
+    CHECK_NEAR(all.covr, all2.covr, 1e-10);
+    ff.btt = {1, 2};
+    const InflRow sub = influence_row(q, ff, 0, rec, dfb.data(), 1);
+    const Vec d = ff.beta - rec.beta;
+    const Vec db = d.tail(2);
+    const Mat vf = ff.vb.bottomRightCorner(2, 2), vd = rec.vb.bottomRightCorner(2, 2);
+    CHECK_NEAR(sub.cook, db.dot(vf.inverse() * db), 1e-10);
+    CHECK_NEAR(sub.covr, vd.determinant() / vf.determinant(), 1e-10);
+    CHECK(std::fabs(sub.cook - all.cook) > 1e-12);
+  }
   // GOSH, exact: subset t against a direct fit; 1 and 2 threads; chunks
   const Problem g = random_problem(7, 1, 5);
   const RefitPlan gplan = deletion_plan(RefitSpec(), true, NAN);
