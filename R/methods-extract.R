@@ -289,8 +289,9 @@ formula.mf_rma <- function(x, ...) x$formula.mods
 print.list.mf_rma <- function(x, digits = x$digits, ...) {
   d <- .mf_digits(digits, x)
   df <- as.data.frame.list.mf_rma(x)
-  if (isTRUE(x$transf)) df$se <- NULL
   num <- vapply(df, is.numeric, logical(1))
+  # the design rows added by predict(addx = TRUE) print as they are (metafor)
+  num[startsWith(names(df), "X.") & !is.null(x$X)] <- FALSE
   df[num] <- lapply(df[num], .mf_fmtx, digits = d)
   cat("\n")
   print(df, quote = FALSE, right = TRUE)
@@ -302,10 +303,29 @@ print.list.mf_rma <- function(x, digits = x$digits, ...) {
 #' @param row.names,optional ignored (for the \code{as.data.frame} generic).
 #' @export
 as.data.frame.list.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  # as metafor's as.data.frame.list.rma(): the columns before 'slab', without
+  # the credibility bounds (cr.lb, cr.ub: copies of pi.lb, pi.ub) and, after
+  # a transformation, without 'se'
+  x <- unclass(x)
   pos <- match("slab", names(x))
-  cols <- unclass(x)[seq_len(pos - 1L)]
+  cols <- x[seq_len(pos - 1L)]
+  cols$cr.lb <- NULL
+  cols$cr.ub <- NULL
+  if (!is.null(cols$pi.lb)) cols$pi.lb <- c(cols$pi.lb)
+  if (isTRUE(x$transf)) cols$se <- NULL
   out <- as.data.frame(cols, stringsAsFactors = FALSE)
   rn <- as.character(x$slab)
   if (!anyDuplicated(rn) && length(rn) == nrow(out) && !all(rn == "")) rownames(out) <- rn
   out
+}
+
+#' @rdname mf_rma-extract
+#' @export
+as.data.frame.confint.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  # as metafor's as.data.frame.confint.rma(): the rows of 'fixed' (when
+  # computed) above those of 'random', columns estimate, ci.lb, ci.ub
+  # (metafor returns the bound matrix itself; here it is a data frame)
+  out <- rbind(x$fixed, x$random)
+  if (is.null(out)) return(data.frame())
+  as.data.frame(out, stringsAsFactors = FALSE)
 }
