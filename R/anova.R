@@ -144,7 +144,7 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
   Xb <- c(X %*% x$beta) - rhs
   vXb <- X %*% x$vb %*% t(X)
   se <- sqrt(diag(vXb))
-  zval <- Xb / se
+  zval <- unname(Xb / se)
   pval <- if (tdist) ifelse(ddf > 0, 2 * stats::pt(abs(zval), pmax(ddf, 1), lower.tail = FALSE), NA_real_)
           else 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
   QM <- NA_real_; QMp <- NA_real_; QMdf <- c(NA_integer_, NA_integer_)

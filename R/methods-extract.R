@@ -314,8 +314,9 @@ as.data.frame.list.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...
   if (!is.null(cols$pi.lb)) cols$pi.lb <- c(cols$pi.lb)
   if (isTRUE(x$transf)) cols$se <- NULL
   out <- as.data.frame(cols, stringsAsFactors = FALSE)
-  rn <- as.character(x$slab)
-  if (!anyDuplicated(rn) && length(rn) == nrow(out) && !all(rn == "")) rownames(out) <- rn
+  rn <- x$slab
+  if (length(rn) == nrow(out) && !anyDuplicated(rn) && !anyNA(rn))
+    out <- data.frame(cols, row.names = rn, stringsAsFactors = FALSE)
   out
 }
 
