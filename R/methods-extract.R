@@ -87,12 +87,14 @@ coef.mf_rma <- function(object, ...) {
 #' @rdname mf_rma-extract
 #' @export
 vcov.mf_rma <- function(object, type = "fixed", ...) {
-  if (!is.character(type) || length(type) != 1L || is.na(type))
+  types <- c("fixed", "beta", "obs", "marginal", "fitted", "resid")
+  if (!is.character(type) || length(type) != 1L || is.na(type) ||
+      (is.na(pmatch(type, types)) && !type %in% c("alpha", "delta")))
     .mf_stop("'type' must be one of \"fixed\", \"beta\", \"obs\", \"marginal\", \"fitted\" or \"resid\".")
   if (type %in% c("alpha", "delta"))
     .mf_stop(sprintf("vcov(type = \"%s\") is for %s, which metafast does not fit.", type,
                      if (type == "alpha") "location-scale models" else "selection models"))
-  type <- match.arg(type, c("fixed", "beta", "obs", "marginal", "fitted", "resid"))
+  type <- match.arg(type, types)
   if (type %in% c("fixed", "beta")) return(object$vb)
   if (type %in% c("obs", "marginal")) {
     # the marginal covariance of the outcomes, M = diag(vi + tau2)

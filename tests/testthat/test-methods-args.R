@@ -138,7 +138,7 @@ test_that("vcov, hatvalues and weights reject unknown or unsupported types by na
   f <- rma(yi, vi, mods = ~ ablat, data = dat)
   expect_error(vcov(f, type = "alpha"), "location-scale")
   expect_error(vcov(f, type = "delta"), "selection")
-  expect_error(vcov(f, type = "nope"), "'arg'|type")
+  expect_error(vcov(f, type = "nope"), "'type'")
   expect_error(hatvalues(f, type = "nope"), "'type'")
   expect_error(weights(f, type = "rowsum"), "'type'")
 })
