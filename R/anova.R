@@ -15,15 +15,30 @@
 #' @param object an object of class \code{mf_rma}.
 #' @param object2 an optional second (nested) model.
 #' @param btt coefficients to test (indices or a string matched against
-#'   their names).
+#'   their names).  A list (or a character vector of several strings) gives
+#'   one test per element, returned as a \code{list.anova.mf_rma}.
 #' @param X a vector or matrix of linear combinations (one per row) of the
 #'   coefficients; with p - 1 columns an intercept column of ones is added.
+#' @param att,Z metafor's tests of the scale coefficients of location-scale
+#'   models; metafast fits no location-scale models, so giving either is an
+#'   error.
+#' @param rhs the right-hand side of the hypotheses (default 0): with
+#'   \code{btt}, \eqn{H_0: \beta_{btt} = rhs}{H0: b[btt] = rhs}; with
+#'   \code{X}, \eqn{H_0: X\beta = rhs}{H0: X b = rhs}.  One value (used for
+#'   all) or one per coefficient tested / row of \code{X}.
+#' @param adjust adjust the p-values of the individual tests (the rows of
+#'   \code{X}, or the elements of a list \code{btt}) for multiple testing:
+#'   a method of \code{\link[stats]{p.adjust}} (\code{"bonferroni"},
+#'   \code{"holm"}, ...), or \code{TRUE} for \code{"bonferroni"} and
+#'   \code{FALSE} for none, as metafor.
 #' @param refit with two REML fits that differ in their fixed effects, refit
 #'   both with \code{method = "ML"} for the likelihood ratio test (as
 #'   metafor's \code{refit = TRUE}); otherwise such a comparison only warns.
 #' @param digits number of decimals for printing.
 #' @param ... ignored.
-#' @return An object of class \code{anova.mf_rma}.
+#' @return An object of class \code{anova.mf_rma} (or, for a list
+#'   \code{btt}, \code{list.anova.mf_rma}); \code{as.data.frame()} gives
+#'   metafor's table of the results.
 #' @references Viechtbauer W (2010). Conducting meta-analyses in R with the
 #'   metafor package. \emph{J Stat Softw} 36(3):1-48.
 #' @examples
@@ -33,31 +48,37 @@
 #' fit0 <- rma(yi, vi, data = dat, method = "ML")
 #' anova(fit1)
 #' anova(fit1, X = rbind(c(1, 2), c(1, 5)))
+#' anova(fit1, X = rbind(c(1, 2), c(1, 5)), rhs = 0.3, adjust = "holm")
+#' anova(fit1, btt = 2, rhs = 0.05)
 #' anova(fit1, fit0)
 #' @export
-anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
+anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, refit = FALSE, ...) {
   .mf_check_dots("anova.mf_rma", ...)
   x <- object
+  if (!missing(att)) .mf_stop("Argument 'att' (tests of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
+  if (!missing(Z)) .mf_stop("Argument 'Z' (linear combinations of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
-  tdist <- .mf_tdist(x$test)
+  adjust <- .mf_adjust_method(if (missing(adjust)) NULL else adjust)
+  rhs.given <- !missing(rhs)
+  if (!rhs.given) rhs <- NULL
   if (missing(object2) || is.null(object2)) {
     if (missing(X) || is.null(X)) {
-      btt <- if (missing(btt) || is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
-      m <- length(btt)
-      b <- c(x$beta)
-      QM <- .mf_wald(b, x$vb, btt)
-      if (tdist) {
-        QM <- QM / m
-        QMdf <- c(m, x$k - x$p)
-        QMp <- stats::pf(QM, m, QMdf[2], lower.tail = FALSE)
-      } else {
-        QMdf <- c(m, NA_integer_)
-        QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
+      if (!missing(btt) && !is.null(btt) && (is.list(btt) || (is.character(btt) && length(btt) > 1L))) {
+        if (rhs.given) .mf_stop("Cannot use 'rhs' with a list 'btt' (one test per element).")
+        res <- lapply(as.list(btt), function(b) .mf_anova_btt(x, b, NULL, d))
+        if (!is.null(adjust)) {
+          p.adj <- stats::p.adjust(vapply(res, function(r) r$QMp, numeric(1)), method = adjust)
+          for (j in seq_along(res)) res[[j]]$QMp <- p.adj[j]
+        }
+        names(res) <- vapply(as.list(btt), .mf_format_btt, character(1))
+        class(res) <- "list.anova.mf_rma"
+        return(res)
       }
-      res <- list(QM = QM, QMdf = QMdf, QMp = QMp, btt = btt, k = x$k, p = x$p, m = m,
-                  test = x$test, digits = d, type = "Wald.btt")
+      res <- .mf_anova_btt(x, if (missing(btt)) NULL else btt, rhs, d)
+      if (!is.null(adjust)) res$QMp <- stats::p.adjust(res$QMp, method = adjust)
     } else {
-      res <- .mf_anova_contrasts(x, X, d)
+      res <- .mf_anova_contrasts(x, X, rhs, d)
+      if (!is.null(adjust)) res$pval <- stats::p.adjust(res$pval, method = adjust)
     }
   } else {
     if (!is.logical(refit) || length(refit) != 1L || is.na(refit)) .mf_stop("'refit' must be TRUE or FALSE.")
@@ -67,7 +88,49 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
   res
 }
 
-.mf_anova_contrasts <- function(x, X, d) {
+# metafor's 'adjust': TRUE means Bonferroni, FALSE none, else a p.adjust method.
+.mf_adjust_method <- function(adjust) {
+  if (is.null(adjust)) return(NULL)
+  if (is.logical(adjust) && length(adjust) == 1L && !is.na(adjust)) return(if (adjust) "bonferroni" else "none")
+  if (!is.character(adjust) || length(adjust) != 1L || is.na(adjust) ||
+      is.na(i <- pmatch(adjust, stats::p.adjust.methods)))
+    .mf_stop(sprintf("Unknown 'adjust' method; use TRUE, FALSE or one of %s (see ?p.adjust).",
+                     paste(stats::p.adjust.methods, collapse = ", ")))
+  stats::p.adjust.methods[i]
+}
+
+# rhs: NULL (all 0), one value for all, or one per hypothesis.
+.mf_rhs <- function(rhs, m, what) {
+  if (is.null(rhs)) return(rep(0, m))
+  if (!is.numeric(rhs) || anyNA(rhs) || !all(is.finite(rhs)))
+    .mf_stop("'rhs' must be a numeric vector of finite values.")
+  rhs <- as.double(rhs)
+  if (length(rhs) == 1L) rhs <- rep(rhs, m)
+  if (length(rhs) != m)
+    .mf_stop(sprintf("Length of 'rhs' (%d) does not match the number of %s (%d).", length(rhs), what, m))
+  rhs
+}
+
+# The Wald test of H0: b[btt] = rhs (QM, or QM / m against F(m, k - p)).
+.mf_anova_btt <- function(x, btt, rhs, d) {
+  btt <- if (is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
+  m <- length(btt)
+  b <- c(x$beta)
+  b[btt] <- b[btt] - .mf_rhs(rhs, m, "coefficients tested")
+  QM <- .mf_wald(b, x$vb, btt)
+  if (.mf_tdist(x$test)) {
+    QM <- QM / m
+    QMdf <- c(m, x$k - x$p)
+    QMp <- if (QMdf[2] > 0) stats::pf(QM, m, QMdf[2], lower.tail = FALSE) else NA_real_
+  } else {
+    QMdf <- c(m, NA_integer_)
+    QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
+  }
+  list(QM = QM, QMdf = QMdf, QMp = QMp, btt = btt, k = x$k, p = x$p, m = m,
+       test = x$test, digits = d, type = "Wald.btt")
+}
+
+.mf_anova_contrasts <- function(x, X, rhs, d) {
   if (is.data.frame(X)) X <- as.matrix(X)
   if (!is.numeric(X)) .mf_stop("'X' must be a numeric vector or matrix of linear combinations.")
   if (is.null(dim(X))) X <- rbind(X)
@@ -76,35 +139,38 @@ anova.mf_rma <- function(object, object2, btt, X, refit = FALSE, digits, ...) {
     .mf_stop(sprintf("'X' has %d columns but the model has %d coefficients.", ncol(X), x$p))
   if (anyNA(X)) .mf_stop(sprintf("'X' has missing values in %s.", .mf_rows(apply(X, 1L, anyNA))))
   m <- nrow(X)
+  rhs <- .mf_rhs(rhs, m, "linear combinations")
   tdist <- .mf_tdist(x$test)
   ddf <- if (tdist) rep(x$k - x$p, m) else rep(NA_integer_, m)
-  Xb <- c(X %*% x$beta)
+  Xb <- c(X %*% x$beta) - rhs
   vXb <- X %*% x$vb %*% t(X)
   se <- sqrt(diag(vXb))
-  zval <- Xb / se
-  pval <- if (tdist) 2 * stats::pt(abs(zval), ddf, lower.tail = FALSE) else 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
+  zval <- unname(Xb / se)
+  pval <- if (tdist) ifelse(ddf > 0, 2 * stats::pt(abs(zval), pmax(ddf, 1), lower.tail = FALSE), NA_real_)
+          else 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
   QM <- NA_real_; QMp <- NA_real_; QMdf <- c(NA_integer_, NA_integer_)
   if (qr(X)$rank == m) {
     QM <- .mf_wald(Xb, vXb, seq_len(m))
     if (tdist) {
       QM <- QM / m
       QMdf <- c(m, min(ddf))
-      QMp <- stats::pf(QM, m, QMdf[2], lower.tail = FALSE)
+      QMp <- if (QMdf[2] > 0) stats::pf(QM, m, QMdf[2], lower.tail = FALSE) else NA_real_
     } else {
       QMdf <- c(m, NA_integer_)
       QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
     }
   }
-  # Hypotheses as text: "ablat = 0", "intrcpt + 10*ablat = 0".
+  # Hypotheses as text: "ablat = 0", "intrcpt + 10*ablat = 0.5".
   nm <- rownames(x$beta)
   hyp <- vapply(seq_len(m), function(j) {
     xj <- round(X[j, ], d)
     sel <- xj != 0
     h <- paste(paste(xj[sel], nm[sel], sep = "*"), collapse = " + ")
     h <- gsub("+ -", "- ", h, fixed = TRUE)
-    h <- gsub("(^|\\s|-)1\\*", "\\1", h)
-    paste0(h, " = 0")
+    gsub("(^|\\s|-)1\\*", "\\1", h)
   }, character(1))
+  hyp <- paste0(hyp, " = ", if (all(rhs == 0)) "0" else if (length(unique(rhs)) == 1L) round(rhs, d)
+                            else .mf_fmtx(rhs, d))
   list(QM = QM, QMdf = QMdf, QMp = QMp, hyp = hyp, Xb = matrix(Xb, ncol = 1L), se = se, zval = zval,
        pval = pval, k = x$k, p = x$p, m = m, test = x$test, ddf = ddf, digits = d, type = "Wald.Xb")
 }
@@ -183,23 +249,25 @@ print.anova.mf_rma <- function(x, digits = x$digits, ...) {
     else cat(.mf_fmtt(x$QM, "QM", df = x$QMdf[1], pval = x$QMp, digits = d), "\n", sep = "")
   }
   if (x$type == "Wald.Xb") {
-    cat("Hypothes", if (x$m == 1) "is" else "es", ":\n", sep = "")
+    # the hypotheses right-aligned under the heading, as metafor prints them
+    cat("Hypothes", if (x$m == 1) "is" else "es", ":", sep = "")
     h <- data.frame(x$hyp, stringsAsFactors = FALSE)
     colnames(h) <- ""
     rownames(h) <- paste0(seq_len(x$m), ":")
-    print(h, right = FALSE)
+    cat(utils::capture.output(print(h)), sep = "\n")
     cat("\nResults:\n")
     tab <- data.frame(estimate = .mf_fmtx(c(x$Xb), d), se = .mf_fmtx(x$se, d), stringsAsFactors = FALSE)
     if (tdist) tab$tval <- .mf_fmtx(x$zval, d) else tab$zval <- .mf_fmtx(x$zval, d)
-    if (tdist) tab$df <- x$ddf
+    if (tdist) tab$df <- round(x$ddf, 2)
     tab$pval <- .mf_fmtp(x$pval, d)
-    if (isTRUE(getOption("show.signif.stars")))
-      tab[[" "]] <- as.character(stats::symnum(x$pval, corr = FALSE, na = FALSE, cutpoints = c(0, 0.001, 0.01, 0.05, 0.1, 1),
-                                               symbols = c("***", "**", "*", ".", " ")))
+    if (isTRUE(getOption("show.signif.stars"))) {
+      tab <- cbind(tab, .mf_signif_stars(x$pval))
+      colnames(tab)[ncol(tab)] <- ""
+    }
     rownames(tab) <- paste0(seq_len(x$m), ":")
     print(tab, quote = FALSE, right = TRUE)
-    if (!is.na(x$QM) && x$m > 1L) {
-      cat("\nOmnibus Test of Hypotheses:\n")
+    if (!is.na(x$QM)) {
+      cat(if (x$m == 1L) "\nTest of Hypothesis:\n" else "\nOmnibus Test of Hypotheses:\n")
       if (tdist) cat(.mf_fmtt(x$QM, "F", df1 = x$QMdf[1], df2 = x$QMdf[2], pval = x$QMp, digits = d), "\n", sep = "")
       else cat(.mf_fmtt(x$QM, "QM", df = x$QMdf[1], pval = x$QMp, digits = d), "\n", sep = "")
     }
@@ -222,4 +290,85 @@ print.anova.mf_rma <- function(x, digits = x$digits, ...) {
   }
   cat("\n")
   invisible(x)
+}
+
+.mf_signif_stars <- function(p) {
+  stats::symnum(p, corr = FALSE, na = FALSE, cutpoints = c(0, 0.001, 0.01, 0.05, 0.1, 1),
+                symbols = c("***", "**", "*", ".", " "))
+}
+
+#' @rdname anova.mf_rma
+#' @export
+print.list.anova.mf_rma <- function(x, digits = x[[1L]]$digits, ...) {
+  d <- .mf_digits(digits, x[[1L]])
+  tab <- as.data.frame.list.anova.mf_rma(x)
+  st <- if ("QM" %in% names(tab)) "QM" else "Fval"
+  tab[[st]] <- .mf_fmtx(tab[[st]], d)
+  stars <- .mf_signif_stars(tab$pval)
+  tab$pval <- .mf_fmtp(tab$pval, d)
+  if (isTRUE(getOption("show.signif.stars"))) {
+    tab <- cbind(tab, stars)
+    colnames(tab)[ncol(tab)] <- ""
+  }
+  cat("\n")
+  print(tab, quote = FALSE, right = TRUE)
+  cat("\n")
+  invisible(x)
+}
+
+#' @rdname anova.mf_rma
+#' @param row.names,optional ignored (for the \code{as.data.frame} generic).
+#' @export
+as.data.frame.anova.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  tdist <- .mf_tdist(x$test)
+  if (x$type == "Wald.btt") {
+    tab <- data.frame(coefs = .mf_format_btt(x$btt), QM = x$QM, df = round(x$QMdf[1], 2), pval = x$QMp,
+                      stringsAsFactors = FALSE)
+    if (tdist) {
+      names(tab)[2:3] <- c("Fval", "df1")
+      tab <- cbind(tab[1:3], df2 = round(x$QMdf[2], 2), tab[4])
+    }
+    return(tab)
+  }
+  if (x$type == "Wald.Xb") {
+    tab <- data.frame(hyp = x$hyp, estimate = c(x$Xb), se = x$se, stringsAsFactors = FALSE)
+    if (tdist) {
+      tab$tval <- x$zval
+      tab$df <- round(x$ddf, 2)
+    } else {
+      tab$zval <- x$zval
+    }
+    tab$pval <- x$pval
+    rownames(tab) <- paste0(seq_len(x$m), ":")
+    return(tab)
+  }
+  tab <- data.frame(df = c(x$parms.f, x$parms.r),
+                    AIC = c(x$fit.stats.f[["AIC"]], x$fit.stats.r[["AIC"]]),
+                    BIC = c(x$fit.stats.f[["BIC"]], x$fit.stats.r[["BIC"]]),
+                    AICc = c(x$fit.stats.f[["AICc"]], x$fit.stats.r[["AICc"]]),
+                    logLik = c(x$fit.stats.f[["ll"]], x$fit.stats.r[["ll"]]),
+                    LRT = c(NA_real_, x$LRT), pval = c(NA_real_, x$pval),
+                    QE = c(x$QE.f, x$QE.r), tau2 = c(x$tau2.f, x$tau2.r), R2 = c(NA_real_, x$R2))
+  colnames(tab)[9:10] <- c("tau^2", "R^2")
+  rownames(tab) <- c("Full", "Reduced")
+  if (!.mf_estimator_has(x$method, "random")) tab[["tau^2"]] <- NULL
+  tab
+}
+
+#' @rdname anova.mf_rma
+#' @export
+as.data.frame.list.anova.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  tdist <- .mf_tdist(x[[1L]]$test)
+  tab <- data.frame(spec = names(x),
+                    coefs = vapply(x, function(r) .mf_format_btt(r$btt), character(1)),
+                    QM = vapply(x, function(r) r$QM, numeric(1)),
+                    df = vapply(x, function(r) round(r$QMdf[1], 2), numeric(1)),
+                    pval = vapply(x, function(r) r$QMp, numeric(1)), stringsAsFactors = FALSE)
+  if (tdist) {
+    names(tab)[3:4] <- c("Fval", "df1")
+    tab <- cbind(tab[1:4], df2 = vapply(x, function(r) round(r$QMdf[2], 2), numeric(1)), tab[5])
+  }
+  if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
+  rownames(tab) <- NULL
+  tab
 }

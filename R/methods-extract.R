@@ -92,7 +92,18 @@
 #' @param object,model,x an object of class \code{mf_rma}.
 #' @param type for \code{residuals}: \code{"response"} (raw, alias
 #'   \code{"raw"}), \code{"rstandard"} or \code{"pearson"}; for
-#'   \code{weights} and \code{hatvalues}: \code{"diagonal"} only.
+#'   \code{weights} and \code{hatvalues}: \code{"diagonal"} (the
+#'   percentage weights, or the leverages h_i) or \code{"matrix"} (the k x k
+#'   weight matrix W, unscaled, or the hat matrix
+#'   \eqn{H = X(X'WX)^{-1}X'W}{H = X (X'WX)^-1 X'W}; built only when asked
+#'   for); for \code{vcov}: \code{"fixed"} (alias \code{"beta"}: the
+#'   covariance of the coefficients), \code{"obs"} (alias
+#'   \code{"marginal"}: the marginal covariance of the outcomes,
+#'   \eqn{\mathrm{diag}(v_i + \tau^2)}{diag(vi + tau2)}), \code{"fitted"}
+#'   (\eqn{X V_b X'}{X vb X'}) or \code{"resid"}
+#'   (\eqn{(I - H) M (I - H)'}{(I - H) M (I - H)'}); the k x k matrices have
+#'   the study labels as dimnames and follow \code{getOption("na.action")}
+#'   as metafor's.
 #' @param digits ignored (kept for metafor compatibility).
 #' @param REML use the restricted log-likelihood (default: \code{TRUE} for
 #'   REML fits).
@@ -128,9 +139,78 @@ coef.mf_rma <- function(object, ...) {
 
 #' @rdname mf_rma-extract
 #' @export
-vcov.mf_rma <- function(object, ...) {
+vcov.mf_rma <- function(object, type = "fixed", ...) {
   .mf_check_dots("vcov.mf_rma", ...)
-  object$vb
+  types <- c("fixed", "beta", "obs", "marginal", "fitted", "resid")
+  if (!is.character(type) || length(type) != 1L || is.na(type) ||
+      (is.na(pmatch(type, types)) && !type %in% c("alpha", "delta")))
+    .mf_stop("'type' must be one of \"fixed\", \"beta\", \"obs\", \"marginal\", \"fitted\" or \"resid\".")
+  if (type %in% c("alpha", "delta"))
+    .mf_stop(sprintf("vcov(type = \"%s\") is for %s, which metafast does not fit.", type,
+                     if (type == "alpha") "location-scale models" else "selection models"))
+  type <- match.arg(type, types)
+  if (type %in% c("fixed", "beta")) return(object$vb)
+  if (type %in% c("obs", "marginal")) {
+    # the marginal covariance of the outcomes, M = diag(vi + tau2)
+    return(.mf_na_matrix(diag(object$vi + object$tau2, nrow = object$k), object))
+  }
+  if (type == "fitted") {
+    # Var(X b) = X vb X'
+    XV <- object$X %*% object$vb
+    return(.mf_na_matrix(tcrossprod(XV, object$X), object))
+  }
+  .mf_na_matrix(.mf_resid_vcov(object), object)
+}
+
+# The diagonal weights of the fit: 1 / (vi + tau2), the user weights, or
+# equal weights for an unweighted fit (metafor's weights.rma.uni()).
+.mf_fit_weights <- function(object) {
+  if (isFALSE(object$weighted)) return(rep(1 / object$k, object$k))
+  if (is.null(object$weights)) 1 / (object$vi + object$tau2) else object$weights
+}
+
+# (X'WX)^-1 X' W as a p x k matrix, from the Cholesky factor of the p x p
+# cross-product (no k x k inverse).
+.mf_hat_left <- function(object) {
+  w <- .mf_fit_weights(object)
+  X <- object$X
+  A <- crossprod(X * sqrt(w))
+  Ainv <- chol2inv(chol(A))
+  list(L = X %*% Ainv, WX = X * w, w = w, Ainv = Ainv)
+}
+
+# The hat matrix H = X (X'WX)^-1 X' W (k x k; only built on request).
+.mf_hat_matrix <- function(object) {
+  h <- .mf_hat_left(object)
+  tcrossprod(h$L, h$WX)
+}
+
+# Var(e) = (I - H) M (I - H)' with M = diag(vi + tau2).  With the model's
+# own weights W = M^-1 this is M - X (X'WX)^-1 X' (Viechtbauer & Cheung
+# 2010); otherwise the sandwich M - HM - MH' + H M H', formed from k x p
+# factors.
+.mf_resid_vcov <- function(object) {
+  m <- object$vi + object$tau2
+  h <- .mf_hat_left(object)
+  if (is.null(object$weights) && !isFALSE(object$weighted)) {
+    ve <- -tcrossprod(h$L, object$X)
+  } else {
+    HM <- tcrossprod(h$L, h$WX * m)                      # H M
+    mid <- crossprod(h$WX * sqrt(m))                     # X' W M W X
+    ve <- tcrossprod(h$L %*% mid, h$L) - HM - t(HM)
+  }
+  diag(ve) <- diag(ve) + m
+  (ve + t(ve)) / 2
+}
+
+# A k x k matrix over the rows used in the fit, laid out as metafor's
+# methods do under getOption("na.action"): rows and columns of omitted
+# studies are NA under na.exclude / na.pass and dropped under na.omit.
+.mf_na_matrix <- function(M, object) {
+  idx <- .mf_na_out(seq_len(object$k), object)
+  out <- M[idx, idx, drop = FALSE]
+  dimnames(out) <- list(names(idx), names(idx))
+  out
 }
 
 #' @rdname mf_rma-extract
@@ -206,8 +286,9 @@ rstandard.mf_rma <- function(model, digits, type = "marginal", ...) {
 #' @export
 weights.mf_rma <- function(object, type = "diagonal", ...) {
   .mf_check_dots("weights.mf_rma", ...)
-  if (!identical(type, "diagonal")) .mf_stop("Only type = \"diagonal\" is available in weights() (no k x k matrices).")
-  w <- if (is.null(object$weights)) 1 / (object$vi + object$tau2) else object$weights
+  type <- .mf_diag_or_matrix(type, "weights")
+  w <- .mf_fit_weights(object)
+  if (type == "matrix") return(.mf_na_matrix(diag(w, nrow = object$k), object))
   .mf_na_out(100 * w / sum(w), object)
 }
 
@@ -215,10 +296,18 @@ weights.mf_rma <- function(object, type = "diagonal", ...) {
 #' @export
 hatvalues.mf_rma <- function(model, type = "diagonal", ...) {
   .mf_check_dots("hatvalues.mf_rma", ...)
-  if (!identical(type, "diagonal")) .mf_stop("Only type = \"diagonal\" is available in hatvalues() (no k x k matrices).")
+  type <- .mf_diag_or_matrix(type, "hatvalues")
+  if (type == "matrix") return(.mf_na_matrix(.mf_hat_matrix(model), model))
   h <- .mf_leverage_of(model)$hat
   h[h > 1 - 10 * .Machine$double.eps] <- 1
   .mf_na_out(h, model)
+}
+
+.mf_diag_or_matrix <- function(type, fn) {
+  if (!is.character(type) || length(type) != 1L || is.na(type) ||
+      is.na(pmatch(type, c("diagonal", "matrix"))))
+    .mf_stop(sprintf("'type' in %s() must be \"diagonal\" or \"matrix\".", fn))
+  match.arg(type, c("diagonal", "matrix"))
 }
 
 .mf_use_reml <- function(object, REML) {
@@ -289,8 +378,9 @@ formula.mf_rma <- function(x, ...) x$formula.mods
 print.list.mf_rma <- function(x, digits = x$digits, ...) {
   d <- .mf_digits(digits, x)
   df <- as.data.frame.list.mf_rma(x)
-  if (isTRUE(x$transf)) df$se <- NULL
   num <- vapply(df, is.numeric, logical(1))
+  # the design rows added by predict(addx = TRUE) print as they are (metafor)
+  num[startsWith(names(df), "X.") & !is.null(x$X)] <- FALSE
   df[num] <- lapply(df[num], .mf_fmtx, digits = d)
   cat("\n")
   print(df, quote = FALSE, right = TRUE)
@@ -302,10 +392,30 @@ print.list.mf_rma <- function(x, digits = x$digits, ...) {
 #' @param row.names,optional ignored (for the \code{as.data.frame} generic).
 #' @export
 as.data.frame.list.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  # as metafor's as.data.frame.list.rma(): the columns before 'slab', without
+  # the credibility bounds (cr.lb, cr.ub: copies of pi.lb, pi.ub) and, after
+  # a transformation, without 'se'
+  x <- unclass(x)
   pos <- match("slab", names(x))
-  cols <- unclass(x)[seq_len(pos - 1L)]
+  cols <- x[seq_len(pos - 1L)]
+  cols$cr.lb <- NULL
+  cols$cr.ub <- NULL
+  if (!is.null(cols$pi.lb)) cols$pi.lb <- c(cols$pi.lb)
+  if (isTRUE(x$transf)) cols$se <- NULL
   out <- as.data.frame(cols, stringsAsFactors = FALSE)
-  rn <- as.character(x$slab)
-  if (!anyDuplicated(rn) && length(rn) == nrow(out) && !all(rn == "")) rownames(out) <- rn
+  rn <- x$slab
+  if (length(rn) == nrow(out) && !anyDuplicated(rn) && !anyNA(rn))
+    out <- data.frame(cols, row.names = rn, stringsAsFactors = FALSE)
   out
+}
+
+#' @rdname mf_rma-extract
+#' @export
+as.data.frame.confint.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  # as metafor's as.data.frame.confint.rma(): the rows of 'fixed' (when
+  # computed) above those of 'random', columns estimate, ci.lb, ci.ub
+  # (metafor returns the bound matrix itself; here it is a data frame)
+  out <- rbind(x$fixed, x$random)
+  if (is.null(out)) return(data.frame())
+  as.data.frame(out, stringsAsFactors = FALSE)
 }

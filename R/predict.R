@@ -18,23 +18,49 @@
 #'   formula (factors coded as in the fit).  Without it, the fitted values.
 #' @param intercept include the intercept in the new rows (default as in the
 #'   fit).
-#' @param tau2.levels ignored (for metafor compatibility: one tau^2 here).
-#' @param transf optional function applied to \code{pred} and the bounds
-#'   (\code{se} is then \code{NA}).
+#' @param tau2.levels,gamma2.levels metafor's levels of the inner factor of
+#'   \code{rma.mv} models; they have no meaning for these fits, so giving
+#'   either is an error.
+#' @param hetvar heterogeneity variance used for the prediction interval in
+#'   place of the estimated \eqn{\tau^2}{tau^2} (one value, or one per
+#'   prediction), as metafor.
+#' @param prob a string such as \code{">0.2"} or \code{"<-0.1"}: adds
+#'   \code{prob}, the probability that the true effect of a new study is
+#'   above (\code{>}) or below (\code{<}) the value, from the distribution of
+#'   the prediction interval (before any \code{transf}); not with
+#'   \code{adjust = TRUE}.
+#' @param addx add the rows of the design (\code{X}) to the result.
 #' @param level confidence level (default: the level of the fit).
 #' @param adjust Bonferroni-adjust the confidence and prediction intervals
 #'   for the number of predictions (the quantile at alpha / (2 m)), as
 #'   metafor's \code{adjust = TRUE}.
-#' @param addx add the rows of the design (\code{X}) to the result.
+#' @param digits number of decimals for printing.
+#' @param transf optional function applied to \code{pred} and the bounds
+#'   (\code{se} is then \code{NA}).
+#' @param targs optional arguments passed to \code{transf} (as its second
+#'   argument, as metafor: \code{transf(x, targs)}).
 #' @param vcov also return the covariance matrix of the predictions: the
 #'   result is then \code{list(pred = <predictions>, vcov = <matrix>)} (not
 #'   with \code{transf}).
-#' @param digits number of decimals for printing.
+#' @param predtype,pi.type the type of prediction interval (metafor takes
+#'   them through \code{...}; \code{predtype} wins when both are given):
+#'   \code{"default"} (the quantile of the confidence interval: normal, or t
+#'   with k - p df for \code{test = "t"/"knha"}), \code{"simple"} (normal
+#'   quantile, \eqn{\sqrt{\tau^2}}{sqrt(tau2)} only, ignoring the
+#'   uncertainty of the estimate), \code{"Riley"} (t with k - p - 1 df for
+#'   random-effects models; Riley et al. 2011) or \code{"t"} (t with k - p
+#'   df).
+#' @param newvi sampling variances of the new studies, added to the
+#'   variance of the prediction interval (metafor's \code{newvi}, also taken
+#'   through \code{...} there).
 #' @param ... ignored.
 #' @return A list of class \code{c("predict.mf_rma", "list.mf_rma")} with
 #'   \code{pred}, \code{se}, \code{ci.lb}, \code{ci.ub}, \code{pi.lb},
-#'   \code{pi.ub} (not for equal-effects models) and \code{slab};
-#'   \code{as.data.frame()} turns it into a data frame.
+#'   \code{pi.ub}, \code{cr.lb}, \code{cr.ub} (the last four not for
+#'   equal-effects models), optionally \code{prob} and \code{X}, then
+#'   \code{slab} and metafor's bookkeeping fields (\code{pi.dist},
+#'   \code{pi.ddf}, \code{pi.se}, ...); \code{as.data.frame()} turns it into
+#'   a data frame with metafor's columns.
 #' @references Riley RD, Higgins JPT, Deeks JJ (2011). Interpretation of
 #'   random effects meta-analyses. \emph{BMJ} 342:d549.
 #' @examples
@@ -43,27 +69,44 @@
 #' fit <- rma(yi, vi, mods = ~ x, data = dat)
 #' predict(fit, newmods = c(2, 4))
 #' predict(fit, newmods = data.frame(x = 3), transf = exp)
+#' predict(fit, newmods = 3, predtype = "Riley", prob = ">0.3")
 #' @export
-predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, level, adjust = FALSE,
-                           addx = FALSE, vcov = FALSE, digits, ...) {
+predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.levels, hetvar, prob,
+                           addx = FALSE, level, adjust = FALSE, digits, transf, targs, vcov = FALSE,
+                           predtype, pi.type, newvi, ...) {
   .mf_check_dots("predict.mf_rma", ...)
   x <- object
+  if (!missing(tau2.levels) && !is.null(tau2.levels))
+    .mf_stop("Argument 'tau2.levels' (levels of the inner factor of rma.mv models) has no meaning for this model and is not supported.")
+  if (!missing(gamma2.levels) && !is.null(gamma2.levels))
+    .mf_stop("Argument 'gamma2.levels' (levels of the inner factor of rma.mv models) has no meaning for this model and is not supported.")
   for (nm in c("adjust", "addx", "vcov")) {
     v <- get(nm)
     if (!is.logical(v) || length(v) != 1L || is.na(v)) .mf_stop(sprintf("'%s' must be TRUE or FALSE.", nm))
   }
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  predtype <- .mf_predtype(if (missing(predtype)) NULL else predtype, if (missing(pi.type)) NULL else pi.type)
+  hetvar <- if (missing(hetvar)) NULL else hetvar
+  if (!is.null(hetvar) && (!is.numeric(hetvar) || anyNA(hetvar)))
+    .mf_stop("Argument 'hetvar' must be a numeric vector.")
+  prob <- if (missing(prob)) NULL else prob
+  if (!is.null(prob) && adjust) .mf_stop("Cannot use 'prob' with adjust = TRUE.")
+  targs <- if (missing(targs)) NULL else targs
+  transf <- if (missing(transf)) NULL else transf
+  if (!is.null(transf) && !is.function(transf)) transf <- NULL  # metafor ignores a non-function 'transf'
   int.spec <- !missing(intercept)
   if (!int.spec) intercept <- x$int.incl
   if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
     .mf_stop("'intercept' must be TRUE or FALSE.")
   rnames <- NULL
+  fitted.rows <- FALSE
   if (missing(newmods) || is.null(newmods)) {
     if (x$int.only) {
       Xn <- matrix(1, 1L, 1L)
     } else {
       Xn <- x$X
+      fitted.rows <- TRUE
     }
     newmods <- NULL
   } else {
@@ -72,55 +115,161 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, transf, leve
     rnames <- rownames(Xn)
   }
   kn <- nrow(Xn)
-  pred <- c(Xn %*% x$beta)
+  pred <- unname(c(Xn %*% x$beta))
   XV <- Xn %*% x$vb
-  vpred <- rowSums(XV * Xn)
+  vpred <- unname(rowSums(XV * Xn))
   vpred[vpred < 0] <- NA_real_
   se <- sqrt(vpred)
   tdist <- .mf_tdist(x$test)
-  ddf <- x$k - x$p
+  ddf <- rep(x$k - x$p, kn)
   a2 <- alpha / (if (adjust) 2 * kn else 2)  # Bonferroni over the kn predictions
-  crit <- if (tdist) { if (ddf > 0) stats::qt(a2, ddf, lower.tail = FALSE) else NA_real_ }
-          else stats::qnorm(a2, lower.tail = FALSE)
+  qt_or_na <- function(df) ifelse(df > 0, stats::qt(a2, pmax(df, 1), lower.tail = FALSE), NA_real_)
+  crit <- if (tdist) qt_or_na(ddf) else rep(stats::qnorm(a2, lower.tail = FALSE), kn)
+  pi.dist <- if (tdist) "t" else "norm"
   ci.lb <- pred - crit * se
   ci.ub <- pred + crit * se
-  pi.se <- sqrt(vpred + x$tau2)
+  # The prediction interval (Riley et al. 2011): its quantile and variance
+  # as metafor's predtype.
+  vpi <- vpred
+  if (predtype == "simple") {
+    crit <- rep(stats::qnorm(a2, lower.tail = FALSE), kn)
+    vpi <- 0
+    pi.dist <- "norm"
+  }
+  pi.ddf <- ddf
+  if (predtype %in% c("riley", "t")) {
+    if (predtype == "riley") pi.ddf <- ddf - x$parms + x$p
+    pi.ddf[pi.ddf < 1] <- 1
+    crit <- qt_or_na(pi.ddf)
+    pi.dist <- "t"
+  }
+  newvi <- if (missing(newvi) || is.null(newvi)) 0 else .mf_per_prediction(newvi, kn, "newvi")
+  het <- if (is.null(hetvar)) x$tau2 else .mf_per_prediction(hetvar, kn, "hetvar")
+  pi.se <- sqrt(vpi + het + newvi)
   pi.lb <- pred - crit * pi.se
   pi.ub <- pred + crit * pi.se
-  do.transf <- !missing(transf) && is.function(transf)
+  probval <- NULL
+  if (!is.null(prob)) {
+    # P(theta_new > value) or P(theta_new < value) under the distribution of the PI
+    lower.tail <- grepl("<", prob, fixed = TRUE)
+    val <- tryCatch(eval(parse(text = gsub("[<=>]", "", prob)), baseenv()), error = function(e) NULL)
+    if (is.numeric(val)) {
+      zq <- (val - pred) / pi.se
+      probval <- if (pi.dist == "norm") stats::pnorm(zq, lower.tail = lower.tail)
+                 else stats::pt(zq, df = pi.ddf, lower.tail = lower.tail)
+    }
+  }
+  do.transf <- is.function(transf)
   if (do.transf) {
-    tf <- function(v) vapply(v, transf, numeric(1))
+    metafor.int <- .mf_metafor_transf_int(transf)
+    if (is.null(targs) && metafor.int) targs <- list(tau2 = x$tau2)
+    tf <- .mf_apply_transf(transf, targs)
     pred <- tf(pred); ci.lb <- tf(ci.lb); ci.ub <- tf(ci.ub); pi.lb <- tf(pi.lb); pi.ub <- tf(pi.ub)
     se <- rep(NA_real_, kn)
-    lo <- pmin(ci.lb, ci.ub); ci.ub <- pmax(ci.lb, ci.ub); ci.lb <- lo
-    lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
   }
-  out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub)
-  if (!.mf_estimator_has(x$method, "random")) out$pi.lb <- out$pi.ub <- NULL
-  if (is.null(newmods) && !x$int.only) {
+  lo <- pmin(ci.lb, ci.ub); ci.ub <- pmax(ci.lb, ci.ub); ci.lb <- lo
+  lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
+  if (fitted.rows) {
     slab <- x$slab[x$ids]
   } else {
     slab <- if (!is.null(rnames)) rnames else seq_len(kn)
-    if (kn == 1L && is.null(rnames)) slab <- ""
+  }
+  vslab <- slab
+  if (kn == 1L && is.null(rnames)) slab <- ""
+  out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub,
+              cr.lb = pi.lb, cr.ub = pi.ub)
+  if (!is.null(probval)) out$prob <- probval
+  if (addx) {
+    out$X <- matrix(Xn, ncol = x$p)
+    colnames(out$X) <- colnames(x$X)
+  }
+  V <- NULL
+  if (vcov && !do.transf) {
+    V <- tcrossprod(XV, Xn)
+    V <- (V + t(V)) / 2
+    dimnames(V) <- list(vslab, vslab)
+  }
+  # Fitted values follow getOption("na.action") as metafor's: rows omitted
+  # from the fit are NA under na.exclude / na.pass.
+  if (fitted.rows) {
+    idx <- .mf_na_out(seq_len(kn), x)
+    if (length(idx) != kn) {
+      vec <- c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub", "cr.lb", "cr.ub", "prob")
+      for (nm in intersect(vec, names(out))) out[[nm]] <- unname(out[[nm]][idx])
+      if (!is.null(out$X)) out$X <- out$X[idx, , drop = FALSE]
+      if (length(pi.se) > 1L) pi.se <- unname(pi.se[idx])
+      ddf <- unname(ddf[idx]); pi.ddf <- unname(pi.ddf[idx])
+      slab <- names(idx)
+      if (is.integer(x$slab)) slab <- as.integer(slab)
+      if (!is.null(V)) {
+        V <- V[idx, idx, drop = FALSE]
+        dimnames(V) <- list(names(idx), names(idx))
+      }
+    }
   }
   out$slab <- slab
   out$digits <- d
   out$method <- x$method
   out$transf <- do.transf
-  if (tdist) out$ddf <- rep(ddf, kn)
+  out$pred.type <- "location"
+  if (x$test != "z") out$ddf <- ddf
+  out$pi.dist <- pi.dist
+  if (pi.dist == "t") out$pi.ddf <- pi.ddf
   out$pi.se <- pi.se
-  if (addx) {
-    out$X <- matrix(Xn, ncol = x$p)
-    colnames(out$X) <- colnames(x$X)
-  }
+  attr(out$pi.lb, "level") <- alpha
+  attr(out$pi.lb, "dist") <- pi.dist
+  if (pi.dist == "t") attr(out$pi.lb, "ddf") <- pi.ddf
+  attr(out$pi.lb, "se") <- pi.se
+  if (!.mf_estimator_has(x$method, "random") || (do.transf && metafor.int))
+    out$pi.lb <- out$pi.ub <- out$cr.lb <- out$cr.ub <- NULL
   class(out) <- c("predict.mf_rma", "list.mf_rma")
-  if (vcov && !do.transf) {
-    V <- tcrossprod(XV, Xn)
-    V <- (V + t(V)) / 2
-    dimnames(V) <- list(slab, slab)
-    return(list(pred = out, vcov = V))
-  }
+  if (!is.null(V)) return(list(pred = out, vcov = V))
   out
+}
+
+# metafor's predtype / pi.type (lower case; predtype wins).
+.mf_predtype <- function(predtype, pi.type) {
+  chk <- function(v, nm) {
+    if (!is.character(v) || length(v) != 1L || is.na(v))
+      .mf_stop(sprintf("'%s' must be one of \"default\", \"simple\", \"Riley\" or \"t\".", nm))
+    i <- pmatch(tolower(v), c("default", "simple", "riley", "t"))
+    if (is.na(i)) .mf_stop(sprintf("'%s' must be one of \"default\", \"simple\", \"Riley\" or \"t\".", nm))
+    c("default", "simple", "riley", "t")[i]
+  }
+  if (!is.null(predtype)) return(chk(predtype, "predtype"))
+  if (!is.null(pi.type)) return(chk(pi.type, "pi.type"))
+  "default"
+}
+
+# One value, or one per prediction.
+.mf_per_prediction <- function(v, kn, nm) {
+  if (!is.numeric(v) || anyNA(v)) .mf_stop(sprintf("Argument '%s' must be a numeric vector.", nm))
+  if (length(v) == 1L) v <- rep(v, kn)
+  if (length(v) != kn)
+    .mf_stop(sprintf("Length of the '%s' argument (%d) does not match the number of predicted values (%d).", nm, length(v), kn))
+  as.double(v)
+}
+
+# transf applied element-wise, with targs as its second argument (metafor).
+.mf_apply_transf <- function(transf, targs) {
+  if (!is.null(targs) && !is.primitive(transf) && length(formals(transf)) == 1L)
+    .mf_stop("The function given as 'transf' has no argument for 'targs'.")
+  if (is.null(targs)) function(v) vapply(v, function(z) as.double(transf(z)), numeric(1))
+  else function(v) vapply(v, function(z) as.double(transf(z, targs)), numeric(1))
+}
+
+# Is transf one of metafor's transf.*.int / transf.*.mode functions (which
+# integrate over the random-effects distribution; metafor then passes
+# targs = list(tau2 = tau2) and drops the prediction interval)?  Found in
+# metafor's namespace only when that is already loaded (no dependency).
+.mf_metafor_transf_int <- function(transf) {
+  env <- environment(transf)
+  if (is.null(env) || !identical(environmentName(env), "metafor")) return(FALSE)
+  nms <- paste0("transf.", rep(c("exp", "ilogit", "iprobit", "ztor", "iarcsin", "iahw", "iabt", "dtocles"), 2),
+                rep(c(".int", ".mode"), each = 8))
+  nms <- setdiff(nms, "transf.dtocles.mode")
+  any(vapply(nms, function(n) exists(n, envir = env, inherits = FALSE) &&
+                                identical(deparse(get(n, envir = env)), deparse(transf)), logical(1)))
 }
 
 # The rows of the design for new moderator values.

@@ -13,7 +13,12 @@ fuzz_lib <- function() {
 
 # Findings reported to the owners of those files and not fixed yet: each
 # entry is c(function, message pattern).  Remove an entry when it is fixed.
-fuzz_known <- list()
+fuzz_known <- list(
+  # forest(slab = <data frame>): data.frame()'s row-count error (R/forest.R
+  # does not check that 'slab' is a vector of length k); reached by seed 1
+  # since blup, ranef and vif joined the exports (the draws follow them)
+  c("forest", "arguments imply differing number of rows")
+)
 fuzz_is_known <- function(f) {
   fun <- sub("\\(.*", "", f$call)
   any(vapply(fuzz_known, function(k) k[1L] == fun && grepl(k[2L], f$kind, fixed = TRUE), NA))

@@ -1,0 +1,213 @@
+# Variance inflation factors of the coefficients of a meta-regression, as
+# metafor's vif.rma(): the (generalised) VIF of Fox & Monette (1992),
+# computed from the correlation matrix of the estimates, or from a refit
+# of the model with only the tested moderators (reestimate = TRUE).
+# Fox J, Monette G (1992). Generalized collinearity diagnostics. J Am Stat
+# Assoc 87:178-183.
+
+#' Variance inflation factors
+#'
+#' The variance inflation factors (VIF) of the coefficients of a
+#' meta-regression, as metafor's \code{vif()} for \code{rma.uni} fits.  For a
+#' set of m coefficients \code{btt} the generalised VIF (Fox & Monette 1992)
+#' is \eqn{\det(R_{11}) \det(R_{22}) / \det(R)}{det(R11) det(R22) / det(R)},
+#' with \eqn{R} the correlation matrix of the estimates without the
+#' intercept, \eqn{R_{11}}{R11} its block of \code{btt} and
+#' \eqn{R_{22}}{R22} the rest; the generalised SIF is
+#' \eqn{GVIF^{1/(2m)}}{GVIF^(1/(2m))} (the square root of the VIF for m = 1).
+#' With \code{reestimate = TRUE} the model is refitted with only the
+#' moderators \code{btt} (and the intercept), so that tau^2 is re-estimated,
+#' and the VIF is the ratio of the determinants of the covariance matrices
+#' of the estimates in the full and the reduced model.
+#'
+#' @param x an object of class \code{mf_rma}.
+#' @param btt the coefficients (indices or a string matched against the
+#'   names) for one (G)VIF; a list (or a character vector of several strings)
+#'   gives one per element.  Default: one VIF per coefficient other than the
+#'   intercept.
+#' @param att metafor's VIFs of the scale coefficients of location-scale
+#'   models; metafast fits no location-scale models, so giving it is an
+#'   error.
+#' @param table with the default \code{btt}: add the VIFs to the table of
+#'   the coefficients (estimate, se, test statistic, p-value, CI).
+#' @param reestimate refit the model with only the tested moderators (see
+#'   Details).
+#' @param sim,progbar,seed,parallel,ncpus,cl metafor's simulation of the
+#'   distribution of the VIFs under independent moderators: not supported
+#'   (\code{sim} other than \code{FALSE}, and a \code{seed}, \code{parallel},
+#'   \code{ncpus} or \code{cl} other than the default, are errors;
+#'   \code{progbar} only concerns the simulation and is ignored).
+#' @param digits number of decimals for printing.
+#' @param ... further arguments of methods.
+#' @return A list of class \code{vif.mf_rma} with \code{vif} (one data frame
+#'   per element of \code{btt}: \code{spec}, \code{coefs}, \code{coefname},
+#'   \code{m}, \code{vif}, \code{sif}), \code{vifs}, and with \code{table}
+#'   the coefficient table; \code{as.data.frame()} gives metafor's table.
+#' @references Fox J, Monette G (1992). Generalized collinearity
+#'   diagnostics. \emph{J Am Stat Assoc} 87:178-183.
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.2, 0.5),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02),
+#'                   x1 = c(1, 3, 2, 5, 4, 6, 8, 7), x2 = c(2, 1, 4, 3, 6, 5, 7, 9))
+#' fit <- rma(yi, vi, mods = ~ x1 + x2, data = dat)
+#' vif(fit)
+#' vif(fit, table = TRUE)
+#' vif(fit, btt = 2:3)
+#' @export
+vif <- function(x, ...) UseMethod("vif")
+
+#' @rdname vif
+#' @export
+vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FALSE, progbar = TRUE,
+                       seed = NULL, parallel = "no", ncpus = 1, cl, digits, ...) {
+  if (!missing(att) && !is.null(att))
+    .mf_stop("Argument 'att' (VIFs of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
+  if (!(isFALSE(sim) || identical(sim, 0) || identical(sim, 0L)))
+    .mf_stop("Argument 'sim' (the simulated distribution of the VIFs) is not supported in vif(); use sim = FALSE.")
+  if (!is.null(seed)) .mf_stop("Argument 'seed' (for vif(sim = )) is not supported in vif().")
+  if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' (for vif(sim = )) is not supported in vif().")
+  if (!identical(as.numeric(ncpus), 1)) .mf_stop("Argument 'ncpus' (for vif(sim = )) is not supported in vif().")
+  if (!missing(cl)) .mf_stop("Argument 'cl' (for vif(sim = )) is not supported in vif().")
+  for (nm in c("table", "reestimate")) {
+    v <- get(nm)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) .mf_stop(sprintf("'%s' must be TRUE or FALSE.", nm))
+  }
+  if (x$int.only) .mf_stop("VIFs are not applicable to intercept-only models.")
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  cn <- rownames(x$beta)
+  bttmiss <- missing(btt) || is.null(btt)
+  if (bttmiss) btt <- as.list(if (x$int.incl) 2:x$p else seq_len(x$p))
+  if (is.character(btt)) btt <- as.list(btt)
+  if (!is.list(btt)) btt <- list(btt)
+  spec <- btt
+  btt <- lapply(btt, .mf_btt, names = cn, int.incl = x$int.incl)
+  if (x$int.incl && any(vapply(btt, function(b) identical(b, 1L), logical(1))))
+    .mf_stop("Cannot compute a VIF for the intercept alone (btt = 1).")
+  vif <- lapply(seq_along(btt), function(j) {
+    b <- btt[[j]]
+    gvif <- if (reestimate) .mf_vif_refit(x, b) else .mf_vif_cor(x$vb, b, x$int.incl)
+    b <- if (x$int.incl) b[b > 1L] else b   # the intercept is not among the tested
+    m <- length(b)
+    data.frame(spec = .mf_format_btt(spec[[j]]), coefs = .mf_format_btt(b),
+               coefname = if (m == 1L) cn[b] else "", m = m, vif = gvif,
+               sif = gvif^(1 / (2 * m)), stringsAsFactors = FALSE)
+  })
+  names(vif) <- if (bttmiss) vapply(vif, function(v) v$coefname, "") else vapply(vif, function(v) v$coefs, "")
+  res <- list(vif = vif, vifs = vapply(vif, function(v) v$vif, numeric(1)))
+  if (table && bttmiss) {
+    res$table <- .mf_coef_table(x)
+    res$test <- x$test
+  }
+  res$bttspec <- !bttmiss
+  res$digits <- d
+  class(res) <- "vif.mf_rma"
+  res
+}
+
+# GVIF from the correlation matrix of the estimates without the intercept:
+# det(R[btt, btt]) det(R[-btt, -btt]) / det(R) (Fox & Monette 1992).
+.mf_vif_cor <- function(vb, btt, int.incl) {
+  if (int.incl) {
+    vb <- vb[-1L, -1L, drop = FALSE]
+    btt <- btt - 1L
+    btt <- btt[btt > 0L]
+  }
+  R <- suppressWarnings(stats::cov2cor(vb))
+  det(R[btt, btt, drop = FALSE]) * det(R[-btt, -btt, drop = FALSE]) / det(R)
+}
+
+# GVIF with the model refitted on the tested moderators only (tau^2
+# re-estimated): det(vb_full[btt, btt]) / det(vb_reduced without intercept).
+.mf_vif_refit <- function(x, btt) {
+  b <- if (x$int.incl) btt[btt > 1L] else btt
+  Xb <- x$X[, b, drop = FALSE]
+  if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
+  con <- x$control[intersect(names(x$control), c("threshold", "maxiter", "stepadj", "tau2.max", "tol"))]
+  red <- tryCatch(suppressWarnings(
+    rma(x$yi, x$vi, weights = x$weights, mods = Xb, intercept = FALSE, method = x$method, test = x$test,
+        level = 100 * (1 - x$level), tau2 = if (isTRUE(x$tau2.fix)) x$tau2 else NULL, control = con)),
+    error = function(e) NULL)
+  if (is.null(red)) return(NA_real_)
+  vr <- if (x$int.incl) red$vb[-1L, -1L, drop = FALSE] else red$vb
+  det(x$vb[b, b, drop = FALSE]) / det(vr)
+}
+
+# The table of the coefficients (metafor's coef(summary(fit))).
+.mf_coef_table <- function(x) {
+  tdist <- .mf_tdist(x$test)
+  tab <- data.frame(estimate = c(x$beta), se = unname(x$se), stringsAsFactors = FALSE)
+  if (tdist) {
+    tab$tval <- unname(x$zval)
+    tab$df <- rep(as.integer(x$k - x$p), x$p)
+  } else {
+    tab$zval <- unname(x$zval)
+  }
+  tab$pval <- unname(x$pval)
+  tab$ci.lb <- unname(x$ci.lb)
+  tab$ci.ub <- unname(x$ci.ub)
+  rownames(tab) <- rownames(x$beta)
+  tab
+}
+
+#' @rdname vif
+#' @export
+print.vif.mf_rma <- function(x, digits = x$digits, ...) {
+  d <- .mf_digits(digits, x)
+  cat("\n")
+  if (isTRUE(x$bttspec)) {
+    if (length(x$vif) == 1L) {
+      v <- x$vif[[1L]]
+      if (v$m == 1) {
+        cat("Collinearity Diagnostics (coefficient ", v$coefs, "):\n", sep = "")
+        cat("VIF = ", .mf_fmtx(v$vif, d), ", SIF = ", .mf_fmtx(v$sif, d), "\n", sep = "")
+      } else {
+        cat("Collinearity Diagnostics (coefficients ", v$coefs, "):\n", sep = "")
+        cat("GVIF = ", .mf_fmtx(v$vif, d), ", GSIF = ", .mf_fmtx(v$sif, d), "\n", sep = "")
+      }
+    } else {
+      tab <- do.call(rbind, x$vif)
+      tab$vif <- .mf_fmtx(tab$vif, d)
+      tab$sif <- .mf_fmtx(tab$sif, d)
+      tab$coefname <- NULL
+      if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
+      rownames(tab) <- NULL
+      print(tab, quote = FALSE, right = TRUE, print.gap = 1)
+    }
+  } else if (is.null(x$table)) {
+    print(noquote(.mf_fmtx(x$vifs, d)), right = TRUE, print.gap = 2)
+  } else {
+    vifs <- x$vifs; sifs <- vapply(x$vif, function(v) v$sif, numeric(1))
+    if (length(vifs) != nrow(x$table)) { vifs <- c(NA_real_, vifs); sifs <- c(NA_real_, sifs) }
+    t <- x$table
+    tab <- data.frame(estimate = .mf_fmtx(t$estimate, d), se = .mf_fmtx(t$se, d), stringsAsFactors = FALSE)
+    if (!is.null(t$tval)) {
+      tab$tval <- .mf_fmtx(t$tval, d)
+      tab$df <- round(t$df, 2)
+    } else {
+      tab$zval <- .mf_fmtx(t$zval, d)
+    }
+    tab$pval <- .mf_fmtp(t$pval, d)
+    tab$ci.lb <- .mf_fmtx(t$ci.lb, d)
+    tab$ci.ub <- .mf_fmtx(t$ci.ub, d)
+    tab$vif <- .mf_fmtx(vifs, d)
+    tab$sif <- .mf_fmtx(sifs, d)
+    rownames(tab) <- rownames(t)
+    print(tab, quote = FALSE, right = TRUE, print.gap = 1)
+  }
+  cat("\n")
+  invisible(x)
+}
+
+#' @rdname vif
+#' @param row.names,optional ignored (for the \code{as.data.frame} generic).
+#' @export
+as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...) {
+  tab <- data.frame(spec = vapply(x$vif, function(v) v$spec, ""),
+                    coefs = vapply(x$vif, function(v) v$coefs, ""),
+                    m = vapply(x$vif, function(v) v$m, numeric(1)),
+                    vif = vapply(x$vif, function(v) v$vif, numeric(1)),
+                    sif = vapply(x$vif, function(v) v$sif, numeric(1)), stringsAsFactors = FALSE)
+  if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
+  if (isTRUE(x$bttspec)) rownames(tab) <- NULL
+  tab
+}
