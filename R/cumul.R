@@ -39,7 +39,7 @@ cumul.mf_rma <- function(x, order, digits, transf, progress = FALSE, ...) {
   if (!a$int.only) .mf_stop("cumul() is only available for models without moderators (as in metafor).")
   progress <- .mf_cd_flag(progress)
   digits <- .mf_cd_digits(digits, x)
-  k.all <- length(x$not.na)
+  k.all <- x$k.all
   if (missing(order)) {
     orvar <- seq_len(k.all)
   } else {

@@ -4,7 +4,7 @@
 # Handle rows dropped for missing values as metafor does, following
 # getOption("na.action"): na.omit drops them, na.exclude / na.pass pad NA.
 .mf_na_out <- function(values_used, object, names = object$slab) {
-  out <- rep(NA_real_, length(object$not.na))
+  out <- rep(NA_real_, object$k.all)
   out[object$ids] <- values_used
   names(out) <- names
   na.act <- getOption("na.action")
