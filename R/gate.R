@@ -223,7 +223,8 @@
     if (length(weights) != k.all)
       .mf_stop(sprintf("'weights' has length %d but 'yi' has length %d.", length(weights), k.all))
   }
-  if (!isTRUE(weighted) && !isFALSE(weighted)) .mf_stop("'weighted' must be TRUE or FALSE.")
+  if (!(is.logical(weighted) && length(weighted) == 1L && !is.na(weighted)))
+    .mf_stop("'weighted' must be TRUE or FALSE.")
   # sample sizes: kept only when there is one per study (metafor drops them otherwise)
   if (!is.null(ni)) {
     ni <- .mf_numeric(ni, "ni")
@@ -269,8 +270,8 @@
   # Rows with missing values: getOption("na.action") as in metafor (na.omit,
   # na.exclude and na.pass leave them out of the fit, na.fail stops).
   na.act <- getOption("na.action")
-  if (!identical(na.act, "na.omit") &&
-      !(is.character(na.act) && length(na.act) == 1L && na.act %in% c("na.exclude", "na.fail", "na.pass")))
+  if (!(is.character(na.act) && length(na.act) == 1L &&
+        (na.act == "na.omit" || na.act %in% c("na.exclude", "na.fail", "na.pass"))))
     .mf_stop("Unknown 'na.action' set with options(): use \"na.omit\", \"na.exclude\", \"na.fail\" or \"na.pass\" (as metafor).")
   if (X_finite && !anyNA(yi) && !anyNA(vi) && !anyNA(weights)) {
     has_na <- logical(k.all)  # the common case, without the vector operations below
@@ -370,20 +371,20 @@
 
   # metafor's fields after subset (k.f rows) and after the removal of rows with
   # missing values (k rows); not.na marks the fitted rows among the k.f
-  if (all(keep)) {
+  if (is.null(subset) || all(keep)) {
     k.f <- k.all
     not.na <- !has_na
     ni.f <- ni
-    f <- list(yi = yi, vi = vi, X = X, weights = weights)
+    yi.s <- yi; vi.s <- vi; X.s <- X; w.s <- weights
   } else {
     k.f <- sum(keep)
     not.na <- !has_na[keep]
     ni.f <- ni[keep]
-    f <- list(yi = yi[keep], vi = vi[keep], X = X[keep, , drop = FALSE], weights = weights[keep])
+    yi.s <- yi[keep]; vi.s <- vi[keep]; X.s <- X[keep, , drop = FALSE]; w.s <- weights[keep]
   }
   list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all, k.f = k.f,
-       X.f = f$X, yi.f = f$yi, vi.f = f$vi, weights.f = if (weighted) f$weights else rep(1, k.f),
-       ni = if (is.null(ni)) NULL else if (all(use)) ni else ni[rows], ni.f = ni.f,
+       X.f = X.s, yi.f = yi.s, vi.f = vi.s, weights.f = if (weighted) w.s else rep(1, k.f),
+       ni = if (!is.null(ni)) { if (k == k.all) ni else ni[rows] }, ni.f = ni.f,
        method = method, test = test, alpha = alpha, btt = btt, control = con, weighted = weighted,
        allvipos = allvipos, vi0 = !allvipos && all(vi == 0, na.rm = TRUE),
        not.na = not.na, subset = keep, rows = rows, slab = slab, slab.null = slab.null, int.incl = int.incl,

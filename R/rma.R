@@ -123,7 +123,7 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
     # no data: the arguments are ordinary promises in the caller's frame
     args <- withCallingHandlers({
       current <- "yi"; a_yi <- yi
-      if (.mf_is_escalc(a_yi)) NULL else {
+      if (is.data.frame(a_yi) && .mf_is_escalc(a_yi)) NULL else {
         current <- "mods"; a_mods <- if (!missing(mods)) mods
         current <- "vi"; a_vi <- if (!missing(vi)) vi
         current <- "sei"; a_sei <- if (!missing(sei)) sei
@@ -148,7 +148,7 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
     }
     args <- withCallingHandlers({
       if (is.null(a_yi)) a_yi <- get_arg("yi")
-      yi_esc <- .mf_is_escalc(a_yi)
+      yi_esc <- is.data.frame(a_yi) && .mf_is_escalc(a_yi)
       if (yi_esc) data <- .mf_as_data_frame(a_yi)
       list(yi = a_yi, mods = get_arg("mods"),
            vi = if (!is.null(esc)) esc$vi else if (!yi_esc) get_arg("vi"),
@@ -161,7 +161,7 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
   mods <- args$mods
   vi <- args$vi
   sei <- args$sei
-  if (.mf_is_escalc(yi)) {
+  if (is.data.frame(yi) && .mf_is_escalc(yi)) {
     # an escalc data frame: its yi and vi columns (named by its attributes, as metafor)
     ynm <- attr(yi, "yi.names")[1L]
     vnm <- attr(yi, "vi.names")[1L]
@@ -195,17 +195,15 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
                 tau2 = if (missing(tau2)) NULL else tau2, intercept = intercept,
                 control = if (missing(control)) NULL else control,
                 weighted = weighted, ni = ni)
-  res <- .mf_fit_gated(g)
-  res$measure <- measure
   # add, to and drop00 as metafor stores them (add is 0 for these measures unless given)
-  if (is.null(cl$add) && measure %in% c("AS", "PHI", "ZPHI", "RTET", "ZTET", "IRSD", "PAS", "PFT", "IRS", "IRFT"))
+  if (!identical(measure, "GEN") && is.null(cl$add) &&
+      measure %in% c("AS", "PHI", "ZPHI", "RTET", "ZTET", "IRSD", "PAS", "PFT", "IRS", "IRFT"))
     add <- 0
-  res$add <- add
-  res$to <- to
-  res$drop00 <- drop00
-  res$call <- cl
-  res$digits <- digits
-  res$data <- data
+  res <- .mf_fit_gated(g)
+  # (one c() instead of a `$<-` per field: each of those copies the list)
+  res <- c(res, list(measure = measure, add = add, to = to, drop00 = drop00, call = cl, digits = digits,
+                     data = data))
+  class(res) <- "mf_rma"
   res
 }
 
