@@ -76,6 +76,13 @@ test_that("raw data with measure: escalc() inside rma(), evaluated in data, as m
                       control = metafor_tight)
     expect_fields(f, m, c(fit_fields, "yi", "vi", "ni", "measure"), info = measure)
   }
+  # vtype goes to escalc()
+  for (vtype in c("UB", "AV")) {
+    f <- rma(measure = "SMD", m1i = m1, m2i = m2, sd1i = s1, sd2i = s2, n1i = n1, n2i = n2, vtype = vtype)
+    m <- metafor::rma(measure = "SMD", m1i = m1, m2i = m2, sd1i = s1, sd2i = s2, n1i = n1, n2i = n2,
+                      vtype = vtype, control = metafor_tight)
+    expect_fields(f, m, c(fit_fields, "vi"), info = vtype)
+  }
   # correlations and proportions
   f <- rma(measure = "ZCOR", ri = c(0.2, 0.35, 0.1, 0.5), ni = c(50, 80, 40, 120))
   m <- metafor::rma(measure = "ZCOR", ri = c(0.2, 0.35, 0.1, 0.5), ni = c(50, 80, 40, 120), control = metafor_tight)
