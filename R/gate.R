@@ -195,18 +195,22 @@
 # code, alpha, btt, control, omitted rows and the kept slab labels.
 .mf_gate <- function(yi, vi = NULL, sei = NULL, weights = NULL, mods = NULL, data = NULL,
                      slab = NULL, subset = NULL, method = "REML", test = "z", level = 95,
-                     btt = NULL, tau2 = NULL, intercept = TRUE, control = NULL) {
+                     btt = NULL, tau2 = NULL, intercept = TRUE, control = NULL,
+                     weighted = TRUE, ni = NULL) {
   if (!is.null(data) && !is.data.frame(data)) .mf_stop("'data' must be a data frame.")
   yi <- .mf_numeric(yi, "yi")
   k.all <- length(yi)
   if (k.all == 0L) .mf_stop("'yi' has length 0: there are no outcomes to analyse.")
   if (is.null(vi) && is.null(sei)) .mf_stop("Specify the sampling variances with 'vi' or the standard errors with 'sei'.")
+  # a single vi, sei or weight is recycled to all studies (as metafor)
   if (!is.null(vi)) {
     vi <- .mf_numeric(vi, "vi")
+    if (length(vi) == 1L && k.all > 1L) vi <- rep(vi, k.all)
     if (length(vi) != k.all)
       .mf_stop(sprintf("'vi' has length %d but 'yi' has length %d.", length(vi), k.all))
   } else {
     sei <- .mf_numeric(sei, "sei")
+    if (length(sei) == 1L && k.all > 1L) sei <- rep(sei, k.all)
     if (length(sei) != k.all)
       .mf_stop(sprintf("'sei' has length %d but 'yi' has length %d.", length(sei), k.all))
     bad <- !is.na(sei) & sei < 0
@@ -215,10 +219,17 @@
   }
   if (!is.null(weights)) {
     weights <- .mf_numeric(weights, "weights")
+    if (length(weights) == 1L && k.all > 1L) weights <- rep(weights, k.all)
     if (length(weights) != k.all)
       .mf_stop(sprintf("'weights' has length %d but 'yi' has length %d.", length(weights), k.all))
   }
-  method <- .mf_method(method)
+  if (!(is.logical(weighted) && length(weighted) == 1L && !is.na(weighted)))
+    .mf_stop("'weighted' must be TRUE or FALSE.")
+  # sample sizes: kept only when there is one per study (metafor drops them otherwise)
+  if (!is.null(ni)) {
+    ni <- .mf_numeric(ni, "ni")
+    if (length(ni) != k.all) ni <- NULL
+  }
   test <- .mf_test(test)
   alpha <- .mf_level(level)
   if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
@@ -237,19 +248,10 @@
     slab.null <- is.numeric(slab) && identical(as.numeric(slab), as.numeric(seq_len(k.all)))
   }
 
-  keep <- rep(TRUE, k.all)
-  if (!is.null(subset)) {
-    if (is.logical(subset)) {
-      if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
-      keep <- !is.na(subset) & subset
-    } else if (is.numeric(subset)) {
-      if (any(is.na(subset) | subset == 0 | abs(subset) > k.all | subset != round(subset)) ||
-          (any(subset < 0) && any(subset > 0)))
-        .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d (or only negative numbers to leave rows out).", k.all))
-      keep <- if (all(subset < 0)) !seq_len(k.all) %in% -subset else seq_len(k.all) %in% subset
-    } else .mf_stop("'subset' must be a logical or numeric vector.")
-    if (!any(keep)) .mf_stop("'subset' selects no rows.")
-  }
+  keep <- if (is.null(subset)) rep(TRUE, k.all) else .mf_subset_keep(subset, k.all)
+  # duplicated labels of the selected studies are made unique, as metafor ("a.1", "a.2")
+  if (!slab.null && anyDuplicated(slab[keep]))
+    slab[keep] <- .esc_unique_labels(as.character(slab[keep]))
 
   # Infinite values are errors; NA rows are omitted with a warning (na.omit).
   # (a finite sum proves a vector or matrix holds no NA, NaN or Inf: the
@@ -265,25 +267,44 @@
     badX <- keep & rowSums(is.infinite(X)) > 0
     if (any(badX)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badX)))
   }
+  # Rows with missing values: getOption("na.action") as in metafor (na.omit,
+  # na.exclude and na.pass leave them out of the fit, na.fail stops).
+  na.act <- getOption("na.action")
+  if (!(is.character(na.act) && length(na.act) == 1L &&
+        (na.act == "na.omit" || na.act %in% c("na.exclude", "na.fail", "na.pass"))))
+    .mf_stop("Unknown 'na.action' set with options(): use \"na.omit\", \"na.exclude\", \"na.fail\" or \"na.pass\" (as metafor).")
   if (X_finite && !anyNA(yi) && !anyNA(vi) && !anyNA(weights)) {
     has_na <- logical(k.all)  # the common case, without the vector operations below
     use <- keep
   } else {
     has_na <- is.na(yi) | is.na(vi) | (if (is.null(weights)) FALSE else is.na(weights))
-    if (!X_finite) has_na <- has_na | rowSums(is.na(X)) > 0
+    if (!X_finite) has_na <- has_na | unname(rowSums(is.na(X)) > 0)
     omitted <- keep & has_na
-    if (any(omitted))
+    if (any(omitted)) {
+      if (na.act == "na.fail")
+        .mf_stop(sprintf("Missing values in the data (%s) and options(na.action = \"na.fail\").", .mf_rows(omitted)))
       warning(sprintf("%s with missing values omitted from the model fitting (%s).",
                       sum(omitted), .mf_rows(omitted)), call. = FALSE)
+    }
     use <- keep & !has_na
     if (!any(use)) .mf_stop("No outcomes remain after removing rows with missing values.")
   }
 
-  if (!all(vi[use] > 0)) {
+  method <- .mf_method(method)
+  allvipos <- all(vi[use] > 0)
+  if (!allvipos) {
     bad <- use & vi < 0
     if (any(bad)) .mf_stop(sprintf("'vi' must be non-negative; negative sampling variances in %s.", .mf_rows(bad)))
-    .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite).",
-                     .mf_rows(use & vi == 0)))
+    # zero sampling variances: as metafor, only where no inverse-variance
+    # weight 1 / vi is needed, i.e. the equal-effects model estimated without
+    # them (weighted = FALSE or user weights), without Knapp-Hartung's
+    # inverse-variance residual variance.  (metafor also fits some
+    # random-effects estimators with them; rma() refuses those.)
+    if (!(all(method == "EE") && (!weighted || !is.null(weights)) && test != "knha"))
+      .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite; zero variances are accepted only with method = \"EE\" and weighted = FALSE or user 'weights').",
+                       .mf_rows(use & vi == 0)))
+    if (!all(vi == 0, na.rm = TRUE))
+      warning("There are outcomes with non-positive sampling variances.", call. = FALSE)
   }
   if (!is.null(weights) && !all(weights[use] > 0))
     .mf_stop(sprintf("'weights' must be positive; non-positive in %s.", .mf_rows(use & weights <= 0)))
@@ -298,6 +319,10 @@
     w.f <- if (is.null(weights)) numeric(0) else weights[rows]
   }
   k <- length(rows)
+  # weighted = FALSE: ordinary least squares, which is the user-weight fit
+  # with unit weights in metafor's formulas (its sandwich covariance, its
+  # Knapp-Hartung factor from the inverse-variance fit)
+  if (!weighted) w.f <- rep(1, k)
 
   # A sampling variance that looks like a standard error is a common slip;
   # it cannot be detected for sure, so it is left to the user.
@@ -344,11 +369,104 @@
     .mf_stop(sprintf("There are %d coefficients plus tau^2 to estimate from %d outcomes; use method = \"EE\", fix 'tau2', or drop moderators.",
                      p, k))
 
-  list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all,
-       X.all = X, yi.all = yi, vi.all = vi, weights.all = weights,
-       method = method, test = test, alpha = alpha, btt = btt, control = con,
-       not.na = !has_na, subset = keep, rows = rows, slab = slab, slab.null = slab.null, int.incl = int.incl,
+  # metafor's fields after subset (k.f rows) and after the removal of rows with
+  # missing values (k rows); not.na marks the fitted rows among the k.f
+  if (is.null(subset) || all(keep)) {
+    k.f <- k.all
+    not.na <- !has_na
+    ni.f <- ni
+    yi.s <- yi; vi.s <- vi; X.s <- X; w.s <- weights
+  } else {
+    k.f <- sum(keep)
+    not.na <- !has_na[keep]
+    ni.f <- ni[keep]
+    yi.s <- yi[keep]; vi.s <- vi[keep]; X.s <- X[keep, , drop = FALSE]; w.s <- weights[keep]
+  }
+  list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all, k.f = k.f,
+       X.f = X.s, yi.f = yi.s, vi.f = vi.s, weights.f = if (weighted) w.s else rep(1, k.f),
+       ni = if (!is.null(ni)) { if (k == k.all) ni else ni[rows] }, ni.f = ni.f,
+       method = method, test = test, alpha = alpha, btt = btt, control = con, weighted = weighted,
+       allvipos = allvipos, vi0 = !allvipos && all(vi == 0, na.rm = TRUE),
+       not.na = not.na, subset = keep, rows = rows, slab = slab, slab.null = slab.null, int.incl = int.incl,
        formula = design$formula, terms = design$terms, xlevels = design$xlevels)
+}
+
+# subset (logical, or row numbers, or only negative row numbers) as a logical
+# vector over the k.all rows.
+.mf_subset_keep <- function(subset, k.all) {
+  if (is.logical(subset)) {
+    if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
+    keep <- !is.na(subset) & subset
+  } else if (is.numeric(subset)) {
+    if (any(is.na(subset) | subset == 0 | abs(subset) > k.all | subset != round(subset)) ||
+        (any(subset < 0) && any(subset > 0)))
+      .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d (or only negative numbers to leave rows out).", k.all))
+    keep <- if (all(subset < 0)) !seq_len(k.all) %in% -subset else seq_len(k.all) %in% subset
+  } else .mf_stop("'subset' must be a logical or numeric vector.")
+  if (!any(keep)) .mf_stop("'subset' selects no rows.")
+  keep
+}
+
+# metafor's outcome measures (rma()'s 'measure' names one of them; escalc()
+# computes the ones it implements from raw data).
+.mf_measures <- c("RR", "OR", "PETO", "RD", "AS", "PHI", "ZPHI", "YUQ", "YUY", "RTET", "ZTET", "PBIT",
+                  "OR2D", "OR2DN", "OR2DL", "MPRD", "MPRR", "MPOR", "MPORC", "MPPETO", "MPORM", "IRR",
+                  "IRD", "IRSD", "MD", "POMPMD", "SMD", "SMDH", "SMD1", "SMD1H", "ROM", "VR", "CVR", "RPB",
+                  "ZPB", "RBIS", "ZBIS", "D2OR", "D2ORN", "D2ORL", "COR", "UCOR", "ZCOR", "PCOR", "ZPCOR",
+                  "SPCOR", "ZSPCOR", "R2", "ZR2", "R2F", "ZR2F", "PR", "PLN", "PLO", "PRZ", "PAS", "PFT",
+                  "IR", "IRLN", "IRS", "IRFT", "MN", "POMPMN", "SMN", "MNLN", "SDLN", "CVLN", "MC",
+                  "POMPMC", "SMCC", "SMCR", "SMCRH", "SMCRP", "SMCRPH", "CLESCN", "AUCCN", "ROMC", "VRC",
+                  "CVRC", "ARAW", "AHW", "ABT", "REH", "CLES", "CLESN", "AUC", "AUCN", "HR", "HD", "GEN")
+.mf_check_measure <- function(measure) {
+  if (!is.character(measure) || length(measure) != 1L || is.na(measure) || !measure %in% .mf_measures)
+    .mf_stop(sprintf("Unknown 'measure' %s; use one of metafor's measures (e.g. \"SMD\", \"OR\", \"RR\", \"GEN\").",
+                     paste(deparse(measure), collapse = "")))
+  invisible(measure)
+}
+
+# An escalc data frame (this package's or metafor's class).
+.mf_is_escalc <- function(x) is.data.frame(x) && (inherits(x, "mf_escalc") || inherits(x, "escalc"))
+
+# The raw-data arguments of rma() (metafor's rma.uni), which escalc() turns
+# into yi and vi.
+.mf_rma_raw_args <- c("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "m1i", "m2i",
+                      "sd1i", "sd2i", "xi", "mi", "ri", "ti", "fi", "pi", "sdi", "r2i", "mini", "maxi", "ni")
+
+# rma() with raw data: escalc() on the arguments given in rma()'s call cl
+# (their expressions, evaluated in data and then in env, as escalc does).
+# With a subset, escalc() sees only the selected rows, as in metafor (this
+# matters for to = "if0all" and the averaged variance types); their results
+# are put back in place among the k.all rows, which the gate then subsets.
+# Returns yi, vi and ni over the k.all rows.
+.mf_rma_escalc <- function(cl, measure, data, env) {
+  given <- intersect(names(cl), c(.mf_rma_raw_args, "add", "to", "drop00", "vtype"))
+  unsupported <- setdiff(given, names(formals(escalc)))
+  if (length(unsupported))
+    .mf_stop(sprintf("%s not supported by this package's escalc() yet, so rma() cannot use %s.",
+                     paste0("'", unsupported, "'", collapse = ", "),
+                     if (length(unsupported) == 1L) "it" else "them"))
+  call_escalc <- function(sub) {
+    args <- c(list(measure = measure), as.list(cl)[given], list(data = data))
+    if (!is.null(sub)) args$subset <- sub
+    eval(as.call(c(list(escalc), args)), env)
+  }
+  out <- call_escalc(NULL)
+  yi <- out[["yi"]]
+  k.all <- length(yi)
+  ni <- attr(yi, "ni")
+  vi <- out[["vi"]]
+  if (!is.null(cl$subset)) {
+    sub <- tryCatch(eval(cl$subset, data, env),
+                    error = function(e) .mf_stop(sprintf("Cannot evaluate 'subset': %s", conditionMessage(e))))
+    keep <- .mf_subset_keep(sub, k.all)
+    part <- call_escalc(keep)
+    yi <- vi <- rep(NA_real_, k.all)
+    yi[keep] <- part[["yi"]]
+    vi[keep] <- part[["vi"]]
+    nk <- attr(part[["yi"]], "ni")
+    ni <- if (is.null(nk)) NULL else replace(rep(NA_real_, k.all), keep, nk)
+  }
+  list(yi = as.vector(yi), vi = as.vector(vi), ni = if (!is.null(ni)) as.vector(ni))
 }
 
 # TRUE when X certainly has full column rank at qr()'s tolerance, decided from

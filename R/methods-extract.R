@@ -27,13 +27,16 @@
   v <- list(not.na = unname(x$not.na), slab = x$slab, ids = x$ids, yi.f = x$yi.f, vi.f = x$vi.f,
             weights.f = x$weights.f, X.f = x$X.f)
   if (is.null(v$not.na)) v$not.na <- rep(TRUE, x$k)
-  if (length(v$ids) != length(v$not.na) && !is.null(x$subset) && length(x$subset) == length(v$not.na)) {
-    sub <- x$subset
-    v$not.na <- v$not.na[sub]
-    v$slab <- v$slab[sub]
+  sub <- x$subset
+  if (is.logical(sub) && length(sub) > 0L) {
+    # fields over all rows of the data (subset is a logical over them) are read through it;
+    # not.na and the *.f fields may already be after 'subset' (length k.f)
+    ns <- length(sub)
+    if (length(v$not.na) == ns) v$not.na <- v$not.na[sub]
+    if (length(v$slab) == ns) v$slab <- v$slab[sub]
     v$ids <- which(sub)
-    for (nm in c("yi.f", "vi.f", "weights.f")) if (length(v[[nm]])) v[[nm]] <- v[[nm]][sub]
-    if (!is.null(v$X.f)) v$X.f <- v$X.f[sub, , drop = FALSE]
+    for (nm in c("yi.f", "vi.f", "weights.f")) if (length(v[[nm]]) == ns) v[[nm]] <- v[[nm]][sub]
+    if (!is.null(v$X.f) && nrow(v$X.f) == ns) v$X.f <- v$X.f[sub, , drop = FALSE]
   }
   v
 }

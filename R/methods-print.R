@@ -51,7 +51,8 @@
 #' fallback or did not converge.
 #'
 #' @param x an object of class \code{mf_rma} (or \code{summary.mf_rma}).
-#' @param object an object of class \code{mf_rma}.
+#' @param object an object of class \code{mf_rma} (\code{summary()}) or
+#'   \code{summary.mf_rma} (\code{coef()}).
 #' @param digits number of decimals (default: the \code{digits} of the fit).
 #' @param showfit print the fit statistics (\code{TRUE} in \code{summary()}).
 #' @param signif.stars show significance stars.
@@ -179,6 +180,26 @@ summary.mf_rma <- function(object, digits, ...) {
   if (!missing(digits)) object$digits <- digits
   class(object) <- c("summary.mf_rma", class(object))
   object
+}
+
+#' @rdname print.mf_rma
+#' @details \code{coef(summary(fit))} is metafor's table of the coefficients:
+#'   a data frame with columns \code{estimate}, \code{se}, \code{zval},
+#'   \code{pval}, \code{ci.lb}, \code{ci.ub} (with \code{test = "t"} or
+#'   \code{"knha"}: \code{tval} and \code{df} instead of \code{zval}), one
+#'   row per coefficient.
+#' @export
+coef.summary.mf_rma <- function(object, ...) {
+  b <- c(object$beta)
+  tab <- if (.mf_tdist(object$test)) {
+    data.frame(estimate = b, se = object$se, tval = object$zval, df = object$ddf, pval = object$pval,
+               ci.lb = object$ci.lb, ci.ub = object$ci.ub)
+  } else {
+    data.frame(estimate = b, se = object$se, zval = object$zval, pval = object$pval,
+               ci.lb = object$ci.lb, ci.ub = object$ci.ub)
+  }
+  rownames(tab) <- rownames(object$beta)
+  tab
 }
 
 #' @rdname print.mf_rma

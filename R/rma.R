@@ -32,15 +32,46 @@
 #' is \code{metafast:::.mf_metafor_args}.
 #'
 #' @param yi observed effect sizes (vector, or a column name of \code{data}).
-#'   A formula \code{yi ~ x} is also accepted and gives the moderators.
-#' @param vi sampling variances.
-#' @param sei standard errors (alternative to \code{vi}).
-#' @param weights optional user weights (the default is inverse-variance weights).
+#'   A formula \code{yi ~ x} is also accepted and gives the moderators. An
+#'   \code{escalc()} data frame (of this package or of metafor) may be given
+#'   whole: its yi and vi columns are used, and its columns are the data of
+#'   \code{mods}.
+#' @param vi sampling variances (a single value is recycled to all studies, as
+#'   in metafor). Zero variances are accepted where metafor accepts them (see
+#'   Details).
+#' @param sei standard errors (alternative to \code{vi}; a single value is
+#'   recycled).
+#' @param weights optional user weights (the default is inverse-variance
+#'   weights; a single value is recycled).
+#' @param ai,bi,ci,di,n1i,n2i,x1i,x2i,t1i,t2i,m1i,m2i,sd1i,sd2i,xi,mi,ri,ti,fi,pi,sdi,r2i,mini,maxi
+#'   raw data from which \code{\link{escalc}()} computes the effect sizes and
+#'   their sampling variances when \code{yi} is not given (the arguments
+#'   \code{measure} needs, as in \code{escalc()}; evaluated in \code{data}).
+#'   Arguments that this package's \code{escalc()} does not take are refused
+#'   with an error naming them.
+#' @param ni sample sizes (stored in the fit as \code{ni}; with raw data, also
+#'   an input of \code{escalc()}). By default the \code{ni} attribute of
+#'   \code{yi}, as escalc sets it.
+#' @param measure the outcome measure: \code{"GEN"} (default: \code{yi} and
+#'   \code{vi} are given) or one of metafor's measures; with raw data it is
+#'   passed to \code{escalc()}. With \code{"GEN"}, the \code{measure}
+#'   attribute of \code{yi} (set by \code{escalc()}) is used if there is one.
+#' @param add,to,drop00,vtype passed to \code{escalc()} with raw data (its
+#'   defaults when not given).
+#' @param weighted \code{TRUE} (default): the fixed effects are estimated by
+#'   weighted least squares (inverse-variance or user weights);
+#'   \code{FALSE}: by ordinary (unweighted) least squares, with the
+#'   covariance \eqn{(X'X)^{-1} X' M X (X'X)^{-1}}, \eqn{M = diag(v_i +
+#'   \tau^2)}, as metafor. tau^2 is estimated as with \code{weighted = TRUE};
+#'   user weights are then ignored (the fit stores \code{weights} as ones so
+#'   that its methods and refits are unweighted too).
 #' @param mods moderators: a one-sided formula (factors and interactions allowed)
 #'   or a numeric vector or matrix.
 #' @param data optional data frame (also tibble or data.table) in which the
 #'   arguments are evaluated.
-#' @param slab study labels.
+#' @param slab study labels (by default the \code{slab} attribute of
+#'   \code{yi}, as escalc sets it; duplicated labels are made unique as in
+#'   metafor).
 #' @param subset logical or numeric vector selecting the studies to use.
 #' @param method heterogeneity estimator: \code{"EE"} (aliases \code{"FE"},
 #'   \code{"CE"}), \code{"DL"}, \code{"HE"}, \code{"HS"}, \code{"HSk"},
@@ -61,12 +92,26 @@
 #'   errors that name them (see the section below); \code{verbose} is
 #'   accepted and ignored; any other name is disregarded with a warning, as
 #'   in metafor.
+#' @details Rows with missing values are handled as
+#'   \code{getOption("na.action")} says, as in metafor: \code{"na.omit"},
+#'   \code{"na.exclude"} and \code{"na.pass"} leave them out of the fit with a
+#'   warning (the fit's \code{not.na} marks them; methods such as
+#'   \code{fitted()} pad their results with \code{NA} under
+#'   \code{"na.exclude"} and \code{"na.pass"}), \code{"na.fail"} stops.
+#'
+#'   Zero sampling variances (as metafor): the equal-effects model needs
+#'   \code{weighted = FALSE} or user \code{weights} (inverse-variance weights
+#'   would be infinite); the DL, HS, HSk and PM estimators refuse them; the
+#'   other estimators fit, and QE, I^2 and H^2 are then \code{NA}.
 #' @return An object of class \code{mf_rma} holding metafor's fields
 #'   (\code{beta}, \code{b}, \code{se}, \code{zval}, \code{pval}, \code{ci.lb},
 #'   \code{ci.ub}, \code{vb}, \code{tau2}, \code{se.tau2}, \code{I2}, \code{H2},
 #'   \code{R2}, \code{QE}, \code{QEp}, \code{QM}, \code{QMp}, \code{k},
-#'   \code{p}, \code{yi}, \code{vi}, \code{X}, \code{fit.stats}, ...) and a
-#'   convergence record \code{convergence}.
+#'   \code{p}, \code{yi}, \code{vi}, \code{X}, \code{fit.stats}, \code{k.f}
+#'   (rows after \code{subset}), \code{k.all} (rows before it), \code{not.na}
+#'   (which of the \code{k.f} rows were fitted), \code{yi.f}, \code{vi.f},
+#'   \code{X.f}, \code{ni}, \code{ni.f}, \code{measure}, \code{weighted},
+#'   ...) and a convergence record \code{convergence}.
 #' @references Viechtbauer W (2005). Bias and efficiency of meta-analytic
 #'   variance estimators in the random-effects model. \emph{J Educ Behav Stat}
 #'   30:261-293. Knapp G, Hartung J (2003). Improved tests for a random
@@ -78,31 +123,53 @@
 #'                   x  = c(1, 2, 3, 4, 5, 6))
 #' rma(yi, vi, data = dat)
 #' rma(yi, vi, mods = ~ x, data = dat, test = "knha")
+#' # raw 2x2 tables: escalc() computes the log risk ratios
+#' bcg <- data.frame(tpos = c(4, 6, 3, 62), tneg = c(119, 300, 228, 13536),
+#'                   cpos = c(11, 29, 11, 248), cneg = c(128, 274, 209, 12619))
+#' rma(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg)
 #' @export
-rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML", test = "z",
-                level = 95, btt, tau2, intercept = TRUE, digits = 4, control, ...) {
+rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
+                m1i, m2i, sd1i, sd2i, xi, mi, ri, ti, fi, pi, sdi, r2i, mini, maxi, ni,
+                mods, measure = "GEN", data, slab, subset, add = 1/2, to = "only0", drop00 = FALSE,
+                intercept = TRUE, method = "REML", weighted = TRUE, test = "z",
+                level = 95, btt, tau2, digits = 4, control, vtype = "LS", ...) {
   .mf_check_dots("rma", ...)
   cl <- match.call()
-  if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
   if (missing(data)) data <- NULL
+  if (!is.null(data)) data <- .mf_as_data_frame(data)
+  if (!identical(measure, "GEN")) .mf_check_measure(measure)
+  esc <- NULL
+  if (missing(yi)) {
+    if (identical(measure, "GEN"))
+      .mf_stop("'yi' is missing: give the observed effect sizes, or the raw data with their 'measure'.")
+    # raw data: escalc() computes yi, vi and ni (evaluated in data, as escalc does)
+    esc <- .mf_rma_escalc(cl, measure, data, parent.frame())
+  }
   current <- ""
   # one handler for all arguments (a handler per argument costs more than a fit at small k)
   fail <- function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", current, conditionMessage(e)))
-  if (is.null(data)) {
+  args <- NULL
+  a_yi <- esc$yi
+  if (is.null(data) && is.null(esc)) {
     # no data: the arguments are ordinary promises in the caller's frame
     args <- withCallingHandlers({
       current <- "yi"; a_yi <- yi
-      current <- "mods"; a_mods <- if (!missing(mods)) mods
-      current <- "vi"; a_vi <- if (!missing(vi)) vi
-      current <- "sei"; a_sei <- if (!missing(sei)) sei
-      current <- "weights"; a_w <- if (!missing(weights)) weights
-      current <- "slab"; a_slab <- if (!missing(slab)) slab
-      current <- "subset"; a_sub <- if (!missing(subset)) subset
-      list(yi = a_yi, mods = a_mods, vi = a_vi, sei = a_sei, weights = a_w, slab = a_slab, subset = a_sub)
+      if (is.data.frame(a_yi) && .mf_is_escalc(a_yi)) NULL else {
+        current <- "mods"; a_mods <- if (!missing(mods)) mods
+        current <- "vi"; a_vi <- if (!missing(vi)) vi
+        current <- "sei"; a_sei <- if (!missing(sei)) sei
+        current <- "weights"; a_w <- if (!missing(weights)) weights
+        current <- "slab"; a_slab <- if (!missing(slab)) slab
+        current <- "subset"; a_sub <- if (!missing(subset)) subset
+        current <- "ni"; a_ni <- if (!missing(ni)) ni
+        list(yi = a_yi, mods = a_mods, vi = a_vi, sei = a_sei, weights = a_w, slab = a_slab, subset = a_sub,
+             ni = a_ni)
+      }
     }, error = fail)
-  } else {
-    # data: the expressions are evaluated in data, then in the caller's frame
-    data <- .mf_as_data_frame(data)
+  }
+  if (is.null(args)) {
+    # data: the expressions are evaluated in data, then in the caller's frame;
+    # an escalc data frame given as yi is the data of the other arguments (as metafor)
     env <- parent.frame()
     get_arg <- function(name) {
       expr <- cl[[name]]
@@ -110,13 +177,33 @@ rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML",
       current <<- name
       eval(expr, data, env)
     }
-    args <- withCallingHandlers(
-      list(yi = get_arg("yi"), mods = get_arg("mods"), vi = get_arg("vi"), sei = get_arg("sei"),
-           weights = get_arg("weights"), slab = get_arg("slab"), subset = get_arg("subset")),
-      error = fail)
+    args <- withCallingHandlers({
+      if (is.null(a_yi)) a_yi <- get_arg("yi")
+      yi_esc <- is.data.frame(a_yi) && .mf_is_escalc(a_yi)
+      if (yi_esc) data <- .mf_as_data_frame(a_yi)
+      list(yi = a_yi, mods = get_arg("mods"),
+           vi = if (!is.null(esc)) esc$vi else if (!yi_esc) get_arg("vi"),
+           sei = if (is.null(esc) && !yi_esc) get_arg("sei"),
+           weights = get_arg("weights"), slab = get_arg("slab"),
+           subset = get_arg("subset"), ni = if (is.null(esc)) get_arg("ni") else esc$ni)
+    }, error = fail)
   }
   yi <- args$yi
   mods <- args$mods
+  vi <- args$vi
+  sei <- args$sei
+  if (is.data.frame(yi) && .mf_is_escalc(yi)) {
+    # an escalc data frame: its yi and vi columns (named by its attributes, as metafor)
+    ynm <- attr(yi, "yi.names")[1L]
+    vnm <- attr(yi, "vi.names")[1L]
+    if (is.null(ynm) || is.na(ynm)) ynm <- "yi"
+    if (is.null(vnm) || is.na(vnm)) vnm <- "vi"
+    if (is.null(yi[[ynm]]) || is.null(yi[[vnm]]))
+      .mf_stop(sprintf("'yi' is an escalc data frame without the columns '%s' and '%s'.", ynm, vnm))
+    vi <- yi[[vnm]]
+    sei <- NULL
+    yi <- yi[[ynm]]
+  }
   if (inherits(yi, "formula")) {
     if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
     f <- yi
@@ -125,16 +212,29 @@ rma <- function(yi, vi, sei, weights, mods, data, slab, subset, method = "REML",
     if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
       mods <- NULL
   }
-  g <- .mf_gate(yi = yi, vi = args$vi, sei = args$sei, weights = args$weights,
+  # escalc's attributes of yi: measure, slab and ni (as metafor)
+  ni <- args$ni
+  if (!is.null(attributes(yi))) {
+    if (identical(measure, "GEN") && !is.null(attr(yi, "measure"))) measure <- attr(yi, "measure")
+    if (is.null(ni)) ni <- attr(yi, "ni")
+    if (is.null(args$slab) && length(attr(yi, "slab")) == length(yi)) args$slab <- attr(yi, "slab")
+  }
+  g <- .mf_gate(yi = yi, vi = vi, sei = sei, weights = args$weights,
                 mods = mods, data = data, slab = args$slab, subset = args$subset,
                 method = method, test = test, level = level,
                 btt = if (missing(btt)) NULL else btt,
                 tau2 = if (missing(tau2)) NULL else tau2, intercept = intercept,
-                control = if (missing(control)) NULL else control)
+                control = if (missing(control)) NULL else control,
+                weighted = weighted, ni = ni)
+  # add, to and drop00 as metafor stores them (add is 0 for these measures unless given)
+  if (!identical(measure, "GEN") && is.null(cl$add) &&
+      measure %in% c("AS", "PHI", "ZPHI", "RTET", "ZTET", "IRSD", "PAS", "PFT", "IRS", "IRFT"))
+    add <- 0
   res <- .mf_fit_gated(g)
-  res$call <- cl
-  res$digits <- digits
-  res$data <- data
+  # (one c() instead of a `$<-` per field: each of those copies the list)
+  res <- c(res, list(measure = measure, add = add, to = to, drop00 = drop00, call = cl, digits = digits,
+                     data = data))
+  class(res) <- "mf_rma"
   res
 }
 
@@ -162,12 +262,22 @@ rma.uni <- rma
     warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
                     conv$method, conv$iterations, conv$change), call. = FALSE)
   k <- g$k; p <- g$p
-  res <- c(fit, list(k = k, k.f = k, k.eff = k, k.all = g$k.all, p = p, p.eff = p,
+  if (!g$allvipos) {
+    # zero sampling variances (metafor): no Q-test, I^2 or H^2; the deviance is -2 ll
+    if (!g$vi0)
+      warning(sprintf("Cannot compute %s, I^2, or H^2 when there are non-positive sampling variances in the data.",
+                      if (p == 1L && g$int.incl) "the Q-test" else "the QE-test"), call. = FALSE)
+    fit$QE <- fit$QEp <- fit$I2 <- fit$H2 <- fit$vt <- NA_real_
+    fit$fit.stats["dev", "ML"] <- if (k > p) -2 * fit$fit.stats["ll", "ML"] else 0
+  }
+  res <- c(fit, list(k = k, k.f = g$k.f, k.eff = k, k.all = g$k.all, p = p, p.eff = p,
               btt = g$btt, int.only = p == 1L && g$int.incl, int.incl = g$int.incl,
-              intercept = g$int.incl, yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights,
-              yi.f = g$yi.all, vi.f = g$vi.all, X.f = g$X.all, weights.f = g$weights.all,
+              intercept = g$int.incl, allvipos = g$allvipos,
+              yi = g$yi, vi = g$vi, X = g$X, weights = if (length(g$weights)) g$weights,
+              yi.f = g$yi.f, vi.f = g$vi.f, X.f = g$X.f, weights.f = g$weights.f,
+              ni = g$ni, ni.f = g$ni.f,
               ids = g$rows, not.na = g$not.na, subset = g$subset, slab = g$slab,
-              slab.null = g$slab.null, test = g$test,
+              slab.null = g$slab.null, weighted = g$weighted, test = g$test,
               level = g$alpha, control = g$control,
               formula.mods = g$formula, terms = g$terms, xlevels = g$xlevels,
               method.chain = g$method))
