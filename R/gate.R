@@ -37,7 +37,7 @@
 }
 
 # A property (a column of the table: "random", "iterative", "likelihood",
-# "restricted", "warm_start", "has_se") of each estimator in method.
+# "restricted", "warm_start", "has_se", "user_weights") of each estimator in method.
 .mf_estimator_has <- function(method, what) {
   tab <- .mf_estimators()
   tab[[what]][match(method, tab$name)]
@@ -219,6 +219,10 @@
       .mf_stop(sprintf("'weights' has length %d but 'yi' has length %d.", length(weights), k.all))
   }
   method <- .mf_method(method)
+  # GENQ and GENQM estimate tau2 with the user's weights (metafor stops too)
+  if (is.null(weights) && isTRUE(.mf_estimator_has(method[1L], "user_weights")))
+    .mf_stop(sprintf("method = \"%s\" needs the 'weights' argument (the weights of its generalised Q statistic).",
+                     method[1L]))
   test <- .mf_test(test)
   alpha <- .mf_level(level)
   if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))

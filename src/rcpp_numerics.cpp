@@ -79,7 +79,7 @@ Rcpp::DataFrame mf_estimator_table() {
   const int n = static_cast<int>(tab.size());
   Rcpp::CharacterVector name(n), canonical(n);
   Rcpp::IntegerVector code(n);
-  Rcpp::LogicalVector random(n), iterative(n), likelihood(n), restricted(n), warm_start(n), has_se(n);
+  Rcpp::LogicalVector random(n), iterative(n), likelihood(n), restricted(n), warm_start(n), has_se(n), user_weights(n);
   for (int i = 0; i < n; ++i) {
     const EstimatorInfo& e = tab[i];
     name[i] = e.name;
@@ -91,12 +91,14 @@ Rcpp::DataFrame mf_estimator_table() {
     restricted[i] = e.restricted;
     warm_start[i] = e.warm_start;
     has_se[i] = e.has_se;
+    user_weights[i] = e.user_weights;
   }
   return Rcpp::DataFrame::create(Rcpp::Named("name") = name, Rcpp::Named("canonical") = canonical,
                                  Rcpp::Named("code") = code, Rcpp::Named("random") = random,
                                  Rcpp::Named("iterative") = iterative, Rcpp::Named("likelihood") = likelihood,
                                  Rcpp::Named("restricted") = restricted, Rcpp::Named("warm_start") = warm_start,
-                                 Rcpp::Named("has_se") = has_se, Rcpp::Named("stringsAsFactors") = false);
+                                 Rcpp::Named("has_se") = has_se, Rcpp::Named("user_weights") = user_weights,
+                                 Rcpp::Named("stringsAsFactors") = false);
 }
 
 // The test table (core test_table()) as a data frame.
