@@ -15,7 +15,7 @@ expect_close <- function(a, b, tol, label = "") {
 
 compare_fit <- function(f, m, tol, label) {
   for (nm in c("tau2", "se.tau2", "beta", "se", "zval", "pval", "ci.lb", "ci.ub", "vb", "QE", "QEp", "QM", "QMp",
-               "I2", "H2", "k", "p", "parms"))
+               "I2", "H2", "R2", "k", "p", "parms"))
     expect_close(f[[nm]], m[[nm]], tol, paste(label, nm))
   expect_close(as.matrix(f$fit.stats), as.matrix(m$fit.stats), tol, paste(label, "fit.stats"))
   expect_identical(f$method, m$method)
