@@ -29,6 +29,10 @@
     .Call(`_metafast_mf_qprofile`, y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
 }
 
+.mf_genq_profile <- function(y, v, X, weights, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max) {
+    .Call(`_metafast_mf_genq_profile`, y, v, X, weights, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
+}
+
 .mf_wald <- function(b, vb, idx) {
     .Call(`_metafast_mf_wald`, b, vb, idx)
 }

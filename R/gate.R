@@ -37,7 +37,7 @@
 }
 
 # A property (a column of the table: "random", "iterative", "likelihood",
-# "restricted", "warm_start", "has_se") of each estimator in method.
+# "restricted", "warm_start", "has_se", "user_weights") of each estimator in method.
 .mf_estimator_has <- function(method, what) {
   tab <- .mf_estimators()
   tab[[what]][match(method, tab$name)]
@@ -291,6 +291,10 @@
   }
 
   method <- .mf_method(method)
+  # GENQ and GENQM estimate tau2 with the user's weights (metafor stops too)
+  if (is.null(weights) && isTRUE(.mf_estimator_has(method[1L], "user_weights")))
+    .mf_stop(sprintf("method = \"%s\" needs the 'weights' argument (the weights of its generalised Q statistic).",
+                     method[1L]))
   allvipos <- all(vi[use] > 0)
   if (!allvipos) {
     bad <- use & vi < 0

@@ -74,8 +74,17 @@
 #'   metafor).
 #' @param subset logical or numeric vector selecting the studies to use.
 #' @param method heterogeneity estimator: \code{"EE"} (aliases \code{"FE"},
-#'   \code{"CE"}), \code{"DL"}, \code{"HE"}, \code{"HS"}, \code{"HSk"},
-#'   \code{"SJ"}, \code{"ML"}, \code{"REML"}, \code{"EB"} or \code{"PM"}. A
+#'   \code{"CE"}), \code{"DL"}, \code{"DLIT"} (iterated DerSimonian-Laird),
+#'   \code{"HE"} (aliases \code{"CO"}, \code{"VC"}), \code{"HS"},
+#'   \code{"HSk"}, \code{"SJ"}, \code{"SJIT"} (iterated Sidik-Jonkman),
+#'   \code{"ML"}, \code{"REML"}, \code{"EB"}, \code{"PM"} (alias
+#'   \code{"MP"}), \code{"PMM"} (median-unbiased Paule-Mandel),
+#'   \code{"GENQ"} (generalised Q-statistic estimator with the weights given
+#'   in \code{weights}, DerSimonian & Kacker 2007) or \code{"GENQM"} (its
+#'   median-unbiased version, Jackson 2013); GENQ and GENQM need
+#'   \code{weights}.  DLIT and SJIT iterate from \code{control$tau2.init}
+#'   (default 0 and the SJ start) until the change is at most
+#'   \code{control$threshold}, in at most \code{control$maxiter} steps.  A
 #'   vector such as \code{c("REML", "DL")} is a fallback chain: the next
 #'   estimator is used when one fails to converge.
 #' @param test \code{"z"}, \code{"t"} or \code{"knha"} (Knapp & Hartung 2003).

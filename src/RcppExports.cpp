@@ -151,6 +151,27 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_genq_profile
+Rcpp::List mf_genq_profile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, bool centre, double tau2_hat, double vt, double alpha, double tol, int maxiter, double tau2_min, double tau2_max);
+RcppExport SEXP _metafast_mf_genq_profile(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP centreSEXP, SEXP tau2_hatSEXP, SEXP vtSEXP, SEXP alphaSEXP, SEXP tolSEXP, SEXP maxiterSEXP, SEXP tau2_minSEXP, SEXP tau2_maxSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type centre(centreSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2_hat(tau2_hatSEXP);
+    Rcpp::traits::input_parameter< double >::type vt(vtSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2_min(tau2_minSEXP);
+    Rcpp::traits::input_parameter< double >::type tau2_max(tau2_maxSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_genq_profile(y, v, X, weights, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_wald
 double mf_wald(Rcpp::NumericVector b, Rcpp::NumericMatrix vb, Rcpp::IntegerVector idx);
 RcppExport SEXP _metafast_mf_wald(SEXP bSEXP, SEXP vbSEXP, SEXP idxSEXP) {
@@ -327,6 +348,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
+    {"_metafast_mf_genq_profile", (DL_FUNC) &_metafast_mf_genq_profile, 12},
     {"_metafast_mf_wald", (DL_FUNC) &_metafast_mf_wald, 3},
     {"_metafast_mf_qstat", (DL_FUNC) &_metafast_mf_qstat, 4},
     {"_metafast_mf_leverage", (DL_FUNC) &_metafast_mf_leverage, 5},

@@ -41,7 +41,8 @@ inline Control control_from_r(const Rcpp::List& con) {
 }
 
 inline const char* solver_name(const Convergence& cv) {
-  static const char* solvers[] = {"closed form", "Fisher scoring", "bracketed root-finder", "quasi-Newton"};
+  static const char* solvers[] = {"closed form", "Fisher scoring", "bracketed root-finder", "quasi-Newton",
+                                  "fixed-point iteration"};
   return solvers[cv.solver];
 }
 

@@ -1,5 +1,5 @@
 // Thin Rcpp layer over the core's numerics that R code asks for after a fit:
-// the Q-profile interval for tau2 (core/qprofile.hpp), Wald and Q statistics
+// the Q-profile and generalised Q-profile intervals for tau2 (core/qprofile.hpp), Wald and Q statistics
 // (core/fit.hpp, core/tau2.hpp), leverages and residual variances
 // (core/leverage.hpp), and the table of what each estimator and test can do
 // (core/estimators.hpp).  The distribution functions are R's (Rmath).
@@ -21,6 +21,24 @@ Eigen::Map<const Eigen::MatrixXd> mat_map(const Rcpp::NumericMatrix& X) {
 
 const char* sign_text(int sign) { return sign < 0 ? "<" : (sign > 0 ? ">" : ""); }
 
+Rcpp::List qprofile_to_r(const QProfileResult& q) {
+  auto values = [](const QProfileBound& b) { return Rcpp::NumericVector::create(b.tau2, b.tau, b.I2, b.H2); };
+  return Rcpp::List::create(
+      Rcpp::Named("lower") = values(q.lower), Rcpp::Named("upper") = values(q.upper),
+      Rcpp::Named("lb.sign") = sign_text(q.lower.sign), Rcpp::Named("ub.sign") = sign_text(q.upper.sign),
+      Rcpp::Named("ci.null") = q.ci_null, Rcpp::Named("tau2.min") = q.tau2_min,
+      Rcpp::Named("converged") = Rcpp::LogicalVector::create(q.lower.converged, q.upper.converged));
+}
+
+QProfileControl qprofile_control(double tol, int maxiter, double tau2_min, double tau2_max) {
+  QProfileControl qc;
+  qc.tol = tol;
+  qc.maxiter = maxiter;
+  qc.tau2_min = tau2_min;
+  if (!ISNAN(tau2_max)) qc.tau2_max = tau2_max;
+  return qc;
+}
+
 }  // namespace
 
 // Both Q-profile bounds of tau2, tau, I^2 and H^2 at level 1 - alpha.
@@ -30,21 +48,22 @@ Rcpp::List mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numer
                        double tau2_hat, double vt, double alpha, double tol, int maxiter, double tau2_min,
                        double tau2_max) {
   const int df = X.nrow() - X.ncol();
-  QProfileControl qc;
-  qc.tol = tol;
-  qc.maxiter = maxiter;
-  qc.tau2_min = tau2_min;
-  if (!ISNAN(tau2_max)) qc.tau2_max = tau2_max;
+  const QProfileControl qc = qprofile_control(tol, maxiter, tau2_min, tau2_max);
   const double crit_upper = R::qchisq(alpha / 2, df, 0, 0);  // gives the lower bound
   const double crit_lower = R::qchisq(alpha / 2, df, 1, 0);  // gives the upper bound
-  const QProfileResult q =
-      qprofile_tau2(mat_map(X), vec_map(y), vec_map(v), centre, tau2_hat, vt, crit_upper, crit_lower, qc);
-  auto values = [](const QProfileBound& b) { return Rcpp::NumericVector::create(b.tau2, b.tau, b.I2, b.H2); };
-  return Rcpp::List::create(
-      Rcpp::Named("lower") = values(q.lower), Rcpp::Named("upper") = values(q.upper),
-      Rcpp::Named("lb.sign") = sign_text(q.lower.sign), Rcpp::Named("ub.sign") = sign_text(q.upper.sign),
-      Rcpp::Named("ci.null") = q.ci_null, Rcpp::Named("tau2.min") = q.tau2_min,
-      Rcpp::Named("converged") = Rcpp::LogicalVector::create(q.lower.converged, q.upper.converged));
+  return qprofile_to_r(
+      qprofile_tau2(mat_map(X), vec_map(y), vec_map(v), centre, tau2_hat, vt, crit_upper, crit_lower, qc));
+}
+
+// The generalised Q-profile bounds (core genq_profile_tau2) with the user's
+// weights, in the same form as .mf_qprofile().
+// [[Rcpp::export(name = ".mf_genq_profile", rng = false)]]
+Rcpp::List mf_genq_profile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
+                           Rcpp::NumericVector weights, bool centre, double tau2_hat, double vt, double alpha,
+                           double tol, int maxiter, double tau2_min, double tau2_max) {
+  const QProfileControl qc = qprofile_control(tol, maxiter, tau2_min, tau2_max);
+  return qprofile_to_r(genq_profile_tau2(mat_map(X), vec_map(y), vec_map(v), vec_map(weights), centre, tau2_hat,
+                                         vt, alpha, qc));
 }
 
 // The Wald statistic b[idx]' vb[idx, idx]^-1 b[idx] (core wald_qm); idx 1-based.
@@ -79,7 +98,7 @@ Rcpp::DataFrame mf_estimator_table() {
   const int n = static_cast<int>(tab.size());
   Rcpp::CharacterVector name(n), canonical(n);
   Rcpp::IntegerVector code(n);
-  Rcpp::LogicalVector random(n), iterative(n), likelihood(n), restricted(n), warm_start(n), has_se(n);
+  Rcpp::LogicalVector random(n), iterative(n), likelihood(n), restricted(n), warm_start(n), has_se(n), user_weights(n);
   for (int i = 0; i < n; ++i) {
     const EstimatorInfo& e = tab[i];
     name[i] = e.name;
@@ -91,12 +110,14 @@ Rcpp::DataFrame mf_estimator_table() {
     restricted[i] = e.restricted;
     warm_start[i] = e.warm_start;
     has_se[i] = e.has_se;
+    user_weights[i] = e.user_weights;
   }
   return Rcpp::DataFrame::create(Rcpp::Named("name") = name, Rcpp::Named("canonical") = canonical,
                                  Rcpp::Named("code") = code, Rcpp::Named("random") = random,
                                  Rcpp::Named("iterative") = iterative, Rcpp::Named("likelihood") = likelihood,
                                  Rcpp::Named("restricted") = restricted, Rcpp::Named("warm_start") = warm_start,
-                                 Rcpp::Named("has_se") = has_se, Rcpp::Named("stringsAsFactors") = false);
+                                 Rcpp::Named("has_se") = has_se, Rcpp::Named("user_weights") = user_weights,
+                                 Rcpp::Named("stringsAsFactors") = false);
 }
 
 // The test table (core test_table()) as a data frame.

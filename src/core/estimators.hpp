@@ -13,7 +13,7 @@ namespace metafast {
 
 struct EstimatorInfo {
   const char* name;       // as given to rma(method = ...)
-  const char* canonical;  // the name it stands for (FE and CE are aliases of EE)
+  const char* canonical;  // the name it stands for (FE and CE are aliases of EE, CO and VC of HE, MP of PM)
   Method code;
   bool random;            // estimates tau2 (false: the equal-effects model, tau2 = 0)
   bool iterative;         // solved iteratively (Fisher scoring or a bracketed root-finder)
@@ -21,25 +21,34 @@ struct EstimatorInfo {
   bool restricted;        // the restricted likelihood: REML fit statistics
   bool warm_start;        // Fisher scoring that a refit may start at a nearby estimate (tau2.init)
   bool has_se;            // gives a standard error of tau2
+  bool user_weights;      // estimates tau2 with the user's weights (which must then be given)
 };
 
 // (a function-local static: one object for the whole program, whatever
 // translation unit asks first)
-inline const std::array<EstimatorInfo, 12>& estimator_table() {
-  //                                      name  canon. code    random iter.  lik.   restr. warm   se
-  static const std::array<EstimatorInfo, 12> rows = {{
-    {"EE", "EE", Method::EE, false, false, false, false, false, false},
-    {"FE", "EE", Method::EE, false, false, false, false, false, false},
-    {"CE", "EE", Method::EE, false, false, false, false, false, false},
-    {"DL", "DL", Method::DL, true, false, false, false, false, true},
-    {"HE", "HE", Method::HE, true, false, false, false, false, true},
-    {"HS", "HS", Method::HS, true, false, false, false, false, true},
-    {"HSk", "HSk", Method::HSk, true, false, false, false, false, true},
-    {"SJ", "SJ", Method::SJ, true, false, false, false, false, true},
-    {"ML", "ML", Method::ML, true, true, true, false, true, true},
-    {"REML", "REML", Method::REML, true, true, true, true, true, true},
-    {"EB", "EB", Method::EB, true, true, false, false, true, true},
-    {"PM", "PM", Method::PM, true, true, false, false, false, true},
+inline const std::array<EstimatorInfo, 20>& estimator_table() {
+  //                                      name  canon. code    random iter.  lik.   restr. warm   se     user w.
+  static const std::array<EstimatorInfo, 20> rows = {{
+    {"EE", "EE", Method::EE, false, false, false, false, false, false, false},
+    {"FE", "EE", Method::EE, false, false, false, false, false, false, false},
+    {"CE", "EE", Method::EE, false, false, false, false, false, false, false},
+    {"DL", "DL", Method::DL, true, false, false, false, false, true, false},
+    {"HE", "HE", Method::HE, true, false, false, false, false, true, false},
+    {"CO", "HE", Method::HE, true, false, false, false, false, true, false},  // (metafor's aliases of HE)
+    {"VC", "HE", Method::HE, true, false, false, false, false, true, false},
+    {"HS", "HS", Method::HS, true, false, false, false, false, true, false},
+    {"HSk", "HSk", Method::HSk, true, false, false, false, false, true, false},
+    {"SJ", "SJ", Method::SJ, true, false, false, false, false, true, false},
+    {"ML", "ML", Method::ML, true, true, true, false, true, true, false},
+    {"REML", "REML", Method::REML, true, true, true, true, true, true, false},
+    {"EB", "EB", Method::EB, true, true, false, false, true, true, false},
+    {"PM", "PM", Method::PM, true, true, false, false, false, true, false},
+    {"MP", "PM", Method::PM, true, true, false, false, false, true, false},  // (metafor's alias of PM)
+    {"GENQ", "GENQ", Method::GENQ, true, false, false, false, false, true, true},
+    {"GENQM", "GENQM", Method::GENQM, true, true, false, false, false, true, true},
+    {"DLIT", "DLIT", Method::DLIT, true, true, false, false, false, true, false},
+    {"SJIT", "SJIT", Method::SJIT, true, true, false, false, false, true, false},
+    {"PMM", "PMM", Method::PMM, true, true, false, false, false, true, false},
   }};
   return rows;
 }

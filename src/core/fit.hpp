@@ -90,7 +90,7 @@ inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, 
   ws.yc.array() = pr.y.array() - pr.y.mean();
   const Vec& yc = ws.yc;
   if (m != Method::EE && k > p) {
-    Tau2Estimate est = estimate_tau2(m, pr.X, yc, pr.v, ctl, &ws.start, &ws.score);
+    Tau2Estimate est = estimate_tau2(m, pr.X, yc, pr.v, ctl, &ws.start, &ws.score, &pr.weights);
     out.tau2 = est.tau2;
     out.se_tau2 = est.se;
     out.conv = est.conv;

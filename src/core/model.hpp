@@ -28,7 +28,12 @@ enum class Method : int {
   ML = 6,    // maximum likelihood
   REML = 7,  // restricted maximum likelihood
   EB = 8,    // empirical Bayes (Morris 1983)
-  PM = 9     // Paule & Mandel 1982
+  PM = 9,    // Paule & Mandel 1982
+  GENQ = 10,   // generalised Q with the user's weights (DerSimonian & Kacker 2007)
+  GENQM = 11,  // its median-unbiased version (Jackson 2013)
+  DLIT = 12,   // iterated DerSimonian-Laird (DerSimonian & Kacker 2007)
+  SJIT = 13,   // iterated Sidik-Jonkman
+  PMM = 14     // median-unbiased Paule-Mandel (Viechtbauer 2021)
 };
 
 // Solver controls; names follow metafor's control list.
@@ -46,7 +51,8 @@ struct Convergence {
   bool converged = true;
   int iterations = 0;
   double change = 0.0;      // last |tau2 change| (or bracket width for root-finding)
-  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder, 3 quasi-Newton
+  int solver = 0;           // 0 closed form, 1 Fisher scoring, 2 bracketed root-finder, 3 quasi-Newton,
+                            // 4 fixed-point iteration
   std::string message;      // empty when all went well
 };
 

@@ -47,6 +47,45 @@ struct QProfileResult {
   double tau2_min = 0, tau2_max = 0;  // the search interval used (original scale)
 };
 
+// The two bounds of a profile interval for tau2 on [tmin, tmax], for a
+// statistic stat(tau2) that decreases in tau2: the lower bound solves
+// stat = crit_upper, the upper one stat = crit_lower (Brent).  metafor's
+// conventions (confint.rma.uni): a bound outside the interval is its end with
+// a sign, both bounds below tmin <= 0 are the null set.  lb and ub are on the
+// scale of tmin and tmax; out receives the signs and the converged flags.
+template <class Stat>
+inline void profile_bounds(Stat&& stat, double tmin, double tmax, double crit_upper, double crit_lower, double tol,
+                           int maxiter, QProfileResult& out, double& lb, double& ub) {
+  const double qmin = stat(tmin), qmax = stat(tmax);
+  // a root on [tmin, tmax] of stat - crit, which changes sign there
+  auto solve = [&](double crit, QProfileBound& b) -> double {
+    auto f = [&](double t) { return stat(t) - crit; };
+    RootResult rr = brent_root(f, tmin, tmax, qmin - crit, qmax - crit, tol, maxiter);
+    b.converged = rr.converged;
+    return rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
+  };
+  lb = ub = 0;
+  if (qmin < crit_lower) {  // even the smallest tau2 gives too small a Q
+    lb = ub = tmin;
+    out.lower.sign = out.upper.sign = -1;
+    out.ci_null = tmin <= 0;
+  } else if (qmax > crit_lower) {
+    ub = tmax;
+    out.upper.sign = 1;
+  } else {
+    ub = solve(crit_lower, out.upper);
+  }
+  if (qmax > crit_upper) {  // even the largest tau2 gives too large a Q
+    lb = ub = tmax;
+    out.lower.sign = out.upper.sign = 1;
+  } else if (qmin < crit_upper) {
+    lb = tmin;
+    if (tmin > 0) out.lower.sign = -1;
+  } else {
+    lb = solve(crit_upper, out.lower);
+  }
+}
+
 // crit_upper = qchisq(1 - alpha/2, k - p) gives the lower bound,
 // crit_lower = qchisq(alpha/2, k - p) the upper one.  tau2_hat: the estimate
 // (for the default tau2_max); vt: the typical sampling variance (k - p) / tr(P0)
@@ -73,34 +112,8 @@ inline QProfileResult qprofile_tau2(const MatRef& X, const VecRef& y, const VecR
     out.lower.converged = out.upper.converged = false;
     return out;  // (the bounds keep their NaN)
   }
-  const double qmin = Q(tmin), qmax = Q(tmax);
-  // a root on [tmin, tmax] of Q - crit, which changes sign there
-  auto solve = [&](double crit, QProfileBound& b) -> double {
-    auto f = [&](double t) { return Q(t) - crit; };
-    RootResult rr = brent_root(f, tmin, tmax, qmin - crit, qmax - crit, qc.tol, qc.maxiter);
-    b.converged = rr.converged;
-    return rr.converged ? rr.root : std::numeric_limits<double>::quiet_NaN();
-  };
   double lb = 0, ub = 0;
-  if (qmin < crit_lower) {  // even the smallest tau2 gives too small a Q
-    lb = ub = tmin;
-    out.lower.sign = out.upper.sign = -1;
-    out.ci_null = tmin <= 0;
-  } else if (qmax > crit_lower) {
-    ub = tmax;
-    out.upper.sign = 1;
-  } else {
-    ub = solve(crit_lower, out.upper);
-  }
-  if (qmax > crit_upper) {  // even the largest tau2 gives too large a Q
-    lb = ub = tmax;
-    out.lower.sign = out.upper.sign = 1;
-  } else if (qmin < crit_upper) {
-    lb = tmin;
-    if (tmin > 0) out.lower.sign = -1;
-  } else {
-    lb = solve(crit_upper, out.lower);
-  }
+  profile_bounds(Q, tmin, tmax, crit_upper, crit_lower, qc.tol, qc.maxiter, out, lb, ub);
   auto fill = [&](double t, QProfileBound& b) {
     b.tau2 = t * s2;
     b.tau = t >= 0 ? std::sqrt(t) * s : std::numeric_limits<double>::quiet_NaN();
@@ -109,6 +122,42 @@ inline QProfileResult qprofile_tau2(const MatRef& X, const VecRef& y, const VecR
   };
   fill(lb, out.lower);
   fill(ub, out.upper);
+  return out;
+}
+
+// The generalised Q-profile interval of tau2 (Jackson 2013; metafor's
+// confint(type = "GENQ")): with the user's weights a, the bounds are the tau2
+// at which P(Q_a > q_obs; tau2) equals alpha/2 (lower) and 1 - alpha/2
+// (upper); Q_a's distribution as for GENQM (tau2.hpp, GenqDistribution).
+// Default tau2_max as the Q-profile's; no rescaling (the eigenvalues and the
+// series are scale-free).
+inline QProfileResult genq_profile_tau2(const MatRef& X, const VecRef& y, const VecRef& v, const VecRef& a,
+                                        bool centre, double tau2_hat, double vt, double alpha,
+                                        const QProfileControl& qc) {
+  Vec ys = y;
+  if (centre) ys.array() -= ys.mean();
+  const double tmin = qc.tau2_min;
+  const double tmax = std::isnan(qc.tau2_max) ? std::max(100.0, 10.0 * tau2_hat) : qc.tau2_max;
+  QProfileResult out;
+  out.tau2_min = tmin;
+  out.tau2_max = tmax;
+  if (!(tmin + v.minCoeff() > 0)) {
+    out.lower.converged = out.upper.converged = false;
+    return out;
+  }
+  GenqDistribution d(X, ys, a);
+  auto G = [&](double t) { return 1.0 - d.upper(v, t); };  // P(Q_a <= q_obs; t), decreasing in t
+  double lb = 0, ub = 0;
+  profile_bounds(G, tmin, tmax, 1.0 - alpha / 2, alpha / 2, qc.tol, qc.maxiter, out, lb, ub);
+  if (!d.ok) out.lower.converged = out.upper.converged = false;
+  auto fill = [&](double t, QProfileBound& b) {
+    b.tau2 = t;
+    b.tau = t >= 0 ? std::sqrt(t) : std::numeric_limits<double>::quiet_NaN();
+    b.I2 = 100.0 * t / (vt + t);
+    b.H2 = t / vt + 1.0;
+  };
+  if (out.lower.converged) fill(lb, out.lower);
+  if (out.upper.converged) fill(ub, out.upper);
   return out;
 }
 

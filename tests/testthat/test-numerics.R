@@ -99,11 +99,14 @@ test_that("anova Wald tests (btt and contrasts) match metafor", {
 
 test_that("the estimator table drives names, aliases, codes and properties", {
   tab <- metafast:::.mf_estimators()
-  expect_setequal(tab$name, c("EE", "FE", "CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"))
+  expect_setequal(tab$name, c("EE", "FE", "CE", "DL", "HE", "CO", "VC", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM",
+                              "MP", "GENQ", "GENQM", "DLIT", "SJIT", "PMM"))
+  expect_equal(tab$canonical[tab$name %in% c("CO", "VC", "MP")], c("HE", "HE", "PM"))
+  expect_equal(tab$name[tab$user_weights], c("GENQ", "GENQM"))
   expect_equal(tab$canonical[tab$name %in% c("FE", "CE")], c("EE", "EE"))
   expect_equal(tab$name[tab$likelihood], c("ML", "REML"))
   expect_equal(tab$name[tab$warm_start], c("ML", "REML", "EB"))
-  expect_equal(tab$name[tab$iterative], c("ML", "REML", "EB", "PM"))
+  expect_equal(tab$name[tab$iterative], c("ML", "REML", "EB", "PM", "MP", "GENQM", "DLIT", "SJIT", "PMM"))
   expect_equal(anyDuplicated(tab$code[tab$name == tab$canonical]), 0L)
   dat <- bcg_data()
   expect_equal(rma(yi, vi, data = dat, method = "FE")$method, "EE")
@@ -111,9 +114,12 @@ test_that("the estimator table drives names, aliases, codes and properties", {
   expect_error(rma(yi, vi, data = dat, test = "F"), "'test' must be one of 'z', 't', 'knha'")
   # every estimator's code reaches the core: each name gives metafor's estimate
   skip_if_not_installed("metafor")
+  dat$w <- 1 / (dat$vi + 0.1)  # (the weights of GENQ and GENQM)
   for (m in tab$name) {
-    f <- rma(yi, vi, mods = ~ ablat, data = dat, method = m)
-    r <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, method = m, control = metafor_tight)
+    if (m == "GENQM" && !requireNamespace("CompQuadForm", quietly = TRUE)) next  # (metafor needs it)
+    w <- if (tab$user_weights[tab$name == m]) dat$w
+    f <- rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m)
+    r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m, control = metafor_tight)
     expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = m)
     expect_equal(is.na(f$se.tau2), is.na(r$se.tau2) || !tab$has_se[tab$name == m], info = m)
   }

@@ -119,26 +119,29 @@ inline void test_leverage() {
   }
 }
 
-// Every Method has a row whose canonical name is its own; the aliases point to EE.
+// Every Method has a row whose canonical name is its own; the aliases point to
+// their canonical estimator (EE, HE, PM).
 inline void test_estimator_table() {
   CHECK(estimator_info(Method::PM).code == Method::PM);
   CHECK(estimator_info(Method::EE).code == Method::EE);
   CHECK(estimator_iterative(Method::REML) && !estimator_iterative(Method::DL));
-  int seen[10] = {0};
+  int seen[15] = {0};
   for (const EstimatorInfo& e : estimator_table()) {
     const int c = static_cast<int>(e.code);
-    CHECK(c >= 0 && c < 10);
+    CHECK(c >= 0 && c < 15);
     if (std::strcmp(e.name, e.canonical) == 0) ++seen[c];
     CHECK(std::strcmp(estimator_info(e.code).name, e.canonical) == 0);
     CHECK(e.random == (e.code != Method::EE));
     CHECK(e.iterative == (e.code == Method::ML || e.code == Method::REML || e.code == Method::EB ||
-                          e.code == Method::PM));
+                          e.code == Method::PM || e.code == Method::GENQM || e.code == Method::DLIT ||
+                          e.code == Method::SJIT || e.code == Method::PMM));
+    CHECK(e.user_weights == (e.code == Method::GENQ || e.code == Method::GENQM));
     CHECK(e.likelihood == (e.code == Method::ML || e.code == Method::REML));
     CHECK(e.restricted == (e.code == Method::REML));
     CHECK(!e.warm_start || e.iterative);
     CHECK(e.has_se == e.random);
   }
-  for (int c = 0; c < 10; ++c) CHECK(seen[c] == 1);
+  for (int c = 0; c < 15; ++c) CHECK(seen[c] == 1);
   const auto& est = estimator_table();
   CHECK(std::strcmp(est[1].name, "FE") == 0 && std::strcmp(est[1].canonical, "EE") == 0);
   const auto& tests = test_table();
