@@ -269,7 +269,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(X.f), NULL))
   vb <- fit$vb
   dimnames(vb) <- list(colnames(X.f), colnames(X.f))
-  se <- sqrt(pmax(diag(vb), 0))
+  se <- unname(sqrt(pmax(diag(vb), 0)))
   zval <- c(beta) / se
   ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, codes$codes, s.nlevels) else rep(NA_integer_, p)
   m <- length(btt)
@@ -279,7 +279,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     QM <- QM / m
     QMdf <- c(m, min(ddf[btt]))
     QMp <- stats::pf(QM, QMdf[1L], QMdf[2L], lower.tail = FALSE)
-    pval <- 2 * stats::pt(abs(zval), ddf, lower.tail = FALSE)
+    pval <- 2 * stats::pt(abs(zval), unname(ddf), lower.tail = FALSE)
     crit <- stats::qt(alpha / 2, ddf, lower.tail = FALSE)
   } else {
     QMdf <- c(m, NA_integer_)
@@ -305,7 +305,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   if (anyDuplicated(slab)) slab <- make.unique(as.character(slab))
   res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
-              ci.lb = c(beta) - crit * se, ci.ub = c(beta) + crit * se, vb = vb,
+              ci.lb = unname(c(beta) - crit * se), ci.ub = unname(c(beta) + crit * se), vb = vb,
               sigma2 = fit$sigma2, tau2 = 0, rho = 0, gamma2 = 0, phi = 0,
               QE = QE, QEdf = QEdf, QEp = QEp, QM = QM, QMdf = QMdf, QMp = QMp,
               k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
@@ -481,7 +481,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   across <- g1[pos] != g1[pos_j]
   if (any(across)) {
     a <- which(across)[1L]
-    ri <- rows[pos[a]]; rj <- rows[pos_j[a]]
+    ri <- min(rows[pos[a]], rows[pos_j[a]]); rj <- max(rows[pos[a]], rows[pos_j[a]])
     .mf_stop(sprintf("'V' has covariances between rows in different levels of '%s' (the outermost factor of 'random'), e.g. rows %d ('%s') and %d ('%s'), %d pair%s in all: V blocks may not straddle clusters.",
                      outer, ri, format(outer_values[ri]), rj, format(outer_values[rj]), sum(across) / 2,
                      if (sum(across) > 2) "s" else ""))
