@@ -319,3 +319,12 @@ test_that("metafor arguments not implemented yet are rejected by name", {
   expect_warning(fs <- rma.mv(yi, vi, random = r, data = dat, struct = "UN"), "struct")
   expect_equal(fs$sigma2, f$sigma2)
 })
+
+test_that("rma.mv() has metafor's formal arguments, in metafor's order, with its defaults", {
+  skip_if_not_installed("metafor")
+  ours <- formals(rma.mv)
+  theirs <- formals(metafor::rma.mv)
+  expect_identical(names(ours), names(theirs))
+  for (nm in c("struct", "intercept", "method", "test", "dfs", "level", "Rscale", "cvvc", "sparse", "verbose"))
+    expect_identical(ours[[nm]], theirs[[nm]], info = nm)
+})
