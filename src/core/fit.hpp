@@ -273,17 +273,19 @@ inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
 }
 
 // theta by ML or REML: Fisher scoring, falling back to the projected
-// quasi-Newton when it does not converge; then beta, A^{-1}, the SEs of theta
+// quasi-Newton when it does not converge (poll: once per iteration, see
+// OptimPoll); then beta, A^{-1}, the SEs of theta
 // and the weighted residuals at the estimate.  theta0 empty: block_start().
 // fast_kernels = false: the block loop even for the diagonal structure (tests).
 inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure& s, bool reml, const Control& ctl,
-                                      const Vec& theta0 = Vec(), bool fast_kernels = true) {
+                                      const Vec& theta0 = Vec(), bool fast_kernels = true,
+                                      const OptimPoll& poll = OptimPoll()) {
   BlockObjective obj(pr, s, reml, fast_kernels);
   const Vec start = theta0.size() ? theta0 : block_start(pr, s);
-  OptimResult o = fisher_scoring(obj, start, ctl);
-  if (!o.conv.converged) {
+  OptimResult o = fisher_scoring(obj, start, ctl, poll);
+  if (!o.conv.converged && o.conv.message != "interrupted") {
     const Convergence fs = o.conv;
-    o = quasi_newton(obj, start, ctl);
+    o = quasi_newton(obj, start, ctl, poll);
     o.conv.iterations += fs.iterations;
     if (o.conv.converged) o.conv.message = "Fisher scoring did not converge (" + fs.message + "); solved by quasi-Newton";
     else o.conv.message = "Fisher scoring (" + fs.message + ") and quasi-Newton (" + o.conv.message + ") did not converge";

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "core/model.hpp"
@@ -112,6 +113,10 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
   return r;
 }
 
+// Polled once per iteration of fisher_scoring() and quasi_newton() (the glue
+// checks for a user interrupt): false stops the solver, not converged.
+using OptimPoll = std::function<bool()>;
+
 struct OptimResult {
   Vec theta;
   ObjectiveEval at;  // the objective (ll, score, info, GLS fit) at theta
@@ -144,7 +149,7 @@ constexpr int kMaxHalvings = 60;
 constexpr double kLLSlack = 1e-13;
 
 template <class Obj>
-OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
+OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
   const VarStructure& s = obj.structure();
   const int q = obj.n_theta();
   OptimResult r;
@@ -162,6 +167,11 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
     if (++iter > ctl.maxiter) {
       r.conv.converged = false;
       r.conv.message = "Fisher scoring did not converge within maxiter";
+      break;
+    }
+    if (poll && !poll()) {
+      r.conv.converged = false;
+      r.conv.message = "interrupted";
       break;
     }
     const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
@@ -221,7 +231,7 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl) {
 }
 
 template <class Obj>
-OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl) {
+OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
   const VarStructure& s = obj.structure();
   const int q = obj.n_theta();
   OptimResult r;
@@ -246,6 +256,7 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl) {
   ObjectiveEval cand;
   while (true) {
     if (++iter > ctl.maxiter) { r.conv.message = "quasi-Newton did not converge within maxiter"; break; }
+    if (poll && !poll()) { r.conv.message = "interrupted"; break; }
     const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
     double pg = 0;  // projected gradient
     for (int a = 0; a < fr.size(); ++a) pg = std::max(pg, std::fabs(g(fr(a))));

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "core/eigen.hpp"
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -76,6 +77,56 @@ class NestedTwoLevel : public VarStructure {
     if (j == 0) G.setOnes(nb, nb);
     else G.setIdentity(nb, nb);
   }
+};
+
+// L nested levels of random effects within the blocks (metafor's
+// random = ~ 1 | a, ~ 1 | a/b, ~ 1 | a/b/c, ...; the blocks are the levels of
+// the outermost factor a): theta = (sigma2_1, ..., sigma2_L),
+//   M_b = V_b + sum_l sigma2_l Z_lb Z_lb',
+// with Z_l the indicator matrix of level l's groups (Z_1 Z_1' = J: one group a
+// block).  Deeper levels are given by integer codes per row, groups(i, l - 2)
+// for level l >= 2 (equal codes = same group; codes need only differ within a
+// block, and a level is nested in the one above it by construction in R).
+// Each (Z_l Z_l')_b is an n_b x n_b 0/1 matrix, so the objective costs
+// O(L sum_b n_b^3).  fixed(l) finite: sigma2_l is held at that value (the
+// optimisers hold a parameter whose bounds coincide); NaN: estimated.
+class NestedLevels : public VarStructure {
+ public:
+  using IMatRef = Eigen::Ref<const Eigen::MatrixXi>;
+  NestedLevels(const IMatRef& groups, const Vec& fixed) : groups_(groups), fixed_(fixed) {}
+  int n_theta() const override { return static_cast<int>(fixed_.size()); }
+  std::string name(int j) const override { return "sigma2." + std::to_string(j + 1); }
+  double lower(int j) const override { return std::isnan(fixed_(j)) ? 0.0 : fixed_(j); }
+  double upper(int j) const override {
+    return std::isnan(fixed_(j)) ? std::numeric_limits<double>::infinity() : fixed_(j);
+  }
+  bool is_fixed(int j) const { return !std::isnan(fixed_(j)); }
+  void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
+    pr.sampling_block(b, voff, M);
+    M.array() += theta(0);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    for (int l = 1; l < n_theta(); ++l) {
+      const double t = theta(l);
+      for (int j = 0; j < nb; ++j) {
+        const int gj = groups_(i0 + j, l - 1);
+        for (int i = 0; i < nb; ++i)
+          if (groups_(i0 + i, l - 1) == gj) M(i, j) += t;
+      }
+    }
+  }
+  void block_deriv(const ProblemView& pr, const Vec&, int l, int b, Mat& G) const override {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    if (l == 0) { G.setOnes(nb, nb); return; }
+    G.resize(nb, nb);
+    for (int j = 0; j < nb; ++j) {
+      const int gj = groups_(i0 + j, l - 1);
+      for (int i = 0; i < nb; ++i) G(i, j) = groups_(i0 + i, l - 1) == gj ? 1.0 : 0.0;
+    }
+  }
+
+ private:
+  IMatRef groups_;  // k x (L - 1)
+  Vec fixed_;       // size L
 };
 
 }  // namespace metafast

@@ -418,11 +418,96 @@ static void test_scoring_downhill() {
   CHECK(std::fabs(r.theta(0) - 1.0) > 0.5);  // it did not get to the maximum by accident
 }
 
+// (f) NestedLevels (L nested levels within the blocks): objective against
+// dense algebra for L = 1, 2, 3 (level 2 splits each block into pairs of
+// rows, level 3 is one row a group); with L = 2 and one row a group at level
+// 2 it is NestedTwoLevel; a fixed component stays at its value and the free
+// ones satisfy the KKT conditions; the poll stops the solver.
+static void test_nested_levels() {
+  for (bool dense : {true, false})
+    for (bool reml : {false, true}) {
+      const Problem pr = block_problem(14, 2, dense, 0.12, 0.06, 700 + dense);
+      const int k = pr.k();
+      // codes: level 2 = pairs of rows within a block, level 3 = rows
+      Eigen::MatrixXi groups(k, 2);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          groups(pr.block_begin(b) + i, 0) = i / 2;
+          groups(pr.block_begin(b) + i, 1) = i;
+        }
+      Mat Z2 = Mat::Zero(k, k);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i)
+          for (int j = 0; j < pr.block_size(b); ++j)
+            if (i / 2 == j / 2) Z2(pr.block_begin(b) + i, pr.block_begin(b) + j) = 1;
+      const Mat V = dense_V(pr), J = dense_J(pr), I = Mat::Identity(k, k);
+      const Vec theta3 = (Vec(3) << 0.11, 0.05, 0.03).finished();
+      for (int L = 1; L <= 3; ++L) {
+        const NestedLevels st(groups.leftCols(L - 1), Vec::Constant(L, std::nan("")));
+        BlockObjective obj(pr, st, reml);
+        ObjectiveEval ev;
+        const Vec th = theta3.head(L);
+        CHECK(obj.evaluate(th, kObjAll, ev));
+        std::vector<Mat> G = {J, Z2, I};
+        G.resize(L);
+        Mat M = V;
+        for (int l = 0; l < L; ++l) M += th(l) * G[l];
+        compare(ev, dense_eval(pr, M, G, reml), tol_dense);
+      }
+      // L = 2 with one row a group at level 2 is NestedTwoLevel
+      Eigen::MatrixXi rowcodes = groups.rightCols(1);
+      const NestedLevels two(rowcodes, Vec::Constant(2, std::nan("")));
+      NestedTwoLevel nested;
+      Control ctl;
+      const BlockFitResult a = fit_block_model(pr, two, reml, ctl), b = fit_block_model(pr, nested, reml, ctl);
+      CHECK(a.conv.converged && b.conv.converged);
+      for (int j = 0; j < 2; ++j) CHECK_NEAR(a.theta(j), b.theta(j), 1e-12);
+      CHECK_NEAR(a.ll, b.ll, 1e-12);
+      // three levels: interior optimum or score pointing outwards at 0
+      const NestedLevels three(groups, Vec::Constant(3, std::nan("")));
+      const BlockFitResult f3 = fit_block_model(pr, three, reml, ctl);
+      CHECK(f3.conv.converged);
+      {
+        BlockObjective obj(pr, three, reml);
+        ObjectiveEval ev;
+        obj.evaluate(f3.theta, kObjAll, ev);
+        for (int j = 0; j < 3; ++j) {
+          if (f3.theta(j) > 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-7);
+          else CHECK(ev.score(j) <= 0);
+        }
+      }
+      // a fixed component: held at its value, the others at their optimum
+      Vec fx = Vec::Constant(3, std::nan(""));
+      fx(1) = 0.2;
+      const NestedLevels fixed(groups, fx);
+      const BlockFitResult ff = fit_block_model(pr, fixed, reml, ctl);
+      CHECK(ff.conv.converged);
+      CHECK(ff.theta(1) == 0.2);
+      {
+        BlockObjective obj(pr, fixed, reml);
+        ObjectiveEval ev;
+        obj.evaluate(ff.theta, kObjAll, ev);
+        for (int j : {0, 2}) {
+          if (ff.theta(j) > 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-7);
+          else CHECK(ev.score(j) <= 0);
+        }
+        CHECK(ff.ll <= f3.ll + 1e-10);  // fixing cannot raise the maximum
+      }
+      // a poll that says stop: the fit ends at once, not converged
+      int polls = 0;
+      const BlockFitResult fp = fit_block_model(pr, three, reml, ctl, Vec(), true, [&polls]() { ++polls; return false; });
+      CHECK(!fp.conv.converged);
+      CHECK(fp.conv.message == "interrupted");
+      CHECK(polls == 1);
+    }
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
   test_diagonal_dispatch();
   test_solvers();
   test_vcov();
+  test_nested_levels();
   return metafast_test::report("blocks");
 }

@@ -1,0 +1,333 @@
+# Methods for mf_rma_mv objects (rma.mv(), R/rma_mv.R): print and summary
+# laid out as metafor's print.rma.mv(), the extractors with metafor's
+# definitions, predict() and the I^2 of each level.  The class is not a
+# subclass of mf_rma: methods of univariate models (hatvalues, influence,
+# leave1out, ...) would silently give wrong answers for it.
+
+#' Print and summarise a fitted multilevel model
+#'
+#' \code{print()} lays the fit out as \code{metafor}'s \code{print.rma.mv()}:
+#' the variance components (estimate, square root, number of levels, fixed,
+#' factor), the test for (residual) heterogeneity, the test of moderators and
+#' the table of coefficients.  \code{summary()} adds the fit statistics and,
+#' beyond metafor, the I^2 of each level (see \code{\link{i2_levels}}).
+#'
+#' @param x an object of class \code{mf_rma_mv} (or \code{summary.mf_rma_mv}).
+#' @param object an object of class \code{mf_rma_mv}.
+#' @param digits number of decimals (default: the \code{digits} of the fit).
+#' @param showfit print the fit statistics (\code{TRUE} in \code{summary()}).
+#' @param signif.stars show significance stars.
+#' @param signif.legend show the legend of the stars.
+#' @param ... ignored.
+#' @return \code{print} returns \code{x} invisibly; \code{summary} returns an
+#'   object of class \code{c("summary.mf_rma_mv", "mf_rma_mv")}.
+#' @export
+print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption("show.signif.stars"),
+                            signif.legend = signif.stars, ...) {
+  d <- .mf_digits(digits, x)
+  cat("\nMultivariate Meta-Analysis Model (k = ", x$k, "; method: ", x$method, ")\n", sep = "")
+  if (showfit) {
+    fs <- .mf_fmtx(x$fit.stats[[if (x$method == "REML") "REML" else "ML"]], d)
+    names(fs) <- c("logLik", "Deviance", "AIC", "BIC", "AICc")
+    cat("\n")
+    print(fs, quote = FALSE, print.gap = 2)
+  }
+  cat("\nVariance Components:\n\n")
+  vc <- cbind(estim = .mf_fmtx(x$sigma2, d), sqrt = .mf_fmtx(sqrt(x$sigma2), d), nlvls = x$s.nlevels,
+              fixed = ifelse(x$vc.fix$sigma2, "yes", "no"), factor = x$s.names)
+  rownames(vc) <- if (length(x$sigma2) == 1L) "sigma^2  " else paste0("sigma^2.", seq_along(x$sigma2))
+  print(vc, quote = FALSE, right = TRUE, print.gap = 2)
+  cat("\n")
+  if (inherits(x, "summary.mf_rma_mv")) .mf_print_i2_levels(x)
+  if (!is.na(x$QE)) {
+    if (x$int.only) cat("Test for Heterogeneity:\n", .mf_fmtt(x$QE, "Q", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
+    else cat("Test for Residual Heterogeneity:\n", .mf_fmtt(x$QE, "QE", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
+  }
+  tdist <- x$test == "t"
+  if (x$p > 1L && !is.na(x$QM)) {
+    cat("Test of Moderators (coefficient", if (x$m == 1) " " else "s ", .mf_format_btt(x$btt), "):\n", sep = "")
+    if (tdist) cat(.mf_fmtt(x$QM, "F", df1 = x$QMdf[1], df2 = x$QMdf[2], pval = x$QMp, digits = d), "\n\n", sep = "")
+    else cat(.mf_fmtt(x$QM, "QM", df = x$QMdf[1], pval = x$QMp, digits = d), "\n\n", sep = "")
+  }
+  tab <- data.frame(estimate = .mf_fmtx(c(x$beta), d), se = .mf_fmtx(x$se, d), stringsAsFactors = FALSE)
+  if (tdist) {
+    tab$tval <- .mf_fmtx(x$zval, d)
+    tab$df <- round(x$ddf, 2)
+  } else {
+    tab$zval <- .mf_fmtx(x$zval, d)
+  }
+  tab$pval <- .mf_fmtp(x$pval, d)
+  tab$ci.lb <- .mf_fmtx(x$ci.lb, d)
+  tab$ci.ub <- .mf_fmtx(x$ci.ub, d)
+  rownames(tab) <- rownames(x$beta)
+  signif <- stats::symnum(x$pval, corr = FALSE, na = FALSE, cutpoints = c(0, 0.001, 0.01, 0.05, 0.1, 1),
+                          symbols = c("***", "**", "*", ".", " "))
+  if (isTRUE(signif.stars)) {
+    tab <- cbind(tab, as.character(signif), stringsAsFactors = FALSE)
+    colnames(tab)[ncol(tab)] <- ""
+  }
+  cat("Model Results:\n\n")
+  if (x$int.only) {
+    m <- as.matrix(tab)
+    rownames(m) <- ""
+    print(m, quote = FALSE, right = TRUE, print.gap = 2)
+  } else {
+    print(tab, quote = FALSE, right = TRUE, print.gap = 2)
+  }
+  if (isTRUE(signif.legend)) cat("\n---\nSignif. codes:  ", attr(signif, "legend"), "\n", sep = "")
+  if (!isTRUE(x$convergence$converged))
+    cat("\nNote: the ", x$method, " fit did not converge (", x$convergence$message, "); see $convergence.\n", sep = "")
+  cat("\n")
+  invisible(x)
+}
+
+#' @rdname print.mf_rma_mv
+#' @export
+summary.mf_rma_mv <- function(object, digits, ...) {
+  if (!missing(digits)) object$digits <- digits
+  class(object) <- c("summary.mf_rma_mv", class(object))
+  object
+}
+
+#' @rdname print.mf_rma_mv
+#' @export
+print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = getOption("show.signif.stars"),
+                                    signif.legend = signif.stars, ...) {
+  print.mf_rma_mv(x, digits = .mf_digits(digits, x), showfit = showfit, signif.stars = signif.stars,
+                  signif.legend = signif.legend, ...)
+  invisible(x)
+}
+
+#' I^2 of each level of a multilevel model
+#'
+#' The share of the total variance (heterogeneity plus a typical sampling
+#' variance) that each variance component accounts for:
+#' \deqn{I^2_l = 100\, \sigma^2_l / (\sum_j \sigma^2_j + \tilde v), \quad
+#'   \tilde v = (k - p) / \mathrm{tr}(P),}{I2_l = 100 sigma2_l / (sum sigma2 + v), v = (k - p) / tr(P),}
+#' with \eqn{P = W - W X (X'WX)^{-1} X'W}{P = W - W X (X'WX)^-1 X'W},
+#' \eqn{W = \mathrm{diag}(1/v_i)}{W = diag(1/vi)} (the typical sampling
+#' variance of Higgins & Thompson 2002, generalised to meta-regression).
+#' This is the multilevel I^2 of Nakagawa & Santos (2012) and Cheung (2014),
+#' in the form given in metafor's FAQ; \code{metafor} does not print it.
+#' Computed in O(k p^2).
+#'
+#' @param x an object of class \code{mf_rma_mv}.
+#' @return A named numeric vector: I^2 (percent) per level and in total.
+#' @references Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
+#'   meta-analysis. \emph{Stat Med} 21:1539-1558. Nakagawa S, Santos ESA
+#'   (2012). Methodological issues and advances in biological meta-analysis.
+#'   \emph{Evol Ecol} 26:1253-1274. Cheung MWL (2014). Modeling dependent
+#'   effect sizes with three-level meta-analyses: a structural equation
+#'   modeling approach. \emph{Psychol Methods} 19:211-229.
+#' @export
+i2_levels <- function(x) {
+  if (!inherits(x, "mf_rma_mv")) .mf_stop("'x' must be a model fitted by rma.mv().")
+  vt <- .mf_typical_vi(x)
+  I2 <- 100 * c(x$sigma2, sum(x$sigma2)) / (sum(x$sigma2) + vt)
+  names(I2) <- c(x$s.names, "total")
+  I2
+}
+
+# (k - p) / tr(P) with W = diag(1/vi): tr(P) = sum w - tr((X'WX)^-1 X'W^2X).
+.mf_typical_vi <- function(x) {
+  if (any(x$vi <= 0)) return(NA_real_)
+  w <- 1 / x$vi
+  A <- crossprod(x$X, w * x$X)
+  B <- crossprod(x$X, w^2 * x$X)
+  trP <- sum(w) - sum(diag(solve(A, B)))
+  (x$k - x$p) / trP
+}
+
+.mf_print_i2_levels <- function(x) {
+  I2 <- i2_levels(x)
+  L <- length(x$sigma2)
+  tab <- cbind(I2 = .mf_fmtx(I2, 2, "%"), factor = c(x$s.names, ""))
+  rownames(tab) <- c(if (L == 1L) "sigma^2  " else paste0("sigma^2.", seq_len(L)), "total")
+  cat("I^2 per level (Nakagawa & Santos 2012; typical sampling variance ", .mf_fmtx(.mf_typical_vi(x), 4), "):\n\n", sep = "")
+  print(tab, quote = FALSE, right = TRUE, print.gap = 2)
+  cat("\n")
+}
+
+#' Extractors for models fitted by rma.mv()
+#'
+#' As metafor's methods for \code{rma.mv} objects: \code{coef}, \code{vcov},
+#' \code{fitted} (\eqn{X b}{X b}), \code{residuals} (\eqn{y - X b}{y - X b}),
+#' \code{logLik}, \code{deviance}, \code{AIC}, \code{BIC}, \code{nobs},
+#' \code{model.matrix} and \code{formula}.  Rows omitted for missing values
+#' follow \code{getOption("na.action")} as in metafor.
+#'
+#' @param object,x,model an object of class \code{mf_rma_mv}.
+#' @param type residuals: only \code{"response"} (the default) yet.
+#' @param REML log-likelihood, deviance: restricted (default for REML fits) or not.
+#' @param k,correct AIC: penalty per parameter (only 2) and AICc instead of AIC.
+#' @param ... other fits (AIC, BIC) or ignored.
+#' @name mf_rma_mv-extract
+NULL
+
+#' @rdname mf_rma_mv-extract
+#' @export
+coef.mf_rma_mv <- function(object, ...) coef.mf_rma(object)
+
+#' @rdname mf_rma_mv-extract
+#' @export
+vcov.mf_rma_mv <- function(object, ...) object$vb
+
+#' @rdname mf_rma_mv-extract
+#' @export
+fitted.mf_rma_mv <- function(object, ...) .mf_na_out(c(object$X %*% object$beta), object)
+
+#' @rdname mf_rma_mv-extract
+#' @export
+residuals.mf_rma_mv <- function(object, type = "response", ...) {
+  if (!identical(type, "response"))
+    .mf_stop(sprintf("residuals(type = \"%s\") of rma.mv() fits is not supported by metafast yet (issue 12).", type))
+  e <- c(object$yi - object$X %*% object$beta)
+  e[abs(e) < 100 * .Machine$double.eps] <- 0
+  .mf_na_out(e, object)
+}
+
+#' @rdname mf_rma_mv-extract
+#' @export
+logLik.mf_rma_mv <- function(object, REML, ...) logLik.mf_rma(object, if (missing(REML)) NULL else REML)
+
+#' @rdname mf_rma_mv-extract
+#' @export
+deviance.mf_rma_mv <- function(object, REML, ...) deviance.mf_rma(object, if (missing(REML)) NULL else REML)
+
+#' @rdname mf_rma_mv-extract
+#' @export
+AIC.mf_rma_mv <- function(object, ..., k = 2, correct = FALSE) {
+  if (!identical(k, 2)) .mf_stop("AIC(k = ) other than 2 is not supported (as metafor).")
+  nms <- vapply(as.list(match.call())[-1L], function(e) paste(deparse(e), collapse = ""), "")
+  nms <- nms[!names(as.list(match.call())[-1L]) %in% c("k", "correct")]
+  .mf_info_crit(object, list(...), if (isTRUE(correct)) "AICc" else "AIC", nms)
+}
+
+#' @rdname mf_rma_mv-extract
+#' @export
+BIC.mf_rma_mv <- function(object, ...) {
+  nms <- vapply(as.list(match.call())[-1L], function(e) paste(deparse(e), collapse = ""), "")
+  .mf_info_crit(object, list(...), "BIC", nms)
+}
+
+#' @rdname mf_rma_mv-extract
+#' @export
+nobs.mf_rma_mv <- function(object, ...) object$k
+
+#' @rdname mf_rma_mv-extract
+#' @export
+model.matrix.mf_rma_mv <- function(object, ...) object$X
+
+#' @rdname mf_rma_mv-extract
+#' @export
+formula.mf_rma_mv <- function(x, ...) x$formula.mods
+
+#' Predicted values for a model fitted by rma.mv()
+#'
+#' As metafor's \code{predict.rma()} for \code{rma.mv} fits without
+#' \code{~ inner | outer} terms: \code{pred = x'b}, \code{se = sqrt(x' vb x)},
+#' the confidence interval, and the prediction interval
+#' \eqn{pred \pm c \sqrt{se^2 + \sum_l \sigma^2_l}}{pred +- c sqrt(se^2 + sum(sigma2))}
+#' with the total of the variance components; \eqn{c} is a normal quantile,
+#' or for \code{test = "t"} a t quantile with the smallest degrees of freedom
+#' of the coefficients the prediction involves.
+#'
+#' @param object an object of class \code{mf_rma_mv}.
+#' @param newmods new moderator values (as in \code{\link{predict.mf_rma}}).
+#' @param intercept include the intercept in the new rows (default as in the fit).
+#' @param tau2.levels,gamma2.levels only for \code{~ inner | outer} terms:
+#'   not supported yet (error).
+#' @param transf optional function applied to \code{pred} and the bounds.
+#' @param level confidence level (default: the level of the fit).
+#' @param adjust Bonferroni adjustment over the predictions, as metafor.
+#' @param addx add the rows of the design (\code{X}).
+#' @param vcov also return the covariance matrix of the predictions.
+#' @param digits number of decimals for printing.
+#' @param ... metafor's other arguments (\code{hetvar}, \code{predtype},
+#'   \code{newvi}, ...) are not supported yet (error).
+#' @return As \code{\link{predict.mf_rma}}.
+#' @export
+predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.levels, transf, level,
+                              adjust = FALSE, addx = FALSE, vcov = FALSE, digits, ...) {
+  x <- object
+  todo <- "is not supported by metafast's predict() for rma.mv() fits yet (issue 12)"
+  if (!missing(tau2.levels) && !is.null(tau2.levels)) .mf_stop(sprintf("Argument 'tau2.levels' %s.", todo))
+  if (!missing(gamma2.levels) && !is.null(gamma2.levels)) .mf_stop(sprintf("Argument 'gamma2.levels' %s.", todo))
+  if (length(list(...))) {
+    nms <- names(list(...))
+    if (is.null(nms)) nms <- ""
+    nms[nms == ""] <- "(unnamed)"
+    .mf_stop(sprintf("Argument%s %s %s.", if (length(nms) > 1L) "s" else "", paste0("'", nms, "'", collapse = ", "), todo))
+  }
+  for (nm in c("adjust", "addx", "vcov")) {
+    v <- get(nm)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) .mf_stop(sprintf("'%s' must be TRUE or FALSE.", nm))
+  }
+  alpha <- if (missing(level)) x$level else .mf_level(level)
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  int.spec <- !missing(intercept)
+  if (!int.spec) intercept <- x$int.incl
+  if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
+    .mf_stop("'intercept' must be TRUE or FALSE.")
+  rnames <- NULL
+  if (missing(newmods) || is.null(newmods)) {
+    Xn <- if (x$int.only) matrix(1, 1L, 1L) else x$X
+    newmods <- NULL
+  } else {
+    if (x$int.only) .mf_stop("Cannot give 'newmods' for a model without moderators.")
+    Xn <- .mf_newmods_matrix(x, newmods, intercept, int.spec)
+    rnames <- rownames(Xn)
+  }
+  kn <- nrow(Xn)
+  pred <- c(Xn %*% x$beta)
+  XV <- Xn %*% x$vb
+  vpred <- rowSums(XV * Xn)
+  vpred[vpred < 0] <- NA_real_
+  se <- sqrt(vpred)
+  a2 <- alpha / (if (adjust) 2 * kn else 2)
+  tdist <- x$test == "t"
+  ddf <- NULL
+  if (tdist) {
+    # per prediction: the smallest ddf of the coefficients it involves (metafor)
+    ddf <- if (length(unique(x$ddf)) == 1L) rep(x$ddf[1L], kn)
+           else apply(Xn != 0, 1L, function(nz) if (any(nz)) min(x$ddf[nz]) else x$k - x$p)
+    ddf <- unname(ddf)
+    crit <- stats::qt(a2, ddf, lower.tail = FALSE)
+  } else {
+    crit <- stats::qnorm(a2, lower.tail = FALSE)
+  }
+  ci.lb <- pred - crit * se
+  ci.ub <- pred + crit * se
+  pi.se <- sqrt(vpred + sum(x$sigma2))
+  pi.lb <- pred - crit * pi.se
+  pi.ub <- pred + crit * pi.se
+  do.transf <- !missing(transf) && is.function(transf)
+  if (do.transf) {
+    tf <- function(v) vapply(v, transf, numeric(1))
+    pred <- tf(pred); ci.lb <- tf(ci.lb); ci.ub <- tf(ci.ub); pi.lb <- tf(pi.lb); pi.ub <- tf(pi.ub)
+    se <- rep(NA_real_, kn)
+    lo <- pmin(ci.lb, ci.ub); ci.ub <- pmax(ci.lb, ci.ub); ci.lb <- lo
+    lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
+  }
+  out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub)
+  slab <- if (is.null(newmods) && !x$int.only) x$slab[x$ids]
+          else if (!is.null(rnames)) rnames else if (kn == 1L) "" else seq_len(kn)
+  out$slab <- slab
+  out$digits <- d
+  out$method <- x$method
+  out$transf <- do.transf
+  if (tdist) out$ddf <- ddf
+  out$pi.se <- pi.se
+  if (addx) {
+    out$X <- matrix(Xn, ncol = x$p)
+    colnames(out$X) <- colnames(x$X)
+  }
+  class(out) <- c("predict.mf_rma", "list.mf_rma")
+  if (vcov && !do.transf) {
+    V <- tcrossprod(XV, Xn)
+    V <- (V + t(V)) / 2
+    dimnames(V) <- list(slab, slab)
+    return(list(pred = out, vcov = V))
+  }
+  out
+}

@@ -1,0 +1,579 @@
+#' Multilevel meta-analytic models (nested random effects)
+#'
+#' The interface of \code{metafor::rma.mv()} for models with nested random
+#' effects, \code{random = ~ 1 | study} or \code{~ 1 | district/school} (any
+#' depth), fitted by REML or ML with the block engine of the C++ core: the
+#' marginal covariance is block-diagonal over the levels of the outermost
+#' factor, so a fit costs O(sum of n_i^3) for clusters of n_i rows and never
+#' forms a k-by-k matrix.
+#'
+#' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
+#' metafor's \code{rma.mv()} that are not implemented yet stop with an error
+#' that names them: \code{W}, \code{R}, \code{tau2}, \code{rho},
+#' \code{gamma2}, \code{phi}, \code{cvvc}, \code{verbose}, crossed random
+#' effects (a list of several formulas), \code{~ inner | outer} terms (and so
+#' \code{struct}), a model without \code{random}, \code{method = "EE"},
+#' \code{test = "knha"} / \code{"adhoc"}, and metafor's extra arguments in
+#' \code{...} (\code{tdist}, \code{beta}, \code{vccon}, ...).
+#'
+#' @param yi observed effect sizes (vector or column of \code{data}), or a
+#'   formula \code{yi ~ mods}.
+#' @param V sampling variances (vector) or the sampling covariance matrix: a
+#'   k x k matrix (base or \pkg{Matrix}) or a list of blocks for consecutive
+#'   rows (as \code{metafor::bldiag()}).  Covariances may only join rows that
+#'   share the outermost random factor, and every block must be positive
+#'   semi-definite (errors name the rows otherwise).
+#' @param W user weights: not supported yet (error).
+#' @param mods moderators: a one-sided formula or a numeric vector or matrix.
+#' @param data optional data frame in which the arguments are evaluated.
+#' @param slab study labels.
+#' @param subset logical or numeric vector selecting rows.
+#' @param random a formula \code{~ 1 | a} or \code{~ 1 | a/b/...} (a list
+#'   holding one such formula is accepted too).  Levels are nested as in
+#'   metafor: the factors are \code{a}, \code{a/b}, \code{a/b/c}, ...
+#' @param struct only meaningful for \code{~ inner | outer} terms, which are
+#'   not supported yet; without such a term it is disregarded with metafor's
+#'   warning.
+#' @param intercept include an intercept (default \code{TRUE}).
+#' @param method \code{"REML"} (default) or \code{"ML"}.
+#' @param test \code{"z"} or \code{"t"} (t and F tests).
+#' @param dfs degrees of freedom of the t and F tests: \code{"residual"}
+#'   (k - p), \code{"contain"} (metafor's containment rule) or numbers (one or
+#'   one per coefficient).  \code{"contain"} or numbers with \code{test = "z"}
+#'   switch to t tests, as in metafor.
+#' @param level confidence level in percent (95) or as a proportion (0.95).
+#' @param btt coefficients tested by the omnibus test (indices or a string).
+#' @param R,Rscale known correlation matrices: \code{R} is not supported yet
+#'   (error); \code{Rscale} has no effect without \code{R} (as in metafor).
+#' @param sigma2 fixed values of the variance components (\code{NA}: estimate),
+#'   one per level or one value for all, e.g. \code{c(NA, 0)}.
+#' @param tau2,rho,gamma2,phi parameters of \code{~ inner | outer} terms: not
+#'   supported yet (error).
+#' @param cvvc covariance matrix of the variance components: only
+#'   \code{FALSE} (else an error).
+#' @param sparse accepted (\code{TRUE} or \code{FALSE}) with no effect: the fit
+#'   is always block by block.
+#' @param verbose only \code{FALSE} (else an error).
+#' @param digits number of decimals for printing (default 4).
+#' @param control list of solver settings: \code{threshold} (1e-10, largest
+#'   change of a variance component at convergence), \code{maxiter} (1000),
+#'   \code{stepadj} (1) and \code{sigma2.init} (starting values).  The tuning
+#'   settings of metafor's optimisers (\code{optimizer}, \code{rel.tol},
+#'   \code{iter.max}, ...) are accepted and have no effect (the fit uses
+#'   Fisher scoring with a quasi-Newton fallback); others are errors.
+#' @param ... metafor's extra arguments are not supported yet (error).
+#' @return An object of class \code{mf_rma_mv} with metafor's fields
+#'   (\code{beta}, \code{se}, \code{zval}, \code{pval}, \code{ci.lb},
+#'   \code{ci.ub}, \code{vb}, \code{sigma2}, \code{s.nlevels}, \code{s.names},
+#'   \code{QE}, \code{QEp}, \code{QM}, \code{QMp}, \code{k}, \code{p},
+#'   \code{fit.stats}, \code{method}, \code{test}, \code{dfs}, \code{ddf},
+#'   ...) and a convergence record \code{convergence}.
+#' @references Harville DA (1977). Maximum likelihood approaches to variance
+#'   component estimation and to related problems. \emph{JASA} 72:320-338.
+#'   Konstantopoulos S (2011). Fixed effects and variance components
+#'   estimation in three-level meta-analysis. \emph{Res Synth Methods}
+#'   2:61-76.
+#' @examples
+#' if (requireNamespace("metadat", quietly = TRUE)) {
+#'   dat <- metadat::dat.konstantopoulos2011
+#'   fit <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
+#'   summary(fit)
+#' }
+#' @export
+rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", intercept = TRUE,
+                   method = "REML", test = "z", dfs = "residual", level = 95, btt, R, Rscale = "cor",
+                   sigma2, tau2, rho, gamma2, phi, cvvc = FALSE, sparse = FALSE, verbose = FALSE,
+                   digits, control, ...) {
+  cl <- match.call()
+  todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
+  # metafor's arguments that this version does not implement: named errors
+  for (nm in c("W", "R", "tau2", "rho", "gamma2", "phi")) {
+    if (!eval(call("missing", as.name(nm))))
+      .mf_stop(sprintf("Argument '%s' %s.", nm, todo))
+  }
+  dots <- names(list(...))
+  if (length(list(...))) {
+    nms <- if (is.null(dots)) "" else dots
+    nms[nms == ""] <- "(unnamed)"
+    .mf_stop(sprintf("Argument%s %s %s.", if (length(nms) > 1L) "s" else "", paste0("'", nms, "'", collapse = ", "), todo))
+  }
+  if (!identical(cvvc, FALSE)) .mf_stop(sprintf("Argument 'cvvc' (other than FALSE) %s.", todo))
+  if (!identical(verbose, FALSE) && !identical(verbose, 0) && !identical(verbose, 0L))
+    .mf_stop(sprintf("Argument 'verbose' (other than FALSE) %s.", todo))
+  if (!is.logical(sparse) || length(sparse) != 1L || is.na(sparse)) .mf_stop("'sparse' must be TRUE or FALSE.")
+  if (!is.character(method) || length(method) != 1L || is.na(method)) .mf_stop("'method' must be \"REML\" or \"ML\".")
+  if (method %in% c("EE", "FE", "CE")) .mf_stop(sprintf("method = \"%s\" %s; use method = \"REML\" or \"ML\".", method, todo))
+  if (!method %in% c("REML", "ML")) .mf_stop(sprintf("Unknown 'method' \"%s\"; use \"REML\" or \"ML\".", method))
+  if (!is.character(test) || length(test) != 1L || is.na(test)) .mf_stop("'test' must be \"z\" or \"t\".")
+  test <- tolower(test)
+  if (test %in% c("knha", "hksj", "adhoc")) .mf_stop(sprintf("test = \"%s\" %s; use \"z\" or \"t\".", test, todo))
+  if (!test %in% c("z", "t")) .mf_stop(sprintf("Unknown 'test' \"%s\"; use \"z\" or \"t\".", test))
+  if (is.character(dfs)) {
+    if (length(dfs) != 1L || !dfs %in% c("residual", "contain"))
+      .mf_stop("'dfs' must be \"residual\", \"contain\" or numeric degrees of freedom.")
+  } else if (!is.numeric(dfs) || anyNA(dfs) || any(dfs <= 0)) {
+    .mf_stop("'dfs' must be \"residual\", \"contain\" or positive numbers.")
+  }
+  if (test == "z" && (is.numeric(dfs) || identical(dfs, "contain"))) test <- "t"  # as metafor
+  alpha <- .mf_level(level)
+  if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
+    .mf_stop("'intercept' must be TRUE or FALSE.")
+  digits <- if (missing(digits)) 4L else digits
+  if (missing(random)) .mf_stop(sprintf("A model without 'random' %s.", todo))
+  if (missing(V)) .mf_stop("'V' is missing: give the sampling variances or the sampling covariance matrix.")
+  if (missing(yi)) .mf_stop("'yi' is missing: give the observed effect sizes.")
+  if (missing(data)) data <- NULL
+  if (!is.null(data)) data <- .mf_as_data_frame(data)
+
+  # evaluation of the arguments (in data, then in the caller's frame)
+  env <- parent.frame()
+  get_arg <- function(name) {
+    expr <- cl[[name]]
+    if (is.null(expr)) return(NULL)
+    tryCatch(eval(expr, data, env),
+             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+  }
+  yi <- get_arg("yi")
+  mods <- get_arg("mods")
+  Vval <- get_arg("V")
+  slab <- get_arg("slab")
+  subset <- get_arg("subset")
+  random <- get_arg("random")
+  formula.yi <- NULL
+  if (inherits(yi, "formula")) {
+    if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
+    formula.yi <- yi
+    f <- yi
+    yi <- eval(f[[2L]], if (is.null(data)) environment(f) else data, environment(f))
+    mods <- f[-2L]
+    if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
+      mods <- NULL
+  }
+  yi <- .mf_numeric(yi, "yi")
+  k.all <- length(yi)
+  if (k.all == 0L) .mf_stop("'yi' has length 0: there are no outcomes to analyse.")
+
+  rnd <- .mf_mv_random(random, data, k.all, struct_given = !missing(struct))
+  Vinfo <- .mf_mv_V(Vval, k.all)
+  if (is.null(mods) && !intercept) {
+    warning("Must either include an intercept and/or moderators in the model; coerced an intercept into the model (as metafor).",
+            call. = FALSE)
+    intercept <- TRUE
+  }
+  design <- .mf_design(mods, data, k.all, intercept)
+  X <- design$X
+
+  slab.null <- is.null(slab)
+  if (slab.null) {
+    slab <- seq_len(k.all)
+  } else {
+    if (length(slab) != k.all) .mf_stop(sprintf("'slab' has length %d but 'yi' has length %d.", length(slab), k.all))
+    slab <- as.vector(unclass(slab))
+    if (anyNA(slab)) .mf_stop(sprintf("'slab' has missing labels in %s.", .mf_rows(is.na(slab))))
+  }
+  keep <- .mf_mv_subset(subset, k.all)
+
+  # NA in a random-effects variable: an error (as metafor), naming the rows
+  for (l in seq_along(rnd$values)) {
+    bad <- keep & is.na(rnd$values[[l]])
+    if (any(bad))
+      .mf_stop(sprintf("'random': missing values in '%s' (%s); no NAs are allowed in the variables of 'random'.",
+                       rnd$terms[l], .mf_rows(bad)))
+  }
+  # infinite values are errors; NA rows are omitted with a warning (na.omit)
+  badinf <- keep & is.infinite(yi)
+  if (any(badinf)) .mf_stop(sprintf("'yi' must be finite; infinite in %s.", .mf_rows(badinf)))
+  badinf <- keep & rowSums(is.infinite(X)) > 0
+  if (any(badinf)) .mf_stop(sprintf("'mods' must be finite; infinite in %s.", .mf_rows(badinf)))
+  badinf <- keep & is.infinite(Vinfo$vi)
+  if (any(badinf)) .mf_stop(sprintf("'V' must be finite; infinite in %s.", .mf_rows(badinf)))
+  has_na <- is.na(yi) | rowSums(is.na(X)) > 0 | Vinfo$na_row
+  omitted <- keep & has_na
+  if (any(omitted))
+    warning(sprintf("%s with missing values omitted from the model fitting (%s).", sum(omitted), .mf_rows(omitted)),
+            call. = FALSE)
+  use <- keep & !has_na
+  rows <- which(use)
+  k <- length(rows)
+  if (k <= 1L) .mf_stop("Processing terminated since k <= 1 (as metafor): fewer than 2 outcomes remain.")
+  yi.f <- yi[rows]
+  vi.f <- Vinfo$vi[rows]
+  X.f <- X[rows, , drop = FALSE]
+  if (any(vi.f < 0))
+    .mf_stop(sprintf("'V' is not positive semi-definite: negative sampling variances in %s.", .mf_rows(use & Vinfo$vi < 0)))
+  allvipos <- all(vi.f > 0)
+  if (!allvipos) warning("There are outcomes with non-positive sampling variances.", call. = FALSE)
+
+  # redundant predictors dropped with a warning, as in metafor
+  qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0)))
+         else if (.mf_clearly_full_rank(X.f)) list(rank = ncol(X.f))
+         else qr(X.f, tol = 1e-9)
+  if (qrX$rank < ncol(X.f)) {
+    drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
+    warning(sprintf("Redundant predictors dropped from the model: %s.", paste(colnames(X.f)[drop], collapse = ", ")),
+            call. = FALSE)
+    X.f <- X.f[, -drop, drop = FALSE]
+    X <- X[, -drop, drop = FALSE]
+  }
+  p <- ncol(X.f)
+  if (p == 0L) .mf_stop("The model has no estimable coefficients.")
+  if (p >= k) .mf_stop(sprintf("There are %d coefficients but only %d outcomes; the model cannot be fitted.", p, k))
+  int.incl <- "intrcpt" %in% colnames(X.f)
+  btt <- .mf_btt(if (missing(btt)) NULL else btt, colnames(X.f), int.incl)
+
+  # the levels: integer codes of the kept rows, nested by construction
+  L <- length(rnd$values)
+  codes <- .mf_mv_level_codes(lapply(rnd$values, function(x) x[rows]))
+  s.nlevels <- lengths(codes$levels)
+  names(s.nlevels) <- NULL
+  sig <- if (missing(sigma2) || is.null(sigma2)) rep(NA_real_, L) else sigma2
+  if (!is.numeric(sig) && !all(is.na(sig))) .mf_stop("'sigma2' must be numeric (NA: estimate).")
+  sig <- as.double(sig)
+  if (length(sig) == 1L) sig <- rep(sig, L)
+  if (length(sig) != L)
+    .mf_stop(sprintf("'sigma2' has length %d but the model has %d variance component%s.", length(sig), L,
+                     if (L > 1L) "s" else ""))
+  if (any(is.nan(sig)) || any(!is.na(sig) & (sig < 0 | is.infinite(sig))))
+    .mf_stop("'sigma2' must hold non-negative finite values (NA: estimate).")
+  one <- is.na(sig) & s.nlevels == 1L
+  if (any(one)) {
+    sig[one] <- 0
+    warning("Single-level factor(s) found in 'random' argument. Corresponding 'sigma2' value(s) fixed to 0 (as metafor).",
+            call. = FALSE)
+  }
+  sigma2.fix <- !is.na(sig)
+  con <- .mf_mv_control(if (missing(control)) NULL else control, L)
+
+  # rows sorted by the outermost factor: the blocks of the engine
+  g1 <- codes$codes[[1L]]
+  o <- order(g1)
+  sizes <- tabulate(g1, nbins = s.nlevels[1L])
+  if (max(sizes) > 5000L)
+    .mf_stop(sprintf("The outermost factor of 'random' ('%s') has a level with %d rows: its dense %d x %d block %s.",
+                     rnd$terms[1L], max(sizes), max(sizes), max(sizes), todo))
+  offsets <- as.integer(c(0L, cumsum(sizes)))
+  groups <- if (L > 1L) matrix(unlist(lapply(codes$codes[-1L], function(g) g[o]), use.names = FALSE), nrow = k)
+            else matrix(0L, nrow = k, ncol = 0L)
+  storage.mode(groups) <- "integer"
+  Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
+
+  fit <- .mf_rma_mv_fit(yi.f[o], vi.f[o], X.f[o, , drop = FALSE], offsets, Vblocks, groups, sig,
+                        con$sigma2.init, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  conv <- fit$convergence
+  if (!length(fit$beta))
+    .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
+  if (!isTRUE(conv$converged))
+    warning(sprintf("The %s fit did not converge (%d iterations, last change %.3g: %s); see $convergence.",
+                    method, conv$iterations, conv$change, conv$message), call. = FALSE)
+
+  beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(X.f), NULL))
+  vb <- fit$vb
+  dimnames(vb) <- list(colnames(X.f), colnames(X.f))
+  se <- unname(sqrt(pmax(diag(vb), 0)))
+  zval <- c(beta) / se
+  ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, codes$codes, s.nlevels) else rep(NA_integer_, p)
+  m <- length(btt)
+  QM <- .mf_mv_wald(c(beta), vb, btt)
+  if (test == "t") {
+    names(ddf) <- colnames(X.f)
+    QM <- QM / m
+    QMdf <- c(m, min(ddf[btt]))
+    QMp <- stats::pf(QM, QMdf[1L], QMdf[2L], lower.tail = FALSE)
+    pval <- 2 * stats::pt(abs(zval), unname(ddf), lower.tail = FALSE)
+    crit <- stats::qt(alpha / 2, ddf, lower.tail = FALSE)
+  } else {
+    QMdf <- c(m, NA_integer_)
+    QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
+    pval <- 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
+    crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+  }
+  QEdf <- k - p
+  QE <- fit$QE
+  QEp <- stats::pchisq(QE, QEdf, lower.tail = FALSE)
+
+  # fit statistics as metafor's rma.mv(): both likelihoods at the estimate;
+  # parms counts the coefficients and the estimated variance components
+  parms <- p + sum(!sigma2.fix)
+  ll.ML <- fit$ll.ML
+  ll.REML <- fit$ll.REML
+  dev.ML <- if (allvipos) -2 * (ll.ML - fit$ll.QE) else -2 * ll.ML
+  aicc <- function(ll, n) -2 * ll + 2 * parms * max(n, parms + 2) / (max(n, parms + 2) - parms - 1)
+  fit.stats <- data.frame(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
+                          REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms, -2 * ll.REML + parms * log(k - p),
+                                   aicc(ll.REML, k - p)),
+                          row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
+
+  if (anyDuplicated(slab)) slab <- make.unique(as.character(slab))
+  res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
+              ci.lb = unname(c(beta) - crit * se), ci.ub = unname(c(beta) + crit * se), vb = vb,
+              sigma2 = fit$sigma2, tau2 = 0, rho = 0, gamma2 = 0, phi = 0,
+              QE = QE, QEdf = QEdf, QEp = QEp, QM = QM, QMdf = QMdf, QMp = QMp,
+              k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
+              int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
+              yi = yi.f, vi = vi.f, X = X.f, yi.f = yi, vi.f = Vinfo$vi, X.f = X,
+              ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
+              method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
+              control = con, fit.stats = fit.stats, convergence = conv,
+              vc.fix = list(sigma2 = sigma2.fix, tau2 = NA, rho = NA, gamma2 = NA, phi = NA),
+              sigma2s = L, withS = TRUE, withG = FALSE, withH = FALSE, withR = FALSE, Rfix = rep(FALSE, L),
+              s.names = rnd$names, s.nlevels = s.nlevels, s.levels = codes$levels, sparse = sparse,
+              random = random, formula.yi = formula.yi, formula.mods = design$formula,
+              terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
+  class(res) <- "mf_rma_mv"
+  res
+}
+
+# ---- helpers of rma.mv() ----
+
+# The random formula: ~ 1 | a or ~ 1 | a/b/...; returns the terms (deparsed),
+# metafor's names of the nested factors ("a", "a/b", ...) and their values.
+.mf_mv_random <- function(random, data, k.all, struct_given) {
+  todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
+  if (is.list(random) && !inherits(random, "formula")) {
+    if (length(random) != 1L)
+      .mf_stop(sprintf("Several terms in 'random' (crossed random effects, a list of %d formulas) %s.", length(random), todo))
+    random <- random[[1L]]
+  }
+  if (!inherits(random, "formula") || length(random) != 2L)
+    .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es.")
+  rhs <- random[[2L]]
+  if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
+    .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es.")
+  inner <- rhs[[2L]]
+  if (!(is.numeric(inner) && length(inner) == 1L && inner == 1))
+    .mf_stop(sprintf("'random': the term '~ %s' (an '~ inner | outer' term, with 'struct') %s.",
+                     paste(deparse(rhs), collapse = ""), todo))
+  if (struct_given) warning("Model does not contain an '~ inner | outer' term, so 'struct' argument is disregarded (as metafor).",
+                            call. = FALSE)
+  terms <- list()
+  e <- rhs[[3L]]
+  while (is.call(e) && identical(e[[1L]], as.name("/"))) {
+    terms <- c(list(e[[3L]]), terms)
+    e <- e[[2L]]
+  }
+  terms <- c(list(e), terms)
+  labels <- vapply(terms, function(t) paste(deparse(t), collapse = ""), "")
+  env <- environment(random)
+  values <- lapply(seq_along(terms), function(l) {
+    v <- tryCatch(eval(terms[[l]], data, env),
+                  error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", labels[l], conditionMessage(e))))
+    if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
+    if (length(v) != k.all || !is.atomic(v))
+      .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", labels[l], length(v), k.all))
+    v
+  })
+  list(terms = labels, names = vapply(seq_along(labels), function(l) paste(labels[seq_len(l)], collapse = "/"), ""),
+       values = values)
+}
+
+# Integer codes 1..n_l of the nested factors a, a/b, a/b/c, ... (levels in
+# lexical order of the factors' levels, as metafor's interaction(lex.order =
+# TRUE)) and their level labels.  Keys are exact doubles (< 2^53).
+.mf_mv_level_codes <- function(values) {
+  codes <- vector("list", length(values))
+  levels <- vector("list", length(values))
+  prev <- NULL
+  for (l in seq_along(values)) {
+    f <- factor(values[[l]])
+    cx <- as.integer(f)
+    if (is.null(prev)) {
+      codes[[l]] <- cx
+      levels[[l]] <- levels(f)
+    } else {
+      key <- (prev - 1) * nlevels(f) + cx
+      ukey <- sort(unique(key))
+      codes[[l]] <- match(key, ukey)
+      pl <- levels[[l - 1L]][(ukey - 1) %/% nlevels(f) + 1]
+      levels[[l]] <- paste(pl, levels(f)[(ukey - 1) %% nlevels(f) + 1], sep = "/")
+    }
+    prev <- codes[[l]]
+  }
+  list(codes = codes, levels = levels)
+}
+
+# Logical selection of rows from 'subset' (logical or row numbers).
+.mf_mv_subset <- function(subset, k.all) {
+  if (is.null(subset)) return(rep(TRUE, k.all))
+  if (is.logical(subset)) {
+    if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
+    keep <- !is.na(subset) & subset
+  } else if (is.numeric(subset)) {
+    if (any(is.na(subset) | subset == 0 | abs(subset) > k.all | subset != round(subset)) ||
+        (any(subset < 0) && any(subset > 0)))
+      .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d (or only negative numbers to leave rows out).", k.all))
+    keep <- if (all(subset < 0)) !seq_len(k.all) %in% -subset else seq_len(k.all) %in% subset
+  } else .mf_stop("'subset' must be a logical or numeric vector.")
+  if (!any(keep)) .mf_stop("'subset' selects no rows.")
+  keep
+}
+
+# V as given: a vector (vi), a k x k matrix (base or Matrix) or a list of
+# blocks for consecutive rows.  Returns the diagonal vi, the rows with a
+# missing entry, and (for matrices and lists) the non-zero entries as
+# triplets (i, j, x) of the full data's rows.
+.mf_mv_V <- function(V, k.all) {
+  if (is.data.frame(V)) V <- as.matrix(V)
+  if (is.list(V)) {
+    blocks <- lapply(seq_along(V), function(b) {
+      Vb <- V[[b]]
+      if (is.data.frame(Vb)) Vb <- as.matrix(Vb)
+      if (!is.numeric(Vb) && !all(is.na(Vb))) .mf_stop(sprintf("'V': block %d of the list is not numeric.", b))
+      Vb <- as.matrix(Vb)
+      if (nrow(Vb) != ncol(Vb)) .mf_stop(sprintf("'V': block %d of the list is not a square matrix.", b))
+      if (!isSymmetric(unname(Vb))) .mf_stop(sprintf("'V': block %d of the list is not symmetric.", b))
+      Vb
+    })
+    n <- vapply(blocks, nrow, 1L)
+    if (sum(n) != k.all)
+      .mf_stop(sprintf("'V': the blocks of the list cover %d rows but 'yi' has length %d.", sum(n), k.all))
+    start <- c(0L, cumsum(n))[seq_along(n)]
+    i <- unlist(lapply(seq_along(n), function(b) start[b] + rep.int(seq_len(n[b]), n[b])), use.names = FALSE)
+    j <- unlist(lapply(seq_along(n), function(b) start[b] + rep(seq_len(n[b]), each = n[b])), use.names = FALSE)
+    x <- unlist(lapply(blocks, as.vector), use.names = FALSE)
+    return(.mf_mv_triplets(as.integer(i), as.integer(j), as.double(x), k.all))
+  }
+  if (inherits(V, "Matrix")) {
+    if (!Matrix::isSymmetric(V)) .mf_stop("'V' must be a symmetric matrix.")
+    if (nrow(V) != k.all || ncol(V) != k.all)
+      .mf_stop(sprintf("'V' is a %d x %d matrix but 'yi' has length %d.", nrow(V), ncol(V), k.all))
+    T <- methods::as(methods::as(V, "generalMatrix"), "TsparseMatrix")
+    x <- if (methods::.hasSlot(T, "x")) T@x else rep(1, length(T@i))
+    return(.mf_mv_triplets(T@i + 1L, T@j + 1L, as.double(x), k.all))
+  }
+  if (is.matrix(V) && min(dim(V)) > 1L) {
+    if (nrow(V) != k.all || ncol(V) != k.all)
+      .mf_stop(sprintf("'V' is a %d x %d matrix but 'yi' has length %d.", nrow(V), ncol(V), k.all))
+    if (!is.numeric(V)) .mf_stop("'V' must be numeric.")
+    if (!isSymmetric(unname(V))) .mf_stop("'V' must be a symmetric matrix.")
+    nz <- which(V != 0 | is.na(V), arr.ind = TRUE)
+    return(.mf_mv_triplets(nz[, 1L], nz[, 2L], as.double(V[nz]), k.all))
+  }
+  vi <- .mf_numeric(V, "V")
+  if (length(vi) != k.all) .mf_stop(sprintf("'V' has length %d but 'yi' has length %d.", length(vi), k.all))
+  list(vi = vi, na_row = is.na(vi), trip = NULL)
+}
+
+.mf_mv_triplets <- function(i, j, x, k.all) {
+  keep <- x != 0 | is.na(x) | i == j
+  i <- i[keep]; j <- j[keep]; x <- x[keep]
+  vi <- numeric(k.all)
+  d <- i == j
+  vi[i[d]] <- x[d]
+  na_row <- logical(k.all)
+  na_row[c(i[is.na(x)], j[is.na(x)])] <- TRUE
+  off <- !d
+  trip <- if (any(off)) list(i = i[off], j = j[off], x = x[off]) else NULL
+  list(vi = vi, na_row = na_row, trip = trip)
+}
+
+# The dense V blocks of the engine (column-major, concatenated in block
+# order; numeric(0) when V is diagonal): the covariances of the kept rows,
+# after a check that no covariance joins two levels of the outermost factor,
+# and a check that every block is positive semi-definite.
+.mf_mv_vblocks <- function(Vinfo, rows, g1, o, sizes, offsets, outer, outer_values) {
+  tr <- Vinfo$trip
+  if (is.null(tr)) return(numeric(0))
+  pos <- match(tr$i, rows)
+  pos_j <- match(tr$j, rows)
+  in_use <- !is.na(pos) & !is.na(pos_j)
+  if (!any(in_use)) return(numeric(0))
+  pos <- pos[in_use]; pos_j <- pos_j[in_use]; x <- tr$x[in_use]
+  across <- g1[pos] != g1[pos_j]
+  if (any(across)) {
+    a <- which(across)[1L]
+    ri <- min(rows[pos[a]], rows[pos_j[a]]); rj <- max(rows[pos[a]], rows[pos_j[a]])
+    .mf_stop(sprintf("'V' has covariances between rows in different levels of '%s' (the outermost factor of 'random'), e.g. rows %d ('%s') and %d ('%s'), %d pair%s in all: V blocks may not straddle clusters.",
+                     outer, ri, format(outer_values[ri]), rj, format(outer_values[rj]), sum(across) / 2,
+                     if (sum(across) > 2) "s" else ""))
+  }
+  rank <- integer(length(o))
+  rank[o] <- seq_along(o)              # position of each kept row in the sorted order
+  blk <- g1[pos]
+  li <- rank[pos] - offsets[blk]       # 1-based positions within the block
+  lj <- rank[pos_j] - offsets[blk]
+  voff <- c(0, cumsum(as.double(sizes)^2))
+  Vb <- numeric(voff[length(voff)])
+  # the diagonal, then the covariances
+  vi <- Vinfo$vi[rows]
+  bd <- g1
+  ld <- rank - offsets[bd]
+  Vb[voff[bd] + (ld - 1) + (ld - 1) * sizes[bd] + 1] <- vi
+  Vb[voff[blk] + (li - 1) + (lj - 1) * sizes[blk] + 1] <- x
+  mev <- .mf_vblocks_min_eigen(offsets, Vb)
+  bad <- which(mev < -1e-8)
+  if (length(bad)) {
+    b <- bad[1L]
+    r <- sort(rows[o[seq.int(offsets[b] + 1L, offsets[b + 1L])]])
+    .mf_stop(sprintf("'V' is not positive semi-definite in the block of %s (level '%s' of '%s')%s.",
+                     .mf_rows(seq_len(max(r)) %in% r), format(outer_values[r[1L]]), outer,
+                     if (length(bad) > 1L) sprintf(", and in %d more block%s", length(bad) - 1L, if (length(bad) > 2L) "s" else "") else ""))
+  }
+  Vb
+}
+
+# Solver settings of rma.mv(): ours, plus metafor's optimiser tuning names
+# (accepted, no effect: the fit uses Fisher scoring / quasi-Newton).
+.mf_mv_control <- function(control, L) {
+  con <- list(threshold = 1e-10, maxiter = 1000L, stepadj = 1, sigma2.init = rep(NA_real_, L))
+  if (is.null(control)) return(con)
+  if (!is.list(control)) .mf_stop("'control' must be a list.")
+  ignored <- c("optimizer", "optmethod", "rel.tol", "abs.tol", "x.tol", "xf.tol", "iter.max", "eval.max",
+               "reltol", "abstol", "maxit", "parscale", "ndeps", "hessianCtrl", "hesspack", "evtol", "check.k.gtr.1",
+               "nearpd", "cholesky", "optimizer.control", "sing.tol", "ftol_rel", "xtol_rel", "algorithm")
+  unknown <- setdiff(names(control), c(names(con), ignored, "REMLf"))
+  if (length(unknown)) .mf_stop(sprintf("Unknown 'control' element(s) for rma.mv(): %s.", paste(unknown, collapse = ", ")))
+  if (!is.null(control$REMLf) && !isTRUE(control$REMLf))
+    .mf_stop("control$REMLf = FALSE is not supported by metafast's rma.mv() yet (issue 12).")
+  for (nm in c("threshold", "maxiter", "stepadj")) {
+    val <- control[[nm]]
+    if (is.null(val)) next
+    if (!is.numeric(val) || length(val) != 1L || !is.finite(val) || val <= 0)
+      .mf_stop(sprintf("'control$%s' must be a single positive number.", nm))
+    con[[nm]] <- val
+  }
+  con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
+  if (!is.null(control$sigma2.init)) {
+    s <- as.double(control$sigma2.init)
+    if (length(s) == 1L) s <- rep(s, L)
+    if (length(s) != L || any(!is.finite(s)) || any(s < 0))
+      .mf_stop(sprintf("'control$sigma2.init' must hold %d non-negative finite value%s.", L, if (L > 1L) "s" else ""))
+    con$sigma2.init <- s
+  }
+  con
+}
+
+# Denominator degrees of freedom of the t and F tests: k - p ("residual"),
+# given numbers, or the containment rule ("contain"): a coefficient whose
+# column is constant within every level of a random factor gets that
+# factor's number of levels (the smallest such), else k; minus p; at least 1
+# (metafor's rule for rma.mv).
+.mf_mv_ddf <- function(dfs, X, k, p, codes, s.nlevels) {
+  if (is.numeric(dfs)) {
+    ddf <- if (length(dfs) == 1L) rep(dfs, p) else dfs
+    if (length(ddf) != p) .mf_stop(sprintf("'dfs' has length %d but the model has %d coefficients.", length(dfs), p))
+  } else if (dfs == "residual") {
+    ddf <- rep(k - p, p)
+  } else {
+    ddf <- rep(k, p)
+    for (j in seq_len(p)) {
+      xj <- match(X[, j], unique(X[, j]))
+      nx <- max(xj)
+      for (l in seq_along(codes)) {
+        pairs <- length(unique((codes[[l]] - 1) * nx + xj))
+        if (pairs == s.nlevels[l]) ddf[j] <- min(ddf[j], s.nlevels[l])
+      }
+    }
+    ddf <- ddf - p
+  }
+  ddf[ddf < 1] <- 1
+  ddf
+}
+
+# Wald statistic b[btt]' vb[btt, btt]^-1 b[btt] (NA when vb[btt, btt] is singular).
+.mf_mv_wald <- function(b, vb, btt) {
+  V <- vb[btt, btt, drop = FALSE]
+  R <- tryCatch(chol(V), error = function(e) NULL)
+  if (is.null(R)) return(NA_real_)
+  z <- backsolve(R, b[btt], transpose = TRUE)
+  sum(z^2)
+}

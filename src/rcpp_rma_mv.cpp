@@ -1,0 +1,113 @@
+// Glue of rma.mv() (R/rma_mv.R): the nested random-effects model
+// random = ~ 1 | a/b/... (core/structure.hpp: NestedLevels) fitted by the
+// block engine (core/fit.hpp: fit_block_model).  R has validated and sorted
+// everything: rows sorted by the outermost factor (the blocks), offsets of the
+// blocks (0-based, length n_blocks + 1), the dense V blocks (column-major,
+// concatenated; numeric(0): diagonal v), the integer codes of the deeper
+// levels (k x (L - 1)), fixed values of sigma2 (NA: estimated) and the start.
+#include "rcpp_convert.h"
+#include "rcpp_interrupt.h"
+#include "core/fit.hpp"
+
+#include <cmath>
+
+using namespace metafast;
+
+namespace {
+using CVecMap = Eigen::Map<const Eigen::VectorXd>;
+
+ProblemView mv_view(const Rcpp::NumericVector& y, const Rcpp::NumericVector& v, const Rcpp::NumericMatrix& X,
+                    const IVec& off, const Rcpp::NumericVector& Vblocks) {
+  return ProblemView(CVecMap(y.begin(), y.size()), CVecMap(v.begin(), v.size()),
+                     Eigen::Map<const Eigen::MatrixXd>(X.begin(), X.nrow(), X.ncol()), no_dense_cov(), off,
+                     CVecMap(Vblocks.begin(), Vblocks.size()));
+}
+}  // namespace
+
+// The fit: sigma2, beta, vb (model-based), both log-likelihoods at the
+// estimate (metafor's fit.stats report ML and REML), QE and the log-likelihood
+// of the saturated model ll.QE (both from the sampling covariance alone: the
+// objective at sigma2 = 0; NA when V is singular), the convergence record.
+// [[Rcpp::export(name = ".mf_rma_mv_fit", rng = false)]]
+Rcpp::List mf_rma_mv_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
+                         Rcpp::IntegerVector offsets, Rcpp::NumericVector Vblocks, Rcpp::IntegerMatrix groups,
+                         Rcpp::NumericVector fixed, Rcpp::NumericVector start, bool reml, double threshold,
+                         int maxiter, double stepadj) {
+  const IVec off = Eigen::Map<const Eigen::VectorXi>(offsets.begin(), offsets.size());
+  const ProblemView pr = mv_view(y, v, X, off, Vblocks);
+  const Eigen::Map<const Eigen::MatrixXi> gr(groups.begin(), groups.nrow(), groups.ncol());
+  const int L = fixed.size();
+  Vec fx(L), theta0(L);
+  bool has_start = false;
+  for (int l = 0; l < L; ++l) {
+    fx(l) = Rcpp::NumericVector::is_na(fixed[l]) ? std::nan("") : fixed[l];
+    theta0(l) = start[l];
+    has_start = has_start || !Rcpp::NumericVector::is_na(start[l]);
+  }
+  const NestedLevels st(gr, fx);
+  if (has_start) {
+    const Vec def = block_start(pr, st);
+    for (int l = 0; l < L; ++l)
+      if (std::isnan(theta0(l))) theta0(l) = def(l);
+  }
+  Control ctl;
+  ctl.threshold = threshold;
+  ctl.maxiter = maxiter;
+  ctl.stepadj = stepadj;
+  RPoll rp(R_NilValue);
+  const OptimPoll poll = [&rp]() { return rp(0); };
+  const BlockFitResult f = fit_block_model(pr, st, reml, ctl, has_start ? theta0 : Vec(), true, poll);
+  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
+  const double na = NA_REAL;
+  Rcpp::NumericVector sigma2(L, na);
+  for (int l = 0; l < L && f.theta.size() == L; ++l) sigma2[l] = f.theta(l);
+  double ll_ml = na, ll_reml = na, qe = na, ll_qe = na;
+  Rcpp::NumericVector beta;
+  Rcpp::NumericMatrix vb;
+  if (f.beta.size() > 0) {
+    beta = Rcpp::wrap(f.beta);
+    vb = Rcpp::wrap(f.vb);
+    ObjectiveEval other;
+    BlockObjective o2(pr, st, !reml);
+    if (o2.evaluate(f.theta, kObjLL, other)) {
+      ll_ml = reml ? other.ll : f.ll;
+      ll_reml = reml ? f.ll : other.ll;
+    }
+    // the sampling covariance alone: QE = e'V^-1 e at the GLS fit under V
+    // (Cochran's Q generalised), ll.QE = -1/2 (k log 2pi + log|V|)
+    ObjectiveEval at0;
+    BlockObjective ml(pr, st, false);
+    if (ml.evaluate(Vec::Zero(L), kObjLL, at0) && std::isfinite(at0.ll)) {
+      qe = at0.eWe;
+      ll_qe = at0.ll + 0.5 * at0.eWe;
+    }
+  }
+  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("sigma2") = sigma2,
+                            Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
+                            Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
+                            Rcpp::Named("convergence") = convergence_to_r(f.conv));
+}
+
+// The smallest eigenvalue of each dense V block relative to its largest
+// absolute diagonal element (R names the rows of the blocks that are not
+// positive semi-definite).  O(sum n_b^3); polls for interrupts.
+// [[Rcpp::export(name = ".mf_vblocks_min_eigen", rng = false)]]
+Rcpp::NumericVector mf_vblocks_min_eigen(Rcpp::IntegerVector offsets, Rcpp::NumericVector Vblocks) {
+  const int nbk = offsets.size() - 1;
+  Rcpp::NumericVector out(nbk);
+  Eigen::Index voff = 0;
+  Eigen::SelfAdjointEigenSolver<Mat> es;
+  RPoll rp(R_NilValue);
+  for (int b = 0; b < nbk; ++b) {
+    if ((b & 4095) == 4095 && !rp(0)) throw Rcpp::internal::InterruptedException();
+    const int nb = offsets[b + 1] - offsets[b];
+    const Eigen::Map<const Mat> Vb(Vblocks.begin() + voff, nb, nb);
+    voff += static_cast<Eigen::Index>(nb) * nb;
+    const double scale = Vb.diagonal().cwiseAbs().maxCoeff();
+    if (nb == 1) { out[b] = scale > 0 ? (Vb(0, 0) >= 0 ? Vb(0, 0) / scale : -1.0) : 0.0; continue; }
+    es.compute(Vb, Eigen::EigenvaluesOnly);
+    const double mn = es.eigenvalues().minCoeff();
+    out[b] = scale > 0 ? mn / scale : (mn < 0 ? -1.0 : 0.0);
+  }
+  return out;
+}
