@@ -14,12 +14,11 @@
 # has become a formal of ours (the table is then stale).
 
 # Reasons shared by several entries.
-.mf_r_raw <- "computing effect sizes from raw data inside rma() is not supported yet (issue 10); compute yi and vi with escalc() and pass them to rma()"
+.mf_r_raw <- "this escalc() option is not passed on by rma() yet; compute yi and vi with escalc(..., option = ) and pass them to rma()"
 .mf_r_ls <- "location-scale models are not supported; see ?rma (use mods = for moderators of the mean)"
 .mf_r_targs <- "yet (issue 10); pass a function of one argument as 'transf' instead, e.g. function(x) exp(x)"
 .mf_r_hook <- "metafor's internal code hooks are not supported"
 .mf_r_plot <- function(what = NULL) paste0("yet (issue 16)", if (!is.null(what)) paste0("; ", what))
-.mf_r_esc <- "yet (issue 14)"
 
 # Arguments metafor's forest() reads from `...` (all rejected).
 .mf_forest_hidden <- c(annosym = "custom annotation symbols are not supported yet (issue 16)",
@@ -35,16 +34,17 @@
 
 .mf_metafor_args <- list(
   rma = c(
-    ai = .mf_r_raw, bi = .mf_r_raw, ci = .mf_r_raw, di = .mf_r_raw, n1i = .mf_r_raw, n2i = .mf_r_raw,
-    x1i = .mf_r_raw, x2i = .mf_r_raw, t1i = .mf_r_raw, t2i = .mf_r_raw, m1i = .mf_r_raw, m2i = .mf_r_raw,
-    sd1i = .mf_r_raw, sd2i = .mf_r_raw, xi = .mf_r_raw, mi = .mf_r_raw, ri = .mf_r_raw, ti = .mf_r_raw,
-    fi = .mf_r_raw, pi = .mf_r_raw, sdi = .mf_r_raw, r2i = .mf_r_raw, mini = .mf_r_raw, maxi = .mf_r_raw,
-    ni = .mf_r_raw, measure = .mf_r_raw, add = .mf_r_raw, to = .mf_r_raw, drop00 = .mf_r_raw,
-    vtype = .mf_r_raw, onlyo1 = .mf_r_raw, addyi = .mf_r_raw, addvi = .mf_r_raw, correct = .mf_r_raw,
+    onlyo1 = .mf_r_raw,
+    addyi = .mf_r_raw,
+    addvi = .mf_r_raw,
+    correct = .mf_r_raw,
     cutoff = .mf_r_raw,
-    scale = .mf_r_ls, att = .mf_r_ls, link = .mf_r_ls, optbeta = .mf_r_ls, alpha = .mf_r_ls,
+    scale = .mf_r_ls,
+    att = .mf_r_ls,
+    link = .mf_r_ls,
+    optbeta = .mf_r_ls,
+    alpha = .mf_r_ls,
     beta = "fixing the coefficients is not supported",
-    weighted = "unweighted estimation is not supported yet (issue 10); give equal weights with weights = rep(1, k)",
     knha = "use test = \"knha\"",
     dfs = "use test = \"t\" (k - p degrees of freedom)",
     i2def = "alternative definitions of I^2 are not supported",
@@ -57,54 +57,41 @@
     randhet = "there is no equivalent",
     omega2 = "there is no equivalent",
     pleasedonotreportI2thankyouverymuch = "I^2 is always reported"),
-  escalc = c(fi = .mf_r_esc, mini = .mf_r_esc, maxi = .mf_r_esc,
-             flip = "flipping the sign of the outcomes is not supported yet (issue 14); negate yi afterwards",
-             cutoff = .mf_r_esc, onlyo1 = .mf_r_esc, addyi = .mf_r_esc, addvi = .mf_r_esc),
-  summary.mf_escalc = c(
-    out.names = "yet (issue 10)", var.names = "yet (issue 10)",
-    H0 = "yet (issue 10)", append = "yet (issue 10)",
-    replace = "yet (issue 10)", olim = "yet (issue 10)",
-    transf = "yet (issue 10)"),
+  escalc = c(),
+  summary.mf_escalc = c(),
   print.mf_rma = c(),
   summary.mf_rma = c(),
-  predict.mf_rma = c(
-    gamma2.levels = "multivariate models (rma.mv) are not supported yet (issue 12)",
-    hetvar = .mf_r_ls, prob = "yet (issue 10)",
-    targs = .mf_r_targs,
-    pi.type = "the type of prediction interval cannot be chosen yet (issue 10)",
-    predtype = "the type of prediction interval cannot be chosen yet (issue 10)",
-    newvi = "yet (issue 10)"),
+  predict.mf_rma = c(),
   confint.mf_rma = c(
-    targs = .mf_r_targs,
     xlim = "use control = list(tau2.min = , tau2.max = )",
     extint = "there is no equivalent"),
   anova.mf_rma = c(
-    att = .mf_r_ls, Z = .mf_r_ls,
-    rhs = "non-zero right-hand sides are not supported yet (issue 10)",
-    adjust = "adjusted p-values for several hypotheses are not supported yet (issue 10)",
     test = "the type of test cannot be chosen here; refit with rma(..., test = ) or compare two fits with anova(fit1, fit2)",
     L = "use X = (the contrast matrix)",
-    fixed = "there is no equivalent", df = "there is no equivalent", abbrev = "abbreviated coefficient names are not supported"),
-  vcov.mf_rma = c(type = "only the variance-covariance matrix of the coefficients is available yet (issue 10)"),
+    fixed = "there is no equivalent",
+    df = "there is no equivalent",
+    abbrev = "abbreviated coefficient names are not supported"),
+  vcov.mf_rma = c(),
   fitted.mf_rma = c(),
   residuals.mf_rma = c(),
   rstandard.mf_rma = c(),
   rstudent.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   weights.mf_rma = c(),
   hatvalues.mf_rma = c(),
-  influence.mf_rma = c(btt = "the test of a subset of coefficients is not supported in influence()",
-                       measure = "use cooks.distance(), dfbetas() or rstudent()",
-                       code1 = .mf_r_hook, code2 = .mf_r_hook),
+  influence.mf_rma = c(
+    measure = "use cooks.distance(), dfbetas() or rstudent()",
+    code1 = .mf_r_hook,
+    code2 = .mf_r_hook),
   cooks.distance.mf_rma = c(),
   dfbetas.mf_rma = c(),
   coef.mf_rma = c(type = .mf_r_ls),
   logLik.mf_rma = c(),
-  leave1out.mf_rma = c(cluster = "leaving out clusters is not supported yet (issue 13)",
-                       targs = .mf_r_targs, code1 = .mf_r_hook, code2 = .mf_r_hook),
-  cumul.mf_rma = c(targs = .mf_r_targs,
-                   collapse = "collapsing studies with the same order value is not supported yet (issue 10)",
-                   decreasing = "use order = with a vector of sort keys (e.g. -x)",
-                   code1 = .mf_r_hook, code2 = .mf_r_hook),
+  leave1out.mf_rma = c(
+    code1 = .mf_r_hook,
+    code2 = .mf_r_hook),
+  cumul.mf_rma = c(
+    code1 = .mf_r_hook,
+    code2 = .mf_r_hook),
   gosh.mf_rma = c(LB = "there is no equivalent",
                   code1 = .mf_r_hook, code2 = .mf_r_hook),
   permutest.mf_rma = c(seed = "call set.seed() before permutest()", tol = "there is no equivalent",
@@ -116,12 +103,7 @@
   regtest.default = c(data = "not supported yet; give the vectors themselves (e.g. dat$yi, dat$vi) or an rma() fit"),
   ranktest = c(data = "not supported yet; give the vectors themselves (e.g. dat$yi, dat$vi) or an rma() fit"),
   trimfill.mf_rma = c(ilim = "limits for the imputed values are not supported yet (issue 15)"),
-  fsn = c(method = "the General method's estimator cannot be chosen yet (issue 10)",
-          exact = "yet (issue 10)",
-          pool = "yet (issue 10)", mumiss = "yet (issue 10)",
-          interval = "yet (issue 10)", maxint = "yet (issue 10)",
-          tol = "yet (issue 10)", maxiter = "yet (issue 10)",
-          tau2 = "yet (issue 10)", test = "yet (issue 10)"),
+  fsn = c(),
   update.mf_rma = c(),
   forest.mf_rma = c(
     addfit = .mf_r_plot("the fitted values of a meta-regression are always drawn"),
@@ -187,21 +169,21 @@
 # Purely cosmetic metafor arguments (printing, progress bars, timing): accepted
 # and ignored.  progbar: metafast's progress bar is `progress =`.
 .mf_metafor_cosmetic <- list(
-  rma = c("verbose", "time"), escalc = character(0), summary.mf_escalc = "digits",
+  rma = c("verbose", "time"), escalc = character(0), summary.mf_escalc = character(0),
   print.mf_rma = c("num", "legend"),
-  predict.mf_rma = "verbose", confint.mf_rma = c("verbose", "time"), anova.mf_rma = "verbose",
-  rstudent.mf_rma = c("progbar", "time"), influence.mf_rma = c("progbar", "time"),
-  cooks.distance.mf_rma = c("progbar", "time"), dfbetas.mf_rma = c("progbar", "time"),
-  leave1out.mf_rma = c("progbar", "time"), cumul.mf_rma = c("progbar", "time"),
-  gosh.mf_rma = c("progbar", "time"), permutest.mf_rma = c("progbar", "digits", "time", "verbose"),
-  fsn = "verbose", baujat.mf_rma = "progbar")
+  predict.mf_rma = "verbose", confint.mf_rma = "time", anova.mf_rma = "verbose",
+  rstudent.mf_rma = "time", influence.mf_rma = "time",
+  cooks.distance.mf_rma = "time", dfbetas.mf_rma = "time",
+  leave1out.mf_rma = "time", cumul.mf_rma = "time",
+  gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
+  fsn = character(0), baujat.mf_rma = character(0))
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
 
 # Names that are ours although they arrive in `...` (metafor reads them from
 # `...` too): regtest() on vectors takes the settings of its meta-regression,
 # escalc() takes `correct`; gosh() and permutest() reject metafor's `ncpus`
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
-.mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = "correct",
+.mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"))
 
 # What happens to any other name in `...`, as in metafor's version:

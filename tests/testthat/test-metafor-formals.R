@@ -137,21 +137,21 @@ test_that("rejected arguments name the function and the alternative, and never c
   dat <- fdat
   dat0 <- dat
   expect_error(rma(yi, vi, data = dat, scale = ~ x), "argument 'scale' of rma\\(\\).*location-scale.*\\?rma")
-  expect_error(rma(yi, vi, data = dat, weighted = FALSE), "'weighted'")
+  expect_error(rma(yi, vi, data = dat, i2def = "1"), "'i2def'")
   expect_error(rma(yi, vi, data = dat, knha = TRUE), "'knha'.*test = \"knha\"")
   expect_identical(dat, dat0)
   e <- escalc(measure = "MD", m1i = 1:3, m2i = 2:4, sd1i = c(1, 1, 1), sd2i = c(1, 1, 1),
               n1i = c(10, 10, 10), n2i = c(10, 10, 10))
   e0 <- e
-  expect_error(summary(e, transf = exp), "'transf'")
+  expect_error(regtest(ffit, data = e), "'data'")
   expect_identical(e, e0)
   f0 <- ffit
   expect_error(in_png(forest(ffit, atransf = exp)), "'atransf'.*transf = ")
   expect_error(in_png(forest(ffit, atr = exp)), "'atransf'")           # partial matching, as metafor's formals
-  expect_error(vcov(ffit, type = "obs"), "'type'")
-  expect_error(cumul(ffit, collapse = TRUE), "'collapse'")
-  expect_error(anova(ffit, rhs = 0.1), "'rhs'")
-  expect_error(fsn(fdat$yi, fdat$vi, pool = "Fisher"), "'pool'")
+  expect_error(coef(ffit, type = "beta"), "'type'")
+  expect_error(cumul(ffit, code1 = 1), "'code1'")
+  expect_error(anova(ffit, df = 3), "'df'")
+  expect_error(trimfill(ffit, ilim = c(0, 1)), "'ilim'")
   expect_identical(ffit, f0)
 })
 
@@ -196,5 +196,5 @@ test_that("the check reads the names in `...` without evaluating them", {
   expect_error(rma(yi, vi, data = fdat, scale = { forced <- TRUE; ~ x }), "'scale'")
   expect_false(forced)
   # a metafor argument that R would match partially to one of our formals
-  expect_error(rma(yi, vi, data = fdat, di = 1:6), "'di'")
+  expect_error(rma(yi, vi, data = fdat, optb = TRUE), "'optbeta'")
 })
