@@ -44,36 +44,7 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
     else cat("Test for Residual Heterogeneity:\n", .mf_fmtt(x$QE, "QE", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
   }
   tdist <- x$test == "t"
-  if (x$p > 1L && !is.na(x$QM)) {
-    cat("Test of Moderators (coefficient", if (x$m == 1) " " else "s ", .mf_format_btt(x$btt), "):\n", sep = "")
-    if (tdist) cat(.mf_fmtt(x$QM, "F", df1 = x$QMdf[1], df2 = x$QMdf[2], pval = x$QMp, digits = d), "\n\n", sep = "")
-    else cat(.mf_fmtt(x$QM, "QM", df = x$QMdf[1], pval = x$QMp, digits = d), "\n\n", sep = "")
-  }
-  tab <- data.frame(estimate = .mf_fmtx(c(x$beta), d), se = .mf_fmtx(x$se, d), stringsAsFactors = FALSE)
-  if (tdist) {
-    tab$tval <- .mf_fmtx(x$zval, d)
-    tab$df <- round(x$ddf, 2)
-  } else {
-    tab$zval <- .mf_fmtx(x$zval, d)
-  }
-  tab$pval <- .mf_fmtp(x$pval, d)
-  tab$ci.lb <- .mf_fmtx(x$ci.lb, d)
-  tab$ci.ub <- .mf_fmtx(x$ci.ub, d)
-  rownames(tab) <- rownames(x$beta)
-  signif <- stats::symnum(x$pval, corr = FALSE, na = FALSE, cutpoints = c(0, 0.001, 0.01, 0.05, 0.1, 1),
-                          symbols = c("***", "**", "*", ".", " "))
-  if (isTRUE(signif.stars)) {
-    tab <- cbind(tab, as.character(signif), stringsAsFactors = FALSE)
-    colnames(tab)[ncol(tab)] <- ""
-  }
-  cat("Model Results:\n\n")
-  if (x$int.only) {
-    m <- as.matrix(tab)
-    rownames(m) <- ""
-    print(m, quote = FALSE, right = TRUE, print.gap = 2)
-  } else {
-    print(tab, quote = FALSE, right = TRUE, print.gap = 2)
-  }
+  signif <- .mf_print_model_results(x, d, tdist, signif.stars)
   if (isTRUE(signif.legend)) cat("\n---\nSignif. codes:  ", attr(signif, "legend"), "\n", sep = "")
   if (!isTRUE(x$convergence$converged))
     cat("\nNote: the ", x$method, " fit did not converge (", x$convergence$message, "); see $convergence.\n", sep = "")
