@@ -38,8 +38,6 @@
   robust = "cluster-robust inference is planned in issue 13",
   selmodel = "selection models are planned in issue 15",
   hc = "the Henmi-Copas interval is planned in issue 15",
-  blup = "planned in issue 10", ranef = "planned in issue 10", vif = "planned in issue 10",
-  profile = "planned in issue 10",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   se = "use the fit's $se",
   df.residual = "use fit$k - fit$p",
@@ -50,7 +48,8 @@
 
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
-.mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill")
+.mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
+                         "blup", "vif")
 
 .mf_register_metafor <- function() {
   if (!isNamespaceLoaded("metafor")) return(invisible(FALSE))

@@ -15,7 +15,7 @@ l1o_cols <- c("estimate", "se", "zval", "tval", "pval", "ci.lb", "ci.ub", "Q", "
 expect_table_equal <- function(a, b, tol) {
   nms <- intersect(c("k", l1o_cols, "order"), names(unclass(b)))
   expect_setequal(intersect(names(unclass(a)), c("k", l1o_cols)), setdiff(intersect(nms, c("k", l1o_cols)), "order"))
-  for (nm in nms) expect_equal(unclass(a)[[nm]], c(unclass(b)[[nm]]), tolerance = tol, info = nm)
+  for (nm in nms) expect_equal(c(unclass(a)[[nm]]), c(unclass(b)[[nm]]), tolerance = tol, info = nm)
 }
 
 test_that("cumul(collapse = TRUE) matches metafor (one row per value of order)", {
