@@ -22,7 +22,7 @@ with_na_action <- function(act, code) {
 
 # lists of columns compared by name (metafor's classes and extra fields aside)
 expect_cols_equal <- function(a, b, cols, tol) {
-  for (nm in cols) expect_equal(unclass(a)[[nm]], c(unclass(b)[[nm]]), tolerance = tol, info = nm)
+  for (nm in cols) expect_equal(c(unclass(a)[[nm]]), c(unclass(b)[[nm]]), tolerance = tol, info = nm)
 }
 
 acts <- c("na.omit", "na.exclude", "na.pass")
