@@ -9,13 +9,11 @@
 #' These metafor arguments and functions stop with an error naming them (the
 #' issue that will add them in brackets):
 #' \itemize{
-#'   \item effect sizes from raw data inside \code{rma()} (\code{measure},
-#'     \code{ai}, \code{bi}, ..., \code{add}, \code{to}, \code{drop00}):
-#'     compute \code{yi} and \code{vi} with \code{escalc()} first;
-#'     \code{weighted = FALSE}; \code{vcov(type = )}, \code{anova(rhs = )},
-#'     \code{targs}, \code{cumul(collapse = )}, \code{fsn(pool = )}, ...
-#'     (10);
-#'   \item multilevel and multivariate models, \code{rma.mv()} (12);
+#'   \item escalc() options inside \code{rma()} (\code{correct},
+#'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
+#'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
+#'   \item \code{rma.mv()} beyond nested \code{~ 1 | a/b} terms: \code{W},
+#'     \code{R}, \code{struct}, crossed random effects, \code{vcalc()} (12);
 #'   \item cluster-robust inference, \code{robust()} (13);
 #'   \item \code{rma.mh()}, \code{rma.peto()}, \code{rma.glmm()} and
 #'     metafor's further measures (14, 19);
