@@ -436,9 +436,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (!Matrix::isSymmetric(V)) .mf_stop("'V' must be a symmetric matrix.")
     if (nrow(V) != k.all || ncol(V) != k.all)
       .mf_stop(sprintf("'V' is a %d x %d matrix but 'yi' has length %d.", nrow(V), ncol(V), k.all))
-    T <- methods::as(methods::as(V, "generalMatrix"), "TsparseMatrix")
-    x <- if (methods::.hasSlot(T, "x")) T@x else rep(1, length(T@i))
-    return(.mf_mv_triplets(T@i + 1L, T@j + 1L, as.double(x), k.all))
+    # the stored entries (one triangle of a symmetric class), mirrored and de-duplicated
+    tr <- Matrix::mat2triplet(V)
+    x <- if (is.null(tr$x)) rep(1, length(tr$i)) else as.double(tr$x)
+    off <- tr$i != tr$j
+    i <- c(tr$i, tr$j[off]); j <- c(tr$j, tr$i[off]); x <- c(x, x[off])
+    keep <- !duplicated(cbind(i, j))
+    return(.mf_mv_triplets(as.integer(i[keep]), as.integer(j[keep]), x[keep], k.all))
   }
   if (is.matrix(V) && min(dim(V)) > 1L) {
     if (nrow(V) != k.all || ncol(V) != k.all)
