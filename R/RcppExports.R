@@ -73,8 +73,8 @@
     .Call(`_metafast_mf_rma_fit`, y, v, X, weights, chain, test, control, btt, alpha)
 }
 
-.mf_rma_mv_fit <- function(y, v, X, offsets, Vblocks, groups, fixed, start, reml, threshold, maxiter, stepadj) {
-    .Call(`_metafast_mf_rma_mv_fit`, y, v, X, offsets, Vblocks, groups, fixed, start, reml, threshold, maxiter, stepadj)
+.mf_rma_mv_fit <- function(spec, start, reml, threshold, maxiter, stepadj) {
+    .Call(`_metafast_mf_rma_mv_fit`, spec, start, reml, threshold, maxiter, stepadj)
 }
 
 .mf_vblocks_min_eigen <- function(offsets, Vblocks) {

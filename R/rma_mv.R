@@ -257,8 +257,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   storage.mode(groups) <- "integer"
   Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
 
-  fit <- .mf_rma_mv_fit(yi.f[o], vi.f[o], X.f[o, , drop = FALSE], offsets, Vblocks, groups, sig,
-                        con$sigma2.init, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, list(type = "nested", groups = groups, fixed = sig))
+  fit <- .mf_rma_mv_fit(spec, con$sigma2.init, method == "REML", con$threshold, con$maxiter, con$stepadj)
   conv <- fit$convergence
   if (!length(fit$beta))
     .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
@@ -306,7 +306,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (anyDuplicated(slab)) slab <- make.unique(as.character(slab))
   res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
               ci.lb = unname(c(beta) - crit * se), ci.ub = unname(c(beta) + crit * se), vb = vb,
-              sigma2 = fit$sigma2, tau2 = 0, rho = 0, gamma2 = 0, phi = 0,
+              sigma2 = fit$theta, tau2 = 0, rho = 0, gamma2 = 0, phi = 0,
               QE = QE, QEdf = QEdf, QEp = QEp, QM = QM, QMdf = QMdf, QMp = QMp,
               k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
@@ -317,13 +317,23 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               vc.fix = list(sigma2 = sigma2.fix, tau2 = NA, rho = NA, gamma2 = NA, phi = NA),
               sigma2s = L, withS = TRUE, withG = FALSE, withH = FALSE, withR = FALSE, Rfix = rep(FALSE, L),
               s.names = rnd$names, s.nlevels = s.nlevels, s.levels = codes$levels, sparse = sparse,
-              random = random, formula.yi = formula.yi, formula.mods = design$formula,
+              random = random, mf.spec = spec, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
   class(res) <- "mf_rma_mv"
   res
 }
 
 # ---- helpers of rma.mv() ----
+
+# The model as the C++ glue reads it (src/rcpp_mv_model.h): the kept rows
+# sorted into the blocks of the engine (order o), the block offsets, the dense
+# V blocks and the variance structure.  The fit keeps it ($mf.spec), so
+# methods (and refits) hand the same list to C++; $mf.spec$order maps the
+# sorted rows back to the fit's rows (yi, vi, X).
+.mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
+  list(y = as.double(yi[o]), v = as.double(vi[o]), X = X[o, , drop = FALSE], order = o,
+       offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
+}
 
 # The random formula: ~ 1 | a or ~ 1 | a/b/...; returns the terms (deparsed),
 # metafor's names of the nested factors ("a", "a/b", ...) and their values.

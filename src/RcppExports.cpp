@@ -331,23 +331,17 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_rma_mv_fit
-Rcpp::List mf_rma_mv_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::IntegerVector offsets, Rcpp::NumericVector Vblocks, Rcpp::IntegerMatrix groups, Rcpp::NumericVector fixed, Rcpp::NumericVector start, bool reml, double threshold, int maxiter, double stepadj);
-RcppExport SEXP _metafast_mf_rma_mv_fit(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP offsetsSEXP, SEXP VblocksSEXP, SEXP groupsSEXP, SEXP fixedSEXP, SEXP startSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP) {
+Rcpp::List mf_rma_mv_fit(Rcpp::List spec, Rcpp::NumericVector start, bool reml, double threshold, int maxiter, double stepadj);
+RcppExport SEXP _metafast_mf_rma_mv_fit(SEXP specSEXP, SEXP startSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type offsets(offsetsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Vblocks(VblocksSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type groups(groupsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type fixed(fixedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type start(startSEXP);
     Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
     Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
     Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
     Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_fit(y, v, X, offsets, Vblocks, groups, fixed, start, reml, threshold, maxiter, stepadj));
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_fit(spec, start, reml, threshold, maxiter, stepadj));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -391,7 +385,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
     {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 16},
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
-    {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 12},
+    {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 6},
     {"_metafast_mf_vblocks_min_eigen", (DL_FUNC) &_metafast_mf_vblocks_min_eigen, 2},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}

@@ -1,50 +1,34 @@
-// Glue of rma.mv() (R/rma_mv.R): the nested random-effects model
-// random = ~ 1 | a/b/... (core/structure.hpp: NestedLevels) fitted by the
-// block engine (core/fit.hpp: fit_block_model).  R has validated and sorted
-// everything: rows sorted by the outermost factor (the blocks), offsets of the
-// blocks (0-based, length n_blocks + 1), the dense V blocks (column-major,
-// concatenated; numeric(0): diagonal v), the integer codes of the deeper
-// levels (k x (L - 1)), fixed values of sigma2 (NA: estimated) and the start.
+// Glue of rma.mv() (R/rma_mv.R): the model R has validated and sorted
+// (rows sorted into the blocks, the dense V blocks, the variance structure)
+// arrives as one list, the spec (rcpp_mv_model.h), and is fitted by the block
+// engine (core/fit.hpp: fit_block_model).
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
+#include "rcpp_mv_model.h"
 #include "core/fit.hpp"
 
 #include <cmath>
 
 using namespace metafast;
 
-namespace {
-using CVecMap = Eigen::Map<const Eigen::VectorXd>;
-
-ProblemView mv_view(const Rcpp::NumericVector& y, const Rcpp::NumericVector& v, const Rcpp::NumericMatrix& X,
-                    const IVec& off, const Rcpp::NumericVector& Vblocks) {
-  return ProblemView(CVecMap(y.begin(), y.size()), CVecMap(v.begin(), v.size()),
-                     Eigen::Map<const Eigen::MatrixXd>(X.begin(), X.nrow(), X.ncol()), no_dense_cov(), off,
-                     CVecMap(Vblocks.begin(), Vblocks.size()));
-}
-}  // namespace
-
-// The fit: sigma2, beta, vb (model-based), both log-likelihoods at the
+// The fit: theta, beta, vb (model-based), both log-likelihoods at the
 // estimate (metafor's fit.stats report ML and REML), QE and the log-likelihood
 // of the saturated model ll.QE (both from the sampling covariance alone: the
-// objective at sigma2 = 0; NA when V is singular), the convergence record.
+// objective at theta = 0; NA when V is singular), the convergence record.
+// start: starting values of theta (NA: the default start).
 // [[Rcpp::export(name = ".mf_rma_mv_fit", rng = false)]]
-Rcpp::List mf_rma_mv_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
-                         Rcpp::IntegerVector offsets, Rcpp::NumericVector Vblocks, Rcpp::IntegerMatrix groups,
-                         Rcpp::NumericVector fixed, Rcpp::NumericVector start, bool reml, double threshold,
-                         int maxiter, double stepadj) {
-  const IVec off = Eigen::Map<const Eigen::VectorXi>(offsets.begin(), offsets.size());
-  const ProblemView pr = mv_view(y, v, X, off, Vblocks);
-  const Eigen::Map<const Eigen::MatrixXi> gr(groups.begin(), groups.nrow(), groups.ncol());
-  const int L = fixed.size();
-  Vec fx(L), theta0(L);
+Rcpp::List mf_rma_mv_fit(Rcpp::List spec, Rcpp::NumericVector start, bool reml, double threshold, int maxiter,
+                         double stepadj) {
+  const MvModel mm(spec);
+  const ProblemView& pr = mm.pr;
+  const VarStructure& st = mm.structure();
+  const int L = mm.n_theta();
+  Vec theta0(L);
   bool has_start = false;
   for (int l = 0; l < L; ++l) {
-    fx(l) = Rcpp::NumericVector::is_na(fixed[l]) ? std::nan("") : fixed[l];
     theta0(l) = start[l];
     has_start = has_start || !Rcpp::NumericVector::is_na(start[l]);
   }
-  const NestedLevels st(gr, fx);
   if (has_start) {
     const Vec def = block_start(pr, st);
     for (int l = 0; l < L; ++l)
@@ -59,8 +43,8 @@ Rcpp::List mf_rma_mv_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Num
   const BlockFitResult f = fit_block_model(pr, st, reml, ctl, has_start ? theta0 : Vec(), true, poll);
   if (rp.interrupted) throw Rcpp::internal::InterruptedException();
   const double na = NA_REAL;
-  Rcpp::NumericVector sigma2(L, na);
-  for (int l = 0; l < L && f.theta.size() == L; ++l) sigma2[l] = f.theta(l);
+  Rcpp::NumericVector theta(L, na);
+  for (int l = 0; l < L && f.theta.size() == L; ++l) theta[l] = f.theta(l);
   double ll_ml = na, ll_reml = na, qe = na, ll_qe = na;
   Rcpp::NumericVector beta;
   Rcpp::NumericMatrix vb;
@@ -82,7 +66,7 @@ Rcpp::List mf_rma_mv_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Num
       ll_qe = at0.ll + 0.5 * at0.eWe;
     }
   }
-  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("sigma2") = sigma2,
+  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("theta") = theta,
                             Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
                             Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
                             Rcpp::Named("convergence") = convergence_to_r(f.conv));

@@ -1,0 +1,70 @@
+// The rma.mv() model handed over by R as one list, the "spec" that
+// .mf_mv_spec() (R/rma_mv.R) assembles once per fit and the fit object keeps:
+//   y, v, X      outcomes, sampling variances, design (rows sorted into blocks)
+//   offsets      0-based block offsets (n_blocks + 1)
+//   Vblocks      dense V blocks, column-major, concatenated (numeric(0): diag v)
+//   structure    list(type = "nested", groups = k x (L - 1) integer codes,
+//                fixed = L values, NA: estimated)  (core/structure.hpp)
+// Every rma.mv entry point (fit, methods, refits) builds its problem view and
+// variance structure here, so a new structure is added in one place.  The
+// views point into the list's R memory, which the MvModel keeps alive.
+#pragma once
+
+#include "metafast_types.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "core/model.hpp"
+#include "core/structure.hpp"
+
+namespace metafast {
+
+class MvModel {
+ public:
+  explicit MvModel(const Rcpp::List& spec)
+      : spec_(spec),
+        y_(spec_["y"]), v_(spec_["v"]), X_(spec_["X"]), Vb_(spec_["Vblocks"]),
+        off_(as_ivec(spec_["offsets"])),
+        pr(Eigen::Map<const Eigen::VectorXd>(y_.begin(), y_.size()),
+           Eigen::Map<const Eigen::VectorXd>(v_.begin(), v_.size()),
+           Eigen::Map<const Eigen::MatrixXd>(X_.begin(), X_.nrow(), X_.ncol()), no_dense_cov(), off_,
+           Eigen::Map<const Eigen::VectorXd>(Vb_.begin(), Vb_.size())) {
+    const Rcpp::List s = spec_["structure"];
+    const std::string type = Rcpp::as<std::string>(s["type"]);
+    if (type == "nested") {
+      groups_ = Rcpp::as<Rcpp::IntegerMatrix>(s["groups"]);
+      const Rcpp::NumericVector fx = s["fixed"];
+      fixed_.resize(fx.size());
+      for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+      st_.reset(new NestedLevels(Eigen::Map<const Eigen::MatrixXi>(groups_.begin(), groups_.nrow(), groups_.ncol()),
+                                 fixed_));
+    } else {
+      Rcpp::stop("internal error: unknown rma.mv structure type '%s'", type);
+    }
+  }
+  MvModel(const MvModel&) = delete;
+  MvModel& operator=(const MvModel&) = delete;
+
+  const VarStructure& structure() const { return *st_; }
+  int n_theta() const { return st_->n_theta(); }
+  // fixed value of theta_j (NaN: estimated)
+  double fixed(int j) const { return fixed_(j); }
+
+ private:
+  static IVec as_ivec(const Rcpp::IntegerVector& x) { return Eigen::Map<const Eigen::VectorXi>(x.begin(), x.size()); }
+  Rcpp::List spec_;
+  Rcpp::NumericVector y_, v_;
+  Rcpp::NumericMatrix X_;
+  Rcpp::NumericVector Vb_;
+  IVec off_;
+  Rcpp::IntegerMatrix groups_;
+  Vec fixed_;
+  std::unique_ptr<VarStructure> st_;
+
+ public:
+  const ProblemView pr;  // views of the list's memory (declared after what it points to)
+};
+
+}  // namespace metafast
