@@ -49,7 +49,7 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
   if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")
   d <- .mf_baujat_values(x)
   slab <- .mf_plot_slab(x)
-  if (missing(xlab)) xlab <- if (identical(x$method, "EE"))
+  if (missing(xlab)) xlab <- if (.mf_is_ee(x$method))
     (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
       "Squared Pearson residual"
   if (missing(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
@@ -98,7 +98,7 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
   yi <- x$yi; vi <- x$vi; X <- x$X; k <- x$k
   fitted <- c(X %*% x$beta)
   xhat <- (yi - fitted)^2 / (vi + x$tau2)
-  if (x$int.only && identical(x$method, "EE") && x$test != "knha") {
+  if (x$int.only && .mf_is_ee(x$method) && x$test != "knha") {
     # closed form of the leave-one-out weighted mean (see the Rd)
     w <- if (is.null(x$weights)) 1 / vi else x$weights
     W <- sum(w); b <- sum(w * yi) / W

@@ -71,7 +71,7 @@
 # Column naming as metafor: "tval" for t tests, no tau2 for equal effects.
 .mf_cd_finish <- function(out, x, slab, digits, transf, class = NULL) {
   if (.mf_tdist(x$test)) names(out)[names(out) == "zval"] <- "tval"
-  if (x$method == "EE") out$tau2 <- NULL
+  if (.mf_is_ee(x$method)) out$tau2 <- NULL
   out$slab <- slab
   out$digits <- digits
   out$transf <- transf

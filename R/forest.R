@@ -108,7 +108,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
   if (length(order) > 1L) order <- .mf_per_study(order, x, "order")
   ord <- .mf_forest_order(order, st, grp)
-  model_lab <- if (identical(x$method, "EE")) "Equal-effects model" else "Random-effects model"
+  model_lab <- if (.mf_is_ee(x$method)) "Equal-effects model" else "Random-effects model"
 
   sums <- NULL
   if (x$int.only) {
@@ -117,7 +117,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE
         idx <- which(grp == g)
         sub <- .mf_forest_subfit(x, idx, alpha)
         if (is.null(sub)) next
-        lab <- if (identical(x$method, "EE") || is.na(sub$I2)) sprintf("Subtotal (k = %d)", sub$k) else
+        lab <- if (.mf_is_ee(x$method) || is.na(sub$I2)) sprintf("Subtotal (k = %d)", sub$k) else
           sprintf("Subtotal (k = %d, I\u00b2 = %.0f%%)", sub$k, sub$I2)
         sums <- rbind(sums, data.frame(label = lab, group = g, k = sub$k, estimate = sub$estimate,
                                        ci.lb = sub$ci.lb, ci.ub = sub$ci.ub, pi.lb = sub$pi.lb,

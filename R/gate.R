@@ -87,6 +87,9 @@
   if (level >= 1) (100 - level) / 100 else 1 - level
 }
 
+# Is the estimator an equal-effects one (EE, or metafor's aliases FE and CE)?
+.mf_is_ee <- function(method) !isTRUE(.mf_estimator_has(method, "random"))
+
 .mf_method <- function(method) {
   if (identical(method, "REML")) return(method)  # the default, without the checks below
   if (!is.character(method) || length(method) < 1L || anyNA(method))
@@ -290,6 +293,7 @@
     if (!any(use)) .mf_stop("No outcomes remain after removing rows with missing values.")
   }
 
+  method.given <- method
   method <- .mf_method(method)
   # GENQ and GENQM estimate tau2 with the user's weights (metafor stops too)
   if (is.null(weights) && isTRUE(.mf_estimator_has(method[1L], "user_weights")))
@@ -304,7 +308,7 @@
     # them (weighted = FALSE or user weights), without Knapp-Hartung's
     # inverse-variance residual variance.  (metafor also fits some
     # random-effects estimators with them; rma() refuses those.)
-    if (!(all(method == "EE") && (!weighted || !is.null(weights)) && test != "knha"))
+    if (!(all(vapply(method, .mf_is_ee, TRUE)) && (!weighted || !is.null(weights)) && test != "knha"))
       .mf_stop(sprintf("'vi' must be positive; zero sampling variances in %s (the inverse-variance weights would be infinite; zero variances are accepted only with method = \"EE\" and weighted = FALSE or user 'weights').",
                        .mf_rows(use & vi == 0)))
     if (!all(vi == 0, na.rm = TRUE))
@@ -389,7 +393,7 @@
   list(yi = yi.f, vi = vi.f, X = X.f, weights = w.f, k = k, p = p, k.all = k.all, k.f = k.f,
        X.f = X.s, yi.f = yi.s, vi.f = vi.s, weights.f = if (weighted) w.s else rep(1, k.f),
        ni = if (!is.null(ni)) { if (k == k.all) ni else ni[rows] }, ni.f = ni.f,
-       method = method, test = test, alpha = alpha, btt = btt, control = con, weighted = weighted,
+       method = method, method.given = method.given, test = test, alpha = alpha, btt = btt, control = con, weighted = weighted,
        allvipos = allvipos, vi0 = !allvipos && all(vi == 0, na.rm = TRUE),
        not.na = not.na, subset = keep, rows = rows, slab = slab, slab.null = slab.null, int.incl = int.incl,
        formula = design$formula, terms = design$terms, xlevels = design$xlevels)
@@ -496,12 +500,25 @@
     return(seq_len(p))
   }
   if (is.character(btt)) {
-    idx <- unique(unlist(lapply(btt, grep, x = names, fixed = TRUE)))
-    if (!length(idx)) .mf_stop(sprintf("'btt' matches no coefficient; the coefficients are %s.", paste(names, collapse = ", ")))
-    return(sort(idx))
+    # a regular expression matched against the coefficient names, as
+    # metafor's .set.btt() (grep: only the first string is used, with R's
+    # warning when there are more)
+    idx <- tryCatch(grep(btt, names), error = function(e)
+      .mf_stop(sprintf("'btt' is not a valid regular expression: %s", conditionMessage(e))))
+    if (!length(idx))
+      .mf_stop(sprintf("'btt' matches no coefficient (a regular expression matched against the names %s).",
+                       paste(names, collapse = ", ")))
+    return(idx)
   }
   if (is.logical(btt)) btt <- which(btt)
-  if (!is.numeric(btt) || anyNA(btt) || any(btt < 1 | btt > p | btt != round(btt)))
-    .mf_stop(sprintf("'btt' must hold coefficient numbers between 1 and %d.", p))
-  sort(unique(as.integer(btt)))
+  if (!is.numeric(btt) || anyNA(btt) || !length(btt)) .mf_stop(sprintf("'btt' must hold coefficient numbers between 1 and %d.", p))
+  # as metafor: rounded, sorted, negative numbers leave coefficients out,
+  # numbers beyond p are dropped (an error when none remain)
+  btt <- as.integer(sort(unique(round(btt))))
+  if (any(btt < 0) && any(btt > 0)) .mf_stop("'btt' cannot mix positive and negative coefficient numbers.")
+  idx <- seq_len(p)[btt]
+  idx <- idx[!is.na(idx)]
+  if (!length(idx))
+    .mf_stop(sprintf("'btt' selects no coefficient: the model has %d coefficient%s.", p, if (p > 1L) "s" else ""))
+  idx
 }

@@ -103,7 +103,7 @@ print.mf_gosh <- function(x, digits = x$digits, ...) {
   cat("\nModel fits attempted: ", length(x$fit), " (", if (x$exact) "all" else "random", " subsets)\n", sep = "")
   cat("Model fits succeeded: ", sum(x$fit), "\n\n", sep = "")
   res <- x$res
-  if (x$method == "EE") res$tau2 <- res$tau <- NULL
+  if (.mf_is_ee(x$method)) res$tau2 <- res$tau <- NULL
   q <- t(vapply(res, function(z) c(mean(z, na.rm = TRUE), stats::quantile(z, c(0, 0.25, 0.5, 0.75, 1), na.rm = TRUE, names = FALSE)),
                 numeric(6)))
   colnames(q) <- c("mean", "min", "q1", "median", "q3", "max")

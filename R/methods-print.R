@@ -75,7 +75,8 @@ print.mf_rma <- function(x, digits, showfit = FALSE, signif.stars = getOption("s
   fixtxt <- if (isTRUE(x$tau2.fix)) "specified" else "estimated"
   cat("\n")
   if (ee) {
-    cat(if (x$int.only) "Equal-Effects Model" else "Fixed-Effects with Moderators Model",
+    cat(if (!x$int.only) "Fixed-Effects with Moderators Model"
+        else switch(x$method, FE = "Fixed-Effects Model", CE = "Common-Effects Model", "Equal-Effects Model"),
         " (k = ", x$k, ")", sep = "")
   } else {
     cat(if (x$int.only) "Random-Effects Model" else "Mixed-Effects Model", " (k = ", x$k, "; ",

@@ -50,7 +50,7 @@
   est <- unname(c(x$beta)[1L])
   crit <- .mf_plot_crit(x, alpha)
   pse <- sqrt(x$se[1L]^2 + x$tau2)
-  ee <- identical(x$method, "EE")
+  ee <- .mf_is_ee(x$method)
   same <- isTRUE(all.equal(alpha, x$level))
   list(estimate = est, ci.lb = if (same) unname(x$ci.lb[1L]) else est - crit * x$se[1L],
        ci.ub = if (same) unname(x$ci.ub[1L]) else est + crit * x$se[1L],

@@ -100,13 +100,18 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.level
   if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
     .mf_stop("'intercept' must be TRUE or FALSE.")
   rnames <- NULL
-  fitted.rows <- FALSE
+  fitted.rows <- full.rows <- FALSE
   if (missing(newmods) || is.null(newmods)) {
     if (x$int.only) {
       Xn <- matrix(1, 1L, 1L)
     } else {
       Xn <- x$X
       fitted.rows <- TRUE
+      # na.pass: a prediction for every row whose moderators are known, also
+      # where yi or vi is missing (metafor predicts from X.f)
+      nv <- .mf_na_view(x)
+      full.rows <- .mf_na_action() == "na.pass" && any(!nv$not.na) && !is.null(nv$X.f)
+      if (full.rows) Xn <- nv$X.f
     }
     newmods <- NULL
   } else {
@@ -170,7 +175,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.level
   lo <- pmin(ci.lb, ci.ub); ci.ub <- pmax(ci.lb, ci.ub); ci.lb <- lo
   lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
   if (fitted.rows) {
-    slab <- x$slab[x$ids]
+    slab <- if (full.rows) nv$slab else x$slab[x$ids]
   } else {
     slab <- if (!is.null(rnames)) rnames else seq_len(kn)
   }
@@ -192,7 +197,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.level
   # Fitted values follow getOption("na.action") as metafor's: rows omitted
   # from the fit are NA under na.exclude / na.pass.
   if (fitted.rows) {
-    idx <- .mf_na_out(seq_len(kn), x)
+    idx <- .mf_na_out(seq_len(kn), x, full = full.rows)
     if (length(idx) != kn) {
       vec <- c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub", "cr.lb", "cr.ub", "prob")
       for (nm in intersect(vec, names(out))) out[[nm]] <- unname(out[[nm]][idx])

@@ -81,7 +81,7 @@ results_table <- function(..., n = NULL, digits = 2) {
 # One row: estimate, CI, p, Q, I2 with its Q-profile CI, tau2, PI.
 .review_result_row <- function(f) {
   I2.ci <- c(NA_real_, NA_real_)
-  re <- f$method != "EE" && !isTRUE(f$tau2.fix) && f$k > f$p
+  re <- !.mf_is_ee(f$method) && !isTRUE(f$tau2.fix) && f$k > f$p
   if (re) {
     ci <- tryCatch(suppressWarnings(stats::confint(f)$random), error = function(e) NULL)
     if (!is.null(ci)) I2.ci <- unname(ci["I^2(%)", c("ci.lb", "ci.ub")])

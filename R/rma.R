@@ -288,6 +288,10 @@ rma.uni <- rma
               level = g$alpha, control = g$control,
               formula.mods = g$formula, terms = g$terms, xlevels = g$xlevels,
               method.chain = g$method))
+  # the estimator under the name the user gave (metafor keeps "FE", "CE",
+  # "CO", "VC" and "MP" as given; the engine works with canonical names)
+  used <- match(res$method, g$method)
+  if (!is.na(used) && length(g$method.given) == length(g$method)) res$method <- g$method.given[used]
   class(res) <- "mf_rma"
   if (!res$int.only) res$R2 <- .mf_R2(res, g)
   res

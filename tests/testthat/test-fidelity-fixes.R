@@ -1,0 +1,106 @@
+# Silent differences from metafor found after issue 10, each fixed and tested
+# against metafor (numbered as they were fixed).
+
+bcg_es <- function() {
+  d <- metadat::dat.bcg
+  metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d)
+}
+
+test_that("F1: method aliases (FE, CE, CO, VC, MP) are kept as given and printed as metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- bcg_es()
+  for (m in c("EE", "FE", "CE", "CO", "VC", "MP", "PM", "HE")) {
+    for (mods in list(~ 1, ~ ablat)) {
+      ours <- metafast::rma(yi, vi, mods = mods, data = d, method = m)
+      ref <- metafor::rma(yi, vi, mods = mods, data = d, method = m, control = metafor_tight)
+      expect_identical(ours$method, ref$method)
+      expect_identical(capture.output(print(ours))[2], capture.output(print(ref))[2])
+      expect_equal(ours$tau2, ref$tau2, tolerance = tol_iter)
+    }
+  }
+  # a fallback chain reports the estimator that was used, under its given name
+  ours <- metafast::rma(yi, vi, data = d, method = c("MP", "DL"))
+  expect_identical(ours$method, "MP")
+})
+
+test_that("F1: an FE fit works with the methods that branch on equal effects", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- bcg_es()
+  ours <- metafast::rma(yi, vi, data = d, method = "FE")
+  ref <- metafor::rma(yi, vi, data = d, method = "FE")
+  l1 <- metafast::leave1out(ours)
+  r1 <- metafor::leave1out(ref)
+  expect_null(l1$tau2)
+  expect_equal(l1$estimate, r1$estimate, tolerance = tol_closed)
+  expect_error(confint(ours), "random-effects")
+})
+
+test_that("F2: a character 'btt' is a regular expression, as metafor's", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- bcg_es()
+  ours <- metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d)
+  ref <- metafor::rma(yi, vi, mods = ~ ablat + year + alloc, data = d, control = metafor_tight)
+  for (b in c("alloc", "^abl|year", "a")) {
+    a1 <- anova(ours, btt = b)
+    a2 <- metafor::anova.rma(ref, btt = b)
+    expect_identical(a1$btt, a2$btt)
+    expect_equal(a1$QM, a2$QM, tolerance = tol_iter)
+    f1 <- metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d, btt = b)
+    expect_identical(f1$btt, a2$btt)
+  }
+  # in rma(), only the first string is used, with R's warning (metafor uses
+  # grep too); anova() tests each string of a vector separately, as metafor
+  expect_warning(f2 <- metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d, btt = c("year", "ablat")),
+                 "first element")
+  expect_identical(f2$btt, 3L)
+  a1 <- anova(ours, btt = c("year", "ablat"))
+  a2 <- metafor::anova.rma(ref, btt = c("year", "ablat"))
+  expect_equal(as.data.frame(a1)$QM, as.data.frame(a2)$QM, tolerance = tol_iter)
+  expect_error(anova(ours, btt = "nomatch"), "'btt'")
+})
+
+test_that("F2: numeric 'btt' as metafor: negative numbers leave out, numbers beyond p are dropped", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- bcg_es()
+  ours <- metafast::rma(yi, vi, mods = ~ ablat + year, data = d)
+  ref <- metafor::rma(yi, vi, mods = ~ ablat + year, data = d, control = metafor_tight)
+  for (b in list(-1, c(-1, -2), c(2, 9), c(3, 2, 2), 2.2)) {
+    a1 <- anova(ours, btt = b)
+    a2 <- metafor::anova.rma(ref, btt = b)
+    expect_identical(a1$btt, a2$btt)
+    expect_equal(a1$QM, a2$QM, tolerance = tol_iter)
+  }
+  expect_error(anova(ours, btt = c(-1, 2)), "'btt'")
+  expect_error(anova(ours, btt = 7), "'btt'")
+  expect_error(metafor::anova.rma(ref, btt = 7))
+})
+
+test_that("F3: predict() without newmods under na.pass predicts rows with a missing yi (metafor uses X.f)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- bcg_es()
+  d$yi[3] <- NA
+  d$ablat[5] <- NA
+  old <- options(na.action = "na.pass")
+  on.exit(options(old))
+  ours <- suppressWarnings(metafast::rma(yi, vi, mods = ~ ablat, data = d))
+  ref <- suppressWarnings(metafor::rma(yi, vi, mods = ~ ablat, data = d, control = metafor_tight))
+  for (args in list(list(), list(transf = exp), list(addx = TRUE))) {
+    p1 <- do.call(predict, c(list(ours), args))
+    p2 <- do.call(predict, c(list(ref), args))
+    for (nm in c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub"))
+      expect_equal(unname(p1[[nm]]), unname(p2[[nm]]), tolerance = tol_iter)
+    expect_false(is.na(p1$pred[3]))
+    expect_true(is.na(p1$pred[5]))
+    expect_equal(as.character(p1$slab), as.character(p2$slab))
+  }
+  options(na.action = "na.exclude")
+  p1 <- predict(ours)
+  p2 <- predict(ref)
+  expect_equal(unname(p1$pred), unname(p2$pred), tolerance = tol_iter)
+  expect_true(is.na(p1$pred[3]))
+})
