@@ -109,7 +109,8 @@ test_that("the estimator table drives names, aliases, codes and properties", {
   expect_equal(tab$name[tab$iterative], c("ML", "REML", "EB", "PM", "MP", "GENQM", "DLIT", "SJIT", "PMM"))
   expect_equal(anyDuplicated(tab$code[tab$name == tab$canonical]), 0L)
   dat <- bcg_data()
-  expect_equal(rma(yi, vi, data = dat, method = "FE")$method, "EE")
+  # the fit keeps the name given, as metafor (the engine uses the canonical one)
+  expect_equal(rma(yi, vi, data = dat, method = "FE")$method, "FE")
   expect_error(rma(yi, vi, data = dat, method = "XX"), "use one of EE, FE, CE, DL")
   expect_error(rma(yi, vi, data = dat, test = "F"), "'test' must be one of 'z', 't', 'knha'")
   # every estimator's code reaches the core: each name gives metafor's estimate
