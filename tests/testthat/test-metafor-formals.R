@@ -30,6 +30,8 @@ formals_pairs <- list(
   list("summary.escalc", "summary.mf_escalc",
        function(a) do.call(summary, c(list(escalc(measure = "MD", m1i = 1:3, m2i = 2:4, sd1i = c(1, 1, 1), sd2i = c(1, 1, 1),
                                                   n1i = c(10, 10, 10), n2i = c(10, 10, 10))), a))),
+  list("vcalc", "vcalc", function(a) do.call(vcalc, c(list(vi = c(0.1, 0.2), cluster = c(1, 1)), a))),
+  list("bldiag", "bldiag", function(a) do.call(bldiag, c(list(diag(2)), a))),
   list("print.rma.uni", "print.mf_rma", function(a) utils::capture.output(do.call(print, c(list(ffit), a)))),
   list("summary.rma", "summary.mf_rma", function(a) do.call(summary, c(list(ffit), a))),
   list("predict.rma", "predict.mf_rma", function(a) do.call(predict, c(list(ffit), a))),
