@@ -151,16 +151,16 @@ vcalc <- function(vi, cluster, subgroup, obs, type, time1, time2, grp1, grp2, w1
   } else {
     V <- matrix(0, k, k)
   }
-  for (c in seq_along(idx)) {
-    i <- idx[[c]]
+  for (g in seq_along(idx)) {
+    i <- idx[[g]]
     Rc <- block(i)
-    if ((checkpd || nearpd) && (length(i) > 1L || !missing(rvars))) Rc <- .mf_vc_pd(Rc, ucluster[c], nearpd)
+    if ((checkpd || nearpd) && (length(i) > 1L || !missing(rvars))) Rc <- .mf_vc_pd(Rc, ucluster[g], nearpd)
     Vc <- Rc * outer(s[i], s[i])
     if (sparse) {
       n <- length(i)
-      ii[[c]] <- rep(i, n)
-      jj[[c]] <- rep(i, each = n)
-      xx[[c]] <- as.vector(Vc)
+      ii[[g]] <- rep(i, n)
+      jj[[g]] <- rep(i, each = n)
+      xx[[g]] <- as.vector(Vc)
     } else {
       V[i, i] <- Vc
     }

@@ -32,6 +32,8 @@ formals_pairs <- list(
                                                   n1i = c(10, 10, 10), n2i = c(10, 10, 10))), a))),
   list("vcalc", "vcalc", function(a) do.call(vcalc, c(list(vi = c(0.1, 0.2), cluster = c(1, 1)), a))),
   list("bldiag", "bldiag", function(a) do.call(bldiag, c(list(diag(2)), a))),
+  list("aggregate.escalc", "aggregate.mf_escalc",
+       function(a) do.call(aggregate, c(list(escalc(yi = c(0.1, 0.2), vi = c(0.1, 0.2)), cluster = c(1, 1), rho = 0.5), a))),
   list("print.rma.uni", "print.mf_rma", function(a) utils::capture.output(do.call(print, c(list(ffit), a)))),
   list("summary.rma", "summary.mf_rma", function(a) do.call(summary, c(list(ffit), a))),
   list("predict.rma", "predict.mf_rma", function(a) do.call(predict, c(list(ffit), a))),
