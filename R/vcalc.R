@@ -125,47 +125,58 @@ vcalc <- function(vi, cluster, subgroup, obs, type, time1, time2, grp1, grp2, w1
   ucluster <- unique(cluster)
   idx <- split(seq_len(k), factor(cluster, levels = ucluster))
 
+  # every within-cluster pair (row a, column b), cluster by cluster in
+  # column-major order of the cluster's block; pos = position in the cluster
+  ni <- lengths(idx)
+  pa <- unlist(lapply(idx, function(i) rep(i, length(i))), use.names = FALSE)
+  pb <- unlist(lapply(idx, function(i) rep(i, each = length(i))), use.names = FALSE)
+  pos <- integer(k)
+  pos[unlist(idx, use.names = FALSE)] <- sequence(ni)
+  # the lower triangle defines the matrix (as metafor, whose formula is
+  # evaluated for the later row against the earlier column)
+  lo <- ifelse(pos[pa] >= pos[pb], pa, pb)
+  hi <- ifelse(pos[pa] >= pos[pb], pb, pa)
   if (missing(rvars)) {
-    R <- .mf_vc_setup(getx, spec, chk, k, if (missing(rho)) NULL else rho, if (missing(phi)) NULL else phi)
-    block <- function(i) .mf_vc_block(i, R)
+    a <- .mf_vc_setup(getx, spec, chk, k, if (missing(rho)) NULL else rho, if (missing(phi)) NULL else phi)
+    r <- .mf_vc_pairs(lo, hi, a)
+    # the diagonal is the formula's (1, or NaN for a contrast of zero
+    # variance), but for each cluster's first row, which metafor leaves at 1
+    r[pa == pb & pos[pa] == 1L] <- 1
   } else {
     given <- c("type", "obs", "grp1", "grp2", "time1", "time2", "w1", "w2", "rho", "phi")
     given <- given[vapply(given, spec, logical(1))]
     if (length(given))
       warning(sprintf("Argument%s '%s' ignored for when 'rvars' is specified.", if (length(given) > 1L) "s" else "",
                       paste0(given, collapse = ",")), call. = FALSE)
-    rv <- .mf_vc_rvars(substitute(rvars), data, idx)
-    block <- function(i) {
-      x <- as.matrix(rv[i, seq_along(i), drop = FALSE])
-      dimnames(x) <- NULL
-      if (anyNA(x[lower.tri(x, diag = TRUE)]))
-        warning(sprintf("There are missing values in 'rvals' for cluster %s.", cluster[i[1L]]), call. = FALSE)
-      x[upper.tri(x)] <- t(x)[upper.tri(x)]
-      x
+    rv <- as.matrix(.mf_vc_rvars(substitute(rvars), data, idx))
+    # element (p, q), p >= q, of a cluster's matrix is column q of its row p
+    r <- as.vector(rv[cbind(lo, pos[hi])])
+    gcl <- rep(seq_along(idx), ni * ni)
+    for (g in unique(gcl[is.na(r)]))
+      warning(sprintf("There are missing values in 'rvals' for cluster %s.", ucluster[g]), call. = FALSE)
+  }
+  if (checkpd || nearpd) {
+    off <- c(0L, cumsum(ni * ni))
+    cand <- if (missing(rvars)) which(ni > 1L) else seq_along(idx)
+    # clusters of two rows: the smaller eigenvalue in closed form
+    two <- cand[ni[cand] == 2L]
+    if (length(two)) {
+      r11 <- r[off[two] + 1L]; r21 <- r[off[two] + 2L]; r22 <- r[off[two] + 4L]
+      lmin <- (r11 + r22) / 2 - sqrt(((r11 - r22) / 2)^2 + r21^2)
+      cand <- setdiff(cand, two[!is.na(lmin) & lmin > .Machine$double.eps * 4])
+    }
+    for (g in cand) {
+      seg <- off[g] + seq_len(ni[g] * ni[g])
+      Rc <- matrix(r[seg], ni[g], ni[g])
+      Rn <- .mf_vc_pd(Rc, ucluster[g], nearpd)
+      if (!identical(Rn, Rc)) r[seg] <- as.vector(Rn)
     }
   }
-
   s <- sqrt(as.vector(vi))
-  if (sparse) {
-    ii <- jj <- xx <- vector("list", length(idx))
-  } else {
-    V <- matrix(0, k, k)
-  }
-  for (g in seq_along(idx)) {
-    i <- idx[[g]]
-    Rc <- block(i)
-    if ((checkpd || nearpd) && (length(i) > 1L || !missing(rvars))) Rc <- .mf_vc_pd(Rc, ucluster[g], nearpd)
-    Vc <- Rc * outer(s[i], s[i])
-    if (sparse) {
-      n <- length(i)
-      ii[[g]] <- rep(i, n)
-      jj[[g]] <- rep(i, each = n)
-      xx[[g]] <- as.vector(Vc)
-    } else {
-      V[i, i] <- Vc
-    }
-  }
-  if (sparse) return(Matrix::sparseMatrix(i = unlist(ii), j = unlist(jj), x = unlist(xx), dims = c(k, k)))
+  x <- r * (s[pa] * s[pb])
+  if (sparse) return(Matrix::sparseMatrix(i = pa, j = pb, x = x, dims = c(k, k)))
+  V <- matrix(0, k, k)
+  V[cbind(pa, pb)] <- x
   # an undefined standard deviation leaves its whole row and column
   # undefined, as in metafor's dense product S %*% R %*% S
   bad <- which(is.na(s))
@@ -265,36 +276,39 @@ vcalc <- function(vi, cluster, subgroup, obs, type, time1, time2, grp1, grp2, w1
        rho = rho, phi = phi)
 }
 
-# The correlation matrix of one cluster (rows i), without 'rvars'.
-.mf_vc_block <- function(i, a) {
-  n <- length(i)
-  if (n == 1L) return(matrix(1))
-  # phi^|t1 - t2| (1 at equal times), zero where the groups differ
+# The correlations of the pairs of rows (a, b) of one cluster each, without
+# 'rvars': outcomes/constructs (rho) times the correlation of the group
+# contrasts (shared groups, time points; Gleser & Olkin 2009).
+.mf_vc_pairs <- function(a, b, p) {
+  # phi^|t - u| (1 at equal times), zero where the groups differ
   link <- function(ga, gb, ta, tb) {
-    out <- a$phi^abs(outer(ta, tb, "-"))
-    out[outer(ta, tb, "==")] <- 1
-    out[!outer(ga, gb, "==")] <- 0
+    out <- p$phi^abs(ta - tb)
+    out[ta == tb] <- 1
+    out[ga != gb] <- 0
     out
   }
-  g1 <- a$grp1[i]; g2 <- a$grp2[i]; t1 <- a$time1[i]; t2 <- a$time2[i]; iw1 <- a$iw1[i]; iw2 <- a$iw2[i]
-  num <- link(g1, g1, t1, t1) * sqrt(outer(iw1, iw1)) - link(g1, g2, t1, t2) * sqrt(outer(iw1, iw2)) -
-    link(g2, g1, t2, t1) * sqrt(outer(iw2, iw1)) + link(g2, g2, t2, t2) * sqrt(outer(iw2, iw2))
-  self <- ifelse(g1 == g2, ifelse(t1 == t2, 1, a$phi^abs(t1 - t2)), 0)
-  den <- sqrt(iw1 + iw2 - 2 * self * sqrt(iw1 * iw2))
-  ob <- a$obs[i]; ty <- a$type[i]
-  r1 <- a$rho[[1L]][match(ob, rownames(a$rho[[1L]])), match(ob, colnames(a$rho[[1L]])), drop = FALSE]
-  r2 <- a$rho[[2L]][match(ty, rownames(a$rho[[2L]])), match(ty, colnames(a$rho[[2L]])), drop = FALSE]
-  cc <- r2
-  same <- outer(ty, ty, "==")
-  cc[same] <- ifelse(outer(ob, ob, "=="), 1, r1)[same]
-  Rc <- cc * num / outer(den, den)
-  # the lower triangle defines the matrix (as metafor, for asymmetric 'rho');
-  # the diagonal is the formula's (1, or NaN for a contrast of zero
-  # variance) but for the first row, which metafor leaves at 1
-  Rc[upper.tri(Rc)] <- t(Rc)[upper.tri(Rc)]
-  Rc[1L, 1L] <- 1
-  dimnames(Rc) <- NULL
-  Rc
+  # groups, outcomes and constructs as integer codes (equal codes, equal
+  # values)
+  gg <- c(p$grp1, p$grp2)
+  gg <- match(gg, gg)
+  k <- length(p$iw1)
+  g1 <- gg[seq_len(k)]; g2 <- gg[k + seq_len(k)]
+  t1 <- p$time1; t2 <- p$time2; iw1 <- p$iw1; iw2 <- p$iw2
+  num <- link(g1[a], g1[b], t1[a], t1[b]) * sqrt(iw1[a] * iw1[b]) -
+    link(g1[a], g2[b], t1[a], t2[b]) * sqrt(iw1[a] * iw2[b]) -
+    link(g2[a], g1[b], t2[a], t1[b]) * sqrt(iw2[a] * iw1[b]) +
+    link(g2[a], g2[b], t2[a], t2[b]) * sqrt(iw2[a] * iw2[b])
+  den <- sqrt(iw1 + iw2 - 2 * link(g1, g2, t1, t2) * sqrt(iw1 * iw2))
+  r1 <- p$rho[[1L]]
+  r2 <- p$rho[[2L]]
+  ob <- match(p$obs, p$obs); ty <- match(p$type, p$type)
+  cc <- r2[cbind(match(p$type, rownames(r2))[a], match(p$type, colnames(r2))[b])]
+  same <- ty[a] == ty[b]
+  sameob <- same & ob[a] == ob[b]
+  diffob <- same & !sameob
+  cc[sameob] <- 1
+  cc[diffob] <- r1[cbind(match(p$obs, rownames(r1))[a[diffob]], match(p$obs, colnames(r1))[b[diffob]])]
+  cc * num / (den[a] * den[b])
 }
 
 # The columns of data named by 'rvars' (evaluated with the column names

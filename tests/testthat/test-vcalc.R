@@ -223,3 +223,33 @@ test_that("vcalc() feeds rma.mv() as metafor's does", {
   expect_equal(fit$sigma2, ref$sigma2, tolerance = 1e-5)
   expect_equal(as.vector(fit$beta), as.vector(ref$beta), tolerance = 1e-5)
 })
+
+test_that("vcalc(): clusters of two rows that are not positive definite warn as metafor (closed-form check)", {
+  skip_if_not_installed("metafor")
+  d <- data.frame(vi = c(0.1, 0.2, 0.1, 0.3, 0.2), study = c(1, 1, 2, 2, 3), g1 = c(1, 2, 1, 1, 1))
+  # two rows with the same outcome and groups: correlation 1 (not positive definite)
+  w_ours <- w_theirs <- character(0)
+  ours <- withCallingHandlers(vcalc(vi, cluster = study, grp1 = g1, data = d),
+                              warning = function(w) { w_ours <<- c(w_ours, conditionMessage(w)); invokeRestart("muffleWarning") })
+  theirs <- withCallingHandlers(metafor::vcalc(vi, cluster = study, grp1 = g1, data = d),
+                                warning = function(w) { w_theirs <<- c(w_theirs, conditionMessage(w)); invokeRestart("muffleWarning") })
+  expect_same_v(ours, theirs)
+  expect_identical(w_ours, "The var-cov matrix appears to be not positive definite in cluster 2.")
+  expect_identical(w_ours, gsub("\\s+$", "", w_theirs))
+})
+
+test_that("vcalc(rvars = ): missing values warn as metafor; blocks sit at their cluster's rows", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- as.data.frame(metadat::dat.berkey1998)
+  dat$v2i[4] <- NA
+  msg <- "There are missing values in 'rvals' for cluster Lindhe et al."
+  expect_warning(ours <- vcalc(vi, cluster = author, rvars = c(v1i, v2i), data = dat), msg, fixed = TRUE)
+  expect_warning(theirs <- metafor::vcalc(vi, cluster = author, rvars = c(v1i, v2i), data = dat), msg, fixed = TRUE)
+  expect_same_v(ours, theirs)
+  # rows of a cluster that are not contiguous: the same matrix, permuted
+  dat <- as.data.frame(metadat::dat.berkey1998)
+  p <- c(seq(1, 9, 2), seq(2, 10, 2))
+  V <- vcalc(vi, cluster = author, rvars = c(v1i, v2i), data = dat)
+  expect_equal(vcalc(vi, cluster = author, rvars = c(v1i, v2i), data = dat[p, ]), V[p, p], tolerance = tol_closed)
+})
