@@ -126,6 +126,7 @@ aggregate.mf_escalc <- function(x, cluster, time, obs, V, struct = "CS", rho, ph
   vi <- as.vector(vi)
 
   # the covariance block of rows r (all in cluster c of the full data)
+  na_cross <- NULL
   if (is.null(Vg)) {
     per_cluster <- function(v, nm, lo) {
       if (!is.numeric(v) || anyNA(v)) .mf_stop(sprintf("'%s' must be numeric without missing values.", nm))
@@ -168,8 +169,29 @@ aggregate.mf_escalc <- function(x, cluster, time, obs, V, struct = "CS", rho, ph
     }
     dense <- NULL
   } else {
-    if (inherits(Vg, "Matrix")) Vg <- as.matrix(Vg)
-    if (is.atomic(Vg) && !is.matrix(Vg)) {
+    if (inherits(Vg, "Matrix") && !inherits(Vg, "sparseMatrix")) Vg <- as.matrix(Vg)
+    if (inherits(Vg, "sparseMatrix")) {
+      # a sparse V: its stored entries and blocks only, never the dense matrix
+      if (nrow(Vg) != ncol(Vg)) .mf_stop("'V' must be a square matrix.")
+      if (!Matrix::isSymmetric(Vg)) .mf_stop("'V' must be a symmetric matrix.")
+      if (nrow(Vg) != k)
+        .mf_stop(sprintf("Dimensions of 'V' (%dx%d) do not match the length of the data frame (%d).",
+                         nrow(Vg), ncol(Vg), k))
+      tr <- Matrix::mat2triplet(Vg)
+      tx <- if (is.null(tr$x)) rep(1, length(tr$i)) else as.double(tr$x)
+      off <- tr$i != tr$j
+      ti <- c(tr$i, tr$j[off]); tj <- c(tr$j, tr$i[off]); tx <- c(tx, tx[off])
+      across <- cid[ti] != cid[tj]
+      .mf_ag_cross(cid[ti[across & !is.na(tx) & abs(tx) >= .Machine$double.eps]], ucluster)
+      na_cross <- cbind(ti, tj)[across & is.na(tx), , drop = FALSE]
+      vdg <- Matrix::diag(Vg)
+      block <- function(r, c) {
+        b <- as.matrix(Vg[r, r, drop = FALSE])
+        dimnames(b) <- NULL
+        b
+      }
+      dense <- NULL
+    } else if (is.atomic(Vg) && !is.matrix(Vg)) {
       if (length(Vg) == 1L) Vg <- rep(Vg, k)
       if (length(Vg) != k)
         .mf_stop(sprintf("Length of 'V' (%d) does not match the length of the data frame (%d).", length(Vg), k))
@@ -185,10 +207,7 @@ aggregate.mf_escalc <- function(x, cluster, time, obs, V, struct = "CS", rho, ph
         .mf_stop(sprintf("Dimensions of 'V' (%dx%d) do not match the length of the data frame (%d).",
                          nrow(Vg), ncol(Vg), k))
       nz <- which(abs(Vg) >= .Machine$double.eps, arr.ind = TRUE)
-      cross <- sort(unique(cid[nz[cid[nz[, 1L]] != cid[nz[, 2L]], 1L]]))
-      for (cc in cross)
-        warning(sprintf("Estimates in cluster '%s' appear to have non-zero covariances with estimates belonging to different clusters.",
-                        ucluster[cc]), call. = FALSE)
+      .mf_ag_cross(cid[nz[cid[nz[, 1L]] != cid[nz[, 2L]], 1L]], ucluster)
       block <- function(r, c) Vg[r, r, drop = FALSE]
       dense <- Vg
     }
@@ -210,6 +229,11 @@ aggregate.mf_escalc <- function(x, cluster, time, obs, V, struct = "CS", rho, ph
         Vb <- block(r, cid[r[1L]])
         nd <- is.na(diag(Vb))
         bad[r] <- bad[r] | nd | rowSums(is.na(Vb[, !nd, drop = FALSE])) > 0
+      }
+      # missing covariances with other clusters (sparse V)
+      if (length(na_cross)) {
+        hit <- keep[na_cross[, 1L]] & keep[na_cross[, 2L]] & !is.na(vdg[na_cross[, 2L]])
+        bad[na_cross[hit, 1L]] <- TRUE
       }
     }
     keep <- keep & !bad
@@ -303,6 +327,14 @@ aggregate.mf_escalc <- function(x, cluster, time, obs, V, struct = "CS", rho, ph
   }
   rownames(xagg) <- NULL
   xagg
+}
+
+# metafor's warning for the clusters (indices into ucluster, repeated) whose
+# estimates have non-zero covariances with other clusters'.
+.mf_ag_cross <- function(cl, ucluster) {
+  for (cc in sort(unique(cl)))
+    warning(sprintf("Estimates in cluster '%s' appear to have non-zero covariances with estimates belonging to different clusters.",
+                    ucluster[cc]), call. = FALSE)
 }
 
 # 'subset' as a logical vector over the k rows (logical, or positive or

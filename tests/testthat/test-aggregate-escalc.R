@@ -189,3 +189,30 @@ test_that("aggregate(): bad input is a clear error naming the argument", {
   expect_error(aggregate(e, cluster = study, rho = 0.5, var.names = "yi"), "'var.names'")
   expect_error(aggregate(e, cluster = study, rho = 0.5, weighted = NA), "'weighted'")
 })
+
+test_that("aggregate() with a sparse V (e.g. vcalc(sparse = TRUE)) matches metafor, block by block", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  skip_if_not_installed("Matrix")
+  dat <- metadat::dat.assink2016
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6, sparse = TRUE)
+  a <- aggregate(as_ours(dat), cluster = study, V = V)
+  b <- aggregate(as_theirs(dat), cluster = study, V = V)
+  expect_same_agg(a, b)
+  expect_same_agg(a, aggregate(as_theirs(dat), cluster = study, V = as.matrix(V)))
+  # a missing covariance, a cross-cluster covariance and a subset
+  d <- data.frame(study = c(1, 1, 2, 2, 3), yi = c(0.1, 0.3, 0.2, 0.5, 0.4), vi = c(0.1, 0.1, 0.2, 0.1, 0.15))
+  Vd <- diag(d$vi)
+  Vd[2, 3] <- Vd[3, 2] <- 0.01
+  Vd[4, 5] <- Vd[5, 4] <- NA
+  Vs <- Matrix::Matrix(Vd, sparse = TRUE)
+  for (sub in list(rep(TRUE, 5), c(TRUE, TRUE, TRUE, TRUE, FALSE))) {
+    w_ours <- w_theirs <- character(0)
+    a <- withCallingHandlers(aggregate(as_ours(d), cluster = study, V = Vs, subset = sub),
+                             warning = function(w) { w_ours <<- c(w_ours, conditionMessage(w)); invokeRestart("muffleWarning") })
+    b <- withCallingHandlers(aggregate(as_theirs(d), cluster = study, V = Vd, subset = sub),
+                             warning = function(w) { w_theirs <<- c(w_theirs, conditionMessage(w)); invokeRestart("muffleWarning") })
+    expect_same_agg(a, b)
+    expect_identical(w_ours, gsub("\\s+$", "", w_theirs))
+  }
+})
