@@ -828,13 +828,3 @@ cbind.mf_escalc <- function(..., deparse.level = 1) {
   class(dat) <- c("mf_escalc", "data.frame")
   dat
 }
-
-#' @importFrom stats aggregate
-#' @export
-aggregate.mf_escalc <- function(x, ...) {
-  # metafor's aggregate.escalc() pools the outcomes within clusters (with a
-  # V matrix or an assumed correlation); without this method the call would
-  # reach aggregate.data.frame(), a different analysis
-  .mf_stop("aggregate() of escalc objects (metafor's aggregate.escalc(): outcomes pooled within 'cluster') ",
-           "is not supported by metafast.")
-}

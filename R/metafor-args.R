@@ -59,6 +59,8 @@
     pleasedonotreportI2thankyouverymuch = "I^2 is always reported"),
   escalc = c(),
   summary.mf_escalc = c(),
+  vcalc = c(retdat = "metafor's undocumented data frame of the inputs and V is not returned; the variables are those you passed"),
+  aggregate.mf_escalc = c(),
   print.mf_rma = c(),
   summary.mf_rma = c(),
   predict.mf_rma = c(),
@@ -184,7 +186,8 @@
 # escalc() takes `correct`; gosh() and permutest() reject metafor's `ncpus`
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
-                      gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"))
+                      gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
+                      vcalc = "nearPD")
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -192,7 +195,7 @@
 # functions, which warn about non-graphical parameters).
 .mf_dots_policy <- c(
   rma = "warn", rma.uni = "warn", escalc = "ignore",  # escalc() warns itself
-  summary.mf_escalc = "ignore",
+  summary.mf_escalc = "ignore", vcalc = "warn", aggregate.mf_escalc = "ignore",
   print.mf_rma = "warn", summary.mf_rma = "ignore",
   predict.mf_rma = "warn", confint.mf_rma = "warn", anova.mf_rma = "warn", vcov.mf_rma = "ignore",
   fitted.mf_rma = "ignore", residuals.mf_rma = "ignore", rstandard.mf_rma = "ignore",

@@ -350,9 +350,13 @@ test_that("with vi and sei both given, sei is not used (metafor): missing vi sta
   expect_true(is.na(a$vi[1]))
 })
 
-test_that("aggregate() of an escalc object (metafor's aggregate.escalc) is an error, not aggregate.data.frame", {
+test_that("aggregate() of an escalc object is metafor's aggregate.escalc, not aggregate.data.frame", {
   a <- escalc("OR", ai = c(4, 6, 3), bi = c(119, 300, 228), ci = c(11, 29, 11), di = c(128, 274, 209))
-  expect_error(aggregate(a, cluster = c(1, 1, 2)), "aggregate.escalc.*not supported")
+  # (the pooling itself is tested against metafor in test-aggregate-escalc.R)
+  expect_error(aggregate(a, cluster = c(1, 1, 2)), "'rho'")
+  ag <- aggregate(a, cluster = c(1, 1, 2), rho = 0.5)
+  expect_s3_class(ag, "mf_escalc")
+  expect_identical(nrow(ag), 2L)
 })
 
 test_that("base functions that index rows internally pick the right rows (columns named like their variables)", {
