@@ -120,6 +120,9 @@ test_that("rstandard() matches metafor, with and without cluster", {
   cl <- dat_k$district
   a <- rstandard(F$k_mod$ours, cluster = cl); b <- rstandard(F$k_mod$ref, cluster = cl)
   expect_equal(a$cluster$X2, b$cluster$X2, tolerance = tol_m)
+  out <- capture.output(print(a$cluster))
+  expect_true(any(grepl("^11 +[0-9.]+ +4$", out)))  # k printed as a count, as metafor
+  expect_equal(as.data.frame(a$cluster)$k, b$cluster$k)
   expect_error(rstandard(F$k_mod$ours, cluster = cl[-1]), "'cluster'")
   cl[3] <- NA
   expect_error(rstandard(F$k_mod$ours, cluster = cl), "'cluster'.*missing")
