@@ -81,6 +81,22 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_rma_mv_rowdiag <- function(spec, theta, beta) {
+    .Call(`_metafast_mf_rma_mv_rowdiag`, spec, theta, beta)
+}
+
+.mf_rma_mv_matrix <- function(spec, theta, what) {
+    .Call(`_metafast_mf_rma_mv_matrix`, spec, theta, what)
+}
+
+.mf_rma_mv_cluster_x2 <- function(spec, theta, beta, cluster, n_cluster) {
+    .Call(`_metafast_mf_rma_mv_cluster_x2`, spec, theta, beta, cluster, n_cluster)
+}
+
+.mf_rma_mv_ranef <- function(spec, theta, beta) {
+    .Call(`_metafast_mf_rma_mv_ranef`, spec, theta, beta)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

@@ -285,7 +285,8 @@ print.anova.mf_rma <- function(x, digits = x$digits, ...) {
                       R2 = c("", .mf_fmtx(x$R2, d, "%")), stringsAsFactors = FALSE)
     colnames(tab)[9:10] <- c("tau^2", "R^2")
     rownames(tab) <- c("Full", "Reduced")
-    if (!.mf_estimator_has(x$method, "random")) tab[["tau^2"]] <- NULL
+    if (!.mf_estimator_has(x$method, "random") || is.na(x$tau2.f) || is.na(x$tau2.r)) tab[["tau^2"]] <- NULL
+    if ("mf_rma_mv" %in% x$class.f) tab[["R^2"]] <- NULL  # (as metafor for rma.mv fits)
     print(tab, quote = FALSE, right = TRUE)
   }
   cat("\n")
@@ -351,7 +352,8 @@ as.data.frame.anova.mf_rma <- function(x, row.names = NULL, optional = FALSE, ..
                     QE = c(x$QE.f, x$QE.r), tau2 = c(x$tau2.f, x$tau2.r), R2 = c(NA_real_, x$R2))
   colnames(tab)[9:10] <- c("tau^2", "R^2")
   rownames(tab) <- c("Full", "Reduced")
-  if (!.mf_estimator_has(x$method, "random")) tab[["tau^2"]] <- NULL
+  if (!.mf_estimator_has(x$method, "random") || is.na(x$tau2.f) || is.na(x$tau2.r)) tab[["tau^2"]] <- NULL
+  if ("mf_rma_mv" %in% x$class.f) tab[["R^2"]] <- NULL
   tab
 }
 

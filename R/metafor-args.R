@@ -158,6 +158,19 @@
     plotdfbs = .mf_r_plot("plot dfbetas(fit) yourself"), dfbsnew = .mf_r_plot(), logcov = .mf_r_plot(),
     slab.style = .mf_r_plot(), las = .mf_r_plot(), pch = .mf_r_plot(), bg = .mf_r_plot(),
     bg.infl = .mf_r_plot(), col.na = .mf_r_plot(), layout = .mf_r_plot()),
+  hatvalues.mf_rma_mv = c(),
+  weights.mf_rma_mv = c(),
+  fitted.mf_rma_mv = c(),
+  residuals.mf_rma_mv = c(),
+  rstandard.mf_rma_mv = c(),
+  ranef.mf_rma_mv = c(vcov = "the covariance matrices of the predicted random effects are not supported yet (issue 12)"),
+  anova.mf_rma_mv = c(
+    test = "the type of test cannot be chosen here; anova(fit1, fit2) gives the likelihood ratio test",
+    L = "use X = (the contrast matrix)",
+    fixed = "there is no equivalent",
+    df = "there is no equivalent",
+    abbrev = "abbreviated coefficient names are not supported"),
+  update.mf_rma_mv = c(),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -178,6 +191,7 @@
   cooks.distance.mf_rma = "time", dfbetas.mf_rma = "time",
   leave1out.mf_rma = "time", cumul.mf_rma = "time",
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
+  anova.mf_rma_mv = "verbose",
   fsn = character(0), baujat.mf_rma = character(0))
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
 
@@ -206,13 +220,16 @@
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
-  plot.mf_gosh = "graphics")
+  plot.mf_gosh = "graphics",
+  hatvalues.mf_rma_mv = "ignore", weights.mf_rma_mv = "ignore", fitted.mf_rma_mv = "ignore",
+  residuals.mf_rma_mv = "ignore", rstandard.mf_rma_mv = "ignore", ranef.mf_rma_mv = "warn",
+  anova.mf_rma_mv = "warn", update.mf_rma_mv = "ignore")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
 summary.mf_escalc = "summary() of escalc()",
-         paste0(sub("\\.(mf_rma|mf_escalc|default)$", "", fn), "()"))
+         paste0(sub("\\.(mf_rma_mv|mf_rma|mf_escalc|default)$", "", fn), "()"))
 }
 
 # Check the names in `...` of our function `fn` (a key of the tables above)

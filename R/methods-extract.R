@@ -384,6 +384,8 @@ print.list.mf_rma <- function(x, digits = x$digits, ...) {
   num <- vapply(df, is.numeric, logical(1))
   # the design rows added by predict(addx = TRUE) print as they are (metafor)
   num[startsWith(names(df), "X.") & !is.null(x$X)] <- FALSE
+  # counts print without decimals (metafor's column k)
+  if ("k" %in% names(df) && is.numeric(df$k)) { num["k"] <- FALSE; df$k <- .mf_fmtx(df$k, 0) }
   df[num] <- lapply(df[num], .mf_fmtx, digits = d)
   cat("\n")
   print(df, quote = FALSE, right = TRUE)

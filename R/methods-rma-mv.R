@@ -122,13 +122,11 @@ i2_levels <- function(x) {
 #' Extractors for models fitted by rma.mv()
 #'
 #' As metafor's methods for \code{rma.mv} objects: \code{coef}, \code{vcov},
-#' \code{fitted} (\eqn{X b}{X b}), \code{residuals} (\eqn{y - X b}{y - X b}),
 #' \code{logLik}, \code{deviance}, \code{AIC}, \code{BIC}, \code{nobs},
 #' \code{model.matrix} and \code{formula}.  Rows omitted for missing values
 #' follow \code{getOption("na.action")} as in metafor.
 #'
 #' @param object,x,model an object of class \code{mf_rma_mv}.
-#' @param type residuals: only \code{"response"} (the default) yet.
 #' @param REML log-likelihood, deviance: restricted (default for REML fits) or not.
 #' @param k,correct AIC: penalty per parameter (only 2) and AICc instead of AIC.
 #' @param ... other fits (AIC, BIC) or ignored.
@@ -142,20 +140,6 @@ coef.mf_rma_mv <- function(object, ...) coef.mf_rma(object)
 #' @rdname mf_rma_mv-extract
 #' @export
 vcov.mf_rma_mv <- function(object, ...) object$vb
-
-#' @rdname mf_rma_mv-extract
-#' @export
-fitted.mf_rma_mv <- function(object, ...) .mf_na_out(c(object$X %*% object$beta), object)
-
-#' @rdname mf_rma_mv-extract
-#' @export
-residuals.mf_rma_mv <- function(object, type = "response", ...) {
-  if (!identical(type, "response"))
-    .mf_stop(sprintf("residuals(type = \"%s\") of rma.mv() fits is not supported by metafast yet (issue 12).", type))
-  e <- c(object$yi - object$X %*% object$beta)
-  e[abs(e) < 100 * .Machine$double.eps] <- 0
-  .mf_na_out(e, object)
-}
 
 #' @rdname mf_rma_mv-extract
 #' @export

@@ -22,10 +22,16 @@
 #' @export
 update.mf_rma <- function(object, formula., ..., evaluate = TRUE) {
   .mf_check_dots("update.mf_rma", ...)
+  call <- .mf_update_call(object, if (missing(formula.)) NULL else formula., match.call(expand.dots = FALSE)$...)
+  if (isTRUE(evaluate)) eval(call, parent.frame()) else call
+}
+
+# The call of a fit with the moderators updated by formula. (NULL: kept) and
+# the arguments 'extras' (unevaluated) replaced.
+.mf_update_call <- function(object, formula., extras) {
   call <- object$call
   if (is.null(call)) .mf_stop("The model has no 'call' component to update.")
-  extras <- match.call(expand.dots = FALSE)$...
-  if (!missing(formula.)) {
+  if (!is.null(formula.)) {
     if (!inherits(formula., "formula"))
       .mf_stop("'formula.' must be a formula, e.g. ~ . + x.")
     yi <- call$yi
@@ -40,5 +46,5 @@ update.mf_rma <- function(object, formula., ..., evaluate = TRUE) {
     }
   }
   for (a in names(extras)) call[[a]] <- extras[[a]]
-  if (isTRUE(evaluate)) eval(call, parent.frame()) else call
+  call
 }

@@ -356,6 +356,56 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_rowdiag
+Rcpp::List mf_rma_mv_rowdiag(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta);
+RcppExport SEXP _metafast_mf_rma_mv_rowdiag(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_rowdiag(spec, theta, beta));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_matrix
+Rcpp::NumericMatrix mf_rma_mv_matrix(Rcpp::List spec, Rcpp::NumericVector theta, std::string what);
+RcppExport SEXP _metafast_mf_rma_mv_matrix(SEXP specSEXP, SEXP thetaSEXP, SEXP whatSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< std::string >::type what(whatSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_matrix(spec, theta, what));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_cluster_x2
+Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, Rcpp::IntegerVector cluster, int n_cluster);
+RcppExport SEXP _metafast_mf_rma_mv_cluster_x2(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP, SEXP clusterSEXP, SEXP n_clusterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_cluster(n_clusterSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_cluster_x2(spec, theta, beta, cluster, n_cluster));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_ranef
+Rcpp::List mf_rma_mv_ranef(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta);
+RcppExport SEXP _metafast_mf_rma_mv_ranef(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_ranef(spec, theta, beta));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -387,6 +437,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 6},
     {"_metafast_mf_vblocks_min_eigen", (DL_FUNC) &_metafast_mf_vblocks_min_eigen, 2},
+    {"_metafast_mf_rma_mv_rowdiag", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag, 3},
+    {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},
+    {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
+    {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };

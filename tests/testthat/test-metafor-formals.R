@@ -14,6 +14,8 @@ us <- asNamespace("metafast")
 fdat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
                    x = c(1, 2, 3, 4, 5, 6))
 ffit <- rma(yi, vi, data = fdat)
+fdat$grp <- c(1, 1, 2, 2, 3, 3)
+fmv <- rma.mv(yi, vi, random = ~ 1 | grp, data = fdat)
 in_png <- function(expr) {
   f <- tempfile(fileext = ".png")
   grDevices::png(f)
@@ -67,7 +69,15 @@ formals_pairs <- list(
   list("funnel.default", "funnel.default", function(a) in_png(do.call(funnel, c(list(fdat$yi, fdat$vi), a)))),
   list("baujat.rma", "baujat.mf_rma", function(a) in_png(do.call(baujat, c(list(ffit), a)))),
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
-  list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
+  list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a)))),
+  list("hatvalues.rma.mv", "hatvalues.mf_rma_mv", function(a) do.call(hatvalues, c(list(fmv), a))),
+  list("weights.rma.mv", "weights.mf_rma_mv", function(a) do.call(weights, c(list(fmv), a))),
+  list("fitted.rma", "fitted.mf_rma_mv", function(a) do.call(fitted, c(list(fmv), a))),
+  list("residuals.rma", "residuals.mf_rma_mv", function(a) do.call(residuals, c(list(fmv), a))),
+  list("rstandard.rma.mv", "rstandard.mf_rma_mv", function(a) do.call(rstandard, c(list(fmv), a))),
+  list("ranef.rma.mv", "ranef.mf_rma_mv", function(a) do.call(ranef, c(list(fmv), a))),
+  list("anova.rma", "anova.mf_rma_mv", function(a) do.call(anova, c(list(fmv), a))),
+  list("update.rma", "update.mf_rma_mv", function(a) do.call(update, c(list(fmv), a)))
 )
 
 # The names metafor's function reads from `...` (its .chkdots() list).

@@ -1,0 +1,493 @@
+# Methods of rma.mv() fits (class mf_rma_mv) that need no refitting, with
+# metafor's arguments and results (its *.rma.mv methods): hat values,
+# weights, fitted values, residuals, standardised residuals (per row and per
+# cluster), the BLUPs of the random effects, Wald and likelihood ratio
+# tests, update() and the broom tidiers.  The block quantities come from C++
+# (src/rcpp_rma_mv_methods.cpp), which reads the fit's spec ($mf.spec, rows
+# in the engine's sorted order) through MvModel: no k x k matrix is formed
+# unless the user asks for one (type = "matrix").
+
+# The variance parameters as the engine's structure takes them.
+.mf_mv_theta <- function(x) if (!is.null(x$mf.theta)) x$mf.theta else x$sigma2
+
+# Values per sorted row of the spec, back in the fit's row order.
+.mf_mv_unsort <- function(v, x) {
+  out <- v
+  out[x$mf.spec$order] <- v
+  out
+}
+
+# hat values, diag(W), row sums of W, diag(M), Var(e_i), e and the Cholesky
+# residuals, in the fit's row order.
+.mf_mv_rowdiag <- function(x) {
+  if (is.null(x$mf.spec)) .mf_stop("The model object holds no 'mf.spec' (refit it with this version of metafast).")
+  d <- .mf_rma_mv_rowdiag(x$mf.spec, .mf_mv_theta(x), c(x$beta))
+  lapply(d, .mf_mv_unsort, x = x)
+}
+
+# A k x k matrix ("W", "H" or "M") in the fit's row order (only on request).
+.mf_mv_kxk <- function(x, what) {
+  S <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), what)
+  o <- x$mf.spec$order
+  M <- matrix(0, x$k, x$k)
+  M[o, o] <- S
+  M
+}
+
+#' Diagnostics of a model fitted by rma.mv()
+#'
+#' As metafor's methods for \code{rma.mv} objects.  With the marginal
+#' covariance \eqn{M = V + \sum_l \sigma^2_l Z_l Z_l'}{M = V + sum sigma2_l
+#' Z_l Z_l'} at the estimates, \eqn{W = M^{-1}}{W = M^-1} and
+#' \eqn{A = (X'WX)^{-1}}{A = (X'WX)^-1}: \code{hatvalues()} gives the
+#' diagonal of \eqn{H = X A X' W}{H = X A X' W} (or, with \code{type =
+#' "matrix"}, H itself); \code{weights()} the diagonal of W as percentages,
+#' W itself (\code{"matrix"}) or its row sums as percentages
+#' (\code{"rowsum"}, intercept-only models); \code{fitted()} \eqn{X b};
+#' \code{residuals()} the raw residuals \eqn{e = y - Xb}, the standardised
+#' ones (\code{"rstandard"}), the Pearson residuals \eqn{e_i /
+#' \sqrt{M_{ii}}}{e_i / sqrt(M_ii)} or the Cholesky residuals \eqn{L e}
+#' with \eqn{L'L = W}; \code{rstandard()} \eqn{e_i / \sqrt{\mathrm{Var}(e)_{ii}}}{e_i / sqrt(Var(e)_ii)}
+#' with \eqn{\mathrm{Var}(e) = (I - H) M (I - H)' = M - X A X'}{Var(e) =
+#' (I - H) M (I - H)' = M - X A X'} and, with \code{cluster}, metafor's
+#' cluster-level statistic \eqn{X^2_c = e_c' \mathrm{Var}(e)_{cc}^{-1} e_c}{X2_c = e_c' Var(e)_cc^-1 e_c}.
+#' Everything is computed block by block (the blocks of the outermost
+#' random factor) in O(sum of n_i^3 + k p^2); a k x k matrix is only formed
+#' for \code{type = "matrix"}.  Rows omitted from the fit for missing values
+#' follow \code{getOption("na.action")} as in metafor.
+#'
+#' @param model,object an object of class \code{mf_rma_mv}.
+#' @param type \code{hatvalues}: \code{"diagonal"} or \code{"matrix"};
+#'   \code{weights}: \code{"diagonal"}, \code{"matrix"} or \code{"rowsum"};
+#'   \code{residuals}: \code{"response"}, \code{"rstandard"},
+#'   \code{"pearson"} or \code{"cholesky"} (\code{"rstudent"} needs
+#'   refitting and is not supported yet: error).
+#' @param digits number of decimals for printing.
+#' @param cluster optional clustering variable (of the length of the
+#'   original data, evaluated in the data of the fit): adds the cluster-level
+#'   \eqn{X^2}{X2} statistics and the number of rows per cluster.
+#' @param ... ignored.
+#' @return numeric vectors or matrices named by the study labels; for
+#'   \code{rstandard} a list of class \code{list.mf_rma} (\code{resid},
+#'   \code{se}, \code{z}, \code{slab}), or with \code{cluster} a list of two
+#'   (\code{obs}, \code{cluster} with \code{X2}, \code{k}, \code{slab}).
+#' @references Harville DA (1977). Maximum likelihood approaches to variance
+#'   component estimation and to related problems. \emph{JASA} 72:320-338.
+#' @name mf_rma_mv-diagnostics
+NULL
+
+#' @rdname mf_rma_mv-diagnostics
+#' @export
+hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
+  .mf_check_dots("hatvalues.mf_rma_mv", ...)
+  type <- .mf_diag_or_matrix(type, "hatvalues")
+  if (type == "matrix") return(.mf_na_matrix(.mf_mv_kxk(model, "H"), model))
+  h <- .mf_mv_rowdiag(model)$hat
+  h[h > 1 - 10 * .Machine$double.eps] <- 1
+  .mf_na_out(h, model)
+}
+
+#' @rdname mf_rma_mv-diagnostics
+#' @export
+weights.mf_rma_mv <- function(object, type = "diagonal", ...) {
+  .mf_check_dots("weights.mf_rma_mv", ...)
+  type <- .mf_match_arg(type, c("diagonal", "matrix", "rowsum"), "type")
+  if (type == "matrix") return(.mf_na_matrix(.mf_mv_kxk(object, "W"), object))
+  if (type == "rowsum" && !object$int.only)
+    .mf_stop("Row-sum weights are only meaningful for intercept-only models (as metafor).")
+  d <- .mf_mv_rowdiag(object)
+  w <- if (type == "rowsum") d$wrowsum else d$wdiag
+  .mf_na_out(100 * w / sum(w), object, msg = "Missing values in weights.")
+}
+
+#' @rdname mf_rma_mv-diagnostics
+#' @export
+fitted.mf_rma_mv <- function(object, ...) {
+  .mf_check_dots("fitted.mf_rma_mv", ...)
+  fitted.mf_rma(object)
+}
+
+#' @rdname mf_rma_mv-diagnostics
+#' @export
+residuals.mf_rma_mv <- function(object, type = "response", ...) {
+  .mf_check_dots("residuals.mf_rma_mv", ...)
+  type <- .mf_match_arg(type, c("response", "rstandard", "rstudent", "pearson", "cholesky"), "type")
+  if (type == "rstudent")
+    .mf_stop("residuals(type = \"rstudent\") of rma.mv() fits needs refitting and is not supported by metafast yet (issue 12).")
+  if (type == "response") return(residuals.mf_rma(object, type = "response"))
+  if (type == "rstandard") {
+    rs <- rstandard.mf_rma_mv(object)
+    out <- rs$z
+    names(out) <- rs$slab
+    return(out)
+  }
+  d <- .mf_mv_rowdiag(object)
+  if (type == "pearson") {
+    e <- d$resid
+    e[abs(e) < 100 * .Machine$double.eps] <- 0
+    return(.mf_na_out(e / sqrt(d$mdiag), object))
+  }
+  .mf_na_out(d$chol, object)
+}
+
+#' @rdname mf_rma_mv-diagnostics
+#' @export
+rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
+  .mf_check_dots("rstandard.mf_rma_mv", ...)
+  x <- model
+  na.act <- .mf_na_action()
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  v <- .mf_na_view(x)
+  rd <- .mf_mv_rowdiag(x)
+  e <- rd$resid
+  e[abs(e) < 100 * .Machine$double.eps] <- 0
+  se <- sqrt(rd$var.resid)
+  if (na.act == "na.fail" && any(!v$not.na)) .mf_stop("Missing values in results.")
+  pad <- function(val) unname(.mf_na_out(val, x, na.act = na.act))
+  out <- list(resid = pad(e), se = pad(se), z = pad(e / se))
+  if (missing(cluster)) {
+    out$slab <- if (na.act == "na.omit") v$slab[v$not.na] else v$slab
+    out$digits <- d
+    class(out) <- "list.mf_rma"
+    return(out)
+  }
+  cl <- .mf_cd_getx(substitute(cluster), x, parent.frame(), "cluster")
+  cl.f <- if (is.logical(x$subset) && length(x$subset) == length(cl)) cl[x$subset] else cl
+  if (anyNA(cl.f)) .mf_stop(sprintf("'cluster' has missing values in %s (no missing values allowed, as metafor).",
+                                    .mf_rows(is.na(cl.f))))
+  cl.u <- cl.f[v$not.na]
+  ids <- unique(cl.u)
+  codes <- match(cl.u, ids)
+  srt <- integer(x$k)
+  srt[seq_len(x$k)] <- codes[x$mf.spec$order]  # codes per sorted row
+  X2 <- .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+  k.id <- tabulate(codes, nbins = length(ids))
+  out$cluster <- if (na.act == "na.omit") cl.u else cl.f
+  out$slab <- if (na.act == "na.omit") v$slab[v$not.na] else v$slab
+  if (na.act == "na.omit") {
+    o <- order(ids)
+    cls <- list(X2 = X2[o], k = k.id[o], slab = ids[o])
+  } else {
+    ids.f <- unique(cl.f)
+    X2.f <- rep(NA_real_, length(ids.f))
+    X2.f[match(ids, ids.f)] <- X2
+    k.f <- vapply(ids.f, function(id) sum(cl.f == id & v$not.na), 1L)
+    o <- order(ids.f)
+    cls <- list(X2 = X2.f[o], k = k.f[o], slab = ids.f[o])
+  }
+  out$digits <- d
+  cls$digits <- d
+  class(out) <- "list.mf_rma"
+  class(cls) <- "list.mf_rma"
+  list(obs = out, cluster = cls)
+}
+
+# ---- ranef ----
+
+# Integer codes per row (fit's order) of each nested factor of 'random', read
+# from the spec of a nested structure; NULL for other structures.
+.mf_mv_row_codes <- function(x) {
+  s <- x$mf.spec$structure
+  if (is.null(s$type) || !identical(s$type, "nested")) return(NULL)
+  off <- x$mf.spec$offsets
+  L <- length(x$sigma2)
+  codes <- vector("list", L)
+  codes[[1L]] <- rep.int(seq_len(length(off) - 1L), diff(off))
+  for (l in seq_len(L - 1L)) codes[[l + 1L]] <- s$groups[, l]
+  lapply(codes, .mf_mv_unsort, x = x)
+}
+
+#' Random effects of a model fitted by rma.mv()
+#'
+#' The best linear unbiased predictions of the random effects of each
+#' variance component, as metafor's \code{ranef.rma.mv()}: for the
+#' component \eqn{\sigma^2_l}{sigma2_l} of the factor with indicator matrix
+#' \eqn{Z_l}, \eqn{\hat u_l = \sigma^2_l Z_l' W e}{u_l = sigma2_l Z_l' W e}
+#' with prediction variances the diagonal of
+#' \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l},
+#' \eqn{P = W - W X (X'WX)^{-1} X' W}{P = W - W X (X'WX)^-1 X'W}
+#' (Robinson 1991), computed block by block.  The prediction intervals use a
+#' normal quantile, or for \code{test = "t"} a t quantile with
+#' \code{k - p} degrees of freedom (\code{dfs = "residual"}) or the number
+#' of levels of the factor minus p (\code{dfs = "contain"} or numbers), as
+#' metafor.
+#'
+#' @param object an object of class \code{mf_rma_mv}.
+#' @param level confidence level (default: the level of the fit).
+#' @param digits number of decimals for printing (kept as metafor; the
+#'   result is a list of data frames).
+#' @param transf optional function applied to the predictions and the
+#'   interval bounds (the \code{se} column is then dropped, as metafor).
+#' @param targs optional second argument of \code{transf}.
+#' @param verbose accepted and ignored (metafor's progress messages).
+#' @param expand one row per row of the data (metafor's \code{expand =
+#'   TRUE}) instead of one per level.
+#' @param ... metafor's \code{vcov = TRUE} (the covariance matrices of the
+#'   predictions) is not supported yet (error).
+#' @return A named list (one element per variance component, named by the
+#'   factor) of data frames with columns \code{intrcpt}, \code{se},
+#'   \code{pi.lb} and \code{pi.ub}, rows named by the levels.
+#' @references Robinson GK (1991). That BLUP is a good thing: the estimation
+#'   of random effects. \emph{Stat Sci} 6:15-32.
+#' @export
+ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALSE, expand = FALSE, ...) {
+  .mf_check_dots("ranef.mf_rma_mv", ...)
+  x <- object
+  na.act <- .mf_na_action()
+  alpha <- if (missing(level)) x$level else .mf_level(level)
+  if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
+  codes <- .mf_mv_row_codes(x)
+  if (is.null(codes))
+    .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
+  L <- length(x$sigma2)
+  r <- .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
+  pred <- apply(r$pred[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
+  vpred <- apply(r$var[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
+  pred <- matrix(pred, nrow = x$k)
+  vpred <- matrix(vpred, nrow = x$k)
+  do.transf <- !missing(transf) && is.function(transf)
+  tf <- if (do.transf) .mf_apply_transf(transf, if (missing(targs)) NULL else targs) else NULL
+  out <- vector("list", L)
+  names(out) <- x$s.names
+  for (j in seq_len(L)) {
+    lev <- x$s.levels[[j]]
+    first <- match(seq_along(lev), codes[[j]])
+    p <- pred[first, j]
+    p[abs(p) < 100 * .Machine$double.eps] <- 0
+    se <- sqrt(vpred[first, j])
+    if (x$test == "z") {
+      crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+    } else {
+      ddf <- if (identical(x$dfs, "residual")) x$k - x$p else x$s.nlevels[j] - x$p
+      crit <- stats::qt(alpha / 2, max(ddf, 1), lower.tail = FALSE)
+    }
+    tab <- data.frame(intrcpt = p, se = se, pi.lb = p - crit * se, pi.ub = p + crit * se)
+    rownames(tab) <- lev
+    if (expand) {
+      rows <- codes[[j]]
+      tab <- tab[rows, , drop = FALSE]
+      rownames(tab) <- .mf_mv_make_unique(lev[rows])
+    } else if (na.act %in% c("na.exclude", "na.pass") && any(!.mf_na_view(x)$not.na)) {
+      lev.f <- .mf_mv_levels_f(x)[[j]]
+      if (!is.null(lev.f)) {
+        full <- data.frame(intrcpt = rep(NA_real_, length(lev.f)), se = NA_real_, pi.lb = NA_real_, pi.ub = NA_real_)
+        full[match(lev, lev.f), ] <- tab
+        rownames(full) <- lev.f
+        tab <- full
+      }
+    }
+    if (do.transf) {
+      tab[] <- lapply(tab, tf)
+      tab <- tab[, -2L, drop = FALSE]
+    }
+    out[[j]] <- tab
+  }
+  out
+}
+
+# metafor's labels for repeated levels: "a.1", "a.2", ... (unique ones kept).
+.mf_mv_make_unique <- function(x) {
+  x <- as.character(x)
+  dup <- x %in% x[duplicated(x)]
+  x[dup] <- stats::ave(x[dup], x[dup], FUN = function(s) paste(s, seq_along(s), sep = "."))
+  x
+}
+
+# The levels of the nested factors over all rows after 'subset' (including
+# rows omitted for missing values), for the padding of ranef() under
+# na.exclude / na.pass; NULL elements when the factors cannot be evaluated.
+.mf_mv_levels_f <- function(x) {
+  vals <- tryCatch(.mf_mv_random(x$random, x$data, x$k.all, FALSE)$values, error = function(e) NULL)
+  if (is.null(vals)) return(vector("list", length(x$sigma2)))
+  keep <- if (is.logical(x$subset)) x$subset else rep(TRUE, x$k.all)
+  .mf_mv_level_codes(lapply(vals, function(v) v[keep]))$levels
+}
+
+# ---- anova ----
+
+#' Wald and likelihood ratio tests for models fitted by rma.mv()
+#'
+#' As metafor's \code{anova()} for \code{rma.mv} fits.  With one model: the
+#' Wald test of the coefficients \code{btt} against \code{rhs} (chi-square,
+#' or F with the fit's denominator degrees of freedom for \code{test =
+#' "t"}), or of the linear combinations \code{X} (each with its z or t test,
+#' the t tests with the smallest degrees of freedom of the coefficients a
+#' combination involves, and the omnibus test).  With two models: the
+#' likelihood ratio test of the nested fits (full and reduced), with their
+#' fit statistics and QE.
+#'
+#' @inheritParams anova.mf_rma
+#' @param object an object of class \code{mf_rma_mv}.
+#' @param object2 an optional second (nested) \code{mf_rma_mv} fit.
+#' @param refit with two REML fits that differ in their fixed effects,
+#'   refit both with \code{method = "ML"} (via \code{update()}) for the
+#'   test, as metafor.
+#' @return An object of class \code{anova.mf_rma} (see
+#'   \code{\link{anova.mf_rma}}).
+#' @export
+anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, refit = FALSE, ...) {
+  .mf_check_dots("anova.mf_rma_mv", ...)
+  x <- object
+  if (!missing(att)) .mf_stop("Argument 'att' is only meaningful for location-scale models (as metafor: 'Can only specify 'att' for location-scale models').")
+  if (!missing(Z)) .mf_stop("Argument 'Z' is only meaningful for location-scale models (as metafor: 'Can only specify 'Z' for location-scale models').")
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  adjust <- .mf_adjust_method(if (missing(adjust)) NULL else adjust)
+  rhs <- if (missing(rhs)) NULL else rhs
+  if (!missing(object2) && !is.null(object2)) {
+    if (!is.logical(refit) || length(refit) != 1L || is.na(refit)) .mf_stop("'refit' must be TRUE or FALSE.")
+    res <- .mf_mv_anova_lrt(x, object2, d, refit, parent.frame())
+    class(res) <- "anova.mf_rma"
+    return(res)
+  }
+  if (missing(X) || is.null(X)) {
+    if (!missing(btt) && !is.null(btt) && (is.list(btt) || (is.character(btt) && length(btt) > 1L))) {
+      if (!is.null(rhs)) .mf_stop("Cannot use 'rhs' with a list 'btt' (one test per element).")
+      res <- lapply(as.list(btt), function(b) .mf_mv_anova_btt(x, b, NULL, d))
+      if (!is.null(adjust)) {
+        p.adj <- stats::p.adjust(vapply(res, function(r) r$QMp, numeric(1)), method = adjust)
+        for (j in seq_along(res)) res[[j]]$QMp <- p.adj[j]
+      }
+      names(res) <- vapply(as.list(btt), .mf_format_btt, character(1))
+      class(res) <- "list.anova.mf_rma"
+      return(res)
+    }
+    res <- .mf_mv_anova_btt(x, if (missing(btt)) NULL else btt, rhs, d)
+    if (!is.null(adjust)) res$QMp <- stats::p.adjust(res$QMp, method = adjust)
+  } else {
+    res <- .mf_anova_contrasts(x, X, rhs, d)
+    if (x$test == "t") {
+      # per combination: the smallest ddf of the coefficients it involves (metafor)
+      Xm <- if (is.null(dim(X))) rbind(X) else as.matrix(X)
+      if (x$int.incl && ncol(Xm) == x$p - 1L) Xm <- cbind(1, Xm)
+      ddf <- unname(if (length(unique(x$ddf)) == 1L) rep(x$ddf[1L], res$m)
+                    else apply(Xm != 0, 1L, function(nz) min(x$ddf[nz])))
+      res$ddf <- ddf
+      res$pval <- ifelse(ddf > 0, 2 * stats::pt(abs(res$zval), pmax(ddf, 1), lower.tail = FALSE), NA_real_)
+      if (!is.na(res$QM)) {
+        res$QMdf <- c(res$m, min(ddf))
+        res$QMp <- if (res$QMdf[2] > 0) stats::pf(res$QM, res$m, res$QMdf[2], lower.tail = FALSE) else NA_real_
+      }
+    }
+    if (!is.null(adjust)) res$pval <- stats::p.adjust(res$pval, method = adjust)
+  }
+  class(res) <- "anova.mf_rma"
+  res
+}
+
+# Wald test of H0: b[btt] = rhs for an rma.mv fit: F tests take the fit's
+# denominator df (QMdf[2]), as metafor.
+.mf_mv_anova_btt <- function(x, btt, rhs, d) {
+  btt <- if (is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
+  m <- length(btt)
+  b <- c(x$beta)
+  b[btt] <- b[btt] - .mf_rhs(rhs, m, "coefficients tested")
+  QM <- .mf_wald(b, x$vb, btt)
+  if (x$test == "t") {
+    QM <- QM / m
+    QMdf <- c(m, x$QMdf[2])
+    QMp <- stats::pf(QM, m, QMdf[2], lower.tail = FALSE)
+  } else {
+    QMdf <- c(m, NA_integer_)
+    QMp <- stats::pchisq(QM, m, lower.tail = FALSE)
+  }
+  list(QM = QM, QMdf = QMdf, QMp = QMp, btt = btt, k = x$k, p = x$p, m = m,
+       test = x$test, digits = d, type = "Wald.btt")
+}
+
+# (refit: the calls of the fits are evaluated with method = "ML" where
+# anova() was called)
+.mf_mv_anova_lrt <- function(a, b, d, refit, env) {
+  if (!inherits(b, "mf_rma_mv")) .mf_stop("'object2' must be a model fitted by rma.mv() (class mf_rma_mv), as 'object'.")
+  f <- a; r <- b
+  if (f$parms == r$parms) .mf_stop("The two models have the same number of parameters.")
+  if (f$parms < r$parms) { f <- b; r <- a }
+  sameV <- function(p, q) {
+    isTRUE(all.equal(p$yi, q$yi, tolerance = 0)) && isTRUE(all.equal(p$vi, q$vi, tolerance = 0)) &&
+      identical(p$mf.spec$order, q$mf.spec$order) && identical(p$mf.spec$Vblocks, q$mf.spec$Vblocks)
+  }
+  if (!sameV(f, r))
+    .mf_stop("The observed outcomes and/or sampling variances/covariances are not equal in the full and reduced model.")
+  if (f$method != r$method)
+    .mf_stop(sprintf("Mismatch between the use of %s and %s estimation in the full versus reduced model.", f$method, r$method))
+  sameX <- identical(unname(f$X), unname(r$X))
+  if (f$method == "REML" && !sameX) {
+    if (refit) {
+      ml <- function(m) eval(.mf_update_call(m, NULL, list(method = "ML")), env)
+      f <- tryCatch(ml(f), error = function(e) .mf_stop(sprintf("Refitting the full model with ML estimation failed: %s", conditionMessage(e))))
+      r <- tryCatch(ml(r), error = function(e) .mf_stop(sprintf("Refitting the reduced model with ML estimation failed: %s", conditionMessage(e))))
+    } else {
+      warning("REML comparisons not meaningful for models with different fixed effects\n(use 'refit=TRUE' to refit both models based on ML estimation).",
+              call. = FALSE)
+    }
+  }
+  if (!sameX && !.mf_is_nested(f$X, r$X)) warning("The models being compared appear not to be nested.", call. = FALSE)
+  col <- if (f$method == "REML") "REML" else "ML"
+  LRT <- max(0, r$fit.stats["dev", col] - f$fit.stats["dev", col])
+  fs <- function(m) { v <- m$fit.stats[[col]]; names(v) <- rownames(m$fit.stats); v }
+  list(fit.stats.f = fs(f), fit.stats.r = fs(r), parms.f = f$parms, parms.r = r$parms,
+       LRT = LRT, pval = stats::pchisq(LRT, f$parms - r$parms, lower.tail = FALSE),
+       QE.f = f$QE, QE.r = r$QE, tau2.f = NA_real_, tau2.r = NA_real_, R2 = NA_real_,
+       method = f$method, class.f = class(f), digits = d, type = "LRT")
+}
+
+# ---- update and tidiers ----
+
+#' Update and refit a model fitted by rma.mv()
+#'
+#' As \code{\link{update.mf_rma}}: changes arguments in the call of the fit
+#' and evaluates it again; \code{formula.} updates the moderators.
+#'
+#' @param object an object of class \code{mf_rma_mv}.
+#' @param formula. a formula that updates the moderators.
+#' @param ... arguments of \code{rma.mv()} to change.
+#' @param evaluate evaluate the new call (default) or return it.
+#' @return The refitted model, or the call when \code{evaluate = FALSE}.
+#' @export
+update.mf_rma_mv <- function(object, formula., ..., evaluate = TRUE) {
+  .mf_check_dots("update.mf_rma_mv", ...)
+  call <- .mf_update_call(object, if (missing(formula.)) NULL else formula., match.call(expand.dots = FALSE)$...)
+  if (isTRUE(evaluate)) eval(call, parent.frame()) else call
+}
+
+#' @rdname mf_rma-tidiers
+#' @exportS3Method generics::tidy
+tidy.mf_rma_mv <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
+  out <- data.frame(term = rownames(x$beta), estimate = c(x$beta), std.error = x$se,
+                    statistic = x$zval, p.value = x$pval, stringsAsFactors = FALSE)
+  if (isTRUE(conf.int)) {
+    alpha <- .mf_level(conf.level)
+    crit <- if (x$test == "t") stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
+            else stats::qnorm(alpha / 2, lower.tail = FALSE)
+    out$conf.low <- c(x$beta) - crit * x$se
+    out$conf.high <- c(x$beta) + crit * x$se
+  }
+  rownames(out) <- NULL
+  .mf_tibble(out)
+}
+
+#' @rdname mf_rma-tidiers
+#' @exportS3Method generics::glance
+glance.mf_rma_mv <- function(x, ...) {
+  col <- if (x$method == "REML") "REML" else "ML"
+  out <- data.frame(nobs = x$k, method = x$method, QE = x$QE, QE.p = x$QEp, QM = x$QM, QM.p = x$QMp,
+                    logLik = x$fit.stats["ll", col], deviance = x$fit.stats["dev", col],
+                    AIC = x$fit.stats["AIC", col], BIC = x$fit.stats["BIC", col],
+                    AICc = x$fit.stats["AICc", col], df.residual = x$k - x$p, stringsAsFactors = FALSE)
+  for (l in seq_along(x$sigma2)) out[[paste0("sigma2.", l)]] <- x$sigma2[l]
+  rownames(out) <- NULL
+  .mf_tibble(out)
+}
+
+#' @rdname mf_rma-tidiers
+#' @exportS3Method generics::augment
+augment.mf_rma_mv <- function(x, ...) {
+  rd <- .mf_mv_rowdiag(x)
+  e <- rd$resid
+  e[abs(e) < 100 * .Machine$double.eps] <- 0
+  se <- sqrt(rd$var.resid)
+  out <- data.frame(.rownames = as.character(x$slab[x$ids]), yi = x$yi, vi = x$vi,
+                    .fitted = c(x$X %*% x$beta), .resid = e, .se.resid = se, .std.resid = e / se,
+                    .hat = rd$hat, .weight = 100 * rd$wdiag / sum(rd$wdiag), stringsAsFactors = FALSE)
+  rownames(out) <- NULL
+  .mf_tibble(out)
+}
