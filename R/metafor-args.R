@@ -156,6 +156,16 @@
     plotdfbs = .mf_r_plot("plot dfbetas(fit) yourself"), dfbsnew = .mf_r_plot(), logcov = .mf_r_plot(),
     slab.style = .mf_r_plot(), las = .mf_r_plot(), pch = .mf_r_plot(), bg = .mf_r_plot(),
     bg.infl = .mf_r_plot(), col.na = .mf_r_plot(), layout = .mf_r_plot()),
+  rma.mh = c(outlist = "the result always holds the full set of fields"),
+  rma.peto = c(outlist = "the result always holds the full set of fields"),
+  print.mf_rma_mh = c(),
+  print.mf_rma_peto = c(),
+  summary.mf_rma_tab = c(), coef.mf_rma_tab = c(), vcov.mf_rma_tab = c(), fitted.mf_rma_tab = c(),
+  residuals.mf_rma_tab = c(), weights.mf_rma_tab = c(), rstandard.mf_rma_tab = c(),
+  rstudent.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  confint.mf_rma_tab = c(),
+  leave1out.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  cumul.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -176,7 +186,9 @@
   cooks.distance.mf_rma = "time", dfbetas.mf_rma = "time",
   leave1out.mf_rma = "time", cumul.mf_rma = "time",
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
-  fsn = character(0), baujat.mf_rma = character(0))
+  fsn = character(0), baujat.mf_rma = character(0),
+  rma.mh = "time", rma.peto = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
+  leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time")
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
 
 # Names that are ours although they arrive in `...` (metafor reads them from
@@ -184,7 +196,8 @@
 # escalc() takes `correct`; gosh() and permutest() reject metafor's `ncpus`
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
-                      gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"))
+                      gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
+                      rma.mh = c("onlyo1", "addyi", "addvi"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -203,13 +216,17 @@
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
-  plot.mf_gosh = "graphics")
+  plot.mf_gosh = "graphics", rma.mh = "warn", rma.peto = "warn", print.mf_rma_mh = "ignore",
+  print.mf_rma_peto = "ignore", summary.mf_rma_tab = "ignore", coef.mf_rma_tab = "ignore",
+  vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
+  weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
+  confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
 summary.mf_escalc = "summary() of escalc()",
-         paste0(sub("\\.(mf_rma|mf_escalc|default)$", "", fn), "()"))
+         paste0(sub("\\.(mf_rma(_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))
 }
 
 # Check the names in `...` of our function `fn` (a key of the tables above)
