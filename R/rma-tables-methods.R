@@ -160,7 +160,10 @@ cumul.mf_rma_tab <- function(x, order, digits, transf, targs, collapse = FALSE, 
   res$order <- if (collapse) orvar[first][show] else orvar[show]
   res$level <- x$level
   res$test <- x$test
-  if (!tr$transf) res$measure <- x$measure
+  if (!tr$transf) {
+    res$measure <- x$measure
+    attr(res$estimate, "measure") <- x$measure
+  }
   res
 }
 
@@ -243,7 +246,7 @@ print.summary.mf_rma_tab <- function(x, digits, showfit = TRUE, ...) {
 #' @export
 coef.mf_rma_tab <- function(object, ...) {
   .mf_check_dots("coef.mf_rma_tab", ...)
-  stats::setNames(unname(object$beta), "intrcpt")
+  unname(object$beta)  # as metafor (rownames of a vector: no names)
 }
 
 #' @rdname mf_rma_tab-methods

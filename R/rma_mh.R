@@ -164,7 +164,7 @@ print.mf_rma_mh <- function(x, digits, showfit = FALSE, ...) {
 # metafor's p-values of the CMH and Tarone lines: "=" and "<" followed by a
 # space, and a leading zero kept ("p-val = 0.0123", "p-val < 0.0001").
 .mf_fmtp_add0 <- function(p, d) {
-  if (is.na(p)) return("NA")
+  if (is.na(p)) return("= NA")
   thresh <- 10^(-d)
   if (p < thresh) paste0("< ", formatC(thresh, format = "f", digits = d)) else
     paste0("= ", formatC(p, format = "f", digits = d))
