@@ -363,3 +363,19 @@ BIC.mf_rma_tab <- function(object, ...) {
 #' @rdname mf_rma_tab-methods
 #' @export
 nobs.mf_rma_tab <- function(object, ...) object$k
+
+#' @rdname mf_rma_tab-methods
+#' @param yaxis,xlim,ylim,xlab,ylab,refline,legend,contour,contours as in
+#'   \code{\link{funnel}} for \code{rma()} fits: the funnel plot of the
+#'   per-study outcomes \code{yi} around the pooled estimate.
+#' @export
+funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = x$level, refline, legend = contour,
+                              contour = FALSE, contours = c(90, 95, 99), ...) {
+  .mf_check_dots("funnel.mf_rma_tab", ...)
+  # the studies with an outcome, drawn as for an intercept-only rma() fit
+  cl <- match.call()
+  cl[[1L]] <- funnel.mf_rma
+  cl$x <- list(yi = c(x$yi), vi = c(x$vi), slab = x$slab[x$not.na.yivi], beta = x$beta, int.only = TRUE,
+               level = x$level)
+  eval(cl, parent.frame())
+}

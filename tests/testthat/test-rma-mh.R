@@ -243,3 +243,20 @@ test_that("rma.mh() rejects bad input with errors naming the argument and the ro
                  "Extra argument ('foo') disregarded.", fixed = TRUE)
   expect_error(vcov(rma.mh(ai = c(1, 2), bi = c(2, 2), ci = c(3, 1), di = c(4, 4)), type = "obs"), "not available")
 })
+
+test_that("funnel() of rma.mh() and rma.peto() fits draws metafor's points around the pooled estimate", {
+  skip_if_not_installed("metafor")
+  dat <- metadat::dat.bcg
+  f <- tempfile(fileext = ".png")
+  grDevices::png(f)
+  on.exit({ grDevices::dev.off(); unlink(f) })
+  for (fit in list(list(rma.mh(tpos, tneg, cpos, cneg, data = dat, measure = "RR"),
+                        metafor::rma.mh(tpos, tneg, cpos, cneg, data = dat, measure = "RR")),
+                   list(rma.peto(tpos, tneg, cpos, cneg, data = dat), metafor::rma.peto(tpos, tneg, cpos, cneg, data = dat)))) {
+    a <- funnel(fit[[1]]); b <- metafor::funnel(fit[[2]])
+    expect_equal(a$x, c(b$x), tolerance = tol_closed, ignore_attr = TRUE)
+    expect_equal(a$y, b$y, tolerance = tol_closed)
+    expect_equal(unname(attr(a, "refline")), unname(c(fit[[2]]$beta)), tolerance = tol_closed)
+  }
+  expect_error(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), shade = "grey"), "'shade'")
+})
