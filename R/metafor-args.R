@@ -174,6 +174,7 @@
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
+.mf_metafor_args$forest.mf_rma_tab <- .mf_metafor_args$forest.mf_rma
 # The same table as lists, for the quick look-up of the names of a call.
 .mf_metafor_tab <- lapply(.mf_metafor_args, as.list)
 
@@ -222,7 +223,7 @@
   vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
-  funnel.mf_rma_tab = "graphics")
+  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

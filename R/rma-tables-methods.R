@@ -379,3 +379,48 @@ funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = 
                level = x$level)
   eval(cl, parent.frame())
 }
+
+#' @rdname mf_rma_tab-methods
+#' @param annotate,addpred,showweights,header,alim,refline,xlab,slab,ilab,ilab.lab,cex,main
+#'   as in \code{\link{forest}} for \code{rma()} fits: the per-study outcomes
+#'   with their confidence intervals, the weights of the Mantel-Haenszel or
+#'   Peto method (as metafor's \code{weights()}) and the pooled estimate
+#'   (an equal-effects model: no prediction interval, \code{addpred} has no
+#'   effect).  \code{slab}, \code{ilab} and \code{order} take one value per
+#'   row of the data or per study drawn.
+#' @export
+forest.mf_rma_tab <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE, header = TRUE, alim,
+                              level = x$level, refline = 0, digits = 2L, xlab, slab, ilab = NULL, ilab.lab = NULL,
+                              order = NULL, transf = NULL, cex, main, ...) {
+  .mf_check_dots("forest.mf_rma_tab", ...)
+  alpha <- if (missing(level)) x$level else .mf_level(level)
+  pars <- .mf_par_dots(...)
+  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
+  # the studies with an outcome (metafor draws yi.f / vi.f without the missing ones)
+  keep <- x$not.na.yivi
+  view <- list(k = sum(keep), k.all = x$k.all, ids = x$ids[keep])
+  labs <- if (missing(slab) || is.null(slab)) {
+    if (isTRUE(x$slab.null)) paste("Study", x$ids[keep]) else as.character(x$slab[keep])
+  } else as.character(.mf_per_study(slab, view, "slab"))
+  op2 <- options(na.action = "na.exclude")
+  wt <- weights.mf_rma_tab(x)
+  options(op2)
+  yi <- c(x$yi.f)[keep]; vi <- x$vi.f[keep]
+  crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+  st <- data.frame(row = x$ids[keep], slab = labs, yi = yi, vi = vi, ci.lb = yi - crit * sqrt(vi),
+                   ci.ub = yi + crit * sqrt(vi), weight = unname(wt[keep]), group = NA_character_,
+                   stringsAsFactors = FALSE)
+  if (length(order) > 1L) order <- .mf_per_study(order, view, "order")
+  ord <- .mf_forest_order(order, st, NULL)
+  b <- unname(x$beta)
+  sums <- data.frame(label = sprintf("Equal-effects model (k = %d)", x$k), group = NA_character_, k = x$k,
+                     estimate = b, ci.lb = b - crit * x$se, ci.ub = b + crit * x$se, pi.lb = NA_real_,
+                     pi.ub = NA_real_, stringsAsFactors = FALSE)
+  .mf_forest_draw(st = st, ord = ord, grp = NULL, sums = sums, fit_rows = NULL,
+                  ilab = .mf_per_study(ilab, view, "ilab"), ilab.lab = ilab.lab, annotate = annotate,
+                  showweights = showweights, addpred = FALSE, header = header,
+                  xlab = if (missing(xlab)) NULL else xlab, transf = transf, refline = refline, digits = digits,
+                  cex = if (missing(cex)) NULL else cex, main = if (missing(main)) NULL else main,
+                  alim = if (missing(alim)) NULL else alim, pi_label = "Prediction interval",
+                  level_pct = 100 * (1 - alpha))
+}

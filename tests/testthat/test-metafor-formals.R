@@ -94,7 +94,8 @@ formals_pairs <- list(
   list("deviance.rma", "deviance.mf_rma_tab", function(a) do.call(deviance, c(list(mhfit), a))),
   list("AIC.rma", "AIC.mf_rma_tab", function(a) do.call(AIC, c(list(mhfit), a))),
   list("BIC.rma", "BIC.mf_rma_tab", function(a) do.call(BIC, c(list(mhfit), a))),
-  list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a))))
+  list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a)))),
+  list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a))))
 )
 
 # The names metafor's function reads from `...` (its .chkdots() list).

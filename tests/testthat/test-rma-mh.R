@@ -260,3 +260,26 @@ test_that("funnel() of rma.mh() and rma.peto() fits draws metafor's points aroun
   }
   expect_error(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), shade = "grey"), "'shade'")
 })
+
+test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, weights and pooled estimate", {
+  skip_if_not_installed("metafor")
+  f <- tempfile(fileext = ".png")
+  grDevices::png(f)
+  on.exit({ grDevices::dev.off(); unlink(f) })
+  d <- sparse_tables(6)
+  for (pair in list(list(rma.mh, metafor::rma.mh), list(rma.peto, metafor::rma.peto))) {
+    ours <- suppressWarnings(pair[[1]](ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2, slab = paste("s", seq_len(nrow(d)))))
+    ref <- suppressWarnings(pair[[2]](ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2, slab = paste("s", seq_len(nrow(d)))))
+    r <- forest(ours, level = 90)
+    keep <- !is.na(ref$yi.f)
+    expect_equal(r$studies$yi, c(ref$yi.f)[keep], tolerance = tol_closed)
+    expect_equal(r$studies$ci.ub, c(ref$yi.f)[keep] + qnorm(0.95) * sqrt(ref$vi.f[keep]), tolerance = tol_closed)
+    op <- options(na.action = "na.exclude")
+    expect_equal(r$studies$weight, unname(weights(ref))[keep], tolerance = tol_closed)
+    options(op)
+    expect_equal(r$studies$slab, ref$slab[keep])
+    expect_equal(r$summaries$estimate, unname(c(ref$beta)), tolerance = tol_closed)
+    expect_equal(r$summaries$ci.lb, unname(c(ref$beta)) - qnorm(0.95) * ref$se, tolerance = tol_closed)
+  }
+  expect_error(forest(suppressWarnings(rma.mh(ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2)), atransf = exp), "'atransf'")
+})
