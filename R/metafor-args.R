@@ -171,6 +171,16 @@
     df = "there is no equivalent",
     abbrev = "abbreviated coefficient names are not supported"),
   update.mf_rma_mv = c(),
+  rma.mh = c(outlist = "the result always holds the full set of fields"),
+  rma.peto = c(outlist = "the result always holds the full set of fields"),
+  print.mf_rma_mh = c(),
+  print.mf_rma_peto = c(),
+  summary.mf_rma_tab = c(), coef.mf_rma_tab = c(), vcov.mf_rma_tab = c(), fitted.mf_rma_tab = c(),
+  residuals.mf_rma_tab = c(), weights.mf_rma_tab = c(), rstandard.mf_rma_tab = c(),
+  rstudent.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  confint.mf_rma_tab = c(),
+  leave1out.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  cumul.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -178,6 +188,8 @@
     trim = .mf_r_plot())
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
+.mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
+.mf_metafor_args$forest.mf_rma_tab <- .mf_metafor_args$forest.mf_rma
 # The same table as lists, for the quick look-up of the names of a call.
 .mf_metafor_tab <- lapply(.mf_metafor_args, as.list)
 
@@ -192,7 +204,9 @@
   leave1out.mf_rma = "time", cumul.mf_rma = "time",
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
   anova.mf_rma_mv = "verbose",
-  fsn = character(0), baujat.mf_rma = character(0))
+  fsn = character(0), baujat.mf_rma = character(0),
+  rma.mh = "time", rma.peto = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
+  leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time")
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
 
 # Names that are ours although they arrive in `...` (metafor reads them from
@@ -201,7 +215,7 @@
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
-                      vcalc = "nearPD")
+                      vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -223,13 +237,19 @@
   plot.mf_gosh = "graphics",
   hatvalues.mf_rma_mv = "ignore", weights.mf_rma_mv = "ignore", fitted.mf_rma_mv = "ignore",
   residuals.mf_rma_mv = "ignore", rstandard.mf_rma_mv = "ignore", ranef.mf_rma_mv = "warn",
-  anova.mf_rma_mv = "warn", update.mf_rma_mv = "ignore")
+  anova.mf_rma_mv = "warn", update.mf_rma_mv = "ignore",
+  rma.mh = "warn", rma.peto = "warn", print.mf_rma_mh = "ignore",
+  print.mf_rma_peto = "ignore", summary.mf_rma_tab = "ignore", coef.mf_rma_tab = "ignore",
+  vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
+  weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
+  confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
+  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
 summary.mf_escalc = "summary() of escalc()",
-         paste0(sub("\\.(mf_rma_mv|mf_rma|mf_escalc|default)$", "", fn), "()"))
+         paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))
 }
 
 # Check the names in `...` of our function `fn` (a key of the tables above)

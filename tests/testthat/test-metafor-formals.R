@@ -16,6 +16,11 @@ fdat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03
 ffit <- rma(yi, vi, data = fdat)
 fdat$grp <- c(1, 1, 2, 2, 3, 3)
 fmv <- rma.mv(yi, vi, random = ~ 1 | grp, data = fdat)
+# 2x2 tables for rma.mh() and rma.peto()
+tdat <- list(ai = c(4, 6, 3, 62, 33), bi = c(119, 300, 228, 13536, 5036), ci = c(11, 29, 11, 248, 47),
+             di = c(128, 274, 209, 12619, 5761))
+mhfit <- do.call(rma.mh, tdat)
+petofit <- do.call(rma.peto, tdat)
 in_png <- function(expr) {
   f <- tempfile(fileext = ".png")
   grDevices::png(f)
@@ -77,7 +82,34 @@ formals_pairs <- list(
   list("rstandard.rma.mv", "rstandard.mf_rma_mv", function(a) do.call(rstandard, c(list(fmv), a))),
   list("ranef.rma.mv", "ranef.mf_rma_mv", function(a) do.call(ranef, c(list(fmv), a))),
   list("anova.rma", "anova.mf_rma_mv", function(a) do.call(anova, c(list(fmv), a))),
-  list("update.rma", "update.mf_rma_mv", function(a) do.call(update, c(list(fmv), a)))
+  list("update.rma", "update.mf_rma_mv", function(a) do.call(update, c(list(fmv), a))),
+  list("rma.mh", "rma.mh", function(a) do.call(rma.mh, c(tdat, a))),
+  list("rma.peto", "rma.peto", function(a) do.call(rma.peto, c(tdat, a))),
+  list("print.rma.mh", "print.mf_rma_mh", function(a) utils::capture.output(do.call(print, c(list(mhfit), a)))),
+  list("print.rma.peto", "print.mf_rma_peto", function(a) utils::capture.output(do.call(print, c(list(petofit), a)))),
+  list("summary.rma", "summary.mf_rma_tab", function(a) do.call(summary, c(list(mhfit), a))),
+  list("coef.rma", "coef.mf_rma_tab", function(a) do.call(coef, c(list(mhfit), a))),
+  list("vcov.rma", "vcov.mf_rma_tab", function(a) do.call(vcov, c(list(mhfit), a))),
+  list("fitted.rma", "fitted.mf_rma_tab", function(a) do.call(fitted, c(list(mhfit), a))),
+  list("residuals.rma", "residuals.mf_rma_tab", function(a) do.call(residuals, c(list(mhfit), a))),
+  list("weights.rma.mh", "weights.mf_rma_tab", function(a) do.call(weights, c(list(mhfit), a))),
+  list("weights.rma.peto", "weights.mf_rma_tab", function(a) do.call(weights, c(list(petofit), a))),
+  list("rstandard.rma.mh", "rstandard.mf_rma_tab", function(a) do.call(rstandard, c(list(mhfit), a))),
+  list("rstandard.rma.peto", "rstandard.mf_rma_tab", function(a) do.call(rstandard, c(list(petofit), a))),
+  list("rstudent.rma.mh", "rstudent.mf_rma_tab", function(a) do.call(rstudent, c(list(mhfit), a))),
+  list("rstudent.rma.peto", "rstudent.mf_rma_tab", function(a) do.call(rstudent, c(list(petofit), a))),
+  list("confint.rma.mh", "confint.mf_rma_tab", function(a) do.call(confint, c(list(mhfit), a))),
+  list("confint.rma.peto", "confint.mf_rma_tab", function(a) do.call(confint, c(list(petofit), a))),
+  list("leave1out.rma.mh", "leave1out.mf_rma_tab", function(a) do.call(leave1out, c(list(mhfit), a))),
+  list("leave1out.rma.peto", "leave1out.mf_rma_tab", function(a) do.call(leave1out, c(list(petofit), a))),
+  list("cumul.rma.mh", "cumul.mf_rma_tab", function(a) do.call(cumul, c(list(mhfit), a))),
+  list("cumul.rma.peto", "cumul.mf_rma_tab", function(a) do.call(cumul, c(list(petofit), a))),
+  list("logLik.rma", "logLik.mf_rma_tab", function(a) do.call(logLik, c(list(mhfit), a))),
+  list("deviance.rma", "deviance.mf_rma_tab", function(a) do.call(deviance, c(list(mhfit), a))),
+  list("AIC.rma", "AIC.mf_rma_tab", function(a) do.call(AIC, c(list(mhfit), a))),
+  list("BIC.rma", "BIC.mf_rma_tab", function(a) do.call(BIC, c(list(mhfit), a))),
+  list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a)))),
+  list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a))))
 )
 
 # The names metafor's function reads from `...` (its .chkdots() list).
