@@ -8,7 +8,25 @@
   MC = "prepost", POMPMC = "prepost", SMCC = "prepost", SMCR = "prepost",
   COR = "cor", UCOR = "cor", ZCOR = "cor",
   PR = "prop", PLN = "prop", PLO = "prop", PAS = "prop", PFT = "prop",
-  GEN = "gen"
+  GEN = "gen",
+  # further measures (R/escalc-measures-*.R)
+  PCOR = "pcor", ZPCOR = "pcor", SPCOR = "pcor", ZSPCOR = "pcor",
+  R2 = "r2", ZR2 = "r2",
+  PHI = "2x2more", ZPHI = "2x2more", YUQ = "2x2more", YUY = "2x2more",
+  PBIT = "2x2more", OR2D = "2x2more", OR2DN = "2x2more", OR2DL = "2x2more",
+  MPRD = "2x2more", MPRR = "2x2more", MPOR = "2x2more", MPORC = "2x2more",
+  MPPETO = "2x2more", MPORM = "2x2more",
+  SMD1 = "quantmore", SMD1H = "quantmore", VR = "quantmore", CVR = "quantmore",
+  RPB = "quantmore", ZPB = "quantmore", RBIS = "quantmore", ZBIS = "quantmore",
+  D2OR = "quantmore", D2ORN = "quantmore", D2ORL = "quantmore",
+  CLESN = "quantmore", AUCN = "quantmore",
+  CLES = "auc", AUC = "auc",
+  MN = "mean", SMN = "mean", MNLN = "mean", SDLN = "mean", CVLN = "mean",
+  IR = "rate", IRLN = "rate", IRS = "rate", IRFT = "rate",
+  SMCRH = "prepostmore", SMCRP = "prepostmore", SMCRPH = "prepostmore",
+  ROMC = "prepostmore", VRC = "prepostmore", CVRC = "prepostmore",
+  CLESCN = "prepostmore", AUCCN = "prepostmore",
+  ARAW = "alpha", AHW = "alpha", ABT = "alpha"
 )
 
 .esc_family_args <- list(
@@ -17,7 +35,16 @@
   prepost = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
   cor = c("ri", "ni", "ti", "pi"),
   prop = c("xi", "mi", "ni"),
-  gen = c("yi", "vi", "sei", "ni")
+  gen = c("yi", "vi", "sei", "ni"),
+  pcor = c("ri", "ti", "mi", "ni", "pi", "r2i"),
+  r2 = c("r2i", "mi", "ni", "fi", "pi"),
+  "2x2more" = c("ai", "bi", "ci", "di", "n1i", "n2i", "ri", "pi"),
+  quantmore = c("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i", "di", "ti", "pi", "ri", "ai"),
+  auc = c("ai", "n1i", "n2i", "mi"),
+  mean = c("mi", "sdi", "ni"),
+  rate = c("xi", "ti"),
+  prepostmore = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
+  alpha = c("ai", "mi", "ni")
 )
 
 # every measure of metafor 5.2.1's escalc(): the ones metafast does not
@@ -38,7 +65,8 @@
 # the outcome / the variance)
 .esc_dots_args <- c("onlyo1", "addyi", "addvi")
 
-.esc_vtypes <- c("UB", "LS", "LS2", "LS3", "HO", "AV", "AVHO", "H0", "H0a", "H0b")
+.esc_vtypes <- c("UB", "LS", "LS2", "LS3", "HO", "ST", "CS", "AV", "AV2", "AVHO",
+                 "H0", "H0a", "H0b", "MAX")
 
 .esc_default_digits <- function(d = 4) {
   c(est = d, se = d, test = d, pval = d, ci = d, var = d, sevar = d,
@@ -56,7 +84,7 @@
            call. = FALSE)
     return(correct)
   }
-  if (measure %in% c("ROM"))
+  if (measure %in% c("ROM", "VR", "CVR", "SDLN", "CVLN", "ROMC", "CVRC"))
     stop("argument 'correct' must be TRUE or FALSE for measure = '", measure, "'",
          call. = FALSE)
   opt <- if (is.character(correct) && length(correct) == 1L && !is.na(correct))
@@ -333,7 +361,8 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
          call. = FALSE)
   if (!is.logical(drop00) || length(drop00) != 1L || is.na(drop00))
     stop("argument 'drop00' must be TRUE or FALSE", call. = FALSE)
-  if (missing(add) && measure %in% c("AS", "PAS", "PFT")) add <- 0
+  if (missing(add) && measure %in% c("AS", "PAS", "PFT", "PHI", "ZPHI", "IRS", "IRFT"))
+    add <- 0
   if (!is.numeric(add) || length(add) != 1L || is.na(add) || add < 0)
     stop("argument 'add' must be a single non-negative number", call. = FALSE)
   if (!is.character(vtype) || anyNA(vtype) || !all(vtype %in% .esc_vtypes))
@@ -455,6 +484,15 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
     prepost = .esc_es_prepost(measure, v, vtype, rows, correct),
     cor = .esc_es_cor(measure, v, vtype, rows),
     prop = .esc_es_prop(measure, v, vtype, rows, add, to, addyi, addvi),
+    pcor = .esc_es_pcor(measure, v, vtype, rows),
+    r2 = .esc_es_r2(measure, v, vtype, rows),
+    "2x2more" = .esc_es_2x2more(measure, v, vtype, rows, add, to, drop00, onlyo1, addyi, addvi),
+    quantmore = .esc_es_quantmore(measure, v, vtype, rows, correct),
+    auc = .esc_es_auc(measure, v, vtype, rows),
+    mean = .esc_es_mean(measure, v, vtype, rows, correct),
+    rate = .esc_es_rate(measure, v, vtype, rows, add, to, addyi, addvi),
+    prepostmore = .esc_es_prepostmore(measure, v, vtype, rows, correct),
+    alpha = .esc_es_alpha(measure, v, vtype, rows),
     gen = {
       # as metafor: sei only when vi is not given (missing vi stay missing)
       vv <- if (!is.null(v$vi)) v$vi else v$sei^2
