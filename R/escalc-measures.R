@@ -537,7 +537,7 @@
 }
 
 # ---------------------------------------------------------------------------
-# single proportions: PR, PLN, PLO, PAS, PFT
+# single proportions: PR, PLN, PLO, PRZ, PAS, PFT
 # ---------------------------------------------------------------------------
 # Raw, log and logit proportion with binomial delta-method variances;
 # arcsine (Anscombe 1948) and Freeman-Tukey (1950) double arcsine transforms.
@@ -578,6 +578,11 @@
       yi <- log(xi / mi)
       s <- vtype == "LS"; vi[s] <- (1 / xi + 1 / mi)[s]
       s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) + 1 / ((1 - pbar) * n))[s]
+    } else if (measure == "PRZ") {
+      # probit of the proportion, delta method:
+      # Var = 2 pi p (1 - p) exp(z^2) / n (Sanchez-Meca et al. 2003)
+      yi <- stats::qnorm(p)
+      vi <- 2 * base::pi * p * (1 - p) * exp(yi^2) / n
     } else if (measure == "PAS") {
       yi <- asin(sqrt(p))
       vi <- 1 / (4 * n)

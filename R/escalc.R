@@ -26,7 +26,8 @@
   SMCRH = "prepostmore", SMCRP = "prepostmore", SMCRPH = "prepostmore",
   ROMC = "prepostmore", VRC = "prepostmore", CVRC = "prepostmore",
   CLESCN = "prepostmore", AUCCN = "prepostmore",
-  ARAW = "alpha", AHW = "alpha", ABT = "alpha"
+  ARAW = "alpha", AHW = "alpha", ABT = "alpha",
+  PRZ = "prop", REH = "reh"
 )
 
 .esc_family_args <- list(
@@ -44,7 +45,8 @@
   mean = c("mi", "sdi", "ni"),
   rate = c("xi", "ti"),
   prepostmore = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
-  alpha = c("ai", "mi", "ni")
+  alpha = c("ai", "mi", "ni"),
+  reh = c("ai", "bi", "ci")
 )
 
 # every measure of metafor 5.2.1's escalc(): the ones metafast does not
@@ -247,8 +249,32 @@
 #' Also \code{"POMPMD"} and \code{"POMPMC"}: the raw mean difference and mean
 #' change of POMP scores (means and SDs rescaled to 0-100 with \code{mini} and
 #' \code{maxi}).  Given \code{yi}, the outcomes are taken as they are, for any
-#' measure (as in metafor).  metafor's other measures give an error that names
-#' them.
+#' measure (as in metafor).
+#'
+#' Further measures, with metafor's arguments, \code{vtype} options and
+#' zero-cell handling: partial and semi-partial correlations \code{"PCOR"},
+#' \code{"ZPCOR"}, \code{"SPCOR"}, \code{"ZSPCOR"} (\code{ri} or
+#' \code{ti}/\code{pi}, with \code{mi} predictors, \code{ni}, and
+#' \code{r2i} for the semi-partial ones); \code{"R2"}, \code{"ZR2"}
+#' (\code{r2i} or \code{fi}/\code{pi}, \code{mi}, \code{ni}); from 2x2
+#' tables \code{"PHI"}, \code{"ZPHI"}, \code{"YUQ"}, \code{"YUY"},
+#' \code{"PBIT"}, \code{"OR2D"}, \code{"OR2DN"}, \code{"OR2DL"} and for
+#' paired binary data \code{"MPRD"}, \code{"MPRR"}, \code{"MPOR"},
+#' \code{"MPORC"}, \code{"MPPETO"}, \code{"MPORM"} (the latter with
+#' \code{ri} and/or \code{pi}); two groups \code{"SMD1"}, \code{"SMD1H"},
+#' \code{"VR"}, \code{"CVR"}, \code{"RPB"}, \code{"ZPB"}, \code{"RBIS"},
+#' \code{"ZBIS"}, \code{"D2OR"}, \code{"D2ORN"}, \code{"D2ORL"},
+#' \code{"CLESN"}, \code{"AUCN"}, and \code{"CLES"}, \code{"AUC"} (the AUC
+#' as \code{ai}, ties as \code{mi}); one group \code{"MN"}, \code{"SMN"},
+#' \code{"MNLN"}, \code{"SDLN"}, \code{"CVLN"} (\code{mi}, \code{sdi},
+#' \code{ni}), \code{"PRZ"}, incidence rates \code{"IR"}, \code{"IRLN"},
+#' \code{"IRS"}, \code{"IRFT"} (\code{xi} events in person-time
+#' \code{ti}); pre-post \code{"SMCRH"}, \code{"SMCRP"}, \code{"SMCRPH"},
+#' \code{"ROMC"}, \code{"VRC"}, \code{"CVRC"}, \code{"CLESCN"},
+#' \code{"AUCCN"}; Cronbach's alpha \code{"ARAW"}, \code{"AHW"},
+#' \code{"ABT"} (\code{ai}, \code{mi} items, \code{ni}); and \code{"REH"}
+#' (genotype counts \code{ai}, \code{bi}, \code{ci}).  metafor's other
+#' measures give an error that names them.
 #'
 #' The object keeps, as metafor's, the attributes \code{ni} (sample sizes),
 #' \code{slab} (study labels, read by \code{rma()}) and \code{measure} on the
@@ -263,18 +289,25 @@
 #'
 #' @param measure character string naming the outcome measure.
 #' @param ai,bi,ci,di cell frequencies of 2x2 tables (\code{di} is Cohen's d
-#'   for \code{measure = "SMD"}/\code{"SMCC"}).
+#'   for \code{measure = "SMD"}/\code{"SMCC"} and the measures computed from
+#'   d; \code{ai} is the AUC of \code{"CLES"}/\code{"AUC"} and alpha of
+#'   \code{"ARAW"}, \code{"AHW"}, \code{"ABT"}).
 #' @param n1i,n2i group sizes.
 #' @param x1i,x2i,t1i,t2i accepted for compatibility (incidence measures are
 #'   not implemented).
 #' @param m1i,m2i,sd1i,sd2i means and standard deviations.
-#' @param xi,mi event and non-event counts for single proportions.
+#' @param xi,mi event and non-event counts for single proportions (\code{xi}:
+#'   events of incidence rates; \code{mi}: the means of \code{"MN"} and
+#'   friends, the number of predictors of \code{"PCOR"} and \code{"R2"}, the
+#'   items of alpha, the proportion of ties of \code{"CLES"}).
 #' @param ri correlations.
-#' @param ti t statistics.
-#' @param fi F statistics (metafor's R2F/ZR2F measures, not computed by
-#'   metafast; ignored by the measures metafast computes, as in metafor).
+#' @param ti t statistics (person-times of the incidence rates).
+#' @param fi F statistics of the models of \code{"R2"}, \code{"ZR2"}
+#'   (ignored by the other measures, as in metafor).
 #' @param pi two-sided p-values (negative values indicate a negative effect).
-#' @param sdi,r2i accepted for compatibility (unused).
+#' @param sdi standard deviations of single groups (\code{"MN"} and friends).
+#' @param r2i R^2 values (\code{"R2"}, \code{"ZR2"}, \code{"SPCOR"},
+#'   \code{"ZSPCOR"}).
 #' @param mini,maxi minimum and maximum possible value of the scale
 #'   (\code{"POMPMD"}, \code{"POMPMC"}).
 #' @param ni sample sizes.
@@ -493,6 +526,7 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
     rate = .esc_es_rate(measure, v, vtype, rows, add, to, addyi, addvi),
     prepostmore = .esc_es_prepostmore(measure, v, vtype, rows, correct),
     alpha = .esc_es_alpha(measure, v, vtype, rows),
+    reh = .esc_es_reh(measure, v, vtype, rows),
     gen = {
       # as metafor: sei only when vi is not given (missing vi stay missing)
       vv <- if (!is.null(v$vi)) v$vi else v$sei^2

@@ -48,3 +48,13 @@ test_that("incidence rates match metafor on dat.hart1999 and with zero counts", 
   expect_error(escalc("IR", xi = 1, ti = c(10, 0)), "ti.*rows: 2")
   expect_error(escalc("IR", xi = 1), "ti")
 })
+
+test_that("PRZ (probit of a proportion) matches metafor with zero cells and n = 1", {
+  skip_if_not_installed("metafor")
+  x <- c(0, 3, 10, 5, NA, 1)
+  n <- c(10, 3, 20, 5, 4, 1)
+  for (to in c("only0", "all", "if0all", "none")) expect_esc_match("PRZ", list(xi = x, ni = n, to = to))
+  expect_esc_match("PRZ", list(xi = x, mi = n - x, add = 0))
+  dat <- esc_metadat("dat.pritz1997")
+  expect_esc_match("PRZ", list(xi = dat$xi, ni = dat$ni))
+})
