@@ -65,6 +65,10 @@ formals_pairs <- list(
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
   list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
 )
+# the transf.* functions (same formals as metafor's; no `...`)
+formals_pairs <- c(formals_pairs, lapply(
+  grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
+  function(fn) list(fn, fn, function(a) do.call(get(fn, asNamespace("metafast")), c(list(0.5), a)))))
 
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {
