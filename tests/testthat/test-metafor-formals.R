@@ -65,6 +65,7 @@ formals_pairs <- list(
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
   list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
 )
+formals_pairs <- c(formals_pairs, list(list("se.rma", "se.mf_rma", function(a) do.call(se, c(list(ffit), a)))))
 # the transf.* functions (same formals as metafor's; no `...`)
 formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
