@@ -65,7 +65,10 @@ formals_pairs <- list(
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
   list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
 )
-formals_pairs <- c(formals_pairs, list(list("se.rma", "se.mf_rma", function(a) do.call(se, c(list(ffit), a)))))
+formals_pairs <- c(formals_pairs, list(
+  list("se.rma", "se.mf_rma", function(a) do.call(se, c(list(ffit), a))),
+  list("replmiss", "replmiss", function(a) do.call(replmiss, c(list(c(1, NA), 2), a))),
+  list("dfround", "dfround", function(a) do.call(dfround, c(list(fdat, 1), a)))))
 # the transf.* functions (same formals as metafor's; no `...`)
 formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
