@@ -184,7 +184,7 @@
 # escalc() takes `correct`; gosh() and permutest() reject metafor's `ncpus`
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
-                      se.mf_rma = "type",
+                      se.mf_rma = "type", conv.wald = "cifac",
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"))
 
 # What happens to any other name in `...`, as in metafor's version:
@@ -204,7 +204,7 @@
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
-  plot.mf_gosh = "graphics", se.mf_rma = "ignore")
+  plot.mf_gosh = "graphics", se.mf_rma = "ignore", conv.wald = "warn")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
