@@ -204,7 +204,8 @@
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
-  plot.mf_gosh = "graphics", se.mf_rma = "ignore", conv.wald = "warn")
+  plot.mf_gosh = "graphics", se.mf_rma = "ignore", conv.wald = "warn",
+  conv.delta = "ignore")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
