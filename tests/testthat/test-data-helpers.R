@@ -29,3 +29,24 @@ test_that("dfround() matches metafor (digits and drop0 per column, matrices)", {
   expect_error(dfround(d, c(1, 2)), "digits")
   expect_error(dfround(1:3), "data frame")
 })
+
+test_that("contrmat() matches metafor (last, shorten, minlen, check, append, factors)", {
+  skip_if_not_installed("metafor")
+  d <- data.frame(t1 = c("A", "Bx", "A", "Bb", "Bx"), t2 = c("C", "C", "Bx", "A", "C"), z = 1:5)
+  calls <- list(list(d, "t1", "t2"), list(d, 1, 2, append = FALSE), list(d, "t1", "t2", last = "A"),
+                list(d, "t1", "t2", last = NA, shorten = TRUE), list(d, "t1", "t2", shorten = TRUE, minlen = 1),
+                list(d, "t1", "t2", check = FALSE, append = FALSE), list(d, "t1", "t2", last = "B"))
+  for (cl in calls) {
+    a <- tryCatch(do.call(contrmat, cl), error = function(e) "error")
+    b <- tryCatch(do.call(metafor::contrmat, cl), error = function(e) "error")
+    expect_identical(a, b)
+  }
+  f <- data.frame(g1 = factor(c("x y", "b"), levels = c("b", "x y", "z")),
+                  g2 = factor(c("z", "z"), levels = c("b", "x y", "z")))
+  expect_identical(contrmat(f, "g1", "g2"), metafor::contrmat(f, "g1", "g2"))
+  expect_identical(contrmat(f, "g1", "g2", check = FALSE), metafor::contrmat(f, "g1", "g2", check = FALSE))
+  expect_error(contrmat(d, "t1"), "grp2")
+  expect_error(contrmat(d, "q", "t2"), "grp1")
+  expect_error(contrmat(d, 1, 9), "grp2")
+  expect_error(contrmat(data.frame(a = c("A", NA), b = "B"), "a", "b"), "missing")
+})
