@@ -1,5 +1,5 @@
 # escalc() measures of (semi-)partial correlations and of R^2:
-# PCOR, ZPCOR, SPCOR, ZSPCOR, R2, ZR2.  Same conventions as
+# PCOR, ZPCOR, SPCOR, ZSPCOR, R2, ZR2, R2F, ZR2F.  Same conventions as
 # R/escalc-measures.R (list v of subsetted vectors, vtype per row, rows for
 # the error messages; returns list(yi, vi, ni)).
 
@@ -101,10 +101,38 @@
     .esc_vtype_ok(vtype, "LS", measure)
     return(list(yi = .esc_rtoz(sqrt(r2i)), vi = 1 / ni, ni = ni))
   }
+  if (measure %in% c("R2F", "ZR2F")) {
+    .esc_vtype_ok(vtype, "LS", measure)
+    vi <- .esc_r2f_var(r2i, mi, ni)
+    if (measure == "ZR2F") {
+      # (as metafor 5.2.1: the factor 1 / (1 - R^2)^2 with R^2 itself)
+      return(list(yi = .esc_rtoz(sqrt(r2i)), vi = vi / (1 - r2i^2)^2, ni = ni))
+    }
+    return(list(yi = r2i, vi = vi, ni = ni))
+  }
   .esc_vtype_ok(vtype, c("LS", "AV", "LS2", "AV2"), measure)
   yi <- r2i
   rr <- ifelse(vtype %in% c("AV", "AV2"), .esc_wmean(yi, ni), yi)
   fac <- ifelse(vtype %in% c("LS2", "AV2"), df2^2 / ((ni^2 - 1) * (ni + 3)), 1 / ni)
   vi <- 4 * rr * (1 - rr)^2 * fac
   list(yi = yi, vi = vi, ni = ni)
+}
+
+# Variance of R^2 for "R2F" / "ZR2F": the likelihood of the observed F
+# statistic, F = (n - m - 1) / m * R^2 / (1 - R^2), as a function of the
+# population rho^2 (noncentral F with mi and n - m - 1 df and noncentrality
+# n rho^2 / (1 - rho^2); Steiger & Fouladi 1997, in Harlow, Mulaik & Steiger
+# (eds.), What If There Were No Significance Tests?, ch. 9), normalised over
+# the grid of 10^5 values of rho^2 in [1e-4, 0.9999] (trapezoidal rule);
+# the variance of rho^2 under it, as metafor computes it.
+.esc_r2f_var <- function(r2i, mi, ni) {
+  grid <- seq(1e-04, 0.9999, length.out = 1e5)
+  dx <- grid[2L] - grid[1L]
+  ncp <- grid / (1 - grid)
+  vapply(seq_along(r2i), function(i) {
+    fval <- (ni[i] - mi[i] - 1) / mi[i] * r2i[i] / (1 - r2i[i])
+    dens <- stats::df(fval, df1 = mi[i], df2 = ni[i] - mi[i] - 1, ncp = ni[i] * ncp)
+    dens <- dens / (sum(diff(grid) * (dens[-1L] + dens[-length(dens)])) / 2)
+    sum(dx * grid^2 * dens) - sum(dx * grid * dens)^2
+  }, numeric(1))
 }

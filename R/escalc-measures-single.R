@@ -1,4 +1,4 @@
-# escalc() measures of single groups: means (MN, SMN, MNLN), variability
+# escalc() measures of single groups: means (MN, POMPMN, SMN, MNLN), variability
 # (SDLN, CVLN) and incidence rates (IR, IRLN, IRS, IRFT).  Same conventions
 # as R/escalc-measures.R.
 
@@ -10,11 +10,19 @@
   if (measure == "SDLN") .esc_need(v, c("sdi", "ni"), measure)
   else .esc_need(v, c("mi", "sdi", "ni"), measure)
   mi <- v$mi; sdi <- v$sdi; ni <- v$ni
+  if (measure == "POMPMN") {
+    # POMP scores (Cohen, Cohen, Aiken & West 1999): the mean and SD
+    # rescaled to 100 (x - min) / (max - min) of the scale, then as "MN"
+    .esc_need(v, c("mini", "maxi"), measure)
+    .esc_chk(v$maxi == v$mini, "maxi must differ from mini", rows)
+    mi <- 100 * (mi - v$mini) / (v$maxi - v$mini)
+    sdi <- 100 * sdi / (v$maxi - v$mini)
+  }
   .esc_chk(sdi < 0, "sdi must be non-negative", rows)
   .esc_chk(ni <= 0, "ni must be positive", rows)
   if (measure %in% c("MNLN", "CVLN")) .esc_chk(mi < 0, "mi (the means) must be non-negative", rows)
   vi <- rep(NA_real_, k)
-  if (measure == "MN") {
+  if (measure %in% c("MN", "POMPMN")) {
     # raw mean, Var = s^2 / n; "HO": the SD pooled over the studies
     # (weights n - 1) in place of s
     .esc_vtype_ok(vtype, c("LS", "HO"), measure)

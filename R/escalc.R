@@ -11,7 +11,7 @@
   GEN = "gen",
   # further measures (R/escalc-measures-*.R)
   PCOR = "pcor", ZPCOR = "pcor", SPCOR = "pcor", ZSPCOR = "pcor",
-  R2 = "r2", ZR2 = "r2",
+  R2 = "r2", ZR2 = "r2", R2F = "r2", ZR2F = "r2",
   PHI = "2x2more", ZPHI = "2x2more", YUQ = "2x2more", YUY = "2x2more",
   PBIT = "2x2more", OR2D = "2x2more", OR2DN = "2x2more", OR2DL = "2x2more",
   MPRD = "2x2more", MPRR = "2x2more", MPOR = "2x2more", MPORC = "2x2more",
@@ -21,7 +21,7 @@
   D2OR = "quantmore", D2ORN = "quantmore", D2ORL = "quantmore",
   CLESN = "quantmore", AUCN = "quantmore",
   CLES = "auc", AUC = "auc",
-  MN = "mean", SMN = "mean", MNLN = "mean", SDLN = "mean", CVLN = "mean",
+  MN = "mean", POMPMN = "mean", SMN = "mean", MNLN = "mean", SDLN = "mean", CVLN = "mean",
   IR = "rate", IRLN = "rate", IRS = "rate", IRFT = "rate",
   SMCRH = "prepostmore", SMCRP = "prepostmore", SMCRPH = "prepostmore",
   ROMC = "prepostmore", VRC = "prepostmore", CVRC = "prepostmore",
@@ -255,8 +255,9 @@
 #' zero-cell handling: partial and semi-partial correlations \code{"PCOR"},
 #' \code{"ZPCOR"}, \code{"SPCOR"}, \code{"ZSPCOR"} (\code{ri} or
 #' \code{ti}/\code{pi}, with \code{mi} predictors, \code{ni}, and
-#' \code{r2i} for the semi-partial ones); \code{"R2"}, \code{"ZR2"}
-#' (\code{r2i} or \code{fi}/\code{pi}, \code{mi}, \code{ni}); from 2x2
+#' \code{r2i} for the semi-partial ones); \code{"R2"}, \code{"ZR2"},
+#' \code{"R2F"}, \code{"ZR2F"} (\code{r2i} or \code{fi}/\code{pi}, \code{mi},
+#' \code{ni}); from 2x2
 #' tables \code{"PHI"}, \code{"ZPHI"}, \code{"YUQ"}, \code{"YUY"},
 #' \code{"PBIT"}, \code{"OR2D"}, \code{"OR2DN"}, \code{"OR2DL"} and for
 #' paired binary data \code{"MPRD"}, \code{"MPRR"}, \code{"MPOR"},
@@ -265,7 +266,8 @@
 #' \code{"VR"}, \code{"CVR"}, \code{"RPB"}, \code{"ZPB"}, \code{"RBIS"},
 #' \code{"ZBIS"}, \code{"D2OR"}, \code{"D2ORN"}, \code{"D2ORL"},
 #' \code{"CLESN"}, \code{"AUCN"}, and \code{"CLES"}, \code{"AUC"} (the AUC
-#' as \code{ai}, ties as \code{mi}); one group \code{"MN"}, \code{"SMN"},
+#' as \code{ai}, ties as \code{mi}); one group \code{"MN"}, \code{"POMPMN"}
+#' (with \code{mini}, \code{maxi}), \code{"SMN"},
 #' \code{"MNLN"}, \code{"SDLN"}, \code{"CVLN"} (\code{mi}, \code{sdi},
 #' \code{ni}), \code{"PRZ"}, incidence rates \code{"IR"}, \code{"IRLN"},
 #' \code{"IRS"}, \code{"IRFT"} (\code{xi} events in person-time
@@ -302,14 +304,15 @@
 #'   items of alpha, the proportion of ties of \code{"CLES"}).
 #' @param ri correlations.
 #' @param ti t statistics (person-times of the incidence rates).
-#' @param fi F statistics of the models of \code{"R2"}, \code{"ZR2"}
+#' @param fi F statistics of the models of \code{"R2"}, \code{"ZR2"},
+#'   \code{"R2F"}, \code{"ZR2F"}
 #'   (ignored by the other measures, as in metafor).
 #' @param pi two-sided p-values (negative values indicate a negative effect).
 #' @param sdi standard deviations of single groups (\code{"MN"} and friends).
 #' @param r2i R^2 values (\code{"R2"}, \code{"ZR2"}, \code{"SPCOR"},
 #'   \code{"ZSPCOR"}).
 #' @param mini,maxi minimum and maximum possible value of the scale
-#'   (\code{"POMPMD"}, \code{"POMPMC"}).
+#'   (\code{"POMPMD"}, \code{"POMPMC"}, \code{"POMPMN"}).
 #' @param ni sample sizes.
 #' @param yi,vi,sei pre-computed estimates, variances, standard errors.
 #' @param data optional data frame (tibbles and data.tables are accepted).
@@ -472,7 +475,7 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
   argn <- .esc_family_args[[family]]
   if (measure == "SMD") argn <- c(argn, "di", "ti", "pi", "ri")
   if (measure == "SMCC") argn <- c(argn, "di", "ti", "pi")
-  if (measure %in% c("POMPMD", "POMPMC")) argn <- c(argn, "mini", "maxi")
+  if (measure %in% c("POMPMD", "POMPMC", "POMPMN")) argn <- c(argn, "mini", "maxi")
   v <- lapply(stats::setNames(argn, argn), function(a) .esc_as_num(getx(a), a))
   v <- v[!vapply(v, is.null, logical(1))]
   if (family == "gen" && is.null(v$yi))

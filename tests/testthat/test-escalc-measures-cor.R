@@ -60,3 +60,15 @@ test_that("R2 and ZR2 match metafor (r2i, fi or pi; every vtype)", {
   expect_error(escalc("R2", r2i = 0.3, mi = 2, ni = 3), "df")
   expect_error(escalc("R2", mi = 2, ni = 30), "r2i")
 })
+
+test_that("R2F and ZR2F (variance from the noncentral F likelihood) match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- esc_metadat("dat.aloe2013")
+  for (m in c("R2F", "ZR2F")) {
+    expect_esc_match(m, list(r2i = dat$R2, mi = dat$preds, ni = dat$n))
+    # R^2 of 0 and 1, NA, from F and p
+    expect_esc_match(m, list(r2i = c(0, 0.3, 1, NA), mi = c(1, 2, 2, 3), ni = c(10, 40, 30, 20)))
+    expect_esc_match(m, list(fi = c(3, NA), pi = c(0.5, 0.01), mi = c(2, 3), ni = c(25, 60)))
+  }
+  expect_error(escalc("R2F", r2i = 0.3, mi = 2, ni = 30, vtype = "AV"), "vtype")
+})

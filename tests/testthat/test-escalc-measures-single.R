@@ -58,3 +58,14 @@ test_that("PRZ (probit of a proportion) matches metafor with zero cells and n = 
   dat <- esc_metadat("dat.pritz1997")
   expect_esc_match("PRZ", list(xi = dat$xi, ni = dat$ni))
 })
+
+test_that("POMPMN matches metafor (LS, HO)", {
+  skip_if_not_installed("metafor")
+  s <- list(mi = c(10, 0, 5, NA, 3, 1e-3, 7), sdi = c(2, 1, 0, 1, NA, 1, 3), ni = c(10, 1, 2, 30, 5, 100, 8),
+            mini = rep(0, 7), maxi = c(20, 20, 20, 20, 20, 20, 10))
+  for (vt in c("LS", "HO", "AV")) expect_esc_match("POMPMN", c(s, list(vtype = vt)))
+  dat <- esc_metadat("dat.normand1999")
+  expect_esc_match("POMPMN", list(mi = dat$m1i, sdi = dat$sd1i, ni = dat$n1i, mini = rep(0, 9), maxi = rep(200, 9)))
+  expect_error(escalc("POMPMN", mi = 3, sdi = 1, ni = 10, mini = 0), "maxi")
+  expect_error(escalc("POMPMN", mi = 3, sdi = 1, ni = 10, mini = 5, maxi = 5), "maxi")
+})
