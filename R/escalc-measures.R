@@ -165,18 +165,12 @@
   lapply(cells, function(z) { z[idx] <- z[idx] + add; z })
 }
 
-# ---------------------------------------------------------------------------
-# 2x2 tables: OR, RR, RD, PETO, AS
-# ---------------------------------------------------------------------------
-# Log odds ratio, log risk ratio and risk difference with large-sample
-# (delta-method) variances; see Fleiss & Berlin (2009) in The Handbook of
-# Research Synthesis and Meta-Analysis, ch. 13.  "AV" replaces the group
-# proportions by their sample-size weighted averages across studies, "H0"
-# uses the pooled proportion of the study (variance under the null).
-# Peto's one-step log odds ratio: Yusuf et al. (1985), Prog Cardiovasc Dis
-# 27:335-371.  Arcsine difference: Rucker et al. (2009), Stat Med 28:721-738.
-.esc_es_2x2 <- function(measure, v, vtype, rows, add, to, drop00,
-                        onlyo1 = FALSE, addyi = TRUE, addvi = TRUE) {
+# The cells of 2x2 tables given as ai, bi, ci, di or ai, n1i, ci, n2i:
+# checked, the tables with zero events (or non-events) in both groups set to
+# NA with drop00, and `add` added as `to` says (to the event cells only with
+# onlyo1).  Returns raw (after drop00) and adj (after add) lists of the four
+# cells and ni.u (the total sample sizes before drop00).
+.esc_2x2_cells <- function(measure, v, rows, add, to, drop00, onlyo1 = FALSE) {
   k <- length(rows)
   ai <- v$ai; bi <- v$bi; ci <- v$ci; di <- v$di; n1i <- v$n1i; n2i <- v$n2i
   if (is.null(ai)) .esc_need(v, "ai", measure, "with bi or n1i")
@@ -209,6 +203,26 @@
   cl <- .esc_add(list(ai, bi, ci, di), add, to)
   # onlyo1: the value is added to the event cells only (metafor's option)
   if (onlyo1) cl[c(2, 4)] <- list(bi, di)
+  list(raw = list(ai, bi, ci, di), adj = cl, ni.u = ni.u)
+}
+
+# ---------------------------------------------------------------------------
+# 2x2 tables: OR, RR, RD, PETO, AS
+# ---------------------------------------------------------------------------
+# Log odds ratio, log risk ratio and risk difference with large-sample
+# (delta-method) variances; see Fleiss & Berlin (2009) in The Handbook of
+# Research Synthesis and Meta-Analysis, ch. 13.  "AV" replaces the group
+# proportions by their sample-size weighted averages across studies, "H0"
+# uses the pooled proportion of the study (variance under the null).
+# Peto's one-step log odds ratio: Yusuf et al. (1985), Prog Cardiovasc Dis
+# 27:335-371.  Arcsine difference: Rucker et al. (2009), Stat Med 28:721-738.
+.esc_es_2x2 <- function(measure, v, vtype, rows, add, to, drop00,
+                        onlyo1 = FALSE, addyi = TRUE, addvi = TRUE) {
+  k <- length(rows)
+  tab <- .esc_2x2_cells(measure, v, rows, add, to, drop00, onlyo1)
+  ai <- tab$raw[[1]]; bi <- tab$raw[[2]]; ci <- tab$raw[[3]]; di <- tab$raw[[4]]
+  ni.u <- tab$ni.u
+  cl <- tab$adj
   calc <- function(ai, bi, ci, di, nav1 = NULL, nav2 = NULL) {
     n1 <- ai + bi
     n2 <- ci + di
@@ -523,7 +537,7 @@
 }
 
 # ---------------------------------------------------------------------------
-# single proportions: PR, PLN, PLO, PAS, PFT
+# single proportions: PR, PLN, PLO, PRZ, PAS, PFT
 # ---------------------------------------------------------------------------
 # Raw, log and logit proportion with binomial delta-method variances;
 # arcsine (Anscombe 1948) and Freeman-Tukey (1950) double arcsine transforms.
@@ -564,6 +578,11 @@
       yi <- log(xi / mi)
       s <- vtype == "LS"; vi[s] <- (1 / xi + 1 / mi)[s]
       s <- vtype == "AV"; vi[s] <- (1 / (pbar * n) + 1 / ((1 - pbar) * n))[s]
+    } else if (measure == "PRZ") {
+      # probit of the proportion, delta method:
+      # Var = 2 pi p (1 - p) exp(z^2) / n (Sanchez-Meca et al. 2003)
+      yi <- stats::qnorm(p)
+      vi <- 2 * base::pi * p * (1 - p) * exp(yi^2) / n
     } else if (measure == "PAS") {
       yi <- asin(sqrt(p))
       vi <- 1 / (4 * n)

@@ -8,7 +8,26 @@
   MC = "prepost", POMPMC = "prepost", SMCC = "prepost", SMCR = "prepost",
   COR = "cor", UCOR = "cor", ZCOR = "cor",
   PR = "prop", PLN = "prop", PLO = "prop", PAS = "prop", PFT = "prop",
-  GEN = "gen"
+  GEN = "gen",
+  # further measures (R/escalc-measures-*.R)
+  PCOR = "pcor", ZPCOR = "pcor", SPCOR = "pcor", ZSPCOR = "pcor",
+  R2 = "r2", ZR2 = "r2", R2F = "r2", ZR2F = "r2",
+  PHI = "2x2more", ZPHI = "2x2more", YUQ = "2x2more", YUY = "2x2more",
+  PBIT = "2x2more", OR2D = "2x2more", OR2DN = "2x2more", OR2DL = "2x2more",
+  MPRD = "2x2more", MPRR = "2x2more", MPOR = "2x2more", MPORC = "2x2more",
+  MPPETO = "2x2more", MPORM = "2x2more",
+  SMD1 = "quantmore", SMD1H = "quantmore", VR = "quantmore", CVR = "quantmore",
+  RPB = "quantmore", ZPB = "quantmore", RBIS = "quantmore", ZBIS = "quantmore",
+  D2OR = "quantmore", D2ORN = "quantmore", D2ORL = "quantmore",
+  CLESN = "quantmore", AUCN = "quantmore",
+  CLES = "auc", AUC = "auc",
+  MN = "mean", POMPMN = "mean", SMN = "mean", MNLN = "mean", SDLN = "mean", CVLN = "mean",
+  IR = "rate", IRLN = "rate", IRS = "rate", IRFT = "rate",
+  SMCRH = "prepostmore", SMCRP = "prepostmore", SMCRPH = "prepostmore",
+  ROMC = "prepostmore", VRC = "prepostmore", CVRC = "prepostmore",
+  CLESCN = "prepostmore", AUCCN = "prepostmore",
+  ARAW = "alpha", AHW = "alpha", ABT = "alpha",
+  PRZ = "prop", REH = "reh"
 )
 
 .esc_family_args <- list(
@@ -17,7 +36,17 @@
   prepost = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
   cor = c("ri", "ni", "ti", "pi"),
   prop = c("xi", "mi", "ni"),
-  gen = c("yi", "vi", "sei", "ni")
+  gen = c("yi", "vi", "sei", "ni"),
+  pcor = c("ri", "ti", "mi", "ni", "pi", "r2i"),
+  r2 = c("r2i", "mi", "ni", "fi", "pi"),
+  "2x2more" = c("ai", "bi", "ci", "di", "n1i", "n2i", "ri", "pi"),
+  quantmore = c("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i", "di", "ti", "pi", "ri", "ai"),
+  auc = c("ai", "n1i", "n2i", "mi"),
+  mean = c("mi", "sdi", "ni"),
+  rate = c("xi", "ti"),
+  prepostmore = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
+  alpha = c("ai", "mi", "ni"),
+  reh = c("ai", "bi", "ci")
 )
 
 # every measure of metafor 5.2.1's escalc(): the ones metafast does not
@@ -38,7 +67,8 @@
 # the outcome / the variance)
 .esc_dots_args <- c("onlyo1", "addyi", "addvi")
 
-.esc_vtypes <- c("UB", "LS", "LS2", "LS3", "HO", "AV", "AVHO", "H0", "H0a", "H0b")
+.esc_vtypes <- c("UB", "LS", "LS2", "LS3", "HO", "ST", "CS", "AV", "AV2", "AVHO",
+                 "H0", "H0a", "H0b", "MAX")
 
 .esc_default_digits <- function(d = 4) {
   c(est = d, se = d, test = d, pval = d, ci = d, var = d, sevar = d,
@@ -56,7 +86,7 @@
            call. = FALSE)
     return(correct)
   }
-  if (measure %in% c("ROM"))
+  if (measure %in% c("ROM", "VR", "CVR", "SDLN", "CVLN", "ROMC", "CVRC"))
     stop("argument 'correct' must be TRUE or FALSE for measure = '", measure, "'",
          call. = FALSE)
   opt <- if (is.character(correct) && length(correct) == 1L && !is.na(correct))
@@ -219,8 +249,34 @@
 #' Also \code{"POMPMD"} and \code{"POMPMC"}: the raw mean difference and mean
 #' change of POMP scores (means and SDs rescaled to 0-100 with \code{mini} and
 #' \code{maxi}).  Given \code{yi}, the outcomes are taken as they are, for any
-#' measure (as in metafor).  metafor's other measures give an error that names
-#' them.
+#' measure (as in metafor).
+#'
+#' Further measures, with metafor's arguments, \code{vtype} options and
+#' zero-cell handling: partial and semi-partial correlations \code{"PCOR"},
+#' \code{"ZPCOR"}, \code{"SPCOR"}, \code{"ZSPCOR"} (\code{ri} or
+#' \code{ti}/\code{pi}, with \code{mi} predictors, \code{ni}, and
+#' \code{r2i} for the semi-partial ones); \code{"R2"}, \code{"ZR2"},
+#' \code{"R2F"}, \code{"ZR2F"} (\code{r2i} or \code{fi}/\code{pi}, \code{mi},
+#' \code{ni}); from 2x2
+#' tables \code{"PHI"}, \code{"ZPHI"}, \code{"YUQ"}, \code{"YUY"},
+#' \code{"PBIT"}, \code{"OR2D"}, \code{"OR2DN"}, \code{"OR2DL"} and for
+#' paired binary data \code{"MPRD"}, \code{"MPRR"}, \code{"MPOR"},
+#' \code{"MPORC"}, \code{"MPPETO"}, \code{"MPORM"} (the latter with
+#' \code{ri} and/or \code{pi}); two groups \code{"SMD1"}, \code{"SMD1H"},
+#' \code{"VR"}, \code{"CVR"}, \code{"RPB"}, \code{"ZPB"}, \code{"RBIS"},
+#' \code{"ZBIS"}, \code{"D2OR"}, \code{"D2ORN"}, \code{"D2ORL"},
+#' \code{"CLESN"}, \code{"AUCN"}, and \code{"CLES"}, \code{"AUC"} (the AUC
+#' as \code{ai}, ties as \code{mi}); one group \code{"MN"}, \code{"POMPMN"}
+#' (with \code{mini}, \code{maxi}), \code{"SMN"},
+#' \code{"MNLN"}, \code{"SDLN"}, \code{"CVLN"} (\code{mi}, \code{sdi},
+#' \code{ni}), \code{"PRZ"}, incidence rates \code{"IR"}, \code{"IRLN"},
+#' \code{"IRS"}, \code{"IRFT"} (\code{xi} events in person-time
+#' \code{ti}); pre-post \code{"SMCRH"}, \code{"SMCRP"}, \code{"SMCRPH"},
+#' \code{"ROMC"}, \code{"VRC"}, \code{"CVRC"}, \code{"CLESCN"},
+#' \code{"AUCCN"}; Cronbach's alpha \code{"ARAW"}, \code{"AHW"},
+#' \code{"ABT"} (\code{ai}, \code{mi} items, \code{ni}); and \code{"REH"}
+#' (genotype counts \code{ai}, \code{bi}, \code{ci}).  metafor's other
+#' measures give an error that names them.
 #'
 #' The object keeps, as metafor's, the attributes \code{ni} (sample sizes),
 #' \code{slab} (study labels, read by \code{rma()}) and \code{measure} on the
@@ -235,20 +291,28 @@
 #'
 #' @param measure character string naming the outcome measure.
 #' @param ai,bi,ci,di cell frequencies of 2x2 tables (\code{di} is Cohen's d
-#'   for \code{measure = "SMD"}/\code{"SMCC"}).
+#'   for \code{measure = "SMD"}/\code{"SMCC"} and the measures computed from
+#'   d; \code{ai} is the AUC of \code{"CLES"}/\code{"AUC"} and alpha of
+#'   \code{"ARAW"}, \code{"AHW"}, \code{"ABT"}).
 #' @param n1i,n2i group sizes.
 #' @param x1i,x2i,t1i,t2i accepted for compatibility (incidence measures are
 #'   not implemented).
 #' @param m1i,m2i,sd1i,sd2i means and standard deviations.
-#' @param xi,mi event and non-event counts for single proportions.
+#' @param xi,mi event and non-event counts for single proportions (\code{xi}:
+#'   events of incidence rates; \code{mi}: the means of \code{"MN"} and
+#'   friends, the number of predictors of \code{"PCOR"} and \code{"R2"}, the
+#'   items of alpha, the proportion of ties of \code{"CLES"}).
 #' @param ri correlations.
-#' @param ti t statistics.
-#' @param fi F statistics (metafor's R2F/ZR2F measures, not computed by
-#'   metafast; ignored by the measures metafast computes, as in metafor).
+#' @param ti t statistics (person-times of the incidence rates).
+#' @param fi F statistics of the models of \code{"R2"}, \code{"ZR2"},
+#'   \code{"R2F"}, \code{"ZR2F"}
+#'   (ignored by the other measures, as in metafor).
 #' @param pi two-sided p-values (negative values indicate a negative effect).
-#' @param sdi,r2i accepted for compatibility (unused).
+#' @param sdi standard deviations of single groups (\code{"MN"} and friends).
+#' @param r2i R^2 values (\code{"R2"}, \code{"ZR2"}, \code{"SPCOR"},
+#'   \code{"ZSPCOR"}).
 #' @param mini,maxi minimum and maximum possible value of the scale
-#'   (\code{"POMPMD"}, \code{"POMPMC"}).
+#'   (\code{"POMPMD"}, \code{"POMPMC"}, \code{"POMPMN"}).
 #' @param ni sample sizes.
 #' @param yi,vi,sei pre-computed estimates, variances, standard errors.
 #' @param data optional data frame (tibbles and data.tables are accepted).
@@ -333,7 +397,8 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
          call. = FALSE)
   if (!is.logical(drop00) || length(drop00) != 1L || is.na(drop00))
     stop("argument 'drop00' must be TRUE or FALSE", call. = FALSE)
-  if (missing(add) && measure %in% c("AS", "PAS", "PFT")) add <- 0
+  if (missing(add) && measure %in% c("AS", "PAS", "PFT", "PHI", "ZPHI", "IRS", "IRFT"))
+    add <- 0
   if (!is.numeric(add) || length(add) != 1L || is.na(add) || add < 0)
     stop("argument 'add' must be a single non-negative number", call. = FALSE)
   if (!is.character(vtype) || anyNA(vtype) || !all(vtype %in% .esc_vtypes))
@@ -410,7 +475,7 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
   argn <- .esc_family_args[[family]]
   if (measure == "SMD") argn <- c(argn, "di", "ti", "pi", "ri")
   if (measure == "SMCC") argn <- c(argn, "di", "ti", "pi")
-  if (measure %in% c("POMPMD", "POMPMC")) argn <- c(argn, "mini", "maxi")
+  if (measure %in% c("POMPMD", "POMPMC", "POMPMN")) argn <- c(argn, "mini", "maxi")
   v <- lapply(stats::setNames(argn, argn), function(a) .esc_as_num(getx(a), a))
   v <- v[!vapply(v, is.null, logical(1))]
   if (family == "gen" && is.null(v$yi))
@@ -455,6 +520,16 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
     prepost = .esc_es_prepost(measure, v, vtype, rows, correct),
     cor = .esc_es_cor(measure, v, vtype, rows),
     prop = .esc_es_prop(measure, v, vtype, rows, add, to, addyi, addvi),
+    pcor = .esc_es_pcor(measure, v, vtype, rows),
+    r2 = .esc_es_r2(measure, v, vtype, rows),
+    "2x2more" = .esc_es_2x2more(measure, v, vtype, rows, add, to, drop00, onlyo1, addyi, addvi),
+    quantmore = .esc_es_quantmore(measure, v, vtype, rows, correct),
+    auc = .esc_es_auc(measure, v, vtype, rows),
+    mean = .esc_es_mean(measure, v, vtype, rows, correct),
+    rate = .esc_es_rate(measure, v, vtype, rows, add, to, addyi, addvi),
+    prepostmore = .esc_es_prepostmore(measure, v, vtype, rows, correct),
+    alpha = .esc_es_alpha(measure, v, vtype, rows),
+    reh = .esc_es_reh(measure, v, vtype, rows),
     gen = {
       # as metafor: sei only when vi is not given (missing vi stay missing)
       vv <- if (!is.null(v$vi)) v$vi else v$sei^2

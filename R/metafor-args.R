@@ -215,7 +215,8 @@
 # and `cl` themselves (.mf_parallel_arg(), with the `parallel` argument).
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
-                      vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"))
+                      vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
+                      se.mf_rma = "type", conv.wald = "cifac")
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -243,7 +244,8 @@
   vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
-  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics")
+  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics",
+  se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

@@ -39,7 +39,6 @@
   selmodel = "selection models are planned in issue 15",
   hc = "the Henmi-Copas interval is planned in issue 15",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
-  se = "use the fit's $se",
   df.residual = "use fit$k - fit$p",
   addpoly = "planned in issue 16", labbe = "planned in issue 16", radial = "planned in issue 16",
   regplot = "planned in issue 16", qqnorm = "planned in issue 16",
@@ -49,7 +48,7 @@
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
 .mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
-                         "blup", "vif")
+                         "blup", "vif", "se")
 
 .mf_register_metafor <- function() {
   if (!isNamespaceLoaded("metafor")) return(invisible(FALSE))

@@ -23,7 +23,11 @@ fuzz_known <- list(
   # check 'verbose'), forest(slab = <function>) (R/forest.R does not check
   # that 'slab' is a vector)
   c("reproduce_review", "argument is of length zero"),
-  c("forest", "object of type 'closure' is not subsettable")
+  c("forest", "object of type 'closure' is not subsettable"),
+  # update(fit, formula. = ~zz) with an undefined variable: R's own "object
+  # 'zz' not found" (R/update.R); reached by seed 1 since the transf.*
+  # functions joined the exports
+  c("update", "object 'zz' not found")
 )
 fuzz_is_known <- function(f) {
   fun <- sub("\\(.*", "", f$call)

@@ -111,6 +111,17 @@ formals_pairs <- list(
   list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a)))),
   list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a))))
 )
+formals_pairs <- c(formals_pairs, list(
+  list("se.rma", "se.mf_rma", function(a) do.call(se, c(list(ffit), a))),
+  list("replmiss", "replmiss", function(a) do.call(replmiss, c(list(c(1, NA), 2), a))),
+  list("dfround", "dfround", function(a) do.call(dfround, c(list(fdat, 1), a))),
+  list("conv.wald", "conv.wald", function(a) do.call(conv.wald, c(list(out = 1, ci.lb = 0.5, ci.ub = 1.5), a))),
+  list("conv.delta", "conv.delta", function(a) do.call(conv.delta, c(list(yi = 1, vi = 0.1, transf = exp), a))),
+  list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a)))))
+# the transf.* functions (same formals as metafor's; no `...`)
+formals_pairs <- c(formals_pairs, lapply(
+  grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
+  function(fn) list(fn, fn, function(a) do.call(get(fn, asNamespace("metafast")), c(list(0.5), a)))))
 
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {

@@ -1,0 +1,31 @@
+# se(): standard errors of the coefficients, as metafor's se()
+
+test_that("se() matches metafor for rma() and rma.mv() fits and the default method", {
+  skip_if_not_installed("metafor")
+  dat <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = esc_metadat("dat.bcg"))
+  dat$trial <- seq_len(nrow(dat))
+  a <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+  b <- metafor::rma(yi, vi, mods = ~ ablat + year, data = dat, control = metafor_tight)
+  expect_equal(se(a), metafor::se(b), tolerance = tol_iter)
+  expect_identical(names(se(a)), names(metafor::se(b)))
+  expect_equal(se(a, type = "beta"), metafor::se(b, type = "beta"), tolerance = tol_iter)
+  a0 <- rma(yi, vi, data = dat, method = "FE")
+  b0 <- metafor::rma(yi, vi, data = dat, method = "FE")
+  expect_equal(se(a0), metafor::se(b0), tolerance = tol_closed)
+  am <- rma.mv(yi, vi, random = ~ 1 | trial, data = dat)
+  bm <- metafor::rma.mv(yi, vi, random = ~ 1 | trial, data = dat, control = list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000))
+  expect_equal(se(am), metafor::se(bm), tolerance = 1e-5)
+  # default method: vcov() of any model
+  fit <- stats::lm(yi ~ ablat, data = dat)
+  expect_equal(se(fit), metafor::se(fit), tolerance = tol_closed)
+  expect_error(se(1:3), "vcov")
+})
+
+test_that("se() with metafor loaded: each package's fits reach their own method", {
+  skip_if_not_installed("metafor")
+  dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02))
+  a <- rma(yi, vi, data = dat)
+  b <- metafor::rma(yi, vi, data = dat)
+  expect_equal(metafor::se(a), se(a))
+  expect_equal(se(b), metafor::se(b))
+})
