@@ -97,7 +97,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE
   pars <- .mf_par_dots(...)
   if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
   k <- x$k
-  labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else as.character(.mf_per_study(slab, x, "slab"))
+  labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else .mf_slab_labels(slab, x)
   yi <- x$yi; vi <- x$vi
   crit_i <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   wt <- .mf_plot_weights(x)
@@ -186,8 +186,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!any(keep)) .mf_stop("No studies with both an effect size and a variance remain.")
   # a pseudo-fit so the per-study arguments are handled as for a model
   px <- list(k = sum(keep), k.all = k, ids = which(keep))
-  labs <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else
-    as.character(.mf_per_study(slab, px, "slab"))
+  labs <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else .mf_slab_labels(slab, px)
   w <- ifelse(vi[keep] > 0, 1 / vi[keep], NA_real_)
   w <- if (all(is.na(w))) rep(1, sum(keep)) else { w[is.na(w)] <- max(w, na.rm = TRUE); w }
   st <- data.frame(row = which(keep), slab = labs, yi = yi[keep], vi = vi[keep], ci.lb = lb[keep],

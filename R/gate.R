@@ -158,7 +158,9 @@
   if (inherits(mods, "formula")) {
     formula <- mods
     env <- environment(mods)
-    mf <- stats::model.frame(mods, data = if (is.null(data)) env else data, na.action = stats::na.pass)
+    mf <- tryCatch(stats::model.frame(mods, data = if (is.null(data)) env else data, na.action = stats::na.pass),
+                   error = function(e) .mf_stop(sprintf("Cannot evaluate the moderators in 'mods' (%s): %s",
+                                                        paste(deparse(mods), collapse = " "), conditionMessage(e))))
     if (nrow(mf) != k)
       .mf_stop(sprintf("'mods' gives %d rows but there are %d outcomes.", nrow(mf), k))
     tt <- attr(mf, "terms")

@@ -13,11 +13,23 @@
 # values of the used rows.  Matrices and data frames are subset by row.
 .mf_per_study <- function(v, x, arg) {
   if (is.null(v)) return(NULL)
+  if (is.function(v) || (is.list(v) && !is.data.frame(v)) || !(is.atomic(v) || is.data.frame(v) || is.factor(v)))
+    .mf_stop(sprintf("'%s' must be a vector (or for columns, a matrix or data frame), not %s.", arg, class(v)[1L]))
   n <- if (is.data.frame(v) || is.matrix(v)) nrow(v) else length(v)
   rows <- if (n == x$k.all) x$ids else if (n == x$k) seq_len(x$k) else
     .mf_stop(sprintf("'%s' has %d values but the model uses %d of %d studies; give one value per study.",
                      arg, n, x$k, x$k.all))
   if (is.data.frame(v) || is.matrix(v)) v[rows, , drop = FALSE] else v[rows]
+}
+
+# Study labels given as 'slab' to a plot: one vector (a one-column data frame
+# or matrix is taken as its column), one label per row of the data or per
+# study used.
+.mf_slab_labels <- function(slab, x) {
+  if ((is.data.frame(slab) || is.matrix(slab)) && NCOL(slab) == 1L) slab <- if (is.data.frame(slab)) slab[[1L]] else c(slab)
+  if (is.data.frame(slab) || is.matrix(slab))
+    .mf_stop(sprintf("'slab' must be a vector of study labels, not a %d-column %s.", NCOL(slab), class(slab)[1L]))
+  as.character(.mf_per_study(slab, x, "slab"))
 }
 
 # Study labels of the used rows: the fit's slab, or "Study i".

@@ -143,6 +143,7 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
     .mf_stop(sprintf("'data' lacks the column(s) %s (see ?dat.terpstra2022_sim).",
                      paste0("'", miss, "'", collapse = ", ")))
   if (!is.logical(real) || length(real) != 1L || is.na(real)) .mf_stop("'real' must be TRUE or FALSE.")
+  if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) .mf_stop("'verbose' must be TRUE or FALSE.")
   if (!is.null(path)) {
     if (!is.character(path) || length(path) != 1L || is.na(path))
       .mf_stop("'path' must be NULL or a single directory name.")

@@ -104,3 +104,19 @@ test_that("F3: predict() without newmods under na.pass predicts rows with a miss
   expect_equal(unname(p1$pred), unname(p2$pred), tolerance = tol_iter)
   expect_true(is.na(p1$pred[3]))
 })
+
+test_that("F4: fuzz findings give errors that name the argument", {
+  fit <- metafast::rma(c(0.1, 0.3, 0.35, 0.6), c(0.03, 0.02, 0.05, 0.01))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_error(forest(fit, slab = function(x) x), "'slab' must be a vector")
+  expect_error(forest(fit, slab = data.frame(a = 1:4, b = 1:4)), "'slab' must be a vector of study labels")
+  # a one-column data frame is its column
+  out <- forest(fit, slab = data.frame(a = c("A", "B", "C", "D")))
+  expect_identical(out$studies$slab, c("A", "B", "C", "D"))
+  expect_error(forest(c(0.1, 0.2), c(0.01, 0.02), slab = list("a", "b")), "'slab' must be a vector")
+  expect_error(reproduce_review(verbose = factor(character(0))), "'verbose' must be TRUE or FALSE")
+  d <- data.frame(yi = c(0.1, 0.3, 0.35, 0.6), vi = c(0.03, 0.02, 0.05, 0.01), x = 1:4)
+  f2 <- metafast::rma(yi, vi, mods = ~ x, data = d)
+  expect_error(update(f2, formula. = ~ . + zz_undefined), "Cannot evaluate the moderators in 'mods'.*zz_undefined")
+})
