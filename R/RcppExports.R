@@ -81,6 +81,10 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_rma_mv_deletion <- function(spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress) {
+    .Call(`_metafast_mf_rma_mv_deletion`, spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }
