@@ -84,6 +84,13 @@
     code2 = .mf_r_hook),
   cooks.distance.mf_rma = c(),
   dfbetas.mf_rma = c(),
+  rstudent.mf_rma_mv = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  cooks.distance.mf_rma_mv = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  dfbetas.mf_rma_mv = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  confint.mf_rma_mv = c(extint = "there is no equivalent; widen the search with control = list(vc.min = , vc.max = )",
+                        code1 = .mf_r_hook, code2 = .mf_r_hook),
+  profile.mf_rma_mv = c(exp = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook,
+                        code3 = .mf_r_hook, code4 = .mf_r_hook),
   coef.mf_rma = c(type = .mf_r_ls),
   logLik.mf_rma = c(),
   leave1out.mf_rma = c(
@@ -174,6 +181,9 @@
   predict.mf_rma = "verbose", confint.mf_rma = "time", anova.mf_rma = "verbose",
   rstudent.mf_rma = "time", influence.mf_rma = "time",
   cooks.distance.mf_rma = "time", dfbetas.mf_rma = "time",
+  rstudent.mf_rma_mv = c("time", "LB"), cooks.distance.mf_rma_mv = c("time", "LB"),
+  dfbetas.mf_rma_mv = c("time", "LB"), confint.mf_rma_mv = "time",
+  profile.mf_rma_mv = c("time", "LB", "startmethod"),
   leave1out.mf_rma = "time", cumul.mf_rma = "time",
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
   fsn = character(0), baujat.mf_rma = character(0))
@@ -198,6 +208,8 @@
   fitted.mf_rma = "ignore", residuals.mf_rma = "ignore", rstandard.mf_rma = "ignore",
   rstudent.mf_rma = "warn", weights.mf_rma = "ignore", hatvalues.mf_rma = "ignore",
   influence.mf_rma = "warn", cooks.distance.mf_rma = "warn", dfbetas.mf_rma = "warn",
+  rstudent.mf_rma_mv = "warn", cooks.distance.mf_rma_mv = "warn", dfbetas.mf_rma_mv = "warn",
+  confint.mf_rma_mv = "warn", profile.mf_rma_mv = "graphics",
   coef.mf_rma = "ignore", logLik.mf_rma = "ignore", leave1out.mf_rma = "warn", cumul.mf_rma = "warn",
   gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
@@ -209,7 +221,7 @@
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
 summary.mf_escalc = "summary() of escalc()",
-         paste0(sub("\\.(mf_rma|mf_escalc|default)$", "", fn), "()"))
+         paste0(sub("\\.(mf_rma_mv|mf_rma|mf_escalc|default)$", "", fn), "()"))
 }
 
 # Check the names in `...` of our function `fn` (a key of the tables above)

@@ -14,6 +14,7 @@ us <- asNamespace("metafast")
 fdat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15), vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
                    x = c(1, 2, 3, 4, 5, 6))
 ffit <- rma(yi, vi, data = fdat)
+fmv <- rma.mv(yi, vi, random = ~ 1 | g/x, data = transform(fdat, g = c(1, 1, 2, 2, 3, 3)))
 in_png <- function(expr) {
   f <- tempfile(fileext = ".png")
   grDevices::png(f)
@@ -63,7 +64,12 @@ formals_pairs <- list(
   list("funnel.default", "funnel.default", function(a) in_png(do.call(funnel, c(list(fdat$yi, fdat$vi), a)))),
   list("baujat.rma", "baujat.mf_rma", function(a) in_png(do.call(baujat, c(list(ffit), a)))),
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
-  list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a))))
+  list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a)))),
+  list("confint.rma.mv", "confint.mf_rma_mv", function(a) do.call(confint, c(list(fmv), a))),
+  list("profile.rma.mv", "profile.mf_rma_mv", function(a) in_png(do.call(profile, c(list(fmv, steps = 2), a)))),
+  list("rstudent.rma.mv", "rstudent.mf_rma_mv", function(a) do.call(rstudent, c(list(fmv), a))),
+  list("cooks.distance.rma.mv", "cooks.distance.mf_rma_mv", function(a) do.call(cooks.distance, c(list(fmv), a))),
+  list("dfbetas.rma.mv", "dfbetas.mf_rma_mv", function(a) do.call(dfbetas, c(list(fmv), a)))
 )
 
 # The names metafor's function reads from `...` (its .chkdots() list).
