@@ -201,9 +201,52 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   spec <- x$mf.spec
   con <- x$control
   th <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
-  .mf_rma_mv_deletion(spec, as.integer(u$unit[spec$order]), as.integer(u$n), as.double(x$sigma2),
-                      x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
-                      rstudent, dfbetas, th, .mf_progress_fn(progress, u$n))
+  unit <- as.integer(u$unit[spec$order])
+  r <- .mf_rma_mv_deletion(spec, unit, as.integer(u$n), as.double(x$sigma2),
+                           x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
+                           rstudent, dfbetas, th, .mf_progress_fn(progress, u$n))
+  if (reestimate) {
+    # metafor refits such a subset with that sigma2 fixed at 0 (its single-level
+    # rule); the kernel has no such rule yet: NA, with a warning
+    one <- .mf_mv_cd_single_level(x, unit, u$n)
+    if (any(one)) {
+      warning(sprintf("Leaving out %d of the units leaves a factor of 'random' with a single level (metafor then fixes its variance component to 0): not supported by metafast yet, their results are NA.",
+                      sum(one)), call. = FALSE)
+      r$ok[one] <- FALSE
+      r$theta[one, ] <- NA_real_
+      r$beta[one, ] <- NA_real_
+      if (length(r$vbdiag)) r$vbdiag[one, ] <- NA_real_
+      if (length(r$X2)) {
+        r$X2[one] <- NA_real_
+        r$resid[one[unit + 1L]] <- NA_real_
+        r$se[one[unit + 1L]] <- NA_real_
+      }
+    }
+  }
+  r
+}
+
+# Units whose deletion leaves an estimated factor of a nested structure with
+# one level: a group of a factor disappears with unit u when all its rows
+# belong to u (codes: level 1 the blocks of the spec, deeper levels the
+# structure's group codes, unique over all rows).
+.mf_mv_cd_single_level <- function(x, unit, n) {
+  spec <- x$mf.spec
+  st <- spec$structure
+  one <- logical(n)
+  if (!identical(st$type, "nested")) return(one)
+  sizes <- diff(spec$offsets)
+  codes <- c(list(rep.int(seq_along(sizes), sizes)), lapply(seq_len(ncol(st$groups)), function(j) st$groups[, j]))
+  for (l in seq_along(codes)) {
+    if (isTRUE(x$vc.fix$sigma2[l])) next
+    g <- codes[[l]]
+    nl <- length(unique(g))
+    # the unit of each group when all its rows are in one unit, else NA
+    gu <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
+    gone <- tabulate(gu[!is.na(gu)] + 1L, nbins = n)
+    one <- one | (nl - gone == 1L)
+  }
+  one
 }
 
 # Values per unit (rows of 'vals') laid out as metafor: per row of the data
