@@ -97,6 +97,10 @@
     .Call(`_metafast_mf_rma_mv_ranef`, spec, theta, beta)
 }
 
+.mf_rma_mv_deletion <- function(spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress) {
+    .Call(`_metafast_mf_rma_mv_deletion`, spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

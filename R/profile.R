@@ -149,12 +149,20 @@ profile.mf_rma <- function(fitted, xlim, ylim, steps = 20, lltol = 1e-03, progba
 #'   the labels.
 #' @export
 plot.mf_profile <- function(x, xlim, ylim, pch = 19, xlab, ylab, main, refline = TRUE, cline = FALSE, ...) {
+  if (isTRUE(x$comps > 1)) {  # several components (profile() of rma.mv fits): one panel each
+    if (grDevices::dev.cur() == 1L || prod(graphics::par("mfrow")) < x$comps)
+      graphics::par(mfrow = grDevices::n2mfrow(x$comps))
+    on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+    args <- list(pch = pch, refline = refline, cline = cline, ...)
+    for (nm in c("xlim", "ylim", "xlab", "ylab", "main")) if (!eval(call("missing", as.name(nm)))) args[[nm]] <- get(nm)
+    return(invisible(lapply(seq_len(x$comps), function(j) do.call(plot.mf_profile, c(list(x[[j]]), args)))))
+  }
   if (missing(xlim)) xlim <- x$xlim
   if (missing(ylim)) ylim <- x$ylim
   if (missing(xlab)) xlab <- x$xlab
   if (missing(ylab)) ylab <- paste0(if (identical(x$method, "REML")) "Restricted " else "", "Log-Likelihood")
   if (missing(main)) main <- x$title
-  px <- x$tau2; py <- x$ll
+  px <- x[[1L]]; py <- x$ll  # (the values: tau2, or sigma2 of rma.mv fits)
   if (min(px) <= x$vc && max(px) >= x$vc) {  # the estimate as a point of the curve
     pos <- which(px >= x$vc)[1L]
     px <- c(px[seq_len(pos - 1L)], x$vc, px[pos:length(px)])

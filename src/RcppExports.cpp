@@ -406,6 +406,28 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_deletion
+Rcpp::List mf_rma_mv_deletion(Rcpp::List spec, Rcpp::IntegerVector unit, int n_units, Rcpp::NumericVector theta, bool reml, bool reestimate, double threshold, int maxiter, double stepadj, bool rstudent, bool dfbetas, int threads, SEXP progress);
+RcppExport SEXP _metafast_mf_rma_mv_deletion(SEXP specSEXP, SEXP unitSEXP, SEXP n_unitsSEXP, SEXP thetaSEXP, SEXP remlSEXP, SEXP reestimateSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP rstudentSEXP, SEXP dfbetasSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type unit(unitSEXP);
+    Rcpp::traits::input_parameter< int >::type n_units(n_unitsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< bool >::type reestimate(reestimateSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
+    Rcpp::traits::input_parameter< bool >::type rstudent(rstudentSEXP);
+    Rcpp::traits::input_parameter< bool >::type dfbetas(dfbetasSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_deletion(spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -441,6 +463,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
+    {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };

@@ -18,7 +18,9 @@
 #include "core/eigen.hpp"
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/model.hpp"
 
@@ -39,6 +41,9 @@ class VarStructure {
   // true only for DiagonalTau2: the objective then uses the fused
   // one-pass kernels of wls.hpp instead of the block loop
   virtual bool is_diagonal_tau2() const { return false; }
+  // The structure restricted to the given rows (indices into this structure's
+  // rows, in their new order), owning its data; nullptr: not supported.
+  virtual std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& /*rows*/) const { return nullptr; }
 };
 
 // Today's univariate model: theta = (tau2), M_b = V_b + tau2 I.  With one row
@@ -101,6 +106,14 @@ class NestedLevels : public VarStructure {
     return std::isnan(fixed_(j)) ? std::numeric_limits<double>::infinity() : fixed_(j);
   }
   bool is_fixed(int j) const { return !std::isnan(fixed_(j)); }
+  // The subset owns a copy of its rows' group codes (case deletion, refit_mv.hpp).
+  std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
+    const int n = static_cast<int>(rows.size()), m = static_cast<int>(groups_.cols());
+    std::unique_ptr<Eigen::MatrixXi> own(new Eigen::MatrixXi(n, m));
+    for (int c = 0; c < m; ++c)
+      for (int i = 0; i < n; ++i) (*own)(i, c) = groups_(rows[i], c);
+    return std::unique_ptr<VarStructure>(new NestedLevels(std::move(own), fixed_));
+  }
   void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
     pr.sampling_block(b, voff, M);
     M.array() += theta(0);
@@ -125,6 +138,10 @@ class NestedLevels : public VarStructure {
   }
 
  private:
+  // (subset_rows(): a structure over codes it owns; groups_ views them)
+  NestedLevels(std::unique_ptr<Eigen::MatrixXi> own, const Vec& fixed)
+      : own_(std::move(own)), groups_(*own_), fixed_(fixed) {}
+  std::unique_ptr<Eigen::MatrixXi> own_;  // owned codes of a subset (else null)
   IMatRef groups_;  // k x (L - 1)
   Vec fixed_;       // size L
 };

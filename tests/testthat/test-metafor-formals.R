@@ -21,6 +21,7 @@ tdat <- list(ai = c(4, 6, 3, 62, 33), bi = c(119, 300, 228, 13536, 5036), ci = c
              di = c(128, 274, 209, 12619, 5761))
 mhfit <- do.call(rma.mh, tdat)
 petofit <- do.call(rma.peto, tdat)
+fmv2 <- rma.mv(yi, vi, random = ~ 1 | g/x, data = transform(fdat, g = c(1, 1, 2, 2, 3, 3)))
 in_png <- function(expr) {
   f <- tempfile(fileext = ".png")
   grDevices::png(f)
@@ -109,7 +110,12 @@ formals_pairs <- list(
   list("AIC.rma", "AIC.mf_rma_tab", function(a) do.call(AIC, c(list(mhfit), a))),
   list("BIC.rma", "BIC.mf_rma_tab", function(a) do.call(BIC, c(list(mhfit), a))),
   list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a)))),
-  list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a))))
+  list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a)))),
+  list("confint.rma.mv", "confint.mf_rma_mv", function(a) do.call(confint, c(list(fmv2), a))),
+  list("profile.rma.mv", "profile.mf_rma_mv", function(a) in_png(do.call(profile, c(list(fmv2, steps = 2), a)))),
+  list("rstudent.rma.mv", "rstudent.mf_rma_mv", function(a) do.call(rstudent, c(list(fmv2), a))),
+  list("cooks.distance.rma.mv", "cooks.distance.mf_rma_mv", function(a) do.call(cooks.distance, c(list(fmv2), a))),
+  list("dfbetas.rma.mv", "dfbetas.mf_rma_mv", function(a) do.call(dfbetas, c(list(fmv2), a)))
 )
 formals_pairs <- c(formals_pairs, list(
   list("se.rma", "se.mf_rma", function(a) do.call(se, c(list(ffit), a))),

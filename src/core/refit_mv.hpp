@@ -1,0 +1,239 @@
+// Unit deletion for block models (rma.mv): the model refitted without each
+// unit in turn, a unit being a set of rows (one row, or a cluster of rows
+// that may cut through the blocks of the engine), and the case-deletion
+// diagnostics of metafor's rstudent(), cooks.distance() and dfbetas() for
+// rma.mv fits (Viechtbauer & Cheung 2010, Res Synth Methods 1:112-125,
+// extended to multilevel models: Cook 1977, Technometrics 19:15; Belsley,
+// Kuh & Welsch 1980, ch. 2).  Works through the VarStructure interface
+// (subset_rows()), so any structure that can restrict itself to rows can be
+// refitted.  R-free.
+//
+// For unit u with rows D (and the kept rows K):
+//   theta(-u), beta(-u), vb(-u)  the fit on K: re-estimated (warm start at the
+//                                full fit's theta, bounded iterations) or at
+//                                the full fit's theta (reestimate = false);
+//   rstudent: for the rows of D, with M_DD the marginal covariance of D at
+//     theta(-u) (V_DD plus the random effects) and X_D their rows of X,
+//       r = y_D - X_D beta(-u),  S = M_DD + X_D vb(-u) X_D',
+//       se_i = sqrt(S_ii),  X2 = r' S^{-1} r;
+//   dfbetas: diag of (X'M(theta(-u))^{-1} X)^{-1} on all rows (the
+//     denominator of DFBETAS).
+// Cook's distances need only beta(-u) (computed in R).
+//
+// A refit fails (ok = false; NA in R) when fewer rows than coefficients + 1
+// remain, the kept design is rank deficient, the fit fails or does not
+// converge.  Results go to their own rows, so they do not depend on the
+// thread count; workers never touch R.
+#pragma once
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "core/fit.hpp"
+#include "core/model.hpp"
+#include "core/objective.hpp"
+#include "core/parallel.hpp"
+#include "core/refit.hpp"
+#include "core/structure.hpp"
+
+namespace metafast {
+
+// The problem made of the given rows of pr (ascending indices, so that the
+// rows of a block stay together): y, v, X, the offsets of the non-empty
+// blocks and their dense V blocks restricted to the kept rows.
+// row_block: block of each row of pr; vstart: dense_block_starts(pr).
+inline void mv_select_rows(const ProblemView& pr, const std::vector<int>& row_block,
+                           const std::vector<std::size_t>& vstart, const std::vector<int>& rows, Problem& out) {
+  const int n = static_cast<int>(rows.size()), p = pr.p();
+  out.y.resize(n);
+  out.v.resize(n);
+  out.X.resize(n, p);
+  out.weights.resize(0);
+  for (int i = 0; i < n; ++i) {
+    out.y(i) = pr.y(rows[i]);
+    out.v(i) = pr.v(rows[i]);
+    out.X.row(i) = pr.X.row(rows[i]);
+  }
+  // blocks: runs of kept rows with the same block
+  std::vector<int> off;
+  off.reserve(static_cast<std::size_t>(pr.n_blocks()) + 1);
+  off.push_back(0);
+  for (int i = 1; i < n; ++i)
+    if (row_block[rows[i]] != row_block[rows[i - 1]]) off.push_back(i);
+  off.push_back(n);
+  const int nb = static_cast<int>(off.size()) - 1;
+  out.offsets.resize(nb + 1);
+  for (int b = 0; b <= nb; ++b) out.offsets(b) = off[b];
+  if (!pr.dense_cov()) {
+    out.Vblocks.resize(0);
+    return;
+  }
+  std::size_t vsize = 0;
+  for (int b = 0; b < nb; ++b) vsize += static_cast<std::size_t>(off[b + 1] - off[b]) * (off[b + 1] - off[b]);
+  out.Vblocks.resize(static_cast<Eigen::Index>(vsize));
+  std::size_t at = 0;
+  for (int b = 0; b < nb; ++b) {
+    const int m = off[b + 1] - off[b];
+    const int ob = row_block[rows[off[b]]];
+    const int i0 = pr.block_begin(ob), nob = pr.block_size(ob);
+    for (int j = 0; j < m; ++j) {
+      const int lj = rows[off[b] + j] - i0;
+      for (int i = 0; i < m; ++i) {
+        const int li = rows[off[b] + i] - i0;
+        out.Vblocks(static_cast<Eigen::Index>(at + i + static_cast<std::size_t>(j) * m)) =
+            pr.Vblocks(static_cast<Eigen::Index>(vstart[ob] + li + static_cast<std::size_t>(lj) * nob));
+      }
+    }
+    at += static_cast<std::size_t>(m) * m;
+  }
+}
+
+struct MvDeletionPlan {
+  bool reml = true;
+  bool reestimate = true;
+  Control ctl;           // threshold, maxiter (bounded iterations), stepadj
+  Vec theta;             // the full fit's theta (warm start, or the fixed values)
+  bool want_rstudent = false;
+  bool want_dfbetas = false;
+};
+
+// Column-major outputs; n = number of units, k rows (in the problem's row
+// order), p coefficients, q = n_theta.  Pointers of unrequested parts may be null.
+struct MvDeletionOut {
+  std::size_t n = 0;
+  int* ok = nullptr;         // n (logical)
+  double* theta = nullptr;   // n x q
+  double* beta = nullptr;    // n x p
+  double* vbdiag = nullptr;  // n x p: diag of the all-rows vb at theta(-u) (dfbetas)
+  double* resid = nullptr;   // k: y_i - x_i' beta(-u) for the unit u of row i (rstudent)
+  double* se = nullptr;      // k
+  double* X2 = nullptr;      // n
+};
+
+// Refit without each unit: unit[i] in 0..n_units-1 is the unit of row i of pr.
+// poll(done) is called on the calling thread (parallel_for); false stops the
+// run (and the refits in progress, at their next iteration).
+template <class Poll>
+bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDeletionPlan& plan,
+                     const std::vector<int>& unit, int n_units, int nthreads, const MvDeletionOut& o, double na,
+                     Poll&& poll) {
+  const int k = pr.k(), p = pr.p(), q = st.n_theta();
+  if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_deletion_run: one unit code per row");
+  std::vector<int> row_block(static_cast<std::size_t>(k));
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int t = 0; t < pr.block_size(b); ++t) row_block[pr.block_begin(b) + t] = b;
+  std::vector<std::vector<int>> members(static_cast<std::size_t>(n_units));
+  for (int i = 0; i < k; ++i) members[unit[i]].push_back(i);
+  const std::vector<std::size_t> vstart = dense_block_starts(pr);
+  std::vector<Eigen::Index> voff(static_cast<std::size_t>(pr.n_blocks()));
+  {
+    Eigen::Index a = 0;
+    for (int b = 0; b < pr.n_blocks(); ++b) { voff[b] = a; a += static_cast<Eigen::Index>(pr.block_size(b)) * pr.block_size(b); }
+  }
+  std::atomic<bool> cancel(false);
+  const OptimPoll fit_poll = [&cancel]() { return !cancel.load(std::memory_order_relaxed); };
+
+  auto body = [&](std::size_t ui) {
+    const int u = static_cast<int>(ui);
+    const std::vector<int>& del = members[u];
+    const int nd = static_cast<int>(del.size());
+    auto fail = [&]() {
+      if (o.ok) o.ok[ui] = 0;
+      for (int j = 0; j < q; ++j) if (o.theta) o.theta[ui + j * o.n] = na;
+      for (int j = 0; j < p; ++j) {
+        if (o.beta) o.beta[ui + j * o.n] = na;
+        if (o.vbdiag) o.vbdiag[ui + j * o.n] = na;
+      }
+      if (o.X2) o.X2[ui] = na;
+      for (int i : del) {
+        if (o.resid) o.resid[i] = na;
+        if (o.se) o.se[i] = na;
+      }
+    };
+    // the kept rows (ascending)
+    thread_local std::vector<int> keep;
+    keep.clear();
+    {
+      std::size_t d = 0;
+      for (int i = 0; i < k; ++i) {
+        if (d < del.size() && del[d] == i) { ++d; continue; }
+        keep.push_back(i);
+      }
+    }
+    const int kk = static_cast<int>(keep.size());
+    if (kk < p + 1) { fail(); return; }
+    thread_local Problem sub;
+    mv_select_rows(pr, row_block, vstart, keep, sub);
+    if (!full_column_rank(sub.X)) { fail(); return; }
+    const std::unique_ptr<VarStructure> sst = st.subset_rows(keep);
+    if (!sst) throw std::invalid_argument("mv_deletion_run: the variance structure cannot be restricted to rows");
+    const ProblemView sv(sub);
+    Vec theta_d;
+    Vec beta_d;
+    Mat vb_d;
+    if (plan.reestimate) {
+      const BlockFitResult f = fit_block_model(sv, *sst, plan.reml, plan.ctl, plan.theta, true, fit_poll);
+      if (!f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) { fail(); return; }
+      theta_d = f.theta;
+      beta_d = f.beta;
+      vb_d = f.vb;
+    } else {
+      BlockObjective obj(sv, *sst, plan.reml);
+      ObjectiveEval ev;
+      if (!obj.evaluate(plan.theta, 0, ev) || !ev.beta.allFinite()) { fail(); return; }
+      theta_d = plan.theta;
+      beta_d = ev.beta;
+      vb_d = ev.Ainv;
+    }
+    if (o.ok) o.ok[ui] = 1;
+    for (int j = 0; j < q; ++j) if (o.theta) o.theta[ui + j * o.n] = theta_d(j);
+    for (int j = 0; j < p; ++j) if (o.beta) o.beta[ui + j * o.n] = beta_d(j);
+    if (plan.want_dfbetas && o.vbdiag) {
+      BlockObjective full(pr, st, plan.reml);
+      ObjectiveEval ev;
+      const bool ok = full.evaluate(theta_d, 0, ev);
+      for (int j = 0; j < p; ++j) o.vbdiag[ui + j * o.n] = ok ? ev.Ainv(j, j) : na;
+    }
+    if (plan.want_rstudent && nd > 0) {
+      // S = M_DD + X_D vb(-u) X_D'; M_DD block-diagonal over the blocks of pr
+      Mat XD(nd, p);
+      Vec r(nd);
+      for (int a = 0; a < nd; ++a) {
+        XD.row(a) = pr.X.row(del[a]);
+        r(a) = pr.y(del[a]) - pr.X.row(del[a]).dot(beta_d);
+      }
+      Mat S = XD * vb_d * XD.transpose();
+      Mat Mb;
+      int a = 0;
+      while (a < nd) {
+        const int b = row_block[del[a]], i0 = pr.block_begin(b);
+        int e = a;
+        while (e < nd && row_block[del[e]] == b) ++e;
+        st.block_cov(pr, theta_d, b, voff[b], Mb);
+        for (int c2 = a; c2 < e; ++c2)
+          for (int c1 = a; c1 < e; ++c1) S(c1, c2) += Mb(del[c1] - i0, del[c2] - i0);
+        a = e;
+      }
+      for (int c = 0; c < nd; ++c) {
+        if (o.resid) o.resid[del[c]] = r(c);
+        if (o.se) o.se[del[c]] = std::sqrt(S(c, c));
+      }
+      if (o.X2) {
+        Eigen::LLT<Mat> llt(S);
+        o.X2[ui] = llt.info() == Eigen::Success ? r.dot(llt.solve(r)) : na;
+      }
+    }
+  };
+  auto main_poll = [&](std::size_t done) {
+    if (!poll(done)) { cancel = true; return false; }
+    return true;
+  };
+  return parallel_for(0, static_cast<std::size_t>(n_units), nthreads, 1, body, main_poll);
+}
+
+}  // namespace metafast
