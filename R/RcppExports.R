@@ -81,6 +81,10 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_mv_components <- function(codes, vi, vj) {
+    .Call(`_metafast_mf_mv_components`, codes, vi, vj)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

@@ -1,4 +1,4 @@
-#' Multilevel meta-analytic models (nested random effects)
+#' Multilevel meta-analytic models (nested and crossed random effects)
 #'
 #' The interface of \code{metafor::rma.mv()} for models with nested random
 #' effects, \code{random = ~ 1 | study} or \code{~ 1 | district/school} (any
@@ -11,7 +11,7 @@
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
 #' that names them: \code{W}, \code{R}, \code{tau2}, \code{rho},
 #' \code{gamma2}, \code{phi}, \code{cvvc}, \code{verbose}, crossed random
-#' effects (a list of several formulas), \code{~ inner | outer} terms (and so
+#' effects whose groups of linked rows exceed 5000 rows, \code{~ inner | outer} terms (and so
 #' \code{struct}), a model without \code{random}, \code{method = "EE"},
 #' \code{test = "knha"} / \code{"adhoc"}, and metafor's extra arguments in
 #' \code{...} (\code{tdist}, \code{beta}, \code{vccon}, ...).
@@ -28,9 +28,15 @@
 #' @param data optional data frame in which the arguments are evaluated.
 #' @param slab study labels.
 #' @param subset logical or numeric vector selecting rows.
-#' @param random a formula \code{~ 1 | a} or \code{~ 1 | a/b/...} (a list
-#'   holding one such formula is accepted too).  Levels are nested as in
-#'   metafor: the factors are \code{a}, \code{a/b}, \code{a/b/c}, ...
+#' @param random a formula \code{~ 1 | a} or \code{~ 1 | a/b/...}, or a list
+#'   of such formulas, e.g. \code{list(~ 1 | study/es, ~ 1 | outcome)}, whose
+#'   factors may be crossed.  Levels are nested as in metafor: the factors of
+#'   a formula are \code{a}, \code{a/b}, \code{a/b/c}, ..., one variance
+#'   component each, in the order of the formulas.  With several formulas the
+#'   blocks of the engine are the groups of rows linked by a shared level of
+#'   any factor or by a covariance in \code{V}; a block of more than 5000 rows
+#'   (large crossed designs) needs the sparse engine, which is not available
+#'   yet (error).
 #' @param struct only meaningful for \code{~ inner | outer} terms, which are
 #'   not supported yet; without such a term it is disregarded with metafor's
 #'   warning.
@@ -221,9 +227,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   int.incl <- "intrcpt" %in% colnames(X.f)
   btt <- .mf_btt(if (missing(btt)) NULL else btt, colnames(X.f), int.incl)
 
-  # the levels: integer codes of the kept rows, nested by construction
+  # the levels: integer codes of the kept rows (nested by construction within a formula)
   L <- length(rnd$values)
-  codes <- .mf_mv_level_codes(lapply(rnd$values, function(x) x[rows]))
+  codes <- .mf_mv_all_codes(rnd, rows)
   s.nlevels <- lengths(codes$levels)
   names(s.nlevels) <- NULL
   sig <- if (missing(sigma2) || is.null(sigma2)) rep(NA_real_, L) else sigma2
@@ -244,20 +250,36 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   sigma2.fix <- !is.na(sig)
   con <- .mf_mv_control(if (missing(control)) NULL else control, L)
 
-  # rows sorted by the outermost factor: the blocks of the engine
-  g1 <- codes$codes[[1L]]
-  o <- order(g1)
-  sizes <- tabulate(g1, nbins = s.nlevels[1L])
-  if (max(sizes) > 5000L)
-    .mf_stop(sprintf("The outermost factor of 'random' ('%s') has a level with %d rows: its dense %d x %d block %s.",
-                     rnd$terms[1L], max(sizes), max(sizes), max(sizes), todo))
-  offsets <- as.integer(c(0L, cumsum(sizes)))
-  groups <- if (L > 1L) matrix(unlist(lapply(codes$codes[-1L], function(g) g[o]), use.names = FALSE), nrow = k)
-            else matrix(0L, nrow = k, ncol = 0L)
-  storage.mode(groups) <- "integer"
-  Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
+  if (rnd$n.formulas == 1L) {
+    # one nested formula: rows sorted by the outermost factor, the blocks of the engine
+    g1 <- codes$codes[[1L]]
+    o <- order(g1)
+    sizes <- tabulate(g1, nbins = s.nlevels[1L])
+    if (max(sizes) > 5000L)
+      .mf_stop(sprintf("The outermost factor of 'random' ('%s') has a level with %d rows: its dense %d x %d block %s.",
+                       rnd$terms[1L], max(sizes), max(sizes), max(sizes), todo))
+    offsets <- as.integer(c(0L, cumsum(sizes)))
+    groups <- if (L > 1L) matrix(unlist(lapply(codes$codes[-1L], function(g) g[o]), use.names = FALSE), nrow = k)
+              else matrix(0L, nrow = k, ncol = 0L)
+    storage.mode(groups) <- "integer"
+    Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
+    structure <- list(type = "nested", groups = groups, fixed = sig)
+  } else {
+    # several formulas (crossed or nested factors): the blocks are the
+    # connected components of the rows linked by any factor or by V
+    cc <- .mf_mv_components_of(codes$codes, Vinfo, rows)
+    g1 <- cc$comp
+    o <- order(g1)
+    sizes <- tabulate(g1)
+    if (max(sizes) > 5000L)
+      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component of crossed random effects): crossed random effects of that size need the sparse engine, which is not available yet (issue 12).",
+                       paste0("'", rnd$names, "'", collapse = ", "), max(sizes)))
+    offsets <- as.integer(c(0L, cumsum(sizes)))
+    Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
+    structure <- list(type = "terms", codes = cc$codes[o, , drop = FALSE], fixed = sig)
+  }
 
-  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, list(type = "nested", groups = groups, fixed = sig))
+  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, structure)
   fit <- .mf_rma_mv_fit(spec, con$sigma2.init, method == "REML", con$threshold, con$maxiter, con$stepadj)
   conv <- fit$convergence
   if (!length(fit$beta))
@@ -335,45 +357,82 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
        offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
 }
 
-# The random formula: ~ 1 | a or ~ 1 | a/b/...; returns the terms (deparsed),
-# metafor's names of the nested factors ("a", "a/b", ...) and their values.
+# The random formulas: ~ 1 | a or ~ 1 | a/b/..., or a list of such terms
+# (crossed when they do not nest).  Returns, per variance component (one per
+# factor a, a/b, ... of each formula, in order): the term (deparsed), metafor's
+# name ("a", "a/b", ...), its values and the formula it belongs to.
 .mf_mv_random <- function(random, data, k.all, struct_given) {
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
-  if (is.list(random) && !inherits(random, "formula")) {
-    if (length(random) != 1L)
-      .mf_stop(sprintf("Several terms in 'random' (crossed random effects, a list of %d formulas) %s.", length(random), todo))
-    random <- random[[1L]]
+  forms <- if (is.list(random) && !inherits(random, "formula")) random else list(random)
+  if (!length(forms)) .mf_stop("'random' is an empty list: give formulas such as ~ 1 | study.")
+  out <- list(terms = character(0), names = character(0), values = list(), formula = integer(0))
+  for (fi in seq_along(forms)) {
+    random <- forms[[fi]]
+    if (!inherits(random, "formula") || length(random) != 2L)
+      .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
+    rhs <- random[[2L]]
+    if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
+      .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
+    inner <- rhs[[2L]]
+    if (!(is.numeric(inner) && length(inner) == 1L && inner == 1))
+      .mf_stop(sprintf("'random': the term '~ %s' (an '~ inner | outer' term, with 'struct') %s.",
+                       paste(deparse(rhs), collapse = ""), todo))
+    terms <- list()
+    e <- rhs[[3L]]
+    while (is.call(e) && identical(e[[1L]], as.name("/"))) {
+      terms <- c(list(e[[3L]]), terms)
+      e <- e[[2L]]
+    }
+    terms <- c(list(e), terms)
+    labels <- vapply(terms, function(t) paste(deparse(t), collapse = ""), "")
+    env <- environment(random)
+    values <- lapply(seq_along(terms), function(l) {
+      v <- tryCatch(eval(terms[[l]], data, env),
+                    error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", labels[l], conditionMessage(e))))
+      if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
+      if (length(v) != k.all || !is.atomic(v))
+        .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", labels[l], length(v), k.all))
+      v
+    })
+    out$terms <- c(out$terms, labels)
+    out$names <- c(out$names, vapply(seq_along(labels), function(l) paste(labels[seq_len(l)], collapse = "/"), ""))
+    out$values <- c(out$values, values)
+    out$formula <- c(out$formula, rep(fi, length(labels)))
   }
-  if (!inherits(random, "formula") || length(random) != 2L)
-    .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es.")
-  rhs <- random[[2L]]
-  if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
-    .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es.")
-  inner <- rhs[[2L]]
-  if (!(is.numeric(inner) && length(inner) == 1L && inner == 1))
-    .mf_stop(sprintf("'random': the term '~ %s' (an '~ inner | outer' term, with 'struct') %s.",
-                     paste(deparse(rhs), collapse = ""), todo))
   if (struct_given) warning("Model does not contain an '~ inner | outer' term, so 'struct' argument is disregarded (as metafor).",
                             call. = FALSE)
-  terms <- list()
-  e <- rhs[[3L]]
-  while (is.call(e) && identical(e[[1L]], as.name("/"))) {
-    terms <- c(list(e[[3L]]), terms)
-    e <- e[[2L]]
+  out$n.formulas <- length(forms)
+  out
+}
+
+# Integer codes and level labels of every variance component: the nested
+# factors of each formula coded by .mf_mv_level_codes(), concatenated.
+.mf_mv_all_codes <- function(rnd, rows) {
+  codes <- list()
+  levels <- list()
+  for (fi in unique(rnd$formula)) {
+    cf <- .mf_mv_level_codes(lapply(rnd$values[rnd$formula == fi], function(x) x[rows]))
+    codes <- c(codes, cf$codes)
+    levels <- c(levels, cf$levels)
   }
-  terms <- c(list(e), terms)
-  labels <- vapply(terms, function(t) paste(deparse(t), collapse = ""), "")
-  env <- environment(random)
-  values <- lapply(seq_along(terms), function(l) {
-    v <- tryCatch(eval(terms[[l]], data, env),
-                  error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", labels[l], conditionMessage(e))))
-    if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
-    if (length(v) != k.all || !is.atomic(v))
-      .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", labels[l], length(v), k.all))
-    v
-  })
-  list(terms = labels, names = vapply(seq_along(labels), function(l) paste(labels[seq_len(l)], collapse = "/"), ""),
-       values = values)
+  list(codes = codes, levels = levels)
+}
+
+# The blocks of several factors: connected components of the kept rows linked
+# by a shared level of any factor or a covariance in V (union-find in C++).
+.mf_mv_components_of <- function(codes, Vinfo, rows) {
+  k <- length(rows)
+  cm <- matrix(unlist(codes, use.names = FALSE), nrow = k)
+  storage.mode(cm) <- "integer"
+  vi <- integer(0); vj <- integer(0)
+  tr <- Vinfo$trip
+  if (!is.null(tr)) {
+    pi <- match(tr$i, rows)
+    pj <- match(tr$j, rows)
+    ok <- !is.na(pi) & !is.na(pj)
+    vi <- as.integer(pi[ok]); vj <- as.integer(pj[ok])
+  }
+  list(comp = .mf_mv_components(cm, vi, vj), codes = cm)
 }
 
 # Integer codes 1..n_l of the nested factors a, a/b, a/b/c, ... (levels in

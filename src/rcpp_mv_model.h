@@ -4,7 +4,10 @@
 //   offsets      0-based block offsets (n_blocks + 1)
 //   Vblocks      dense V blocks, column-major, concatenated (numeric(0): diag v)
 //   structure    list(type = "nested", groups = k x (L - 1) integer codes,
-//                fixed = L values, NA: estimated)  (core/structure.hpp)
+//                fixed = L values, NA: estimated)  (core/structure.hpp: NestedLevels),
+//                or list(type = "terms", codes = k x S integer codes of the
+//                factors, fixed = S values)  (RandomTerms: several factors,
+//                nested or crossed; the blocks are connected components)
 // Every rma.mv entry point (fit, methods, refits) builds its problem view and
 // variance structure here, so a new structure is added in one place.  The
 // views point into the list's R memory, which the MvModel keeps alive.
@@ -40,6 +43,12 @@ class MvModel {
       for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
       st_.reset(new NestedLevels(Eigen::Map<const Eigen::MatrixXi>(groups_.begin(), groups_.nrow(), groups_.ncol()),
                                  fixed_));
+    } else if (type == "terms") {
+      const Rcpp::IntegerMatrix codes = s["codes"];
+      const Rcpp::NumericVector fx = s["fixed"];
+      fixed_.resize(fx.size());
+      for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+      st_.reset(new RandomTerms(Eigen::Map<const Eigen::MatrixXi>(codes.begin(), codes.nrow(), codes.ncol()), fixed_));
     } else {
       Rcpp::stop("internal error: unknown rma.mv structure type '%s'", type);
     }

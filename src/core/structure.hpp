@@ -18,7 +18,10 @@
 #include "core/eigen.hpp"
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/model.hpp"
 
@@ -39,6 +42,9 @@ class VarStructure {
   // true only for DiagonalTau2: the objective then uses the fused
   // one-pass kernels of wls.hpp instead of the block loop
   virtual bool is_diagonal_tau2() const { return false; }
+  // The structure restricted to the given rows (indices into this structure's
+  // rows, in their new order), owning its data; nullptr: not supported.
+  virtual std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& /*rows*/) const { return nullptr; }
 };
 
 // Today's univariate model: theta = (tau2), M_b = V_b + tau2 I.  With one row
@@ -127,6 +133,59 @@ class NestedLevels : public VarStructure {
  private:
   IMatRef groups_;  // k x (L - 1)
   Vec fixed_;       // size L
+};
+
+// Several random-effects terms, nested or crossed (metafor's
+// random = list(~ 1 | a, ~ 1 | b/c, ...); a nested term a/b gives the two
+// factors a and a/b): theta = (sigma2_1, ..., sigma2_S),
+//   M_b = V_b + sum_l sigma2_l Z_lb Z_lb',   (Z_l Z_l')_ij = [g_l(i) == g_l(j)],
+// with g_l(i) the integer code of row i's level of factor l.  The blocks are
+// the connected components of the rows linked by any factor's levels or by a
+// covariance in V (built in R), so the marginal covariance is block-diagonal
+// and a fit costs O(S sum_b n_b^3) with no k x k matrix (crossed factors can
+// join everything into one block: R caps the block size).  fixed(l) finite:
+// sigma2_l is held at that value; NaN: estimated.  Owns its codes, so
+// subset_rows() can hand a case-deletion refit its own copy.
+class RandomTerms : public VarStructure {
+ public:
+  // codes: k x S (rows in the problem's order); fixed: size S
+  RandomTerms(Eigen::MatrixXi codes, Vec fixed) : codes_(std::move(codes)), fixed_(std::move(fixed)) {}
+  int n_theta() const override { return static_cast<int>(fixed_.size()); }
+  std::string name(int j) const override { return "sigma2." + std::to_string(j + 1); }
+  double lower(int j) const override { return std::isnan(fixed_(j)) ? 0.0 : fixed_(j); }
+  double upper(int j) const override {
+    return std::isnan(fixed_(j)) ? std::numeric_limits<double>::infinity() : fixed_(j);
+  }
+  void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
+    pr.sampling_block(b, voff, M);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    for (int l = 0; l < n_theta(); ++l) {
+      const double t = theta(l);
+      if (t == 0.0) continue;
+      for (int j = 0; j < nb; ++j) {
+        const int gj = codes_(i0 + j, l);
+        for (int i = 0; i < nb; ++i)
+          if (codes_(i0 + i, l) == gj) M(i, j) += t;
+      }
+    }
+  }
+  void block_deriv(const ProblemView& pr, const Vec&, int l, int b, Mat& G) const override {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    G.resize(nb, nb);
+    for (int j = 0; j < nb; ++j) {
+      const int gj = codes_(i0 + j, l);
+      for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == gj ? 1.0 : 0.0;
+    }
+  }
+  std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
+    Eigen::MatrixXi c(static_cast<Eigen::Index>(rows.size()), codes_.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) c.row(static_cast<Eigen::Index>(i)) = codes_.row(rows[i]);
+    return std::unique_ptr<VarStructure>(new RandomTerms(std::move(c), fixed_));
+  }
+
+ private:
+  Eigen::MatrixXi codes_;  // k x S
+  Vec fixed_;              // size S
 };
 
 }  // namespace metafast

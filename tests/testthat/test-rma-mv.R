@@ -301,7 +301,6 @@ test_that("metafor arguments not implemented yet are rejected by name", {
     expect_error(do.call(rma.mv, args), sprintf("'%s' is not supported", a))
   }
   expect_error(rma.mv(yi, vi, random = ~ school | district, data = dat, struct = "CS"), "inner \\| outer")
-  expect_error(rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | school), data = dat), "crossed")
   expect_error(rma.mv(yi, vi, data = dat), "without 'random'")
   expect_error(rma.mv(yi, vi, random = r, data = dat, method = "EE"), "EE")
   expect_error(rma.mv(yi, vi, random = r, data = dat, test = "knha"), "knha")

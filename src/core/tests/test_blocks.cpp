@@ -502,6 +502,94 @@ static void test_nested_levels() {
     }
 }
 
+// (g) RandomTerms (several factors, crossed within the blocks): objective
+// against dense algebra with three factors (one level a block, a factor that
+// crosses the pairs of rows, one level a row), a fixed component, the fit's
+// KKT conditions; subset_rows() with all rows reversed within each block gives
+// the same objective on the reordered problem.
+static void test_random_terms() {
+  for (bool dense : {true, false})
+    for (bool reml : {false, true}) {
+      const Problem pr = block_problem(16, 2, dense, 0.10, 0.05, 900 + dense);
+      const int k = pr.k(), S = 3;
+      Eigen::MatrixXi codes(k, S);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = b;      // the block
+          codes(r, 1) = i % 3;  // crossed with the pairs below (codes shared across blocks)
+          codes(r, 2) = r;      // the row
+        }
+      std::vector<Mat> G(S, Mat::Zero(k, k));
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i)
+          for (int j = 0; j < pr.block_size(b); ++j) {
+            const int ri = pr.block_begin(b) + i, rj = pr.block_begin(b) + j;
+            for (int l = 0; l < S; ++l)
+              if (codes(ri, l) == codes(rj, l)) G[l](ri, rj) = 1;
+          }
+      const Vec th = (Vec(3) << 0.09, 0.04, 0.02).finished();
+      const RandomTerms st(codes, Vec::Constant(S, std::nan("")));
+      {
+        BlockObjective obj(pr, st, reml);
+        ObjectiveEval ev;
+        CHECK(obj.evaluate(th, kObjAll, ev));
+        Mat M = dense_V(pr);
+        for (int l = 0; l < S; ++l) M += th(l) * G[l];
+        compare(ev, dense_eval(pr, M, G, reml), tol_dense);
+      }
+      // the first and last factors alone are NestedLevels with one level a row
+      {
+        Eigen::MatrixXi c02(k, 2);
+        c02 << codes.col(0), codes.col(2);
+        const RandomTerms two(c02, Vec::Constant(2, std::nan("")));
+        const NestedLevels nl(codes.rightCols(1), Vec::Constant(2, std::nan("")));
+        BlockObjective o1(pr, two, reml), o2(pr, nl, reml);
+        ObjectiveEval e1, e2;
+        const Vec t2 = (Vec(2) << 0.07, 0.03).finished();
+        CHECK(o1.evaluate(t2, kObjAll, e1) && o2.evaluate(t2, kObjAll, e2));
+        CHECK_NEAR(e1.ll, e2.ll, tol_dense);
+        for (int j = 0; j < 2; ++j) CHECK_NEAR(e1.score(j), e2.score(j), tol_dense);
+      }
+      // the fit: free components at an interior optimum or at 0 with a score pointing outwards
+      Control ctl;
+      Vec fx = Vec::Constant(S, std::nan(""));
+      fx(1) = 0.03;
+      const RandomTerms fixed(codes, fx);
+      for (const RandomTerms* s : {&st, &fixed}) {
+        const BlockFitResult f = fit_block_model(pr, *s, reml, ctl);
+        CHECK(f.conv.converged);
+        BlockObjective obj(pr, *s, reml);
+        ObjectiveEval ev;
+        CHECK(obj.evaluate(f.theta, kObjAll, ev));
+        for (int j = 0; j < S; ++j) {
+          if (s == &fixed && j == 1) { CHECK(f.theta(j) == 0.03); continue; }
+          if (f.theta(j) > 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-7);
+          else CHECK(ev.score(j) <= 0);
+        }
+      }
+      // subset_rows(): the rows of each block in reverse order
+      if (!dense) {
+        std::vector<int> rows;
+        Problem rev = pr;
+        for (int b = 0; b < pr.n_blocks(); ++b)
+          for (int i = pr.block_size(b) - 1; i >= 0; --i) rows.push_back(pr.block_begin(b) + i);
+        for (int i = 0; i < k; ++i) {
+          rev.y(i) = pr.y(rows[i]);
+          rev.v(i) = pr.v(rows[i]);
+          rev.X.row(i) = pr.X.row(rows[i]);
+        }
+        const std::unique_ptr<VarStructure> sub = st.subset_rows(rows);
+        CHECK(sub != nullptr);
+        BlockObjective o1(pr, st, reml), o2(rev, *sub, reml);
+        ObjectiveEval e1, e2;
+        CHECK(o1.evaluate(th, kObjAll, e1) && o2.evaluate(th, kObjAll, e2));
+        CHECK_NEAR(e1.ll, e2.ll, tol_dense);
+        for (int j = 0; j < S; ++j) CHECK_NEAR(e1.score(j), e2.score(j), tol_dense);
+      }
+    }
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
@@ -509,5 +597,6 @@ int main() {
   test_solvers();
   test_vcov();
   test_nested_levels();
+  test_random_terms();
   return metafast_test::report("blocks");
 }

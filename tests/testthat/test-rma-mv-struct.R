@@ -1,0 +1,143 @@
+# rma.mv() with several random-effects terms (nested and crossed factors) and
+# '~ inner | outer' structures, against metafor::rma.mv() run with tight
+# optimiser settings.  Tolerances as test-rma-mv.R: beta and SE 1e-6 relative
+# (tol_iter), variance components 1e-5, log-likelihoods 1e-8 at the same
+# parameters (our fit with the components fixed at metafor's estimates).
+
+st_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
+# metafor with nlminb at rel.tol 1e-12, or Nelder-Mead at reltol 1e-14 where
+# nlminb fails (the call is evaluated in the caller's frame)
+st_ref <- function(...) {
+  cl <- match.call()
+  cl[[1L]] <- quote(metafor::rma.mv)
+  cl$control <- st_tight
+  env <- parent.frame()
+  tryCatch(eval(cl, env), error = function(e) {
+    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
+    eval(cl, env)
+  })
+}
+st_tol_vc <- 1e-5
+st_tol_ll <- 1e-8
+
+# What metafor reports for a fit with sigma2 components (f ours, m metafor's).
+expect_st_equal <- function(f, m) {
+  expect_s3_class(f, "mf_rma_mv")
+  expect_true(f$convergence$converged)
+  expect_equal(f$sigma2, m$sigma2, tolerance = st_tol_vc)
+  expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+  expect_equal(f$se, m$se, tolerance = tol_iter)
+  expect_equal(unname(f$vb), unname(m$vb), tolerance = tol_iter)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed)
+  expect_equal(f$QM, m$QM, tolerance = tol_iter)
+  expect_equal(f$k, m$k)
+  expect_equal(f$parms, m$parms)
+  expect_equal(f$s.nlevels, unname(m$s.nlevels))
+  expect_equal(f$s.names, unname(m$s.names))
+  expect_equal(f$s.levels, unname(m$s.levels))
+  expect_equal(f$vc.fix$sigma2, m$vc.fix$sigma2)
+  expect_equal(unname(f$ddf), unname(m$ddf))
+  expect_equal(as.matrix(f$fit.stats), as.matrix(m$fit.stats), tolerance = tol_iter)
+  expect_equal(unname(fitted(f)), unname(fitted(m)), tolerance = tol_iter)
+}
+
+# Our fit with the sigma2 components fixed at metafor's: the log-likelihoods
+# agree within 1e-8 (relative).
+expect_st_ll_at <- function(call, m) {
+  call$sigma2 <- m$sigma2
+  f <- suppressWarnings(eval(call, parent.frame()))
+  expect_equal(f$fit.stats["ll", ], m$fit.stats["ll", ], tolerance = st_tol_ll)
+}
+
+# Crossed data: studies (1 to 6 effects) crossed with outcomes (4 levels),
+# a moderator; the rows are shuffled so that the components are not sorted.
+st_crossed_data <- function(n_study = 30, seed = 1) {
+  set.seed(seed)
+  n <- 1 + (seq_len(n_study) %% 6)
+  d <- data.frame(study = rep(seq_len(n_study), n))
+  d$es <- sequence(n)
+  d$outcome <- sample(c("a", "b", "c", "d"), nrow(d), replace = TRUE)
+  d$x <- rnorm(nrow(d))
+  d$vi <- runif(nrow(d), 0.01, 0.1)
+  u <- rnorm(n_study, 0, 0.3)
+  w <- c(a = 0.2, b = -0.1, c = 0, d = 0.25)
+  d$yi <- 0.2 + 0.1 * d$x + u[d$study] + w[d$outcome] + rnorm(nrow(d), 0, 0.15) + rnorm(nrow(d), 0, sqrt(d$vi))
+  d[sample(nrow(d)), ]
+}
+
+test_that("crossed random effects list(~ 1 | study, ~ 1 | outcome) match metafor", {
+  skip_if_not_installed("metafor")
+  dat <- st_crossed_data()
+  for (method in c("REML", "ML")) {
+    f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat, method = method)
+    m <- st_ref(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat, method = method)
+    expect_st_equal(f, m)
+    expect_st_ll_at(quote(rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat,
+                                 method = method)), m)
+  }
+  # three terms: nested study/es crossed with outcome; t tests with the containment rule
+  f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = dat, test = "t", dfs = "contain")
+  m <- st_ref(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = dat, test = "t", dfs = "contain")
+  expect_st_equal(f, m)
+  expect_equal(f$pval, m$pval, tolerance = tol_iter)
+  # a fixed component
+  f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat, sigma2 = c(NA, 0.02))
+  m <- st_ref(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat, sigma2 = c(NA, 0.02))
+  expect_st_equal(f, m)
+  expect_identical(f$sigma2[2], 0.02)
+})
+
+test_that("several terms on metadat data (dat.crede2010, dat.konstantopoulos2011) match metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metafor::escalc(measure = "ZCOR", ri = ri, ni = ni, data = metadat::dat.crede2010)
+  f <- rma.mv(yi, vi, random = list(~ 1 | studyid/sampleid, ~ 1 | criterion), data = dat)
+  m <- st_ref(yi, vi, random = list(~ 1 | studyid/sampleid, ~ 1 | criterion), data = dat)
+  expect_st_equal(f, m)
+  # terms that nest: the same fit as the nested formula (district/school)
+  dat <- metadat::dat.konstantopoulos2011
+  dat$ds <- paste(dat$district, dat$school)
+  f <- rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | ds), data = dat)
+  m <- st_ref(yi, vi, random = list(~ 1 | district, ~ 1 | ds), data = dat)
+  expect_st_equal(f, m)
+  n <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
+  expect_equal(f$sigma2, n$sigma2, tolerance = st_tol_vc)
+  # a nested term and a crossed single-level factor (sigma2 fixed to 0, metafor's warning)
+  dat$g <- rep(1:4, length.out = nrow(dat))
+  f <- rma.mv(yi, vi, random = list(~ 1 | district/school, ~ 1 | g), data = dat)
+  m <- st_ref(yi, vi, random = list(~ 1 | district/school, ~ 1 | g), data = dat)
+  expect_st_equal(f, m)
+})
+
+test_that("crossed terms with a dense V: blocks are the components linked by factors and V", {
+  skip_if_not_installed("metafor")
+  dat <- st_crossed_data(20, seed = 3)
+  dat <- dat[order(dat$study), ]
+  # covariances within studies, and one covariance that joins two studies (rows of 1 and 2)
+  V <- diag(dat$vi)
+  for (s in unique(dat$study)) {
+    i <- which(dat$study == s)
+    if (length(i) > 1L) for (a in i) for (b in i) if (a != b) V[a, b] <- 0.4 * sqrt(dat$vi[a] * dat$vi[b])
+  }
+  a <- which(dat$study == 1)[1L]; b <- which(dat$study == 2)[1L]
+  V[a, b] <- V[b, a] <- 0.3 * sqrt(dat$vi[a] * dat$vi[b])
+  f <- rma.mv(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | es), data = dat)
+  m <- st_ref(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | es), data = dat)
+  expect_st_equal(f, m)
+})
+
+test_that("crossed components larger than the dense cap stop with a clear error", {
+  set.seed(2)
+  k <- 5200
+  d <- data.frame(yi = rnorm(k), vi = 0.1, a = rep(1:3, length.out = k), b = rep(1:2, length.out = k))
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d), "5200 rows.*sparse engine")
+})
+
+test_that("bad input in several terms: NA in a factor, a wrong length, an empty list", {
+  dat <- st_crossed_data(10)
+  dat$outcome[3] <- NA
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat), "'outcome'.*row")
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | I(1:3)), data = dat), "has length 3")
+  expect_error(rma.mv(yi, vi, random = list(), data = dat), "'random'")
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | study, "x"), data = dat), "'random'")
+})
