@@ -130,6 +130,7 @@ print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = ge
 #' @export
 i2_levels <- function(x) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'x' must be a model fitted by rma.mv().")
+  if (isTRUE(x$withG)) .mf_stop("i2_levels() of a model with '~ inner | outer' terms is not supported yet (issue 12).")
   vt <- .mf_typical_vi(x)
   I2 <- 100 * c(x$sigma2, sum(x$sigma2)) / (sum(x$sigma2) + vt)
   names(I2) <- c(x$s.names, "total")
@@ -261,6 +262,7 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
   todo <- "is not supported by metafast's predict() for rma.mv() fits yet (issue 12)"
   if (!missing(tau2.levels) && !is.null(tau2.levels)) .mf_stop(sprintf("Argument 'tau2.levels' %s.", todo))
   if (!missing(gamma2.levels) && !is.null(gamma2.levels)) .mf_stop(sprintf("Argument 'gamma2.levels' %s.", todo))
+  if (isTRUE(x$withG)) .mf_stop(sprintf("A model with '~ inner | outer' terms (tau2/gamma2) %s.", todo))
   if (length(list(...))) {
     nms <- names(list(...))
     if (is.null(nms)) nms <- ""
