@@ -81,6 +81,10 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_mv_components <- function(codes, vi, vj) {
+    .Call(`_metafast_mf_mv_components`, codes, vi, vj)
+}
+
 .mf_rma_mv_rowdiag <- function(spec, theta, beta) {
     .Call(`_metafast_mf_rma_mv_rowdiag`, spec, theta, beta)
 }

@@ -33,12 +33,16 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
     print(fs, quote = FALSE, print.gap = 2)
   }
   cat("\nVariance Components:\n\n")
-  vc <- cbind(estim = .mf_fmtx(x$sigma2, d), sqrt = .mf_fmtx(sqrt(x$sigma2), d), nlvls = x$s.nlevels,
-              fixed = ifelse(x$vc.fix$sigma2, "yes", "no"), factor = x$s.names)
-  rownames(vc) <- if (length(x$sigma2) == 1L) "sigma^2  " else paste0("sigma^2.", seq_along(x$sigma2))
-  print(vc, quote = FALSE, right = TRUE, print.gap = 2)
-  cat("\n")
-  if (inherits(x, "summary.mf_rma_mv")) .mf_print_i2_levels(x)
+  if (!isFALSE(x$withS)) {
+    vc <- cbind(estim = .mf_fmtx(x$sigma2, d), sqrt = .mf_fmtx(sqrt(x$sigma2), d), nlvls = x$s.nlevels,
+                fixed = ifelse(x$vc.fix$sigma2, "yes", "no"), factor = x$s.names)
+    rownames(vc) <- if (length(x$sigma2) == 1L) "sigma^2  " else paste0("sigma^2.", seq_along(x$sigma2))
+    print(vc, quote = FALSE, right = TRUE, print.gap = 2)
+    cat("\n")
+  }
+  if (isTRUE(x$withG)) .mf_print_struct_term(x, d, "g")
+  if (isTRUE(x$withH)) .mf_print_struct_term(x, d, "h")
+  if (inherits(x, "summary.mf_rma_mv") && !isTRUE(x$withG)) .mf_print_i2_levels(x)
   if (!is.na(x$QE)) {
     if (x$int.only) cat("Test for Heterogeneity:\n", .mf_fmtt(x$QE, "Q", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
     else cat("Test for Residual Heterogeneity:\n", .mf_fmtt(x$QE, "QE", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
@@ -50,6 +54,39 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
     cat("\nNote: the ", x$method, " fit did not converge (", x$convergence$message, "); see $convergence.\n", sep = "")
   cat("\n")
   invisible(x)
+}
+
+# One '~ inner | outer' term's section of print(), laid out as metafor's:
+# the outer and inner factors, then tau^2 and rho (gamma^2 and phi for the
+# second term), one row a level for DIAG.
+.mf_print_struct_term <- function(x, d, w) {
+  h <- w == "h"
+  v <- if (h) x$gamma2 else x$tau2
+  r <- if (h) x$phi else x$rho
+  fv <- if (h) x$vc.fix$gamma2 else x$vc.fix$tau2
+  fr <- if (h) x$vc.fix$phi else x$vc.fix$rho
+  st <- x$struct[if (h) 2L else 1L]
+  nms <- x[[paste0(w, ".names")]]
+  nl <- x[[paste0(w, ".nlevels")]]
+  mn <- max(nchar(nms))
+  pad <- function(s) paste0(s, strrep(" ", max(0, mn - nchar(s))))
+  cat("outer factor: ", pad(nms[2L]), " (nlvls = ", nl[2L], ")\n", sep = "")
+  cat("inner factor: ", pad(nms[1L]), " (nlvls = ", nl[1L], ")\n\n", sep = "")
+  vn <- if (h) "gamma^2" else "tau^2"
+  rn <- if (h) "phi" else "rho"
+  yn <- function(f) ifelse(f, "yes", "no")
+  if (st == "DIAG") {
+    vc <- cbind(estim = .mf_fmtx(v, d), sqrt = .mf_fmtx(sqrt(v), d), k.lvl = x[[paste0(w, ".levels.k")]],
+                fixed = yn(fv), level = x[[paste0(w, ".levels.f")]][[1L]])
+    rownames(vc) <- if (length(v) == 1L) paste0(vn, "   ") else paste0(vn, ".", seq_along(v), "  ")
+  } else {
+    vc <- rbind(c(.mf_fmtx(v, d), .mf_fmtx(sqrt(v), d), yn(fv)), c(.mf_fmtx(r, d), "", yn(fr)))
+    colnames(vc) <- c("estim", "sqrt", "fixed")
+    rownames(vc) <- c(paste0(vn, "    "), rn)
+    if (st == "ID") vc <- vc[1L, , drop = FALSE]
+  }
+  print(vc, quote = FALSE, right = TRUE, print.gap = 2)
+  cat("\n")
 }
 
 #' @rdname print.mf_rma_mv
@@ -93,6 +130,7 @@ print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = ge
 #' @export
 i2_levels <- function(x) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'x' must be a model fitted by rma.mv().")
+  if (isTRUE(x$withG)) .mf_stop("i2_levels() of a model with '~ inner | outer' terms is not supported yet (issue 12).")
   vt <- .mf_typical_vi(x)
   I2 <- 100 * c(x$sigma2, sum(x$sigma2)) / (sum(x$sigma2) + vt)
   names(I2) <- c(x$s.names, "total")
@@ -208,6 +246,7 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
   todo <- "is not supported by metafast's predict() for rma.mv() fits yet (issue 12)"
   if (!missing(tau2.levels) && !is.null(tau2.levels)) .mf_stop(sprintf("Argument 'tau2.levels' %s.", todo))
   if (!missing(gamma2.levels) && !is.null(gamma2.levels)) .mf_stop(sprintf("Argument 'gamma2.levels' %s.", todo))
+  if (isTRUE(x$withG)) .mf_stop(sprintf("A model with '~ inner | outer' terms (tau2/gamma2) %s.", todo))
   if (length(list(...))) {
     nms <- names(list(...))
     if (is.null(nms)) nms <- ""

@@ -1,4 +1,4 @@
-#' Multilevel meta-analytic models (nested random effects)
+#' Multilevel meta-analytic models (nested and crossed random effects)
 #'
 #' The interface of \code{metafor::rma.mv()} for models with nested random
 #' effects, \code{random = ~ 1 | study} or \code{~ 1 | district/school} (any
@@ -9,12 +9,12 @@
 #'
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
-#' that names them: \code{W}, \code{R}, \code{tau2}, \code{rho},
-#' \code{gamma2}, \code{phi}, \code{cvvc}, \code{verbose}, crossed random
-#' effects (a list of several formulas), \code{~ inner | outer} terms (and so
-#' \code{struct}), a model without \code{random}, \code{method = "EE"},
-#' \code{test = "knha"} / \code{"adhoc"}, and metafor's extra arguments in
-#' \code{...} (\code{tdist}, \code{beta}, \code{vccon}, ...).
+#' that names them: \code{W}, \code{R}, \code{cvvc}, \code{verbose}, crossed
+#' random effects whose groups of linked rows exceed 5000 rows, \code{struct}
+#' other than CS, ID, DIAG, AR and CAR, a model without \code{random},
+#' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
+#' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
+#' ...).
 #'
 #' @param yi observed effect sizes (vector or column of \code{data}), or a
 #'   formula \code{yi ~ mods}.
@@ -28,12 +28,25 @@
 #' @param data optional data frame in which the arguments are evaluated.
 #' @param slab study labels.
 #' @param subset logical or numeric vector selecting rows.
-#' @param random a formula \code{~ 1 | a} or \code{~ 1 | a/b/...} (a list
-#'   holding one such formula is accepted too).  Levels are nested as in
-#'   metafor: the factors are \code{a}, \code{a/b}, \code{a/b/c}, ...
-#' @param struct only meaningful for \code{~ inner | outer} terms, which are
-#'   not supported yet; without such a term it is disregarded with metafor's
-#'   warning.
+#' @param random a formula \code{~ 1 | a} or \code{~ 1 | a/b/...}, or a list
+#'   of such formulas, e.g. \code{list(~ 1 | study/es, ~ 1 | outcome)}, whose
+#'   factors may be crossed.  Levels are nested as in metafor: the factors of
+#'   a formula are \code{a}, \code{a/b}, \code{a/b/c}, ..., one variance
+#'   component each, in the order of the formulas.  With several formulas the
+#'   blocks of the engine are the groups of rows linked by a shared level of
+#'   any factor or by a covariance in \code{V}; a block of more than 5000 rows
+#'   (large crossed designs) needs the sparse engine, which is not available
+#'   yet (error).
+#' @param struct the structure of the \code{~ inner | outer} terms (one value
+#'   for both, or one for each of the two terms metafor allows): \code{"CS"}
+#'   (tau2 on the diagonal, rho tau2 off it), \code{"ID"} (tau2 I),
+#'   \code{"DIAG"} (one tau2 per inner level), \code{"AR"} (tau2
+#'   rho^|lag|, the sorted inner levels taken as equally spaced times) or
+#'   \code{"CAR"} (tau2 rho^|t - t'|, the numeric inner variable taken as
+#'   continuous time); the others (\code{"HCS"}, \code{"UN"}, \code{"HAR"},
+#'   \code{"UNR"}, ...) are not supported yet (error).  Rows in the same outer
+#'   level share the covariance of their inner levels.  Without such a term
+#'   \code{struct} is disregarded with metafor's warning.
 #' @param intercept include an intercept (default \code{TRUE}).
 #' @param method \code{"REML"} (default) or \code{"ML"}.
 #' @param test \code{"z"} or \code{"t"} (t and F tests).
@@ -47,8 +60,11 @@
 #'   (error); \code{Rscale} has no effect without \code{R} (as in metafor).
 #' @param sigma2 fixed values of the variance components (\code{NA}: estimate),
 #'   one per level or one value for all, e.g. \code{c(NA, 0)}.
-#' @param tau2,rho,gamma2,phi parameters of \code{~ inner | outer} terms: not
-#'   supported yet (error).
+#' @param tau2,rho,gamma2,phi fixed values of the parameters of the first
+#'   (\code{tau2}, \code{rho}) and second (\code{gamma2}, \code{phi})
+#'   \code{~ inner | outer} term (\code{NA}: estimate): one value, or one per
+#'   variance (DIAG: one per inner level).  Variances are at least 0,
+#'   correlations in [-1, 1] (CAR: [0, 1]).
 #' @param cvvc covariance matrix of the variance components: only
 #'   \code{FALSE} (else an error).
 #' @param sparse accepted (\code{TRUE} or \code{FALSE}) with no effect: the fit
@@ -87,7 +103,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   cl <- match.call()
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
   # metafor's arguments that this version does not implement: named errors
-  for (nm in c("W", "R", "tau2", "rho", "gamma2", "phi")) {
+  for (nm in c("W", "R")) {
     if (!eval(call("missing", as.name(nm))))
       .mf_stop(sprintf("Argument '%s' %s.", nm, todo))
   }
@@ -174,6 +190,12 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   keep <- .mf_mv_subset(subset, k.all)
 
   # NA in a random-effects variable: an error (as metafor), naming the rows
+  for (g in rnd$gterms) for (l in 1:2) {
+    bad <- keep & is.na(if (l == 1L) g$inner else g$outer)
+    if (any(bad))
+      .mf_stop(sprintf("'random': missing values in '%s' (%s); no NAs are allowed in the variables of 'random'.",
+                       g$names[l], .mf_rows(bad)))
+  }
   for (l in seq_along(rnd$values)) {
     bad <- keep & is.na(rnd$values[[l]])
     if (any(bad))
@@ -221,9 +243,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   int.incl <- "intrcpt" %in% colnames(X.f)
   btt <- .mf_btt(if (missing(btt)) NULL else btt, colnames(X.f), int.incl)
 
-  # the levels: integer codes of the kept rows, nested by construction
+  # the levels: integer codes of the kept rows (nested by construction within a formula)
   L <- length(rnd$values)
-  codes <- .mf_mv_level_codes(lapply(rnd$values, function(x) x[rows]))
+  codes <- .mf_mv_all_codes(rnd, rows)
   s.nlevels <- lengths(codes$levels)
   names(s.nlevels) <- NULL
   sig <- if (missing(sigma2) || is.null(sigma2)) rep(NA_real_, L) else sigma2
@@ -243,22 +265,48 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
   sigma2.fix <- !is.na(sig)
   con <- .mf_mv_control(if (missing(control)) NULL else control, L)
+  # the '~ inner | outer' terms (metafor's G and H) and their parameters
+  gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, L,
+                             list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
+                             list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi))
+  if (length(gts) && identical(dfs, "contain"))
+    .mf_stop(sprintf("dfs = \"contain\" with an '~ inner | outer' term %s.", todo))
+  fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
-  # rows sorted by the outermost factor: the blocks of the engine
-  g1 <- codes$codes[[1L]]
-  o <- order(g1)
-  sizes <- tabulate(g1, nbins = s.nlevels[1L])
-  if (max(sizes) > 5000L)
-    .mf_stop(sprintf("The outermost factor of 'random' ('%s') has a level with %d rows: its dense %d x %d block %s.",
-                     rnd$terms[1L], max(sizes), max(sizes), max(sizes), todo))
-  offsets <- as.integer(c(0L, cumsum(sizes)))
-  groups <- if (L > 1L) matrix(unlist(lapply(codes$codes[-1L], function(g) g[o]), use.names = FALSE), nrow = k)
-            else matrix(0L, nrow = k, ncol = 0L)
-  storage.mode(groups) <- "integer"
-  Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
+  if (rnd$n.formulas == 1L && !length(gts)) {
+    # one nested formula: rows sorted by the outermost factor, the blocks of the engine
+    g1 <- codes$codes[[1L]]
+    o <- order(g1)
+    sizes <- tabulate(g1, nbins = s.nlevels[1L])
+    if (max(sizes) > 5000L)
+      .mf_stop(sprintf("The outermost factor of 'random' ('%s') has a level with %d rows: its dense %d x %d block %s.",
+                       rnd$terms[1L], max(sizes), max(sizes), max(sizes), todo))
+    offsets <- as.integer(c(0L, cumsum(sizes)))
+    groups <- if (L > 1L) matrix(unlist(lapply(codes$codes[-1L], function(g) g[o]), use.names = FALSE), nrow = k)
+              else matrix(0L, nrow = k, ncol = 0L)
+    storage.mode(groups) <- "integer"
+    Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
+    structure <- list(type = "nested", groups = groups, fixed = sig)
+  } else {
+    # several formulas (crossed or nested factors): the blocks are the
+    # connected components of the rows linked by any factor or by V
+    cc <- .mf_mv_components_of(c(codes$codes, lapply(gts, function(g) g$outer)), Vinfo, rows)
+    g1 <- cc$comp
+    o <- order(g1)
+    sizes <- tabulate(g1)
+    if (max(sizes) > 5000L)
+      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component of crossed random effects): crossed random effects of that size need the sparse engine, which is not available yet (issue 12).",
+                       paste0("'", rnd$names, "'", collapse = ", "), max(sizes)))
+    offsets <- as.integer(c(0L, cumsum(sizes)))
+    Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
+    structure <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
+                      terms = lapply(gts, function(g) list(type = g$type, inner = g$inner[o], outer = g$outer[o],
+                                                           times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r)))
+  }
 
-  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, list(type = "nested", groups = groups, fixed = sig))
-  fit <- .mf_rma_mv_fit(spec, con$sigma2.init, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, structure)
+  start <- c(con$sigma2.init, rep(NA_real_, length(fixed.all) - L))
+  fit <- .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
   conv <- fit$convergence
   if (!length(fit$beta))
     .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
@@ -293,7 +341,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   # fit statistics as metafor's rma.mv(): both likelihoods at the estimate;
   # parms counts the coefficients and the estimated variance components
-  parms <- p + sum(!sigma2.fix)
+  parms <- p + sum(is.na(fixed.all))
   ll.ML <- fit$ll.ML
   ll.REML <- fit$ll.REML
   dev.ML <- if (allvipos) -2 * (ll.ML - fit$ll.QE) else -2 * ll.ML
@@ -303,10 +351,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
                                    aicc(ll.REML, k - p)),
                           row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
 
+  # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
+  theta <- fit$theta
+  withS <- L > 0L
+  vcg <- .mf_mv_struct_fields(gts, theta)
+  if (!withS) sig.out <- list(sigma2 = 0, sigma2s = 1, s.names = list(), s.nlevels = NULL, s.levels = NULL, fix = NA)
+  else sig.out <- list(sigma2 = theta[seq_len(L)], sigma2s = L, s.names = rnd$names, s.nlevels = s.nlevels,
+                       s.levels = codes$levels, fix = sigma2.fix)
+
   if (anyDuplicated(slab)) slab <- make.unique(as.character(slab))
   res <- list(b = beta, beta = beta, se = se, zval = zval, pval = pval,
               ci.lb = unname(c(beta) - crit * se), ci.ub = unname(c(beta) + crit * se), vb = vb,
-              sigma2 = fit$theta, tau2 = 0, rho = 0, gamma2 = 0, phi = 0,
+              sigma2 = sig.out$sigma2, tau2 = vcg$tau2, rho = vcg$rho, gamma2 = vcg$gamma2, phi = vcg$phi,
               QE = QE, QEdf = QEdf, QEp = QEp, QM = QM, QMdf = QMdf, QMp = QMp,
               k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
@@ -314,11 +370,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
               method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
               control = con, fit.stats = fit.stats, convergence = conv,
-              vc.fix = list(sigma2 = sigma2.fix, tau2 = NA, rho = NA, gamma2 = NA, phi = NA),
-              sigma2s = L, withS = TRUE, withG = FALSE, withH = FALSE, withR = FALSE, Rfix = rep(FALSE, L),
-              s.names = rnd$names, s.nlevels = s.nlevels, s.levels = codes$levels, sparse = sparse,
+              vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),
+              sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
+              withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = FALSE,
+              Rfix = if (withS) rep(FALSE, L) else FALSE, struct = vcg$struct,
+              s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
               random = random, mf.spec = spec, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
+  res <- c(res, vcg$levels)
   class(res) <- "mf_rma_mv"
   res
 }
@@ -335,45 +394,183 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
        offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
 }
 
-# The random formula: ~ 1 | a or ~ 1 | a/b/...; returns the terms (deparsed),
-# metafor's names of the nested factors ("a", "a/b", ...) and their values.
+# The random formulas: ~ 1 | a or ~ 1 | a/b/..., or a list of such terms
+# (crossed when they do not nest).  Returns, per variance component (one per
+# factor a, a/b, ... of each formula, in order): the term (deparsed), metafor's
+# name ("a", "a/b", ...), its values and the formula it belongs to.
 .mf_mv_random <- function(random, data, k.all, struct_given) {
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
-  if (is.list(random) && !inherits(random, "formula")) {
-    if (length(random) != 1L)
-      .mf_stop(sprintf("Several terms in 'random' (crossed random effects, a list of %d formulas) %s.", length(random), todo))
-    random <- random[[1L]]
+  forms <- if (is.list(random) && !inherits(random, "formula")) random else list(random)
+  if (!length(forms)) .mf_stop("'random' is an empty list: give formulas such as ~ 1 | study.")
+  out <- list(terms = character(0), names = character(0), values = list(), formula = integer(0), gterms = list())
+  for (fi in seq_along(forms)) {
+    random <- forms[[fi]]
+    if (!inherits(random, "formula") || length(random) != 2L)
+      .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
+    rhs <- random[[2L]]
+    if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
+      .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
+    inner <- rhs[[2L]]
+    env <- environment(random)
+    if (!(is.numeric(inner) && length(inner) == 1L && inner == 1)) {
+      # an '~ inner | outer' term (metafor's G, then H)
+      if (length(out$gterms) == 2L)
+        .mf_stop("'random' has more than two '~ inner | outer' terms; metafor allows at most two.")
+      lab <- c(paste(deparse(inner), collapse = ""), paste(deparse(rhs[[3L]]), collapse = ""))
+      vals <- lapply(1:2, function(l) {
+        v <- tryCatch(eval(rhs[[l + 1L]], data, env),
+                      error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", lab[l], conditionMessage(e))))
+        if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
+        if (length(v) != k.all || !is.atomic(v))
+          .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", lab[l], length(v), k.all))
+        v
+      })
+      out$gterms[[length(out$gterms) + 1L]] <- list(names = lab, inner = vals[[1L]], outer = vals[[2L]])
+      next
+    }
+    terms <- list()
+    e <- rhs[[3L]]
+    while (is.call(e) && identical(e[[1L]], as.name("/"))) {
+      terms <- c(list(e[[3L]]), terms)
+      e <- e[[2L]]
+    }
+    terms <- c(list(e), terms)
+    labels <- vapply(terms, function(t) paste(deparse(t), collapse = ""), "")
+    values <- lapply(seq_along(terms), function(l) {
+      v <- tryCatch(eval(terms[[l]], data, env),
+                    error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", labels[l], conditionMessage(e))))
+      if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
+      if (length(v) != k.all || !is.atomic(v))
+        .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", labels[l], length(v), k.all))
+      v
+    })
+    out$terms <- c(out$terms, labels)
+    out$names <- c(out$names, vapply(seq_along(labels), function(l) paste(labels[seq_len(l)], collapse = "/"), ""))
+    out$values <- c(out$values, values)
+    out$formula <- c(out$formula, rep(fi, length(labels)))
   }
-  if (!inherits(random, "formula") || length(random) != 2L)
-    .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es.")
-  rhs <- random[[2L]]
-  if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
-    .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es.")
-  inner <- rhs[[2L]]
-  if (!(is.numeric(inner) && length(inner) == 1L && inner == 1))
-    .mf_stop(sprintf("'random': the term '~ %s' (an '~ inner | outer' term, with 'struct') %s.",
-                     paste(deparse(rhs), collapse = ""), todo))
-  if (struct_given) warning("Model does not contain an '~ inner | outer' term, so 'struct' argument is disregarded (as metafor).",
-                            call. = FALSE)
-  terms <- list()
-  e <- rhs[[3L]]
-  while (is.call(e) && identical(e[[1L]], as.name("/"))) {
-    terms <- c(list(e[[3L]]), terms)
-    e <- e[[2L]]
+  if (struct_given && !length(out$gterms))
+    warning("Model does not contain an '~ inner | outer' term, so 'struct' argument is disregarded (as metafor).",
+            call. = FALSE)
+  out$n.formulas <- length(unique(out$formula))
+  out
+}
+
+# The '~ inner | outer' terms (metafor's G and H): per term its struct, the
+# 0-based inner level and the outer level of each kept row, the times of the
+# inner levels (CAR), the number of variances (n_v) and correlations (n_r),
+# their fixed values (NA: estimate; from tau2/rho or gamma2/phi), their
+# position in theta (off, after the L sigma2 components) and metafor's level
+# fields.  Levels are sorted as factor() sorts them (numbers numerically); AR
+# takes them as equally spaced times, CAR takes the (numeric) inner values as
+# times.
+.mf_mv_struct_terms <- function(gterms, struct, rows, L, fixG, fixH) {
+  if (!length(gterms)) return(list())
+  todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
+  known <- c("CS", "HCS", "UN", "AR", "HAR", "CAR", "ID", "DIAG", "UNR", "GEN", "GDIAG",
+             "SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH", "PHYBM", "PHYPL", "PHYPD")
+  done <- c("CS", "ID", "DIAG", "AR", "CAR")
+  if (!is.character(struct) || !length(struct) || length(struct) > 2L || anyNA(struct))
+    .mf_stop("'struct' must be one or two of \"CS\", \"HCS\", \"UN\", \"AR\", \"HAR\", \"CAR\", \"ID\", \"DIAG\", ...")
+  if (length(struct) == 1L) struct <- rep(struct, 2L)
+  off <- L
+  out <- vector("list", length(gterms))
+  for (t in seq_along(gterms)) {
+    g <- gterms[[t]]
+    st <- struct[t]
+    arg <- if (t == 1L) c("tau2", "rho") else c("gamma2", "phi")
+    if (!st %in% known) .mf_stop(sprintf("Unknown 'struct' \"%s\".", st))
+    if (!st %in% done) .mf_stop(sprintf("struct = \"%s\" %s; implemented: %s.", st, todo, paste(done, collapse = ", ")))
+    inner <- g$inner[rows]
+    outer <- g$outer[rows]
+    if (st == "CAR" && !is.numeric(inner))
+      .mf_stop(sprintf("struct = \"CAR\" needs a numeric inner variable (times), but '%s' in 'random' is not numeric.", g$names[1L]))
+    fi <- factor(inner)
+    fo <- factor(outer)
+    n <- nlevels(fi)
+    n_v <- if (st == "DIAG") n else 1L
+    n_r <- if (st %in% c("ID", "DIAG")) 0L else 1L
+    fx <- if (t == 1L) fixG else fixH
+    fv <- .mf_mv_fixed_arg(fx[[1L]], n_v, arg[1L], c(0, Inf))
+    fr <- if (n_r) .mf_mv_fixed_arg(fx[[2L]], n_r, arg[2L], c(if (st == "CAR") 0 else -1, 1)) else numeric(0)
+    times <- if (st == "CAR") as.double(levels(fi)) else numeric(0)
+    lk <- c(table(fi[!duplicated(cbind(as.integer(fi), as.integer(fo)))]))  # outer levels holding each inner level
+    out[[t]] <- list(struct = st, type = match(st, done) - 1L, names = g$names, inner = as.integer(fi) - 1L,
+                     outer = as.integer(fo), times = times, n_v = n_v, n_r = n_r, fixed_v = fv, fixed_r = fr,
+                     off = off, nlevels = c(n, nlevels(fo)), levels.f = list(levels(fi), levels(fo)), levels.k = lk)
+    off <- off + n_v + n_r
   }
-  terms <- c(list(e), terms)
-  labels <- vapply(terms, function(t) paste(deparse(t), collapse = ""), "")
-  env <- environment(random)
-  values <- lapply(seq_along(terms), function(l) {
-    v <- tryCatch(eval(terms[[l]], data, env),
-                  error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", labels[l], conditionMessage(e))))
-    if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
-    if (length(v) != k.all || !is.atomic(v))
-      .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", labels[l], length(v), k.all))
-    v
-  })
-  list(terms = labels, names = vapply(seq_along(labels), function(l) paste(labels[seq_len(l)], collapse = "/"), ""),
-       values = values)
+  out
+}
+
+# A fixed-value argument of an '~ inner | outer' term (tau2, rho, gamma2,
+# phi): NULL or NA estimates; one value (recycled) or n values; within range.
+.mf_mv_fixed_arg <- function(x, n, nm, range) {
+  if (is.null(x)) return(rep(NA_real_, n))
+  if (!is.numeric(x) && !all(is.na(x))) .mf_stop(sprintf("'%s' must be numeric (NA: estimate).", nm))
+  x <- as.double(x)
+  if (length(x) == 1L) x <- rep(x, n)
+  if (length(x) != n) .mf_stop(sprintf("'%s' has length %d but the model has %d such component%s.", nm, length(x), n,
+                                       if (n > 1L) "s" else ""))
+  if (any(is.nan(x)) || any(!is.na(x) & (x < range[1L] | x > range[2L] | is.infinite(x))))
+    .mf_stop(sprintf("'%s' must hold values in [%s, %s] (NA: estimate).", nm, format(range[1L]), format(range[2L])))
+  x
+}
+
+# metafor's fields of the G and H terms from the estimate theta.
+.mf_mv_struct_fields <- function(gts, theta) {
+  r <- list(tau2 = 0, rho = 0, gamma2 = 0, phi = 0, tau2s = 1, rhos = 1, gamma2s = 1, phis = 1,
+            fix = list(tau2 = NA, rho = NA, gamma2 = NA, phi = NA), struct = c("CS", "CS"), levels = list())
+  for (t in seq_along(gts)) {
+    g <- gts[[t]]
+    v <- theta[g$off + seq_len(g$n_v)]
+    rr <- if (g$n_r) theta[g$off + g$n_v + seq_len(g$n_r)] else 0
+    nm <- if (t == 1L) c("tau2", "rho", "g") else c("gamma2", "phi", "h")
+    r[[nm[1L]]] <- v
+    r[[nm[2L]]] <- rr
+    r[[paste0(nm[1L], "s")]] <- g$n_v
+    r[[paste0(nm[2L], "s")]] <- max(g$n_r, 1L)
+    r$fix[[nm[1L]]] <- !is.na(g$fixed_v)
+    r$fix[[nm[2L]]] <- if (g$n_r) !is.na(g$fixed_r) else TRUE
+    r$struct[t] <- g$struct
+    if (t == 1L && length(gts) == 1L) r$struct[2L] <- g$struct
+    r$levels[[paste0(nm[3L], ".names")]] <- stats::setNames(g$names, g$names)
+    r$levels[[paste0(nm[3L], ".nlevels")]] <- g$nlevels
+    r$levels[[paste0(nm[3L], ".nlevels.f")]] <- g$nlevels
+    r$levels[[paste0(nm[3L], ".levels.f")]] <- g$levels.f
+    r$levels[[paste0(nm[3L], ".levels.k")]] <- g$levels.k
+  }
+  r
+}
+
+# Integer codes and level labels of every variance component: the nested
+# factors of each formula coded by .mf_mv_level_codes(), concatenated.
+.mf_mv_all_codes <- function(rnd, rows) {
+  codes <- list()
+  levels <- list()
+  for (fi in unique(rnd$formula)) {
+    cf <- .mf_mv_level_codes(lapply(rnd$values[rnd$formula == fi], function(x) x[rows]))
+    codes <- c(codes, cf$codes)
+    levels <- c(levels, cf$levels)
+  }
+  list(codes = codes, levels = levels)
+}
+
+# The blocks of several factors: connected components of the kept rows linked
+# by a shared level of any factor or a covariance in V (union-find in C++).
+.mf_mv_components_of <- function(codes, Vinfo, rows) {
+  k <- length(rows)
+  cm <- matrix(unlist(codes, use.names = FALSE), nrow = k)
+  storage.mode(cm) <- "integer"
+  vi <- integer(0); vj <- integer(0)
+  tr <- Vinfo$trip
+  if (!is.null(tr)) {
+    pi <- match(tr$i, rows)
+    pj <- match(tr$j, rows)
+    ok <- !is.na(pi) & !is.na(pj)
+    vi <- as.integer(pi[ok]); vj <- as.integer(pj[ok])
+  }
+  list(comp = .mf_mv_components(cm, vi, vj), codes = cm)
 }
 
 # Integer codes 1..n_l of the nested factors a, a/b, a/b/c, ... (levels in

@@ -356,6 +356,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_mv_components
+Rcpp::IntegerVector mf_mv_components(Rcpp::IntegerMatrix codes, Rcpp::IntegerVector vi, Rcpp::IntegerVector vj);
+RcppExport SEXP _metafast_mf_mv_components(SEXP codesSEXP, SEXP viSEXP, SEXP vjSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type codes(codesSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type vi(viSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type vj(vjSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_mv_components(codes, vi, vj));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_rma_mv_rowdiag
 Rcpp::List mf_rma_mv_rowdiag(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta);
 RcppExport SEXP _metafast_mf_rma_mv_rowdiag(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP) {
@@ -459,6 +471,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 6},
     {"_metafast_mf_vblocks_min_eigen", (DL_FUNC) &_metafast_mf_vblocks_min_eigen, 2},
+    {"_metafast_mf_mv_components", (DL_FUNC) &_metafast_mf_mv_components, 3},
     {"_metafast_mf_rma_mv_rowdiag", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag, 3},
     {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},

@@ -4,7 +4,12 @@
 //   offsets      0-based block offsets (n_blocks + 1)
 //   Vblocks      dense V blocks, column-major, concatenated (numeric(0): diag v)
 //   structure    list(type = "nested", groups = k x (L - 1) integer codes,
-//                fixed = L values, NA: estimated)  (core/structure.hpp)
+//                fixed = L values, NA: estimated)  (core/structure.hpp: NestedLevels),
+//                or list(type = "terms", codes = k x S integer codes of the
+//                factors, fixed = all n_theta values, terms = the '~ inner |
+//                outer' terms: list(type, inner (0-based), outer, times, off,
+//                n_v, n_r))  (RandomTerms: several factors, nested or
+//                crossed, and struct terms; the blocks are connected components)
 // Every rma.mv entry point (fit, methods, refits) builds its problem view and
 // variance structure here, so a new structure is added in one place.  The
 // views point into the list's R memory, which the MvModel keeps alive.
@@ -15,6 +20,8 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/model.hpp"
 #include "core/structure.hpp"
@@ -40,6 +47,30 @@ class MvModel {
       for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
       st_.reset(new NestedLevels(Eigen::Map<const Eigen::MatrixXi>(groups_.begin(), groups_.nrow(), groups_.ncol()),
                                  fixed_));
+    } else if (type == "terms") {
+      const Rcpp::IntegerMatrix codes = s["codes"];
+      const Rcpp::NumericVector fx = s["fixed"];
+      fixed_.resize(fx.size());
+      for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+      std::vector<InnerOuterTerm> terms;
+      if (s.containsElementNamed("terms")) {
+        const Rcpp::List tl = s["terms"];
+        for (R_xlen_t t = 0; t < tl.size(); ++t) {
+          const Rcpp::List e = tl[t];
+          InnerOuterTerm term;
+          term.type = Rcpp::as<int>(e["type"]);
+          term.inner = as_ivec(Rcpp::as<Rcpp::IntegerVector>(e["inner"]));
+          term.outer = as_ivec(Rcpp::as<Rcpp::IntegerVector>(e["outer"]));
+          const Rcpp::NumericVector tm = e["times"];
+          term.times = Eigen::Map<const Eigen::VectorXd>(tm.begin(), tm.size());
+          term.off = Rcpp::as<int>(e["off"]);
+          term.n_v = Rcpp::as<int>(e["n_v"]);
+          term.n_r = Rcpp::as<int>(e["n_r"]);
+          terms.push_back(term);
+        }
+      }
+      st_.reset(new RandomTerms(Eigen::Map<const Eigen::MatrixXi>(codes.begin(), codes.nrow(), codes.ncol()), fixed_,
+                                std::move(terms)));
     } else {
       Rcpp::stop("internal error: unknown rma.mv structure type '%s'", type);
     }

@@ -7,7 +7,10 @@
 #include "rcpp_mv_model.h"
 #include "core/fit.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 using namespace metafast;
 
@@ -94,4 +97,57 @@ Rcpp::NumericVector mf_vblocks_min_eigen(Rcpp::IntegerVector offsets, Rcpp::Nume
     out[b] = scale > 0 ? mn / scale : (mn < 0 ? -1.0 : 0.0);
   }
   return out;
+}
+
+// The blocks of a model with several random-effects factors: the connected
+// components of the rows linked by sharing a level of any factor (codes,
+// k x S, values 1..n_l per column) or by a covariance in V (pairs vi[t], vj[t]
+// of 1-based rows).  Union-find with path halving and union by size:
+// O((k S + pairs) alpha(k)).  Returns component ids 1..C in order of each
+// component's first row.
+// [[Rcpp::export(name = ".mf_mv_components", rng = false)]]
+Rcpp::IntegerVector mf_mv_components(Rcpp::IntegerMatrix codes, Rcpp::IntegerVector vi, Rcpp::IntegerVector vj) {
+  const int k = codes.nrow(), S = codes.ncol();
+  std::vector<int> parent(k), size(k, 1);
+  for (int i = 0; i < k; ++i) parent[i] = i;
+  auto find = [&parent](int x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  auto unite = [&](int a, int b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return;
+    if (size[a] < size[b]) std::swap(a, b);
+    parent[b] = a;
+    size[a] += size[b];
+  };
+  RPoll rp(R_NilValue);
+  for (int l = 0; l < S; ++l) {
+    if (!rp(0)) throw Rcpp::internal::InterruptedException();
+    int nlev = 0;
+    for (int i = 0; i < k; ++i) nlev = std::max(nlev, codes(i, l));
+    std::vector<int> first(static_cast<std::size_t>(nlev) + 1, -1);  // first row of each level
+    for (int i = 0; i < k; ++i) {
+      const int g = codes(i, l);
+      if (first[g] < 0) first[g] = i;
+      else unite(first[g], i);
+    }
+  }
+  for (R_xlen_t t = 0; t < vi.size(); ++t) {
+    if ((t & 65535) == 65535 && !rp(0)) throw Rcpp::internal::InterruptedException();
+    unite(vi[t] - 1, vj[t] - 1);
+  }
+  Rcpp::IntegerVector comp(k);
+  std::vector<int> id(k, 0);
+  int next = 0;
+  for (int i = 0; i < k; ++i) {
+    const int r = find(i);
+    if (id[r] == 0) id[r] = ++next;
+    comp[i] = id[r];
+  }
+  return comp;
 }

@@ -20,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/model.hpp"
@@ -144,6 +145,161 @@ class NestedLevels : public VarStructure {
   std::unique_ptr<Eigen::MatrixXi> own_;  // owned codes of a subset (else null)
   IMatRef groups_;  // k x (L - 1)
   Vec fixed_;       // size L
+};
+
+// One '~ inner | outer' term of metafor's rma.mv() (struct CS, ID, DIAG, AR,
+// CAR): the random effects u_{o,a} of outer level o and inner level a have
+// Cov(u_{o,a}, u_{o',c}) = [o == o'] E(a, c), so rows i, j gain
+// [outer_i == outer_j] E(inner_i, inner_j), with (d = [a == c], v variances,
+// r correlation; Viechtbauer 2010, metafor's documentation of struct):
+//   CS   E = v (d + (1 - d) r)          ID   E = v d
+//   DIAG E = v_a d                      AR   E = v r^|a - c|  (levels as equally spaced times)
+//   CAR  E = v r^|t_a - t_c|            (t: the inner variable as continuous time)
+// Parameters: n_v variances (v, bounds [0, inf)) then n_r correlations (r,
+// bounds [-1, 1], CAR [0, 1]) at positions off of theta.
+struct InnerOuterTerm {
+  enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4 };
+  int type = kCS;
+  Eigen::VectorXi inner;  // per row: inner level 0..n_levels - 1
+  Eigen::VectorXi outer;  // per row: outer level code
+  Vec times;              // CAR: the time of each inner level
+  int off = 0;            // position of the first parameter in theta
+  int n_v = 1, n_r = 1;
+  // E(a, c) at theta
+  double entry(const Vec& theta, int a, int c) const {
+    const double v = theta(off + (type == kDIAG ? a : 0));
+    switch (type) {
+      case kCS: return a == c ? v : v * theta(off + 1);
+      case kID: case kDIAG: return a == c ? v : 0.0;
+      case kAR: return a == c ? v : v * std::pow(theta(off + 1), std::abs(a - c));
+      default: return a == c ? v : v * std::pow(theta(off + 1), std::fabs(times(a) - times(c)));
+    }
+  }
+  // dE(a, c) / dtheta_(off + m)
+  double dentry(const Vec& theta, int m, int a, int c) const {
+    if (m < n_v) {  // a variance
+      if (type == kDIAG) return (a == c && a == m) ? 1.0 : 0.0;
+      if (a == c) return 1.0;
+      switch (type) {
+        case kCS: return theta(off + 1);
+        case kID: return 0.0;
+        case kAR: return std::pow(theta(off + 1), std::abs(a - c));
+        default: return std::pow(theta(off + 1), std::fabs(times(a) - times(c)));
+      }
+    }
+    if (a == c) return 0.0;  // the correlation
+    const double v = theta(off), r = theta(off + 1);
+    const double d = type == kCS ? 0.0 : (type == kAR ? std::abs(a - c) : std::fabs(times(a) - times(c)));
+    if (type == kCS) return v;
+    return v * d * std::pow(r, d - 1.0);
+  }
+  double lower_r() const { return type == kCAR ? 0.0 : -1.0; }
+  InnerOuterTerm subset(const std::vector<int>& rows) const {
+    InnerOuterTerm t = *this;
+    t.inner.resize(static_cast<Eigen::Index>(rows.size()));
+    t.outer.resize(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      t.inner(static_cast<Eigen::Index>(i)) = inner(rows[i]);
+      t.outer(static_cast<Eigen::Index>(i)) = outer(rows[i]);
+    }
+    return t;
+  }
+};
+
+// Several random-effects terms, nested or crossed (metafor's
+// random = list(~ 1 | a, ~ 1 | b/c, ...); a nested term a/b gives the two
+// factors a and a/b), and '~ inner | outer' terms (InnerOuterTerm):
+// theta = (sigma2_1, ..., sigma2_S, the parameters of the inner | outer terms),
+//   M_b = V_b + sum_l sigma2_l Z_lb Z_lb' + sum_t [outer_t equal] o E_t,
+//   (Z_l Z_l')_ij = [g_l(i) == g_l(j)],
+// with g_l(i) the integer code of row i's level of factor l.  The blocks are
+// the connected components of the rows linked by any factor's levels, any
+// outer level or a covariance in V (built in R), so the marginal covariance
+// is block-diagonal and a fit costs O((S + T) sum_b n_b^3) with no k x k
+// matrix (crossed factors can join everything into one block: R caps the
+// block size).  fixed(j) finite: theta_j is held at that value; NaN:
+// estimated.  Owns its data, so subset_rows() can hand a case-deletion refit
+// its own copy.
+class RandomTerms : public VarStructure {
+ public:
+  // codes: k x S (rows in the problem's order); fixed: size n_theta
+  RandomTerms(Eigen::MatrixXi codes, Vec fixed, std::vector<InnerOuterTerm> terms = {})
+      : codes_(std::move(codes)), fixed_(std::move(fixed)), terms_(std::move(terms)) {
+    owner_.assign(static_cast<std::size_t>(fixed_.size()), -1);
+    for (std::size_t t = 0; t < terms_.size(); ++t)
+      for (int m = 0; m < terms_[t].n_v + terms_[t].n_r; ++m) owner_[terms_[t].off + m] = static_cast<int>(t);
+  }
+  int n_theta() const override { return static_cast<int>(fixed_.size()); }
+  std::string name(int j) const override {
+    if (owner_[j] < 0) return "sigma2." + std::to_string(j + 1);
+    const InnerOuterTerm& t = terms_[owner_[j]];
+    const bool h = owner_[j] > 0;
+    const int m = j - t.off;
+    return m < t.n_v ? (h ? "gamma2." : "tau2.") + std::to_string(m + 1)
+                     : (h ? "phi." : "rho.") + std::to_string(m - t.n_v + 1);
+  }
+  double lower(int j) const override {
+    if (!std::isnan(fixed_(j))) return fixed_(j);
+    if (owner_[j] < 0) return 0.0;
+    const InnerOuterTerm& t = terms_[owner_[j]];
+    return j - t.off < t.n_v ? 0.0 : t.lower_r();
+  }
+  double upper(int j) const override {
+    if (!std::isnan(fixed_(j))) return fixed_(j);
+    if (owner_[j] < 0) return std::numeric_limits<double>::infinity();
+    const InnerOuterTerm& t = terms_[owner_[j]];
+    return j - t.off < t.n_v ? std::numeric_limits<double>::infinity() : 1.0;
+  }
+  void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
+    pr.sampling_block(b, voff, M);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    for (int l = 0; l < static_cast<int>(codes_.cols()); ++l) {
+      const double t = theta(l);
+      if (t == 0.0) continue;
+      for (int j = 0; j < nb; ++j) {
+        const int gj = codes_(i0 + j, l);
+        for (int i = 0; i < nb; ++i)
+          if (codes_(i0 + i, l) == gj) M(i, j) += t;
+      }
+    }
+    for (const InnerOuterTerm& t : terms_)
+      for (int j = 0; j < nb; ++j) {
+        const int oj = t.outer(i0 + j), aj = t.inner(i0 + j);
+        for (int i = 0; i < nb; ++i)
+          if (t.outer(i0 + i) == oj) M(i, j) += t.entry(theta, t.inner(i0 + i), aj);
+      }
+  }
+  void block_deriv(const ProblemView& pr, const Vec& theta, int l, int b, Mat& G) const override {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    G.resize(nb, nb);
+    if (owner_[l] < 0) {
+      for (int j = 0; j < nb; ++j) {
+        const int gj = codes_(i0 + j, l);
+        for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == gj ? 1.0 : 0.0;
+      }
+      return;
+    }
+    const InnerOuterTerm& t = terms_[owner_[l]];
+    const int m = l - t.off;
+    for (int j = 0; j < nb; ++j) {
+      const int oj = t.outer(i0 + j), aj = t.inner(i0 + j);
+      for (int i = 0; i < nb; ++i)
+        G(i, j) = t.outer(i0 + i) == oj ? t.dentry(theta, m, t.inner(i0 + i), aj) : 0.0;
+    }
+  }
+  std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
+    Eigen::MatrixXi c(static_cast<Eigen::Index>(rows.size()), codes_.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) c.row(static_cast<Eigen::Index>(i)) = codes_.row(rows[i]);
+    std::vector<InnerOuterTerm> terms;
+    for (const InnerOuterTerm& t : terms_) terms.push_back(t.subset(rows));
+    return std::unique_ptr<VarStructure>(new RandomTerms(std::move(c), fixed_, std::move(terms)));
+  }
+
+ private:
+  Eigen::MatrixXi codes_;              // k x S
+  Vec fixed_;                          // size n_theta
+  std::vector<InnerOuterTerm> terms_;  // at most two (metafor's G and H)
+  std::vector<int> owner_;             // theta_j's term (-1: a sigma2)
 };
 
 }  // namespace metafast

@@ -502,6 +502,171 @@ static void test_nested_levels() {
     }
 }
 
+// (g) RandomTerms (several factors, crossed within the blocks): objective
+// against dense algebra with three factors (one level a block, a factor that
+// crosses the pairs of rows, one level a row), a fixed component, the fit's
+// KKT conditions; subset_rows() with all rows reversed within each block gives
+// the same objective on the reordered problem.
+static void test_random_terms() {
+  for (bool dense : {true, false})
+    for (bool reml : {false, true}) {
+      const Problem pr = block_problem(16, 2, dense, 0.10, 0.05, 900 + dense);
+      const int k = pr.k(), S = 3;
+      Eigen::MatrixXi codes(k, S);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = b;      // the block
+          codes(r, 1) = i % 3;  // crossed with the pairs below (codes shared across blocks)
+          codes(r, 2) = r;      // the row
+        }
+      std::vector<Mat> G(S, Mat::Zero(k, k));
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i)
+          for (int j = 0; j < pr.block_size(b); ++j) {
+            const int ri = pr.block_begin(b) + i, rj = pr.block_begin(b) + j;
+            for (int l = 0; l < S; ++l)
+              if (codes(ri, l) == codes(rj, l)) G[l](ri, rj) = 1;
+          }
+      const Vec th = (Vec(3) << 0.09, 0.04, 0.02).finished();
+      const RandomTerms st(codes, Vec::Constant(S, std::nan("")));
+      {
+        BlockObjective obj(pr, st, reml);
+        ObjectiveEval ev;
+        CHECK(obj.evaluate(th, kObjAll, ev));
+        Mat M = dense_V(pr);
+        for (int l = 0; l < S; ++l) M += th(l) * G[l];
+        compare(ev, dense_eval(pr, M, G, reml), tol_dense);
+      }
+      // the first and last factors alone are NestedLevels with one level a row
+      {
+        Eigen::MatrixXi c02(k, 2);
+        c02 << codes.col(0), codes.col(2);
+        const RandomTerms two(c02, Vec::Constant(2, std::nan("")));
+        const NestedLevels nl(codes.rightCols(1), Vec::Constant(2, std::nan("")));
+        BlockObjective o1(pr, two, reml), o2(pr, nl, reml);
+        ObjectiveEval e1, e2;
+        const Vec t2 = (Vec(2) << 0.07, 0.03).finished();
+        CHECK(o1.evaluate(t2, kObjAll, e1) && o2.evaluate(t2, kObjAll, e2));
+        CHECK_NEAR(e1.ll, e2.ll, tol_dense);
+        for (int j = 0; j < 2; ++j) CHECK_NEAR(e1.score(j), e2.score(j), tol_dense);
+      }
+      // the fit: free components at an interior optimum or at 0 with a score pointing outwards
+      Control ctl;
+      Vec fx = Vec::Constant(S, std::nan(""));
+      fx(1) = 0.03;
+      const RandomTerms fixed(codes, fx);
+      for (const RandomTerms* s : {&st, &fixed}) {
+        const BlockFitResult f = fit_block_model(pr, *s, reml, ctl);
+        CHECK(f.conv.converged);
+        BlockObjective obj(pr, *s, reml);
+        ObjectiveEval ev;
+        CHECK(obj.evaluate(f.theta, kObjAll, ev));
+        for (int j = 0; j < S; ++j) {
+          if (s == &fixed && j == 1) { CHECK(f.theta(j) == 0.03); continue; }
+          if (f.theta(j) > 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-7);
+          else CHECK(ev.score(j) <= 0);
+        }
+      }
+      // subset_rows(): the rows of each block in reverse order
+      if (!dense) {
+        std::vector<int> rows;
+        Problem rev = pr;
+        for (int b = 0; b < pr.n_blocks(); ++b)
+          for (int i = pr.block_size(b) - 1; i >= 0; --i) rows.push_back(pr.block_begin(b) + i);
+        for (int i = 0; i < k; ++i) {
+          rev.y(i) = pr.y(rows[i]);
+          rev.v(i) = pr.v(rows[i]);
+          rev.X.row(i) = pr.X.row(rows[i]);
+        }
+        const std::unique_ptr<VarStructure> sub = st.subset_rows(rows);
+        CHECK(sub != nullptr);
+        BlockObjective o1(pr, st, reml), o2(rev, *sub, reml);
+        ObjectiveEval e1, e2;
+        CHECK(o1.evaluate(th, kObjAll, e1) && o2.evaluate(th, kObjAll, e2));
+        CHECK_NEAR(e1.ll, e2.ll, tol_dense);
+        for (int j = 0; j < S; ++j) CHECK_NEAR(e1.score(j), e2.score(j), tol_dense);
+      }
+    }
+}
+
+// (h) RandomTerms with an '~ inner | outer' term (CS, ID, DIAG, AR, CAR)
+// after one sigma2 factor: the objective against dense algebra, M built from
+// the formulas of each struct written out here, the G_j = dM/dtheta_j by
+// central differences of that dense M; a fit converges to a KKT point.
+static Mat dense_struct_M(const Problem& pr, const Eigen::VectorXi& inner, const Vec& times, int type,
+                          const Vec& th) {
+  const int k = pr.k();
+  Mat M = dense_V(pr);
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int i = 0; i < pr.block_size(b); ++i)
+      for (int j = 0; j < pr.block_size(b); ++j) {
+        const int ri = pr.block_begin(b) + i, rj = pr.block_begin(b) + j;
+        if (ri == rj) M(ri, rj) += th(0);  // sigma2 of the rows
+        const int a = inner(ri), c = inner(rj);
+        double e = 0;
+        if (type == InnerOuterTerm::kCS) e = a == c ? th(1) : th(1) * th(2);
+        if (type == InnerOuterTerm::kID) e = a == c ? th(1) : 0.0;
+        if (type == InnerOuterTerm::kDIAG) e = a == c ? th(1 + a) : 0.0;
+        if (type == InnerOuterTerm::kAR) e = th(1) * std::pow(th(2), std::abs(a - c));
+        if (type == InnerOuterTerm::kCAR) e = th(1) * std::pow(th(2), std::fabs(times(a) - times(c)));
+        M(ri, rj) += e;
+      }
+  (void)k;
+  return M;
+}
+static void test_inner_outer_terms() {
+  for (bool reml : {false, true})
+    for (int type = 0; type <= 4; ++type) {
+      const Problem pr = block_problem(18, 2, type % 2 == 0, 0.08, 0.05, 950 + type);
+      const int k = pr.k();
+      Eigen::MatrixXi codes(k, 1);
+      InnerOuterTerm t;
+      t.type = type;
+      t.inner.resize(k);
+      t.outer.resize(k);
+      t.times = (Vec(3) << 0.0, 0.7, 2.1).finished();
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = r;
+          t.inner(r) = i % 3;
+          t.outer(r) = b;
+        }
+      t.off = 1;
+      t.n_v = type == InnerOuterTerm::kDIAG ? 3 : 1;
+      t.n_r = (type == InnerOuterTerm::kID || type == InnerOuterTerm::kDIAG) ? 0 : 1;
+      const int q = 1 + t.n_v + t.n_r;
+      Vec th(q);
+      th(0) = 0.03;
+      for (int m = 0; m < t.n_v; ++m) th(1 + m) = 0.06 + 0.02 * m;
+      if (t.n_r) th(q - 1) = 0.45;
+      const RandomTerms st(codes, Vec::Constant(q, std::nan("")), {t});
+      CHECK(st.n_theta() == q);
+      if (t.n_r) CHECK(st.lower(q - 1) == (type == InnerOuterTerm::kCAR ? 0.0 : -1.0));
+      BlockObjective obj(pr, st, reml);
+      ObjectiveEval ev;
+      CHECK(obj.evaluate(th, kObjAll, ev));
+      const Mat M = dense_struct_M(pr, t.inner, t.times, type, th);
+      std::vector<Mat> G(q);
+      const double h = 1e-6;
+      for (int j = 0; j < q; ++j) {
+        Vec tp = th, tm = th;
+        tp(j) += h;
+        tm(j) -= h;
+        G[j] = (dense_struct_M(pr, t.inner, t.times, type, tp) - dense_struct_M(pr, t.inner, t.times, type, tm)) / (2 * h);
+      }
+      compare(ev, dense_eval(pr, M, G, reml), 1e-7);  // (central differences: O(h^2))
+      Control ctl;
+      const BlockFitResult f = fit_block_model(pr, st, reml, ctl);
+      CHECK(f.conv.converged);
+      CHECK(obj.evaluate(f.theta, kObjAll, ev));
+      for (int j = 0; j < q; ++j) {
+        if (f.theta(j) > st.lower(j) + 1e-8 && f.theta(j) < st.upper(j) - 1e-8) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-6);
+      }
+    }
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
@@ -509,5 +674,7 @@ int main() {
   test_solvers();
   test_vcov();
   test_nested_levels();
+  test_random_terms();
+  test_inner_outer_terms();
   return metafast_test::report("blocks");
 }
