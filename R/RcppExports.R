@@ -81,6 +81,10 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_rma_mv_fit_sparse <- function(spec, start, reml, threshold, maxiter, stepadj) {
+    .Call(`_metafast_mf_rma_mv_fit_sparse`, spec, start, reml, threshold, maxiter, stepadj)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }
