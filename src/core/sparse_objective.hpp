@@ -161,6 +161,9 @@ class SparseCrossedObjective {
   bool reml() const { return reml_; }
   int n_theta() const { return s_.n_theta(); }
   int n_groups() const { return q_; }
+  // nonzeros of A = Z'V^-1 Z and of the Cholesky factor of C (after an evaluation)
+  Eigen::Index nnz_A() const { return A_.nonZeros(); }
+  Eigen::Index nnz_factor() const { return ldlt_.matrixL().nestedExpression().nonZeros(); }
   // V positive definite (else every evaluation fails)
   bool sampling_ok() const { return vok_; }
   bool interrupted() const { return interrupted_; }
