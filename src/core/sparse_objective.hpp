@@ -15,8 +15,10 @@
 //
 //   C = I_q + Lambda A Lambda          (sparse, positive definite for theta >= 0)
 //
-// factorised C = P'LDL'P (Eigen::SimplicialLDLT, AMD ordering: the pattern
-// is analysed once, each evaluation only refactorises):
+// factorised C = P'LDL'P (Eigen::SimplicialLDLT, an up-looking LDL' as in
+// Davis 2005, ACM TOMS 31:587; approximate minimum degree ordering, Amestoy,
+// Davis & Duff 1996, SIAM J Matrix Anal Appl 17:886; the pattern is analysed
+// once, each evaluation only refactorises):
 //   log|M| = log|V| + log|C|                                  (Sylvester)
 //   W = M^-1 = V^-1 - V^-1 Z Lambda C^-1 Lambda Z' V^-1       (Woodbury)
 // so X'WX = X'V^-1X - F' Lambda C^-1 Lambda F with F = Z'V^-1 X, and
@@ -36,6 +38,11 @@
 // memory, never a k x k (nor a q x q) matrix; once per objective,
 // O(k L^2 + sum_b n_b^3) to form A, F and V^-1 X.  The log-likelihood alone
 // (kObjLL) costs one factorisation and O(q p + k p) more.
+//
+// Why not selected inversion (Takahashi, Fagan & Chen 1973; Erisman & Tinney
+// 1975, CACM 18:177): it gives C^-1 on the pattern of L only, enough for
+// tr(S_ll) when every theta_l > 0 (Lambda S Lambda = I - C^-1), but neither
+// for theta_l = 0 nor for the information, which needs every entry of S.
 //
 // The nested structures stay with the block engine (O(sum n_b^3)); this one
 // is for terms that cross the blocks.
