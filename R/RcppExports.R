@@ -105,6 +105,10 @@
     .Call(`_metafast_mf_rma_mv_deletion`, spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress)
 }
 
+.mf_rma_mv_fit_sparse <- function(spec, start, reml, threshold, maxiter, stepadj) {
+    .Call(`_metafast_mf_rma_mv_fit_sparse`, spec, start, reml, threshold, maxiter, stepadj)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

@@ -440,6 +440,21 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_fit_sparse
+Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool reml, double threshold, int maxiter, double stepadj);
+RcppExport SEXP _metafast_mf_rma_mv_fit_sparse(SEXP specSEXP, SEXP startSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type start(startSEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_fit_sparse(spec, start, reml, threshold, maxiter, stepadj));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -477,6 +492,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
     {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
+    {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };

@@ -272,16 +272,14 @@ inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
   return t;
 }
 
-// theta by ML or REML: Fisher scoring, falling back to the projected
-// quasi-Newton when it does not converge (poll: once per iteration, see
-// OptimPoll); then beta, A^{-1}, the SEs of theta
-// and the weighted residuals at the estimate.  theta0 empty: block_start().
-// fast_kernels = false: the block loop even for the diagonal structure (tests).
-inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure& s, bool reml, const Control& ctl,
-                                      const Vec& theta0 = Vec(), bool fast_kernels = true,
-                                      const OptimPoll& poll = OptimPoll()) {
-  BlockObjective obj(pr, s, reml, fast_kernels);
-  const Vec start = theta0.size() ? theta0 : block_start(pr, s);
+// theta by ML or REML on an objective (BlockObjective, objective.hpp, or
+// SparseCrossedObjective, sparse_objective.hpp: anything with structure(),
+// evaluate() and weighted_resid()): Fisher scoring, falling back to the
+// projected quasi-Newton when it does not converge (poll: once per iteration,
+// see OptimPoll); then beta, A^{-1}, the SEs of theta and the weighted
+// residuals at the estimate.  start: the starting values.
+template <class Obj>
+BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
   OptimResult o = fisher_scoring(obj, start, ctl, poll);
   if (!o.conv.converged && o.conv.message != "interrupted") {
     const Convergence fs = o.conv;
@@ -304,11 +302,20 @@ inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure&
   r.vb = at.Ainv;
   r.ll = at.ll;
   r.wresid = obj.weighted_resid();
-  const int q = s.n_theta();
+  const int q = obj.n_theta();
   r.se_theta = Vec::Constant(q, std::numeric_limits<double>::quiet_NaN());
   Eigen::LLT<Mat> li(at.info);
   if (li.info() == Eigen::Success) r.se_theta = li.solve(Mat::Identity(q, q)).diagonal().cwiseSqrt();
   return r;
+}
+
+// fit_objective() on the block objective.  theta0 empty: block_start().
+// fast_kernels = false: the block loop even for the diagonal structure (tests).
+inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure& s, bool reml, const Control& ctl,
+                                      const Vec& theta0 = Vec(), bool fast_kernels = true,
+                                      const OptimPoll& poll = OptimPoll()) {
+  BlockObjective obj(pr, s, reml, fast_kernels);
+  return fit_objective(obj, theta0.size() ? theta0 : block_start(pr, s), ctl, poll);
 }
 
 }  // namespace metafast

@@ -1,0 +1,435 @@
+// Crossed random effects (metafor's rma.mv(random = list(~ 1 | a, ~ 1 | b,
+// ...))): the (restricted) log-likelihood, its score and expected information
+// over theta through a sparse Cholesky factor of the q x q random-effects
+// system, q = total number of groups.  The same meaning and output
+// (ObjectiveEval) as BlockObjective (objective.hpp), so the optimisers of
+// optimise.hpp and fit_objective() (fit.hpp) drive it unchanged.  R-free.
+//
+// Model: y ~ N(X beta, M), M = V + sum_l theta_l Z_l Z_l' = V + Z Lambda^2 Z',
+// Z = [Z_1 ... Z_L] (k x q; Z_l the row-to-group indicator of term l),
+// Lambda = diag(sqrt(theta_l) for each group of term l), V the known sampling
+// covariance (diag(v) or the dense blocks of the ProblemView; V must be
+// positive definite here, unlike in the block engine).  Following lme4
+// (Bates, Maechler, Bolker & Walker 2015, J Stat Softw 67(1), sec. 3), with
+// A = Z'V^-1 Z (sparse, fixed) and
+//
+//   C = I_q + Lambda A Lambda          (sparse, positive definite for theta >= 0)
+//
+// factorised C = P'LDL'P (Eigen::SimplicialLDLT, an up-looking LDL' as in
+// Davis 2005, ACM TOMS 31:587; approximate minimum degree ordering, Amestoy,
+// Davis & Duff 1996, SIAM J Matrix Anal Appl 17:886; the pattern is analysed
+// once, each evaluation only refactorises):
+//   log|M| = log|V| + log|C|                                  (Sylvester)
+//   W = M^-1 = V^-1 - V^-1 Z Lambda C^-1 Lambda Z' V^-1       (Woodbury)
+// so X'WX = X'V^-1X - F' Lambda C^-1 Lambda F with F = Z'V^-1 X, and
+// likewise X'Wy, W e; theta_l = 0 needs no special case.
+//
+// Score and information: Harville (1977, JASA 72:320-340), exactly the
+// formulas in objective.hpp's header comment with G_l = Z_l Z_l'.  They need
+//   r'G_l r = |Z_l' r|^2,  tr(W G_l) = tr(S_ll),  tr(W G_j W G_l) = |S_jl|_F^2,
+//   B_l = U_l'U_l,  C_jl = U_j' S_jl U_l,
+// where S = Z'WZ = A - A Lambda C^-1 Lambda A (q x q) and U = Z'WX =
+// F - A Lambda C^-1 Lambda F (q x p); S_jl, U_l are the blocks of terms j, l.
+// |S_jl|_F^2 involves every entry of S (dense in general), so S is never
+// stored: its columns are formed in chunks of kSparseChunk,
+// S[:, g] = A[:, g] - A Lambda C^-1 Lambda A[:, g] (one sparse solve per
+// column), and reduced to the traces at once.  Cost per evaluation:
+// O(q (nnz(L) + nnz(A) + q p)) time and O(q (kSparseChunk + p) + nnz(L))
+// memory, never a k x k (nor a q x q) matrix; once per objective,
+// O(k L^2 + sum_b n_b^3) to form A, F and V^-1 X.  The log-likelihood alone
+// (kObjLL) costs one factorisation and O(q p + k p) more.
+//
+// Why not selected inversion (Takahashi, Fagan & Chen 1973; Erisman & Tinney
+// 1975, CACM 18:177): it gives C^-1 on the pattern of L only, enough for
+// tr(S_ll) when every theta_l > 0 (Lambda S Lambda = I - C^-1), but neither
+// for theta_l = 0 nor for the information, which needs every entry of S.
+//
+// The nested structures stay with the block engine (O(sum n_b^3)); this one
+// is for terms that cross the blocks.
+#pragma once
+
+#include "core/eigen.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+#include <Eigen/SparseCholesky>
+#include <Eigen/SparseCore>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/fit.hpp"
+#include "core/model.hpp"
+#include "core/objective.hpp"
+#include "core/structure.hpp"
+
+namespace metafast {
+
+// Columns of S = Z'WZ formed at a time (dense q x kSparseChunk workspace).
+constexpr int kSparseChunk = 64;
+
+// L crossed terms ~ 1 | f_l: theta = (sigma2_1, ..., sigma2_L),
+//   M = V + sum_l sigma2_l Z_l Z_l'.
+// codes(i, l): 0-based group of row i in term l (0 <= codes < nlevels(l)).
+// fixed(l) finite: sigma2_l held at that value (its box collapses, as in
+// NestedLevels); NaN: estimated.  block_cov()/block_deriv() give the part of
+// M within a block of the ProblemView: the whole of M only when one block
+// holds every row (the dense reference of the tests); the fit of crossed
+// terms uses SparseCrossedObjective.
+class CrossedTerms : public VarStructure {
+ public:
+  using IMatRef = Eigen::Ref<const Eigen::MatrixXi>;
+  CrossedTerms(const IMatRef& codes, const IVec& nlevels, const Vec& fixed)
+      : codes_(codes), nlevels_(nlevels), fixed_(fixed) {}
+  int n_theta() const override { return static_cast<int>(fixed_.size()); }
+  std::string name(int j) const override { return "sigma2." + std::to_string(j + 1); }
+  double lower(int j) const override { return std::isnan(fixed_(j)) ? 0.0 : fixed_(j); }
+  double upper(int j) const override {
+    return std::isnan(fixed_(j)) ? std::numeric_limits<double>::infinity() : fixed_(j);
+  }
+  bool is_fixed(int j) const { return !std::isnan(fixed_(j)); }
+  int n_levels(int l) const { return nlevels_(l); }
+  int code(int i, int l) const { return codes_(i, l); }
+  void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
+    pr.sampling_block(b, voff, M);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    for (int l = 0; l < n_theta(); ++l)
+      for (int j = 0; j < nb; ++j)
+        for (int i = 0; i < nb; ++i)
+          if (codes_(i0 + i, l) == codes_(i0 + j, l)) M(i, j) += theta(l);
+  }
+  void block_deriv(const ProblemView& pr, const Vec&, int l, int b, Mat& G) const override {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    G.resize(nb, nb);
+    for (int j = 0; j < nb; ++j)
+      for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == codes_(i0 + j, l) ? 1.0 : 0.0;
+  }
+
+ private:
+  IMatRef codes_;  // k x L
+  IVec nlevels_;   // L
+  Vec fixed_;      // L
+};
+
+class SparseCrossedObjective {
+ public:
+  using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
+
+  // poll (optional): called once per chunk of the trace pass; false stops the
+  // evaluation (evaluate() returns false from then on, interrupted() is true).
+  SparseCrossedObjective(const ProblemView& pr, const CrossedTerms& s, bool reml,
+                         std::function<bool()> poll = std::function<bool()>())
+      : pr_(pr), s_(s), reml_(reml), poll_(std::move(poll)) {
+    const int k = pr.k(), p = pr.p(), L = s.n_theta();
+    goff_.resize(L + 1);
+    goff_(0) = 0;
+    for (int l = 0; l < L; ++l) goff_(l + 1) = goff_(l) + s.n_levels(l);
+    q_ = goff_(L);
+    term_.resize(q_);
+    for (int l = 0; l < L; ++l) term_.segment(goff_(l), s.n_levels(l)).setConstant(l);
+    if (reml_) {
+      Eigen::LLT<Mat> llt(pr.X.transpose() * pr.X);
+      const Mat Lx = llt.matrixL();
+      logdet_xtx_ = 2.0 * Lx.diagonal().array().log().sum();
+    }
+    vok_ = factor_sampling();
+    if (!vok_) return;
+    ViX_ = pr.X;
+    apply_vinv(ViX_);
+    Mat viy = pr.y;
+    apply_vinv(viy);
+    Viy_ = viy.col(0);
+    XtViX_.noalias() = pr.X.transpose() * ViX_;
+    XtViy_.noalias() = pr.X.transpose() * Viy_;
+    // F = Z'V^-1 X, fy = Z'V^-1 y
+    F_.setZero(q_, p);
+    fy_.setZero(q_);
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) {
+        const int g = goff_(l) + s.code(i, l);
+        F_.row(g) += ViX_.row(i);
+        fy_(g) += Viy_(i);
+      }
+    build_A();
+    C_ = A_;
+    ldlt_.analyzePattern(C_);
+  }
+
+  const ProblemView& problem() const { return pr_; }
+  const VarStructure& structure() const { return s_; }
+  bool reml() const { return reml_; }
+  int n_theta() const { return s_.n_theta(); }
+  int n_groups() const { return q_; }
+  // nonzeros of A = Z'V^-1 Z and of the Cholesky factor of C (after an evaluation)
+  Eigen::Index nnz_A() const { return A_.nonZeros(); }
+  Eigen::Index nnz_factor() const { return ldlt_.matrixL().nestedExpression().nonZeros(); }
+  // V positive definite (else every evaluation fails)
+  bool sampling_ok() const { return vok_; }
+  bool interrupted() const { return interrupted_; }
+  // r = W e of the last evaluate()
+  const Vec& weighted_resid() const { return r_; }
+
+  bool evaluate(const Vec& theta, int what, ObjectiveEval& out) {
+    out.ok = vok_ && !interrupted_ && eval(theta, what, out);
+    return out.ok;
+  }
+
+ private:
+  const ProblemView pr_;
+  const CrossedTerms& s_;
+  const bool reml_;
+  std::function<bool()> poll_;
+  bool vok_ = false, interrupted_ = false;
+  int q_ = 0;
+  IVec goff_, term_;         // first group of each term; term of each group
+  double logdet_xtx_ = 0, logdet_v_ = 0;
+  Vec vinv_;                 // 1 / v (diagonal V)
+  Vec Lv_;                   // Cholesky factors of the dense V blocks (layout of Vblocks)
+  Mat ViX_, F_, XtViX_;
+  Vec Viy_, fy_, XtViy_;
+  SpMat A_, C_;
+  Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt_;
+  Vec lam_, r_;
+
+  // log|V| and the factors that apply V^-1; false when V is not positive definite.
+  bool factor_sampling() {
+    const int k = pr_.k();
+    logdet_v_ = 0;
+    if (!pr_.dense_cov()) {
+      if (!(pr_.v.minCoeff() > 0)) return false;
+      vinv_ = pr_.v.cwiseInverse();
+      logdet_v_ = pr_.v.array().log().sum();
+      return true;
+    }
+    Lv_.resize(pr_.Vblocks.size());
+    Eigen::Index voff = 0;
+    Mat Vb;
+    Eigen::LLT<Mat> llt;
+    for (int b = 0; b < pr_.n_blocks(); ++b) {
+      const int nb = pr_.block_size(b);
+      pr_.sampling_block(b, voff, Vb);
+      llt.compute(Vb);
+      if (llt.info() != Eigen::Success) return false;
+      const Mat& Lb = llt.matrixLLT();
+      for (int i = 0; i < nb; ++i) {
+        if (!(Lb(i, i) > 0)) return false;
+        logdet_v_ += 2.0 * std::log(Lb(i, i));
+      }
+      Eigen::Map<Mat>(Lv_.data() + voff, nb, nb) = Lb;
+      voff += static_cast<Eigen::Index>(nb) * nb;
+    }
+    (void)k;
+    return true;
+  }
+
+  // B <- V^-1 B (k rows), block by block.
+  void apply_vinv(Mat& B) const {
+    if (!pr_.dense_cov()) {
+      B = vinv_.asDiagonal() * B;
+      return;
+    }
+    Eigen::Index voff = 0;
+    for (int b = 0; b < pr_.n_blocks(); ++b) {
+      const int i0 = pr_.block_begin(b), nb = pr_.block_size(b);
+      const Eigen::Map<const Mat> Lb(Lv_.data() + voff, nb, nb);
+      auto Bb = B.middleRows(i0, nb);
+      Lb.triangularView<Eigen::Lower>().solveInPlace(Bb);
+      Lb.triangularView<Eigen::Lower>().transpose().solveInPlace(Bb);
+      voff += static_cast<Eigen::Index>(nb) * nb;
+    }
+  }
+
+  // A = Z'V^-1 Z (q x q, both triangles, every diagonal entry in the pattern).
+  void build_A() {
+    const int k = pr_.k(), L = s_.n_theta();
+    std::vector<Eigen::Triplet<double, int>> tr;
+    tr.reserve(static_cast<std::size_t>(q_) + static_cast<std::size_t>(k) * L * L);
+    for (int g = 0; g < q_; ++g) tr.emplace_back(g, g, 0.0);
+    if (!pr_.dense_cov()) {
+      for (int i = 0; i < k; ++i)
+        for (int l = 0; l < L; ++l)
+          for (int m = 0; m < L; ++m)
+            tr.emplace_back(goff_(l) + s_.code(i, l), goff_(m) + s_.code(i, m), vinv_(i));
+    } else {
+      Eigen::Index voff = 0;
+      for (int b = 0; b < pr_.n_blocks(); ++b) {
+        const int i0 = pr_.block_begin(b), nb = pr_.block_size(b);
+        const Eigen::Map<const Mat> Lb(Lv_.data() + voff, nb, nb);
+        Mat Vi = Mat::Identity(nb, nb);
+        Lb.triangularView<Eigen::Lower>().solveInPlace(Vi);
+        Lb.triangularView<Eigen::Lower>().transpose().solveInPlace(Vi);
+        for (int j = 0; j < nb; ++j)
+          for (int i = 0; i < nb; ++i)
+            for (int l = 0; l < L; ++l)
+              for (int m = 0; m < L; ++m)
+                tr.emplace_back(goff_(l) + s_.code(i0 + i, l), goff_(m) + s_.code(i0 + j, m), Vi(i, j));
+        voff += static_cast<Eigen::Index>(nb) * nb;
+      }
+    }
+    A_.resize(q_, q_);
+    A_.setFromTriplets(tr.begin(), tr.end());
+    A_.makeCompressed();
+  }
+
+  // (Z u)_i = sum_l u(group of row i in term l)
+  Vec z_times(const Vec& u) const {
+    const int k = pr_.k(), L = s_.n_theta();
+    Vec t(k);
+    for (int i = 0; i < k; ++i) {
+      double a = 0;
+      for (int l = 0; l < L; ++l) a += u(goff_(l) + s_.code(i, l));
+      t(i) = a;
+    }
+    return t;
+  }
+
+  bool eval(const Vec& theta, int what, ObjectiveEval& out) {
+    const int k = pr_.k(), p = pr_.p(), L = s_.n_theta();
+    for (int l = 0; l < L; ++l)
+      if (!(theta(l) >= 0) || !std::isfinite(theta(l))) return false;
+    lam_.resize(q_);
+    for (int g = 0; g < q_; ++g) lam_(g) = std::sqrt(theta(term_(g)));
+    // C = I + Lambda A Lambda on A's pattern
+    {
+      const int* outer = A_.outerIndexPtr();
+      const int* inner = A_.innerIndexPtr();
+      const double* av = A_.valuePtr();
+      double* cv = C_.valuePtr();
+      for (int j = 0; j < q_; ++j)
+        for (int t = outer[j]; t < outer[j + 1]; ++t) {
+          const int i = inner[t];
+          cv[t] = lam_(i) * av[t] * lam_(j) + (i == j ? 1.0 : 0.0);
+        }
+    }
+    ldlt_.factorize(C_);
+    if (ldlt_.info() != Eigen::Success) return false;
+    const Vec D = ldlt_.vectorD();
+    if (!(D.minCoeff() > 0)) return false;
+    const double logdet_m = logdet_v_ + D.array().log().sum();
+    // GLS: X'WX = X'V^-1X - (Lambda F)' C^-1 (Lambda F), likewise X'Wy
+    const Mat LF = lam_.asDiagonal() * F_;
+    const Mat H = ldlt_.solve(LF);  // C^-1 Lambda F
+    const Vec lfy = lam_.cwiseProduct(fy_);
+    const Vec h = ldlt_.solve(lfy);
+    Mat Axx = XtViX_;
+    Axx.noalias() -= LF.transpose() * H;
+    const Vec xwy = XtViy_ - LF.transpose() * h;
+    Eigen::LLT<Mat> la(Axx);
+    if (la.info() != Eigen::Success) return false;
+    out.Ainv = la.solve(Mat::Identity(p, p));
+    out.beta = la.solve(xwy);
+    // r = W e = V^-1 e - V^-1 Z Lambda C^-1 Lambda Z'V^-1 e, Z'V^-1 e = fy - F beta
+    const Vec ze = fy_ - F_ * out.beta;
+    const Vec w = lam_.cwiseProduct(ldlt_.solve(Vec(lam_.cwiseProduct(ze))));
+    Mat zw = z_times(w);
+    apply_vinv(zw);
+    r_ = Viy_ - ViX_ * out.beta - zw.col(0);
+    const Vec e = pr_.y - pr_.X * out.beta;
+    out.eWe = e.dot(r_);
+    if (what & kObjLL) {
+      const Mat LA = la.matrixL();
+      const double logdet_a = 2.0 * LA.diagonal().array().log().sum();
+      const double two_pi = 2.0 * M_PI;
+      out.ll = reml_ ? -0.5 * ((k - p) * std::log(two_pi) + logdet_m + logdet_a - logdet_xtx_ + out.eWe)
+                     : -0.5 * (k * std::log(two_pi) + logdet_m + out.eWe);
+    }
+    const bool traces = (what & (kObjScore | kObjInfo)) != 0, info = (what & kObjInfo) != 0;
+    if (!traces) return true;
+    // r'G_l r = |Z_l' r|^2
+    Vec zr = Vec::Zero(q_);
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) zr(goff_(l) + s_.code(i, l)) += r_(i);
+    Vec rGr = Vec::Zero(L);
+    for (int g = 0; g < q_; ++g) rGr(term_(g)) += zr(g) * zr(g);
+    // U = Z'WX = F - A Lambda C^-1 Lambda F = F - A (Lambda H)
+    Mat U = F_;
+    {
+      const Mat LH = lam_.asDiagonal() * H;
+      U.noalias() -= A_ * LH;
+    }
+    std::vector<Mat> B(L);
+    for (int l = 0; l < L; ++l) {
+      const auto Ul = U.middleRows(goff_(l), s_.n_levels(l));
+      B[l].noalias() = Ul.transpose() * Ul;
+    }
+    // the columns of S = A - A Lambda C^-1 Lambda A in chunks: tr(S_ll),
+    // |S_jl|_F^2 and (REML) C_jl = U_j' S_jl U_l
+    Vec trS = Vec::Zero(L);
+    Mat SS = Mat::Zero(L, L);
+    std::vector<Mat> Cjl(info && reml_ ? static_cast<std::size_t>(L) * L : 0, Mat::Zero(p, p));
+    Mat E, Y, Y2, T(p, kSparseChunk);
+    for (int c0 = 0; c0 < q_; c0 += kSparseChunk) {
+      if (poll_ && !poll_()) { interrupted_ = true; return false; }
+      const int m = std::min(kSparseChunk, q_ - c0);
+      E.setZero(q_, m);
+      for (int c = 0; c < m; ++c)
+        for (SpMat::InnerIterator it(A_, c0 + c); it; ++it) E(it.row(), c) = it.value();
+      Y = lam_.asDiagonal() * E;
+      Y2 = ldlt_.solve(Y);
+      Y.noalias() = lam_.asDiagonal() * Y2;
+      E.noalias() -= A_ * Y;  // E now holds S[:, c0 .. c0 + m)
+      for (int c = 0; c < m; ++c) trS(term_(c0 + c)) += E(c0 + c, c);
+      if (!info) continue;
+      for (int j = 0; j < L; ++j) {
+        const auto Ej = E.middleRows(goff_(j), s_.n_levels(j));
+        for (int c = 0; c < m; ++c) SS(j, term_(c0 + c)) += Ej.col(c).squaredNorm();
+        if (!reml_) continue;
+        T.leftCols(m).noalias() = U.middleRows(goff_(j), s_.n_levels(j)).transpose() * Ej;
+        for (int c = 0; c < m; ++c) {
+          const int g = c0 + c, l = term_(g);
+          Cjl[static_cast<std::size_t>(j) * L + l].noalias() += T.col(c) * U.row(g);
+        }
+      }
+    }
+    if (what & kObjScore) {
+      out.score.resize(L);
+      for (int l = 0; l < L; ++l) {
+        const double tr_pg = reml_ ? trS(l) - out.Ainv.cwiseProduct(B[l]).sum() : trS(l);
+        out.score(l) = 0.5 * (rGr(l) - tr_pg);
+      }
+    }
+    if (info) {
+      out.info.resize(L, L);
+      for (int j = 0; j < L; ++j)
+        for (int l = 0; l <= j; ++l) {
+          double t = SS(j, l);
+          if (reml_) {
+            const Mat AB_j = out.Ainv * B[j], AB_l = out.Ainv * B[l];
+            t += -2.0 * out.Ainv.cwiseProduct(Cjl[static_cast<std::size_t>(j) * L + l]).sum() +
+                 AB_j.cwiseProduct(AB_l.transpose()).sum();
+          }
+          out.info(j, l) = out.info(l, j) = 0.5 * t;
+        }
+    }
+    return true;
+  }
+};
+
+// theta by ML or REML for crossed terms: fit_objective() (fit.hpp) on the
+// sparse objective.  theta0 empty: block_start().
+inline BlockFitResult fit_crossed_model(const ProblemView& pr, const CrossedTerms& s, bool reml, const Control& ctl,
+                                        const Vec& theta0 = Vec(), const OptimPoll& poll = OptimPoll()) {
+  SparseCrossedObjective obj(pr, s, reml, poll);
+  if (!obj.sampling_ok()) {
+    BlockFitResult r;
+    r.conv.converged = false;
+    r.conv.message = "the sampling covariance V is not positive definite (needed by the sparse fit of crossed terms)";
+    return r;
+  }
+  BlockFitResult r = fit_objective(obj, theta0.size() ? theta0 : block_start(pr, s), ctl, poll);
+  if (obj.interrupted()) {
+    r.conv.converged = false;
+    r.conv.message = "interrupted";
+  }
+  return r;
+}
+
+}  // namespace metafast

@@ -1,0 +1,233 @@
+// Stand-alone tests of the sparse objective of crossed random effects
+// (sparse_objective.hpp): its ll, score and information equal the block
+// objective's (objective.hpp) when the whole problem is one block, whose
+// M = V + sum_l theta_l Z_l Z_l' is then formed densely (itself checked
+// against dense algebra in test_blocks.cpp); the score equals a central
+// difference of ll; the fits agree.  Crossed designs, diagonal and dense V,
+// ML and REML, components at 0 and fixed.
+// Build and run: bash tools/core-tests.sh
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "core/fit.hpp"
+#include "core/rng.hpp"
+#include "core/sparse_objective.hpp"
+
+#include "core/tests/harness.hpp"
+
+using namespace metafast;
+
+// Agreement of two exact evaluations of the same quantities: rounding only.
+constexpr double tol_exact = 1e-10;
+// Agreement of two solvers that each stop within the convergence threshold.
+constexpr double tol_solver = 1e-6;
+
+struct Crossed {
+  Problem pr;         // V blocks of sizes 1..4 (cycling), diagonal or dense
+  Problem one;        // the same problem as one block (the dense reference)
+  Eigen::MatrixXi codes;
+  IVec nlevels;
+};
+
+// k rows; term 0 with n0 groups, term 1 with n1 groups (random, crossed),
+// term 2 (when three) one group a row; outcomes with effects of every term.
+static Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool dense, std::uint64_t seed) {
+  Stream s(seed, 0);
+  Crossed c;
+  const int L = three ? 3 : 2;
+  c.nlevels.resize(L);
+  c.nlevels(0) = n0;
+  c.nlevels(1) = n1;
+  if (three) c.nlevels(2) = k;
+  c.codes.resize(k, L);
+  for (int i = 0; i < k; ++i) {
+    // every group used at least once, the rest at random
+    c.codes(i, 0) = i < n0 ? i : static_cast<int>(s.uniform() * n0) % n0;
+    c.codes(i, 1) = i < n1 ? (i * 7) % n1 : static_cast<int>(s.uniform() * n1) % n1;
+    if (three) c.codes(i, 2) = i;
+  }
+  std::vector<int> sizes;
+  for (int n = 0, b = 0; n < k; ++b) { sizes.push_back(std::min(1 + b % 4, k - n)); n += sizes.back(); }
+  Problem& pr = c.pr;
+  const int nbk = static_cast<int>(sizes.size());
+  pr.offsets.resize(nbk + 1);
+  pr.offsets(0) = 0;
+  for (int b = 0; b < nbk; ++b) pr.offsets(b + 1) = pr.offsets(b) + sizes[b];
+  pr.X = Mat::Ones(k, p);
+  for (int i = 0; i < k; ++i)
+    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
+  pr.v.resize(k);
+  pr.y.resize(k);
+  Mat Vfull = Mat::Zero(k, k);
+  std::vector<double> vb;
+  for (int b = 0; b < nbk; ++b) {
+    const int nb = sizes[b], i0 = pr.offsets(b);
+    Mat V = Mat::Zero(nb, nb);
+    if (dense) {
+      Mat B(nb, nb);
+      for (int i = 0; i < nb; ++i)
+        for (int j = 0; j < nb; ++j) B(i, j) = 0.15 * s.normal();
+      V = B * B.transpose();
+    }
+    for (int i = 0; i < nb; ++i) V(i, i) += 0.02 + 0.1 * s.uniform();
+    if (dense) vb.insert(vb.end(), V.data(), V.data() + nb * nb);
+    Vfull.block(i0, i0, nb, nb) = V;
+    const Mat Lb = V.llt().matrixL();
+    Vec z(nb);
+    for (int i = 0; i < nb; ++i) z(i) = s.normal();
+    const Vec err = Lb * z;
+    for (int i = 0; i < nb; ++i) pr.v(i0 + i) = V(i, i);
+    for (int i = 0; i < nb; ++i) pr.y(i0 + i) = 0.3 + 0.2 * pr.X(i0 + i, p - 1) + err(i);
+  }
+  if (dense) pr.Vblocks = Eigen::Map<const Vec>(vb.data(), static_cast<Eigen::Index>(vb.size()));
+  // group effects
+  for (int l = 0; l < L; ++l) {
+    Vec u(c.nlevels(l));
+    for (int g = 0; g < u.size(); ++g) u(g) = std::sqrt(0.05 + 0.03 * l) * s.normal();
+    for (int i = 0; i < k; ++i) pr.y(i) += u(c.codes(i, l));
+  }
+  c.one = pr;
+  c.one.offsets.resize(2);
+  c.one.offsets << 0, k;
+  if (dense) c.one.Vblocks = Eigen::Map<const Vec>(Vfull.data(), static_cast<Eigen::Index>(k) * k);
+  return c;
+}
+
+static void compare(const ObjectiveEval& a, const ObjectiveEval& b, int what, double tol) {
+  CHECK(a.ok);
+  CHECK(b.ok);
+  if (!a.ok || !b.ok) return;
+  if (what & kObjLL) CHECK_NEAR(a.ll, b.ll, tol);
+  CHECK_NEAR(a.eWe, b.eWe, tol);
+  for (int j = 0; j < b.beta.size(); ++j) {
+    CHECK_NEAR(a.beta(j), b.beta(j), tol);
+    for (int l = 0; l < b.beta.size(); ++l) CHECK_NEAR(a.Ainv(j, l), b.Ainv(j, l), tol);
+  }
+  if (what & kObjScore)
+    for (int j = 0; j < b.score.size(); ++j) CHECK_NEAR(a.score(j), b.score(j), tol);
+  if (what & kObjInfo)
+    for (int j = 0; j < b.info.rows(); ++j)
+      for (int l = 0; l < b.info.cols(); ++l) CHECK_NEAR(a.info(j, l), b.info(j, l), tol);
+}
+
+// (a) sparse = block objective on one block; (b) the score = a central
+// difference of ll; (c) the weighted residuals agree; each at positive
+// components, one component at 0 and all at 0; q below and above one chunk.
+static void test_objective() {
+  struct Design { int k, n0, n1; bool three; };
+  for (const Design d : {Design{40, 9, 5, false}, Design{150, 70, 8, false}, Design{60, 12, 4, true}})
+    for (bool dense : {false, true})
+      for (int p : {1, 3})
+        for (bool reml : {false, true}) {
+          const Crossed c = crossed_problem(d.k, p, d.n0, d.n1, d.three, dense, 1000 + d.k + 10 * p + dense);
+          const int L = static_cast<int>(c.nlevels.size());
+          const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")));
+          SparseCrossedObjective sp(c.pr, st, reml);
+          BlockObjective bl(c.one, st, reml);
+          CHECK(sp.sampling_ok());
+          CHECK(sp.n_groups() == c.nlevels.sum());
+          std::vector<Vec> thetas;
+          Vec t(L);
+          for (int l = 0; l < L; ++l) t(l) = 0.04 + 0.03 * l;
+          thetas.push_back(t);
+          t(1) = 0;
+          thetas.push_back(t);
+          thetas.push_back(Vec::Zero(L));
+          for (const Vec& th : thetas) {
+            ObjectiveEval a, b;
+            sp.evaluate(th, kObjAll, a);
+            bl.evaluate(th, kObjAll, b);
+            compare(a, b, kObjAll, tol_exact);
+            for (int i = 0; i < c.pr.k(); ++i) CHECK_NEAR(sp.weighted_resid()(i), bl.weighted_resid()(i), tol_exact);
+            // the log-likelihood alone, and the score without the information
+            ObjectiveEval a1, a2;
+            sp.evaluate(th, kObjLL, a1);
+            compare(a1, b, kObjLL, tol_exact);
+            sp.evaluate(th, kObjLL | kObjScore, a2);
+            compare(a2, b, kObjLL | kObjScore, tol_exact);
+            // (b) central differences at interior points
+            if (th.minCoeff() > 0) {
+              const double h = 1e-5;
+              for (int j = 0; j < L; ++j) {
+                Vec tp = th, tm = th;
+                tp(j) += h;
+                tm(j) -= h;
+                ObjectiveEval ep, em;
+                sp.evaluate(tp, kObjLL, ep);
+                sp.evaluate(tm, kObjLL, em);
+                CHECK_NEAR(a.score(j), (ep.ll - em.ll) / (2 * h), 1e-6);
+              }
+            }
+          }
+          // a negative component is refused
+          Vec neg = thetas[0];
+          neg(0) = -0.01;
+          ObjectiveEval bad;
+          CHECK(!sp.evaluate(neg, kObjAll, bad));
+        }
+}
+
+// (d) the fits: sparse and block objectives reach the same estimate (free
+// components, and with sigma2_2 fixed at 0 and at 0.02); the fixed value is
+// kept; the score vanishes at an interior estimate.
+static void test_fit() {
+  for (bool dense : {false, true})
+    for (bool reml : {false, true}) {
+      const Crossed c = crossed_problem(120, 2, 30, 6, false, dense, 77 + dense);
+      for (double fx : {std::nan(""), 0.0, 0.02}) {
+        Vec fixed = Vec::Constant(2, std::nan(""));
+        fixed(1) = fx;
+        const CrossedTerms st(c.codes, c.nlevels, fixed);
+        Control ctl;
+        ctl.threshold = 1e-10;
+        const BlockFitResult fs = fit_crossed_model(c.pr, st, reml, ctl);
+        const BlockFitResult fb = fit_block_model(c.one, st, reml, ctl);
+        CHECK(fs.conv.converged);
+        CHECK(fb.conv.converged);
+        if (!fs.conv.converged || !fb.conv.converged) continue;
+        for (int l = 0; l < 2; ++l) CHECK_NEAR(fs.theta(l), fb.theta(l), tol_solver);
+        if (!std::isnan(fx)) CHECK(fs.theta(1) == fx);
+        CHECK_NEAR(fs.ll, fb.ll, 1e-9);
+        for (int j = 0; j < fs.beta.size(); ++j) CHECK_NEAR(fs.beta(j), fb.beta(j), tol_solver);
+        for (int j = 0; j < fs.vb.size(); ++j) CHECK_NEAR(fs.vb(j), fb.vb(j), tol_solver);
+        SparseCrossedObjective sp(c.pr, st, reml);
+        ObjectiveEval at;
+        sp.evaluate(fs.theta, kObjAll, at);
+        if (fs.theta(0) > 1e-6) CHECK(std::fabs(at.score(0)) < 1e-5);
+      }
+    }
+}
+
+// (e) a V that is not positive definite: the sparse fit reports it.
+static void test_singular_v() {
+  Crossed c = crossed_problem(30, 1, 6, 3, false, false, 5);
+  c.pr.v(3) = 0;
+  const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")));
+  SparseCrossedObjective sp(c.pr, st, true);
+  CHECK(!sp.sampling_ok());
+  ObjectiveEval ev;
+  CHECK(!sp.evaluate(Vec::Constant(2, 0.1), kObjAll, ev));
+  const BlockFitResult f = fit_crossed_model(c.pr, st, true, Control());
+  CHECK(!f.conv.converged);
+  CHECK(f.beta.size() == 0);
+}
+
+// (f) the poll: false stops the evaluation, and the fit reports the interrupt.
+static void test_poll() {
+  const Crossed c = crossed_problem(150, 1, 70, 8, false, false, 9);
+  const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")));
+  int calls = 0;
+  const OptimPoll stop = [&calls]() { return ++calls < 3; };
+  const BlockFitResult f = fit_crossed_model(c.pr, st, true, Control(), Vec(), stop);
+  CHECK(!f.conv.converged);
+  CHECK(f.conv.message == "interrupted");
+}
+
+int main() {
+  test_objective();
+  test_fit();
+  test_singular_v();
+  test_poll();
+  return metafast_test::report("test_sparse");
+}
