@@ -273,6 +273,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     .mf_stop(sprintf("dfs = \"contain\" with an '~ inner | outer' term %s.", todo))
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
+  use_sparse <- FALSE
+  bstruct <- NULL  # the structure of the dense blocks (NULL: too large)
   if (rnd$n.formulas == 1L && !length(gts)) {
     # one nested formula: rows sorted by the outermost factor, the blocks of the engine
     g1 <- codes$codes[[1L]]
@@ -286,27 +288,47 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               else matrix(0L, nrow = k, ncol = 0L)
     storage.mode(groups) <- "integer"
     Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
-    structure <- list(type = "nested", groups = groups, fixed = sig)
+    bstruct <- list(type = "nested", groups = groups, fixed = sig)
   } else {
     # several formulas (crossed or nested factors): the blocks are the
     # connected components of the rows linked by any factor or by V
     cc <- .mf_mv_components_of(c(codes$codes, lapply(gts, function(g) g$outer)), Vinfo, rows)
     g1 <- cc$comp
-    o <- order(g1)
     sizes <- tabulate(g1)
-    if (max(sizes) > 5000L)
-      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component of crossed random effects): crossed random effects of that size need the sparse engine, which is not available yet (issue 12).",
+    # crossed factors that link many rows: the sparse engine (a sparse
+    # Cholesky factor of the random-effects system, core/sparse_objective.hpp)
+    # fits the model; the dense blocks are still built, for the methods, up
+    # to 5000 rows a block
+    use_sparse <- !length(gts) && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
+    if (max(sizes) > 5000L && !use_sparse)
+      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and an '~ inner | outer' term needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes)))
-    offsets <- as.integer(c(0L, cumsum(sizes)))
-    Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
-    structure <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
-                      terms = lapply(gts, function(g) list(type = g$type, inner = g$inner[o], outer = g$outer[o],
-                                                           times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r)))
+    if (max(sizes) <= 5000L) {
+      o <- order(g1)
+      offsets <- as.integer(c(0L, cumsum(sizes)))
+      Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
+      bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
+                        terms = lapply(gts, function(g) list(type = g$type, inner = g$inner[o], outer = g$outer[o],
+                                                             times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r)))
+    }
+    if (use_sparse) {
+      # rows sorted by the blocks of V alone (rows that V links)
+      gv <- .mf_mv_components_of(list(), Vinfo, rows)$comp
+      ov <- order(gv)
+      sv <- tabulate(gv)
+      offv <- as.integer(c(0L, cumsum(sv)))
+      sparse_spec <- .mf_mv_spec(yi.f, vi.f, X.f, ov, if (max(sv) > 1L) offv else integer(0),
+                                 .mf_mv_vblocks(Vinfo, rows, gv, ov, sv, offv, "(the blocks)", rep(NA, length(yi))),
+                                 list(type = "crossed", codes = cc$codes[ov, seq_len(L), drop = FALSE],
+                                      nlevels = as.integer(s.nlevels), fixed = sig))
+    }
   }
 
-  spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, structure)
   start <- c(con$sigma2.init, rep(NA_real_, length(fixed.all) - L))
-  fit <- .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  spec <- if (!is.null(bstruct)) .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, bstruct)
+  fit <- if (use_sparse) .mf_rma_mv_fit_sparse(sparse_spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+         else .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  if (is.null(spec)) spec <- sparse_spec  # the methods stop with a clear message on this spec
   conv <- fit$convergence
   if (!length(fit$beta))
     .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
@@ -383,6 +405,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 }
 
 # ---- helpers of rma.mv() ----
+
+# Crossed factors that link more rows than this into one block are fitted by
+# the sparse engine: a dense block of n rows costs n^3 per evaluation, the
+# sparse factorisation about q (nnz(L) + nnz(Z'V^-1 Z)) for q levels
+# (measured: at 500 rows the dense block is already the slower).  The
+# internal option metafast.mv_sparse_rows overrides it (the tests use it to
+# run both engines on the same small data).
+.mf_mv_sparse_rows <- 500L
 
 # The model as the C++ glue reads it (src/rcpp_mv_model.h): the kept rows
 # sorted into the blocks of the engine (order o), the block offsets, the dense
@@ -560,7 +590,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # by a shared level of any factor or a covariance in V (union-find in C++).
 .mf_mv_components_of <- function(codes, Vinfo, rows) {
   k <- length(rows)
-  cm <- matrix(unlist(codes, use.names = FALSE), nrow = k)
+  cm <- matrix(as.integer(unlist(codes, use.names = FALSE)), nrow = k)  # (no factor: k x 0)
   storage.mode(cm) <- "integer"
   vi <- integer(0); vj <- integer(0)
   tr <- Vinfo$trip

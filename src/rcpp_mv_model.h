@@ -71,6 +71,12 @@ class MvModel {
       }
       st_.reset(new RandomTerms(Eigen::Map<const Eigen::MatrixXi>(codes.begin(), codes.nrow(), codes.ncol()), fixed_,
                                 std::move(terms)));
+    } else if (type == "crossed") {
+      // a fit by the sparse engine whose linked rows exceed the dense blocks'
+      // limit: the block-wise methods (hat values, residuals, BLUPs, refits)
+      // are not available for it
+      Rcpp::stop("This method of rma.mv() fits is not available yet for crossed random effects that link more "
+                 "than 5000 rows into one block (the fit used the sparse engine; issue 12).");
     } else {
       Rcpp::stop("internal error: unknown rma.mv structure type '%s'", type);
     }

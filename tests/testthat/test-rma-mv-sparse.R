@@ -1,7 +1,9 @@
 # The sparse engine of crossed random effects (src/core/sparse_objective.hpp,
 # glue .mf_rma_mv_fit_sparse) against metafor::rma.mv(random = list(~ 1 | a,
 # ~ 1 | b, ...), sparse = TRUE) run with tight optimiser settings.  The spec
-# is built by hand here (rma.mv() does not route crossed terms to it yet).
+# is built by hand in most tests; the last ones go through rma.mv(), which
+# routes crossed factors linking more than 500 rows (the internal option
+# metafast.mv_sparse_rows) to the sparse engine.
 # Tolerances: theta, beta, vb and the log-likelihoods at the estimates
 # tol_iter (1e-6 relative); QE (from V alone) tol_closed; the log-likelihoods
 # at metafor's estimates (our objective with theta fixed there) 1e-8.
@@ -175,4 +177,41 @@ test_that("starting values and a V that is not positive definite", {
   expect_false(z$convergence$converged)
   expect_length(z$beta, 0)
   expect_match(z$convergence$message, "not positive definite")
+})
+
+test_that("rma.mv() routes linked crossed factors to the sparse engine: metafor's fit, methods on the dense blocks", {
+  skip_if_not_installed("metafor")
+  d <- sp_sim(50, 6, 2)
+  V <- as.matrix(metafor::vcalc(vi, cluster = study, obs = outcome, rho = 0.6, data = d))
+  sh <- sample(nrow(d))
+  d <- d[sh, ]
+  V <- V[sh, sh]
+  m <- sp_ref(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = d)
+  dense <- rma.mv(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = d)
+  old <- options(metafast.mv_sparse_rows = 0L)
+  on.exit(options(old))
+  sparse <- rma.mv(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = d)
+  expect_identical(sparse$mf.spec$structure$type, "terms")  # the dense blocks, for the methods
+  for (f in list(dense, sparse)) {
+    expect_equal(f$sigma2, m$sigma2, tolerance = tol_iter)
+    expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+    expect_equal(unname(f$vb), unname(m$vb), tolerance = tol_iter)
+    expect_equal(f$fit.stats, m$fit.stats, tolerance = tol_iter, ignore_attr = TRUE)
+    expect_equal(f$QE, m$QE, tolerance = tol_closed)
+  }
+  expect_equal(unname(hatvalues(sparse)), unname(hatvalues(dense)), tolerance = tol_iter)
+  # an inner | outer term still needs the dense blocks
+  cs <- rma.mv(yi, vi, random = ~ outcome | study, data = d)
+  expect_identical(cs$mf.spec$structure$type, "terms")
+  expect_true(cs$convergence$converged)
+})
+
+test_that("a crossed fit beyond the dense blocks' limit: the fit works, the block-wise methods say why not", {
+  skip_unless_level(2)
+  d <- sp_sim(2000, 40, 3)
+  while (nrow(d) <= 5000L) d <- rbind(d, transform(sp_sim(200, 40, nrow(d)), study = study + max(d$study)))
+  f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = d)
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  expect_true(f$convergence$converged)
+  expect_error(hatvalues(f), "crossed random effects that link more than 5000 rows")
 })
