@@ -68,18 +68,19 @@
     fun <- get0(f, envir = mf, inherits = FALSE)
     is.function(fun) && .mf_calls_usemethod(body(fun))
   }, getNamespaceExports("metafor"))
-  for (g in generics) {
-    ours <- get0(paste0(g, ".mf_rma"), envir = us, inherits = FALSE)
-    registerS3method(g, "mf_rma", if (is.function(ours)) ours else .mf_not_implemented(g), envir = mf)
-  }
-  # generics of other packages (stats, graphics, nlme) that metafor
-  # implements for its fits and we do not
-  other <- unique(s3[s3[, 2L] %in% c("rma", "rma.uni") & !s3[, 1L] %in% generics, 1L])
-  for (g in other) {
-    if (is.function(get0(paste0(g, ".mf_rma"), envir = us, inherits = FALSE))) next
-    if (!is.null(utils::getS3method(g, "mf_rma", optional = TRUE, envir = us))) next
-    if (!is.function(get0(g, envir = mf))) next
-    registerS3method(g, "mf_rma", .mf_not_implemented(g), envir = mf)
+  for (cls in names(.mf_our_classes)) {
+    for (g in generics) {
+      ours <- .mf_our_method(g, cls, us)
+      registerS3method(g, cls, if (is.function(ours)) ours else .mf_not_implemented(g, cls), envir = mf)
+    }
+    # generics of other packages (stats, graphics, nlme) that metafor
+    # implements for the corresponding fits of its own
+    other <- unique(s3[s3[, 2L] %in% .mf_our_classes[[cls]] & !s3[, 1L] %in% generics, 1L])
+    for (g in other) {
+      if (!is.function(get0(g, envir = mf))) next
+      ours <- .mf_our_method(g, cls, us)
+      registerS3method(g, cls, if (is.function(ours)) ours else .mf_not_implemented(g, cls), envir = mf)
+    }
   }
   invisible(TRUE)
 }
@@ -92,11 +93,24 @@
   FALSE
 }
 
-.mf_not_implemented <- function(g) {
+# Our fit classes and the metafor classes they stand for.
+.mf_our_classes <- list(mf_rma = c("rma", "rma.uni"), mf_rma_mv = c("rma", "rma.mv"),
+                        mf_rma_tab = c("rma", "rma.mh", "rma.peto"))
+
+# Our method of generic g for class cls (for mf_rma_tab also the methods of
+# its subclasses mf_rma_mh / mf_rma_peto are found by dispatch; NULL: none).
+.mf_our_method <- function(g, cls, us) {
+  m <- get0(paste(g, cls, sep = "."), envir = us, inherits = FALSE)
+  if (is.function(m)) return(m)
+  utils::getS3method(g, cls, optional = TRUE, envir = us)
+}
+
+.mf_not_implemented <- function(g, cls = "mf_rma") {
   why <- .mf_metafor_missing[g]
   why <- if (is.na(why)) "" else paste0("; ", why)
   force(g)
-  function(...) .mf_stop(sprintf("metafast does not implement %s() for its fits (class 'mf_rma')%s.", g, why))
+  force(cls)
+  function(...) .mf_stop(sprintf("metafast does not implement %s() for its fits (class '%s')%s.", g, cls, why))
 }
 
 # A fit made by metafor, handed to metafor's function `fn`: the caller's call

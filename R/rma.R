@@ -12,11 +12,11 @@
 #'   \item escalc() options inside \code{rma()} (\code{correct},
 #'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
-#'   \item \code{rma.mv()} beyond nested \code{~ 1 | a/b} terms: \code{W},
-#'     \code{R}, \code{struct}, crossed random effects, \code{vcalc()} (12);
+#'   \item the rest of \code{rma.mv()}: \code{W}, \code{R}, the structures
+#'     HCS, UN, UNR and HAR (12);
 #'   \item cluster-robust inference, \code{robust()} (13);
-#'   \item \code{rma.mh()}, \code{rma.peto()}, \code{rma.glmm()} and
-#'     metafor's further measures (14, 19);
+#'   \item \code{rma.glmm()}, a few \code{escalc()} measures (RTET, ZTET,
+#'     IRR, IRD, IRSD) and data helpers (\code{to.long()}, ...) (14, 19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);
 #'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}

@@ -51,6 +51,18 @@ msg <- tryCatch({ metafor::robust(ffit, cluster = 1:7); "" }, error = function(e
 ok("robust() names its issue", grepl("issue 13", msg))
 ok("metafor::forest(metafast fit)", !is.null(metafor::forest(ffit)$studies))
 ok("metafor::leave1out(metafast fit)", same(metafor::leave1out(ffit), metafast::leave1out(ffit)))
+# rma.mv(), rma.mh() and rma.peto() fits (classes mf_rma_mv, mf_rma_mh / mf_rma_peto)
+dat$study <- c(1, 1, 2, 2, 3, 3, 4)
+fmv <- metafast::rma.mv(yi, vi, random = ~ 1 | study, data = dat)
+ok("ranef(metafast rma.mv fit)", same(ranef(fmv), metafast:::ranef.mf_rma_mv(fmv)))
+ok("profile(metafast rma.mv fit)", inherits(profile(fmv, steps = 3), "mf_profile"))
+msg <- tryCatch({ metafor::robust(fmv, cluster = dat$study); "" }, error = function(e) conditionMessage(e))
+ok("robust(metafast rma.mv fit)", grepl("metafast does not implement robust() for its fits (class 'mf_rma_mv')", msg, fixed = TRUE))
+tab <- list(ai = c(4, 6, 3, 62, 33), bi = c(119, 300, 228, 13536, 5036), ci = c(11, 29, 11, 248, 47), di = c(128, 274, 209, 12619, 5761))
+mh <- do.call(metafast::rma.mh, tab)
+ok("leave1out(metafast rma.mh fit)", same(leave1out(mh), metafast:::leave1out.mf_rma_tab(mh)))
+ok("cumul(metafast rma.peto fit)", same(cumul(do.call(metafast::rma.peto, tab)), metafast:::cumul.mf_rma_tab(do.call(metafast::rma.peto, tab))))
+ok("forest(metafast rma.mh fit)", !is.null(forest(mh)))
 )---"
 
 run_both <- function(order) {
