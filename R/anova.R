@@ -65,14 +65,7 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
     if (missing(X) || is.null(X)) {
       if (!missing(btt) && !is.null(btt) && (is.list(btt) || (is.character(btt) && length(btt) > 1L))) {
         if (rhs.given) .mf_stop("Cannot use 'rhs' with a list 'btt' (one test per element).")
-        res <- lapply(as.list(btt), function(b) .mf_anova_btt(x, b, NULL, d))
-        if (!is.null(adjust)) {
-          p.adj <- stats::p.adjust(vapply(res, function(r) r$QMp, numeric(1)), method = adjust)
-          for (j in seq_along(res)) res[[j]]$QMp <- p.adj[j]
-        }
-        names(res) <- vapply(as.list(btt), .mf_format_btt, character(1))
-        class(res) <- "list.anova.mf_rma"
-        return(res)
+        return(.mf_anova_btt_list(btt, adjust, function(b) .mf_anova_btt(x, b, NULL, d)))
       }
       res <- .mf_anova_btt(x, if (missing(btt)) NULL else btt, rhs, d)
       if (!is.null(adjust)) res$QMp <- stats::p.adjust(res$QMp, method = adjust)
@@ -109,6 +102,20 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
   if (length(rhs) != m)
     .mf_stop(sprintf("Length of 'rhs' (%d) does not match the number of %s (%d).", length(rhs), what, m))
   rhs
+}
+
+# One Wald test per element of a list (or character vector) btt, p-values
+# adjusted for multiple testing as metafor's anova(); test(b) is the test of
+# one element.
+.mf_anova_btt_list <- function(btt, adjust, test) {
+  res <- lapply(as.list(btt), test)
+  if (!is.null(adjust)) {
+    p.adj <- stats::p.adjust(vapply(res, function(r) r$QMp, numeric(1)), method = adjust)
+    for (j in seq_along(res)) res[[j]]$QMp <- p.adj[j]
+  }
+  names(res) <- vapply(as.list(btt), .mf_format_btt, character(1))
+  class(res) <- "list.anova.mf_rma"
+  res
 }
 
 # The Wald test of H0: b[btt] = rhs (QM, or QM / m against F(m, k - p)).

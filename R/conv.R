@@ -49,38 +49,12 @@ conv.wald <- function(out, ci.lb, ci.ub, zval, pval, n, data, include, level = 9
   has.data <- !missing(data) && !is.null(data)
   if (has.data && !is.data.frame(data)) data <- data.frame(data)
   x <- if (has.data) data else NULL
-  if (missing(var.names)) {
-    yi.name <- "yi"
-    vi.name <- "vi"
-    if (inherits(x, c("mf_escalc", "escalc"))) {
-      if (!is.null(attr(x, "yi.names"))) yi.name <- attr(x, "yi.names")[1]
-      else if (!"yi" %in% names(x)) .mf_stop("Cannot determine the name of the 'yi' variable.")
-      if (!is.null(attr(x, "vi.names"))) vi.name <- attr(x, "vi.names")[1]
-      else if (!"vi" %in% names(x)) .mf_stop("Cannot determine the name of the 'vi' variable.")
-    }
-  } else {
-    if (length(var.names) != 2L) .mf_stop("'var.names' must be of length 2.")
-    if (any(var.names != make.names(var.names, unique = TRUE))) {
-      var.names <- make.names(var.names, unique = TRUE)
-      warning("'var.names' adjusted to syntactically valid names: ",
-              paste(var.names, collapse = ", "), call. = FALSE)
-    }
-    yi.name <- var.names[1]
-    vi.name <- var.names[2]
-  }
+  vn <- .mf_conv_var_names(x, if (missing(var.names)) NULL else var.names)
+  yi.name <- vn[1L]
+  vi.name <- vn[2L]
   mf <- match.call()
   env <- parent.frame()
-  getx <- function(name, numeric = TRUE) {
-    if (!name %in% names(mf)) return(NULL)
-    e <- mf[[name]]
-    val <- tryCatch(eval(e, x, env), error = function(err) err)
-    if (inherits(val, "error") || is.function(val))
-      .mf_stop(sprintf("Cannot find the object/variable ('%s') specified for the '%s' argument.", deparse1(e), name))
-    if (numeric && !is.null(val) && !(is.numeric(val) || is.logical(val)))
-      .mf_stop(sprintf("The object/variable specified for the '%s' argument is not numeric.", name))
-    if (numeric && !is.null(val)) val <- as.vector(unclass(val))
-    val
-  }
+  getx <- .mf_conv_getter(mf, x, env, as_vector = TRUE)
   vals <- lapply(c(out = "out", ci.lb = "ci.lb", ci.ub = "ci.ub", zval = "zval", pval = "pval", n = "n"), getx)
   lens <- lengths(vals)
   lens <- lens[lens > 0L]
@@ -220,37 +194,12 @@ conv.delta <- function(yi, vi, ni, data, include, transf, var.names, append = TR
   has.data <- !missing(data) && !is.null(data)
   if (has.data && !is.data.frame(data)) data <- data.frame(data)
   x <- if (has.data) data else NULL
-  if (missing(var.names)) {
-    yi.name <- "yi"
-    vi.name <- "vi"
-    if (inherits(x, c("mf_escalc", "escalc"))) {
-      if (!is.null(attr(x, "yi.names"))) yi.name <- attr(x, "yi.names")[1]
-      else if (!"yi" %in% names(x)) .mf_stop("Cannot determine the name of the 'yi' variable.")
-      if (!is.null(attr(x, "vi.names"))) vi.name <- attr(x, "vi.names")[1]
-      else if (!"vi" %in% names(x)) .mf_stop("Cannot determine the name of the 'vi' variable.")
-    }
-  } else {
-    if (length(var.names) != 2L) .mf_stop("'var.names' must be of length 2.")
-    if (any(var.names != make.names(var.names, unique = TRUE))) {
-      var.names <- make.names(var.names, unique = TRUE)
-      warning("'var.names' adjusted to syntactically valid names: ",
-              paste(var.names, collapse = ", "), call. = FALSE)
-    }
-    yi.name <- var.names[1]
-    vi.name <- var.names[2]
-  }
+  vn <- .mf_conv_var_names(x, if (missing(var.names)) NULL else var.names)
+  yi.name <- vn[1L]
+  vi.name <- vn[2L]
   mf <- match.call()
   env <- parent.frame()
-  getx <- function(name, numeric = TRUE) {
-    if (!name %in% names(mf)) return(NULL)
-    e <- mf[[name]]
-    val <- tryCatch(eval(e, x, env), error = function(err) err)
-    if (inherits(val, "error") || is.function(val))
-      .mf_stop(sprintf("Cannot find the object/variable ('%s') specified for the '%s' argument.", deparse1(e), name))
-    if (numeric && !is.null(val) && !(is.numeric(val) || is.logical(val)))
-      .mf_stop(sprintf("The object/variable specified for the '%s' argument is not numeric.", name))
-    val
-  }
+  getx <- .mf_conv_getter(mf, x, env, as_vector = FALSE)
   yv <- getx("yi")
   ynia <- attr(yv, "ni")
   yv <- as.numeric(as.vector(unclass(yv)))
@@ -316,4 +265,45 @@ conv.delta <- function(yi, vi, ni, data, include, transf, var.names, append = TR
   }
   if (!append) res <- res[, c(yi.name, vi.name)]
   res
+}
+
+# The names of the yi and vi columns that conv.wald() and conv.delta() write:
+# var.names, or those an escalc data frame carries, or "yi" and "vi".
+.mf_conv_var_names <- function(x, var.names) {
+  if (is.null(var.names)) {
+    yi.name <- "yi"
+    vi.name <- "vi"
+    if (inherits(x, c("mf_escalc", "escalc"))) {
+      if (!is.null(attr(x, "yi.names"))) yi.name <- attr(x, "yi.names")[1]
+      else if (!"yi" %in% names(x)) .mf_stop("Cannot determine the name of the 'yi' variable.")
+      if (!is.null(attr(x, "vi.names"))) vi.name <- attr(x, "vi.names")[1]
+      else if (!"vi" %in% names(x)) .mf_stop("Cannot determine the name of the 'vi' variable.")
+    }
+    return(c(yi.name, vi.name))
+  }
+  if (length(var.names) != 2L) .mf_stop("'var.names' must be of length 2.")
+  if (any(var.names != make.names(var.names, unique = TRUE))) {
+    var.names <- make.names(var.names, unique = TRUE)
+    warning("'var.names' adjusted to syntactically valid names: ", paste(var.names, collapse = ", "), call. = FALSE)
+  }
+  var.names[1:2]
+}
+
+# A function that evaluates the argument 'name' of the call mf in the data x
+# (then in env), as metafor's conv.* functions read their arguments (NULL
+# when not given); numeric values are checked and, with as_vector, stripped
+# of their attributes.
+.mf_conv_getter <- function(mf, x, env, as_vector) {
+  force(mf); force(x); force(env)
+  function(name, numeric = TRUE) {
+    if (!name %in% names(mf)) return(NULL)
+    e <- mf[[name]]
+    val <- tryCatch(eval(e, x, env), error = function(err) err)
+    if (inherits(val, "error") || is.function(val))
+      .mf_stop(sprintf("Cannot find the object/variable ('%s') specified for the '%s' argument.", deparse1(e), name))
+    if (numeric && !is.null(val) && !(is.numeric(val) || is.logical(val)))
+      .mf_stop(sprintf("The object/variable specified for the '%s' argument is not numeric.", name))
+    if (as_vector && numeric && !is.null(val)) val <- as.vector(unclass(val))
+    val
+  }
 }

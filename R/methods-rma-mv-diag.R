@@ -342,14 +342,7 @@ anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits
   if (missing(X) || is.null(X)) {
     if (!missing(btt) && !is.null(btt) && (is.list(btt) || (is.character(btt) && length(btt) > 1L))) {
       if (!is.null(rhs)) .mf_stop("Cannot use 'rhs' with a list 'btt' (one test per element).")
-      res <- lapply(as.list(btt), function(b) .mf_mv_anova_btt(x, b, NULL, d))
-      if (!is.null(adjust)) {
-        p.adj <- stats::p.adjust(vapply(res, function(r) r$QMp, numeric(1)), method = adjust)
-        for (j in seq_along(res)) res[[j]]$QMp <- p.adj[j]
-      }
-      names(res) <- vapply(as.list(btt), .mf_format_btt, character(1))
-      class(res) <- "list.anova.mf_rma"
-      return(res)
+      return(.mf_anova_btt_list(btt, adjust, function(b) .mf_mv_anova_btt(x, b, NULL, d)))
     }
     res <- .mf_mv_anova_btt(x, if (missing(btt)) NULL else btt, rhs, d)
     if (!is.null(adjust)) res$QMp <- stats::p.adjust(res$QMp, method = adjust)

@@ -4,6 +4,7 @@
 // engine (core/fit.hpp: fit_block_model).
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
+#include "rcpp_mv_fit.h"
 #include "rcpp_mv_model.h"
 #include "core/fit.hpp"
 
@@ -14,65 +15,19 @@
 
 using namespace metafast;
 
-// The fit: theta, beta, vb (model-based), both log-likelihoods at the
-// estimate (metafor's fit.stats report ML and REML), QE and the log-likelihood
-// of the saturated model ll.QE (both from the sampling covariance alone: the
-// objective at theta = 0; NA when V is singular), the convergence record.
-// start: starting values of theta (NA: the default start).
+// The fit by the block engine: the list of mv_fit_to_r() (rcpp_mv_fit.h).
 // [[Rcpp::export(name = ".mf_rma_mv_fit", rng = false)]]
 Rcpp::List mf_rma_mv_fit(Rcpp::List spec, Rcpp::NumericVector start, bool reml, double threshold, int maxiter,
                          double stepadj) {
   const MvModel mm(spec);
   const ProblemView& pr = mm.pr;
   const VarStructure& st = mm.structure();
-  const int L = mm.n_theta();
-  Vec theta0(L);
-  bool has_start = false;
-  for (int l = 0; l < L; ++l) {
-    theta0(l) = start[l];
-    has_start = has_start || !Rcpp::NumericVector::is_na(start[l]);
-  }
-  if (has_start) {
-    const Vec def = block_start(pr, st);
-    for (int l = 0; l < L; ++l)
-      if (std::isnan(theta0(l))) theta0(l) = def(l);
-  }
-  Control ctl;
-  ctl.threshold = threshold;
-  ctl.maxiter = maxiter;
-  ctl.stepadj = stepadj;
-  RPoll rp(R_NilValue);
-  const OptimPoll poll = [&rp]() { return rp(0); };
-  const BlockFitResult f = fit_block_model(pr, st, reml, ctl, has_start ? theta0 : Vec(), true, poll);
-  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
-  const double na = NA_REAL;
-  Rcpp::NumericVector theta(L, na);
-  for (int l = 0; l < L && f.theta.size() == L; ++l) theta[l] = f.theta(l);
-  double ll_ml = na, ll_reml = na, qe = na, ll_qe = na;
-  Rcpp::NumericVector beta;
-  Rcpp::NumericMatrix vb;
-  if (f.beta.size() > 0) {
-    beta = Rcpp::wrap(f.beta);
-    vb = Rcpp::wrap(f.vb);
-    ObjectiveEval other;
-    BlockObjective o2(pr, st, !reml);
-    if (o2.evaluate(f.theta, kObjLL, other)) {
-      ll_ml = reml ? other.ll : f.ll;
-      ll_reml = reml ? f.ll : other.ll;
-    }
-    // the sampling covariance alone: QE = e'V^-1 e at the GLS fit under V
-    // (Cochran's Q generalised), ll.QE = -1/2 (k log 2pi + log|V|)
-    ObjectiveEval at0;
-    BlockObjective ml(pr, st, false);
-    if (ml.evaluate(Vec::Zero(L), kObjLL, at0) && std::isfinite(at0.ll)) {
-      qe = at0.eWe;
-      ll_qe = at0.ll + 0.5 * at0.eWe;
-    }
-  }
-  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("theta") = theta,
-                            Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
-                            Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
-                            Rcpp::Named("convergence") = convergence_to_r(f.conv));
+  return mv_fit_to_r(
+      pr, st, start, reml, threshold, maxiter, stepadj,
+      [&](const Vec& theta0, const Control& ctl, const OptimPoll& poll) {
+        return fit_block_model(pr, st, reml, ctl, theta0, true, poll);
+      },
+      [&](const Vec& theta, bool r, ObjectiveEval& out) { return BlockObjective(pr, st, r).evaluate(theta, kObjLL, out); });
 }
 
 // The smallest eigenvalue of each dense V block relative to its largest

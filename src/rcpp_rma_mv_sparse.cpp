@@ -9,6 +9,7 @@
 // the sparse objective needs V positive definite and reports otherwise.
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
+#include "rcpp_mv_fit.h"
 #include "core/sparse_objective.hpp"
 
 #include <cmath>
@@ -72,52 +73,12 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
   const CrossedSpec cs(spec);
   const ProblemView pr = cs.view();
   const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  const int L = st.n_theta();
-  if (start.size() != L) Rcpp::stop("internal error: 'start' has length %d, the model %d components", start.size(), L);
-  Vec theta0(L);
-  bool has_start = false;
-  for (int l = 0; l < L; ++l) {
-    theta0(l) = start[l];
-    has_start = has_start || !Rcpp::NumericVector::is_na(start[l]);
-  }
-  if (has_start) {
-    const Vec def = block_start(pr, st);
-    for (int l = 0; l < L; ++l)
-      if (std::isnan(theta0(l))) theta0(l) = def(l);
-  }
-  Control ctl;
-  ctl.threshold = threshold;
-  ctl.maxiter = maxiter;
-  ctl.stepadj = stepadj;
-  RPoll rp(R_NilValue);
-  const OptimPoll poll = [&rp]() { return rp(0); };
-  const BlockFitResult f = fit_crossed_model(pr, st, reml, ctl, has_start ? theta0 : Vec(), poll);
-  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
-  const double na = NA_REAL;
-  Rcpp::NumericVector theta(L, na);
-  for (int l = 0; l < L && f.theta.size() == L; ++l) theta[l] = f.theta(l);
-  double ll_ml = na, ll_reml = na, qe = na, ll_qe = na;
-  Rcpp::NumericVector beta;
-  Rcpp::NumericMatrix vb;
-  if (f.beta.size() > 0) {
-    beta = Rcpp::wrap(f.beta);
-    vb = Rcpp::wrap(f.vb);
-    ObjectiveEval other;
-    SparseCrossedObjective o2(pr, st, !reml);
-    if (o2.evaluate(f.theta, kObjLL, other)) {
-      ll_ml = reml ? other.ll : f.ll;
-      ll_reml = reml ? f.ll : other.ll;
-    }
-    // V alone: QE = e'V^-1 e at the GLS fit under V, ll.QE = -1/2 (k log 2pi + log|V|)
-    ObjectiveEval at0;
-    SparseCrossedObjective ml(pr, st, false);
-    if (ml.evaluate(Vec::Zero(L), kObjLL, at0) && std::isfinite(at0.ll)) {
-      qe = at0.eWe;
-      ll_qe = at0.ll + 0.5 * at0.eWe;
-    }
-  }
-  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("theta") = theta,
-                            Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
-                            Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
-                            Rcpp::Named("convergence") = convergence_to_r(f.conv));
+  return mv_fit_to_r(
+      pr, st, start, reml, threshold, maxiter, stepadj,
+      [&](const Vec& theta0, const Control& ctl, const OptimPoll& poll) {
+        return fit_crossed_model(pr, st, reml, ctl, theta0, poll);
+      },
+      [&](const Vec& theta, bool r, ObjectiveEval& out) {
+        return SparseCrossedObjective(pr, st, r).evaluate(theta, kObjLL, out);
+      });
 }

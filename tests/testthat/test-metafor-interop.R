@@ -83,7 +83,7 @@ for (order in c("metafor-first", "metafast-first")) {
     res <- grep("^(OK|FAIL|ERROR) ", out, value = TRUE)
     expect_true(any(grepl(if (order == "metafor-first") "package:metafast package:metafor" else
                             "package:metafor package:metafast", out, fixed = TRUE)), info = paste(out, collapse = "\n"))
-    expect_equal(sum(startsWith(res, "OK ")), 29L, info = paste(out, collapse = "\n"))
+    expect_equal(sum(startsWith(res, "OK ")), 35L, info = paste(out, collapse = "\n"))
     expect_equal(grep("^(FAIL|ERROR) ", res, value = TRUE), character(0))
   })
 }

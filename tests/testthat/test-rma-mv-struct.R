@@ -126,11 +126,16 @@ test_that("crossed terms with a dense V: blocks are the components linked by fac
   expect_st_equal(f, m)
 })
 
-test_that("crossed components larger than the dense cap stop with a clear error", {
+test_that("crossed components larger than the dense cap: the sparse engine fits, dense-only parts say why not", {
   set.seed(2)
   k <- 5200
   d <- data.frame(yi = rnorm(k), vi = 0.1, a = rep(1:3, length.out = k), b = rep(1:2, length.out = k))
-  expect_error(rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d), "5200 rows.*sparse engine")
+  f <- rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d)
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  expect_true(f$convergence$converged)
+  expect_error(hatvalues(f), "crossed random effects that link more than 5000 rows")
+  # an '~ inner | outer' term needs the dense blocks
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | b, ~ b | a), data = d), "5200 rows.*at most 5000 rows a block")
 })
 
 test_that("bad input in several terms: NA in a factor, a wrong length, an empty list", {
