@@ -365,9 +365,11 @@ BIC.mf_rma_tab <- function(object, ...) {
 nobs.mf_rma_tab <- function(object, ...) object$k
 
 #' @rdname mf_rma_tab-methods
-#' @param yaxis,xlim,ylim,xlab,ylab,refline,legend,contour,contours as in
+#' @param yaxis,xlim,ylim,ylab,legend,contour,contours as in
 #'   \code{\link{funnel}} for \code{rma()} fits: the funnel plot of the
 #'   per-study outcomes \code{yi} around the pooled estimate.
+#' @param refline,xlab as in \code{\link{funnel}} and \code{\link{forest}}
+#'   for \code{rma()} fits (the reference line and the x-axis label).
 #' @export
 funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = x$level, refline, legend = contour,
                               contour = FALSE, contours = c(90, 95, 99), ...) {
@@ -381,7 +383,7 @@ funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = 
 }
 
 #' @rdname mf_rma_tab-methods
-#' @param annotate,addpred,showweights,header,alim,refline,xlab,slab,ilab,ilab.lab,cex,main
+#' @param annotate,addpred,showweights,header,alim,slab,ilab,ilab.lab,cex,main
 #'   as in \code{\link{forest}} for \code{rma()} fits: the per-study outcomes
 #'   with their confidence intervals, the weights of the Mantel-Haenszel or
 #'   Peto method (as metafor's \code{weights()}) and the pooled estimate
