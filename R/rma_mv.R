@@ -420,7 +420,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # methods (and refits) hand the same list to C++; $mf.spec$order maps the
 # sorted rows back to the fit's rows (yi, vi, X).
 .mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
-  list(y = as.double(yi[o]), v = as.double(vi[o]), X = X[o, , drop = FALSE], order = o,
+  Xo <- X[o, , drop = FALSE]
+  rownames(Xo) <- NULL  # (C++ reads the numbers only; row names cost more than the matrix at large k)
+  list(y = as.double(yi[o]), v = as.double(vi[o]), X = Xo, order = o,
        offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
 }
 
