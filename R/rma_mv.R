@@ -187,7 +187,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     slab <- as.vector(unclass(slab))
     if (anyNA(slab)) .mf_stop(sprintf("'slab' has missing labels in %s.", .mf_rows(is.na(slab))))
   }
-  keep <- .mf_mv_subset(subset, k.all)
+  keep <- if (is.null(subset)) rep(TRUE, k.all) else .mf_subset_keep(subset, k.all)
 
   # NA in a random-effects variable: an error (as metafor), naming the rows
   for (g in rnd$gterms) for (l in 1:2) {
@@ -628,22 +628,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     prev <- codes[[l]]
   }
   list(codes = codes, levels = levels)
-}
-
-# Logical selection of rows from 'subset' (logical or row numbers).
-.mf_mv_subset <- function(subset, k.all) {
-  if (is.null(subset)) return(rep(TRUE, k.all))
-  if (is.logical(subset)) {
-    if (length(subset) != k.all) .mf_stop(sprintf("'subset' has length %d but 'yi' has length %d.", length(subset), k.all))
-    keep <- !is.na(subset) & subset
-  } else if (is.numeric(subset)) {
-    if (any(is.na(subset) | subset == 0 | abs(subset) > k.all | subset != round(subset)) ||
-        (any(subset < 0) && any(subset > 0)))
-      .mf_stop(sprintf("'subset' must hold row numbers between 1 and %d (or only negative numbers to leave rows out).", k.all))
-    keep <- if (all(subset < 0)) !seq_len(k.all) %in% -subset else seq_len(k.all) %in% subset
-  } else .mf_stop("'subset' must be a logical or numeric vector.")
-  if (!any(keep)) .mf_stop("'subset' selects no rows.")
-  keep
 }
 
 # V as given: a vector (vi), a k x k matrix (base or Matrix) or a list of
