@@ -389,7 +389,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
               yi = yi.f, vi = vi.f, X = X.f, yi.f = yi, vi.f = Vinfo$vi, X.f = X,
-              ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
+              ids = unname(rows), not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
               method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
               control = con, fit.stats = fit.stats, convergence = conv,
               vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),

@@ -120,3 +120,15 @@ test_that("F4: fuzz findings give errors that name the argument", {
   f2 <- metafast::rma(yi, vi, mods = ~ x, data = d)
   expect_error(update(f2, formula. = ~ . + zz_undefined), "Cannot evaluate the moderators in 'mods'.*zz_undefined")
 })
+
+test_that("F5: rma.mv()'s ids are unnamed row numbers, as metafor's (they carried the row names)", {
+  skip_if_not_installed("metafor")
+  d <- data.frame(study = c(1, 1, 2, 3, 3, 3), es = c(1, 2, 1, 1, 2, 3),
+                  yi = c(0.1, 0.3, 0.2, 0.5, 0.4, 0.6), vi = c(0.01, 0.02, 0.015, 0.02, 0.03, 0.01),
+                  x = c(0, 1, 0, 1, 0, 1))
+  d <- d[c(2, 1, 3:6), ]
+  f <- metafast::rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/es, data = d)
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/es, data = d)
+  expect_identical(f$ids, m$ids)
+  expect_identical(f$not.na, m$not.na)
+})
