@@ -172,3 +172,42 @@ test_that("robust() rejects bad input with errors naming 'cluster'", {
   uf <- rma(yi, vi, data = dat)
   expect_error(robust(uf, cluster = dat$district[1:3]), "'cluster'")
 })
+
+test_that("default robust(): clusters that cut the random-effects blocks, anova() and predict() as metafor", {
+  skip_if_not_installed("metafor")
+  f <- konst_fits()
+  dat <- f$dat
+  # clusters that do not nest the districts (metafor computes the sandwich all the same)
+  cl <- dat$school %% 3
+  expect_robust_equal(robust(f$ours, cluster = cl), mf_robust(f$theirs, cluster = cl), tol_closed)
+  rob <- robust(f$ours, cluster = district)
+  rt <- mf_robust(f$theirs, cluster = dat$district)
+  a1 <- anova(rob, btt = 2)
+  a2 <- metafor::anova.rma(rt, btt = 2)
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp), c(a2$QM, a2$QMdf, a2$QMp), tol_closed)
+  L <- rbind(c(1, 5), c(1, -5))
+  a3 <- anova(rob, X = L)
+  a4 <- metafor::anova.rma(rt, X = L)
+  rel_eq(c(a3$QM, a3$QMdf, a3$QMp, a3$se, a3$pval, a3$ddf), c(a4$QM, a4$QMdf, a4$QMp, a4$se, a4$pval, a4$ddf),
+         tol_closed)
+  p1 <- predict(rob, newmods = c(-5, 0, 5))
+  p2 <- metafor::predict.rma(rt, newmods = c(-5, 0, 5))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  # rma() with moderators: predict() uses the robust df (n - p), as metafor
+  d2 <- metadat::dat.assink2016
+  u <- rma(yi, vi, mods = ~ year, data = d2, method = "FE")
+  ut <- suppressWarnings(metafor::rma(yi, vi, mods = ~ year, data = d2, method = "FE"))
+  ru <- robust(u, cluster = study)
+  rut <- mf_robust(ut, cluster = d2$study)
+  p1 <- predict(ru, newmods = c(-2, 3))
+  p2 <- metafor::predict.rma(rut, newmods = c(-2, 3))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  rcs <- robust(u, cluster = study, clubSandwich = TRUE)
+  rcst <- mf_robust(ut, cluster = d2$study, clubSandwich = TRUE)
+  p1 <- predict(rcs, newmods = c(-2, 3))
+  p2 <- metafor::predict.rma(rcst, newmods = c(-2, 3))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  a1 <- anova(ru, X = c(1, 2))
+  a2 <- metafor::anova.rma(rut, X = c(1, 2))
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp, a1$pval), c(a2$QM, a2$QMdf, a2$QMp, a2$pval), tol_closed)
+})
