@@ -47,8 +47,11 @@ med_time <- function(f, reps, warmup = TRUE) {
 dat <- sim_che(n_studies)
 V <- metafor::vcalc(vi, cluster = study, obs = es, rho = 0.6, data = dat)
 cat(sprintf("CHE model: %d studies, %d effects, V with rho = 0.6\n", n_studies, nrow(dat)))
-ours <- rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat)
-theirs <- metafor::rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat)
+t_fit <- system.time(ours <- rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat))["elapsed"]
+cat(sprintf("metafast rma.mv fit: %.1f s\n", t_fit))
+# metafor's fit at our estimates (sigma2 fixed: the same fit, without metafor's slow REML iterations)
+theirs <- metafor::rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat, sigma2 = ours$sigma2)
+cat("metafor fit done\n")
 
 t_ours <- med_time(function() robust(ours, cluster = study, clubSandwich = TRUE), 5)
 t_mf <- med_time(function() suppressWarnings(metafor::robust(theirs, cluster = study, clubSandwich = TRUE)), 1, FALSE)
