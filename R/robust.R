@@ -38,7 +38,8 @@
 #'   original data, or a variable of the data the model was fitted with).
 #' @param adjust \code{TRUE} (default), \code{FALSE}, \code{"Stata"},
 #'   \code{"Stata1"} or \code{"Stata2"}: the small-sample factor of the
-#'   default estimator (ignored with \code{clubSandwich = TRUE}).
+#'   default estimator (ignored with \code{clubSandwich = TRUE}).  In
+#'   \code{anova()}: the p-value adjustment, as \code{anova()} of the fit.
 #' @param clubSandwich whether to use the CR2-type methods of the
 #'   clubSandwich package (computed here).
 #' @param digits digits of the printed results.
