@@ -211,3 +211,29 @@ test_that("default robust(): clusters that cut the random-effects blocks, anova(
   a2 <- metafor::anova.rma(rut, X = c(1, 2))
   rel_eq(c(a1$QM, a1$QMdf, a1$QMp, a1$pval), c(a2$QM, a2$QMdf, a2$QMp, a2$pval), tol_closed)
 })
+
+test_that("robust(clubSandwich = TRUE) equals metafor's on simulated unbalanced grids (3 to 60 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  for (J in c(3L, 10L, 60L)) {
+    set.seed(J)
+    n <- sample(1:6, J, replace = TRUE)
+    n[1] <- 1L  # a singleton cluster
+    dat <- data.frame(study = rep(seq_len(J), n), es = sequence(n))
+    k <- nrow(dat)
+    dat$vi <- stats::runif(k, 0.01, 0.1)
+    dat$x <- stats::rnorm(k)                  # varies within clusters
+    dat$z <- stats::rbinom(J, 1, 0.5)[dat$study]  # cluster-level moderator
+    dat$yi <- 0.2 + 0.1 * dat$x + stats::rnorm(J, 0, 0.3)[dat$study] + stats::rnorm(k, 0, sqrt(dat$vi + 0.02))
+    mods <- if (J > 3L) ~ x + z else ~ x
+    ours <- rma.mv(yi, vi, mods = mods, random = ~ 1 | study/es, data = dat, sigma2 = c(0.09, 0.02))
+    theirs <- metafor::rma.mv(yi, vi, mods = mods, random = ~ 1 | study/es, data = dat, sigma2 = c(0.09, 0.02))
+    expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE),
+                        mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE), tol_closed)
+    expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_closed)
+    ou <- rma(yi, vi, mods = mods, data = dat, method = "FE")
+    tu <- metafor::rma(yi, vi, mods = mods, data = dat, method = "FE")
+    expect_robust_equal(robust(ou, cluster = study, clubSandwich = TRUE),
+                        mf_robust(tu, cluster = dat$study, clubSandwich = TRUE), tol_closed)
+  }
+})
