@@ -109,6 +109,14 @@
     .Call(`_metafast_mf_rma_mv_fit_sparse`, spec, start, reml, threshold, maxiter, stepadj)
 }
 
+.mf_robust_mv_blocks <- function(spec, theta, rows, off) {
+    .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
+}
+
+.mf_robust_sandwich <- function(X, e, off, Theta, B, type, Csatt, Chtz) {
+    .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, B, type, Csatt, Chtz)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

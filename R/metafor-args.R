@@ -178,6 +178,7 @@
     df = "there is no equivalent",
     abbrev = "abbreviated coefficient names are not supported"),
   update.mf_rma_mv = c(),
+  robust.mf_rma = c(), robust.mf_rma_mv = c(),
   rma.mh = c(outlist = "the result always holds the full set of fields"),
   rma.peto = c(outlist = "the result always holds the full set of fields"),
   print.mf_rma_mh = c(),
@@ -257,7 +258,8 @@
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
   funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics",
-  se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore")
+  se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore",
+  robust.mf_rma = "warn", robust.mf_rma_mv = "warn")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

@@ -35,7 +35,6 @@
 # What a metafor generic without a metafast method says (the issue that will
 # add it, or the alternative).
 .mf_metafor_missing <- c(
-  robust = "cluster-robust inference is planned in issue 13",
   selmodel = "selection models are planned in issue 15",
   hc = "the Henmi-Copas interval is planned in issue 15",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
@@ -48,7 +47,7 @@
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
 .mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
-                         "blup", "vif", "se")
+                         "blup", "vif", "se", "robust")
 
 .mf_register_metafor <- function() {
   if (!isNamespaceLoaded("metafor")) return(invisible(FALSE))

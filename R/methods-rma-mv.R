@@ -285,7 +285,7 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
     # per prediction: the smallest ddf of the coefficients it involves (metafor)
     ddf <- if (length(unique(x$ddf)) == 1L) rep(x$ddf[1L], kn)
            else apply(Xn != 0, 1L, function(nz) if (any(nz)) min(x$ddf[nz]) else x$k - x$p)
-    ddf <- unname(ddf)
+    ddf <- unname(.mf_robust_pred_ddf(x, Xn, ddf))  # (robust(): R/robust.R)
     crit <- stats::qt(a2, ddf, lower.tail = FALSE)
   } else {
     crit <- stats::qnorm(a2, lower.tail = FALSE)

@@ -126,7 +126,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.level
   vpred[vpred < 0] <- NA_real_
   se <- sqrt(vpred)
   tdist <- .mf_tdist(x$test)
-  ddf <- rep(x$k - x$p, kn)
+  ddf <- .mf_robust_pred_ddf(x, Xn, rep(x$k - x$p, kn))  # (robust(): R/robust.R)
   a2 <- alpha / (if (adjust) 2 * kn else 2)  # Bonferroni over the kn predictions
   qt_or_na <- function(df) ifelse(df > 0, stats::qt(a2, pmax(df, 1), lower.tail = FALSE), NA_real_)
   crit <- if (tdist) qt_or_na(ddf) else rep(stats::qnorm(a2, lower.tail = FALSE), kn)

@@ -455,6 +455,36 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_robust_mv_blocks
+Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, Rcpp::IntegerVector off);
+RcppExport SEXP _metafast_mf_robust_mv_blocks(SEXP specSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP offSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type rows(rowsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type off(offSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_robust_mv_blocks(spec, theta, rows, off));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_robust_sandwich
+Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off, Rcpp::NumericVector Theta, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt, Rcpp::List Chtz);
+RcppExport SEXP _metafast_mf_robust_sandwich(SEXP XSEXP, SEXP eSEXP, SEXP offSEXP, SEXP ThetaSEXP, SEXP BSEXP, SEXP typeSEXP, SEXP CsattSEXP, SEXP ChtzSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type e(eSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type off(offSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Theta(ThetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type B(BSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type Csatt(CsattSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type Chtz(ChtzSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_robust_sandwich(X, e, off, Theta, B, type, Csatt, Chtz));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -493,6 +523,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
     {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
+    {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
+    {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 8},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {NULL, NULL, 0}
 };

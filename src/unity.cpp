@@ -19,4 +19,5 @@
 #include "rcpp_rma_mv_methods.cpp"
 #include "rcpp_rma_mv_refit.cpp"
 #include "rcpp_rma_mv_sparse.cpp"
+#include "rcpp_robust.cpp"
 #include "rcpp_threads.cpp"

@@ -124,6 +124,11 @@ formals_pairs <- c(formals_pairs, list(
   list("conv.wald", "conv.wald", function(a) do.call(conv.wald, c(list(out = 1, ci.lb = 0.5, ci.ub = 1.5), a))),
   list("conv.delta", "conv.delta", function(a) do.call(conv.delta, c(list(yi = 1, vi = 0.1, transf = exp), a))),
   list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a)))))
+# robust() (issue 13)
+formals_pairs <- c(formals_pairs, list(
+  list("robust.rma.uni", "robust.mf_rma", function(a) do.call(robust, c(list(ffit, cluster = fdat$grp), a))),
+  list("robust.rma.mv", "robust.mf_rma_mv", function(a) do.call(robust, c(list(fmv, cluster = fdat$grp), a)))
+))
 # the transf.* functions (same formals as metafor's; no `...`)
 formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),

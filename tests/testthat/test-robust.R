@@ -1,0 +1,239 @@
+# robust() against metafor::robust() (both clubSandwich settings) and
+# clubSandwich's coef_test() / Wald_test(test = "HTZ") (issue 13, item 1).
+
+rel_eq <- function(a, b, tol) {
+  a <- unname(c(as.matrix(a)))
+  b <- unname(c(as.matrix(b)))
+  expect_equal(length(a), length(b))
+  ok <- is.finite(a) & is.finite(b)
+  expect_identical(is.na(a), is.na(b))
+  expect_true(all(abs(a[ok] - b[ok]) <= tol * pmax(abs(b[ok]), 1e-300) | abs(a[ok] - b[ok]) < 1e-300),
+              info = paste(signif(max(abs(a[ok] - b[ok]) / pmax(abs(b[ok]), 1e-300)), 3)))
+}
+
+expect_robust_equal <- function(ours, theirs, tol) {
+  rel_eq(ours$vb, theirs$vb, tol)
+  rel_eq(ours$se, theirs$se, tol)
+  rel_eq(ours$zval, theirs$zval, tol)
+  rel_eq(ours$pval, theirs$pval, tol)
+  rel_eq(ours$ci.lb, theirs$ci.lb, tol)
+  rel_eq(ours$ci.ub, theirs$ci.ub, tol)
+  rel_eq(ours$ddf, theirs$ddf, tol)
+  rel_eq(ours$QM, theirs$QM, tol)
+  rel_eq(ours$QMdf, theirs$QMdf, tol)
+  rel_eq(ours$QMp, theirs$QMp, tol)
+  expect_equal(ours$n, theirs$n)
+  expect_equal(ours$vbest, theirs$vbest)
+  expect_equal(ours$robumethod, theirs$robumethod)
+}
+
+# metafor's robust() on a metafor fit, quietly
+mf_robust <- function(x, cluster, ...) suppressWarnings(do.call(metafor::robust, list(x, cluster = cluster, ...)))
+
+konst_fits <- function() {
+  dat <- metadat::dat.konstantopoulos2011
+  dat$x <- dat$year - 1990
+  s2 <- c(0.0651, 0.0327)  # fixed variance components: closed-form comparison
+  list(dat = dat,
+       ours = rma.mv(yi, vi, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2),
+       theirs = metafor::rma.mv(yi, vi, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2))
+}
+
+test_that("robust() equals metafor's for rma.mv with fixed variance components (closed form)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  f <- konst_fits()
+  for (adj in list(TRUE, FALSE, "Stata", "Stata2")) {
+    expect_robust_equal(robust(f$ours, cluster = district, adjust = adj),
+                        mf_robust(f$theirs, cluster = f$dat$district, adjust = adj), tol_closed)
+  }
+  for (type in c("CR2", "CR0", "CR1", "CR1p", "CR1S", "CR3")) {
+    expect_robust_equal(robust(f$ours, cluster = district, clubSandwich = TRUE, vcov = type),
+                        mf_robust(f$theirs, cluster = f$dat$district, clubSandwich = TRUE, vcov = type), tol_closed)
+  }
+  for (ct in c("z", "naive-t", "naive-tp")) {
+    expect_robust_equal(robust(f$ours, cluster = district, clubSandwich = TRUE, coef_test = ct),
+                        mf_robust(f$theirs, cluster = f$dat$district, clubSandwich = TRUE, coef_test = ct), tol_closed)
+  }
+  for (wt in c("chi-sq", "Naive-F", "Naive-Fp")) {
+    expect_robust_equal(robust(f$ours, cluster = district, clubSandwich = TRUE, wald_test = wt),
+                        mf_robust(f$theirs, cluster = f$dat$district, clubSandwich = TRUE, wald_test = wt), tol_closed)
+  }
+  # against clubSandwich directly
+  rob <- robust(f$ours, cluster = district, clubSandwich = TRUE)
+  cs <- clubSandwich::coef_test(f$theirs, vcov = "CR2", cluster = f$dat$district, test = "Satterthwaite")
+  rel_eq(rob$se, cs$SE, tol_closed)
+  rel_eq(rob$ddf, cs$df_Satt, tol_closed)
+  rel_eq(rob$pval, cs$p_Satt, tol_closed)
+})
+
+test_that("robust() equals metafor's and clubSandwich's on the three-level model of dat.assink2016 (REML)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  ours <- rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat)
+  theirs <- metafor::rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat,
+                            control = metafor_tight)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_iter)
+  rob <- robust(ours, cluster = study, clubSandwich = TRUE)
+  expect_robust_equal(rob, mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE), tol_iter)
+  cs <- clubSandwich::coef_test(theirs, vcov = "CR2", cluster = dat$study, test = "Satterthwaite")
+  rel_eq(rob$se, cs$SE, tol_iter)
+  rel_eq(rob$ddf, cs$df_Satt, tol_iter)
+  w <- clubSandwich::Wald_test(theirs, constraints = clubSandwich::constrain_zero(2:4), vcov = "CR2",
+                               cluster = dat$study, test = "HTZ")
+  rel_eq(rob$QM, w$Fstat, tol_iter)
+  rel_eq(rob$QMdf[2], w$df_denom, tol_iter)
+  rel_eq(rob$QMp, w$p_val, tol_iter)
+  # anova() with btt and with X (HTZ), predict() (Satterthwaite), confint()
+  rt <- mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE)
+  a1 <- anova(rob, btt = 2:3)
+  a2 <- metafor::anova.rma(rt, btt = 2:3)
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp), c(a2$QM, a2$QMdf, a2$QMp), tol_iter)
+  w2 <- clubSandwich::Wald_test(theirs, constraints = clubSandwich::constrain_zero(2:3), vcov = "CR2",
+                                cluster = dat$study, test = "HTZ")
+  rel_eq(c(a1$QM, a1$QMdf[2], a1$QMp), c(w2$Fstat, w2$df_denom, w2$p_val), tol_iter)
+  L <- rbind(c(0, 1, -1, 0), c(0, 0, 0, 1))
+  a3 <- anova(rob, X = L)
+  a4 <- metafor::anova.rma(rt, X = L)
+  rel_eq(c(a3$QM, a3$QMdf, a3$QMp), c(a4$QM, a4$QMdf, a4$QMp), tol_iter)
+  rel_eq(c(a3$Xb, a3$se, a3$zval, a3$pval, a3$ddf), c(a4$Xb, a4$se, a4$zval, a4$pval, a4$ddf), tol_iter)
+  nd <- rbind(c(0, 0, 1), c(1, 0, -2))
+  p1 <- predict(rob, newmods = nd)
+  p2 <- metafor::predict.rma(rt, newmods = nd)
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_iter)
+  rel_eq(coef(rob), coef(rt), tol_iter)
+  rel_eq(vcov(rob), vcov(rt), tol_iter)
+  expect_output(print(rob), "Number of clusters:    17")
+  expect_output(print(rob), "cluster-robust inference \\(var-cov estimator: CR2")
+  expect_output(print(summary(rob)))
+  ci <- confint(rob)
+  expect_true(is.list(ci) || is.data.frame(ci) || is.matrix(ci))
+})
+
+test_that("robust() equals metafor's for rma() with a cluster (FE closed form, REML), with singleton clusters", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  dat <- dat[!(dat$study %in% c(2, 3) & dat$esid > 1), ]  # studies 2 and 3 become singleton clusters
+  expect_true(sum(table(dat$study) == 1) >= 2)
+  ours <- rma(yi, vi, mods = ~ year, data = dat, method = "FE")
+  theirs <- suppressWarnings(metafor::rma(yi, vi, mods = ~ year, data = dat, method = "FE"))
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_closed)
+  for (type in c("CR2", "CR3", "CR1S")) {
+    expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE, vcov = type),
+                        mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, vcov = type), tol_closed)
+  }
+  ours <- rma(yi, vi, data = dat)
+  theirs <- metafor::rma(yi, vi, data = dat, control = metafor_tight)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_iter)
+  expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE),
+                      mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE), tol_iter)
+  # knha fit and unweighted fit, default estimator
+  ours <- rma(yi, vi, mods = ~ year, data = dat, test = "knha")
+  theirs <- metafor::rma(yi, vi, mods = ~ year, data = dat, test = "knha", control = metafor_tight)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_iter)
+  ours <- rma(yi, vi, mods = ~ year, data = dat, weighted = FALSE)
+  theirs <- metafor::rma(yi, vi, mods = ~ year, data = dat, weighted = FALSE, control = metafor_tight)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_iter)
+})
+
+test_that("robust() on a three-level model with moderators that vary within and between clusters, subset", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  s2 <- c(0.2, 0.08)
+  sub <- dat$study != 5
+  ours <- rma.mv(yi, vi, mods = ~ pubstatus + deltype, random = ~ 1 | study/esid, data = dat, sigma2 = s2,
+                 subset = sub)
+  theirs <- metafor::rma.mv(yi, vi, mods = ~ pubstatus + deltype, random = ~ 1 | study/esid, data = dat,
+                            sigma2 = s2, subset = sub)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_closed)
+  expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE),
+                      mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE), tol_closed)
+})
+
+test_that("robust() rejects bad input with errors naming 'cluster'", {
+  dat <- metadat::dat.konstantopoulos2011
+  fit <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
+  expect_error(robust(fit), "'cluster'")
+  expect_error(robust(fit, cluster = dat$district[-1]), "'cluster'")
+  cl <- dat$district
+  cl[3] <- NA
+  expect_error(robust(fit, cluster = cl), "'cluster'.*row 3")
+  expect_error(robust(fit, cluster = rep(1, nrow(dat))), "'cluster'")
+  expect_error(robust(fit, cluster = rep(1, nrow(dat)), clubSandwich = TRUE), "'cluster'")
+  # a cluster that cuts across the levels of the outer random factor
+  expect_error(robust(fit, cluster = dat$school, clubSandwich = TRUE), "nested.*'cluster'")
+  expect_error(robust(fit, cluster = district, clubSandwich = TRUE, vcov = "CR9"), "'vcov'")
+  expect_error(robust(fit, cluster = district, clubSandwich = TRUE, coef_test = "saddlepoint"), "'coef_test'")
+  expect_error(robust(fit, cluster = district, clubSandwich = TRUE, wald_test = "EDF"), "'wald_test'")
+  expect_error(robust(fit, cluster = district, adjust = "no"), "'adjust'")
+  uf <- rma(yi, vi, data = dat)
+  expect_error(robust(uf, cluster = dat$district[1:3]), "'cluster'")
+})
+
+test_that("default robust(): clusters that cut the random-effects blocks, anova() and predict() as metafor", {
+  skip_if_not_installed("metafor")
+  f <- konst_fits()
+  dat <- f$dat
+  # clusters that do not nest the districts (metafor computes the sandwich all the same)
+  cl <- dat$school %% 3
+  expect_robust_equal(robust(f$ours, cluster = cl), mf_robust(f$theirs, cluster = cl), tol_closed)
+  rob <- robust(f$ours, cluster = district)
+  rt <- mf_robust(f$theirs, cluster = dat$district)
+  a1 <- anova(rob, btt = 2)
+  a2 <- metafor::anova.rma(rt, btt = 2)
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp), c(a2$QM, a2$QMdf, a2$QMp), tol_closed)
+  L <- rbind(c(1, 5), c(1, -5))
+  a3 <- anova(rob, X = L)
+  a4 <- metafor::anova.rma(rt, X = L)
+  rel_eq(c(a3$QM, a3$QMdf, a3$QMp, a3$se, a3$pval, a3$ddf), c(a4$QM, a4$QMdf, a4$QMp, a4$se, a4$pval, a4$ddf),
+         tol_closed)
+  p1 <- predict(rob, newmods = c(-5, 0, 5))
+  p2 <- metafor::predict.rma(rt, newmods = c(-5, 0, 5))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  # rma() with moderators: predict() uses the robust df (n - p), as metafor
+  d2 <- metadat::dat.assink2016
+  u <- rma(yi, vi, mods = ~ year, data = d2, method = "FE")
+  ut <- suppressWarnings(metafor::rma(yi, vi, mods = ~ year, data = d2, method = "FE"))
+  ru <- robust(u, cluster = study)
+  rut <- mf_robust(ut, cluster = d2$study)
+  p1 <- predict(ru, newmods = c(-2, 3))
+  p2 <- metafor::predict.rma(rut, newmods = c(-2, 3))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  rcs <- robust(u, cluster = study, clubSandwich = TRUE)
+  rcst <- mf_robust(ut, cluster = d2$study, clubSandwich = TRUE)
+  p1 <- predict(rcs, newmods = c(-2, 3))
+  p2 <- metafor::predict.rma(rcst, newmods = c(-2, 3))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_closed)
+  a1 <- anova(ru, X = c(1, 2))
+  a2 <- metafor::anova.rma(rut, X = c(1, 2))
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp, a1$pval), c(a2$QM, a2$QMdf, a2$QMp, a2$pval), tol_closed)
+})
+
+test_that("robust(clubSandwich = TRUE) equals metafor's on simulated unbalanced grids (3 to 60 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  for (J in c(3L, 10L, 60L)) {
+    set.seed(J)
+    n <- sample(1:6, J, replace = TRUE)
+    n[1] <- 1L  # a singleton cluster
+    dat <- data.frame(study = rep(seq_len(J), n), es = sequence(n))
+    k <- nrow(dat)
+    dat$vi <- stats::runif(k, 0.01, 0.1)
+    dat$x <- stats::rnorm(k)                  # varies within clusters
+    dat$z <- stats::rbinom(J, 1, 0.5)[dat$study]  # cluster-level moderator
+    dat$yi <- 0.2 + 0.1 * dat$x + stats::rnorm(J, 0, 0.3)[dat$study] + stats::rnorm(k, 0, sqrt(dat$vi + 0.02))
+    mods <- if (J > 3L) ~ x + z else ~ x
+    ours <- rma.mv(yi, vi, mods = mods, random = ~ 1 | study/es, data = dat, sigma2 = c(0.09, 0.02))
+    theirs <- metafor::rma.mv(yi, vi, mods = mods, random = ~ 1 | study/es, data = dat, sigma2 = c(0.09, 0.02))
+    expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE),
+                        mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE), tol_closed)
+    expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_closed)
+    ou <- rma(yi, vi, mods = mods, data = dat, method = "FE")
+    tu <- metafor::rma(yi, vi, mods = mods, data = dat, method = "FE")
+    expect_robust_equal(robust(ou, cluster = study, clubSandwich = TRUE),
+                        mf_robust(tu, cluster = dat$study, clubSandwich = TRUE), tol_closed)
+  }
+})
