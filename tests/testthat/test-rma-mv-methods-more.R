@@ -1,0 +1,97 @@
+# Methods for rma.mv() fits with '~ inner | outer' terms and more of
+# metafor's arguments (issue 12, item 2), against metafor 5.2.1 on metadat's
+# data.  Closed-form methods are compared with metafor's method applied to
+# metafor's fit with every variance component fixed at our estimates (so the
+# two fits share the components and the comparison is at tol_iter or better).
+
+mm_berkey <- function() {
+  dat <- metadat::dat.berkey1998
+  dat$V <- NULL
+  V <- metafor::bldiag(lapply(split(dat[, c("v1i", "v2i")], dat$trial), as.matrix))
+  list(dat = dat, V = V)
+}
+
+# metafor's fit with the components of our fit f fixed
+mm_ref_at <- function(f, ...) {
+  args <- list(...)
+  for (nm in c("sigma2", "tau2", "rho", "gamma2", "phi")) {
+    w <- switch(nm, sigma2 = "withS", tau2 = , rho = "withG", "withH")
+    if (isTRUE(f[[w]])) args[[nm]] <- f[[nm]]
+  }
+  do.call(metafor::rma.mv, args)
+}
+
+# the numeric columns and the level columns of two predict() results
+expect_pred_equal <- function(p, q) {
+  cols <- c("pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub", "tau2.level", "gamma2.level")
+  for (nm in intersect(cols, names(unclass(q)))) {
+    expect_true(nm %in% names(unclass(p)), info = nm)
+    if (is.numeric(q[[nm]])) expect_equal(unname(c(p[[nm]])), unname(c(q[[nm]])), tolerance = tol_iter, info = nm)
+    else expect_identical(p[[nm]], q[[nm]], info = nm)
+  }
+  for (nm in setdiff(c("tau2.level", "gamma2.level"), names(unclass(q))))
+    expect_null(p[[nm]], info = nm)
+}
+
+test_that("predict() with tau2.levels for DIAG and CS over outcome | trial matches metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  b <- mm_berkey()
+  dat <- b$dat
+  V <- b$V
+  for (st in c("DIAG", "CS")) {
+    f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = st, data = dat)
+    m <- mm_ref_at(f, yi = dat$yi, V = V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = st, data = dat)
+    expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+    # fitted values: each row at its own inner level
+    expect_pred_equal(predict(f), predict(m))
+    # new rows with given levels (labels, numbers, recycled), and without (NA for DIAG)
+    X2 <- rbind(c(1, 0), c(0, 1))
+    expect_pred_equal(predict(f, newmods = c(1, 0), tau2.levels = "PD"),
+                      predict(m, newmods = c(1, 0), tau2.levels = "PD"))
+    expect_pred_equal(predict(f, newmods = X2, tau2.levels = 1:2), predict(m, newmods = X2, tau2.levels = 1:2))
+    expect_pred_equal(predict(f, newmods = X2, tau2.levels = "AL"), predict(m, newmods = X2, tau2.levels = "AL"))
+    expect_pred_equal(predict(f, newmods = X2), predict(m, newmods = X2))
+    expect_pred_equal(predict(f, newmods = X2, tau2.levels = 2:1, level = 90, adjust = TRUE),
+                      predict(m, newmods = X2, tau2.levels = 2:1, level = 90, adjust = TRUE))
+    # fitted values ignore the levels with metafor's warning
+    expect_warning(p <- predict(f, tau2.levels = 1), "ignored when obtaining fitted values")
+    expect_pred_equal(p, predict(m))
+    # intercept-only: one prediction per inner level, or per given level
+    f <- rma.mv(yi, V, random = ~ outcome | trial, struct = st, data = dat)
+    m <- mm_ref_at(f, yi = dat$yi, V = V, random = ~ outcome | trial, struct = st, data = dat)
+    expect_pred_equal(predict(f), predict(m))
+    expect_pred_equal(predict(f, tau2.levels = c(2, 1, 2)), predict(m, tau2.levels = c(2, 1, 2)))
+  }
+  # bad levels: metafor's errors
+  f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "DIAG", data = dat)
+  expect_error(predict(f, newmods = c(1, 0), tau2.levels = "XX"), "Non-existing levels.*'tau2.levels'")
+  expect_error(predict(f, newmods = c(1, 0), tau2.levels = 3), "Non-existing tau\\^2 values")
+  expect_error(predict(f, newmods = rbind(c(1, 0), c(0, 1), c(1, 1)), tau2.levels = 1:2),
+               "Length of the 'tau2.levels' argument \\(2\\)")
+  expect_error(predict(f, newmods = c(1, 0), gamma2.levels = 1), "'gamma2.levels'")
+})
+
+test_that("predict() with tau2.levels and gamma2.levels for two inner | outer terms matches metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.assink2016
+  dat$half <- factor(dat$esid > 3)
+  dat$odd <- factor(dat$esid %% 2)
+  r <- list(~ half | study, ~ odd | study)
+  for (st in list(c("DIAG", "CS"), c("CS", "DIAG"), c("DIAG", "DIAG"))) {
+    f <- rma.mv(yi, vi, random = r, struct = st, data = dat)
+    m <- mm_ref_at(f, yi = dat$yi, V = dat$vi, random = r, struct = st, data = dat)
+    expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+    expect_pred_equal(predict(f), predict(m))
+    expect_pred_equal(predict(f, tau2.levels = c(1, 2), gamma2.levels = c("1", "0")),
+                      predict(m, tau2.levels = c(1, 2), gamma2.levels = c("1", "0")))
+    expect_error(predict(f, tau2.levels = 1), "Either specify both")
+    f <- rma.mv(yi, vi, mods = ~ year, random = r, struct = st, data = dat)
+    m <- mm_ref_at(f, yi = dat$yi, V = dat$vi, mods = ~ year, random = r, struct = st, data = dat)
+    expect_pred_equal(predict(f), predict(m))
+    expect_pred_equal(predict(f, newmods = 1:3, tau2.levels = 1), predict(m, newmods = 1:3, tau2.levels = 1))
+    expect_pred_equal(predict(f, newmods = 1:3, tau2.levels = 1, gamma2.levels = c(1, 2, 1)),
+                      predict(m, newmods = 1:3, tau2.levels = 1, gamma2.levels = c(1, 2, 1)))
+  }
+})
