@@ -95,3 +95,46 @@ test_that("predict() with tau2.levels and gamma2.levels for two inner | outer te
                       predict(m, newmods = 1:3, tau2.levels = 1, gamma2.levels = c(1, 2, 1)))
   }
 })
+
+test_that("dfs = \"contain\" with inner | outer terms matches metafor's containment rule", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  b <- mm_berkey()
+  dat_b <- b$dat
+  V <- b$V
+  dat_k <- metadat::dat.konstantopoulos2011
+  dat_a <- metadat::dat.assink2016
+  dat_a$half <- factor(dat_a$esid > 3)
+  dat_a$odd <- factor(dat_a$esid %% 2)
+  chk <- function(f, m) {
+    expect_equal(unname(f$ddf), unname(m$ddf))
+    expect_identical(f$test, m$test)
+    expect_equal(f$pval, m$pval, tolerance = tol_iter)
+    expect_equal(c(f$ci.lb, f$ci.ub), c(m$ci.lb, m$ci.ub), tolerance = tol_iter)
+    expect_equal(f$QMdf, m$QMdf)
+    expect_equal(f$QMp, m$QMp, tolerance = tol_iter)
+  }
+  # (outcome x trial combinations: 10 levels; trial: 5; metafor's k - p for
+  # the moderators that vary within trials)
+  f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "DIAG", data = dat_b, dfs = "contain")
+  chk(f, mm_ref_at(f, yi = dat_b$yi, V = V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "DIAG",
+                   data = dat_b, dfs = "contain"))
+  f <- rma.mv(yi, V, mods = ~ outcome + year, random = ~ outcome | trial, struct = "CS", data = dat_b, dfs = "contain")
+  m <- mm_ref_at(f, yi = dat_b$yi, V = V, mods = ~ outcome + year, random = ~ outcome | trial, struct = "CS",
+                 data = dat_b, dfs = "contain")
+  chk(f, m)
+  expect_equal(unname(f$ddf), c(2, 7, 2))
+  expect_pred_equal(predict(f, newmods = c(1, 1980)), predict(m, newmods = c(1, 1980)))
+  expect_equal(predict(f, newmods = c(1, 1980))$ddf, predict(m, newmods = c(1, 1980))$ddf)
+  f <- rma.mv(yi, vi, mods = ~ year, random = ~ school | district, data = dat_k, dfs = "contain")
+  chk(f, mm_ref_at(f, yi = dat_k$yi, V = dat_k$vi, mods = ~ year, random = ~ school | district, data = dat_k,
+                   dfs = "contain"))
+  f <- rma.mv(yi, vi, mods = ~ year + half, random = list(~ half | study, ~ odd | study), struct = c("DIAG", "CS"),
+              data = dat_a, dfs = "contain")
+  chk(f, mm_ref_at(f, yi = dat_a$yi, V = dat_a$vi, mods = ~ year + half, random = list(~ half | study, ~ odd | study),
+                   struct = c("DIAG", "CS"), data = dat_a, dfs = "contain"))
+  f <- rma.mv(yi, vi, mods = ~ deltype, random = list(~ 1 | study, ~ half | study), struct = "CS", data = dat_a,
+              dfs = "contain")
+  chk(f, mm_ref_at(f, yi = dat_a$yi, V = dat_a$vi, mods = ~ deltype, random = list(~ 1 | study, ~ half | study),
+                   struct = "CS", data = dat_a, dfs = "contain"))
+})
