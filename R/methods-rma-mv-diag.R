@@ -112,8 +112,13 @@ fitted.mf_rma_mv <- function(object, ...) {
 residuals.mf_rma_mv <- function(object, type = "response", ...) {
   .mf_check_dots("residuals.mf_rma_mv", ...)
   type <- .mf_match_arg(type, c("response", "rstandard", "rstudent", "pearson", "cholesky"), "type")
-  if (type == "rstudent")
-    .mf_stop("residuals(type = \"rstudent\") of rma.mv() fits needs refitting and is not supported by metafast yet (issue 12).")
+  if (type == "rstudent") {
+    # as metafor: the z column of rstudent(), named by its slab
+    rs <- rstudent.mf_rma_mv(object)
+    out <- rs$z
+    names(out) <- rs$slab
+    return(out)
+  }
   if (type == "response") return(residuals.mf_rma(object, type = "response"))
   if (type == "rstandard") {
     rs <- rstandard.mf_rma_mv(object)
@@ -222,20 +227,26 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' @param verbose accepted and ignored (metafor's progress messages).
 #' @param expand one row per row of the data (metafor's \code{expand =
 #'   TRUE}) instead of one per level.
-#' @param ... metafor's \code{vcov = TRUE} (the covariance matrices of the
-#'   predictions) is not supported yet (error).
+#' @param vcov \code{TRUE}: the result is \code{list(pred = <the list
+#'   above>, vcov = <per component the levels-by-levels covariance matrix
+#'   \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l}>)},
+#'   as metafor (a dense matrix, built only on this request; \code{NULL}
+#'   elements under \code{na.exclude} / \code{na.pass} with omitted rows, as
+#'   metafor).
+#' @param ... other arguments are an error.
 #' @return A named list (one element per variance component, named by the
 #'   factor) of data frames with columns \code{intrcpt}, \code{se},
 #'   \code{pi.lb} and \code{pi.ub}, rows named by the levels.
 #' @references Robinson GK (1991). That BLUP is a good thing: the estimation
 #'   of random effects. \emph{Stat Sci} 6:15-32.
 #' @export
-ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALSE, expand = FALSE, ...) {
+ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALSE, expand = FALSE, vcov = FALSE, ...) {
   .mf_check_dots("ranef.mf_rma_mv", ...)
   x <- object
   na.act <- .mf_na_action()
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
+  if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
   codes <- .mf_mv_row_codes(x)
   if (is.null(codes))
     .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
@@ -282,7 +293,28 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
     }
     out[[j]] <- tab
   }
-  out
+  if (!vcov) return(out)
+  # metafor's vcov = TRUE: per component the covariance matrix of the
+  # predicted effects minus the true ones (Henderson 1975; Robinson 1991),
+  # D - D Z' P Z D with D = sigma2_j I and P = W - W X (X'WX)^-1 X'W; dense
+  # (levels x levels, and P is k x k): only on this request.  As metafor,
+  # it is given with na.omit only (NULL elements otherwise).
+  V <- vector("list", L)
+  names(V) <- x$s.names
+  if (na.act == "na.omit" || !any(!.mf_na_view(x)$not.na)) {
+    o <- x$mf.spec$order
+    W <- matrix(0, x$k, x$k)
+    W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
+    WX <- W %*% x$X
+    P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
+    for (j in seq_len(L)) {
+      nl <- length(x$s.levels[[j]])
+      ZPZ <- rowsum(t(rowsum(P, codes[[j]], reorder = TRUE)), codes[[j]], reorder = TRUE)  # Z' P Z
+      Vj <- x$sigma2[j] * diag(nl) - x$sigma2[j]^2 * unname(ZPZ)
+      V[[j]] <- (Vj + t(Vj)) / 2
+    }
+  }
+  list(pred = out, vcov = V)
 }
 
 # metafor's labels for repeated levels: "a.1", "a.2", ... (unique ones kept).

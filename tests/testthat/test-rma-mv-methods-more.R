@@ -138,3 +138,42 @@ test_that("dfs = \"contain\" with inner | outer terms matches metafor's containm
   chk(f, mm_ref_at(f, yi = dat_a$yi, V = dat_a$vi, mods = ~ deltype, random = list(~ 1 | study, ~ half | study),
                    struct = "CS", data = dat_a, dfs = "contain"))
 })
+
+test_that("residuals(type = \"rstudent\") is metafor's (the z of rstudent())", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.konstantopoulos2011
+  tight <- list(rel.tol = 1e-10, iter.max = 10000, eval.max = 20000)
+  f <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
+  m <- metafor::rma.mv(yi, vi, random = ~ 1 | district/school, data = dat, control = tight)
+  rf <- residuals(f, type = "rstudent")
+  rm <- residuals(m, type = "rstudent")
+  expect_equal(rf, rm, tolerance = 1e-5)
+  expect_identical(names(rf), names(rm))
+  expect_identical(rf, setNames(rstudent(f)$z, rstudent(f)$slab))
+})
+
+test_that("ranef(vcov = TRUE) gives metafor's covariance matrices of the predicted random effects", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat_a <- metadat::dat.assink2016
+  dat_k <- metadat::dat.konstantopoulos2011
+  cases <- list(list(d = dat_a, mods = ~ deltype, test = "z"), list(d = dat_k, mods = ~ year, test = "t"))
+  for (cs in cases) {
+    dat <- cs$d
+    r <- if (identical(dat, dat_a)) ~ 1 | study/esid else ~ 1 | district/school
+    f <- rma.mv(yi, vi, mods = cs$mods, random = r, data = dat, test = cs$test)
+    m <- mm_ref_at(f, yi = dat$yi, V = dat$vi, mods = cs$mods, random = r, data = dat, test = cs$test)
+    rf <- ranef(f, vcov = TRUE)
+    rm <- metafor::ranef(m, vcov = TRUE)
+    expect_identical(names(rf), c("pred", "vcov"))
+    expect_identical(names(rf$vcov), names(rm$vcov))
+    expect_equal(rf$pred, rm$pred, tolerance = tol_iter)
+    for (j in seq_along(rm$vcov))
+      expect_equal(unname(rf$vcov[[j]]), unname(as.matrix(unclass(rm$vcov[[j]]))), tolerance = tol_iter)
+    # the diagonal is the square of the se column
+    expect_equal(sqrt(diag(rf$vcov[[2L]])), rf$pred[[2L]]$se, tolerance = 1e-12)
+    expect_identical(ranef(f, vcov = FALSE), ranef(f))
+  }
+  expect_error(ranef(f, vcov = NA), "'vcov'")
+})

@@ -84,7 +84,7 @@ test_that("fitted() and residuals() of every type match metafor", {
       expect_equal(residuals(f, type = type), residuals(m, type = type), tolerance = tol_m,
                    label = paste(nm, type))
   }
-  expect_error(residuals(F$k_int$ours, type = "rstudent"), "rstudent")
+  # (type = "rstudent": test-rma-mv-methods-more.R)
 })
 
 test_that("rstandard() matches metafor, with and without cluster", {
@@ -149,7 +149,7 @@ test_that("ranef() matches metafor's ranef.rma.mv (level, transf, expand, t test
   fc <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = dat_k, test = "t", dfs = "contain")
   mc <- mv_at(fc, yi, vi, mods = ~ year, random = ~ 1 | district/school, data = dat_k, test = "t", dfs = "contain")
   cmp(ranef(fc), metafor::ranef(mc), "contain")
-  expect_error(ranef(f, vcov = TRUE), "'vcov'")
+  # (vcov = TRUE: test-rma-mv-methods-more.R)
   expect_warning(ranef(f, foo = 1), "'foo'")
 })
 
