@@ -172,10 +172,6 @@
   rstandard.mf_rma_mv = c(),
   ranef.mf_rma_mv = c(),
   anova.mf_rma_mv = c(
-    test = "the type of test cannot be chosen here; anova(fit1, fit2) gives the likelihood ratio test",
-    L = "use X = (the contrast matrix)",
-    fixed = "there is no equivalent",
-    df = "there is no equivalent",
     abbrev = "abbreviated coefficient names are not supported"),
   update.mf_rma_mv = c(),
   rma.mh = c(outlist = "the result always holds the full set of fields"),

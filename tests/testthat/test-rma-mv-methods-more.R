@@ -177,3 +177,50 @@ test_that("ranef(vcov = TRUE) gives metafor's covariance matrices of the predict
   }
   expect_error(ranef(f, vcov = NA), "'vcov'")
 })
+
+test_that("anova() for rma.mv fits: L, fixed, test = \"Wald\" and df as metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.assink2016
+  f1 <- rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat, method = "ML")
+  f0 <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | study/esid, data = dat, method = "ML")
+  m1 <- mm_ref_at(f1, yi = dat$yi, V = dat$vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat,
+                  method = "ML")
+  m0 <- mm_ref_at(f0, yi = dat$yi, V = dat$vi, mods = ~ year, random = ~ 1 | study/esid, data = dat, method = "ML")
+  num <- function(a) unlist(unclass(a)[c("QM", "QMdf", "QMp", "zval", "pval", "LRT", "parms.f", "parms.r")])
+  # L: metafor's alias of X
+  Lm <- rbind(c(0, 1, -1, 0), c(0, 1, 0, 0))
+  expect_equal(num(anova(f1, L = Lm)), num(metafor:::anova.rma(m1, L = Lm)), tolerance = tol_iter)
+  expect_equal(num(anova(f1, L = Lm)), num(anova(f1, X = Lm)))
+  # fixed = TRUE: the btt string literally ("deltype" matches two coefficients either way; "e." only as a regex)
+  expect_equal(num(anova(f1, btt = "deltype", fixed = TRUE)), num(metafor:::anova.rma(m1, btt = "deltype", fixed = TRUE)),
+               tolerance = tol_iter)
+  expect_identical(anova(f1, btt = "e.", fixed = FALSE)$btt, metafor:::anova.rma(m1, btt = "e.")$btt)
+  expect_error(anova(f1, btt = "e.", fixed = TRUE), "'btt'")
+  expect_error(metafor:::anova.rma(m1, btt = "e.", fixed = TRUE))
+  bl <- anova(f1, btt = list("deltype", "year"), fixed = TRUE)
+  ml <- metafor:::anova.rma(m1, btt = list("deltype", "year"), fixed = TRUE)
+  for (j in 1:2) expect_equal(num(bl[[j]]), num(ml[[j]]), tolerance = tol_iter)
+  # two models: the Wald test of the coefficients the reduced model lacks
+  aw <- anova(f1, f0, test = "Wald")
+  mw <- metafor:::anova.rma(m1, m0, test = "Wald")
+  expect_equal(num(aw), num(mw), tolerance = tol_iter)
+  expect_identical(aw$btt, mw$btt)
+  expect_equal(num(anova(f0, f1, test = "Wald")), num(metafor:::anova.rma(m0, m1, test = "Wald")), tolerance = tol_iter)
+  # the LRT with a given df (models not reordered): against metafor's
+  # estimated fits (the parameter counts include the estimated components)
+  tight <- list(rel.tol = 1e-10, iter.max = 10000, eval.max = 20000)
+  e1 <- metafor::rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat, method = "ML", control = tight)
+  e0 <- metafor::rma.mv(yi, vi, mods = ~ year, random = ~ 1 | study/esid, data = dat, method = "ML", control = tight)
+  e2 <- metafor::rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study, data = dat, method = "ML", control = tight)
+  expect_equal(num(anova(f1, f0, df = 3)), num(metafor:::anova.rma(e1, e0, df = 3)), tolerance = 1e-5)
+  expect_equal(num(anova(f1, f0)), num(metafor:::anova.rma(e1, e0)), tolerance = 1e-5)
+  f2 <- rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study, data = dat, method = "ML")
+  expect_equal(num(anova(f2, f1, df = 1)), num(metafor:::anova.rma(e2, e1, df = 1)), tolerance = 1e-5)
+  expect_equal(anova(f2, f1, df = 1)$parms.f, f2$parms + 1)
+  expect_error(anova(f1, f0, test = "XX"), "'test'")
+  expect_error(anova(f1, f0, df = "a"), "'df'")
+  expect_error(anova(f1, fixed = NA), "'fixed'")
+  fr <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | study/esid, data = dat)
+  expect_error(anova(f1, fr, test = "Wald"), "same 'method'")
+})
