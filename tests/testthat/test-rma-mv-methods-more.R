@@ -224,3 +224,31 @@ test_that("anova() for rma.mv fits: L, fixed, test = \"Wald\" and df as metafor"
   fr <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | study/esid, data = dat)
   expect_error(anova(f1, fr, test = "Wald"), "same 'method'")
 })
+
+test_that("case deletion that leaves a factor with one level fixes its sigma2 at 0, as metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  tight <- list(rel.tol = 1e-10, iter.max = 10000, eval.max = 20000)
+  k <- metadat::dat.konstantopoulos2011
+  # two districts: leaving one out leaves the district factor with one level
+  dat <- k[k$district %in% c(11, 12, 18), ]
+  f <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat, subset = district != 18)
+  m <- metafor::rma.mv(yi, vi, random = ~ 1 | district/school, data = dat, subset = district != 18, control = tight)
+  expect_silent(cd <- cooks.distance(f, cluster = district))
+  expect_false(anyNA(cd))
+  expect_equal(cd, cooks.distance(m, cluster = district), tolerance = 1e-5)
+  rf <- rstudent(f, cluster = district)
+  rm <- rstudent(m, cluster = district)
+  expect_equal(rf$obs$z, rm$obs$z, tolerance = 1e-5)
+  expect_equal(rf$cluster$X2, rm$cluster$X2, tolerance = 1e-5)
+  expect_equal(as.matrix(dfbetas(f, cluster = district)), as.matrix(dfbetas(m, cluster = district)), tolerance = 1e-5)
+  # dat.assink2016 with two studies (study/esid), leaving one study out
+  a <- metadat::dat.assink2016
+  a <- a[a$study %in% c(1, 3), ]
+  f <- rma.mv(yi, vi, random = ~ 1 | study/esid, data = a)
+  m <- metafor::rma.mv(yi, vi, random = ~ 1 | study/esid, data = a, control = tight)
+  cd <- cooks.distance(f, cluster = study)
+  expect_false(anyNA(cd))
+  expect_equal(cd, cooks.distance(m, cluster = study), tolerance = 1e-5)
+  expect_equal(rstudent(f, cluster = study)$cluster$X2, rstudent(m, cluster = study)$cluster$X2, tolerance = 1e-5)
+})
