@@ -206,20 +206,35 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
                            x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
                            rstudent, dfbetas, th, .mf_progress_fn(progress, u$n))
   if (reestimate) {
-    # metafor refits such a subset with that sigma2 fixed at 0 (its single-level
-    # rule); the kernel has no such rule yet: NA, with a warning
-    one <- .mf_mv_cd_single_level(x, unit, u$n)
+    # metafor's single-level rule: a refit whose subset leaves an estimated
+    # factor of 'random' with one level fixes that sigma2 at 0 (rma.mv() on
+    # the subset, as metafor's .rstudent.rma.mv() / .cooks.distance.rma.mv()
+    # refit).  Those units are refitted again with the components fixed at 0
+    # in the spec, one kernel run per pattern of such components.
+    onem <- .mf_mv_cd_single_level(x, unit, u$n)
+    one <- rowSums(onem) > 0L
     if (any(one)) {
-      warning(sprintf("Leaving out %d of the units leaves a factor of 'random' with a single level (metafor then fixes its variance component to 0): not supported by metafast yet, their results are NA.",
-                      sum(one)), call. = FALSE)
-      r$ok[one] <- FALSE
-      r$theta[one, ] <- NA_real_
-      r$beta[one, ] <- NA_real_
-      if (length(r$vbdiag)) r$vbdiag[one, ] <- NA_real_
-      if (length(r$X2)) {
-        r$X2[one] <- NA_real_
-        r$resid[one[unit + 1L]] <- NA_real_
-        r$se[one[unit + 1L]] <- NA_real_
+      key <- apply(onem, 1L, function(rw) paste(which(rw), collapse = ","))
+      for (pat in unique(key[one])) {
+        comp <- as.integer(strsplit(pat, ",", fixed = TRUE)[[1L]])
+        sel <- one & key == pat
+        spec2 <- spec
+        spec2$structure$fixed[comp] <- 0
+        start <- as.double(x$sigma2)
+        start[comp] <- 0
+        r2 <- .mf_rma_mv_deletion(spec2, unit, as.integer(u$n), start,
+                                  x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
+                                  rstudent, dfbetas, th, NULL)
+        r$ok[sel] <- r2$ok[sel]
+        r$theta[sel, ] <- r2$theta[sel, ]
+        r$beta[sel, ] <- r2$beta[sel, ]
+        if (length(r$vbdiag)) r$vbdiag[sel, ] <- r2$vbdiag[sel, ]
+        if (length(r$X2)) {
+          r$X2[sel] <- r2$X2[sel]
+          rows <- sel[unit + 1L]
+          r$resid[rows] <- r2$resid[rows]
+          r$se[rows] <- r2$se[rows]
+        }
       }
     }
   }
@@ -227,13 +242,15 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 }
 
 # Units whose deletion leaves an estimated factor of a nested structure with
-# one level: a group of a factor disappears with unit u when all its rows
-# belong to u (codes: level 1 the blocks of the spec, deeper levels the
-# structure's group codes, unique over all rows).
+# one level: a logical matrix (units x components).  A group of a factor
+# disappears with unit u when all its rows belong to u (codes: level 1 the
+# blocks of the spec, deeper levels the structure's group codes, unique over
+# all rows).
 .mf_mv_cd_single_level <- function(x, unit, n) {
   spec <- x$mf.spec
   st <- spec$structure
-  one <- logical(n)
+  L <- length(x$sigma2)
+  one <- matrix(FALSE, n, L)
   if (!identical(st$type, "nested")) return(one)
   sizes <- diff(spec$offsets)
   codes <- c(list(rep.int(seq_along(sizes), sizes)), lapply(seq_len(ncol(st$groups)), function(j) st$groups[, j]))
@@ -244,7 +261,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     # the unit of each group when all its rows are in one unit, else NA
     gu <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
     gone <- tabulate(gu[!is.na(gu)] + 1L, nbins = n)
-    one <- one | (nl - gone == 1L)
+    one[, l] <- nl - gone == 1L
   }
   one
 }

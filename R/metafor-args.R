@@ -170,12 +170,8 @@
   fitted.mf_rma_mv = c(),
   residuals.mf_rma_mv = c(),
   rstandard.mf_rma_mv = c(),
-  ranef.mf_rma_mv = c(vcov = "the covariance matrices of the predicted random effects are not supported yet (issue 12)"),
+  ranef.mf_rma_mv = c(),
   anova.mf_rma_mv = c(
-    test = "the type of test cannot be chosen here; anova(fit1, fit2) gives the likelihood ratio test",
-    L = "use X = (the contrast matrix)",
-    fixed = "there is no equivalent",
-    df = "there is no equivalent",
     abbrev = "abbreviated coefficient names are not supported"),
   update.mf_rma_mv = c(),
   robust.mf_rma = c(), robust.mf_rma_mv = c(),

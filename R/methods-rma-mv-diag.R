@@ -112,8 +112,13 @@ fitted.mf_rma_mv <- function(object, ...) {
 residuals.mf_rma_mv <- function(object, type = "response", ...) {
   .mf_check_dots("residuals.mf_rma_mv", ...)
   type <- .mf_match_arg(type, c("response", "rstandard", "rstudent", "pearson", "cholesky"), "type")
-  if (type == "rstudent")
-    .mf_stop("residuals(type = \"rstudent\") of rma.mv() fits needs refitting and is not supported by metafast yet (issue 12).")
+  if (type == "rstudent") {
+    # as metafor: the z column of rstudent(), named by its slab
+    rs <- rstudent.mf_rma_mv(object)
+    out <- rs$z
+    names(out) <- rs$slab
+    return(out)
+  }
   if (type == "response") return(residuals.mf_rma(object, type = "response"))
   if (type == "rstandard") {
     rs <- rstandard.mf_rma_mv(object)
@@ -222,20 +227,26 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' @param verbose accepted and ignored (metafor's progress messages).
 #' @param expand one row per row of the data (metafor's \code{expand =
 #'   TRUE}) instead of one per level.
-#' @param ... metafor's \code{vcov = TRUE} (the covariance matrices of the
-#'   predictions) is not supported yet (error).
+#' @param vcov \code{TRUE}: the result is a list with \code{pred} (the list
+#'   above) and \code{vcov}: per component the levels-by-levels covariance
+#'   matrix \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l},
+#'   as metafor (a dense matrix, built only on this request; \code{NULL}
+#'   elements under \code{na.exclude} / \code{na.pass} with omitted rows, as
+#'   metafor).
+#' @param ... other arguments are an error.
 #' @return A named list (one element per variance component, named by the
 #'   factor) of data frames with columns \code{intrcpt}, \code{se},
 #'   \code{pi.lb} and \code{pi.ub}, rows named by the levels.
 #' @references Robinson GK (1991). That BLUP is a good thing: the estimation
 #'   of random effects. \emph{Stat Sci} 6:15-32.
 #' @export
-ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALSE, expand = FALSE, ...) {
+ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALSE, expand = FALSE, vcov = FALSE, ...) {
   .mf_check_dots("ranef.mf_rma_mv", ...)
   x <- object
   na.act <- .mf_na_action()
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
+  if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
   codes <- .mf_mv_row_codes(x)
   if (is.null(codes))
     .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
@@ -282,7 +293,28 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
     }
     out[[j]] <- tab
   }
-  out
+  if (!vcov) return(out)
+  # metafor's vcov = TRUE: per component the covariance matrix of the
+  # predicted effects minus the true ones (Henderson 1975; Robinson 1991),
+  # D - D Z' P Z D with D = sigma2_j I and P = W - W X (X'WX)^-1 X'W; dense
+  # (levels x levels, and P is k x k): only on this request.  As metafor,
+  # it is given with na.omit only (NULL elements otherwise).
+  V <- vector("list", L)
+  names(V) <- x$s.names
+  if (na.act == "na.omit" || !any(!.mf_na_view(x)$not.na)) {
+    o <- x$mf.spec$order
+    W <- matrix(0, x$k, x$k)
+    W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
+    WX <- W %*% x$X
+    P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
+    for (j in seq_len(L)) {
+      nl <- length(x$s.levels[[j]])
+      ZPZ <- rowsum(t(rowsum(P, codes[[j]], reorder = TRUE)), codes[[j]], reorder = TRUE)  # Z' P Z
+      Vj <- x$sigma2[j] * diag(nl) - x$sigma2[j]^2 * unname(ZPZ)
+      V[[j]] <- (Vj + t(Vj)) / 2
+    }
+  }
+  list(pred = out, vcov = V)
 }
 
 # metafor's labels for repeated levels: "a.1", "a.2", ... (unique ones kept).
@@ -322,12 +354,31 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
 #' @param refit with two REML fits that differ in their fixed effects,
 #'   refit both with \code{method = "ML"} (via \code{update()}) for the
 #'   test, as metafor.
+#' @param L metafor's alias of \code{X} (it wins when both are given).
+#' @param test with two models: \code{"LRT"} (default) or \code{"Wald"}
+#'   (the Wald test, in the full model, of the coefficients the reduced model
+#'   lacks), as metafor.
+#' @param fixed \code{TRUE}: a \code{btt} string is matched literally, not
+#'   as a regular expression (metafor's \code{fixed}).
+#' @param df with two models: the difference in the number of parameters
+#'   for the likelihood ratio test (the models are then not reordered, and
+#'   only their outcomes must agree), as metafor.
 #' @return An object of class \code{anova.mf_rma} (see
 #'   \code{\link{anova.mf_rma}}).
 #' @export
-anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, refit = FALSE, ...) {
+anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, refit = FALSE, L, test = "LRT",
+                            fixed = FALSE, df, ...) {
   .mf_check_dots("anova.mf_rma_mv", ...)
   x <- object
+  if (!missing(L) && !is.null(L)) X <- L  # metafor's alias (L wins)
+  if (!is.logical(fixed) || length(fixed) != 1L || is.na(fixed)) .mf_stop("'fixed' must be TRUE or FALSE.")
+  # fixed = TRUE: a 'btt' string is matched literally (grep(fixed = TRUE)), as metafor
+  btt_of <- function(b) {
+    if (!fixed || !is.character(b) || length(b) != 1L) return(b)
+    idx <- grep(b, rownames(x$beta), fixed = TRUE)
+    if (!length(idx)) .mf_stop(sprintf("'btt' matches no coefficient (the string \"%s\" in the names %s).", b, paste(rownames(x$beta), collapse = ", ")))
+    idx
+  }
   if (!missing(att)) .mf_stop("Argument 'att' is only meaningful for location-scale models (as metafor: 'Can only specify 'att' for location-scale models').")
   if (!missing(Z)) .mf_stop("Argument 'Z' is only meaningful for location-scale models (as metafor: 'Can only specify 'Z' for location-scale models').")
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
@@ -335,16 +386,21 @@ anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits
   rhs <- if (missing(rhs)) NULL else rhs
   if (!missing(object2) && !is.null(object2)) {
     if (!is.logical(refit) || length(refit) != 1L || is.na(refit)) .mf_stop("'refit' must be TRUE or FALSE.")
-    res <- .mf_mv_anova_lrt(x, object2, d, refit, parent.frame())
+    test <- .mf_match_arg(test, c("LRT", "Wald"), "test")
+    df <- if (missing(df)) NULL else df
+    if (!is.null(df) && (!is.numeric(df) || length(df) != 1L || is.na(df)))
+      .mf_stop("'df' must be one number (the difference in the number of parameters).")
+    res <- .mf_mv_anova_lrt(x, object2, d, refit, parent.frame(), test, df)
+    if (identical(res$type, "Wald.btt")) return(res)
     class(res) <- "anova.mf_rma"
     return(res)
   }
   if (missing(X) || is.null(X)) {
     if (!missing(btt) && !is.null(btt) && (is.list(btt) || (is.character(btt) && length(btt) > 1L))) {
       if (!is.null(rhs)) .mf_stop("Cannot use 'rhs' with a list 'btt' (one test per element).")
-      return(.mf_anova_btt_list(btt, adjust, function(b) .mf_mv_anova_btt(x, b, NULL, d)))
+      return(.mf_anova_btt_list(btt, adjust, function(b) .mf_mv_anova_btt(x, btt_of(b), NULL, d)))
     }
-    res <- .mf_mv_anova_btt(x, if (missing(btt)) NULL else btt, rhs, d)
+    res <- .mf_mv_anova_btt(x, if (missing(btt)) NULL else btt_of(btt), rhs, d)
     if (!is.null(adjust)) res$QMp <- stats::p.adjust(res$QMp, method = adjust)
   } else {
     res <- .mf_anova_contrasts(x, X, rhs, d)
@@ -388,20 +444,40 @@ anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits
 }
 
 # (refit: the calls of the fits are evaluated with method = "ML" where
-# anova() was called)
-.mf_mv_anova_lrt <- function(a, b, d, refit, env) {
+# anova() was called).  test = "Wald": the Wald test of the coefficients of
+# the full model that the reduced one lacks (metafor).  df: the difference in
+# the number of parameters (the fits are then taken in the given order and
+# only their outcomes must agree, as metafor).
+.mf_mv_anova_lrt <- function(a, b, d, refit, env, test = "LRT", df = NULL) {
   if (!inherits(b, "mf_rma_mv")) .mf_stop("'object2' must be a model fitted by rma.mv() (class mf_rma_mv), as 'object'.")
   f <- a; r <- b
-  if (f$parms == r$parms) .mf_stop("The two models have the same number of parameters.")
-  if (f$parms < r$parms) { f <- b; r <- a }
+  if (is.null(df)) {
+    if (f$parms == r$parms) .mf_stop("The two models have the same number of parameters.")
+    if (f$parms < r$parms) { f <- b; r <- a }
+  }
   sameV <- function(p, q) {
     isTRUE(all.equal(p$yi, q$yi, tolerance = 0)) && isTRUE(all.equal(p$vi, q$vi, tolerance = 0)) &&
       identical(p$mf.spec$order, q$mf.spec$order) && identical(p$mf.spec$Vblocks, q$mf.spec$Vblocks)
   }
-  if (!sameV(f, r))
+  if (is.null(df) && !sameV(f, r))
     .mf_stop("The observed outcomes and/or sampling variances/covariances are not equal in the full and reduced model.")
+  if (!is.null(df) && !isTRUE(all.equal(f$yi, r$yi, tolerance = 0)))
+    .mf_stop("The observed outcomes are not equal in the full and reduced model.")
+  if (test == "Wald" && f$method != r$method)
+    .mf_stop("Full and reduced model must use the same 'method' for the model fitting.")
   if (f$method != r$method)
     .mf_stop(sprintf("Mismatch between the use of %s and %s estimation in the full versus reduced model.", f$method, r$method))
+  if (test == "Wald") {
+    fn <- rownames(f$beta); rn <- rownames(r$beta)
+    btt <- setdiff(fn, rn)
+    if (!length(btt)) .mf_stop("Full and reduced models appear to contain the same moderators.")
+    if (length(setdiff(rn, fn))) .mf_stop("There are coefficients in the reduced model that are not in the full model.")
+    btt <- charmatch(btt, fn)
+    if (anyNA(btt)) .mf_stop("Cannot identify coefficients to test.")
+    res <- .mf_mv_anova_btt(f, btt, NULL, .mf_digits(NULL, f))
+    class(res) <- "anova.mf_rma"
+    return(res)
+  }
   sameX <- identical(unname(f$X), unname(r$X))
   if (f$method == "REML" && !sameX) {
     if (refit) {
@@ -417,8 +493,10 @@ anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits
   col <- if (f$method == "REML") "REML" else "ML"
   LRT <- max(0, r$fit.stats["dev", col] - f$fit.stats["dev", col])
   fs <- function(m) { v <- m$fit.stats[[col]]; names(v) <- rownames(m$fit.stats); v }
-  list(fit.stats.f = fs(f), fit.stats.r = fs(r), parms.f = f$parms, parms.r = r$parms,
-       LRT = LRT, pval = stats::pchisq(LRT, f$parms - r$parms, lower.tail = FALSE),
+  parms.f <- if (is.null(df)) f$parms else f$parms + df
+  pdiff <- if (is.null(df)) f$parms - r$parms else df
+  list(fit.stats.f = fs(f), fit.stats.r = fs(r), parms.f = parms.f, parms.r = r$parms,
+       LRT = LRT, pval = stats::pchisq(LRT, pdiff, lower.tail = FALSE),
        QE.f = f$QE, QE.r = r$QE, tau2.f = NA_real_, tau2.r = NA_real_, R2 = NA_real_,
        method = f$method, class.f = class(f), digits = d, type = "LRT")
 }

@@ -217,19 +217,28 @@ formula.mf_rma_mv <- function(x, ...) x$formula.mods
 
 #' Predicted values for a model fitted by rma.mv()
 #'
-#' As metafor's \code{predict.rma()} for \code{rma.mv} fits without
-#' \code{~ inner | outer} terms: \code{pred = x'b}, \code{se = sqrt(x' vb x)},
-#' the confidence interval, and the prediction interval
-#' \eqn{pred \pm c \sqrt{se^2 + \sum_l \sigma^2_l}}{pred +- c sqrt(se^2 + sum(sigma2))}
-#' with the total of the variance components; \eqn{c} is a normal quantile,
+#' As metafor's \code{predict.rma()} for \code{rma.mv} fits:
+#' \code{pred = x'b}, \code{se = sqrt(x' vb x)}, the confidence interval, and
+#' the prediction interval
+#' \eqn{pred \pm c \sqrt{se^2 + \sum_l \sigma^2_l + \tau^2_j + \gamma^2_h}}{pred +- c sqrt(se^2 + sum(sigma2) + tau2[j] + gamma2[h])}
+#' with the total of the variance components, where for
+#' \code{~ inner | outer} terms \eqn{j} and \eqn{h} are the inner levels
+#' given by \code{tau2.levels} and \code{gamma2.levels}; \eqn{c} is a normal quantile,
 #' or for \code{test = "t"} a t quantile with the smallest degrees of freedom
 #' of the coefficients the prediction involves.
 #'
 #' @param object an object of class \code{mf_rma_mv}.
 #' @param newmods new moderator values (as in \code{\link{predict.mf_rma}}).
 #' @param intercept include the intercept in the new rows (default as in the fit).
-#' @param tau2.levels,gamma2.levels only for \code{~ inner | outer} terms:
-#'   not supported yet (error).
+#' @param tau2.levels,gamma2.levels for \code{~ inner | outer} terms whose
+#'   struct has several variances (DIAG, ...): the inner level (label or
+#'   number) whose \eqn{\tau^2}{tau^2} (first term) or
+#'   \eqn{\gamma^2}{gamma^2} (second term) enters the prediction interval, one
+#'   or one per prediction, as metafor.  Without them the prediction interval
+#'   of new rows is \code{NA}; fitted values use each row's own level; an
+#'   intercept-only model gives one prediction per inner level (per
+#'   combination for two terms).  The result then holds \code{tau2.level} /
+#'   \code{gamma2.level}.  An error for a model without such a term.
 #' @param transf optional function applied to \code{pred} and the bounds.
 #' @param level confidence level (default: the level of the fit).
 #' @param adjust Bonferroni adjustment over the predictions, as metafor.
@@ -244,9 +253,14 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
                               adjust = FALSE, addx = FALSE, vcov = FALSE, digits, ...) {
   x <- object
   todo <- "is not supported by metafast's predict() for rma.mv() fits yet (issue 12)"
-  if (!missing(tau2.levels) && !is.null(tau2.levels)) .mf_stop(sprintf("Argument 'tau2.levels' %s.", todo))
-  if (!missing(gamma2.levels) && !is.null(gamma2.levels)) .mf_stop(sprintf("Argument 'gamma2.levels' %s.", todo))
-  if (isTRUE(x$withG)) .mf_stop(sprintf("A model with '~ inner | outer' terms (tau2/gamma2) %s.", todo))
+  withG <- isTRUE(x$withG)
+  withH <- isTRUE(x$withH)
+  t2l <- if (missing(tau2.levels)) NULL else tau2.levels
+  g2l <- if (missing(gamma2.levels)) NULL else gamma2.levels
+  if (!withG && !is.null(t2l))
+    .mf_stop("Argument 'tau2.levels' needs a model with an '~ inner | outer' term in 'random'.")
+  if (!withH && !is.null(g2l))
+    .mf_stop("Argument 'gamma2.levels' needs a model with two '~ inner | outer' terms in 'random'.")
   if (length(list(...))) {
     nms <- names(list(...))
     if (is.null(nms)) nms <- ""
@@ -265,14 +279,46 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
     .mf_stop("'intercept' must be TRUE or FALSE.")
   rnames <- NULL
   if (missing(newmods) || is.null(newmods)) {
-    Xn <- if (x$int.only) matrix(1, 1L, 1L) else x$X
     newmods <- NULL
+    if (!x$int.only) {
+      Xn <- x$X
+      if (withG) {
+        # fitted values: each row at the level(s) of its own inner factor (metafor)
+        if (!is.null(t2l) || !is.null(g2l))
+          warning("Arguments 'tau2.levels' and 'gamma2.levels' ignored when obtaining fitted values.", call. = FALSE)
+        t2l <- .mf_mv_row_inner(x, 1L)
+        if (withH) g2l <- .mf_mv_row_inner(x, 2L)
+      }
+    } else if (withG && withH) {
+      # intercept-only: one prediction per combination of the inner levels
+      # (or per given pair of levels), as metafor
+      if (is.null(t2l) && is.null(g2l)) {
+        kn <- x$tau2s * x$gamma2s
+        t2l <- if (x$tau2s == 1L) rep(1, kn) else rep(x$g.levels.f[[1L]], each = x$gamma2s)
+        g2l <- if (x$gamma2s == 1L) rep(1, kn) else rep(x$h.levels.f[[1L]], times = x$tau2s)
+      }
+      if (is.null(t2l) != is.null(g2l))
+        .mf_stop("Either specify both of 'tau2.levels' and 'gamma2.levels' or neither.")
+      if (length(t2l) != length(g2l))
+        .mf_stop("Length of 'tau2.levels' and 'gamma2.levels' are not the same.")
+      Xn <- matrix(1, length(t2l), 1L)
+    } else if (withG) {
+      if (is.null(t2l)) t2l <- if (x$tau2s == 1L) 1 else x$g.levels.f[[1L]]
+      Xn <- matrix(1, length(t2l), 1L)
+    } else {
+      Xn <- matrix(1, 1L, 1L)
+    }
   } else {
     if (x$int.only) .mf_stop("Cannot give 'newmods' for a model without moderators.")
     Xn <- .mf_newmods_matrix(x, newmods, intercept, int.spec)
     rnames <- rownames(Xn)
   }
   kn <- nrow(Xn)
+  # the level of tau^2 / gamma^2 of each prediction: an index, or NA (no
+  # prediction interval) when a term has several variances and none is given
+  t.idx <- if (withG) .mf_mv_level_index(t2l, x$tau2s, x$g.levels.f[[1L]], kn, "tau2.levels", "tau^2") else rep(1L, kn)
+  g.idx <- if (withH) .mf_mv_level_index(g2l, x$gamma2s, x$h.levels.f[[1L]], kn, "gamma2.levels", "gamma^2") else rep(1L, kn)
+  if (withH && (anyNA(t.idx) || anyNA(g.idx))) t.idx <- g.idx <- rep(NA_integer_, kn)  # metafor: both or neither
   pred <- c(Xn %*% x$beta)
   XV <- Xn %*% x$vb
   vpred <- rowSums(XV * Xn)
@@ -292,7 +338,12 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
   }
   ci.lb <- pred - crit * se
   ci.ub <- pred + crit * se
-  pi.se <- sqrt(vpred + sum(x$sigma2))
+  # prediction interval: the variance of the prediction plus every variance
+  # component, for '~ inner | outer' terms the variance of the level
+  het <- sum(x$sigma2)
+  if (withG) het <- het + x$tau2[t.idx]
+  if (withH) het <- het + x$gamma2[g.idx]
+  pi.se <- sqrt(vpred + het)
   pi.lb <- pred - crit * pi.se
   pi.ub <- pred + crit * pi.se
   do.transf <- !missing(transf) && is.function(transf)
@@ -303,7 +354,12 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
     lo <- pmin(ci.lb, ci.ub); ci.ub <- pmax(ci.lb, ci.ub); ci.lb <- lo
     lo <- pmin(pi.lb, pi.ub); pi.ub <- pmax(pi.lb, pi.ub); pi.lb <- lo
   }
-  out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub)
+  out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub,
+              cr.lb = pi.lb, cr.ub = pi.ub)
+  # (logical NA when no levels were given, as metafor)
+  lev_out <- function(labels, idx) if (all(is.na(idx))) rep(NA, kn) else labels[idx]
+  if (withG && x$tau2s > 1L) out$tau2.level <- lev_out(x$g.levels.f[[1L]], t.idx)
+  if (withH && x$gamma2s > 1L) out$gamma2.level <- lev_out(x$h.levels.f[[1L]], g.idx)
   slab <- if (is.null(newmods) && !x$int.only) x$slab[x$ids]
           else if (!is.null(rnames)) rnames else if (kn == 1L) "" else seq_len(kn)
   out$slab <- slab
@@ -324,4 +380,35 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
     return(list(pred = out, vcov = V))
   }
   out
+}
+
+# The inner level (label) of each row of the fit for its first (t = 1, G) or
+# second (t = 2, H) '~ inner | outer' term, in the order of the rows of X.
+.mf_mv_row_inner <- function(x, t) {
+  sp <- x$mf.spec
+  tm <- sp$structure$terms[[t]]
+  inner <- integer(length(sp$order))
+  inner[sp$order] <- tm$inner + 1L
+  (if (t == 1L) x$g.levels.f else x$h.levels.f)[[1L]][inner]
+}
+
+# metafor's tau2.levels / gamma2.levels of predict(): labels (partially
+# matched) or numbers (rounded) of the inner levels, one or one per
+# prediction; a term with one variance uses it for every prediction; NA when
+# the term has several variances and no levels were given.
+.mf_mv_level_index <- function(lev, nvar, labels, kn, nm, what) {
+  if (nvar == 1L) return(rep(1L, kn))
+  if (is.null(lev)) return(rep(NA_integer_, kn))
+  if (is.numeric(lev)) {
+    idx <- round(lev)
+    if (anyNA(idx) || any(idx < 1) || any(idx > length(labels)))
+      .mf_stop(sprintf("Non-existing %s values specified via '%s' argument.", what, nm))
+  } else {
+    idx <- pmatch(as.character(lev), labels, duplicates.ok = TRUE)
+    if (anyNA(idx)) .mf_stop(sprintf("Non-existing levels specified via '%s' argument.", nm))
+  }
+  if (length(idx) == 1L) idx <- rep(idx, kn)
+  if (length(idx) != kn)
+    .mf_stop(sprintf("Length of the '%s' argument (%d) does not match the number of predicted values (%d).", nm, length(idx), kn))
+  as.integer(idx)
 }

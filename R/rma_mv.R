@@ -269,8 +269,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, L,
                              list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
                              list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi))
-  if (length(gts) && identical(dfs, "contain"))
-    .mf_stop(sprintf("dfs = \"contain\" with an '~ inner | outer' term %s.", todo))
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
   use_sparse <- FALSE
@@ -341,7 +339,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   dimnames(vb) <- list(colnames(X.f), colnames(X.f))
   se <- unname(sqrt(pmax(diag(vb), 0)))
   zval <- c(beta) / se
-  ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, codes$codes, s.nlevels) else rep(NA_integer_, p)
+  # (each '~ inner | outer' term adds two factors to the containment rule,
+  # as metafor's: the combinations of inner and outer level, and the outer)
+  gfac <- unlist(lapply(gts, function(g) {
+    comb <- (g$outer - 1) * g$nlevels[1L] + g$inner
+    list(match(comb, unique(comb)), g$outer)
+  }), recursive = FALSE)
+  ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, c(codes$codes, gfac), c(s.nlevels, vapply(gfac, max, 1L)))
+         else rep(NA_integer_, p)
   m <- length(btt)
   QM <- .mf_mv_wald(c(beta), vb, btt)
   if (test == "t") {

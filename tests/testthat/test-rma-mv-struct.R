@@ -288,9 +288,9 @@ test_that("bad input in inner | outer terms: named errors", {
   d2$time[4] <- NA
   expect_error(rma.mv(yi, vi, random = ~ time | study, data = d2), "'time'.*row")
   expect_error(rma.mv(yi, vi, random = list(~ time | study, ~ x | study, ~ lab | study), data = dat), "at most two")
-  # methods that would ignore tau2 / gamma2 stop instead
+  # methods that would ignore tau2 / gamma2 stop instead (predict():
+  # test-rma-mv-methods-more.R)
   f <- rma.mv(yi, vi, random = ~ time | study, struct = "AR", data = dat)
-  expect_error(predict(f), "inner \\| outer")
   expect_error(i2_levels(f), "inner \\| outer")
   expect_output(print(summary(f)), "rho")
 })

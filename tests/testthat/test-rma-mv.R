@@ -307,7 +307,6 @@ test_that("metafor arguments not implemented yet are rejected by name", {
   f <- rma.mv(yi, vi, random = r, data = dat)
   expect_error(predict(f, tau2.levels = 1), "'tau2.levels'")
   expect_error(predict(f, hetvar = 1), "'hetvar'")
-  expect_error(residuals(f, type = "rstudent"), "not supported")  # (rstandard is implemented: test-rma-mv-methods.R)
   # accepted: sparse (no effect), struct without an inner | outer term (metafor's warning)
   expect_equal(rma.mv(yi, vi, random = r, data = dat, sparse = TRUE)$sigma2, f$sigma2)
   expect_warning(fs <- rma.mv(yi, vi, random = r, data = dat, struct = "UN"), "struct")
