@@ -53,16 +53,16 @@
     .Call(`_metafast_mf_test_table`)
 }
 
-.mf_boot_stat <- function(y, v, X, weights, idx, method, test, control) {
-    .Call(`_metafast_mf_boot_stat`, y, v, X, weights, idx, method, test, control)
+.mf_boot_stat <- function(y, v, X, weights, idx, method, test, control, offsets = NULL) {
+    .Call(`_metafast_mf_boot_stat`, y, v, X, weights, idx, method, test, control, offsets)
 }
 
-.mf_boot_kernel <- function(y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress) {
-    .Call(`_metafast_mf_boot_kernel`, y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress)
+.mf_boot_kernel <- function(y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress, offsets = NULL) {
+    .Call(`_metafast_mf_boot_kernel`, y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress, offsets)
 }
 
-.mf_jack_kernel <- function(y, v, X, weights, method, test, control, threads) {
-    .Call(`_metafast_mf_jack_kernel`, y, v, X, weights, method, test, control, threads)
+.mf_jack_kernel <- function(y, v, X, weights, method, test, control, threads, offsets = NULL) {
+    .Call(`_metafast_mf_jack_kernel`, y, v, X, weights, method, test, control, threads, offsets)
 }
 
 .mf_perm_kernel <- function(y, v, X, weights, method, test, control, btt, int_only, exact, n, seed, start, end, threads, progress) {

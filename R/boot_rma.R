@@ -12,7 +12,11 @@
 #' replicate r draws from its own counter-based stream, so the result is
 #' bit-identical for any number of threads or future workers.
 #'
-#' Case resampling draws k studies with replacement.  The parametric bootstrap
+#' Case resampling draws k studies with replacement.  With \code{cluster},
+#' it draws whole clusters instead: as many clusters as there are, with
+#' replacement, each bringing all its rows (the cluster or block bootstrap;
+#' Davison & Hinkley 1997, sec. 3.8; Field & Welsh 2007), and the jackknife
+#' for BCa intervals leaves out one cluster at a time.  The parametric bootstrap
 #' simulates \eqn{y^* = X b + e}, \eqn{e_i \sim N(0, v_i + \hat\tau^2)}, from
 #' the fitted model.  I^2 and H^2 are computed from each replicate as
 #' \code{rma()} does (the typical sampling variance of the replicate; from QE
@@ -31,14 +35,22 @@
 #'   \pkg{future.apply} package); the result is identical to \code{"no"}.
 #' @param progress show a progress bar (needs \pkg{progressr}; use
 #'   \code{progressr::handlers()} to choose its look).
+#' @param cluster optional clustering variable (evaluated in the data of the
+#'   fit, of the length of the original data as in \code{leave1out()}): case
+#'   resampling then draws whole clusters.  Missing values in the rows of the
+#'   fit and a single cluster are errors.
 #' @param ... ignored.
 #' @return An object of class \code{mf_boot}: \code{t0} (the statistics of the
 #'   fit), \code{t} (R x q matrix of replicates), \code{R}, \code{seed},
 #'   \code{type}, \code{failed} (number of failed replicates), \code{jack}
-#'   (leave-one-out statistics, for BCa intervals; case bootstrap only),
+#'   (leave-one-out statistics, for BCa intervals; case bootstrap only;
+#'   one row per cluster with \code{cluster}), \code{cluster} (the sorted
+#'   cluster values, or \code{NULL}),
 #'   \code{call} and the data needed by \code{\link{as.boot}}.
 #' @references Davison AC, Hinkley DV (1997). \emph{Bootstrap Methods and
 #'   their Application}. Cambridge University Press.
+#'   Field CA, Welsh AH (2007). Bootstrapping clustered data. \emph{J R
+#'   Stat Soc B} 69:369-390.
 #'   Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
 #'   meta-analysis. \emph{Stat Med} 21:1539-1558.
 #' @seealso \code{\link{confint.mf_boot}}, \code{\link{as.boot}}
@@ -50,12 +62,23 @@
 #' b <- boot_rma(fit, R = 200, progress = FALSE)
 #' b
 #' confint(b, type = "perc")
+#' # whole clusters (here: pairs of studies) resampled
+#' set.seed(1)
+#' boot_rma(fit, R = 200, cluster = rep(1:4, each = 2), progress = FALSE)
 #' @export
 boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL,
-                     parallel = c("no", "future"), progress = interactive(), ...) {
+                     parallel = c("no", "future"), progress = interactive(), cluster, ...) {
   cl <- match.call()
   d <- .mf_resample_input(x)
   type <- match.arg(type)
+  d$offsets <- NULL
+  d$ids <- NULL
+  d$n.units <- d$k
+  if (!missing(cluster)) {
+    if (type != "case")
+      .mf_stop("'cluster' applies to the case bootstrap (type = \"case\"); the parametric bootstrap simulates every study.")
+    d <- .mf_cluster_units(d, .mf_cluster_rows(x, substitute(cluster), parent.frame()))
+  }
   parallel <- .mf_parallel_arg(parallel, list(...), "boot_rma")
   R <- .mf_whole(R, "R", 1, max = 1e9)
   if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
@@ -65,14 +88,14 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
   seed <- .mf_draw_seed()
 
-  t0 <- .mf_boot_stat(d$yi, d$vi, d$X, d$weights, seq_len(d$k), d$method, d$test, d$control)
+  t0 <- .mf_boot_stat(d$yi, d$vi, d$X, d$weights, seq_len(d$n.units), d$method, d$test, d$control, d$offsets)
   if (anyNA(t0)) .mf_stop("The model cannot be refitted from its own data; no bootstrap is possible.")
   beta <- t0[seq_len(d$p)]
   tau2 <- t0[[d$p + 1L]]
   type_code <- if (type == "case") 0L else 1L
   kernel <- function(start, end, nthreads, prog) {
     .mf_boot_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control, type_code,
-                    beta, tau2, seed, start, end, nthreads, prog)
+                    beta, tau2, seed, start, end, nthreads, prog, d$offsets)
   }
   t <- .mf_run_replicates(kernel, R, parallel, nthreads, progress)
   failed <- sum(!stats::complete.cases(t))
@@ -81,11 +104,12 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
                     failed, R), call. = FALSE)
   jack <- if (type == "case") {
     .mf_jack_kernel(d$yi, d$vi, d$X, d$weights, d$method, d$test, d$control,
-                    .mf_threads(threads, n_work = d$k, min_per_thread = 16L))
+                    .mf_threads(threads, n_work = d$n.units, min_per_thread = 16L), d$offsets)
   } else NULL
   res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
               threads = nthreads, parallel = parallel, call = cl,
               yi = d$yi, vi = d$vi, X = d$X, weights = d$weights,
+              cluster = d$ids, offsets = d$offsets,
               method = x$method, test = x$test, control = d$control,
               random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
   class(res) <- "mf_boot"
@@ -98,6 +122,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
 print.mf_boot <- function(x, digits = x$digits, ...) {
   cat("\n", if (x$type == "case") "Case (non-parametric)" else "Parametric",
       " bootstrap of a meta-analytic model (method ", x$method, ")\n\n", sep = "")
+  if (!is.null(x$cluster)) cat("Resampled units: ", length(x$cluster), " clusters\n", sep = "")
   cat("Replicates: ", x$R, if (x$failed > 0) sprintf(" (%d failed, NA)", x$failed) else "", "\n\n", sep = "")
   ok <- x$t
   tab <- data.frame(original = x$t0,
@@ -262,17 +287,27 @@ as.boot <- function(x, ...) UseMethod("as.boot")
 #' @rdname as.boot
 #' @export
 as.boot.mf_boot <- function(x, index = NULL, ...) {
-  k <- length(x$yi)
-  data <- data.frame(yi = x$yi, vi = x$vi)
-  if (length(x$weights)) data$weights <- x$weights
-  data$X <- x$X
   method <- .mf_method_code(x$method)
   test <- .mf_test_code(x$test)
   control <- x$control
-  statistic <- function(data, indices) {
-    w <- if (is.null(data$weights)) numeric(0) else as.double(data$weights)
-    .mf_boot_stat(as.double(data$yi), as.double(data$vi), data$X, w, as.integer(indices),
-                  method, test, control)
+  if (is.null(x$offsets)) {
+    k <- length(x$yi)
+    data <- data.frame(yi = x$yi, vi = x$vi)
+    if (length(x$weights)) data$weights <- x$weights
+    data$X <- x$X
+    statistic <- function(data, indices) {
+      w <- if (is.null(data$weights)) numeric(0) else as.double(data$weights)
+      .mf_boot_stat(as.double(data$yi), as.double(data$vi), data$X, w, as.integer(indices),
+                    method, test, control)
+    }
+  } else {
+    # cluster bootstrap: one row of data per cluster; indices pick clusters
+    k <- length(x$cluster)
+    data <- data.frame(cluster = x$cluster)
+    yi <- x$yi; vi <- x$vi; X <- x$X; w <- x$weights; off <- x$offsets
+    statistic <- function(data, indices) {
+      .mf_boot_stat(yi, vi, X, w, as.integer(indices), method, test, control, off)
+    }
   }
   seed <- x$random.seed
   if (is.null(seed)) seed <- 0L

@@ -69,10 +69,7 @@ leave1out.mf_rma <- function(x, cluster, digits, transf, targs, progbar = FALSE,
                        0L, integer(0), .mf_cd_warm(x), th, .mf_progress_fn(progress, n))
   } else {
     # leave one cluster out (metafor 5): the clusters of the rows used, sorted
-    cl <- .mf_cd_getx(substitute(cluster), x, parent.frame(), "cluster")
-    cl.f <- if (!is.null(x$subset) && length(x$subset) == length(cl)) cl[x$subset] else cl
-    if (anyNA(cl.f)) .mf_stop(sprintf("'cluster' has missing values in %s.", .mf_rows(is.na(cl.f))))
-    cl <- cl.f[v$not.na]
+    cl <- .mf_cluster_rows(x, substitute(cluster), parent.frame())
     ids <- sort(unique(cl))
     n <- length(ids)
     th <- .mf_threads(threads, n_work = n, min_per_thread = 16L)

@@ -104,3 +104,33 @@
   lo <- floor(stats::runif(1L) * 2^27)
   hi * 2^27 + lo
 }
+
+# The cluster of each row of an rma() fit (the k rows used, in the fit's
+# order) from 'cluster' given to a resampling or case-deletion function:
+# evaluated in the data of the fit, of the length of the original data (as
+# metafor), read through 'subset'; NA in a row after 'subset' is an error.
+.mf_cluster_rows <- function(x, expr, env) {
+  cl <- .mf_cd_getx(expr, x, env, "cluster")
+  cl.f <- if (!is.null(x$subset) && length(x$subset) == length(cl)) cl[x$subset] else cl
+  if (anyNA(cl.f)) .mf_stop(sprintf("'cluster' has missing values in %s.", .mf_rows(is.na(cl.f))))
+  cl.f[.mf_na_view(x)$not.na]
+}
+
+# Rows of the kernel input d (.mf_resample_input) sorted by cluster, with the
+# 0-based offsets of the clusters: the units of the cluster bootstrap and
+# jackknife.  ids: the sorted cluster values (unit j is cluster ids[j]).
+.mf_cluster_units <- function(d, cl) {
+  ids <- sort(unique(cl))
+  if (length(ids) < 2L)
+    .mf_stop("'cluster' has a single value (one cluster); resampling by cluster needs at least 2 clusters.")
+  code <- match(cl, ids)
+  o <- order(code)
+  d$yi <- d$yi[o]
+  d$vi <- d$vi[o]
+  d$X <- d$X[o, , drop = FALSE]
+  if (length(d$weights)) d$weights <- d$weights[o]
+  d$offsets <- c(0L, cumsum(tabulate(code, nbins = length(ids))))
+  d$ids <- ids
+  d$n.units <- length(ids)
+  d
+}

@@ -230,8 +230,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_boot_stat
-Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test, Rcpp::List control);
-RcppExport SEXP _metafast_mf_boot_stat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP idxSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP) {
+Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test, Rcpp::List control, SEXP offsets);
+RcppExport SEXP _metafast_mf_boot_stat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP idxSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP offsetsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -242,13 +242,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type method(methodSEXP);
     Rcpp::traits::input_parameter< int >::type test(testSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_boot_stat(y, v, X, weights, idx, method, test, control));
+    Rcpp::traits::input_parameter< SEXP >::type offsets(offsetsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_boot_stat(y, v, X, weights, idx, method, test, control, offsets));
     return rcpp_result_gen;
 END_RCPP
 }
 // mf_boot_kernel
-Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int type, Rcpp::NumericVector beta, double tau2, double seed, double start, double end, int threads, SEXP progress);
-RcppExport SEXP _metafast_mf_boot_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP typeSEXP, SEXP betaSEXP, SEXP tau2SEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int type, Rcpp::NumericVector beta, double tau2, double seed, double start, double end, int threads, SEXP progress, SEXP offsets);
+RcppExport SEXP _metafast_mf_boot_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP typeSEXP, SEXP betaSEXP, SEXP tau2SEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP offsetsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -266,13 +267,14 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type end(endSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_boot_kernel(y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress));
+    Rcpp::traits::input_parameter< SEXP >::type offsets(offsetsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_boot_kernel(y, v, X, weights, method, test, control, type, beta, tau2, seed, start, end, threads, progress, offsets));
     return rcpp_result_gen;
 END_RCPP
 }
 // mf_jack_kernel
-Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int threads);
-RcppExport SEXP _metafast_mf_jack_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP threadsSEXP) {
+Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericVector weights, int method, int test, Rcpp::List control, int threads, SEXP offsets);
+RcppExport SEXP _metafast_mf_jack_kernel(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP weightsSEXP, SEXP methodSEXP, SEXP testSEXP, SEXP controlSEXP, SEXP threadsSEXP, SEXP offsetsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
@@ -283,7 +285,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type test(testSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_jack_kernel(y, v, X, weights, method, test, control, threads));
+    Rcpp::traits::input_parameter< SEXP >::type offsets(offsetsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_jack_kernel(y, v, X, weights, method, test, control, threads, offsets));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -509,9 +512,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_leverage", (DL_FUNC) &_metafast_mf_leverage, 5},
     {"_metafast_mf_estimator_table", (DL_FUNC) &_metafast_mf_estimator_table, 0},
     {"_metafast_mf_test_table", (DL_FUNC) &_metafast_mf_test_table, 0},
-    {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 8},
-    {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 15},
-    {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 8},
+    {"_metafast_mf_boot_stat", (DL_FUNC) &_metafast_mf_boot_stat, 9},
+    {"_metafast_mf_boot_kernel", (DL_FUNC) &_metafast_mf_boot_kernel, 16},
+    {"_metafast_mf_jack_kernel", (DL_FUNC) &_metafast_mf_jack_kernel, 9},
     {"_metafast_mf_perm_kernel", (DL_FUNC) &_metafast_mf_perm_kernel, 16},
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 6},

@@ -37,15 +37,34 @@ Rcpp::CharacterVector stat_names(const Rcpp::NumericMatrix& X) {
   return nm;
 }
 
+// Block offsets from R: NULL or integer(0) for one row a unit, else the
+// 0-based offsets of the clusters (rows sorted by cluster; R checks them).
+IVec offsets_from_r(SEXP offsets) {
+  if (Rf_isNull(offsets)) return IVec();
+  const Rcpp::IntegerVector off(offsets);
+  return Eigen::Map<const Eigen::VectorXi>(off.begin(), off.size());
+}
+
+// The problem with the clusters as its units (blocks of rows of diagonal v).
+ProblemView view_with_units(const Rcpp::NumericVector& y, const Rcpp::NumericVector& v,
+                            const Rcpp::NumericMatrix& X, const Rcpp::NumericVector& weights, const IVec& off) {
+  const ProblemView base = view_from_r(y, v, X, weights);
+  if (off.size() == 0) return base;
+  if (off.size() < 2 || off(0) != 0 || off(off.size() - 1) != base.k()) Rcpp::stop("invalid cluster offsets");
+  return ProblemView(base.y, base.v, base.X, base.weights, off);
+}
+
 }  // namespace
 
 // Statistics (coefficients, tau2, I2, H2) of one refit on the rows idx
-// (1-based, repeats allowed) -- the statistic of as.boot() and t0.
+// (1-based, repeats allowed) -- the statistic of as.boot() and t0.  With
+// offsets (rows sorted by cluster), idx indexes clusters.
 // [[Rcpp::export(name = ".mf_boot_stat", rng = false)]]
 Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                  Rcpp::NumericVector weights, Rcpp::IntegerVector idx, int method, int test,
-                                 Rcpp::List control) {
-  const ProblemView pr = view_from_r(y, v, X, weights);
+                                 Rcpp::List control, SEXP offsets = R_NilValue) {
+  const IVec off = offsets_from_r(offsets);
+  const ProblemView pr = view_with_units(y, v, X, weights, off);
   std::vector<int> rows(idx.size());
   for (R_xlen_t i = 0; i < idx.size(); ++i) {
     if (idx[i] == NA_INTEGER || idx[i] < 1 || idx[i] > pr.n_blocks()) Rcpp::stop("row index out of range");
@@ -60,12 +79,14 @@ Rcpp::NumericVector mf_boot_stat(Rcpp::NumericVector y, Rcpp::NumericVector v, R
 
 // Bootstrap replicates [start, end) (0-based) of the run seeded with seed.
 // type 0: case resampling; 1: parametric (beta, tau2: the fitted model).
+// With offsets (rows sorted by cluster), case resampling draws whole clusters.
 // [[Rcpp::export(name = ".mf_boot_kernel", rng = false)]]
 Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
                                    int type, Rcpp::NumericVector beta, double tau2, double seed, double start,
-                                   double end, int threads, SEXP progress) {
-  const ProblemView pr = view_from_r(y, v, X, weights);
+                                   double end, int threads, SEXP progress, SEXP offsets = R_NilValue) {
+  const IVec off = offsets_from_r(offsets);
+  const ProblemView pr = view_with_units(y, v, X, weights, off);
   const std::size_t lo = static_cast<std::size_t>(start), hi = static_cast<std::size_t>(end);
   if (hi < lo) Rcpp::stop("'end' < 'start'");
   Rcpp::NumericMatrix out(static_cast<int>(hi - lo), n_boot_stats(pr.p()));
@@ -78,12 +99,13 @@ Rcpp::NumericMatrix mf_boot_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v,
   return out;
 }
 
-// Leave-one-out statistics: k x (p + 3).
+// Leave-one-out statistics: k x (p + 3); with offsets, one row per cluster.
 // [[Rcpp::export(name = ".mf_jack_kernel", rng = false)]]
 Rcpp::NumericMatrix mf_jack_kernel(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X,
                                    Rcpp::NumericVector weights, int method, int test, Rcpp::List control,
-                                   int threads) {
-  const ProblemView pr = view_from_r(y, v, X, weights);
+                                   int threads, SEXP offsets = R_NilValue) {
+  const IVec off = offsets_from_r(offsets);
+  const ProblemView pr = view_with_units(y, v, X, weights, off);
   Rcpp::NumericMatrix out(pr.n_blocks(), n_boot_stats(pr.p()));
   RPoll poll(R_NilValue);
   const bool ok = jackknife_run(pr, spec_from_r(method, test, control), threads, out.begin(), poll);
