@@ -1,6 +1,15 @@
 # metafor's conv.2x2(): the cells of 2x2 tables reconstructed from reported
 # statistics.
 
+# 'data' of the conv.* and to.* helpers as a data frame (as metafor:
+# data.frame(data)), with an error naming the argument when it is not one.
+.mf_conv_data <- function(data) {
+  if (is.data.frame(data)) return(data)
+  out <- tryCatch(data.frame(data), error = function(e) NULL)
+  if (is.null(out)) .mf_stop("'data' must be a data frame (or something data.frame() turns into one).")
+  out
+}
+
 # Column `name` of x updated with `new` as metafor's conv.* functions do
 # (replace = "ifna": fill the missing values; "all": take every non-missing
 # new value; "complete": take new as it is).
@@ -120,7 +129,7 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
   method <- list(...)$method
   method <- if (is.null(method)) "optim" else match.arg(method, c("simple", "optim", "search"))
   has.data <- !missing(data) && !is.null(data)
-  if (has.data && !is.data.frame(data)) data <- data.frame(data)
+  if (has.data) data <- .mf_conv_data(data)
   x <- if (has.data) data else NULL
   if (length(var.names) != 4L) .mf_stop("'var.names' must be of length 4.")
   if (any(var.names != make.names(var.names, unique = TRUE))) {
@@ -385,7 +394,7 @@ conv.fivenum <- function(min, q1, median, q3, max, n, data, include, method = "d
   seed <- list(...)$seed
   if (!is.null(seed)) set.seed(seed)
   has.data <- !missing(data) && !is.null(data)
-  if (has.data && !is.data.frame(data)) data <- data.frame(data)
+  if (has.data) data <- .mf_conv_data(data)
   x <- if (has.data) data else NULL
   if (length(var.names) != 2L) .mf_stop("'var.names' must be of length 2.")
   if (any(var.names != make.names(var.names, unique = TRUE))) {

@@ -54,7 +54,7 @@
 to.wide <- function(data, study, grp, ref, grpvars, postfix = c(".1", ".2"), addid = TRUE, addcomp = TRUE,
                     adddesign = TRUE, minlen = 2, var.names = c("id", "comp", "design")) {
   if (missing(data)) .mf_stop("'data' must be specified.")
-  if (!is.data.frame(data)) data <- data.frame(data)
+  data <- .mf_conv_data(data)
   varnames <- names(data)
   nvars <- length(varnames)
   if (length(var.names) != 3L) .mf_stop("'var.names' must be of length 3.")

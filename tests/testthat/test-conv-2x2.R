@@ -51,3 +51,10 @@ test_that("conv.2x2(): bad input gives errors naming the argument and rows", {
   expect_error(conv.2x2(ori = 2, ni = 10, n1i = 5, n2i = 5, var.names = "a"), "var.names")
   expect_warning(conv.2x2(ori = 2, ni = 10, n1i = 5, n2i = 5, foo = 1), "foo")
 })
+
+test_that("conv.*(): a 'data' that is no data frame gives an error naming 'data' (fuzz finding)", {
+  for (f in list(function(d) conv.wald(out = 1, ci.lb = 0.5, ci.ub = 1.5, data = d),
+                 function(d) conv.2x2(ori = 2, ni = 10, n1i = 5, n2i = 5, data = d),
+                 function(d) conv.fivenum(min = 1, median = 2, max = 4, n = 10, data = d)))
+    expect_error(f(list(1, "a", NULL)), "'data' must be a data frame")
+})
