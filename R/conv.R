@@ -47,7 +47,7 @@ conv.wald <- function(out, ci.lb, ci.ub, zval, pval, n, data, include, level = 9
   cifac <- list(...)$cifac
   if (is.null(cifac)) cifac <- 0.1
   has.data <- !missing(data) && !is.null(data)
-  if (has.data && !is.data.frame(data)) data <- data.frame(data)
+  if (has.data) data <- .mf_conv_data(data)
   x <- if (has.data) data else NULL
   vn <- .mf_conv_var_names(x, if (missing(var.names)) NULL else var.names)
   yi.name <- vn[1L]
@@ -192,7 +192,7 @@ conv.delta <- function(yi, vi, ni, data, include, transf, var.names, append = TR
   if (is.logical(replace)) replace <- if (isTRUE(replace)) "all" else "ifna"
   replace <- match.arg(replace, c("ifna", "all", "complete"))
   has.data <- !missing(data) && !is.null(data)
-  if (has.data && !is.data.frame(data)) data <- data.frame(data)
+  if (has.data) data <- .mf_conv_data(data)
   x <- if (has.data) data else NULL
   vn <- .mf_conv_var_names(x, if (missing(var.names)) NULL else var.names)
   yi.name <- vn[1L]

@@ -23,6 +23,7 @@
   CLES = "auc", AUC = "auc",
   MN = "mean", POMPMN = "mean", SMN = "mean", MNLN = "mean", SDLN = "mean", CVLN = "mean",
   IR = "rate", IRLN = "rate", IRS = "rate", IRFT = "rate",
+  IRR = "rate2", IRD = "rate2", IRSD = "rate2", RTET = "tet", ZTET = "tet",
   SMCRH = "prepostmore", SMCRP = "prepostmore", SMCRPH = "prepostmore",
   ROMC = "prepostmore", VRC = "prepostmore", CVRC = "prepostmore",
   CLESCN = "prepostmore", AUCCN = "prepostmore",
@@ -44,6 +45,8 @@
   auc = c("ai", "n1i", "n2i", "mi"),
   mean = c("mi", "sdi", "ni"),
   rate = c("xi", "ti"),
+  rate2 = c("x1i", "x2i", "t1i", "t2i"),
+  tet = c("ai", "bi", "ci", "di", "n1i", "n2i"),
   prepostmore = c("m1i", "m2i", "sd1i", "sd2i", "ri", "ni"),
   alpha = c("ai", "mi", "ni"),
   reh = c("ai", "bi", "ci")
@@ -259,7 +262,9 @@
 #' \code{"R2F"}, \code{"ZR2F"} (\code{r2i} or \code{fi}/\code{pi}, \code{mi},
 #' \code{ni}); from 2x2
 #' tables \code{"PHI"}, \code{"ZPHI"}, \code{"YUQ"}, \code{"YUY"},
-#' \code{"PBIT"}, \code{"OR2D"}, \code{"OR2DN"}, \code{"OR2DL"} and for
+#' \code{"PBIT"}, \code{"OR2D"}, \code{"OR2DN"}, \code{"OR2DL"}, the
+#' tetrachoric correlation \code{"RTET"} and its z transform \code{"ZTET"}
+#' (maximum likelihood under a bivariate normal, as metafor) and for
 #' paired binary data \code{"MPRD"}, \code{"MPRR"}, \code{"MPOR"},
 #' \code{"MPORC"}, \code{"MPPETO"}, \code{"MPORM"} (the latter with
 #' \code{ri} and/or \code{pi}); two groups \code{"SMD1"}, \code{"SMD1H"},
@@ -271,12 +276,15 @@
 #' \code{"MNLN"}, \code{"SDLN"}, \code{"CVLN"} (\code{mi}, \code{sdi},
 #' \code{ni}), \code{"PRZ"}, incidence rates \code{"IR"}, \code{"IRLN"},
 #' \code{"IRS"}, \code{"IRFT"} (\code{xi} events in person-time
-#' \code{ti}); pre-post \code{"SMCRH"}, \code{"SMCRP"}, \code{"SMCRPH"},
+#' \code{ti}), two incidence rates \code{"IRR"}, \code{"IRD"},
+#' \code{"IRSD"} (\code{x1i}, \code{x2i} events in person-times
+#' \code{t1i}, \code{t2i}); pre-post \code{"SMCRH"}, \code{"SMCRP"}, \code{"SMCRPH"},
 #' \code{"ROMC"}, \code{"VRC"}, \code{"CVRC"}, \code{"CLESCN"},
 #' \code{"AUCCN"}; Cronbach's alpha \code{"ARAW"}, \code{"AHW"},
 #' \code{"ABT"} (\code{ai}, \code{mi} items, \code{ni}); and \code{"REH"}
 #' (genotype counts \code{ai}, \code{bi}, \code{ci}).  metafor's other
-#' measures give an error that names them.
+#' measures (\code{"HR"}, \code{"HD"}, which metafor lists but does not
+#' compute either) give an error that names them.
 #'
 #' The object keeps, as metafor's, the attributes \code{ni} (sample sizes),
 #' \code{slab} (study labels, read by \code{rma()}) and \code{measure} on the
@@ -295,8 +303,8 @@
 #'   d; \code{ai} is the AUC of \code{"CLES"}/\code{"AUC"} and alpha of
 #'   \code{"ARAW"}, \code{"AHW"}, \code{"ABT"}).
 #' @param n1i,n2i group sizes.
-#' @param x1i,x2i,t1i,t2i accepted for compatibility (incidence measures are
-#'   not implemented).
+#' @param x1i,x2i,t1i,t2i event counts and person-times of the two groups
+#'   (\code{"IRR"}, \code{"IRD"}, \code{"IRSD"}).
 #' @param m1i,m2i,sd1i,sd2i means and standard deviations.
 #' @param xi,mi event and non-event counts for single proportions (\code{xi}:
 #'   events of incidence rates; \code{mi}: the means of \code{"MN"} and
@@ -397,7 +405,8 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
          call. = FALSE)
   if (!is.logical(drop00) || length(drop00) != 1L || is.na(drop00))
     stop("argument 'drop00' must be TRUE or FALSE", call. = FALSE)
-  if (missing(add) && measure %in% c("AS", "PAS", "PFT", "PHI", "ZPHI", "IRS", "IRFT"))
+  if (missing(add) && measure %in% c("AS", "PAS", "PFT", "PHI", "ZPHI", "IRS", "IRFT",
+                                      "IRSD", "RTET", "ZTET"))
     add <- 0
   if (!is.numeric(add) || length(add) != 1L || is.na(add) || add < 0)
     stop("argument 'add' must be a single non-negative number", call. = FALSE)
@@ -527,6 +536,8 @@ escalc <- function(measure, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i,
     auc = .esc_es_auc(measure, v, vtype, rows),
     mean = .esc_es_mean(measure, v, vtype, rows, correct),
     rate = .esc_es_rate(measure, v, vtype, rows, add, to, addyi, addvi),
+    rate2 = .esc_es_rates(measure, v, add, to, drop00, addyi, addvi, rows),
+    tet = .esc_es_tet(measure, v, vtype, rows, add, to, drop00, onlyo1),
     prepostmore = .esc_es_prepostmore(measure, v, vtype, rows, correct),
     alpha = .esc_es_alpha(measure, v, vtype, rows),
     reh = .esc_es_reh(measure, v, vtype, rows),

@@ -223,7 +223,8 @@
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
-                      se.mf_rma = "type", conv.wald = "cifac")
+                      se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
+                      conv.fivenum = c("verbose", "seed"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -254,7 +255,7 @@
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
   funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics",
-  se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore",
+  se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn")
 
 # The function's name as the user calls it, for messages.

@@ -15,8 +15,7 @@
 #'   \item the rest of \code{rma.mv()}: \code{W}, \code{R}, the structures
 #'     HCS, UN, UNR and HAR (12);
 #'   \item cluster-robust inference, \code{robust()} (13);
-#'   \item \code{rma.glmm()}, a few \code{escalc()} measures (RTET, ZTET,
-#'     IRR, IRD, IRSD) and data helpers (\code{to.long()}, ...) (14, 19);
+#'   \item \code{rma.glmm()} and data helpers (\code{to.long()}, ...) (14, 19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);
 #'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}

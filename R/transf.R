@@ -3,7 +3,7 @@
 # summary(), forest(), ...).  Each has metafor's arguments and results
 # (vectorised, NaN as NA, values clamped to the range of the back-
 # transformation where metafor clamps them).  The integral and mode
-# transformations (transf.*.int, transf.*.mode) are not here.
+# transformations (transf.*.int, transf.*.mode) are in R/transf-int.R.
 
 # the numeric arguments of the transformations: a clear error for anything
 # else (functions, formulas, lists, data frames, character vectors)

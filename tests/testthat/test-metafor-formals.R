@@ -123,6 +123,9 @@ formals_pairs <- c(formals_pairs, list(
   list("dfround", "dfround", function(a) do.call(dfround, c(list(fdat, 1), a))),
   list("conv.wald", "conv.wald", function(a) do.call(conv.wald, c(list(out = 1, ci.lb = 0.5, ci.ub = 1.5), a))),
   list("conv.delta", "conv.delta", function(a) do.call(conv.delta, c(list(yi = 1, vi = 0.1, transf = exp), a))),
+  list("conv.2x2", "conv.2x2", function(a) do.call(conv.2x2, c(list(ori = 2, ni = 10, n1i = 5, n2i = 5), a))),
+  list("to.wide", "to.wide", function(a) do.call(to.wide, c(list(data.frame(s = c(1, 1), g = c("a", "b"), x = 1:2), "s", "g", grpvars = "x"), a))),
+  list("conv.fivenum", "conv.fivenum", function(a) do.call(conv.fivenum, c(list(min = 1, median = 2, max = 4, n = 10), a))),
   list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a)))))
 # robust() (issue 13)
 formals_pairs <- c(formals_pairs, list(

@@ -105,8 +105,8 @@ test_that("measure: the label of yi, unknown measures and missing yi are errors"
   expect_error(rma(yi, vi, data = d, measure = "XYZ"), "'measure'.*XYZ")
   expect_error(metafor::rma(yi, vi, data = d, measure = "XYZ"))
   expect_error(rma(vi = d$vi), "'yi' is missing")
-  # a measure metafor has but this package's escalc() does not: escalc's error
-  expect_error(rma(measure = "IRR", x1i = 1:3, x2i = 2:4, t1i = 10:12, t2i = 10:12), "IRR")
+  # a measure metafor lists but this package's escalc() does not: escalc's error
+  expect_error(rma(measure = "HR", ai = 1:3, bi = 2:4, ci = 1:3, di = 2:4), "HR")
 })
 
 test_that("escalc objects: yi and vi from the object, slab, ni and measure from its attributes", {

@@ -283,3 +283,18 @@ test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, wei
   }
   expect_error(forest(suppressWarnings(rma.mh(ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2)), atransf = exp), "'atransf'")
 })
+
+test_that("rma.mh() and rma.peto() with a numeric subset out of order keep the data order, as metafor", {
+  skip_if_not_installed("metafor")
+  d <- esc_metadat("dat.bcg")
+  for (fn in c("rma.mh", "rma.peto")) {
+    a <- list(ai = quote(tpos), bi = quote(tneg), ci = quote(cpos), di = quote(cneg), data = d,
+              subset = c(5, 1, 3), slab = quote(author))
+    f <- do.call(get(fn, asNamespace("metafast")), a)
+    g <- do.call(get(fn, asNamespace("metafor")), a)
+    expect_equal(as.vector(f$yi), as.vector(g$yi), tolerance = tol_closed, info = fn)
+    expect_identical(f$slab, g$slab, info = fn)
+    expect_identical(f$ids, g$ids, info = fn)
+    expect_equal(as.vector(f$beta), as.vector(g$beta), tolerance = tol_closed, info = fn)
+  }
+})
