@@ -251,7 +251,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 # their own entries here.)
 .mf_mv_spec_fix <- function(spec, comp, pos, val) {
   st <- spec$structure
-  if (isTRUE(st$type %in% c("nested", "terms")) && comp == "sigma2") {  # (terms: sigma2 first in fixed, too)
+  if (identical(st$type, "nested") && comp == "sigma2") {
     st$fixed[pos] <- val
   } else {
     .mf_stop(sprintf("Profiling '%s' of a '%s' structure is not supported by metafast yet (issue 12).", comp, st$type))
