@@ -184,6 +184,12 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_units <- function(x, expr, env) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'model' must be a model fitted by rma.mv() (class 'mf_rma_mv').")
   if (is.null(x$mf.spec)) .mf_stop("The model object lacks the model ($mf.spec) that the refits need; refit it with rma.mv().")
+  .mf_mv_refuse(x)
+  # (metafor re-applies Rscale to the deleted fit's levels, which changes a
+  # "cor0"/"cov0" R; "cor" and "none" are unchanged by deleting levels)
+  if (isTRUE(x$withR) && isTRUE(x$Rscale %in% c("cor0", "cov0")))
+    .mf_stop(sprintf("Case deletion of rma.mv() fits with 'R' and Rscale = \"%s\" is not supported by metafast yet (issue 12).",
+                     x$Rscale))
   if (is.null(expr)) return(list(unit = seq_len(x$k) - 1L, n = x$k, ids = NULL, cluster.f = NULL))
   val <- .mf_cd_getx(expr, x, env, "cluster")
   cl.f <- val[x$subset]

@@ -66,6 +66,7 @@ confint.mf_rma_mv <- function(object, parm, level, fixed = FALSE, sigma2, tau2, 
                               targs, verbose = FALSE, control, ..., xlim) {
   .mf_check_dots("confint.mf_rma_mv", ...)
   x <- object
+  .mf_mv_refuse(x)
   if (!missing(parm)) warning("Argument 'parm' (currently) ignored.", call. = FALSE)
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
@@ -184,6 +185,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   x <- fitted
   if (!inherits(x, "mf_rma_mv") || is.null(x$mf.spec))
     .mf_stop("Information needed for profiling is not available in the model object.")
+  .mf_mv_refuse(x)
   if (!identical(parallel, "no"))
     .mf_stop(sprintf("parallel = \"%s\" (metafor's parallel backends) is not supported by metafast's profile(); its refits take milliseconds.",
                      paste(parallel, collapse = "")))

@@ -81,6 +81,15 @@ NULL
 hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
   .mf_check_dots("hatvalues.mf_rma_mv", ...)
   type <- .mf_diag_or_matrix(type, "hatvalues")
+  if (!is.null(model$W)) {
+    # user weights A (metafor): H = X (X'AX)^-1 X'A
+    XA <- crossprod(model$X, model$W)
+    H <- model$X %*% solve(XA %*% model$X, XA)
+    if (type == "matrix") return(.mf_na_matrix(H, model))
+    h <- diag(H)
+    h[h > 1 - 10 * .Machine$double.eps] <- 1
+    return(.mf_na_out(h, model))
+  }
   if (type == "matrix") return(.mf_na_matrix(.mf_mv_kxk(model, "H"), model))
   h <- .mf_mv_rowdiag(model)$hat
   h[h > 1 - 10 * .Machine$double.eps] <- 1
@@ -92,11 +101,16 @@ hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
 weights.mf_rma_mv <- function(object, type = "diagonal", ...) {
   .mf_check_dots("weights.mf_rma_mv", ...)
   type <- .mf_match_arg(type, c("diagonal", "matrix", "rowsum"), "type")
-  if (type == "matrix") return(.mf_na_matrix(.mf_mv_kxk(object, "W"), object))
+  if (type == "matrix")
+    return(.mf_na_matrix(if (is.null(object$W)) .mf_mv_kxk(object, "W") else object$W, object))
   if (type == "rowsum" && !object$int.only)
     .mf_stop("Row-sum weights are only meaningful for intercept-only models (as metafor).")
-  d <- .mf_mv_rowdiag(object)
-  w <- if (type == "rowsum") d$wrowsum else d$wdiag
+  if (!is.null(object$W)) {  # user weights (metafor's W)
+    w <- if (type == "rowsum") rowSums(object$W) else diag(object$W)
+  } else {
+    d <- .mf_mv_rowdiag(object)
+    w <- if (type == "rowsum") d$wrowsum else d$wdiag
+  }
   .mf_na_out(100 * w / sum(w), object, msg = "Missing values in weights.")
 }
 

@@ -36,6 +36,7 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
   if (!isFALSE(x$withS)) {
     vc <- cbind(estim = .mf_fmtx(x$sigma2, d), sqrt = .mf_fmtx(sqrt(x$sigma2), d), nlvls = x$s.nlevels,
                 fixed = ifelse(x$vc.fix$sigma2, "yes", "no"), factor = x$s.names)
+    if (isTRUE(x$withR)) vc <- cbind(vc, R = ifelse(x$Rfix, "yes", "no"))  # (known correlation matrices, as metafor)
     rownames(vc) <- if (length(x$sigma2) == 1L) "sigma^2  " else paste0("sigma^2.", seq_along(x$sigma2))
     print(vc, quote = FALSE, right = TRUE, print.gap = 2)
     cat("\n")

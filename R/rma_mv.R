@@ -9,7 +9,7 @@
 #'
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
-#' that names them: \code{W}, \code{R}, \code{cvvc}, \code{verbose}, crossed
+#' that names them: \code{cvvc}, \code{verbose}, crossed
 #' random effects whose groups of linked rows exceed 5000 rows, \code{struct}
 #' other than CS, ID, DIAG, AR and CAR, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
@@ -23,7 +23,16 @@
 #'   rows (as \code{metafor::bldiag()}).  Covariances may only join rows that
 #'   share the outermost random factor, and every block must be positive
 #'   semi-definite (errors name the rows otherwise).
-#' @param W user weights: not supported yet (error).
+#' @param W user weights: a vector (the diagonal) or a symmetric k x k
+#'   matrix, as in metafor: the variance components are the REML/ML
+#'   estimates without weights, then \eqn{b = (X'WX)^{-1} X'W y}{b =
+#'   (X'WX)^-1 X'W y} with the sandwich covariance \eqn{(X'WX)^{-1} X'W M W X
+#'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
+#'   formed k x k) and the log-likelihoods at b.  Rows with a missing weight
+#'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
+#'   \code{predict()} use W; the methods that rebuild the model
+#'   (\code{rstandard()}, \code{rstudent()}, \code{confint()},
+#'   \code{ranef()}, ...) stop with an error naming \code{W}.
 #' @param mods moderators: a one-sided formula or a numeric vector or matrix.
 #' @param data optional data frame in which the arguments are evaluated.
 #' @param slab study labels.
@@ -56,8 +65,19 @@
 #'   switch to t tests, as in metafor.
 #' @param level confidence level in percent (95) or as a proportion (0.95).
 #' @param btt coefficients tested by the omnibus test (indices or a string).
-#' @param R,Rscale known correlation matrices: \code{R} is not supported yet
-#'   (error); \code{Rscale} has no effect without \code{R} (as in metafor).
+#' @param R,Rscale known correlation matrices, as in metafor: \code{R} is a
+#'   named list of matrices, named as the factors of \code{random} (e.g.
+#'   \code{random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A)}),
+#'   whose dimension names hold the levels; the random effect of that factor
+#'   then has covariance \eqn{\sigma^2 R}{sigma2 R} over its levels (rows of
+#'   levels with a non-zero correlation share one block, which may hold at
+#'   most 5000 rows).  \code{Rscale}: \code{"cor"} (default,
+#'   \code{cov2cor(R)}), \code{"cor0"} (then shifted so that the smallest
+#'   value is 0 and rescaled to a unit diagonal), \code{"cov0"} (R minus its
+#'   smallest value) or \code{FALSE} (R as given).  R must be symmetric,
+#'   positive semi-definite and without NAs.  Case deletion
+#'   (\code{rstudent()}, ...) is not available with \code{"cor0"} and
+#'   \code{"cov0"} (error).
 #' @param sigma2 fixed values of the variance components (\code{NA}: estimate),
 #'   one per level or one value for all, e.g. \code{c(NA, 0)}.
 #' @param tau2,rho,gamma2,phi fixed values of the parameters of the first
@@ -103,10 +123,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   cl <- match.call()
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
   # metafor's arguments that this version does not implement: named errors
-  for (nm in c("W", "R")) {
-    if (!eval(call("missing", as.name(nm))))
-      .mf_stop(sprintf("Argument '%s' %s.", nm, todo))
-  }
   dots <- names(list(...))
   if (length(list(...))) {
     nms <- if (is.null(dots)) "" else dots
@@ -155,6 +171,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   slab <- get_arg("slab")
   subset <- get_arg("subset")
   random <- get_arg("random")
+  Wval <- if (missing(W)) NULL else get_arg("W")
+  Rscale <- .mf_mv_Rscale(Rscale)
   formula.yi <- NULL
   if (inherits(yi, "formula")) {
     if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
@@ -171,6 +189,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   rnd <- .mf_mv_random(random, data, k.all, struct_given = !missing(struct))
   Vinfo <- .mf_mv_V(Vval, k.all)
+  A.all <- if (is.null(Wval)) NULL else .mf_mv_W(Wval, k.all)
   if (is.null(mods) && !intercept) {
     warning("Must either include an intercept and/or moderators in the model; coerced an intercept into the model (as metafor).",
             call. = FALSE)
@@ -210,6 +229,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   badinf <- keep & is.infinite(Vinfo$vi)
   if (any(badinf)) .mf_stop(sprintf("'V' must be finite; infinite in %s.", .mf_rows(badinf)))
   has_na <- is.na(yi) | rowSums(is.na(X)) > 0 | Vinfo$na_row
+  if (!is.null(A.all)) has_na <- has_na | rowSums(is.na(A.all)) > 0  # (as metafor)
   omitted <- keep & has_na
   if (any(omitted))
     warning(sprintf("%s with missing values omitted from the model fitting (%s).", sum(omitted), .mf_rows(omitted)),
@@ -264,6 +284,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
             call. = FALSE)
   }
   sigma2.fix <- !is.na(sig)
+  # known correlation matrices (metafor's R): per factor R[levels, levels] or NULL
+  Rl <- if (missing(R) || is.null(R)) NULL else .mf_mv_R(R, rnd$names, codes$levels, Rscale)
+  withR <- !is.null(Rl)
+  Rfix <- if (withR) !vapply(Rl, is.null, TRUE) else rep(FALSE, L)
   con <- .mf_mv_control(if (missing(control)) NULL else control, L)
   # the '~ inner | outer' terms (metafor's G and H) and their parameters
   gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, L,
@@ -273,7 +297,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   use_sparse <- FALSE
   bstruct <- NULL  # the structure of the dense blocks (NULL: too large)
-  if (rnd$n.formulas == 1L && !length(gts)) {
+  if (rnd$n.formulas == 1L && !length(gts) && !withR) {
     # one nested formula: rows sorted by the outermost factor, the blocks of the engine
     g1 <- codes$codes[[1L]]
     o <- order(g1)
@@ -290,17 +314,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   } else {
     # several formulas (crossed or nested factors): the blocks are the
     # connected components of the rows linked by any factor or by V
-    cc <- .mf_mv_components_of(c(codes$codes, lapply(gts, function(g) g$outer)), Vinfo, rows)
+    cc <- .mf_mv_components_of(c(codes$codes, lapply(gts, function(g) g$outer)), Vinfo, rows,
+                               if (withR) .mf_mv_R_links(Rl, codes$codes))
     g1 <- cc$comp
     sizes <- tabulate(g1)
     # crossed factors that link many rows: the sparse engine (a sparse
     # Cholesky factor of the random-effects system, core/sparse_objective.hpp)
     # fits the model; the dense blocks are still built, for the methods, up
     # to 5000 rows a block
-    use_sparse <- !length(gts) && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
+    use_sparse <- !length(gts) && !withR && is.null(A.all) && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
     if (max(sizes) > 5000L && !use_sparse)
-      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and an '~ inner | outer' term needs dense blocks: at most 5000 rows a block (issue 12).",
-                       paste0("'", rnd$names, "'", collapse = ", "), max(sizes)))
+      .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
+                       paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
+                       if (length(gts)) "an '~ inner | outer' term" else "a known correlation matrix ('R')"))
     if (max(sizes) <= 5000L) {
       o <- order(g1)
       offsets <- as.integer(c(0L, cumsum(sizes)))
@@ -308,6 +334,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
                         terms = lapply(gts, function(g) list(type = g$type, inner = g$inner[o], outer = g$outer[o],
                                                              times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r)))
+      if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
       # rows sorted by the blocks of V alone (rows that V links)
@@ -337,6 +364,20 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(X.f), NULL))
   vb <- fit$vb
   dimnames(vb) <- list(colnames(X.f), colnames(X.f))
+  A <- NULL
+  if (!is.null(A.all)) {
+    # user weights (metafor's W = A): the variance components are the REML/ML
+    # estimates without A; then b = (X'AX)^-1 X'A y with the sandwich
+    # (X'AX)^-1 X'A M A X (X'AX)^-1 at the marginal covariance M, and both
+    # log-likelihoods at b (metafor 5.2.1's rma.mv)
+    A <- A.all[rows, rows, drop = FALSE]
+    wb <- .mf_mv_wfit(A, X.f, yi.f, spec, fit$theta, c(beta), vb)
+    fit$ll.ML <- fit$ll.ML - wb$dll
+    fit$ll.REML <- fit$ll.REML - wb$dll
+    beta[] <- wb$beta
+    vb[] <- wb$vb
+    spec$refuse <- "This method is not available for rma.mv() fits with user weights ('W') in metafast yet (issue 12)."
+  }
   se <- unname(sqrt(pmax(diag(vb), 0)))
   zval <- c(beta) / se
   # (each '~ inner | outer' term adds two factors to the containment rule,
@@ -399,8 +440,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               control = con, fit.stats = fit.stats, convergence = conv,
               vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),
               sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
-              withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = FALSE,
-              Rfix = if (withS) rep(FALSE, L) else FALSE, struct = vcg$struct,
+              withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = withR,
+              Rfix = if (withS) Rfix else FALSE, R = if (withR) stats::setNames(Rl, rnd$names) else NULL,
+              Rscale = Rscale, W = A, struct = vcg$struct,
               s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
               random = random, mf.spec = spec, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
@@ -595,7 +637,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
 # The blocks of several factors: connected components of the kept rows linked
 # by a shared level of any factor or a covariance in V (union-find in C++).
-.mf_mv_components_of <- function(codes, Vinfo, rows) {
+.mf_mv_components_of <- function(codes, Vinfo, rows, links = NULL) {
   k <- length(rows)
   cm <- matrix(as.integer(unlist(codes, use.names = FALSE)), nrow = k)  # (no factor: k x 0)
   storage.mode(cm) <- "integer"
@@ -606,6 +648,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     pj <- match(tr$j, rows)
     ok <- !is.na(pi) & !is.na(pj)
     vi <- as.integer(pi[ok]); vj <- as.integer(pj[ok])
+  }
+  if (!is.null(links)) {  # further pairs of linked rows (positions in rows)
+    vi <- c(vi, as.integer(links$i)); vj <- c(vj, as.integer(links$j))
   }
   list(comp = .mf_mv_components(cm, vi, vj), codes = cm)
 }
@@ -799,6 +844,153 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
   ddf[ddf < 1] <- 1
   ddf
+}
+
+# The methods of a fit whose spec refuses them (user weights W; the C++
+# MvModel stops with the same message) stop before any refit, whose errors
+# the profile and case-deletion loops would otherwise record as failures.
+.mf_mv_refuse <- function(x) {
+  msg <- x$mf.spec$refuse
+  if (!is.null(msg)) .mf_stop(msg)
+  invisible(NULL)
+}
+
+# Rscale as metafor normalises it: "none", "cor", "cor0" or "cov0" (also
+# TRUE/FALSE and 0..3).
+.mf_mv_Rscale <- function(Rscale) {
+  opts <- c("none", "cor", "cor0", "cov0")
+  if (is.logical(Rscale) && length(Rscale) == 1L && !is.na(Rscale)) return(if (Rscale) "cor" else "none")
+  if (is.numeric(Rscale) && length(Rscale) == 1L && !is.na(Rscale)) {
+    r <- round(Rscale)
+    if (r < 0 || r > 3) .mf_stop("Unknown 'Rscale' value specified (use \"cor\", \"cor0\", \"cov0\" or FALSE).")
+    return(opts[r + 1L])
+  }
+  if (!is.character(Rscale) || length(Rscale) < 1L || is.na(Rscale[1L]))
+    .mf_stop("'Rscale' must be \"cor\", \"cor0\", \"cov0\" or FALSE.")
+  m <- pmatch(Rscale[1L], opts)
+  if (is.na(m)) .mf_stop(sprintf("Unknown 'Rscale' value \"%s\" (use \"cor\", \"cor0\", \"cov0\" or FALSE).", Rscale[1L]))
+  opts[m]
+}
+
+# The known correlation matrices (metafor's R): a named list whose names are
+# those of the random factors (s.names); each matrix square, symmetric, with
+# dimension names holding every level of its factor, no NA.  Returns one
+# entry per factor: R[levels, levels] (rows/columns in the order of the
+# factor's integer codes) rescaled by Rscale, or NULL; or NULL (with
+# metafor's warning) when no name matches.  Each matrix must be positive
+# semi-definite (else sigma2 R is no covariance).
+.mf_mv_R <- function(R, s.names, levels, Rscale) {
+  if (is.data.frame(R) || !is.list(R)) R <- list(R)
+  if (is.null(names(R)) || any(!nzchar(names(R)))) .mf_stop("Argument 'R' must be a *named* list (as metafor).")
+  R <- R[!vapply(R, is.null, TRUE)]
+  R <- R[names(R) %in% s.names]
+  if (!length(R)) {
+    warning("Argument 'R' specified, but list name(s) not in 'random' (as metafor).", call. = FALSE)
+    return(NULL)
+  }
+  out <- vector("list", length(s.names))
+  for (j in seq_along(s.names)) {
+    nm <- s.names[j]
+    if (!nm %in% names(R)) next
+    x <- R[[nm]]
+    if (inherits(x, "Matrix")) x <- as.matrix(x)
+    x <- as.matrix(x)
+    if (nrow(x) != ncol(x)) .mf_stop(sprintf("'R': the matrix for '%s' is not a square matrix.", nm))
+    if (!is.numeric(x) && !all(is.na(x))) .mf_stop(sprintf("'R': the matrix for '%s' is not numeric.", nm))
+    if (!isSymmetric(unname(x))) .mf_stop(sprintf("'R': the matrix for '%s' is not symmetric.", nm))
+    x <- (x + t(x)) / 2
+    if (is.null(rownames(x))) rownames(x) <- colnames(x)
+    if (is.null(colnames(x))) colnames(x) <- rownames(x)
+    if (is.null(colnames(x))) .mf_stop(sprintf("'R': the matrix for '%s' must have dimension names (the levels of '%s').", nm, nm))
+    x <- x[!duplicated(rownames(x)), !duplicated(colnames(x)), drop = FALSE]
+    if (anyDuplicated(colnames(x)) || nrow(x) != ncol(x))
+      .mf_stop(sprintf("'R': the matrix for '%s' must have unique dimension names.", nm))
+    if (anyNA(x)) .mf_stop(sprintf("'R': the matrix for '%s' has missing values; no NAs are allowed in 'R'.", nm))
+    lev <- levels[[j]]
+    miss <- setdiff(lev, colnames(x))
+    if (length(miss))
+      .mf_stop(sprintf("There are levels in '%s' for which there are no matching rows/columns in the corresponding 'R' matrix: %s%s.",
+                       nm, paste0("'", utils::head(miss, 5L), "'", collapse = ", "), if (length(miss) > 5L) ", ..." else ""))
+    if (any(!colnames(x) %in% lev))
+      warning(sprintf("There are rows/columns in the 'R' matrix for '%s' for which there are no data (as metafor).", nm),
+              call. = FALSE)
+    x <- x[lev, lev, drop = FALSE]
+    if (Rscale %in% c("cor", "cor0")) {
+      if (any(diag(x) <= 0))
+        .mf_stop(sprintf("Cannot use Rscale = \"cor\" or \"cor0\" with non-positive values on the diagonal of the 'R' matrix for '%s'.", nm))
+      x <- stats::cov2cor(x)
+      if (any(abs(x) > 1))
+        warning("Some values are larger than +-1 in an 'R' matrix after cov2cor() (see 'Rscale' argument).", call. = FALSE)
+    }
+    if (Rscale == "cor0") x <- (x - min(x)) / (1 - min(x))
+    if (Rscale == "cov0") x <- x - min(x)
+    ev <- eigen(x, symmetric = TRUE, only.values = TRUE)$values
+    if (min(ev) < -1e-8 * max(1, abs(ev)))
+      .mf_stop(sprintf("'R': the matrix for '%s' is not positive semi-definite (smallest eigenvalue %.3g).", nm, min(ev)))
+    dimnames(x) <- list(lev, lev)
+    out[[j]] <- x
+  }
+  out
+}
+
+# Pairs of rows (positions) that a known correlation matrix links: one row of
+# each of two levels with a non-zero R entry, so that the union-find puts
+# both levels' rows in one block.
+.mf_mv_R_links <- function(Rl, codes) {
+  i <- integer(0); j <- integer(0)
+  for (l in seq_along(Rl)) {
+    x <- Rl[[l]]
+    if (is.null(x)) next
+    nz <- which(x != 0 & upper.tri(x), arr.ind = TRUE)
+    if (!nrow(nz)) next
+    first <- match(seq_len(nrow(x)), codes[[l]])
+    i <- c(i, first[nz[, 1L]]); j <- c(j, first[nz[, 2L]])
+  }
+  list(i = i, j = j)
+}
+
+# User weights (metafor's W): a vector (diagonal weights; length 1 is
+# recycled) or a symmetric k x k matrix; returned as the k x k matrix A.
+.mf_mv_W <- function(W, k.all) {
+  if (inherits(W, "Matrix")) W <- as.matrix(W)
+  if (is.data.frame(W)) W <- as.matrix(W)
+  if (is.null(dim(W)) || nrow(W) == 1L || ncol(W) == 1L) {
+    w <- as.vector(W)
+    if (!is.numeric(w) && !all(is.na(w))) .mf_stop("'W' must be numeric.")
+    if (length(w) == 1L) w <- rep(w, k.all)
+    if (length(w) != k.all) .mf_stop(sprintf("'W' has length %d but 'yi' has length %d.", length(w), k.all))
+    A <- diag(as.double(w), nrow = k.all)
+  } else {
+    A <- unname(W)
+    if (nrow(A) != ncol(A)) .mf_stop("'W' must be a square matrix.")
+    if (!is.numeric(A) && !all(is.na(A))) .mf_stop("'W' must be numeric.")
+    if (!isSymmetric(A)) .mf_stop("'W' must be a symmetric matrix.")
+    if (nrow(A) != k.all) .mf_stop(sprintf("'W' is a %d x %d matrix but 'yi' has length %d.", nrow(A), ncol(A), k.all))
+    storage.mode(A) <- "double"
+  }
+  if (any(is.infinite(A))) .mf_stop("'W' must be finite.")
+  A
+}
+
+# The fixed effects under user weights A (metafor's rma.mv with W):
+# b = (X'AX)^-1 X'A y, vb = (X'AX)^-1 X'A M A X (X'AX)^-1 with M the marginal
+# covariance at the estimates (formed k x k here: the user gave A), and the
+# drop of both log-likelihoods from the GLS estimate bG:
+# (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
+.mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
+  XA <- crossprod(X, A)
+  XAX <- XA %*% X
+  ch <- tryCatch(chol(XAX), error = function(e) NULL)
+  if (is.null(ch)) .mf_stop("'W': X'WX is not positive definite; the fixed effects cannot be estimated with these weights.")
+  stXAX <- chol2inv(ch)
+  b <- c(stXAX %*% (XA %*% y))
+  o <- spec$order
+  M <- matrix(0, length(y), length(y))
+  M[o, o] <- .mf_rma_mv_matrix(spec, theta, "M")
+  vb <- stXAX %*% (XA %*% M %*% t(XA)) %*% stXAX
+  vb <- (vb + t(vb)) / 2
+  d <- b - bG
+  list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))
 }
 
 # Wald statistic b[btt]' vb[btt, btt]^-1 b[btt] (NA when vb[btt, btt] is singular).

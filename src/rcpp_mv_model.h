@@ -8,8 +8,10 @@
 //                or list(type = "terms", codes = k x S integer codes of the
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
-//                n_v, n_r))  (RandomTerms: several factors, nested or
+//                n_v, n_r), optional R = L matrices or NULLs: metafor's
+//                known correlation matrices R[levels, levels])  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
+//   refuse       optional message: the methods of this fit stop with it
 // Every rma.mv entry point (fit, methods, refits) builds its problem view and
 // variance structure here, so a new structure is added in one place.  The
 // views point into the list's R memory, which the MvModel keeps alive.
@@ -38,6 +40,9 @@ class MvModel {
            Eigen::Map<const Eigen::VectorXd>(v_.begin(), v_.size()),
            Eigen::Map<const Eigen::MatrixXd>(X_.begin(), X_.nrow(), X_.ncol()), no_dense_cov(), off_,
            Eigen::Map<const Eigen::VectorXd>(Vb_.begin(), Vb_.size())) {
+    // a fit whose methods are not available (e.g. user weights W): the
+    // spec carries the message, so every method that rebuilds the problem stops
+    if (spec_.containsElementNamed("refuse")) Rcpp::stop(Rcpp::as<std::string>(spec_["refuse"]));
     const Rcpp::List s = spec_["structure"];
     const std::string type = Rcpp::as<std::string>(s["type"]);
     if (type == "nested") {
@@ -69,8 +74,17 @@ class MvModel {
           terms.push_back(term);
         }
       }
+      std::vector<Mat> rmats;
+      if (s.containsElementNamed("R")) {  // known correlation matrices (metafor's R), NULL: none
+        const Rcpp::List rl = s["R"];
+        for (R_xlen_t l = 0; l < rl.size(); ++l) {
+          if (Rf_isNull(rl[l])) { rmats.emplace_back(); continue; }
+          const Rcpp::NumericMatrix m = rl[l];
+          rmats.emplace_back(Eigen::Map<const Eigen::MatrixXd>(m.begin(), m.nrow(), m.ncol()));
+        }
+      }
       st_.reset(new RandomTerms(Eigen::Map<const Eigen::MatrixXi>(codes.begin(), codes.nrow(), codes.ncol()), fixed_,
-                                std::move(terms)));
+                                std::move(terms), std::move(rmats)));
     } else if (type == "crossed") {
       // a fit by the sparse engine whose linked rows exceed the dense blocks'
       // limit: the block-wise methods (hat values, residuals, BLUPs, refits)

@@ -220,11 +220,20 @@ struct InnerOuterTerm {
 // block size).  fixed(j) finite: theta_j is held at that value; NaN:
 // estimated.  Owns its data, so subset_rows() can hand a case-deletion refit
 // its own copy.
+// Known correlation matrices (metafor's R argument, e.g. a phylogenetic
+// correlation; Nakagawa & Santos 2012, Evol Ecol 26:1253-1274): a factor l
+// with a level-by-level matrix R_l (rmats[l], n_l x n_l, codes 1..n_l index
+// it) contributes sigma2_l Z_l R_l Z_l', i.e. rows i, j gain
+// sigma2_l R_l(g_l(i), g_l(j)) instead of sigma2_l [g_l(i) == g_l(j)]; the
+// blocks must then also join levels with a non-zero R_l entry (done in R).
+// An empty rmats[l] is the plain indicator.
 class RandomTerms : public VarStructure {
  public:
-  // codes: k x S (rows in the problem's order); fixed: size n_theta
-  RandomTerms(Eigen::MatrixXi codes, Vec fixed, std::vector<InnerOuterTerm> terms = {})
-      : codes_(std::move(codes)), fixed_(std::move(fixed)), terms_(std::move(terms)) {
+  // codes: k x S (rows in the problem's order); fixed: size n_theta;
+  // rmats: empty, or S matrices (0 x 0: no R for that factor)
+  RandomTerms(Eigen::MatrixXi codes, Vec fixed, std::vector<InnerOuterTerm> terms = {}, std::vector<Mat> rmats = {})
+      : codes_(std::move(codes)), fixed_(std::move(fixed)), terms_(std::move(terms)), rmats_(std::move(rmats)) {
+    rmats_.resize(static_cast<std::size_t>(codes_.cols()));
     owner_.assign(static_cast<std::size_t>(fixed_.size()), -1);
     for (std::size_t t = 0; t < terms_.size(); ++t)
       for (int m = 0; m < terms_[t].n_v + terms_[t].n_r; ++m) owner_[terms_[t].off + m] = static_cast<int>(t);
@@ -256,6 +265,14 @@ class RandomTerms : public VarStructure {
     for (int l = 0; l < static_cast<int>(codes_.cols()); ++l) {
       const double t = theta(l);
       if (t == 0.0) continue;
+      if (rmats_[l].size()) {
+        const Mat& R = rmats_[l];
+        for (int j = 0; j < nb; ++j) {
+          const int gj = codes_(i0 + j, l) - 1;
+          for (int i = 0; i < nb; ++i) M(i, j) += t * R(codes_(i0 + i, l) - 1, gj);
+        }
+        continue;
+      }
       for (int j = 0; j < nb; ++j) {
         const int gj = codes_(i0 + j, l);
         for (int i = 0; i < nb; ++i)
@@ -273,6 +290,14 @@ class RandomTerms : public VarStructure {
     const int i0 = pr.block_begin(b), nb = pr.block_size(b);
     G.resize(nb, nb);
     if (owner_[l] < 0) {
+      if (rmats_[l].size()) {
+        const Mat& R = rmats_[l];
+        for (int j = 0; j < nb; ++j) {
+          const int gj = codes_(i0 + j, l) - 1;
+          for (int i = 0; i < nb; ++i) G(i, j) = R(codes_(i0 + i, l) - 1, gj);
+        }
+        return;
+      }
       for (int j = 0; j < nb; ++j) {
         const int gj = codes_(i0 + j, l);
         for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == gj ? 1.0 : 0.0;
@@ -292,7 +317,7 @@ class RandomTerms : public VarStructure {
     for (std::size_t i = 0; i < rows.size(); ++i) c.row(static_cast<Eigen::Index>(i)) = codes_.row(rows[i]);
     std::vector<InnerOuterTerm> terms;
     for (const InnerOuterTerm& t : terms_) terms.push_back(t.subset(rows));
-    return std::unique_ptr<VarStructure>(new RandomTerms(std::move(c), fixed_, std::move(terms)));
+    return std::unique_ptr<VarStructure>(new RandomTerms(std::move(c), fixed_, std::move(terms), rmats_));
   }
 
  private:
@@ -300,6 +325,7 @@ class RandomTerms : public VarStructure {
   Vec fixed_;                          // size n_theta
   std::vector<InnerOuterTerm> terms_;  // at most two (metafor's G and H)
   std::vector<int> owner_;             // theta_j's term (-1: a sigma2)
+  std::vector<Mat> rmats_;             // per factor: R_l (0 x 0: indicator)
 };
 
 }  // namespace metafast

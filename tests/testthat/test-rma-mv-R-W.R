@@ -1,0 +1,250 @@
+# rma.mv() with known correlation matrices (R, Rscale) and user weights (W)
+# against metafor::rma.mv() run with tight optimiser settings.  Tolerances:
+# beta and SE 1e-6 relative (tol_iter), sigma2 1e-5, log-likelihoods 1e-8 at
+# metafor's estimates (our fit with sigma2 fixed at them).
+
+rw_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
+# metafor's rma.mv() with nlminb at rel.tol 1e-12, or, where nlminb reports
+# false convergence there (boundary fits), Nelder-Mead at reltol 1e-14 (as
+# test-rma-mv.R); evaluated in the caller's frame
+rw_ref <- function(...) {
+  cl <- match.call()
+  cl[[1L]] <- quote(metafor::rma.mv)
+  cl$control <- rw_tight
+  env <- parent.frame()
+  tryCatch(eval(cl, env), error = function(e) {
+    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
+    eval(cl, env)
+  })
+}
+rw_tol_sigma2 <- 1e-5
+rw_tol_ll <- 1e-8
+
+# A simulated phylogeny-like design: 24 species with a p.d. correlation
+# matrix (exponential decay of distances between random points), studies
+# crossed with species, 1 to 4 effects per study.
+rw_data <- function(seed = 12) {
+  set.seed(seed)
+  ns <- 24
+  sp <- paste0("sp", sprintf("%02d", seq_len(ns)))
+  pts <- matrix(stats::runif(2 * ns), ncol = 2)
+  C <- exp(-as.matrix(stats::dist(pts)) / 0.4)
+  dimnames(C) <- list(sp, sp)
+  nstudy <- 30
+  ni <- sample(1:4, nstudy, replace = TRUE)
+  study <- rep(seq_len(nstudy), ni)
+  k <- length(study)
+  species <- sample(c(sp, sample(sp, k - ns, replace = TRUE)))  # every species present
+  L <- t(chol(C))
+  u <- c(L %*% stats::rnorm(ns)) * 0.3
+  names(u) <- sp
+  vi <- stats::runif(k, 0.01, 0.08)
+  x <- stats::rnorm(k)
+  yi <- 0.2 + 0.1 * x + u[species] + stats::rnorm(nstudy, 0, 0.2)[study] + stats::rnorm(k, 0, sqrt(vi))
+  list(dat = data.frame(study = study, es = seq_len(k), species = species, phylo = species, yi = yi, vi = vi, x = x),
+       C = C)
+}
+
+# beta, SE, vb, sigma2, QE, QM, both likelihoods at metafor's estimates
+rw_expect_equal <- function(f, m, refit) {
+  expect_true(f$convergence$converged)
+  expect_equal(f$sigma2, m$sigma2, tolerance = rw_tol_sigma2)
+  expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+  expect_equal(f$se, m$se, tolerance = tol_iter)
+  expect_equal(unname(f$vb), unname(m$vb), tolerance = tol_iter)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed)
+  expect_equal(f$QM, m$QM, tolerance = tol_iter)
+  expect_identical(f$withR, m$withR)
+  expect_identical(unname(f$Rfix), unname(m$Rfix))
+  # at metafor's estimates: beta, vb and the log-likelihoods
+  expect_equal(c(refit$beta), c(m$beta), tolerance = tol_iter)
+  expect_equal(unname(refit$vb), unname(m$vb), tolerance = tol_iter)
+  expect_equal(refit$fit.stats$ML[1L], m$fit.stats$ML[1L], tolerance = rw_tol_ll)
+  expect_equal(refit$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = rw_tol_ll)
+  expect_equal(refit$fit.stats$ML[2L], m$fit.stats$ML[2L], tolerance = rw_tol_ll)
+}
+
+test_that("R: a known correlation matrix (phylogenetic) matches metafor, REML and ML", {
+  skip_if_not_installed("metafor")
+  s <- rw_data()
+  dat <- s$dat
+  rnd <- list(~ 1 | study, ~ 1 | species, ~ 1 | phylo)
+  for (meth in c("REML", "ML")) {
+    m <- rw_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth)
+    f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth)
+    g <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth, sigma2 = m$sigma2)
+    rw_expect_equal(f, m, g)
+    expect_equal(f$R$phylo, m$R$phylo, tolerance = tol_closed)
+  }
+  # without R the phylo factor would be a copy of species: R changes the fit
+  f0 <- rma.mv(yi, vi, mods = ~ x, random = rnd, data = dat)
+  expect_false(isTRUE(all.equal(f0$sigma2, f$sigma2)))
+})
+
+test_that("R: Rscale 'cor', 'cor0', 'cov0' and FALSE on a covariance matrix match metafor", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(3)
+  dat <- s$dat
+  sds <- seq(0.5, 2, length.out = nrow(s$C))
+  Cv <- s$C * tcrossprod(sds)  # a covariance matrix
+  rnd <- list(~ 1 | study, ~ 1 | phylo)
+  for (rs in list("cor", "cor0", "cov0", FALSE)) {
+    m <- rw_ref(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat)
+    f <- rma.mv(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat)
+    g <- rma.mv(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat, sigma2 = m$sigma2)
+    rw_expect_equal(f, m, g)
+    expect_equal(unname(f$R$phylo), unname(m$R$phylo), tolerance = tol_closed, info = format(rs))
+    expect_identical(f$Rscale, m$Rscale)
+  }
+})
+
+test_that("R: a subset of the levels, extra rows/columns, levels linked only through R", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(5)
+  # every species its own study-free row group: only R links the rows
+  dat <- s$dat[s$dat$species %in% rownames(s$C)[1:18], ]
+  expect_warning(f <- rma.mv(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat),
+                 "no data")
+  m <- suppressWarnings(rw_ref(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat))
+  g <- suppressWarnings(rma.mv(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat, sigma2 = m$sigma2))
+  rw_expect_equal(f, m, g)
+  # subset argument: R is restricted to the levels of the rows used
+  sub <- s$dat$study <= 20
+  m <- suppressWarnings(rw_ref(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+                                        data = s$dat, subset = sub))
+  f <- suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+                               data = s$dat, subset = sub))
+  g <- suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+                               data = s$dat, subset = sub, sigma2 = m$sigma2))
+  rw_expect_equal(f, m, g)
+})
+
+test_that("R: the phylogenetic model of dat.moura2021 (subset, ape tree) matches metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  skip_if_not_installed("ape")
+  d <- metadat::dat.moura2021$dat
+  d <- metafor::escalc(measure = "ZCOR", ri = ri, ni = ni, data = d)
+  d <- d[d$phylum %in% "Lophotrochozoa", ]
+  tree <- ape::compute.brlen(ape::keep.tip(metadat::dat.moura2021$tree, unique(d$species.id)))
+  A <- ape::vcv(tree, corr = TRUE)
+  d$phylogeny <- d$species.id
+  rnd <- list(~ 1 | study.id, ~ 1 | effect.size.id, ~ 1 | species.id, ~ 1 | phylogeny)
+  m <- rw_ref(yi, vi, random = rnd, R = list(phylogeny = A), data = d)
+  f <- rma.mv(yi, vi, random = rnd, R = list(phylogeny = A), data = d)
+  g <- rma.mv(yi, vi, random = rnd, R = list(phylogeny = A), data = d, sigma2 = m$sigma2)
+  rw_expect_equal(f, m, g)
+})
+
+test_that("R fits: hatvalues, weights, rstandard and rstudent match metafor", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(7)
+  dat <- s$dat
+  rnd <- list(~ 1 | study, ~ 1 | phylo)
+  m <- rw_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat)
+  f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, sigma2 = m$sigma2)
+  expect_equal(unname(hatvalues(f)), unname(hatvalues(m)), tolerance = tol_iter)
+  expect_equal(unname(weights(f)), unname(weights(m)), tolerance = tol_iter)
+  expect_equal(rstandard(f)$z, rstandard(m)$z, tolerance = tol_iter)
+  expect_equal(unname(weights(f, type = "matrix")), unname(weights(m, type = "matrix")), tolerance = tol_iter)
+  # (ranef() and confint() of 'terms' structures, which R fits use, are not
+  # available yet; their own messages)
+  f2 <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat)
+  # case deletion (variance components fixed at the full fit's)
+  rsf <- rstudent(f2, reestimate = FALSE)
+  rsm <- rstudent(m, reestimate = FALSE)
+  expect_equal(rsf$z, rsm$z, tolerance = 1e-5)
+  # Rscale = "cor0": metafor re-applies the scaling to the deleted fit's levels
+  f0 <- rma.mv(yi, vi, random = rnd, R = list(phylo = s$C), Rscale = "cor0", data = dat)
+  expect_error(rstudent(f0), "Rscale = \"cor0\"")
+})
+
+test_that("R: bad matrices are errors naming R", {
+  s <- rw_data()
+  dat <- s$dat
+  rnd <- list(~ 1 | study, ~ 1 | phylo)
+  C <- s$C
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(s$C), data = dat), "named")
+  bad <- C; bad[1, 2] <- 0.99
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "'R'.*not symmetric")
+  bad <- C; bad[1, 2] <- bad[2, 1] <- NA
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "'R'.*missing values")
+  bad <- C[-1, -1]
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "no matching rows/columns.*sp01")
+  bad <- unname(C)
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "dimension names")
+  bad <- C; bad[1, 2] <- bad[2, 1] <- -0.99; bad[1, 3] <- bad[3, 1] <- 0.99
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "not positive semi-definite")
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = C), Rscale = "foo", data = dat), "Rscale")
+  bad <- C; diag(bad)[2] <- 0
+  expect_error(rma.mv(yi, vi, random = rnd, R = list(phylo = bad), data = dat), "non-positive values on the diagonal")
+  # a name not in 'random': metafor's warning, R disregarded
+  expect_warning(f <- rma.mv(yi, vi, random = rnd, R = list(other = C), data = dat), "not in 'random'")
+  expect_false(f$withR)
+})
+
+test_that("W: user weights (vector and matrix) match metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.konstantopoulos2011
+  dat$w <- 1 / (dat$vi + 0.05)
+  r <- ~ 1 | district/school
+  m <- rw_ref(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat)
+  f <- rma.mv(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat)
+  g <- rma.mv(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat, sigma2 = m$sigma2)
+  rw_expect_equal(f, m, g)
+  expect_equal(unname(f$W), unname(as.matrix(m$W)), tolerance = tol_closed)
+  # the variance components are those without weights (as metafor)
+  f0 <- rma.mv(yi, vi, mods = ~ I(year - 1990), random = r, data = dat)
+  expect_equal(f$sigma2, f0$sigma2, tolerance = 1e-8)
+  expect_false(isTRUE(all.equal(c(f$beta), c(f0$beta))))
+  expect_equal(unname(weights(g)), unname(weights(m)), tolerance = tol_closed)
+  expect_equal(unname(hatvalues(g)), unname(hatvalues(m)), tolerance = tol_closed)
+  expect_equal(unname(hatvalues(g, type = "matrix")), unname(hatvalues(m, type = "matrix")), tolerance = tol_closed)
+  expect_equal(unname(weights(g, type = "matrix")), unname(as.matrix(weights(m, type = "matrix"))), tolerance = tol_closed)
+  expect_equal(unname(fitted(g)), unname(fitted(m)), tolerance = tol_iter)
+  expect_equal(predict(g, newmods = 5)$pred, predict(m, newmods = 5)$pred, tolerance = tol_iter)
+  expect_equal(predict(g, newmods = 5)$se, predict(m, newmods = 5)$se, tolerance = tol_iter)
+  # the methods that rebuild the model from the spec stop naming W
+  expect_error(rstandard(f), "'W'")
+  expect_error(confint(f), "'W'")
+  expect_error(ranef(f), "'W'")
+  expect_error(rstudent(f), "'W'")
+})
+
+test_that("W: a weight matrix, crossed factors, ML, and missing weights match metafor", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(9)
+  dat <- s$dat
+  k <- nrow(dat)
+  # a block-diagonal weight matrix: within studies
+  Wm <- diag(1 / dat$vi)
+  same <- outer(dat$study, dat$study, "==") & !diag(k)
+  Wm[same] <- 2
+  rnd <- list(~ 1 | study, ~ 1 | species)
+  for (meth in c("REML", "ML")) {
+    m <- rw_ref(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth)
+    f <- rma.mv(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth)
+    g <- rma.mv(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth, sigma2 = m$sigma2)
+    rw_expect_equal(f, m, g)
+  }
+  # W with R
+  m <- rw_ref(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+                       data = dat)
+  f <- rma.mv(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C), data = dat)
+  g <- rma.mv(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C), data = dat,
+              sigma2 = m$sigma2)
+  rw_expect_equal(f, m, g)
+  # a missing weight: the row is omitted (as metafor)
+  w <- 1 / dat$vi
+  w[3] <- NA
+  m <- suppressWarnings(rw_ref(yi, vi, W = w, random = rnd, data = dat))
+  expect_warning(f <- rma.mv(yi, vi, W = w, random = rnd, data = dat), "omitted")
+  expect_equal(f$k, m$k)
+  expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+  # bad weights
+  expect_error(rma.mv(yi, vi, W = w[-1], random = rnd, data = dat), "'W' has length")
+  bad <- Wm; bad[1, 2] <- 5
+  expect_error(rma.mv(yi, vi, W = bad, random = rnd, data = dat), "'W' must be a symmetric")
+  expect_error(rma.mv(yi, vi, W = Wm[-1, -1], random = rnd, data = dat), "'W' is a")
+})
