@@ -8,7 +8,7 @@
 //                or list(type = "terms", codes = k x S integer codes of the
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
-//                n_v, n_r))  (RandomTerms: several factors, nested or
+//                n_v, n_r, n_lev))  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
 // Every rma.mv entry point (fit, methods, refits) builds its problem view and
 // variance structure here, so a new structure is added in one place.  The
@@ -66,6 +66,7 @@ class MvModel {
           term.off = Rcpp::as<int>(e["off"]);
           term.n_v = Rcpp::as<int>(e["n_v"]);
           term.n_r = Rcpp::as<int>(e["n_r"]);
+          term.n_lev = e.containsElementNamed("n_lev") ? Rcpp::as<int>(e["n_lev"]) : 0;
           terms.push_back(term);
         }
       }
