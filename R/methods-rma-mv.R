@@ -72,18 +72,48 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
   mn <- max(nchar(nms))
   pad <- function(s) paste0(s, strrep(" ", max(0, mn - nchar(s))))
   cat("outer factor: ", pad(nms[2L]), " (nlvls = ", nl[2L], ")\n", sep = "")
-  cat("inner factor: ", pad(nms[1L]), " (nlvls = ", nl[1L], ")\n\n", sep = "")
+  cat("inner factor: ", pad(nms[1L]), " (nlvls = ", x[[paste0(w, ".nlevels.f")]][1L], ")\n\n", sep = "")
   vn <- if (h) "gamma^2" else "tau^2"
   rn <- if (h) "phi" else "rho"
   yn <- function(f) ifelse(f, "yes", "no")
-  if (st == "DIAG") {
-    vc <- cbind(estim = .mf_fmtx(v, d), sqrt = .mf_fmtx(sqrt(v), d), k.lvl = x[[paste0(w, ".levels.k")]],
-                fixed = yn(fv), level = x[[paste0(w, ".levels.f")]][[1L]])
-    rownames(vc) <- if (length(v) == 1L) paste0(vn, "   ") else paste0(vn, ".", seq_along(v), "  ")
+  lk <- x[[paste0(w, ".levels.k")]]
+  lf <- x[[paste0(w, ".levels.f")]][[1L]]
+  if (st %in% c("DIAG", "HCS", "HAR")) {
+    vc <- cbind(estim = .mf_fmtx(v, d), sqrt = .mf_fmtx(sqrt(v), d), k.lvl = lk, fixed = yn(fv), level = lf)
+    rownames(vc) <- if (length(v) == 1L) paste0(vn, if (h) " " else "   ") else paste0(vn, ".", seq_along(v), "  ")
+    if (st != "DIAG") {
+      vc <- rbind(vc, c(.mf_fmtx(r, d), "", "", yn(fr), ""))
+      rownames(vc)[nrow(vc)] <- rn
+    }
+  } else if (st %in% c("UN", "UNR")) {
+    # the variances (one a level), then the correlations below the diagonal
+    # beside the number of outer levels holding each pair (above) and
+    # whether each correlation is fixed (below), as metafor prints them
+    nl <- length(lk)
+    vv <- if (st == "UN") v else rep(v, nl)
+    vc <- cbind(estim = .mf_fmtx(vv, d), sqrt = .mf_fmtx(sqrt(vv), d), k.lvl = lk,
+                fixed = yn(if (st == "UN") fv else rep(fv, nl)), level = lf)
+    rownames(vc) <- if (nl == 1L) vn else paste0(vn, ".", seq_len(nl), "  ")
+    print(vc, quote = FALSE, right = TRUE, print.gap = 2)
+    cat("\n")
+    m <- if (length(r) == 1L) 2L else nl
+    G <- matrix(NA_character_, m, m)
+    G[lower.tri(G)] <- .mf_fmtx(r, d)
+    G[upper.tri(G)] <- t(G)[upper.tri(G)]
+    diag(G) <- 1
+    G[upper.tri(G)] <- ""
+    Gi <- matrix(NA_character_, m, m)
+    Gi[lower.tri(Gi)] <- x[[paste0(w, ".levels.comb.k")]]
+    Gi[upper.tri(Gi)] <- t(Gi)[upper.tri(Gi)]
+    Gi[lower.tri(Gi)] <- yn(fr)
+    diag(Gi) <- "-"
+    vc <- cbind(G, "", Gi)
+    colnames(vc) <- c(paste0(rn, ".", abbreviate(lf)), "", abbreviate(lf))
+    rownames(vc) <- lf
   } else {
     vc <- rbind(c(.mf_fmtx(v, d), .mf_fmtx(sqrt(v), d), yn(fv)), c(.mf_fmtx(r, d), "", yn(fr)))
     colnames(vc) <- c("estim", "sqrt", "fixed")
-    rownames(vc) <- c(paste0(vn, "    "), rn)
+    rownames(vc) <- c(paste0(vn, if (h) "  " else "    "), rn)  # (metafor's padding)
     if (st == "ID") vc <- vc[1L, , drop = FALSE]
   }
   print(vc, quote = FALSE, right = TRUE, print.gap = 2)

@@ -13,7 +13,7 @@
 #'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
 #'   \item the rest of \code{rma.mv()}: \code{W}, \code{R}, the structures
-#'     HCS, UN, UNR and HAR (12);
+#'     GEN, GDIAG, spatial and phylogenetic (12);
 #'   \item cluster-robust inference, \code{robust()} (13);
 #'   \item \code{rma.glmm()} and data helpers (\code{to.long()}, ...) (14, 19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}

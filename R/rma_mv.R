@@ -52,8 +52,16 @@
 #'   \code{"DIAG"} (one tau2 per inner level), \code{"AR"} (tau2
 #'   rho^|lag|, the sorted inner levels taken as equally spaced times) or
 #'   \code{"CAR"} (tau2 rho^|t - t'|, the numeric inner variable taken as
-#'   continuous time); the others (\code{"HCS"}, \code{"UN"}, \code{"HAR"},
-#'   \code{"UNR"}, ...) are not supported yet (error).  Rows in the same outer
+#'   continuous time), \code{"HCS"} (one tau2 per inner level, one rho),
+#'   \code{"HAR"} (as AR with one tau2 per level) or \code{"UN"} (one tau2
+#'   per level, one rho per pair of levels, in the order of the lower
+#'   triangle by columns); \code{"GEN"}, \code{"GDIAG"} and the spatial
+#'   structures are not supported yet (error), and \code{"UNR"} is refused as
+#'   metafor 5.2.1 refuses it.  UN
+#'   is fitted on the scale of the Cholesky factor of its matrix (as metafor),
+#'   or, when some of its components are fixed, on the (tau2, rho) scale: an
+#'   estimate there that is not positive semi-definite (where metafor's
+#'   would differ) stops with an error.  Rows in the same outer
 #'   level share the covariance of their inner levels.  Without such a term
 #'   \code{struct} is disregarded with metafor's warning.
 #' @param intercept include an intercept (default \code{TRUE}).
@@ -290,9 +298,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   Rfix <- if (withR) !vapply(Rl, is.null, TRUE) else rep(FALSE, L)
   con <- .mf_mv_control(if (missing(control)) NULL else control, L)
   # the '~ inner | outer' terms (metafor's G and H) and their parameters
-  gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, L,
+  gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, keep, L,
                              list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
-                             list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi))
+                             list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi),
+                             check.k = if (missing(control) || is.null(control$check.k.gtr.1)) TRUE else control$check.k.gtr.1)
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
   use_sparse <- FALSE
@@ -332,8 +341,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       offsets <- as.integer(c(0L, cumsum(sizes)))
       Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
-                        terms = lapply(gts, function(g) list(type = g$type, inner = g$inner[o], outer = g$outer[o],
-                                                             times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r)))
+                        terms = lapply(gts, function(g) list(type = if (g$chol) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
+                                                             times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
+                                                             n_lev = g$n_lev)))
       if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
@@ -350,6 +360,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
 
   start <- c(con$sigma2.init, rep(NA_real_, length(fixed.all) - L))
+  if (any(vapply(gts, function(g) g$chol, NA))) {
+    # the Cholesky factor of a UN term starts at sqrt(s) I, s the residual
+    # variance beyond the sampling variances shared by the variance components
+    nvar <- L + sum(vapply(gts, function(g) g$n_v, 0L))
+    s0 <- max(stats::var(yi.f) - mean(vi.f), 0.01 * stats::var(yi.f), 1e-8) / nvar
+    for (g in gts) if (g$chol) start[g$off + seq_len(g$n_v + g$n_r)] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
+  }
   spec <- if (!is.null(bstruct)) .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, bstruct)
   fit <- if (use_sparse) .mf_rma_mv_fit_sparse(sparse_spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
          else .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
@@ -420,9 +437,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
                           row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
 
   # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
-  theta <- fit$theta
+  theta <- .mf_mv_unchol(gts, fit$theta)
+  if (!is.null(spec$structure$terms))  # (the fit keeps the (tau2, rho) form of its UN terms, as theta)
+    for (t in seq_along(gts)) spec$structure$terms[[t]]$type <- gts[[t]]$type
   withS <- L > 0L
   vcg <- .mf_mv_struct_fields(gts, theta)
+  if (length(gts)) vcg$struct <- rep_len(struct, 2L)  # (metafor keeps both values, whichever terms use them)
+  .mf_mv_check_un_psd(gts, theta)
   if (!withS) sig.out <- list(sigma2 = 0, sigma2s = 1, s.names = list(), s.nlevels = NULL, s.levels = NULL, fix = NA)
   else sig.out <- list(sigma2 = theta[seq_len(L)], sigma2s = L, s.names = rnd$names, s.nlevels = s.nlevels,
                        s.levels = codes$levels, fix = sigma2.fix)
@@ -541,16 +562,25 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # their fixed values (NA: estimate; from tau2/rho or gamma2/phi), their
 # position in theta (off, after the L sigma2 components) and metafor's level
 # fields.  Levels are sorted as factor() sorts them (numbers numerically); AR
-# takes them as equally spaced times, CAR takes the (numeric) inner values as
-# times.
-.mf_mv_struct_terms <- function(gterms, struct, rows, L, fixG, fixH) {
+# and HAR take them as equally spaced times, CAR takes the (numeric) inner
+# values as times.  The levels are those of the rows left by 'subset' (keep,
+# metafor's levels.f); a level whose rows all have missing values keeps its
+# place, with its components fixed as metafor fixes them.  Components that
+# the data cannot identify are fixed with metafor's warnings (a single inner
+# level, one row per outer level, an inner level in one outer level only
+# (check.k.gtr.1), pairs of levels that never meet).
+.mf_mv_struct_terms <- function(gterms, struct, rows, keep, L, fixG, fixH, check.k = TRUE) {
   if (!length(gterms)) return(list())
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
-  known <- c("CS", "HCS", "UN", "AR", "HAR", "CAR", "ID", "DIAG", "UNR", "GEN", "GDIAG",
-             "SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH", "PHYBM", "PHYPL", "PHYPD")
-  done <- c("CS", "ID", "DIAG", "AR", "CAR")
+  # metafor 5.2.1 accepts these (its rma.mv() refuses "UNR", although its
+  # internals know it: so does metafast, whose engine has the UNR kernel)
+  known <- c("CS", "HCS", "UN", "AR", "HAR", "CAR", "ID", "DIAG", "GEN", "GDIAG",
+             "SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")
+  types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR")  # (order: InnerOuterTerm::Type)
+  done <- setdiff(types, "UNR")
   if (!is.character(struct) || !length(struct) || length(struct) > 2L || anyNA(struct))
-    .mf_stop("'struct' must be one or two of \"CS\", \"HCS\", \"UN\", \"AR\", \"HAR\", \"CAR\", \"ID\", \"DIAG\", ...")
+    .mf_stop(sprintf("'struct' must be one or two (one per '~ inner | outer' term) of %s; it has length %d.",
+                     paste0("\"", done, "\"", collapse = ", "), length(struct)))
   if (length(struct) == 1L) struct <- rep(struct, 2L)
   off <- L
   out <- vector("list", length(gterms))
@@ -558,25 +588,86 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     g <- gterms[[t]]
     st <- struct[t]
     arg <- if (t == 1L) c("tau2", "rho") else c("gamma2", "phi")
+    if (st == "UNR")
+      .mf_stop("struct = \"UNR\" is refused by metafor 5.2.1's rma.mv() (\"Unknown 'struct' specified\"), and so by metafast; use \"UN\" (a variance per level) or \"CS\" (one correlation).")
     if (!st %in% known) .mf_stop(sprintf("Unknown 'struct' \"%s\".", st))
     if (!st %in% done) .mf_stop(sprintf("struct = \"%s\" %s; implemented: %s.", st, todo, paste(done, collapse = ", ")))
     inner <- g$inner[rows]
     outer <- g$outer[rows]
     if (st == "CAR" && !is.numeric(inner))
       .mf_stop(sprintf("struct = \"CAR\" needs a numeric inner variable (times), but '%s' in 'random' is not numeric.", g$names[1L]))
-    fi <- factor(inner)
+    lev.f <- levels(factor(g$inner[keep]))
+    fi <- factor(inner, levels = lev.f)
     fo <- factor(outer)
-    n <- nlevels(fi)
-    n_v <- if (st == "DIAG") n else 1L
-    n_r <- if (st %in% c("ID", "DIAG")) 0L else 1L
+    n <- length(lev.f)
+    removed <- !lev.f %in% as.character(unique(fi))
+    het <- st %in% c("DIAG", "HCS", "UN", "HAR")
+    n_v <- if (het) n else 1L
+    n_r <- if (st %in% c("ID", "DIAG")) 0L else if (st %in% c("UN", "UNR") && n > 1L) n * (n - 1L) / 2L else 1L
     fx <- if (t == 1L) fixG else fixH
     fv <- .mf_mv_fixed_arg(fx[[1L]], n_v, arg[1L], c(0, Inf))
     fr <- if (n_r) .mf_mv_fixed_arg(fx[[2L]], n_r, arg[2L], c(if (st == "CAR") 0 else -1, 1)) else numeric(0)
-    times <- if (st == "CAR") as.double(levels(fi)) else numeric(0)
-    lk <- c(table(fi[!duplicated(cbind(as.integer(fi), as.integer(fo)))]))  # outer levels holding each inner level
-    out[[t]] <- list(struct = st, type = match(st, done) - 1L, names = g$names, inner = as.integer(fi) - 1L,
-                     outer = as.integer(fo), times = times, n_v = n_v, n_r = n_r, fixed_v = fv, fixed_r = fr,
-                     off = off, nlevels = c(n, nlevels(fo)), levels.f = list(levels(fi), levels(fo)), levels.k = lk)
+    times <- if (st == "CAR") as.double(lev.f) else numeric(0)
+    # per inner level: the number of outer levels holding it; per pair of
+    # levels (metafor's order of rho): the number of outer levels holding both
+    io <- table(fo, fi) > 0L
+    lk <- colSums(io)
+    names(lk) <- lev.f
+    ck <- crossprod(io + 0L)
+    ck <- as.integer(ck[lower.tri(ck)])
+    nv <- length(unique(fi))
+    wmsg <- function(m) warning(m, " (as metafor).", call. = FALSE)
+    if (any(removed) && !st %in% c("AR", "CAR"))
+      wmsg(sprintf("One or more levels of inner factor (i.e., %s) removed due to NAs", paste(lev.f[removed], collapse = ", ")))
+    if (n_r && !st %in% c("UN", "UNR") && anyNA(fr)) {
+      if (nv == 1L && st %in% c("CS", "HCS", "AR", "HAR", "CAR")) {
+        fr[] <- 0
+        wmsg(sprintf("Inner factor has only a single level, so fixed value of %s to 0", arg[2L]))
+      } else if (nlevels(fo) == length(rows) && st %in% c("CS", "HCS", "AR", "HAR", "CAR")) {
+        fr[] <- 0
+        wmsg(sprintf("Each level of the outer factor contains only a single level of the inner factor, so fixed value of %s to 0", arg[2L]))
+      }
+    }
+    if (het && isTRUE(check.k) && any(is.na(fv) & lk == 1L)) {
+      fv[is.na(fv) & lk == 1L] <- 0
+      wmsg(sprintf("Inner factor has k=1 for one or more levels. Corresponding '%s' value(s) fixed to 0", arg[1L]))
+    }
+    if (st %in% c("UN", "UNR")) {
+      if (n > 1L && any(ck == 0L & is.na(fr))) {
+        fr[ck == 0L] <- 0
+        wmsg(sprintf("Some combinations of the levels of the inner factor never occurred. Corresponding %s value(s) fixed to 0", arg[2L]))
+      }
+      if (n == 1L && anyNA(fr)) {
+        fr[] <- 0
+        wmsg(sprintf("Inner factor has only a single level, so fixed value of %s to 0", arg[2L]))
+      }
+    }
+    if (any(removed) && st %in% c("HCS", "HAR", "DIAG", "UN")) {
+      fv[removed] <- 0
+      if (st == "UN") {
+        pr <- which(lower.tri(diag(n)), arr.ind = TRUE)
+        fr[removed[pr[, 1L]] | removed[pr[, 2L]]] <- 0
+        wmsg(sprintf("Fixed %s and corresponding %s value(s) to 0 for removed level(s)", arg[1L], arg[2L]))
+      } else {
+        wmsg(sprintf("Fixed %s to 0 for removed level(s)", arg[1L]))
+      }
+    }
+    if (any(removed) && st == "UNR") {
+      pr <- which(lower.tri(diag(n)), arr.ind = TRUE)
+      fr[removed[pr[, 1L]] | removed[pr[, 2L]]] <- 0
+      wmsg(sprintf("Fixed %s value(s) to 0 for removed level(s)", arg[2L]))
+    }
+    if (n == 2L && n_r) {
+      zero <- if (het) any(fv %in% 0) else isTRUE(fv == 0)
+      if (zero && st %in% c("CS", "AR", "CAR", "UNR", "HCS", "UN", "HAR")) fr[] <- 0
+    }
+    # UN with every component estimated: fitted on the Cholesky scale (as
+    # metafor), so that the estimate is positive semi-definite
+    chol <- st == "UN" && n > 1L && !any(!is.na(fv)) && !any(!is.na(fr))
+    out[[t]] <- list(struct = st, type = match(st, types) - 1L, chol = chol, names = g$names, inner = as.integer(fi) - 1L,
+                     outer = as.integer(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
+                     off = off, nlevels = c(nv, nlevels(fo)), nlevels.f = c(n, nlevels(factor(g$outer[keep]))),
+                     levels.f = list(lev.f, levels(factor(g$outer[keep]))), levels.k = lk, levels.comb.k = ck)
     off <- off + n_v + n_r
   }
   out
@@ -594,6 +685,64 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (any(is.nan(x)) || any(!is.na(x) & (x < range[1L] | x > range[2L] | is.infinite(x))))
     .mf_stop(sprintf("'%s' must hold values in [%s, %s] (NA: estimate).", nm, format(range[1L]), format(range[2L])))
   x
+}
+
+# The matrix E of a UN or UNR term at theta (n_lev x n_lev; metafor's
+# .con.vcov.UN/.con.vcov.UNR): sqrt(v_a v_c) r_ac, r in the column-major order
+# of the lower triangle.
+.mf_mv_un_matrix <- function(g, theta) {
+  n <- g$n_lev
+  v <- theta[g$off + seq_len(g$n_v)]
+  R <- diag(n)
+  if (n > 1L) {
+    R[lower.tri(R)] <- theta[g$off + g$n_v + seq_len(g$n_r)]
+    R[upper.tri(R)] <- t(R)[upper.tri(R)]
+  }
+  s <- sqrt(if (g$struct == "UNR") rep(v, n) else v)
+  R * tcrossprod(s)
+}
+
+# theta with the Cholesky factor L of each UN term fitted on that scale
+# replaced by the variances and correlations of E = L L' (metafor's
+# .con.E(): diag(E) and cov2cor(E) below the diagonal; a correlation with a
+# zero variance is 0).
+.mf_mv_unchol <- function(gts, theta) {
+  for (g in gts) {
+    if (!g$chol || anyNA(theta)) next
+    i <- g$off + seq_len(g$n_v + g$n_r)
+    Lm <- diag(theta[i[seq_len(g$n_v)]], g$n_lev)
+    Lm[lower.tri(Lm)] <- theta[i[-seq_len(g$n_v)]]
+    E <- tcrossprod(Lm)
+    v <- diag(E)
+    s <- sqrt(v)
+    R <- E / tcrossprod(s)
+    R[!is.finite(R)] <- 0
+    theta[i] <- c(v, R[lower.tri(R)])
+  }
+  theta
+}
+
+# metafor fits UN on the scale of the Cholesky factor of E, overwriting the
+# fixed variances and correlations after the transformation.  metafast fits
+# UN on the Cholesky scale when every component is estimated, and on the
+# (tau2, rho) scale with each rho in [-1, 1] otherwise.  With some rho
+# estimated, the two agree when our estimate is positive semi-definite; when
+# it is not, metafor's estimate lies elsewhere: an error rather than a
+# different answer.
+.mf_mv_check_un_psd <- function(gts, theta) {
+  for (t in seq_along(gts)) {
+    g <- gts[[t]]
+    # (every correlation fixed: the (tau2, rho) scale is metafor's; fitted on
+    # the Cholesky scale: positive semi-definite by construction)
+    if (!g$struct %in% c("UN", "UNR") || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
+    E <- .mf_mv_un_matrix(g, theta)
+    ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
+    if (min(ev) < -1e-8 * max(1, max(abs(diag(E)))))
+      .mf_stop(sprintf("struct = \"%s\": the estimated %s matrix of '~ %s | %s' (from %s) is not positive semi-definite (smallest eigenvalue %.3g). metafor fits this structure on the scale of its Cholesky factor and would report a different, positive semi-definite estimate; that constrained fit is not supported by metafast's rma.mv() yet (issue 12). Fixing some of the correlations may help.",
+                       g$struct, if (t == 1L) "G" else "H", g$names[1L], g$names[2L],
+                       if (t == 1L) "tau2 and rho" else "gamma2 and phi", min(ev)))
+  }
+  invisible(NULL)
 }
 
 # metafor's fields of the G and H terms from the estimate theta.
@@ -615,9 +764,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (t == 1L && length(gts) == 1L) r$struct[2L] <- g$struct
     r$levels[[paste0(nm[3L], ".names")]] <- stats::setNames(g$names, g$names)
     r$levels[[paste0(nm[3L], ".nlevels")]] <- g$nlevels
-    r$levels[[paste0(nm[3L], ".nlevels.f")]] <- g$nlevels
+    r$levels[[paste0(nm[3L], ".nlevels.f")]] <- g$nlevels.f
     r$levels[[paste0(nm[3L], ".levels.f")]] <- g$levels.f
     r$levels[[paste0(nm[3L], ".levels.k")]] <- g$levels.k
+    r$levels[[paste0(nm[3L], ".levels.comb.k")]] <- g$levels.comb.k
   }
   r
 }

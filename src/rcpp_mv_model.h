@@ -8,7 +8,7 @@
 //                or list(type = "terms", codes = k x S integer codes of the
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
-//                n_v, n_r), optional R = L matrices or NULLs: metafor's
+//                n_v, n_r, n_lev), optional R = L matrices or NULLs: metafor's
 //                known correlation matrices R[levels, levels])  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
 //   refuse       optional message: the methods of this fit stop with it
@@ -71,6 +71,7 @@ class MvModel {
           term.off = Rcpp::as<int>(e["off"]);
           term.n_v = Rcpp::as<int>(e["n_v"]);
           term.n_r = Rcpp::as<int>(e["n_r"]);
+          term.n_lev = e.containsElementNamed("n_lev") ? Rcpp::as<int>(e["n_lev"]) : 0;
           terms.push_back(term);
         }
       }

@@ -148,52 +148,109 @@ class NestedLevels : public VarStructure {
 };
 
 // One '~ inner | outer' term of metafor's rma.mv() (struct CS, ID, DIAG, AR,
-// CAR): the random effects u_{o,a} of outer level o and inner level a have
-// Cov(u_{o,a}, u_{o',c}) = [o == o'] E(a, c), so rows i, j gain
-// [outer_i == outer_j] E(inner_i, inner_j), with (d = [a == c], v variances,
-// r correlation; Viechtbauer 2010, metafor's documentation of struct):
+// CAR, HCS, UN, UNR, HAR): the random effects u_{o,a} of outer level o and
+// inner level a have Cov(u_{o,a}, u_{o',c}) = [o == o'] E(a, c), so rows i, j
+// gain [outer_i == outer_j] E(inner_i, inner_j), with (d = [a == c], v
+// variances, r correlations; Viechtbauer 2010, metafor's documentation of
+// struct; Wolfinger 1996 for the heteroscedastic and unstructured forms):
 //   CS   E = v (d + (1 - d) r)          ID   E = v d
 //   DIAG E = v_a d                      AR   E = v r^|a - c|  (levels as equally spaced times)
 //   CAR  E = v r^|t_a - t_c|            (t: the inner variable as continuous time)
-// Parameters: n_v variances (v, bounds [0, inf)) then n_r correlations (r,
-// bounds [-1, 1], CAR [0, 1]) at positions off of theta.
+//   HCS  E = sqrt(v_a v_c) (d + (1 - d) r)
+//   HAR  E = sqrt(v_a v_c) r^|a - c|
+//   UN   E = sqrt(v_a v_c) (d + (1 - d) r_ac)    (one r a pair of levels)
+//   UNR  E = v (d + (1 - d) r_ac)
+//   UN on the Cholesky scale (UNCHOL): E = L L', theta = the diagonal of the
+//        lower-triangular L (bounds [0, inf)), then its entries below the
+//        diagonal in column-major order (unbounded): every theta gives a
+//        positive semi-definite E (Pinheiro & Bates 1996, Stat Comput 6:289;
+//        metafor's default for UN).  R converts the estimate to (v, r).
+// r_ac (a > c, 0-based) is theta's correlation number c n - c (c + 1) / 2 +
+// a - c - 1 (the pairs in column-major order of the lower triangle, as
+// metafor orders rho).  Parameters: n_v variances (v, bounds [0, inf)) then
+// n_r correlations (r, bounds [-1, 1], CAR [0, 1]) at positions off of theta;
+// n_lev: the number of inner levels.  The parameterisation is the natural
+// (v, r) one: a UN matrix with every r in [-1, 1] need not be positive
+// semi-definite (the R side checks the estimate).
 struct InnerOuterTerm {
-  enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4 };
+  enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4, kHCS = 5, kUN = 6, kUNR = 7, kHAR = 8, kUNCHOL = 9 };
   int type = kCS;
   Eigen::VectorXi inner;  // per row: inner level 0..n_levels - 1
   Eigen::VectorXi outer;  // per row: outer level code
   Vec times;              // CAR: the time of each inner level
   int off = 0;            // position of the first parameter in theta
   int n_v = 1, n_r = 1;
+  int n_lev = 0;          // number of inner levels (UN, UNR)
+  bool hetero() const { return type == kDIAG || type == kHCS || type == kUN || type == kHAR; }
+  // index of the correlation of the pair (a, c), a != c, among the n_r
+  int pair_index(int a, int c) const {
+    if (a < c) std::swap(a, c);
+    return c * n_lev - c * (c + 1) / 2 + a - c - 1;
+  }
+  // the correlation of levels a != c at theta
+  double corr(const Vec& theta, int a, int c) const {
+    const double r = theta(off + n_v + ((type == kUN || type == kUNR) ? pair_index(a, c) : 0));
+    switch (type) {
+      case kAR: case kHAR: return std::pow(r, std::abs(a - c));
+      case kCAR: return std::pow(r, std::fabs(times(a) - times(c)));
+      case kID: case kDIAG: return 0.0;
+      default: return r;
+    }
+  }
+  // L(i, j) of UNCHOL (0 above the diagonal)
+  double chol_at(const Vec& theta, int i, int j) const {
+    if (j > i) return 0.0;
+    return i == j ? theta(off + i) : theta(off + n_v + pair_index(i, j));
+  }
   // E(a, c) at theta
   double entry(const Vec& theta, int a, int c) const {
-    const double v = theta(off + (type == kDIAG ? a : 0));
-    switch (type) {
-      case kCS: return a == c ? v : v * theta(off + 1);
-      case kID: case kDIAG: return a == c ? v : 0.0;
-      case kAR: return a == c ? v : v * std::pow(theta(off + 1), std::abs(a - c));
-      default: return a == c ? v : v * std::pow(theta(off + 1), std::fabs(times(a) - times(c)));
+    if (type == kUNCHOL) {
+      double e = 0;
+      for (int m = 0; m <= std::min(a, c); ++m) e += chol_at(theta, a, m) * chol_at(theta, c, m);
+      return e;
     }
+    if (a == c) return theta(off + (hetero() ? a : 0));
+    if (type == kID || type == kDIAG) return 0.0;
+    const double s = hetero() ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
+    return s * corr(theta, a, c);
   }
   // dE(a, c) / dtheta_(off + m)
   double dentry(const Vec& theta, int m, int a, int c) const {
-    if (m < n_v) {  // a variance
-      if (type == kDIAG) return (a == c && a == m) ? 1.0 : 0.0;
-      if (a == c) return 1.0;
-      switch (type) {
-        case kCS: return theta(off + 1);
-        case kID: return 0.0;
-        case kAR: return std::pow(theta(off + 1), std::abs(a - c));
-        default: return std::pow(theta(off + 1), std::fabs(times(a) - times(c)));
+    if (type == kUNCHOL) {
+      // theta_(off + m) is L(i, j): dE(a, c) = [a == i] L(c, j) + [c == i] L(a, j)
+      int i = m, j = m;
+      if (m >= n_v) {
+        int q = m - n_v;
+        j = 0;
+        while (q >= n_lev - 1 - j) { q -= n_lev - 1 - j; ++j; }
+        i = j + 1 + q;
       }
+      return (a == i ? chol_at(theta, c, j) : 0.0) + (c == i ? chol_at(theta, a, j) : 0.0);
     }
-    if (a == c) return 0.0;  // the correlation
-    const double v = theta(off), r = theta(off + 1);
-    const double d = type == kCS ? 0.0 : (type == kAR ? std::abs(a - c) : std::fabs(times(a) - times(c)));
-    if (type == kCS) return v;
-    return v * d * std::pow(r, d - 1.0);
+    if (m < n_v) {  // a variance
+      if (a == c) return (!hetero() || a == m) ? 1.0 : 0.0;
+      if (type == kID || type == kDIAG) return 0.0;
+      if (!hetero()) return corr(theta, a, c);
+      if (m != a && m != c) return 0.0;
+      // d sqrt(v_m v_o) / dv_m = sqrt(v_o / v_m) / 2 (taken as 0 at v_m = 0,
+      // where it is unbounded: the optimisers then keep v_m at its bound)
+      const double vm = theta(off + m), vo = theta(off + (m == a ? c : a));
+      return vm > 0 ? 0.5 * std::sqrt(vo / vm) * corr(theta, a, c) : 0.0;
+    }
+    if (a == c) return 0.0;  // a correlation
+    if (type == kID || type == kDIAG) return 0.0;
+    const int q = m - n_v;
+    if ((type == kUN || type == kUNR) && pair_index(a, c) != q) return 0.0;
+    const double s = hetero() ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
+    if (type == kCS || type == kHCS || type == kUN || type == kUNR) return s;
+    const double r = theta(off + n_v);
+    const double d = type == kCAR ? std::fabs(times(a) - times(c)) : std::abs(a - c);
+    return s * d * std::pow(r, d - 1.0);
   }
-  double lower_r() const { return type == kCAR ? 0.0 : -1.0; }
+  double lower_r() const {
+    return type == kCAR ? 0.0 : (type == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0);
+  }
+  double upper_r() const { return type == kUNCHOL ? std::numeric_limits<double>::infinity() : 1.0; }
   InnerOuterTerm subset(const std::vector<int>& rows) const {
     InnerOuterTerm t = *this;
     t.inner.resize(static_cast<Eigen::Index>(rows.size()));
@@ -257,7 +314,7 @@ class RandomTerms : public VarStructure {
     if (!std::isnan(fixed_(j))) return fixed_(j);
     if (owner_[j] < 0) return std::numeric_limits<double>::infinity();
     const InnerOuterTerm& t = terms_[owner_[j]];
-    return j - t.off < t.n_v ? std::numeric_limits<double>::infinity() : 1.0;
+    return j - t.off < t.n_v ? std::numeric_limits<double>::infinity() : t.upper_r();
   }
   void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
     pr.sampling_block(b, voff, M);

@@ -590,7 +590,8 @@ static void test_random_terms() {
     }
 }
 
-// (h) RandomTerms with an '~ inner | outer' term (CS, ID, DIAG, AR, CAR)
+// (h) RandomTerms with an '~ inner | outer' term (CS, ID, DIAG, AR, CAR, HCS, UN, UNR, HAR, UN on the
+// Cholesky scale)
 // after one sigma2 factor: the objective against dense algebra, M built from
 // the formulas of each struct written out here, the G_j = dM/dtheta_j by
 // central differences of that dense M; a fit converges to a KKT point.
@@ -610,6 +611,19 @@ static Mat dense_struct_M(const Problem& pr, const Eigen::VectorXi& inner, const
         if (type == InnerOuterTerm::kDIAG) e = a == c ? th(1 + a) : 0.0;
         if (type == InnerOuterTerm::kAR) e = th(1) * std::pow(th(2), std::abs(a - c));
         if (type == InnerOuterTerm::kCAR) e = th(1) * std::pow(th(2), std::fabs(times(a) - times(c)));
+        // HCS, UN, UNR, HAR (3 inner levels): th = (sigma2, variances, correlations)
+        const int lo = std::min(a, c), hi = std::max(a, c);
+        const int pr_ac = lo * 3 - lo * (lo + 1) / 2 + hi - lo - 1;  // pair (2,1),(3,1),(3,2) 1-based
+        if (type == InnerOuterTerm::kHCS) e = a == c ? th(1 + a) : std::sqrt(th(1 + a) * th(1 + c)) * th(4);
+        if (type == InnerOuterTerm::kHAR) e = std::sqrt(th(1 + a) * th(1 + c)) * std::pow(th(4), std::abs(a - c));
+        if (type == InnerOuterTerm::kUN) e = a == c ? th(1 + a) : std::sqrt(th(1 + a) * th(1 + c)) * th(4 + pr_ac);
+        if (type == InnerOuterTerm::kUNR) e = a == c ? th(1) : th(1) * th(2 + pr_ac);
+        if (type == InnerOuterTerm::kUNCHOL) {  // E = L L', L = diag th(1..3), below it th(4..6)
+          Mat Lc = Mat::Zero(3, 3);
+          for (int m = 0; m < 3; ++m) Lc(m, m) = th(1 + m);
+          Lc(1, 0) = th(4); Lc(2, 0) = th(5); Lc(2, 1) = th(6);
+          e = (Lc * Lc.transpose())(a, c);
+        }
         M(ri, rj) += e;
       }
   (void)k;
@@ -617,7 +631,7 @@ static Mat dense_struct_M(const Problem& pr, const Eigen::VectorXi& inner, const
 }
 static void test_inner_outer_terms() {
   for (bool reml : {false, true})
-    for (int type = 0; type <= 4; ++type) {
+    for (int type = 0; type <= 9; ++type) {
       const Problem pr = block_problem(18, 2, type % 2 == 0, 0.08, 0.05, 950 + type);
       const int k = pr.k();
       Eigen::MatrixXi codes(k, 1);
@@ -634,16 +648,18 @@ static void test_inner_outer_terms() {
           t.outer(r) = b;
         }
       t.off = 1;
-      t.n_v = type == InnerOuterTerm::kDIAG ? 3 : 1;
-      t.n_r = (type == InnerOuterTerm::kID || type == InnerOuterTerm::kDIAG) ? 0 : 1;
+      t.n_lev = 3;
+      t.n_v = (t.hetero() || type == InnerOuterTerm::kUNCHOL) ? 3 : 1;
+      t.n_r = (type == InnerOuterTerm::kID || type == InnerOuterTerm::kDIAG) ? 0
+              : (type == InnerOuterTerm::kUN || type == InnerOuterTerm::kUNR || type == InnerOuterTerm::kUNCHOL) ? 3 : 1;
       const int q = 1 + t.n_v + t.n_r;
       Vec th(q);
       th(0) = 0.03;
       for (int m = 0; m < t.n_v; ++m) th(1 + m) = 0.06 + 0.02 * m;
-      if (t.n_r) th(q - 1) = 0.45;
+      for (int m = 0; m < t.n_r; ++m) th(1 + t.n_v + m) = 0.45 - 0.15 * m;
       const RandomTerms st(codes, Vec::Constant(q, std::nan("")), {t});
       CHECK(st.n_theta() == q);
-      if (t.n_r) CHECK(st.lower(q - 1) == (type == InnerOuterTerm::kCAR ? 0.0 : -1.0));
+      if (t.n_r) CHECK(st.lower(q - 1) == (type == InnerOuterTerm::kCAR ? 0.0 : t.lower_r()));
       BlockObjective obj(pr, st, reml);
       ObjectiveEval ev;
       CHECK(obj.evaluate(th, kObjAll, ev));
