@@ -139,14 +139,8 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
   mf <- match.call()
   getx <- .mf_conv_getter(mf, x, parent.frame(), as_vector = TRUE)
   nms <- c("ori", "ri", "x2i", "sens", "spec", "ppv", "npv", "ni", "n1i", "n2i")
-  v <- lapply(stats::setNames(nms, nms), getx)
-  lens <- lengths(v)
-  lens <- lens[lens > 0L]
-  if (length(unique(lens)) > 1L)
-    .mf_stop(sprintf("The data vectors are not all of the same length: %s.",
-                     paste0(names(lens), " (", lens, ")", collapse = ", ")))
-  k <- if (length(lens)) lens[[1]] else 0L
-  v <- lapply(v, function(z) if (is.null(z)) rep(NA_real_, k) else as.numeric(z))
+  v <- .mf_conv_vectors(getx, nms)
+  k <- length(v[[1L]])
   cor <- if ("correct" %in% names(mf)) getx("correct", numeric = FALSE) else correct
   if (length(cor) == 1L) cor <- rep(cor, k)
   if (length(cor) != k)
@@ -404,14 +398,8 @@ conv.fivenum <- function(min, q1, median, q3, max, n, data, include, method = "d
   mf <- match.call()
   getx <- .mf_conv_getter(mf, x, parent.frame(), as_vector = TRUE)
   nms <- c("min", "q1", "median", "q3", "max", "n")
-  v <- lapply(stats::setNames(nms, nms), getx)
-  lens <- lengths(v)
-  lens <- lens[lens > 0L]
-  if (length(unique(lens)) > 1L)
-    .mf_stop(sprintf("The data vectors are not all of the same length: %s.",
-                     paste0(names(lens), " (", lens, ")", collapse = ", ")))
-  k <- if (length(lens)) lens[[1]] else 0L
-  v <- lapply(v, function(z) if (is.null(z)) rep(NA_real_, k) else as.numeric(z))
+  v <- .mf_conv_vectors(getx, nms)
+  k <- length(v[[1L]])
   dist <- if ("dist" %in% names(mf)) getx("dist", numeric = FALSE) else dist
   if (length(dist) == 1L) dist <- rep(dist, k)
   if (length(dist) != k)

@@ -55,14 +55,8 @@ conv.wald <- function(out, ci.lb, ci.ub, zval, pval, n, data, include, level = 9
   mf <- match.call()
   env <- parent.frame()
   getx <- .mf_conv_getter(mf, x, env, as_vector = TRUE)
-  vals <- lapply(c(out = "out", ci.lb = "ci.lb", ci.ub = "ci.ub", zval = "zval", pval = "pval", n = "n"), getx)
-  lens <- lengths(vals)
-  lens <- lens[lens > 0L]
-  if (length(unique(lens)) > 1L)
-    .mf_stop(sprintf("The data vectors are not all of the same length: %s.",
-                     paste0(names(lens), " (", lens, ")", collapse = ", ")))
-  k <- if (length(lens)) lens[[1]] else 0L
-  vals <- lapply(vals, function(v) if (is.null(v)) rep(NA_real_, k) else as.numeric(v))
+  vals <- .mf_conv_vectors(getx, c("out", "ci.lb", "ci.ub", "zval", "pval", "n"))
+  k <- length(vals[[1L]])
   level <- if ("level" %in% names(mf)) getx("level") else level
   include <- getx("include", numeric = FALSE)
   include <- if (is.null(include)) rep(TRUE, k) else .esc_subset(include, k, "include", stop_if_empty = FALSE)
@@ -306,4 +300,19 @@ conv.delta <- function(yi, vi, ni, data, include, transf, var.names, append = TR
     if (as_vector && numeric && !is.null(val)) val <- as.vector(unclass(val))
     val
   }
+}
+
+# The data vectors of a conv.*() function, each fetched by name with `getx`
+# (from `x` or the call; NULL when not given), as numeric vectors of one
+# common length k (an absent one is all NA); an error when the given ones
+# differ in length.
+.mf_conv_vectors <- function(getx, nms) {
+  v <- lapply(stats::setNames(nms, nms), getx)
+  lens <- lengths(v)
+  lens <- lens[lens > 0L]
+  if (length(unique(lens)) > 1L)
+    .mf_stop(sprintf("The data vectors are not all of the same length: %s.",
+                     paste0(names(lens), " (", lens, ")", collapse = ", ")))
+  k <- if (length(lens)) lens[[1]] else 0L
+  lapply(v, function(z) if (is.null(z)) rep(NA_real_, k) else as.numeric(z))
 }

@@ -133,7 +133,7 @@ dfround <- function(x, digits, drop0 = TRUE) {
 #' @export
 contrmat <- function(data, grp1, grp2, last, shorten = FALSE, minlen = 2, check = TRUE, append = TRUE) {
   if (missing(data)) .mf_stop("'data' must be given.")
-  if (!is.data.frame(data)) data <- data.frame(data)
+  data <- .mf_conv_data(data)
   if (missing(grp1)) .mf_stop("'grp1' must be given.")
   g1 <- .mf_find_col(data, grp1, "grp1")
   if (missing(grp2)) .mf_stop("'grp2' must be given.")

@@ -27,6 +27,8 @@
   }
   if (any(lengths(targs) > 1L)) .mf_stop("The elements of 'targs' must be scalars.")
   if (is.null(targs$tau2)) .mf_stop("Must specify a 'tau2' value via the 'targs' argument.")
+  if (length(targs$tau2) != 1L || !is.numeric(targs$tau2) || is.na(targs$tau2))
+    .mf_stop("The 'tau2' value in 'targs' must be a number.")
   if (targs$tau2 < 0) .mf_stop("'tau2' in 'targs' must be >= 0 for an integral transformation.")
   targs
 }
@@ -36,7 +38,8 @@
   if (is.null(targs) || (is.list(targs) && is.null(targs$tau2)))
     .mf_stop("Must specify a 'tau2' value via the 'targs' argument.")
   tau2 <- if (is.list(targs)) targs$tau2 else if (keep_names) targs else unname(targs)
-  if (length(tau2) > 1L) .mf_stop("The 'tau2' value in 'targs' must be a scalar.")
+  if (length(tau2) != 1L) .mf_stop("The 'tau2' value in 'targs' must be a scalar.")
+  if (!is.numeric(tau2) || is.na(tau2)) .mf_stop("The 'tau2' value in 'targs' must be a number.")
   if (tau2 < 0) .mf_stop("'tau2' in 'targs' must be >= 0 for this transformation.")
   tau2[tau2 < .Machine$double.eps] <- 0
   tau2

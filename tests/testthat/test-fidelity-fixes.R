@@ -132,3 +132,11 @@ test_that("F5: rma.mv()'s ids are unnamed row numbers, as metafor's (they carrie
   expect_identical(f$ids, m$ids)
   expect_identical(f$not.na, m$not.na)
 })
+
+test_that("F6: fuzz findings of 2026-12-03 give errors that name the argument", {
+  expect_error(contrmat(data = list(1, "a", NULL), grp1 = "a", grp2 = "b"), "'data' must be a data frame")
+  expect_error(transf.ilogit.mode(c(-0.5, 0.2), targs = numeric(0)), "'tau2' value in 'targs' must be a")
+  expect_error(transf.ilogit.mode(c(-0.5, 0.2), targs = list(tau2 = NA)), "'tau2' value in 'targs' must be a number")
+  expect_error(transf.ztor.int(0.2, targs = list(tau2 = numeric(0))), "'tau2' value in 'targs' must be a number")
+  expect_error(transf.ztor.int(0.2, targs = list(tau2 = "a")), "'tau2' value in 'targs' must be a number")
+})

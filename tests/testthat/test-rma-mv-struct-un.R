@@ -250,6 +250,12 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
                  names = c("outcome", "study")))
   expect_error(metafast:::.mf_mv_check_un_psd(g, c(1, 1, 1, 0.9, -0.9, 0.9)), "UN.*not positive semi-definite")
   expect_silent(metafast:::.mf_mv_check_un_psd(g, c(1, 1, 1, 0.5, 0.2, 0.3)))
+  # predict() of a UN fit (it was an error until predict(tau2.levels =) landed):
+  # metafor's values, the interval of each row's own level
   f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
-  expect_error(predict(f), "inner \\| outer")
+  m <- un_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
+  p1 <- predict(f)
+  p2 <- metafor::predict.rma(m)
+  for (nm in c("pred", "se", "pi.lb", "pi.ub")) expect_equal(as.vector(p1[[nm]]), as.vector(p2[[nm]]), tolerance = 1e-5)
+  expect_identical(as.character(p1$tau2.level), as.character(p2$tau2.level))
 })
