@@ -24,7 +24,8 @@
 
 # "QM(df = 1) = 15.2, p-val < .0001" and "F(df1 = 1, df2 = 11) = ..."
 .mf_fmtt <- function(stat, name, df = NULL, df1 = NULL, df2 = NULL, pval, digits) {
-  dftxt <- if (!is.null(df)) sprintf("(df = %s)", df) else sprintf("(df1 = %s, df2 = %s)", df1, df2)
+  # (df2 rounded to 2 decimals as metafor prints it: Satterthwaite df are fractional)
+  dftxt <- if (!is.null(df)) sprintf("(df = %s)", df) else sprintf("(df1 = %s, df2 = %s)", df1, round(df2, 2))
   paste0(name, dftxt, " = ", .mf_fmtx(stat, digits), ", p-val ", .mf_fmtp(pval, digits, equal = TRUE))
 }
 

@@ -140,3 +140,18 @@ test_that("F6: fuzz findings of 2026-12-03 give errors that name the argument", 
   expect_error(transf.ztor.int(0.2, targs = list(tau2 = numeric(0))), "'tau2' value in 'targs' must be a number")
   expect_error(transf.ztor.int(0.2, targs = list(tau2 = "a")), "'tau2' value in 'targs' must be a number")
 })
+
+test_that("F7: the F test's fractional df2 (HTZ) is printed rounded to 2 decimals, as metafor prints it", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  f <- metafast::rma.mv(yi, vi, mods = ~ deltype, random = ~ 1 | study/esid, data = dat)
+  m <- metafor::rma.mv(yi, vi, mods = ~ deltype, random = ~ 1 | study/esid, data = dat)
+  ours <- capture.output(print(anova(robust(f, cluster = study, clubSandwich = TRUE), btt = 2:3)))
+  theirs <- capture.output(print(metafor::anova.rma(metafor::robust(m, cluster = dat$study, clubSandwich = TRUE),
+                                                    btt = 2:3)))
+  line <- function(x) grep("^F\\(df1", x, value = TRUE)
+  expect_identical(sub(" = [0-9.]+, p-val.*", "", line(ours)), sub(" = [0-9.]+, p-val.*", "", line(theirs)))
+  expect_match(line(ours), "df2 = 0.8\\)")
+})
