@@ -3,20 +3,6 @@
 # beta and SE 1e-6 relative (tol_iter), sigma2 1e-5, log-likelihoods 1e-8 at
 # metafor's estimates (our fit with sigma2 fixed at them).
 
-rw_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
-# metafor's rma.mv() with nlminb at rel.tol 1e-12, or, where nlminb reports
-# false convergence there (boundary fits), Nelder-Mead at reltol 1e-14 (as
-# test-rma-mv.R); evaluated in the caller's frame
-rw_ref <- function(...) {
-  cl <- match.call()
-  cl[[1L]] <- quote(metafor::rma.mv)
-  cl$control <- rw_tight
-  env <- parent.frame()
-  tryCatch(eval(cl, env), error = function(e) {
-    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
-    eval(cl, env)
-  })
-}
 rw_tol_sigma2 <- 1e-5
 rw_tol_ll <- 1e-8
 
@@ -70,7 +56,7 @@ test_that("R: a known correlation matrix (phylogenetic) matches metafor, REML an
   dat <- s$dat
   rnd <- list(~ 1 | study, ~ 1 | species, ~ 1 | phylo)
   for (meth in c("REML", "ML")) {
-    m <- rw_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth)
+    m <- mv_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth)
     f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth)
     g <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, method = meth, sigma2 = m$sigma2)
     rw_expect_equal(f, m, g)
@@ -89,7 +75,7 @@ test_that("R: Rscale 'cor', 'cor0', 'cov0' and FALSE on a covariance matrix matc
   Cv <- s$C * tcrossprod(sds)  # a covariance matrix
   rnd <- list(~ 1 | study, ~ 1 | phylo)
   for (rs in list("cor", "cor0", "cov0", FALSE)) {
-    m <- rw_ref(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat)
+    m <- mv_ref(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat)
     f <- rma.mv(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat)
     g <- rma.mv(yi, vi, random = rnd, R = list(phylo = Cv), Rscale = rs, data = dat, sigma2 = m$sigma2)
     rw_expect_equal(f, m, g)
@@ -105,12 +91,12 @@ test_that("R: a subset of the levels, extra rows/columns, levels linked only thr
   dat <- s$dat[s$dat$species %in% rownames(s$C)[1:18], ]
   expect_warning(f <- rma.mv(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat),
                  "no data")
-  m <- suppressWarnings(rw_ref(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat))
+  m <- suppressWarnings(mv_ref(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat))
   g <- suppressWarnings(rma.mv(yi, vi, random = ~ 1 | phylo, R = list(phylo = s$C), data = dat, sigma2 = m$sigma2))
   rw_expect_equal(f, m, g)
   # subset argument: R is restricted to the levels of the rows used
   sub <- s$dat$study <= 20
-  m <- suppressWarnings(rw_ref(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+  m <- suppressWarnings(mv_ref(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
                                         data = s$dat, subset = sub))
   f <- suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
                                data = s$dat, subset = sub))
@@ -130,7 +116,7 @@ test_that("R: the phylogenetic model of dat.moura2021 (subset, ape tree) matches
   A <- ape::vcv(tree, corr = TRUE)
   d$phylogeny <- d$species.id
   rnd <- list(~ 1 | study.id, ~ 1 | effect.size.id, ~ 1 | species.id, ~ 1 | phylogeny)
-  m <- rw_ref(yi, vi, random = rnd, R = list(phylogeny = A), data = d)
+  m <- mv_ref(yi, vi, random = rnd, R = list(phylogeny = A), data = d)
   f <- rma.mv(yi, vi, random = rnd, R = list(phylogeny = A), data = d)
   g <- rma.mv(yi, vi, random = rnd, R = list(phylogeny = A), data = d, sigma2 = m$sigma2)
   rw_expect_equal(f, m, g)
@@ -141,7 +127,7 @@ test_that("R fits: hatvalues, weights, rstandard and rstudent match metafor", {
   s <- rw_data(7)
   dat <- s$dat
   rnd <- list(~ 1 | study, ~ 1 | phylo)
-  m <- rw_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat)
+  m <- mv_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat)
   f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = dat, sigma2 = m$sigma2)
   expect_equal(unname(hatvalues(f)), unname(hatvalues(m)), tolerance = tol_iter)
   expect_equal(unname(weights(f)), unname(weights(m)), tolerance = tol_iter)
@@ -189,7 +175,7 @@ test_that("W: user weights (vector and matrix) match metafor", {
   dat <- metadat::dat.konstantopoulos2011
   dat$w <- 1 / (dat$vi + 0.05)
   r <- ~ 1 | district/school
-  m <- rw_ref(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat)
+  m <- mv_ref(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat)
   f <- rma.mv(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat)
   g <- rma.mv(yi, vi, W = w, mods = ~ I(year - 1990), random = r, data = dat, sigma2 = m$sigma2)
   rw_expect_equal(f, m, g)
@@ -223,13 +209,13 @@ test_that("W: a weight matrix, crossed factors, ML, and missing weights match me
   Wm[same] <- 2
   rnd <- list(~ 1 | study, ~ 1 | species)
   for (meth in c("REML", "ML")) {
-    m <- rw_ref(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth)
+    m <- mv_ref(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth)
     f <- rma.mv(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth)
     g <- rma.mv(yi, vi, W = Wm, mods = ~ x, random = rnd, data = dat, method = meth, sigma2 = m$sigma2)
     rw_expect_equal(f, m, g)
   }
   # W with R
-  m <- rw_ref(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
+  m <- mv_ref(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C),
                        data = dat)
   f <- rma.mv(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C), data = dat)
   g <- rma.mv(yi, vi, W = 1 / vi, random = list(~ 1 | study, ~ 1 | phylo), R = list(phylo = s$C), data = dat,
@@ -238,7 +224,7 @@ test_that("W: a weight matrix, crossed factors, ML, and missing weights match me
   # a missing weight: the row is omitted (as metafor)
   w <- 1 / dat$vi
   w[3] <- NA
-  m <- suppressWarnings(rw_ref(yi, vi, W = w, random = rnd, data = dat))
+  m <- suppressWarnings(mv_ref(yi, vi, W = w, random = rnd, data = dat))
   expect_warning(f <- rma.mv(yi, vi, W = w, random = rnd, data = dat), "omitted")
   expect_equal(f$k, m$k)
   expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)

@@ -5,19 +5,6 @@
 # components 1e-5, log-likelihoods 1e-8 at metafor's estimates (our fit with
 # every component fixed there).
 
-un_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
-# metafor with nlminb at rel.tol 1e-12, or Nelder-Mead at reltol 1e-14 where
-# nlminb fails (the call is evaluated in the caller's frame)
-un_ref <- function(...) {
-  cl <- match.call()
-  cl[[1L]] <- quote(metafor::rma.mv)
-  cl$control <- un_tight
-  env <- parent.frame()
-  tryCatch(eval(cl, env), error = function(e) {
-    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
-    eval(cl, env)
-  })
-}
 un_tol_vc <- 1e-5
 un_tol_ll <- 1e-8
 
@@ -82,23 +69,23 @@ test_that("UN over ~ outcome | trial on dat.berkey1998 matches metafor", {
   V <- b$V
   for (method in c("REML", "ML")) {
     f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, method = method)
-    m <- un_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, method = method)
+    m <- mv_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, method = method)
     expect_un_equal(f, m)
     expect_un_ll_at(quote(rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat,
                                  method = method)), m)
   }
   # a fixed correlation; a fixed variance
   f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, rho = 0.3)
-  m <- un_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, rho = 0.3)
+  m <- mv_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, rho = 0.3)
   expect_un_equal(f, m)
   expect_identical(f$rho, 0.3)
   f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, tau2 = c(NA, 0.02))
-  m <- un_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, tau2 = c(NA, 0.02))
+  m <- mv_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat, tau2 = c(NA, 0.02))
   expect_un_equal(f, m)
   # HCS and HAR with two inner levels are UN
   for (st in c("HCS", "HAR")) {
     f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = st, data = dat)
-    m <- un_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = st, data = dat)
+    m <- mv_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = st, data = dat)
     expect_un_equal(f, m)
   }
 })
@@ -128,23 +115,23 @@ test_that("UN and HCS with three inner levels on simulated data match metafor", 
   dat <- un_sim()
   for (st in c("UN", "HCS")) for (method in c("REML", "ML")) {
     f <- rma.mv(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = st, data = dat, method = method)
-    m <- un_ref(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = st, data = dat, method = method)
+    m <- mv_ref(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = st, data = dat, method = method)
     expect_un_equal(f, m)
     expect_un_ll_at(quote(rma.mv(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = st, data = dat,
                                  method = method)), m)
   }
   # fixed components given as vectors with NA
   f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat, tau2 = c(NA, 0.1, NA), rho = c(NA, 0.2, NA))
-  m <- un_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = dat, tau2 = c(NA, 0.1, NA), rho = c(NA, 0.2, NA))
+  m <- mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = dat, tau2 = c(NA, 0.1, NA), rho = c(NA, 0.2, NA))
   expect_un_equal(f, m)
   expect_identical(f$tau2[2], 0.1)
   expect_identical(f$rho[2], 0.2)
   f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "HCS", data = dat, tau2 = c(0.05, NA, NA), rho = 0.4)
-  m <- un_ref(yi, vi, random = ~ outcome | study, struct = "HCS", data = dat, tau2 = c(0.05, NA, NA), rho = 0.4)
+  m <- mv_ref(yi, vi, random = ~ outcome | study, struct = "HCS", data = dat, tau2 = c(0.05, NA, NA), rho = 0.4)
   expect_un_equal(f, m)
   # a t test
   f <- rma.mv(yi, vi, mods = ~ x, random = ~ outcome | study, struct = "UN", data = dat, test = "t")
-  m <- un_ref(yi, vi, mods = ~ x, random = ~ outcome | study, struct = "UN", data = dat, test = "t")
+  m <- mv_ref(yi, vi, mods = ~ x, random = ~ outcome | study, struct = "UN", data = dat, test = "t")
   expect_un_equal(f, m)
   expect_equal(f$ddf, m$ddf)
 })
@@ -156,7 +143,7 @@ test_that("boundary cases: a level in one study, pairs that never meet, a level 
   # warning; its pairs with the other outcomes never or once occur
   d1 <- rbind(dat, data.frame(study = 3, outcome = "d", u = 0, x = 0.1, vi = 0.02, yi = 0.3))
   expect_warning(f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "HCS", data = d1), "k=1")
-  m <- suppressWarnings(un_ref(yi, vi, random = ~ outcome | study, struct = "HCS", data = d1))
+  m <- suppressWarnings(mv_ref(yi, vi, random = ~ outcome | study, struct = "HCS", data = d1))
   expect_un_equal(f, m)
   expect_identical(f$tau2[4], 0)
   # UN there: fixed components, so the (tau2, rho) scale, whose estimate is
@@ -166,7 +153,7 @@ test_that("boundary cases: a level in one study, pairs that never meet, a level 
   # outcomes a and c never in the same study: their correlation fixed to 0
   d2 <- dat[!(dat$outcome == "c" & dat$study %in% dat$study[dat$outcome == "a"]), ]
   expect_warning(f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = d2), "never occurred")
-  m <- suppressWarnings(un_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = d2))
+  m <- suppressWarnings(mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = d2))
   expect_un_equal(f, m)
   expect_identical(f$rho[2], 0)
   # every row of outcome "b" has a missing yi: the level stays, its
@@ -175,7 +162,7 @@ test_that("boundary cases: a level in one study, pairs that never meet, a level 
   d3$yi[d3$outcome == "b"] <- NA
   for (st in c("UN", "HCS", "DIAG")) {
     f <- suppressWarnings(rma.mv(yi, vi, random = ~ outcome | study, struct = st, data = d3))
-    m <- suppressWarnings(un_ref(yi, vi, random = ~ outcome | study, struct = st, data = d3))
+    m <- suppressWarnings(mv_ref(yi, vi, random = ~ outcome | study, struct = st, data = d3))
     expect_un_equal(f, m)
   }
   expect_warning(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = d3), "removed due to NAs")
@@ -199,14 +186,14 @@ test_that("HAR over time matches metafor, alone and beside a sigma2 term", {
   skip_if_not_installed("metafor")
   dat <- un_time()
   f <- rma.mv(yi, vi, mods = ~ time, random = ~ time | study, struct = "HAR", data = dat)
-  m <- un_ref(yi, vi, mods = ~ time, random = ~ time | study, struct = "HAR", data = dat)
+  m <- mv_ref(yi, vi, mods = ~ time, random = ~ time | study, struct = "HAR", data = dat)
   expect_un_equal(f, m)
   expect_un_ll_at(quote(rma.mv(yi, vi, mods = ~ time, random = ~ time | study, struct = "HAR", data = dat)), m)
   f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "HAR", data = dat, method = "ML")
-  m <- un_ref(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "HAR", data = dat, method = "ML")
+  m <- mv_ref(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "HAR", data = dat, method = "ML")
   expect_un_equal(f, m)
   f <- rma.mv(yi, vi, random = ~ time | study, struct = "HAR", data = dat, rho = 0.5)
-  m <- un_ref(yi, vi, random = ~ time | study, struct = "HAR", data = dat, rho = 0.5)
+  m <- mv_ref(yi, vi, random = ~ time | study, struct = "HAR", data = dat, rho = 0.5)
   expect_un_equal(f, m)
 })
 
@@ -219,14 +206,14 @@ test_that("two terms: struct = c(\"UN\", \"CS\") (gamma2, phi) and c(\"CS\", \"U
   set.seed(1)
   dat$yi <- dat$yi + rnorm(8, 0, 0.3)[dat$region]
   f <- rma.mv(yi, vi, random = list(~ outcome | study, ~ outcome | region), struct = c("UN", "CS"), data = dat)
-  m <- un_ref(yi, vi, random = list(~ outcome | study, ~ outcome | region), struct = c("UN", "CS"), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ outcome | study, ~ outcome | region), struct = c("UN", "CS"), data = dat)
   expect_un_equal(f, m)
   expect_un_ll_at(quote(rma.mv(yi, vi, random = list(~ outcome | study, ~ outcome | region), struct = c("UN", "CS"),
                                data = dat)), m)
   dat <- un_sim(40, seed = 3, drop = 0.2)
   dat$region <- (dat$study - 1) %% 6 + 1
   f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ outcome | region), struct = c("CS", "UN"), data = dat)
-  m <- un_ref(yi, vi, random = list(~ 1 | study, ~ outcome | region), struct = c("CS", "UN"), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ 1 | study, ~ outcome | region), struct = c("CS", "UN"), data = dat)
   expect_un_equal(f, m)
 })
 
@@ -253,7 +240,7 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
   # predict() of a UN fit (it was an error until predict(tau2.levels =) landed):
   # metafor's values, the interval of each row's own level
   f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
-  m <- un_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
+  m <- mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
   p1 <- predict(f)
   p2 <- metafor::predict.rma(m)
   for (nm in c("pred", "se", "pi.lb", "pi.ub")) expect_equal(as.vector(p1[[nm]]), as.vector(p2[[nm]]), tolerance = 1e-5)

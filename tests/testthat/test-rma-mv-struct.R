@@ -4,19 +4,6 @@
 # (tol_iter), variance components 1e-5, log-likelihoods 1e-8 at the same
 # parameters (our fit with the components fixed at metafor's estimates).
 
-st_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
-# metafor with nlminb at rel.tol 1e-12, or Nelder-Mead at reltol 1e-14 where
-# nlminb fails (the call is evaluated in the caller's frame)
-st_ref <- function(...) {
-  cl <- match.call()
-  cl[[1L]] <- quote(metafor::rma.mv)
-  cl$control <- st_tight
-  env <- parent.frame()
-  tryCatch(eval(cl, env), error = function(e) {
-    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
-    eval(cl, env)
-  })
-}
 st_tol_vc <- 1e-5
 st_tol_ll <- 1e-8
 
@@ -70,19 +57,19 @@ test_that("crossed random effects list(~ 1 | study, ~ 1 | outcome) match metafor
   dat <- st_crossed_data()
   for (method in c("REML", "ML")) {
     f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat, method = method)
-    m <- st_ref(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat, method = method)
+    m <- mv_ref(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat, method = method)
     expect_st_equal(f, m)
     expect_st_ll_at(quote(rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = dat,
                                  method = method)), m)
   }
   # three terms: nested study/es crossed with outcome; t tests with the containment rule
   f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = dat, test = "t", dfs = "contain")
-  m <- st_ref(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = dat, test = "t", dfs = "contain")
+  m <- mv_ref(yi, vi, mods = ~ x, random = list(~ 1 | study/es, ~ 1 | outcome), data = dat, test = "t", dfs = "contain")
   expect_st_equal(f, m)
   expect_equal(f$pval, m$pval, tolerance = tol_iter)
   # a fixed component
   f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat, sigma2 = c(NA, 0.02))
-  m <- st_ref(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat, sigma2 = c(NA, 0.02))
+  m <- mv_ref(yi, vi, random = list(~ 1 | study, ~ 1 | outcome), data = dat, sigma2 = c(NA, 0.02))
   expect_st_equal(f, m)
   expect_identical(f$sigma2[2], 0.02)
 })
@@ -92,20 +79,20 @@ test_that("several terms on metadat data (dat.crede2010, dat.konstantopoulos2011
   skip_if_not_installed("metadat")
   dat <- metafor::escalc(measure = "ZCOR", ri = ri, ni = ni, data = metadat::dat.crede2010)
   f <- rma.mv(yi, vi, random = list(~ 1 | studyid/sampleid, ~ 1 | criterion), data = dat)
-  m <- st_ref(yi, vi, random = list(~ 1 | studyid/sampleid, ~ 1 | criterion), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ 1 | studyid/sampleid, ~ 1 | criterion), data = dat)
   expect_st_equal(f, m)
   # terms that nest: the same fit as the nested formula (district/school)
   dat <- metadat::dat.konstantopoulos2011
   dat$ds <- paste(dat$district, dat$school)
   f <- rma.mv(yi, vi, random = list(~ 1 | district, ~ 1 | ds), data = dat)
-  m <- st_ref(yi, vi, random = list(~ 1 | district, ~ 1 | ds), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ 1 | district, ~ 1 | ds), data = dat)
   expect_st_equal(f, m)
   n <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
   expect_equal(f$sigma2, n$sigma2, tolerance = st_tol_vc)
   # a nested term and a crossed single-level factor (sigma2 fixed to 0, metafor's warning)
   dat$g <- rep(1:4, length.out = nrow(dat))
   f <- rma.mv(yi, vi, random = list(~ 1 | district/school, ~ 1 | g), data = dat)
-  m <- st_ref(yi, vi, random = list(~ 1 | district/school, ~ 1 | g), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ 1 | district/school, ~ 1 | g), data = dat)
   expect_st_equal(f, m)
 })
 
@@ -122,7 +109,7 @@ test_that("crossed terms with a dense V: blocks are the components linked by fac
   a <- which(dat$study == 1)[1L]; b <- which(dat$study == 2)[1L]
   V[a, b] <- V[b, a] <- 0.3 * sqrt(dat$vi[a] * dat$vi[b])
   f <- rma.mv(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | es), data = dat)
-  m <- st_ref(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | es), data = dat)
+  m <- mv_ref(yi, V, mods = ~ x, random = list(~ 1 | study, ~ 1 | es), data = dat)
   expect_st_equal(f, m)
 })
 
@@ -192,7 +179,7 @@ test_that("CS over ~ school | district matches metafor and the nested model", {
   dat <- metadat::dat.konstantopoulos2011
   for (method in c("REML", "ML")) {
     f <- rma.mv(yi, vi, random = ~ school | district, data = dat, method = method)
-    m <- st_ref(yi, vi, random = ~ school | district, data = dat, method = method)
+    m <- mv_ref(yi, vi, random = ~ school | district, data = dat, method = method)
     expect_struct_equal(f, m)
     expect_struct_ll_at(quote(rma.mv(yi, vi, random = ~ school | district, data = dat, method = method)), m)
     # CS with rho >= 0 is the nested model: sigma2 = (tau2 rho, tau2 (1 - rho))
@@ -202,10 +189,10 @@ test_that("CS over ~ school | district matches metafor and the nested model", {
   }
   # fixed rho; fixed tau2
   f <- rma.mv(yi, vi, random = ~ school | district, data = dat, rho = 0.5)
-  m <- st_ref(yi, vi, random = ~ school | district, data = dat, rho = 0.5)
+  m <- mv_ref(yi, vi, random = ~ school | district, data = dat, rho = 0.5)
   expect_struct_equal(f, m)
   f <- rma.mv(yi, vi, random = ~ school | district, data = dat, tau2 = 0.1)
-  m <- st_ref(yi, vi, random = ~ school | district, data = dat, tau2 = 0.1)
+  m <- mv_ref(yi, vi, random = ~ school | district, data = dat, tau2 = 0.1)
   expect_struct_equal(f, m)
   out <- capture.output(print(f))
   expect_true(any(grepl("^outer factor: district \\(nlvls = 11\\)", out)))
@@ -235,7 +222,7 @@ test_that("AR, CAR, ID and DIAG over time match metafor", {
   dat <- st_time_data()
   for (st in c("AR", "ID", "DIAG")) {
     f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ time | study), struct = st, data = dat)
-    m <- st_ref(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ time | study), struct = st, data = dat)
+    m <- mv_ref(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ time | study), struct = st, data = dat)
     expect_struct_equal(f, m)
     expect_struct_ll_at(quote(rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ time | study), struct = st,
                                      data = dat)), m)
@@ -243,7 +230,7 @@ test_that("AR, CAR, ID and DIAG over time match metafor", {
   }
   dat <- st_time_data(5, irregular = TRUE)
   f <- rma.mv(yi, vi, random = ~ time | study, struct = "CAR", data = dat)
-  m <- st_ref(yi, vi, random = ~ time | study, struct = "CAR", data = dat)
+  m <- mv_ref(yi, vi, random = ~ time | study, struct = "CAR", data = dat)
   expect_struct_equal(f, m)
   expect_struct_ll_at(quote(rma.mv(yi, vi, random = ~ time | study, struct = "CAR", data = dat)), m)
 })
@@ -260,7 +247,7 @@ test_that("two inner | outer terms (G and H) match metafor", {
   e <- unlist(lapply(n, function(m) as.numeric(arima.sim(list(ar = 0.5), m, sd = 0.25))))
   dat$yi <- 0.3 + rnorm(40, 0, 0.2)[dat$study] + rnorm(8, 0, 0.2)[dat$region] + e + rnorm(nrow(dat), 0, sqrt(dat$vi))
   f <- rma.mv(yi, vi, random = list(~ time | study, ~ study | region), struct = c("AR", "CS"), data = dat)
-  m <- st_ref(yi, vi, random = list(~ time | study, ~ study | region), struct = c("AR", "CS"), data = dat)
+  m <- mv_ref(yi, vi, random = list(~ time | study, ~ study | region), struct = c("AR", "CS"), data = dat)
   expect_struct_equal(f, m)
   expect_struct_ll_at(quote(rma.mv(yi, vi, random = list(~ time | study, ~ study | region), struct = c("AR", "CS"),
                                    data = dat)), m)
@@ -271,7 +258,7 @@ test_that("two inner | outer terms (G and H) match metafor", {
   expect_true(any(grepl("^outer factor: region \\(nlvls = 8\\)", out)))
   # DIAG over time with a fixed variance
   f <- rma.mv(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "DIAG", data = dat, tau2 = c(NA, 0.05, NA, NA, NA))
-  m <- st_ref(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "DIAG", data = dat, tau2 = c(NA, 0.05, NA, NA, NA))
+  m <- mv_ref(yi, vi, random = list(~ 1 | study, ~ time | study), struct = "DIAG", data = dat, tau2 = c(NA, 0.05, NA, NA, NA))
   expect_struct_equal(f, m)
   expect_true(any(grepl("^tau\\^2\\.2 +0\\.0500 +0\\.2236 +[0-9]+ +yes +2", capture.output(print(f)))))
 })

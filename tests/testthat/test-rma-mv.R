@@ -3,21 +3,6 @@
 # 1e-6 relative (tol_iter), sigma2 1e-5, log-likelihoods 1e-8 at the same
 # parameters (our fit with sigma2 fixed at metafor's estimates).
 
-mv_tight <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 20000)
-# metafor's rma.mv() with nlminb at rel.tol 1e-12, or, where nlminb reports
-# false convergence at 1e-12 (boundary fits), Nelder-Mead at reltol 1e-14
-# (nlminb at rel.tol 1e-10 stops early there: its log-likelihood is below ours)
-# (the call is evaluated in the caller's frame, as if metafor were called there)
-mv_ref <- function(...) {
-  cl <- match.call()
-  cl[[1L]] <- quote(metafor::rma.mv)
-  cl$control <- mv_tight
-  env <- parent.frame()
-  tryCatch(eval(cl, env), error = function(e) {
-    cl$control <- list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000)
-    eval(cl, env)
-  })
-}
 tol_sigma2 <- 1e-5
 tol_ll <- 1e-8
 
