@@ -80,11 +80,13 @@
   as.double(as.vector(unclass(x)))
 }
 
-# The level argument: 95 or 0.95 both mean a 95% interval (as in metafor).
+# The level argument, read as metafor reads it; returns alpha (1 - coverage). Values from 1 to
+# 100 are percentages (95), values in (0.5, 1) coverage proportions (0.95), values in (0, 0.5]
+# the alpha itself (0.05); 0 is a zero-width interval. So 95, 0.95 and 0.05 all mean 95%.
 .mf_level <- function(level) {
-  if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 100)
-    .mf_stop("'level' must be a single number in (0, 100), e.g. 95.")
-  if (level >= 1) (100 - level) / 100 else 1 - level
+  if (!is.numeric(level) || length(level) != 1L || !is.finite(level) || level < 0 || level >= 100)
+    .mf_stop("'level' must be a single number in [0, 100), e.g. 95 (or 0.95, or 0.05 for alpha).")
+  if (level == 0) 1 else if (level >= 1) (100 - level) / 100 else if (level > 0.5) 1 - level else level
 }
 
 # Is the estimator an equal-effects one (EE, or metafor's aliases FE and CE)?

@@ -155,3 +155,34 @@ test_that("F7: the F test's fractional df2 (HTZ) is printed rounded to 2 decimal
   expect_identical(sub(" = [0-9.]+, p-val.*", "", line(ours)), sub(" = [0-9.]+, p-val.*", "", line(theirs)))
   expect_match(line(ours), "df2 = 0.8\\)")
 })
+
+test_that("F8: 'level' is read as metafor reads it: 0.05 is alpha (a 95% interval), 0 a zero-width one", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  for (lv in c(0.05, 0.3, 0.5, 0.9, 1, 0, 40)) {
+    info <- paste("level =", lv)
+    f <- metafast::rma(yi, vi, mods = ~ ablat, data = d, level = lv)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = d, level = lv)
+    expect_equal(f$level, m$level, tolerance = tol_closed, info = info)
+    expect_equal(c(f$ci.lb, f$ci.ub), c(m$ci.lb, m$ci.ub), tolerance = tol_closed, info = info)
+    # given to a method of a fit made at 95%
+    f95 <- metafast::rma(yi, vi, mods = ~ ablat, data = d)
+    m95 <- metafor::rma(yi, vi, mods = ~ ablat, data = d)
+    pf <- predict(f95, newmods = 30, level = lv)
+    pm <- predict(m95, newmods = 30, level = lv)
+    expect_equal(c(pf$ci.lb, pf$pi.lb, pf$pi.ub), c(pm$ci.lb, pm$pi.lb, pm$pi.ub), tolerance = tol_closed, info = info)
+    if (lv > 0) {
+      cf <- confint(f95, level = lv, fixed = TRUE)$fixed
+      cm <- confint(m95, level = lv, fixed = TRUE)$fixed
+      expect_equal(unname(cf[, "ci.lb"]), unname(cm[, "ci.lb"]), tolerance = tol_closed, info = info)
+      hf <- metafast::rma.mh(tpos, tneg, cpos, cneg, data = d, level = lv)
+      hm <- metafor::rma.mh(tpos, tneg, cpos, cneg, data = d, level = lv)
+      expect_equal(c(hf$ci.lb, hf$ci.ub), c(hm$ci.lb, hm$ci.ub), tolerance = tol_closed, info = info)
+      vf <- metafast::rma.mv(yi, vi, random = ~ 1 | trial, data = d, level = lv)
+      vm <- metafor::rma.mv(yi, vi, random = ~ 1 | trial, data = d, level = lv)
+      expect_equal(c(vf$ci.lb, vf$ci.ub), c(vm$ci.lb, vm$ci.ub), tolerance = tol_iter, info = info)
+    }
+  }
+  expect_error(metafast::rma(yi, vi, data = d, level = 100), "'level'")
+})

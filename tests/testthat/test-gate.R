@@ -98,9 +98,9 @@ test_that("unknown method or test: error listing the choices", {
   expect_error(rma(yi, vi, data = d, test = c("z", "t")), "'test'")
 })
 
-test_that("level 0, 100, -1, NA: error naming 'level'", {
+test_that("level 100, -1, NA: error naming 'level'", {
   d <- gate_data()
-  for (lv in list(0, 100, -1, NA_real_, c(90, 95), "95", 150))
+  for (lv in list(100, -1, NA_real_, Inf, c(90, 95), "95", 150))
     expect_error(rma(yi, vi, data = d, level = lv), "'level'", info = paste(lv, collapse = ","))
   # 95 and 0.95 are the same level (as in metafor)
   expect_equal(rma(yi, vi, data = d, level = 0.9)$ci.lb, rma(yi, vi, data = d, level = 90)$ci.lb)
