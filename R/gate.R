@@ -120,6 +120,8 @@
   con <- .mf_control_defaults
   if (!is.null(control)) {
     if (!is.list(control)) .mf_stop("'control' must be a list.")
+    if (length(control) && (is.null(names(control)) || any(!nzchar(names(control)))))
+      .mf_stop("Every element of 'control' must be named (e.g. control = list(maxiter = 500)).")
     unknown <- setdiff(names(control), c(names(con), "evtol", "REMLf", "ll0check", "verbose"))
     if (length(unknown))
       .mf_stop(sprintf("Unknown 'control' element(s): %s.", paste(unknown, collapse = ", ")))
@@ -136,6 +138,10 @@
     if (con$maxiter < 1) .mf_stop("'control$maxiter' must be at least 1.")
     if (con$stepadj <= 0) .mf_stop("'control$stepadj' must be positive.")
     if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
+    if (con$tol <= 0) .mf_stop("'control$tol' must be positive.")
+    if (!is.na(con$tau2.max) && con$tau2.max <= 0) .mf_stop("'control$tau2.max' must be positive.")
+    if (con$tau2.min != 0)
+      .mf_stop("'control$tau2.min' other than 0 is not supported (metafor's lower bound for tau^2).")
     con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
   }
   if (is.na(con$tau2.max)) {

@@ -49,7 +49,8 @@ rma_many <- function(Y, V, mods = NULL, method = "REML", test = "z", intercept =
   if (length(method) != 1L) .mf_stop("'method' must be a single estimator in rma_many().")
   test <- .mf_test(test)
   con <- .mf_control(control, Y[, 1], V[, 1])
-  con$tau2.max <- 1e8 * max(1, max(V), stats::var(c(Y)))
+  if (is.null(control$tau2.max) || is.na(control$tau2.max))  # the user's bound is kept
+    con$tau2.max <- 1e8 * max(1, max(V), stats::var(c(Y)))
   out <- .mf_fit_many(Y, V, X, .mf_method_code(method), .mf_test_code(test), con)
   colnames(out$beta) <- colnames(out$se) <- colnames(X)
   if (!all(out$converged))

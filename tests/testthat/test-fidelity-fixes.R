@@ -163,26 +163,43 @@ test_that("F8: 'level' is read as metafor reads it: 0.05 is alpha (a 95% interva
   for (lv in c(0.05, 0.3, 0.5, 0.9, 1, 0, 40)) {
     info <- paste("level =", lv)
     f <- metafast::rma(yi, vi, mods = ~ ablat, data = d, level = lv)
-    m <- metafor::rma(yi, vi, mods = ~ ablat, data = d, level = lv)
+    m <- metafor::rma(yi, vi, mods = ~ ablat, data = d, level = lv, control = metafor_tight)
     expect_equal(f$level, m$level, tolerance = tol_closed, info = info)
-    expect_equal(c(f$ci.lb, f$ci.ub), c(m$ci.lb, m$ci.ub), tolerance = tol_closed, info = info)
+    expect_equal(unname(c(f$ci.lb, f$ci.ub)), c(m$ci.lb, m$ci.ub), tolerance = tol_iter, info = info)
     # given to a method of a fit made at 95%
     f95 <- metafast::rma(yi, vi, mods = ~ ablat, data = d)
-    m95 <- metafor::rma(yi, vi, mods = ~ ablat, data = d)
+    m95 <- metafor::rma(yi, vi, mods = ~ ablat, data = d, control = metafor_tight)
     pf <- predict(f95, newmods = 30, level = lv)
     pm <- predict(m95, newmods = 30, level = lv)
-    expect_equal(c(pf$ci.lb, pf$pi.lb, pf$pi.ub), c(pm$ci.lb, pm$pi.lb, pm$pi.ub), tolerance = tol_closed, info = info)
+    expect_equal(c(pf$ci.lb, pf$pi.lb, pf$pi.ub), c(pm$ci.lb, pm$pi.lb, pm$pi.ub), tolerance = tol_iter, info = info)
     if (lv > 0) {
       cf <- confint(f95, level = lv, fixed = TRUE)$fixed
       cm <- confint(m95, level = lv, fixed = TRUE)$fixed
-      expect_equal(unname(cf[, "ci.lb"]), unname(cm[, "ci.lb"]), tolerance = tol_closed, info = info)
+      expect_equal(unname(cf[, "ci.lb"]), unname(cm[, "ci.lb"]), tolerance = tol_iter, info = info)
       hf <- metafast::rma.mh(tpos, tneg, cpos, cneg, data = d, level = lv)
       hm <- metafor::rma.mh(tpos, tneg, cpos, cneg, data = d, level = lv)
       expect_equal(c(hf$ci.lb, hf$ci.ub), c(hm$ci.lb, hm$ci.ub), tolerance = tol_closed, info = info)
       vf <- metafast::rma.mv(yi, vi, random = ~ 1 | trial, data = d, level = lv)
-      vm <- metafor::rma.mv(yi, vi, random = ~ 1 | trial, data = d, level = lv)
+      vm <- mv_ref(yi, vi, random = ~ 1 | trial, data = d, level = lv)
       expect_equal(c(vf$ci.lb, vf$ci.ub), c(vm$ci.lb, vm$ci.ub), tolerance = tol_iter, info = info)
     }
   }
   expect_error(metafast::rma(yi, vi, data = d, level = 100), "'level'")
+})
+
+test_that("F9: control entries: unnamed, negative tol or tau2.max and tau2.min != 0 are errors; rma_many keeps the user's tau2.max", {
+  skip_if_not_installed("metadat")
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  expect_error(metafast::rma(yi, vi, data = d, control = list(1)), "'control' must be named")
+  expect_error(metafast::rma(yi, vi, data = d, control = list(maxiter = 50, 2)), "'control' must be named")
+  expect_error(metafast::rma(yi, vi, data = d, control = list(tol = -1)), "'control\\$tol'")
+  expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.max = -1)), "'control\\$tau2.max'")
+  # tau2.min was accepted and ignored; metafor uses it as the lower bound of tau^2
+  expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.min = 0.5)), "'control\\$tau2.min'")
+  # rma_many overwrote a user's tau2.max: a bound below the PM estimate (0.31) must make PM fail
+  # there exactly as rma() fails with it (metafor: "Value of 'tau2.max' too low")
+  Y <- cbind(d$yi, d$yi); V <- cbind(d$vi, d$vi)
+  expect_error(metafast::rma(yi, vi, data = d, method = "PM", control = list(tau2.max = 0.1)), "tau2.max")
+  expect_warning(metafast::rma_many(Y, V, method = "PM", control = list(tau2.max = 0.1)), "did not converge")
+  expect_no_warning(metafast::rma_many(Y, V, method = "PM", control = list(tau2.max = 5)))
 })
