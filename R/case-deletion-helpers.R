@@ -50,15 +50,7 @@
 # with 'targs' it is called as transf(value, targs), as in metafor.
 .mf_cd_transf <- function(out, transf, targs = NULL) {
   if (missing(transf) || is.null(transf) || isFALSE(transf)) return(list(out = out, transf = FALSE))
-  if (!is.function(transf)) .mf_stop("'transf' must be a function (e.g. exp).")
-  f <- transf
-  if (!is.null(targs)) {
-    if (!is.primitive(transf) && length(formals(transf)) == 1L)
-      .mf_stop("The function given as 'transf' has no argument for 'targs'.")
-    f <- function(v) transf(v, targs)
-  }
-  tr <- function(col) tryCatch(vapply(col, f, numeric(1)), error = function(e)
-    .mf_stop(sprintf("'transf'%s failed: %s", if (is.null(targs)) "" else " with 'targs'", conditionMessage(e))))
+  tr <- .mf_transf_elementwise(transf, targs)
   out$estimate <- tr(out$estimate)
   lb <- tr(out$ci.lb)
   ub <- tr(out$ci.ub)

@@ -99,12 +99,8 @@ confint.mf_rma_mv <- function(object, parm, level, fixed = FALSE, sigma2, tau2, 
     ub <- b + crit * x$se
     if (missing(targs)) targs <- NULL
     if (!missing(transf) && is.function(transf)) {
-      tf <- if (is.null(targs)) function(z) transf(z) else {
-        if (!is.primitive(transf) && length(formals(transf)) == 1L)
-          .mf_stop("Function specified via 'transf' does not appear to have an argument for 'targs'.")
-        function(z) transf(z, targs)
-      }
-      b <- vapply(b, tf, numeric(1)); lb <- vapply(lb, tf, numeric(1)); ub <- vapply(ub, tf, numeric(1))
+      tf <- .mf_transf_elementwise(transf, targs)
+      b <- tf(b); lb <- tf(lb); ub <- tf(ub)
     }
     fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
     rownames(fx) <- rownames(x$beta)

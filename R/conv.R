@@ -73,7 +73,8 @@ conv.wald <- function(out, ci.lb, ci.ub, zval, pval, n, data, include, level = 9
                                         ifelse(level > 0.5, 1 - level, level)))
   crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   if (!missing(transf) && is.function(transf)) {
-    for (nm in c("out", "ci.lb", "ci.ub")) vals[[nm]] <- vapply(vals[[nm]], function(z) as.double(transf(z)), 0)
+    tf <- .mf_transf_elementwise(transf)
+    for (nm in c("out", "ci.lb", "ci.ub")) vals[[nm]] <- tf(vals[[nm]])
   }
   if (!has.data) {
     x <- data.frame(rep(NA_real_, k), rep(NA_real_, k))

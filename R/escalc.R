@@ -183,6 +183,10 @@
   if (is.null(x)) return(NULL)
   if (is.factor(x) || is.character(x) || is.list(x) || is.complex(x))
     stop("argument '", name, "' must be numeric", call. = FALSE)
+  # classed vectors that are not numbers (Date, POSIXct, difftime: is.numeric() is FALSE for
+  # them) are rejected, as rma() rejects them; numeric classes (AsIs, labelled) are unclassed
+  if (is.object(x) && !is.numeric(x))
+    stop("argument '", name, "' must be numeric, not ", class(x)[1L], call. = FALSE)
   x <- as.vector(unclass(x))
   if (!is.numeric(x) && !is.logical(x))
     stop("argument '", name, "' must be numeric", call. = FALSE)
@@ -767,9 +771,10 @@ summary.mf_escalc <- function(object, out.names = c("sei", "zi", "pval", "ci.lb"
   ub <- c(yi + crit * sei)
   if (do_transf) {
     # applied element by element, extra arguments vectorised (as metafor)
-    lb <- mapply(transf, lb, ...)
-    ub <- mapply(transf, ub, ...)
-    yi <- mapply(transf, yi, ...)
+    tr <- function(v) .mf_transf_run(function() mapply(transf, v, ...), length(v))
+    lb <- tr(lb)
+    ub <- tr(ub)
+    yi <- tr(yi)
     vi <- sei <- zi <- pval <- NULL
   }
   # a decreasing transformation swaps the bounds

@@ -85,8 +85,8 @@
 # a decreasing transformation swaps the bounds.
 .mf_transf <- function(transf, est, lb, ub) {
   if (is.null(transf)) return(list(est = est, lb = lb, ub = ub))
-  if (!is.function(transf)) .mf_stop("'transf' must be a function, e.g. exp.")
-  tf <- function(v) vapply(v, function(z) if (is.na(z)) NA_real_ else as.double(transf(z)), numeric(1))
+  tr <- .mf_transf_elementwise(transf)
+  tf <- function(v) { out <- rep(NA_real_, length(v)); ok <- !is.na(v); out[ok] <- tr(v[ok]); out }
   e <- tf(est); l <- tf(lb); u <- tf(ub)
   list(est = e, lb = pmin(l, u), ub = pmax(l, u))
 }

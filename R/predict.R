@@ -256,12 +256,7 @@ predict.mf_rma <- function(object, newmods, intercept, tau2.levels, gamma2.level
 }
 
 # transf applied element-wise, with targs as its second argument (metafor).
-.mf_apply_transf <- function(transf, targs) {
-  if (!is.null(targs) && !is.primitive(transf) && length(formals(transf)) == 1L)
-    .mf_stop("The function given as 'transf' has no argument for 'targs'.")
-  if (is.null(targs)) function(v) vapply(v, function(z) as.double(transf(z)), numeric(1))
-  else function(v) vapply(v, function(z) as.double(transf(z, targs)), numeric(1))
-}
+.mf_apply_transf <- function(transf, targs) .mf_transf_elementwise(transf, targs)
 
 # Is transf one of metafor's transf.*.int / transf.*.mode functions (which
 # integrate over the random-effects distribution; metafor then passes

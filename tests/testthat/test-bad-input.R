@@ -144,7 +144,7 @@ bi_cases <- list(
   E("rma", rma(dat$yi, dat$vi, test = "F"), "'test'"),
   E("rma", rma(dat$yi, dat$vi, test = NA), "'test'"),
   E("rma", rma(dat$yi, dat$vi, test = c("z", "t")), "'test'"),
-  E("rma", rma(dat$yi, dat$vi, level = 0), "'level'"),
+  E("rma", rma(dat$yi, dat$vi, level = Inf), "'level'"),  # (level = 0 is valid: metafor's zero-width interval)
   E("rma", rma(dat$yi, dat$vi, level = 100), "'level'"),
   E("rma", rma(dat$yi, dat$vi, level = -5), "'level'"),
   E("rma", rma(dat$yi, dat$vi, level = 150), "'level'"),
@@ -377,7 +377,7 @@ bi_cases <- list(
   E("reproduce_review", reproduce_review(data = 1, verbose = FALSE), "'data'"),
   E("reproduce_review", reproduce_review(path = 1, verbose = FALSE), "'path'"),
   # ---- methods of fitted models
-  E("rma", confint(fit, level = 0), "'level'"),
+  E("rma", confint(fit, level = NA), "'level'"),
   E("rma", confint(fit1), "k = 1"),
   E("rma", confint(fitEE), "EE|random"),
   E("rma", predict(fitm, newmods = "a"), "'newmods'"),

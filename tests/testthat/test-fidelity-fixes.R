@@ -203,3 +203,27 @@ test_that("F9: control entries: unnamed, negative tol or tau2.max and tau2.min !
   expect_warning(metafast::rma_many(Y, V, method = "PM", control = list(tau2.max = 0.1)), "did not converge")
   expect_no_warning(metafast::rma_many(Y, V, method = "PM", control = list(tau2.max = 5)))
 })
+
+test_that("F10: a 'transf' that fails or returns the wrong length or type: an error naming 'transf'; Dates in escalc: an error", {
+  skip_if_not_installed("metadat")
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  f <- metafast::rma(yi, vi, data = d)
+  bad <- list(function(x) stop("boom"), function(x) c(x, x), function(x) "a", function(x) list(x))
+  for (tf in bad) {
+    expect_error(predict(f, transf = tf), "'transf'")
+    expect_error(confint(f, fixed = TRUE, transf = tf), "'transf'")
+    expect_error(cumul(f, transf = tf), "'transf'")
+    expect_error(leave1out(f, transf = tf), "'transf'")
+    expect_error(summary(d, transf = tf), "'transf'")
+    expect_error(metafast::conv.wald(out = c(1.5, 0.8), ci.lb = c(1.1, 0.5), ci.ub = c(2.05, 1.28), transf = tf), "'transf'")
+  }
+  # an integer-valued transf is a number (no error)
+  expect_equal(predict(f, transf = function(x) 1L)$pred, 1)
+  x <- metadat::dat.bcg
+  x$tpos <- as.Date(x$tpos, origin = "1970-01-01")
+  expect_error(metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = x), "'ai' must be numeric, not Date")
+  x$tpos <- as.difftime(metadat::dat.bcg$tpos, units = "days")
+  expect_error(metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = x), "'ai' must be numeric, not difftime")
+  x$tpos <- I(metadat::dat.bcg$tpos)  # a numeric class: accepted
+  expect_equal(c(metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = x)$yi), c(d$yi), tolerance = tol_closed)
+})
