@@ -29,7 +29,10 @@ gosh <- function(x, ...) UseMethod("gosh")
 
 #' @rdname gosh
 #' @param subsets the largest number of subsets fitted (default 1e6): with
-#'   more subsets than this, \code{subsets} random subsets are used.
+#'   more subsets than this, \code{subsets} random subsets are used.  A run of
+#'   more than 1e7 fits (enumerated or random) reports its size and the memory
+#'   its results take and asks for confirmation in an interactive session; it
+#'   is refused otherwise (raise the limit with \code{setmfopt(gosh.max = )}).
 #' @param seed seed of the random subsets (a whole number; by default drawn
 #'   from R's RNG, so \code{set.seed()} fixes it).
 #' @param threads number of threads (default: option \code{metafast.threads},
@@ -63,6 +66,7 @@ gosh.mf_rma <- function(x, subsets, seed, threads = NULL, progress = FALSE, para
   if (n_fit > .Machine$integer.max / k)
     .mf_stop(sprintf("'subsets' = %g with k = %d would need a %g-cell inclusion matrix; use fewer subsets.",
                      subsets, k, n_fit * k))
+  .mf_gosh_confirm_size(n_fit, k, ncol(x$X))
   if (missing(seed) || is.null(seed)) {
     seed <- if (exact) NA_real_ else .mf_draw_seed()
   } else if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed) || seed >= 2^53) {
@@ -143,4 +147,19 @@ plot.mf_gosh <- function(x, het = "I2", pch = 19, cex = 0.5, out,
   if (!missing(ylim)) args$ylim <- .mf_plot_range(ylim, "ylim")
   do.call(graphics::plot, c(args, list(...)))
   invisible(d)
+}
+
+# A GOSH run keeps, per fitted subset, the inclusion row (k logicals), the statistics (6 + p
+# doubles) and row names: beyond getmfopt(gosh.max) fits (default 1e7) it is confirmed
+# interactively or refused, with its size and memory, for enumerated and random subsets alike.
+.mf_gosh_confirm_size <- function(n_fit, k, p) {
+  limit <- getmfopt("gosh.max", 1e7)
+  if (n_fit <= limit) return(invisible(TRUE))
+  bytes <- n_fit * (4 * k + 8 * (7 + p) + 64)
+  msg <- sprintf("gosh() would fit %s subsets (k = %d), keeping about %s of results.",
+                 format(n_fit, big.mark = ",", scientific = FALSE), k,
+                 format(structure(bytes, class = "object_size"), units = "auto"))
+  if (interactive() && isTRUE(utils::askYesNo(paste(msg, "Continue?"), default = FALSE)))
+    return(invisible(TRUE))
+  .mf_stop(paste(msg, "Ask for fewer with 'subsets', or raise the limit with setmfopt(gosh.max = ...)."))
 }

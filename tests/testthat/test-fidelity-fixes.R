@@ -227,3 +227,15 @@ test_that("F10: a 'transf' that fails or returns the wrong length or type: an er
   x$tpos <- I(metadat::dat.bcg$tpos)  # a numeric class: accepted
   expect_equal(c(metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = x)$yi), c(d$yi), tolerance = tol_closed)
 })
+
+test_that("F11: gosh() refuses runs beyond 1e7 fits (enumerated or random) with their size and memory, unless setmfopt(gosh.max) allows them", {
+  set.seed(11)
+  k <- 26
+  f <- metafast::rma(stats::rnorm(k), stats::runif(k, 0.01, 0.1), method = "DL")
+  expect_error(gosh(f, subsets = 5e7), "would fit 50,000,000 subsets \\(k = 26\\), keeping about .*(Gb|GB|Mb|MB)")
+  expect_error(gosh(f, subsets = 1e8), "setmfopt\\(gosh.max")   # all 67,108,837 subsets enumerated
+  old <- setmfopt(gosh.max = 2e3)
+  on.exit(setmfopt(gosh.max = NULL))
+  expect_error(gosh(f, subsets = 3000), "would fit 3,000 subsets")
+  expect_s3_class(gosh(f, subsets = 2000, seed = 1), "mf_gosh")
+})
