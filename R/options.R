@@ -33,6 +33,8 @@
 #'   \item{\code{space}}{\code{TRUE} (default) or \code{FALSE}: whether the
 #'     printout of \code{escalc()} objects and of \code{fsn()} starts and ends
 #'     with an empty line.  (The other print methods always add them.)}
+#'   \item{\code{gosh.max}}{the number of model fits above which \code{gosh()}
+#'     asks for confirmation (interactive sessions) or refuses (default 1e7).}
 #' }
 #' Options that metafast stores (with metafor's checks) but that have no
 #' effect: \code{check} and \code{silent} (metafor's start-up version check and
