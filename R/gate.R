@@ -60,7 +60,9 @@
 
 # Strip attributes (SPSS/Stata labels, units, AsIs, ...) from a numeric input.
 .mf_numeric <- function(x, arg, allow_null = FALSE) {
-  if (is.double(x) && is.null(attributes(x))) return(x)  # the usual case: a plain numeric vector
+  # the usual case, a plain numeric vector: copied (c() allocates), so that a fit never shares
+  # memory with the caller's column, which data.table's set() / := could change in place
+  if (is.double(x) && is.null(attributes(x))) return(c(x))
   if (is.null(x)) {
     if (allow_null) return(NULL)
     .mf_stop(sprintf("'%s' is missing.", arg))

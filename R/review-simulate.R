@@ -122,7 +122,17 @@ split_shared_control <- function(data, trial = "trial", n2i = "n2i", by = NULL,
     out[g] <- .review_split_n(as.integer(n[g[1L]]), length(g))
   }
   data[[name]] <- out
+  # every column a copy (c() allocates), so that the result never aliases the caller's table
+  # (a data.table changed in place by set() or := would otherwise change it too)
+  for (j in seq_along(data)) if (!identical(names(data)[j], name)) data[[j]] <- .mf_copy_column(data[[j]])
   data
+}
+
+# A column copied with its attributes (factor levels, classes).
+.mf_copy_column <- function(x) {
+  y <- c(unclass(x))
+  attributes(y) <- attributes(x)
+  y
 }
 
 #' Simulate a dataset with the design of Terpstra et al. (2022)

@@ -239,3 +239,24 @@ test_that("F11: gosh() refuses runs beyond 1e7 fits (enumerated or random) with 
   expect_error(gosh(f, subsets = 3000), "would fit 3,000 subsets")
   expect_s3_class(gosh(f, subsets = 2000, seed = 1), "mf_gosh")
 })
+
+test_that("F12: a fit and split_shared_control() never alias the caller's data (data.table's set() changes columns in place)", {
+  skip_if_not_installed("data.table")
+  skip_if_not_installed("metadat")
+  d <- data.table::as.data.table(metadat::dat.bcg)
+  d$yi <- log((d$tpos / (d$tpos + d$tneg)) / (d$cpos / (d$cpos + d$cneg)))
+  d$vi <- 1 / d$tpos - 1 / (d$tpos + d$tneg) + 1 / d$cpos - 1 / (d$cpos + d$cneg)
+  y0 <- d$yi[1]; v0 <- d$vi[1]
+  f1 <- metafast::rma(yi, vi, data = d)
+  f2 <- metafast::rma(d$yi, d$vi)
+  f3 <- metafast::rma.mv(d$yi, d$vi, random = ~ 1 | trial, data = d)
+  l2 <- leave1out(f2)$estimate
+  s <- split_shared_control(d, trial = "trial", n2i = "cneg")
+  data.table::set(d, i = 1L, j = "yi", value = 100)
+  data.table::set(d, i = 1L, j = "vi", value = 100)
+  data.table::set(d, i = 1L, j = "cneg", value = 1L)
+  for (f in list(f1, f2, f3)) expect_identical(c(f$yi[1], f$vi[1]), c(y0, v0))
+  expect_identical(leave1out(f2)$estimate, l2)
+  expect_identical(s$yi[1], y0)
+  expect_identical(s$cneg[1], metadat::dat.bcg$cneg[1])
+})
