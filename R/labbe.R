@@ -203,7 +203,8 @@ labbe.mf_rma_tab <- function(x, xlim, ylim, lim, xlab, ylab, flip = FALSE, ci = 
   if (cif$on) graphics::polygon(c(xl, rev(xl)), c(band$ci.lb, rev(band$ci.ub)), col = cicol, border = NA)
   if (grf$on) {
     graphics::grid(col = gridcol)
-    graphics::box()
+    bty <- list(...)$bty
+    graphics::box(bty = if (is.null(bty)) graphics::par("bty") else bty)
   }
   graphics::segments(min(xl), min(xl), max(xl), max(xl), lty = lty[1L])
   graphics::lines(xl, yl, lty = lty[2L])

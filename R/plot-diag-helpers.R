@@ -141,3 +141,18 @@
     }
   lab
 }
+
+# The corner for a legend (called with legend = TRUE) where it hides the
+# least: the legend's box is measured at each corner (legend(plot = FALSE))
+# and the drawn points (x, y, with weights w) inside it are counted; ties go
+# to the first corner, the default position.
+.mf_legend_corner <- function(args, x, y, w = rep(1, length(x)),
+                              corners = c("topright", "topleft", "bottomright", "bottomleft")) {
+  ok <- is.finite(x) & is.finite(y)
+  x <- x[ok]; y <- y[ok]; w <- w[ok]
+  cost <- vapply(corners, function(cn) {
+    r <- do.call(graphics::legend, c(list(x = cn), args, list(plot = FALSE)))$rect
+    sum(w[x >= r$left & x <= r$left + r$w & y <= r$top & y >= r$top - r$h])
+  }, numeric(1))
+  corners[which.min(cost)]
+}

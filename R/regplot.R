@@ -222,7 +222,7 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
       p$pi.lb <- p$ci.lb; p$pi.ub <- p$ci.ub
     }
     q <- stats::predict(x, newmods = newmods(xi), level = lev)
-    yi.pred <- q$pred
+    yi.pred <- as.vector(unname(q$pred), "double")
     yi.ci <- cbind(q$ci.lb, q$ci.ub)
     yi.pi <- if (is.null(q$pi.lb) || anyNA(q$pi.lb)) {
       if (is.character(lab) && lab == "piout") {
@@ -232,8 +232,9 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
       yi.ci
     } else cbind(q$pi.lb, q$pi.ub)
   }
-  pr <- unname(p$pred); ci.lb <- unname(p$ci.lb); ci.ub <- unname(p$ci.ub)
-  pi.lb <- unname(p$pi.lb); pi.ub <- unname(p$pi.ub)
+  num <- function(v) as.vector(unname(v), "double")
+  pr <- num(p$pred); ci.lb <- num(p$ci.lb); ci.ub <- num(p$ci.ub)
+  pi.lb <- num(p$pi.lb); pi.ub <- num(p$pi.ub)
   if (!is.null(tf)) {
     yi <- tf(yi); pr <- tf(pr); ci.lb <- tf(ci.lb); ci.ub <- tf(ci.ub); pi.lb <- tf(pi.lb); pi.ub <- tf(pi.ub)
     if (!is.null(yi.pred)) {
@@ -258,6 +259,20 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   }
   if (is.null(ps) || psize_char) ps <- .mf_psize(if (psize_char) ps else sqrt(stats::weights(x)), plim)
 
+  # the labelled points (logical), before the limits that must hold them
+  if (is.null(lab)) lab <- rep(FALSE, k) else {
+    if (is.character(lab)) {
+      band <- if (lab == "ciout") yi.ci else yi.pi
+      lab <- yi < band[, 1L] | yi > band[, 2L]
+      lab[xi < predlim[1L] | xi > predlim[2L]] <- FALSE
+    }
+    lab <- !is.na(lab) & lab
+  }
+  # label offsets in y units: a fixed part plus a part scaled by the point size
+  lab_offset <- function(yr) {
+    if (length(offset) == 2L) c(offset[1L] / 100 * yr, offset[2L] / 100 * yr, 1) else
+      if (length(offset) == 1L) c(0, offset / 100 * yr, 1) else offset
+  }
   # styles of the line, the band bounds and the reference line (metafor's recycling)
   four <- function(v, fourth) {
     if (length(v) == 1L) v <- rep(v, 4L)
@@ -278,15 +293,18 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   xlim <- if (missing(xlim)) range(xi) else .mf_plot_range(sort(xlim), "xlim")
   if (missing(ylim)) {
     ylim <- range(c(yi, if (pi) c(pi.lb, pi.ub) else if (ci) c(ci.lb, ci.ub)), na.rm = TRUE)
-    lab_room <- !is.null(lab) && (isTRUE(any(lab)) || is.character(lab))
-    if (lab_room) {
-      # room for labels above the highest and below the lowest point
-      yr <- diff(ylim)
-      ylim <- ylim + c(-1, 1) * yr * (sum(offset[seq_len(min(2L, length(offset)))]) * max(ps) / 100 + 0.04)
-    }
-  } else if (!is.numeric(ylim) || length(ylim) != 2L) .mf_stop("'ylim' must be two numbers.")
+    ylim_auto <- TRUE
+  } else if (!is.numeric(ylim) || length(ylim) != 2L) .mf_stop("'ylim' must be two numbers.") else ylim_auto <- FALSE
   at <- if (missing(at)) NULL else at
   if (!is.null(at)) ylim <- c(min(ylim[1L], at, na.rm = TRUE), max(ylim[2L], at, na.rm = TRUE))
+  offset <- lab_offset(ylim[2L] - ylim[1L])
+  if (ylim_auto && any(lab)) {
+    # widen the range just enough to hold the labels (metafor lets them run
+    # out of the plot): the label's centre +- about half a line of text
+    d <- offset[1L] + offset[2L] * ps^offset[3L] + 0.035 * diff(ylim) * labsize
+    up <- if (is.null(yi.pred)) rep(FALSE, k) else !is.na(yi.pred) & yi > yi.pred
+    ylim <- range(ylim, (yi + d)[lab & up], (yi - d)[lab & !up], na.rm = TRUE)
+  }
 
   graphics::plot(NA, NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, yaxt = "n", ...)
   usr <- graphics::par("usr")
@@ -315,18 +333,6 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   ord <- order(ps, decreasing = TRUE)
   graphics::points(xi[ord], yi[ord], pch = pch[ord], col = col[ord], bg = bg[ord], cex = ps[ord])
 
-  # labels: above points over the line, below the others
-  if (is.null(lab)) lab <- rep(FALSE, k) else {
-    if (is.character(lab)) {
-      band <- if (lab == "ciout") yi.ci else yi.pi
-      lab <- yi < band[, 1L] | yi > band[, 2L]
-      lab[xi < predlim[1L] | xi > predlim[2L]] <- FALSE
-    }
-    lab <- !is.na(lab) & lab
-  }
-  yr <- ylim[2L] - ylim[1L]
-  if (length(offset) == 2L) offset <- c(offset[1L] / 100 * yr, offset[2L] / 100 * yr, 1)
-  if (length(offset) == 1L) offset <- c(0, offset / 100 * yr, 1)
   .mf_regplot_labels(xi, yi, yi.pred, slab, ps, lab, offset, labsize)
 
   lo <- .mf_legend_opts(legend, list(x = "topright", y = NULL, inset = 0.01, cex = 1))
@@ -343,6 +349,16 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
     items <- items[!vapply(items, is.null, logical(1))]
     if (length(items)) {
       g <- function(f) unlist(lapply(items, `[[`, f), use.names = FALSE)
+      if (isTRUE(legend)) {
+        # legend = TRUE: the corner where the legend hides the fewest points
+        # and the least of the line and bands (metafor: always top right)
+        sub <- unique(round(seq(1, length(xs), length.out = min(length(xs), 60L))))
+        band_y <- c(if (addpred) pr[sub], if (ci) c(ci.lb[sub], ci.ub[sub]), if (pi) c(pi.lb[sub], pi.ub[sub]))
+        nb <- length(band_y) / length(sub)
+        lo$x <- .mf_legend_corner(list(legend = g("txt"), inset = lo$inset, cex = lo$cex, pt.cex = 1.5 * lo$cex,
+                                       seg.len = 3 * lo$cex, lty = g("lty"), pch = g("pch")),
+                                  c(xi, rep(xs[sub], nb)), c(yi, band_y), c(rep(3, k), rep(1, length(band_y))))
+      }
       # first pass: the shaded squares of the bands and the background
       graphics::legend(x = lo$x, y = lo$y, inset = lo$inset, bg = .mf_plot_mix(0), legend = g("txt"),
                        pch = ifelse(is.na(g("box")), NA, 22), pt.bg = g("box"), col = g("col"), lty = "blank",
