@@ -156,3 +156,13 @@
   }, numeric(1))
   corners[which.min(cost)]
 }
+
+# A text size for a legend (called with legend = TRUE) that keeps its box
+# within about 40% of the width and 35% of the height of the plot region, at
+# most cex and at least 0.6.
+.mf_legend_fit <- function(args, cex) {
+  r <- do.call(graphics::legend, c(list(x = "topright"), args, list(plot = FALSE)))$rect
+  usr <- graphics::par("usr")
+  f <- min(1, 0.4 * (usr[2L] - usr[1L]) / r$w, 0.35 * (usr[4L] - usr[3L]) / r$h)
+  max(0.6, cex * f)
+}

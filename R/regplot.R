@@ -333,7 +333,7 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   ord <- order(ps, decreasing = TRUE)
   graphics::points(xi[ord], yi[ord], pch = pch[ord], col = col[ord], bg = bg[ord], cex = ps[ord])
 
-  .mf_regplot_labels(xi, yi, yi.pred, slab, ps, lab, offset, labsize)
+  lab_xy <- .mf_regplot_labels(xi, yi, yi.pred, slab, ps, lab, offset, labsize)
 
   lo <- .mf_legend_opts(legend, list(x = "topright", y = NULL, inset = 0.01, cex = 1))
   if (lo$show) {
@@ -355,9 +355,13 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
         sub <- unique(round(seq(1, length(xs), length.out = min(length(xs), 60L))))
         band_y <- c(if (addpred) pr[sub], if (ci) c(ci.lb[sub], ci.ub[sub]), if (pi) c(pi.lb[sub], pi.ub[sub]))
         nb <- length(band_y) / length(sub)
-        lo$x <- .mf_legend_corner(list(legend = g("txt"), inset = lo$inset, cex = lo$cex, pt.cex = 1.5 * lo$cex,
-                                       seg.len = 3 * lo$cex, lty = g("lty"), pch = g("pch")),
-                                  c(xi, rep(xs[sub], nb)), c(yi, band_y), c(rep(3, k), rep(1, length(band_y))))
+        largs <- function(cx) list(legend = g("txt"), inset = lo$inset, cex = cx, pt.cex = 1.5 * cx,
+                                   seg.len = 3 * cx, lty = g("lty"), pch = g("pch"))
+        # ... at most about half the plot wide (a smaller text on small devices)
+        if (!is.list(legend) || is.null(legend$cex)) lo$cex <- .mf_legend_fit(largs(lo$cex), lo$cex)
+        lx <- c(lab_xy$x - lab_xy$w / 2, lab_xy$x, lab_xy$x + lab_xy$w / 2)
+        lo$x <- .mf_legend_corner(largs(lo$cex), c(xi, rep(xs[sub], nb), lx), c(yi, band_y, rep(lab_xy$y, 3L)),
+                                  c(rep(5, k), rep(1, length(band_y)), rep(5, length(lx))))
       }
       # first pass: the shaded squares of the bands and the background
       graphics::legend(x = lo$x, y = lo$y, inset = lo$inset, bg = .mf_plot_mix(0), legend = g("txt"),
@@ -389,11 +393,24 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
 # line, below the others, moved away by a fixed part plus a part that grows
 # with the point size.
 .mf_regplot_labels <- function(xi, yi, pred, slab, psize, label, offset, labsize, ...) {
-  for (i in which(label)) {
-    d <- offset[1L] + offset[2L] * psize[i]^offset[3L]
-    up <- isTRUE(yi[i] > pred[i])
-    graphics::text(xi[i], if (up) yi[i] + d else yi[i] - d, slab[i], cex = labsize, ...)
-  }
+  p <- .mf_regplot_label_xy(xi, yi, pred, slab, psize, label, offset, labsize)
+  if (length(p$x)) graphics::text(p$x, p$y, p$label, cex = labsize, ...)
+  invisible(p)
+}
+
+# Positions of the labels: above / below the points, moved sideways as far as
+# needed to stay inside the plot region (metafor centres them on the points,
+# so labels of points near the sides were cut).
+.mf_regplot_label_xy <- function(xi, yi, pred, slab, psize, label, offset, labsize) {
+  i <- which(label)
+  if (!length(i)) return(list(x = numeric(0), y = numeric(0), w = numeric(0), label = character(0)))
+  d <- offset[1L] + offset[2L] * psize[i]^offset[3L]
+  up <- !is.na(pred[i]) & yi[i] > pred[i]
+  if (!length(pred)) up <- rep(FALSE, length(i))
+  usr <- graphics::par("usr")
+  w <- graphics::strwidth(as.character(slab[i]), cex = labsize)
+  x <- pmin(pmax(xi[i], usr[1L] + w / 2), usr[2L] - w / 2)
+  list(x = x, y = ifelse(up, yi[i] + d, yi[i] - d), w = w, label = as.character(slab[i]))
 }
 
 # Axis tick labels with a fixed number of decimals (no "-0.00").
