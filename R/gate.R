@@ -486,7 +486,26 @@
     nk <- attr(part[["yi"]], "ni")
     ni <- if (is.null(nk)) NULL else replace(rep(NA_real_, k.all), keep, nk)
   }
-  list(yi = as.vector(yi), vi = as.vector(vi), ni = if (!is.null(ni)) as.vector(ni))
+  list(yi = as.vector(yi), vi = as.vector(vi), ni = if (!is.null(ni)) as.vector(ni),
+       outdat.f = .mf_rma_outdat(cl, measure, data, env, if (is.null(cl$subset)) NULL else keep))
+}
+
+# The group-level counts of a two-group measure (2x2 tables or person-time
+# data) of the rows in the fit (after 'subset'), kept by rma() as metafor's
+# outdat.f for labbe(); NULL for other measures.
+.mf_rma_outdat <- function(cl, measure, data, env, keep) {
+  tab <- measure %in% c("RR", "OR", "RD", "AS")
+  if (!tab && !measure %in% c("IRR", "IRD", "IRSD")) return(NULL)
+  get <- function(nm) if (is.null(cl[[nm]])) NULL else as.vector(eval(cl[[nm]], data, env))
+  out <- if (tab) {
+    ai <- get("ai"); ci <- get("ci"); bi <- get("bi"); di <- get("di")
+    if (is.null(bi) && !is.null(ai)) bi <- get("n1i") - ai
+    if (is.null(di) && !is.null(ci)) di <- get("n2i") - ci
+    list(ai = ai, bi = bi, ci = ci, di = di)
+  } else list(x1i = get("x1i"), x2i = get("x2i"), t1i = get("t1i"), t2i = get("t2i"))
+  if (any(vapply(out, is.null, logical(1)))) return(NULL)
+  if (!is.null(keep)) out <- lapply(out, `[`, keep)
+  out
 }
 
 # TRUE when X certainly has full column rank at qr()'s tolerance, decided from

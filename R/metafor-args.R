@@ -175,6 +175,8 @@
     abbrev = "abbreviated coefficient names are not supported"),
   update.mf_rma_mv = c(),
   robust.mf_rma = c(), robust.mf_rma_mv = c(),
+  labbe.mf_rma = c(), labbe.mf_rma_tab = c(), radial.mf_rma = c(), radial.mf_rma_tab = c(),
+  regplot.mf_rma = c(), points.mf_regplot = c(), llplot = c(),
   rma.mh = c(outlist = "the result always holds the full set of fields"),
   rma.peto = c(outlist = "the result always holds the full set of fields"),
   print.mf_rma_mh = c(),
@@ -256,11 +258,14 @@
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
   funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics",
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
-  robust.mf_rma = "warn", robust.mf_rma_mv = "warn")
+  robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
+  labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
+  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", points.mf_regplot = "graphics", llplot = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
+         points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
          paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))
 }

@@ -39,15 +39,14 @@
   hc = "the Henmi-Copas interval is planned in issue 15",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   df.residual = "use fit$k - fit$p",
-  addpoly = "planned in issue 16", labbe = "planned in issue 16", radial = "planned in issue 16",
-  regplot = "planned in issue 16", qqnorm = "planned in issue 16",
+  addpoly = "planned in issue 16", qqnorm = "planned in issue 16",
   plot = "metafor's four diagnostic panels are planned in issue 16; use forest(), funnel() or baujat()",
   reporter = "there is no equivalent", simulate = "there is no equivalent")
 
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
 .mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
-                         "blup", "vif", "se", "robust")
+                         "blup", "vif", "se", "robust", "labbe", "radial", "regplot")
 
 .mf_register_metafor <- function() {
   if (!isNamespaceLoaded("metafor")) return(invisible(FALSE))

@@ -241,6 +241,7 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
   # (one c() instead of a `$<-` per field: each of those copies the list)
   res <- c(res, list(measure = measure, add = add, to = to, drop00 = drop00, call = cl, digits = digits,
                      data = data))
+  if (!is.null(esc$outdat.f)) res$outdat.f <- esc$outdat.f  # group-level counts, for labbe()
   class(res) <- "mf_rma"
   res
 }

@@ -137,6 +137,21 @@ formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
   function(fn) list(fn, fn, function(a) do.call(get(fn, asNamespace("metafast")), c(list(0.5), a)))))
 
+# the diagnostic plots labbe(), radial(), regplot() and llplot() (issue 16)
+lfit <- do.call(rma, c(list(measure = "RR"), tdat))
+rfit <- rma(yi, vi, mods = ~ x, data = fdat)
+formals_pairs <- c(formals_pairs, list(
+  list("labbe.rma", "labbe.mf_rma", function(a) in_png(do.call(labbe, c(list(lfit), a)))),
+  list("labbe.rma", "labbe.mf_rma_tab", function(a) in_png(do.call(labbe, c(list(mhfit), a)))),
+  list("radial.rma", "radial.mf_rma", function(a) in_png(do.call(radial, c(list(ffit), a)))),
+  list("radial.rma", "radial.mf_rma_tab", function(a) in_png(do.call(radial, c(list(mhfit), a)))),
+  list("regplot.rma", "regplot.mf_rma", function(a) in_png(do.call(regplot, c(list(rfit), a)))),
+  list("points.regplot", "points.mf_regplot", function(a) in_png({
+    r <- regplot(rfit)
+    do.call(points, c(list(r), a))
+  })),
+  list("llplot", "llplot", function(a) in_png(do.call(llplot, c(list(measure = "GEN", yi = fdat$yi, vi = fdat$vi), a))))))
+
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {
   out <- character(0)
@@ -268,4 +283,11 @@ test_that("the check reads the names in `...` without evaluating them", {
   expect_false(forced)
   # a metafor argument that R would match partially to one of our formals
   expect_error(rma(yi, vi, data = fdat, optb = TRUE), "'optbeta'")
+})
+
+test_that("graphical parameters pass through the diagnostic plots", {
+  expect_silent(in_png(regplot(rfit, main = "Bubble", las = 1)))
+  expect_silent(in_png(radial(ffit, main = "Radial")))
+  expect_silent(in_png(labbe(lfit, main = "L'Abbe")))
+  expect_silent(in_png(llplot(measure = "GEN", yi = fdat$yi, vi = fdat$vi, main = "Likelihoods")))
 })

@@ -43,7 +43,7 @@ ok("trimfill(metafast fit)", same(trimfill(ffit), metafast::trimfill(ffit)))
 # metafor generics we do not implement: a clear error
 ok("blup(metafast fit)", same(blup(ffit)$pred, metafast::blup(ffit)$pred))
 ok("vif(metafast fit)", inherits(vif(metafast::rma(yi, vi, mods = cbind(x1 = 1:7, x2 = c(2, 1, 4, 3, 6, 5, 7)), data = dat)), "vif.mf_rma"))
-for (g in c("reporter", "selmodel", "fitstats", "regplot")) {
+for (g in c("reporter", "selmodel", "fitstats", "hc")) {
   msg <- tryCatch({ get(g, asNamespace("metafor"))(ffit); "no error" }, error = function(e) conditionMessage(e))
   ok(paste0(g, "(metafast fit)"), grepl(paste0("metafast does not implement ", g, "()"), msg, fixed = TRUE))
 }

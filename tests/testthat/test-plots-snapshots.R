@@ -51,3 +51,25 @@ test_that("bootstrap picture", {
   b <- boot_rma(fit, R = 200, threads = 1)
   vdiffr::expect_doppelganger("boot-bcg", function() plot(b))
 })
+
+test_that("regplot(), radial(), labbe() and llplot() pictures", {
+  fit <- bcg_fit(mods = ~ ablat)
+  vdiffr::expect_doppelganger("regplot-bcg", function() regplot(fit))
+  vdiffr::expect_doppelganger("regplot-bcg-pi-labels", function()
+    regplot(fit, pi = TRUE, label = "piout", legend = TRUE, refline = 0, xlab = "Absolute Latitude"))
+  vdiffr::expect_doppelganger("regplot-bcg-atransf", function()
+    regplot(fit, atransf = exp, at = log(c(0.25, 0.5, 1, 2)), psize = "seinv", shade = FALSE, grid = TRUE))
+  fit0 <- bcg_fit()
+  vdiffr::expect_doppelganger("radial-bcg", function() radial(fit0))
+  vdiffr::expect_doppelganger("radial-bcg-center-exp", function() radial(fit0, center = TRUE, transf = exp))
+  rr <- metafast::rma(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  vdiffr::expect_doppelganger("labbe-bcg", function() labbe(rr))
+  vdiffr::expect_doppelganger("labbe-bcg-exp-bands", function() labbe(rr, transf = exp, ci = TRUE, pi = TRUE,
+                                                                        grid = TRUE, legend = TRUE))
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  vdiffr::expect_doppelganger("llplot-gen", function() llplot(measure = "GEN", yi = yi, vi = vi, data = d,
+                                                              xlim = c(-3, 2), xvals = 200))
+  vdiffr::expect_doppelganger("llplot-or", function() llplot(measure = "OR", ai = tpos, bi = tneg, ci = cpos,
+                                                             di = cneg, data = metadat::dat.bcg, xlim = c(-3, 2),
+                                                             xvals = 200))
+})
