@@ -105,6 +105,14 @@
     .Call(`_metafast_mf_rma_mv_deletion`, spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress)
 }
 
+.mf_rma_mv_perm <- function(spec, unit, Xu, theta, reml, threshold, maxiter, stepadj, btt, tdist, signflip, exact, n, seed, start, end, threads, progress, want_index) {
+    .Call(`_metafast_mf_rma_mv_perm`, spec, unit, Xu, theta, reml, threshold, maxiter, stepadj, btt, tdist, signflip, exact, n, seed, start, end, threads, progress, want_index)
+}
+
+.mf_rma_mv_boot <- function(spec, unit, n_units, theta, reml, threshold, maxiter, stepadj, seed, start, end, threads, progress, draws, want_index) {
+    .Call(`_metafast_mf_rma_mv_boot`, spec, unit, n_units, theta, reml, threshold, maxiter, stepadj, seed, start, end, threads, progress, draws, want_index)
+}
+
 .mf_rma_mv_fit_sparse <- function(spec, start, reml, threshold, maxiter, stepadj) {
     .Call(`_metafast_mf_rma_mv_fit_sparse`, spec, start, reml, threshold, maxiter, stepadj)
 }

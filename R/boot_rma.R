@@ -25,7 +25,17 @@
 #' convergence) gives a row of \code{NA} in \code{t}; these are counted in
 #' \code{failed} and reported with a warning.
 #'
-#' @param x a model fitted by \code{\link{rma}}.
+#' For a model fitted by \code{\link{rma.mv}} (\code{cluster} required,
+#' case bootstrap only) the statistics are the coefficients and the variance
+#' components (\code{sigma2.1}, ..., or those of the structure).  Each drawn
+#' cluster brings all its rows, its sampling covariances and its levels of
+#' the random factors; a cluster drawn twice enters as two independent
+#' clusters (as if its levels were relabelled), and every replicate is refitted
+#' (REML or ML, from the fit's variance components as starting values) by the
+#' block engine in C++.  The clusters must contain whole levels of the
+#' random factors (e.g. the study of a three-level model).
+#'
+#' @param x a model fitted by \code{\link{rma}} or \code{\link{rma.mv}}.
 #' @param R number of bootstrap replicates.
 #' @param type \code{"case"} (resample studies) or \code{"parametric"}.
 #' @param threads number of threads (default: option \code{metafast.threads},
@@ -69,8 +79,11 @@
 boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL,
                      parallel = c("no", "future"), progress = interactive(), cluster, ...) {
   cl <- match.call()
-  d <- .mf_resample_input(x)
   type <- match.arg(type)
+  if (inherits(x, "mf_rma_mv"))
+    return(.mf_boot_rma_mv(x, R, type, threads, parallel, progress, if (missing(cluster)) NULL else substitute(cluster),
+                           parent.frame(), cl, list(...)))
+  d <- .mf_resample_input(x)
   d$offsets <- NULL
   d$ids <- NULL
   d$n.units <- d$k
@@ -114,6 +127,76 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
               random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
   class(res) <- "mf_boot"
   res
+}
+
+# The cluster bootstrap of an rma.mv() fit (C++: mv_boot_run in
+# core/refit_mv.hpp): whole clusters drawn with replacement, each copy of a
+# cluster its own blocks (independent random effects), the model refitted from
+# the fit's variance components; the statistics are the coefficients and the
+# variance components (theta).  The jackknife of the BCa intervals leaves out
+# one cluster at a time (the case-deletion kernel).
+.mf_boot_rma_mv <- function(x, R, type, threads, parallel, progress, cl_expr, env, call, dots) {
+  if (type != "case")
+    .mf_stop("boot_rma() of an rma.mv() fit supports only the case bootstrap of whole clusters (type = \"case\" with 'cluster').")
+  if (is.null(cl_expr))
+    .mf_stop("boot_rma() of an rma.mv() fit resamples whole clusters: give 'cluster' (e.g. the study identifier).")
+  u <- .mf_mv_units_sorted(x, cl_expr, env)
+  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% c("HCS", "UN", "HAR")))
+    .mf_stop("boot_rma() of rma.mv() fits with struct = \"HCS\", \"UN\" or \"HAR\" is not supported by metafast yet (issue 13).")
+  spec <- x$mf.spec
+  unit <- as.integer(u$unit[spec$order])
+  # every block of the engine (the rows that share random effects) in one cluster
+  blk <- rep(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
+  cut <- vapply(split(unit, blk), function(v) any(v != v[1L]), logical(1))
+  if (any(cut)) {
+    rows <- sort(spec$order[blk == which(cut)[1L]])
+    .mf_stop(sprintf("'cluster' does not nest the random effects: rows that share random effects (e.g. %s of the fit) fall into several clusters; give a cluster (e.g. the outer factor) that contains whole levels.",
+                     .mf_rows(seq_len(x$k) %in% rows)))
+  }
+  parallel <- .mf_parallel_arg(parallel, dots, "boot_rma")
+  R <- .mf_whole(R, "R", 1, max = 1e9)
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
+    .mf_stop("'progress' must be TRUE or FALSE.")
+  nthreads <- .mf_threads(threads, n_work = R, min_per_thread = 2L)
+  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
+  seed <- .mf_draw_seed()
+  theta <- as.double(.mf_mv_theta(x))
+  con <- x$control
+  reml <- x$method == "REML"
+  t0 <- c(c(x$beta), theta)
+  names(t0) <- c(rownames(x$beta), .mf_mv_theta_names(x, length(theta)))
+  kernel <- function(start, end, nthreads, prog) {
+    .mf_rma_mv_boot(spec, unit, as.integer(u$n), theta, reml, con$threshold, as.integer(con$maxiter), con$stepadj,
+                    seed, start, end, nthreads, prog, NULL, FALSE)$t
+  }
+  t <- .mf_run_replicates(kernel, R, parallel, nthreads, progress)
+  colnames(t) <- names(t0)
+  failed <- sum(!stats::complete.cases(t))
+  if (failed > 0L)
+    warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence); they are NA in $t.",
+                    failed, R), call. = FALSE)
+  jk <- .mf_rma_mv_deletion(spec, unit, as.integer(u$n), theta, reml, TRUE, con$threshold, as.integer(con$maxiter),
+                            con$stepadj, FALSE, FALSE, .mf_threads(threads, n_work = u$n, min_per_thread = 4L), NULL)
+  jack <- cbind(jk$beta, jk$theta)
+  jack[!jk$ok, ] <- NA_real_
+  colnames(jack) <- names(t0)
+  res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
+              threads = nthreads, parallel = parallel, call = call, cluster = u$ids, offsets = NULL,
+              mv = list(spec = spec, unit = unit, n = as.integer(u$n), theta = theta, reml = reml, control = con),
+              method = x$method, test = x$test, control = con,
+              random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
+  class(res) <- "mf_boot"
+  res
+}
+
+# Names of the variance components of an rma.mv() fit as statistics:
+# sigma2.1, ... (the nested model), else those of $mf.theta (theta.1, ...
+# when it has none).
+.mf_mv_theta_names <- function(x, q) {
+  if (is.null(x$mf.theta)) return(if (q == 1L) "sigma2" else paste0("sigma2.", seq_len(q)))
+  nm <- names(x$mf.theta)
+  if (is.null(nm) || length(nm) != q || any(!nzchar(nm))) paste0("theta.", seq_len(q)) else nm
 }
 
 #' @rdname boot_rma
@@ -290,7 +373,17 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
   method <- .mf_method_code(x$method)
   test <- .mf_test_code(x$test)
   control <- x$control
-  if (is.null(x$offsets)) {
+  if (!is.null(x$mv)) {
+    # cluster bootstrap of an rma.mv() fit: one row of data per cluster; indices pick clusters
+    k <- length(x$cluster)
+    data <- data.frame(cluster = x$cluster)
+    mv <- x$mv
+    statistic <- function(data, indices) {
+      c(.mf_rma_mv_boot(mv$spec, mv$unit, mv$n, mv$theta, mv$reml, mv$control$threshold,
+                        as.integer(mv$control$maxiter), mv$control$stepadj, 0, 0, 1, 1L, NULL,
+                        matrix(as.integer(indices), ncol = 1L), FALSE)$t)
+    }
+  } else if (is.null(x$offsets)) {
     k <- length(x$yi)
     data <- data.frame(yi = x$yi, vi = x$vi)
     if (length(x$weights)) data$weights <- x$weights

@@ -123,17 +123,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
     .mf_run_replicates(kernel, n, parallel, nthreads, progress)
   }
   res <- perm_run(d$yi, progress)
-  # p-values as metafor: two-sided with |z*| >= |z| - tol, failed fits left out
   comptol <- .Machine$double.eps^0.5
-  zval <- c(x$zval)
-  pval <- vapply(seq_len(d$p), function(j) mean(abs(res$zval[, j]) >= abs(zval[j]) - comptol, na.rm = TRUE),
-                 numeric(1))
-  pval[pval > 1] <- 1
-  QMp.perm <- mean(res$QM >= QM - comptol, na.rm = TRUE)
-  nms <- colnames(d$X)
-  zval.perm <- as.data.frame(res$zval); names(zval.perm) <- nms
-  beta.perm <- as.data.frame(res$beta); names(beta.perm) <- nms
-  names(pval) <- nms
   ci <- list(lb = c(x$ci.lb), ub = c(x$ci.ub), perm = rep(FALSE, d$p))
   if (length(ci.coefs)) {
     # the smallest attainable one-sided p-value must reach alpha / 2 (metafor's check is 1/n > alpha)
@@ -144,10 +134,149 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
       ci <- .mf_permci(x, d, ci.coefs, con, perm_run, comptol, ci)
     }
   }
+  .mf_perm_result(x, res, colnames(d$X), btt, QM, QMdf, QMp, ci, use.exact, n, exact.iter, seed, nthreads)
+}
+
+#' Permutation test of a multilevel / multivariate model
+#'
+#' Permutation p-values for the coefficients and the omnibus test of a model
+#' fitted by \code{\link{rma.mv}} (\pkg{metafor} 5.2 has no permutation test
+#' for \code{rma.mv()} fits; this method extends the scheme of
+#' \code{\link{permutest.mf_rma}} to them).  The units that are permuted are
+#' the rows of the fit, or with \code{cluster} whole clusters: for an
+#' intercept-only model the signs of all outcomes of a unit are flipped
+#' together; for a model with moderators the rows of the model matrix are
+#' permuted over the units (with \code{cluster}, the moderators must be
+#' constant within clusters -- cluster-level moderators -- and a cluster's
+#' row of moderator values moves as a whole to another cluster).  The
+#' outcomes, their sampling covariance matrix \code{V} and the random-effects
+#' structure stay in place, and every permuted model is refitted (REML or ML,
+#' from the fit's variance components as starting values) in C++ on several
+#' threads.  The test is exact -- all \eqn{2^n} sign vectors or all distinct
+#' arrangements of the units' design rows -- when \code{exact = TRUE} or when
+#' their number is at most \code{iter}; otherwise \code{iter} random
+#' permutations are used, the first being the observed data, reproducible
+#' with \code{set.seed()} for any number of threads.  The p-values are
+#' computed as in \code{\link{permutest.mf_rma}}.  Permuting rows (no
+#' \code{cluster}) treats the rows as exchangeable, which correlated rows are
+#' not: with dependent effects give the clusters that carry the dependence
+#' (e.g. studies).
+#'
+#' @param x a model fitted by \code{\link{rma.mv}}.
+#' @param iter,exact,btt,threads,progress,parallel,progbar as in
+#'   \code{\link{permutest.mf_rma}}.
+#' @param permci only \code{FALSE} (permutation-based intervals are not
+#'   available for \code{rma.mv()} fits).
+#' @param cluster optional clustering variable (evaluated in the data of the
+#'   fit, of the length of the original data): the units permuted (or whose
+#'   signs are flipped) are its clusters.
+#' @param ... as in \code{\link{permutest.mf_rma}}.
+#' @return An object of class \code{mf_permutest} (see
+#'   \code{\link{permutest.mf_rma}}), with \code{n.units} (the number of
+#'   units permuted) and \code{cluster} (the cluster values of the units, in
+#'   sorted order, or \code{NULL}).
+#' @examples
+#' dat <- metadat::dat.konstantopoulos2011
+#' fit <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)
+#' set.seed(1)
+#' permutest(fit, iter = 200, cluster = district, progress = FALSE)
+#' @export
+permutest.mf_rma_mv <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt, threads = NULL,
+                                progress = interactive(), parallel = c("no", "future"), progbar = TRUE,
+                                cluster, ...) {
+  .mf_check_dots("permutest.mf_rma", ...)
+  if (missing(progress) && !missing(progbar)) progress <- .mf_cd_flag(progbar, "progbar")
+  u <- .mf_mv_units_sorted(x, if (missing(cluster)) NULL else substitute(cluster), parent.frame())
+  iter <- .mf_whole(iter, "iter", 2, max = 1e9)
+  if (!is.logical(exact) || length(exact) != 1L || is.na(exact)) .mf_stop("'exact' must be TRUE or FALSE.")
+  if (!isFALSE(permci))
+    .mf_stop("'permci' (permutation-based confidence intervals) is not available for rma.mv() fits; use permci = FALSE.")
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
+    .mf_stop("'progress' must be TRUE or FALSE.")
+  parallel <- .mf_parallel_arg(parallel, list(...), "permutest")
+  X <- x$X
+  storage.mode(X) <- "double"
+  nms <- colnames(X)
+  btt <- if (missing(btt)) x$btt else .mf_btt(btt, nms, x$int.incl)
+  m <- length(btt)
+  tdist <- .mf_tdist(x$test)
+  QM <- .mf_wald(c(x$beta), x$vb, btt)
+  if (tdist) QM <- QM / m
+  QMdf <- c(m, if (tdist) x$QMdf[2L] else NA_integer_)
+  QMp <- if (tdist) stats::pf(QM, m, QMdf[2L], lower.tail = FALSE) else stats::pchisq(QM, m, lower.tail = FALSE)
+  int.only <- isTRUE(x$int.only)
+  nu <- u$n
+  # the design row of each unit; with clusters the moderators must be cluster-level
+  first <- match(seq_len(nu) - 1L, u$unit)
+  Xu <- X[first, , drop = FALSE]
+  if (!int.only && !is.null(u$ids)) {
+    bad <- which(rowSums(abs(X - Xu[u$unit + 1L, , drop = FALSE])) > 0)
+    if (length(bad)) {
+      cols <- nms[colSums(abs(X - Xu[u$unit + 1L, , drop = FALSE])) > 0]
+      .mf_stop(sprintf("permutest(cluster = ) permutes cluster-level moderators, but %s %s within clusters (e.g. cluster '%s').",
+                       paste0("'", cols, "'", collapse = ", "), if (length(cols) > 1L) "vary" else "varies",
+                       format(u$ids[u$unit[bad[1L]] + 1L])))
+    }
+  }
+  exact.iter <- if (int.only) 2^nu else .mf_n_arrangements(Xu)
+  use.exact <- exact || exact.iter <= iter
+  if (use.exact && (exact.iter > 1e7 || (int.only && nu > 40)))
+    .mf_stop(sprintf("Too many permutations (%s) for an exact permutation test; use exact = FALSE.",
+                     format(exact.iter, big.mark = ",")))
+  n <- if (use.exact) exact.iter else iter
+  seed <- if (use.exact) NA_real_ else .mf_draw_seed()
+  nthreads <- .mf_threads(threads, n_work = n, min_per_thread = 2L)
+  spec <- x$mf.spec
+  con <- x$control
+  unit <- as.integer(u$unit[spec$order])
+  theta <- as.double(.mf_mv_theta(x))
+  kernel <- function(start, end, nthreads, prog) {
+    r <- .mf_rma_mv_perm(spec, unit, Xu, theta, x$method == "REML", con$threshold, as.integer(con$maxiter),
+                         con$stepadj, as.integer(btt), tdist, int.only, use.exact, n, if (use.exact) 0 else seed,
+                         start, end, nthreads, prog, FALSE)
+    r$index <- NULL
+    r
+  }
+  res <- .mf_run_replicates(kernel, n, parallel, nthreads, progress)
+  ci <- list(lb = c(x$ci.lb), ub = c(x$ci.ub), perm = rep(FALSE, length(nms)))
+  out <- .mf_perm_result(x, res, nms, btt, QM, QMdf, QMp, ci, use.exact, n, exact.iter, seed, nthreads)
+  out$n.units <- nu
+  out$cluster <- u$ids
+  out
+}
+
+# The units of a resampling of an rma.mv() fit: the rows of the fit, or the
+# clusters of 'cluster' (expr; NULL: none) in sorted order.  unit: 0-based
+# unit of each row of the fit (fit order); ids: the sorted cluster values
+# (NULL without cluster); n: the number of units.
+.mf_mv_units_sorted <- function(x, expr, env) {
+  u <- .mf_mv_cd_units(x, expr, env)
+  if (is.null(u$ids)) return(list(unit = u$unit, n = u$n, ids = NULL))
+  cl <- u$ids[u$unit + 1L]
+  ids <- sort(unique(cl))
+  if (length(ids) < 2L)
+    .mf_stop("'cluster' has a single value (one cluster); resampling by cluster needs at least 2 clusters.")
+  list(unit = match(cl, ids) - 1L, n = length(ids), ids = ids)
+}
+
+# The mf_permutest object from the permutation statistics res (beta, zval,
+# QM): p-values as metafor, two-sided with |z*| >= |z| - tol and QM* >= QM -
+# tol (tol = sqrt(.Machine$double.eps)), failed fits left out.
+.mf_perm_result <- function(x, res, nms, btt, QM, QMdf, QMp, ci, use.exact, n, exact.iter, seed, nthreads) {
+  comptol <- .Machine$double.eps^0.5
+  p <- length(nms)
+  zval <- c(x$zval)
+  pval <- vapply(seq_len(p), function(j) mean(abs(res$zval[, j]) >= abs(zval[j]) - comptol, na.rm = TRUE),
+                 numeric(1))
+  pval[pval > 1] <- 1
+  QMp.perm <- mean(res$QM >= QM - comptol, na.rm = TRUE)
+  zval.perm <- as.data.frame(res$zval); names(zval.perm) <- nms
+  beta.perm <- as.data.frame(res$beta); names(beta.perm) <- nms
+  names(pval) <- nms
   out <- list(pval = pval, QMdf = QMdf, QMp = QMp.perm, QMp.asymptotic = QMp,
               beta = x$beta, se = x$se, zval = x$zval, ci.lb = ci$lb, ci.ub = ci$ub,
-              QM = QM, k = k, p = d$p, btt = btt, m = m, test = x$test, ddf = x$ddf,
-              int.only = int.only, int.incl = x$int.incl,
+              QM = QM, k = x$k, p = p, btt = btt, m = length(btt), test = x$test, ddf = x$ddf,
+              int.only = isTRUE(x$int.only), int.incl = x$int.incl,
               digits = if (is.null(x$digits)) 4L else x$digits,
               exact = use.exact, iter = n, exact.iter = exact.iter, seed = seed, permci = ci$perm,
               failed = sum(is.na(res$QM)), threads = nthreads,
@@ -254,6 +383,7 @@ print.mf_permutest <- function(x, digits = x$digits, signif.stars = getOption("s
   cat("\n")
   cat(sprintf("%s permutation test (%s permutations%s)\n\n", if (x$exact) "Exact" else "Approximate",
               format(x$iter, big.mark = ","), if (x$failed > 0) sprintf(", %d not fitted", x$failed) else ""))
+  if (!is.null(x$cluster)) cat(sprintf("Permuted units: %d clusters\n\n", length(x$cluster)))
   tdist <- .mf_tdist(x$test)
   if (!x$int.only) {
     btxt <- if (length(x$btt) > 1L && all(diff(x$btt) == 1L)) paste0(min(x$btt), ":", max(x$btt))

@@ -66,11 +66,7 @@ robust <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, digits, ...)
 robust.mf_rma <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, digits, vcov, coef_test, conf_test,
                           wald_test, verbose = FALSE, ...) {
   .mf_check_dots("robust.mf_rma", ...)
-  if (missing(cluster)) .mf_stop("Must specify the 'cluster' variable.")
-  cl <- .mf_cd_getx(substitute(cluster), x, parent.frame(), "cluster")
-  .mf_robust_run(x, cl, adjust, clubSandwich, if (missing(digits)) NULL else digits,
-                 if (missing(vcov)) NULL else vcov, if (missing(coef_test)) NULL else coef_test,
-                 if (missing(conf_test)) NULL else conf_test, if (missing(wald_test)) NULL else wald_test)
+  .mf_robust_method(environment(), parent.frame())
 }
 
 #' @rdname robust
@@ -78,11 +74,20 @@ robust.mf_rma <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, digit
 robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, digits, vcov, coef_test, conf_test,
                              wald_test, verbose = FALSE, ...) {
   .mf_check_dots("robust.mf_rma_mv", ...)
-  if (missing(cluster)) .mf_stop("Must specify the 'cluster' variable.")
-  cl <- .mf_cd_getx(substitute(cluster), x, parent.frame(), "cluster")
-  .mf_robust_run(x, cl, adjust, clubSandwich, if (missing(digits)) NULL else digits,
-                 if (missing(vcov)) NULL else vcov, if (missing(coef_test)) NULL else coef_test,
-                 if (missing(conf_test)) NULL else conf_test, if (missing(wald_test)) NULL else wald_test)
+  .mf_robust_method(environment(), parent.frame())
+}
+
+# The body of both robust() methods, given the method's frame e (its
+# arguments) and the caller's frame: the cluster expression evaluated in the
+# data of the fit, then the robust fit.
+.mf_robust_method <- function(e, env) {
+  given <- function(nm) !eval(call("missing", as.name(nm)), e)
+  if (!given("cluster")) .mf_stop("Must specify the 'cluster' variable.")
+  opt <- function(nm) if (given(nm)) get(nm, e) else NULL
+  x <- e$x
+  cl <- .mf_cd_getx(eval(call("substitute", as.name("cluster")), e), x, env, "cluster")
+  .mf_robust_run(x, cl, e$adjust, e$clubSandwich, opt("digits"), opt("vcov"), opt("coef_test"), opt("conf_test"),
+                 opt("wald_test"))
 }
 
 .mf_robust_choice <- function(val, def, allowed, name, also = character(0)) {
@@ -378,7 +383,24 @@ anova.mf_robust_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, di
 }
 
 #' @rdname robust
+#' @details \code{summary()} of a robust fit prints, as metafor's, the fit
+#'   statistics and the cluster lines (numbers of estimates and clusters,
+#'   estimates per cluster) with the cluster-robust results.
+#' @export
+summary.mf_robust_rma <- function(object, ...) {
+  out <- NextMethod()
+  class(out) <- unique(c("summary.mf_robust_rma", class(out)))
+  out
+}
 
+#' @rdname robust
+#' @export
+print.summary.mf_robust_rma <- function(x, digits, ...) {
+  class(x) <- setdiff(class(x), "summary.mf_robust_rma")
+  if (missing(digits)) print.mf_robust_rma(x, ...) else print.mf_robust_rma(x, digits = digits, ...)
+}
+
+#' @rdname robust
 #' @export
 print.mf_robust_rma <- function(x, digits, ...) {
   y <- x

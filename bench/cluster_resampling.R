@@ -1,7 +1,9 @@
 # Resampling by cluster at 800 studies: metafast's cluster bootstrap
 # (boot_rma(cluster = ), with its leave-one-cluster-out jackknife) and
-# cluster leave-one-out (leave1out(cluster = )) against a loop of
-# metafor::rma() refits, side by side in one run, ratios printed.
+# cluster leave-one-out (leave1out(cluster = )) of rma() fits, and the
+# cluster bootstrap and the cluster permutation test (permutest(cluster = ))
+# of a three-level rma.mv() fit, against loops of metafor refits, side by
+# side in one run, ratios printed.
 # Run with:  Rscript bench/cluster_resampling.R   (needs metafast, metafor)
 #
 # A metafor::rma() fit at this size takes seconds (its time grows like k^3 in
@@ -67,6 +69,38 @@ add(sprintf("cluster leave-one-out, %d studies (%d rows)", n_studies, k), ours, 
 chk <- vapply(ref1, function(m) coef(m)[[1]], 1)
 cat(sprintf("max |estimate difference| of the timed leave-one-cluster-out refits: %.1e\n",
             max(abs(chk - l1$estimate[seq_len(n_ref)]))))
+
+# 3. and 4.: the three-level model (effects within studies), rma.mv() refits
+dat$es <- seq_len(k)
+fit_mv <- rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/es, data = dat)
+mv_refit <- function(d) {
+  r <- tryCatch(metafor::rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/es, data = d), error = function(e) NULL)
+  if (is.null(r)) rep(NA_real_, 4) else c(coef(r), r$sigma2)
+}
+R_mv <- 999
+set.seed(3)
+ours <- elapsed(bm <- boot_rma(fit_mv, R = R_mv, cluster = study, progress = FALSE))
+set.seed(4)
+per <- elapsed(for (r in seq_len(n_ref)) {
+  draw <- sample.int(n_studies, replace = TRUE)
+  d <- dat[unlist(rows_of[draw]), ]
+  d$study <- rep(seq_len(n_studies), lengths(rows_of[draw]))   # each drawn study its own cluster
+  mv_refit(d)
+}) / n_ref
+add(sprintf("rma.mv cluster bootstrap, %d studies (%d rows), R = %d + jackknife", n_studies, k, R_mv),
+    ours, per * (R_mv + n_studies), sprintf("loop of rma.mv() refits, extrapolated from %d refits", n_ref))
+
+set.seed(5)
+ours <- elapsed(pm <- permutest(fit_mv, iter = R_mv, cluster = study, progress = FALSE))
+xs <- dat$x[match(seq_len(n_studies), dat$study)]
+set.seed(6)
+per <- elapsed(for (r in seq_len(n_ref)) {
+  d <- dat
+  d$x <- sample(xs)[d$study]          # the study-level moderator permuted over studies
+  mv_refit(d)
+}) / n_ref
+add(sprintf("rma.mv cluster permutation test, %d studies (%d rows), iter = %d", n_studies, k, R_mv),
+    ours, per * R_mv, sprintf("loop of rma.mv() refits, extrapolated from %d refits", n_ref))
 
 res <- do.call(rbind, out)
 print(res, right = FALSE, row.names = FALSE)

@@ -443,6 +443,58 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_perm
+Rcpp::List mf_rma_mv_perm(Rcpp::List spec, Rcpp::IntegerVector unit, Rcpp::NumericMatrix Xu, Rcpp::NumericVector theta, bool reml, double threshold, int maxiter, double stepadj, Rcpp::IntegerVector btt, bool tdist, bool signflip, bool exact, double n, double seed, double start, double end, int threads, SEXP progress, bool want_index);
+RcppExport SEXP _metafast_mf_rma_mv_perm(SEXP specSEXP, SEXP unitSEXP, SEXP XuSEXP, SEXP thetaSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP bttSEXP, SEXP tdistSEXP, SEXP signflipSEXP, SEXP exactSEXP, SEXP nSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP want_indexSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type unit(unitSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type Xu(XuSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type btt(bttSEXP);
+    Rcpp::traits::input_parameter< bool >::type tdist(tdistSEXP);
+    Rcpp::traits::input_parameter< bool >::type signflip(signflipSEXP);
+    Rcpp::traits::input_parameter< bool >::type exact(exactSEXP);
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_index(want_indexSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_perm(spec, unit, Xu, theta, reml, threshold, maxiter, stepadj, btt, tdist, signflip, exact, n, seed, start, end, threads, progress, want_index));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_boot
+Rcpp::List mf_rma_mv_boot(Rcpp::List spec, Rcpp::IntegerVector unit, int n_units, Rcpp::NumericVector theta, bool reml, double threshold, int maxiter, double stepadj, double seed, double start, double end, int threads, SEXP progress, SEXP draws, bool want_index);
+RcppExport SEXP _metafast_mf_rma_mv_boot(SEXP specSEXP, SEXP unitSEXP, SEXP n_unitsSEXP, SEXP thetaSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP drawsSEXP, SEXP want_indexSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type unit(unitSEXP);
+    Rcpp::traits::input_parameter< int >::type n_units(n_unitsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type draws(drawsSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_index(want_indexSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_boot(spec, unit, n_units, theta, reml, threshold, maxiter, stepadj, seed, start, end, threads, progress, draws, want_index));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_rma_mv_fit_sparse
 Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool reml, double threshold, int maxiter, double stepadj);
 RcppExport SEXP _metafast_mf_rma_mv_fit_sparse(SEXP specSEXP, SEXP startSEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP) {
@@ -525,6 +577,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
     {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
+    {"_metafast_mf_rma_mv_perm", (DL_FUNC) &_metafast_mf_rma_mv_perm, 19},
+    {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 8},

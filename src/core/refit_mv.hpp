@@ -38,7 +38,9 @@
 #include "core/model.hpp"
 #include "core/objective.hpp"
 #include "core/parallel.hpp"
+#include "core/permutation.hpp"
 #include "core/refit.hpp"
+#include "core/rng.hpp"
 #include "core/structure.hpp"
 
 namespace metafast {
@@ -47,8 +49,12 @@ namespace metafast {
 // rows of a block stay together): y, v, X, the offsets of the non-empty
 // blocks and their dense V blocks restricted to the kept rows.
 // row_block: block of each row of pr; vstart: dense_block_starts(pr).
+// new_block (optional, one flag per selected row): also start a block where
+// the flag is set (the copies of a cluster drawn more than once by the
+// cluster bootstrap are independent blocks).
 inline void mv_select_rows(const ProblemView& pr, const std::vector<int>& row_block,
-                           const std::vector<std::size_t>& vstart, const std::vector<int>& rows, Problem& out) {
+                           const std::vector<std::size_t>& vstart, const std::vector<int>& rows, Problem& out,
+                           const std::vector<char>* new_block = nullptr) {
   const int n = static_cast<int>(rows.size()), p = pr.p();
   out.y.resize(n);
   out.v.resize(n);
@@ -64,7 +70,7 @@ inline void mv_select_rows(const ProblemView& pr, const std::vector<int>& row_bl
   off.reserve(static_cast<std::size_t>(pr.n_blocks()) + 1);
   off.push_back(0);
   for (int i = 1; i < n; ++i)
-    if (row_block[rows[i]] != row_block[rows[i - 1]]) off.push_back(i);
+    if (row_block[rows[i]] != row_block[rows[i - 1]] || (new_block && (*new_block)[i])) off.push_back(i);
   off.push_back(n);
   const int nb = static_cast<int>(off.size()) - 1;
   out.offsets.resize(nb + 1);
@@ -234,6 +240,183 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
     return true;
   };
   return parallel_for(0, static_cast<std::size_t>(n_units), nthreads, 1, body, main_poll);
+}
+
+// ---------------------------------------------------------------------------
+// Resampling of block models by unit (a row, or the rows of a cluster):
+// permutation tests and the cluster (case) bootstrap.  unit[i] in
+// 0..n_units-1 is the unit of row i of pr.  Each replicate refits the model
+// from the full fit's theta (warm start); replicate r draws only from
+// Stream(seed, r), so results do not depend on the thread count.
+
+struct MvRefitPlan {
+  bool reml = true;
+  Control ctl;   // threshold, maxiter, stepadj
+  Vec theta;     // warm start: the full fit's theta
+};
+
+// The fit of view sv under structure st; false when it failed (not
+// converged, non-finite coefficients or covariance).
+inline bool mv_refit_block(const ProblemView& sv, const VarStructure& st, const MvRefitPlan& plan,
+                           const OptimPoll& poll, BlockFitResult& f) {
+  f = fit_block_model(sv, st, plan.reml, plan.ctl, plan.theta, true, poll);
+  return f.conv.converged && f.beta.size() == sv.p() && f.beta.allFinite() && f.vb.allFinite();
+}
+
+// Permutation test of a block model (the scheme of Follmann & Proschan 1999,
+// Biometrics 55:1-7, and Higgins & Thompson 2004, Stat Med 23:1663-1682,
+// applied to units): without moderators the signs of the outcomes of each
+// unit are flipped together; with moderators the rows of Xu (one row of the
+// design per unit, constant within the unit) are permuted over the units.
+// V, the variance structure and the outcomes stay in place.
+struct MvPermSpec {
+  MvRefitPlan plan;
+  Eigen::VectorXi btt;  // 0-based coefficients of the omnibus test
+  bool tdist = false;   // F statistic (QM / m)
+  bool signflip = false;
+  bool exact = false;
+  std::uint64_t seed = 0;
+};
+
+// Replicates [start, end).  exact sign flips: replicate r flips unit u when
+// bit u of r is set; exact permutations: arrangements holds the flattened
+// distinct arrangements of the unit labels of Xu (rep: the representative
+// unit of each label); random: replicate 0 is the observed data, the others
+// are drawn (and redrawn, up to 1000 times, when the fit fails).  index
+// (optional, n_units x (end - start)): the signs (+1 / -1) or the 1-based
+// source unit of the design row of each unit.
+template <class Poll>
+bool mv_perm_run(const ProblemView& pr, const VarStructure& st, const MvPermSpec& ps, const std::vector<int>& unit,
+                 const Mat& Xu, const std::vector<int>& arrangements, const std::vector<int>& rep, std::size_t start,
+                 std::size_t end, int nthreads, const PermOut& o, int* index, Poll&& poll) {
+  const int k = pr.k(), p = pr.p(), nu = static_cast<int>(Xu.rows());
+  if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_perm_run: one unit code per row");
+  const std::size_t n = end - start;
+  std::atomic<bool> cancel(false);
+  const OptimPoll fit_poll = [&cancel]() { return !cancel.load(std::memory_order_relaxed); };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto body = [&](std::size_t i) {
+    const std::size_t r = start + i;
+    thread_local std::vector<int> src;
+    thread_local Vec y;
+    thread_local Mat X;
+    src.resize(nu);
+    y = pr.y;
+    X = pr.X;
+    const bool random = !ps.exact && r > 0;
+    Stream s(ps.seed, r);
+    BlockFitResult f;
+    bool ok = false;
+    for (int attempt = 0; attempt < (random ? 1000 : 1); ++attempt) {
+      for (int u = 0; u < nu; ++u) src[u] = u;
+      if (ps.signflip) {
+        for (int u = 0; u < nu; ++u) {
+          if (ps.exact) src[u] = ((r >> u) & 1ULL) ? -1 : 1;
+          else src[u] = (random && s.below(2)) ? -1 : 1;
+        }
+        for (int t = 0; t < k; ++t) y(t) = src[unit[t]] < 0 ? -pr.y(t) : pr.y(t);
+      } else {
+        if (ps.exact) {
+          const int* lab = arrangements.data() + r * nu;
+          for (int u = 0; u < nu; ++u) src[u] = rep[lab[u]];
+        } else if (random) {
+          // Fisher-Yates shuffle (Durstenfeld 1964)
+          for (int t = nu - 1; t > 0; --t)
+            std::swap(src[t], src[static_cast<int>(s.below(static_cast<std::uint64_t>(t + 1)))]);
+        }
+        for (int t = 0; t < k; ++t) X.row(t) = Xu.row(src[unit[t]]);
+      }
+      const ProblemView sv(y, pr.v, X, pr.weights, pr.offsets, pr.Vblocks);
+      ok = mv_refit_block(sv, st, ps.plan, fit_poll, f);
+      if (ok || cancel.load(std::memory_order_relaxed)) break;
+    }
+    if (index)
+      for (int u = 0; u < nu; ++u) index[u + static_cast<std::size_t>(nu) * i] = ps.signflip ? src[u] : src[u] + 1;
+    if (!ok) {
+      for (int j = 0; j < p; ++j) o.beta[i + j * n] = o.zval[i + j * n] = nan;
+      o.qm[i] = nan;
+      return;
+    }
+    for (int j = 0; j < p; ++j) {
+      o.beta[i + j * n] = f.beta(j);
+      o.zval[i + j * n] = f.beta(j) / std::sqrt(f.vb(j, j));
+    }
+    double qm = wald_qm(f.beta, f.vb, ps.btt);
+    if (ps.tdist) qm /= static_cast<double>(ps.btt.size());
+    o.qm[i] = qm;
+  };
+  auto main_poll = [&](std::size_t done) {
+    if (!poll(done)) { cancel = true; return false; }
+    return true;
+  };
+  return parallel_for(0, n, nthreads, 1, body, main_poll);
+}
+
+// Cluster (case) bootstrap of a block model (Field & Welsh 2007, J R Stat Soc
+// B 69:369-390): replicate r draws n_units units with replacement (unit
+// Stream(seed, r).below(n_units) in turn, or the given draws), stacks their
+// rows -- every copy of a unit its own blocks, so copies are independent --
+// and refits.  The units must consist of whole blocks of pr (R checks).
+// out: column-major (end - start) x (p + q): beta, then theta; NaN when the
+// refit failed (rank-deficient design, no convergence).  draws (optional,
+// 0-based, n_units x (end - start)) replaces the random draws; index
+// (optional) receives the 1-based draws.
+template <class Poll>
+bool mv_boot_run(const ProblemView& pr, const VarStructure& st, const MvRefitPlan& plan, const std::vector<int>& unit,
+                 int n_units, std::uint64_t seed, const int* draws, std::size_t start, std::size_t end, int nthreads,
+                 double* out, int* index, Poll&& poll) {
+  const int k = pr.k(), p = pr.p(), q = st.n_theta();
+  if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_boot_run: one unit code per row");
+  std::vector<int> row_block(static_cast<std::size_t>(k));
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int t = 0; t < pr.block_size(b); ++t) row_block[pr.block_begin(b) + t] = b;
+  std::vector<std::vector<int>> members(static_cast<std::size_t>(n_units));
+  for (int i = 0; i < k; ++i) members[unit[i]].push_back(i);
+  const std::vector<std::size_t> vstart = dense_block_starts(pr);
+  const std::size_t n = end - start;
+  std::atomic<bool> cancel(false);
+  const OptimPoll fit_poll = [&cancel]() { return !cancel.load(std::memory_order_relaxed); };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto body = [&](std::size_t i) {
+    thread_local std::vector<int> d, rows;
+    thread_local std::vector<char> newb;
+    thread_local Problem sub;
+    d.resize(n_units);
+    if (draws) {
+      for (int j = 0; j < n_units; ++j) d[j] = draws[j + static_cast<std::size_t>(n_units) * i];
+    } else {
+      Stream s(seed, start + i);
+      for (int j = 0; j < n_units; ++j) d[j] = static_cast<int>(s.below(static_cast<std::uint64_t>(n_units)));
+    }
+    if (index)
+      for (int j = 0; j < n_units; ++j) index[j + static_cast<std::size_t>(n_units) * i] = d[j] + 1;
+    rows.clear();
+    newb.clear();
+    for (int j = 0; j < n_units; ++j) {
+      const std::vector<int>& m = members[d[j]];
+      for (std::size_t t = 0; t < m.size(); ++t) {
+        rows.push_back(m[t]);
+        newb.push_back(t == 0 ? 1 : 0);
+      }
+    }
+    auto fail = [&]() {
+      for (int j = 0; j < p + q; ++j) out[i + j * n] = nan;
+    };
+    if (static_cast<int>(rows.size()) < p + 1) { fail(); return; }
+    mv_select_rows(pr, row_block, vstart, rows, sub, &newb);
+    if (!full_column_rank(sub.X)) { fail(); return; }
+    const std::unique_ptr<VarStructure> sst = st.subset_rows(rows);
+    if (!sst) throw std::invalid_argument("mv_boot_run: the variance structure cannot be restricted to rows");
+    BlockFitResult f;
+    if (!mv_refit_block(ProblemView(sub), *sst, plan, fit_poll, f) || f.theta.size() != q) { fail(); return; }
+    for (int j = 0; j < p; ++j) out[i + j * n] = f.beta(j);
+    for (int j = 0; j < q; ++j) out[i + (p + j) * n] = f.theta(j);
+  };
+  auto main_poll = [&](std::size_t done) {
+    if (!poll(done)) { cancel = true; return false; }
+    return true;
+  };
+  return parallel_for(0, n, nthreads, 1, body, main_poll);
 }
 
 }  // namespace metafast

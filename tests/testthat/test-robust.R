@@ -237,3 +237,33 @@ test_that("robust(clubSandwich = TRUE) equals metafor's on simulated unbalanced 
                         mf_robust(tu, cluster = dat$study, clubSandwich = TRUE), tol_closed)
   }
 })
+
+test_that("print() and summary() of robust fits carry metafor's cluster lines and robust-test legend", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.konstantopoulos2011
+  dat$x <- dat$year - 1990
+  # the lines both printouts share: cluster counts, estimates per cluster, the
+  # F/t test line and metafor's legend of the var-cov estimator and df method
+  pick <- function(out) {
+    out <- trimws(gsub("\u00b9|^1\\) ", "", out))
+    out <- sub("^results based", "Results based", out)
+    out[grepl("^(Number of|Estimates per cluster|F\\(df1|Results based|approx|logLik|-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+$)", out)]
+  }
+  fits <- list(
+    list(rma.mv(yi, vi, mods = ~ x, random = ~ 1 | district/school, data = dat),
+         metafor::rma.mv(yi, vi, mods = ~ x, random = ~ 1 | district/school, data = dat)),
+    list(rma(yi, vi, mods = ~ x, data = dat), metafor::rma(yi, vi, mods = ~ x, data = dat)))
+  for (f in fits) for (cs in c(FALSE, TRUE)) {
+    ours <- robust(f[[1]], cluster = dat$district, clubSandwich = cs)
+    theirs <- mf_robust(f[[2]], cluster = dat$district, clubSandwich = cs)
+    for (s in c(FALSE, TRUE)) {
+      po <- pick(utils::capture.output(if (s) print(summary(ours)) else print(ours)))
+      pt <- pick(utils::capture.output(if (s) print(summary(theirs)) else print(theirs)))
+      expect_true(any(startsWith(po, "Number of clusters:    11")))
+      expect_true(any(startsWith(po, "Estimates per cluster: 3-11")))
+      expect_identical(sum(startsWith(po, "logLik")), as.integer(s))
+      expect_identical(gsub(" +", " ", po), gsub(" +", " ", pt))
+    }
+  }
+})
