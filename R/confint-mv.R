@@ -246,31 +246,79 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   as.integer(val)
 }
 
-# The fit's spec with component comp[pos] fixed at val.  (Nested structures
-# hold the sigma2 of each level in structure$fixed; other structures add
-# their own entries here.)
-.mf_mv_spec_fix <- function(spec, comp, pos, val) {
-  st <- spec$structure
-  if (identical(st$type, "nested") && comp == "sigma2") {
-    st$fixed[pos] <- val
-  } else {
-    .mf_stop(sprintf("Profiling '%s' of a '%s' structure is not supported by metafast yet (issue 12).", comp, st$type))
-  }
-  spec$structure <- st
+# The position in theta (the engine's parameter vector: the sigma2, then the
+# variances and correlations of the '~ inner | outer' terms, metafor's
+# (tau2, rho) and (gamma2, phi) scale) of component comp[pos].
+.mf_mv_theta_pos <- function(x, comp, pos) {
+  if (comp == "sigma2") return(as.integer(pos))
+  g <- x$mf.spec$structure$terms[[if (comp %in% c("tau2", "rho")) 1L else 2L]]
+  as.integer(g$off + if (comp %in% c("tau2", "gamma2")) pos else g$n_v + pos)
+}
+
+# The admissible values of component comp (metafor's rma.mv() refuses a
+# fixed value outside them): variances >= 0, correlations in [-1, 1] (CAR:
+# [0, 1]).
+.mf_mv_comp_range <- function(x, comp) {
+  if (comp %in% c("sigma2", "tau2", "gamma2")) return(c(0, Inf))
+  st <- x$struct[if (comp == "rho") 1L else 2L]
+  c(if (st == "CAR") 0 else -1, 1)
+}
+
+# The fit's spec with component comp[pos] fixed at val (the structure's
+# 'fixed' holds every component of theta: NA estimated).  A UN term fitted on
+# the scale of its Cholesky factor is refitted on metafor's (tau2, rho) scale
+# (the spec's term type is that of the estimate already): the component is
+# fixed on that scale, as metafor fixes it.
+.mf_mv_spec_fix <- function(spec, j, val) {
+  spec$structure$fixed[j] <- val
   spec
 }
 
+# metafor fits UN on the Cholesky scale and overwrites the fixed variances
+# and correlations after the transformation: with a variance fixed, the
+# estimate is positive semi-definite; with a correlation fixed at t, the
+# other correlations are those of some positive semi-definite correlation
+# matrix (with any value in place of t).  The refit on the (tau2, rho) scale
+# (each rho in [-1, 1]) is metafor's when its estimate meets that condition;
+# FALSE otherwise (the refit is then reported as failed rather than as a
+# different answer).
+.mf_mv_un_refit_ok <- function(x, comp, pos, theta) {
+  terms <- x$mf.spec$structure$terms
+  for (t in seq_along(terms)) {
+    g <- terms[[t]]
+    if (x$struct[t] != "UN" || g$n_lev < 3L) next
+    g$struct <- "UN"
+    tol <- function(E) -1e-8 * max(1, abs(diag(E)))
+    mine <- function(E) min(eigen(E, symmetric = TRUE, only.values = TRUE)$values)
+    if (comp == c("rho", "phi")[t]) {
+      q <- g$off + g$n_v + pos
+      lam <- function(r) { th <- theta; th[q] <- r; mine(.mf_mv_un_matrix(g, th)) }
+      best <- stats::optimize(lam, c(-1, 1), maximum = TRUE, tol = 1e-10)$objective
+      if (best < tol(.mf_mv_un_matrix(g, theta))) return(FALSE)
+    } else {
+      E <- .mf_mv_un_matrix(g, theta)
+      if (mine(E) < tol(E)) return(FALSE)
+    }
+  }
+  TRUE
+}
+
 # The refit with comp[pos] held at val (warm start at the fit's estimates):
-# the log-likelihood logLik() reports, theta, beta and vb; NULL when the fit
-# fails or does not converge.
+# the log-likelihood logLik() reports, theta (metafor's scale), beta and vb;
+# NULL when val is not admissible, or the fit fails or does not converge.
 .mf_mv_fit_at <- function(x, comp, pos, val) {
-  spec <- .mf_mv_spec_fix(x$mf.spec, comp, pos, val)
-  start <- as.double(x$sigma2)
-  if (comp == "sigma2") start[pos] <- val
+  rg <- .mf_mv_comp_range(x, comp)
+  if (!is.finite(val) || val < rg[1L] || val > rg[2L]) return(NULL)
+  j <- .mf_mv_theta_pos(x, comp, pos)
+  spec <- .mf_mv_spec_fix(x$mf.spec, j, val)
+  start <- as.double(.mf_mv_theta(x))
+  start[j] <- val
   con <- x$control
-  f <- tryCatch(.mf_rma_mv_fit(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
+  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  f <- tryCatch(fitfun(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
                 error = function(e) NULL)
   if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
+  if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
   list(ll = if (x$method == "REML") f$ll.REML else f$ll.ML, theta = f$theta, beta = c(f$beta), vb = f$vb)
 }
 
@@ -279,9 +327,16 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 # The profile-likelihood interval of one component (metafor's search).
 .mf_mv_ci_one <- function(x, comp, pos, alpha, d, control, verbose) {
   vc <- x[[comp]][pos]
+  isvar <- comp %in% c("sigma2", "tau2", "gamma2")
   con <- list(tol = .Machine$double.eps^0.25, maxiter = 1000, verbose = FALSE, eptries = 10)
-  con$vc.min <- 0
-  con$vc.max <- max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 100), con$vc.min)
+  if (isvar) {
+    con$vc.min <- 0
+    con$vc.max <- max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 100), con$vc.min)
+  } else {  # (metafor's search interval of a correlation)
+    st <- x$struct[if (comp == "rho") 1L else 2L]
+    con$vc.min <- if (st %in% c("AR", "HAR", "CAR")) min(0, vc) else -1
+    con$vc.max <- 1
+  }
   if (length(control)) {
     cp <- pmatch(names(control), names(con))
     con[stats::na.omit(cp)] <- control[!is.na(cp)]
@@ -293,7 +348,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       .mf_stop(sprintf("'control$%s' must be a single number.", nm))
   if (con$vc.min > vc) .mf_stop("Lower bound of interval to be searched must be <= estimated value of component.")
   if (con$vc.max < vc) .mf_stop("Upper bound of interval to be searched must be >= estimated value of component.")
-  if (comp == "sigma2" && con$vc.min < 0) .mf_stop("'control$vc.min' must be >= 0 for a variance component.")
+  if (isvar && con$vc.min < 0) .mf_stop("'control$vc.min' must be >= 0 for a variance component.")
   objective <- stats::qchisq(1 - alpha, df = 1)
   maxll <- .mf_mv_maxll(x)
   prof <- function(val) {
@@ -320,7 +375,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       if (res < 0) {
         vc.lb <- con$vc.min
         lb.conv <- TRUE
-        if (con$vc.min > 0) lb.sign <- "<"
+        if (con$vc.min > (if (isvar) 0 else -1)) lb.sign <- "<"
       } else {
         vc.lb <- search(con$vc.min, vc)
         lb.conv <- !is.na(vc.lb)
@@ -336,7 +391,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       if (res < 0) {
         vc.ub <- con$vc.max
         ub.conv <- TRUE
-        ub.sign <- ">"
+        if (isvar || con$vc.max < 1) ub.sign <- ">"
       } else {
         vc.ub <- search(vc, con$vc.max)
         ub.conv <- !is.na(vc.ub)
@@ -347,22 +402,28 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   }
   if (!lb.conv) warning("Cannot obtain lower bound of profile likelihood CI due to convergence problems.", call. = FALSE)
   if (!ub.conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
-  # I^2 of the level at the estimate and at the refits at the two bounds
-  vt <- .mf_typical_vi(x)
-  i2_at <- function(b) {
-    if (is.na(b)) return(NA_real_)
-    th <- if (isTRUE(all.equal(b, vc, tolerance = 0))) x$sigma2 else {
-      f <- .mf_mv_fit_at(x, comp, pos, b)
-      if (is.null(f)) return(NA_real_)
-      f$theta
-    }
-    100 * th[pos] / (sum(th) + vt)
-  }
   est <- c(vc, vc.lb, vc.ub)
-  L <- length(x[[comp]])
-  sfx <- if (L == 1L) "" else paste0(".", pos)
-  tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)), c(i2_at(vc), i2_at(vc.lb), i2_at(vc.ub)))
-  rownames(tab) <- c(paste0("sigma^2", sfx), paste0("sigma", sfx), paste0("I^2", sfx, "(%)"))
+  sfx <- if (length(x[[comp]]) == 1L) "" else paste0(".", pos)
+  if (isvar) {
+    # beyond metafor: the I^2 of the component at the estimate and at the
+    # refits at the two bounds (.mf_mv_i2_parts)
+    j <- .mf_mv_theta_pos(x, comp, pos)
+    i2_at <- function(b) {
+      if (is.na(b)) return(NA_real_)
+      th <- if (isTRUE(all.equal(b, vc, tolerance = 0))) .mf_mv_theta(x) else {
+        f <- .mf_mv_fit_at(x, comp, pos, b)
+        if (is.null(f)) return(NA_real_)
+        f$theta
+      }
+      .mf_mv_i2_parts(x, th)$I2[[.mf_mv_i2_name(x, comp, pos)]]
+    }
+    sym <- c(sigma2 = "sigma", tau2 = "tau", gamma2 = "gamma")[[comp]]
+    tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)), c(i2_at(vc), i2_at(vc.lb), i2_at(vc.ub)))
+    rownames(tab) <- c(paste0(sym, "^2", sfx), paste0(sym, sfx), paste0("I^2", sfx, "(%)"))
+  } else {
+    tab <- rbind(est)
+    rownames(tab) <- paste0(comp, sfx)
+  }
   colnames(tab) <- c("estimate", "ci.lb", "ci.ub")
   res <- list(random = tab, digits = d, ci.null = FALSE, lb.sign = lb.sign, ub.sign = ub.sign)
   class(res) <- "confint.mf_rma"
@@ -376,13 +437,18 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   if (stepseq) {
     if (is.null(xlim)) xlim <- range(steps)
   } else if (steps < 2) .mf_stop("Argument 'steps' must be >= 2.")
-  if (is.null(xlim)) {
-    xlim <- c(max(0, vc / 4), max(0.1, vc * 4))
+  isvar <- comp %in% c("sigma2", "tau2", "gamma2")
+  car <- !isvar && x$struct[if (comp == "rho") 1L else 2L] == "CAR"
+  if (is.null(xlim)) {  # (metafor's defaults)
+    xlim <- if (isvar) c(max(0, vc / 4), max(0.1, vc * 4))
+            else c(max(if (car) 0 else -0.99999, vc - 0.5), min(0.99999, vc + 0.5))
     if (anyNA(xlim)) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
   } else {
     if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim)) .mf_stop("Argument 'xlim' should be a vector of length 2.")
     xlim <- sort(xlim)
-    if (xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if ((isvar || car) && xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if (xlim[1L] < -1) .mf_stop("Lower bound for profiling must be >= -1.")
+    if (!isvar && !car && xlim[2L] > 1) .mf_stop("Upper bound for profiling must be <= 1.")
   }
   vcs <- if (stepseq) steps else seq(xlim[1L], xlim[2L], length.out = steps)
   if (length(vcs) <= 1L) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
@@ -416,8 +482,14 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
     ylim <- sort(ylim)
   }
   one <- length(x[[comp]]) == 1L
-  xlab <- if (one) expression(paste(sigma^2, " Value")) else bquote(sigma[.(pos)]^2 ~ "Value")
-  title <- if (one) expression(paste("Profile Plot for ", sigma^2)) else bquote("Profile Plot for" ~ sigma[.(pos)]^2)
+  sym <- as.name(c(sigma2 = "sigma", tau2 = "tau", gamma2 = "gamma", rho = "rho", phi = "phi")[[comp]])
+  if (isvar) {
+    xlab <- if (one) as.expression(bquote(paste(.(sym)^2, " Value"))) else bquote(.(sym)[.(pos)]^2 ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)^2))) else bquote("Profile Plot for" ~ .(sym)[.(pos)]^2)
+  } else {
+    xlab <- if (one) as.expression(bquote(paste(.(sym), " Value"))) else bquote(.(sym)[.(pos)] ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)))) else bquote("Profile Plot for" ~ .(sym)[.(pos)])
+  }
   sav <- list(vcs, ll = lls, beta = tab("beta"), ci.lb = tab("ci.lb"), ci.ub = tab("ci.ub"), comps = 1,
               ylim = ylim, method = x$method, vc = vc, maxll = maxll, xlab = xlab, title = title)
   names(sav)[1L] <- comp
