@@ -313,11 +313,31 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   spec <- .mf_mv_spec_fix(x$mf.spec, j, val)
   start <- as.double(.mf_mv_theta(x))
   start[j] <- val
+  if (val == 0 && comp %in% c("tau2", "gamma2")) {
+    # a variance at 0 leaves the correlations of its level without effect
+    # on the likelihood (all of them in a homoscedastic term): held at their
+    # estimates, so that the refit is identified (metafor's refit leaves
+    # them to its optimiser, and fixes them to 0 for two inner levels)
+    g <- spec$structure$terms[[if (comp == "tau2") 1L else 2L]]
+    if (g$n_r) {
+      rj <- g$off + g$n_v + seq_len(g$n_r)
+      idle <- if (g$n_v == 1L) rep(TRUE, g$n_r) else if (g$n_r == 1L) all(start[g$off + seq_len(g$n_v)][-pos] == 0) else {
+        pr <- which(lower.tri(diag(g$n_lev)), arr.ind = TRUE)
+        pr[, 1L] == pos | pr[, 2L] == pos
+      }
+      idle <- idle & is.na(spec$structure$fixed[rj])
+      spec$structure$fixed[rj[idle]] <- start[rj[idle]]
+    }
+  }
   con <- x$control
   fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
   f <- tryCatch(fitfun(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
                 error = function(e) NULL)
-  if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
+  if (is.null(f) || !length(f$beta) || anyNA(f$theta)) return(NULL)
+  # (a refit that stops at maxiter with its last step below 1e-6 is taken:
+  # near a flat direction, e.g. a correlation of a small variance, the
+  # optimisers creep, while the log-likelihood is settled to ~1e-12)
+  if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
   if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
   list(ll = if (x$method == "REML") f$ll.REML else f$ll.ML, theta = f$theta, beta = c(f$beta), vb = f$vb)
 }
@@ -484,11 +504,11 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   one <- length(x[[comp]]) == 1L
   sym <- as.name(c(sigma2 = "sigma", tau2 = "tau", gamma2 = "gamma", rho = "rho", phi = "phi")[[comp]])
   if (isvar) {
-    xlab <- if (one) as.expression(bquote(paste(.(sym)^2, " Value"))) else bquote(.(sym)[.(pos)]^2 ~ "Value")
-    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)^2))) else bquote("Profile Plot for" ~ .(sym)[.(pos)]^2)
+    xlab <- if (one) as.expression(bquote(paste(.(sym)^2, " Value"))) else bquote(.(sym)[.(as.numeric(pos))]^2 ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)^2))) else bquote("Profile Plot for" ~ .(sym)[.(as.numeric(pos))]^2)
   } else {
-    xlab <- if (one) as.expression(bquote(paste(.(sym), " Value"))) else bquote(.(sym)[.(pos)] ~ "Value")
-    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)))) else bquote("Profile Plot for" ~ .(sym)[.(pos)])
+    xlab <- if (one) as.expression(bquote(paste(.(sym), " Value"))) else bquote(.(sym)[.(as.numeric(pos))] ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)))) else bquote("Profile Plot for" ~ .(sym)[.(as.numeric(pos))])
   }
   sav <- list(vcs, ll = lls, beta = tab("beta"), ci.lb = tab("ci.lb"), ci.ub = tab("ci.ub"), comps = 1,
               ylim = ylim, method = x$method, vc = vc, maxll = maxll, xlab = xlab, title = title)
