@@ -7,19 +7,26 @@
 #' Profile-likelihood confidence intervals for a model fitted by rma.mv()
 #'
 #' As metafor's \code{confint.rma.mv()}: for each estimated variance
-#' component (or the one chosen with \code{sigma2 =}), the values at which
-#' the likelihood-ratio statistic
-#' \eqn{-2(\ell(\sigma^2_l) - \ell(\hat\sigma^2_l))}{-2 (ll(sigma2_l) - ll(fit))}
+#' component (sigma2, and tau2, rho, gamma2, phi of \code{~ inner | outer}
+#' terms; or the one chosen with \code{sigma2 =}, \code{tau2 =}, ...), the
+#' values at which the likelihood-ratio statistic
+#' \eqn{-2(\ell(\theta_l) - \ell(\hat\theta_l))}{-2 (ll(theta_l) - ll(fit))}
 #' (restricted for REML fits; the other components re-estimated at each
 #' value) equals \code{qchisq(1 - alpha, 1)}, found by \code{uniroot()} on
-#' \code{[vc.min, estimate]} and \code{[estimate, vc.max]}.  A bound at
+#' \code{[vc.min, estimate]} and \code{[estimate, vc.max]}.  Each refit
+#' holds the component at a value on metafor's scale (variances,
+#' correlations); a UN term, fitted on the scale of its Cholesky factor, is
+#' refitted on the (tau2, rho) scale, and a refit whose estimate metafor's
+#' Cholesky-scale fit could not reach (a non positive semi-definite matrix
+#' with more than two inner levels) counts as failed.  A bound at
 #' \code{vc.min} or \code{vc.max} where the statistic is still below the
 #' cut-off is reported with \code{"<"} or \code{">"}; if the refit at an end
 #' of the search interval fails, that end is moved towards the estimate in
 #' \code{eptries} steps, as in metafor.
 #'
-#' Beyond metafor, each table has a row \code{I^2(\%)} with the I^2 of that
-#' level (\code{\link{i2_levels}}) and its interval: the I^2 of the level,
+#' Beyond metafor, the table of a variance (sigma2, tau2, gamma2) has a row
+#' \code{I^2(\%)} with the I^2 of that level (\code{\link{i2_levels}}) and
+#' its interval: the I^2 of the level,
 #' \eqn{100 \sigma^2_l / (\sum_j \sigma^2_j + \tilde v)}{100 sigma2_l / (sum(sigma2) + v)},
 #' evaluated at the two refits at the bounds of the profile interval, i.e.
 #' with \eqn{\sigma^2_l} at its bound and the other components at their
@@ -32,14 +39,18 @@
 #' @param fixed also give the Wald-type intervals of the coefficients.
 #' @param sigma2 the variance component (an index) to profile; by default
 #'   all estimated components (when \code{fixed = FALSE}).
-#' @param tau2,rho,gamma2,phi components of \code{~ inner | outer} terms:
-#'   errors as in metafor for models without them.
+#' @param tau2,rho,gamma2,phi the component (an index) of the first
+#'   (\code{tau2}, \code{rho}) or second (\code{gamma2}, \code{phi})
+#'   \code{~ inner | outer} term to profile; errors as in metafor for models
+#'   without them.
 #' @param digits number of decimals for printing.
 #' @param transf,targs optional function (with arguments) applied to the
 #'   coefficients and their bounds.
 #' @param verbose show each step of the search.
-#' @param control list: \code{vc.min} (0), \code{vc.max} (\code{max(10, 100}
-#'   times the estimate\code{)}; 10 for an estimate near 0), \code{tol}
+#' @param control list: \code{vc.min} (0; for a correlation -1, or
+#'   \code{min(0, estimate)} for AR, HAR and CAR), \code{vc.max}
+#'   (\code{max(10, 100} times the estimate\code{)}; 10 for an estimate near
+#'   0; 1 for a correlation), \code{tol}
 #'   (\code{uniroot()}'s tolerance, \code{.Machine$double.eps^0.25}),
 #'   \code{maxiter} (1000), \code{eptries} (10) and \code{verbose}, as in
 #'   metafor (names matched partially).
@@ -48,7 +59,8 @@
 #'   disregarded with a warning.
 #' @return An object of class \code{confint.mf_rma} (one component, or
 #'   \code{fixed = TRUE} alone) with \code{random} (rows \code{sigma^2.l},
-#'   \code{sigma.l}, \code{I^2.l(\%)}; columns \code{estimate}, \code{ci.lb},
+#'   \code{sigma.l}, \code{I^2.l(\%)}, likewise \code{tau^2}, \code{gamma^2};
+#'   one row \code{rho.l} or \code{phi.l} for a correlation; columns \code{estimate}, \code{ci.lb},
 #'   \code{ci.ub}) and/or \code{fixed}, or a list of them of class
 #'   \code{list.confint.mf_rma} (several components).
 #' @references Hardy RJ, Thompson SG (1996). A likelihood approach to
@@ -147,15 +159,19 @@ print.list.confint.mf_rma <- function(x, digits = x$digits, ...) {
 #' variance component held at each of \code{steps} values (the other
 #' components re-estimated), giving the (restricted, for REML fits)
 #' log-likelihood, the coefficients and their confidence bounds at each
-#' value; without \code{sigma2 =} every estimated component is profiled.
+#' value; without \code{sigma2 =}, \code{tau2 =}, ... every estimated
+#' component (sigma2, tau2, rho, gamma2, phi) is profiled.
 #' By default the profiles are drawn (\code{\link{plot.mf_profile}}).
 #'
 #' @param fitted an object of class \code{mf_rma_mv}.
 #' @param sigma2 the variance component (an index) to profile.
-#' @param tau2,rho,gamma2,phi components of \code{~ inner | outer} terms:
-#'   errors as in metafor for models without them.
-#' @param xlim range of the values (default: from a quarter of the estimate
-#'   to \code{max(0.1, 4} times the estimate\code{)}, as metafor).
+#' @param tau2,rho,gamma2,phi the component (an index) of the first or
+#'   second \code{~ inner | outer} term to profile; errors as in metafor for
+#'   models without them.
+#' @param xlim range of the values (default, as metafor: from a quarter of
+#'   the estimate to \code{max(0.1, 4} times the estimate\code{)} for a
+#'   variance; the estimate -+ 0.5 within (-0.99999, 0.99999) for a
+#'   correlation, from 0 for CAR).
 #' @param ylim range of the y-axis of the plot.
 #' @param steps number of values (at least 2), or the vector of values.
 #' @param lltol a profiled log-likelihood above that of the fit by more than
@@ -167,7 +183,8 @@ print.list.confint.mf_rma <- function(x, digits = x$digits, ...) {
 #' @param plot draw the profile(s).
 #' @param ... passed to \code{\link{plot.mf_profile}}.
 #' @return Invisibly, an object of class \code{mf_profile} with metafor's
-#'   fields (\code{sigma2}: the values, \code{ll}, \code{beta},
+#'   fields (\code{sigma2}, \code{tau2}, \code{rho}, \code{gamma2} or
+#'   \code{phi}: the values, \code{ll}, \code{beta},
 #'   \code{ci.lb}, \code{ci.ub}, \code{comps}, \code{ylim}, \code{method},
 #'   \code{vc}, \code{maxll}, \code{xlab}, \code{title}), or for several
 #'   components a list of them with \code{comps}.

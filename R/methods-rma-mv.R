@@ -149,10 +149,18 @@ print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = ge
 #' variance of Higgins & Thompson 2002, generalised to meta-regression).
 #' This is the multilevel I^2 of Nakagawa & Santos (2012) and Cheung (2014),
 #' in the form given in metafor's FAQ; \code{metafor} does not print it.
-#' Computed in O(k p^2).
+#' Computed in O(k p^2).  A \code{~ inner | outer} term adds its variance
+#' tau^2 (gamma^2) to every row; a heteroscedastic term (DIAG, HCS, HAR, UN)
+#' adds tau^2_j to the rows at inner level j, and enters as tau^2_j times the
+#' share of rows at that level (so that the parts sum to the average
+#' heterogeneity of a row).  \code{summary()} prints each I^2 with its
+#' profile-likelihood interval (\code{\link{confint.mf_rma_mv}}) and each
+#' level's share of the heterogeneity.
 #'
 #' @param x an object of class \code{mf_rma_mv}.
-#' @return A named numeric vector: I^2 (percent) per level and in total.
+#' @return A named numeric vector: I^2 (percent) per level (named by the
+#'   factor for sigma^2 components, \code{tau^2.j} / \code{gamma^2.j} for
+#'   inner | outer terms) and in total.
 #' @references Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
 #'   meta-analysis. \emph{Stat Med} 21:1539-1558. Nakagawa S, Santos ESA
 #'   (2012). Methodological issues and advances in biological meta-analysis.

@@ -189,7 +189,8 @@ test_that("metafor's identifiability rules of inner | outer terms: same fixed co
   # inner level 3 in one study only: its tau2 fixed to 0 (DIAG, HCS, UN, HAR)
   d1 <- d[d$time != 3 | d$study == 1, ]
   for (st in c("DIAG", "HCS", "UN", "HAR")) {
-    expect_warning(f <- rma.mv(yi, vi, random = ~ time | study, struct = st, data = d1), "k=1.*'tau2'.*fixed to 0")
+    w <- mv_warnings(f <- rma.mv(yi, vi, random = ~ time | study, struct = st, data = d1))
+    expect_true(any(grepl("Inner factor has k=1 for one or more levels. Corresponding 'tau2' value(s) fixed to 0", w, fixed = TRUE)))
     m <- suppressWarnings(mv_ref(yi, vi, random = ~ time | study, struct = st, data = d1))
     expect_identical(f$vc.fix$tau2, m$vc.fix$tau2)
     expect_identical(f$vc.fix$rho, m$vc.fix$rho)
