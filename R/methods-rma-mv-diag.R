@@ -207,6 +207,11 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 # from the spec of a nested structure; NULL for other structures.
 .mf_mv_row_codes <- function(x) {
   s <- x$mf.spec$structure
+  if (identical(s$type, "terms") && !length(s$terms)) {
+    # several factors (crossed or nested, optionally with known correlation
+    # matrices R): the codes of each factor, per sorted row
+    return(lapply(seq_along(x$sigma2), function(l) .mf_mv_unsort(s$codes[, l], x)))
+  }
   if (is.null(s$type) || !identical(s$type, "nested")) return(NULL)
   off <- x$mf.spec$offsets
   L <- length(x$sigma2)
@@ -324,7 +329,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
     for (j in seq_len(L)) {
       nl <- length(x$s.levels[[j]])
       ZPZ <- rowsum(t(rowsum(P, codes[[j]], reorder = TRUE)), codes[[j]], reorder = TRUE)  # Z' P Z
-      Vj <- x$sigma2[j] * diag(nl) - x$sigma2[j]^2 * unname(ZPZ)
+      Rj <- if (is.null(x$R[[j]])) diag(nl) else unname(x$R[[j]])  # (a known correlation matrix: sigma2 R - sigma2^2 R Z'PZ R)
+      Vj <- x$sigma2[j] * Rj - x$sigma2[j]^2 * (Rj %*% unname(ZPZ) %*% Rj)
       V[[j]] <- (Vj + t(Vj)) / 2
     }
   }

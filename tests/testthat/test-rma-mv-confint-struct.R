@@ -175,6 +175,22 @@ test_that("crossed factors and R: logLik with fixed components (1e-8), confint()
     pb <- profile(m, sigma2 = 2, steps = c(0, 0.02, 0.1), plot = FALSE, progbar = FALSE)
     expect_equal(pa$ll, pb$ll, tolerance = 1e-7)
   }
+  # ranef() of crossed factors and of a factor with R (it stopped before), at
+  # the same variance components; with vcov = TRUE (sigma2 R - sigma2^2 R Z'PZ R)
+  for (withR in c(FALSE, TRUE)) {
+    m <- if (withR) metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | a2), R = list(a = C), data = d,
+                                    sigma2 = c(0.05, 0.1))
+         else metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, control = mv_bfgs)
+    f <- if (withR) rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | a2), R = list(a = C), data = d,
+                           sigma2 = c(0.05, 0.1))
+         else rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+    ra <- ranef(f, vcov = TRUE)
+    rb <- metafor::ranef(m, vcov = TRUE)
+    for (j in 1:2) {
+      expect_equal(as.matrix(ra$pred[[j]]), as.matrix(rb$pred[[j]]), tolerance = 1e-6)
+      expect_equal(unname(ra$vcov[[j]]), unname(rb$vcov[[j]]), tolerance = 1e-6)
+    }
+  }
   f <- rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | a2), R = list(a = C), data = d)
   m <- metafor::rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | a2), R = list(a = C), data = d, control = mv_bfgs)
   expect_ci_equal(confint(f, sigma2 = 2, control = tl), confint(m, sigma2 = 2, control = tl))
