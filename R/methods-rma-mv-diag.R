@@ -230,7 +230,12 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' with prediction variances the diagonal of
 #' \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l},
 #' \eqn{P = W - W X (X'WX)^{-1} X' W}{P = W - W X (X'WX)^-1 X'W}
-#' (Robinson 1991), computed block by block.  The prediction intervals use a
+#' (Robinson 1991), computed block by block; for a factor with a known
+#' correlation matrix \eqn{R_l} (argument \code{R} of \code{rma.mv()}),
+#' \eqn{\hat u_l = \sigma^2_l R_l Z_l' W e}{u_l = sigma2_l R_l Z_l' W e} and
+#' \eqn{\sigma^2_l R_l - \sigma^4_l R_l Z_l' P Z_l R_l}{sigma2_l R_l - sigma2_l^2 R_l Z_l' P Z_l R_l}.
+#' Fits with several factors (crossed or nested) are supported; fits with
+#' \code{~ inner | outer} terms are not yet.  The prediction intervals use a
 #' normal quantile, or for \code{test = "t"} a t quantile with
 #' \code{k - p} degrees of freedom (\code{dfs = "residual"}) or the number
 #' of levels of the factor minus p (\code{dfs = "contain"} or numbers), as
