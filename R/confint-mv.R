@@ -7,19 +7,26 @@
 #' Profile-likelihood confidence intervals for a model fitted by rma.mv()
 #'
 #' As metafor's \code{confint.rma.mv()}: for each estimated variance
-#' component (or the one chosen with \code{sigma2 =}), the values at which
-#' the likelihood-ratio statistic
-#' \eqn{-2(\ell(\sigma^2_l) - \ell(\hat\sigma^2_l))}{-2 (ll(sigma2_l) - ll(fit))}
+#' component (sigma2, and tau2, rho, gamma2, phi of \code{~ inner | outer}
+#' terms; or the one chosen with \code{sigma2 =}, \code{tau2 =}, ...), the
+#' values at which the likelihood-ratio statistic
+#' \eqn{-2(\ell(\theta_l) - \ell(\hat\theta_l))}{-2 (ll(theta_l) - ll(fit))}
 #' (restricted for REML fits; the other components re-estimated at each
 #' value) equals \code{qchisq(1 - alpha, 1)}, found by \code{uniroot()} on
-#' \code{[vc.min, estimate]} and \code{[estimate, vc.max]}.  A bound at
+#' \code{[vc.min, estimate]} and \code{[estimate, vc.max]}.  Each refit
+#' holds the component at a value on metafor's scale (variances,
+#' correlations); a UN term, fitted on the scale of its Cholesky factor, is
+#' refitted on the (tau2, rho) scale, and a refit whose estimate metafor's
+#' Cholesky-scale fit could not reach (a non positive semi-definite matrix
+#' with more than two inner levels) counts as failed.  A bound at
 #' \code{vc.min} or \code{vc.max} where the statistic is still below the
 #' cut-off is reported with \code{"<"} or \code{">"}; if the refit at an end
 #' of the search interval fails, that end is moved towards the estimate in
 #' \code{eptries} steps, as in metafor.
 #'
-#' Beyond metafor, each table has a row \code{I^2(\%)} with the I^2 of that
-#' level (\code{\link{i2_levels}}) and its interval: the I^2 of the level,
+#' Beyond metafor, the table of a variance (sigma2, tau2, gamma2) has a row
+#' \code{I^2(\%)} with the I^2 of that level (\code{\link{i2_levels}}) and
+#' its interval: the I^2 of the level,
 #' \eqn{100 \sigma^2_l / (\sum_j \sigma^2_j + \tilde v)}{100 sigma2_l / (sum(sigma2) + v)},
 #' evaluated at the two refits at the bounds of the profile interval, i.e.
 #' with \eqn{\sigma^2_l} at its bound and the other components at their
@@ -32,14 +39,18 @@
 #' @param fixed also give the Wald-type intervals of the coefficients.
 #' @param sigma2 the variance component (an index) to profile; by default
 #'   all estimated components (when \code{fixed = FALSE}).
-#' @param tau2,rho,gamma2,phi components of \code{~ inner | outer} terms:
-#'   errors as in metafor for models without them.
+#' @param tau2,rho,gamma2,phi the component (an index) of the first
+#'   (\code{tau2}, \code{rho}) or second (\code{gamma2}, \code{phi})
+#'   \code{~ inner | outer} term to profile; errors as in metafor for models
+#'   without them.
 #' @param digits number of decimals for printing.
 #' @param transf,targs optional function (with arguments) applied to the
 #'   coefficients and their bounds.
 #' @param verbose show each step of the search.
-#' @param control list: \code{vc.min} (0), \code{vc.max} (\code{max(10, 100}
-#'   times the estimate\code{)}; 10 for an estimate near 0), \code{tol}
+#' @param control list: \code{vc.min} (0; for a correlation -1, or
+#'   \code{min(0, estimate)} for AR, HAR and CAR), \code{vc.max}
+#'   (\code{max(10, 100} times the estimate\code{)}; 10 for an estimate near
+#'   0; 1 for a correlation), \code{tol}
 #'   (\code{uniroot()}'s tolerance, \code{.Machine$double.eps^0.25}),
 #'   \code{maxiter} (1000), \code{eptries} (10) and \code{verbose}, as in
 #'   metafor (names matched partially).
@@ -48,7 +59,8 @@
 #'   disregarded with a warning.
 #' @return An object of class \code{confint.mf_rma} (one component, or
 #'   \code{fixed = TRUE} alone) with \code{random} (rows \code{sigma^2.l},
-#'   \code{sigma.l}, \code{I^2.l(\%)}; columns \code{estimate}, \code{ci.lb},
+#'   \code{sigma.l}, \code{I^2.l(\%)}, likewise \code{tau^2}, \code{gamma^2};
+#'   one row \code{rho.l} or \code{phi.l} for a correlation; columns \code{estimate}, \code{ci.lb},
 #'   \code{ci.ub}) and/or \code{fixed}, or a list of them of class
 #'   \code{list.confint.mf_rma} (several components).
 #' @references Hardy RJ, Thompson SG (1996). A likelihood approach to
@@ -143,15 +155,19 @@ print.list.confint.mf_rma <- function(x, digits = x$digits, ...) {
 #' variance component held at each of \code{steps} values (the other
 #' components re-estimated), giving the (restricted, for REML fits)
 #' log-likelihood, the coefficients and their confidence bounds at each
-#' value; without \code{sigma2 =} every estimated component is profiled.
+#' value; without \code{sigma2 =}, \code{tau2 =}, ... every estimated
+#' component (sigma2, tau2, rho, gamma2, phi) is profiled.
 #' By default the profiles are drawn (\code{\link{plot.mf_profile}}).
 #'
 #' @param fitted an object of class \code{mf_rma_mv}.
 #' @param sigma2 the variance component (an index) to profile.
-#' @param tau2,rho,gamma2,phi components of \code{~ inner | outer} terms:
-#'   errors as in metafor for models without them.
-#' @param xlim range of the values (default: from a quarter of the estimate
-#'   to \code{max(0.1, 4} times the estimate\code{)}, as metafor).
+#' @param tau2,rho,gamma2,phi the component (an index) of the first or
+#'   second \code{~ inner | outer} term to profile; errors as in metafor for
+#'   models without them.
+#' @param xlim range of the values (default, as metafor: from a quarter of
+#'   the estimate to \code{max(0.1, 4} times the estimate\code{)} for a
+#'   variance; the estimate -+ 0.5 within (-0.99999, 0.99999) for a
+#'   correlation, from 0 for CAR).
 #' @param ylim range of the y-axis of the plot.
 #' @param steps number of values (at least 2), or the vector of values.
 #' @param lltol a profiled log-likelihood above that of the fit by more than
@@ -163,7 +179,8 @@ print.list.confint.mf_rma <- function(x, digits = x$digits, ...) {
 #' @param plot draw the profile(s).
 #' @param ... passed to \code{\link{plot.mf_profile}}.
 #' @return Invisibly, an object of class \code{mf_profile} with metafor's
-#'   fields (\code{sigma2}: the values, \code{ll}, \code{beta},
+#'   fields (\code{sigma2}, \code{tau2}, \code{rho}, \code{gamma2} or
+#'   \code{phi}: the values, \code{ll}, \code{beta},
 #'   \code{ci.lb}, \code{ci.ub}, \code{comps}, \code{ylim}, \code{method},
 #'   \code{vc}, \code{maxll}, \code{xlab}, \code{title}), or for several
 #'   components a list of them with \code{comps}.
@@ -242,31 +259,99 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   as.integer(val)
 }
 
-# The fit's spec with component comp[pos] fixed at val.  (Nested structures
-# hold the sigma2 of each level in structure$fixed; other structures add
-# their own entries here.)
-.mf_mv_spec_fix <- function(spec, comp, pos, val) {
-  st <- spec$structure
-  if (identical(st$type, "nested") && comp == "sigma2") {
-    st$fixed[pos] <- val
-  } else {
-    .mf_stop(sprintf("Profiling '%s' of a '%s' structure is not supported by metafast yet (issue 12).", comp, st$type))
-  }
-  spec$structure <- st
+# The position in theta (the engine's parameter vector: the sigma2, then the
+# variances and correlations of the '~ inner | outer' terms, metafor's
+# (tau2, rho) and (gamma2, phi) scale) of component comp[pos].
+.mf_mv_theta_pos <- function(x, comp, pos) {
+  if (comp == "sigma2") return(as.integer(pos))
+  g <- x$mf.spec$structure$terms[[if (comp %in% c("tau2", "rho")) 1L else 2L]]
+  as.integer(g$off + if (comp %in% c("tau2", "gamma2")) pos else g$n_v + pos)
+}
+
+# The admissible values of component comp (metafor's rma.mv() refuses a
+# fixed value outside them): variances >= 0, correlations in [-1, 1] (CAR:
+# [0, 1]).
+.mf_mv_comp_range <- function(x, comp) {
+  if (comp %in% c("sigma2", "tau2", "gamma2")) return(c(0, Inf))
+  st <- x$struct[if (comp == "rho") 1L else 2L]
+  c(if (st == "CAR") 0 else -1, 1)
+}
+
+# The fit's spec with component comp[pos] fixed at val (the structure's
+# 'fixed' holds every component of theta: NA estimated).  A UN term fitted on
+# the scale of its Cholesky factor is refitted on metafor's (tau2, rho) scale
+# (the spec's term type is that of the estimate already): the component is
+# fixed on that scale, as metafor fixes it.
+.mf_mv_spec_fix <- function(spec, j, val) {
+  spec$structure$fixed[j] <- val
   spec
 }
 
+# metafor fits UN on the Cholesky scale and overwrites the fixed variances
+# and correlations after the transformation: with a variance fixed, the
+# estimate is positive semi-definite; with a correlation fixed at t, the
+# other correlations are those of some positive semi-definite correlation
+# matrix (with any value in place of t).  The refit on the (tau2, rho) scale
+# (each rho in [-1, 1]) is metafor's when its estimate meets that condition;
+# FALSE otherwise (the refit is then reported as failed rather than as a
+# different answer).
+.mf_mv_un_refit_ok <- function(x, comp, pos, theta) {
+  terms <- x$mf.spec$structure$terms
+  for (t in seq_along(terms)) {
+    g <- terms[[t]]
+    if (x$struct[t] != "UN" || g$n_lev < 3L) next
+    g$struct <- "UN"
+    tol <- function(E) -1e-8 * max(1, abs(diag(E)))
+    mine <- function(E) min(eigen(E, symmetric = TRUE, only.values = TRUE)$values)
+    if (comp == c("rho", "phi")[t]) {
+      q <- g$off + g$n_v + pos
+      lam <- function(r) { th <- theta; th[q] <- r; mine(.mf_mv_un_matrix(g, th)) }
+      best <- stats::optimize(lam, c(-1, 1), maximum = TRUE, tol = 1e-10)$objective
+      if (best < tol(.mf_mv_un_matrix(g, theta))) return(FALSE)
+    } else {
+      E <- .mf_mv_un_matrix(g, theta)
+      if (mine(E) < tol(E)) return(FALSE)
+    }
+  }
+  TRUE
+}
+
 # The refit with comp[pos] held at val (warm start at the fit's estimates):
-# the log-likelihood logLik() reports, theta, beta and vb; NULL when the fit
-# fails or does not converge.
+# the log-likelihood logLik() reports, theta (metafor's scale), beta and vb;
+# NULL when val is not admissible, or the fit fails or does not converge.
 .mf_mv_fit_at <- function(x, comp, pos, val) {
-  spec <- .mf_mv_spec_fix(x$mf.spec, comp, pos, val)
-  start <- as.double(x$sigma2)
-  if (comp == "sigma2") start[pos] <- val
+  rg <- .mf_mv_comp_range(x, comp)
+  if (!is.finite(val) || val < rg[1L] || val > rg[2L]) return(NULL)
+  j <- .mf_mv_theta_pos(x, comp, pos)
+  spec <- .mf_mv_spec_fix(x$mf.spec, j, val)
+  start <- as.double(.mf_mv_theta(x))
+  start[j] <- val
+  if (val == 0 && comp %in% c("tau2", "gamma2")) {
+    # a variance at 0 leaves the correlations of its level without effect
+    # on the likelihood (all of them in a homoscedastic term): held at their
+    # estimates, so that the refit is identified (metafor's refit leaves
+    # them to its optimiser, and fixes them to 0 for two inner levels)
+    g <- spec$structure$terms[[if (comp == "tau2") 1L else 2L]]
+    if (g$n_r) {
+      rj <- g$off + g$n_v + seq_len(g$n_r)
+      idle <- if (g$n_v == 1L) rep(TRUE, g$n_r) else if (g$n_r == 1L) all(start[g$off + seq_len(g$n_v)][-pos] == 0) else {
+        pr <- which(lower.tri(diag(g$n_lev)), arr.ind = TRUE)
+        pr[, 1L] == pos | pr[, 2L] == pos
+      }
+      idle <- idle & is.na(spec$structure$fixed[rj])
+      spec$structure$fixed[rj[idle]] <- start[rj[idle]]
+    }
+  }
   con <- x$control
-  f <- tryCatch(.mf_rma_mv_fit(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
+  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  f <- tryCatch(fitfun(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
                 error = function(e) NULL)
-  if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
+  if (is.null(f) || !length(f$beta) || anyNA(f$theta)) return(NULL)
+  # (a refit that stops at maxiter with its last step below 1e-6 is taken:
+  # near a flat direction, e.g. a correlation of a small variance, the
+  # optimisers creep, while the log-likelihood is settled to ~1e-12)
+  if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
+  if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
   list(ll = if (x$method == "REML") f$ll.REML else f$ll.ML, theta = f$theta, beta = c(f$beta), vb = f$vb)
 }
 
@@ -275,9 +360,16 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 # The profile-likelihood interval of one component (metafor's search).
 .mf_mv_ci_one <- function(x, comp, pos, alpha, d, control, verbose) {
   vc <- x[[comp]][pos]
+  isvar <- comp %in% c("sigma2", "tau2", "gamma2")
   con <- list(tol = .Machine$double.eps^0.25, maxiter = 1000, verbose = FALSE, eptries = 10)
-  con$vc.min <- 0
-  con$vc.max <- max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 100), con$vc.min)
+  if (isvar) {
+    con$vc.min <- 0
+    con$vc.max <- max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 100), con$vc.min)
+  } else {  # (metafor's search interval of a correlation)
+    st <- x$struct[if (comp == "rho") 1L else 2L]
+    con$vc.min <- if (st %in% c("AR", "HAR", "CAR")) min(0, vc) else -1
+    con$vc.max <- 1
+  }
   if (length(control)) {
     cp <- pmatch(names(control), names(con))
     con[stats::na.omit(cp)] <- control[!is.na(cp)]
@@ -289,7 +381,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       .mf_stop(sprintf("'control$%s' must be a single number.", nm))
   if (con$vc.min > vc) .mf_stop("Lower bound of interval to be searched must be <= estimated value of component.")
   if (con$vc.max < vc) .mf_stop("Upper bound of interval to be searched must be >= estimated value of component.")
-  if (comp == "sigma2" && con$vc.min < 0) .mf_stop("'control$vc.min' must be >= 0 for a variance component.")
+  if (isvar && con$vc.min < 0) .mf_stop("'control$vc.min' must be >= 0 for a variance component.")
   objective <- stats::qchisq(1 - alpha, df = 1)
   maxll <- .mf_mv_maxll(x)
   prof <- function(val) {
@@ -316,7 +408,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       if (res < 0) {
         vc.lb <- con$vc.min
         lb.conv <- TRUE
-        if (con$vc.min > 0) lb.sign <- "<"
+        if (con$vc.min > (if (isvar) 0 else -1)) lb.sign <- "<"
       } else {
         vc.lb <- search(con$vc.min, vc)
         lb.conv <- !is.na(vc.lb)
@@ -332,7 +424,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
       if (res < 0) {
         vc.ub <- con$vc.max
         ub.conv <- TRUE
-        ub.sign <- ">"
+        if (isvar || con$vc.max < 1) ub.sign <- ">"
       } else {
         vc.ub <- search(vc, con$vc.max)
         ub.conv <- !is.na(vc.ub)
@@ -343,22 +435,28 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   }
   if (!lb.conv) warning("Cannot obtain lower bound of profile likelihood CI due to convergence problems.", call. = FALSE)
   if (!ub.conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
-  # I^2 of the level at the estimate and at the refits at the two bounds
-  vt <- .mf_typical_vi(x)
-  i2_at <- function(b) {
-    if (is.na(b)) return(NA_real_)
-    th <- if (isTRUE(all.equal(b, vc, tolerance = 0))) x$sigma2 else {
-      f <- .mf_mv_fit_at(x, comp, pos, b)
-      if (is.null(f)) return(NA_real_)
-      f$theta
-    }
-    100 * th[pos] / (sum(th) + vt)
-  }
   est <- c(vc, vc.lb, vc.ub)
-  L <- length(x[[comp]])
-  sfx <- if (L == 1L) "" else paste0(".", pos)
-  tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)), c(i2_at(vc), i2_at(vc.lb), i2_at(vc.ub)))
-  rownames(tab) <- c(paste0("sigma^2", sfx), paste0("sigma", sfx), paste0("I^2", sfx, "(%)"))
+  sfx <- if (length(x[[comp]]) == 1L) "" else paste0(".", pos)
+  if (isvar) {
+    # beyond metafor: the I^2 of the component at the estimate and at the
+    # refits at the two bounds (.mf_mv_i2_parts)
+    j <- .mf_mv_theta_pos(x, comp, pos)
+    i2_at <- function(b) {
+      if (is.na(b)) return(NA_real_)
+      th <- if (isTRUE(all.equal(b, vc, tolerance = 0))) .mf_mv_theta(x) else {
+        f <- .mf_mv_fit_at(x, comp, pos, b)
+        if (is.null(f)) return(NA_real_)
+        f$theta
+      }
+      .mf_mv_i2_parts(x, th)$I2[[.mf_mv_i2_name(x, comp, pos)]]
+    }
+    sym <- c(sigma2 = "sigma", tau2 = "tau", gamma2 = "gamma")[[comp]]
+    tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)), c(i2_at(vc), i2_at(vc.lb), i2_at(vc.ub)))
+    rownames(tab) <- c(paste0(sym, "^2", sfx), paste0(sym, sfx), paste0("I^2", sfx, "(%)"))
+  } else {
+    tab <- rbind(est)
+    rownames(tab) <- paste0(comp, sfx)
+  }
   colnames(tab) <- c("estimate", "ci.lb", "ci.ub")
   res <- list(random = tab, digits = d, ci.null = FALSE, lb.sign = lb.sign, ub.sign = ub.sign)
   class(res) <- "confint.mf_rma"
@@ -372,13 +470,18 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   if (stepseq) {
     if (is.null(xlim)) xlim <- range(steps)
   } else if (steps < 2) .mf_stop("Argument 'steps' must be >= 2.")
-  if (is.null(xlim)) {
-    xlim <- c(max(0, vc / 4), max(0.1, vc * 4))
+  isvar <- comp %in% c("sigma2", "tau2", "gamma2")
+  car <- !isvar && x$struct[if (comp == "rho") 1L else 2L] == "CAR"
+  if (is.null(xlim)) {  # (metafor's defaults)
+    xlim <- if (isvar) c(max(0, vc / 4), max(0.1, vc * 4))
+            else c(max(if (car) 0 else -0.99999, vc - 0.5), min(0.99999, vc + 0.5))
     if (anyNA(xlim)) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
   } else {
     if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim)) .mf_stop("Argument 'xlim' should be a vector of length 2.")
     xlim <- sort(xlim)
-    if (xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if ((isvar || car) && xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if (xlim[1L] < -1) .mf_stop("Lower bound for profiling must be >= -1.")
+    if (!isvar && !car && xlim[2L] > 1) .mf_stop("Upper bound for profiling must be <= 1.")
   }
   vcs <- if (stepseq) steps else seq(xlim[1L], xlim[2L], length.out = steps)
   if (length(vcs) <= 1L) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
@@ -412,8 +515,14 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
     ylim <- sort(ylim)
   }
   one <- length(x[[comp]]) == 1L
-  xlab <- if (one) expression(paste(sigma^2, " Value")) else bquote(sigma[.(pos)]^2 ~ "Value")
-  title <- if (one) expression(paste("Profile Plot for ", sigma^2)) else bquote("Profile Plot for" ~ sigma[.(pos)]^2)
+  sym <- as.name(c(sigma2 = "sigma", tau2 = "tau", gamma2 = "gamma", rho = "rho", phi = "phi")[[comp]])
+  if (isvar) {
+    xlab <- if (one) as.expression(bquote(paste(.(sym)^2, " Value"))) else bquote(.(sym)[.(as.numeric(pos))]^2 ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)^2))) else bquote("Profile Plot for" ~ .(sym)[.(as.numeric(pos))]^2)
+  } else {
+    xlab <- if (one) as.expression(bquote(paste(.(sym), " Value"))) else bquote(.(sym)[.(as.numeric(pos))] ~ "Value")
+    title <- if (one) as.expression(bquote(paste("Profile Plot for ", .(sym)))) else bquote("Profile Plot for" ~ .(sym)[.(as.numeric(pos))])
+  }
   sav <- list(vcs, ll = lls, beta = tab("beta"), ci.lb = tab("ci.lb"), ci.ub = tab("ci.ub"), comps = 1,
               ylim = ylim, method = x$method, vc = vc, maxll = maxll, xlab = xlab, title = title)
   names(sav)[1L] <- comp

@@ -207,6 +207,11 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 # from the spec of a nested structure; NULL for other structures.
 .mf_mv_row_codes <- function(x) {
   s <- x$mf.spec$structure
+  if (identical(s$type, "terms") && !length(s$terms)) {
+    # several factors (crossed or nested, optionally with known correlation
+    # matrices R): the codes of each factor, per sorted row
+    return(lapply(seq_along(x$sigma2), function(l) .mf_mv_unsort(s$codes[, l], x)))
+  }
   if (is.null(s$type) || !identical(s$type, "nested")) return(NULL)
   off <- x$mf.spec$offsets
   L <- length(x$sigma2)
@@ -225,7 +230,12 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' with prediction variances the diagonal of
 #' \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l},
 #' \eqn{P = W - W X (X'WX)^{-1} X' W}{P = W - W X (X'WX)^-1 X'W}
-#' (Robinson 1991), computed block by block.  The prediction intervals use a
+#' (Robinson 1991), computed block by block; for a factor with a known
+#' correlation matrix \eqn{R_l} (argument \code{R} of \code{rma.mv()}),
+#' \eqn{\hat u_l = \sigma^2_l R_l Z_l' W e}{u_l = sigma2_l R_l Z_l' W e} and
+#' \eqn{\sigma^2_l R_l - \sigma^4_l R_l Z_l' P Z_l R_l}{sigma2_l R_l - sigma2_l^2 R_l Z_l' P Z_l R_l}.
+#' Fits with several factors (crossed or nested) are supported; fits with
+#' \code{~ inner | outer} terms are not yet.  The prediction intervals use a
 #' normal quantile, or for \code{test = "t"} a t quantile with
 #' \code{k - p} degrees of freedom (\code{dfs = "residual"}) or the number
 #' of levels of the factor minus p (\code{dfs = "contain"} or numbers), as
@@ -324,7 +334,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
     for (j in seq_len(L)) {
       nl <- length(x$s.levels[[j]])
       ZPZ <- rowsum(t(rowsum(P, codes[[j]], reorder = TRUE)), codes[[j]], reorder = TRUE)  # Z' P Z
-      Vj <- x$sigma2[j] * diag(nl) - x$sigma2[j]^2 * unname(ZPZ)
+      Rj <- if (is.null(x$R[[j]])) diag(nl) else unname(x$R[[j]])  # (a known correlation matrix: sigma2 R - sigma2^2 R Z'PZ R)
+      Vj <- x$sigma2[j] * Rj - x$sigma2[j]^2 * (Rj %*% unname(ZPZ) %*% Rj)
       V[[j]] <- (Vj + t(Vj)) / 2
     }
   }

@@ -43,7 +43,7 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
   }
   if (isTRUE(x$withG)) .mf_print_struct_term(x, d, "g")
   if (isTRUE(x$withH)) .mf_print_struct_term(x, d, "h")
-  if (inherits(x, "summary.mf_rma_mv") && !isTRUE(x$withG)) .mf_print_i2_levels(x)
+  if (inherits(x, "summary.mf_rma_mv")) .mf_print_i2_levels(x)
   if (!is.na(x$QE)) {
     if (x$int.only) cat("Test for Heterogeneity:\n", .mf_fmtt(x$QE, "Q", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
     else cat("Test for Residual Heterogeneity:\n", .mf_fmtt(x$QE, "QE", df = x$QEdf, pval = x$QEp, digits = d), "\n\n", sep = "")
@@ -124,6 +124,7 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
 #' @export
 summary.mf_rma_mv <- function(object, digits, ...) {
   if (!missing(digits)) object$digits <- digits
+  object$i2.ci <- .mf_mv_i2_ci(object)  # (the profile-likelihood CIs of the I^2 per level: refits, once)
   class(object) <- c("summary.mf_rma_mv", class(object))
   object
 }
@@ -148,10 +149,18 @@ print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = ge
 #' variance of Higgins & Thompson 2002, generalised to meta-regression).
 #' This is the multilevel I^2 of Nakagawa & Santos (2012) and Cheung (2014),
 #' in the form given in metafor's FAQ; \code{metafor} does not print it.
-#' Computed in O(k p^2).
+#' Computed in O(k p^2).  A \code{~ inner | outer} term adds its variance
+#' tau^2 (gamma^2) to every row; a heteroscedastic term (DIAG, HCS, HAR, UN)
+#' adds tau^2_j to the rows at inner level j, and enters as tau^2_j times the
+#' share of rows at that level (so that the parts sum to the average
+#' heterogeneity of a row).  \code{summary()} prints each I^2 with its
+#' profile-likelihood interval (\code{\link{confint.mf_rma_mv}}) and each
+#' level's share of the heterogeneity.
 #'
 #' @param x an object of class \code{mf_rma_mv}.
-#' @return A named numeric vector: I^2 (percent) per level and in total.
+#' @return A named numeric vector: I^2 (percent) per level (named by the
+#'   factor for sigma^2 components, \code{tau^2.j} / \code{gamma^2.j} for
+#'   inner | outer terms) and in total.
 #' @references Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
 #'   meta-analysis. \emph{Stat Med} 21:1539-1558. Nakagawa S, Santos ESA
 #'   (2012). Methodological issues and advances in biological meta-analysis.
@@ -161,11 +170,73 @@ print.summary.mf_rma_mv <- function(x, digits, showfit = TRUE, signif.stars = ge
 #' @export
 i2_levels <- function(x) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'x' must be a model fitted by rma.mv().")
-  if (isTRUE(x$withG)) .mf_stop("i2_levels() of a model with '~ inner | outer' terms is not supported yet (issue 12).")
+  .mf_mv_i2_parts(x)$I2
+}
+
+# The variance each component adds to a row (sigma2_l; tau2 and gamma2 of a
+# homoscedastic '~ inner | outer' term; for a heteroscedastic term (DIAG,
+# HCS, HAR, UN) tau2_j times the share of rows at inner level j, so that the
+# parts sum to the average random-effects variance of a row), at theta
+# (metafor's scale; default: the estimate).  Returns the parts, their names
+# (sigma^2.l, tau^2.j, gamma^2.j as print() names them), the factor of each,
+# I2 (percent; names: the factor of sigma2 components, as before, the row
+# name of the others; then "total") and the share of each in the total
+# heterogeneity.
+.mf_mv_i2_parts <- function(x, theta = .mf_mv_theta(x)) {
+  L <- if (isFALSE(x$withS)) 0L else length(x$sigma2)
+  parts <- theta[seq_len(L)]
+  rn <- if (L == 1L) "sigma^2" else if (L) paste0("sigma^2.", seq_len(L)) else character(0)
+  fac <- if (L) x$s.names else character(0)
+  key <- fac
+  terms <- x$mf.spec$structure$terms
+  for (t in seq_along(terms)) {
+    g <- terms[[t]]
+    w <- c("g", "h")[t]
+    v <- theta[g$off + seq_len(g$n_v)]
+    share <- if (g$n_v > 1L) tabulate(g$inner + 1L, g$n_v) / length(g$inner) else 1
+    parts <- c(parts, v * share)
+    nm <- c("tau^2", "gamma^2")[t]
+    r <- if (g$n_v == 1L) nm else paste0(nm, ".", seq_len(g$n_v))
+    rn <- c(rn, r)
+    key <- c(key, r)
+    nms <- x[[paste0(w, ".names")]]
+    fac <- c(fac, if (g$n_v == 1L) paste(nms[1L], "|", nms[2L])
+                  else paste0(nms[1L], " = ", x[[paste0(w, ".levels.f")]][[1L]], " | ", nms[2L]))
+  }
   vt <- .mf_typical_vi(x)
-  I2 <- 100 * c(x$sigma2, sum(x$sigma2)) / (sum(x$sigma2) + vt)
-  names(I2) <- c(x$s.names, "total")
-  I2
+  tot <- sum(parts)
+  I2 <- 100 * c(parts, tot) / (tot + vt)
+  names(I2) <- c(key, "total")
+  list(parts = parts, rownames = rn, factor = fac, I2 = I2, share = if (tot > 0) parts / tot else rep(NA_real_, length(parts)),
+       vt = vt)
+}
+
+# The name of component comp[pos] in .mf_mv_i2_parts()$I2.
+.mf_mv_i2_name <- function(x, comp, pos) {
+  if (comp == "sigma2") return(x$s.names[pos])
+  nm <- c(tau2 = "tau^2", gamma2 = "gamma^2")[[comp]]
+  if (length(x[[comp]]) == 1L) nm else paste0(nm, ".", pos)
+}
+
+# The profile-likelihood interval of the I^2 of each estimated variance
+# component (the I^2 at the refits at the bounds of the component's profile
+# interval, confint.mf_rma_mv()); NA where it cannot be had.  A matrix with
+# columns ci.lb, ci.ub, rows as .mf_mv_i2_parts()'s parts.
+.mf_mv_i2_ci <- function(x) {
+  pa <- .mf_mv_i2_parts(x)
+  out <- matrix(NA_real_, length(pa$parts), 2L, dimnames = list(pa$rownames, c("ci.lb", "ci.ub")))
+  if (!is.null(x$mf.spec$refuse)) return(out)
+  pos <- tryCatch(.mf_mv_vc_positions(x), error = function(e) NULL)
+  if (is.null(pos)) return(out)
+  pos <- pos[pos$comp %in% c("sigma2", "tau2", "gamma2"), , drop = FALSE]
+  for (r in seq_len(nrow(pos))) {
+    ci <- tryCatch(suppressWarnings(.mf_mv_ci_one(x, pos$comp[r], pos$pos[r], x$level, x$digits, list(), FALSE)),
+                   error = function(e) NULL)
+    if (is.null(ci)) next
+    key <- .mf_mv_i2_name(x, pos$comp[r], pos$pos[r])
+    out[match(key, names(pa$I2)), ] <- ci$random[3L, c("ci.lb", "ci.ub")]
+  }
+  out
 }
 
 # (k - p) / tr(P) with W = diag(1/vi): tr(P) = sum w - tr((X'WX)^-1 X'W^2X).
@@ -179,11 +250,18 @@ i2_levels <- function(x) {
 }
 
 .mf_print_i2_levels <- function(x) {
-  I2 <- i2_levels(x)
-  L <- length(x$sigma2)
-  tab <- cbind(I2 = .mf_fmtx(I2, 2, "%"), factor = c(x$s.names, ""))
-  rownames(tab) <- c(if (L == 1L) "sigma^2  " else paste0("sigma^2.", seq_len(L)), "total")
-  cat("I^2 per level (Nakagawa & Santos 2012; typical sampling variance ", .mf_fmtx(.mf_typical_vi(x), 4), "):\n\n", sep = "")
+  pa <- .mf_mv_i2_parts(x)
+  ci <- if (!is.null(x$i2.ci)) x$i2.ci else .mf_mv_i2_ci(x)
+  n <- length(pa$parts)
+  tab <- cbind(I2 = .mf_fmtx(pa$I2, 2, "%"),
+               ci.lb = c(.mf_fmtx(ci[, 1L], 2, "%"), ""), ci.ub = c(.mf_fmtx(ci[, 2L], 2, "%"), ""),
+               share = .mf_fmtx(100 * c(pa$share, if (n) sum(pa$share) else NA_real_), 1, "%"),
+               factor = c(pa$factor, ""))
+  tab[tab == "NA"] <- "-"
+  rownames(tab) <- c(paste0(pa$rownames, "  "), "total")
+  cat("I^2 per level with ", 100 * (1 - x$level), "% profile-likelihood CI, and each level's share of the heterogeneity
+",
+      "(Nakagawa & Santos 2012; typical sampling variance ", .mf_fmtx(pa$vt, 4), "):\n\n", sep = "")
   print(tab, quote = FALSE, right = TRUE, print.gap = 2)
   cat("\n")
 }

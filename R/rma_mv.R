@@ -466,7 +466,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               Rfix = if (withS) Rfix else FALSE, R = if (withR) stats::setNames(Rl, rnd$names) else NULL,
               Rscale = Rscale, W = A, struct = vcg$struct,
               s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
-              random = random, mf.spec = spec, formula.yi = formula.yi, formula.mods = design$formula,
+              random = random, mf.spec = spec, mf.theta = theta, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
   res <- c(res, vcg$levels)
   class(res) <- "mf_rma_mv"
