@@ -69,7 +69,7 @@
   kernel(0, n, nthreads, .mf_progress_fn(progress, n))
 }
 
-.mf_future_chunks <- function(kernel, n, progress) {
+.mf_future_chunks <- function(kernel, n, progress, fargs = NULL) {
   if (!requireNamespace("future.apply", quietly = TRUE) || !requireNamespace("future", quietly = TRUE))
     .mf_stop("parallel = \"future\" needs the packages 'future' and 'future.apply'; install them or use parallel = \"no\".")
   nw <- max(1L, as.integer(future::nbrOfWorkers()))
@@ -78,11 +78,13 @@
   chunks <- lapply(seq_len(length(bounds) - 1L), function(i) c(bounds[i], bounds[i + 1L]))
   p <- if (isTRUE(progress) && requireNamespace("progressr", quietly = TRUE))
     progressr::progressor(steps = n) else NULL
-  parts <- future.apply::future_lapply(chunks, function(ch) {
+  # fargs: further arguments of future_lapply() (Wald_test_cwb's future_args)
+  fargs <- fargs[setdiff(names(fargs), c("X", "FUN", "future.seed", "future.packages"))]
+  parts <- do.call(future.apply::future_lapply, c(list(chunks, function(ch) {
     out <- kernel(ch[1L], ch[2L], 1L, NULL)
     if (!is.null(p)) p(amount = ch[2L] - ch[1L])
     out
-  }, future.seed = NULL, future.packages = "metafast")
+  }, future.seed = NULL, future.packages = "metafast"), fargs))
   .mf_bind_chunks(parts)
 }
 

@@ -549,6 +549,63 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_cwb_rma
+Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
+RcppExport SEXP _metafast_mf_cwb_rma(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP X0SEXP, SEXP methodSEXP, SEXP controlSEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X0(X0SEXP);
+    Rcpp::traits::input_parameter< int >::type method(methodSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type J(JSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type C(CSEXP);
+    Rcpp::traits::input_parameter< int >::type adjust(adjustSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma(y, v, X, X0, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_cwb_rma_mv
+Rcpp::List mf_cwb_rma_mv(Rcpp::List spec, Rcpp::NumericMatrix X0, bool reml, double threshold, int maxiter, double stepadj, Rcpp::NumericVector theta0, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
+RcppExport SEXP _metafast_mf_cwb_rma_mv(SEXP specSEXP, SEXP X0SEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP theta0SEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X0(X0SEXP);
+    Rcpp::traits::input_parameter< bool >::type reml(remlSEXP);
+    Rcpp::traits::input_parameter< double >::type threshold(thresholdSEXP);
+    Rcpp::traits::input_parameter< int >::type maxiter(maxiterSEXP);
+    Rcpp::traits::input_parameter< double >::type stepadj(stepadjSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta0(theta0SEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type J(JSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type C(CSEXP);
+    Rcpp::traits::input_parameter< int >::type adjust(adjustSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< int >::type test(testSEXP);
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma_mv(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_block_fit", (DL_FUNC) &_metafast_mf_block_fit, 8},
@@ -583,6 +640,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 8},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
+    {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 19},
+    {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 20},
     {NULL, NULL, 0}
 };
 

@@ -21,3 +21,4 @@
 #include "rcpp_rma_mv_sparse.cpp"
 #include "rcpp_robust.cpp"
 #include "rcpp_threads.cpp"
+#include "rcpp_wild_bootstrap.cpp"

@@ -1,0 +1,289 @@
+# Wald_test_cwb() (issue 13, item 2): the cluster wild bootstrap, against
+# (a) a plain R loop that builds the same y* for every Rademacher sign vector
+# and refits with metafor + clubSandwich::Wald_test(), (b) wildmeta's
+# p-values within Monte Carlo error, (c) bad input.
+
+bcg_cwb <- function() {
+  dat <- metafor::escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  dat$grp <- c(1, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6, 2)
+  dat
+}
+
+# All 2^J sign vectors (J x 2^J).
+sign_vectors <- function(J) t(as.matrix(expand.grid(rep(list(c(-1, 1)), J))))
+
+# The bootstrap by hand (wildmeta's algorithm written out): the null model
+# fitted with metafor on the design X0, its residuals adjusted by
+# clubSandwich's adjustment matrices, y* = fitted + w[cluster] * residual for
+# every column w of W, the full model refitted with metafor (fit_full(y)) and
+# clubSandwich's Wald statistic.
+cwb_by_hand <- function(fit_null, fit_full, y, cluster, C, W, adjust, type, test) {
+  f <- factor(cluster)
+  res <- c(y - fitted(fit_null))
+  if (adjust != "CR0") {
+    A <- attr(clubSandwich::vcovCR(fit_null, cluster = f, type = adjust), "adjustments")
+    sp <- split(res, f)
+    res <- unsplit(Map(function(a, e) as.vector(a %*% e), A, sp), f)
+  }
+  fv <- c(fitted(fit_null))
+  stat <- function(m) {
+    vc <- clubSandwich::vcovCR(m, cluster = f, type = type)
+    clubSandwich::Wald_test(m, constraints = C, vcov = vc, test = test)$Fstat
+  }
+  list(observed = stat(fit_full(y)),
+       stats = apply(W, 2L, function(w) stat(fit_full(fv + w[as.integer(f)] * res))))
+}
+
+test_that("rma(): every sign vector gives the statistic of a metafor refit (enumeration, 6 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- bcg_cwb()
+  W <- sign_vectors(6)
+  cases <- list(list(adjust = "CR0", type = "CR0", test = "Naive-F"),
+                list(adjust = "CR2", type = "CR2", test = "HTZ"),
+                list(adjust = "CR1", type = "CR3", test = "chi-sq"))
+  for (cs in cases) {
+    fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+    # null: year = 0 and ablat = 0 -> intercept only (an independent null design)
+    C <- clubSandwich::constrain_zero(2:3, coefs = coef(fit))
+    ours <- metafast:::.mf_cwb_given(fit, C, W, cluster = dat$grp, adjust = cs$adjust, type = cs$type, test = cs$test)
+    fn <- metafor::rma(yi, vi, data = dat, control = metafor_tight)
+    ff <- function(y) metafor::rma(y, vi, mods = ~ ablat + year, data = dat, control = metafor_tight)
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$grp, C, W, cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", cs$type))
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", cs$adjust, cs$type, cs$test))
+  }
+})
+
+test_that("rma(): a constraint of equality (null design X N) and the DL estimator, by enumeration", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- bcg_cwb()
+  dat$x1 <- dat$ablat / 10
+  dat$x2 <- (dat$year - 1960) / 5
+  W <- sign_vectors(6)
+  fit <- rma(yi, vi, mods = ~ x1 + x2, data = dat, method = "DL")
+  C <- clubSandwich::constrain_equal(2:3, coefs = coef(fit))
+  ours <- metafast:::.mf_cwb_given(fit, C, W, cluster = dat$grp, adjust = "CR2", type = "CR1", test = "Naive-Fp")
+  # under b1 = b2 the design is (1, x1 + x2)
+  fn <- metafor::rma(yi, vi, mods = ~ I(x1 + x2), data = dat, method = "DL")
+  ff <- function(y) metafor::rma(y, vi, mods = ~ x1 + x2, data = dat, method = "DL")
+  hand <- cwb_by_hand(fn, ff, dat$yi, dat$grp, C, W, "CR2", "CR1", "Naive-Fp")
+  expect_equal(ours$observed, hand$observed, tolerance = tol_closed)
+  expect_equal(ours$stats, hand$stats, tolerance = tol_closed)
+})
+
+test_that("rma.mv(): every sign vector gives the statistic of a metafor refit (CHE model, 6 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  dat <- dat[dat$study %in% c(1, 2, 3, 6, 10, 14), ]
+  dat$x <- as.numeric(dat$esid %% 2 == 0)  # varies within studies
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  W <- sign_vectors(6)
+  fit <- rma.mv(yi, V, mods = ~ year + x, random = ~ 1 | study/esid, data = dat)
+  for (cs in list(list(cons = 3, adjust = "CR0", type = "CR0", test = "Naive-F"),
+                  list(cons = 2:3, adjust = "CR2", type = "CR2", test = "HTZ"))) {
+    C <- diag(3)[cs$cons, , drop = FALSE]
+    ours <- metafast:::.mf_cwb_given(fit, cs$cons, W, adjust = cs$adjust, type = cs$type, test = cs$test)
+    fn <- if (length(cs$cons) == 1L) mv_ref(yi, V, mods = ~ year, random = ~ 1 | study/esid, data = dat)
+          else mv_ref(yi, V, random = ~ 1 | study/esid, data = dat)
+    ff <- function(y) {
+      d2 <- dat
+      d2$ystar <- y
+      mv_ref(ystar, V, mods = ~ year + x, random = ~ 1 | study/esid, data = d2)
+    }
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$study, C, W, cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter)
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", cs$type, cs$test))
+  }
+})
+
+test_that("wildmeta's own bootstrap outcomes (its run_cwb()) give the statistics of metafor refits (17 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  skip_if_not_installed("wildmeta")
+  dat <- metadat::dat.assink2016
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  mfit <- metafor::rma.mv(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+  C <- clubSandwich::constrain_zero(2)(coef(mfit))
+  fn <- mv_ref(yi, V, mods = ~ deltype, random = ~ 1 | study/esid, data = dat)  # the null model: year = 0
+  # wildmeta's y* (its run_cwb() on its null model, 12 replicates) and the weights they imply
+  ys <- wildmeta::run_cwb(wildmeta:::estimate_null(mfit, C), cluster = factor(dat$study), R = 12, seed = 7)
+  pred <- c(fitted(fn))
+  res <- c(dat$yi - pred)
+  W <- vapply(ys, function(y) tapply((y - pred) / res, dat$study, function(v) v[1L]), numeric(17))
+  expect_true(all(abs(abs(W) - 1) < 1e-6))
+  fit <- rma.mv(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+  ours <- metafast:::.mf_cwb_given(fit, C, W)
+  ff <- function(y) {
+    d2 <- dat
+    d2$ystar <- y
+    mv_ref(ystar, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = d2)
+  }
+  hand <- cwb_by_hand(fn, ff, dat$yi, dat$study, C, W, "CR0", "CR0", "Naive-F")
+  expect_equal(ours$stats, hand$stats, tolerance = tol_iter)
+  expect_equal(ours$observed, hand$observed, tolerance = tol_iter)
+})
+
+test_that("the random draws are sign vectors: each statistic is one of the enumerated ones; threads and seed", {
+  dat <- bcg_cwb()
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+  all <- metafast:::.mf_cwb_given(fit, 3, sign_vectors(6), cluster = dat$grp)$stats
+  r <- Wald_test_cwb(fit, constraints = 3, R = 60, cluster = dat$grp, seed = 4)
+  b <- attr(r, "bootstraps")
+  expect_length(b, 60)
+  expect_true(all(vapply(b, function(s) min(abs(s - all)) < 1e-10 * (1 + abs(s)), NA)))
+  expect_equal(attr(r, "original"), metafast:::.mf_cwb_given(fit, 3, matrix(1, 6, 1), cluster = dat$grp)$observed)
+  expect_equal(r$p_val, mean(b > attr(r, "original")))
+  # several sign patterns occur (not a constant draw)
+  expect_gt(length(unique(round(b, 8))), 10)
+  # seed = and set.seed() fix the result; threads do not change it
+  old <- options(metafast.threads = 1L)
+  on.exit(options(old))
+  r1 <- Wald_test_cwb(fit, constraints = 3, R = 60, cluster = dat$grp, seed = 4)
+  options(metafast.threads = 2L)
+  r2 <- Wald_test_cwb(fit, constraints = 3, R = 60, cluster = dat$grp, seed = 4)
+  set.seed(4)
+  r3 <- Wald_test_cwb(fit, constraints = 3, R = 60, cluster = dat$grp)
+  expect_identical(attr(r1, "bootstraps"), attr(r2, "bootstraps"))
+  expect_identical(attr(r1, "bootstraps"), attr(r3, "bootstraps"))
+  expect_identical(attr(r1, "bootstraps"), b)
+  # future workers (future_args given): the same replicates
+  if (requireNamespace("future.apply", quietly = TRUE)) {
+    oplan <- future::plan("sequential")
+    on.exit(future::plan(oplan), add = TRUE)
+    r4 <- Wald_test_cwb(fit, constraints = 3, R = 60, cluster = dat$grp, seed = 4, future_args = list())
+    expect_identical(attr(r4, "bootstraps"), b)
+  }
+  # the result's form (wildmeta's columns)
+  expect_s3_class(r, c("mf_wald_cwb", "data.frame"))
+  expect_named(r, c("Test", "Adjustment", "CR_type", "Statistic", "R", "p_val"))
+  expect_identical(r$Test, "CWB")
+  expect_identical(Wald_test_cwb(fit, 3, R = 5, cluster = dat$grp, adjust = "CR1", seed = 1)$Test, "CWB Adjusted")
+  expect_output(print(r), "p_val")
+})
+
+test_that("constraints as a function, matrix, indices, names and logical give the same test", {
+  skip_if_not_installed("clubSandwich")
+  dat <- bcg_cwb()
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+  ref <- attr(Wald_test_cwb(fit, clubSandwich::constrain_zero(2:3), R = 20, seed = 2), "bootstraps")
+  for (cons in list(clubSandwich::constrain_zero(2:3, coefs = coef(fit)), 2:3, c("ablat", "year"),
+                    c(FALSE, TRUE, TRUE), diag(3)[2:3, ]))
+    expect_equal(attr(Wald_test_cwb(fit, cons, R = 20, seed = 2), "bootstraps"), ref, tolerance = 1e-10)
+})
+
+test_that("the observed statistic equals clubSandwich's Wald_test() on the metafor fit", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  fit <- rma.mv(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+  mfit <- mv_ref(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+  for (cs in list(list(C = clubSandwich::constrain_zero(2), type = "CR0", test = "Naive-F"),
+                  list(C = clubSandwich::constrain_equal(3:4), type = "CR2", test = "HTZ"),
+                  list(C = clubSandwich::constrain_zero(2:4), type = "CR1S", test = "HTZ"))) {
+    r <- Wald_test_cwb(fit, cs$C, R = 3, type = cs$type, test = cs$test, seed = 1)
+    ref <- clubSandwich::Wald_test(mfit, cs$C, vcov = clubSandwich::vcovCR(mfit, type = cs$type), test = cs$test)$Fstat
+    expect_equal(attr(r, "original"), ref, tolerance = tol_iter)
+  }
+})
+
+# (b) wildmeta's p-values at R = 1999.  The reference values were computed
+# with wildmeta 0.3.2 (metafor 5.2.1, clubSandwich 0.7.0) by
+#   Wald_test_cwb(<model>, <constraints>, R = 1999, ..., seed = 20261203)
+# for the four settings below; at METAFAST_TEST_LEVEL >= 2 wildmeta runs
+# live (about 10 minutes unloaded; wildmeta 0.3.2 gave A 0.1686, B 0.3222, C 0.9039 (2 failed replicates), D 0.3413 (1 failed)).  Two independent estimates of p agree within
+# 3 standard errors of their difference, 3 sqrt(2 p (1 - p) / R).
+cwb_wildmeta_cases <- function() {
+  dat <- metadat::dat.assink2016
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  bcg <- metafor::escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  # (metafor = TRUE: metafor's fit, which wildmeta refits with update())
+  che <- function(metafor) if (metafor) metafor::rma.mv(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+                           else rma.mv(yi, V, mods = ~ year + deltype, random = ~ 1 | study/esid, data = dat)
+  mr <- function(metafor) if (metafor) metafor::rma(yi, vi, mods = ~ ablat + year, data = bcg)
+                          else rma(yi, vi, mods = ~ ablat + year, data = bcg)
+  list(
+    A = list(fit = che, args = list(constraints = clubSandwich::constrain_zero(2))),
+    B = list(fit = che, args = list(constraints = clubSandwich::constrain_equal(3:4), adjust = "CR2", type = "CR2",
+                                    test = "HTZ")),
+    C = list(fit = mr, args = list(constraints = clubSandwich::constrain_zero(3), auxiliary_dist = "Webb six",
+                                   adjust = "CR1", type = "CR1")),
+    D = list(fit = mr, args = list(constraints = clubSandwich::constrain_zero(2), auxiliary_dist = "Mammen",
+                                   adjust = "CR3", type = "CR3")))
+}
+cwb_wildmeta_p <- c(A = 0.1685842921, B = 0.3221610805, C = 0.9038557837, D = 0.3413413413)
+
+test_that("p-values agree with wildmeta's within Monte Carlo error (R = 1999)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  cases <- cwb_wildmeta_cases()
+  live <- test_level() >= 2 && requireNamespace("wildmeta", quietly = TRUE)
+  R <- 1999
+  for (nm in names(cases)) {
+    cs <- cases[[nm]]
+    ours <- do.call(Wald_test_cwb, c(list(cs$fit(FALSE), R = R, seed = 1), cs$args))
+    ref <- if (live) {
+      do.call(wildmeta::Wald_test_cwb, c(list(cs$fit(TRUE), R = R, seed = 2), cs$args))$p_val
+    } else cwb_wildmeta_p[[nm]]
+    p <- (ours$p_val + ref) / 2
+    se <- sqrt(2 * max(p * (1 - p), 1 / R) / R)
+    expect_lt(abs(ours$p_val - ref), 3 * se, label = sprintf("case %s: |%.4f - %.4f|", nm, ours$p_val, ref))
+  }
+})
+
+test_that("bad input: clear errors naming the argument", {
+  dat <- bcg_cwb()
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+  expect_error(Wald_test_cwb(fit, matrix(c(0, 1), 1, 2), R = 9), "'constraints' has 2 columns but the model has 3")
+  expect_error(Wald_test_cwb(fit, matrix(0, 2, 4), R = 9), "'constraints' has 4 columns")
+  expect_error(Wald_test_cwb(fit, 4, R = 9), "'constraints'.*between 1 and 3")
+  expect_error(Wald_test_cwb(fit, "nope", R = 9), "'constraints' names unknown coefficient")
+  expect_error(Wald_test_cwb(fit, c(TRUE, FALSE), R = 9), "'constraints' \\(logical\\)")
+  expect_error(Wald_test_cwb(fit, 1:3, R = 9), "'constraints' has 3 rows for 3 coefficients")
+  expect_error(Wald_test_cwb(fit, rbind(c(0, 1, 0), c(0, 2, 0)), R = 9), "'constraints' is not of full row rank")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, cluster = 1:5), "'cluster' has length 5")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, cluster = c(NA, dat$grp[-1])), "'cluster' has missing values in row 1")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, cluster = rep(1, 13)), "'cluster' has only one cluster")
+  expect_error(Wald_test_cwb(fit, 2, R = 0), "'R' must be a single whole number >= 1")
+  expect_error(Wald_test_cwb(fit, 2, R = 2.5), "'R' must be")
+  expect_error(Wald_test_cwb(fit, 2), "'R' is missing")
+  expect_error(Wald_test_cwb(fit, R = 9), "'constraints' is missing")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, adjust = "CR1p"), "'adjust' = \"CR1p\" is not supported")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, type = "CR7"), "'type' must be one of")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, test = "HTA"), "'test' = \"HTA\" is not supported")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, auxiliary_dist = "Poisson"), "'auxiliary_dist' must be one of")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, future_args = 3), "'future_args' must be NULL or a list")
+  expect_error(Wald_test_cwb(robust(fit, cluster = dat$grp), 2, R = 9), "robust\\(\\) result")
+  expect_error(Wald_test_cwb(lm(yi ~ ablat, data = dat), 2, R = 9), "'full_model' must be a model fitted by rma")
+  fw <- rma(yi, vi, mods = ~ ablat, data = dat, weights = 1 / vi)
+  expect_error(Wald_test_cwb(fw, 2, R = 9), "user 'weights'")
+  # rma.mv: a cluster that cuts through the random-effects levels, one cluster only
+  d <- metadat::dat.konstantopoulos2011
+  fmv <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d)
+  expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = d$school), "not nested within the clustering variable")
+  expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = rep(1, nrow(d))), "'cluster' has only one cluster")
+  # the caller's data are not changed
+  d0 <- dat
+  Wald_test_cwb(fit, 2, R = 3, cluster = grp, seed = 1)
+  expect_identical(dat, d0)
+})
+
+test_that("default clusters as wildmeta: rows for rma(), the outermost factor for rma.mv()", {
+  d <- metadat::dat.konstantopoulos2011
+  fmv <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d)
+  a <- Wald_test_cwb(fmv, 2, R = 15, seed = 3)
+  b <- Wald_test_cwb(fmv, 2, R = 15, seed = 3, cluster = district)
+  expect_identical(attr(a, "bootstraps"), attr(b, "bootstraps"))
+  dat <- bcg_cwb()
+  fit <- rma(yi, vi, mods = ~ ablat, data = dat)
+  expect_identical(attr(Wald_test_cwb(fit, 2, R = 15, seed = 3), "bootstraps"),
+                   attr(Wald_test_cwb(fit, 2, R = 15, seed = 3, cluster = 1:13), "bootstraps"))
+})
+
+test_that("our formals are wildmeta's", {
+  skip_if_not_installed("wildmeta")
+  expect_identical(formals(Wald_test_cwb), formals(wildmeta::Wald_test_cwb))
+})
