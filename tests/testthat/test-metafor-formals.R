@@ -126,7 +126,9 @@ formals_pairs <- c(formals_pairs, list(
   list("conv.2x2", "conv.2x2", function(a) do.call(conv.2x2, c(list(ori = 2, ni = 10, n1i = 5, n2i = 5), a))),
   list("to.wide", "to.wide", function(a) do.call(to.wide, c(list(data.frame(s = c(1, 1), g = c("a", "b"), x = 1:2), "s", "g", grpvars = "x"), a))),
   list("conv.fivenum", "conv.fivenum", function(a) do.call(conv.fivenum, c(list(min = 1, median = 2, max = 4, n = 10), a))),
-  list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a)))))
+  list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a))),
+  list("to.long", "to.long", function(a) do.call(to.long, c(list("OR", ai = 1, bi = 2, ci = 3, di = 4), a))),
+  list("to.table", "to.table", function(a) do.call(to.table, c(list("OR", ai = 1, bi = 2, ci = 3, di = 4), a)))))
 # robust() (issue 13)
 formals_pairs <- c(formals_pairs, list(
   list("robust.rma.uni", "robust.mf_rma", function(a) do.call(robust, c(list(ffit, cluster = fdat$grp), a))),
