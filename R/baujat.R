@@ -48,18 +48,25 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
   .mf_plot_check(x, "baujat")
   if (x$k < 2L) .mf_stop("baujat() needs at least 2 studies.")
   d <- .mf_baujat_values(x)
-  slab <- .mf_plot_slab(x)
-  if (missing(xlab)) xlab <- if (.mf_is_ee(x$method))
+  .mf_baujat_draw(x, d$x, d$y, x$ids, .mf_plot_slab(x), if (missing(xlim)) NULL else xlim,
+                  if (missing(ylim)) NULL else ylim, if (missing(xlab)) NULL else xlab,
+                  if (missing(ylab)) NULL else ylab, if (missing(cex)) NULL else cex, symbol, grid, ...)
+}
+
+# The Baujat plot of the coordinates xh, yh of the studies ids (labels slab);
+# NULL arguments take their defaults.  Returns the coordinates, invisibly.
+.mf_baujat_draw <- function(x, xh, yh, ids, slab, xlim, ylim, xlab, ylab, cex, symbol, grid, ...) {
+  if (is.null(xlab)) xlab <- if (.mf_is_ee(x$method))
     (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
       "Squared Pearson residual"
-  if (missing(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
+  if (is.null(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
   for (lab in list(list(xlab, "xlab"), list(ylab, "ylab")))
     if (!(is.character(lab[[1L]]) || is.expression(lab[[1L]]) || is.call(lab[[1L]])))
       .mf_stop(sprintf("'%s' must be a character string or an expression.", lab[[2L]]))
-  cex <- if (missing(cex)) 0.8 else .mf_plot_number(cex, "cex")
+  cex <- if (is.null(cex)) 0.8 else .mf_plot_number(cex, "cex")
   if (!isTRUE(grid) && !isFALSE(grid) && !(is.character(grid) && length(grid) == 1L && !is.na(grid)))
     .mf_stop("'grid' must be TRUE, FALSE or a colour.")
-  labs <- if (is.character(symbol) && identical(symbol, "slab")) slab else as.character(x$ids)
+  labs <- if (is.character(symbol) && identical(symbol, "slab")) slab else as.character(ids)
   # pad the ranges so that text labels centred on the points stay inside
   graphics::plot.new()
   pin <- graphics::par("pin")
@@ -72,8 +79,8 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
     f <- min(half / len, 0.3)
     r + c(-1, 1) * d * f / (1 - 2 * f)
   }
-  xlim <- if (missing(xlim)) rng(d$x, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
-  ylim <- if (missing(ylim)) rng(d$y, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
+  xlim <- if (is.null(xlim)) rng(xh, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
+  ylim <- if (is.null(ylim)) rng(yh, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
   # one page: plot.new() above, then the window, axes and labels by hand
   graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = "i", yaxs = "i")
   graphics::axis(1)
@@ -84,13 +91,13 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
   do.call(graphics::title, c(list(xlab = xlab, ylab = ylab), dots))
   if (!isFALSE(grid)) graphics::grid(col = if (is.character(grid)) grid else "gray85")
   if (is.numeric(symbol)) {
-    graphics::points(d$x, d$y, pch = symbol, cex = cex)
+    graphics::points(xh, yh, pch = symbol, cex = cex)
   } else {
     if (!is.character(symbol) || length(symbol) != 1L || !symbol %in% c("ids", "slab"))
       .mf_stop("'symbol' must be \"ids\", \"slab\" or a plotting symbol number.")
-    graphics::text(d$x, d$y, if (symbol == "ids") x$ids else slab, cex = cex)
+    graphics::text(xh, yh, if (symbol == "ids") ids else slab, cex = cex)
   }
-  invisible(data.frame(x = d$x, y = d$y, ids = x$ids, slab = slab, stringsAsFactors = FALSE))
+  invisible(data.frame(x = xh, y = yh, ids = ids, slab = slab, stringsAsFactors = FALSE))
 }
 
 # The Baujat coordinates of the used rows.

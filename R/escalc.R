@@ -143,7 +143,9 @@
     cutoff <- abs(cutoff)
   }
   if (!any(abs(yi) > cutoff, na.rm = TRUE)) return(invisible())
-  sig <- paste(measure, length(yi), sum(is.na(yi)),
+  # (a summary of the values only, as metafor's digest: the same outcomes
+  # computed under another measure, e.g. SMD1 then SMD1H, do not warn again)
+  sig <- paste(length(yi), sum(is.na(yi)),
                sprintf("%.17g", c(sum(yi, na.rm = TRUE), sum(yi^2, na.rm = TRUE),
                                   sum(seq_along(yi) * yi, na.rm = TRUE))),
                collapse = " ")

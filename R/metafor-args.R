@@ -187,6 +187,10 @@
   confint.mf_rma_tab = c(),
   leave1out.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   cumul.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  baujat.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
+  predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
+  gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
+  qqnorm.mf_rma_tab = c(),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -215,7 +219,8 @@
   anova.mf_rma_mv = "verbose",
   fsn = character(0), baujat.mf_rma = character(0),
   rma.mh = "time", rma.peto = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
-  leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time")
+  leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time", baujat.mf_rma_tab = character(0),
+  predict.mf_rma_tab = "verbose", gosh.mf_rma_tab = "time")
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
 
 # Names that are ours although they arrive in `...` (metafor reads them from
@@ -226,7 +231,8 @@
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
-                      conv.fivenum = c("verbose", "seed"))
+                      conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
+                      gosh.mf_rma_tab = c("ncpus", "cl"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -256,7 +262,9 @@
   vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
   confint.mf_rma_tab = "warn", leave1out.mf_rma_tab = "warn", cumul.mf_rma_tab = "warn",
-  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics",
+  funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics", baujat.mf_rma_tab = "graphics",
+  predict.mf_rma_tab = "ignore", model.matrix.mf_rma_tab = "ignore", formula.mf_rma_tab = "ignore",
+  gosh.mf_rma_tab = "warn", qqnorm.mf_rma_tab = "graphics",
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",

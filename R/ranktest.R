@@ -32,7 +32,8 @@
 ranktest <- function(x, vi, sei, subset, exact = TRUE, digits, ...) {
   if (.mf_is_metafor_fit(x)) return(.mf_to_metafor("ranktest"))  # a metafor fit: metafor's ranktest()
   .mf_check_dots("ranktest", ...)
-  if (inherits(x, "mf_rma")) {
+  if (inherits(x, "mf_rma") || inherits(x, "mf_rma_tab")) {
+    # (fits of rma.mh() / rma.peto(): their per-study outcomes yi, vi, as metafor)
     if (!missing(vi) || !missing(sei) || !missing(subset))
       warning("Arguments 'vi', 'sei' and 'subset' are ignored when 'x' is a model fit.", call. = FALSE)
     if (!isTRUE(x$int.only))

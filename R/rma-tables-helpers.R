@@ -260,7 +260,7 @@
   list(k = k, k.yi = k.yi, k.pos = k.pos, beta = beta, se = se, zval = zval,
        pval = 2 * stats::pnorm(abs(zval), lower.tail = FALSE),
        ci.lb = beta - crit * se, ci.ub = beta + crit * se, QE = QE,
-       QEp = ifelse(het, stats::pchisq(QE, df = df, lower.tail = FALSE), 1),
+       QEp = ifelse(het, stats::pchisq(QE, df = pmax(df, 1), lower.tail = FALSE), 1),  # (df < 1: not used)
        I2 = ifelse(het, pmax(0, 100 * (QE - df) / QE), 0), H2 = ifelse(het, QE / df, 1),
        rss = rss, sumw = toty(wi))
 }

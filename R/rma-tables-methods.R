@@ -193,18 +193,94 @@ rstandard.mf_rma_tab <- function(model, digits, ...) {
 rstudent.mf_rma_tab <- function(model, digits, progbar = FALSE, ...) {
   .mf_check_dots("rstudent.mf_rma_tab", ...)
   x <- model
+  r <- .mf_tab_drop1(x)
+  .mf_tab_resid_out(x, c(x$yi.f) - r$beta, sqrt(x$vi.f + r$se^2), digits)
+}
+
+# The estimate and its standard error without each of the k.f rows (NA for
+# the rows not used in the fit), as metafor's rstudent() and baujat() refit
+# them: the fitting function on the tables outdat.f with subset = -i.
+.mf_tab_drop1 <- function(x) {
   nn <- x$not.na
-  slow <- any(x$to == "if0all")
   kf <- x$k.f
+  slow <- any(x$to == "if0all")
   agg <- function(z) sum(z) - z
   sets <- lapply(seq_len(kf), function(i) -i)
   r <- if (slow) {
     rr <- .mf_tab_refits(x, x$outdat.f, x$yi.f, x$vi.f, nn, x$not.na.yivi, agg, sets[nn], TRUE)
     lapply(rr, function(z) { o <- rep(NA_real_, kf); o[nn] <- z; o })
   } else .mf_tab_refits(x, x$outdat.f, x$yi.f, x$vi.f, nn, x$not.na.yivi, agg, sets, FALSE)
-  del <- r$beta; vdel <- r$se^2
-  del[!nn] <- NA_real_; vdel[!nn] <- NA_real_
-  .mf_tab_resid_out(x, c(x$yi.f) - del, sqrt(x$vi.f + vdel), digits)
+  del <- r$beta; se <- r$se
+  del[!nn] <- NA_real_; se[!nn] <- NA_real_
+  list(beta = del, se = se)
+}
+
+#' @rdname mf_rma_tab-methods
+#' @param xlim,ylim,xlab,ylab,cex,symbol,grid baujat(): as in
+#'   \code{\link{baujat}} for \code{rma()} fits.  Each study's contribution
+#'   to the heterogeneity (its squared residual over its sampling variance)
+#'   against its influence on the pooled estimate (the squared change of the
+#'   estimate without the study over the variance of that estimate), as
+#'   metafor's \code{baujat()} of \code{rma.mh} / \code{rma.peto} fits.
+#' @export
+baujat.mf_rma_tab <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid = TRUE, progbar = FALSE, ...) {
+  .mf_check_dots("baujat.mf_rma_tab", ...)
+  if (x$k == 1L) .mf_stop("Stopped because k = 1.")
+  r <- .mf_tab_drop1(x)
+  b <- unname(x$beta)
+  yh <- (r$beta - b)^2 / r$se^2
+  xh <- (c(x$yi.f) - b)^2 / x$vi.f
+  nn <- x$not.na
+  if (is.numeric(symbol)) {
+    if (length(symbol) == 1L) symbol <- rep(symbol, x$k.all)
+    if (length(symbol) != x$k.all)
+      .mf_stop(sprintf("'symbol' has length %d but the data have %d rows.", length(symbol), x$k.all))
+    if (!is.null(x$subset)) symbol <- symbol[x$subset]
+    symbol <- symbol[nn]
+  }
+  .mf_baujat_draw(x, xh[nn], yh[nn], x$ids[nn], x$slab[nn], if (missing(xlim)) NULL else xlim,
+                  if (missing(ylim)) NULL else ylim, if (missing(xlab)) NULL else xlab,
+                  if (missing(ylab)) NULL else ylab, if (missing(cex)) NULL else cex, symbol, grid, ...)
+}
+
+#' @rdname mf_rma_tab-methods
+#' @param newmods,intercept,tau2.levels,gamma2.levels,hetvar,prob,addx,adjust,vcov
+#'   predict(): as in \code{\link{predict.mf_rma}}; a fit of \code{rma.mh()}
+#'   or \code{rma.peto()} has no moderators and no heterogeneity variance, so
+#'   the prediction is the pooled estimate with its confidence interval.
+#' @export
+predict.mf_rma_tab <- function(object, newmods, intercept, tau2.levels, gamma2.levels, hetvar, prob, addx = FALSE,
+                               level, adjust = FALSE, digits, transf, targs, vcov = FALSE, ...) {
+  .mf_check_dots("predict.mf_rma_tab", ...)
+  # the equal-effects, intercept-only model as predict.mf_rma() reads it
+  x <- object
+  x$X <- matrix(1, x$k, 1L)  # (no column name: metafor reads X.f, which has none)
+  x$int.incl <- TRUE
+  cl <- match.call()
+  cl[[1L]] <- predict.mf_rma
+  cl$object <- x
+  eval(cl, parent.frame())
+}
+
+#' @rdname mf_rma_tab-methods
+#' @param asdf model.matrix(): return a data frame.
+#' @export
+model.matrix.mf_rma_tab <- function(object, asdf = FALSE, ...) {
+  .mf_check_dots("model.matrix.mf_rma_tab", ...)
+  # as metafor's model.matrix() of these fits: the column of ones of all k.f
+  # rows, whatever na.action (only na.fail stops when rows were omitted)
+  if (.mf_na_action() == "na.fail" && any(!object$not.na)) .mf_stop("Missing values in results.")
+  out <- object$X.f
+  if (isTRUE(asdf)) as.data.frame(out) else out
+}
+
+#' @rdname mf_rma_tab-methods
+#' @export
+formula.mf_rma_tab <- function(x, type = "mods", ...) {
+  .mf_check_dots("formula.mf_rma_tab", ...)
+  type <- match.arg(type, c("mods", "yi", "scale"))
+  if (type == "scale") .mf_stop("Can only use type = 'scale' for location-scale models.")
+  NULL  # these fits have neither a moderator formula nor a formula for yi (as metafor's)
 }
 
 #' @rdname mf_rma_tab-methods
@@ -425,4 +501,143 @@ forest.mf_rma_tab <- function(x, annotate = TRUE, addpred = TRUE, showweights = 
                   cex = if (missing(cex)) NULL else cex, main = if (missing(main)) NULL else main,
                   alim = if (missing(alim)) NULL else alim, pi_label = "Prediction interval",
                   level_pct = 100 * (1 - alpha))
+}
+
+#' @rdname mf_rma_tab-methods
+#' @param subsets gosh(): the largest number of subsets fitted (default
+#'   1e6); with more possible subsets, \code{subsets} random subsets.
+#' @param seed gosh(): optional seed, set with \code{set.seed()} before the
+#'   random subsets are drawn (as metafor's \code{seed} of these fits: the
+#'   subsets are drawn with R's generator, as metafor draws them, so the same
+#'   seed gives the same subsets).
+#' @param parallel gosh(): \code{"no"} (metafor's parallel backends are not
+#'   supported).
+#' @export
+gosh.mf_rma_tab <- function(x, subsets, seed, progbar = TRUE, parallel = "no", ...) {
+  .mf_check_dots("gosh.mf_rma_tab", ...)
+  parallel <- .mf_parallel_arg(parallel, list(...), "gosh")
+  if (parallel != "no") .mf_stop("parallel = \"future\" is not available for fits of rma.mh() or rma.peto().")
+  if (x$k == 1L) .mf_stop("Stopped because k = 1.")
+  k <- x$k
+  N.tot <- sum(choose(k, 1:k))
+  if (missing(subsets) || is.null(subsets)) subsets <- 1e6
+  if (!is.numeric(subsets) || length(subsets) != 1L || is.na(subsets) || round(subsets) < 2)
+    .mf_stop("'subsets' must be a single number >= 2.")
+  subsets <- round(subsets)
+  exact <- N.tot <= subsets
+  if (!exact) N.tot <- subsets
+  # the subsets as metafor makes them: all (expand.grid order), or random
+  # sizes from Binomial(k, 1/2) (at least 1) and random studies
+  if (exact) {
+    incl <- as.matrix(expand.grid(replicate(k, list(c(FALSE, TRUE))), KEEP.OUT.ATTRS = FALSE))
+    incl <- incl[rowSums(incl) >= 1L, , drop = FALSE]
+    seed <- NA_real_
+  } else {
+    if (!missing(seed) && !is.null(seed)) {
+      if (!is.numeric(seed) || length(seed) != 1L || is.na(seed)) .mf_stop("'seed' must be a single number.")
+      set.seed(seed)
+    } else seed <- NA_real_
+    j <- sample(1:k, N.tot, replace = TRUE, prob = stats::dbinom(1:k, k, 0.5))
+    incl <- t(vapply(j, function(m) seq_len(k) %in% sample(k, m), logical(k)))
+  }
+  colnames(incl) <- seq_len(k)
+  # each subset is a refit on the tables of the studies used in the fit
+  # (sums over the subset's rows; to = "if0all" calls the fitting function)
+  nn <- x$not.na
+  src <- lapply(x$outdat.f, `[`, nn)
+  slow <- any(x$to == "if0all")
+  step <- 5000L
+  parts <- lapply(split(seq_len(nrow(incl)), (seq_len(nrow(incl)) - 1L) %/% step), function(rows) {
+    M <- incl[rows, , drop = FALSE]
+    storage.mode(M) <- "double"
+    agg <- function(z) as.vector(M %*% z)
+    sets <- lapply(seq_len(nrow(M)), function(i) M[i, ] > 0)
+    .mf_tab_refits(x, src, x$yi.f[nn], x$vi.f[nn], rep(TRUE, k), x$not.na.yivi[nn], agg, sets, slow)
+  })
+  get <- function(nm) unlist(lapply(parts, `[[`, nm), use.names = FALSE)
+  # a refit that fails (rma.peto() without events) has all values NA; one
+  # whose estimate is NA (rma.mh() with no events in a group) keeps Q, I2, H2
+  QE <- get("QE")
+  tau2 <- ifelse(is.na(QE), NA_real_, 0)
+  res <- data.frame(k = rowSums(incl), QE = QE, I2 = get("I2"), H2 = get("H2"), tau2 = tau2, tau = tau2,
+                    estimate = get("beta"))
+  o <- order(res$k)
+  res <- res[o, , drop = FALSE]
+  incl <- incl[o, , drop = FALSE]
+  rownames(res) <- rownames(incl) <- seq_len(nrow(res))
+  fit <- stats::complete.cases(res)
+  names(fit) <- rownames(res)
+  if (!any(fit)) .mf_stop("All model fits failed.")
+  out <- list(res = res, incl = incl, fit = fit, k = k, int.only = TRUE, method = x$method, measure = x$measure,
+              exact = exact, seed = seed, digits = .mf_cd_digits(NULL, x))
+  class(out) <- "mf_gosh"
+  out
+}
+
+#' @rdname mf_rma_tab-methods
+#' @param y qqnorm(): a fit of \code{rma.mh()} or \code{rma.peto()}.
+#' @param pch,col,bg qqnorm(): symbol, its colour and fill.
+#' @param label qqnorm(): label the points: \code{FALSE} / \code{"none"},
+#'   \code{TRUE} / \code{"all"}, or a number n (the n points farthest from
+#'   the diagonal).
+#' @param offset,pos qqnorm(): distance of the labels from the points, and
+#'   their position: 1 to 4 (below, left, above, right), 13 (below points
+#'   under the diagonal, above the others) or 24 (left or right).
+#' @details \code{qqnorm()} draws, as metafor's \code{qqnorm()} of these
+#'   fits, the normal QQ plot of the standardized (\code{type =
+#'   "rstandard"}) or studentized deleted (\code{"rstudent"}) residuals of
+#'   the per-study outcomes, with the diagonal; it returns the coordinates
+#'   (\code{x}: theoretical quantiles, \code{y}: residuals) invisibly.
+#' @export
+qqnorm.mf_rma_tab <- function(y, type = "rstandard", pch = 21, col, bg, grid = FALSE, label = FALSE, offset = 0.3,
+                              pos = 13, ...) {
+  .mf_check_dots("qqnorm.mf_rma_tab", ...)
+  x <- y
+  if (!is.character(type) || length(type) != 1L || is.na(type) || !type %in% c("rstandard", "rstudent"))
+    .mf_stop("'type' must be \"rstandard\" or \"rstudent\".")
+  if (x$k == 1L) .mf_stop("Stopped because k = 1.")
+  if (length(label) != 1L || !(is.logical(label) || is.numeric(label) || label %in% c("all", "none")) || is.na(label))
+    .mf_stop("'label' must be TRUE, FALSE, \"all\", \"none\" or a number of points.")
+  if (!is.numeric(pos) || length(pos) != 1L || !pos %in% c(1:4, 13, 24))
+    .mf_stop("'pos' must be 1, 2, 3, 4, 13 or 24.")
+  if (!isTRUE(grid) && !isFALSE(grid) && !(is.character(grid) && length(grid) == 1L && !is.na(grid)))
+    .mf_stop("'grid' must be TRUE, FALSE or a colour.")
+  r <- if (type == "rstandard") rstandard.mf_rma_tab(x) else rstudent.mf_rma_tab(x)
+  ok <- !is.na(r$z)
+  zi <- r$z[ok]
+  slab <- r$slab[ok]
+  if (missing(col)) col <- graphics::par("fg")
+  if (missing(bg)) bg <- "gray60"
+  sav <- stats::qqnorm(zi, pch = pch, col = col, bg = bg, bty = "l", ...)
+  if (!isFALSE(grid)) {
+    graphics::grid(col = if (is.character(grid)) grid else "gray85")
+    graphics::box(bty = "l")
+  }
+  graphics::abline(a = 0, b = 1, lty = "solid")
+  graphics::points(sav$x, sav$y, pch = pch, col = col, bg = bg)
+  n <- if (isTRUE(label) || identical(label, "all")) length(zi) else if (isFALSE(label) || identical(label, "none")) 0 else
+    round(label)
+  if (n < 0 || n > x$k) .mf_stop(sprintf("'label' must lie between 1 and k = %d.", x$k))
+  if (n > 0) {
+    # the n points farthest from the diagonal
+    dev <- abs(sav$x - sav$y)
+    lab <- vapply(seq_along(dev), function(i) sum(dev > dev[i]) < n, logical(1))
+    where <- switch(as.character(pos), "13" = ifelse(sav$x - sav$y >= 0, 1, 3),
+                    "24" = ifelse(sav$x - sav$y <= 0, 2, 4), rep(pos, length(dev)))
+    for (i in which(lab)) graphics::text(sav$x[i], sav$y[i], slab[i], pos = where[i], offset = offset)
+  }
+  invisible(sav)
+}
+
+#' @rdname mf_rma_tab-methods
+#' @details \code{plot()}: metafor draws four panels (forest, funnel, radial
+#'   and QQ plot); metafast has no radial plot yet (issue 16), so
+#'   \code{plot()} stops with an error that says so: draw the panels with
+#'   \code{forest()}, \code{funnel()} and \code{qqnorm()}.
+#' @export
+plot.mf_rma_tab <- function(x, ...) {
+  nms <- ...names()
+  nms <- nms[!is.na(nms) & nzchar(nms)]
+  .mf_stop(sprintf("plot() of rma.mh() / rma.peto() fits (metafor's four panels: forest, funnel, radial and QQ plot%s) is not available: metafast has no radial plot yet (issue 16); use forest(), funnel() and qqnorm().",
+                   if (length(nms)) paste0("; arguments ", paste0("'", nms, "'", collapse = ", ")) else ""))
 }

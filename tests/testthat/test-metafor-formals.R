@@ -111,6 +111,15 @@ formals_pairs <- list(
   list("BIC.rma", "BIC.mf_rma_tab", function(a) do.call(BIC, c(list(mhfit), a))),
   list("funnel.rma", "funnel.mf_rma_tab", function(a) in_png(do.call(funnel, c(list(mhfit), a)))),
   list("forest.rma", "forest.mf_rma_tab", function(a) in_png(do.call(forest, c(list(mhfit), a)))),
+  list("baujat.rma", "baujat.mf_rma_tab", function(a) in_png(do.call(baujat, c(list(mhfit), a)))),
+  list("predict.rma", "predict.mf_rma_tab", function(a) do.call(predict, c(list(petofit), a))),
+  list("model.matrix.rma", "model.matrix.mf_rma_tab", function(a) do.call(model.matrix, c(list(mhfit), a))),
+  list("formula.rma", "formula.mf_rma_tab", function(a) do.call(formula, c(list(mhfit), a))),
+  list("gosh.rma", "gosh.mf_rma_tab", function(a) do.call(gosh, c(list(mhfit), a))),
+  list("qqnorm.rma.mh", "qqnorm.mf_rma_tab", function(a) in_png(do.call(qqnorm, c(list(mhfit), a)))),
+  list("qqnorm.rma.peto", "qqnorm.mf_rma_tab", function(a) in_png(do.call(qqnorm, c(list(petofit), a)))),
+  list("plot.rma.mh", "plot.mf_rma_tab", function(a) in_png(do.call(plot, c(list(mhfit), a)))),
+  list("plot.rma.peto", "plot.mf_rma_tab", function(a) in_png(do.call(plot, c(list(petofit), a)))),
   list("confint.rma.mv", "confint.mf_rma_mv", function(a) do.call(confint, c(list(fmv2), a))),
   list("profile.rma.mv", "profile.mf_rma_mv", function(a) in_png(do.call(profile, c(list(fmv2, steps = 2), a)))),
   list("rstudent.rma.mv", "rstudent.mf_rma_mv", function(a) do.call(rstudent, c(list(fmv2), a))),
@@ -126,7 +135,9 @@ formals_pairs <- c(formals_pairs, list(
   list("conv.2x2", "conv.2x2", function(a) do.call(conv.2x2, c(list(ori = 2, ni = 10, n1i = 5, n2i = 5), a))),
   list("to.wide", "to.wide", function(a) do.call(to.wide, c(list(data.frame(s = c(1, 1), g = c("a", "b"), x = 1:2), "s", "g", grpvars = "x"), a))),
   list("conv.fivenum", "conv.fivenum", function(a) do.call(conv.fivenum, c(list(min = 1, median = 2, max = 4, n = 10), a))),
-  list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a)))))
+  list("contrmat", "contrmat", function(a) do.call(contrmat, c(list(data.frame(u = "a", v = "b"), "u", "v"), a))),
+  list("to.long", "to.long", function(a) do.call(to.long, c(list("OR", ai = 1, bi = 2, ci = 3, di = 4), a))),
+  list("to.table", "to.table", function(a) do.call(to.table, c(list("OR", ai = 1, bi = 2, ci = 3, di = 4), a)))))
 # robust() (issue 13)
 formals_pairs <- c(formals_pairs, list(
   list("robust.rma.uni", "robust.mf_rma", function(a) do.call(robust, c(list(ffit, cluster = fdat$grp), a))),
