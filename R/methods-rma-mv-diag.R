@@ -346,7 +346,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   vals <- tryCatch(.mf_mv_random(x$random, x$data, x$k.all, FALSE)$values, error = function(e) NULL)
   if (is.null(vals)) return(vector("list", length(x$sigma2)))
   keep <- if (is.logical(x$subset)) x$subset else rep(TRUE, x$k.all)
-  .mf_mv_level_codes(lapply(vals, function(v) v[keep]))$levels
+  lapply(.mf_mv_level_codes(lapply(vals, function(v) v[keep]))$levels, .mf_mv_labels)
 }
 
 # ---- anova ----
