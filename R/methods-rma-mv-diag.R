@@ -83,10 +83,11 @@ hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
   type <- .mf_diag_or_matrix(type, "hatvalues")
   if (!is.null(model$W)) {
     # user weights A (metafor): H = X (X'AX)^-1 X'A
+    # (no k x k hat matrix unless type = "matrix")
     XA <- crossprod(model$X, model$W)
-    H <- model$X %*% solve(XA %*% model$X, XA)
-    if (type == "matrix") return(.mf_na_matrix(H, model))
-    h <- diag(H)
+    B <- solve(XA %*% model$X, XA)
+    if (type == "matrix") return(.mf_na_matrix(model$X %*% B, model))
+    h <- rowSums(model$X * t(B))
     h[h > 1 - 10 * .Machine$double.eps] <- 1
     return(.mf_na_out(h, model))
   }

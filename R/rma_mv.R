@@ -28,7 +28,7 @@
 #'   estimates without weights, then \eqn{b = (X'WX)^{-1} X'W y}{b =
 #'   (X'WX)^-1 X'W y} with the sandwich covariance \eqn{(X'WX)^{-1} X'W M W X
 #'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
-#'   formed k x k) and the log-likelihoods at b.  Rows with a missing weight
+#'   taken block by block; W itself is kept as a k x k matrix) and the log-likelihoods at b.  Rows with a missing weight
 #'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
 #'   \code{predict()} use W; the methods that rebuild the model
 #'   (\code{rstandard()}, \code{rstudent()}, \code{confint()},
@@ -1200,9 +1200,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
 # The fixed effects under user weights A (metafor's rma.mv with W):
 # b = (X'AX)^-1 X'A y, vb = (X'AX)^-1 X'A M A X (X'AX)^-1 with M the marginal
-# covariance at the estimates (formed k x k here: the user gave A), and the
-# drop of both log-likelihoods from the GLS estimate bG:
-# (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
+# covariance at the estimates, and the drop of both log-likelihoods from the
+# GLS estimate bG: (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
+# X'A M A X = sum over the engine's blocks of (AX)_b' M_b (AX)_b: M is
+# block-diagonal, read block by block from C++, never formed k x k.
 .mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
   XA <- crossprod(X, A)
   XAX <- XA %*% X
@@ -1211,9 +1212,20 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   stXAX <- chol2inv(ch)
   b <- c(stXAX %*% (XA %*% y))
   o <- spec$order
-  M <- matrix(0, length(y), length(y))
-  M[o, o] <- .mf_rma_mv_matrix(spec, theta, "M")
-  vb <- stXAX %*% (XA %*% M %*% t(XA)) %*% stXAX
+  AX <- t(XA)[o, , drop = FALSE]  # (A symmetric: A X = (X'A)'), rows in the engine's order
+  off <- spec$offsets
+  Mb <- .mf_robust_mv_blocks(spec, theta, seq_along(o) - 1L, off)$Theta
+  meat <- matrix(0, ncol(X), ncol(X))
+  at <- 0
+  for (bk in seq_len(length(off) - 1L)) {
+    i <- seq.int(off[bk] + 1L, off[bk + 1L])
+    n <- length(i)
+    Mk <- matrix(Mb[at + seq_len(n * n)], n, n)
+    at <- at + n * n
+    Z <- AX[i, , drop = FALSE]
+    meat <- meat + crossprod(Z, Mk %*% Z)
+  }
+  vb <- stXAX %*% meat %*% stXAX
   vb <- (vb + t(vb)) / 2
   d <- b - bG
   list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))
