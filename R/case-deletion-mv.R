@@ -200,83 +200,151 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 }
 
 # One run of the kernel: the spec of the fit, the units in the spec's row
-# order, the full fit's variance components and solver settings.
+# order, the full fit's variance components and solver settings.  With
+# reestimate = TRUE, metafor refits rma.mv() on each subset, which re-applies
+# its rules for components the subset cannot identify (a factor left with one
+# level: sigma2 fixed at 0; for '~ inner | outer' terms the single-level,
+# k = 1 and never-met-pairs rules of .mf_mv_struct_terms()); a subset that
+# loses a level of an inner factor of a DIAG, HCS, UN or HAR term (or of any
+# term without reestimation) changes the number of components, which
+# metafor's refit refuses (NA).  Units are grouped by the fixed components
+# of their subset; the kernel runs once per group (the rows of the other
+# units kept as one extra unit).
 .mf_mv_cd_run <- function(x, u, reestimate, rstudent, dfbetas, threads, progress) {
   if (!is.logical(reestimate) || length(reestimate) != 1L || is.na(reestimate))
     .mf_stop("'reestimate' must be TRUE or FALSE.")
-  # metafor refits each subset re-applying its rules of the heteroscedastic
-  # and unstructured terms (variances fixed at 0 for levels left in one outer
-  # level, correlations of pairs that no longer meet); the kernel has none
-  hs <- intersect(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))], c("HCS", "UN", "HAR"))
-  if (reestimate && length(hs))
-    .mf_stop(sprintf("Case deletion with reestimate = TRUE of a model with struct = \"%s\" is not supported by metafast yet (issue 12).",
-                     hs[1L]))
+  # (metafor refits UN on the scale of the Cholesky factor; the kernel's
+  # refits would use the (tau2, rho) scale)
+  if (reestimate && "UN" %in% x$struct[c(isTRUE(x$withG), isTRUE(x$withH))])
+    .mf_stop("Case deletion with reestimate = TRUE of a model with struct = \"UN\" is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
   con <- x$control
   th <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
   unit <- as.integer(u$unit[spec$order])
-  r <- .mf_rma_mv_deletion(spec, unit, as.integer(u$n), as.double(x$sigma2),
-                           x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
-                           rstudent, dfbetas, th, .mf_progress_fn(progress, u$n))
-  if (reestimate) {
-    # metafor's single-level rule: a refit whose subset leaves an estimated
-    # factor of 'random' with one level fixes that sigma2 at 0 (rma.mv() on
-    # the subset, as metafor's .rstudent.rma.mv() / .cooks.distance.rma.mv()
-    # refit).  Those units are refitted again with the components fixed at 0
-    # in the spec, one kernel run per pattern of such components.
-    onem <- .mf_mv_cd_single_level(x, unit, u$n)
-    one <- rowSums(onem) > 0L
-    if (any(one)) {
-      key <- apply(onem, 1L, function(rw) paste(which(rw), collapse = ","))
-      for (pat in unique(key[one])) {
-        comp <- as.integer(strsplit(pat, ",", fixed = TRUE)[[1L]])
-        sel <- one & key == pat
-        spec2 <- spec
-        spec2$structure$fixed[comp] <- 0
-        start <- as.double(x$sigma2)
-        start[comp] <- 0
-        r2 <- .mf_rma_mv_deletion(spec2, unit, as.integer(u$n), start,
-                                  x$method == "REML", reestimate, con$threshold, as.integer(con$maxiter), con$stepadj,
-                                  rstudent, dfbetas, th, NULL)
-        r$ok[sel] <- r2$ok[sel]
-        r$theta[sel, ] <- r2$theta[sel, ]
-        r$beta[sel, ] <- r2$beta[sel, ]
-        if (length(r$vbdiag)) r$vbdiag[sel, ] <- r2$vbdiag[sel, ]
-        if (length(r$X2)) {
-          r$X2[sel] <- r2$X2[sel]
-          rows <- sel[unit + 1L]
-          r$resid[rows] <- r2$resid[rows]
-          r$se[rows] <- r2$se[rows]
-        }
-      }
+  theta <- as.double(.mf_mv_theta(x))
+  run <- function(sp, un, n, start, prog)
+    .mf_rma_mv_deletion(sp, un, as.integer(n), start, x$method == "REML", reestimate, con$threshold,
+                        as.integer(con$maxiter), con$stepadj, rstudent, dfbetas, th, prog)
+  pat <- .mf_mv_cd_fixed(x, unit, u$n, reestimate)
+  fx0 <- spec$structure$fixed
+  same <- vapply(seq_len(u$n), function(i) !pat$bad[i] && identical(pat$fixed[[i]], fx0), NA)
+  r <- run(spec, unit, u$n, theta, .mf_progress_fn(progress, u$n))
+  if (all(same)) return(r)
+  fail <- function(sel) {
+    r$ok[sel] <<- FALSE
+    r$theta[sel, ] <<- NA_real_
+    r$beta[sel, ] <<- NA_real_
+    if (length(r$vbdiag)) r$vbdiag[sel, ] <<- NA_real_
+    if (length(r$X2)) {
+      r$X2[sel] <<- NA_real_
+      rows <- sel[unit + 1L]
+      r$resid[rows] <<- NA_real_
+      r$se[rows] <<- NA_real_
+    }
+  }
+  fail(pat$bad)
+  other <- !same & !pat$bad
+  key <- vapply(pat$fixed, function(f) paste(format(f, digits = 17), collapse = ","), "")
+  for (kk in unique(key[other])) {
+    sel <- other & key == kk
+    ids <- which(sel)
+    fx <- pat$fixed[[ids[1L]]]
+    spec2 <- spec
+    spec2$structure$fixed <- fx
+    start <- theta
+    start[!is.na(fx)] <- fx[!is.na(fx)]
+    # the units of the group as 0..m-1, the rows of all other units as unit m
+    un2 <- match(unit, ids - 1L) - 1L
+    un2[is.na(un2)] <- length(ids)
+    r2 <- run(spec2, as.integer(un2), length(ids) + 1L, start, NULL)
+    g <- seq_along(ids)
+    r$ok[ids] <- r2$ok[g]
+    r$theta[ids, ] <- r2$theta[g, ]
+    r$beta[ids, ] <- r2$beta[g, ]
+    if (length(r$vbdiag)) r$vbdiag[ids, ] <- r2$vbdiag[g, ]
+    if (length(r$X2)) {
+      r$X2[ids] <- r2$X2[g]
+      rows <- sel[unit + 1L]
+      r$resid[rows] <- r2$resid[rows]
+      r$se[rows] <- r2$se[rows]
     }
   }
   r
 }
 
-# Units whose deletion leaves an estimated factor of a nested structure with
-# one level: a logical matrix (units x components).  A group of a factor
-# disappears with unit u when all its rows belong to u (codes: level 1 the
-# blocks of the spec, deeper levels the structure's group codes, unique over
-# all rows).
-.mf_mv_cd_single_level <- function(x, unit, n) {
+# The fixed components of the refit without each unit (as metafor's rma.mv()
+# on the subset would fix them; see .mf_mv_cd_run()): a list of vectors
+# (one per unit, NA: estimated) in the order of the spec's theta, and 'bad',
+# the units whose subset metafor refuses.  Without reestimation every
+# component is fixed (at the full fit's values).  unit: 0-based unit code of each
+# row in the spec's order.
+.mf_mv_cd_fixed <- function(x, unit, n, reestimate) {
   spec <- x$mf.spec
   st <- spec$structure
-  L <- length(x$sigma2)
-  one <- matrix(FALSE, n, L)
-  if (!identical(st$type, "nested")) return(one)
-  sizes <- diff(spec$offsets)
-  codes <- c(list(rep.int(seq_along(sizes), sizes)), lapply(seq_len(ncol(st$groups)), function(j) st$groups[, j]))
-  for (l in seq_along(codes)) {
-    if (isTRUE(x$vc.fix$sigma2[l])) next
-    g <- codes[[l]]
-    nl <- length(unique(g))
-    # the unit of each group when all its rows are in one unit, else NA
-    gu <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
-    gone <- tabulate(gu[!is.na(gu)] + 1L, nbins = n)
-    one[, l] <- nl - gone == 1L
+  fx0 <- st$fixed
+  fixed <- rep(list(fx0), n)
+  bad <- logical(n)
+  L <- if (isTRUE(x$withS)) length(x$sigma2) else 0L
+  terms <- if (identical(st$type, "terms")) st$terms else NULL
+  # the single-level rule of sigma2 (only for estimated components): a factor
+  # whose levels all but one disappear with the unit
+  if (reestimate && L > 0L) {
+    codes <- if (identical(st$type, "nested")) {
+      sizes <- diff(spec$offsets)
+      c(list(rep.int(seq_along(sizes), sizes)), lapply(seq_len(ncol(st$groups)), function(j) st$groups[, j]))
+    } else lapply(seq_len(L), function(j) st$codes[, j])
+    for (l in seq_len(L)) {
+      if (!is.na(fx0[l])) next
+      g <- codes[[l]]
+      nl <- length(unique(g))
+      gu <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
+      gone <- tabulate(gu[!is.na(gu)] + 1L, nbins = n)
+      for (i in which(nl - gone == 1L)) fixed[[i]][l] <- 0
+    }
   }
-  one
+  if (!length(terms)) return(list(fixed = fixed, bad = bad))
+  # the rules of the '~ inner | outer' terms on each subset
+  types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR")
+  gts <- lapply(terms, function(tm) {
+    inner <- if (tm$type == 4L) tm$times[tm$inner + 1L] else tm$inner + 1L
+    list(inner = inner, outer = tm$outer, names = c("inner", "outer"))
+  })
+  fixg <- function(t) {
+    if (t > length(terms)) return(list(NULL, NULL))
+    tm <- terms[[t]]
+    list(fx0[tm$off + seq_len(tm$n_v)], if (tm$n_r) fx0[tm$off + tm$n_v + seq_len(tm$n_r)] else NULL)
+  }
+  struct <- vapply(terms, function(tm) types[tm$type + 1L], "")
+  check.k <- if (is.null(x$control$check.k.gtr.1)) TRUE else x$control$check.k.gtr.1
+  k <- length(unit)
+  for (i in seq_len(n)) {
+    keep <- unit != i - 1L
+    sub <- tryCatch(suppressWarnings(.mf_mv_struct_terms(gts, struct, which(keep), keep, L, fixg(1L), fixg(2L),
+                                                         check.k = check.k)),
+                    error = function(e) NULL)
+    # a subset with fewer components than the fit (a DIAG, HCS, UN or HAR
+    # term losing an inner level): metafor's refit stops (its tau2 and init
+    # values no longer fit), NA
+    if (is.null(sub) || any(vapply(seq_along(sub), function(t)
+      sub[[t]]$n_v != terms[[t]]$n_v || sub[[t]]$n_r != terms[[t]]$n_r, NA))) {
+      bad[i] <- TRUE
+      next
+    }
+    # AR takes the sorted levels present as equally spaced times: a subset
+    # without an inner level between others has other lags in metafor's refit
+    for (t in seq_along(sub)) {
+      if (terms[[t]]$type != 3L || sub[[t]]$n_lev == terms[[t]]$n_lev) next
+      pres <- sort(unique(terms[[t]]$inner[keep]))
+      if (length(pres) && pres[length(pres)] - pres[1L] + 1L != length(pres))
+        .mf_stop(sprintf("Case deletion of an rma.mv() fit with struct = \"AR\": leaving out unit %d removes an inner level between others, which changes the lags of the refit in metafor; this is not supported by metafast yet (issue 12).", i))
+    }
+    if (!reestimate) next  # (every component fixed at the full fit's values)
+    for (t in seq_along(sub)) {
+      tm <- terms[[t]]
+      fixed[[i]][tm$off + seq_len(tm$n_v + tm$n_r)] <- c(sub[[t]]$fixed_v, sub[[t]]$fixed_r)
+    }
+  }
+  list(fixed = fixed, bad = bad)
 }
 
 # Values per unit (rows of 'vals') laid out as metafor: per row of the data

@@ -83,10 +83,11 @@ hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
   type <- .mf_diag_or_matrix(type, "hatvalues")
   if (!is.null(model$W)) {
     # user weights A (metafor): H = X (X'AX)^-1 X'A
+    # (no k x k hat matrix unless type = "matrix")
     XA <- crossprod(model$X, model$W)
-    H <- model$X %*% solve(XA %*% model$X, XA)
-    if (type == "matrix") return(.mf_na_matrix(H, model))
-    h <- diag(H)
+    B <- solve(XA %*% model$X, XA)
+    if (type == "matrix") return(.mf_na_matrix(model$X %*% B, model))
+    h <- rowSums(model$X * t(B))
     h[h > 1 - 10 * .Machine$double.eps] <- 1
     return(.mf_na_out(h, model))
   }
@@ -357,7 +358,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   vals <- tryCatch(.mf_mv_random(x$random, x$data, x$k.all, FALSE)$values, error = function(e) NULL)
   if (is.null(vals)) return(vector("list", length(x$sigma2)))
   keep <- if (is.logical(x$subset)) x$subset else rep(TRUE, x$k.all)
-  .mf_mv_level_codes(lapply(vals, function(v) v[keep]))$levels
+  lapply(.mf_mv_level_codes(lapply(vals, function(v) v[keep]))$levels, .mf_mv_labels)
 }
 
 # ---- anova ----

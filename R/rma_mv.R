@@ -28,7 +28,7 @@
 #'   estimates without weights, then \eqn{b = (X'WX)^{-1} X'W y}{b =
 #'   (X'WX)^-1 X'W y} with the sandwich covariance \eqn{(X'WX)^{-1} X'W M W X
 #'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
-#'   formed k x k) and the log-likelihoods at b.  Rows with a missing weight
+#'   taken block by block; W itself is kept as a k x k matrix) and the log-likelihoods at b.  Rows with a missing weight
 #'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
 #'   \code{predict()} use W; the methods that rebuild the model
 #'   (\code{rstandard()}, \code{rstudent()}, \code{confint()},
@@ -206,6 +206,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
   design <- .mf_design(mods, data, k.all, intercept)
   X <- design$X
+  # row names "1".."k" (model.matrix() on data with automatic row names) as
+  # R's deferred strings: the same names, without a million strings kept
+  if (!is.null(rownames(X))) rownames(X) <- .mf_mv_seq_names(rownames(X), data)
+  design$X <- NULL
 
   slab.null <- is.null(slab)
   if (slab.null) {
@@ -244,12 +248,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     warning(sprintf("%s with missing values omitted from the model fitting (%s).", sum(omitted), .mf_rows(omitted)),
             call. = FALSE)
   use <- keep & !has_na
-  rows <- which(use)
+  rows <- which(unname(use))  # (no names: which() would copy them)
   k <- length(rows)
   if (k <= 1L) .mf_stop("Processing terminated since k <= 1 (as metafor): fewer than 2 outcomes remain.")
-  yi.f <- yi[rows]
-  vi.f <- Vinfo$vi[rows]
-  X.f <- X[rows, , drop = FALSE]
+  # (all rows used: the kept vectors share the memory of the given ones)
+  all.rows <- k == k.all
+  yi.f <- if (all.rows) yi else yi[rows]
+  vi.f <- if (all.rows) Vinfo$vi else Vinfo$vi[rows]
+  X.f <- if (all.rows) X else X[rows, , drop = FALSE]
   if (any(vi.f < 0))
     .mf_stop(sprintf("'V' is not positive semi-definite: negative sampling variances in %s.", .mf_rows(use & Vinfo$vi < 0)))
   allvipos <- all(vi.f > 0)
@@ -264,7 +270,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     warning(sprintf("Redundant predictors dropped from the model: %s.", paste(colnames(X.f)[drop], collapse = ", ")),
             call. = FALSE)
     X.f <- X.f[, -drop, drop = FALSE]
-    X <- X[, -drop, drop = FALSE]
+    X <- if (all.rows) X.f else X[, -drop, drop = FALSE]
   }
   p <- ncol(X.f)
   if (p == 0L) .mf_stop("The model has no estimable coefficients.")
@@ -275,7 +281,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   # the levels: integer codes of the kept rows (nested by construction within a formula)
   L <- length(rnd$values)
   codes <- .mf_mv_all_codes(rnd, rows)
-  s.nlevels <- lengths(codes$levels)
+  s.nlevels <- vapply(codes$levels, .mf_mv_nlev, 1L)
   names(s.nlevels) <- NULL
   sig <- if (missing(sigma2) || is.null(sigma2)) rep(NA_real_, L) else sigma2
   if (!is.numeric(sig) && !all(is.na(sig))) .mf_stop("'sigma2' must be numeric (NA: estimate).")
@@ -432,10 +438,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   ll.REML <- fit$ll.REML
   dev.ML <- if (allvipos) -2 * (ll.ML - fit$ll.QE) else -2 * ll.ML
   aicc <- function(ll, n) -2 * ll + 2 * parms * max(n, parms + 2) / (max(n, parms + 2) - parms - 1)
-  fit.stats <- data.frame(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
-                          REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms, -2 * ll.REML + parms * log(k - p),
-                                   aicc(ll.REML, k - p)),
-                          row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
+  # (the data frame built directly: data.frame() costs more than the rest of this block)
+  fit.stats <- structure(list(ML = c(ll.ML, dev.ML, -2 * ll.ML + 2 * parms, -2 * ll.ML + parms * log(k), aicc(ll.ML, k)),
+                              REML = c(ll.REML, -2 * ll.REML, -2 * ll.REML + 2 * parms, -2 * ll.REML + parms * log(k - p),
+                                       aicc(ll.REML, k - p))),
+                         row.names = c("ll", "dev", "AIC", "BIC", "AICc"), class = "data.frame")
 
   # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
   theta <- .mf_mv_unchol(gts, fit$theta)
@@ -457,7 +464,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               k = k, k.f = k, k.eff = k, k.all = k.all, p = p, p.eff = p, parms = parms, m = m,
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
               yi = yi.f, vi = vi.f, X = X.f, yi.f = yi, vi.f = Vinfo$vi, X.f = X,
-              ids = unname(rows), not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
+              ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
               method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
               control = con, fit.stats = fit.stats, convergence = conv,
               vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),
@@ -489,10 +496,28 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # methods (and refits) hand the same list to C++; $mf.spec$order maps the
 # sorted rows back to the fit's rows (yi, vi, X).
 .mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
+  if (!is.unsorted(o) && length(o) == length(yi)) {
+    # rows already in block order (o = 1..k): the spec shares the fit's vectors
+    # (C++ reads only the numbers of X, whose names are then shared too)
+    return(list(y = as.double(yi), v = as.double(vi), X = X, order = o,
+                offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure))
+  }
   Xo <- X[o, , drop = FALSE]
   rownames(Xo) <- NULL  # (C++ reads the numbers only; row names cost more than the matrix at large k)
   list(y = as.double(yi[o]), v = as.double(vi[o]), X = Xo, order = o,
        offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
+}
+
+# Row names "1", "2", ..., "k" (those of model.matrix() on data with
+# automatic row names, or on variables) as R's deferred string conversion of
+# 1:k (ALTREP: the same character vector to every reader, its strings made
+# only when read); other row names unchanged.
+.mf_mv_seq_names <- function(rn, data) {
+  k <- length(rn)
+  if (!k || rn[1L] != "1" || rn[k] != as.character(k)) return(rn)
+  sq <- as.character(seq_len(k))
+  auto <- is.data.frame(data) && .row_names_info(data) < 0L && nrow(data) == k
+  if (auto || identical(rn, sq)) as.character(seq_len(k)) else rn
 }
 
 # The random formulas: ~ 1 | a or ~ 1 | a/b/..., or a list of such terms
@@ -814,21 +839,72 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   levels <- vector("list", length(values))
   prev <- NULL
   for (l in seq_along(values)) {
-    f <- factor(values[[l]])
-    cx <- as.integer(f)
+    f <- .mf_mv_factor(values[[l]])
+    cx <- f$codes
+    nf <- length(f$levels)
     if (is.null(prev)) {
       codes[[l]] <- cx
-      levels[[l]] <- levels(f)
+      levels[[l]] <- f$levels
     } else {
-      key <- (prev - 1) * nlevels(f) + cx
+      key <- (prev - 1) * nf + cx
       ukey <- sort(unique(key))
       codes[[l]] <- match(key, ukey)
-      pl <- levels[[l - 1L]][(ukey - 1) %/% nlevels(f) + 1]
-      levels[[l]] <- paste(pl, levels(f)[(ukey - 1) %% nlevels(f) + 1], sep = "/")
+      parent <- as.integer((ukey - 1) %/% nf + 1)
+      child <- as.integer((ukey - 1) %% nf + 1)
+      levels[[l]] <- if (length(ukey) > getOption("metafast.mv_lazy_levels", .mf_mv_lazy_levels))
+        structure(list(parent = parent, child = child, plabels = levels[[l - 1L]], clabels = f$levels),
+                  class = "mf_lazy_levels")
+      else paste(.mf_mv_labels(levels[[l - 1L]])[parent], f$levels[child], sep = "/")
     }
     prev <- codes[[l]]
   }
   list(codes = codes, levels = levels)
+}
+
+# The labels "a/b" of the nested factors (one per level, often one per row)
+# are kept as codes (class mf_lazy_levels: the parent's label and the
+# child's level of each level) and pasted when read: fit$s.levels and
+# fit[["s.levels"]] (the methods below) give metafor's character vectors,
+# while the fit makes no strings (a fit of 10^6 rows keeps 8 MB instead of a
+# million strings, ~70 MB).  Factors with more levels than this are kept
+# lazily; the internal option metafast.mv_lazy_levels overrides it (the
+# tests use it).
+.mf_mv_lazy_levels <- 0L
+
+# The number of levels and the labels of a level set (character, or lazy).
+.mf_mv_nlev <- function(lev) if (inherits(lev, "mf_lazy_levels")) length(lev$parent) else length(lev)
+.mf_mv_labels <- function(lev) {
+  if (!inherits(lev, "mf_lazy_levels")) return(lev)
+  paste(.mf_mv_labels(lev$plabels)[lev$parent], lev$clabels[lev$child], sep = "/")
+}
+
+# Fields of an rma.mv() fit as metafor's: the lazily kept labels of
+# s.levels pasted when read (the only field kept in another form).
+#' @export
+`$.mf_rma_mv` <- function(x, name) {
+  val <- .subset2(x, name, exact = FALSE)
+  if (is.list(val) && !is.null(val) && identical(pmatch(name, "s.levels"), 1L)) val <- lapply(val, .mf_mv_labels)
+  val
+}
+
+#' @export
+`[[.mf_rma_mv` <- function(x, i, ...) {
+  val <- .subset2(x, i, ...)
+  if (is.character(i) && length(i) == 1L && identical(i, "s.levels") && is.list(val)) val <- lapply(val, .mf_mv_labels)
+  val
+}
+
+# The integer codes and levels of factor(x): for integers and whole numbers
+# (the usual identifiers) from sort(unique(x)) directly, which gives
+# factor()'s codes and labels without turning every value into a string;
+# other values through factor().
+.mf_mv_factor <- function(x) {
+  if (!anyNA(x) && (is.integer(x) || (is.double(x) && all(abs(x) < 1e15) && all(x == trunc(x)))) && is.null(attributes(x))) {
+    u <- sort(unique(x))
+    return(list(codes = match(x, u), levels = as.character(u)))
+  }
+  f <- factor(x)
+  list(codes = as.integer(f), levels = levels(f))
 }
 
 # V as given: a vector (vi), a k x k matrix (base or Matrix) or a list of
@@ -1057,7 +1133,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (anyDuplicated(colnames(x)) || nrow(x) != ncol(x))
       .mf_stop(sprintf("'R': the matrix for '%s' must have unique dimension names.", nm))
     if (anyNA(x)) .mf_stop(sprintf("'R': the matrix for '%s' has missing values; no NAs are allowed in 'R'.", nm))
-    lev <- levels[[j]]
+    lev <- .mf_mv_labels(levels[[j]])
     miss <- setdiff(lev, colnames(x))
     if (length(miss))
       .mf_stop(sprintf("There are levels in '%s' for which there are no matching rows/columns in the corresponding 'R' matrix: %s%s.",
@@ -1125,9 +1201,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
 # The fixed effects under user weights A (metafor's rma.mv with W):
 # b = (X'AX)^-1 X'A y, vb = (X'AX)^-1 X'A M A X (X'AX)^-1 with M the marginal
-# covariance at the estimates (formed k x k here: the user gave A), and the
-# drop of both log-likelihoods from the GLS estimate bG:
-# (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
+# covariance at the estimates, and the drop of both log-likelihoods from the
+# GLS estimate bG: (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
+# X'A M A X = sum over the engine's blocks of (AX)_b' M_b (AX)_b: M is
+# block-diagonal, read block by block from C++, never formed k x k.
 .mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
   XA <- crossprod(X, A)
   XAX <- XA %*% X
@@ -1136,9 +1213,20 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   stXAX <- chol2inv(ch)
   b <- c(stXAX %*% (XA %*% y))
   o <- spec$order
-  M <- matrix(0, length(y), length(y))
-  M[o, o] <- .mf_rma_mv_matrix(spec, theta, "M")
-  vb <- stXAX %*% (XA %*% M %*% t(XA)) %*% stXAX
+  AX <- t(XA)[o, , drop = FALSE]  # (A symmetric: A X = (X'A)'), rows in the engine's order
+  off <- spec$offsets
+  Mb <- .mf_robust_mv_blocks(spec, theta, seq_along(o) - 1L, off)$Theta
+  meat <- matrix(0, ncol(X), ncol(X))
+  at <- 0
+  for (bk in seq_len(length(off) - 1L)) {
+    i <- seq.int(off[bk] + 1L, off[bk + 1L])
+    n <- length(i)
+    Mk <- matrix(Mb[at + seq_len(n * n)], n, n)
+    at <- at + n * n
+    Z <- AX[i, , drop = FALSE]
+    meat <- meat + crossprod(Z, Mk %*% Z)
+  }
+  vb <- stXAX %*% meat %*% stXAX
   vb <- (vb + t(vb)) / 2
   d <- b - bG
   list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))

@@ -234,3 +234,18 @@ test_that("W: a weight matrix, crossed factors, ML, and missing weights match me
   expect_error(rma.mv(yi, vi, W = bad, random = rnd, data = dat), "'W' must be a symmetric")
   expect_error(rma.mv(yi, vi, W = Wm[-1, -1], random = rnd, data = dat), "'W' is a")
 })
+
+test_that("W: the sandwich from the engine's blocks of M on rows out of block order (metafor)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- metadat::dat.konstantopoulos2011
+  set.seed(2)
+  d <- d[sample(nrow(d)), ]
+  w <- runif(nrow(d), 1, 5)
+  f <- rma.mv(yi, vi, W = w, mods = ~ year, random = ~ 1 | district/school, data = d)
+  expect_true(is.unsorted(f$mf.spec$order))
+  m <- metafor::rma.mv(yi, vi, W = w, mods = ~ year, random = ~ 1 | district/school, data = d, sigma2 = f$sigma2)
+  expect_equal(f$vb, m$vb, tolerance = 1e-8)
+  expect_equal(c(f$beta), c(m$beta), tolerance = 1e-8)
+  expect_equal(hatvalues(f), hatvalues(m), tolerance = 1e-8)
+})
