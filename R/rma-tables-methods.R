@@ -631,13 +631,13 @@ qqnorm.mf_rma_tab <- function(y, type = "rstandard", pch = 21, col, bg, grid = F
 
 #' @rdname mf_rma_tab-methods
 #' @details \code{plot()}: metafor draws four panels (forest, funnel, radial
-#'   and QQ plot); metafast has no radial plot yet (issue 16), so
+#'   and QQ plot); metafast does not draw them together yet (issue 16), so
 #'   \code{plot()} stops with an error that says so: draw the panels with
-#'   \code{forest()}, \code{funnel()} and \code{qqnorm()}.
+#'   \code{forest()}, \code{funnel()}, \code{radial()} and \code{qqnorm()}.
 #' @export
 plot.mf_rma_tab <- function(x, ...) {
   nms <- ...names()
   nms <- nms[!is.na(nms) & nzchar(nms)]
-  .mf_stop(sprintf("plot() of rma.mh() / rma.peto() fits (metafor's four panels: forest, funnel, radial and QQ plot%s) is not available: metafast has no radial plot yet (issue 16); use forest(), funnel() and qqnorm().",
+  .mf_stop(sprintf("plot() of rma.mh() / rma.peto() fits (metafor's four panels: forest, funnel, radial and QQ plot%s) is not available yet (issue 16); draw the panels with forest(), funnel(), radial() and qqnorm().",
                    if (length(nms)) paste0("; arguments ", paste0("'", nms, "'", collapse = ", ")) else ""))
 }

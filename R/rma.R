@@ -12,10 +12,11 @@
 #'   \item escalc() options inside \code{rma()} (\code{correct},
 #'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
-#'   \item the rest of \code{rma.mv()}: \code{W}, \code{R}, the structures
-#'     GEN, GDIAG, spatial and phylogenetic (12);
-#'   \item cluster-robust inference, \code{robust()} (13);
-#'   \item \code{rma.glmm()} and data helpers (\code{to.long()}, ...) (14, 19);
+#'   \item the rest of \code{rma.mv()}: the structures GEN, GDIAG and the
+#'     spatial ones, \code{W} given as blocks (12);
+#'   \item parts of cluster-robust inference (user weights with
+#'     \code{clubSandwich = TRUE}) (13);
+#'   \item \code{rma.glmm()} (19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);
 #'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}

@@ -112,7 +112,7 @@ test_that("qqnorm() of rma.mh / rma.peto fits matches metafor; plot() says what 
   expect_error(quiet_png(qqnorm(fits$or$ours, type = "x")), "'type'")
   expect_error(quiet_png(qqnorm(fits$or$ours, label = 99)), "'label'")
   expect_error(quiet_png(qqnorm(fits$or$ours, pos = 7)), "'pos'")
-  expect_error(plot(fits$or$ours), "radial.*forest\\(\\), funnel\\(\\) and qqnorm\\(\\)")
+  expect_error(plot(fits$or$ours), "four panels.*forest\\(\\), funnel\\(\\), radial\\(\\) and qqnorm\\(\\)")
 })
 
 test_that("pictures of baujat() and qqnorm() of rma.mh / rma.peto fits", {
