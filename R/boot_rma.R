@@ -194,7 +194,8 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
 # sigma2.1, ... (the nested model), else those of $mf.theta (theta.1, ...
 # when it has none).
 .mf_mv_theta_names <- function(x, q) {
-  if (is.null(x$mf.theta)) return(if (q == 1L) "sigma2" else paste0("sigma2.", seq_len(q)))
+  if (is.null(x$mf.theta) || !isTRUE(x$withG) && !isTRUE(x$withH))  # sigma2 components only
+    return(if (q == 1L) "sigma2" else paste0("sigma2.", seq_len(q)))
   nm <- names(x$mf.theta)
   if (is.null(nm) || length(nm) != q || any(!nzchar(nm))) paste0("theta.", seq_len(q)) else nm
 }

@@ -22,6 +22,6 @@
   if (!is.null(targs) && !is.primitive(transf) && length(formals(transf)) == 1L)
     .mf_stop(sprintf("The function given as '%s' has no argument for 'targs'.", arg))
   one <- if (is.null(targs)) function(z) .mf_transf_run(function() transf(z), 1L, arg)
-         else function(z) .mf_transf_run(function() transf(z, targs), 1L, arg)
+         else function(z) .mf_transf_run(function() transf(z, targs), 1L, paste0(arg, "' with 'targs"))
   function(v) vapply(v, one, numeric(1))
 }

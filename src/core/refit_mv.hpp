@@ -45,6 +45,21 @@
 
 namespace metafast {
 
+// The block of each row of pr, and the rows of each unit (unit[i] in 0..n_units-1 is the unit of
+// row i): what every refit kernel over units needs to select a unit's rows.
+inline std::vector<int> mv_row_blocks(const ProblemView& pr) {
+  std::vector<int> row_block(static_cast<std::size_t>(pr.k()));
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int t = 0; t < pr.block_size(b); ++t) row_block[pr.block_begin(b) + t] = b;
+  return row_block;
+}
+
+inline std::vector<std::vector<int>> mv_unit_members(const std::vector<int>& unit, int n_units) {
+  std::vector<std::vector<int>> members(static_cast<std::size_t>(n_units));
+  for (std::size_t i = 0; i < unit.size(); ++i) members[unit[i]].push_back(static_cast<int>(i));
+  return members;
+}
+
 // The problem made of the given rows of pr (ascending indices, so that the
 // rows of a block stay together): y, v, X, the offsets of the non-empty
 // blocks and their dense V blocks restricted to the kept rows.
@@ -130,11 +145,8 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
                      Poll&& poll) {
   const int k = pr.k(), p = pr.p(), q = st.n_theta();
   if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_deletion_run: one unit code per row");
-  std::vector<int> row_block(static_cast<std::size_t>(k));
-  for (int b = 0; b < pr.n_blocks(); ++b)
-    for (int t = 0; t < pr.block_size(b); ++t) row_block[pr.block_begin(b) + t] = b;
-  std::vector<std::vector<int>> members(static_cast<std::size_t>(n_units));
-  for (int i = 0; i < k; ++i) members[unit[i]].push_back(i);
+  const std::vector<int> row_block = mv_row_blocks(pr);
+  const std::vector<std::vector<int>> members = mv_unit_members(unit, n_units);
   const std::vector<std::size_t> vstart = dense_block_starts(pr);
   std::vector<Eigen::Index> voff(static_cast<std::size_t>(pr.n_blocks()));
   {
@@ -367,11 +379,8 @@ bool mv_boot_run(const ProblemView& pr, const VarStructure& st, const MvRefitPla
                  double* out, int* index, Poll&& poll) {
   const int k = pr.k(), p = pr.p(), q = st.n_theta();
   if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_boot_run: one unit code per row");
-  std::vector<int> row_block(static_cast<std::size_t>(k));
-  for (int b = 0; b < pr.n_blocks(); ++b)
-    for (int t = 0; t < pr.block_size(b); ++t) row_block[pr.block_begin(b) + t] = b;
-  std::vector<std::vector<int>> members(static_cast<std::size_t>(n_units));
-  for (int i = 0; i < k; ++i) members[unit[i]].push_back(i);
+  const std::vector<int> row_block = mv_row_blocks(pr);
+  const std::vector<std::vector<int>> members = mv_unit_members(unit, n_units);
   const std::vector<std::size_t> vstart = dense_block_starts(pr);
   const std::size_t n = end - start;
   std::atomic<bool> cancel(false);

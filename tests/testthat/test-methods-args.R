@@ -246,7 +246,7 @@ test_that("blup() and ranef() refuse user weights and print", {
   expect_error(ranef(f), "weights")
   g <- rma(yi, vi, data = dat)
   expect_output(print(blup(g)), "pred\\s+se\\s+pi.lb\\s+pi.ub")
-  expect_error(blup(g, level = 0), "'level'")
+  expect_error(blup(g, level = -1), "'level'")  # (0 is valid: metafor's zero-width interval)
 })
 
 test_that("vif() matches metafor (btt, table, reestimate)", {
