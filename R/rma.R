@@ -87,7 +87,7 @@
 #'   estimator is used when one fails to converge.
 #' @param test \code{"z"}, \code{"t"} or \code{"knha"} (Knapp & Hartung 2003).
 #' @param level confidence level, read as metafor reads it: 95 (percent), 0.95
-#'   (coverage) and 0.05 (alpha) all mean a 95% interval.
+#'   (coverage) and 0.05 (alpha) all mean a 95\% interval.
 #' @param btt coefficients tested by the omnibus test (indices or a string
 #'   matched against their names); by default all but the intercept.
 #' @param tau2 optional fixed value of tau^2.

@@ -72,7 +72,7 @@
 #'   one per coefficient).  \code{"contain"} or numbers with \code{test = "z"}
 #'   switch to t tests, as in metafor.
 #' @param level confidence level, read as metafor reads it: 95 (percent), 0.95
-#'   (coverage) and 0.05 (alpha) all mean a 95% interval.
+#'   (coverage) and 0.05 (alpha) all mean a 95\% interval.
 #' @param btt coefficients tested by the omnibus test (indices or a string).
 #' @param R,Rscale known correlation matrices, as in metafor: \code{R} is a
 #'   named list of matrices, named as the factors of \code{random} (e.g.
