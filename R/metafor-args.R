@@ -115,6 +115,21 @@
   fsn = c(),
   update.mf_rma = c(),
   forest.mf_rma = c(
+    preddist = .mf_r_plot("predstyle = \"dist\" is not supported yet"), ylim = .mf_r_plot("use rows = to place the studies"),
+    predlim = .mf_r_plot(), width = .mf_r_plot(), colci = .mf_r_plot("use colout = (the colour of the points and intervals)"),
+    fonts = .mf_r_plot("use family = / font ="),
+    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
+    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
+  forest.default = c(
+    ylim = .mf_r_plot("use rows = to place the studies"), width = .mf_r_plot(),
+    subset = .mf_r_plot("subset the vectors instead"),
+    colci = .mf_r_plot("use col = (the colour of the points and intervals)"),
+    fonts = .mf_r_plot("use family = / font ="),
+    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
+    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
+    addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
+    border = .mf_r_plot()),
+  forest.mf_rma_tab = c(
     addfit = .mf_r_plot("the fitted values of a meta-regression are always drawn"),
     predstyle = .mf_r_plot(), preddist = .mf_r_plot(),
     xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
@@ -128,19 +143,6 @@
     shade = .mf_r_plot(), colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
     cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
     .mf_forest_hidden, subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.default = c(
-    xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
-    olim = .mf_r_plot(), ylim = .mf_r_plot(),
-    at = .mf_r_plot("use alim = for the axis range"), steps = .mf_r_plot("use alim = for the axis range"),
-    width = .mf_r_plot(), ilab.xpos = .mf_r_plot("the ilab columns are placed automatically"),
-    ilab.pos = .mf_r_plot(), subset = .mf_r_plot("subset the vectors instead"),
-    atransf = .mf_r_plot("use transf = (e.g. transf = exp, refline = 1) to draw the transformed values on a linear axis"),
-    targs = .mf_r_targs, rows = .mf_r_plot(), efac = .mf_r_plot(), pch = .mf_r_plot(), psize = .mf_r_plot(),
-    plim = .mf_r_plot(), col = .mf_r_plot(), colci = .mf_r_plot(), shade = .mf_r_plot(),
-    colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
-    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
-    .mf_forest_hidden, mlab = .mf_r_plot(), addfit = .mf_r_plot(), addpred = .mf_r_plot(),
-    predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot(), border = .mf_r_plot()),
   funnel.mf_rma = c(
     slab = .mf_r_plot("points are not labelled"), steps = .mf_r_plot(), at = .mf_r_plot("use xlim ="),
     atransf = .mf_r_plot(), targs = .mf_r_targs, digits = .mf_r_plot(),
@@ -199,7 +201,6 @@
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
-.mf_metafor_args$forest.mf_rma_tab <- .mf_metafor_args$forest.mf_rma
 # The same table as lists, for the quick look-up of the names of a call.
 .mf_metafor_tab <- lapply(.mf_metafor_args, as.list)
 

@@ -243,8 +243,9 @@ test_that("rejected arguments name the function and the alternative, and never c
   expect_error(regtest(ffit, data = e), "'data'")
   expect_identical(e, e0)
   f0 <- ffit
-  expect_error(in_png(forest(ffit, atransf = exp)), "'atransf'.*transf = ")
-  expect_error(in_png(forest(ffit, atr = exp)), "'atransf'")           # partial matching, as metafor's formals
+  expect_error(in_png(forest(ffit, ylim = c(-2, 8))), "'ylim'.*rows = ")
+  expect_error(in_png(forest(ffit, wid = 3)), "'width'")               # partial matching, as metafor's formals
+  expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
   expect_error(coef(ffit, type = "beta"), "'type'")
   expect_error(cumul(ffit, code1 = 1), "'code1'")
   expect_error(anova(ffit, df = 3), "'df'")

@@ -25,6 +25,35 @@ test_that("forest() pictures", {
   vdiffr::expect_doppelganger("forest-default", function() forest(yi, vi, slab = d$author))
 })
 
+test_that("forest() pictures with metafor's arguments (issue 16)", {
+  dat <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                          slab = paste(author, year, sep = ", "))
+  res <- metafast::rma(yi, vi, data = dat)
+  # metafor's gallery example
+  vdiffr::expect_doppelganger("forest-gallery", function()
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), xlim = c(-16, 6),
+           ilab = cbind(tpos, tneg, cpos, cneg), ilab.xpos = c(-9.5, -8, -6, -4.5),
+           header = "Author(s) and Year", mlab = "RE Model for All Studies", shade = TRUE))
+  # the automatic layout with atransf, ilab headers and shading
+  vdiffr::expect_doppelganger("forest-auto-atransf", function()
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), ilab = cbind(tpos, tneg, cpos, cneg),
+           ilab.lab = c("TB+", "TB-", "TB+", "TB-"), shade = "zebra", header = "Author(s) and Year"))
+  # metafor's coordinates with the styling arguments
+  vdiffr::expect_doppelganger("forest-metafor-options", function()
+    forest(res, xlim = c(-10, 6), atransf = exp, at = log(c(.1, .25, 1, 4)), predstyle = "bar",
+           showweights = TRUE, colout = ifelse(dat$alloc == "random", "firebrick", "black"), psize = 1,
+           pch = 19, efac = c(1, 1.5, 1.5), col = "steelblue", border = "navy", shade = "zebra2",
+           order = "obs", digits = c(2, 2)))
+  vdiffr::expect_doppelganger("forest-metareg-addpred", function()
+    forest(metafast::rma(yi, vi, mods = ~ ablat, data = dat), xlim = c(-10, 6), atransf = exp,
+           addpred = TRUE, ilab = ablat, ilab.xpos = -4, ilab.lab = "Lat."))
+  vdiffr::expect_doppelganger("forest-polygon-mlab", function()
+    forest(res, predstyle = "polygon", atransf = exp, mlab = c("Pooled", "Prediction")))
+  vdiffr::expect_doppelganger("forest-default-rows", function()
+    forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
+           rows = 15:3, shade = "all", col = "darkgreen"))
+})
+
 test_that("funnel() pictures", {
   fit <- bcg_fit()
   vdiffr::expect_doppelganger("funnel-bcg", function() funnel(fit))
