@@ -28,7 +28,7 @@
 #' \code{fig.height = forest_height(k)} (the plot is designed for a width of
 #' about 7 inches, knitr's default \code{fig.width}); with \code{png()} or
 #' \code{pdf()} use \code{height = forest_height(k)}.  When \code{xlim},
-#' \code{rows}, \code{ilab.xpos} or \code{textpos} is given, the plot uses
+#' \code{ylim}, \code{rows}, \code{ilab.xpos} or \code{textpos} is given, the plot uses
 #' metafor's coordinates instead: the horizontal axis runs from
 #' \code{xlim[1]} to \code{xlim[2]} in units of the outcome (by default
 #' metafor's limits), the study labels start at \code{textpos[1]} (default
@@ -46,7 +46,7 @@
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
 #'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (\code{ylim}, \code{width},
+#'   that metafast does not implement yet (\code{width},
 #'   \code{colci}, \code{fonts}, \code{cex.lab}, \code{cex.axis},
 #'   \code{predlim}, \code{preddist}, ...; issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
@@ -116,6 +116,9 @@ forest <- function(x, ...) UseMethod("forest")
 #'   \code{"[95\% CI]"}.
 #' @param xlim horizontal limits of the plot in units of the outcome
 #'   (metafor's coordinates; see Details).
+#' @param ylim vertical limits of the plot in rows (one value: the bottom;
+#'   metafor's coordinates): the header goes on row \code{ylim[2] - 1}, the
+#'   rule under it on row \code{ylim[2] - 2}.
 #' @param alim range of the x axis of the plotting panel (by default that of
 #'   \code{at}, else a range covering the intervals); intervals outside it end
 #'   in arrows.
@@ -204,7 +207,7 @@ forest <- function(x, ...) UseMethod("forest")
 #' @param main optional title (metafast only).
 #' @export
 forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle, showweights, header = TRUE,
-                          xlim, alim, olim, at, steps = 5, level = x$level, refline = 0, digits = 2L, xlab, slab,
+                          xlim, alim, olim, ylim, at, steps = 5, level = x$level, refline = 0, digits = 2L, xlab, slab,
                           mlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                           transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
                           plim = c(0.5, 1.5), colout, col, border, shade, colshade, lty, cex, subgroup = NULL,
@@ -222,7 +225,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   pch <- if (missing(pch)) NULL else ev(substitute(pch))
   psize <- if (missing(psize)) NULL else ev(substitute(psize))
   shade <- if (missing(shade)) NULL else ev(substitute(shade))
-  coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos)
+  coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
   pars <- .mf_par_dots(...)
   if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
   pr <- .mf_forest_pred_args(addpred, predstyle, coords)
@@ -314,7 +317,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  int_only = x$int.only)
+                  int_only = x$int.only, ylim_user = if (missing(ylim)) NULL else ylim)
 }
 
 #' @rdname forest
@@ -324,12 +327,12 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
 #'   \code{sei}).
 #' @export
 forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweights = FALSE, header = TRUE,
-                           xlim, alim, olim, at, steps = 5, level = 95, refline = 0, digits = 2L, xlab, slab,
+                           xlim, alim, olim, ylim, at, steps = 5, level = 95, refline = 0, digits = 2L, xlab, slab,
                            ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                            transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
                            plim = c(0.5, 1.5), col, shade, colshade, lty, cex, subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
-  coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos)
+  coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
   pars <- .mf_par_dots(...)
   if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
   yi <- .mf_numeric(x, "x")
@@ -391,12 +394,13 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   psize = if (missing(psize)) NULL else ps(psize, "psize"), plim = plim,
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
-                  colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty)
+                  colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
+                  ylim_user = if (missing(ylim)) NULL else ylim)
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".
-.mf_forest_coords <- function(xlim, rows, ilab.xpos, textpos) {
-  if (!missing(xlim) || !missing(rows) || !missing(ilab.xpos) || !missing(textpos)) "metafor" else "auto"
+.mf_forest_coords <- function(xlim, rows, ilab.xpos, textpos, ylim) {
+  if (!missing(xlim) || !missing(rows) || !missing(ilab.xpos) || !missing(textpos) || !missing(ylim)) "metafor" else "auto"
 }
 
 .mf_flag <- function(v, arg) {
@@ -562,7 +566,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             coords = "auto", xlim = NULL, at = NULL, steps = NULL, olim = NULL, ilab.xpos = NULL,
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
-                            shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE) {
+                            shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -706,7 +710,13 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     ys[types == "pi"] <- -2
     top <- max(rows)
     ylim <- c(if (length(ov)) (if (any(types == "pi")) -3 else -2) else 0, top + 3)
-    y_hdr <- top + 2; y_rule_top <- top + 1
+    if (!is.null(ylim_user)) {
+      if (!is.numeric(ylim_user) || !length(ylim_user) %in% 1:2 || any(!is.finite(ylim_user)))
+        .mf_stop("'ylim' must be one or two finite numbers (the bottom, or the bottom and top of the plot).")
+      ylim <- if (length(ylim_user) == 1L) c(ylim_user, top + 3) else sort(ylim_user)
+      if (ylim[1L] == ylim[2L]) .mf_stop("'ylim' must be two different numbers.")
+    }
+    y_hdr <- ylim[2L] - 1; y_rule_top <- ylim[2L] - 2
     y_rule_ov <- if (length(ov)) 0 else NULL
     study_rows <- rows
   }
@@ -752,7 +762,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
 
   # ---- device and layout -------------------------------------------------
   op <- graphics::par(no.readonly = TRUE)
-  on.exit(graphics::par(mar = op$mar, xpd = op$xpd), add = TRUE)
+  # restore the margins only (as metafor): the user coordinates of the plot
+  # and its clipping region stay, so that text() / addpoly() land where the
+  # plot put its rows (setting xpd would reset the clipping region)
+  on.exit(graphics::par(mar = op$mar), add = TRUE)
   has_main <- !is.null(main) && nzchar(main)
   graphics::par(mar = c(4.1, 0.8, if (has_main) 2.5 else 0.8, 0.8), xpd = FALSE)
   graphics::plot.new()
@@ -862,6 +875,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   x_w <- if (showa) x_ann - cex * (an_w + gap) * u else x_ann
 
   # ---- drawing -----------------------------------------------------------
+  # the axis and the titles first, so that the last drawing is in the plot
+  # region and later text() / addpoly() calls keep its clipping region
+  at_lab <- if (is.null(atransf)) .mf_forest_at_lab(at, dig_ax) else .mf_forest_at_lab(atransf(at), dig_ax)
+  graphics::axis(1, at = at, labels = at_lab, cex.axis = max(cex, 0.5),
+                 mgp = c(3, 0.5 * max(cex, 0.6) + 0.2, 0), tcl = -0.3)
+  if (is.null(xlab)) xlab <- .mf_measure_label(measure, transf_f, atransf_f, default = "Observed Outcome")
+  graphics::mtext(xlab, side = 1, line = 2.2, at = mean(range(at)), cex = max(cex, 0.6))
+  if (has_main) graphics::title(main = main, line = 1, cex.main = max(cex, 0.7) * 1.1)
   colout <- .mf_forest_vec(colout, k, "black")
   lty_ci <- if (is.null(lty)) "solid" else lty[1L]
   lty_pi <- if (is.null(lty)) (if (is.null(predstyle)) 2 else "dotted") else lty[2L]
@@ -1008,12 +1029,6 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     graphics::segments(xlim[1L], y_rule_ov, xlim[2L], y_rule_ov, col = col_h, lty = lty_h)
   if (metafor || !is.null(hdr) || nil)
     graphics::segments(xlim[1L], y_rule_top, xlim[2L], y_rule_top, col = col_h, lty = lty_h)
-  at_lab <- if (is.null(atransf)) .mf_forest_at_lab(at, dig_ax) else .mf_forest_at_lab(atransf(at), dig_ax)
-  graphics::axis(1, at = at, labels = at_lab, cex.axis = max(cex, 0.5),
-                 mgp = c(3, 0.5 * max(cex, 0.6) + 0.2, 0), tcl = -0.3)
-  if (is.null(xlab)) xlab <- .mf_measure_label(measure, transf_f, atransf_f, default = "Observed Outcome")
-  graphics::mtext(xlab, side = 1, line = 2.2, at = mean(range(at)), cex = max(cex, 0.6))
-  if (has_main) graphics::title(main = main, line = 1, cex.main = max(cex, 0.7) * 1.1)
 
   st$y <- drawn_y
   st$annotation <- ""
@@ -1036,7 +1051,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
-                                coords = coords)
+                                coords = coords, x_off = x_off, tick_h = tick_h, usr = graphics::par("usr"))
   invisible(list(studies = studies, summaries = summaries, layout = lay))
 }
 

@@ -45,7 +45,7 @@
 
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
-.mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
+.mf_shared_generics <- c("forest", "addpoly", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
                          "blup", "vif", "se", "robust", "labbe", "radial", "regplot")
 
 .mf_register_metafor <- function() {

@@ -153,7 +153,14 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_error(in_png(forest(res, shade = "stripes")), "'shade'")
   expect_error(in_png(forest(res, transf = exp, atransf = exp)), "either 'transf' or 'atransf'")
   expect_error(in_png(forest(res, predstyle = "dist")), "predstyle = \"dist\" is not supported")
-  expect_error(in_png(forest(res, ylim = c(-2, 20))), "'ylim'")
+  expect_error(in_png(forest(res, colci = "red")), "'colci'")
+  # ylim as metafor: the header goes on row ylim[2] - 1
+  a <- in_png(forest(res, ylim = c(-1, 27), rows = c(3:4, 9:15, 20:23), order = alloc))$layout
+  r <- in_png(metafor::forest(metafor::rma(yi, vi, data = dat), ylim = c(-1, 27), rows = c(3:4, 9:15, 20:23),
+                              order = alloc))
+  expect_equal(a$ylim, r$ylim)
+  expect_equal(sort(a$rows), sort(r$rows))
+  expect_equal(in_png(forest(res, ylim = -4))$layout$ylim, c(-4, 16))
   expect_error(in_png(forest(res, width = 5)), "'width'")
   expect_error(in_png(forest(res, subgroup = dat$alloc, xlim = c(-10, 5))), "'subgroup' works in the automatic layout only")
   expect_silent(in_png(forest(res, colout = ifelse(dat$yi > -0.5, "red", "black"), pch = 19, psize = 1,
@@ -198,4 +205,35 @@ test_that("forest() in metafor's coordinates still never overlaps rows at k = 60
   graphics::par(mar = c(4.1, 0.8, 0.8, 0.8))
   rowh <- graphics::par("pin")[2] / diff(a$ylim)
   expect_lt(a$cex * graphics::strheight("Ag", units = "inches", cex = 1), rowh)
+})
+
+test_that("addpoly() adds diamonds at metafor's rows with the forest plot's settings", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_dat()
+  res <- rma(yi, vi, data = dat)
+  mdat <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  sub_r <- rma(yi, vi, data = dat, subset = alloc == "random")
+  msub_r <- metafor::rma(yi, vi, data = mdat, subset = alloc == "random")
+  out <- in_png({
+    forest(res, xlim = c(-16, 6), atransf = exp, rows = c(20:14, 10:8, 4:2), addfit = FALSE)
+    addpoly(sub_r, row = 13, mlab = "Random allocation")
+  })
+  expect_equal(out$row, 13)
+  expect_equal(out$estimate, c(msub_r$beta), tolerance = 1e-6)
+  expect_equal(out$ci.lb, msub_r$ci.lb, tolerance = 1e-6)
+  expect_identical(out$annotation, sprintf("%s [%s, %s]", fmt2(exp(c(msub_r$beta))), fmt2(exp(msub_r$ci.lb)),
+                                           fmt2(exp(msub_r$ci.ub))))
+  # estimates with variances; several rows from the top one; prediction interval
+  out <- in_png({
+    forest(res, xlim = c(-16, 6))
+    addpoly(c(-0.5, -0.2), vi = c(0.01, 0.04), rows = -2, mlab = c("A", "B"), pi.lb = c(-1, -1), pi.ub = c(0, 0.5))
+  })
+  expect_equal(out$row, c(-2, -3))
+  expect_equal(out$ci.ub, c(-0.5, -0.2) + qnorm(0.975) * c(0.1, 0.2))
+  p <- in_png({ forest(res, xlim = c(-16, 6)); addpoly(res, row = -2, addpred = TRUE) })
+  expect_equal(p$pi.lb, as.numeric(predict(metafor::rma(yi, vi, data = mdat))$pi.lb), tolerance = 1e-6)
+  expect_error(in_png({ forest(res); addpoly(rma(yi, vi, mods = ~ ablat, data = dat)) }), "intercept-only")
+  expect_error(in_png({ forest(res); addpoly(1, vi = 1, mlab = c("a", "b")) }), "'mlab' has 2 labels")
+  expect_error(in_png({ forest(res); addpoly(res, predstyle = "bar") }), "supports \"line\" only")
+  expect_error(in_png({ forest(res); addpoly(res, width = 3) }), "'width'")
 })

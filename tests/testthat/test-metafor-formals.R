@@ -163,6 +163,17 @@ formals_pairs <- c(formals_pairs, list(
   })),
   list("llplot", "llplot", function(a) in_png(do.call(llplot, c(list(measure = "GEN", yi = fdat$yi, vi = fdat$vi), a))))))
 
+# addpoly() (issue 16)
+formals_pairs <- c(formals_pairs, list(
+  list("addpoly.rma", "addpoly.mf_rma", function(a) in_png({
+    forest(ffit, xlim = c(-2, 2), rows = 8:3)
+    do.call(addpoly, c(list(ffit, row = 1), a))
+  })),
+  list("addpoly.default", "addpoly.default", function(a) in_png({
+    forest(ffit, xlim = c(-2, 2))
+    do.call(addpoly, c(list(0.3, vi = 0.01), a))
+  }))))
+
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {
   out <- character(0)
@@ -243,7 +254,7 @@ test_that("rejected arguments name the function and the alternative, and never c
   expect_error(regtest(ffit, data = e), "'data'")
   expect_identical(e, e0)
   f0 <- ffit
-  expect_error(in_png(forest(ffit, ylim = c(-2, 8))), "'ylim'.*rows = ")
+  expect_error(in_png(forest(ffit, colci = "red")), "'colci'.*colout = ")
   expect_error(in_png(forest(ffit, wid = 3)), "'width'")               # partial matching, as metafor's formals
   expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
   expect_error(coef(ffit, type = "beta"), "'type'")

@@ -49,6 +49,16 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
            addpred = TRUE, ilab = ablat, ilab.xpos = -4, ilab.lab = "Lat."))
   vdiffr::expect_doppelganger("forest-polygon-mlab", function()
     forest(res, predstyle = "polygon", atransf = exp, mlab = c("Pooled", "Prediction")))
+  vdiffr::expect_doppelganger("forest-addpoly-subgroups", function() {
+    # metafor's subgroup example: the groups on rows set apart, one diamond per group
+    forest(res, xlim = c(-16, 6), atransf = exp, at = log(c(.05, .25, 1, 4)), rows = c(3:4, 9:15, 20:23),
+           order = alloc, ylim = c(-2, 27), header = "Author(s) and Year")
+    text(-16, c(24, 16, 5), c("Systematic Allocation", "Random Allocation", "Alternate Allocation"), pos = 4,
+         font = 4)
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "systematic"), row = 18.5, mlab = "RE Model")
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "random"), row = 7.5, mlab = "RE Model")
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "alternate"), row = 1.5, mlab = "RE Model")
+  })
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
            rows = 15:3, shade = "all", col = "darkgreen"))
