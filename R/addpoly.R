@@ -129,7 +129,10 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   ann <- rep("", k)
   if (annotate) {
     ta <- if (is.null(atf)) list(est = e, lb = l, ub = u) else .mf_transf(atf, e, l, u)
-    ann <- sprintf("%s [%s, %s]", .mf_fmt(ta$est, digits), .mf_fmt(ta$lb, digits), .mf_fmt(ta$ub, digits))
+    # padded to the widths of the forest plot's columns, so the brackets line up
+    w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
+    pad <- function(v, j) formatC(.mf_fmt(v, digits), width = w[j])
+    ann <- sprintf("%s [%s, %s]", pad(ta$est, 1L), pad(ta$lb, 2L), pad(ta$ub, 3L))
   }
   alim <- stt$alim
   clipx <- function(v) pmin(pmax(v, alim[1L]), alim[2L])

@@ -72,7 +72,7 @@
 #'                   type = c("a", "a", "b", "b", "b", "a"))
 #' fit <- rma(yi, vi, data = dat)
 #' forest(fit)
-#' forest(fit, subgroup = dat$type, header = c("Study", "g [95\% CI]"))
+#' forest(fit, subgroup = dat$type, header = c("Study", "g [95% CI]"))
 #' forest(dat$yi, dat$vi)
 #' # metafor's gallery example (BCG vaccine trials)
 #' if (requireNamespace("metadat", quietly = TRUE)) {
@@ -722,7 +722,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
 
   # ---- text of the annotation columns ------------------------------------
-  ann <- rep("", n); wtx <- rep("", n)
+  ann <- rep("", n); wtx <- rep("", n); ann_widths <- c(0L, 0L, 0L)
   si <- vapply(items, `[[`, 1L, "i"); ss <- vapply(items, `[[`, 1L, "s")
   if (annotate) {
     est_all <- c(st$est, if (!is.null(sums)) sums$estimate)
@@ -737,6 +737,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     }
     # format jointly so the columns share widths
     el <- .mf_fmt(est_all, digits); ll <- .mf_fmt(lb_all, digits); ul <- .mf_fmt(ub_all, digits)
+    ann_widths <- c(max(nchar(el)), max(nchar(ll)), max(nchar(ul)))
     ns <- if (is.null(sums)) 0L else nrow(sums)
     for (j in seq_len(n)) {
       if (types[j] == "study") {
@@ -1051,7 +1052,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
-                                coords = coords, x_off = x_off, tick_h = tick_h, usr = graphics::par("usr"))
+                                coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths)
   invisible(list(studies = studies, summaries = summaries, layout = lay))
 }
 
