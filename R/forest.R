@@ -46,8 +46,7 @@
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
 #'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (\code{width},
-#'   \code{colci}, \code{fonts}, \code{cex.lab}, \code{cex.axis},
+#'   that metafast does not implement yet (\code{width}, \code{fonts},
 #'   \code{predlim}, \code{preddist}, ...; issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
@@ -188,6 +187,8 @@ forest <- function(x, ...) UseMethod("forest")
 #'   \code{pch}).
 #' @param colout colour of the studies' points and intervals (one value or one
 #'   per study).
+#' @param colci colour of the studies' intervals (one value or one per study;
+#'   default \code{colout}, for \code{forest.default} \code{col}).
 #' @param col colour of the diamond and of the prediction interval (intercept
 #'   models: one or two values), or of the fitted values (meta-regression);
 #'   for \code{forest.default} the colour of the studies.
@@ -202,6 +203,8 @@ forest <- function(x, ...) UseMethod("forest")
 #'   the horizontal rules (one to three values).
 #' @param cex text size; by default the largest size (at most 1) at which
 #'   rows and columns do not overlap.
+#' @param cex.lab,cex.axis text sizes of the axis label and of the tick labels
+#'   (default: \code{cex}, at least 0.6 and 0.5).
 #' @param subgroup a factor (or vector) with one value per study: the blocks
 #'   (metafast only; automatic layout only).
 #' @param main optional title (metafast only).
@@ -210,8 +213,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                           xlim, alim, olim, ylim, at, steps = 5, level = x$level, refline = 0, digits = 2L, xlab, slab,
                           mlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                           transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
-                          plim = c(0.5, 1.5), colout, col, border, shade, colshade, lty, cex, subgroup = NULL,
-                          main, ...) {
+                          plim = c(0.5, 1.5), colout, colci, col, border, shade, colshade, lty, cex, cex.lab,
+                          cex.axis, subgroup = NULL, main, ...) {
   .mf_check_dots("forest.mf_rma", ...)
   .mf_plot_check(x, "forest")
   alpha <- if (missing(level)) x$level else .mf_level(level)
@@ -222,6 +225,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   order <- ev(order_expr)
   if (!missing(slab)) slab <- ev(substitute(slab))
   colout <- if (missing(colout)) NULL else ev(substitute(colout))
+  colci <- if (missing(colci)) NULL else ev(substitute(colci))
   pch <- if (missing(pch)) NULL else ev(substitute(pch))
   psize <- if (missing(psize)) NULL else ev(substitute(psize))
   shade <- if (missing(shade)) NULL else ev(substitute(shade))
@@ -317,7 +321,9 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  int_only = x$int.only, ylim_user = if (missing(ylim)) NULL else ylim)
+                  int_only = x$int.only, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
+                  cex.lab = if (missing(cex.lab)) NULL else cex.lab,
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis)
 }
 
 #' @rdname forest
@@ -330,7 +336,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                            xlim, alim, olim, ylim, at, steps = 5, level = 95, refline = 0, digits = 2L, xlab, slab,
                            ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                            transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
-                           plim = c(0.5, 1.5), col, shade, colshade, lty, cex, subgroup = NULL, main, ...) {
+                           plim = c(0.5, 1.5), col, colci, shade, colshade, lty, cex, cex.lab, cex.axis,
+                           subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
   pars <- .mf_par_dots(...)
@@ -395,7 +402,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  ylim_user = if (missing(ylim)) NULL else ylim)
+                  ylim_user = if (missing(ylim)) NULL else ylim,
+                  colci = if (missing(colci)) NULL else ps(colci, "colci"),
+                  cex.lab = if (missing(cex.lab)) NULL else cex.lab,
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis)
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".
@@ -566,7 +576,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             coords = "auto", xlim = NULL, at = NULL, steps = NULL, olim = NULL, ilab.xpos = NULL,
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
-                            shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL) {
+                            shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
+                            colci = NULL, cex.lab = NULL, cex.axis = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -576,6 +587,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (is.null(refline) || isFALSE(refline) || (length(refline) == 1L && is.na(refline))) refline <- NULL
   if (!is.null(refline)) refline <- .mf_plot_number(refline, "refline")
   if (!is.null(cex)) cex <- .mf_plot_number(cex, "cex")
+  if (!is.null(cex.lab)) cex.lab <- .mf_plot_number(cex.lab, "cex.lab")
+  if (!is.null(cex.axis)) cex.axis <- .mf_plot_number(cex.axis, "cex.axis")
   if (!is.null(alim)) {
     if (!is.numeric(alim) || length(alim) != 2L || any(!is.finite(alim)) || alim[1L] == alim[2L])
       .mf_stop("'alim' must be two different finite numbers, e.g. c(-1, 2).")
@@ -879,12 +892,15 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   # the axis and the titles first, so that the last drawing is in the plot
   # region and later text() / addpoly() calls keep its clipping region
   at_lab <- if (is.null(atransf)) .mf_forest_at_lab(at, dig_ax) else .mf_forest_at_lab(atransf(at), dig_ax)
-  graphics::axis(1, at = at, labels = at_lab, cex.axis = max(cex, 0.5),
+  cex_axis <- if (!is.null(cex.axis)) cex.axis else max(cex, 0.5)
+  cex_lab <- if (!is.null(cex.lab)) cex.lab else max(cex, 0.6)
+  graphics::axis(1, at = at, labels = at_lab, cex.axis = cex_axis,
                  mgp = c(3, 0.5 * max(cex, 0.6) + 0.2, 0), tcl = -0.3)
   if (is.null(xlab)) xlab <- .mf_measure_label(measure, transf_f, atransf_f, default = "Observed Outcome")
-  graphics::mtext(xlab, side = 1, line = 2.2, at = mean(range(at)), cex = max(cex, 0.6))
+  graphics::mtext(xlab, side = 1, line = 2.2, at = mean(range(at)), cex = cex_lab)
   if (has_main) graphics::title(main = main, line = 1, cex.main = max(cex, 0.7) * 1.1)
   colout <- .mf_forest_vec(colout, k, "black")
+  colci <- if (is.null(colci)) colout else .mf_forest_vec(colci, k, "black")
   lty_ci <- if (is.null(lty)) "solid" else lty[1L]
   lty_pi <- if (is.null(lty)) (if (is.null(predstyle)) 2 else "dotted") else lty[2L]
   lty_h <- if (is.null(lty)) "solid" else lty[3L]
@@ -967,14 +983,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                               col = fit_col, border = fit_border)
         }
         if (!is.na(l) && !is.na(r) && r > alim[1L] && l < alim[2L]) {
-          graphics::segments(clipx(l), y, clipx(r), y, col = colout[i], lty = lty_ci)
-          if (l < alim[1L]) arrowhead(1L, y, colout[i])
-          else if (is.finite(efac[1L])) graphics::segments(l, y - tick_h * efac[1L], l, y + tick_h * efac[1L], col = colout[i])
-          if (r > alim[2L]) arrowhead(2L, y, colout[i])
-          else if (is.finite(efac[1L])) graphics::segments(r, y - tick_h * efac[1L], r, y + tick_h * efac[1L], col = colout[i])
+          graphics::segments(clipx(l), y, clipx(r), y, col = colci[i], lty = lty_ci)
+          if (l < alim[1L]) arrowhead(1L, y, colci[i])
+          else if (is.finite(efac[1L])) graphics::segments(l, y - tick_h * efac[1L], l, y + tick_h * efac[1L], col = colci[i])
+          if (r > alim[2L]) arrowhead(2L, y, colci[i])
+          else if (is.finite(efac[1L])) graphics::segments(r, y - tick_h * efac[1L], r, y + tick_h * efac[1L], col = colci[i])
         } else if (!is.na(l) && !is.na(r)) {   # the whole interval is off the axis: an arrow
-          if (l >= alim[2L]) arrowhead(2L, y, colout[i])
-          if (r <= alim[1L]) arrowhead(1L, y, colout[i])
+          if (l >= alim[2L]) arrowhead(2L, y, colci[i])
+          if (r <= alim[1L]) arrowhead(1L, y, colci[i])
         }
         if (st$est[i] >= alim[1L] && st$est[i] <= alim[2L]) {
           if (use_points) {
@@ -1045,7 +1061,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     summaries <- sums
     rownames(summaries) <- NULL
   }
-  lay <- list(xlim = xlim, ylim = ylim, alim = alim, at = at, at.lab = at_lab, cex = cex,
+  lay <- list(xlim = xlim, ylim = ylim, alim = alim, at = at, at.lab = at_lab, cex = cex, cex.lab = cex_lab,
+              cex.axis = cex_axis,
               rows = if (metafor) study_rows else rev(sort(ys[types == "study"])),
               textpos = textpos, ilab.xpos = if (nil) x_il else NULL, ilab.pos = il_pos,
               header = hdr, xlab = xlab, coords = coords)

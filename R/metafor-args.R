@@ -116,16 +116,12 @@
   update.mf_rma = c(),
   forest.mf_rma = c(
     preddist = .mf_r_plot("predstyle = \"dist\" is not supported yet"),
-    predlim = .mf_r_plot(), width = .mf_r_plot(), colci = .mf_r_plot("use colout = (the colour of the points and intervals)"),
-    fonts = .mf_r_plot("use family = / font ="),
-    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
+    predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
     width = .mf_r_plot(),
     subset = .mf_r_plot("subset the vectors instead"),
-    colci = .mf_r_plot("use col = (the colour of the points and intervals)"),
     fonts = .mf_r_plot("use family = / font ="),
-    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
     addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
     border = .mf_r_plot()),

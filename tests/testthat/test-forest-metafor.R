@@ -153,7 +153,10 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_error(in_png(forest(res, shade = "stripes")), "'shade'")
   expect_error(in_png(forest(res, transf = exp, atransf = exp)), "either 'transf' or 'atransf'")
   expect_error(in_png(forest(res, predstyle = "dist")), "predstyle = \"dist\" is not supported")
-  expect_error(in_png(forest(res, colci = "red")), "'colci'")
+  expect_error(in_png(forest(res, fonts = "serif")), "'fonts'")
+  a <- in_png(forest(res, colci = "grey50", cex.lab = 1.2, cex.axis = 0.7))$layout
+  expect_equal(c(a$cex.lab, a$cex.axis), c(1.2, 0.7))
+  expect_error(in_png(forest(res, colci = c("red", "blue"))), "'colci'")
   # ylim as metafor: the header goes on row ylim[2] - 1
   a <- in_png(forest(res, ylim = c(-1, 27), rows = c(3:4, 9:15, 20:23), order = alloc))$layout
   r <- in_png(metafor::forest(metafor::rma(yi, vi, data = dat), ylim = c(-1, 27), rows = c(3:4, 9:15, 20:23),
