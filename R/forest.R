@@ -46,7 +46,7 @@
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
 #'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (\code{width}, \code{fonts},
+#'   that metafast does not implement yet (\code{fonts},
 #'   \code{predlim}, \code{preddist}, ...; issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
@@ -138,7 +138,12 @@ forest <- function(x, ...) UseMethod("forest")
 #'   third those of the weights (default one decimal).
 #' @param xlab label of the x axis; by default metafor's label of the measure
 #'   (e.g. \code{"Log Risk Ratio"}, \code{"Risk Ratio (log scale)"} with
-#'   \code{atransf = exp}).
+#'   \code{atransf = exp}).  Two or three labels go under the left end (the
+#'   middle) and the right end of the axis, as metafor (e.g. \code{c("Favours
+#'   treatment", "Favours control")}).
+#' @param width minimum number of characters of the annotation columns
+#'   (estimate, lower and upper bound; with \code{showweights} the weights
+#'   first): one value or one per column, as metafor.
 #' @param slab study labels (one per row of the data or per study used; an
 #'   expression is evaluated in the data of the fit, as metafor); by default
 #'   those of the fit.
@@ -210,7 +215,8 @@ forest <- function(x, ...) UseMethod("forest")
 #' @param main optional title (metafast only).
 #' @export
 forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle, showweights, header = TRUE,
-                          xlim, alim, olim, ylim, at, steps = 5, level = x$level, refline = 0, digits = 2L, xlab, slab,
+                          xlim, alim, olim, ylim, at, steps = 5, level = x$level, refline = 0, digits = 2L, width,
+                          xlab, slab,
                           mlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                           transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
                           plim = c(0.5, 1.5), colout, colci, col, border, shade, colshade, lty, cex, cex.lab,
@@ -323,7 +329,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
                   int_only = x$int.only, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis)
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
 }
 
 #' @rdname forest
@@ -333,7 +339,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
 #'   \code{sei}).
 #' @export
 forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweights = FALSE, header = TRUE,
-                           xlim, alim, olim, ylim, at, steps = 5, level = 95, refline = 0, digits = 2L, xlab, slab,
+                           xlim, alim, olim, ylim, at, steps = 5, level = 95, refline = 0, digits = 2L, width,
+                           xlab, slab,
                            ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                            transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
                            plim = c(0.5, 1.5), col, colci, shade, colshade, lty, cex, cex.lab, cex.axis,
@@ -405,7 +412,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   ylim_user = if (missing(ylim)) NULL else ylim,
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis)
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".
@@ -577,7 +584,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
-                            colci = NULL, cex.lab = NULL, cex.axis = NULL) {
+                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -750,6 +757,17 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     }
     # format jointly so the columns share widths
     el <- .mf_fmt(est_all, digits); ll <- .mf_fmt(lb_all, digits); ul <- .mf_fmt(ub_all, digits)
+    if (!is.null(width)) {
+      # metafor's width: characters of the annotation columns (estimate,
+      # lower, upper; with showweights the weights first)
+      nw <- 3L + as.integer(showweights)
+      if (!is.numeric(width) || !length(width) %in% c(1L, nw) || any(!is.finite(width)) || any(width < 0))
+        .mf_stop(sprintf("'width' must be one number or %d (the characters of the annotation columns%s).", nw,
+                         if (showweights) ": weights, estimate, lower and upper bound" else ": estimate, lower and upper bound"))
+      width <- rep_len(width, nw)
+      if (showweights) { w_width <- width[1L]; width <- width[-1L] }
+      el <- formatC(el, width = width[1L]); ll <- formatC(ll, width = width[2L]); ul <- formatC(ul, width = width[3L])
+    }
     ann_widths <- c(max(nchar(el)), max(nchar(ll)), max(nchar(ul)))
     ns <- if (is.null(sums)) 0L else nrow(sums)
     for (j in seq_len(n)) {
@@ -764,6 +782,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (showweights) {
     wfmt <- formatC(st$weight, format = "f", digits = dig_w)
+    if (!is.null(width) && annotate && exists("w_width", inherits = FALSE)) wfmt <- formatC(wfmt, width = w_width)
     for (j in which(types == "study")) wtx[j] <- paste0(wfmt[si[j]], "%")
     for (j in which(types == "overall")) wtx[j] <- "100%"
     if (!is.null(grp)) for (j in which(types == "sub")) {
@@ -897,7 +916,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   graphics::axis(1, at = at, labels = at_lab, cex.axis = cex_axis,
                  mgp = c(3, 0.5 * max(cex, 0.6) + 0.2, 0), tcl = -0.3)
   if (is.null(xlab)) xlab <- .mf_measure_label(measure, transf_f, atransf_f, default = "Observed Outcome")
-  graphics::mtext(xlab, side = 1, line = 2.2, at = mean(range(at)), cex = cex_lab)
+  if (!is.character(xlab) && !is.expression(xlab) || !length(xlab) %in% 1:3)
+    .mf_stop("'xlab' must be one, two or three labels (as metafor: under the left end, the middle and the right end of the axis).")
+  xl_at <- switch(length(xlab), mean(range(at)), range(at), c(min(at), mean(range(at)), max(at)))
+  for (j in seq_along(xlab)) graphics::mtext(xlab[j], side = 1, line = 2.2, at = xl_at[j], cex = cex_lab)
   if (has_main) graphics::title(main = main, line = 1, cex.main = max(cex, 0.7) * 1.1)
   colout <- .mf_forest_vec(colout, k, "black")
   colci <- if (is.null(colci)) colout else .mf_forest_vec(colci, k, "black")

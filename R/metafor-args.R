@@ -116,10 +116,9 @@
   update.mf_rma = c(),
   forest.mf_rma = c(
     preddist = .mf_r_plot("predstyle = \"dist\" is not supported yet"),
-    predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+    predlim = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
-    width = .mf_r_plot(),
     subset = .mf_r_plot("subset the vectors instead"),
     fonts = .mf_r_plot("use family = / font ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),

@@ -164,7 +164,14 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_equal(a$ylim, r$ylim)
   expect_equal(sort(a$rows), sort(r$rows))
   expect_equal(in_png(forest(res, ylim = -4))$layout$ylim, c(-4, 16))
-  expect_error(in_png(forest(res, width = 5)), "'width'")
+  expect_error(in_png(forest(res, predlim = c(-1, 1))), "'predlim'")
+  # width pads the annotation columns; xlab of two or three labels
+  a <- in_png(forest(res, showweights = FALSE, width = c(5, 6, 6), xlab = c("Favours vaccine", "Log RR", "Favours control")))
+  expect_identical(a$studies$annotation[1], "-0.89 [ -2.01,   0.23]")
+  expect_identical(a$layout$xlab, c("Favours vaccine", "Log RR", "Favours control"))
+  expect_error(in_png(forest(res, showweights = FALSE, width = 1:2)), "'width' must be one number or 3")
+  expect_silent(in_png(forest(res, width = c(6, 5, 6, 6))))
+  expect_error(in_png(forest(res, xlab = letters[1:4])), "'xlab'")
   expect_error(in_png(forest(res, subgroup = dat$alloc, xlim = c(-10, 5))), "'subgroup' works in the automatic layout only")
   expect_silent(in_png(forest(res, colout = ifelse(dat$yi > -0.5, "red", "black"), pch = 19, psize = 1,
                               efac = c(0, 1, 2), lty = c("dashed", "dotted"), col = "navy", border = "navy",

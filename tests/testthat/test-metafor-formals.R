@@ -255,7 +255,7 @@ test_that("rejected arguments name the function and the alternative, and never c
   expect_identical(e, e0)
   f0 <- ffit
   expect_error(in_png(forest(ffit, fonts = "serif")), "'fonts'.*family = ")
-  expect_error(in_png(forest(ffit, wid = 3)), "'width'")               # partial matching, as metafor's formals
+  expect_error(in_png(forest(ffit, predl = c(-1, 1))), "'predlim'")   # partial matching, as metafor's formals
   expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
   expect_error(coef(ffit, type = "beta"), "'type'")
   expect_error(cumul(ffit, code1 = 1), "'code1'")
