@@ -97,11 +97,12 @@ forest <- function(x, ...) UseMethod("forest")
 #'   metafor's coordinates.
 #' @param predstyle how the prediction interval is drawn: \code{"line"} (a
 #'   dotted line through the diamond, metafor's default), \code{"bar"} (a bar
-#'   on the row below the diamond) or \code{"polygon"} (a flat diamond on the
-#'   row below).  Giving it sets \code{addpred = TRUE}, as in metafor.  By
+#'   on the row below the diamond), \code{"polygon"} (a flat diamond on the
+#'   row below) or \code{"shade"} (a bar on the row below shaded by the
+#'   density of the predictive distribution; not with \code{transf}).  Giving it sets \code{addpred = TRUE}, as in metafor.  By
 #'   default the automatic layout draws the interval as a dashed bar on its
-#'   own row, labelled with its bounds.  (\code{"shade"} and \code{"dist"}
-#'   are not supported yet.)
+#'   own row, labelled with its bounds.  (\code{"dist"} is not supported
+#'   yet.)
 #' @param showweights draw the weights (percent) column (for
 #'   \code{forest.default} the inverse-variance weights).  Default:
 #'   \code{TRUE} in the automatic layout for fits, \code{FALSE} otherwise (as
@@ -304,7 +305,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     crit <- .mf_plot_crit(x, alpha)
     fit_rows <- data.frame(estimate = pred, ci.lb = pred - crit * sep, ci.ub = pred + crit * sep)
   }
-  if (is.null(pi_lab)) pi_lab <- if (!is.null(predstyle) && predstyle %in% c("bar", "polygon"))
+  if (is.null(pi_lab)) pi_lab <- if (!is.null(predstyle) && predstyle %in% c("bar", "polygon", "shade"))
     sprintf("Prediction Interval [%s%% PI]", format(100 * (1 - alpha))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
   .mf_forest_draw(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
@@ -327,7 +328,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  int_only = x$int.only, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
+                  int_only = x$int.only, pi_df = if (.mf_tdist(x$test)) x$k - x$p else Inf, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
                   cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
 }
@@ -430,10 +431,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   ps <- NULL
   if (!missing(predstyle)) {
     if (!is.character(predstyle) || length(predstyle) != 1L || is.na(predstyle))
-      .mf_stop("'predstyle' must be one of \"line\", \"bar\", \"polygon\".")
-    if (predstyle %in% c("shade", "dist"))
-      .mf_stop(sprintf("predstyle = \"%s\" is not supported by metafast yet (issue 16); use \"line\", \"bar\" or \"polygon\".", predstyle))
-    ps <- match.arg(predstyle, c("line", "bar", "polygon"))
+      .mf_stop("'predstyle' must be one of \"line\", \"bar\", \"polygon\", \"shade\".")
+    if (identical(predstyle, "dist"))
+      .mf_stop("predstyle = \"dist\" is not supported by metafast yet (issue 16); use \"line\", \"bar\", \"polygon\" or \"shade\".")
+    ps <- match.arg(predstyle, c("line", "bar", "polygon", "shade"))
   }
   ap <- if (missing(addpred)) (coords == "auto" || !is.null(ps)) else .mf_flag(addpred, "addpred")
   if (!missing(addpred) && isFALSE(addpred) && !is.null(ps)) ap <- TRUE
@@ -584,7 +585,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
-                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL) {
+                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, pi_df = Inf) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -625,6 +626,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (!is.null(transf) && !is.null(atransf))
     .mf_stop("Use either 'transf' or 'atransf' to specify a transformation (not both).")
+  if (identical(predstyle, "shade") && !is.null(transf))
+    .mf_stop("predstyle = \"shade\" is not supported with 'transf' in metafast yet; use 'atransf' (issue 16).")
   annotate <- isTRUE(annotate); showweights <- isTRUE(showweights); addpred <- isTRUE(addpred)
   metafor <- coords == "metafor"
   k <- nrow(st)
@@ -1052,6 +1055,24 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         hh <- 0.6 * dia_h * efac[4L]
         graphics::rect(clipx(l), y - hh, clipx(e), y + hh, col = pcol, border = pbord)
         graphics::rect(clipx(e), y - hh, clipx(r), y + hh, col = pcol, border = pbord)
+      } else if (identical(predstyle, "shade")) {
+        # metafor's shading: from col[2] at the estimate (the density's
+        # maximum) to col[3] at the bounds, in proportion to the density of the
+        # predictive distribution (normal, or t with the fit's df)
+        hh <- 0.6 * dia_h * efac[4L]
+        c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
+        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
+        crit <- if (is.finite(pi_df)) stats::qt(1 - (1 - level_pct / 100) / 2, pi_df) else
+          stats::qnorm(1 - (1 - level_pct / 100) / 2)
+        se <- (r - l) / (2 * crit)
+        xs <- seq(l, r, length.out = 500L)
+        dens <- if (is.finite(pi_df)) stats::dt((xs - e) / se, pi_df) else stats::dnorm((xs - e) / se)
+        inten <- 1 - (dens - min(dens)) / (max(dens) - min(dens))
+        ramp <- grDevices::colorRamp(c(c2, c3))(inten)
+        rc <- grDevices::rgb(ramp[, 1L], ramp[, 2L], ramp[, 3L], maxColorValue = 255)
+        inside <- xs[-1L] >= alim[1L] & xs[-length(xs)] <= alim[2L]
+        graphics::rect(clipx(xs[-length(xs)])[inside], y - hh, clipx(xs[-1L])[inside], y + hh,
+                       col = rc[-1L][inside], border = rc[-1L][inside])
       } else if (identical(predstyle, "polygon")) {
         graphics::polygon(clipx(c(l, e, r, e)), y + c(0, 1, 0, -1) * dia_h * efac[4L], col = pcol, border = pbord)
       } else {
