@@ -251,3 +251,26 @@ test_that("addpoly() adds diamonds at metafor's rows with the forest plot's sett
   expect_error(in_png({ forest(res); addpoly(res, predstyle = "bar") }), "supports \"line\" only")
   expect_error(in_png({ forest(res); addpoly(res, width = 3) }), "'width'")
 })
+
+test_that("forest() of cumul() results draws metafor's rows, labels and axis", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_dat()
+  mdat <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                          slab = paste(author, year, sep = ", "))
+  cu <- cumul(rma(yi, vi, data = dat))
+  mcu <- metafor::cumul(metafor::rma(yi, vi, data = mdat))
+  out <- in_png(forest(cu, xlim = c(-6, 3)))
+  ref <- in_png(metafor::forest(mcu, xlim = c(-6, 3)))
+  expect_equal(out$layout$alim, ref$alim)
+  expect_equal(out$layout$at, ref$at)
+  expect_equal(out$layout$ylim, ref$ylim)
+  expect_equal(out$studies$yi, as.numeric(mcu$estimate), tolerance = 1e-6)
+  expect_equal(out$studies$ci.lb, as.numeric(mcu$ci.lb), tolerance = 1e-6)
+  labs <- paste(metadat::dat.bcg$author, metadat::dat.bcg$year, sep = ", ")
+  expect_identical(out$studies$slab, c(labs[1], paste("+", labs[-1])))
+  expect_identical(out$layout$header, c("Study", "Log[RR] [95% CI]"))
+  expect_identical(out$layout$xlab, "Log Risk Ratio")
+  lay <- in_png(forest(cumul(rma(yi, vi, data = dat)), atransf = exp))$layout
+  expect_identical(lay$header, c("Study", "Risk Ratio [95% CI]"))
+  expect_error(in_png(forest(cu, fonts = "serif")), "'fonts'")
+})

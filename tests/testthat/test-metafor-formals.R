@@ -163,8 +163,9 @@ formals_pairs <- c(formals_pairs, list(
   })),
   list("llplot", "llplot", function(a) in_png(do.call(llplot, c(list(measure = "GEN", yi = fdat$yi, vi = fdat$vi), a))))))
 
-# addpoly() (issue 16)
+# addpoly() and forest() of cumul() (issue 16)
 formals_pairs <- c(formals_pairs, list(
+  list("forest.cumul.rma", "forest.mf_cumul", function(a) in_png(do.call(forest, c(list(cumul(ffit)), a)))),
   list("addpoly.rma", "addpoly.mf_rma", function(a) in_png({
     forest(ffit, xlim = c(-2, 2), rows = 8:3)
     do.call(addpoly, c(list(ffit, row = 1), a))
