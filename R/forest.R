@@ -98,11 +98,12 @@ forest <- function(x, ...) UseMethod("forest")
 #' @param predstyle how the prediction interval is drawn: \code{"line"} (a
 #'   dotted line through the diamond, metafor's default), \code{"bar"} (a bar
 #'   on the row below the diamond), \code{"polygon"} (a flat diamond on the
-#'   row below) or \code{"shade"} (a bar on the row below shaded by the
-#'   density of the predictive distribution; not with \code{transf}).  Giving it sets \code{addpred = TRUE}, as in metafor.  By
+#'   row below), \code{"shade"} (a bar on the row below shaded by the
+#'   density of the predictive distribution) or \code{"dist"} (the density
+#'   of the predictive distribution drawn on the row below; these two not
+#'   with \code{transf}).  Giving it sets \code{addpred = TRUE}, as in metafor.  By
 #'   default the automatic layout draws the interval as a dashed bar on its
-#'   own row, labelled with its bounds.  (\code{"dist"} is not supported
-#'   yet.)
+#'   own row, labelled with its bounds.
 #' @param showweights draw the weights (percent) column (for
 #'   \code{forest.default} the inverse-variance weights).  Default:
 #'   \code{TRUE} in the automatic layout for fits, \code{FALSE} otherwise (as
@@ -306,7 +307,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     fit_rows <- data.frame(estimate = pred, ci.lb = pred - crit * sep, ci.ub = pred + crit * sep)
   }
   if (is.null(pi_lab)) pi_lab <- if (!is.null(predstyle) && predstyle %in% c("bar", "polygon", "shade"))
-    sprintf("Prediction Interval [%s%% PI]", format(100 * (1 - alpha))) else "Prediction interval"
+    sprintf("Prediction Interval [%s%% PI]", format(100 * (1 - alpha))) else if (identical(predstyle, "dist"))
+    sprintf("Predictive Distribution [%s%% PI]", format(100 * (1 - alpha))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
   .mf_forest_draw(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
@@ -431,10 +433,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   ps <- NULL
   if (!missing(predstyle)) {
     if (!is.character(predstyle) || length(predstyle) != 1L || is.na(predstyle))
-      .mf_stop("'predstyle' must be one of \"line\", \"bar\", \"polygon\", \"shade\".")
-    if (identical(predstyle, "dist"))
-      .mf_stop("predstyle = \"dist\" is not supported by metafast yet (issue 16); use \"line\", \"bar\", \"polygon\" or \"shade\".")
-    ps <- match.arg(predstyle, c("line", "bar", "polygon", "shade"))
+      .mf_stop("'predstyle' must be one of \"line\", \"bar\", \"polygon\", \"shade\", \"dist\".")
+    ps <- match.arg(predstyle, c("line", "bar", "polygon", "shade", "dist"))
   }
   ap <- if (missing(addpred)) (coords == "auto" || !is.null(ps)) else .mf_flag(addpred, "addpred")
   if (!missing(addpred) && isFALSE(addpred) && !is.null(ps)) ap <- TRUE
@@ -626,8 +626,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (!is.null(transf) && !is.null(atransf))
     .mf_stop("Use either 'transf' or 'atransf' to specify a transformation (not both).")
-  if (identical(predstyle, "shade") && !is.null(transf))
-    .mf_stop("predstyle = \"shade\" is not supported with 'transf' in metafast yet; use 'atransf' (issue 16).")
+  if (!is.null(predstyle) && predstyle %in% c("shade", "dist") && !is.null(transf))
+    .mf_stop(sprintf("predstyle = \"%s\" is not supported with 'transf' in metafast yet; use 'atransf' (issue 16).", predstyle))
   annotate <- isTRUE(annotate); showweights <- isTRUE(showweights); addpred <- isTRUE(addpred)
   metafor <- coords == "metafor"
   k <- nrow(st)
@@ -1073,6 +1073,35 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         inside <- xs[-1L] >= alim[1L] & xs[-length(xs)] <= alim[2L]
         graphics::rect(clipx(xs[-length(xs)])[inside], y - hh, clipx(xs[-1L])[inside], y + hh,
                        col = rc[-1L][inside], border = rc[-1L][inside])
+      } else if (identical(predstyle, "dist")) {
+        # metafor's predictive distribution: the density (normal, or t with
+        # the fit's df) scaled to one row, on the row of the interval; the
+        # side of 0 away from the estimate in col[3], the tails beyond the
+        # prediction interval in col[2]
+        c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
+        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
+        c4 <- if (length(col) >= 4L) col[4L] else NA
+        bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
+        crit <- if (is.finite(pi_df)) stats::qt(1 - (1 - level_pct / 100) / 2, pi_df) else
+          stats::qnorm(1 - (1 - level_pct / 100) / 2)
+        se <- (r - l) / (2 * crit)
+        qq <- if (is.finite(pi_df)) stats::qt(c(1e-4, 1 - 1e-4), pi_df) else stats::qnorm(c(1e-4, 1 - 1e-4))
+        xs <- seq(e + qq[1L] * se, e + qq[2L] * se, length.out = 2000L)
+        dens <- if (is.finite(pi_df)) stats::dt((xs - e) / se, pi_df) else stats::dnorm((xs - e) / se)
+        dens <- dens / max(dens)
+        sel <- dens > 0.005 & xs >= alim[1L] & xs <= alim[2L]
+        xs <- xs[sel]; hs <- dens[sel] * efac[4L]
+        drow <- y - 0.5
+        area <- function(keep, colr) if (sum(keep) > 1L)
+          graphics::polygon(c(xs[keep], rev(xs[keep])), c(drow + hs[keep], rep(drow, sum(keep))), col = colr,
+                            border = if (is.na(colr)) NA else bcol)
+        lower <- e > 0
+        area(xs > 0, if (lower) c4 else c3)
+        area(xs < 0, if (lower) c3 else c4)
+        area(xs <= l, c2)
+        area(xs >= r, c2)
+        graphics::lines(xs, rep(drow, length(xs)), col = bcol)
+        graphics::lines(xs, drow + hs, col = bcol)
       } else if (identical(predstyle, "polygon")) {
         graphics::polygon(clipx(c(l, e, r, e)), y + c(0, 1, 0, -1) * dia_h * efac[4L], col = pcol, border = pbord)
       } else {

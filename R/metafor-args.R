@@ -115,7 +115,7 @@
   fsn = c(),
   update.mf_rma = c(),
   forest.mf_rma = c(
-    preddist = .mf_r_plot("predstyle = \"dist\" is not supported yet"),
+    preddist = .mf_r_plot("a given predictive distribution is not supported yet"),
     predlim = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(

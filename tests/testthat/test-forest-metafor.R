@@ -152,7 +152,6 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_error(in_png(forest(res, colout = c("red", "blue"))), "'colout'")
   expect_error(in_png(forest(res, shade = "stripes")), "'shade'")
   expect_error(in_png(forest(res, transf = exp, atransf = exp)), "either 'transf' or 'atransf'")
-  expect_error(in_png(forest(res, predstyle = "dist")), "predstyle = \"dist\" is not supported")
   expect_error(in_png(forest(res, fonts = "serif")), "'fonts'")
   a <- in_png(forest(res, colci = "grey50", cex.lab = 1.2, cex.axis = 0.7))$layout
   expect_equal(c(a$cex.lab, a$cex.axis), c(1.2, 0.7))
@@ -191,6 +190,10 @@ test_that("addpred, predstyle and addfit as metafor", {
   r <- in_png(metafor::forest(mres, xlim = c(-10, 6), predstyle = "shade"))
   expect_equal(a$layout$ylim, r$ylim)
   expect_error(in_png(forest(res, predstyle = "shade", transf = exp)), "not supported with 'transf'")
+  a <- in_png(forest(res, xlim = c(-10, 6), predstyle = "dist"))
+  r <- in_png(metafor::forest(mres, xlim = c(-10, 6), predstyle = "dist"))
+  expect_equal(a$layout$ylim, r$ylim)
+  expect_equal(a$summaries$pi.ub, as.numeric(predict(mres)$pi.ub), tolerance = 1e-6)
   a <- in_png(forest(res, xlim = c(-10, 6), addpred = TRUE))
   r <- in_png(metafor::forest(mres, xlim = c(-10, 6), addpred = TRUE))
   expect_equal(a$layout$ylim, r$ylim)

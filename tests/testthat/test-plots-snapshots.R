@@ -62,6 +62,8 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
   vdiffr::expect_doppelganger("forest-predstyle-shade", function()
     forest(metafast::rma(yi, vi, data = dat, test = "knha"), xlim = c(-10, 6), atransf = exp,
            predstyle = "shade"))
+  vdiffr::expect_doppelganger("forest-predstyle-dist", function()
+    forest(res, xlim = c(-10, 6), atransf = exp, predstyle = "dist"))
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
