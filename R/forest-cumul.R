@@ -13,7 +13,7 @@
 #' \code{textpos}).
 #'
 #' @param x the result of \code{cumul()}.
-#' @param annotate,header,xlim,alim,olim,ylim,at,steps,refline,digits,width,xlab,ilab,ilab.lab,ilab.xpos,ilab.pos,textpos,transf,atransf,targs,rows,efac,pch,psize,col,colci,shade,colshade,lty,cex,cex.lab,cex.axis,main
+#' @param annotate,header,xlim,alim,olim,ylim,at,steps,refline,digits,width,xlab,ilab,ilab.lab,ilab.xpos,ilab.pos,textpos,transf,atransf,targs,rows,efac,pch,psize,col,colci,shade,colshade,lty,fonts,cex,cex.lab,cex.axis,main
 #'   as in \code{\link{forest}}; \code{col} is the colour of the points
 #'   (default \code{pch = 15} and \code{psize = 1}, as metafor).
 #' @param ... graphical parameters (\code{par()}).
@@ -27,7 +27,7 @@
 forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim, ylim, at, steps = 5, refline = 0,
                             digits = 2L, width, xlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos,
                             transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch = 15, psize = 1, col,
-                            colci, shade, colshade, lty, cex, cex.lab, cex.axis, main, ...) {
+                            colci, shade, colshade, lty, fonts, cex, cex.lab, cex.axis, main, ...) {
   .mf_check_dots("forest.mf_cumul", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
   pars <- .mf_par_dots(...)
@@ -72,5 +72,6 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                   ylim_user = if (missing(ylim)) NULL else ylim,
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
+                  fonts = if (missing(fonts)) NULL else fonts)
 }

@@ -46,8 +46,7 @@
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
 #'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (\code{fonts},
-#'   \code{predlim}, \code{preddist}, ...; issue 16) are errors.
+#'   that metafast does not implement yet (\code{predlim}, \code{preddist}, ...; issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -210,6 +209,11 @@ forest <- function(x, ...) UseMethod("forest")
 #'   the horizontal rules (one to three values).
 #' @param cex text size; by default the largest size (at most 1) at which
 #'   rows and columns do not overlap.
+#' @param fonts font families of the study labels, the annotations and the
+#'   \code{ilab} columns (one to three, as metafor; e.g. \code{c("sans",
+#'   "mono")} for annotations in a monospaced font).  A single number 1 to 4
+#'   (e.g. \code{font = 2}, which R matches to \code{fonts}) sets
+#'   \code{par(font = )} for the text.
 #' @param cex.lab,cex.axis text sizes of the axis label and of the tick labels
 #'   (default: \code{cex}, at least 0.6 and 0.5).
 #' @param subgroup a factor (or vector) with one value per study: the blocks
@@ -221,8 +225,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                           xlab, slab,
                           mlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                           transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
-                          plim = c(0.5, 1.5), colout, colci, col, border, shade, colshade, lty, cex, cex.lab,
-                          cex.axis, subgroup = NULL, main, ...) {
+                          plim = c(0.5, 1.5), colout, colci, col, border, shade, colshade, lty, fonts, cex,
+                          cex.lab, cex.axis, subgroup = NULL, main, ...) {
   .mf_check_dots("forest.mf_rma", ...)
   .mf_plot_check(x, "forest")
   alpha <- if (missing(level)) x$level else .mf_level(level)
@@ -332,7 +336,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
                   int_only = x$int.only, pi_df = if (.mf_tdist(x$test)) x$k - x$p else Inf, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
+                  fonts = if (missing(fonts)) NULL else fonts)
 }
 
 #' @rdname forest
@@ -346,7 +351,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                            xlab, slab,
                            ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                            transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
-                           plim = c(0.5, 1.5), col, colci, shade, colshade, lty, cex, cex.lab, cex.axis,
+                           plim = c(0.5, 1.5), col, colci, shade, colshade, lty, fonts, cex, cex.lab, cex.axis,
                            subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
@@ -415,7 +420,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   ylim_user = if (missing(ylim)) NULL else ylim,
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width)
+                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
+                  fonts = if (missing(fonts)) NULL else fonts)
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".
@@ -585,7 +591,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
-                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, pi_df = Inf) {
+                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, pi_df = Inf, fonts = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -630,6 +636,23 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     .mf_stop(sprintf("predstyle = \"%s\" is not supported with 'transf' in metafast yet; use 'atransf' (issue 16).", predstyle))
   annotate <- isTRUE(annotate); showweights <- isTRUE(showweights); addpred <- isTRUE(addpred)
   metafor <- coords == "metafor"
+  # fonts as metafor: font families of the labels, the annotations and the
+  # ilab columns (one to three; names of a named vector are the families and
+  # its values the fonts, which are not supported)
+  ffam <- rep(graphics::par("family"), 3L)
+  if (is.numeric(fonts) && is.null(names(fonts)) && length(fonts) == 1L && fonts %in% 1:4) {
+    # font = 2 matches 'fonts' partially: taken as par(font =), as before
+    ofont <- graphics::par(font = fonts)
+    on.exit(graphics::par(ofont), add = TRUE)
+    fonts <- NULL
+  }
+  if (!is.null(fonts)) {
+    if (!is.null(names(fonts)))
+      .mf_stop("'fonts' as a named vector (families and fonts) is not supported yet; give the font families, e.g. c(\"sans\", \"mono\").")
+    if (!is.character(fonts) || !length(fonts) %in% 1:3 || anyNA(fonts))
+      .mf_stop("'fonts' must be one to three font families (labels, annotations, ilab columns), e.g. c(\"sans\", \"mono\").")
+    ffam <- switch(length(fonts), rep(fonts, 3L), fonts[c(1L, 2L, 1L)], fonts)
+  }
   k <- nrow(st)
   # values on the drawn scale
   tr <- .mf_transf(transf, st$yi, st$ci.lb, st$ci.ub)
@@ -807,12 +830,13 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   graphics::plot.new()
   pin <- graphics::par("pin")
   rowh <- pin[2L] / diff(ylim)                 # inches per row
-  sw <- function(s, font = 1) if (length(s)) max(graphics::strwidth(s, units = "inches", cex = 1, font = font), 0) else 0
+  sw <- function(s, font = 1, j = 1L) if (length(s)) max(graphics::strwidth(s, units = "inches", cex = 1, font = font,
+                                                                            family = ffam[j]), 0) else 0
   lab_w <- max(sw(vapply(items[types %in% c("study", "sub", "overall", "pi")], `[[`, "", "label")),
                sw(vapply(items[types == "group"], `[[`, "", "label"), font = 2), if (!is.null(hdr)) sw(hdr[1L], 2))
-  il_w <- if (nil) vapply(seq_len(nil), function(j) max(sw(ilab[, j]), if (!is.null(ilab.lab)) sw(ilab.lab[j], 2)), 0) else numeric(0)
-  an_w <- if (showa) max(sw(ann), if (!is.null(hdr)) sw(hdr[2L], 2)) else 0
-  w_w <- if (showw) max(sw(wtx), if (!metafor) sw("Weight", 2)) else 0
+  il_w <- if (nil) vapply(seq_len(nil), function(j) max(sw(ilab[, j], j = 3L), if (!is.null(ilab.lab)) sw(ilab.lab[j], 2, 3L)), 0) else numeric(0)
+  an_w <- if (showa) max(sw(ann, j = 2L), if (!is.null(hdr)) sw(hdr[2L], 2, 2L)) else 0
+  w_w <- if (showw) max(sw(wtx, j = 2L), if (!metafor) sw("Weight", 2, 2L)) else 0
   gap <- 1.5 * sw("m")
   ncol_txt <- 1L + nil + as.integer(showa) + as.integer(showw)
   text_w1 <- lab_w + sum(il_w) + an_w + w_w + gap * (ncol_txt + 1)   # at cex = 1
@@ -958,12 +982,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (!is.null(hdr) || (nil && !is.null(ilab.lab))) {
     if (!is.null(hdr)) {
-      graphics::text(x_lab, y_hdr, hdr[1L], adj = c(0, 0.5), font = 2, cex = cex)
-      if (showa) graphics::text(x_ann, y_hdr, hdr[2L], adj = c(1, 0.5), font = 2, cex = cex)
-      if (showw && !metafor) graphics::text(x_w, y_hdr, "Weight", adj = c(1, 0.5), font = 2, cex = cex)
+      graphics::text(x_lab, y_hdr, hdr[1L], adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
+      if (showa) graphics::text(x_ann, y_hdr, hdr[2L], adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
+      if (showw && !metafor) graphics::text(x_w, y_hdr, "Weight", adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
     }
     if (nil && !is.null(ilab.lab)) for (j in seq_len(nil))
-      graphics::text(x_il[j], y_hdr, ilab.lab[j], font = 2, cex = cex, pos = il_pos[j])
+      graphics::text(x_il[j], y_hdr, ilab.lab[j], font = 2, cex = cex, family = ffam[3L], pos = il_pos[j])
   }
   # squares: side proportional to sqrt(weight) (area proportional to weight),
   # or metafor's points when pch / psize are given
@@ -994,11 +1018,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   for (j in seq_len(n)) {
     y <- ys[j]; it <- items[[j]]
     if (it$type == "group") {
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), font = 2, cex = cex)
+      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
     } else if (it$type == "study") {
       i <- it$i; drawn_y[i] <- y
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex)
-      if (nil) for (jj in seq_len(nil)) graphics::text(x_il[jj], y, ilab[i, jj], cex = cex, pos = il_pos[jj])
+      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L])
+      if (nil) for (jj in seq_len(nil)) graphics::text(x_il[jj], y, ilab[i, jj], cex = cex, family = ffam[3L], pos = il_pos[jj])
       if (!is.na(st$est[i])) {
         l <- st$lb[i]; r <- st$ub[i]
         if (!is.null(fit_rows) && !is.na(fit_rows$estimate[i])) {  # fitted value behind the study's square
@@ -1027,12 +1051,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
           }
         }
       }
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex)
-      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex)
+      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
+      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
     } else if (it$type %in% c("sub", "overall")) {
       s <- it$s
       ovr <- it$type == "overall"
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, font = if (ovr && !metafor) 2 else 1)
+      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else 1)
       if (ovr && addpred && identical(predstyle, "line") && !is.na(sums$pi.lb[s])) {
         l <- sums$pi.lb[s]; r <- sums$pi.ub[s]
         graphics::segments(clipx(l), y, clipx(r), y, lty = lty_pi, col = pi_col)
@@ -1043,11 +1067,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         graphics::polygon(clipx(c(sums$ci.lb[s], sums$estimate[s], sums$ci.ub[s], sums$estimate[s])),
                           y + c(0, 1, 0, -1) * dia_h * efac[3L],
                           col = if (ovr) dia_col else "gray45", border = if (ovr) dia_border else NA)
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, font = if (ovr && !metafor) 2 else 1)
-      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex)
+      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = if (ovr && !metafor) 2 else 1)
+      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
     } else if (it$type == "pi") {
       s <- it$s
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex)
+      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L])
       l <- sums$pi.lb[s]; r <- sums$pi.ub[s]; e <- sums$estimate[s]
       pcol <- if (length(col) >= 2L) col[2L] else "black"
       pbord <- if (length(border) >= 2L) border[2L] else "black"
@@ -1109,7 +1133,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         graphics::segments(clipx(c(l, r)), y - bar_h * efac[1L], clipx(c(l, r)), y + bar_h * efac[1L], lwd = 1.5,
                            col = pi_col)
       }
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex)
+      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
     }
   }
   # horizontal rules: between the studies and the overall summary, under

@@ -116,11 +116,10 @@
   update.mf_rma = c(),
   forest.mf_rma = c(
     preddist = .mf_r_plot("a given predictive distribution is not supported yet"),
-    predlim = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+    predlim = .mf_r_plot(),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
     subset = .mf_r_plot("subset the vectors instead"),
-    fonts = .mf_r_plot("use family = / font ="),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
     addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
     border = .mf_r_plot()),
@@ -138,8 +137,7 @@
     shade = .mf_r_plot(), colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
     cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
     .mf_forest_hidden, subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.mf_cumul = c(fonts = .mf_r_plot("use family = / font ="),
-                      .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
+  forest.mf_cumul = c(.mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
   addpoly.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                      addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                      predtype = "the type of prediction interval cannot be chosen (issue 10)",

@@ -152,7 +152,8 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_error(in_png(forest(res, colout = c("red", "blue"))), "'colout'")
   expect_error(in_png(forest(res, shade = "stripes")), "'shade'")
   expect_error(in_png(forest(res, transf = exp, atransf = exp)), "either 'transf' or 'atransf'")
-  expect_error(in_png(forest(res, fonts = "serif")), "'fonts'")
+  expect_silent(in_png(forest(res, fonts = c("sans", "mono"), xlim = c(-10, 6))))
+  expect_error(in_png(forest(res, fonts = c(sans = 1))), "'fonts' as a named vector")
   a <- in_png(forest(res, colci = "grey50", cex.lab = 1.2, cex.axis = 0.7))$layout
   expect_equal(c(a$cex.lab, a$cex.axis), c(1.2, 0.7))
   expect_error(in_png(forest(res, colci = c("red", "blue"))), "'colci'")
@@ -275,5 +276,5 @@ test_that("forest() of cumul() results draws metafor's rows, labels and axis", {
   expect_identical(out$layout$xlab, "Log Risk Ratio")
   lay <- in_png(forest(cumul(rma(yi, vi, data = dat)), atransf = exp))$layout
   expect_identical(lay$header, c("Study", "Risk Ratio [95% CI]"))
-  expect_error(in_png(forest(cu, fonts = "serif")), "'fonts'")
+  expect_error(in_png(forest(cu, at.lab = c("a", "b"))), "'at.lab'")
 })
