@@ -278,3 +278,8 @@ test_that("forest() of cumul() results draws metafor's rows, labels and axis", {
   expect_identical(lay$header, c("Study", "Risk Ratio [95% CI]"))
   expect_error(in_png(forest(cu, at.lab = c("a", "b"))), "'at.lab'")
 })
+
+test_that("vif(ncpus = <not a number>) is an error naming 'ncpus' (a fuzz finding)", {
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg_dat())
+  expect_error(vif(fit, ncpus = function(x) x), "'ncpus'")
+})
