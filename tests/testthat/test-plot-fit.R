@@ -22,6 +22,12 @@ ref0 <- metafor::rma(yi, vi, data = dat_ref, control = metafor_tight)
 fit1 <- metafast::rma(yi, vi, mods = ~ ablat, data = dat_ours)
 ref1 <- metafor::rma(yi, vi, mods = ~ ablat, data = dat_ref, control = metafor_tight)
 
+.mf_with_pass <- function(expr) {
+  op <- options(na.action = "na.pass")
+  on.exit(options(op))
+  expr
+}
+
 # The envelope metafor draws (the polygon of qqnorm.rma.uni), caught by
 # tracing graphics::polygon as metafor calls it.
 metafor_envelope <- function(fit, ...) {
@@ -150,6 +156,23 @@ test_that("plot() of rma.mh() and rma.peto() fits: the four panels as metafor's"
     expect_named(lay, c("forest", "funnel", "radial", "qqnorm"))
     ref <- in_png(qqnorm(p[[2]]))
     expect_equal(lay$qqnorm, ref, tolerance = tol_closed)
+  }
+  # a table without events (no outcome) and a subset: the studies drawn and their ids as metafor
+  d <- bcg; d$tpos[3] <- 0; d$cpos[3] <- 0
+  for (fn in c("rma.mh", "rma.peto")) {
+    a <- suppressWarnings(get(fn, asNamespace("metafast"))(ai = d$tpos, bi = d$tneg, ci = d$cpos, di = d$cneg,
+                                                           subset = -2))
+    b <- suppressWarnings(get(fn, asNamespace("metafor"))(ai = d$tpos, bi = d$tneg, ci = d$cpos, di = d$cneg,
+                                                          subset = -2))
+    z <- .mf_with_pass(stats::rstandard(b)$z)
+    lay <- in_png(plot(a))
+    expect_equal(lay$rstandard$z, unname(z[!is.na(z)]), tolerance = tol_closed)
+    expect_equal(lay$rstandard$ids, b$ids[!is.na(z)])
+    op <- options(na.action = "na.exclude")
+    lay <- in_png(plot(a))
+    options(op)
+    expect_equal(lay$rstandard$z, unname(z), tolerance = tol_closed)
+    expect_equal(lay$rstandard$ids, b$ids)
   }
 })
 
