@@ -190,7 +190,7 @@
   baujat.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
-  qqnorm.mf_rma_tab = c(),
+  qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -232,7 +232,7 @@
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
-                      gosh.mf_rma_tab = c("ncpus", "cl"))
+                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed")
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -265,6 +265,7 @@
   funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics", baujat.mf_rma_tab = "graphics",
   predict.mf_rma_tab = "ignore", model.matrix.mf_rma_tab = "ignore", formula.mf_rma_tab = "ignore",
   gosh.mf_rma_tab = "warn", qqnorm.mf_rma_tab = "graphics",
+  qqnorm.mf_rma = "graphics", plot.mf_rma = "graphics", plot.mf_rma_tab = "graphics",
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
