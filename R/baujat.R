@@ -57,9 +57,9 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
 # NULL arguments take their defaults.  Returns the coordinates, invisibly.
 .mf_baujat_draw <- function(x, xh, yh, ids, slab, xlim, ylim, xlab, ylab, cex, symbol, grid, ...) {
   if (is.null(xlab)) xlab <- if (.mf_is_ee(x$method))
-    (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
-      "Squared Pearson residual"
-  if (is.null(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
+    (if (x$int.only) "Contribution to Overall Heterogeneity" else "Contribution to Residual Heterogeneity") else
+      "Squared Pearson Residual"
+  if (is.null(ylab)) ylab <- if (x$int.only) "Influence on Overall Result" else "Influence on Fitted Value"
   for (lab in list(list(xlab, "xlab"), list(ylab, "ylab")))
     if (!(is.character(lab[[1L]]) || is.expression(lab[[1L]]) || is.call(lab[[1L]])))
       .mf_stop(sprintf("'%s' must be a character string or an expression.", lab[[2L]]))
