@@ -79,10 +79,14 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
     f <- min(half / len, 0.3)
     r + c(-1, 1) * d * f / (1 - 2 * f)
   }
+  # (a range given by the user gets R's usual 4% padding, as in metafor, so
+  # that points and labels at its ends are not cut at the box)
+  xaxs <- if (is.null(xlim)) "i" else "r"
+  yaxs <- if (is.null(ylim)) "i" else "r"
   xlim <- if (is.null(xlim)) rng(xh, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
   ylim <- if (is.null(ylim)) rng(yh, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
   # one page: plot.new() above, then the window, axes and labels by hand
-  graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = "i", yaxs = "i")
+  graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = xaxs, yaxs = yaxs)
   graphics::axis(1)
   graphics::axis(2, las = 1)
   graphics::box()

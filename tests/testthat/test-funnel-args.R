@@ -194,3 +194,15 @@ test_that("funnel.default: ni, subset, slab, weights, measure label and the samp
   # fits without sample sizes
   expect_error(in_png(funnel(metafast::rma(c(dat_f$yi), c(dat_f$vi)), yaxis = "ni")), "sample size")
 })
+
+test_that("metafor's gallery call of baujat() with given limits: padded as metafor", {
+  p <- metadat::dat.pignon2000
+  p$yi <- with(p, OmE / V); p$vi <- with(p, 1 / V)
+  pf <- metafast::rma(yi, vi, data = p, method = "EE", slab = trial)
+  pm <- metafor::rma(yi, vi, data = p, method = "EE", slab = trial)
+  r <- both(baujat(pf, symbol = 19, xlim = c(0, 20), ylim = c(0, 0.2)),
+            metafor::baujat(pm, symbol = 19, xlim = c(0, 20), ylim = c(0, 0.2)))
+  expect_equal(r$usr, r$usr_ref, tolerance = 1e-8)
+  expect_equal(r$ours$x, r$ref$x, tolerance = 1e-6)
+  expect_equal(r$ours$y, r$ref$y, tolerance = 1e-6)
+})
