@@ -150,7 +150,8 @@ funnel.mf_rma <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps 
   fit_alpha <- if (is.null(x$level)) 0.05 else x$level
   if (missing(level)) level <- if (contour) contours else fit_alpha
   trimfill <- !is.null(x$fill)
-  is_fit <- inherits(x, "mf_rma")
+  # fits of rma() and rma.mv() (the latter reach here through funnel.default)
+  is_fit <- inherits(x, c("mf_rma", "mf_rma_mv"))
   int.only <- !is_fit || isTRUE(x$int.only)
   yi <- c(x$yi); vi <- c(x$vi)
   n <- length(yi)
@@ -162,7 +163,9 @@ funnel.mf_rma <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps 
     if (missing(refline)) refline <- if (contour) 0 else c(x$beta)[1L]
     if (missing(xlab)) xlab <- .mf_measure_label(x$measure, atransf = if (missing(atransf)) NULL else atransf)
     tau2 <- 0
-    if (addtau2) tau2 <- if (is.null(x$tau2)) 0 else x$tau2
+    if (addtau2 && inherits(x, "mf_rma_mv")) {
+      warning("'addtau2' is ignored for rma.mv() fits (as in metafor).", call. = FALSE)
+    } else if (addtau2) tau2 <- if (is.null(x$tau2)) 0 else x$tau2
   } else {
     if (missing(refline)) refline <- 0
     if (addtau2) warning("'addtau2' is ignored for models with moderators (as in metafor).", call. = FALSE)
