@@ -444,17 +444,29 @@ nobs.mf_rma_tab <- function(object, ...) object$k
 #' @param yaxis,xlim,ylim,ylab,legend,contour,contours as in
 #'   \code{\link{funnel}} for \code{rma()} fits: the funnel plot of the
 #'   per-study outcomes \code{yi} around the pooled estimate.
+#' @param steps,at,atransf,addtau2,back,shade,hlines,lty,pch.fill,refline2,level2,lty2,ci.res,colref,colci,colbox,at.lab
+#'   funnel(): as in \code{\link{funnel}} for \code{rma()} fits (where
+#'   \code{slab}, \code{digits}, \code{targs}, \code{pch}, \code{col},
+#'   \code{bg}, \code{label}, \code{offset} and \code{level} have the
+#'   meaning of \code{\link{funnel}} as well).
 #' @param refline,xlab as in \code{\link{funnel}} and \code{\link{forest}}
 #'   for \code{rma()} fits (the reference line and the x-axis label).
 #' @export
-funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = x$level, refline, legend = contour,
-                              contour = FALSE, contours = c(90, 95, 99), ...) {
+funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps = 5, at, atransf, targs, digits,
+                              level = x$level, addtau2 = FALSE, type = "rstandard", back, shade, hlines, refline,
+                              lty = 3, pch, pch.fill, col, bg, label = FALSE, offset = 0.4, legend = contour,
+                              contour = FALSE, contours = c(90, 95, 99), ..., refline2 = NULL, level2, lty2 = 3,
+                              ci.res = 1000, colref, colci, colbox, at.lab) {
   .mf_check_dots("funnel.mf_rma_tab", ...)
   # the studies with an outcome, drawn as for an intercept-only rma() fit
+  # (with the weights of the fit for yaxis = "wi")
   cl <- match.call()
   cl[[1L]] <- funnel.mf_rma
+  op <- options(na.action = "na.omit")
+  wi <- tryCatch(c(stats::weights(x)), error = function(e) NULL)
+  options(op)
   cl$x <- list(yi = c(x$yi), vi = c(x$vi), slab = x$slab[x$not.na.yivi], beta = x$beta, int.only = TRUE,
-               level = x$level)
+               level = x$level, measure = x$measure, wi = if (length(wi) == length(x$yi)) wi)
   eval(cl, parent.frame())
 }
 
