@@ -57,9 +57,9 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
 # NULL arguments take their defaults.  Returns the coordinates, invisibly.
 .mf_baujat_draw <- function(x, xh, yh, ids, slab, xlim, ylim, xlab, ylab, cex, symbol, grid, ...) {
   if (is.null(xlab)) xlab <- if (.mf_is_ee(x$method))
-    (if (x$int.only) "Contribution to overall heterogeneity" else "Contribution to residual heterogeneity") else
-      "Squared Pearson residual"
-  if (is.null(ylab)) ylab <- if (x$int.only) "Influence on overall result" else "Influence on fitted value"
+    (if (x$int.only) "Contribution to Overall Heterogeneity" else "Contribution to Residual Heterogeneity") else
+      "Squared Pearson Residual"
+  if (is.null(ylab)) ylab <- if (x$int.only) "Influence on Overall Result" else "Influence on Fitted Value"
   for (lab in list(list(xlab, "xlab"), list(ylab, "ylab")))
     if (!(is.character(lab[[1L]]) || is.expression(lab[[1L]]) || is.call(lab[[1L]])))
       .mf_stop(sprintf("'%s' must be a character string or an expression.", lab[[2L]]))
@@ -79,10 +79,14 @@ baujat.mf_rma <- function(x, xlim, ylim, xlab, ylab, cex, symbol = "ids", grid =
     f <- min(half / len, 0.3)
     r + c(-1, 1) * d * f / (1 - 2 * f)
   }
+  # (a range given by the user gets R's usual 4% padding, as in metafor, so
+  # that points and labels at its ends are not cut at the box)
+  xaxs <- if (is.null(xlim)) "i" else "r"
+  yaxs <- if (is.null(ylim)) "i" else "r"
   xlim <- if (is.null(xlim)) rng(xh, half_w, pin[1L]) else .mf_plot_range(xlim, "xlim")
   ylim <- if (is.null(ylim)) rng(yh, half_h, pin[2L]) else .mf_plot_range(ylim, "ylim")
   # one page: plot.new() above, then the window, axes and labels by hand
-  graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = "i", yaxs = "i")
+  graphics::plot.window(xlim = xlim, ylim = ylim, xaxs = xaxs, yaxs = yaxs)
   graphics::axis(1)
   graphics::axis(2, las = 1)
   graphics::box()

@@ -327,6 +327,40 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
   c(mu, sdv, tval, crit, sig)
 }
 
+.mf_fivenum_ext <- c("qe", "bc", "mln", "blue")
+
+# S1: min, median, max; S2: q1, median, q3; S3: all five (by which of min,
+# q1, q3, max are given); NA: none of these.
+.mf_fivenum_scenario <- function(s) {
+  p <- !is.na(s[c(1L, 2L, 4L, 5L)])
+  if (all(p)) "S3" else if (all(p == c(TRUE, FALSE, FALSE, TRUE))) "S1" else
+    if (all(p == c(FALSE, TRUE, TRUE, FALSE))) "S2" else NA_character_
+}
+
+# The mean and SD of one study (s: min, q1, median, q3, max, NA where not
+# reported) from the estmeansd package (qe: quantile estimation, bc: Box-Cox,
+# mln: median of the log-normal; McGrath et al. 2020) or from metaBLUE (blue:
+# best linear unbiased estimators; Yang et al. 2022), called as metafor
+# calls them: a failure of estmeansd leaves the study's estimates missing
+# (qe: its distribution too).  Returns list(est = c(mean, sd), dist).
+.mf_fivenum_external <- function(s, n, ext, scen, verbose) {
+  use <- switch(scen, S1 = c(1L, 3L, 5L), S2 = c(2L, 3L, 4L), S3 = 1:5)
+  if (ext == "blue") {
+    r <- metaBLUE::BLUE_s(s[use], n = n, scen)
+    return(list(est = c(r$muhat, r$sigmahat), dist = "norm"))
+  }
+  args <- c(as.list(stats::setNames(s[use], c("min.val", "q1.val", "med.val", "q3.val", "max.val")[use])), n = n)
+  fn <- switch(ext, qe = estmeansd::qe.mean.sd, bc = estmeansd::bc.mean.sd, mln = estmeansd::mln.mean.sd)
+  r <- tryCatch(if (verbose) do.call(fn, args) else suppressWarnings(suppressMessages(do.call(fn, args))),
+                error = function(e) {
+                  if (verbose) message("Error in estmeansd's ", ext, ".mean.sd(): ", conditionMessage(e))
+                  NULL
+                })
+  if (is.null(r)) return(list(est = c(NA_real_, NA_real_), dist = NA_character_))
+  d <- if (ext == "qe") gsub("log-normal", "lnorm", r$selected.dist, fixed = TRUE) else "norm"
+  list(est = c(r$est.mean, r$est.sd), dist = d)
+}
+
 #' Means and standard deviations from five-number summaries
 #'
 #' As metafor's \code{conv.fivenum()}: the mean and SD of each study
@@ -337,9 +371,15 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
 #' that leaves the study out when significant (\code{test = TRUE}).
 #' \code{dist = "lnorm"} assumes a log-normal distribution (and with
 #' \code{transf} gives the mean and SD on the original scale).  Studies with
-#' \code{n < 5} are skipped.  The methods \code{"qe"}, \code{"bc"},
-#' \code{"mln"} and \code{"blue"} (which need the packages estmeansd and
-#' metaBLUE in metafor) are not offered and give an error.
+#' \code{n < 5} are skipped.  The methods \code{"qe"}, \code{"bc"} and
+#' \code{"mln"} (McGrath et al. 2020) call the package estmeansd, and
+#' \code{"blue"} (Yang et al. 2022) the package metaBLUE, as metafor does
+#' (an error names the package when it is not installed): they estimate the
+#' mean and the SD together (give one method), \code{"bc"} and \code{"mln"}
+#' need positive values, and only \code{"blue"} (and \code{"qe"} for rows
+#' with negative values, which it takes as normal) applies the skewness
+#' test.  With \code{"qe"} the attribute \code{dist} holds the distribution
+#' estmeansd selected for each row.
 #'
 #' @param min,q1,median,q3,max the five-number summaries (any may be
 #'   missing).
@@ -349,7 +389,9 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
 #' @param method one or two of \code{"default"} (= \code{"luo/wan/shi"}),
 #'   \code{"hozo2005"}, \code{"wan2014"}, \code{"bland2015"},
 #'   \code{"luo2016"} (mean), \code{"shi2020"} (SD), \code{"walter2007"}
-#'   (the first for the mean, the second for the SD).
+#'   (the first for the mean, the second for the SD), or one of
+#'   \code{"qe"}, \code{"bc"}, \code{"mln"} (package estmeansd) and
+#'   \code{"blue"} (package metaBLUE) for both.
 #' @param dist \code{"norm"} or \code{"lnorm"} (one or one per row).
 #' @param transf logical: back-transform log-normal estimates.
 #' @param test logical: skip studies whose skewness test is significant.
@@ -357,7 +399,9 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
 #' @param append logical: return \code{data} with the two columns.
 #' @param replace \code{"ifna"}, \code{"all"} or \code{"complete"} (or a
 #'   logical), as in \code{conv.wald()}.
-#' @param ... metafor's \code{verbose} and \code{seed}.
+#' @param ... metafor's \code{verbose} (show the messages, warnings and
+#'   errors of estmeansd) and \code{seed} (set with \code{set.seed()} first:
+#'   the \code{"bc"} and \code{"mln"} methods of estmeansd are random).
 #' @return A data frame; the mean column has the attributes \code{tval},
 #'   \code{crit}, \code{sig} (the skewness tests) and \code{dist}, and
 #'   existing columns that were filled in have \code{est}.
@@ -374,6 +418,15 @@ conv.2x2 <- function(ori, ri, x2i, ni, n1i, n2i, sens, spec, ppv, npv, correct =
 #'   (2023). Detecting the skewness of data from the five-number summary and
 #'   its application in meta-analysis. Statistical Methods in Medical
 #'   Research, 32(7), 1338-1360.
+#'
+#'   McGrath, S., Zhao, X., Steele, R., Thombs, B. D., Benedetti, A., & the
+#'   DEPRESSD Collaboration (2020). Estimating the sample mean and standard
+#'   deviation from commonly reported quantiles in meta-analysis.
+#'   Statistical Methods in Medical Research, 29(9), 2520-2537.
+#'
+#'   Yang, X., Hutson, A. D., & Wang, D. (2022). A generalized BLUE approach
+#'   for combining location and scale information in a meta-analysis.
+#'   Journal of Applied Statistics, 49(15), 3846-3867.
 #' @examples
 #' conv.fivenum(min = c(2, 3), median = c(10, 12), max = c(30, 25), n = c(40, 60))
 #' @export
@@ -419,14 +472,40 @@ conv.fivenum <- function(min, q1, median, q3, max, n, data, include, method = "d
     method <- c("luo/wan/shi", "luo/wan/shi")
     warning("switching to method = 'luo/wan/shi' (dist = 'lnorm' for one or more studies)", call. = FALSE)
   }
-  ext <- intersect(method, c("qe", "bc", "mln", "blue"))
-  if (length(ext))
-    .mf_stop(sprintf("method = '%s' (which uses the %s package in metafor) is not supported by metafast.",
-                     ext[1], if (ext[1] == "blue") "metaBLUE" else "estmeansd"))
+  ext <- if (method[1] %in% .mf_fivenum_ext || method[2] %in% .mf_fivenum_ext) method[1] else NULL
+  if (!is.null(ext)) {
+    if (method[1] != method[2])
+      .mf_stop(sprintf("method = c('%s', '%s'): the methods \"qe\", \"bc\", \"mln\" and \"blue\" estimate the mean and the SD together; give the same 'method' for both.",
+                       method[1], method[2]))
+    pkg <- if (ext == "blue") "metaBLUE" else "estmeansd"
+    if (!requireNamespace(pkg, quietly = TRUE))
+      .mf_stop(sprintf("method = '%s' needs the package '%s': install it with install.packages(\"%s\").", ext, pkg, pkg))
+  }
+  verbose <- isTRUE(list(...)$verbose)
+  dists <- dist
 
   res <- matrix(NA_real_, k, 5L)
   for (i in seq_len(k)) {
     s <- c(v$min[i], v$q1[i], v$median[i], v$q3[i], v$max[i])
+    if (!is.null(ext)) {
+      if (ext %in% c("bc", "mln") && any(s <= 0, na.rm = TRUE))
+        .mf_stop(sprintf("method = '%s' needs positive values of 'min', 'q1', 'median', 'q3' and 'max' (not so in row %d).",
+                         ext, i))
+      # qe: a row with negative values is assumed normal, so it is tested for
+      # skewness (when test = TRUE); the other rows are not tested
+      test_i <- if (ext == "blue") test else test && any(s < 0, na.rm = TRUE) && ext == "qe"
+      if (is.unsorted(s, na.rm = TRUE))
+        .mf_stop(sprintf("'min <= q1 <= median <= q3 <= max' does not hold in row %d.", i))
+      r <- .mf_fivenum_one(s[1], s[2], s[3], s[4], s[5], v$n[i], c("none", "none"), FALSE, FALSE, test_i)
+      scen <- .mf_fivenum_scenario(s)
+      if (!is.na(scen) && !(test_i && isTRUE(as.logical(r[5])))) {
+        e <- .mf_fivenum_external(s, v$n[i], ext, scen, verbose)
+        r[1:2] <- e$est
+        if (ext == "qe") dists[i] <- e$dist
+      }
+      res[i, ] <- r
+      next
+    }
     if (is.unsorted(s, na.rm = TRUE))
       .mf_stop(sprintf("'min <= q1 <= median <= q3 <= max' does not hold in row %d.", i))
     lnorm <- dist[i] == "lnorm"
@@ -460,7 +539,7 @@ conv.fivenum <- function(min, q1, median, q3, max, n, data, include, method = "d
   attr(mcol, "tval") <- res[, 3]
   attr(mcol, "crit") <- res[, 4]
   attr(mcol, "sig") <- as.logical(res[, 5])
-  attr(mcol, "dist") <- dist
+  attr(mcol, "dist") <- dists
   x[[var.names[1]]] <- mcol
   x
 }

@@ -150,23 +150,9 @@
                       annosym = "custom annotation symbols are not supported yet (issue 16)",
                       textpos = .mf_r_plot("the text goes where the forest plot put it")),
   funnel.mf_rma = c(
-    slab = .mf_r_plot("points are not labelled"), steps = .mf_r_plot(), at = .mf_r_plot("use xlim ="),
-    atransf = .mf_r_plot(), targs = .mf_r_targs, digits = .mf_r_plot(),
-    addtau2 = .mf_r_plot(), type = .mf_r_plot(), back = .mf_r_plot(), shade = .mf_r_plot("use contour = TRUE for shaded regions"),
-    hlines = .mf_r_plot(), lty = .mf_r_plot(), pch = .mf_r_plot(), pch.fill = .mf_r_plot(), col = .mf_r_plot(),
-    bg = .mf_r_plot(), label = .mf_r_plot(), offset = .mf_r_plot(),
-    refline2 = .mf_r_plot(), level2 = .mf_r_plot(), lty2 = .mf_r_plot(), ci.res = .mf_r_plot(),
-    colref = .mf_r_plot(), colci = .mf_r_plot(), colbox = .mf_r_plot(),
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either"), at.lab = .mf_r_plot()),
+    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
   funnel.default = c(
-    ni = .mf_r_plot(), subset = .mf_r_plot("subset the vectors instead"), steps = .mf_r_plot(),
-    at = .mf_r_plot("use xlim ="), atransf = .mf_r_plot(), targs = .mf_r_targs, digits = .mf_r_plot(),
-    back = .mf_r_plot(), shade = .mf_r_plot("use contour = TRUE for shaded regions"), hlines = .mf_r_plot(),
-    lty = .mf_r_plot(), pch = .mf_r_plot(), col = .mf_r_plot(), bg = .mf_r_plot(), label = .mf_r_plot(),
-    offset = .mf_r_plot(),
-    refline2 = .mf_r_plot(), level2 = .mf_r_plot(), lty2 = .mf_r_plot(), ci.res = .mf_r_plot(),
-    colref = .mf_r_plot(), colci = .mf_r_plot(), colbox = .mf_r_plot(),
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either"), at.lab = .mf_r_plot()),
+    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
   baujat.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   plot.mf_infl = c(
     plotinf = .mf_r_plot("the eight influence panels are always drawn"),
@@ -198,7 +184,7 @@
   baujat.mf_rma_tab = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
-  qqnorm.mf_rma_tab = c(),
+  qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
   plot.mf_gosh = c(
     alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
     xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
@@ -239,7 +225,7 @@
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
-                      gosh.mf_rma_tab = c("ncpus", "cl"))
+                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed")
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -274,6 +260,7 @@
   funnel.mf_rma_tab = "graphics", forest.mf_rma_tab = "graphics", baujat.mf_rma_tab = "graphics",
   predict.mf_rma_tab = "ignore", model.matrix.mf_rma_tab = "ignore", formula.mf_rma_tab = "ignore",
   gosh.mf_rma_tab = "warn", qqnorm.mf_rma_tab = "graphics",
+  qqnorm.mf_rma = "graphics", plot.mf_rma = "graphics", plot.mf_rma_tab = "graphics",
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",

@@ -39,8 +39,9 @@
   hc = "the Henmi-Copas interval is planned in issue 15",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   df.residual = "use fit$k - fit$p",
-  addpoly = "planned in issue 16", qqnorm = "planned in issue 16",
-  plot = "metafor's four diagnostic panels are planned in issue 16; use forest(), funnel() or baujat()",
+  addpoly = "it is available for fits of rma()",
+  qqnorm = "it is available for fits of rma(), rma.mh() and rma.peto()",
+  plot = "it is available for fits of rma(), rma.mh() and rma.peto(); use forest(), funnel() or baujat()",
   reporter = "there is no equivalent", simulate = "there is no equivalent")
 
 # Our generics that metafor defines too, and the metafor functions that are

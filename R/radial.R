@@ -172,10 +172,11 @@ radial.mf_rma_tab <- function(x, center = FALSE, xlim = NULL, zlim, xlab, zlab, 
   if (!is.finite(lin) || lin <= 0) lin <- graphics::par("csi")
   fin <- graphics::par("fin")
   mar <- op$mar
-  zlab_w <- graphics::strwidth(zlab, units = "inches", cex = pc * cex.lab) / lin
+  # (mtext() below takes cex as it is; strwidth() multiplies it by par("cex"))
+  zlab_w <- graphics::strwidth(zlab, units = "inches", cex = cex.lab) / lin
   tick_w <- max(graphics::strwidth(c("-2", "0", "2", if (!missing(atz)) format(atz)), units = "inches",
                                    cex = pc * cex.axis)) / lin
-  left <- max(mar[2L], 1.2 + tick_w + 0.5 + zlab_w + 0.3)
+  left <- max(mar[2L], 1.2 + tick_w + 0.5 + zlab_w + 0.8)  # (0.8 lines to spare: no clipping at the device edge)
   lab_w <- max(graphics::strwidth(labs, units = "inches", cex = pc * cex.axis * 0.85)) / lin
   # the labels start 0.16 x-ranges right of the plot region (plus the text offset)
   right_in <- (0.16 * (fin[1L] - (left + mar[4L]) * lin) + (lab_w + 0.6) * lin) / 1.16

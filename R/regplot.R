@@ -313,7 +313,10 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
     v <- if (is.null(atf)) at else atf(at)
     at.lab <- .mf_fmt_axis(v, digits[[1L]])
   }
-  graphics::axis(2L, at = at, labels = at.lab)
+  # the axis parameters of ... (e.g. las = 1) apply to the y axis as well
+  gp <- list(...)
+  do.call(graphics::axis, c(list(2L, at = at, labels = at.lab),
+                            gp[names(gp) %in% c("las", "cex.axis", "col.axis", "font.axis", "mgp", "tcl")]))
   if (sh$on) {
     if (pi) graphics::polygon(c(xs, rev(xs)), c(pi.lb, rev(pi.ub)), border = NA, col = shadecol[2L])
     if (ci) graphics::polygon(c(xs, rev(xs)), c(ci.lb, rev(ci.ub)), border = NA, col = shadecol[1L])
@@ -329,7 +332,7 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   if (gr$on) graphics::grid(col = gridcol)
   if (any(!is.na(refline))) graphics::abline(h = refline, col = lcol[4L], lty = lty[4L], lwd = lwd[4L])
   if (addpred) graphics::lines(xs, pr, col = lcol[1L], lty = lty[1L], lwd = lwd[1L])
-  graphics::box()
+  graphics::box(bty = if (is.null(gp$bty)) graphics::par("bty") else gp$bty)
   ord <- order(ps, decreasing = TRUE)
   graphics::points(xi[ord], yi[ord], pch = pch[ord], col = col[ord], bg = bg[ord], cex = ps[ord])
 

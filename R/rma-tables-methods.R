@@ -444,17 +444,29 @@ nobs.mf_rma_tab <- function(object, ...) object$k
 #' @param yaxis,xlim,ylim,ylab,legend,contour,contours as in
 #'   \code{\link{funnel}} for \code{rma()} fits: the funnel plot of the
 #'   per-study outcomes \code{yi} around the pooled estimate.
+#' @param steps,at,atransf,addtau2,back,shade,hlines,lty,pch.fill,refline2,level2,lty2,ci.res,colref,colci,colbox,at.lab
+#'   funnel(): as in \code{\link{funnel}} for \code{rma()} fits (where
+#'   \code{slab}, \code{digits}, \code{targs}, \code{pch}, \code{col},
+#'   \code{bg}, \code{label}, \code{offset} and \code{level} have the
+#'   meaning of \code{\link{funnel}} as well).
 #' @param refline,xlab as in \code{\link{funnel}} and \code{\link{forest}}
 #'   for \code{rma()} fits (the reference line and the x-axis label).
 #' @export
-funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, level = x$level, refline, legend = contour,
-                              contour = FALSE, contours = c(90, 95, 99), ...) {
+funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps = 5, at, atransf, targs, digits,
+                              level = x$level, addtau2 = FALSE, type = "rstandard", back, shade, hlines, refline,
+                              lty = 3, pch, pch.fill, col, bg, label = FALSE, offset = 0.4, legend = contour,
+                              contour = FALSE, contours = c(90, 95, 99), ..., refline2 = NULL, level2, lty2 = 3,
+                              ci.res = 1000, colref, colci, colbox, at.lab) {
   .mf_check_dots("funnel.mf_rma_tab", ...)
   # the studies with an outcome, drawn as for an intercept-only rma() fit
+  # (with the weights of the fit for yaxis = "wi")
   cl <- match.call()
   cl[[1L]] <- funnel.mf_rma
+  op <- options(na.action = "na.omit")
+  wi <- tryCatch(c(stats::weights(x)), error = function(e) NULL)
+  options(op)
   cl$x <- list(yi = c(x$yi), vi = c(x$vi), slab = x$slab[x$not.na.yivi], beta = x$beta, int.only = TRUE,
-               level = x$level)
+               level = x$level, measure = x$measure, wi = if (length(wi) == length(x$yi)) wi)
   eval(cl, parent.frame())
 }
 
@@ -596,48 +608,7 @@ qqnorm.mf_rma_tab <- function(y, type = "rstandard", pch = 21, col, bg, grid = F
   if (!is.character(type) || length(type) != 1L || is.na(type) || !type %in% c("rstandard", "rstudent"))
     .mf_stop("'type' must be \"rstandard\" or \"rstudent\".")
   if (x$k == 1L) .mf_stop("Stopped because k = 1.")
-  if (length(label) != 1L || !(is.logical(label) || is.numeric(label) || label %in% c("all", "none")) || is.na(label))
-    .mf_stop("'label' must be TRUE, FALSE, \"all\", \"none\" or a number of points.")
-  if (!is.numeric(pos) || length(pos) != 1L || !pos %in% c(1:4, 13, 24))
-    .mf_stop("'pos' must be 1, 2, 3, 4, 13 or 24.")
-  if (!isTRUE(grid) && !isFALSE(grid) && !(is.character(grid) && length(grid) == 1L && !is.na(grid)))
-    .mf_stop("'grid' must be TRUE, FALSE or a colour.")
   r <- if (type == "rstandard") rstandard.mf_rma_tab(x) else rstudent.mf_rma_tab(x)
-  ok <- !is.na(r$z)
-  zi <- r$z[ok]
-  slab <- r$slab[ok]
-  if (missing(col)) col <- graphics::par("fg")
-  if (missing(bg)) bg <- "gray60"
-  sav <- stats::qqnorm(zi, pch = pch, col = col, bg = bg, bty = "l", ...)
-  if (!isFALSE(grid)) {
-    graphics::grid(col = if (is.character(grid)) grid else "gray85")
-    graphics::box(bty = "l")
-  }
-  graphics::abline(a = 0, b = 1, lty = "solid")
-  graphics::points(sav$x, sav$y, pch = pch, col = col, bg = bg)
-  n <- if (isTRUE(label) || identical(label, "all")) length(zi) else if (isFALSE(label) || identical(label, "none")) 0 else
-    round(label)
-  if (n < 0 || n > x$k) .mf_stop(sprintf("'label' must lie between 1 and k = %d.", x$k))
-  if (n > 0) {
-    # the n points farthest from the diagonal
-    dev <- abs(sav$x - sav$y)
-    lab <- vapply(seq_along(dev), function(i) sum(dev > dev[i]) < n, logical(1))
-    where <- switch(as.character(pos), "13" = ifelse(sav$x - sav$y >= 0, 1, 3),
-                    "24" = ifelse(sav$x - sav$y <= 0, 2, 4), rep(pos, length(dev)))
-    for (i in which(lab)) graphics::text(sav$x[i], sav$y[i], slab[i], pos = where[i], offset = offset)
-  }
-  invisible(sav)
-}
-
-#' @rdname mf_rma_tab-methods
-#' @details \code{plot()}: metafor draws four panels (forest, funnel, radial
-#'   and QQ plot); metafast does not draw them together yet (issue 16), so
-#'   \code{plot()} stops with an error that says so: draw the panels with
-#'   \code{forest()}, \code{funnel()}, \code{radial()} and \code{qqnorm()}.
-#' @export
-plot.mf_rma_tab <- function(x, ...) {
-  nms <- ...names()
-  nms <- nms[!is.na(nms) & nzchar(nms)]
-  .mf_stop(sprintf("plot() of rma.mh() / rma.peto() fits (metafor's four panels: forest, funnel, radial and QQ plot%s) is not available yet (issue 16); draw the panels with forest(), funnel(), radial() and qqnorm().",
-                   if (length(nms)) paste0("; arguments ", paste0("'", nms, "'", collapse = ", ")) else ""))
+  .mf_qq_draw(r$z, r$slab, x$k, pch = pch, col = if (missing(col)) NULL else col,
+              bg = if (missing(bg)) "gray60" else bg, grid = grid, label = label, offset = offset, pos = pos, ...)
 }

@@ -136,6 +136,7 @@ trimfill.mf_rma <- function(x, side, estimator = "L0", maxiter = 100, verbose = 
     res <- suppressWarnings(.mf_refit_data(x, yi.all, vi.all, weights = wi.all, control = FALSE, inherit_tau2 = FALSE,
                                       slab = c(slab.used, paste("Filled", seq_len(k0)))))
     res$digits <- x$digits
+    res$measure <- x$measure   # (as metafor: funnel() and forest() name the measure)
     res$fill <- c(rep(FALSE, k), rep(TRUE, k0))
     res$slab.null <- FALSE
   } else {

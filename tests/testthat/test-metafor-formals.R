@@ -120,6 +120,8 @@ formals_pairs <- list(
   list("qqnorm.rma.peto", "qqnorm.mf_rma_tab", function(a) in_png(do.call(qqnorm, c(list(petofit), a)))),
   list("plot.rma.mh", "plot.mf_rma_tab", function(a) in_png(do.call(plot, c(list(mhfit), a)))),
   list("plot.rma.peto", "plot.mf_rma_tab", function(a) in_png(do.call(plot, c(list(petofit), a)))),
+  list("plot.rma.uni", "plot.mf_rma", function(a) in_png(do.call(plot, c(list(ffit), a)))),
+  list("qqnorm.rma.uni", "qqnorm.mf_rma", function(a) in_png(do.call(qqnorm, c(list(ffit, reps = 20), a)))),
   list("confint.rma.mv", "confint.mf_rma_mv", function(a) do.call(confint, c(list(fmv2), a))),
   list("profile.rma.mv", "profile.mf_rma_mv", function(a) in_png(do.call(profile, c(list(fmv2, steps = 2), a)))),
   list("rstudent.rma.mv", "rstudent.mf_rma_mv", function(a) do.call(rstudent, c(list(fmv2), a))),

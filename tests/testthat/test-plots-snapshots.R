@@ -77,6 +77,54 @@ test_that("funnel() pictures", {
   vdiffr::expect_doppelganger("funnel-bcg-vi", function() funnel(fit, yaxis = "vi"))
 })
 
+# metafor's arguments of funnel() (issue 16) and the calls of metafor's plot
+# gallery and help pages, unchanged
+test_that("funnel() pictures with metafor's arguments", {
+  fit <- bcg_fit()
+  rr <- metafast::rma(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  vdiffr::expect_doppelganger("funnel-gallery-contour", function()
+    funnel(rr, level = c(90, 95, 99), shade = c("white", "gray55", "gray75"), refline = 0, legend = TRUE))
+  vdiffr::expect_doppelganger("funnel-contour-cis-atransf", function()
+    funnel(rr, level = c(90, 95, 99), digits = 3L, ylim = c(0, 0.8), atransf = exp,
+           at = log(c(0.125, 0.25, 0.5, 1, 2, 4, 8)), refline = 0, legend = list(show = "cis")))
+  vdiffr::expect_doppelganger("funnel-atransf-label-out", function() funnel(fit, atransf = exp, label = "out"))
+  vdiffr::expect_doppelganger("funnel-refline2", function()
+    funnel(fit, atransf = exp, at = log(c(0.125, 0.25, 0.5, 1, 2, 4)), digits = 3L, ylim = c(0, 0.8), refline2 = 0))
+  vdiffr::expect_doppelganger("funnel-seinv-addtau2-colours", function()
+    funnel(fit, yaxis = "seinv", addtau2 = TRUE, back = "gray95", shade = "lightblue", hlines = "gray80",
+           lty = c(2, 1), pch = 21, bg = "orange", col = "gray20", steps = 4, label = 3, legend = "topleft"))
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  vdiffr::expect_doppelganger("funnel-ni-label", function() funnel(d$yi, d$vi, yaxis = "ni", label = 4,
+                                                                    slab = d$author))
+  vdiffr::expect_doppelganger("funnel-default-wi-subset", function() funnel(d$yi, d$vi, yaxis = "wi", subset = 2:12))
+  sub <- metafast::rma(yi, vi, data = d, subset = 2:10)
+  vdiffr::expect_doppelganger("funnel-pch-col-vectors", function()
+    funnel(sub, pch = ifelse(yi > -1, 19, 21), col = ifelse(sqrt(vi) > 0.3, "red", "blue")))
+  reg <- bcg_fit(mods = ~ ablat)
+  vdiffr::expect_doppelganger("funnel-metareg-rstudent", function() funnel(reg, type = "rstudent", label = "out"))
+  hf <- metafast::rma(yi, vi, data = metadat::dat.hackshaw1998, measure = "OR")
+  vdiffr::expect_doppelganger("funnel-gallery-trimfill", function() funnel(trimfill(hf), legend = TRUE))
+})
+
+test_that("metafor's gallery: bubble, L'Abbe, radial and Baujat plots", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  res <- metafast::rma(yi, vi, mods = ~ ablat, data = d)
+  vdiffr::expect_doppelganger("gallery-regplot", function()
+    regplot(res, xlim = c(10, 60), predlim = c(10, 60), xlab = "Absolute Latitude", refline = 0,
+            atransf = exp, at = log(seq(0.2, 1.6, by = 0.2)), digits = 1, las = 1, bty = "l",
+            label = c(4, 7, 12, 13), offset = c(1.6, 0.8), labsize = 0.9))
+  dm <- metafast::rma(measure = "OR", ai = xt, n1i = nt, ci = xc, n2i = nc, data = metadat::dat.damico2009)
+  vdiffr::expect_doppelganger("gallery-labbe-risk", function()
+    labbe(dm, ci = TRUE, pi = TRUE, grid = TRUE, legend = TRUE, bty = "l", transf = plogis, lim = c(0, 1),
+          xlab = "Risk (Control Group)", ylab = "Risk (Treatment Group)"))
+  ee <- metafast::rma(yi, vi, data = d, method = "EE")
+  vdiffr::expect_doppelganger("gallery-radial-ee", function() radial(ee))
+  p <- metadat::dat.pignon2000
+  p$yi <- with(p, OmE / V); p$vi <- with(p, 1 / V)
+  pf <- metafast::rma(yi, vi, data = p, method = "EE", slab = trial)
+  vdiffr::expect_doppelganger("gallery-baujat", function() baujat(pf))
+})
+
 test_that("baujat(), profile, influence and GOSH pictures", {
   fit <- bcg_fit()
   vdiffr::expect_doppelganger("baujat-bcg", function() baujat(fit))

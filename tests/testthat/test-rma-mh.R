@@ -257,8 +257,15 @@ test_that("funnel() of rma.mh() and rma.peto() fits draws metafor's points aroun
     expect_equal(a$x, c(b$x), tolerance = tol_closed, ignore_attr = TRUE)
     expect_equal(a$y, b$y, tolerance = tol_closed)
     expect_equal(unname(attr(a, "refline")), unname(c(fit[[2]]$beta)), tolerance = tol_closed)
+    # metafor's funnel() arguments (issue 16): weights, several levels, labels
+    a <- funnel(fit[[1]], yaxis = "wi", label = 2); b <- metafor::funnel(fit[[2]], yaxis = "wi")
+    expect_equal(a$y, b$y, tolerance = tol_closed)
+    a <- funnel(fit[[1]], level = c(90, 95, 99), shade = c("white", "gray55", "gray75"), refline = 0, legend = TRUE)
+    u1 <- graphics::par("usr")
+    b <- metafor::funnel(fit[[2]], level = c(90, 95, 99), shade = c("white", "gray55", "gray75"), refline = 0, legend = TRUE)
+    expect_equal(u1, graphics::par("usr"), tolerance = 1e-8)
   }
-  expect_error(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), shade = "grey"), "'shade'")
+  expect_error(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), transf = exp), "'transf'")
 })
 
 test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, weights and pooled estimate", {
