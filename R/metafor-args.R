@@ -115,6 +115,15 @@
   fsn = c(),
   update.mf_rma = c(),
   forest.mf_rma = c(
+    preddist = .mf_r_plot("a given predictive distribution is not supported yet"),
+    predlim = .mf_r_plot(),
+    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
+  forest.default = c(
+    subset = .mf_r_plot("subset the vectors instead"),
+    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
+    addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
+    border = .mf_r_plot()),
+  forest.mf_rma_tab = c(
     addfit = .mf_r_plot("the fitted values of a meta-regression are always drawn"),
     predstyle = .mf_r_plot(), preddist = .mf_r_plot(),
     xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
@@ -128,19 +137,18 @@
     shade = .mf_r_plot(), colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
     cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
     .mf_forest_hidden, subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.default = c(
-    xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
-    olim = .mf_r_plot(), ylim = .mf_r_plot(),
-    at = .mf_r_plot("use alim = for the axis range"), steps = .mf_r_plot("use alim = for the axis range"),
-    width = .mf_r_plot(), ilab.xpos = .mf_r_plot("the ilab columns are placed automatically"),
-    ilab.pos = .mf_r_plot(), subset = .mf_r_plot("subset the vectors instead"),
-    atransf = .mf_r_plot("use transf = (e.g. transf = exp, refline = 1) to draw the transformed values on a linear axis"),
-    targs = .mf_r_targs, rows = .mf_r_plot(), efac = .mf_r_plot(), pch = .mf_r_plot(), psize = .mf_r_plot(),
-    plim = .mf_r_plot(), col = .mf_r_plot(), colci = .mf_r_plot(), shade = .mf_r_plot(),
-    colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
-    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
-    .mf_forest_hidden, mlab = .mf_r_plot(), addfit = .mf_r_plot(), addpred = .mf_r_plot(),
-    predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot(), border = .mf_r_plot()),
+  forest.mf_cumul = c(.mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
+  addpoly.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+                     addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
+                     predtype = "the type of prediction interval cannot be chosen (issue 10)",
+                     annosym = "custom annotation symbols are not supported yet (issue 16)",
+                     textpos = .mf_r_plot("the text goes where the forest plot put it")),
+  addpoly.default = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+                      constarea = .mf_r_plot(), cr.lb = "use pi.lb =", cr.ub = "use pi.ub =",
+                      alim = .mf_r_plot("the axis limits of the forest plot are used"),
+                      olim = .mf_r_plot(), preddist = .mf_r_plot(), lcol = .mf_r_plot(),
+                      annosym = "custom annotation symbols are not supported yet (issue 16)",
+                      textpos = .mf_r_plot("the text goes where the forest plot put it")),
   funnel.mf_rma = c(
     transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
   funnel.default = c(
@@ -185,7 +193,6 @@
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
-.mf_metafor_args$forest.mf_rma_tab <- .mf_metafor_args$forest.mf_rma
 # The same table as lists, for the quick look-up of the names of a call.
 .mf_metafor_tab <- lapply(.mf_metafor_args, as.list)
 
@@ -237,7 +244,9 @@
   coef.mf_rma = "ignore", logLik.mf_rma = "ignore", leave1out.mf_rma = "warn", cumul.mf_rma = "warn",
   gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
-  forest.mf_rma = "graphics", forest.default = "graphics", funnel.mf_rma = "graphics",
+  forest.mf_rma = "graphics", forest.default = "graphics", addpoly.mf_rma = "graphics", addpoly.default = "graphics",
+  forest.mf_cumul = "graphics",
+  funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
   plot.mf_gosh = "graphics",
   hatvalues.mf_rma_mv = "ignore", weights.mf_rma_mv = "ignore", fitted.mf_rma_mv = "ignore",

@@ -39,14 +39,14 @@
   hc = "the Henmi-Copas interval is planned in issue 15",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   df.residual = "use fit$k - fit$p",
-  addpoly = "planned in issue 16",
+  addpoly = "it is available for fits of rma()",
   qqnorm = "it is available for fits of rma(), rma.mh() and rma.peto()",
   plot = "it is available for fits of rma(), rma.mh() and rma.peto(); use forest(), funnel() or baujat()",
   reporter = "there is no equivalent", simulate = "there is no equivalent")
 
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
-.mf_shared_generics <- c("forest", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
+.mf_shared_generics <- c("forest", "addpoly", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
                          "blup", "vif", "se", "robust", "labbe", "radial", "regplot")
 
 .mf_register_metafor <- function() {

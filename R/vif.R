@@ -66,7 +66,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
     .mf_stop("Argument 'sim' (the simulated distribution of the VIFs) is not supported in vif(); use sim = FALSE.")
   if (!is.null(seed)) .mf_stop("Argument 'seed' (for vif(sim = )) is not supported in vif().")
   if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' (for vif(sim = )) is not supported in vif().")
-  if (!identical(as.numeric(ncpus), 1)) .mf_stop("Argument 'ncpus' (for vif(sim = )) is not supported in vif().")
+  if (!is.numeric(ncpus) || !identical(as.numeric(ncpus), 1)) .mf_stop("Argument 'ncpus' (for vif(sim = )) is not supported in vif().")
   if (!missing(cl)) .mf_stop("Argument 'cl' (for vif(sim = )) is not supported in vif().")
   for (nm in c("table", "reestimate")) {
     v <- get(nm)

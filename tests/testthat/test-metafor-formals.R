@@ -165,6 +165,18 @@ formals_pairs <- c(formals_pairs, list(
   })),
   list("llplot", "llplot", function(a) in_png(do.call(llplot, c(list(measure = "GEN", yi = fdat$yi, vi = fdat$vi), a))))))
 
+# addpoly() and forest() of cumul() (issue 16)
+formals_pairs <- c(formals_pairs, list(
+  list("forest.cumul.rma", "forest.mf_cumul", function(a) in_png(do.call(forest, c(list(cumul(ffit)), a)))),
+  list("addpoly.rma", "addpoly.mf_rma", function(a) in_png({
+    forest(ffit, xlim = c(-2, 2), rows = 8:3)
+    do.call(addpoly, c(list(ffit, row = 1), a))
+  })),
+  list("addpoly.default", "addpoly.default", function(a) in_png({
+    forest(ffit, xlim = c(-2, 2))
+    do.call(addpoly, c(list(0.3, vi = 0.01), a))
+  }))))
+
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {
   out <- character(0)
@@ -245,8 +257,9 @@ test_that("rejected arguments name the function and the alternative, and never c
   expect_error(regtest(ffit, data = e), "'data'")
   expect_identical(e, e0)
   f0 <- ffit
-  expect_error(in_png(forest(ffit, atransf = exp)), "'atransf'.*transf = ")
-  expect_error(in_png(forest(ffit, atr = exp)), "'atransf'")           # partial matching, as metafor's formals
+  expect_error(in_png(forest(ffit, preddist = list(1, 2))), "'preddist'")
+  expect_error(in_png(forest(ffit, predl = c(-1, 1))), "'predlim'")   # partial matching, as metafor's formals
+  expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
   expect_error(coef(ffit, type = "beta"), "'type'")
   expect_error(cumul(ffit, code1 = 1), "'code1'")
   expect_error(anova(ffit, df = 3), "'df'")

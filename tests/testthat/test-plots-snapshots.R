@@ -25,6 +25,51 @@ test_that("forest() pictures", {
   vdiffr::expect_doppelganger("forest-default", function() forest(yi, vi, slab = d$author))
 })
 
+test_that("forest() pictures with metafor's arguments (issue 16)", {
+  dat <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                          slab = paste(author, year, sep = ", "))
+  res <- metafast::rma(yi, vi, data = dat)
+  # metafor's gallery example
+  vdiffr::expect_doppelganger("forest-gallery", function()
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), xlim = c(-16, 6),
+           ilab = cbind(tpos, tneg, cpos, cneg), ilab.xpos = c(-9.5, -8, -6, -4.5),
+           header = "Author(s) and Year", mlab = "RE Model for All Studies", shade = TRUE))
+  # the automatic layout with atransf, ilab headers and shading
+  vdiffr::expect_doppelganger("forest-auto-atransf", function()
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), ilab = cbind(tpos, tneg, cpos, cneg),
+           ilab.lab = c("TB+", "TB-", "TB+", "TB-"), shade = "zebra", header = "Author(s) and Year"))
+  # metafor's coordinates with the styling arguments
+  vdiffr::expect_doppelganger("forest-metafor-options", function()
+    forest(res, xlim = c(-10, 6), atransf = exp, at = log(c(.1, .25, 1, 4)), predstyle = "bar",
+           showweights = TRUE, colout = ifelse(dat$alloc == "random", "firebrick", "black"), psize = 1,
+           pch = 19, efac = c(1, 1.5, 1.5), col = "steelblue", border = "navy", shade = "zebra2",
+           order = "obs", digits = c(2, 2)))
+  vdiffr::expect_doppelganger("forest-metareg-addpred", function()
+    forest(metafast::rma(yi, vi, mods = ~ ablat, data = dat), xlim = c(-10, 6), atransf = exp,
+           addpred = TRUE, ilab = ablat, ilab.xpos = -4, ilab.lab = "Lat."))
+  vdiffr::expect_doppelganger("forest-polygon-mlab", function()
+    forest(res, predstyle = "polygon", atransf = exp, mlab = c("Pooled", "Prediction")))
+  vdiffr::expect_doppelganger("forest-addpoly-subgroups", function() {
+    # metafor's subgroup example: the groups on rows set apart, one diamond per group
+    forest(res, xlim = c(-16, 6), atransf = exp, at = log(c(.05, .25, 1, 4)), rows = c(3:4, 9:15, 20:23),
+           order = alloc, ylim = c(-2, 27), header = "Author(s) and Year")
+    text(-16, c(24, 16, 5), c("Systematic Allocation", "Random Allocation", "Alternate Allocation"), pos = 4,
+         font = 4)
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "systematic"), row = 18.5, mlab = "RE Model")
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "random"), row = 7.5, mlab = "RE Model")
+    addpoly(metafast::rma(yi, vi, data = dat, subset = alloc == "alternate"), row = 1.5, mlab = "RE Model")
+  })
+  vdiffr::expect_doppelganger("forest-predstyle-shade", function()
+    forest(metafast::rma(yi, vi, data = dat, test = "knha"), xlim = c(-10, 6), atransf = exp,
+           predstyle = "shade"))
+  vdiffr::expect_doppelganger("forest-predstyle-dist", function()
+    forest(res, xlim = c(-10, 6), atransf = exp, predstyle = "dist"))
+  vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
+  vdiffr::expect_doppelganger("forest-default-rows", function()
+    forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
+           rows = 15:3, shade = "all", col = "darkgreen"))
+})
+
 test_that("funnel() pictures", {
   fit <- bcg_fit()
   vdiffr::expect_doppelganger("funnel-bcg", function() funnel(fit))
