@@ -2,6 +2,21 @@
 # SIGINT and leaves R usable.  The run is a child Rscript (system2(wait =
 # FALSE)) that writes STARTED, then INTERRUPTED <seconds> and USABLE to a
 # file; the test polls the file.
+#
+# The 1 s bound is for a machine whose cores are free.  When other processes
+# keep the cores busy (a 1-minute load average above the core count, e.g.
+# parallel builds beside the suite), the child gets only a share of a core and
+# every step of the interrupt path (signal delivery, the kernels' next poll,
+# unwinding, the R handler) takes proportionally longer; the bound is scaled
+# by that oversubscription (load / cores), never below 1 s (seen in CI on a loaded machine:
+# at load 9 on 2 cores the responses were 1.3 s and 0.8 s).
+interrupt_bound <- function() {
+  load <- tryCatch(as.numeric(strsplit(readLines("/proc/loadavg", warn = FALSE)[1L], " ")[[1L]][1L]),
+                   error = function(e) NA_real_, warning = function(w) NA_real_)
+  cores <- parallel::detectCores()
+  if (!is.finite(load) || is.na(cores) || cores < 1L) return(1)
+  max(1, load / cores)
+}
 
 expect_interruptible <- function(setup, call, delay = 1.5) {
   dir <- tempfile("mf_int")
@@ -48,7 +63,7 @@ expect_interruptible <- function(setup, call, delay = 1.5) {
   expect_length(int, 1L)
   if (length(int)) {
     t_int <- as.numeric(strsplit(int, " ")[[1L]][2L])
-    expect_lt(t_int - t_sig, 1)
+    expect_lt(t_int - t_sig, interrupt_bound())
   }
   expect_true("USABLE" %in% trimws(lines))
 }
