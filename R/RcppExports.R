@@ -121,8 +121,8 @@
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }
 
-.mf_robust_sandwich <- function(X, e, off, Theta, B, type, Csatt, Chtz) {
-    .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, B, type, Csatt, Chtz)
+.mf_robust_sandwich <- function(X, e, off, Theta, Wb, B, type, Csatt, Chtz) {
+    .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, Wb, B, type, Csatt, Chtz)
 }
 
 .mf_hardware_threads <- function() {

@@ -524,19 +524,20 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_robust_sandwich
-Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off, Rcpp::NumericVector Theta, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt, Rcpp::List Chtz);
-RcppExport SEXP _metafast_mf_robust_sandwich(SEXP XSEXP, SEXP eSEXP, SEXP offSEXP, SEXP ThetaSEXP, SEXP BSEXP, SEXP typeSEXP, SEXP CsattSEXP, SEXP ChtzSEXP) {
+Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off, Rcpp::NumericVector Theta, Rcpp::NumericVector Wb, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt, Rcpp::List Chtz);
+RcppExport SEXP _metafast_mf_robust_sandwich(SEXP XSEXP, SEXP eSEXP, SEXP offSEXP, SEXP ThetaSEXP, SEXP WbSEXP, SEXP BSEXP, SEXP typeSEXP, SEXP CsattSEXP, SEXP ChtzSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type e(eSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type off(offSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Theta(ThetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Wb(WbSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type B(BSEXP);
     Rcpp::traits::input_parameter< int >::type type(typeSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type Csatt(CsattSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type Chtz(ChtzSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_robust_sandwich(X, e, off, Theta, B, type, Csatt, Chtz));
+    rcpp_result_gen = Rcpp::wrap(mf_robust_sandwich(X, e, off, Theta, Wb, B, type, Csatt, Chtz));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -638,7 +639,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
-    {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 8},
+    {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 19},
     {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 20},
