@@ -551,14 +551,15 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_cwb_rma
-Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
-RcppExport SEXP _metafast_mf_cwb_rma(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP X0SEXP, SEXP methodSEXP, SEXP controlSEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
+Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0, Rcpp::NumericVector uw, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
+RcppExport SEXP _metafast_mf_cwb_rma(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP X0SEXP, SEXP uwSEXP, SEXP methodSEXP, SEXP controlSEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X0(X0SEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type uw(uwSEXP);
     Rcpp::traits::input_parameter< int >::type method(methodSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
@@ -574,7 +575,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma(y, v, X, X0, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
+    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma(y, v, X, X0, uw, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -641,7 +642,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
-    {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 19},
+    {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 20},
     {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 20},
     {NULL, NULL, 0}
 };

@@ -115,6 +115,9 @@ Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp
   };
   sandwich_compute(dt, static_cast<SandwichType>(type), sf, poll);
   if (interrupted) throw Rcpp::internal::InterruptedException();
+  if (!sf.ok && sf.singular)
+    Rcpp::stop("'vcov' = \"CR3\" is not defined for this clustering: I - H_jj is singular for a cluster (one cluster "
+               "alone determines a coefficient), as in clubSandwich.");
   if (!sf.ok) Rcpp::stop("The working covariance matrix of a cluster is not positive definite.");
   Rcpp::NumericVector df(Csatt.nrow());
   if (Csatt.nrow() > 0) {

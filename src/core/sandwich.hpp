@@ -69,7 +69,8 @@ struct SandwichFit {
   std::vector<Eigen::MatrixXd> L;  // Cholesky factors of Theta_j
   Eigen::MatrixXd K;               // B F B (general weights only)
   Eigen::MatrixXd vcov;            // p x p
-  bool ok = true;                  // false: a Theta_j is not positive definite
+  bool ok = true;                  // false: a Theta_j is not positive definite, or
+  bool singular = false;           //   (singular) CR3's I - H_jj is numerically singular
 };
 
 // symmetric (inverse) power of a symmetric matrix, eigenvalues <= 1e-12 set to 0
@@ -78,6 +79,33 @@ inline Eigen::MatrixXd sandwich_sym_power(const Eigen::MatrixXd& G, double pw) {
   Eigen::VectorXd d = es.eigenvalues();
   for (Eigen::Index i = 0; i < d.size(); ++i) d(i) = d(i) > 1e-12 ? std::pow(d(i), pw) : 0.0;
   return es.eigenvectors() * d.asDiagonal() * es.eigenvectors().transpose();
+}
+
+// K = B F B, F = sum_j (W_j X_j)' Theta_j (W_j X_j) (general weights): the
+// X K X' term of the residuals' working covariance.
+inline Eigen::MatrixXd sandwich_K(const SandwichData& dt) {
+  const int J = static_cast<int>(dt.off.size()) - 1, p = static_cast<int>(dt.X.cols());
+  Eigen::MatrixXd F = Eigen::MatrixXd::Zero(p, p);
+  for (int j = 0; j < J; ++j) {
+    const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
+    const Eigen::MatrixXd WX = dt.W[j] * dt.X.middleRows(i0, n);
+    F.noalias() += WX.transpose() * dt.Theta[j] * WX;
+  }
+  Eigen::MatrixXd K = dt.B * F * dt.B;
+  return (K + K.transpose()) / 2;
+}
+
+// The general-weights CR2 adjustment of cluster j: A_j = L G^-1/2 L',
+// G = L' [Theta_j - H_jj Theta_j - (H_jj Theta_j)' + X_j K X_j'] L, with
+// XtW = X_j' W_j and L the Cholesky factor of Theta_j.
+inline Eigen::MatrixXd sandwich_cr2_general(const SandwichData& dt, const Eigen::MatrixXd& K, const Eigen::MatrixXd& L,
+                                            const Eigen::MatrixXd& XtW, int j) {
+  const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
+  const auto Xj = dt.X.middleRows(i0, n);
+  const Eigen::MatrixXd HT = Xj * (dt.B * (XtW * dt.Theta[j]));
+  const Eigen::MatrixXd V = dt.Theta[j] - HT - HT.transpose() + Xj * K * Xj.transpose();
+  const Eigen::MatrixXd G = L.transpose() * V * L;
+  return L * sandwich_sym_power(G, -0.5) * L.transpose();
 }
 
 template <class Poll>
@@ -93,19 +121,9 @@ inline void sandwich_compute(const SandwichData& dt, SandwichType type, Sandwich
   out.E.assign(J, Eigen::MatrixXd());
   out.L.assign(J, Eigen::MatrixXd());
   out.ok = true;
-  if (gen) {
-    // K = B F B, F = sum_j (W_j X_j)' Theta_j (W_j X_j): the X K X' term of
-    // the residuals' working covariance (needed by CR2 and by the tests)
-    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(p, p);
-    for (int j = 0; j < J; ++j) {
-      if ((j & 255) == 255 && !poll()) return;
-      const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
-      const Eigen::MatrixXd WX = dt.W[j] * dt.X.middleRows(i0, n);
-      F.noalias() += WX.transpose() * dt.Theta[j] * WX;
-    }
-    out.K = dt.B * F * dt.B;
-    out.K = (out.K + out.K.transpose()) / 2;
-  }
+  out.singular = false;
+  // (needed by CR2 and by the tests)
+  if (gen) out.K = sandwich_K(dt);
   Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(p, p);
   for (int j = 0; j < J; ++j) {
     if ((j & 255) == 255 && !poll()) return;
@@ -135,16 +153,19 @@ inline void sandwich_compute(const SandwichData& dt, SandwichType type, Sandwich
         XtW = L.transpose().triangularView<Eigen::Upper>().solve(Xt).transpose();
       }
       if (type == SandwichType::CR2) {
-        // general weights: V_j = Theta_j - H_jj Theta_j - (H_jj Theta_j)' + X_j K X_j'
-        const Eigen::MatrixXd HT = Xj * (dt.B * (XtW * dt.Theta[j]));
-        const Eigen::MatrixXd V = dt.Theta[j] - HT - HT.transpose() + Xj * out.K * Xj.transpose();
-        const Eigen::MatrixXd G = L.transpose() * V * L;
-        Ej = XtW * (L * sandwich_sym_power(G, -0.5) * L.transpose());
+        Ej = XtW * sandwich_cr2_general(dt, out.K, L, XtW, j);
       } else if (type == SandwichType::CR3) {
-        // A_j = (I - X_j B X_j' W_j)^-1
+        // A_j = (I - X_j B X_j' W_j)^-1, undefined when cluster j alone
+        // determines a combination of the coefficients (clubSandwich's solve() stops)
         Eigen::MatrixXd IH = -(Xj * dt.B * XtW);
         IH.diagonal().array() += 1.0;
-        Ej = XtW * IH.inverse();
+        const Eigen::PartialPivLU<Eigen::MatrixXd> lu(IH);
+        if (!(lu.rcond() > 1e-12)) {
+          out.ok = false;
+          out.singular = true;
+          return;
+        }
+        Ej = XtW * lu.inverse();
       } else {
         Ej = XtW * f;
       }

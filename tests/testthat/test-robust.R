@@ -312,6 +312,11 @@ test_that("robust(clubSandwich = TRUE) of rma() with user weights or weighted = 
           expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE, vcov = type),
                               mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, vcov = type), tol)
         }
+        # ... where metafor (clubSandwich) stops, and so do we, naming 'vcov'
+        expect_error(robust(ours, cluster = study, clubSandwich = TRUE, vcov = "CR3"), "'vcov'.*CR3.*singular")
+        # (clubSandwich's solve() stops for the weighted fit; unweighted, its
+        # reciprocal condition number lands just above R's tolerance)
+        if (wt == "weights") expect_error(mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, vcov = "CR3"))
         o3 <- update(ours, mods = ~ year)
         t3 <- update(theirs, mods = ~ year)
         expect_robust_equal(robust(o3, cluster = study, clubSandwich = TRUE, vcov = "CR3"),

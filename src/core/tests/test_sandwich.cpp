@@ -119,12 +119,22 @@ void test_clubsandwich_example() {
   CHECK_NEAR(df(1), 1.94329432546155, 1e-11);
   // HTZ of both coefficients: clubSandwich's df_denom = nu_Z - q + 1 = 0.753408746205702
   CHECK_NEAR(sandwich_htz_nu(dt, sf, I), 0.753408746205702 + 1.0, 1e-11);
+  // CR3 where a cluster alone determines a coefficient (x = 1 only in a
+  // singleton cluster): I - H_jj is singular, reported as such
+  {
+    SandwichData d1 = dt;
+    d1.X.col(1) << 0, 0, 0, 0, 1, 0;
+    d1.B = (d1.X.transpose() * v.cwiseInverse().asDiagonal() * d1.X).inverse();
+    SandwichFit s3;
+    sandwich_compute(d1, SandwichType::CR3, s3, NoPoll());
+    CHECK(!s3.ok && s3.singular);
+  }
   // a Theta block that is not positive definite is reported, not used
   SandwichData bad = dt;
   bad.Theta[0](1, 1) = -1.0;
   SandwichFit sb;
   sandwich_compute(bad, SandwichType::CR2, sb, NoPoll());
-  CHECK(!sb.ok);
+  CHECK(!sb.ok && !sb.singular);
 }
 // Example 2's data with weights w (no w: the inverse-variance path), target diag(v).
 SandwichData make_weighted(const Eigen::VectorXd& w) {
