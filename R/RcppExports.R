@@ -121,16 +121,16 @@
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }
 
-.mf_robust_sandwich <- function(X, e, off, Theta, B, type, Csatt, Chtz) {
-    .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, B, type, Csatt, Chtz)
+.mf_robust_sandwich <- function(X, e, off, Theta, Wb, B, type, Csatt, Chtz) {
+    .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, Wb, B, type, Csatt, Chtz)
 }
 
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }
 
-.mf_cwb_rma <- function(y, v, X, X0, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights = NULL) {
-    .Call(`_metafast_mf_cwb_rma`, y, v, X, X0, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights)
+.mf_cwb_rma <- function(y, v, X, X0, uw, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights = NULL) {
+    .Call(`_metafast_mf_cwb_rma`, y, v, X, X0, uw, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights)
 }
 
 .mf_cwb_rma_mv <- function(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights = NULL) {

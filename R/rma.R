@@ -14,8 +14,6 @@
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
 #'   \item the rest of \code{rma.mv()}: the structures GEN, GDIAG and the
 #'     spatial ones, \code{W} given as blocks (12);
-#'   \item parts of cluster-robust inference (user weights with
-#'     \code{clubSandwich = TRUE}) (13);
 #'   \item \code{rma.glmm()} (19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);

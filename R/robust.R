@@ -15,17 +15,21 @@
 #' With \code{clubSandwich = TRUE} the results are those metafor obtains
 #' from the clubSandwich package, computed here in C++ cluster by cluster
 #' (without clubSandwich and without a k x k matrix): the bias-reduced CR2
-#' estimator with the working model's weights (the inverse of the fitted
-#' marginal covariance; Bell & McCaffrey 2002; Pustejovsky & Tipton 2018,
-#' J Bus Econ Stat 36:672-683), t tests with Satterthwaite degrees of freedom
-#' per coefficient and the HTZ test (Tipton & Pustejovsky 2015) for the
-#' omnibus test and for \code{anova(, btt = )} and \code{anova(, X = )}.
-#' \code{vcov} chooses another estimator ("CR0", "CR1", "CR1p", "CR1S",
-#' "CR3"), \code{coef_test}, \code{conf_test} and \code{wald_test} other
-#' reference distributions, as metafor passes them on to clubSandwich.  The
-#' clusters must nest the random effects of an \code{rma.mv()} model (an
-#' error otherwise, as clubSandwich); models fitted with user weights or
-#' unweighted are not supported with \code{clubSandwich = TRUE} yet.
+#' estimator (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018, J Bus Econ
+#' Stat 36:672-683) with the fitted marginal covariance as working model,
+#' t tests with Satterthwaite degrees of freedom per coefficient and the HTZ
+#' test (Tipton & Pustejovsky 2015) for the omnibus test and for
+#' \code{anova(, btt = )} and \code{anova(, X = )}.  Fits whose weights are
+#' not the inverse of that covariance (\code{rma()} with \code{weights} or
+#' \code{weighted = FALSE}, \code{rma.mv()} with \code{W}) use the general
+#' forms of these formulas, in which the weights and the working covariance
+#' both enter, as clubSandwich does for them.  \code{vcov} chooses another
+#' estimator ("CR0", "CR1", "CR1p", "CR1S", "CR3"), \code{coef_test},
+#' \code{conf_test} and \code{wald_test} other reference distributions, as
+#' metafor passes them on to clubSandwich.  The clusters must nest the random
+#' effects of an \code{rma.mv()} model (an error otherwise, as clubSandwich),
+#' and the weights \code{W} of an \code{rma.mv()} fit must be block-diagonal
+#' by cluster (an error otherwise; clubSandwich would use only their blocks).
 #'
 #' The result is the fit with the robust results in place (class
 #' \code{mf_robust_rma} before the fit's class): \code{print()},
@@ -104,37 +108,60 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
 }
 
 # The cluster-sorted pieces of the sandwich: X, e, offsets, the working
-# covariance blocks (concatenated), B = (X'WX)^-1, the row order and, for the
-# default estimator, the rows of W X (fit's row order).
+# covariance blocks and, for weights other than their inverse, the weight
+# blocks (both concatenated; Wb NULL: W = Theta^-1), B = (X'WX)^-1, the row
+# order and, for the default estimator, the rows of W X (fit's row order).
 .mf_robust_pieces <- function(x, cl, need_theta) {
   X <- x$X
   e <- c(x$yi - X %*% x$beta)
   f <- factor(cl, levels = unique(cl))
-  ocl <- order(as.integer(f))
-  sizes <- tabulate(as.integer(f), nbins = nlevels(f))
+  fi <- as.integer(f)
+  ocl <- order(fi)
+  sizes <- tabulate(fi, nbins = nlevels(f))
   off <- c(0L, cumsum(sizes))
+  blocks <- function(v) unlist(lapply(split(v, f), function(u) diag(u, length(u))), use.names = FALSE)
+  Wb <- NULL
   if (inherits(x, "mf_rma_mv")) {
-    if (!is.null(x$W)) .mf_stop("robust() is not available yet for rma.mv() fits with user weights ('W').")
+    A <- x$W
     o <- x$mf.spec$order
     pos <- integer(x$k)
     pos[o] <- seq_len(x$k) - 1L          # sorted-row index of each fit row
     blk <- findInterval(seq_len(x$k) - 1L, x$mf.spec$offsets, rightmost.closed = FALSE)
     bl <- blk[pos + 1L]                  # engine block of each fit row
-    cut <- any(vapply(split(as.integer(f), bl), function(v) any(v != v[1L]), logical(1)))
-    gl <- .mf_robust_mv_blocks(x$mf.spec, .mf_mv_theta(x), pos[ocl], off)
-    WX <- matrix(0, x$k, x$p)
-    WX[o, ] <- gl$WX
+    cut <- any(vapply(split(fi, bl), function(v) any(v != v[1L]), logical(1)))
+    # (a W fit's spec refuses the methods that refit; its blocks of M are valid)
+    spec <- x$mf.spec
+    spec$refuse <- NULL
+    gl <- if (is.null(A) || need_theta) .mf_robust_mv_blocks(spec, .mf_mv_theta(x), pos[ocl], off)
+    if (is.null(A)) {
+      WX <- matrix(0, x$k, x$p)
+      WX[o, ] <- gl$WX
+    } else {
+      # user weights (metafor's W = A): B = (X'AX)^-1 and the scores of the
+      # rows A X (metafor's default estimator uses the whole of A); the
+      # CR2-type estimators need A block-diagonal by cluster
+      WX <- A %*% X
+      if (need_theta) {
+        nz <- which(A != 0, arr.ind = TRUE)
+        if (any(fi[nz[, 1L]] != fi[nz[, 2L]]))
+          .mf_stop("robust(clubSandwich = TRUE) needs weights 'W' that are block-diagonal by 'cluster' ",
+                   "('W' has nonzero entries between rows of different clusters).")
+        Wb <- unlist(lapply(split(ocl, fi[ocl]), function(i) A[i, i]), use.names = FALSE)
+      }
+    }
     B <- chol2inv(chol(crossprod(X, WX)))
-    list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = gl$Theta, B = B, WX = WX, cut = cut, inv = TRUE,
-         Bdef = B)
+    list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = gl$Theta, Wb = Wb, B = B, WX = WX, cut = cut,
+         inv = is.null(A), Bdef = B)
   } else {
     inv <- isTRUE(x$weighted) && is.null(x$weights)
     w <- if (!isTRUE(x$weighted)) rep(1, x$k) else if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
     WX <- X * w
     B <- chol2inv(chol(crossprod(X, WX)))
-    Theta <- if (need_theta) unlist(lapply(split(x$vi + x$tau2, f), function(v) diag(v, length(v)))) else NULL
+    # the target is the fitted marginal covariance diag(vi + tau2) whatever the weights
+    Theta <- if (need_theta) blocks(x$vi + x$tau2)
+    if (need_theta && !inv) Wb <- blocks(w)
     # metafor's default estimator uses the fit's vb for inverse-variance weights
-    list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = Theta, B = B, WX = WX, cut = FALSE, inv = inv,
+    list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = Theta, Wb = Wb, B = B, WX = WX, cut = FALSE, inv = inv,
          Bdef = if (inv) x$vb else B)
   }
 }
@@ -144,8 +171,8 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
 # C++: the sandwich of 'type' with Satterthwaite df for the rows of Csatt and
 # nu_Z of the HTZ tests of the matrices in Chtz.
 .mf_robust_cs <- function(pc, type, Csatt = matrix(0, 0, ncol(pc$X)), Chtz = list()) {
-  .mf_robust_sandwich(pc$X[pc$ocl, , drop = FALSE], pc$e[pc$ocl], as.integer(pc$off), pc$Theta, pc$B,
-                      match(type, .mf_robust_types) - 1L, Csatt, Chtz)
+  .mf_robust_sandwich(pc$X[pc$ocl, , drop = FALSE], pc$e[pc$ocl], as.integer(pc$off), pc$Theta,
+                      if (is.null(pc$Wb)) numeric(0) else pc$Wb, pc$B, match(type, .mf_robust_types) - 1L, Csatt, Chtz)
 }
 
 # Hotelling's T^2 approximation of the HTZ test (Tipton & Pustejovsky 2015).
@@ -205,8 +232,6 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
                                    "conf_test")
     wald_test <- .mf_robust_choice(wald_test, "HTZ", c("chi-sq", "Naive-F", "Naive-Fp", "HTZ"), "wald_test",
                                    also = c("HTA", "HTB", "EDF", "EDT"))
-    if (!inherits(x, "mf_rma_mv") && !(isTRUE(x$weighted) && is.null(x$weights)))
-      .mf_stop("robust(clubSandwich = TRUE) is not available yet for rma() fits with user 'weights' or weighted = FALSE.")
     pc <- .mf_robust_pieces(x, cl, TRUE)
     if (pc$cut) .mf_stop("Random effects are not nested within the clustering variable 'cluster' (clubSandwich ",
                          "requires every cluster to contain whole levels of the outer random factors).")

@@ -32,8 +32,13 @@
 #' they are not the numbers wildmeta draws, so p-values agree with wildmeta's
 #' within Monte Carlo error, and the observed statistic exactly.
 #'
-#' Not supported (an error names them): \code{rma()} fits with user weights
-#' or \code{weighted = FALSE}; \code{rma.mv()} fits with user weights
+#' For \code{rma()} fits with user \code{weights} (or \code{weighted =
+#' FALSE}) the null model and every refit use the same weights, and the
+#' adjustments and statistics the general forms of \code{\link{robust}()}
+#' (working covariance \eqn{v_i + \tau^2}{vi + tau2}, weights not its
+#' inverse), as wildmeta and clubSandwich.
+#'
+#' Not supported (an error names them): \code{rma.mv()} fits with user weights
 #' \code{W}, known correlation matrices \code{R} (clubSandwich refuses these
 #' too), or \code{~ inner | outer} random-effects terms; \code{adjust =}
 #' "CR1p", "CR1S", "CR4" (wildmeta leaves the residuals unadjusted for the
@@ -155,8 +160,6 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
     if (isTRUE(x$withG) || isTRUE(x$withH))
       .mf_stop("Wald_test_cwb() is not available yet for rma.mv() fits with '~ inner | outer' random-effects terms ('struct').")
     if (!x$method %in% c("REML", "ML")) .mf_stop("'full_model' must be fitted with method = \"REML\" or \"ML\".")
-  } else if (!isTRUE(x$weighted) || !is.null(x$weights)) {
-    .mf_stop("Wald_test_cwb() is not available for rma() fits with user 'weights' or weighted = FALSE.")
   }
   invisible(NULL)
 }
@@ -317,7 +320,7 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
   } else {
     d <- .mf_resample_input(x)
     function(start, end, nthreads, prog, seed, weights = NULL)
-      .mf_cwb_rma(d$yi, d$vi, d$X, X0, d$method, d$control, code, J, C,
+      .mf_cwb_rma(d$yi, d$vi, d$X, X0, d$weights, d$method, d$control, code, J, C,
                   codes[1L], codes[2L], codes[3L], codes[4L], seed, start, end, nthreads, prog, weights)
   }
   list(kernel = kernel, C = C, X0 = X0, J = J, levels = levels(f), adjust = adjust, type = type, test = test,

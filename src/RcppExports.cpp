@@ -524,19 +524,20 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_robust_sandwich
-Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off, Rcpp::NumericVector Theta, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt, Rcpp::List Chtz);
-RcppExport SEXP _metafast_mf_robust_sandwich(SEXP XSEXP, SEXP eSEXP, SEXP offSEXP, SEXP ThetaSEXP, SEXP BSEXP, SEXP typeSEXP, SEXP CsattSEXP, SEXP ChtzSEXP) {
+Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off, Rcpp::NumericVector Theta, Rcpp::NumericVector Wb, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt, Rcpp::List Chtz);
+RcppExport SEXP _metafast_mf_robust_sandwich(SEXP XSEXP, SEXP eSEXP, SEXP offSEXP, SEXP ThetaSEXP, SEXP WbSEXP, SEXP BSEXP, SEXP typeSEXP, SEXP CsattSEXP, SEXP ChtzSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type e(eSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type off(offSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Theta(ThetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type Wb(WbSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type B(BSEXP);
     Rcpp::traits::input_parameter< int >::type type(typeSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type Csatt(CsattSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type Chtz(ChtzSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_robust_sandwich(X, e, off, Theta, B, type, Csatt, Chtz));
+    rcpp_result_gen = Rcpp::wrap(mf_robust_sandwich(X, e, off, Theta, Wb, B, type, Csatt, Chtz));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -550,14 +551,15 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_cwb_rma
-Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
-RcppExport SEXP _metafast_mf_cwb_rma(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP X0SEXP, SEXP methodSEXP, SEXP controlSEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
+Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0, Rcpp::NumericVector uw, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
+RcppExport SEXP _metafast_mf_cwb_rma(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP X0SEXP, SEXP uwSEXP, SEXP methodSEXP, SEXP controlSEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type v(vSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X0(X0SEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type uw(uwSEXP);
     Rcpp::traits::input_parameter< int >::type method(methodSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
@@ -573,7 +575,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma(y, v, X, X0, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
+    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma(y, v, X, X0, uw, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -638,9 +640,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
-    {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 8},
+    {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
-    {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 19},
+    {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 20},
     {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 20},
     {NULL, NULL, 0}
 };

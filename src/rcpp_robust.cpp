@@ -76,14 +76,14 @@ Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp:
 }
 
 // The sandwich of 'type' (0..5: CR0, CR1, CR1p, CR1S, CR2, CR3) for rows
-// sorted by cluster (offsets 'off'), working covariance blocks 'Theta'
-// (concatenated column-major) and B = (X'WX)^-1; the Satterthwaite df of the
-// rows of 'Csatt' (0 rows: none) and nu_Z of the HTZ test of each matrix in
-// 'Chtz'.
+// sorted by cluster (offsets 'off'), working covariance blocks 'Theta' and
+// weight blocks 'Wb' (both concatenated column-major; Wb empty: the weights
+// are Theta^-1) and B = (X'WX)^-1; the Satterthwaite df of the rows of
+// 'Csatt' (0 rows: none) and nu_Z of the HTZ test of each matrix in 'Chtz'.
 // [[Rcpp::export(name = ".mf_robust_sandwich", rng = false)]]
 Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp::IntegerVector off,
-                              Rcpp::NumericVector Theta, Rcpp::NumericMatrix B, int type, Rcpp::NumericMatrix Csatt,
-                              Rcpp::List Chtz) {
+                              Rcpp::NumericVector Theta, Rcpp::NumericVector Wb, Rcpp::NumericMatrix B, int type,
+                              Rcpp::NumericMatrix Csatt, Rcpp::List Chtz) {
   SandwichData dt;
   dt.X = Eigen::Map<const Mat>(X.begin(), X.nrow(), X.ncol());
   dt.e = Eigen::Map<const Vec>(e.begin(), e.size());
@@ -97,6 +97,16 @@ Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp
     dt.Theta[c] = Eigen::Map<const Mat>(Theta.begin() + pos, n, n);
     pos += static_cast<R_xlen_t>(n) * n;
   }
+  if (Wb.size() > 0) {
+    if (Wb.size() != pos) Rcpp::stop("internal error: the weight blocks have %d values, the clusters %d", Wb.size(), pos);
+    dt.W.resize(J);
+    pos = 0;
+    for (int c = 0; c < J; ++c) {
+      const int n = off[c + 1] - off[c];
+      dt.W[c] = Eigen::Map<const Mat>(Wb.begin() + pos, n, n);
+      pos += static_cast<R_xlen_t>(n) * n;
+    }
+  }
   SandwichFit sf;
   bool interrupted = false;
   auto poll = [&interrupted]() {
@@ -105,6 +115,9 @@ Rcpp::List mf_robust_sandwich(Rcpp::NumericMatrix X, Rcpp::NumericVector e, Rcpp
   };
   sandwich_compute(dt, static_cast<SandwichType>(type), sf, poll);
   if (interrupted) throw Rcpp::internal::InterruptedException();
+  if (!sf.ok && sf.singular)
+    Rcpp::stop("'vcov' = \"CR3\" is not defined for this clustering: I - H_jj is singular for a cluster (one cluster "
+               "alone determines a coefficient), as in clubSandwich.");
   if (!sf.ok) Rcpp::stop("The working covariance matrix of a cluster is not positive definite.");
   Rcpp::NumericVector df(Csatt.nrow());
   if (Csatt.nrow() > 0) {

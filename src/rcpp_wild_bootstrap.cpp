@@ -62,19 +62,20 @@ Rcpp::List cwb_glue_run(const CwbModel& full, const CwbModel& null, const Rcpp::
 
 }  // namespace
 
-// rma() fits: y, v, X (the fit's rows), the null design X0, the estimator
-// and controls of the fit.  adjust / type: 0..5 (CR0, CR1, CR1p, CR1S, CR2,
+// rma() fits: y, v, X (the fit's rows), the null design X0, the user
+// weights uw (numeric(0): inverse-variance; ones for weighted = FALSE), the
+// estimator and controls of the fit.  adjust / type: 0..5 (CR0, CR1, CR1p, CR1S, CR2,
 // CR3); test: 0..3 (chi-sq, Naive-F, Naive-Fp, HTZ); dist: 0..4
 // (Rademacher, Mammen, Webb six, uniform, standard normal).  weights: NULL or
 // a J x end matrix of auxiliary weights used instead of the draws.
 // [[Rcpp::export(name = ".mf_cwb_rma", rng = false)]]
 Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, Rcpp::NumericMatrix X0,
-                      int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C,
+                      Rcpp::NumericVector uw, int method, Rcpp::List control, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C,
                       int adjust, int type, int test, int dist, double seed, double start, double end, int threads,
                       SEXP progress, SEXP weights = R_NilValue) {
-  const Rcpp::NumericVector none(0);
-  const ProblemView pr = view_from_r(y, v, X, none);
-  const ProblemView pr0 = view_from_r(y, v, X0, none);
+  if (uw.size() != 0 && uw.size() != y.size()) Rcpp::stop("internal error: one weight per row");
+  const ProblemView pr = view_from_r(y, v, X, uw);
+  const ProblemView pr0 = view_from_r(y, v, X0, uw);
   RefitPlan pl;
   pl.method = static_cast<Method>(method);
   pl.test = Test::Z;  // B = (X'WX)^-1 is computed from the weights; the test does not change the estimates

@@ -1,33 +1,48 @@
 // Cluster-robust (sandwich) variance of GLS/WLS meta-analytic estimates and
 // its small-sample tests, cluster by cluster (no k x k matrix).
 //
-// Rows are sorted by cluster: X_j (n_j x p), e_j = y_j - X_j b, and the
-// working (target) covariance Theta_j of cluster j, with W_j = Theta_j^-1 the
-// working model's weights (the inverse of the fitted marginal covariance, whose
-// blocks the clusters must nest).  B = (sum_j X_j' W_j X_j)^-1.
+// Rows are sorted by cluster: X_j (n_j x p), e_j = y_j - X_j b, the working
+// (target) covariance Theta_j of cluster j (the fitted marginal covariance,
+// whose blocks the clusters must nest) and the weights W_j of the estimator,
+// B = (sum_j X_j' W_j X_j)^-1.  Either W_j = Theta_j^-1 (the working model's
+// own weights: "inverse-variance", SandwichData::W empty) or W_j given
+// (user weights, unweighted fits: W_j = I), block-diagonal by cluster.
 //   V^CR = B (sum_j E_j e_j e_j' E_j') B,   E_j = X_j' W_j A_j   (p x n_j)
 // with A_j = I (CR0; CR1, CR1p, CR1S scale E_j by sqrt(J/(J-1)),
-// sqrt(J/(J-p)), sqrt(J(N-1)/((J-1)(N-p)))), A_j = (I - H_jj)^-1 (CR3), or
-// the CR2 adjustment of Bell & McCaffrey (2002, Survey Methodology 28:169-181)
-// in the working-model form of Pustejovsky & Tipton (2018, JBES 36:672-683,
-// eq. 6): with Theta_j = L_j L_j',
-//   A_j = L_j G_j^-1/2 L_j',  G_j = L_j' (Theta_j - X_j B X_j') L_j,
+// sqrt(J/(J-p)), sqrt(J(N-1)/((J-1)(N-p)))), A_j = (I - H_jj)^-1 (CR3;
+// H_jj = X_j B X_j' W_j), or the CR2 adjustment of Bell & McCaffrey (2002,
+// Survey Methodology 28:169-181) in the working-model form of Pustejovsky &
+// Tipton (2018, J Bus Econ Stat 36:672-683, eq. 6): with Theta_j = L_j L_j',
+//   A_j = L_j G_j^-1/2 L_j',  G_j = L_j' [(I - H) Theta (I - H)']_jj L_j,
 // G^-1/2 the symmetric inverse square root (eigenvalues <= 1e-12 dropped).
+// The jj block of the working covariance of the residuals is
+//   Theta_j - H_jj Theta_j - Theta_j H_jj' + X_j K X_j',  K = B F B,
+//   F = sum_i X_i' W_i Theta_i W_i X_i,
+// which for W = Theta^-1 (F = B^-1, K = B) is Theta_j - X_j B X_j'.
 //
 // Small-sample tests (Pustejovsky & Tipton 2018, sec. 3): for a contrast
-// matrix C (q x p) let G_j = C B E_j (q x n_j), D_j = G_j Theta_j G_j',
-// Q_j = X_j' G_j' and R_j = L_B' Q_j with L_B L_B' = B.  Under the working
-// model Var(e) = M - X B X', so the covariances of the quadratic forms are
-//   P_st(i,j) = delta_ij (D_i)_st - (R_i' R_j)_st,
-// the expected robust covariance Omega = sum_i P(i,i), and the sums over
-// cluster pairs reduce to per-cluster sums plus the p x q x p x q tensor
-// S = sum_i R_i (x) R_i:
-//   sum_ij P_st(i,j) P_st(j,i) = sum_i [D_st^2 - 2 D_st (R_i'R_i)_st] + sum S[a,s,b,t] S[a,t,b,s]
-//   sum_ij tr P(i,j)^2 ...      = sum_i [tr(D_i)^2 - 2 tr(D_i) tr(R_i'R_i)] + sum S^2
+// matrix C (q x p) let c_j = C B E_j (q x n_j) so that C(b^CR - b) sums
+// c_j e_j, D_j = c_j Theta_j c_j', x_j = X_j' c_j' and g_j = X_j' W_j
+// Theta_j c_j' (p x q).  Under the working model Var(e) = (I - H) Theta
+// (I - H)', so the covariances of the quadratic forms are, for clusters i, j,
+//   P_st(i,j) = delta_ij (D_i)_st + (M_ij)_st,
+//   M_ij = x_i' K x_j - x_i' B g_j - g_i' B x_j  (= -x_i' B x_j if W = Theta^-1).
+// M_ij = Y_i' Z_j is written with r x q factors: r = p, Y = -R, Z = R,
+// R = L_B' x (L_B L_B' = B) when W = Theta^-1; otherwise r = 2p,
+// Y = [x; -g], Z = [K x - B g; B x].  The expected robust covariance is
+// Omega = sum_i P(i,i), and the sums over cluster pairs reduce to
+// per-cluster sums plus the (r q) x (r q) matrices SY = sum_i vec Y_i vec Y_i',
+// SZ = sum_i vec Z_i vec Z_i':
+//   sum_ij sum_st P_st(i,j) P_ts(i,j) = sum_i [|D_i|^2 + 2 <D_i, M_ii'>]
+//                                      + sum SY[k,s,l,t] SZ[k,t,l,s]
+//   sum_ij sum_st P_ss(i,j) P_tt(i,j) = sum_i [tr(D_i)^2 + 2 tr(D_i) tr(M_ii)]
+//                                      + <SY, SZ>
 // Satterthwaite df of one contrast (q = 1): Omega^2 / sum_ij P(i,j)^2; the
 // HTZ test's nu_Z = q (q + 1) / [sum over the two expressions above for the
 // contrasts C~ = Omega^-1/2 C] (Tipton & Pustejovsky 2015, J Educ Behav
-// Stat 40:604-634, the "Z" approximation).  Cost O(sum n_j^3 + J p^2 q^2).
+// Stat 40:604-634, the "Z" approximation; the general-weights form is that of
+// clubSandwich's vcovCR() with a target and inverse_var = FALSE).
+// Cost O(sum n_j^3 + J p^2 q^2 + p^2 q^2 r^2).
 #pragma once
 
 #include <Eigen/Dense>
@@ -44,14 +59,18 @@ struct SandwichData {
   Eigen::VectorXd e;              // residuals, same order
   std::vector<int> off;           // J + 1 cluster offsets
   std::vector<Eigen::MatrixXd> Theta;  // working covariance blocks
+  std::vector<Eigen::MatrixXd> W;      // weight blocks; empty: W_j = Theta_j^-1
   Eigen::MatrixXd B;              // (X' W X)^-1
+  bool general() const { return !W.empty(); }
 };
 
 struct SandwichFit {
   std::vector<Eigen::MatrixXd> E;  // p x n_j adjusted estimating matrices
   std::vector<Eigen::MatrixXd> L;  // Cholesky factors of Theta_j
+  Eigen::MatrixXd K;               // B F B (general weights only)
   Eigen::MatrixXd vcov;            // p x p
-  bool ok = true;                  // false: a Theta_j is not positive definite
+  bool ok = true;                  // false: a Theta_j is not positive definite, or
+  bool singular = false;           //   (singular) CR3's I - H_jj is numerically singular
 };
 
 // symmetric (inverse) power of a symmetric matrix, eigenvalues <= 1e-12 set to 0
@@ -62,11 +81,39 @@ inline Eigen::MatrixXd sandwich_sym_power(const Eigen::MatrixXd& G, double pw) {
   return es.eigenvectors() * d.asDiagonal() * es.eigenvectors().transpose();
 }
 
+// K = B F B, F = sum_j (W_j X_j)' Theta_j (W_j X_j) (general weights): the
+// X K X' term of the residuals' working covariance.
+inline Eigen::MatrixXd sandwich_K(const SandwichData& dt) {
+  const int J = static_cast<int>(dt.off.size()) - 1, p = static_cast<int>(dt.X.cols());
+  Eigen::MatrixXd F = Eigen::MatrixXd::Zero(p, p);
+  for (int j = 0; j < J; ++j) {
+    const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
+    const Eigen::MatrixXd WX = dt.W[j] * dt.X.middleRows(i0, n);
+    F.noalias() += WX.transpose() * dt.Theta[j] * WX;
+  }
+  Eigen::MatrixXd K = dt.B * F * dt.B;
+  return (K + K.transpose()) / 2;
+}
+
+// The general-weights CR2 adjustment of cluster j: A_j = L G^-1/2 L',
+// G = L' [Theta_j - H_jj Theta_j - (H_jj Theta_j)' + X_j K X_j'] L, with
+// XtW = X_j' W_j and L the Cholesky factor of Theta_j.
+inline Eigen::MatrixXd sandwich_cr2_general(const SandwichData& dt, const Eigen::MatrixXd& K, const Eigen::MatrixXd& L,
+                                            const Eigen::MatrixXd& XtW, int j) {
+  const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
+  const auto Xj = dt.X.middleRows(i0, n);
+  const Eigen::MatrixXd HT = Xj * (dt.B * (XtW * dt.Theta[j]));
+  const Eigen::MatrixXd V = dt.Theta[j] - HT - HT.transpose() + Xj * K * Xj.transpose();
+  const Eigen::MatrixXd G = L.transpose() * V * L;
+  return L * sandwich_sym_power(G, -0.5) * L.transpose();
+}
+
 template <class Poll>
 inline void sandwich_compute(const SandwichData& dt, SandwichType type, SandwichFit& out, Poll&& poll) {
   const int J = static_cast<int>(dt.off.size()) - 1;
   const int p = static_cast<int>(dt.X.cols());
   const int N = static_cast<int>(dt.X.rows());
+  const bool gen = dt.general();
   double f = 1.0;
   if (type == SandwichType::CR1) f = std::sqrt(double(J) / (J - 1));
   if (type == SandwichType::CR1p) f = std::sqrt(double(J) / (J - p));
@@ -74,6 +121,9 @@ inline void sandwich_compute(const SandwichData& dt, SandwichType type, Sandwich
   out.E.assign(J, Eigen::MatrixXd());
   out.L.assign(J, Eigen::MatrixXd());
   out.ok = true;
+  out.singular = false;
+  // (needed by CR2 and by the tests)
+  if (gen) out.K = sandwich_K(dt);
   Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(p, p);
   for (int j = 0; j < J; ++j) {
     if ((j & 255) == 255 && !poll()) return;
@@ -86,24 +136,38 @@ inline void sandwich_compute(const SandwichData& dt, SandwichType type, Sandwich
     }
     out.L[j] = llt.matrixL();
     const Eigen::MatrixXd& L = out.L[j];
-    // Xt = L^-1 X_j, so X_j' W_j = Xt' L^-1
-    const Eigen::MatrixXd Xt = L.triangularView<Eigen::Lower>().solve(Xj);
     Eigen::MatrixXd Ej;  // p x n
-    if (type == SandwichType::CR2) {
-      // W_j A_j = L^-T G^-1/2 L', so E_j = Xt' G^-1/2 L'
+    if (!gen && type == SandwichType::CR2) {
+      // Xt = L^-1 X_j, so X_j' W_j = Xt' L^-1 and W_j A_j = L^-T G^-1/2 L':
+      // E_j = Xt' G^-1/2 L', G = L' (Theta_j - X_j B X_j') L
+      const Eigen::MatrixXd Xt = L.triangularView<Eigen::Lower>().solve(Xj);
       const Eigen::MatrixXd LtL = L.transpose() * L, LtX = L.transpose() * Xj;
       const Eigen::MatrixXd G = LtL * LtL - LtX * dt.B * LtX.transpose();
       Ej = (Xt.transpose() * sandwich_sym_power(G, -0.5)) * L.transpose();
     } else {
-      // X_j' W_j
-      Ej = L.transpose().triangularView<Eigen::Upper>().solve(Xt).transpose();
-      if (type == SandwichType::CR3) {
-        // A_j = (I - X_j B X_j' W_j)^-1
-        Eigen::MatrixXd IH = -(Xj * dt.B * Ej);
-        IH.diagonal().array() += 1.0;
-        Ej = Ej * IH.inverse();
+      Eigen::MatrixXd XtW;  // X_j' W_j (p x n)
+      if (gen) {
+        XtW = (dt.W[j] * Xj).transpose();
       } else {
-        Ej *= f;
+        const Eigen::MatrixXd Xt = L.triangularView<Eigen::Lower>().solve(Xj);
+        XtW = L.transpose().triangularView<Eigen::Upper>().solve(Xt).transpose();
+      }
+      if (type == SandwichType::CR2) {
+        Ej = XtW * sandwich_cr2_general(dt, out.K, L, XtW, j);
+      } else if (type == SandwichType::CR3) {
+        // A_j = (I - X_j B X_j' W_j)^-1, undefined when cluster j alone
+        // determines a combination of the coefficients (clubSandwich's solve() stops)
+        Eigen::MatrixXd IH = -(Xj * dt.B * XtW);
+        IH.diagonal().array() += 1.0;
+        const Eigen::PartialPivLU<Eigen::MatrixXd> lu(IH);
+        if (!(lu.rcond() > 1e-12)) {
+          out.ok = false;
+          out.singular = true;
+          return;
+        }
+        Ej = XtW * lu.inverse();
+      } else {
+        Ej = XtW * f;
       }
     }
     const Eigen::VectorXd u = Ej * dt.e.segment(i0, n);
@@ -114,26 +178,36 @@ inline void sandwich_compute(const SandwichData& dt, SandwichType type, Sandwich
   out.vcov = (out.vcov + out.vcov.transpose()) / 2;
 }
 
-// Per-cluster pieces of the tests for contrasts C (q x p): D_j (q x q) and
-// R_j (p x q).
-struct SandwichPieces {
-  std::vector<Eigen::MatrixXd> D, R;
-};
-
-inline void sandwich_pieces(const SandwichData& dt, const SandwichFit& sf, const Eigen::MatrixXd& C,
-                            SandwichPieces& pc) {
-  const int J = static_cast<int>(dt.off.size()) - 1;
-  const Eigen::MatrixXd LB = Eigen::LLT<Eigen::MatrixXd>(dt.B).matrixL();
-  const Eigen::MatrixXd CB = C * dt.B;
-  pc.D.assign(J, Eigen::MatrixXd());
-  pc.R.assign(J, Eigen::MatrixXd());
-  for (int j = 0; j < J; ++j) {
-    const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
-    const Eigen::MatrixXd G = CB * sf.E[j];                   // q x n
-    const Eigen::MatrixXd GL = G * sf.L[j];                   // D = GL GL'
-    pc.D[j] = GL * GL.transpose();
-    pc.R[j] = LB.transpose() * (dt.X.middleRows(i0, n).transpose() * G.transpose());  // p x q
+// The pieces of cluster j for contrasts C (as CB = C B, q x p): D_j (q x q)
+// and the factors Y_j, Z_j (r x q) of M_ij = Y_i' Z_j (see the head of the
+// file); LB the lower Cholesky factor of B (used when W = Theta^-1).
+inline void sandwich_cluster_piece(const SandwichData& dt, const SandwichFit& sf, const Eigen::MatrixXd& CB,
+                                   const Eigen::MatrixXd& LB, int j, Eigen::MatrixXd& D, Eigen::MatrixXd& Y,
+                                   Eigen::MatrixXd& Z) {
+  const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
+  const int p = static_cast<int>(dt.X.cols()), q = static_cast<int>(CB.rows());
+  const Eigen::MatrixXd c = CB * sf.E[j];             // q x n
+  const Eigen::MatrixXd cL = c * sf.L[j];             // D = cL cL'
+  D = cL * cL.transpose();
+  const auto Xj = dt.X.middleRows(i0, n);
+  const Eigen::MatrixXd x = Xj.transpose() * c.transpose();  // p x q
+  if (!dt.general()) {
+    Z = LB.transpose() * x;
+    Y = -Z;
+  } else {
+    const Eigen::MatrixXd g = (dt.W[j] * Xj).transpose() * (dt.Theta[j] * c.transpose());  // p x q
+    Y.resize(2 * p, q);
+    Z.resize(2 * p, q);
+    Y.topRows(p) = x;
+    Y.bottomRows(p) = -g;
+    Z.topRows(p) = sf.K * x - dt.B * g;
+    Z.bottomRows(p) = dt.B * x;
   }
+}
+
+inline Eigen::MatrixXd sandwich_LB(const SandwichData& dt) {
+  if (dt.general()) return Eigen::MatrixXd();
+  return Eigen::LLT<Eigen::MatrixXd>(dt.B).matrixL();
 }
 
 // Satterthwaite degrees of freedom of each row of C (Pustejovsky & Tipton
@@ -143,25 +217,25 @@ inline Eigen::VectorXd sandwich_satterthwaite(const SandwichData& dt, const Sand
                                               Poll&& poll) {
   const int J = static_cast<int>(dt.off.size()) - 1;
   const int p = static_cast<int>(dt.X.cols()), m = static_cast<int>(C.rows());
+  const int r = dt.general() ? 2 * p : p;
   Eigen::VectorXd out(m);
-  const Eigen::MatrixXd LB = Eigen::LLT<Eigen::MatrixXd>(dt.B).matrixL();
+  const Eigen::MatrixXd LB = sandwich_LB(dt);
   const Eigen::MatrixXd CB = C * dt.B;
   Eigen::VectorXd Ev = Eigen::VectorXd::Zero(m), V1 = Eigen::VectorXd::Zero(m);
-  std::vector<Eigen::MatrixXd> S(m, Eigen::MatrixXd::Zero(p, p));
+  std::vector<Eigen::MatrixXd> SY(m, Eigen::MatrixXd::Zero(r, r)), SZ(m, Eigen::MatrixXd::Zero(r, r));
+  Eigen::MatrixXd D, Y, Z;
   for (int j = 0; j < J; ++j) {
     if ((j & 255) == 255 && !poll()) return out;
-    const int i0 = dt.off[j], n = dt.off[j + 1] - dt.off[j];
-    const Eigen::MatrixXd G = CB * sf.E[j];
-    const Eigen::MatrixXd GL = G * sf.L[j];
-    const Eigen::MatrixXd R = LB.transpose() * (dt.X.middleRows(i0, n).transpose() * G.transpose());  // p x m
+    sandwich_cluster_piece(dt, sf, CB, LB, j, D, Y, Z);
     for (int s = 0; s < m; ++s) {
-      const double d = GL.row(s).squaredNorm(), h = R.col(s).squaredNorm();
-      Ev(s) += d - h;
-      V1(s) += d * d - 2.0 * d * h;
-      S[s].noalias() += R.col(s) * R.col(s).transpose();
+      const double d = D(s, s), h = Y.col(s).dot(Z.col(s));
+      Ev(s) += d + h;
+      V1(s) += d * d + 2.0 * d * h;
+      SY[s].noalias() += Y.col(s) * Y.col(s).transpose();
+      SZ[s].noalias() += Z.col(s) * Z.col(s).transpose();
     }
   }
-  for (int s = 0; s < m; ++s) out(s) = Ev(s) * Ev(s) / (V1(s) + S[s].squaredNorm());
+  for (int s = 0; s < m; ++s) out(s) = Ev(s) * Ev(s) / (V1(s) + (SY[s].array() * SZ[s].array()).sum());
   return out;
 }
 
@@ -170,28 +244,34 @@ inline Eigen::VectorXd sandwich_satterthwaite(const SandwichData& dt, const Sand
 inline double sandwich_htz_nu(const SandwichData& dt, const SandwichFit& sf, const Eigen::MatrixXd& C) {
   const int J = static_cast<int>(dt.off.size()) - 1;
   const int p = static_cast<int>(dt.X.cols()), q = static_cast<int>(C.rows());
-  SandwichPieces pc;
-  sandwich_pieces(dt, sf, C, pc);
+  const int r = dt.general() ? 2 * p : p;
+  const Eigen::MatrixXd LB = sandwich_LB(dt);
+  const Eigen::MatrixXd CB = C * dt.B;
+  std::vector<Eigen::MatrixXd> D(J), Y(J), Z(J);
   Eigen::MatrixXd Om = Eigen::MatrixXd::Zero(q, q);
-  for (int j = 0; j < J; ++j) Om += pc.D[j] - pc.R[j].transpose() * pc.R[j];
+  for (int j = 0; j < J; ++j) {
+    sandwich_cluster_piece(dt, sf, CB, LB, j, D[j], Y[j], Z[j]);
+    Om += D[j] + Y[j].transpose() * Z[j];
+  }
   const Eigen::MatrixXd On = sandwich_sym_power(Om, -0.5);
   double t1 = 0.0, t2 = 0.0;
-  // S[a,s,b,t] stored as a (p q) x (p q) matrix, index a + p s
-  Eigen::MatrixXd S = Eigen::MatrixXd::Zero(p * q, p * q);
+  // SY[k,s,l,t], SZ stored as (r q) x (r q) matrices, index k + r s
+  Eigen::MatrixXd SY = Eigen::MatrixXd::Zero(r * q, r * q), SZ = SY;
   for (int j = 0; j < J; ++j) {
-    const Eigen::MatrixXd D = On * pc.D[j] * On;
-    const Eigen::MatrixXd R = pc.R[j] * On;
-    const Eigen::MatrixXd RR = R.transpose() * R;
-    t1 += D.squaredNorm() - 2.0 * (D.array() * RR.array()).sum();
-    t2 += D.trace() * D.trace() - 2.0 * D.trace() * RR.trace();
-    const Eigen::Map<const Eigen::VectorXd> r(R.data(), p * q);
-    S.noalias() += r * r.transpose();
+    const Eigen::MatrixXd Dt = On * D[j] * On;
+    const Eigen::MatrixXd Yt = Y[j] * On, Zt = Z[j] * On;
+    const Eigen::MatrixXd M = Yt.transpose() * Zt;
+    t1 += Dt.squaredNorm() + 2.0 * (Dt.array() * M.transpose().array()).sum();
+    t2 += Dt.trace() * Dt.trace() + 2.0 * Dt.trace() * M.trace();
+    const Eigen::Map<const Eigen::VectorXd> y(Yt.data(), r * q), z(Zt.data(), r * q);
+    SY.noalias() += y * y.transpose();
+    SZ.noalias() += z * z.transpose();
   }
-  t2 += S.squaredNorm();
-  for (int a = 0; a < p; ++a)
+  t2 += (SY.array() * SZ.array()).sum();
+  for (int k = 0; k < r; ++k)
     for (int s = 0; s < q; ++s)
-      for (int b = 0; b < p; ++b)
-        for (int t = 0; t < q; ++t) t1 += S(a + p * s, b + p * t) * S(a + p * t, b + p * s);
+      for (int l = 0; l < r; ++l)
+        for (int t = 0; t < q; ++t) t1 += SY(k + r * s, l + r * t) * SZ(k + r * t, l + r * s);
   return q * (q + 1.0) / (t1 + t2);
 }
 

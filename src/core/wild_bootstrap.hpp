@@ -9,7 +9,8 @@
 //   2. Its residuals e0 = y - X0 b0, adjusted cluster by cluster:
 //      e~_j = A_j e0_j with A_j = I (CR0), sqrt(J/(J-1)) I (CR1), the CR2
 //      matrix of sandwich.hpp (Bell & McCaffrey 2002) or (I - H_jj)^-1 (CR3),
-//      all at the null model's working covariance.
+//      all at the null model's working covariance (and, for rma() fits with
+//      user weights or weighted = FALSE, its weights: the general forms).
 //   3. Replicate r: one auxiliary weight eta_c per cluster (Rademacher,
 //      Mammen 1993, Webb 2023's six-point, uniform on (-sqrt 3, sqrt 3) or
 //      standard normal), y* = X0 b0 + eta_c(i) e~_i, the FULL model refitted
@@ -99,10 +100,18 @@ class CwbModel {
   virtual const MatRef& design() const = 0;
   virtual bool fit(const Vec& y, Vec& beta, Vec& theta, const OptimPoll& poll) const = 0;
   virtual void cluster_cov(const Vec& theta, const CwbLayout& lay, std::vector<Mat>& Theta) const = 0;
+  // The weight blocks of the clusters when the weights are not Theta^-1
+  // (returns true); false and W emptied for inverse-variance weights.
+  virtual bool cluster_weights(const CwbLayout& lay, std::vector<Mat>& W) const {
+    (void)lay;
+    W.clear();
+    return false;
+  }
 };
 
 // The univariate model of rma(): tau2 re-estimated by the fit's estimator
-// (refit.hpp); Theta_j = diag(v_i + tau2).
+// (refit.hpp); Theta_j = diag(v_i + tau2); user weights (weighted = FALSE:
+// ones) give W_j = diag(w_i).
 class CwbUniModel : public CwbModel {
  public:
   CwbUniModel(const ProblemView& pr, const RefitPlan& plan) : pr_(pr), plan_(plan) {}
@@ -124,6 +133,19 @@ class CwbUniModel : public CwbModel {
       Theta[j].setZero(n, n);
       for (int a = 0; a < n; ++a) Theta[j](a, a) = pr_.v(lay.row[a0 + a]) + theta(0);
     }
+  }
+  bool cluster_weights(const CwbLayout& lay, std::vector<Mat>& W) const override {
+    if (pr_.weights.size() == 0) {
+      W.clear();
+      return false;
+    }
+    W.resize(lay.J);
+    for (int j = 0; j < lay.J; ++j) {
+      const int a0 = lay.off[j], n = lay.off[j + 1] - a0;
+      W[j].setZero(n, n);
+      for (int a = 0; a < n; ++a) W[j](a, a) = pr_.weights(lay.row[a0 + a]);
+    }
+    return true;
   }
 
  private:
@@ -187,8 +209,9 @@ class CwbMvModel : public CwbModel {
 };
 
 // The sandwich pieces of a fitted model at (beta, theta) on outcomes y:
-// rows sorted by cluster, B = (sum_j X_j' Theta_j^-1 X_j)^-1.  False when a
-// Theta_j or X'WX is not positive definite.
+// rows sorted by cluster, B = (sum_j X_j' W_j X_j)^-1 with W_j = Theta_j^-1
+// or the model's weight blocks.  False when a Theta_j or X'WX is not
+// positive definite.
 inline bool cwb_sandwich_data(const CwbModel& m, const CwbLayout& lay, const Vec& y, const Vec& beta,
                               const Vec& theta, SandwichData& dt) {
   const MatRef& X = m.design();
@@ -202,9 +225,15 @@ inline bool cwb_sandwich_data(const CwbModel& m, const CwbLayout& lay, const Vec
   }
   dt.off = lay.off;
   m.cluster_cov(theta, lay, dt.Theta);
+  const bool gen = m.cluster_weights(lay, dt.W);
   Mat XWX = Mat::Zero(p, p);
   for (int j = 0; j < lay.J; ++j) {
     const int a0 = lay.off[j], n = lay.off[j + 1] - a0;
+    if (gen) {
+      const auto Xj = dt.X.middleRows(a0, n);
+      XWX.noalias() += Xj.transpose() * dt.W[j] * Xj;
+      continue;
+    }
     Eigen::LLT<Mat> llt(dt.Theta[j]);
     if (llt.info() != Eigen::Success) return false;
     const Mat Xt = llt.matrixL().solve(dt.X.middleRows(a0, n));
@@ -260,11 +289,28 @@ inline bool cwb_null(const CwbModel& m0, const CwbLayout& lay, const Vec& y, San
   SandwichData dt;
   if (!cwb_sandwich_data(m0, lay, y, out.beta, out.theta, dt)) return false;
   const int J = lay.J;
+  const bool gen = dt.general();
+  Mat K;
+  if (gen && adjust == SandwichType::CR2) K = sandwich_K(dt);
   Vec r(dt.e.size());  // cluster-sorted
   for (int j = 0; j < J; ++j) {
     const int a0 = lay.off[j], n = lay.off[j + 1] - a0;
     const Vec ej = dt.e.segment(a0, n);
-    if (adjust == SandwichType::CR1) {
+    if (gen && (adjust == SandwichType::CR2 || adjust == SandwichType::CR3)) {
+      // general weights (sandwich.hpp): CR2 with K = B F B, CR3 (I - X_j B X_j' W_j)^-1
+      Eigen::LLT<Mat> llt(dt.Theta[j]);
+      if (llt.info() != Eigen::Success) return false;
+      const Mat Xj = dt.X.middleRows(a0, n);
+      const Mat XtW = (dt.W[j] * Xj).transpose();
+      if (adjust == SandwichType::CR2) {
+        const Mat L = llt.matrixL();
+        r.segment(a0, n) = sandwich_cr2_general(dt, K, L, XtW, j) * ej;
+      } else {
+        Mat IH = -(Xj * dt.B * XtW);
+        IH.diagonal().array() += 1.0;
+        r.segment(a0, n) = IH.partialPivLu().solve(ej);
+      }
+    } else if (adjust == SandwichType::CR1) {
       r.segment(a0, n) = std::sqrt(double(J) / (J - 1.0)) * ej;
     } else if (adjust == SandwichType::CR2) {
       // A_j = L G^-1/2 L', G = L' (Theta_j - X_j B X_j') L, Theta_j = L L'

@@ -267,3 +267,161 @@ test_that("print() and summary() of robust fits carry metafor's cluster lines an
     }
   }
 })
+
+# Weights other than the inverse of the working covariance (issue 13): rma()
+# with user weights or weighted = FALSE, rma.mv() with W.  clubSandwich then
+# uses the fitted marginal covariance as target with inverse_var = FALSE.
+cs_direct <- function(ours, theirs, cluster, btt, tol) {
+  rel_eq(ours$vb, as.matrix(clubSandwich::vcovCR(theirs, cluster = cluster, type = "CR2")), tol)
+  cs <- clubSandwich::coef_test(theirs, vcov = "CR2", cluster = cluster, test = "Satterthwaite")
+  rel_eq(ours$se, cs$SE, tol)
+  rel_eq(ours$ddf, cs$df_Satt, tol)
+  rel_eq(ours$pval, cs$p_Satt, tol)
+  w <- clubSandwich::Wald_test(theirs, constraints = clubSandwich::constrain_zero(btt), vcov = "CR2",
+                               cluster = cluster, test = "HTZ")
+  rel_eq(ours$QM, w$Fstat, tol)
+  rel_eq(ours$QMdf, c(w$df_num, w$df_denom), tol)
+  rel_eq(ours$QMp, w$p_val, tol)
+}
+
+test_that("robust(clubSandwich = TRUE) of rma() with user weights or weighted = FALSE (EE, DL, REML)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  set.seed(13)
+  dat$w <- stats::runif(nrow(dat), 0.5, 3)
+  mods <- ~ year + deltype
+  for (meth in c("EE", "DL", "REML")) {
+    tol <- if (meth == "REML") tol_iter else tol_closed
+    ctl <- if (meth == "REML") metafor_tight else list()
+    for (wt in c("weights", "unweighted")) {
+      if (wt == "weights") {
+        ours <- rma(yi, vi, weights = w, mods = mods, data = dat, method = meth)
+        theirs <- metafor::rma(yi, vi, weights = w, mods = mods, data = dat, method = meth, control = ctl)
+      } else {
+        ours <- rma(yi, vi, weighted = FALSE, mods = mods, data = dat, method = meth)
+        theirs <- metafor::rma(yi, vi, weighted = FALSE, mods = mods, data = dat, method = meth, control = ctl)
+      }
+      rob <- robust(ours, cluster = study, clubSandwich = TRUE)
+      rt <- mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE)
+      expect_robust_equal(rob, rt, tol)
+      cs_direct(rob, theirs, dat$study, 2:4, tol)
+      if (meth == "EE") {
+        # (CR3 below: I - H_jj is singular for study 16, the only one with covert delinquency)
+        for (type in c("CR0", "CR1", "CR1p", "CR1S")) {
+          expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE, vcov = type),
+                              mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, vcov = type), tol)
+        }
+        # ... where metafor (clubSandwich) stops, and so do we, naming 'vcov'
+        expect_error(robust(ours, cluster = study, clubSandwich = TRUE, vcov = "CR3"), "'vcov'.*CR3.*singular")
+        # (clubSandwich's solve() stops for the weighted fit; unweighted, its
+        # reciprocal condition number lands just above R's tolerance)
+        if (wt == "weights") expect_error(mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, vcov = "CR3"))
+        o3 <- update(ours, mods = ~ year)
+        t3 <- update(theirs, mods = ~ year)
+        expect_robust_equal(robust(o3, cluster = study, clubSandwich = TRUE, vcov = "CR3"),
+                            mf_robust(t3, cluster = dat$study, clubSandwich = TRUE, vcov = "CR3"), tol)
+        expect_robust_equal(robust(ours, cluster = study, clubSandwich = TRUE, coef_test = "naive-tp",
+                                   wald_test = "chi-sq"),
+                            mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE, coef_test = "naive-tp",
+                                      wald_test = "chi-sq"), tol)
+      }
+      if (meth == "REML") {
+        # anova() (HTZ) and predict() (Satterthwaite) of the robust fit
+        a1 <- anova(rob, btt = 3:4)
+        a2 <- metafor::anova.rma(rt, btt = 3:4)
+        rel_eq(c(a1$QM, a1$QMdf, a1$QMp), c(a2$QM, a2$QMdf, a2$QMp), tol)
+        L <- rbind(c(0, 1, 0, 0), c(0, 0, 1, -1))
+        a3 <- anova(rob, X = L)
+        a4 <- metafor::anova.rma(rt, X = L)
+        rel_eq(c(a3$QM, a3$QMdf, a3$QMp, a3$se, a3$pval, a3$ddf), c(a4$QM, a4$QMdf, a4$QMp, a4$se, a4$pval, a4$ddf),
+               tol)
+        nd <- rbind(c(0, 0, 1), c(-3, 1, 0))
+        p1 <- predict(rob, newmods = nd)
+        p2 <- metafor::predict.rma(rt, newmods = nd)
+        rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol)
+      }
+    }
+  }
+  # an intercept-only model, weights 1/vi given by the user (the general
+  # formulas at W = Theta^-1) and singleton clusters
+  d2 <- dat[!(dat$study %in% c(2, 3) & dat$esid > 1), ]
+  ours <- rma(yi, vi, weights = 1 / vi, data = d2, method = "EE")
+  theirs <- metafor::rma(yi, vi, weights = 1 / vi, data = d2, method = "EE")
+  rob <- robust(ours, cluster = study, clubSandwich = TRUE)
+  expect_robust_equal(rob, mf_robust(theirs, cluster = d2$study, clubSandwich = TRUE), tol_closed)
+  # ... which equals the inverse-variance fit's robust results
+  rinv <- robust(rma(yi, vi, data = d2, method = "EE"), cluster = study, clubSandwich = TRUE)
+  rel_eq(c(rob$vb, rob$ddf, rob$pval), c(rinv$vb, rinv$ddf, rinv$pval), tol_closed)
+  # the default estimator of the same fits, as metafor's
+  ours <- rma(yi, vi, weights = w, mods = mods, data = dat, method = "DL")
+  theirs <- metafor::rma(yi, vi, weights = w, mods = mods, data = dat, method = "DL")
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_closed)
+})
+
+test_that("robust() of rma.mv() fits with W: both estimators as metafor's (fixed components, closed form)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  f <- konst_fits()
+  dat <- f$dat
+  s2 <- c(0.0651, 0.0327)
+  set.seed(31)
+  wv <- stats::runif(nrow(dat), 1, 5)
+  # W block-diagonal by district: the inverse of a compound-symmetric block per district
+  Wm <- as.matrix(bldiag(lapply(split(dat$vi, dat$district), function(v) {
+    S <- 0.5 * sqrt(tcrossprod(v))
+    diag(S) <- v
+    solve(S)
+  })))
+  for (W in list(wv, Wm)) {
+    ours <- rma.mv(yi, vi, W = W, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2)
+    theirs <- metafor::rma.mv(yi, vi, W = W, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2)
+    for (adj in list(TRUE, FALSE, "Stata1", "Stata2")) {
+      expect_robust_equal(robust(ours, cluster = district, adjust = adj),
+                          mf_robust(theirs, cluster = dat$district, adjust = adj), tol_closed)
+    }
+    for (type in c("CR2", "CR0", "CR1", "CR1p", "CR1S", "CR3")) {
+      expect_robust_equal(robust(ours, cluster = district, clubSandwich = TRUE, vcov = type),
+                          mf_robust(theirs, cluster = dat$district, clubSandwich = TRUE, vcov = type), tol_closed)
+    }
+    rob <- robust(ours, cluster = district, clubSandwich = TRUE)
+    cs_direct(rob, theirs, dat$district, 2, tol_closed)
+  }
+  # W that is not block-diagonal by cluster: the default estimator uses the
+  # whole of W (as metafor); the CR2-type estimators need its blocks
+  Wf <- Wm + 0.01
+  ours <- rma.mv(yi, vi, W = Wf, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2)
+  theirs <- metafor::rma.mv(yi, vi, W = Wf, mods = ~ x, random = ~ 1 | district/school, data = dat, sigma2 = s2)
+  expect_robust_equal(robust(ours, cluster = district), mf_robust(theirs, cluster = dat$district), tol_closed)
+  expect_error(robust(ours, cluster = district, clubSandwich = TRUE), "'W'.*'cluster'")
+  # W block-diagonal by school but the clusters are districts: fine; by
+  # district with school clusters: W's blocks are cut (and so are the random effects)
+  expect_error(robust(rma.mv(yi, vi, W = Wm, random = ~ 1 | school, data = dat, sigma2 = 0.05),
+                      cluster = school, clubSandwich = TRUE), "'W'.*'cluster'")
+})
+
+test_that("robust() of a three-level rma.mv() with W (REML) equals metafor's and clubSandwich's", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  # working weights from a compound-symmetric sampling covariance (r = 0.6) per study
+  Wm <- as.matrix(bldiag(lapply(split(dat$vi, dat$study), function(v) {
+    S <- 0.6 * sqrt(tcrossprod(v))
+    diag(S) <- v
+    solve(S)
+  })))
+  ours <- rma.mv(yi, vi, W = Wm, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat)
+  theirs <- mv_ref(yi, vi, W = Wm, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat)
+  expect_robust_equal(robust(ours, cluster = study), mf_robust(theirs, cluster = dat$study), tol_iter)
+  rob <- robust(ours, cluster = study, clubSandwich = TRUE)
+  rt <- mf_robust(theirs, cluster = dat$study, clubSandwich = TRUE)
+  expect_robust_equal(rob, rt, tol_iter)
+  cs_direct(rob, theirs, dat$study, 2:4, tol_iter)
+  a1 <- anova(rob, btt = 2:3)
+  a2 <- metafor::anova.rma(rt, btt = 2:3)
+  rel_eq(c(a1$QM, a1$QMdf, a1$QMp), c(a2$QM, a2$QMdf, a2$QMp), tol_iter)
+  p1 <- predict(rob, newmods = rbind(c(0, 1, 0), c(1, 0, 5)))
+  p2 <- metafor::predict.rma(rt, newmods = rbind(c(0, 1, 0), c(1, 0, 5)))
+  rel_eq(c(p1$pred, p1$se, p1$ci.lb, p1$ci.ub), c(p2$pred, p2$se, p2$ci.lb, p2$ci.ub), tol_iter)
+  expect_output(print(rob), "var-cov estimator: CR2")
+})

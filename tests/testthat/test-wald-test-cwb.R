@@ -126,6 +126,73 @@ test_that("wildmeta's own bootstrap outcomes (its run_cwb()) give the statistics
   expect_equal(ours$observed, hand$observed, tolerance = tol_iter)
 })
 
+test_that("rma() with user weights or weighted = FALSE: every sign vector gives the metafor refit's statistic", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- bcg_cwb()
+  set.seed(5)
+  dat$w <- stats::runif(nrow(dat), 0.5, 3)
+  W <- sign_vectors(6)
+  C <- diag(3)[2:3, , drop = FALSE]
+  # REML with user weights (the null model and every refit keep the weights)
+  fit <- rma(yi, vi, weights = w, mods = ~ ablat + year, data = dat)
+  fn <- metafor::rma(yi, vi, weights = w, data = dat, control = metafor_tight)
+  ff <- function(y) metafor::rma(y, vi, weights = w, mods = ~ ablat + year, data = dat, control = metafor_tight)
+  for (cs in list(list(adjust = "CR0", type = "CR0", test = "Naive-F"),
+                  list(adjust = "CR2", type = "CR2", test = "HTZ"),
+                  list(adjust = "CR3", type = "CR1", test = "chi-sq"))) {
+    ours <- metafast:::.mf_cwb_given(fit, 2:3, W, cluster = dat$grp, adjust = cs$adjust, type = cs$type, test = cs$test)
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$grp, C, W, cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", cs$type))
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", cs$adjust, cs$type))
+  }
+  # DL and weighted = FALSE (closed form), a constraint of equality
+  dat$x1 <- dat$ablat / 10
+  dat$x2 <- (dat$year - 1960) / 5
+  fit <- rma(yi, vi, mods = ~ x1 + x2, data = dat, method = "DL", weighted = FALSE)
+  Ce <- clubSandwich::constrain_equal(2:3, coefs = coef(fit))
+  ours <- metafast:::.mf_cwb_given(fit, Ce, W, cluster = dat$grp, adjust = "CR2", type = "CR2", test = "HTZ")
+  fn <- metafor::rma(yi, vi, mods = ~ I(x1 + x2), data = dat, method = "DL", weighted = FALSE)
+  ff <- function(y) metafor::rma(y, vi, mods = ~ x1 + x2, data = dat, method = "DL", weighted = FALSE)
+  hand <- cwb_by_hand(fn, ff, dat$yi, dat$grp, Ce, W, "CR2", "CR2", "HTZ")
+  expect_equal(ours$observed, hand$observed, tolerance = tol_closed)
+  expect_equal(ours$stats, hand$stats, tolerance = tol_closed)
+})
+
+test_that("rma() with user weights: wildmeta's Wald_test_cwb() bootstraps are ours on its draws (DL)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  skip_if_not_installed("wildmeta")
+  dat <- metadat::dat.assink2016
+  set.seed(17)
+  dat$w <- stats::runif(nrow(dat), 0.5, 3)
+  # (DL: closed form, so wildmeta's refits need no control settings of ours)
+  mfit <- metafor::rma(yi, vi, weights = w, mods = ~ year + deltype, data = dat, method = "DL")
+  fit <- rma(yi, vi, weights = w, mods = ~ year + deltype, data = dat, method = "DL")
+  C <- clubSandwich::constrain_zero(3:4)(coef(mfit))
+  # wildmeta's future calls attach metafor and clubSandwich: detach them again
+  attached <- search()
+  on.exit(for (pk in setdiff(search(), attached)) detach(pk, character.only = TRUE), add = TRUE)
+  wm <- suppressWarnings(wildmeta::Wald_test_cwb(mfit, C, R = 12, cluster = dat$study, adjust = "CR2", type = "CR2",
+                                                 test = "HTZ", seed = 7))
+  # wildmeta's y* (its run_cwb() with the same seed) and the signs they imply
+  fn <- wildmeta:::estimate_null(mfit, C)
+  ys <- wildmeta::run_cwb(fn, cluster = factor(dat$study), R = 12, adjust = "CR2", seed = 7)
+  pred <- c(fitted(fn))
+  A <- attr(clubSandwich::vcovCR(fn, cluster = dat$study, type = "CR2"), "adjustments")
+  f <- factor(dat$study)
+  res <- unsplit(Map(function(a, e) as.vector(a %*% e), A, split(c(dat$yi - pred), f)), f)
+  W <- vapply(ys, function(y) {
+    s <- (y - pred) / res
+    vapply(split(seq_along(s), f), function(i) s[i[which.max(abs(res[i]))]], 1)
+  }, numeric(17))
+  expect_true(all(abs(abs(W) - 1) < 1e-6))
+  ours <- metafast:::.mf_cwb_given(fit, C, sign(W), cluster = dat$study, adjust = "CR2", type = "CR2", test = "HTZ")
+  expect_false(anyNA(attr(wm, "bootstraps")))
+  expect_equal(ours$observed, attr(wm, "original"), tolerance = tol_closed)
+  expect_equal(ours$stats, attr(wm, "bootstraps"), tolerance = tol_closed)
+})
+
 test_that("the random draws are sign vectors: each statistic is one of the enumerated ones; threads and seed", {
   dat <- bcg_cwb()
   fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
@@ -258,8 +325,6 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(Wald_test_cwb(fit, 2, R = 9, future_args = 3), "'future_args' must be NULL or a list")
   expect_error(Wald_test_cwb(robust(fit, cluster = dat$grp), 2, R = 9), "robust\\(\\) result")
   expect_error(Wald_test_cwb(lm(yi ~ ablat, data = dat), 2, R = 9), "'full_model' must be a model fitted by rma")
-  fw <- rma(yi, vi, mods = ~ ablat, data = dat, weights = 1 / vi)
-  expect_error(Wald_test_cwb(fw, 2, R = 9), "user 'weights'")
   # rma.mv: a cluster that cuts through the random-effects levels, one cluster only
   d <- metadat::dat.konstantopoulos2011
   fmv <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d)

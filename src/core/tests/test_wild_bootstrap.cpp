@@ -2,8 +2,8 @@
 // (core/wild_bootstrap.hpp): the auxiliary weights, the cluster layout, the
 // CR0 Wald statistic against a direct computation, the residual
 // adjustments, the working covariance of a two-level model, replicates with
-// given weights against a direct refit, and identical results for 1 and 2
-// threads.  Build and run: bash tools/core-tests.sh
+// given weights against a direct refit, identical results for 1 and 2
+// threads, and a model with user weights (W_j = diag(w), not Theta_j^-1).  Build and run: bash tools/core-tests.sh
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -151,6 +151,75 @@ static void test_uni() {
   }
 }
 
+// User weights w (rma(weights = )): the CR0 statistic with W = diag(w),
+// B = (X'WX)^-1, and the CR3 adjustment (I - X_j B X_j' W_j) e~_j = e_j; the
+// weights enter every refit (the replicates equal direct refits).
+static void test_uni_weights() {
+  Problem pr = random_problem(24, 3, 13);
+  pr.weights = Vec(24);
+  for (int i = 0; i < 24; ++i) pr.weights(i) = 0.5 + (i % 5) * 0.4;
+  std::vector<int> cl(24);
+  for (int i = 0; i < 24; ++i) cl[i] = (i * 5) % 6;
+  const CwbLayout lay = cwb_layout(cl, 6);
+  RefitPlan pl;
+  pl.method = Method::REML;
+  pl.ctl.threshold = 1e-12;
+  pl.detail = Detail::Lean;
+  pl.check_rank = false;
+  const ProblemView pv(pr);
+  const CwbUniModel full(pv, pl);
+  std::vector<Mat> Wb;
+  CHECK(full.cluster_weights(lay, Wb) && Wb.size() == 6);
+  Mat C = Mat::Zero(1, 3);
+  C(0, 2) = 1;
+  Vec beta, theta;
+  CHECK(full.fit(pr.y, beta, theta, OptimPoll()));
+  // the weighted estimate
+  const Mat XW = pr.X.transpose() * pr.weights.asDiagonal();
+  const Mat B = (XW * pr.X).inverse();
+  CHECK_NEAR((beta - B * (XW * pr.y)).norm(), 0.0, 1e-10);
+  // CR0 directly
+  std::vector<Vec> u(6, Vec::Zero(3));
+  for (int i = 0; i < 24; ++i) u[cl[i]] += pr.weights(i) * pr.X.row(i).transpose() * (pr.y(i) - pr.X.row(i).dot(beta));
+  Mat meat = Mat::Zero(3, 3);
+  for (int j = 0; j < 6; ++j) meat += u[j] * u[j].transpose();
+  const Mat V = B * meat * B;
+  const double cb = C.row(0).dot(beta);
+  CHECK_NEAR(cwb_refit_stat(full, lay, pr.y, C, SandwichType::CR0, CwbTest::NaiveF, OptimPoll()),
+             cb * cb / (C * V * C.transpose())(0, 0), 1e-10);
+  // CR3 adjustment of the null model (intercept only) with W = diag(w)
+  Mat X0 = pr.X.leftCols(1);
+  const ProblemView pv0(pr.y, pr.v, X0, pr.weights);
+  const CwbUniModel null(pv0, pl);
+  CwbNull n0, n2, n3;
+  CHECK(cwb_null(null, lay, pr.y, SandwichType::CR0, n0, OptimPoll()));
+  CHECK(cwb_null(null, lay, pr.y, SandwichType::CR2, n2, OptimPoll()));
+  CHECK(cwb_null(null, lay, pr.y, SandwichType::CR3, n3, OptimPoll()));
+  const double B0 = 1.0 / pr.weights.sum();
+  for (int j = 0; j < 6; ++j)
+    for (int a = lay.off[j]; a < lay.off[j + 1]; ++a) {
+      double s = n3.resid(lay.row[a]);
+      for (int c = lay.off[j]; c < lay.off[j + 1]; ++c) s -= B0 * pr.weights(lay.row[c]) * n3.resid(lay.row[c]);
+      CHECK_NEAR(s, n0.resid(lay.row[a]), 1e-10);
+    }
+  CHECK(n2.resid.allFinite() && (n2.resid - n0.resid).norm() > 1e-6);
+  // replicates with given signs against direct refits
+  CwbPlan plan;
+  plan.C = C;
+  plan.type = SandwichType::CR2;
+  plan.test = CwbTest::HTZ;
+  std::vector<double> W(6 * 2), sw(2);
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 6; ++c) W[r * 6 + c] = ((c + r) % 2 == 0) ? -1.0 : 1.0;
+  plan.weights = W.data();
+  CHECK(cwb_run(full, lay, n2, plan, 0, 2, 2, sw.data(), no_poll));
+  for (int r = 0; r < 2; ++r) {
+    Vec ys(24);
+    for (int i = 0; i < 24; ++i) ys(i) = n2.fitted(i) + W[r * 6 + cl[i]] * n2.resid(i);
+    CHECK_NEAR(sw[r], cwb_refit_stat(full, lay, ys, C, SandwichType::CR2, CwbTest::HTZ, OptimPoll()), 1e-13);
+  }
+}
+
 // A two-level model (blocks of rows sharing sigma2_1, rows sigma2_2 through
 // the diagonal): the cluster blocks equal diag(v) + sigma2_1 J + sigma2_2 I.
 static void test_mv() {
@@ -199,6 +268,7 @@ int main() {
   test_draws();
   test_layout();
   test_uni();
+  test_uni_weights();
   test_mv();
   return metafast_test::report("test_wild_bootstrap");
 }
