@@ -142,8 +142,10 @@
     if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
     if (con$tol <= 0) .mf_stop("'control$tol' must be positive.")
     if (!is.na(con$tau2.max) && con$tau2.max <= 0) .mf_stop("'control$tau2.max' must be positive.")
-    if (con$tau2.min != 0)
-      .mf_stop("'control$tau2.min' other than 0 is not supported (metafor's lower bound for tau^2).")
+    if (con$tau2.min < 0)
+      .mf_stop("'control$tau2.min' must be non-negative (metafor's negative lower bounds of tau^2 are not supported).")
+    if (!is.na(con$tau2.max) && con$tau2.min >= con$tau2.max)
+      .mf_stop("'control$tau2.min' must be below 'control$tau2.max'.")
     con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
   }
   if (is.na(con$tau2.max)) {

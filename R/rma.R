@@ -95,7 +95,9 @@
 #' @param digits number of digits for printing.
 #' @param control list of solver settings: \code{threshold} (1e-10),
 #'   \code{maxiter} (1000), \code{stepadj} (1), \code{tau2.init},
-#'   \code{tau2.max} and \code{tol} (1e-12, for the Q-profile bounds).
+#'   \code{tau2.min} (0: the lower bound of the estimate of tau^2, as in
+#'   metafor; negative values are not supported), \code{tau2.max} and
+#'   \code{tol} (1e-12, for the Q-profile bounds).
 #' @param ... metafor's arguments that metafast does not implement are
 #'   errors that name them (see the section below); \code{verbose} is
 #'   accepted and ignored; any other name is disregarded with a warning, as

@@ -143,21 +143,36 @@ inline double scale_of(const VecRef& v) {
   return std::exp2(std::round(std::log2(med) / 2.0));
 }
 
-// fit_model_into() on the rescaled problem (y / s, v / s^2), with every
-// result mapped back to the original scale.
+// User weights enter only through ratios (beta, its sandwich covariance,
+// GENQ/GENQM and the leverages are invariant under a = c a), but products such
+// as a^2 (v + tau2) under- or overflow when the weights are near 1e-200 or
+// 1e200.  weight_scale(a) is an exact power of two c with c max(a) in [1, 2),
+// or 1 when max(a) is within [2^-32, 2^32] (the usual case: no copy).
+inline double weight_scale(const VecRef& a) {
+  if (a.size() == 0) return 1.0;
+  const double mx = a.maxCoeff();
+  if (!(mx > 0) || !std::isfinite(mx) || (mx >= 0x1p-32 && mx <= 0x1p32)) return 1.0;
+  return std::exp2(-std::floor(std::log2(mx)));
+}
+
+// fit_model_into() on the rescaled problem (y / s, v / s^2, user weights times
+// weight_scale()), with every result mapped back to the original scale.
 inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
                              double s, FitWorkspace& ws, FitResult& out) {
-  if (s == 1.0) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
+  const double cw = weight_scale(pr.weights);
+  if (s == 1.0 && cw == 1.0) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
   const double s2 = s * s;
   Problem sc;
   sc.y = pr.y / s;
   sc.v = pr.v / s2;
   sc.X = pr.X;
-  sc.weights = pr.weights;
+  sc.weights = pr.weights * cw;
   Control c = ctl;
   c.tau2_init /= s2;
+  c.tau2_min /= s2;
   c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
   fit_model_into(sc, m, c, test, detail, ws, out);
+  if (s == 1.0) return;
   out.beta *= s;
   out.vb *= s2;
   out.tau2 *= s2;

@@ -11,6 +11,7 @@
 // m_i (1 - h_i)).
 #pragma once
 
+#include "core/fit.hpp"  // weight_scale()
 #include "core/model.hpp"
 #include "core/wls.hpp"
 
@@ -28,10 +29,14 @@ inline LeverageResult leverage_values(const MatRef& X, const VecRef& y, const Ve
   LeverageResult out;
   const Vec m = (v.array() + tau2).matrix();
   out.weight = weights.size() > 0 ? Vec(weights) : Vec(m.cwiseInverse());
-  const Wls f(X, y, out.weight);
+  // (user weights as c a, c an exact power of two: h and Var(e) are invariant,
+  // and a^2 m neither under- nor overflows)
+  const double cw = weights.size() > 0 ? weight_scale(weights) : 1.0;
+  const Vec wc = cw == 1.0 ? out.weight : Vec(out.weight * cw);
+  const Wls f(X, y, wc);
   out.hat = f.hat(X);
   const Mat XS = X * f.Ainv;  // k x p
-  const Vec d = out.weight.cwiseProduct(out.weight).cwiseProduct(m);
+  const Vec d = wc.cwiseProduct(wc).cwiseProduct(m);
   const Mat B = X.transpose() * d.asDiagonal() * X;  // p x p
   const Vec quad = ((XS * B).cwiseProduct(XS)).rowwise().sum();
   out.var_resid = (m.array() * (1.0 - 2.0 * out.hat.array()) + quad.array()).matrix();

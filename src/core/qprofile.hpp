@@ -145,7 +145,7 @@ inline QProfileResult genq_profile_tau2(const MatRef& X, const VecRef& y, const 
     out.lower.converged = out.upper.converged = false;
     return out;
   }
-  GenqDistribution d(X, ys, a);
+  GenqDistribution d(X, ys, a * weight_scale(a));  // (scale-free; the power of two avoids under/overflow)
   auto G = [&](double t) { return 1.0 - d.upper(v, t); };  // P(Q_a <= q_obs; t), decreasing in t
   double lb = 0, ub = 0;
   profile_bounds(G, tmin, tmax, 1.0 - alpha / 2, alpha / 2, qc.tol, qc.maxiter, out, lb, ub);

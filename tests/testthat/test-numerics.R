@@ -130,3 +130,65 @@ test_that("the test table gives the t / F reference distributions", {
   expect_equal(metafast:::.mf_tests()$name[metafast:::.mf_tests()$tdist], c("t", "knha"))
   expect_equal(metafast:::.mf_tdist(c("z", "t", "knha")), c(FALSE, TRUE, TRUE))
 })
+
+test_that("user weights are scale-invariant: weights times 1e-200 ... 1e200 give metafor's fit with the weights", {
+  # (issue 18 item 3: weights of 1e-200 or 1e200 gave se 0 or Inf; the exact
+  # reference is metafor's fit with the unscaled weights)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w0 <- c(2, 1, 1, 3, 1, 2, 1, 4, 1, 1, 2, 1, 1) / 3
+  cs <- if (test_level() >= 2) 10^c(-300, -250, -200, -100, -20, 20, 100, 200, 250, 300) else c(1e-200, 1e200)
+  methods <- if (test_level() >= 2) c("EE", "DL", "REML", "ML", "HE", "SJ", "PM", "GENQ") else c("DL", "GENQ", "REML")
+  for (m in methods) for (test in c("z", "knha")) {
+    r <- metafor::rma(yi, vi, weights = w0, mods = ~ ablat, data = dat, method = m, test = test,
+                      control = metafor_tight)
+    for (cc in cs) {
+      info <- paste(m, test, cc)
+      dat$w <- dat$w0 * cc
+      f <- rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m, test = test)
+      expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = info)
+      expect_equal(c(f$beta), c(r$beta), tolerance = tol_iter, info = info)
+      expect_equal(unname(f$se), unname(r$se), tolerance = tol_iter, info = info)
+      expect_equal(f$QM, r$QM, tolerance = tol_iter, info = info)
+      expect_equal(unname(weights(f)), unname(weights(r)), tolerance = tol_iter, info = info)
+      expect_equal(unname(hatvalues(f)), unname(hatvalues(r)), tolerance = tol_iter, info = info)
+      expect_equal(rstandard(f)$z, stats::rstandard(r)$z, tolerance = tol_iter, info = info)
+      if (m == "DL" && test == "z") {
+        inf_f <- influence(f)$inf; inf_r <- stats::influence(r)$inf
+        for (col in c("rstudent", "dffits", "cook.d", "cov.r", "hat"))
+          expect_equal(unname(inf_f[[col]]), unname(inf_r[[col]]), tolerance = 1e-5, info = paste(info, col))
+        f0 <- rma(yi, vi, weights = w, data = dat, method = m)
+        r0 <- metafor::rma(yi, vi, weights = w0, data = dat, method = m, control = metafor_tight)
+        expect_equal(leave1out(f0)$se, metafor::leave1out(r0)$se, tolerance = tol_iter, info = info)
+      }
+    }
+  }
+})
+
+test_that("control$tau2.min is the lower bound of every estimator, as in metafor", {
+  # (issue 18 item 5: tau2.min was accepted and ignored)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w <- 1 / (dat$vi + 0.1)
+  methods <- if (test_level() >= 2) c("DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ", "DLIT", "SJIT")
+             else c("DL", "HE", "SJ", "ML", "REML", "EB", "PM", "GENQ", "DLIT")
+  for (m in methods) for (tmin in c(0.05, 0.5, 2)) for (mods in list(~ 1, ~ ablat)) {
+    info <- paste(m, tmin, deparse(mods))
+    w <- if (m %in% c("GENQ", "GENQM")) dat$w
+    r <- suppressWarnings(metafor::rma(yi, vi, weights = w, mods = mods, data = dat, method = m,
+                                       control = c(metafor_tight, tau2.min = tmin)))  # (its local-maximum warning)
+    f <- rma(yi, vi, weights = w, mods = mods, data = dat, method = m, control = list(tau2.min = tmin))
+    expect_gte(f$tau2, tmin)
+    expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = info)
+    expect_equal(f$se.tau2, r$se.tau2, tolerance = 1e-5, info = info)
+    expect_equal(c(f$beta), c(r$beta), tolerance = tol_iter, info = info)
+    expect_equal(unname(f$se), unname(r$se), tolerance = tol_iter, info = info)
+    # the refit and resampling kernels read the same control
+    if (m == "REML" && tmin == 0.5 && deparse(mods) == "~1") {
+      expect_equal(leave1out(f)$tau2, metafor::leave1out(r)$tau2, tolerance = tol_iter, info = info)
+      cf <- confint(f); cm <- confint(r, control = list(tol = 1e-12))  # (both search from the fit's tau2.min)
+      expect_equal(cf$random[, c("ci.lb", "ci.ub")], cm$random[, c("ci.lb", "ci.ub")], tolerance = tol_iter, info = info)
+    }
+  }
+})
+
