@@ -269,6 +269,17 @@ rma.uni <- rma
   if (is.na(fit$tau2))
     .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
                      paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
+  # coefficients of moderators scaled beyond ~1e150 have variances that double
+  # precision cannot hold (the estimates are exact, their variances under- or
+  # overflow): an error instead of standard errors of 0 or Inf
+  # (0 is legitimate under Knapp-Hartung when the residuals are 0: s2w = 0)
+  dvb <- diag(fit$vb)
+  ok <- is.finite(dvb) & (dvb > 0 | isTRUE(fit$s2w == 0))
+  if (g$allvipos && !all(ok)) {
+    bad <- rownames(fit$vb)[!ok]
+    .mf_stop(sprintf("The sampling variances of the coefficient(s) %s are outside the range of double precision (%s); rescale the moderators (e.g. by a power of 10) and refit.",
+                     paste0("'", bad, "'", collapse = ", "), if (any(dvb == 0)) "they underflow to 0" else "they overflow"))
+  }
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
                     conv$method, conv$iterations, conv$change), call. = FALSE)

@@ -11,7 +11,9 @@
 // m_i (1 - h_i)).
 #pragma once
 
-#include "core/fit.hpp"  // weight_scale()
+#include <memory>
+
+#include "core/fit.hpp"  // weight_scale(), DesignTransform
 #include "core/model.hpp"
 #include "core/wls.hpp"
 
@@ -24,7 +26,7 @@ struct LeverageResult {
 };
 
 // weights of size 0: inverse-variance weights 1 / (v + tau2).
-inline LeverageResult leverage_values(const MatRef& X, const VecRef& y, const VecRef& v, double tau2,
+inline LeverageResult leverage_values(const MatRef& X_, const VecRef& y, const VecRef& v, double tau2,
                                       const VecRef& weights) {
   LeverageResult out;
   const Vec m = (v.array() + tau2).matrix();
@@ -33,6 +35,11 @@ inline LeverageResult leverage_values(const MatRef& X, const VecRef& y, const Ve
   // and a^2 m neither under- nor overflows)
   const double cw = weights.size() > 0 ? weight_scale(weights) : 1.0;
   const Vec wc = cw == 1.0 ? out.weight : Vec(out.weight * cw);
+  // (h and Var(e) depend on X only through its column space: an ill-conditioned
+  // design is replaced by orthonormal columns, fit.hpp: DesignTransform)
+  std::unique_ptr<DesignTransform> dt;
+  if (design_ill_conditioned(X_)) dt.reset(new DesignTransform(X_));
+  const MatRef X = dt ? MatRef(dt->Xt) : X_;
   const Wls f(X, y, wc);
   out.hat = f.hat(X);
   const Mat XS = X * f.Ainv;  // k x p

@@ -260,6 +260,53 @@ static void test_tau2_min() {
   }
 }
 
+// Ill-conditioned designs (offsets, extreme column scales, near collinearity):
+// fit_model_scaled() and the block fit on X equal the fit on a well-conditioned
+// Z with X = Z M, mapped back (beta_X = M^-1 beta_Z, vb_X = M^-1 vb_Z M^-T).
+static void test_design_transform() {
+  Problem pz = random_problem(30, 3, 4242);  // Z = [1, z1, z2]
+  CHECK(!design_ill_conditioned(pz.X));
+  Control ctl;
+  FitWorkspace ws;
+  struct Case { double a01, a11, a12, a22; };  // M = [[1, a01, 0], [0, a11, a12], [0, 0, a22]]
+  // (the offset and collinear cases lose ~1e-10 when X = Z M is rounded: tolerance 1e-6; the
+  // variances of coefficients scaled beyond ~1e150 are outside double precision)
+  for (const Case& c : {Case{1e6, 1, 0, 1}, Case{0, 1e-120, 0, 1}, Case{0, 1e120, 0, 1e-100},
+                        Case{0, 1, 1, 1e-6}, Case{-1e5, 1, 0, 1}}) {
+    Mat M = Mat::Identity(3, 3);
+    M(0, 1) = c.a01; M(1, 1) = c.a11; M(1, 2) = c.a12; M(2, 2) = c.a22;
+    Problem px = pz;
+    px.X = pz.X * M;
+    CHECK(design_ill_conditioned(px.X));
+    CHECK(full_column_rank(px.X));
+    const Mat Minv = M.inverse();
+    for (Method m : {Method::DL, Method::REML, Method::PM}) {
+      FitResult fz, fx;
+      fit_model_scaled(pz, m, ctl, Test::Z, Detail::Full, 1.0, ws, fz);
+      fit_model_scaled(px, m, ctl, Test::Z, Detail::Full, 1.0, ws, fx);
+      CHECK_NEAR(fx.tau2, fz.tau2, 1e-6);
+      CHECK_NEAR(fx.QE, fz.QE, 1e-6);
+      CHECK_NEAR(fx.ll_reml, fz.ll_reml, 1e-6);  // (log det X'X and log det X'WX: the same 2 log|det M|)
+      const Vec b = Minv * fz.beta;
+      const Mat vb = Minv * fz.vb * Minv.transpose();
+      for (int j = 0; j < 3; ++j) {
+        CHECK(std::fabs(fx.beta(j) - b(j)) <= 1e-6 * (std::fabs(b(j)) + std::sqrt(vb(j, j))));
+        CHECK(std::fabs(fx.vb(j, j) / vb(j, j) - 1) <= 1e-6);
+      }
+    }
+    const LeverageResult lz = leverage_values(pz.X, pz.y, pz.v, 0.1, Vec());
+    const LeverageResult lx = leverage_values(px.X, px.y, px.v, 0.1, Vec());
+    CHECK_NEAR(lx.hat(3), lz.hat(3), 1e-6);
+    CHECK_NEAR(lx.var_resid(5), lz.var_resid(5), 1e-6);
+  }
+  // a 1e-200 column beside the intercept is not rank-deficient; an exact copy is
+  Mat X = Mat::Ones(5, 2);
+  for (int i = 0; i < 5; ++i) X(i, 1) = (i + 1) * 1e-200;
+  CHECK(full_column_rank(X));
+  X.col(1).setConstant(3e-200);
+  CHECK(!full_column_rank(X));
+}
+
 #include "core/tests/test_numerics.hpp"
 
 
@@ -269,6 +316,7 @@ int main() {
   test_scaling();
   test_weight_scale();
   test_tau2_min();
+  test_design_transform();
   test_traces();
   test_fixed_points();
   test_fallback();
