@@ -147,8 +147,9 @@ inline Tau2Estimate tau2_likelihood(Method m, const MatRef& X, const VecRef& y, 
   // tau2.min > 0: metafor's SE, before its final max(tau2.min, tau2)), the last
   // iteration's when it was evaluated within the convergence threshold of tau2
   r.tau2 = std::max(ctl.tau2_min, tau2);
-  const bool reuse = m == Method::REML && tau2 > 0 && std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
-  // (not at 0: after the local-maximum guard, last_tau2 = 0 comes from loglik_at(0), and the
+  const bool guarded = tau2 == 0 && !o.conv.message.empty();
+  const bool reuse = m == Method::REML && !guarded && std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
+  // (not after the local-maximum guard: last_tau2 = 0 then comes from loglik_at(0), and the
   // information of the last score evaluation belongs to another tau2)
   if (!reuse) sc.f.compute_re(X, y, v, tau2);
   const Vec& w = sc.f.w;
