@@ -191,7 +191,7 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
 # The same model fitted by ML (for anova(refit = TRUE)): from the stored
 # outcomes, variances, weights and model matrix (the intercept is a column of X).
 .mf_refit_ml <- function(m) {
-  con <- m$control[c("threshold", "maxiter", "stepadj", "tau2.max", "tol")]
+  con <- m$control[intersect(names(m$control), c("threshold", "maxiter", "stepadj", "tau2.min", "tau2.max", "tol"))]
   rma(m$yi, m$vi, weights = m$weights, mods = m$X, intercept = FALSE, method = "ML", test = m$test,
       level = 100 * (1 - m$level), control = con)
 }

@@ -110,7 +110,9 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
     if (x$k <= x$p) .mf_stop("Cannot compute a CI for tau^2: no residual degrees of freedom (k <= p).")
     if (type == "genq" && !genq.fit)
       .mf_stop("type = \"GENQ\" needs a model fitted with method = \"GENQ\" or \"GENQM\" (the weights of its Q statistic).")
-    con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = 0, tau2.max = NULL)
+    # (the search starts at the fit's control$tau2.min, as in metafor)
+    con <- list(tol = 1e-12, maxiter = 1000L, tau2.min = if (is.null(x$control$tau2.min)) 0 else x$control$tau2.min,
+                tau2.max = NULL)
     if (!missing(control) && !is.null(control)) {
       if (!is.list(control)) .mf_stop("'control' must be a list.")
       for (nm in intersect(names(control), names(con))) con[nm] <- list(control[[nm]])

@@ -142,8 +142,10 @@
     if (!is.na(con$tau2.init) && con$tau2.init < 0) .mf_stop("'control$tau2.init' must be non-negative.")
     if (con$tol <= 0) .mf_stop("'control$tol' must be positive.")
     if (!is.na(con$tau2.max) && con$tau2.max <= 0) .mf_stop("'control$tau2.max' must be positive.")
-    if (con$tau2.min != 0)
-      .mf_stop("'control$tau2.min' other than 0 is not supported (metafor's lower bound for tau^2).")
+    if (con$tau2.min < 0)
+      .mf_stop("'control$tau2.min' must be non-negative (metafor's negative lower bounds of tau^2 are not supported).")
+    if (!is.na(con$tau2.max) && con$tau2.min >= con$tau2.max)
+      .mf_stop("'control$tau2.min' must be below 'control$tau2.max'.")
     con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
   }
   if (is.na(con$tau2.max)) {
@@ -354,7 +356,7 @@
   # Redundant (collinear) predictors are dropped with a warning, as in metafor.
   qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0)))
          else if (.mf_clearly_full_rank(X.f)) list(rank = ncol(X.f))
-         else qr(X.f, tol = 1e-9)
+         else qr(X.f, tol = 1e-7)  # (lm()'s tolerance: metafor's decision)
   if (qrX$rank < ncol(X.f)) {
     drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
     warning(sprintf("Redundant predictors dropped from the model: %s.",

@@ -69,8 +69,9 @@ influence.mf_rma <- function(model, digits, progbar = FALSE, progress = FALSE, t
   # leverages h_i = w_i x_i'(X'WX)^{-1} x_i and percentage weights of the full fit
   w <- if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
   X <- a$X
-  S <- solve(crossprod(X, w * X))
-  hat <- w * rowSums((X %*% S) * X)
+  # (from the core, which handles ill-conditioned designs: src/core/leverage.hpp)
+  hat <- .mf_leverage(as.double(a$y), as.double(a$v), X, if (is.null(x$weights)) numeric(0) else as.double(w),
+                      x$tau2)$hat
   hat[hat > 1 - 10 * .Machine$double.eps] <- 1
   weight <- 100 * w / sum(w)
   vb <- unname(x$vb) + 0

@@ -93,7 +93,9 @@
 #' @param digits number of digits for printing.
 #' @param control list of solver settings: \code{threshold} (1e-10),
 #'   \code{maxiter} (1000), \code{stepadj} (1), \code{tau2.init},
-#'   \code{tau2.max} and \code{tol} (1e-12, for the Q-profile bounds).
+#'   \code{tau2.min} (0: the lower bound of the estimate of tau^2, as in
+#'   metafor; negative values are not supported), \code{tau2.max} and
+#'   \code{tol} (1e-12, for the Q-profile bounds).
 #' @param ... metafor's arguments that metafast does not implement are
 #'   errors that name them (see the section below); \code{verbose} is
 #'   accepted and ignored; any other name is disregarded with a warning, as
@@ -265,6 +267,17 @@ rma.uni <- rma
   if (is.na(fit$tau2))
     .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
                      paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
+  # coefficients of moderators scaled beyond ~1e150 have variances that double
+  # precision cannot hold (the estimates are exact, their variances under- or
+  # overflow): an error instead of standard errors of 0 or Inf
+  # (0 is legitimate under Knapp-Hartung when the residuals are 0: s2w = 0)
+  dvb <- diag(fit$vb)
+  ok <- is.finite(dvb) & (dvb > 0 | isTRUE(fit$s2w == 0))
+  if (g$allvipos && !all(ok)) {
+    bad <- rownames(fit$vb)[!ok]
+    .mf_stop(sprintf("The sampling variances of the coefficient(s) %s are outside the range of double precision (%s); rescale the moderators (e.g. by a power of 10) and refit.",
+                     paste0("'", bad, "'", collapse = ", "), if (any(dvb == 0)) "they underflow to 0" else "they overflow"))
+  }
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
                     conv$method, conv$iterations, conv$change), call. = FALSE)

@@ -264,7 +264,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   # redundant predictors dropped with a warning, as in metafor
   qrX <- if (ncol(X.f) == 1L) list(rank = as.integer(any(X.f != 0)))
          else if (.mf_clearly_full_rank(X.f)) list(rank = ncol(X.f))
-         else qr(X.f, tol = 1e-9)
+         else qr(X.f, tol = 1e-7)  # (lm()'s tolerance: metafor's decision)
   if (qrX$rank < ncol(X.f)) {
     drop <- qrX$pivot[seq.int(qrX$rank + 1L, ncol(X.f))]
     warning(sprintf("Redundant predictors dropped from the model: %s.", paste(colnames(X.f)[drop], collapse = ", ")),

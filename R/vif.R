@@ -122,7 +122,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   b <- if (x$int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
   if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
-  con <- x$control[intersect(names(x$control), c("threshold", "maxiter", "stepadj", "tau2.max", "tol"))]
+  con <- x$control[intersect(names(x$control), c("threshold", "maxiter", "stepadj", "tau2.min", "tau2.max", "tol"))]
   red <- tryCatch(suppressWarnings(
     rma(x$yi, x$vi, weights = x$weights, mods = Xb, intercept = FALSE, method = x$method, test = x$test,
         level = 100 * (1 - x$level), tau2 = if (isTRUE(x$tau2.fix)) x$tau2 else NULL, control = con)),

@@ -81,7 +81,7 @@ Rcpp::List mf_cd_influence(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::N
   ff.beta = Eigen::Map<const Eigen::VectorXd>(beta.begin(), p);
   ff.vb = Eigen::Map<const Eigen::MatrixXd>(vb.begin(), p, p);
   ff.hat = Eigen::Map<const Eigen::VectorXd>(hat.begin(), k);
-  if (pr.has_weights()) ff.S = Wls(pr.X, pr.y, pr.weights).Ainv;
+  if (pr.has_weights()) ff.S = Wls(pr.X, pr.y, pr.weights * weight_scale(pr.weights)).Ainv;
   ff.btt.assign(btt.begin(), btt.end());
   Rcpp::NumericVector tau2(k), QE(k), s2w(k), delpred(k), vdelpred(k), dffits(k), cook(k), covr(k);
   Rcpp::NumericMatrix dfbs(k, p);

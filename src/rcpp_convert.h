@@ -37,6 +37,7 @@ inline Control control_from_r(const Rcpp::List& con) {
   c.tau2_init = Rcpp::as<double>(con["tau2.init"]);
   c.tau2_max = Rcpp::as<double>(con["tau2.max"]);
   c.fix_tau2 = Rcpp::as<bool>(con["fix.tau2"]);
+  if (con.containsElementNamed("tau2.min")) c.tau2_min = Rcpp::as<double>(con["tau2.min"]);
   return c;
 }
 

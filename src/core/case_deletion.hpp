@@ -132,7 +132,7 @@ struct FullFit {
   Vec beta;     // p
   Mat vb;       // p x p (scaled by s2w under Knapp-Hartung)
   Vec hat;      // k leverages of the full fit
-  Mat S;        // (X'AX)^{-1} for user weights A (empty otherwise)
+  Mat S;        // (X'cAX)^{-1} for user weights A, c = weight_scale(A) (empty otherwise)
   std::vector<int> btt;  // coefficients (0-based) of Cook's D and COVRATIO; empty: all
 };
 
@@ -165,7 +165,9 @@ inline InflRow influence_row(const ProblemView& pr, const FullFit& ff, int i, co
     Vdel = wd.Ainv;
     den = ff.hat(i) * m_i;
   } else {
-    const Vec a2m = pr.weights.cwiseProduct(pr.weights).cwiseProduct((pr.v.array() + d.tau2).matrix());
+    // (S is formed with the weights times weight_scale(): exact, no under/overflow)
+    const Vec ac = pr.weights * weight_scale(pr.weights);
+    const Vec a2m = ac.cwiseProduct(ac).cwiseProduct((pr.v.array() + d.tau2).matrix());
     Vdel = ff.S * crossprod_diag(pr.X, a2m) * ff.S;
     den = xi.dot(Vdel * xi);
   }

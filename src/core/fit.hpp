@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/model.hpp"
 #include "core/tau2.hpp"
@@ -127,6 +128,67 @@ inline void fit_model_into(const ProblemView& pr, Method m, const Control& ctl, 
   out.dev_ml = (k > p) ? -2.0 * (out.ll_ml - ll_sat) : 0.0;
 }
 
+// ---- Badly scaled, offset or nearly collinear designs ----
+//
+// The kernels solve normal equations X'WX b = X'Wy, which lose about
+// log10(cond(X)^2) digits: a moderator x + 1e6 beside the intercept, or two
+// nearly collinear columns, lose most of them, and a column of magnitude 1e-200
+// or 1e200 under- or overflows X'W^3X.  Every quantity of the fit except beta
+// and its covariance depends on X only through its column space, so such a
+// design is fitted as X~ = X T with orthonormal columns (Q of the pivoted QR
+// of the column-scaled design, X D P = Q R, T = D P R^-1, D exact powers of
+// two), and beta = T b~, vb = T vb~ T' (ll_REML is invariant: log det X'X and
+// log det X'WX change by the same 2 log |det T|).  The check is one pass over X
+// for the unweighted cross-products (no extra pass for an intercept-only X):
+// column root-mean-squares within [2^-30, 2^30] and the smallest pivot of the
+// Cholesky factor of the unit-diagonal X'X at least 1e-3 (a column's distance
+// from the span of the others relative to its length: normal equations then
+// lose at most ~6 of 16 digits) keep the kernels' normal equations.
+inline bool design_ill_conditioned(const MatRef& X) {
+  const Eigen::Index p = X.cols(), k = X.rows();
+  if (k == 0 || p == 0) return false;
+  if (p == 1) {
+    const double m = X.col(0).cwiseAbs().maxCoeff();
+    return m > 0 && !(m >= 0x1p-30 && m <= 0x1p30);
+  }
+  const Mat G = crossprod_diag(X, Vec::Ones(k));
+  const double lo = 0x1p-60 * static_cast<double>(k), hi = 0x1p60 * static_cast<double>(k);
+  Vec d(p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    if (!(G(j, j) >= lo && G(j, j) <= hi)) return true;  // (also NaN/Inf)
+    d(j) = 1.0 / std::sqrt(G(j, j));
+  }
+  const Mat Gn = d.asDiagonal() * G * d.asDiagonal();
+  Eigen::LLT<Mat> llt(Gn);
+  if (llt.info() != Eigen::Success) return true;
+  return llt.matrixLLT().diagonal().minCoeff() < 1e-3;
+}
+
+// X~ = X T (orthonormal columns) and T, for a design that design_ill_conditioned().
+struct DesignTransform {
+  Mat Xt;  // k x p
+  Mat T;   // p x p
+  explicit DesignTransform(const MatRef& X) {
+    const Eigen::Index k = X.rows(), p = X.cols();
+    Vec D(p);
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const double m = X.col(j).cwiseAbs().maxCoeff();
+      D(j) = m > 0 && std::isfinite(m) ? std::exp2(-std::round(std::log2(m))) : 1.0;  // exact
+    }
+    const Mat XD = X * D.asDiagonal();
+    Eigen::ColPivHouseholderQR<Mat> qr(XD);
+    Xt = Mat::Identity(k, p);
+    Xt.applyOnTheLeft(qr.householderQ());
+    const Mat R = qr.matrixQR().topLeftCorner(p, p).template triangularView<Eigen::Upper>();
+    const Mat Rinv = R.template triangularView<Eigen::Upper>().solve(Mat::Identity(p, p));
+    T = D.asDiagonal() * (qr.colsPermutation() * Rinv);
+  }
+  void map_back(Vec& beta, Mat& vb) const {
+    if (beta.size() == T.cols()) beta = T * beta;
+    if (vb.rows() == T.cols()) vb = T * vb * T.transpose();
+  }
+};
+
 // Outcomes far from unit scale (median vi outside [1e-4, 1e4]) are fitted
 // after an exact rescaling by a power of two, y / s and v / s^2: the solvers'
 // convergence thresholds are absolute, and sums of squared weights under- or
@@ -143,21 +205,44 @@ inline double scale_of(const VecRef& v) {
   return std::exp2(std::round(std::log2(med) / 2.0));
 }
 
-// fit_model_into() on the rescaled problem (y / s, v / s^2), with every
-// result mapped back to the original scale.
+// User weights enter only through ratios (beta, its sandwich covariance,
+// GENQ/GENQM and the leverages are invariant under a = c a), but products such
+// as a^2 (v + tau2) under- or overflow when the weights are near 1e-200 or
+// 1e200.  weight_scale(a) is an exact power of two c with c max(a) in [1, 2),
+// or 1 when max(a) is within [2^-32, 2^32] (the usual case: no copy).
+inline double weight_scale(const VecRef& a) {
+  if (a.size() == 0) return 1.0;
+  const double mx = a.maxCoeff();
+  if (!(mx > 0) || !std::isfinite(mx) || (mx >= 0x1p-32 && mx <= 0x1p32)) return 1.0;
+  return std::exp2(-std::floor(std::log2(mx)));
+}
+
+// fit_model_into() on the rescaled problem (y / s, v / s^2, user weights times
+// weight_scale()), with every result mapped back to the original scale.
 inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
                              double s, FitWorkspace& ws, FitResult& out) {
-  if (s == 1.0) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
+  const double cw = weight_scale(pr.weights);
+  const bool tx = design_ill_conditioned(pr.X);
+  if (s == 1.0 && cw == 1.0 && !tx) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
   const double s2 = s * s;
   Problem sc;
   sc.y = pr.y / s;
   sc.v = pr.v / s2;
-  sc.X = pr.X;
-  sc.weights = pr.weights;
+  std::unique_ptr<DesignTransform> dt;
+  if (tx) {
+    dt.reset(new DesignTransform(pr.X));
+    sc.X = dt->Xt;
+  } else {
+    sc.X = pr.X;
+  }
+  sc.weights = pr.weights * cw;
   Control c = ctl;
   c.tau2_init /= s2;
+  c.tau2_min /= s2;
   c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
   fit_model_into(sc, m, c, test, detail, ws, out);
+  if (dt) dt->map_back(out.beta, out.vb);
+  if (s == 1.0) return;
   out.beta *= s;
   out.vb *= s2;
   out.tau2 *= s2;
@@ -193,9 +278,18 @@ struct RefitSpec {
 inline bool full_column_rank(const MatRef& X) {
   if (X.rows() < X.cols() || X.rows() == 0) return false;
   if (X.cols() == 1) return X.col(0).cwiseAbs().maxCoeff() > 0;
-  Eigen::ColPivHouseholderQR<Mat> qr(X.rows(), X.cols());
+  // columns scaled exactly by powers of two to unit magnitude: a column of
+  // 1e-200 next to an intercept is not a zero column (the threshold is
+  // relative to the largest pivot)
+  Mat XD = X;
+  for (Eigen::Index j = 0; j < XD.cols(); ++j) {
+    const double m = XD.col(j).cwiseAbs().maxCoeff();
+    if (!(m > 0)) return false;
+    if (std::isfinite(m)) XD.col(j) *= std::exp2(-std::round(std::log2(m)));
+  }
+  Eigen::ColPivHouseholderQR<Mat> qr(XD.rows(), XD.cols());
   qr.setThreshold(1e-7);
-  qr.compute(X);
+  qr.compute(XD);
   return qr.rank() == X.cols();
 }
 
@@ -221,13 +315,20 @@ inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx
   const Eigen::Index m = idx.size();
   if (m == 1) {  // one coefficient: z^2, without a factorisation
     const double V = vb(idx(0), idx(0));
-    return V > 0 ? beta(idx(0)) * beta(idx(0)) / V : std::numeric_limits<double>::quiet_NaN();
+    const double z = beta(idx(0)) / std::sqrt(V);  // (b^2 / V under- or overflows for extreme scales)
+    return V > 0 ? z * z : std::numeric_limits<double>::quiet_NaN();
   }
-  Vec b(m);
+  // b and V scaled by d_i = 1 / sqrt(V_ii) (the statistic is invariant; b^2 and
+  // V_ij of coefficients of very different magnitudes would under- or overflow)
+  Vec b(m), d(m);
   Mat V(m, m);
   for (Eigen::Index i = 0; i < m; ++i) {
-    b(i) = beta(idx(i));
-    for (Eigen::Index j = 0; j < m; ++j) V(i, j) = vb(idx(i), idx(j));
+    const double vii = vb(idx(i), idx(i));
+    d(i) = vii > 0 && std::isfinite(vii) ? 1.0 / std::sqrt(vii) : 1.0;
+  }
+  for (Eigen::Index i = 0; i < m; ++i) {
+    b(i) = beta(idx(i)) * d(i);
+    for (Eigen::Index j = 0; j < m; ++j) V(i, j) = vb(idx(i), idx(j)) * d(i) * d(j);
   }
   Eigen::LLT<Mat> llt(V);
   if (llt.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
@@ -314,6 +415,14 @@ BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, con
 inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure& s, bool reml, const Control& ctl,
                                       const Vec& theta0 = Vec(), bool fast_kernels = true,
                                       const OptimPoll& poll = OptimPoll()) {
+  if (design_ill_conditioned(pr.X)) {  // (see DesignTransform)
+    const DesignTransform dt(pr.X);
+    const ProblemView tv(pr.y, pr.v, dt.Xt, pr.weights, pr.offsets, pr.Vblocks);
+    BlockObjective obj(tv, s, reml, fast_kernels);
+    BlockFitResult r = fit_objective(obj, theta0.size() ? theta0 : block_start(tv, s), ctl, poll);
+    dt.map_back(r.beta, r.vb);
+    return r;
+  }
   BlockObjective obj(pr, s, reml, fast_kernels);
   return fit_objective(obj, theta0.size() ? theta0 : block_start(pr, s), ctl, poll);
 }

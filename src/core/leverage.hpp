@@ -11,6 +11,9 @@
 // m_i (1 - h_i)).
 #pragma once
 
+#include <memory>
+
+#include "core/fit.hpp"  // weight_scale(), DesignTransform
 #include "core/model.hpp"
 #include "core/wls.hpp"
 
@@ -23,15 +26,24 @@ struct LeverageResult {
 };
 
 // weights of size 0: inverse-variance weights 1 / (v + tau2).
-inline LeverageResult leverage_values(const MatRef& X, const VecRef& y, const VecRef& v, double tau2,
+inline LeverageResult leverage_values(const MatRef& X_, const VecRef& y, const VecRef& v, double tau2,
                                       const VecRef& weights) {
   LeverageResult out;
   const Vec m = (v.array() + tau2).matrix();
   out.weight = weights.size() > 0 ? Vec(weights) : Vec(m.cwiseInverse());
-  const Wls f(X, y, out.weight);
+  // (user weights as c a, c an exact power of two: h and Var(e) are invariant,
+  // and a^2 m neither under- nor overflows)
+  const double cw = weights.size() > 0 ? weight_scale(weights) : 1.0;
+  const Vec wc = cw == 1.0 ? out.weight : Vec(out.weight * cw);
+  // (h and Var(e) depend on X only through its column space: an ill-conditioned
+  // design is replaced by orthonormal columns, fit.hpp: DesignTransform)
+  std::unique_ptr<DesignTransform> dt;
+  if (design_ill_conditioned(X_)) dt.reset(new DesignTransform(X_));
+  const MatRef X = dt ? MatRef(dt->Xt) : X_;
+  const Wls f(X, y, wc);
   out.hat = f.hat(X);
   const Mat XS = X * f.Ainv;  // k x p
-  const Vec d = out.weight.cwiseProduct(out.weight).cwiseProduct(m);
+  const Vec d = wc.cwiseProduct(wc).cwiseProduct(m);
   const Mat B = X.transpose() * d.asDiagonal() * X;  // p x p
   const Vec quad = ((XS * B).cwiseProduct(XS)).rowwise().sum();
   out.var_resid = (m.array() * (1.0 - 2.0 * out.hat.array()) + quad.array()).matrix();

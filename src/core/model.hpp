@@ -43,6 +43,7 @@ struct Control {
   double stepadj = 1.0;       // step length factor
   double tau2_init = std::numeric_limits<double>::quiet_NaN();  // NaN: default start
   double tau2_max = 1e6;      // upper end of the bracket for root-finding
+  double tau2_min = 0.0;      // lower bound of the estimate (metafor's tau2.min; >= 0)
   bool fix_tau2 = false;      // use tau2_init as a fixed value (metafor's tau2=)
 };
 

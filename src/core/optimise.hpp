@@ -61,36 +61,37 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
   double change = ctl.threshold + 1;
   int iter = 0;
   bool ok = true;
+  const double lo = ctl.tau2_min;  // the lower bound (0 unless control$tau2.min)
   while (change > ctl.threshold) {
     if (++iter > ctl.maxiter) { ok = false; break; }
     double step = 0;
     sc.score(tau2, &step);
     if (!std::isfinite(step)) { ok = false; break; }
     step *= ctl.stepadj;
-    if (tau2 + step < 0 && sc.score(0.0, nullptr) <= 0) {
-      change = tau2;
-      tau2 = 0;
+    if (tau2 + step < lo && sc.score(lo, nullptr) <= 0) {
+      change = tau2 - lo;
+      tau2 = lo;
       if (change <= ctl.threshold) break;
       continue;
     }
     int halvings = 0;
-    while (tau2 + step < 0 && halvings < 1100) { step /= 2; ++halvings; }
+    while (tau2 + step < lo && halvings < 1100) { step /= 2; ++halvings; }
     const double old = tau2;
-    tau2 = std::max(0.0, tau2 + step);
+    tau2 = std::max(lo, tau2 + step);
     change = std::fabs(tau2 - old);
   }
   r.conv.solver = 1;
   r.conv.iterations = std::min(iter, ctl.maxiter);
   r.conv.change = change;
-  if (!ok || (tau2 < ctl.threshold && sc.score(0.0, nullptr) > 0)) {  // false convergence at the boundary: the score is positive at 0
-    const double s0 = sc.score(0.0, nullptr);
+  if (!ok || (tau2 - lo < ctl.threshold && sc.score(lo, nullptr) > 0)) {  // false convergence at the boundary: the score is positive at 0
+    const double s0 = sc.score(lo, nullptr);
     r.conv.solver = 2;
     if (s0 <= 0) {
-      tau2 = 0;
+      tau2 = lo;
       r.conv.converged = true;
     } else {
       auto f = [&](double t) { return sc.score(t, nullptr); };
-      RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+      RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
       r.conv.iterations += rr.iterations;
       r.conv.change = rr.width;
       r.conv.converged = rr.converged;
@@ -100,7 +101,9 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
     if (r.conv.converged) r.conv.message = "Fisher scoring did not converge; solved by the bracketed root-finder";
   }
   if (std::isnan(tau2)) { r.x = tau2; return r; }
-  if (tau2 > 0 && tau2 < 1e3 * ctl.threshold && sc.score(0.0, nullptr) <= 0) tau2 = 0;
+  if (tau2 > lo && tau2 - lo < 1e3 * ctl.threshold && sc.score(lo, nullptr) <= 0) tau2 = lo;
+  // (the guard compares with tau2 = 0 even when lo > 0, as metafor's ll0check;
+  // the caller then raises the estimate to lo)
   if (tau2 > 0 && sc.has_guard()) {
     const double ll_hat = sc.guarded_loglik(tau2, ctl.threshold);
     const double ll_zero = sc.loglik_at(0.0);

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "core/fit.hpp"
 #include "core/roots.hpp"
@@ -101,7 +102,10 @@ inline QProfileResult qprofile_tau2(const MatRef& X, const VecRef& y, const VecR
   const double vts = vt / s2;
   const double tmin = qc.tau2_min / s2;
   const double tmax = std::isnan(qc.tau2_max) ? std::max(100.0, 10.0 * tau2_hat / s2) : qc.tau2_max / s2;
-  auto Q = [&](double t) { return q_gen(X, ys, vs, t); };  // Q on the solving scale
+  std::unique_ptr<DesignTransform> dt;  // (Q depends on X only through its column space)
+  if (design_ill_conditioned(X)) dt.reset(new DesignTransform(X));
+  const MatRef Xq = dt ? MatRef(dt->Xt) : X;
+  auto Q = [&](double t) { return q_gen(Xq, ys, vs, t); };  // Q on the solving scale
   QProfileResult out;
   out.tau2_min = tmin * s2;
   out.tau2_max = tmax * s2;
@@ -145,7 +149,9 @@ inline QProfileResult genq_profile_tau2(const MatRef& X, const VecRef& y, const 
     out.lower.converged = out.upper.converged = false;
     return out;
   }
-  GenqDistribution d(X, ys, a);
+  std::unique_ptr<DesignTransform> dt;  // (P_a depends on X only through its column space)
+  if (design_ill_conditioned(X)) dt.reset(new DesignTransform(X));
+  GenqDistribution d(dt ? MatRef(dt->Xt) : X, ys, a * weight_scale(a));  // (scale-free; the power of two avoids under/overflow)
   auto G = [&](double t) { return 1.0 - d.upper(v, t); };  // P(Q_a <= q_obs; t), decreasing in t
   double lb = 0, ub = 0;
   profile_bounds(G, tmin, tmax, 1.0 - alpha / 2, alpha / 2, qc.tol, qc.maxiter, out, lb, ub);

@@ -79,28 +79,29 @@ inline double moment_step(const Wls& f, const MatRef& X, const VecRef& v) {
   return (f.rss - f.tr_PD(X, v)) / f.tr_P(X);
 }
 
-inline Tau2Estimate tau2_dl(const MatRef& X, const VecRef& y, const VecRef& v) {
+inline Tau2Estimate tau2_dl(const MatRef& X, const VecRef& y, const VecRef& v, double tmin = 0.0) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls f(X, y, v.cwiseInverse());
   const double trP = f.tr_P(X);
   Tau2Estimate r;
-  r.tau2 = std::max(0.0, (f.rss - (k - p)) / trP);
+  r.tau2 = std::max(tmin, (f.rss - (k - p)) / trP);
   r.se = se_moment(1.0 / trP, k - p, r.tau2, trP, f.tr_PP(X));
   return r;
 }
 
-inline Tau2Estimate tau2_hs(const MatRef& X, const VecRef& y, const VecRef& v, bool small_k) {
+inline Tau2Estimate tau2_hs(const MatRef& X, const VecRef& y, const VecRef& v, bool small_k, double tmin = 0.0) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls f(X, y, v.cwiseInverse());
   const double sw = f.w.sum(), ck = static_cast<double>(k) / (k - p);
   Tau2Estimate r;
-  r.tau2 = std::max(0.0, ((small_k ? ck : 1.0) * f.rss - k) / sw);
+  r.tau2 = std::max(tmin, ((small_k ? ck : 1.0) * f.rss - k) / sw);
   r.se = (small_k ? ck : 1.0) * se_moment(1.0 / sw, k - p, r.tau2, f.tr_P(X), f.tr_PP(X));
   return r;
 }
 
 // Hedges' estimator: OLS residuals, tau2 = (RSS - tr(PV)) / (k - p).
-inline Tau2Estimate tau2_he(const MatRef& X, const VecRef& y, const VecRef& v, bool with_se = true, Wls* ws = nullptr) {
+inline Tau2Estimate tau2_he(const MatRef& X, const VecRef& y, const VecRef& v, bool with_se = true, Wls* ws = nullptr,
+                            double tmin = 0.0) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   Wls local;
   Wls& f = ws ? *ws : local;
@@ -108,19 +109,19 @@ inline Tau2Estimate tau2_he(const MatRef& X, const VecRef& y, const VecRef& v, b
   f.solve(X, y);
   const double trPV = f.tr_PD(X, v);
   Tau2Estimate r;
-  r.tau2 = std::max(0.0, (f.rss - trPV) / (k - p));
+  r.tau2 = std::max(tmin, (f.rss - trPV) / (k - p));
   if (!with_se) return r;  // starting value of the iterative estimators
   const double t = r.tau2;
   r.se = std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * trPV + 2.0 * t * t * (k - p)) / (k - p);
   return r;
 }
 
-inline Tau2Estimate tau2_sj(const MatRef& X, const VecRef& y, const VecRef& v, double tau2_init) {
+inline Tau2Estimate tau2_sj(const MatRef& X, const VecRef& y, const VecRef& v, double tau2_init, double tmin = 0.0) {
   const int k = static_cast<int>(y.size()), p = static_cast<int>(X.cols());
   const double t0 = std::isnan(tau2_init) ? y.squaredNorm() / k : tau2_init;  // y is centred
   Wls f(X, y, inv_var_weights(v, t0));
   Tau2Estimate r;
-  r.tau2 = std::max(0.0, t0 * f.rss / (k - p));
+  r.tau2 = std::max(tmin, t0 * f.rss / (k - p));
   r.se = t0 / (k - p) * sd_qgen(f, X, v, r.tau2);
   return r;
 }
@@ -135,15 +136,21 @@ inline Tau2Estimate tau2_likelihood(Method m, const MatRef& X, const VecRef& y, 
   DiagonalTau2Objective sc{m, X, y, v, score};
   Tau2Estimate r;
   const double tau2_start =
-      std::isnan(ctl.tau2_init) ? tau2_he(X, y, v, false, &start).tau2 : std::max(0.0, ctl.tau2_init);
+      std::isnan(ctl.tau2_init) ? std::max(ctl.tau2_min, tau2_he(X, y, v, false, &start).tau2)
+                                 : std::max(0.0, ctl.tau2_init);
   const Optim1DResult o = fisher_scoring_1d(sc, tau2_start, ctl);
   r.conv = o.conv;
   const double tau2 = o.x;
   if (std::isnan(tau2)) { r.tau2 = tau2; return r; }
-  r.tau2 = tau2;
-  // SE from the information at tau2 (the last iteration's, when it was
-  // evaluated within the convergence threshold of tau2)
-  const bool reuse = m == Method::REML && std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
+  // the estimate is at least control$tau2.min; the SE is from the information
+  // at the optimiser's tau2 (which the local-maximum guard sets to 0 even when
+  // tau2.min > 0: metafor's SE, before its final max(tau2.min, tau2)), the last
+  // iteration's when it was evaluated within the convergence threshold of tau2
+  r.tau2 = std::max(ctl.tau2_min, tau2);
+  const bool guarded = tau2 == 0 && !o.conv.message.empty();
+  const bool reuse = m == Method::REML && !guarded && std::fabs(sc.last_tau2 - tau2) <= ctl.threshold;
+  // (not after the local-maximum guard: last_tau2 = 0 then comes from loglik_at(0), and the
+  // information of the last score evaluation belongs to another tau2)
   if (!reuse) sc.f.compute_re(X, y, v, tau2);
   const Vec& w = sc.f.w;
   if (m == Method::ML) {
@@ -163,10 +170,11 @@ inline Tau2Estimate tau2_pm(const MatRef& X, const VecRef& y, const VecRef& v, c
   Tau2Estimate r;
   r.conv.solver = 2;
   auto f = [&](double t) { return q_gen(X, y, v, t) - target; };
-  if (f(0.0) <= 0) {
-    r.tau2 = 0;
+  const double lo = ctl.tau2_min;
+  if (f(lo) <= 0) {
+    r.tau2 = lo;
   } else {
-    RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
     r.conv.iterations = rr.iterations;
     r.conv.change = rr.width;
     r.conv.converged = rr.converged;
@@ -178,10 +186,10 @@ inline Tau2Estimate tau2_pm(const MatRef& X, const VecRef& y, const VecRef& v, c
 }
 
 // GENQ: the moment step with the user's weights a, truncated at 0.
-inline Tau2Estimate tau2_genq(const MatRef& X, const VecRef& y, const VecRef& v, const VecRef& a) {
+inline Tau2Estimate tau2_genq(const MatRef& X, const VecRef& y, const VecRef& v, const VecRef& a, double tmin = 0.0) {
   Wls f(X, y, a);
   Tau2Estimate r;
-  r.tau2 = std::max(0.0, moment_step(f, X, v));
+  r.tau2 = std::max(tmin, moment_step(f, X, v));
   r.se = sd_qgen(f, X, v, r.tau2) / f.tr_P(X);
   return r;
 }
@@ -226,10 +234,11 @@ inline Tau2Estimate tau2_genqm(const MatRef& X, const VecRef& y, const VecRef& v
   Tau2Estimate r;
   r.conv.solver = 2;
   auto f = [&](double t) { return 0.5 - d.upper(v, t); };  // decreasing in tau2
-  if (f(0.0) <= 0) {
-    r.tau2 = 0;
+  const double lo = ctl.tau2_min;
+  if (f(lo) <= 0) {
+    r.tau2 = lo;
   } else {
-    RootResult rr = root_decreasing(f, 0.0, 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
     r.conv.iterations = rr.iterations;
     r.conv.change = rr.width;
     r.conv.converged = rr.converged && d.ok;
@@ -260,7 +269,7 @@ inline Tau2Estimate tau2_fixed_point(Method m, const MatRef& X, const VecRef& y,
   r.conv.converged = false;
   for (int it = 1; it <= ctl.maxiter; ++it) {
     f.compute_re(X, y, v, t);
-    const double tn = sj ? t * f.rss / (k - p) : std::max(0.0, moment_step(f, X, v));
+    const double tn = sj ? t * f.rss / (k - p) : std::max(ctl.tau2_min, moment_step(f, X, v));
     r.conv.iterations = it;
     r.conv.change = std::fabs(tn - t);
     t = tn;
@@ -271,7 +280,7 @@ inline Tau2Estimate tau2_fixed_point(Method m, const MatRef& X, const VecRef& y,
     r.conv.message = sj ? "Iterative SJ estimator did not converge" : "Iterative DL estimator did not converge";
     return r;
   }
-  r.tau2 = std::max(0.0, t);
+  r.tau2 = std::max(ctl.tau2_min, t);
   r.se = se_eb_form(k, p, v, r.tau2);
   return r;
 }
@@ -283,16 +292,19 @@ inline Tau2Estimate estimate_tau2(Method m, const MatRef& X, const VecRef& y, co
                                   Wls* start = nullptr, Wls* score = nullptr, const VecRef* a = nullptr) {
   if (ctl.fix_tau2) {
     Tau2Estimate r;
-    r.tau2 = ctl.tau2_init;
+    r.tau2 = std::max(ctl.tau2_init, ctl.tau2_min);  // (metafor applies tau2.min to a fixed tau2 too)
     return r;
   }
+  // control$tau2.min is the lower bound of every estimate; the SEs are at the
+  // bounded estimate (as metafor's)
+  const double tmin = ctl.tau2_min;
   switch (m) {
     case Method::EE: return Tau2Estimate{};
-    case Method::DL: return tau2_dl(X, y, v);
-    case Method::HE: return tau2_he(X, y, v);
-    case Method::HS: return tau2_hs(X, y, v, false);
-    case Method::HSk: return tau2_hs(X, y, v, true);
-    case Method::SJ: return tau2_sj(X, y, v, ctl.tau2_init);
+    case Method::DL: return tau2_dl(X, y, v, tmin);
+    case Method::HE: return tau2_he(X, y, v, true, nullptr, tmin);
+    case Method::HS: return tau2_hs(X, y, v, false, tmin);
+    case Method::HSk: return tau2_hs(X, y, v, true, tmin);
+    case Method::SJ: return tau2_sj(X, y, v, ctl.tau2_init, tmin);
     case Method::PM: return tau2_pm(X, y, v, ctl, static_cast<double>(X.rows() - X.cols()));
     case Method::PMM: return tau2_pm(X, y, v, ctl, qf_chisq_median(static_cast<int>(X.rows() - X.cols())));
     case Method::GENQ:
@@ -304,7 +316,7 @@ inline Tau2Estimate estimate_tau2(Method m, const MatRef& X, const VecRef& y, co
         r.conv.message = "GENQ and GENQM need the user's weights";
         return r;
       }
-      return m == Method::GENQ ? tau2_genq(X, y, v, *a) : tau2_genqm(X, y, v, *a, ctl);
+      return m == Method::GENQ ? tau2_genq(X, y, v, *a, tmin) : tau2_genqm(X, y, v, *a, ctl);
     }
     case Method::DLIT:
     case Method::SJIT: {

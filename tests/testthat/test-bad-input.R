@@ -161,6 +161,9 @@ bi_cases <- list(
   E("rma", rma(dat$yi, dat$vi, control = list(maxiter = NA)), "maxiter"),
   E("rma", rma(dat$yi, dat$vi, control = list(threshold = 0)), "threshold"),
   E("rma", rma(dat$yi, dat$vi, control = list(stepadj = Inf)), "stepadj"),
+  E("rma", rma(dat$yi, dat$vi, control = list(tau2.min = -0.01)), "'control\\$tau2.min' must be non-negative"),
+  E("rma", rma(dat$yi, dat$vi, control = list(tau2.min = 1, tau2.max = 0.5)), "'control\\$tau2.min' must be below"),
+  E("rma", rma(dat$yi, dat$vi, control = list(tau2.min = NA)), "'control\\$tau2.min'"),
   E("rma", rma(dat$yi, dat$vi, control = list(tau2.init = -1)), "tau2.init"),
   # ---- k = 0, 1, 2, 3 and p >= k
   OK("rma", rma(0.3, 0.02), check = function(r) r$k == 1 && r$tau2 == 0 && finite_fit(r)),

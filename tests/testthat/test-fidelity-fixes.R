@@ -194,8 +194,10 @@ test_that("F9: control entries: unnamed, negative tol or tau2.max and tau2.min !
   expect_error(metafast::rma(yi, vi, data = d, control = list(maxiter = 50, 2)), "'control' must be named")
   expect_error(metafast::rma(yi, vi, data = d, control = list(tol = -1)), "'control\\$tol'")
   expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.max = -1)), "'control\\$tau2.max'")
-  # tau2.min was accepted and ignored; metafor uses it as the lower bound of tau^2
-  expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.min = 0.5)), "'control\\$tau2.min'")
+  # tau2.min was accepted and ignored; it is the lower bound of tau^2 now (test-numerics.R);
+  # metafor's negative lower bounds are refused by name
+  expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.min = -0.01)), "'control\\$tau2.min'")
+  expect_error(metafast::rma(yi, vi, data = d, control = list(tau2.min = 2, tau2.max = 1)), "'control\\$tau2.min'")
   # rma_many overwrote a user's tau2.max: a bound below the PM estimate (0.31) must make PM fail
   # there exactly as rma() fails with it (metafor: "Value of 'tau2.max' too low")
   Y <- cbind(d$yi, d$yi); V <- cbind(d$vi, d$vi)

@@ -130,3 +130,203 @@ test_that("the test table gives the t / F reference distributions", {
   expect_equal(metafast:::.mf_tests()$name[metafast:::.mf_tests()$tdist], c("t", "knha"))
   expect_equal(metafast:::.mf_tdist(c("z", "t", "knha")), c(FALSE, TRUE, TRUE))
 })
+
+test_that("user weights are scale-invariant: weights times 1e-200 ... 1e200 give metafor's fit with the weights", {
+  # (issue 18 item 3: weights of 1e-200 or 1e200 gave se 0 or Inf; the exact
+  # reference is metafor's fit with the unscaled weights)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w0 <- c(2, 1, 1, 3, 1, 2, 1, 4, 1, 1, 2, 1, 1) / 3
+  cs <- if (test_level() >= 2) 10^c(-300, -250, -200, -100, -20, 20, 100, 200, 250, 300) else c(1e-200, 1e200)
+  methods <- if (test_level() >= 2) c("EE", "DL", "REML", "ML", "HE", "SJ", "PM", "GENQ") else c("DL", "GENQ", "REML")
+  for (m in methods) for (test in c("z", "knha")) {
+    r <- metafor::rma(yi, vi, weights = w0, mods = ~ ablat, data = dat, method = m, test = test,
+                      control = metafor_tight)
+    for (cc in cs) {
+      info <- paste(m, test, cc)
+      dat$w <- dat$w0 * cc
+      f <- rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m, test = test)
+      expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = info)
+      expect_equal(c(f$beta), c(r$beta), tolerance = tol_iter, info = info)
+      expect_equal(unname(f$se), unname(r$se), tolerance = tol_iter, info = info)
+      expect_equal(f$QM, r$QM, tolerance = tol_iter, info = info)
+      expect_equal(unname(weights(f)), unname(weights(r)), tolerance = tol_iter, info = info)
+      expect_equal(unname(hatvalues(f)), unname(hatvalues(r)), tolerance = tol_iter, info = info)
+      expect_equal(rstandard(f)$z, stats::rstandard(r)$z, tolerance = tol_iter, info = info)
+      if (m == "DL" && test == "z") {
+        inf_f <- influence(f)$inf; inf_r <- stats::influence(r)$inf
+        for (col in c("rstudent", "dffits", "cook.d", "cov.r", "hat"))
+          expect_equal(unname(inf_f[[col]]), unname(inf_r[[col]]), tolerance = 1e-5, info = paste(info, col))
+        f0 <- rma(yi, vi, weights = w, data = dat, method = m)
+        r0 <- metafor::rma(yi, vi, weights = w0, data = dat, method = m, control = metafor_tight)
+        expect_equal(leave1out(f0)$se, metafor::leave1out(r0)$se, tolerance = tol_iter, info = info)
+      }
+    }
+  }
+})
+
+test_that("control$tau2.min is the lower bound of every estimator, as in metafor", {
+  # (issue 18 item 5: tau2.min was accepted and ignored)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w <- 1 / (dat$vi + 0.1)
+  methods <- if (test_level() >= 2) c("DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ", "DLIT", "SJIT")
+             else c("DL", "HE", "SJ", "ML", "REML", "EB", "PM", "GENQ", "DLIT")
+  for (m in methods) for (tmin in c(0.05, 0.5, 2)) for (mods in list(~ 1, ~ ablat)) {
+    info <- paste(m, tmin, deparse(mods))
+    w <- if (m %in% c("GENQ", "GENQM")) dat$w
+    r <- suppressWarnings(metafor::rma(yi, vi, weights = w, mods = mods, data = dat, method = m,
+                                       control = c(metafor_tight, tau2.min = tmin)))  # (its local-maximum warning)
+    f <- rma(yi, vi, weights = w, mods = mods, data = dat, method = m, control = list(tau2.min = tmin))
+    expect_gte(f$tau2, tmin)
+    expect_equal(f$tau2, r$tau2, tolerance = tol_iter, info = info)
+    expect_equal(f$se.tau2, r$se.tau2, tolerance = 1e-5, info = info)
+    expect_equal(c(f$beta), c(r$beta), tolerance = tol_iter, info = info)
+    expect_equal(unname(f$se), unname(r$se), tolerance = tol_iter, info = info)
+    # the refit and resampling kernels read the same control
+    if (m == "REML" && tmin == 0.5 && deparse(mods) == "~1") {
+      expect_equal(leave1out(f)$tau2, metafor::leave1out(r)$tau2, tolerance = tol_iter, info = info)
+      cf <- confint(f); cm <- confint(r, control = list(tol = 1e-12))  # (both search from the fit's tau2.min)
+      expect_equal(cf$random[, c("ci.lb", "ci.ub")], cm$random[, c("ci.lb", "ci.ub")], tolerance = tol_iter, info = info)
+    }
+  }
+})
+
+# The exact reference of a reparametrised design: X = Z M (M invertible), so
+# beta_X = M^-1 beta_Z and vb_X = M^-1 vb_Z M^-T; everything else is equal.
+.nm_expect_reparam <- function(f, r, Minv, info, tol = tol_iter) {
+  expect_equal(f$tau2, r$tau2, tolerance = tol, info = info)
+  expect_equal(f$QE, r$QE, tolerance = tol, info = info)
+  b <- drop(Minv %*% r$beta)
+  vb <- Minv %*% r$vb %*% t(Minv)
+  se <- sqrt(diag(vb))
+  # element by element (coefficients of very different magnitudes)
+  expect_lt(max(abs(c(f$beta) - b) / (abs(b) + se)), tol, label = paste("beta", info))
+  expect_equal(unname(f$se / se), rep(1, length(se)), tolerance = tol, info = info)
+  expect_equal(f$QM, r$QM, tolerance = tol, info = info)
+  expect_equal(f$fit.stats$REML, r$fit.stats$REML, tolerance = tol, info = info)
+  expect_equal(f$fit.stats$ML, r$fit.stats$ML, tolerance = tol, info = info)
+  expect_equal(unname(hatvalues(f)), unname(hatvalues(r)), tolerance = tol, info = info)
+  expect_equal(rstandard(f)$z, stats::rstandard(r)$z, tolerance = tol, info = info)
+}
+
+.nm_methods <- function() {
+  if (test_level() >= 2) c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ", "DLIT", "SJIT")
+  else c("DL", "REML", "PM")
+}
+
+test_that("offset moderators (x + 1e3 ... 1e12): exact fits, and columns dropped where metafor drops them", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w <- 1 / (dat$vi + 0.1)
+  offs <- if (test_level() >= 2) 10^(3:12) else c(1e4, 1e7, 1e12)
+  for (m in .nm_methods()) {
+    w <- if (m == "GENQ") dat$w
+    r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m, control = metafor_tight)
+    for (off in offs) {
+      info <- paste(m, off)
+      dat$xo <- dat$ablat + off
+      wf <- character(0)
+      f <- withCallingHandlers(rma(yi, vi, weights = w, mods = ~ xo, data = dat, method = m),
+                               warning = function(w) { wf <<- c(wf, conditionMessage(w)); invokeRestart("muffleWarning") })
+      wm <- character(0)
+      rm <- withCallingHandlers(try(metafor::rma(yi, vi, weights = w, mods = ~ xo, data = dat, method = m,
+                                                 control = metafor_tight), silent = TRUE),
+                                warning = function(w) { wm <<- c(wm, conditionMessage(w)); invokeRestart("muffleWarning") })
+      dropped_m <- any(grepl("Redundant predictors", wm))
+      expect_equal(any(grepl("Redundant predictors", wf)), dropped_m, info = info)
+      if (dropped_m) {
+        expect_equal(rownames(f$beta), "intrcpt", info = info)
+        r0 <- metafor::rma(yi, vi, weights = w, data = dat, method = m, control = metafor_tight)
+        .nm_expect_reparam(f, r0, diag(1), info)
+      } else {
+        # x + off = (x) + off * 1: beta_int = b0 - off b1
+        .nm_expect_reparam(f, r, rbind(c(1, -off), c(0, 1)), info)
+      }
+    }
+  }
+})
+
+test_that("moderators scaled by 1e-250 ... 1e250: exact fits (power-of-two scaling inside the core)", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w <- 1 / (dat$vi + 0.1)
+  dat$year <- c(1948, 1949, 1960, 1977, 1973, 1953, 1973, 1980, 1968, 1961, 1974, 1969, 1976)
+  scs <- if (test_level() >= 2) 10^c(-150, -120, -100, -50, -10, 10, 50, 100, 120, 150) else c(1e-150, 1e120)
+  # beyond ~1e150 the variances of the coefficient (1e300 / 1e-300 times the
+  # unscaled one) are outside double precision: an error naming the coefficient
+  # (metafor: "Model matrix not of full rank" at 1e-150 and below, an error in
+  # eigen() at 1e200 and above)
+  for (sc in c(1e-250, 1e-200, 1e200, 1e250)) {
+    dat$xs <- dat$ablat * sc
+    expect_error(rma(yi, vi, mods = ~ xs, data = dat), "'xs' are outside the range of double precision", info = sc)
+  }
+  for (m in .nm_methods()) {
+    w <- if (m == "GENQ") dat$w
+    r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat + year, data = dat, method = m, control = metafor_tight)
+    for (sc in scs) {
+      info <- paste(m, sc)
+      dat$xs <- dat$ablat * sc
+      f <- expect_silent(rma(yi, vi, weights = w, mods = ~ xs + year, data = dat, method = m))
+      .nm_expect_reparam(f, r, diag(c(1, 1 / sc, 1)), info)
+      # no intercept: a single scaled column
+      f1 <- rma(yi, vi, mods = ~ xs - 1, data = dat, method = m, weights = w)
+      r1 <- metafor::rma(yi, vi, weights = w, mods = ~ ablat - 1, data = dat, method = m, control = metafor_tight)
+      .nm_expect_reparam(f1, r1, matrix(1 / sc), paste(info, "no intercept"))
+    }
+  }
+})
+
+test_that("nearly collinear moderators: exact fits up to metafor's rank decision", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$w <- 1 / (dat$vi + 0.1)
+  set.seed(18)
+  dat$z <- round(stats::rnorm(13), 2)
+  epss <- if (test_level() >= 2) 10^-(2:10) else c(1e-3, 1e-6, 1e-10)
+  for (m in .nm_methods()) {
+    w <- if (m == "GENQ") dat$w
+    r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat + z, data = dat, method = m, control = metafor_tight)
+    for (eps in epss) {
+      info <- paste(m, eps)
+      dat$x2 <- dat$ablat + eps * dat$z
+      wf <- character(0)
+      f <- withCallingHandlers(rma(yi, vi, weights = w, mods = ~ ablat + x2, data = dat, method = m),
+                               warning = function(w) { wf <<- c(wf, conditionMessage(w)); invokeRestart("muffleWarning") })
+      wm <- character(0)
+      rm <- withCallingHandlers(try(metafor::rma(yi, vi, weights = w, mods = ~ ablat + x2, data = dat, method = m,
+                                                 control = metafor_tight), silent = TRUE),
+                                warning = function(w) { wm <<- c(wm, conditionMessage(w)); invokeRestart("muffleWarning") })
+      dropped_m <- any(grepl("Redundant predictors", wm))
+      expect_equal(any(grepl("Redundant predictors", wf)), dropped_m, info = info)
+      if (dropped_m) {
+        expect_equal(rownames(f$beta), rownames(rm$beta), info = info)
+      } else {
+        # [1, a, a + eps z] = [1, a, z] M, M = [[1,0,0],[0,1,1],[0,0,eps]]
+        Minv <- rbind(c(1, 0, 0), c(0, 1, -1 / eps), c(0, 0, 1 / eps))
+        .nm_expect_reparam(f, r, Minv, info, tol = 1e-5)
+      }
+    }
+  }
+})
+
+test_that("ill-conditioned designs in the refit kernels (influence) and rma.mv", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  dat$xo <- dat$ablat + 1e6
+  f <- rma(yi, vi, mods = ~ xo, data = dat)
+  r <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)
+  l <- influence(f)$inf; lr <- stats::influence(r)$inf
+  expect_equal(unname(l$tau2.del), unname(lr$tau2.del), tolerance = tol_iter)
+  expect_equal(unname(l$cook.d), unname(lr$cook.d), tolerance = 1e-5)
+  dat$xs <- dat$ablat * 1e-120
+  fs <- rma(yi, vi, mods = ~ xs, data = dat)
+  expect_equal(confint(fs)$random, confint(r, control = list(tol = 1e-12))$random, tolerance = tol_iter)
+  expect_equal(influence(fs)$inf$cook.d, unname(stats::influence(r)$inf$cook.d), tolerance = 1e-5)
+  dat$es <- seq_len(nrow(dat)); dat$study <- rep(1:7, length.out = 13)
+  mv <- rma.mv(yi, vi, mods = ~ xs, random = ~ 1 | study/es, data = dat)
+  rv <- metafor::rma.mv(yi, vi, mods = ~ ablat, random = ~ 1 | study/es, data = dat)
+  expect_equal(mv$sigma2, rv$sigma2, tolerance = 1e-5)
+  expect_equal(c(mv$beta) * c(1, 1e-120), c(rv$beta), tolerance = 1e-5)
+  expect_equal(unname(mv$se * c(1, 1e-120) / rv$se), c(1, 1), tolerance = 1e-5)
+})

@@ -9,6 +9,7 @@
 #include "core/fit.hpp"
 #include "core/parallel.hpp"
 #include "core/qprofile.hpp"
+#include "core/leverage.hpp"
 #include "core/rng.hpp"
 
 #include "core/tests/harness.hpp"
@@ -202,6 +203,110 @@ static void test_scaling() {
   CHECK_NEAR(b.QE, a.QE, 1e-9);
 }
 
+// User weights of any magnitude: the fit and the leverages with weights c a
+// (c = 1e-200, 1e200) equal those with a (weight_scale(), an exact power of two).
+static void test_weight_scale() {
+  Vec a(3);
+  a << 1.0, 3.0, 0.5;
+  CHECK(weight_scale(a) == 1.0);
+  a *= 1e-200;
+  CHECK(weight_scale(a) * a.maxCoeff() >= 1.0 && weight_scale(a) * a.maxCoeff() < 2.0);
+  CHECK(std::log2(weight_scale(a)) == std::round(std::log2(weight_scale(a))));
+  Problem pr = random_problem(25, 3, 91);
+  Stream st(5, 0);
+  pr.weights = Vec(25);
+  for (int i = 0; i < 25; ++i) pr.weights(i) = 0.2 + st.uniform();
+  Control ctl;
+  FitWorkspace ws;
+  for (Method m : {Method::DL, Method::GENQ, Method::REML}) {
+    FitResult ref;
+    fit_model_scaled(pr, m, ctl, Test::KNHA, Detail::Full, 1.0, ws, ref);
+    const LeverageResult lr = leverage_values(pr.X, pr.y, pr.v, ref.tau2, pr.weights);
+    for (double c : {1e-200, 1e200, 1e-300, 1e300}) {
+      Problem q = pr;
+      q.weights = pr.weights * c;
+      FitResult f;
+      fit_model_scaled(q, m, ctl, Test::KNHA, Detail::Full, 1.0, ws, f);
+      CHECK_NEAR(f.tau2, ref.tau2, 1e-12);
+      for (int j = 0; j < 3; ++j) {
+        CHECK_NEAR(f.beta(j), ref.beta(j), 1e-12);
+        CHECK_NEAR(f.vb(j, j), ref.vb(j, j), 1e-12);
+      }
+      const LeverageResult lq = leverage_values(q.X, q.y, q.v, ref.tau2, q.weights);
+      CHECK_NEAR(lq.hat(4), lr.hat(4), 1e-12);
+      CHECK_NEAR(lq.var_resid(7), lr.var_resid(7), 1e-12);
+    }
+  }
+}
+
+// control.tau2_min: the lower bound of every estimator (metafor's tau2.min):
+// an estimate above it is unchanged, one below it is the bound.
+static void test_tau2_min() {
+  Problem pr = random_problem(40, 2, 123);
+  pr.weights = (pr.v.array() + 0.1).inverse().matrix();
+  Vec yc = centred(pr.y);
+  const VecRef a = pr.weights;
+  for (Method m : {Method::DL, Method::HE, Method::SJ, Method::ML, Method::REML, Method::EB, Method::PM,
+                   Method::GENQ, Method::DLIT, Method::SJIT}) {
+    Control c0;
+    const Tau2Estimate e0 = estimate_tau2(m, pr.X, yc, pr.v, c0, nullptr, nullptr, &a);
+    for (double f : {0.5, 2.0}) {
+      Control c = c0;
+      c.tau2_min = f * e0.tau2 + 1e-3;
+      const Tau2Estimate e = estimate_tau2(m, pr.X, yc, pr.v, c, nullptr, nullptr, &a);
+      CHECK(e.tau2 >= c.tau2_min);
+      CHECK_NEAR(e.tau2, std::max(c.tau2_min, e0.tau2), 1e-8);
+    }
+  }
+}
+
+// Ill-conditioned designs (offsets, extreme column scales, near collinearity):
+// fit_model_scaled() and the block fit on X equal the fit on a well-conditioned
+// Z with X = Z M, mapped back (beta_X = M^-1 beta_Z, vb_X = M^-1 vb_Z M^-T).
+static void test_design_transform() {
+  Problem pz = random_problem(30, 3, 4242);  // Z = [1, z1, z2]
+  CHECK(!design_ill_conditioned(pz.X));
+  Control ctl;
+  FitWorkspace ws;
+  struct Case { double a01, a11, a12, a22; };  // M = [[1, a01, 0], [0, a11, a12], [0, 0, a22]]
+  // (the offset and collinear cases lose ~1e-10 when X = Z M is rounded: tolerance 1e-6; the
+  // variances of coefficients scaled beyond ~1e150 are outside double precision)
+  for (const Case& c : {Case{1e6, 1, 0, 1}, Case{0, 1e-120, 0, 1}, Case{0, 1e120, 0, 1e-100},
+                        Case{0, 1, 1, 1e-6}, Case{-1e5, 1, 0, 1}}) {
+    Mat M = Mat::Identity(3, 3);
+    M(0, 1) = c.a01; M(1, 1) = c.a11; M(1, 2) = c.a12; M(2, 2) = c.a22;
+    Problem px = pz;
+    px.X = pz.X * M;
+    CHECK(design_ill_conditioned(px.X));
+    CHECK(full_column_rank(px.X));
+    const Mat Minv = M.inverse();
+    for (Method m : {Method::DL, Method::REML, Method::PM}) {
+      FitResult fz, fx;
+      fit_model_scaled(pz, m, ctl, Test::Z, Detail::Full, 1.0, ws, fz);
+      fit_model_scaled(px, m, ctl, Test::Z, Detail::Full, 1.0, ws, fx);
+      CHECK_NEAR(fx.tau2, fz.tau2, 1e-6);
+      CHECK_NEAR(fx.QE, fz.QE, 1e-6);
+      CHECK_NEAR(fx.ll_reml, fz.ll_reml, 1e-6);  // (log det X'X and log det X'WX: the same 2 log|det M|)
+      const Vec b = Minv * fz.beta;
+      const Mat vb = Minv * fz.vb * Minv.transpose();
+      for (int j = 0; j < 3; ++j) {
+        CHECK(std::fabs(fx.beta(j) - b(j)) <= 1e-6 * (std::fabs(b(j)) + std::sqrt(vb(j, j))));
+        CHECK(std::fabs(fx.vb(j, j) / vb(j, j) - 1) <= 1e-6);
+      }
+    }
+    const LeverageResult lz = leverage_values(pz.X, pz.y, pz.v, 0.1, Vec());
+    const LeverageResult lx = leverage_values(px.X, px.y, px.v, 0.1, Vec());
+    CHECK_NEAR(lx.hat(3), lz.hat(3), 1e-6);
+    CHECK_NEAR(lx.var_resid(5), lz.var_resid(5), 1e-6);
+  }
+  // a 1e-200 column beside the intercept is not rank-deficient; an exact copy is
+  Mat X = Mat::Ones(5, 2);
+  for (int i = 0; i < 5; ++i) X(i, 1) = (i + 1) * 1e-200;
+  CHECK(full_column_rank(X));
+  X.col(1).setConstant(3e-200);
+  CHECK(!full_column_rank(X));
+}
+
 #include "core/tests/test_numerics.hpp"
 
 
@@ -209,6 +314,9 @@ int main() {
   test_numerics();
   test_rank();
   test_scaling();
+  test_weight_scale();
+  test_tau2_min();
+  test_design_transform();
   test_traces();
   test_fixed_points();
   test_fallback();
