@@ -51,27 +51,17 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
   env <- parent.frame()
   ev <- function(e) .mf_plot_eval(e, x, env)
   ilab <- ev(substitute(ilab))
-  .mf_forest_draw(st = st, ord = seq_len(k), grp = NULL, sums = NULL, fit_rows = NULL,
+  do.call(.mf_forest_draw, c(list(st = st, ord = seq_len(k), grp = NULL, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab, annotate = annotate,
                   showweights = FALSE, addpred = FALSE, header = header,
                   xlab = if (missing(xlab)) .mf_measure_label(x$measure, transf, atransf, default = "Overall Estimate") else xlab,
                   transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
-                  cex = if (missing(cex)) NULL else cex, main = if (missing(main)) NULL else main,
-                  alim = if (missing(alim)) NULL else alim, pi_label = "", level_pct = 100 * (1 - alpha),
+                  pi_label = "", level_pct = 100 * (1 - alpha),
                   measure = x$measure, transf_f = transf, atransf_f = atransf,
                   atransf = .mf_plot_tf(atransf, targs, "atransf"), coords = coords,
-                  xlim = if (missing(xlim)) NULL else xlim, at = if (missing(at)) NULL else at,
-                  steps = if (missing(steps)) NULL else steps, olim = if (missing(olim)) NULL else olim,
-                  ilab.xpos = if (missing(ilab.xpos)) NULL else ilab.xpos,
-                  ilab.pos = if (missing(ilab.pos)) NULL else ilab.pos,
-                  textpos = if (missing(textpos)) NULL else textpos, rows = if (missing(rows)) NULL else rows,
                   efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
-                  colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  ylim_user = if (missing(ylim)) NULL else ylim,
-                  colci = if (missing(colci)) NULL else ps(colci, "colci"),
-                  cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
-                  fonts = if (missing(fonts)) NULL else fonts)
+                  colci = if (missing(colci)) NULL else ps(colci, "colci")),
+                  .mf_given(.mf_forest_given)))
 }

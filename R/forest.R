@@ -314,30 +314,19 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     sprintf("Prediction Interval [%s%% PI]", format(100 * (1 - alpha))) else if (identical(predstyle, "dist"))
     sprintf("Predictive Distribution [%s%% PI]", format(100 * (1 - alpha))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
-  .mf_forest_draw(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
+  do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = addpred,
-                  header = header, xlab = if (missing(xlab)) NULL else xlab,
-                  transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
-                  cex = if (missing(cex)) NULL else cex,
-                  main = if (missing(main)) NULL else main, alim = if (missing(alim)) NULL else alim,
+                  header = header, transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
                   pi_label = pi_lab, level_pct = 100 * (1 - alpha),
                   measure = x$measure, transf_f = transf, atransf_f = atransf,
                   atransf = .mf_plot_tf(atransf, targs, "atransf"),
-                  coords = coords, xlim = if (missing(xlim)) NULL else xlim,
-                  at = if (missing(at)) NULL else at, steps = if (missing(steps)) NULL else steps,
-                  olim = if (missing(olim)) NULL else olim,
-                  ilab.xpos = if (missing(ilab.xpos)) NULL else ilab.xpos,
-                  ilab.pos = if (missing(ilab.pos)) NULL else ilab.pos,
-                  textpos = if (missing(textpos)) NULL else textpos, rows = if (missing(rows)) NULL else rows,
-                  predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
+                  coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  int_only = x$int.only, pi_df = if (.mf_tdist(x$test)) x$k - x$p else Inf, ylim_user = if (missing(ylim)) NULL else ylim, colci = ps(colci, "colci"),
-                  cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
-                  fonts = if (missing(fonts)) NULL else fonts)
+                  int_only = x$int.only, pi_df = if (.mf_tdist(x$test)) x$k - x$p else Inf, colci = ps(colci, "colci"),
+                  xlab = if (missing(xlab)) NULL else xlab),
+                  .mf_given(.mf_forest_given)))
 }
 
 #' @rdname forest
@@ -396,32 +385,20 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   order <- .mf_forest_order_arg(order, substitute(order), px)
   ord <- .mf_forest_order(order, st, grp)
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, px, arg)
-  .mf_forest_draw(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
+  do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = FALSE,
-                  header = header, xlab = if (missing(xlab)) NULL else xlab,
-                  transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
-                  cex = if (missing(cex)) NULL else cex,
-                  main = if (missing(main)) NULL else main, alim = if (missing(alim)) NULL else alim,
+                  header = header, transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
                   pi_label = "Prediction interval", level_pct = 100 * (1 - alpha),
                   measure = "GEN", transf_f = transf, atransf_f = atransf,
                   atransf = .mf_plot_tf(atransf, targs, "atransf"),
-                  coords = coords, xlim = if (missing(xlim)) NULL else xlim,
-                  at = if (missing(at)) NULL else at, steps = if (missing(steps)) NULL else steps,
-                  olim = if (missing(olim)) NULL else olim,
-                  ilab.xpos = if (missing(ilab.xpos)) NULL else ilab.xpos,
-                  ilab.pos = if (missing(ilab.pos)) NULL else ilab.pos,
-                  textpos = if (missing(textpos)) NULL else textpos, rows = if (missing(rows)) NULL else rows,
-                  efac = efac, pch = if (missing(pch)) NULL else ps(pch, "pch"),
+                  coords = coords, efac = efac, pch = if (missing(pch)) NULL else ps(pch, "pch"),
                   psize = if (missing(psize)) NULL else ps(psize, "psize"), plim = plim,
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
-                  colshade = if (missing(colshade)) NULL else colshade, lty = if (missing(lty)) NULL else lty,
-                  ylim_user = if (missing(ylim)) NULL else ylim,
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
-                  cex.lab = if (missing(cex.lab)) NULL else cex.lab,
-                  cex.axis = if (missing(cex.axis)) NULL else cex.axis, width = if (missing(width)) NULL else width,
-                  fonts = if (missing(fonts)) NULL else fonts)
+                  xlab = if (missing(xlab)) NULL else xlab),
+                  .mf_given(.mf_forest_given)))
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".

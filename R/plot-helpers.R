@@ -136,3 +136,19 @@ forest_height <- function(k, ngroups = 0, addpred = TRUE) {
   rows <- 1.5 + k + 3 * ngroups + 2 + as.numeric(isTRUE(addpred))
   max(3, round(1.1 + 0.19 * rows, 1))
 }
+
+# The arguments of the calling function that were given, by name; NULL for
+# those not given (so a default in the signature does not count as given).
+# `names` maps the callee's argument names (the list's names) to the caller's
+# (the values); unnamed entries keep the caller's name.
+.mf_given <- function(names, env = parent.frame()) {
+  to <- if (is.null(names(names))) names else ifelse(nzchar(names(names)), names(names), names)
+  out <- lapply(unname(names), function(n) if (eval(call("missing", as.name(n)), env)) NULL else get(n, envir = env))
+  names(out) <- to
+  out
+}
+
+# forest() methods' arguments that .mf_forest_draw() takes as given-or-NULL,
+# under the same name (ylim arrives as ylim_user).
+.mf_forest_given <- c("cex", "main", "alim", "xlim", "at", "steps", "olim", "ilab.xpos", "ilab.pos", "textpos",
+                      "rows", "colshade", "lty", ylim_user = "ylim", "cex.lab", "cex.axis", "width", "fonts")
