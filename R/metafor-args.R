@@ -185,11 +185,7 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c(
-    alpha = .mf_r_plot("give a transparent colour as col ="), border = .mf_r_plot(),
-    xhist = .mf_r_plot("only the scatter plot is drawn"), yhist = .mf_r_plot("only the scatter plot is drawn"),
-    hh = .mf_r_plot(), breaks = .mf_r_plot(), adjust = .mf_r_plot(), lwd = .mf_r_plot(), labels = .mf_r_plot(),
-    trim = .mf_r_plot())
+  plot.mf_gosh = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma

@@ -100,7 +100,7 @@ test_that("gosh print and plot work; bad arguments are refused", {
   grDevices::png(f)
   d <- plot(g)
   grDevices::dev.off()
-  expect_equal(nrow(d), sum(g$fit))
+  expect_equal(nrow(d$data), sum(g$fit))
   expect_error(gosh(rma(yi, vi, data = dat), subsets = 1), "'subsets'")
   expect_error(gosh(rma(yi, vi, data = dat), seed = -1), "'seed'")
 })
