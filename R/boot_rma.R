@@ -430,8 +430,13 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
 #'
 #' @param x an object of class \code{mf_boot}.
 #' @param which statistics to plot (numbers or names; default all).
-#' @param ... further arguments passed to \code{hist()}.
-#' @return The replicates that were plotted, invisibly.
+#' @param ... further arguments passed to \code{hist()} (\code{breaks}) and
+#'   to its plot method (\code{xlim}, \code{ylim}, \code{col}, ...).
+#' @return The replicates that were plotted, invisibly, with the layout as
+#'   attribute \code{"layout"}: per statistic the histogram's \code{breaks}
+#'   and \code{density}, the kernel density line (\code{kde}), \code{xlim},
+#'   \code{ylim} and the original value \code{t0}. The axes hold the whole
+#'   density line and the original value.
 #' @examples
 #' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
 #'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02))
@@ -448,12 +453,27 @@ plot.mf_boot <- function(x, which, ...) {
     op <- graphics::par(mfrow = c(ceiling(n / nc), nc))
     on.exit(graphics::par(op))
   }
+  dots <- list(...)
+  lay <- list()
   for (j in idx) {
     t <- x$t[, j]
     t <- t[is.finite(t)]
-    graphics::hist(t, freq = FALSE, main = nms[j], xlab = nms[j], col = "grey90", border = "grey60", ...)
-    if (length(unique(t)) > 1L) graphics::lines(stats::density(t), lwd = 1.5)
+    h <- graphics::hist(t, breaks = if (is.null(dots$breaks)) "Sturges" else dots$breaks, plot = FALSE)
+    d <- if (length(unique(t)) > 1L) stats::density(t) else NULL
+    # the axes hold the whole density line and the original value (the
+    # histogram's own axes would cut the line's peak and tails)
+    xlim <- if (is.null(dots$xlim)) range(h$breaks, d$x, x$t0[[j]], finite = TRUE) else dots$xlim
+    ylim <- if (is.null(dots$ylim)) c(0, max(c(h$density, d$y), na.rm = TRUE)) else dots$ylim
+    args <- utils::modifyList(list(h, freq = FALSE, main = nms[j], xlab = nms[j], col = "grey90",
+                                   border = "grey60", xlim = xlim, ylim = ylim),
+                              dots[setdiff(names(dots), c("breaks", "xlim", "ylim"))])
+    do.call(graphics::plot, args)
+    if (!is.null(d)) graphics::lines(d, lwd = 1.5)
     graphics::abline(v = x$t0[[j]], lty = 2, col = "red", lwd = 1.5)
+    lay[[nms[j]]] <- list(breaks = h$breaks, density = h$density, kde = if (!is.null(d)) list(x = d$x, y = d$y),
+                          xlim = xlim, ylim = ylim, t0 = x$t0[[j]])
   }
-  invisible(x$t[, idx, drop = FALSE])
+  out <- x$t[, idx, drop = FALSE]
+  attr(out, "layout") <- lay
+  invisible(out)
 }

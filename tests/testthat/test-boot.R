@@ -173,6 +173,24 @@ test_that("bad input gives clear errors; plot and print work", {
   on.exit(grDevices::dev.off(), add = TRUE)
   res <- plot(b)
   expect_identical(dim(res), c(100L, 4L))
+  # the layout: base R's histogram and density of the finite replicates, in
+  # axes that hold the whole density line and the original value (the
+  # histogram's own axes cut the density's peak and tails)
+  lay <- attr(res, "layout")
+  for (j in names(b$t0)) {
+    t <- b$t[, j][is.finite(b$t[, j])]
+    h <- graphics::hist(t, plot = FALSE)
+    expect_equal(lay[[j]]$breaks, h$breaks)
+    expect_equal(lay[[j]]$density, h$density)
+    if (length(unique(t)) > 1L) {
+      d <- stats::density(t)
+      expect_equal(lay[[j]]$kde$y, d$y)
+      expect_equal(lay[[j]]$ylim, c(0, max(h$density, d$y)))
+      expect_true(lay[[j]]$xlim[1] <= min(d$x) && lay[[j]]$xlim[2] >= max(d$x))
+    }
+    expect_true(lay[[j]]$xlim[1] <= b$t0[[j]] && lay[[j]]$xlim[2] >= b$t0[[j]])
+  }
+  expect_equal(attr(plot(b, which = 1, ylim = c(0, 50), breaks = 5), "layout")[[1]]$ylim, c(0, 50))
   skip_if_not_installed("boot")
   expect_output(print(as.boot(b)), "BOOTSTRAP")
 })
