@@ -65,3 +65,110 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                   colci = if (missing(colci)) NULL else ps(colci, "colci")),
                   .mf_given(.mf_forest_given)))
 }
+
+#' Plot of cumulative meta-analysis results
+#'
+#' metafor's plot of a cumulative meta-analysis: the pooled estimate (x axis)
+#' against the amount of heterogeneity (y axis) after each added study,
+#' joined in order, from light (first studies) to dark (all studies).
+#'
+#' @param x the result of \code{\link{cumul}}.
+#' @param yaxis \code{"tau2"} (default for random-effects models), \code{"tau"},
+#'   \code{"I2"} (default for equal-effects models) or \code{"H2"}.
+#' @param xlim,ylim axis ranges (default: the range of the values).
+#' @param xlab,ylab axis titles (default: the measure, and the statistic).
+#' @param at positions of the x-axis ticks.
+#' @param transf,atransf,targs a function applied to the estimates
+#'   (\code{transf}) or to the x-axis labels only (\code{atransf}), with
+#'   optional extra arguments.
+#' @param digits decimals of the x- and y-axis labels (one or two; an integer
+#'   drops trailing zeros, as metafor).
+#' @param cols two colours: of the first and of the last point (the points and
+#'   lines in between are interpolated).
+#' @param grid draw a dotted grid at the ticks (\code{TRUE}, \code{FALSE} or a
+#'   colour).
+#' @param pch,cex,lwd point symbol and size, and line width.
+#' @param ... further graphical parameters for the plot, the axes, the lines
+#'   and the points.
+#' @return The plotted values (\code{estim}, \code{yval}) and their colours
+#'   (\code{col}), invisibly, as metafor returns them.
+#' @export
+plot.mf_cumul <- function(x, yaxis, xlim, ylim, xlab, ylab, at, transf, atransf, targs, digits, cols,
+                          grid = TRUE, pch = 19, cex = 1, lwd = 2, ...) {
+  .mf_check_dots("plot.mf_cumul", ...)
+  re <- !is.null(x$tau2)
+  if (missing(yaxis)) {
+    yaxis <- if (re) "tau2" else "I2"
+  } else {
+    ok <- c("tau2", "tau", "I2", "H2")
+    hit <- if (is.character(yaxis) && length(yaxis) == 1L && !is.na(yaxis))
+      if (yaxis %in% ok) yaxis else ok[startsWith(ok, yaxis)]
+    if (length(hit) != 1L) .mf_stop("'yaxis' must be one of \"tau2\", \"tau\", \"I2\", \"H2\".")
+    yaxis <- hit
+    if (!re) .mf_stop(sprintf("yaxis = \"%s\" cannot be used for an equal-effects model (no tau2 is estimated).", yaxis))
+  }
+  tf <- .mf_plot_tf(if (missing(transf)) NULL else transf, if (missing(targs)) NULL else targs, "transf")
+  atf <- .mf_plot_tf(if (missing(atransf)) NULL else atransf, if (missing(targs)) NULL else targs, "atransf")
+  if (!is.null(tf) && !is.null(atf)) .mf_stop("Give either 'transf' or 'atransf', not both.")
+  if (missing(xlab)) xlab <- .mf_measure_label(x$measure, if (!missing(transf)) transf, if (!missing(atransf)) atransf,
+                                               default = "Overall Estimate")
+  if (missing(ylab)) ylab <- switch(yaxis,
+    tau2 = expression(paste("Amount of Heterogeneity ", (tau^2))),
+    tau = expression(paste("Amount of Heterogeneity ", (tau))),
+    I2 = expression(paste("Percentage of Variability due to Heterogeneity ", (I^2))),
+    H2 = expression(paste("Ratio of Total Variability to Sampling Variability ", (H^2))))
+  if (missing(digits)) digits <- if (yaxis %in% c("tau2", "tau")) c(2L, 3L) else c(2L, 1L)
+  if (!is.numeric(digits) || !length(digits) || length(digits) > 2L || any(!is.finite(digits)) || any(digits < 0))
+    .mf_stop("'digits' must be one or two non-negative numbers (x- and y-axis labels).")
+  digits <- rep_len(digits, 2L)
+  est <- c(x$estimate)
+  yval <- switch(yaxis, tau2 = x$tau2, tau = sqrt(x$tau2), I2 = x$I2, H2 = x$H2)
+  dat <- data.frame(estim = est, yval = c(yval))
+  na_act <- getOption("na.action", "na.omit")
+  if (identical(na_act, "na.fail") && anyNA(dat)) .mf_stop("Missing values in the results (options(na.action = \"na.fail\")).")
+  if (identical(na_act, "na.omit")) dat <- stats::na.omit(dat)
+  if (!is.null(tf)) dat$estim <- tf(dat$estim)
+  k <- nrow(dat)
+  xlim <- if (missing(xlim)) range(dat$estim, na.rm = TRUE) else sort(.mf_plot_range(xlim, "xlim"))
+  ylim <- if (missing(ylim)) range(dat$yval, na.rm = TRUE) else sort(.mf_plot_range(ylim, "ylim"))
+  at <- if (missing(at)) NULL else at
+  if (!is.null(at)) xlim <- range(xlim, at, na.rm = TRUE)
+  # background and foreground mixed 80:20 and 20:80 (metafor's defaults: light
+  # and dark grey on a white background)
+  mix <- function(w) {
+    bg <- graphics::par("bg")
+    bg <- grDevices::col2rgb(if (identical(bg, "transparent")) "white" else bg) / 255
+    fg <- grDevices::col2rgb(graphics::par("fg")) / 255
+    v <- w * bg + (1 - w) * fg
+    grDevices::rgb(v[1L], v[2L], v[3L])
+  }
+  if (missing(cols)) cols <- c(mix(0.8), mix(0.2))
+  gridcol <- if (is.character(grid)) grid else mix(0.8)
+  grid <- !isFALSE(grid)
+  op <- graphics::par(mar = graphics::par("mar") + c(0, 0.5, 0, 0))
+  on.exit(graphics::par(op), add = TRUE)
+  graphics::plot(NA, NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, xaxt = "n", yaxt = "n", ...)
+  usr <- graphics::par("usr")
+  at <- if (is.null(at)) graphics::axTicks(1) else at[at > usr[1L] & at < usr[2L]]
+  at_lab <- .mf_forest_at_lab(if (is.null(atf)) at else atf(at), digits[1L])
+  graphics::axis(1, at = at, labels = at_lab, ...)
+  aty <- graphics::axTicks(2)
+  graphics::axis(2, at = aty, labels = .mf_forest_at_lab(aty, digits[2L]), ...)
+  if (grid) {
+    graphics::abline(v = at, lty = "dotted", col = gridcol)
+    graphics::abline(h = aty, lty = "dotted", col = gridcol)
+  }
+  cols_pts <- grDevices::colorRampPalette(cols)(k)
+  # each step drawn as 49 short segments shading from one point's colour to the next
+  for (i in seq_len(k - 1L)) {
+    if (anyNA(c(dat$estim[i + 0:1], dat$yval[i + 0:1]))) next
+    xs <- seq(dat$estim[i], dat$estim[i + 1L], length.out = 50L)
+    ys <- seq(dat$yval[i], dat$yval[i + 1L], length.out = 50L)
+    graphics::segments(xs[-50L], ys[-50L], xs[-1L], ys[-1L],
+                       col = grDevices::colorRampPalette(cols_pts[i + 0:1])(50L), lwd = lwd, ...)
+  }
+  graphics::points(dat$estim, dat$yval, pch = pch, col = cols_pts, cex = cex, ...)
+  graphics::box(...)
+  dat$col <- cols_pts
+  invisible(dat)
+}

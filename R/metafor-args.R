@@ -185,7 +185,7 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c()
+  plot.mf_gosh = c(), plot.mf_cumul = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
@@ -244,7 +244,7 @@
   forest.mf_cumul = "graphics",
   funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
-  plot.mf_gosh = "graphics",
+  plot.mf_gosh = "graphics", plot.mf_cumul = "graphics",
   hatvalues.mf_rma_mv = "ignore", weights.mf_rma_mv = "ignore", fitted.mf_rma_mv = "ignore",
   residuals.mf_rma_mv = "ignore", rstandard.mf_rma_mv = "ignore", ranef.mf_rma_mv = "warn",
   anova.mf_rma_mv = "warn", update.mf_rma_mv = "ignore",
@@ -265,6 +265,7 @@
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
+         plot.mf_cumul = "plot() of cumul()",
          points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
          paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))

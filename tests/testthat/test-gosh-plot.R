@@ -148,3 +148,60 @@ test_that("GOSH pictures", {
   vdiffr::expect_doppelganger("gosh-out", function() plot(g, out = 6))
   vdiffr::expect_doppelganger("gosh-mods-out", function() plot(gm, out = 2))
 })
+
+# plot() of cumul() results against metafor's plot.cumul.rma(): the plotted
+# values, their colours and the axis labels metafor draws (recorded by tracing
+# graphics::axis() inside each package's namespace).
+axis_labels <- function(obj, pkg, ...) {
+  rec <- new.env()
+  rec$axis <- list()
+  add <- function(v) rec$axis[[length(rec$axis) + 1L]] <- v
+  ns <- asNamespace(pkg)
+  suppressMessages(trace("axis", tracer = bquote(.(add)(list(side = side, at = at, labels = labels))),
+                         where = ns, print = FALSE))
+  on.exit(suppressMessages(untrace("axis", where = ns)), add = TRUE)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  # (plot.default()'s own calls, with xaxt = "n", have no 'at')
+  list(value = plot(obj, ...), axis = Filter(function(a) !is.null(a$at), rec$axis))
+}
+
+test_that("plot(cumul()) draws metafor's points, colours and axis labels", {
+  dat <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  mdat <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  cases <- list(list(method = "DL", args = list()), list(method = "DL", args = list(yaxis = "I2")),
+                list(method = "DL", args = list(yaxis = "H2", atransf = exp)),
+                list(method = "DL", args = list(yaxis = "tau", transf = exp, digits = 3)),
+                list(method = "EE", args = list()))
+  for (cs in cases) {
+    ours <- cumul(rma(yi, vi, data = dat, method = cs$method), order = dat$year)
+    ref <- metafor::cumul(metafor::rma(yi, vi, data = mdat, method = cs$method), order = mdat$year)
+    grDevices::pdf(NULL)
+    lay <- do.call(plot, c(list(ours), cs$args))
+    grDevices::dev.off()
+    m <- do.call(axis_labels, c(list(ref, "metafor"), cs$args))
+    expect_equal(lay$estim, m$value$estim, tolerance = tol_closed)
+    expect_equal(lay$yval, m$value$yval, tolerance = tol_closed)
+    expect_identical(lay$col, m$value$col)
+    # metafor's tick labels on both axes (its axTicks on the same limits)
+    ours_axis <- do.call(axis_labels, c(list(ours, "metafast"), cs$args))$axis
+    expect_length(m$axis, 2L)
+    for (j in 1:2) {
+      expect_equal(ours_axis[[j]]$at, m$axis[[j]]$at, tolerance = tol_closed)
+      expect_identical(trimws(ours_axis[[j]]$labels), trimws(unclass(m$axis[[j]]$labels)))
+    }
+  }
+  ours <- cumul(rma(yi, vi, data = dat, method = "EE"))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_error(plot(ours, yaxis = "tau2"), "equal-effects")
+  expect_error(plot(cumul(rma(yi, vi, data = dat)), yaxis = "R2"), "'yaxis'")
+  expect_error(plot(cumul(rma(yi, vi, data = dat)), transf = exp, atransf = exp), "'transf'")
+})
+
+test_that("plot(cumul()) picture", {
+  skip_if_not_installed("vdiffr")
+  dat <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  cu <- cumul(rma(yi, vi, data = dat), order = dat$year)
+  vdiffr::expect_doppelganger("cumul-plot", function() plot(cu, atransf = exp))
+})

@@ -76,6 +76,7 @@ formals_pairs <- list(
   list("baujat.rma", "baujat.mf_rma", function(a) in_png(do.call(baujat, c(list(ffit), a)))),
   list("plot.infl.rma.uni", "plot.mf_infl", function(a) in_png(do.call(plot, c(list(influence(ffit)), a)))),
   list("plot.gosh.rma", "plot.mf_gosh", function(a) in_png(do.call(plot, c(list(gosh(ffit)), a)))),
+  list("plot.cumul.rma", "plot.mf_cumul", function(a) in_png(do.call(plot, c(list(cumul(ffit)), a)))),
   list("hatvalues.rma.mv", "hatvalues.mf_rma_mv", function(a) do.call(hatvalues, c(list(fmv), a))),
   list("weights.rma.mv", "weights.mf_rma_mv", function(a) do.call(weights, c(list(fmv), a))),
   list("fitted.rma", "fitted.mf_rma_mv", function(a) do.call(fitted, c(list(fmv), a))),
