@@ -1,4 +1,4 @@
-# plot() of gosh() results against metafor 5.2.1's plot.gosh.rma(): the bars
+# plot() of gosh() and of cumul() results against metafor 5.2.1. GOSH: metafor's plot.gosh.rma(): the bars
 # and density lines metafor draws (recorded by tracing graphics::rect() and
 # graphics::lines() inside metafor's namespace) equal the histograms that
 # metafast's plot returns; the scatter data are metafor's gosh() values; the
