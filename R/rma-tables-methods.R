@@ -512,7 +512,7 @@ forest.mf_rma_tab <- function(x, annotate = TRUE, addpred = TRUE, showweights = 
                   xlab = if (missing(xlab)) NULL else xlab, transf = transf, refline = refline, digits = digits,
                   cex = if (missing(cex)) NULL else cex, main = if (missing(main)) NULL else main,
                   alim = if (missing(alim)) NULL else alim, pi_label = "Prediction interval",
-                  level_pct = 100 * (1 - alpha))
+                  level_pct = 100 * (1 - alpha), measure = x$measure, transf_f = transf)
 }
 
 #' @rdname mf_rma_tab-methods

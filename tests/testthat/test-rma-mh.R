@@ -287,6 +287,14 @@ test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, wei
     expect_equal(r$studies$slab, ref$slab[keep])
     expect_equal(r$summaries$estimate, unname(c(ref$beta)), tolerance = tol_closed)
     expect_equal(r$summaries$ci.lb, unname(c(ref$beta)) - qnorm(0.95) * ref$se, tolerance = tol_closed)
+    # the right header and the x-axis title name the measure as metafor's labels do
+    # (they said "Estimate" and nothing before)
+    lab <- function(short, tf = "FALSE") metafor:::.setlab(ref$measure, tf, "FALSE", gentype = 1, short = short)
+    expect_identical(r$layout$header, c("Study", paste(lab(TRUE), "[90% CI]")))
+    expect_identical(r$layout$xlab, lab(FALSE))
+    r <- forest(ours, transf = exp)
+    expect_identical(r$layout$header, c("Study", paste(lab(TRUE, deparse(exp)), "[95% CI]")))
+    expect_identical(r$layout$xlab, lab(FALSE, deparse(exp)))
   }
   expect_error(forest(suppressWarnings(rma.mh(ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2)), atransf = exp), "'atransf'")
 })
