@@ -4,8 +4,10 @@
 
 opt_reset <- function() {
   setmfopt(digits = NULL, space = TRUE, style = NULL, theme = NULL, fg = NULL, bg = NULL)
+  # metafor's theme too: left at "dark", it made metafor's later plots (the
+  # references of test-plots-gosh-cumul.R) draw on a dark background
   if (requireNamespace("metafor", quietly = TRUE))
-    metafor::setmfopt(digits = NULL, space = TRUE)
+    metafor::setmfopt(digits = NULL, space = TRUE, theme = "default")
 }
 squish <- function(z) {
   z <- gsub("\\s+", " ", trimws(z))
