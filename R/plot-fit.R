@@ -119,7 +119,7 @@ plot.mf_rma_tab <- function(x, qqplot = FALSE, ...) {
     out$fitted <- data.frame(x = unname(pred), z = unname(z))
   }
   if (qqplot) {
-    out$qqnorm <- qqnorm(x, ...)
+    out$qqnorm <- stats::qqnorm(x, ...)
   } else {
     out$rstandard <- .mf_plot_rstandard(x, na.act, ...)
   }

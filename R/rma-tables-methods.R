@@ -216,8 +216,8 @@ rstudent.mf_rma_tab <- function(model, digits, progbar = FALSE, ...) {
 }
 
 #' @rdname mf_rma_tab-methods
-#' @param xlim,ylim,xlab,ylab,cex,symbol,grid baujat(): as in
-#'   \code{\link{baujat}} for \code{rma()} fits.  Each study's contribution
+#' @param xlim,ylim,xlab,ylab,cex,symbol,grid axis ranges, axis titles, text size (and, in baujat(), the symbol and grid): as in \code{\link{baujat}}, \code{\link{funnel}} and \code{\link{forest}} for \code{rma()} fits; in baujat():
+#'   each study's contribution
 #'   to the heterogeneity (its squared residual over its sampling variance)
 #'   against its influence on the pooled estimate (the squared change of the
 #'   estimate without the study over the variance of that estimate), as
@@ -441,7 +441,7 @@ BIC.mf_rma_tab <- function(object, ...) {
 nobs.mf_rma_tab <- function(object, ...) object$k
 
 #' @rdname mf_rma_tab-methods
-#' @param yaxis,xlim,ylim,ylab,legend,contour,contours as in
+#' @param yaxis,legend,contour,contours as in
 #'   \code{\link{funnel}} for \code{rma()} fits: the funnel plot of the
 #'   per-study outcomes \code{yi} around the pooled estimate.
 #' @param steps,at,atransf,addtau2,back,shade,hlines,lty,pch.fill,refline2,level2,lty2,ci.res,colref,colci,colbox,at.lab
@@ -449,7 +449,7 @@ nobs.mf_rma_tab <- function(object, ...) object$k
 #'   \code{slab}, \code{digits}, \code{targs}, \code{pch}, \code{col},
 #'   \code{bg}, \code{label}, \code{offset} and \code{level} have the
 #'   meaning of \code{\link{funnel}} as well).
-#' @param refline,xlab as in \code{\link{funnel}} and \code{\link{forest}}
+#' @param refline as in \code{\link{funnel}} and \code{\link{forest}}
 #'   for \code{rma()} fits (the reference line and the x-axis label).
 #' @export
 funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps = 5, at, atransf, targs, digits,
@@ -471,7 +471,7 @@ funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, st
 }
 
 #' @rdname mf_rma_tab-methods
-#' @param annotate,addpred,showweights,header,alim,slab,ilab,ilab.lab,cex,main
+#' @param annotate,addpred,showweights,header,alim,slab,ilab,ilab.lab,main
 #'   as in \code{\link{forest}} for \code{rma()} fits: the per-study outcomes
 #'   with their confidence intervals, the weights of the Mantel-Haenszel or
 #'   Peto method (as metafor's \code{weights()}) and the pooled estimate
