@@ -24,3 +24,12 @@ test_that("every man page parses without Rd errors or warnings", {
     expect_identical(c(msgs, bad), character(), info = basename(p))
   }
 })
+
+test_that("every argument is documented once (R CMD check's \\usage check)", {
+  # checkRd does not see an argument documented by two @param lines of one
+  # page (R CMD check warned on mf_rma_tab-methods.Rd after merges)
+  pkg <- testthat::test_path("..", "..")
+  skip_if_not(dir.exists(file.path(pkg, "man")) && file.exists(file.path(pkg, "DESCRIPTION")),
+              "man/ is not available (installed tests)")
+  expect_length(tools::checkDocFiles(dir = pkg), 0L)
+})
