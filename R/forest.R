@@ -46,7 +46,7 @@
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
 #'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (\code{predlim}, \code{preddist}, ...; issue 16) are errors.
+#'   that metafast does not implement yet (issue 16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -57,7 +57,10 @@
 #'   (\code{xlim}, \code{ylim}, \code{alim}, \code{at}, \code{at.lab} (the
 #'   tick labels), \code{cex}, \code{rows}, \code{textpos},
 #'   \code{ilab.xpos}, \code{header} (left and right), \code{xlab},
-#'   \code{coords} (\code{"auto"} or \code{"metafor"})).  Values are on
+#'   \code{coords} (\code{"auto"} or \code{"metafor"}), and with \code{predstyle =
+#'   "shade"} / \code{"dist"} \code{pred}: the points of the predictive
+#'   distribution drawn (\code{x}; for "shade" the colour of each point
+#'   \code{col}, for "dist" the drawn curve \code{y})).  Values are on
 #'   the scale drawn (after \code{transf}; with \code{atransf} on the scale of
 #'   the model, as drawn).
 #' @references Lewis S, Clarke M (2001). Forest plots: trying to see the wood
@@ -99,10 +102,28 @@ forest <- function(x, ...) UseMethod("forest")
 #'   on the row below the diamond), \code{"polygon"} (a flat diamond on the
 #'   row below), \code{"shade"} (a bar on the row below shaded by the
 #'   density of the predictive distribution) or \code{"dist"} (the density
-#'   of the predictive distribution drawn on the row below; these two not
-#'   with \code{transf}).  Giving it sets \code{addpred = TRUE}, as in metafor.  By
+#'   of the predictive distribution drawn on the row below; with
+#'   \code{transf} one of metafor's transformations \code{exp},
+#'   \code{transf.ztor}, \code{tanh}, \code{transf.ilogit}, \code{plogis},
+#'   \code{transf.iarcsin}, \code{transf.iprobit}, \code{pnorm},
+#'   \code{transf.iahw}, \code{transf.iabt}: the density of the transformed
+#'   outcome).  Giving it sets \code{addpred = TRUE}, as in metafor.  As
+#'   metafor, \code{predstyle = "dist"} reads \code{predtail} from \code{...}:
+#'   the value (default 0) whose side away from the estimate is drawn in
+#'   \code{col[3]}, or a string \code{"<v"} / \code{">v"} choosing the side.  By
 #'   default the automatic layout draws the interval as a dashed bar on its
 #'   own row, labelled with its bounds.
+#' @param preddist a given predictive distribution (as metafor): a list
+#'   whose first two elements are points on the scale of the model and the
+#'   density there; optional elements \code{pi.lb}, \code{pi.ub} (the
+#'   prediction interval; by default the \code{level} quantiles of the
+#'   trapezoid-rule distribution function) and \code{level}.  Its interval
+#'   replaces the fit's, and \code{predstyle = "shade"} / \code{"dist"} draw
+#'   its density.
+#' @param predlim range (on the scale drawn, i.e. after \code{transf}) over
+#'   which \code{predstyle = "dist"} draws the density (without it: where the
+#'   scaled density exceeds 0.005), as metafor; with \code{preddist} the
+#'   points kept for both styles.
 #' @param showweights draw the weights (percent) column (for
 #'   \code{forest.default} the inverse-variance weights).  Default:
 #'   \code{TRUE} in the automatic layout for fits, \code{FALSE} otherwise (as
@@ -220,8 +241,8 @@ forest <- function(x, ...) UseMethod("forest")
 #'   (metafast only; automatic layout only).
 #' @param main optional title (metafast only).
 #' @export
-forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle, showweights, header = TRUE,
-                          xlim, alim, olim, ylim, at, steps = 5, level = x$level, refline = 0, digits = 2L, width,
+forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle, preddist, showweights, header = TRUE,
+                          xlim, alim, olim, ylim, predlim, at, steps = 5, level = x$level, refline = 0, digits = 2L, width,
                           xlab, slab,
                           mlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
                           transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
@@ -242,8 +263,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   psize <- if (missing(psize)) NULL else ev(substitute(psize))
   shade <- if (missing(shade)) NULL else ev(substitute(shade))
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
-  pars <- .mf_par_dots(...)
-  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
+  hidden <- .mf_forest_dots(...)
+  if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   pr <- .mf_forest_pred_args(addpred, predstyle, coords)
   addpred <- pr$addpred; predstyle <- pr$predstyle
   showweights <- if (missing(showweights)) coords == "auto" else isTRUE(showweights)
@@ -272,6 +293,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   model_lab <- if (.mf_is_ee(x$method)) "Equal-effects model" else "Random-effects model"
 
   sums <- NULL
+  pdist <- NULL
+  pi_level <- 100 * (1 - alpha)
   if (x$int.only && addfit) {
     if (!is.null(grp)) {
       for (g in levels(grp)) {
@@ -293,6 +316,17 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
       lab <- mlab[1L]
       if (length(mlab) > 1L) pi_lab <- mlab[2L]
     }
+    # metafor's predictive distribution (predstyle "shade" / "dist") and a
+    # given one (preddist: its prediction interval replaces the fit's)
+    if (!missing(preddist) || (addpred && !is.null(predstyle) && predstyle %in% c("shade", "dist") &&
+                               !.mf_is_ee(x$method))) {
+      pdist <- .mf_forest_pdist(predstyle, pool$estimate, sqrt(x$se[1L]^2 + x$tau2),
+                                if (.mf_tdist(x$test)) x$k - x$p else Inf, alpha, transf, targs,
+                                if (missing(predlim)) NULL else predlim, if (missing(preddist)) NULL else preddist,
+                                hidden$predtail)
+      if (!.mf_is_ee(x$method)) { pool$pi.lb <- pdist$pi.lb; pool$pi.ub <- pdist$pi.ub }
+      pi_level <- pdist$level
+    } else if (!missing(predlim)) .mf_forest_predlim(predlim)
     sums <- rbind(sums, data.frame(label = lab, group = NA_character_,
                                    k = k, estimate = pool$estimate, ci.lb = pool$ci.lb,
                                    ci.ub = pool$ci.ub, pi.lb = pool$pi.lb, pi.ub = pool$pi.ub,
@@ -311,8 +345,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     fit_rows <- data.frame(estimate = pred, ci.lb = pred - crit * sep, ci.ub = pred + crit * sep)
   }
   if (is.null(pi_lab)) pi_lab <- if (!is.null(predstyle) && predstyle %in% c("bar", "polygon", "shade"))
-    sprintf("Prediction Interval [%s%% PI]", format(100 * (1 - alpha))) else if (identical(predstyle, "dist"))
-    sprintf("Predictive Distribution [%s%% PI]", format(100 * (1 - alpha))) else "Prediction interval"
+    sprintf("Prediction Interval [%s%% PI]", format(round(pi_level, digits[1L]))) else if (identical(predstyle, "dist"))
+    sprintf("Predictive Distribution [%s%% PI]", format(round(pi_level, digits[1L]))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
@@ -324,7 +358,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  int_only = x$int.only, pi_df = if (.mf_tdist(x$test)) x$k - x$p else Inf, colci = ps(colci, "colci"),
+                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
                   .mf_given(.mf_forest_given)))
 }
@@ -399,6 +433,130 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
                   .mf_given(.mf_forest_given)))
+}
+
+# metafor's forest() options read from `...` that metafast implements, and
+# the graphical parameters among the other names (a list for par()).
+.mf_forest_dots <- function(...) {
+  d <- list(...)
+  nms <- names(d)
+  if (is.null(nms)) nms <- rep("", length(d))
+  ours <- nms %in% .mf_forest_ours
+  out <- d[ours]
+  out$par <- do.call(.mf_par_dots, d[!ours])
+  out
+}
+
+# The density of the predictive distribution drawn by predstyle = "shade" /
+# "dist" (metafor's construction): normal, or t with the fit's df, with mean
+# the pooled estimate and sd sqrt(SE^2 + tau^2) (Riley, Higgins & Deeks 2011),
+# on 10000 points between its 'level' quantiles ("shade") or its 1e-4 and
+# 1 - 1e-4 quantiles ("dist"), or over 'predlim' (on the drawn scale);
+# 'preddist' gives the points and densities instead (a list: x, density,
+# optionally pi.lb, pi.ub and level; the interval from its trapezoid cdf by
+# default).  With transf, the density of the transformed variable: the
+# density divided by the derivative of the transformation.  Returns the
+# points on the drawn scale, the tail sides of 'predtail', the prediction
+# interval on the model's scale and its level (percent).
+.mf_forest_pdist <- function(predstyle, pred, pi_se, pi_df, alpha, transf, targs, predlim, preddist, predtail) {
+  lvl <- 100 * (1 - alpha)
+  if (!is.null(predlim)) .mf_forest_predlim(predlim)
+  tk <- if (is.null(transf) || is.null(predstyle) || !predstyle %in% c("shade", "dist")) NULL else .mf_forest_tkind(transf)
+  if (!is.null(preddist)) {
+    if (!is.list(preddist) || length(preddist) < 2L)
+      .mf_stop("'preddist' must be a list (of length >= 2): the points and the density of the predictive distribution.")
+    pdx <- preddist[[1L]]; pdy <- preddist[[2L]]
+    if (!is.numeric(pdx) || !is.numeric(pdy) || anyNA(pdx) || anyNA(pdy))
+      .mf_stop("'preddist[[1]]' and 'preddist[[2]]' must be numbers without missing values.")
+    if (length(pdx) != length(pdy))
+      .mf_stop("The length of 'preddist[[1]]' does not match the length of 'preddist[[2]]'.")
+    if (length(pdx) < 2L) .mf_stop("'preddist' must give at least two points.")
+    cdf <- cumsum(diff(pdx) * (pdy[-1L] + pdy[-length(pdy)]) / 2)
+    cdf <- cdf / max(cdf)
+    pl <- if (is.null(preddist$pi.lb)) pdx[which.min(abs(cdf - alpha / 2))] else .mf_plot_number(preddist$pi.lb, "preddist$pi.lb")
+    pu <- if (is.null(preddist$pi.ub)) pdx[which.min(abs(cdf - (1 - alpha / 2)))] else .mf_plot_number(preddist$pi.ub, "preddist$pi.ub")
+    if (!is.null(preddist$level)) lvl <- 100 * (1 - .mf_level(preddist$level))
+  } else {
+    crit <- if (is.finite(pi_df)) stats::qt(alpha / 2, pi_df, lower.tail = FALSE) else stats::qnorm(alpha / 2, lower.tail = FALSE)
+    pl <- pred - crit * pi_se; pu <- pred + crit * pi_se
+  }
+  out <- list(pi.lb = pl, pi.ub = pu, level = lvl)
+  if (is.null(predstyle) || !predstyle %in% c("shade", "dist")) return(out)
+  dens <- function(v) if (is.finite(pi_df)) stats::dt((v - pred) / pi_se, pi_df) / pi_se else stats::dnorm(v, pred, pi_se)
+  if (is.null(preddist)) {
+    if (is.finite(pi_df) && pi_df <= 1)
+      .mf_stop("Cannot shade / draw the predictive distribution when its df <= 1.")
+    if (is.null(predlim) || predstyle == "shade") {
+      q <- if (predstyle == "shade") c(alpha / 2, 1 - alpha / 2) else c(1e-4, 0.9999)
+      crits <- if (is.finite(pi_df)) stats::qt(q, pi_df) * pi_se + pred else stats::qnorm(q, pred, pi_se)
+      xs <- seq(crits[1L], crits[2L], length.out = 10000L)
+    } else {
+      xs <- seq(predlim[1L], predlim[2L], length.out = 10000L)
+      if (!is.null(tk)) { xs <- suppressWarnings(tk$inv(xs)); xs <- xs[is.finite(xs)] }
+    }
+    ys <- dens(xs)
+  } else {
+    xs <- preddist[[1L]]; ys <- preddist[[2L]]
+    if (!is.null(predlim)) {
+      lim <- if (is.null(tk)) predlim else suppressWarnings(tk$inv(predlim))
+      keep <- xs > lim[1L] & xs < lim[2L]
+      xs <- xs[keep]; ys <- ys[keep]
+    }
+  }
+  # the side of 'predtail' (default 0) away from the estimate is drawn in
+  # col[3] (predstyle = "dist"; predtail "<v" / ">v" sets the side)
+  tail_v <- 0; lower <- pred > 0
+  if (!is.null(predtail)) {
+    if (!(is.numeric(predtail) || is.character(predtail)) || length(predtail) != 1L || is.na(predtail))
+      .mf_stop("'predtail' must be one number or one string such as \"<0.2\" or \">0\".")
+    lower <- grepl("<", predtail, fixed = TRUE)
+    tail_v <- suppressWarnings(as.numeric(gsub("[<=>]", "", predtail)))
+    if (is.na(tail_v)) .mf_stop("'predtail' must be one number or one string such as \"<0.2\" or \">0\".")
+  }
+  l0 <- xs < tail_v; g0 <- xs > tail_v
+  if (!is.null(tk)) {
+    tfv <- .mf_plot_tf(transf, targs, "transf")
+    xs <- tfv(xs)
+    ys <- ys / tk$jac(xs)
+    if (is.null(predlim)) {
+      sel <- xs > tk$lim[1L] & xs < tk$lim[2L]
+      xs <- xs[sel]; ys <- ys[sel]; l0 <- l0[sel]; g0 <- g0[sel]
+    }
+  }
+  c(out, list(x = xs, y = ys, l0 = l0, g0 = g0, lower = lower, predlim = !is.null(predlim)))
+}
+
+.mf_forest_predlim <- function(predlim) {
+  if (!is.numeric(predlim) || length(predlim) != 2L || anyNA(predlim))
+    .mf_stop("'predlim' must be two numbers (the range of the predictive distribution drawn).")
+  invisible(predlim)
+}
+
+# The transformations under which predstyle = "shade" / "dist" can draw the
+# density (metafor's list): the inverse (for predlim), the derivative (the
+# density of the transformed variable is divided by it) and the range kept
+# when predlim is not given.
+.mf_forest_tkind <- function(f) {
+  kinds <- list(
+    exp = list(f = c("exp"), inv = log, jac = function(x) x, lim = c(0.01, Inf)),
+    ztor = list(f = c("transf.ztor", "tanh"), inv = atanh, jac = function(x) 1 - x^2, lim = c(-0.99, 0.99)),
+    ilogit = list(f = c("transf.ilogit", "plogis"), inv = stats::qlogis, jac = function(x) x * (1 - x),
+                  lim = c(0.01, 0.99)),
+    iarcsin = list(f = "transf.iarcsin", inv = transf.arcsin, jac = function(x) 2 * sqrt(x * (1 - x)),
+                   lim = c(0.01, 0.99)),
+    iprobit = list(f = c("transf.iprobit", "pnorm"), inv = stats::qnorm, jac = function(x) stats::dnorm(stats::qnorm(x)),
+                   lim = c(0.01, 0.99)),
+    iahw = list(f = "transf.iahw", inv = transf.ahw, jac = function(x) 3 * (1 - x)^(2 / 3), lim = c(0.01, 0.99)),
+    iabt = list(f = "transf.iabt", inv = transf.abt, jac = function(x) 1 - x, lim = c(0.01, 0.99)))
+  dep <- deparse(f)
+  cand <- function(nm) {
+    out <- list(get0(nm, envir = asNamespace("metafast"), inherits = TRUE))
+    if (isNamespaceLoaded("metafor")) out <- c(out, list(get0(nm, envir = asNamespace("metafor"), inherits = TRUE)))
+    Filter(is.function, out)
+  }
+  for (kd in kinds) for (nm in kd$f) for (g in cand(nm))
+    if (identical(f, g) || identical(dep, deparse(g))) return(kd)
+  .mf_stop("predstyle = \"shade\" / \"dist\" with 'transf' needs one of the transformations exp, transf.ztor, tanh, transf.ilogit, plogis, transf.iarcsin, transf.iprobit, pnorm, transf.iahw, transf.iabt (as metafor).")
 }
 
 # "metafor" when one of metafor's coordinate arguments is given, else "auto".
@@ -568,7 +726,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             ilab.pos = NULL, textpos = NULL, rows = NULL, predstyle = NULL, efac = 1, pch = NULL,
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
-                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, pi_df = Inf, fonts = NULL) {
+                            colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, fonts = NULL,
+                            pdist = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -609,8 +768,6 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (!is.null(transf) && !is.null(atransf))
     .mf_stop("Use either 'transf' or 'atransf' to specify a transformation (not both).")
-  if (!is.null(predstyle) && predstyle %in% c("shade", "dist") && !is.null(transf))
-    .mf_stop(sprintf("predstyle = \"%s\" is not supported with 'transf' in metafast yet; use 'atransf' (issue 16).", predstyle))
   annotate <- isTRUE(annotate); showweights <- isTRUE(showweights); addpred <- isTRUE(addpred)
   metafor <- coords == "metafor"
   # fonts as metafor: font families of the labels, the annotations and the
@@ -992,6 +1149,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   pi_col <- if (length(col) >= 2L) col[2L] else "black"
   dia_border <- if (is.null(border)) NA else border[1L]
   drawn_y <- rep(NA_real_, k)
+  pred_drawn <- NULL
   for (j in seq_len(n)) {
     y <- ys[j]; it <- items[[j]]
     if (it$type == "group") {
@@ -1056,53 +1214,62 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         hh <- 0.6 * dia_h * efac[4L]
         graphics::rect(clipx(l), y - hh, clipx(e), y + hh, col = pcol, border = pbord)
         graphics::rect(clipx(e), y - hh, clipx(r), y + hh, col = pcol, border = pbord)
-      } else if (identical(predstyle, "shade")) {
-        # metafor's shading: from col[2] at the estimate (the density's
-        # maximum) to col[3] at the bounds, in proportion to the density of the
-        # predictive distribution (normal, or t with the fit's df)
+      } else if (identical(predstyle, "shade") && !is.null(pdist$x)) {
+        # metafor's shading: the bar from col[2] where the density of the
+        # predictive distribution is highest to col[3] where it is lowest,
+        # one rectangle from each of its points to the next, in the colour of
+        # the first (runs of one colour are drawn as one rectangle)
         hh <- 0.6 * dia_h * efac[4L]
         c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
         c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
-        crit <- if (is.finite(pi_df)) stats::qt(1 - (1 - level_pct / 100) / 2, pi_df) else
-          stats::qnorm(1 - (1 - level_pct / 100) / 2)
-        se <- (r - l) / (2 * crit)
-        xs <- seq(l, r, length.out = 500L)
-        dens <- if (is.finite(pi_df)) stats::dt((xs - e) / se, pi_df) else stats::dnorm((xs - e) / se)
-        inten <- 1 - (dens - min(dens)) / (max(dens) - min(dens))
+        xs <- pdist$x; ys <- pdist$y
+        inten <- 1 - (ys - min(ys)) / (max(ys) - min(ys))
+        sel <- xs >= alim[1L] & xs <= alim[2L]
+        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+        xs <- xs[sel]; inten <- inten[sel]
         ramp <- grDevices::colorRamp(c(c2, c3))(inten)
-        rc <- grDevices::rgb(ramp[, 1L], ramp[, 2L], ramp[, 3L], maxColorValue = 255)
-        inside <- xs[-1L] >= alim[1L] & xs[-length(xs)] <= alim[2L]
-        graphics::rect(clipx(xs[-length(xs)])[inside], y - hh, clipx(xs[-1L])[inside], y + hh,
-                       col = rc[-1L][inside], border = rc[-1L][inside])
-      } else if (identical(predstyle, "dist")) {
-        # metafor's predictive distribution: the density (normal, or t with
-        # the fit's df) scaled to one row, on the row of the interval; the
-        # side of 0 away from the estimate in col[3], the tails beyond the
+        rc <- ifelse(rowSums(is.na(ramp)) > 0, NA_character_,
+                     grDevices::rgb(pmax(0, ramp[, 1L]), pmax(0, ramp[, 2L]), pmax(0, ramp[, 3L]), maxColorValue = 255))
+        nx <- length(xs)
+        if (nx > 1L) {
+          rcol <- rc[-nx]
+          runs <- rle(ifelse(is.na(rcol), "", rcol))
+          ends <- cumsum(runs$lengths); starts <- ends - runs$lengths + 1L
+          ok <- nzchar(runs$values)
+          graphics::rect(xs[starts[ok]], y - hh, xs[ends[ok] + 1L], y + hh, col = runs$values[ok],
+                         border = runs$values[ok])
+          pred_drawn <- list(x = xs, col = rc, y = y, height = hh)
+        }
+      } else if (identical(predstyle, "dist") && !is.null(pdist$x)) {
+        # metafor's predictive distribution: the density scaled to one row
+        # (times efac[4]) on the row of the interval; the side of 'predtail'
+        # (default 0) away from the estimate in col[3], the tails beyond the
         # prediction interval in col[2]
         c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
         c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
         c4 <- if (length(col) >= 4L) col[4L] else NA
         bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
-        crit <- if (is.finite(pi_df)) stats::qt(1 - (1 - level_pct / 100) / 2, pi_df) else
-          stats::qnorm(1 - (1 - level_pct / 100) / 2)
-        se <- (r - l) / (2 * crit)
-        qq <- if (is.finite(pi_df)) stats::qt(c(1e-4, 1 - 1e-4), pi_df) else stats::qnorm(c(1e-4, 1 - 1e-4))
-        xs <- seq(e + qq[1L] * se, e + qq[2L] * se, length.out = 2000L)
-        dens <- if (is.finite(pi_df)) stats::dt((xs - e) / se, pi_df) else stats::dnorm((xs - e) / se)
-        dens <- dens / max(dens)
-        sel <- dens > 0.005 & xs >= alim[1L] & xs <= alim[2L]
-        xs <- xs[sel]; hs <- dens[sel] * efac[4L]
-        drow <- y - 0.5
-        area <- function(keep, colr) if (sum(keep) > 1L)
-          graphics::polygon(c(xs[keep], rev(xs[keep])), c(drow + hs[keep], rep(drow, sum(keep))), col = colr,
-                            border = if (is.na(colr)) NA else bcol)
-        lower <- e > 0
-        area(xs > 0, if (lower) c4 else c3)
-        area(xs < 0, if (lower) c3 else c4)
+        xs <- pdist$x; ys <- pdist$y / max(pdist$y)
+        sel <- if (isTRUE(pdist$predlim)) rep(TRUE, length(ys)) else ys > 0.005
+        ys <- ys * efac[4L]
+        sel <- sel & xs >= alim[1L] & xs <= alim[2L]
+        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+        l0 <- pdist$l0[sel]; g0 <- pdist$g0[sel]
+        xs <- xs[sel]; drow <- y - 0.5; hs <- ys[sel] + drow
+        # drawn with every 5th point of metafor's 10000 (the curve returned
+        # in full)
+        thin <- if (length(xs) > 2000L) sort(unique(c(seq(1L, length(xs), by = 5L), length(xs)))) else seq_along(xs)
+        area <- function(keep, colr) {
+          keep <- keep & seq_along(xs) %in% thin
+          graphics::polygon(c(xs[keep], rev(xs[keep])), c(hs[keep], rep(drow, sum(keep))), col = colr,
+                              border = if (is.na(colr)) NA else bcol)
+        }
+        if (isTRUE(pdist$lower)) { area(g0, c4); area(l0, c3) } else { area(g0, c3); area(l0, c4) }
         area(xs <= l, c2)
         area(xs >= r, c2)
-        graphics::lines(xs, rep(drow, length(xs)), col = bcol)
-        graphics::lines(xs, drow + hs, col = bcol)
+        graphics::lines(xs[thin], rep(drow, length(thin)), col = bcol)
+        graphics::lines(xs[thin], hs[thin], col = bcol)
+        pred_drawn <- list(x = xs, y = hs)
       } else if (identical(predstyle, "polygon")) {
         graphics::polygon(clipx(c(l, e, r, e)), y + c(0, 1, 0, -1) * dia_h * efac[4L], col = pcol, border = pbord)
       } else {
@@ -1138,7 +1305,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
               cex.axis = cex_axis,
               rows = if (metafor) study_rows else rev(sort(ys[types == "study"])),
               textpos = textpos, ilab.xpos = if (nil) x_il else NULL, ilab.pos = il_pos,
-              header = hdr, xlab = xlab, coords = coords)
+              header = hdr, xlab = xlab, coords = coords, pred = pred_drawn)
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,

@@ -20,7 +20,12 @@
 .mf_r_hook <- "metafor's internal code hooks are not supported"
 .mf_r_plot <- function(what = NULL) paste0("yet (issue 16)", if (!is.null(what)) paste0("; ", what))
 
-# Arguments metafor's forest() reads from `...` (all rejected).
+# Arguments metafor's forest() reads from `...` that forest() of rma() fits
+# implements (read from `...` as well).
+.mf_forest_ours <- c("predtail")
+
+# Arguments metafor's forest() reads from `...` (rejected where not
+# implemented).
 .mf_forest_hidden <- c(annosym = "custom annotation symbols are not supported yet (issue 16)",
                        tabfig = "tabular figures are not supported yet (issue 16)",
                        addcred = "use addpred = (the prediction interval)",
@@ -115,9 +120,7 @@
   fsn = c(),
   update.mf_rma = c(),
   forest.mf_rma = c(
-    preddist = .mf_r_plot("a given predictive distribution is not supported yet"),
-    predlim = .mf_r_plot(),
-    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], subset = .mf_r_plot("fit the model to the subset instead")),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
     subset = .mf_r_plot("subset the vectors instead"),
     .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
@@ -221,7 +224,8 @@
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
-                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed")
+                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
+                      forest.mf_rma = .mf_forest_ours)
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"

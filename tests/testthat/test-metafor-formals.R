@@ -258,8 +258,8 @@ test_that("rejected arguments name the function and the alternative, and never c
   expect_error(regtest(ffit, data = e), "'data'")
   expect_identical(e, e0)
   f0 <- ffit
-  expect_error(in_png(forest(ffit, preddist = list(1, 2))), "'preddist'")
-  expect_error(in_png(forest(ffit, predl = c(-1, 1))), "'predlim'")   # partial matching, as metafor's formals
+  expect_error(in_png(forest(ffit, preddist = list(1, 2:3))), "'preddist")
+  expect_error(in_png(forest(ffit, predl = 1)), "'predlim'")   # partial matching, as metafor's formals
   expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
   expect_error(coef(ffit, type = "beta"), "'type'")
   expect_error(cumul(ffit, code1 = 1), "'code1'")

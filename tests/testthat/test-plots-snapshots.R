@@ -64,6 +64,14 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
            predstyle = "shade"))
   vdiffr::expect_doppelganger("forest-predstyle-dist", function()
     forest(res, xlim = c(-10, 6), atransf = exp, predstyle = "dist"))
+  vdiffr::expect_doppelganger("forest-predstyle-shade-transf", function()
+    forest(res, xlim = c(-10, 6), transf = exp, refline = 1, at = 0:3, predstyle = "shade"))
+  vdiffr::expect_doppelganger("forest-predstyle-dist-transf-predlim", function()
+    forest(res, xlim = c(-10, 6), transf = exp, refline = 1, at = 0:3, predstyle = "dist", predlim = c(0, 3)))
+  pdx <- seq(-3, 1.5, length.out = 300)
+  vdiffr::expect_doppelganger("forest-preddist-predtail", function()
+    forest(res, atransf = exp, predstyle = "dist", preddist = list(pdx, dnorm(pdx, -0.7, 0.6)), predtail = "<-0.5",
+           col = c("black", "gray40", "lightblue", "mistyrose")))
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),

@@ -1,0 +1,145 @@
+# forest() / addpoly() / plot() features of issue 16 against metafor 5.2.1,
+# by tracing the graphics primitives (rect(), lines(), polygon(), text(),
+# segments(), points(), axis()) metafor calls inside its namespace and
+# comparing their coordinates with the layouts our plots return (and with our
+# own traced calls).  REML fits: tau^2 is iterative, so tol_iter.
+skip_if_not_installed("metafor")
+skip_if_not_installed("metadat")
+
+# Every call of the given graphics functions made inside namespace `pkg`
+# while `expr` is evaluated on a null device: kind and the arguments.
+trace_prims <- function(expr, pkg, prims = c("rect", "lines", "polygon", "text", "segments", "points")) {
+  rec <- new.env()
+  rec$calls <- list()
+  add <- function(kind, v) rec$calls[[length(rec$calls) + 1L]] <- c(list(kind = kind), v)
+  ns <- asNamespace(pkg)
+  tr <- list(rect = quote(list(x0 = xleft, y0 = ybottom, x1 = xright, y1 = ytop, col = col)),
+             lines = quote(list(x = x, y = list(...)[[1L]])),
+             polygon = quote(list(x = x, y = y, col = col)),
+             text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]])),
+             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1)),
+             points = quote(list(x = x, y = list(...)[[1L]])),
+             axis = quote(list(side = side, at = at, labels = labels)))
+  for (p in prims)
+    suppressMessages(trace(p, tracer = bquote(.(add)(.(p), .(tr[[p]]))), where = ns, print = FALSE))
+  on.exit(suppressMessages(for (p in prims) untrace(p, where = ns)), add = TRUE)
+  grDevices::pdf(NULL, width = 10, height = 7)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  val <- force(expr)
+  list(value = val, calls = rec$calls)
+}
+of_kind <- function(tr, kind) Filter(function(z) z$kind == kind, tr$calls)
+
+# fill colours of the polygons of the predictive distribution's row (below
+# row -1.4 in metafor's coordinates, or empty), in drawing order
+dist_cols <- function(tr) {
+  p <- Filter(function(z) !length(z$y) || max(z$y) < -1.4, of_kind(tr, "polygon"))
+  vapply(p, function(z) as.character(z$col), "")
+}
+bcg2 <- function() escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                          slab = paste(author, year, sep = ", "))
+
+test_that("forest(predstyle = 'shade' / 'dist', transf =) draws metafor's predictive distribution", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  cases <- list(list(ps = "shade", tf = NULL), list(ps = "shade", tf = exp), list(ps = "dist", tf = NULL),
+                list(ps = "dist", tf = exp), list(ps = "dist", tf = exp, predlim = c(0.05, 3)),
+                list(ps = "shade", tf = exp, level = 80))
+  for (cs in cases) {
+    args <- list(xlim = c(-10, 6), predstyle = cs$ps, transf = cs$tf, refline = if (is.null(cs$tf)) 0 else 1)
+    if (!is.null(cs$predlim)) args$predlim <- cs$predlim
+    if (!is.null(cs$level)) args$level <- cs$level
+    a <- trace_prims(do.call(forest, c(list(res), args)), "metafast")
+    r <- trace_prims(do.call(metafor::forest, c(list(mres), args)), "metafor")
+    pr <- a$value$layout$pred
+    expect_equal(a$value$layout$ylim, r$value$ylim)
+    expect_equal(a$value$summaries$pi.lb, as.numeric(predict(mres, level = if (is.null(cs$level)) 95 else cs$level,
+                                                              transf = cs$tf)$pi.lb), tolerance = tol_iter)
+    if (cs$ps == "shade") {
+      # metafor: one rect() call with a rectangle from each point to the next
+      big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
+      n <- length(pr$x)
+      expect_equal(length(big$x0), n - 1L)
+      expect_equal(pr$x[-n], big$x1, tolerance = tol_iter)
+      expect_equal(pr$x[-1L], big$x0, tolerance = tol_iter)
+      # the colours: metafor's (one unit of 255 apart where tau^2's last
+      # digits move a point across a step of the ramp)
+      rgbd <- function(u, v) max(abs(grDevices::col2rgb(u) - grDevices::col2rgb(v)))
+      expect_lte(rgbd(pr$col[-n], big$col[seq_len(n - 1L)]), 1)
+      expect_gt(mean(pr$col[-n] == big$col[seq_len(n - 1L)]), 0.99)
+      # ours: the runs of one colour as one rectangle each, covering the same
+      # span; the colour at the middle of each of metafor's rectangles
+      ours <- Filter(function(z) length(z$x0) > 10L, of_kind(a, "rect"))[[1L]]
+      expect_equal(min(ours$x0), min(big$x1), tolerance = tol_iter)
+      expect_equal(max(ours$x1), max(big$x0), tolerance = tol_iter)
+      mid <- (big$x0 + big$x1) / 2
+      run <- findInterval(mid, ours$x0)
+      expect_lte(rgbd(ours$col[run], big$col[seq_along(mid)]), 1)
+    } else {
+      # metafor: the density curve is its last lines() call
+      ln <- of_kind(r, "lines")
+      cur <- ln[[length(ln)]]
+      expect_equal(pr$x, cur$x, tolerance = tol_iter)
+      expect_equal(pr$y, cur$y, tolerance = tol_iter)
+      # our drawn curve: every 5th of those points (and the last)
+      lo <- of_kind(a, "lines")
+      expect_true(all(lo[[length(lo)]]$x %in% pr$x))
+      expect_equal(range(lo[[length(lo)]]$x), range(pr$x))
+      # the polygons: the colours metafor fills with (the sides of 0, the tails)
+      expect_identical(dist_cols(a), dist_cols(r))
+    }
+  }
+  # the other transformations of metafor's list draw; others are errors, as in metafor
+  z <- escalc("ZCOR", ri = c(0.2, 0.35, 0.1, 0.5, 0.3), ni = c(40, 80, 60, 30, 100))
+  zf <- rma(yi, vi, data = z, method = "DL"); mzf <- metafor::rma(yi, vi, data = z, method = "DL")
+  for (tf in list(list(transf.ztor, metafor::transf.ztor), list(tanh, tanh))) {
+    a <- trace_prims(forest(zf, xlim = c(-2, 2), predstyle = "dist", transf = tf[[1]]), "metafast")
+    r <- trace_prims(metafor::forest(mzf, xlim = c(-2, 2), predstyle = "dist", transf = tf[[2]]), "metafor")
+    ln <- of_kind(r, "lines")
+    expect_equal(a$value$layout$pred$y, ln[[length(ln)]]$y, tolerance = tol_iter)
+  }
+  a <- trace_prims(forest(zf, xlim = c(-2, 2), predstyle = "dist", transf = metafor::transf.ztor), "metafast")
+  expect_length(a$value$layout$pred$x, length(ln[[length(ln)]]$x))
+  expect_error(trace_prims(forest(res, predstyle = "dist", transf = sqrt), "metafast"), "transf.ztor")
+  expect_error(trace_prims(forest(res, predstyle = "dist", predlim = 1), "metafast"), "'predlim'")
+  # knha with k = 2: df 1, as metafor an error
+  expect_error(trace_prims(forest(rma(yi, vi, data = dat[1:2, ], test = "knha"), predstyle = "shade"), "metafast"),
+               "df <= 1")
+})
+
+test_that("forest(preddist =, predtail =) as metafor: the given distribution and its interval", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  xs <- seq(-3, 1.5, length.out = 500)
+  pd <- list(xs, dnorm(xs, -0.7, 0.6))
+  for (ps in c("line", "shade", "dist")) for (pt in list(NULL, "<-0.5", 0.2)) {
+    if (ps != "dist" && !is.null(pt)) next
+    args <- list(xlim = c(-10, 6), predstyle = ps, preddist = pd, atransf = exp)
+    if (!is.null(pt)) args$predtail <- pt
+    a <- trace_prims(do.call(forest, c(list(res), args)), "metafast")
+    r <- trace_prims(do.call(metafor::forest, c(list(mres), args)), "metafor")
+    # metafor's interval: the 2.5% and 97.5% points of the trapezoid cdf
+    cdf <- cumsum(diff(xs) * (pd[[2]][-1] + pd[[2]][-500]) / 2); cdf <- cdf / max(cdf)
+    expect_equal(a$value$summaries$pi.lb, xs[which.min(abs(cdf - 0.025))])
+    expect_equal(a$value$summaries$pi.ub, xs[which.min(abs(cdf - 0.975))])
+    txt_a <- unlist(lapply(of_kind(a, "text"), `[[`, "labels"))
+    txt_r <- unlist(lapply(of_kind(r, "text"), `[[`, "labels"))
+    pi_txt <- grep("^\\[", trimws(txt_r), value = TRUE)
+    if (length(pi_txt)) expect_true(any(gsub(" +", " ", trimws(txt_a)) %in% gsub(" +", " ", pi_txt)))
+    if (ps == "dist") {
+      ln <- of_kind(r, "lines")
+      expect_equal(a$value$layout$pred$y, ln[[length(ln)]]$y)
+      expect_identical(dist_cols(a), dist_cols(r))
+    }
+  }
+  # given bounds and level
+  a <- trace_prims(forest(res, xlim = c(-10, 6), predstyle = "bar",
+                          preddist = list(xs, pd[[2]], pi.lb = -2, pi.ub = 0.5, level = 90)), "metafast")
+  expect_equal(c(a$value$summaries$pi.lb, a$value$summaries$pi.ub), c(-2, 0.5))
+  expect_true("Prediction Interval [90% PI]" %in% unlist(lapply(of_kind(a, "text"), `[[`, "labels")))
+  expect_error(trace_prims(forest(res, preddist = list(1:3, 1:2)), "metafast"), "preddist")
+  expect_error(trace_prims(forest(res, preddist = 1:3), "metafast"), "'preddist' must be a list")
+  expect_error(trace_prims(forest(res, predstyle = "dist", predtail = "<x"), "metafast"), "'predtail'")
+})
