@@ -278,6 +278,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                    ci.lb = yi - crit_i * sqrt(vi), ci.ub = yi + crit_i * sqrt(vi),
                    weight = wt, stringsAsFactors = FALSE)
   grp <- .mf_forest_groups(subgroup, x, k)
+  if (!is.null(grp) && isTRUE(x$forest_tab))
+    .mf_stop("'subgroup' is not available for rma.mh() / rma.peto() fits; place the groups with 'rows' and add their estimates with addpoly().")
   if (!is.null(grp) && coords == "metafor")
     .mf_stop("'subgroup' works in the automatic layout only; with 'xlim', 'rows', 'ilab.xpos' or 'textpos' place the groups with 'rows' and add their estimates with addpoly().")
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
@@ -285,7 +287,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   pred <- c(x$X %*% x$beta)
   keys <- list(fit = pred, resid = yi - pred, abs.resid = abs(yi - pred))
   if (is.character(order) && length(order) == 1L && order %in% c("rstandard", "abs.rstandard")) {
-    z <- suppressWarnings(stats::rstandard(x))$z
+    z <- if (isTRUE(x$forest_tab)) x$forest_rstandard else suppressWarnings(stats::rstandard(x))$z
     keys$rstandard <- z; keys$abs.rstandard <- abs(z)
   }
   order <- .mf_forest_order_arg(order, order_expr, x)
@@ -309,7 +311,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
       }
     }
     pool <- .mf_plot_pooled(x, alpha)
-    lab <- sprintf("%s (k = %d)", model_lab, k)
+    lab <- sprintf("%s (k = %d)", model_lab, if (is.null(x$forest_k)) k else x$forest_k)
     pi_lab <- NULL
     if (!missing(mlab)) {
       mlab <- .mf_forest_mlab(mlab)
@@ -717,8 +719,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   rep_len(v, n)
 }
 
-# The drawing engine shared by all methods (forest.mf_rma_tab calls it with
-# the first arguments only).
+# The drawing engine shared by all methods.
 .mf_forest_draw <- function(st, ord, grp, sums, fit_rows, ilab, ilab.lab, annotate, showweights,
                             addpred, header, xlab, transf, refline, digits, cex, main, alim, pi_label,
                             level_pct = 95, measure = NULL, transf_f = NULL, atransf_f = NULL, atransf = NULL,

@@ -127,19 +127,7 @@
     addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
     border = .mf_r_plot()),
   forest.mf_rma_tab = c(
-    addfit = .mf_r_plot("the fitted values of a meta-regression are always drawn"),
-    predstyle = .mf_r_plot(), preddist = .mf_r_plot(),
-    xlim = .mf_r_plot("the layout is computed from the text; use alim = for the axis range"),
-    olim = .mf_r_plot(), ylim = .mf_r_plot(), predlim = .mf_r_plot(),
-    at = .mf_r_plot("use alim = for the axis range"), steps = .mf_r_plot("use alim = for the axis range"),
-    width = .mf_r_plot(), mlab = .mf_r_plot(), ilab.xpos = .mf_r_plot("the ilab columns are placed automatically"),
-    ilab.pos = .mf_r_plot(),
-    atransf = .mf_r_plot("use transf = (e.g. transf = exp, refline = 1) to draw the transformed values on a linear axis"),
-    targs = .mf_r_targs, rows = .mf_r_plot(), efac = .mf_r_plot(), pch = .mf_r_plot(), psize = .mf_r_plot(),
-    plim = .mf_r_plot(), colout = .mf_r_plot(), colci = .mf_r_plot(), col = .mf_r_plot(), border = .mf_r_plot(),
-    shade = .mf_r_plot(), colshade = .mf_r_plot(), lty = .mf_r_plot(), fonts = .mf_r_plot(),
-    cex.lab = .mf_r_plot("use cex ="), cex.axis = .mf_r_plot("use cex ="),
-    .mf_forest_hidden, subset = .mf_r_plot("fit the model to the subset instead")),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.mf_cumul = c(.mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
   addpoly.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                      addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
@@ -225,7 +213,7 @@
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
-                      forest.mf_rma = .mf_forest_ours)
+                      forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours)
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"

@@ -449,6 +449,8 @@ nobs.mf_rma_tab <- function(object, ...) object$k
 #'   \code{slab}, \code{digits}, \code{targs}, \code{pch}, \code{col},
 #'   \code{bg}, \code{label}, \code{offset} and \code{level} have the
 #'   meaning of \code{\link{funnel}} as well).
+#' @param slab study labels: as in \code{\link{funnel}} (and the other
+#'   plots) for \code{rma()} fits, one per row of the data or per study used.
 #' @param refline as in \code{\link{funnel}} and \code{\link{forest}}
 #'   for \code{rma()} fits (the reference line and the x-axis label).
 #' @export
@@ -470,49 +472,53 @@ funnel.mf_rma_tab <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, st
   eval(cl, parent.frame())
 }
 
-#' @rdname mf_rma_tab-methods
-#' @param annotate,addpred,showweights,header,alim,slab,ilab,ilab.lab,main
-#'   as in \code{\link{forest}} for \code{rma()} fits: the per-study outcomes
-#'   with their confidence intervals, the weights of the Mantel-Haenszel or
-#'   Peto method (as metafor's \code{weights()}) and the pooled estimate
-#'   (an equal-effects model: no prediction interval, \code{addpred} has no
-#'   effect).  \code{slab}, \code{ilab} and \code{order} take one value per
-#'   row of the data or per study drawn.
+#' @rdname forest
+#' @details For \code{rma.mh()} and \code{rma.peto()} fits, \code{forest()}
+#'   takes the arguments of \code{forest()} for \code{rma()} fits, with
+#'   metafor's meaning: it draws the per-study outcomes with their confidence
+#'   intervals, the weights of the Mantel-Haenszel or Peto method (as
+#'   metafor's \code{weights()}) and the pooled estimate of the fit (an
+#'   equal-effects model: no prediction interval); the studies whose outcome
+#'   cannot be computed are left out, as in metafor.  Per-study arguments
+#'   take one value per row of the data or per study drawn.  \code{subgroup}
+#'   is not available for these fits (add the subgroups' estimates with
+#'   \code{addpoly()}).
 #' @export
-forest.mf_rma_tab <- function(x, annotate = TRUE, addpred = TRUE, showweights = TRUE, header = TRUE, alim,
-                              level = x$level, refline = 0, digits = 2L, xlab, slab, ilab = NULL, ilab.lab = NULL,
-                              order = NULL, transf = NULL, cex, main, ...) {
-  .mf_check_dots("forest.mf_rma_tab", ...)
-  alpha <- if (missing(level)) x$level else .mf_level(level)
-  pars <- .mf_par_dots(...)
-  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
-  # the studies with an outcome (metafor draws yi.f / vi.f without the missing ones)
+forest.mf_rma_tab <- function(x, ...) {
+  # the same code path as rma() fits: the call is evaluated again with
+  # forest.mf_rma() on a view of the fit as an intercept-only model
+  cl <- match.call()
+  cl[[1L]] <- forest.mf_rma
+  cl$x <- .mf_tab_forest_view(x)
+  eval(cl, parent.frame())
+}
+formals(forest.mf_rma_tab) <- formals(forest.mf_rma)
+
+# An rma.mh() / rma.peto() fit seen by forest.mf_rma(): the studies with an
+# outcome (metafor draws yi.f / vi.f without the missing ones), the weights of
+# the fit (percent), its pooled estimate and standard error, and its
+# standardized residuals (for order = "rstandard").
+.mf_tab_forest_view <- function(x) {
   keep <- x$not.na.yivi
-  view <- list(k = sum(keep), k.all = x$k.all, ids = x$ids[keep])
-  labs <- if (missing(slab) || is.null(slab)) {
-    if (isTRUE(x$slab.null)) paste("Study", x$ids[keep]) else as.character(x$slab[keep])
-  } else as.character(.mf_per_study(slab, view, "slab"))
-  op2 <- options(na.action = "na.exclude")
-  wt <- weights.mf_rma_tab(x)
-  options(op2)
-  yi <- c(x$yi.f)[keep]; vi <- x$vi.f[keep]
-  crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
-  st <- data.frame(row = x$ids[keep], slab = labs, yi = yi, vi = vi, ci.lb = yi - crit * sqrt(vi),
-                   ci.ub = yi + crit * sqrt(vi), weight = unname(wt[keep]), group = NA_character_,
-                   stringsAsFactors = FALSE)
-  if (length(order) > 1L) order <- .mf_per_study(order, view, "order")
-  ord <- .mf_forest_order(order, st, NULL)
-  b <- unname(x$beta)
-  sums <- data.frame(label = sprintf("Equal-effects model (k = %d)", x$k), group = NA_character_, k = x$k,
-                     estimate = b, ci.lb = b - crit * x$se, ci.ub = b + crit * x$se, pi.lb = NA_real_,
-                     pi.ub = NA_real_, stringsAsFactors = FALSE)
-  .mf_forest_draw(st = st, ord = ord, grp = NULL, sums = sums, fit_rows = NULL,
-                  ilab = .mf_per_study(ilab, view, "ilab"), ilab.lab = ilab.lab, annotate = annotate,
-                  showweights = showweights, addpred = FALSE, header = header,
-                  xlab = if (missing(xlab)) NULL else xlab, transf = transf, refline = refline, digits = digits,
-                  cex = if (missing(cex)) NULL else cex, main = if (missing(main)) NULL else main,
-                  alim = if (missing(alim)) NULL else alim, pi_label = "Prediction interval",
-                  level_pct = 100 * (1 - alpha), measure = x$measure, transf_f = transf)
+  ids <- x$ids[keep]
+  k <- sum(keep)
+  if (!k) .mf_stop("No study has an outcome to draw.")
+  slab <- rep(NA_character_, x$k.all)
+  slab[ids] <- as.character(x$slab[keep])
+  op <- options(na.action = "na.exclude")
+  on.exit(options(op))
+  wt <- unname(weights.mf_rma_tab(x))[keep]
+  z <- tryCatch(rstandard.mf_rma_tab(x)$z, error = function(e) NULL)
+  if (length(z) != length(keep)) z <- NULL else z <- unname(z[keep])
+  options(op)
+  b <- unname(c(x$beta))
+  out <- list(yi = c(x$yi.f)[keep], vi = c(x$vi.f)[keep], k = k, k.all = x$k.all, ids = ids, slab = slab,
+              slab.null = isTRUE(x$slab.null), weights = wt, X = matrix(1, k, 1L), beta = matrix(b, 1L, 1L),
+              vb = matrix(x$se^2, 1L, 1L), se = x$se, ci.lb = x$ci.lb, ci.ub = x$ci.ub, tau2 = 0, I2 = x$I2,
+              int.only = TRUE, p = 1L, test = "z", method = x$method, measure = x$measure, level = x$level,
+              data = x$data, forest_k = x$k, forest_rstandard = z, forest_tab = TRUE)
+  class(out) <- "mf_rma"
+  out
 }
 
 #' @rdname mf_rma_tab-methods

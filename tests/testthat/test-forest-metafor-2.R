@@ -143,3 +143,51 @@ test_that("forest(preddist =, predtail =) as metafor: the given distribution and
   expect_error(trace_prims(forest(res, preddist = 1:3), "metafast"), "'preddist' must be a list")
   expect_error(trace_prims(forest(res, predstyle = "dist", predtail = "<x"), "metafast"), "'predtail'")
 })
+
+test_that("forest() of rma.mh() / rma.peto() fits takes metafor's arguments and draws metafor's layout", {
+  d <- metadat::dat.bcg
+  sl <- paste(d$author, d$year, sep = ", ")
+  fits <- list(list(rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl),
+                    metafor::rma.mh(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl)),
+               list(rma.mh(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl),
+                    metafor::rma.mh(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl)),
+               list(rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl),
+                    metafor::rma.peto(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, slab = sl)))
+  for (f in fits) {
+    args <- list(atransf = exp, at = log(c(.05, .25, 1, 4)), xlim = c(-16, 6), ilab = quote(cbind(tpos, tneg, cpos, cneg)),
+                 ilab.xpos = c(-9.5, -8, -6, -4.5), header = "Author(s) and Year", shade = TRUE, showweights = TRUE,
+                 order = "obs", mlab = "MH / Peto model")
+    a <- trace_prims(do.call(forest, c(list(f[[1]]), args)), "metafast", c("text", "rect"))
+    r <- trace_prims(do.call(metafor::forest, c(list(f[[2]]), args)), "metafor", c("text", "rect"))
+    lay <- a$value$layout
+    for (nm in c("xlim", "alim", "at", "ylim", "ilab.xpos", "textpos")) expect_equal(lay[[nm]], r$value[[nm]], info = nm)
+    expect_equal(sort(lay$rows), sort(r$value$rows))
+    # every label metafor writes (study labels, ilab cells, weights, annotations, headers, mlab) is ours
+    # (metafor writes the weight and the annotation as one string)
+    norm <- function(tr) {
+      l <- gsub(" +", " ", trimws(unlist(lapply(of_kind(tr, "text"), function(z) as.character(z$labels)))))
+      sort(unlist(strsplit(sub("^([0-9.]+%) ", "\\1\n", l), "\n")))
+    }
+    mine <- norm(a); theirs <- norm(r)
+    expect_true(all(theirs %in% mine), info = paste(setdiff(theirs, mine), collapse = " | "))
+    # the same studies at the same y, in metafor's order
+    ys_r <- vapply(of_kind(r, "text"), function(z) if (length(z$labels) == 1L && z$labels %in% sl) z$y else NA_real_, 0)
+    labs_r <- vapply(of_kind(r, "text"), function(z) if (length(z$labels) == 1L && z$labels %in% sl) z$labels else NA_character_, "")
+    ok <- !is.na(ys_r)
+    expect_equal(a$value$studies$y[match(labs_r[ok], a$value$studies$slab)], ys_r[ok])
+    # shaded rows: metafor's rectangles
+    rr <- of_kind(r, "rect"); ra <- Filter(function(z) length(z$y0) == 1L, of_kind(a, "rect"))
+    expect_equal(sort(vapply(ra[seq_along(rr)], `[[`, 0, "y0")), sort(vapply(rr, `[[`, 0, "y0")))
+    # pooled estimate and weights: the fit's
+    expect_equal(a$value$summaries$estimate, unname(c(f[[2]]$beta)), tolerance = tol_closed)
+    expect_equal(a$value$summaries$ci.lb, f[[2]]$ci.lb, tolerance = tol_closed)
+    expect_equal(a$value$studies$weight[order(a$value$studies$row)], unname(weights(f[[2]])), tolerance = tol_closed)
+  }
+  # order = "rstandard" uses the fit's standardized residuals
+  a <- trace_prims(forest(fits[[3]][[1]], order = "rstandard", xlim = c(-8, 5)), "metafast", "text")
+  r <- trace_prims(metafor::forest(fits[[3]][[2]], order = "rstandard", xlim = c(-8, 5)), "metafor", "text")
+  ys_r <- vapply(of_kind(r, "text"), function(z) if (length(z$labels) == 1L && z$labels %in% sl) z$y else NA_real_, 0)
+  labs_r <- vapply(of_kind(r, "text"), function(z) if (length(z$labels) == 1L && z$labels %in% sl) z$labels else NA_character_, "")
+  ok <- !is.na(ys_r)
+  expect_equal(a$value$studies$y[match(labs_r[ok], a$value$studies$slab)], ys_r[ok])
+})

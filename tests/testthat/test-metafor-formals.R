@@ -260,7 +260,7 @@ test_that("rejected arguments name the function and the alternative, and never c
   f0 <- ffit
   expect_error(in_png(forest(ffit, preddist = list(1, 2:3))), "'preddist")
   expect_error(in_png(forest(ffit, predl = 1)), "'predlim'")   # partial matching, as metafor's formals
-  expect_error(in_png(forest(mhfit, atransf = exp)), "'atransf'")      # not yet for rma.mh() / rma.peto() fits
+  expect_error(in_png(forest(mhfit, annosym = 1)), "'annosym'")      # metafor's hidden options, as for rma() fits
   expect_error(coef(ffit, type = "beta"), "'type'")
   expect_error(cumul(ffit, code1 = 1), "'code1'")
   expect_error(anova(ffit, df = 3), "'df'")

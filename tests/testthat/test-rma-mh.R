@@ -296,7 +296,8 @@ test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, wei
     expect_identical(r$layout$header, c("Study", paste(lab(TRUE, deparse(exp)), "[95% CI]")))
     expect_identical(r$layout$xlab, lab(FALSE, deparse(exp)))
   }
-  expect_error(forest(suppressWarnings(rma.mh(ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2)), atransf = exp), "'atransf'")
+  expect_error(forest(suppressWarnings(rma.mh(ai = d$ai, n1i = d$n1, ci = d$ci, n2i = d$n2)), subgroup = rep(1:2, 3)),
+               "'subgroup'")
 })
 
 test_that("rma.mh() and rma.peto() with a numeric subset out of order keep the data order, as metafor", {
