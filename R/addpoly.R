@@ -12,8 +12,9 @@
 #' \code{forest()}), where the studies sit on the rows given to
 #' \code{forest()} (default \code{k:1}) and the pooled estimate on row -1.
 #'
-#' @param x an intercept-only \code{rma()} fit (\code{addpoly.mf_rma}) or
-#'   estimates (\code{addpoly.default}).
+#' @param x an intercept-only \code{rma()} fit (\code{addpoly.mf_rma}),
+#'   estimates (\code{addpoly.default}) or the result of \code{predict()}
+#'   of a fit.
 #' @param row,rows the row (fit) or rows (estimates; a single value is the
 #'   top row of consecutive rows) where the diamonds are drawn.
 #' @param level confidence level (percent); by default that of the fit, or of
@@ -21,8 +22,13 @@
 #' @param annotate draw the annotations (default: as the forest plot).
 #' @param addpred add the prediction interval as a dotted line through the
 #'   diamond (fits: metafor's \code{predstyle = "line"}).
-#' @param predstyle \code{"line"} (the only style supported by
-#'   \code{addpoly()} yet); giving it sets \code{addpred = TRUE}.
+#' @param predstyle \code{"line"} (a dotted line through the diamond),
+#'   \code{"bar"} (a bar on the row below the diamond, as metafor) or
+#'   \code{"polygon"} (a flat diamond on the row below; these two for a
+#'   single estimate, labelled "Prediction Interval [95\% PI]" unless
+#'   \code{mlab} gives a second label); giving it sets \code{addpred = TRUE}.
+#'   (\code{"shade"} and \code{"dist"} are not supported by \code{addpoly()}
+#'   yet.)
 #' @param digits decimals of the annotations (default: as the forest plot).
 #' @param mlab labels of the diamonds.
 #' @param transf,atransf,targs transformation of the estimates (default: as
@@ -38,7 +44,9 @@
 #' @param ... graphical parameters for the text (e.g. \code{font}).
 #' @return Invisibly, a data frame with one row per diamond: \code{row},
 #'   \code{estimate}, \code{ci.lb}, \code{ci.ub}, \code{pi.lb}, \code{pi.ub}
-#'   (on the scale drawn) and \code{annotation}.
+#'   (on the scale drawn), \code{annotation}, and for \code{predstyle =
+#'   "bar"} / \code{"polygon"} the row of the prediction interval
+#'   \code{pi.row} and its annotation \code{pi.annotation}.
 #' @examples
 #' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
 #'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
@@ -59,7 +67,7 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
   if (!x$int.only) .mf_stop("addpoly() needs an intercept-only fit (the fit has moderators).")
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!missing(predstyle)) {
-    .mf_addpoly_predstyle(predstyle)
+    predstyle <- .mf_addpoly_predstyle(predstyle)
     addpred <- TRUE
   }
   addpred <- .mf_flag(addpred, "addpred")
@@ -68,7 +76,37 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
   args <- list(x = pool$estimate, ci.lb = pool$ci.lb, ci.ub = pool$ci.ub, rows = row, level = 100 * (1 - alpha),
                mlab = mlab)
   if (addpred && !is.na(pool$pi.lb)) { args$pi.lb <- pool$pi.lb; args$pi.ub <- pool$pi.ub }
-  for (nm in c("annotate", "digits", "transf", "atransf", "targs", "efac", "col", "border", "lty", "cex")) {
+  for (nm in c("annotate", "predstyle", "digits", "transf", "atransf", "targs", "efac", "col", "border", "lty", "cex")) {
+    v <- eval(call("missing", as.name(nm)))
+    if (!v) args[nm] <- list(get(nm))
+  }
+  if (!is.null(args$predstyle) && args$predstyle != "line" && is.null(args$pi.lb))
+    .mf_stop("An equal-effects fit has no prediction interval to draw with 'predstyle'.")
+  do.call(addpoly.default, c(args, list(...)))
+}
+
+#' @rdname addpoly
+#' @details \code{addpoly()} of \code{predict()} results (as metafor's
+#'   \code{addpoly.predict.rma()}) adds the predicted values with their
+#'   confidence intervals (and with \code{addpred = TRUE} their prediction
+#'   intervals) as diamonds, one per row of the predictions.
+#' @exportS3Method addpoly predict.mf_rma
+addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, predstyle, digits, mlab, transf, atransf,
+                                   targs, efac, col, border, lty, cex, ...) {
+  .mf_check_dots("addpoly.predict.mf_rma", ...)
+  if (!missing(predstyle)) {
+    predstyle <- .mf_addpoly_predstyle(predstyle)
+    addpred <- TRUE
+  }
+  addpred <- .mf_flag(addpred, "addpred")
+  args <- list(x = unname(c(x$pred)), ci.lb = unname(c(x$ci.lb)), ci.ub = unname(c(x$ci.ub)), rows = rows)
+  if (addpred) {
+    if (is.null(x$pi.lb) || is.null(x$pi.ub)) {
+      warning("Could not extract prediction interval bounds.", call. = FALSE)
+    } else { args$pi.lb <- unname(c(x$pi.lb)); args$pi.ub <- unname(c(x$pi.ub)) }
+  }
+  for (nm in c("annotate", "predstyle", "digits", "mlab", "transf", "atransf", "targs", "efac", "col", "border",
+               "lty", "cex")) {
     v <- eval(call("missing", as.name(nm)))
     if (!v) args[nm] <- list(get(nm))
   }
@@ -83,7 +121,7 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   stt <- .mf_forest_state$last
   if (is.null(stt))
     .mf_stop("addpoly() adds to a forest plot: draw one with forest() first.")
-  if (!missing(predstyle)) .mf_addpoly_predstyle(predstyle)
+  predstyle <- if (missing(predstyle)) "line" else .mf_addpoly_predstyle(predstyle)
   est <- .mf_numeric(x, "x")
   k <- length(est)
   if (!k) .mf_stop("'x' has length 0: there is nothing to add.")
@@ -101,10 +139,23 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   pub <- if (missing(pi.ub)) rep(NA_real_, k) else rep_len(.mf_numeric(pi.ub, "pi.ub"), k)
   if (length(lb) != k || length(ub) != k) .mf_stop("'ci.lb' and 'ci.ub' (or 'vi' / 'sei') must have the length of 'x'.")
   if (!is.numeric(rows) || any(!is.finite(rows))) .mf_stop("'rows' must be finite numbers.")
+  pi_row <- NA_real_
+  pi_lab <- ""
+  if (predstyle != "line") {
+    # metafor: a single estimate, its prediction interval on the row below
+    if (k != 1L) .mf_stop(sprintf("predstyle = \"%s\" draws a single polygon ('x' has %d estimates).", predstyle, k))
+    if (is.na(plb) || is.na(pub))
+      .mf_stop(sprintf("predstyle = \"%s\" needs the prediction interval: give 'pi.lb' and 'pi.ub'.", predstyle))
+    if (length(rows) > 2L) .mf_stop("'rows' must be one row (or two: the estimate's and the prediction interval's).")
+    pi_row <- if (length(rows) == 2L) rows[2L] else rows - 1
+    rows <- rows[1L]
+    pi_lab <- sprintf("Prediction Interval [%s%% PI]", format(round(lvl, 2L)))
+  }
   if (length(rows) == 1L) rows <- rows:(rows - k + 1)
   if (length(rows) != k) .mf_stop(sprintf("'rows' has %d values but 'x' has %d.", length(rows), k))
   if (missing(mlab)) mlab <- rep("", k) else {
     mlab <- as.character(unlist(mlab))
+    if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[2L]; mlab <- mlab[1L] }
     if (length(mlab) != k) .mf_stop(sprintf("'mlab' has %d labels but 'x' has %d estimates.", length(mlab), k))
   }
   tg <- if (missing(targs)) NULL else targs
@@ -120,6 +171,14 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
     if (!is.numeric(efac) || !length(efac) || any(efac < 0, na.rm = TRUE)) .mf_stop("'efac' must be non-negative numbers.")
     efac[min(length(efac), 3L)]
   }
+  ef4 <- if (missing(efac)) stt$efac[4L] else efac[min(length(efac), 4L)]
+  # the prediction interval's fill and border (bar / polygon): col[2], border[2]
+  pcol <- if (!missing(col) && length(col) >= 2L) col[2L] else graphics::par("fg")
+  pbord <- if (!missing(border) && length(border) >= 2L) border[2L] else graphics::par("fg")
+  if (predstyle != "line") {
+    if (!missing(col)) col <- col[1L]
+    if (!missing(border)) border <- border[1L]
+  }
   col <- if (missing(col)) "black" else col
   border <- if (missing(border)) NA else border
   lty <- if (missing(lty)) "dotted" else lty
@@ -134,12 +193,31 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
     pad <- function(v, j) formatC(.mf_fmt(v, digits), width = w[j])
     ann <- sprintf("%s [%s, %s]", pad(ta$est, 1L), pad(ta$lb, 2L), pad(ta$ub, 3L))
   }
+  pi_ann <- ""
+  if (annotate && predstyle != "line") {
+    tp <- if (is.null(atf)) list(lb = pl, ub = pu) else .mf_transf(atf, pl, pl, pu)
+    w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
+    pi_ann <- sprintf("[%s, %s]", formatC(.mf_fmt(tp$lb, digits), width = w[2L]),
+                      formatC(.mf_fmt(tp$ub, digits), width = w[3L]))
+  }
   alim <- stt$alim
   clipx <- function(v) pmin(pmax(v, alim[1L]), alim[2L])
   x_off <- if (is.null(stt$x_off)) 0 else stt$x_off
   for (i in seq_len(k)) {
     y <- rows[i]
-    if (!is.na(pl[i]) && !is.na(pu[i])) {
+    if (predstyle != "line") {
+      # metafor's bar (two rectangles meeting at the estimate) or flat diamond
+      hh <- 0.6 * stt$dia_h * ef4
+      if (predstyle == "bar") {
+        graphics::rect(clipx(pl[i]), pi_row - hh, clipx(e[i]), pi_row + hh, col = pcol, border = pbord)
+        graphics::rect(clipx(e[i]), pi_row - hh, clipx(pu[i]), pi_row + hh, col = pcol, border = pbord)
+      } else {
+        graphics::polygon(clipx(c(pl[i], e[i], pu[i], e[i])), pi_row + c(0, 1, 0, -1) * stt$dia_h * ef4,
+                          col = pcol, border = pbord)
+      }
+      graphics::text(stt$textpos[1L] + x_off, pi_row, pi_lab, adj = c(0, 0.5), cex = cex, ...)
+      if (annotate) graphics::text(stt$textpos[2L] - x_off, pi_row, pi_ann, adj = c(1, 0.5), cex = cex, ...)
+    } else if (!is.na(pl[i]) && !is.na(pu[i])) {
       graphics::segments(clipx(pl[i]), y, clipx(pu[i]), y, lty = lty)
       for (b in c(pl[i], pu[i])) if (b >= alim[1L] && b <= alim[2L])
         graphics::segments(b, y - stt$tick_h, b, y + stt$tick_h)
@@ -151,11 +229,14 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
     if (annotate) graphics::text(stt$textpos[2L] - x_off, y, ann[i], adj = c(1, 0.5), cex = cex, ...)
   }
   invisible(data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,
-                       stringsAsFactors = FALSE))
+                       pi.row = pi_row, pi.annotation = pi_ann, stringsAsFactors = FALSE))
 }
 
 .mf_addpoly_predstyle <- function(predstyle) {
-  if (!identical(predstyle, "line"))
-    .mf_stop("addpoly(predstyle = ) supports \"line\" only in metafast yet (issue 16).")
-  invisible(TRUE)
+  if (!is.character(predstyle) || length(predstyle) != 1L || is.na(predstyle))
+    .mf_stop("'predstyle' must be \"line\", \"bar\" or \"polygon\".")
+  ps <- match.arg(predstyle, c("line", "polygon", "bar", "shade", "dist"))
+  if (ps %in% c("shade", "dist"))
+    .mf_stop(sprintf("addpoly(predstyle = \"%s\") is not supported by metafast yet (issue 16); use \"line\", \"bar\" or \"polygon\", or forest(predstyle = \"%s\").", ps, ps))
+  ps
 }

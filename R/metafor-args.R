@@ -134,6 +134,10 @@
                      predtype = "the type of prediction interval cannot be chosen (issue 10)",
                      annosym = "custom annotation symbols are not supported yet (issue 16)",
                      textpos = .mf_r_plot("the text goes where the forest plot put it")),
+  addpoly.predict.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+                             constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(), preddist = .mf_r_plot(),
+                             annosym = "custom annotation symbols are not supported yet (issue 16)",
+                             textpos = .mf_r_plot("the text goes where the forest plot put it")),
   addpoly.default = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                       constarea = .mf_r_plot(), cr.lb = "use pi.lb =", cr.ub = "use pi.ub =",
                       alim = .mf_r_plot("the axis limits of the forest plot are used"),
@@ -233,6 +237,7 @@
   gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", addpoly.mf_rma = "graphics", addpoly.default = "graphics",
+  addpoly.predict.mf_rma = "graphics",
   forest.mf_cumul = "graphics",
   funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
@@ -257,7 +262,7 @@
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
-         plot.mf_cumul = "plot() of cumul()",
+         plot.mf_cumul = "plot() of cumul()", addpoly.predict.mf_rma = "addpoly() of predict()",
          points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
          paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))

@@ -191,3 +191,63 @@ test_that("forest() of rma.mh() / rma.peto() fits takes metafor's arguments and 
   ok <- !is.na(ys_r)
   expect_equal(a$value$studies$y[match(labs_r[ok], a$value$studies$slab)], ys_r[ok])
 })
+
+test_that("addpoly(predstyle = 'bar' / 'polygon') and addpoly() of predict() results draw metafor's elements", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  for (ps in c("bar", "polygon")) {
+    a <- trace_prims({ forest(res, xlim = c(-10, 6), atransf = exp, ylim = c(-6, 16))
+                       addpoly(res, row = -2.5, predstyle = ps, mlab = "RE again") }, "metafast", c("rect", "polygon", "text"))
+    r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), atransf = exp, ylim = c(-6, 16))
+                       metafor::addpoly(mres, row = -2.5, predstyle = ps, mlab = "RE again") }, "metafor",
+                     c("rect", "polygon", "text"))
+    out <- a$value
+    expect_equal(out$pi.row, -3.5)
+    pr <- predict(mres)
+    expect_equal(c(out$pi.lb, out$pi.ub), c(pr$pi.lb, pr$pi.ub), tolerance = tol_iter)
+    # the texts metafor writes on the two rows
+    # (metafor writes both annotations in one text() call)
+    txt <<- function(tr, y) gsub(" +", " ", trimws(unlist(lapply(of_kind(tr, "text"), function(z) {
+      lab <- as.character(z$labels)
+      lab[abs(rep_len(z$y, length(lab)) - y) < 1e-9]
+    }))))
+    for (y in c(-2.5, -3.5)) expect_setequal(txt(a, y), txt(r, y))
+    if (ps == "bar") {
+      # metafor's two rectangles from the bounds to the estimate
+      rb <- Filter(function(z) isTRUE(all.equal((z$y0 + z$y1) / 2, -3.5)), of_kind(r, "rect"))
+      ab <- Filter(function(z) isTRUE(all.equal((z$y0 + z$y1) / 2, -3.5)), of_kind(a, "rect"))
+      ends <- function(l) sort(unlist(lapply(l, function(z) c(z$x0, z$x1))))
+      expect_equal(ends(ab), ends(rb), tolerance = tol_iter)
+    } else {
+      rp <- Filter(function(z) length(z$y) && isTRUE(all.equal(mean(range(z$y)), -3.5)), of_kind(r, "polygon"))
+      ap <- Filter(function(z) length(z$y) && isTRUE(all.equal(mean(range(z$y)), -3.5)), of_kind(a, "polygon"))
+      expect_equal(range(ap[[1]]$x), range(rp[[1]]$x), tolerance = 1e-3)
+    }
+  }
+  # predict() results: one diamond per prediction, from the confidence bounds, with the prediction intervals
+  mods <- rma(yi, vi, mods = ~ ablat, data = dat, method = "DL")
+  mm <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, method = "DL")
+  a <- trace_prims({ forest(res, xlim = c(-10, 6), atransf = exp, ylim = c(-6, 16))
+                     addpoly(predict(mods, newmods = c(20, 50)), rows = -3, mlab = c("a20", "a50"), addpred = TRUE) },
+                   "metafast", c("polygon", "text", "segments"))
+  r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), atransf = exp, ylim = c(-6, 16))
+                     metafor::addpoly(predict(mm, newmods = c(20, 50)), rows = -3, mlab = c("a20", "a50"), addpred = TRUE) },
+                   "metafor", c("polygon", "text", "segments"))
+  pm <- predict(mm, newmods = c(20, 50))
+  expect_equal(a$value$row, c(-3, -4))
+  expect_equal(a$value$estimate, c(pm$pred), tolerance = tol_iter)
+  expect_equal(a$value$ci.lb, c(pm$ci.lb), tolerance = tol_iter)
+  expect_equal(a$value$pi.ub, c(pm$pi.ub), tolerance = tol_iter)
+  for (y in c(-3, -4)) {
+    rp <- Filter(function(z) length(z$y) && isTRUE(all.equal(mean(range(z$y)), y)), of_kind(r, "polygon"))
+    ap <- Filter(function(z) length(z$y) && isTRUE(all.equal(mean(range(z$y)), y)), of_kind(a, "polygon"))
+    expect_equal(range(ap[[1]]$x), range(rp[[1]]$x), tolerance = 1e-3)
+    expect_setequal(txt(a, y), txt(r, y))
+  }
+  expect_error(trace_prims({ forest(res); addpoly(predict(mods, newmods = c(20, 50)), predstyle = "bar") }, "metafast"),
+               "single polygon")
+  expect_error(trace_prims({ forest(res); addpoly(predict(mods), width = 3) }, "metafast"), "'width'")
+  expect_error(trace_prims({ forest(res); addpoly(rma(yi, vi, data = dat, method = "EE"), predstyle = "bar") },
+                           "metafast"), "prediction interval")
+})

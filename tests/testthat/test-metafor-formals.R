@@ -173,6 +173,10 @@ formals_pairs <- c(formals_pairs, list(
     forest(ffit, xlim = c(-2, 2), rows = 8:3)
     do.call(addpoly, c(list(ffit, row = 1), a))
   })),
+  list("addpoly.predict.rma", "addpoly.predict.mf_rma", function(a) in_png({
+    forest(ffit, xlim = c(-2, 2))
+    do.call(addpoly, c(list(predict(ffit)), a))
+  })),
   list("addpoly.default", "addpoly.default", function(a) in_png({
     forest(ffit, xlim = c(-2, 2))
     do.call(addpoly, c(list(0.3, vi = 0.01), a))

@@ -72,6 +72,12 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
   vdiffr::expect_doppelganger("forest-preddist-predtail", function()
     forest(res, atransf = exp, predstyle = "dist", preddist = list(pdx, dnorm(pdx, -0.7, 0.6)), predtail = "<-0.5",
            col = c("black", "gray40", "lightblue", "mistyrose")))
+  vdiffr::expect_doppelganger("addpoly-bar-predict", function() {
+    forest(res, xlim = c(-10, 6), atransf = exp, ylim = c(-6, 16))
+    addpoly(res, row = -2.5, predstyle = "bar", mlab = "RE again")
+    addpoly(predict(metafast::rma(yi, vi, mods = ~ ablat, data = dat), newmods = c(20, 50)), rows = -4.5,
+            mlab = c("ablat 20", "ablat 50"), addpred = TRUE)
+  })
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
