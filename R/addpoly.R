@@ -186,23 +186,37 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   tr <- .mf_transf(tf, est, lb, ub); e <- tr$est; l <- tr$lb; u <- tr$ub
   trp <- .mf_transf(tf, plb, plb, pub); pl <- trp$lb; pu <- trp$ub
   ann <- rep("", k)
+  # the annotation symbols of the forest plot (metafor's annosym / tabfig)
+  as_ <- if (is.null(stt$annosym)) c(" [", ", ", "]", "-", " ") else stt$annosym
+  asym <- function(v) gsub(" ", as_[5L], gsub("-", as_[4L], v, fixed = TRUE), fixed = TRUE)
   if (annotate) {
     ta <- if (is.null(atf)) list(est = e, lb = l, ub = u) else .mf_transf(atf, e, l, u)
     # padded to the widths of the forest plot's columns, so the brackets line up
     w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
     pad <- function(v, j) formatC(.mf_fmt(v, digits), width = w[j])
-    ann <- sprintf("%s [%s, %s]", pad(ta$est, 1L), pad(ta$lb, 2L), pad(ta$ub, 3L))
+    ann <- asym(paste0(pad(ta$est, 1L), as_[1L], pad(ta$lb, 2L), as_[2L], pad(ta$ub, 3L), as_[3L]))
   }
   pi_ann <- ""
   if (annotate && predstyle != "line") {
     tp <- if (is.null(atf)) list(lb = pl, ub = pu) else .mf_transf(atf, pl, pl, pu)
     w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
-    pi_ann <- sprintf("[%s, %s]", formatC(.mf_fmt(tp$lb, digits), width = w[2L]),
-                      formatC(.mf_fmt(tp$ub, digits), width = w[3L]))
+    pi_ann <- asym(paste0(sub("^ +", "", as_[1L]), formatC(.mf_fmt(tp$lb, digits), width = w[2L]), as_[2L],
+                          formatC(.mf_fmt(tp$ub, digits), width = w[3L]), as_[3L]))
   }
   alim <- stt$alim
   clipx <- function(v) pmin(pmax(v, alim[1L]), alim[2L])
   x_off <- if (is.null(stt$x_off)) 0 else stt$x_off
+  ra <- if (is.null(stt$radj)) c(0, 0, 0) else stt$radj
+  # the text in the fonts of the forest plot's labels and annotations (as
+  # metafor), unless given in `...`
+  fnt <- function(j) {
+    d <- names(list(...))
+    out <- list()
+    if (!is.null(stt$ffam) && !"family" %in% d) out$family <- stt$ffam[j]
+    if (!is.null(stt$ffont) && !"font" %in% d) out$font <- stt$ffont[j]
+    out
+  }
+  txt <- function(x, y, lab, adj, j) do.call(graphics::text, c(list(x, y, lab, adj = adj, cex = cex), fnt(j), list(...)))
   for (i in seq_len(k)) {
     y <- rows[i]
     if (predstyle != "line") {
@@ -215,8 +229,8 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
         graphics::polygon(clipx(c(pl[i], e[i], pu[i], e[i])), pi_row + c(0, 1, 0, -1) * stt$dia_h * ef4,
                           col = pcol, border = pbord)
       }
-      graphics::text(stt$textpos[1L] + x_off, pi_row, pi_lab, adj = c(0, 0.5), cex = cex, ...)
-      if (annotate) graphics::text(stt$textpos[2L] - x_off, pi_row, pi_ann, adj = c(1, 0.5), cex = cex, ...)
+      txt(stt$textpos[1L] + x_off, pi_row + ra[1L], pi_lab, c(0, 0.5), 1L)
+      if (annotate) txt(stt$textpos[2L] - x_off, pi_row + ra[2L], pi_ann, c(1, 0.5), 2L)
     } else if (!is.na(pl[i]) && !is.na(pu[i])) {
       graphics::segments(clipx(pl[i]), y, clipx(pu[i]), y, lty = lty)
       for (b in c(pl[i], pu[i])) if (b >= alim[1L] && b <= alim[2L])
@@ -225,8 +239,8 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
     if (!is.na(e[i]))
       graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * stt$dia_h * ef,
                         col = col[i], border = border[i])
-    graphics::text(stt$textpos[1L] + x_off, y, mlab[i], adj = c(0, 0.5), cex = cex, ...)
-    if (annotate) graphics::text(stt$textpos[2L] - x_off, y, ann[i], adj = c(1, 0.5), cex = cex, ...)
+    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[i], c(0, 0.5), 1L)
+    if (annotate) txt(stt$textpos[2L] - x_off, y + ra[2L], ann[i], c(1, 0.5), 2L)
   }
   invisible(data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,
                        pi.row = pi_row, pi.annotation = pi_ann, stringsAsFactors = FALSE))

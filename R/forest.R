@@ -45,8 +45,20 @@
 #' @param x a fitted model (\code{forest.mf_rma}) or a vector of observed
 #'   effect sizes (\code{forest.default}).
 #' @param ... graphical parameters (\code{par()}, e.g. \code{family} or
-#'   \code{font}), set while the plot is drawn.  metafor's forest arguments
-#'   that metafast does not implement yet (issue 16) are errors.
+#'   \code{font}), set while the plot is drawn; for fits of \code{rma()},
+#'   \code{rma.mh()} and \code{rma.peto()} also metafor's options read from
+#'   \code{...}: \code{annosym} (three to five strings: the opening bracket,
+#'   the separator and the closing bracket of the annotations, then the minus
+#'   sign and the space, e.g. \code{c(" (", " to ", ")")}), \code{tabfig} (1,
+#'   2 or 3: metafor's symbols of the width of a figure: thin spaces, the
+#'   minus sign or en dash, en or figure spaces), \code{at.lab} (the tick
+#'   labels, one per tick), \code{top} (rows above the top study, default 3;
+#'   metafor's coordinates), \code{rowadj} (vertical shifts, in rows, of the
+#'   labels, the annotations and the \code{ilab} columns; one value shifts
+#'   the first two) and \code{predtail} (see \code{predstyle}); \code{addpoly()}
+#'   uses the annotation symbols, shifts and fonts of the forest plot.
+#'   metafor's forest arguments that metafast does not implement yet (issue
+#'   16) are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -232,7 +244,9 @@ forest <- function(x, ...) UseMethod("forest")
 #'   rows and columns do not overlap.
 #' @param fonts font families of the study labels, the annotations and the
 #'   \code{ilab} columns (one to three, as metafor; e.g. \code{c("sans",
-#'   "mono")} for annotations in a monospaced font).  A single number 1 to 4
+#'   "mono")} for annotations in a monospaced font); as metafor, a named
+#'   vector gives the fonts (1 to 5) named by their families, e.g.
+#'   \code{c(serif = 3, mono = 1)}.  A single number 1 to 4
 #'   (e.g. \code{font = 2}, which R matches to \code{fonts}) sets
 #'   \code{par(font = )} for the text.
 #' @param cex.lab,cex.axis text sizes of the axis label and of the tick labels
@@ -360,7 +374,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"),
+                  int_only = x$int.only, pdist = pdist, annosym = hidden$annosym, tabfig = hidden$tabfig,
+                  at_lab_user = hidden$at.lab, top = hidden$top, rowadj = hidden$rowadj, colci = ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
                   .mf_given(.mf_forest_given)))
 }
@@ -728,7 +743,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             psize = NULL, plim = c(0.5, 1.5), colout = NULL, col = NULL, border = NULL,
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
                             colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, fonts = NULL,
-                            pdist = NULL) {
+                            pdist = NULL, annosym = NULL, tabfig = NULL, at_lab_user = NULL, top = NULL,
+                            rowadj = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -771,19 +787,43 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     .mf_stop("Use either 'transf' or 'atransf' to specify a transformation (not both).")
   annotate <- isTRUE(annotate); showweights <- isTRUE(showweights); addpred <- isTRUE(addpred)
   metafor <- coords == "metafor"
+  # metafor's options read from `...`: annosym (the brackets, separator,
+  # minus sign and space of the annotations), tabfig (a minus sign or en dash
+  # of the width of a figure), rowadj (vertical shifts of the labels, the
+  # annotations and the ilab columns), top (rows above the top study)
+  annosym <- .mf_forest_annosym(annosym, tabfig)
+  asym <- function(v) gsub(" ", annosym[5L], gsub("-", annosym[4L], v, fixed = TRUE), fixed = TRUE)
+  radj <- c(0, 0, 0)
+  if (!is.null(rowadj)) {
+    if (!is.numeric(rowadj) || !length(rowadj) %in% 1:3 || any(!is.finite(rowadj)))
+      .mf_stop("'rowadj' must be one to three numbers (shifts of the labels, the annotations and the ilab columns).")
+    radj <- switch(length(rowadj), c(rowadj, rowadj, 0), c(rowadj, 0), rowadj)
+  }
+  if (!is.null(top)) {
+    if (!metafor) .mf_stop("'top' sets the rows above the studies in metafor's coordinates: give 'xlim' or 'rows' as well.")
+    top <- .mf_plot_number(top, "top")
+  } else top <- 3
   # fonts as metafor: font families of the labels, the annotations and the
   # ilab columns (one to three; names of a named vector are the families and
   # its values the fonts, which are not supported)
   ffam <- rep(graphics::par("family"), 3L)
+  ffont <- rep(graphics::par("font"), 3L)
   if (is.numeric(fonts) && is.null(names(fonts)) && length(fonts) == 1L && fonts %in% 1:4) {
     # font = 2 matches 'fonts' partially: taken as par(font =), as before
     ofont <- graphics::par(font = fonts)
     on.exit(graphics::par(ofont), add = TRUE)
+    ffont <- rep(fonts, 3L)
+    fonts <- NULL
+  }
+  if (!is.null(fonts) && !is.null(names(fonts))) {
+    # metafor: a named vector, the names the families and the values the fonts
+    if (!is.numeric(fonts) || !length(fonts) %in% 1:3 || any(!fonts %in% 1:5) || anyNA(names(fonts)))
+      .mf_stop("'fonts' as a named vector must have one to three font numbers (1 to 5) named by their families, e.g. c(sans = 1, mono = 2).")
+    ix <- switch(length(fonts), c(1L, 1L, 1L), c(1L, 2L, 1L), 1:3)
+    ffam <- names(fonts)[ix]; ffont <- unname(fonts)[ix]
     fonts <- NULL
   }
   if (!is.null(fonts)) {
-    if (!is.null(names(fonts)))
-      .mf_stop("'fonts' as a named vector (families and fonts) is not supported yet; give the font families, e.g. c(\"sans\", \"mono\").")
     if (!is.character(fonts) || !length(fonts) %in% 1:3 || anyNA(fonts))
       .mf_stop("'fonts' must be one to three font families (labels, annotations, ilab columns), e.g. c(\"sans\", \"mono\").")
     ffam <- switch(length(fonts), rep(fonts, 3L), fonts[c(1L, 2L, 1L)], fonts)
@@ -832,7 +872,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     ilab.pos <- rep_len(ilab.pos, nil)
   }
   # header strings (metafor: header TRUE = "Study" and the measure's label)
-  hdr_right <- sprintf("%s [%s%% CI]", .mf_forest_short(measure, transf_f, atransf_f), format(level_pct))
+  hdr_right <- paste0(.mf_forest_short(measure, transf_f, atransf_f), annosym[1L], format(level_pct), "% CI", annosym[3L])
   hdr <- NULL
   if (isTRUE(header)) hdr <- c("Study", hdr_right) else if (is.character(header)) {
     if (!length(header) || length(header) > 2L || anyNA(header)) .mf_stop("'header' must be TRUE, FALSE or one or two strings.")
@@ -889,15 +929,17 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     ys[types == "study"] <- rows
     ys[types == "overall"] <- -1
     ys[types == "pi"] <- -2
-    top <- max(rows)
-    ylim <- c(if (length(ov)) (if (any(types == "pi")) -3 else -2) else 0, top + 3)
+    top_row <- max(rows)
+    ylim <- c(if (length(ov)) (if (any(types == "pi")) -3 else -2) else 0, top_row + top)
     if (!is.null(ylim_user)) {
       if (!is.numeric(ylim_user) || !length(ylim_user) %in% 1:2 || any(!is.finite(ylim_user)))
         .mf_stop("'ylim' must be one or two finite numbers (the bottom, or the bottom and top of the plot).")
-      ylim <- if (length(ylim_user) == 1L) c(ylim_user, top + 3) else sort(ylim_user)
+      ylim <- if (length(ylim_user) == 1L) c(ylim_user, top_row + top) else sort(ylim_user)
       if (ylim[1L] == ylim[2L]) .mf_stop("'ylim' must be two different numbers.")
     }
-    y_hdr <- ylim[2L] - 1; y_rule_top <- ylim[2L] - 2
+    # (metafor's 'top': the rows above the top study; header and rule keep
+    # their places above it)
+    y_rule_top <- ylim[2L] - (top - 1); y_hdr <- y_rule_top + 1
     y_rule_ov <- if (length(ov)) 0 else NULL
     study_rows <- rows
   }
@@ -933,11 +975,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     ns <- if (is.null(sums)) 0L else nrow(sums)
     for (j in seq_len(n)) {
       if (types[j] == "study") {
-        i <- si[j]; if (!is.na(est_all[i])) ann[j] <- sprintf("%s [%s, %s]", el[i], ll[i], ul[i])
+        i <- si[j]; if (!is.na(est_all[i])) ann[j] <- asym(paste0(el[i], annosym[1L], ll[i], annosym[2L], ul[i], annosym[3L]))
       } else if (types[j] %in% c("sub", "overall")) {
-        i <- k + ss[j]; ann[j] <- sprintf("%s [%s, %s]", el[i], ll[i], ul[i])
+        i <- k + ss[j]; ann[j] <- asym(paste0(el[i], annosym[1L], ll[i], annosym[2L], ul[i], annosym[3L]))
       } else if (types[j] == "pi") {
-        i <- k + ns + ss[j]; ann[j] <- sprintf("[%s, %s]", ll[i], ul[i])
+        i <- k + ns + ss[j]; ann[j] <- asym(paste0(sub("^ +", "", annosym[1L]), ll[i], annosym[2L], ul[i], annosym[3L]))
       }
     }
   }
@@ -1072,7 +1114,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   # ---- drawing -----------------------------------------------------------
   # the axis and the titles first, so that the last drawing is in the plot
   # region and later text() / addpoly() calls keep its clipping region
-  at_lab <- if (is.null(atransf)) .mf_forest_at_lab(at, dig_ax) else .mf_forest_at_lab(atransf(at), dig_ax)
+  at_lab <- if (!is.null(at_lab_user)) {
+    if (!(is.character(at_lab_user) || is.numeric(at_lab_user) || is.expression(at_lab_user)) ||
+        length(at_lab_user) != length(at))
+      .mf_stop(sprintf("'at.lab' must give one label per tick (%d ticks at %s).", length(at), paste(format(at), collapse = ", ")))
+    at_lab_user
+  } else if (is.null(atransf)) .mf_forest_at_lab(at, dig_ax) else .mf_forest_at_lab(atransf(at), dig_ax)
   cex_axis <- if (!is.null(cex.axis)) cex.axis else max(cex, 0.5)
   cex_lab <- if (!is.null(cex.lab)) cex.lab else max(cex, 0.6)
   graphics::axis(1, at = at, labels = at_lab, cex.axis = cex_axis,
@@ -1117,12 +1164,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   }
   if (!is.null(hdr) || (nil && !is.null(ilab.lab))) {
     if (!is.null(hdr)) {
-      graphics::text(x_lab, y_hdr, hdr[1L], adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
-      if (showa) graphics::text(x_ann, y_hdr, hdr[2L], adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
-      if (showw && !metafor) graphics::text(x_w, y_hdr, "Weight", adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
+      graphics::text(x_lab, y_hdr + radj[1L], hdr[1L], adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
+      if (showa) graphics::text(x_ann, y_hdr + radj[2L], hdr[2L], adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
+      if (showw && !metafor) graphics::text(x_w, y_hdr + radj[2L], "Weight", adj = c(1, 0.5), font = 2, cex = cex, family = ffam[2L])
     }
     if (nil && !is.null(ilab.lab)) for (j in seq_len(nil))
-      graphics::text(x_il[j], y_hdr, ilab.lab[j], font = 2, cex = cex, family = ffam[3L], pos = il_pos[j])
+      graphics::text(x_il[j], y_hdr + radj[3L], ilab.lab[j], font = 2, cex = cex, family = ffam[3L], pos = il_pos[j])
   }
   # squares: side proportional to sqrt(weight) (area proportional to weight),
   # or metafor's points when pch / psize are given
@@ -1154,11 +1201,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   for (j in seq_len(n)) {
     y <- ys[j]; it <- items[[j]]
     if (it$type == "group") {
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
+      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), font = 2, cex = cex, family = ffam[1L])
     } else if (it$type == "study") {
       i <- it$i; drawn_y[i] <- y
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L])
-      if (nil) for (jj in seq_len(nil)) graphics::text(x_il[jj], y, ilab[i, jj], cex = cex, family = ffam[3L], pos = il_pos[jj])
+      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = ffont[1L])
+      if (nil) for (jj in seq_len(nil)) graphics::text(x_il[jj], y + radj[3L], ilab[i, jj], cex = cex, family = ffam[3L],
+                                                       font = ffont[3L], pos = il_pos[jj])
       if (!is.na(st$est[i])) {
         l <- st$lb[i]; r <- st$ub[i]
         if (!is.null(fit_rows) && !is.na(fit_rows$estimate[i])) {  # fitted value behind the study's square
@@ -1187,12 +1235,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
           }
         }
       }
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
-      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
+      if (showa) graphics::text(x_ann, y + radj[2L], ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = ffont[2L])
+      if (showw) graphics::text(x_w, y + radj[2L], wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = ffont[2L])
     } else if (it$type %in% c("sub", "overall")) {
       s <- it$s
       ovr <- it$type == "overall"
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else 1)
+      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else ffont[1L])
       if (ovr && addpred && identical(predstyle, "line") && !is.na(sums$pi.lb[s])) {
         l <- sums$pi.lb[s]; r <- sums$pi.ub[s]
         graphics::segments(clipx(l), y, clipx(r), y, lty = lty_pi, col = pi_col)
@@ -1203,11 +1251,12 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         graphics::polygon(clipx(c(sums$ci.lb[s], sums$estimate[s], sums$ci.ub[s], sums$estimate[s])),
                           y + c(0, 1, 0, -1) * dia_h * efac[3L],
                           col = if (ovr) dia_col else "gray45", border = if (ovr) dia_border else NA)
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = if (ovr && !metafor) 2 else 1)
-      if (showw) graphics::text(x_w, y, wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
+      if (showa) graphics::text(x_ann, y + radj[2L], ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L],
+                                font = if (ovr && !metafor) 2 else ffont[2L])
+      if (showw) graphics::text(x_w, y + radj[2L], wtx[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = ffont[2L])
     } else if (it$type == "pi") {
       s <- it$s
-      graphics::text(x_lab, y, it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L])
+      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = ffont[1L])
       l <- sums$pi.lb[s]; r <- sums$pi.ub[s]; e <- sums$estimate[s]
       pcol <- if (length(col) >= 2L) col[2L] else "black"
       pbord <- if (length(border) >= 2L) border[2L] else "black"
@@ -1278,7 +1327,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         graphics::segments(clipx(c(l, r)), y - bar_h * efac[1L], clipx(c(l, r)), y + bar_h * efac[1L], lwd = 1.5,
                            col = pi_col)
       }
-      if (showa) graphics::text(x_ann, y, ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L])
+      if (showa) graphics::text(x_ann, y + radj[2L], ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L], font = ffont[2L])
     }
   }
   # horizontal rules: between the studies and the overall summary, under
@@ -1310,8 +1359,29 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
-                                coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths)
+                                coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths,
+                                annosym = annosym, radj = radj, ffam = ffam, ffont = ffont)
   invisible(list(studies = studies, summaries = summaries, layout = lay))
+}
+
+# metafor's annosym (3 to 5 strings: opening bracket, separator, closing
+# bracket, minus sign, space) and tabfig (thin spaces U+2009 around the
+# brackets; 1: the minus sign U+2212 and the en space U+2002 for spaces; 2:
+# the en dash U+2013 and the en space; 3: the minus sign and the figure space
+# U+2007).
+.mf_forest_annosym <- function(annosym, tabfig) {
+  out <- c(" [", ", ", "]", "-", " ")
+  if (!is.null(annosym)) {
+    if (!is.character(annosym) || !length(annosym) %in% 3:5 || anyNA(annosym))
+      .mf_stop("'annosym' must be 3 (or 4 or 5) strings: the opening bracket, the separator and the closing bracket (then the minus sign and the space).")
+    out[seq_along(annosym)] <- annosym
+  }
+  if (!is.null(tabfig)) {
+    if (!is.numeric(tabfig) || length(tabfig) != 1L || !tabfig %in% 1:3)
+      .mf_stop("'tabfig' must be 1, 2 or 3 (as metafor).")
+    out <- c("\u2009[", ",\u2009", "]", if (tabfig == 2) "\u2013" else "\u2212", if (tabfig == 3) "\u2007" else "\u2002")
+  }
+  out
 }
 
 # The layout of the last forest plot, for addpoly().

@@ -22,7 +22,7 @@
 
 # Arguments metafor's forest() reads from `...` that forest() of rma() fits
 # implements (read from `...` as well).
-.mf_forest_ours <- c("predtail")
+.mf_forest_ours <- c("predtail", "annosym", "tabfig", "at.lab", "top", "rowadj")
 
 # Arguments metafor's forest() reads from `...` (rejected where not
 # implemented).

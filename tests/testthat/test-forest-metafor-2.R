@@ -16,15 +16,17 @@ trace_prims <- function(expr, pkg, prims = c("rect", "lines", "polygon", "text",
   tr <- list(rect = quote(list(x0 = xleft, y0 = ybottom, x1 = xright, y1 = ytop, col = col)),
              lines = quote(list(x = x, y = list(...)[[1L]])),
              polygon = quote(list(x = x, y = y, col = col)),
-             text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]])),
+             text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]], family = list(...)$family,
+                               font = list(...)$font)),
              segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1)),
              points = quote(list(x = x, y = list(...)[[1L]])),
              axis = quote(list(side = side, at = at, labels = labels)))
   for (p in prims)
     suppressMessages(trace(p, tracer = bquote(.(add)(.(p), .(tr[[p]]))), where = ns, print = FALSE))
   on.exit(suppressMessages(for (p in prims) untrace(p, where = ns)), add = TRUE)
-  grDevices::pdf(NULL, width = 10, height = 7)
-  on.exit(grDevices::dev.off(), add = TRUE)
+  f <- tempfile(fileext = ".png")
+  grDevices::png(f, width = 1000, height = 700)
+  on.exit({ grDevices::dev.off(); unlink(f) }, add = TRUE)
   val <- force(expr)
   list(value = val, calls = rec$calls)
 }
@@ -250,4 +252,68 @@ test_that("addpoly(predstyle = 'bar' / 'polygon') and addpoly() of predict() res
   expect_error(trace_prims({ forest(res); addpoly(predict(mods), width = 3) }, "metafast"), "'width'")
   expect_error(trace_prims({ forest(res); addpoly(rma(yi, vi, data = dat, method = "EE"), predstyle = "bar") },
                            "metafast"), "prediction interval")
+})
+
+test_that("metafor's hidden forest() options annosym, tabfig, at.lab, top, rowadj and named fonts", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  norm <- function(v) gsub(" +", " ", trimws(gsub("[\u2002\u2007\u2009]", " ", v)))
+  texts <- function(tr) {
+    out <- do.call(rbind, lapply(of_kind(tr, "text"), function(z) {
+      lab <- as.character(z$labels)
+      if (!length(lab)) return(NULL)
+      data.frame(y = rep_len(z$y, length(lab)), lab = norm(lab), stringsAsFactors = FALSE)
+    }))
+    out[nzchar(out$lab), ]
+  }
+  cases <- list(list(annosym = c(" (", " to ", ")")), list(annosym = c(" [", "; ", "]", "\u2212")),
+                list(tabfig = 1), list(tabfig = 2), list(tabfig = 3), list(rowadj = c(0.2, -0.2, 0.1)), list(rowadj = 0.3), list(top = 5),
+                list(top = 2, rowadj = c(0, 0.25)))
+  for (cs in cases) {
+    args <- c(list(xlim = c(-10, 6), ilab = dat$tpos, ilab.xpos = -6, ilab.lab = "TB+"), cs)
+    a <- trace_prims(do.call(forest, c(list(res), args)), "metafast", c("text", "segments"))
+    r <- trace_prims(do.call(metafor::forest, c(list(mres), args)), "metafor", c("text", "segments"))
+    expect_equal(a$value$layout$ylim, r$value$ylim)
+    ta <- texts(a); tr <- texts(r)
+    # every text metafor writes, at metafor's height (our pooled-estimate label says "k = 13")
+    tr <- tr[tr$lab != "Random-Effects Model", ]
+    # (metafor writes -0.00 where we write 0.00)
+    key <- function(t) paste(gsub("[-\u2212\u2013]0\\.00(?![0-9])", "0.00", t$lab, perl = TRUE), sprintf("%.6f", t$y))
+    expect_true(all(key(tr) %in% key(ta)), info = paste(setdiff(key(tr), key(ta)), collapse = " | "))
+  }
+  # tabfig: metafor's exact characters (thin spaces, minus sign, en / figure spaces)
+  for (tf in 1:3) {
+    a <- trace_prims(forest(res, xlim = c(-10, 6), tabfig = tf), "metafast", "text")
+    r <- trace_prims(metafor::forest(mres, xlim = c(-10, 6), tabfig = tf), "metafor", "text")
+    la <- unlist(lapply(of_kind(a, "text"), function(z) as.character(z$labels)))
+    lr <- unlist(lapply(of_kind(r, "text"), function(z) as.character(z$labels)))
+    expect_true(all(c(lr[grepl("^.0\\.89", lr)], lr[grepl("CI", lr)]) %in% la))
+  }
+  # at.lab: the tick labels metafor draws
+  a <- trace_prims(forest(res, xlim = c(-10, 6), at = c(-2, 0, 1), at.lab = c("low", "none", "high")), "metafast", "axis")
+  r <- trace_prims(metafor::forest(mres, xlim = c(-10, 6), at = c(-2, 0, 1), at.lab = c("low", "none", "high")),
+                   "metafor", "axis")
+  ax <- function(tr) Filter(function(z) !is.null(z$at), of_kind(tr, "axis"))[[1L]]
+  expect_identical(ax(a)$labels, ax(r)$labels)
+  expect_equal(ax(a)$at, ax(r)$at)
+  expect_identical(a$value$layout$at.lab, c("low", "none", "high"))
+  # fonts as a named vector: the families and fonts of the labels, annotations and ilab columns
+  seen <- of_kind(trace_prims(forest(res, xlim = c(-10, 6), fonts = c(serif = 3, mono = 2), ilab = dat$tpos,
+                                     ilab.xpos = -6), "metafast", "text"), "text")
+  fam <- function(lab) { s <- Filter(function(z) identical(as.character(z$labels), lab), seen)[[1L]]; c(s$family, as.character(s$font)) }
+  expect_identical(fam("Aronson, 1948"), c("serif", "3"))
+  expect_identical(fam(as.character(dat$tpos[1])), c("serif", "3"))
+  expect_identical(fam(res$slab[1])[1], "serif")
+  ann1 <- Filter(function(z) grepl("^-0.89", as.character(z$labels)), seen)[[1L]]
+  expect_identical(c(ann1$family, as.character(ann1$font)), c("mono", "2"))
+  # bad values
+  expect_error(trace_prims(forest(res, xlim = c(-10, 6), annosym = c("(", ")")), "metafast"), "'annosym'")
+  expect_error(trace_prims(forest(res, xlim = c(-10, 6), tabfig = 4), "metafast"), "'tabfig'")
+  expect_error(trace_prims(forest(res, xlim = c(-10, 6), at = c(-1, 0), at.lab = "a"), "metafast"), "'at.lab'")
+  expect_error(trace_prims(forest(res, top = 4), "metafast"), "'top'")
+  expect_error(trace_prims(forest(res, rowadj = "a"), "metafast"), "'rowadj'")
+  expect_error(trace_prims(forest(res, fonts = c(serif = 9)), "metafast"), "'fonts'")
+  # forest.default and forest() of cumul() still reject them by name
+  expect_error(trace_prims(forest(dat$yi, dat$vi, annosym = c("(", ",", ")")), "metafast"), "'annosym'")
 })

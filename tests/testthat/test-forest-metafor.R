@@ -153,7 +153,8 @@ test_that("order, ilab.pos, textpos and the per-study arguments", {
   expect_error(in_png(forest(res, shade = "stripes")), "'shade'")
   expect_error(in_png(forest(res, transf = exp, atransf = exp)), "either 'transf' or 'atransf'")
   expect_silent(in_png(forest(res, fonts = c("sans", "mono"), xlim = c(-10, 6))))
-  expect_error(in_png(forest(res, fonts = c(sans = 1))), "'fonts' as a named vector")
+  expect_silent(in_png(forest(res, fonts = c(sans = 2))))
+  expect_error(in_png(forest(res, fonts = c(sans = "bold"))), "'fonts' as a named vector")
   a <- in_png(forest(res, colci = "grey50", cex.lab = 1.2, cex.axis = 0.7))$layout
   expect_equal(c(a$cex.lab, a$cex.axis), c(1.2, 0.7))
   expect_error(in_png(forest(res, colci = c("red", "blue"))), "'colci'")

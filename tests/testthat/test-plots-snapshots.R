@@ -78,6 +78,12 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
     addpoly(predict(metafast::rma(yi, vi, mods = ~ ablat, data = dat), newmods = c(20, 50)), rows = -4.5,
             mlab = c("ablat 20", "ablat 50"), addpred = TRUE)
   })
+  vdiffr::expect_doppelganger("forest-hidden-options", function() {
+    forest(res, xlim = c(-10, 6), annosym = c(" (", " to ", ")"), at = c(-2, -1, 0, 1), at.lab = c("a", "b", "c", "d"),
+           top = 5, rowadj = c(0.2, -0.2, 0), fonts = c(serif = 3, mono = 1), ilab = dat$tpos, ilab.xpos = -6,
+           ilab.lab = "TB+")
+    addpoly(res, row = -2, mlab = "again")
+  })
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
