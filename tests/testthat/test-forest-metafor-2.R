@@ -317,3 +317,79 @@ test_that("metafor's hidden forest() options annosym, tabfig, at.lab, top, rowad
   # forest.default and forest() of cumul() still reject them by name
   expect_error(trace_prims(forest(dat$yi, dat$vi, annosym = c("(", ",", ")")), "metafast"), "'annosym'")
 })
+
+# rect(), lines() and abline() calls (their coordinates and colours) while
+# `expr` draws, traced in the graphics namespace (hist() draws its bars
+# there) and in the calling package's imports.
+trace_hist <- function(expr, pkg) {
+  rec <- new.env()
+  rec$calls <- list()
+  add <- function(kind, v) rec$calls[[length(rec$calls) + 1L]] <- c(list(kind = kind), v)
+  tr <- list(rect = quote(list(x0 = xleft, y0 = ybottom, x1 = xright, y1 = ytop, col = col)),
+             lines = quote(list(x = x, y = list(...)[[1L]])),
+             abline = quote(list(v = v, lwd = list(...)$lwd)))
+  nss <- unique(list(asNamespace("graphics"), asNamespace(pkg)))
+  for (ns in nss) for (p in names(tr))
+    suppressMessages(trace(p, tracer = bquote(.(add)(.(p), .(tr[[p]]))), where = ns, print = FALSE))
+  on.exit(suppressMessages(for (ns in nss) for (p in names(tr)) untrace(p, where = ns)), add = TRUE)
+  f <- tempfile(fileext = ".png")
+  grDevices::png(f, width = 900, height = 900)
+  on.exit({ grDevices::dev.off(); unlink(f) }, add = TRUE)
+  val <- force(expr)
+  list(value = val, calls = rec$calls)
+}
+
+test_that("plot() of permutest() results draws metafor's histograms, tails, curves and lines", {
+  d <- metadat::dat.bcg[1:6, ]
+  e <- escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d)
+  p <- permutest(rma(yi, vi, mods = ~ ablat, data = e, method = "DL"), exact = TRUE, progress = FALSE)
+  mp <- metafor::permutest(metafor::rma(yi, vi, mods = ~ ablat, data = e, method = "DL"), exact = TRUE,
+                           progbar = FALSE)
+  p1 <- permutest(rma(yi, vi, data = e, method = "DL"), exact = TRUE, progress = FALSE)
+  mp1 <- metafor::permutest(metafor::rma(yi, vi, data = e, method = "DL"), exact = TRUE, progbar = FALSE)
+  cases <- list(list(p, mp, list()), list(p, mp, list(lwd = c(2, 3, 3, 4))), list(p, mp, list(beta = 1:2, stat = "coef")),
+                list(p, mp, list(beta = 2, p2defn = "px2", trim = 0.1, lwd = 1)),
+                list(p, mp, list(alternative = "less", col = "gray80", col.out = "orange")),
+                list(p, mp, list(alternative = "greater", freq = TRUE)),
+                list(p1, mp1, list(lwd = c(2, 2, 2, 0), adjust = 2)))
+  for (cs in cases) {
+    a <- trace_hist(do.call(plot, c(list(cs[[1]]), cs[[3]])), "metafast")
+    r <- trace_hist(do.call(plot, c(list(cs[[2]]), cs[[3]])), "metafor")
+    strip <- function(calls) lapply(calls, function(z) { z$col <- if (is.null(z$col)) NULL else toupper(z$col); z })
+    # (metafor shades the tails with lines() of a histogram, which draws with rect())
+    r$calls <- Filter(function(z) !(z$kind == "lines" && inherits(z$x, "histogram")), r$calls)
+    ka <- vapply(a$calls, `[[`, "", "kind"); kr <- vapply(r$calls, `[[`, "", "kind")
+    expect_identical(ka, kr)
+    for (j in seq_along(a$calls)) {
+      za <- a$calls[[j]]; zr <- r$calls[[j]]
+      if (za$kind == "rect") {
+        for (nm in c("x0", "y0", "x1", "y1")) expect_equal(za[[nm]], zr[[nm]], tolerance = tol_closed)
+        expect_identical(grDevices::col2rgb(za$col, alpha = TRUE), grDevices::col2rgb(zr$col, alpha = TRUE))
+      } else if (za$kind == "lines") {
+        xr <- if (is.list(zr$x)) zr$x$x else zr$x; yr <- if (is.list(zr$x)) zr$x$y else zr$y
+        xa <- if (is.list(za$x)) za$x$x else za$x; ya <- if (is.list(za$x)) za$x$y else za$y
+        expect_equal(xa, xr, tolerance = tol_closed); expect_equal(ya, yr, tolerance = tol_closed)
+      } else {
+        expect_equal(unname(za$v), unname(zr$v), tolerance = tol_closed); expect_equal(za$lwd, zr$lwd)
+      }
+    }
+  }
+  # the returned layout: the bars and the shaded tail of the histogram drawn
+  lay <- trace_hist(plot(p), "metafast")$value$ablat
+  expect_equal(sum(lay$density * diff(lay$breaks)), 1)
+  expect_equal(lay$observed, c(-1, 1) * c(p$zval)[2], tolerance = tol_closed)
+  expect_true(all(lay$tail$right <= -abs(c(p$zval)[2]) + 1e-12 | lay$tail$left >= abs(c(p$zval)[2]) - 1e-12))
+  # QM: metafor's ylim is infinite with one df (the chi-square density at 0); ours draws
+  lay <- trace_hist(plot(p, QM = TRUE, lwd = c(2, 2, 2, 4)), "metafast")$value
+  expect_identical(names(lay), c("QM", "ablat"))
+  expect_equal(lay$QM$observed, p$QM, tolerance = tol_closed)
+  expect_error(trace_hist(plot(p, beta = NA), "metafast"), "at least one")
+  expect_error(trace_hist(plot(p, trim = 0.5), "metafast"), "'trim'")
+})
+
+test_that("plot() of vif() results stops as metafor's does without simulated values", {
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg2())
+  expect_error(plot(vif(fit)), "vif\\(sim = \\)")
+  mfit <- metafor::rma(yi, vi, mods = ~ ablat + year, data = bcg2())
+  expect_error(plot(metafor::vif(mfit)), "sim=TRUE")
+})

@@ -173,6 +173,8 @@ formals_pairs <- c(formals_pairs, list(
     forest(ffit, xlim = c(-2, 2), rows = 8:3)
     do.call(addpoly, c(list(ffit, row = 1), a))
   })),
+  list("plot.permutest.rma.uni", "plot.mf_permutest", function(a)
+    in_png(do.call(plot, c(list(permutest(rfit, exact = TRUE, progress = FALSE)), a)))),
   list("addpoly.predict.rma", "addpoly.predict.mf_rma", function(a) in_png({
     forest(ffit, xlim = c(-2, 2))
     do.call(addpoly, c(list(predict(ffit)), a))

@@ -84,6 +84,9 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
            ilab.lab = "TB+")
     addpoly(res, row = -2, mlab = "again")
   })
+  pt <- permutest(metafast::rma(yi, vi, mods = ~ ablat, data = dat[1:6, ], method = "DL"), exact = TRUE,
+                  progress = FALSE)
+  vdiffr::expect_doppelganger("plot-permutest", function() plot(pt, QM = TRUE, lwd = c(2, 2, 2, 4), legend = TRUE))
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
