@@ -55,7 +55,12 @@
 #'   labels, one per tick), \code{top} (rows above the top study, default 3;
 #'   metafor's coordinates), \code{rowadj} (vertical shifts, in rows, of the
 #'   labels, the annotations and the \code{ilab} columns; one value shifts
-#'   the first two) and \code{predtail} (see \code{predstyle}); \code{addpoly()}
+#'   the first two), \code{clim} (metafor's older name of \code{olim}; it
+#'   wins), \code{decreasing} (sort keys given as a vector in \code{order}
+#'   sorted in decreasing order), \code{xlabadj} (\code{adj} of the labels
+#'   at the ends of the axis; one value a: a and 1 - a), \code{xlabfont}
+#'   (font of the axis labels; a second value for the middle one of three)
+#'   and \code{predtail} (see \code{predstyle}); \code{addpoly()}
 #'   uses the annotation symbols, shifts and fonts of the forest plot.
 #'   metafor's forest arguments that metafast does not implement yet (issue
 #'   16) are errors.
@@ -305,7 +310,11 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     keys$rstandard <- z; keys$abs.rstandard <- abs(z)
   }
   order <- .mf_forest_order_arg(order, order_expr, x)
-  ord <- .mf_forest_order(order, st, grp, keys)
+  if (!is.null(hidden$decreasing) && (!is.logical(hidden$decreasing) || length(hidden$decreasing) != 1L ||
+                                      is.na(hidden$decreasing)))
+    .mf_stop("'decreasing' must be TRUE or FALSE.")
+  from_call <- is.call(order_expr) && identical(order_expr[[1L]], as.name("order"))
+  ord <- .mf_forest_order(order, st, grp, keys, decreasing = isTRUE(hidden$decreasing) && !from_call)
   model_lab <- if (.mf_is_ee(x$method)) "Equal-effects model" else "Random-effects model"
 
   sums <- NULL
@@ -364,6 +373,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     sprintf("Prediction Interval [%s%% PI]", format(round(pi_level, digits[1L]))) else if (identical(predstyle, "dist"))
     sprintf("Predictive Distribution [%s%% PI]", format(round(pi_level, digits[1L]))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
+  given <- .mf_given(.mf_forest_given)
+  if (!is.null(hidden$clim)) given$olim <- hidden$clim   # metafor's older name of olim (it wins)
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = addpred,
@@ -376,8 +387,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
                   int_only = x$int.only, pdist = pdist, annosym = hidden$annosym, tabfig = hidden$tabfig,
                   at_lab_user = hidden$at.lab, top = hidden$top, rowadj = hidden$rowadj, colci = ps(colci, "colci"),
-                  xlab = if (missing(xlab)) NULL else xlab),
-                  .mf_given(.mf_forest_given)))
+                  xlab = if (missing(xlab)) NULL else xlab, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont),
+                  given))
 }
 
 #' @rdname forest
@@ -651,7 +662,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
 
 # Display order of the studies (indices into the study table), within
 # subgroups when given.  keys: further named sort keys (fit, resid, ...).
-.mf_forest_order <- function(order, st, grp, keys = list()) {
+.mf_forest_order <- function(order, st, grp, keys = list(), decreasing = FALSE) {
   k <- nrow(st)
   ties <- seq_len(k)
   if (is.null(order)) key <- seq_len(k) else if (is.character(order) && length(order) == 1L && k != 1L) {
@@ -663,7 +674,9 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
       .mf_stop("'order' must be NULL, \"obs\", \"prec\", \"weight\" (or for fits \"fit\", \"resid\", \"rstandard\", \"abs.resid\", \"abs.rstandard\") or one sort key per study.")
   } else {
     if (length(order) != k) .mf_stop(sprintf("'order' has %d values but %d studies are drawn.", length(order), k))
-    key <- order
+    # (metafor's decreasing: sort keys given as a vector in decreasing
+    # order, ties in data order)
+    key <- if (isTRUE(decreasing)) -xtfrm(order) else order
   }
   if (is.null(grp)) base::order(key, ties) else base::order(as.integer(grp), key, ties)
 }
@@ -744,7 +757,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
                             colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, fonts = NULL,
                             pdist = NULL, annosym = NULL, tabfig = NULL, at_lab_user = NULL, top = NULL,
-                            rowadj = NULL) {
+                            rowadj = NULL, xlabadj = NULL, xlabfont = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -1128,7 +1141,19 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!is.character(xlab) && !is.expression(xlab) || !length(xlab) %in% 1:3)
     .mf_stop("'xlab' must be one, two or three labels (as metafor: under the left end, the middle and the right end of the axis).")
   xl_at <- switch(length(xlab), mean(range(at)), range(at), c(min(at), mean(range(at)), max(at)))
-  for (j in seq_along(xlab)) graphics::mtext(xlab[j], side = 1, line = 2.2, at = xl_at[j], cex = cex_lab)
+  # metafor's xlabadj (adj of the labels at the ends of the axis; one value
+  # a for the left one, 1 - a for the right one) and xlabfont (the font of
+  # the labels; a second value for the middle one of three)
+  if (!is.null(xlabadj) && (!is.numeric(xlabadj) || !length(xlabadj) %in% 1:2))
+    .mf_stop("'xlabadj' must be one or two numbers (the adj of the labels at the ends of the axis).")
+  if (!is.null(xlabfont) && (!is.numeric(xlabfont) || !length(xlabfont) %in% 1:2 || any(!xlabfont %in% 1:5)))
+    .mf_stop("'xlabfont' must be one or two font numbers (1 to 5).")
+  xadj <- if (is.null(xlabadj)) c(NA, NA) else if (length(xlabadj) == 1L) c(xlabadj, 1 - xlabadj) else xlabadj
+  xfont <- if (is.null(xlabfont)) c(1, NA) else c(xlabfont[1L], if (length(xlabfont) > 1L) xlabfont[2L] else NA)
+  xl_adj <- switch(length(xlab), NA, xadj, c(xadj[1L], NA, xadj[2L]))
+  xl_font <- switch(length(xlab), xfont[1L], xfont[c(1L, 1L)], xfont[c(1L, 2L, 1L)])
+  for (j in seq_along(xlab)) graphics::mtext(xlab[j], side = 1, line = 2.2, at = xl_at[j], cex = cex_lab,
+                                             adj = xl_adj[j], font = xl_font[j])
   if (has_main) graphics::title(main = main, line = 1, cex.main = max(cex, 0.7) * 1.1)
   colout <- .mf_forest_vec(colout, k, "black")
   colci <- if (is.null(colci)) colout else .mf_forest_vec(colci, k, "black")

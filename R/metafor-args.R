@@ -22,7 +22,8 @@
 
 # Arguments metafor's forest() reads from `...` that forest() of rma() fits
 # implements (read from `...` as well).
-.mf_forest_ours <- c("predtail", "annosym", "tabfig", "at.lab", "top", "rowadj")
+.mf_forest_ours <- c("predtail", "annosym", "tabfig", "at.lab", "top", "rowadj", "clim", "decreasing", "xlabadj",
+                     "xlabfont")
 
 # Arguments metafor's forest() reads from `...` (rejected where not
 # implemented).

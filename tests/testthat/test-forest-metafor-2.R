@@ -307,7 +307,30 @@ test_that("metafor's hidden forest() options annosym, tabfig, at.lab, top, rowad
   expect_identical(fam(res$slab[1])[1], "serif")
   ann1 <- Filter(function(z) grepl("^-0.89", as.character(z$labels)), seen)[[1L]]
   expect_identical(c(ann1$family, as.character(ann1$font)), c("mono", "2"))
+  # clim (metafor's older name of olim), decreasing (vector sort keys), xlabadj, xlabfont
+  args <- list(xlim = c(-10, 6), clim = c(-1.5, 0), order = quote(ablat), decreasing = TRUE,
+               xlab = c("Favours vaccine", "Log RR", "Favours control"), xlabadj = 0.2, xlabfont = c(2, 3))
+  a <- trace_prims(do.call(forest, c(list(res), args)), "metafast", c("text", "segments"))
+  r <- trace_prims(do.call(metafor::forest, c(list(mres), args)), "metafor", c("text", "segments"))
+  ta <- texts(a); tr <- texts(r)
+  tr <- tr[tr$lab != "Random-Effects Model", ]
+  expect_true(all(key(tr) %in% key(ta)), info = paste(setdiff(key(tr), key(ta)), collapse = " | "))
+  expect_equal(a$value$studies$ci.lb[a$value$studies$slab == "Aronson, 1948"], -1.5)
+  expect_identical(a$value$studies$slab, res$slab[order(dat$ablat, decreasing = TRUE)])
+  # order(...) is a permutation, as metafor: decreasing does not apply
+  o <- trace_prims(forest(res, xlim = c(-10, 6), order = order(dat$ablat), decreasing = TRUE), "metafast", "text")
+  expect_identical(o$value$studies$slab, res$slab[order(dat$ablat)])
+  rec <- new.env(); rec$m <- list()
+  suppressMessages(trace("mtext", tracer = bquote(.(function(v) rec$m[[length(rec$m) + 1L]] <- v)(
+    list(text = text, adj = adj, font = font))), where = asNamespace("metafast"), print = FALSE))
+  trace_prims(do.call(forest, c(list(res), args)), "metafast", character(0))
+  suppressMessages(untrace("mtext", where = asNamespace("metafast")))
+  rec$m <- Filter(function(z) any(z$text %in% args$xlab), rec$m)
+  expect_equal(vapply(rec$m, function(z) as.numeric(z$adj), 0), c(0.2, NA, 0.8))
+  expect_equal(vapply(rec$m, function(z) as.numeric(z$font), 0), c(2, 3, 2))
   # bad values
+  expect_error(trace_prims(forest(res, xlim = c(-10, 6), decreasing = "yes"), "metafast"), "'decreasing'")
+  expect_error(trace_prims(forest(res, xlabfont = 9), "metafast"), "'xlabfont'")
   expect_error(trace_prims(forest(res, xlim = c(-10, 6), annosym = c("(", ")")), "metafast"), "'annosym'")
   expect_error(trace_prims(forest(res, xlim = c(-10, 6), tabfig = 4), "metafast"), "'tabfig'")
   expect_error(trace_prims(forest(res, xlim = c(-10, 6), at = c(-1, 0), at.lab = "a"), "metafast"), "'at.lab'")
