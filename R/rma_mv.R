@@ -350,7 +350,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
                         terms = lapply(gts, function(g) list(type = if (g$chol) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
                                                              times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
-                                                             n_lev = g$n_lev)))
+                                                             n_lev = g$n_lev, outer.levels = g$outer.levels)))
       if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
@@ -691,7 +691,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # metafor), so that the estimate is positive semi-definite
     chol <- st == "UN" && n > 1L && !any(!is.na(fv)) && !any(!is.na(fr))
     out[[t]] <- list(struct = st, type = match(st, types) - 1L, chol = chol, names = g$names, inner = as.integer(fi) - 1L,
-                     outer = as.integer(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
+                     outer = as.integer(fo), outer.levels = levels(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
                      off = off, nlevels = c(nv, nlevels(fo)), nlevels.f = c(n, nlevels(factor(g$outer[keep]))),
                      levels.f = list(lev.f, levels(factor(g$outer[keep]))), levels.k = lk, levels.comb.k = ck)
     off <- off + n_v + n_r
