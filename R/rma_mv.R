@@ -192,6 +192,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
       mods <- NULL
   }
+  # metafor's measure: from an escalc() outcome's attribute, else "GEN"
+  measure <- attr(yi, "measure")
+  if (!is.character(measure) || length(measure) != 1L) measure <- "GEN"
   yi <- .mf_numeric(yi, "yi")
   k.all <- length(yi)
   if (k.all == 0L) .mf_stop("'yi' has length 0: there are no outcomes to analyse.")
@@ -465,8 +468,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
               yi = yi.f, vi = vi.f, X = X.f, yi.f = yi, vi.f = Vinfo$vi, X.f = X,
               ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
-              method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
-              control = con, fit.stats = fit.stats, convergence = conv,
+              method = method, measure = measure, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha,
+              digits = digits, control = con, fit.stats = fit.stats, convergence = conv,
               vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),
               sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
               withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = withR,
