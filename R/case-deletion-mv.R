@@ -184,7 +184,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_units <- function(x, expr, env) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'model' must be a model fitted by rma.mv() (class 'mf_rma_mv').")
   if (is.null(x$mf.spec)) .mf_stop("The model object lacks the model ($mf.spec) that the refits need; refit it with rma.mv().")
-  .mf_mv_refuse(x)
+  if (is.null(x$W)) .mf_mv_refuse(x)  # (user weights W: see .mf_mv_cd_wrefit())
   # (metafor re-applies Rscale to the deleted fit's levels, which changes a
   # "cor0"/"cov0" R; "cor" and "none" are unchanged by deleting levels)
   if (isTRUE(x$withR) && isTRUE(x$Rscale %in% c("cor0", "cov0")))
@@ -218,6 +218,17 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   if (reestimate && "UN" %in% x$struct[c(isTRUE(x$withG), isTRUE(x$withH))])
     .mf_stop("Case deletion with reestimate = TRUE of a model with struct = \"UN\" is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
+  if (!is.null(x$W)) {
+    # user weights W: the variance components of each refit are those of the
+    # unweighted refit (rma.mv() estimates them without W); the coefficients
+    # and their covariances follow from them (.mf_mv_cd_wrefit())
+    x$mf.spec$refuse <- NULL
+    W <- x$W
+    x$W <- NULL
+    r <- .mf_mv_cd_run(x, u, reestimate, rstudent, dfbetas, threads, progress)
+    x$W <- W
+    return(.mf_mv_cd_wrefit(x, u, r, rstudent, dfbetas))
+  }
   con <- x$control
   th <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
   unit <- as.integer(u$unit[spec$order])
@@ -268,6 +279,75 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
       r$resid[rows] <- r2$resid[rows]
       r$se[rows] <- r2$se[rows]
     }
+  }
+  r
+}
+
+# Case deletion of a fit with user weights A (metafor's W), from the
+# variance components theta_u of each refit (r$theta, the kernel's): as
+# metafor's refits of rma.mv(W = A[-D, -D]) on the rows K kept, b_u = G_u y_K
+# with G_u = (X_K' A_KK X_K)^-1 X_K' A_KK, Var(b_u) = G_u M_KK G_u' (M at
+# theta_u); rstudent: r = y_D - X_D b_u, S = M_DD + X_D Var(b_u) X_D' and
+# X2 = r' S^-1 r; dfbetas: the scale sqrt(diag(G M G')) of the fit on all
+# rows at theta_u.  M is held as a sparse matrix of its blocks (nnz = sum
+# n_b^2); the k x k A is the user's.  O(n_units (k p^2 + nnz(M) p)).
+.mf_mv_cd_wrefit <- function(x, u, r, rstudent, dfbetas) {
+  sp <- x$mf.spec
+  sp$refuse <- NULL
+  k <- x$k
+  o <- sp$order
+  off <- sp$offsets
+  X <- x$X
+  y <- x$yi
+  A <- x$W
+  p <- ncol(X)
+  pos.s <- integer(k)
+  pos.s[o] <- seq_len(k) - 1L
+  # the sparse pattern of M's blocks (fit order), filled per unit
+  bi <- unlist(lapply(seq_len(length(off) - 1L), function(b) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    rep(fr, times = length(fr))
+  }), use.names = FALSE)
+  bj <- unlist(lapply(seq_len(length(off) - 1L), function(b) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    rep(fr, each = length(fr))
+  }), use.names = FALSE)
+  M_at <- function(theta)
+    Matrix::sparseMatrix(i = bi, j = bj, x = .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta, dims = c(k, k))
+  G_all <- if (dfbetas) { XA <- crossprod(X, A); solve(XA %*% X, XA) }
+  beta <- matrix(NA_real_, u$n, p)
+  vbdiag <- if (dfbetas) matrix(NA_real_, u$n, p) else r$vbdiag
+  resid <- se <- rep(NA_real_, k)  # (fit order)
+  X2 <- rep(NA_real_, u$n)
+  for (i in seq_len(u$n)) {
+    if (!isTRUE(r$ok[i])) next
+    D <- which(u$unit == i - 1L)
+    K <- which(u$unit != i - 1L)
+    M <- M_at(r$theta[i, ])
+    XA <- crossprod(X[K, , drop = FALSE], A[K, K, drop = FALSE])
+    G <- tryCatch(solve(XA %*% X[K, , drop = FALSE], XA), error = function(e) NULL)
+    if (is.null(G)) { r$ok[i] <- FALSE; next }
+    b <- c(G %*% y[K])
+    beta[i, ] <- b
+    if (dfbetas) vbdiag[i, ] <- diag(as.matrix(G_all %*% M %*% t(G_all)))
+    if (rstudent) {
+      vb <- as.matrix(G %*% M[K, K] %*% t(G))
+      XD <- X[D, , drop = FALSE]
+      rr <- c(y[D] - XD %*% b)
+      S <- as.matrix(M[D, D]) + XD %*% vb %*% t(XD)
+      resid[D] <- rr
+      se[D] <- sqrt(diag(S))
+      ch <- tryCatch(chol(S), error = function(e) NULL)
+      if (!is.null(ch)) X2[i] <- sum(backsolve(ch, rr, transpose = TRUE)^2)
+    }
+  }
+  r$beta <- beta
+  r$vbdiag <- vbdiag
+  if (rstudent) {
+    # (r$resid and r$se are in the spec's sorted order)
+    r$resid <- resid[o]
+    r$se <- se[o]
+    r$X2 <- X2
   }
   r
 }

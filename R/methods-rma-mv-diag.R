@@ -141,6 +141,8 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     names(out) <- rs$slab
     return(out)
   }
+  # (e = y - Xb and M: with user weights W too, whose spec refuses only the refits)
+  if (!is.null(object$W)) object$mf.spec$refuse <- NULL
   d <- .mf_mv_rowdiag(object)
   if (type == "pearson") {
     e <- d$resid
@@ -158,7 +160,9 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   na.act <- .mf_na_action()
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   v <- .mf_na_view(x)
-  rd <- .mf_mv_rowdiag(x)
+  # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
+  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
   se <- sqrt(rd$var.resid)
@@ -180,7 +184,8 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   codes <- match(cl.u, ids)
   srt <- integer(x$k)
   srt[seq_len(x$k)] <- codes[x$mf.spec$order]  # codes per sorted row
-  X2 <- .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+  X2 <- if (is.null(wv)) .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+        else .mf_mv_wresid(x, codes, length(ids))$X2
   k.id <- tabulate(codes, nbins = length(ids))
   out$cluster <- if (na.act == "na.omit") cl.u else cl.f
   out$slab <- if (na.act == "na.omit") v$slab[v$not.na] else v$slab
@@ -200,6 +205,68 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   class(out) <- "list.mf_rma"
   class(cls) <- "list.mf_rma"
   list(obs = out, cluster = cls)
+}
+
+# The residuals of a fit with user weights A (metafor's W) and the diagonal
+# of their covariance Var(e) = (I - H) M (I - H)' with H = X G, G = (X'AX)^-1
+# X'A: Var(e)_ii = M_ii - 2 x_i' (G M)_i + x_i' (G M G') x_i, with G M formed
+# block by block from the blocks of M (block diagonal), so no k x k matrix
+# beyond the A the user gave; with cluster codes (1..n, fit order), metafor's
+# X2_c = e_c' Var(e)_cc^-1 e_c per cluster (NA when Var(e)_cc is not
+# positive definite: an eigenvalue whose square is not above machine
+# epsilon).
+.mf_mv_wresid <- function(x, cluster = NULL, n = 0L) {
+  sp <- x$mf.spec
+  sp$refuse <- NULL  # (the blocks of M are those of the fit)
+  theta <- .mf_mv_theta(x)
+  k <- x$k
+  o <- sp$order
+  X <- x$X
+  XA <- crossprod(X, x$W)
+  G <- solve(XA %*% X, XA)
+  off <- sp$offsets
+  Th <- .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta
+  GM <- matrix(0, nrow(G), k)
+  mdiag <- numeric(k)
+  pos <- 0
+  for (b in seq_len(length(off) - 1L)) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    nb <- length(fr)
+    Mb <- matrix(Th[pos + seq_len(nb * nb)], nb, nb)
+    pos <- pos + nb * nb
+    GM[, fr] <- G[, fr, drop = FALSE] %*% Mb
+    mdiag[fr] <- diag(Mb)
+  }
+  GMG <- GM %*% t(G)
+  XGMG <- X %*% GMG
+  e <- c(x$yi - X %*% x$beta)
+  out <- list(resid = e, var.resid = mdiag - 2 * rowSums(X * t(GM)) + rowSums(XGMG * X))
+  if (is.null(cluster)) return(out)
+  # the blocks of M over the rows of each cluster (rows sorted by cluster)
+  pos.s <- integer(k)
+  pos.s[o] <- seq_len(k) - 1L  # sorted-row index of each fit row
+  ocl <- order(cluster)
+  offc <- c(0L, cumsum(tabulate(cluster, nbins = n)))
+  Thc <- .mf_robust_mv_blocks(sp, theta, pos.s[ocl], as.integer(offc))$Theta
+  X2 <- rep(NA_real_, n)
+  pos <- 0
+  for (c in seq_len(n)) {
+    r <- ocl[(offc[c] + 1L):offc[c + 1L]]
+    m <- length(r)
+    Mc <- matrix(Thc[pos + seq_len(m * m)], m, m)
+    pos <- pos + m * m
+    HM <- X[r, , drop = FALSE] %*% GM[, r, drop = FALSE]
+    ve <- Mc - HM - t(HM) + XGMG[r, , drop = FALSE] %*% t(X[r, , drop = FALSE])
+    ve <- (ve + t(ve)) / 2
+    ev <- eigen(ve, symmetric = TRUE, only.values = TRUE)$values
+    if (any(ev^2 <= .Machine$double.eps)) next
+    ch <- tryCatch(chol(ve), error = function(err) NULL)
+    if (is.null(ch)) next
+    z <- backsolve(ch, e[r], transpose = TRUE)
+    X2[c] <- sum(z^2)
+  }
+  out$X2 <- X2
+  out
 }
 
 # ---- ranef ----
@@ -283,6 +350,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
   if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
+  if (!is.null(x$W))
+    .mf_stop("Extraction of random effects is not available for models with non-standard weights ('W'), as in metafor.")
   codes <- .mf_mv_row_codes(x)
   if (is.null(codes))
     .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
@@ -682,7 +751,9 @@ glance.mf_rma_mv <- function(x, ...) {
 #' @rdname mf_rma-tidiers
 #' @exportS3Method generics::augment
 augment.mf_rma_mv <- function(x, ...) {
-  rd <- .mf_mv_rowdiag(x)
+  # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
+  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
   se <- sqrt(rd$var.resid)

@@ -30,9 +30,11 @@
 #'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
 #'   taken block by block; W itself is kept as a k x k matrix) and the log-likelihoods at b.  Rows with a missing weight
 #'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
-#'   \code{predict()} use W; the methods that rebuild the model
-#'   (\code{rstandard()}, \code{rstudent()}, \code{confint()},
-#'   \code{ranef()}, ...) stop with an error naming \code{W}.
+#'   \code{predict()}, \code{residuals()}, \code{rstandard()} use W; the
+#'   refits of \code{rstudent()}, \code{cooks.distance()}, \code{dfbetas()},
+#'   \code{confint()} and \code{profile()} estimate the components without W
+#'   and the coefficients with the W of the rows kept, as metafor's;
+#'   \code{ranef()} stops, as metafor's.
 #' @param mods moderators: a one-sided formula or a numeric vector or matrix.
 #' @param data optional data frame in which the arguments are evaluated.
 #' @param slab study labels.
