@@ -185,11 +185,6 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'model' must be a model fitted by rma.mv() (class 'mf_rma_mv').")
   if (is.null(x$mf.spec)) .mf_stop("The model object lacks the model ($mf.spec) that the refits need; refit it with rma.mv().")
   if (is.null(x$W)) .mf_mv_refuse(x)  # (user weights W: see .mf_mv_cd_wrefit())
-  # (metafor re-applies Rscale to the deleted fit's levels, which changes a
-  # "cor0"/"cov0" R; "cor" and "none" are unchanged by deleting levels)
-  if (isTRUE(x$withR) && isTRUE(x$Rscale %in% c("cor0", "cov0")))
-    .mf_stop(sprintf("Case deletion of rma.mv() fits with 'R' and Rscale = \"%s\" is not supported by metafast yet (issue 12).",
-                     x$Rscale))
   if (is.null(expr)) return(list(unit = seq_len(x$k) - 1L, n = x$k, ids = NULL, cluster.f = NULL))
   val <- .mf_cd_getx(expr, x, env, "cluster")
   cl.f <- val[x$subset]
@@ -238,7 +233,10 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
                         as.integer(con$maxiter), con$stepadj, rstudent, dfbetas, th, prog)
   pat <- .mf_mv_cd_fixed(x, unit, u$n, reestimate)
   fx0 <- spec$structure$fixed
-  same <- vapply(seq_len(u$n), function(i) !pat$bad[i] && identical(pat$fixed[[i]], fx0), NA)
+  rmin <- .mf_mv_cd_rmin(x, unit, u$n)
+  rkey <- if (is.null(rmin)) rep("", u$n) else
+    apply(rmin, 1L, function(v) if (all(v == 0)) "" else paste(format(v, digits = 17), collapse = ","))
+  same <- vapply(seq_len(u$n), function(i) !pat$bad[i] && identical(pat$fixed[[i]], fx0) && rkey[i] == "", NA)
   r <- run(spec, unit, u$n, theta, .mf_progress_fn(progress, u$n))
   if (all(same)) return(r)
   fail <- function(sel) {
@@ -255,13 +253,21 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   }
   fail(pat$bad)
   other <- !same & !pat$bad
-  key <- vapply(pat$fixed, function(f) paste(format(f, digits = 17), collapse = ","), "")
+  key <- paste(vapply(pat$fixed, function(f) paste(format(f, digits = 17), collapse = ","), ""), rkey)
   for (kk in unique(key[other])) {
     sel <- other & key == kk
     ids <- which(sel)
     fx <- pat$fixed[[ids[1L]]]
     spec2 <- spec
     spec2$structure$fixed <- fx
+    if (rkey[ids[1L]] != "") {
+      # R rescaled over the levels the subset keeps (metafor's refit)
+      mm <- rmin[ids[1L], ]
+      for (l in which(mm != 0)) {
+        Rl <- spec2$structure$R[[l]]
+        spec2$structure$R[[l]] <- if (x$Rscale == "cor0") (Rl - mm[l]) / (1 - mm[l]) else Rl - mm[l]
+      }
+    }
     start <- theta
     start[!is.na(fx)] <- fx[!is.na(fx)]
     # the units of the group as 0..m-1, the rows of all other units as unit m
@@ -350,6 +356,30 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     r$X2 <- X2
   }
   r
+}
+
+# Rscale = "cor0" / "cov0" (metafor's refits re-apply the scaling to the
+# fit's R, already scaled to a minimum of 0, over the levels the subset keeps):
+# per unit and factor with R, the minimum of R over the levels left after
+# deleting the unit (0: R unchanged, e.g. when every level keeps rows); NULL
+# for other fits.  unit: 0-based unit code of each row in the spec's order.
+.mf_mv_cd_rmin <- function(x, unit, n) {
+  if (!isTRUE(x$withR) || !isTRUE(x$Rscale %in% c("cor0", "cov0"))) return(NULL)
+  st <- x$mf.spec$structure
+  Rs <- st$R
+  out <- matrix(0, n, length(Rs))
+  for (l in seq_along(Rs)) {
+    if (is.null(Rs[[l]])) next
+    g <- st$codes[, l]
+    # units whose rows hold every row of some level: only their deletion removes levels
+    lone <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
+    lone <- as.vector(lone)
+    for (i in unique(lone[!is.na(lone)])) {
+      rem <- sort(unique(g[unit != i]))
+      out[i + 1L, l] <- if (length(rem)) min(Rs[[l]][rem, rem]) else 0
+    }
+  }
+  out
 }
 
 # The fixed components of the refit without each unit (as metafor's rma.mv()

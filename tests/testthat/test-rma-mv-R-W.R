@@ -140,9 +140,42 @@ test_that("R fits: hatvalues, weights, rstandard and rstudent match metafor", {
   rsf <- rstudent(f2, reestimate = FALSE)
   rsm <- rstudent(m, reestimate = FALSE)
   expect_equal(rsf$z, rsm$z, tolerance = 1e-5)
-  # Rscale = "cor0": metafor re-applies the scaling to the deleted fit's levels
-  f0 <- rma.mv(yi, vi, random = rnd, R = list(phylo = s$C), Rscale = "cor0", data = dat)
-  expect_error(rstudent(f0), "Rscale = \"cor0\"")
+})
+
+test_that("R fits with Rscale = \"cor0\" / \"cov0\": case deletion rescales R over the levels kept, as metafor", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(7)
+  dat <- s$dat
+  # (a covariance matrix with varying diagonal, so that cov0 differs from cor0)
+  C <- s$C * tcrossprod(seq(0.5, 1.5, length.out = nrow(s$C)))
+  rnd <- list(~ 1 | study, ~ 1 | phylo)
+  for (rs in c("cor0", "cov0")) {
+    m <- mv_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat)
+    g <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat, sigma2 = m$sigma2)
+    # deleting a row whose species has one row removes that level: R changes for some rows
+    un <- seq_len(g$k) - 1L
+    if (rs == "cor0") expect_true(any(metafast:::.mf_mv_cd_rmin(g, un[g$mf.spec$order], g$k) != 0))
+    a <- rstudent(g, reestimate = FALSE)
+    b <- metafor:::rstudent.rma.mv(m, reestimate = FALSE)
+    expect_equal(a$z, b$z, tolerance = 1e-7, info = rs)
+    expect_equal(unname(cooks.distance(g, reestimate = FALSE)), unname(metafor:::cooks.distance.rma.mv(m, reestimate = FALSE)),
+                 tolerance = 1e-7, info = rs)
+    a <- rstudent(g, cluster = phylo, reestimate = FALSE)
+    b <- metafor:::rstudent.rma.mv(m, cluster = phylo, reestimate = FALSE)
+    expect_equal(a$cluster$X2, b$cluster$X2, tolerance = 1e-7, info = rs)
+    # re-estimated components (metafor's refits converge to ~1e-6)
+    f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat)
+    # (metafor's case deletion fails here at tight settings (NA) and stops
+    # early at its defaults; so against metafor's own refits on the subsets,
+    # R = its scaled R, re-scaled by rma.mv() over the species kept)
+    cd <- cooks.distance(f, cluster = phylo)
+    for (sp in c("sp08", "sp23", "sp05")) {  # (sp23, sp05: their deletion changes the scaled R)
+      ms <- suppressWarnings(metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = m$R[[2L]]), Rscale = rs,
+                                             data = dat, subset = phylo != sp, control = list(rel.tol = 1e-10)))
+      d <- c(f$beta) - c(ms$beta)
+      expect_equal(unname(cd[sp]), sum(d * solve(f$vb, d)), tolerance = 1e-5, info = paste(rs, sp))
+    }
+  }
 })
 
 test_that("R: bad matrices are errors naming R", {
