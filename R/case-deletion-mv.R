@@ -208,10 +208,6 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_run <- function(x, u, reestimate, rstudent, dfbetas, threads, progress) {
   if (!is.logical(reestimate) || length(reestimate) != 1L || is.na(reestimate))
     .mf_stop("'reestimate' must be TRUE or FALSE.")
-  # (metafor refits UN on the scale of the Cholesky factor; the kernel's
-  # refits would use the (tau2, rho) scale)
-  if (reestimate && "UN" %in% x$struct[c(isTRUE(x$withG), isTRUE(x$withH))])
-    .mf_stop("Case deletion with reestimate = TRUE of a model with struct = \"UN\" is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
   if (!is.null(x$W)) {
     # user weights W: the variance components of each refit are those of the
@@ -260,6 +256,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     fx <- pat$fixed[[ids[1L]]]
     spec2 <- spec
     spec2$structure$fixed <- fx
+    start <- theta
     if (rkey[ids[1L]] != "") {
       # R rescaled over the levels the subset keeps (metafor's refit)
       mm <- rmin[ids[1L], ]
@@ -268,7 +265,6 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
         spec2$structure$R[[l]] <- if (x$Rscale == "cor0") (Rl - mm[l]) / (1 - mm[l]) else Rl - mm[l]
       }
     }
-    start <- theta
     start[!is.na(fx)] <- fx[!is.na(fx)]
     # the units of the group as 0..m-1, the rows of all other units as unit m
     un2 <- match(unit, ids - 1L) - 1L
@@ -424,7 +420,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     tm <- terms[[t]]
     list(fx0[tm$off + seq_len(tm$n_v)], if (tm$n_r) fx0[tm$off + tm$n_v + seq_len(tm$n_r)] else NULL)
   }
-  struct <- vapply(terms, function(tm) types[tm$type + 1L], "")
+  struct <- vapply(terms, function(tm) if (tm$type == 9L) "UN" else types[tm$type + 1L], "")  # (9: UN, Cholesky scale)
   check.k <- if (is.null(x$control$check.k.gtr.1)) TRUE else x$control$check.k.gtr.1
   k <- length(unit)
   for (i in seq_len(n)) {
