@@ -97,6 +97,10 @@
     .Call(`_metafast_mf_rma_mv_cluster_x2`, spec, theta, beta, cluster, n_cluster)
 }
 
+.mf_rma_mv_ranef_term <- function(spec, theta, beta, term) {
+    .Call(`_metafast_mf_rma_mv_ranef_term`, spec, theta, beta, term)
+}
+
 .mf_rma_mv_ranef <- function(spec, theta, beta) {
     .Call(`_metafast_mf_rma_mv_ranef`, spec, theta, beta)
 }

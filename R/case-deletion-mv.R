@@ -184,12 +184,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_units <- function(x, expr, env) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'model' must be a model fitted by rma.mv() (class 'mf_rma_mv').")
   if (is.null(x$mf.spec)) .mf_stop("The model object lacks the model ($mf.spec) that the refits need; refit it with rma.mv().")
-  .mf_mv_refuse(x)
-  # (metafor re-applies Rscale to the deleted fit's levels, which changes a
-  # "cor0"/"cov0" R; "cor" and "none" are unchanged by deleting levels)
-  if (isTRUE(x$withR) && isTRUE(x$Rscale %in% c("cor0", "cov0")))
-    .mf_stop(sprintf("Case deletion of rma.mv() fits with 'R' and Rscale = \"%s\" is not supported by metafast yet (issue 12).",
-                     x$Rscale))
+  if (is.null(x$W)) .mf_mv_refuse(x)  # (user weights W: see .mf_mv_cd_wrefit())
   if (is.null(expr)) return(list(unit = seq_len(x$k) - 1L, n = x$k, ids = NULL, cluster.f = NULL))
   val <- .mf_cd_getx(expr, x, env, "cluster")
   cl.f <- val[x$subset]
@@ -213,11 +208,18 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_run <- function(x, u, reestimate, rstudent, dfbetas, threads, progress) {
   if (!is.logical(reestimate) || length(reestimate) != 1L || is.na(reestimate))
     .mf_stop("'reestimate' must be TRUE or FALSE.")
-  # (metafor refits UN on the scale of the Cholesky factor; the kernel's
-  # refits would use the (tau2, rho) scale)
-  if (reestimate && "UN" %in% x$struct[c(isTRUE(x$withG), isTRUE(x$withH))])
-    .mf_stop("Case deletion with reestimate = TRUE of a model with struct = \"UN\" is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
+  if (!is.null(x$W)) {
+    # user weights W: the variance components of each refit are those of the
+    # unweighted refit (rma.mv() estimates them without W); the coefficients
+    # and their covariances follow from them (.mf_mv_cd_wrefit())
+    x$mf.spec$refuse <- NULL
+    W <- x$W
+    x$W <- NULL
+    r <- .mf_mv_cd_run(x, u, reestimate, rstudent, dfbetas, threads, progress)
+    x$W <- W
+    return(.mf_mv_cd_wrefit(x, u, r, rstudent, dfbetas))
+  }
   con <- x$control
   th <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
   unit <- as.integer(u$unit[spec$order])
@@ -227,7 +229,10 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
                         as.integer(con$maxiter), con$stepadj, rstudent, dfbetas, th, prog)
   pat <- .mf_mv_cd_fixed(x, unit, u$n, reestimate)
   fx0 <- spec$structure$fixed
-  same <- vapply(seq_len(u$n), function(i) !pat$bad[i] && identical(pat$fixed[[i]], fx0), NA)
+  rmin <- .mf_mv_cd_rmin(x, unit, u$n)
+  rkey <- if (is.null(rmin)) rep("", u$n) else
+    apply(rmin, 1L, function(v) if (all(v == 0)) "" else paste(format(v, digits = 17), collapse = ","))
+  same <- vapply(seq_len(u$n), function(i) !pat$bad[i] && identical(pat$fixed[[i]], fx0) && rkey[i] == "", NA)
   r <- run(spec, unit, u$n, theta, .mf_progress_fn(progress, u$n))
   if (all(same)) return(r)
   fail <- function(sel) {
@@ -244,7 +249,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   }
   fail(pat$bad)
   other <- !same & !pat$bad
-  key <- vapply(pat$fixed, function(f) paste(format(f, digits = 17), collapse = ","), "")
+  key <- paste(vapply(pat$fixed, function(f) paste(format(f, digits = 17), collapse = ","), ""), rkey)
   for (kk in unique(key[other])) {
     sel <- other & key == kk
     ids <- which(sel)
@@ -252,6 +257,14 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     spec2 <- spec
     spec2$structure$fixed <- fx
     start <- theta
+    if (rkey[ids[1L]] != "") {
+      # R rescaled over the levels the subset keeps (metafor's refit)
+      mm <- rmin[ids[1L], ]
+      for (l in which(mm != 0)) {
+        Rl <- spec2$structure$R[[l]]
+        spec2$structure$R[[l]] <- if (x$Rscale == "cor0") (Rl - mm[l]) / (1 - mm[l]) else Rl - mm[l]
+      }
+    }
     start[!is.na(fx)] <- fx[!is.na(fx)]
     # the units of the group as 0..m-1, the rows of all other units as unit m
     un2 <- match(unit, ids - 1L) - 1L
@@ -270,6 +283,99 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     }
   }
   r
+}
+
+# Case deletion of a fit with user weights A (metafor's W), from the
+# variance components theta_u of each refit (r$theta, the kernel's): as
+# metafor's refits of rma.mv(W = A[-D, -D]) on the rows K kept, b_u = G_u y_K
+# with G_u = (X_K' A_KK X_K)^-1 X_K' A_KK, Var(b_u) = G_u M_KK G_u' (M at
+# theta_u); rstudent: r = y_D - X_D b_u, S = M_DD + X_D Var(b_u) X_D' and
+# X2 = r' S^-1 r; dfbetas: the scale sqrt(diag(G M G')) of the fit on all
+# rows at theta_u.  M is held as a sparse matrix of its blocks (nnz = sum
+# n_b^2); the k x k A is the user's.  O(n_units (k p^2 + nnz(M) p)).
+.mf_mv_cd_wrefit <- function(x, u, r, rstudent, dfbetas) {
+  sp <- x$mf.spec
+  sp$refuse <- NULL
+  k <- x$k
+  o <- sp$order
+  off <- sp$offsets
+  X <- x$X
+  y <- x$yi
+  A <- x$W
+  p <- ncol(X)
+  pos.s <- integer(k)
+  pos.s[o] <- seq_len(k) - 1L
+  # the sparse pattern of M's blocks (fit order), filled per unit
+  bi <- unlist(lapply(seq_len(length(off) - 1L), function(b) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    rep(fr, times = length(fr))
+  }), use.names = FALSE)
+  bj <- unlist(lapply(seq_len(length(off) - 1L), function(b) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    rep(fr, each = length(fr))
+  }), use.names = FALSE)
+  M_at <- function(theta)
+    Matrix::sparseMatrix(i = bi, j = bj, x = .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta, dims = c(k, k))
+  G_all <- if (dfbetas) { XA <- crossprod(X, A); solve(XA %*% X, XA) }
+  beta <- matrix(NA_real_, u$n, p)
+  vbdiag <- if (dfbetas) matrix(NA_real_, u$n, p) else r$vbdiag
+  resid <- se <- rep(NA_real_, k)  # (fit order)
+  X2 <- rep(NA_real_, u$n)
+  for (i in seq_len(u$n)) {
+    if (!isTRUE(r$ok[i])) next
+    D <- which(u$unit == i - 1L)
+    K <- which(u$unit != i - 1L)
+    M <- M_at(r$theta[i, ])
+    XA <- crossprod(X[K, , drop = FALSE], A[K, K, drop = FALSE])
+    G <- tryCatch(solve(XA %*% X[K, , drop = FALSE], XA), error = function(e) NULL)
+    if (is.null(G)) { r$ok[i] <- FALSE; next }
+    b <- c(G %*% y[K])
+    beta[i, ] <- b
+    if (dfbetas) vbdiag[i, ] <- diag(as.matrix(G_all %*% M %*% t(G_all)))
+    if (rstudent) {
+      vb <- as.matrix(G %*% M[K, K] %*% t(G))
+      XD <- X[D, , drop = FALSE]
+      rr <- c(y[D] - XD %*% b)
+      S <- as.matrix(M[D, D]) + XD %*% vb %*% t(XD)
+      resid[D] <- rr
+      se[D] <- sqrt(diag(S))
+      ch <- tryCatch(chol(S), error = function(e) NULL)
+      if (!is.null(ch)) X2[i] <- sum(backsolve(ch, rr, transpose = TRUE)^2)
+    }
+  }
+  r$beta <- beta
+  r$vbdiag <- vbdiag
+  if (rstudent) {
+    # (r$resid and r$se are in the spec's sorted order)
+    r$resid <- resid[o]
+    r$se <- se[o]
+    r$X2 <- X2
+  }
+  r
+}
+
+# Rscale = "cor0" / "cov0" (metafor's refits re-apply the scaling to the
+# fit's R, already scaled to a minimum of 0, over the levels the subset keeps):
+# per unit and factor with R, the minimum of R over the levels left after
+# deleting the unit (0: R unchanged, e.g. when every level keeps rows); NULL
+# for other fits.  unit: 0-based unit code of each row in the spec's order.
+.mf_mv_cd_rmin <- function(x, unit, n) {
+  if (!isTRUE(x$withR) || !isTRUE(x$Rscale %in% c("cor0", "cov0"))) return(NULL)
+  st <- x$mf.spec$structure
+  Rs <- st$R
+  out <- matrix(0, n, length(Rs))
+  for (l in seq_along(Rs)) {
+    if (is.null(Rs[[l]])) next
+    g <- st$codes[, l]
+    # units whose rows hold every row of some level: only their deletion removes levels
+    lone <- tapply(unit, g, function(v) if (all(v == v[1L])) v[1L] else NA_integer_)
+    lone <- as.vector(lone)
+    for (i in unique(lone[!is.na(lone)])) {
+      rem <- sort(unique(g[unit != i]))
+      out[i + 1L, l] <- if (length(rem)) min(Rs[[l]][rem, rem]) else 0
+    }
+  }
+  out
 }
 
 # The fixed components of the refit without each unit (as metafor's rma.mv()
@@ -314,7 +420,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     tm <- terms[[t]]
     list(fx0[tm$off + seq_len(tm$n_v)], if (tm$n_r) fx0[tm$off + tm$n_v + seq_len(tm$n_r)] else NULL)
   }
-  struct <- vapply(terms, function(tm) types[tm$type + 1L], "")
+  struct <- vapply(terms, function(tm) if (tm$type == 9L) "UN" else types[tm$type + 1L], "")  # (9: UN, Cholesky scale)
   check.k <- if (is.null(x$control$check.k.gtr.1)) TRUE else x$control$check.k.gtr.1
   k <- length(unit)
   for (i in seq_len(n)) {

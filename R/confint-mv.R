@@ -78,7 +78,6 @@ confint.mf_rma_mv <- function(object, parm, level, fixed = FALSE, sigma2, tau2, 
                               targs, verbose = FALSE, control, ..., xlim) {
   .mf_check_dots("confint.mf_rma_mv", ...)
   x <- object
-  .mf_mv_refuse(x)
   if (!missing(parm)) warning("Argument 'parm' (currently) ignored.", call. = FALSE)
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
@@ -198,7 +197,6 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   x <- fitted
   if (!inherits(x, "mf_rma_mv") || is.null(x$mf.spec))
     .mf_stop("Information needed for profiling is not available in the model object.")
-  .mf_mv_refuse(x)
   if (!identical(parallel, "no"))
     .mf_stop(sprintf("parallel = \"%s\" (metafor's parallel backends) is not supported by metafast's profile(); its refits take milliseconds.",
                      paste(parallel, collapse = "")))
@@ -324,6 +322,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   if (!is.finite(val) || val < rg[1L] || val > rg[2L]) return(NULL)
   j <- .mf_mv_theta_pos(x, comp, pos)
   spec <- .mf_mv_spec_fix(x$mf.spec, j, val)
+  spec$refuse <- NULL  # (user weights W: handled below)
   start <- as.double(.mf_mv_theta(x))
   start[j] <- val
   if (val == 0 && comp %in% c("tau2", "gamma2")) {
@@ -352,7 +351,14 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   # optimisers creep, while the log-likelihood is settled to ~1e-12)
   if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
   if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
-  list(ll = if (x$method == "REML") f$ll.REML else f$ll.ML, theta = f$theta, beta = c(f$beta), vb = f$vb)
+  ll <- if (x$method == "REML") f$ll.REML else f$ll.ML
+  if (!is.null(x$W)) {
+    # user weights W (metafor's refit with W): the components as without W,
+    # b and its sandwich covariance from W, the log-likelihood at that b
+    wb <- .mf_mv_wfit(x$W, x$X, x$yi, spec, f$theta, c(f$beta), f$vb)
+    return(list(ll = ll - wb$dll, theta = f$theta, beta = wb$beta, vb = wb$vb))
+  }
+  list(ll = ll, theta = f$theta, beta = c(f$beta), vb = f$vb)
 }
 
 .mf_mv_maxll <- function(x) x$fit.stats[[if (x$method == "REML") "REML" else "ML"]][1L]

@@ -166,7 +166,7 @@
   update.mf_rma_mv = c(),
   robust.mf_rma = c(), robust.mf_rma_mv = c(),
   labbe.mf_rma = c(), labbe.mf_rma_tab = c(), radial.mf_rma = c(), radial.mf_rma_tab = c(),
-  regplot.mf_rma = c(), points.mf_regplot = c(), llplot = c(),
+  regplot.mf_rma = c(), regplot.mf_rma_mv = c(), points.mf_regplot = c(), llplot = c(),
   rma.mh = c(outlist = "the result always holds the full set of fields"),
   rma.peto = c(outlist = "the result always holds the full set of fields"),
   print.mf_rma_mh = c(),
@@ -259,7 +259,7 @@
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
-  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", points.mf_regplot = "graphics", llplot = "graphics")
+  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", regplot.mf_rma_mv = "graphics", points.mf_regplot = "graphics", llplot = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

@@ -141,6 +141,8 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     names(out) <- rs$slab
     return(out)
   }
+  # (e = y - Xb and M: with user weights W too, whose spec refuses only the refits)
+  if (!is.null(object$W)) object$mf.spec$refuse <- NULL
   d <- .mf_mv_rowdiag(object)
   if (type == "pearson") {
     e <- d$resid
@@ -158,7 +160,9 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   na.act <- .mf_na_action()
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   v <- .mf_na_view(x)
-  rd <- .mf_mv_rowdiag(x)
+  # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
+  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
   se <- sqrt(rd$var.resid)
@@ -180,7 +184,8 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   codes <- match(cl.u, ids)
   srt <- integer(x$k)
   srt[seq_len(x$k)] <- codes[x$mf.spec$order]  # codes per sorted row
-  X2 <- .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+  X2 <- if (is.null(wv)) .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+        else .mf_mv_wresid(x, codes, length(ids))$X2
   k.id <- tabulate(codes, nbins = length(ids))
   out$cluster <- if (na.act == "na.omit") cl.u else cl.f
   out$slab <- if (na.act == "na.omit") v$slab[v$not.na] else v$slab
@@ -202,16 +207,79 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   list(obs = out, cluster = cls)
 }
 
+# The residuals of a fit with user weights A (metafor's W) and the diagonal
+# of their covariance Var(e) = (I - H) M (I - H)' with H = X G, G = (X'AX)^-1
+# X'A: Var(e)_ii = M_ii - 2 x_i' (G M)_i + x_i' (G M G') x_i, with G M formed
+# block by block from the blocks of M (block diagonal), so no k x k matrix
+# beyond the A the user gave; with cluster codes (1..n, fit order), metafor's
+# X2_c = e_c' Var(e)_cc^-1 e_c per cluster (NA when Var(e)_cc is not
+# positive definite: an eigenvalue whose square is not above machine
+# epsilon).
+.mf_mv_wresid <- function(x, cluster = NULL, n = 0L) {
+  sp <- x$mf.spec
+  sp$refuse <- NULL  # (the blocks of M are those of the fit)
+  theta <- .mf_mv_theta(x)
+  k <- x$k
+  o <- sp$order
+  X <- x$X
+  XA <- crossprod(X, x$W)
+  G <- solve(XA %*% X, XA)
+  off <- sp$offsets
+  Th <- .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta
+  GM <- matrix(0, nrow(G), k)
+  mdiag <- numeric(k)
+  pos <- 0
+  for (b in seq_len(length(off) - 1L)) {
+    fr <- o[(off[b] + 1L):off[b + 1L]]
+    nb <- length(fr)
+    Mb <- matrix(Th[pos + seq_len(nb * nb)], nb, nb)
+    pos <- pos + nb * nb
+    GM[, fr] <- G[, fr, drop = FALSE] %*% Mb
+    mdiag[fr] <- diag(Mb)
+  }
+  GMG <- GM %*% t(G)
+  XGMG <- X %*% GMG
+  e <- c(x$yi - X %*% x$beta)
+  out <- list(resid = e, var.resid = mdiag - 2 * rowSums(X * t(GM)) + rowSums(XGMG * X))
+  if (is.null(cluster)) return(out)
+  # the blocks of M over the rows of each cluster (rows sorted by cluster)
+  pos.s <- integer(k)
+  pos.s[o] <- seq_len(k) - 1L  # sorted-row index of each fit row
+  ocl <- order(cluster)
+  offc <- c(0L, cumsum(tabulate(cluster, nbins = n)))
+  Thc <- .mf_robust_mv_blocks(sp, theta, pos.s[ocl], as.integer(offc))$Theta
+  X2 <- rep(NA_real_, n)
+  pos <- 0
+  for (c in seq_len(n)) {
+    r <- ocl[(offc[c] + 1L):offc[c + 1L]]
+    m <- length(r)
+    Mc <- matrix(Thc[pos + seq_len(m * m)], m, m)
+    pos <- pos + m * m
+    HM <- X[r, , drop = FALSE] %*% GM[, r, drop = FALSE]
+    ve <- Mc - HM - t(HM) + XGMG[r, , drop = FALSE] %*% t(X[r, , drop = FALSE])
+    ve <- (ve + t(ve)) / 2
+    ev <- eigen(ve, symmetric = TRUE, only.values = TRUE)$values
+    if (any(ev^2 <= .Machine$double.eps)) next
+    ch <- tryCatch(chol(ve), error = function(err) NULL)
+    if (is.null(ch)) next
+    z <- backsolve(ch, e[r], transpose = TRUE)
+    X2[c] <- sum(z^2)
+  }
+  out$X2 <- X2
+  out
+}
+
 # ---- ranef ----
 
 # Integer codes per row (fit's order) of each nested factor of 'random', read
 # from the spec of a nested structure; NULL for other structures.
 .mf_mv_row_codes <- function(x) {
   s <- x$mf.spec$structure
-  if (identical(s$type, "terms") && !length(s$terms)) {
+  if (identical(s$type, "terms")) {
     # several factors (crossed or nested, optionally with known correlation
-    # matrices R): the codes of each factor, per sorted row
-    return(lapply(seq_along(x$sigma2), function(l) .mf_mv_unsort(s$codes[, l], x)))
+    # matrices R, and '~ inner | outer' terms): the codes of each factor, per
+    # sorted row
+    return(lapply(seq_len(if (isTRUE(x$withS)) length(x$sigma2) else 0L), function(l) .mf_mv_unsort(s$codes[, l], x)))
   }
   if (is.null(s$type) || !identical(s$type, "nested")) return(NULL)
   off <- x$mf.spec$offsets
@@ -235,8 +303,15 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' correlation matrix \eqn{R_l} (argument \code{R} of \code{rma.mv()}),
 #' \eqn{\hat u_l = \sigma^2_l R_l Z_l' W e}{u_l = sigma2_l R_l Z_l' W e} and
 #' \eqn{\sigma^2_l R_l - \sigma^4_l R_l Z_l' P Z_l R_l}{sigma2_l R_l - sigma2_l^2 R_l Z_l' P Z_l R_l}.
-#' Fits with several factors (crossed or nested) are supported; fits with
-#' \code{~ inner | outer} terms are not yet.  The prediction intervals use a
+#' Fits with several factors (crossed or nested) are supported.  For an
+#' \code{~ inner | outer} term with covariance \eqn{G}{G} (its part of the
+#' marginal covariance: \eqn{E(a, c)}{E(a, c)} between rows of the same outer
+#' level with inner levels \eqn{a}{a} and \eqn{c}{c}), \eqn{\hat u = G W e}{u = G W e}
+#' with prediction variances the diagonal of \eqn{G - G P G}{G - G P G}, one
+#' row per combination of inner and outer level, named \code{"inner | outer"}
+#' and ordered by outer, then inner level, as metafor (\code{expand} does not
+#' apply to them; their list element is named by the formula, e.g.
+#' \code{"~outcome | trial"}).  The prediction intervals use a
 #' normal quantile, or for \code{test = "t"} a t quantile with
 #' \code{k - p} degrees of freedom (\code{dfs = "residual"}) or the number
 #' of levels of the factor minus p (\code{dfs = "contain"} or numbers), as
@@ -254,14 +329,17 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #'   TRUE}) instead of one per level.
 #' @param vcov \code{TRUE}: the result is a list with \code{pred} (the list
 #'   above) and \code{vcov}: per component the levels-by-levels covariance
-#'   matrix \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l},
+#'   matrix \eqn{\sigma^2_l I - \sigma^4_l Z_l' P Z_l}{sigma2_l I - sigma2_l^2 Z_l' P Z_l}
+#'   (for an \code{~ inner | outer} term the rows of \eqn{G - G P G}{G - G P G}
+#'   of its table),
 #'   as metafor (a dense matrix, built only on this request; \code{NULL}
 #'   elements under \code{na.exclude} / \code{na.pass} with omitted rows, as
 #'   metafor).
 #' @param ... other arguments are an error.
 #' @return A named list (one element per variance component, named by the
-#'   factor) of data frames with columns \code{intrcpt}, \code{se},
-#'   \code{pi.lb} and \code{pi.ub}, rows named by the levels.
+#'   factor, then one per \code{~ inner | outer} term) of data frames with
+#'   columns \code{intrcpt}, \code{se}, \code{pi.lb} and \code{pi.ub}, rows
+#'   named by the levels.
 #' @references Robinson GK (1991). That BLUP is a good thing: the estimation
 #'   of random effects. \emph{Stat Sci} 6:15-32.
 #' @export
@@ -272,19 +350,24 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
   if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
+  if (!is.null(x$W))
+    .mf_stop("Extraction of random effects is not available for models with non-standard weights ('W'), as in metafor.")
   codes <- .mf_mv_row_codes(x)
   if (is.null(codes))
     .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
-  L <- length(x$sigma2)
-  r <- .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
-  pred <- apply(r$pred[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
-  vpred <- apply(r$var[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
-  pred <- matrix(pred, nrow = x$k)
-  vpred <- matrix(vpred, nrow = x$k)
+  L <- length(codes)
+  nG <- length(x$mf.spec$structure$terms)
+  if (L) {
+    r <- .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
+    pred <- apply(r$pred[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
+    vpred <- apply(r$var[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
+    pred <- matrix(pred, nrow = x$k)
+    vpred <- matrix(vpred, nrow = x$k)
+  }
   do.transf <- !missing(transf) && is.function(transf)
   tf <- if (do.transf) .mf_apply_transf(transf, if (missing(targs)) NULL else targs) else NULL
   out <- vector("list", L)
-  names(out) <- x$s.names
+  names(out) <- x$s.names[seq_len(L)]
   for (j in seq_len(L)) {
     lev <- x$s.levels[[j]]
     first <- match(seq_along(lev), codes[[j]])
@@ -318,6 +401,17 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
     }
     out[[j]] <- tab
   }
+  # the '~ inner | outer' terms (metafor's G and H): one row per combination
+  # of inner and outer level, in the order of outer, then inner level
+  gt <- lapply(seq_len(nG), function(t) .mf_mv_ranef_term(x, t, alpha))
+  for (t in seq_len(nG)) {
+    tab <- gt[[t]]$tab
+    if (do.transf) {
+      tab[] <- lapply(tab, tf)
+      tab <- tab[, -2L, drop = FALSE]
+    }
+    out[[gt[[t]]$name]] <- tab
+  }
   if (!vcov) return(out)
   # metafor's vcov = TRUE: per component the covariance matrix of the
   # predicted effects minus the true ones (Henderson 1975; Robinson 1991),
@@ -340,7 +434,86 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
       V[[j]] <- (Vj + t(Vj)) / 2
     }
   }
+  # the inner | outer terms (metafor gives them under every na.action):
+  # G - G P G over the rows kept, G = [outer equal] E(inner, inner)
+  if (nG) {
+    o <- x$mf.spec$order
+    W <- matrix(0, x$k, x$k)
+    W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
+    WX <- W %*% x$X
+    P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
+    for (t in seq_len(nG)) {
+      g <- gt[[t]]
+      G <- (outer(g$outer, g$outer, "==") + 0) * g$E[g$inner, g$inner, drop = FALSE]
+      Vt <- G - G %*% P %*% G
+      Vt <- ((Vt + t(Vt)) / 2)[g$rows, g$rows, drop = FALSE]
+      rn <- as.character(which(.mf_na_view(x)$not.na)[g$rows])  # (metafor: the rows' positions after subset)
+      dimnames(Vt) <- list(rn, rn)
+      V[[g$name]] <- Vt
+    }
+  }
   list(pred = out, vcov = V)
+}
+
+# The BLUPs of the '~ inner | outer' term t (1: G, 2: H) as metafor's
+# ranef(): per row of the fit G_t W e and diag(G_t - G_t P G_t) (the C++
+# kernel, block by block), then one row per combination of inner and outer
+# level (its first row), labelled "inner | outer" (inner right-aligned to the
+# widest label) and ordered by outer, then inner level; the prediction
+# intervals use a normal quantile or, for t tests, a t quantile with k - p
+# (dfs = "residual") or the number of outer levels minus p degrees of
+# freedom.  Also returns what vcov = TRUE needs: the rows kept, the inner and
+# outer code of each row and the term's matrix E.
+.mf_mv_ranef_term <- function(x, t, alpha) {
+  sp <- x$mf.spec
+  tm <- sp$structure$terms[[t]]
+  r <- .mf_rma_mv_ranef_term(sp, .mf_mv_theta(x), c(x$beta), t - 1L)
+  pred <- .mf_mv_unsort(r$pred, x)
+  se <- sqrt(.mf_mv_unsort(r$var, x))
+  pred[abs(pred) < 100 * .Machine$double.eps] <- 0
+  inner <- .mf_mv_unsort(tm$inner, x) + 1L
+  outer <- .mf_mv_unsort(tm$outer, x)
+  lev.in <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[1L]]
+  lev.out <- tm$outer.levels
+  if (is.null(lev.out)) lev.out <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[2L]]
+  if (x$test == "z") {
+    crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+  } else {
+    ddf <- if (identical(x$dfs, "residual")) x$k - x$p else length(unique(outer)) - x$p
+    crit <- stats::qt(alpha / 2, max(ddf, 1), lower.tail = FALSE)
+  }
+  lab.in <- lev.in[inner]
+  rn <- paste(formatC(lab.in, width = max(nchar(lab.in))), lev.out[outer], sep = " | ")
+  first <- which(!duplicated(rn))
+  rows <- first[order(outer[first], inner[first])]
+  tab <- data.frame(intrcpt = pred[rows], se = se[rows], pi.lb = pred[rows] - crit * se[rows],
+                    pi.ub = pred[rows] + crit * se[rows])
+  rownames(tab) <- rn[rows]
+  forms <- if (is.list(x$random) && !inherits(x$random, "formula")) x$random else list(x$random)
+  io <- Filter(function(f) !(is.numeric(f[[2L]][[2L]]) && f[[2L]][[2L]] == 1), forms)
+  list(tab = tab, name = paste0(as.character(io[[t]]), collapse = ""), rows = rows, inner = inner, outer = outer,
+       E = .mf_mv_term_E(x, t))
+}
+
+# The matrix E of the '~ inner | outer' term t at the estimates (metafor's G,
+# or H): inner levels by inner levels, from tau2/rho (gamma2/phi) and the
+# struct (see InnerOuterTerm in src/core/structure.hpp).
+.mf_mv_term_E <- function(x, t) {
+  st <- x$struct[t]
+  v <- if (t == 1L) x$tau2 else x$gamma2
+  r <- if (t == 1L) x$rho else x$phi
+  lev <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[1L]]
+  n <- length(lev)
+  s <- sqrt(if (length(v) == 1L) rep(v, n) else v)
+  d <- abs(outer(seq_len(n), seq_len(n), "-"))
+  C <- switch(st,
+              CS = , HCS = { m <- matrix(r, n, n); diag(m) <- 1; m },
+              ID = , DIAG = diag(n),
+              AR = , HAR = r^d,
+              CAR = { tm <- as.numeric(lev); r^abs(outer(tm, tm, "-")) },
+              UN = , UNR = { m <- diag(n); m[lower.tri(m)] <- r; m[upper.tri(m)] <- t(m)[upper.tri(m)]; m },
+              .mf_stop(sprintf("ranef() is not available for struct = \"%s\".", st)))
+  C * tcrossprod(s)
 }
 
 # metafor's labels for repeated levels: "a.1", "a.2", ... (unique ones kept).
@@ -578,7 +751,9 @@ glance.mf_rma_mv <- function(x, ...) {
 #' @rdname mf_rma-tidiers
 #' @exportS3Method generics::augment
 augment.mf_rma_mv <- function(x, ...) {
-  rd <- .mf_mv_rowdiag(x)
+  # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
+  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
   se <- sqrt(rd$var.resid)

@@ -131,7 +131,7 @@
   if (is.null(f)) return(e[[1L]])
   same <- function(cands) any(vapply(cands, function(g) identical(f, g) || identical(deparse(f), deparse(g)), logical(1)))
   lab <- paste("Transformed", e[[1L]])
-  for (j in seq(2L, length(e), by = 2L)[seq_len((length(e) - 1L) %/% 2L)])
+  for (j in 2L * seq_len((length(e) - 1L) %/% 2L))  # (the pairs after the name; none for most measures)
     if (same(e[[j]])) {
       scale <- sub("^(Log|Fisher's z Transformed|Arcsine Transformed|Square Root Transformed) .*$", "\\1", e[[1L]])
       scale <- switch(scale, Log = if (identical(measure, "PLO") && j == 2L) "logit" else "log",

@@ -78,6 +78,14 @@ radial.mf_rma <- function(x, center = FALSE, xlim = NULL, zlim, xlab, zlab, atz,
   eval(cl, parent.frame())
 }
 
+# metafor's radial() refuses rma.mv fits (its class check lists "rma.mv"
+# among the classes it does not take): so does metafast.
+#' @rdname radial
+#' @export
+radial.mf_rma_mv <- function(x, ...) {
+  .mf_stop("radial() is not available for models fitted by rma.mv() (as metafor: 'Method not available for objects of class \"rma.mv\"'); a radial plot needs a model with one sampling variance per estimate and no moderators, fitted by rma().")
+}
+
 #' @rdname radial
 #' @export
 radial.mf_rma_tab <- function(x, center = FALSE, xlim = NULL, zlim, xlab, zlab, atz, aty, steps = 7,

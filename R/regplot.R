@@ -12,7 +12,8 @@
 #' Higgins & Deeks 2011).  The arguments and their meaning are those of
 #' \code{metafor::regplot()}.
 #'
-#' @param x a meta-regression fitted by \code{rma()} (\code{mods = }).
+#' @param x a meta-regression fitted by \code{rma()} or \code{rma.mv()}
+#'   (\code{mods = }).
 #' @param mod the moderator on the x axis: its position among the model's
 #'   coefficients or (part of) its name.  May be omitted when the model has
 #'   one moderator.
@@ -101,7 +102,7 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
                            labsize = 1, lcol, lwd, lty, legend = FALSE, xvals, ..., grep = FALSE, fixed = FALSE,
                            box.lty, at.lab) {
   .mf_check_dots("regplot.mf_rma", ...)
-  .mf_plot_check(x, "regplot")
+  if (!inherits(x, "mf_rma_mv")) .mf_plot_check(x, "regplot")
   if (isTRUE(x$int.only)) .mf_stop("regplot() needs a meta-regression: the model has no moderators.")
   env <- parent.frame()
   mc <- match.call()
@@ -391,6 +392,13 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   class(out) <- c("mf_regplot", "data.frame")
   invisible(out)
 }
+
+# (rma.mv() fits: the same plot, as metafor's regplot() of rma.mv fits; the
+# points are sized by the square roots of weights(), the diagonal of the
+# weight matrix, and the prediction band is drawn when predict() gives one)
+#' @rdname regplot
+#' @export
+regplot.mf_rma_mv <- regplot.mf_rma
 
 # Study labels of a bubble plot: above the points that lie above the fitted
 # line, below the others, moved away by a fixed part plus a part that grows

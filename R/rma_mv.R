@@ -30,9 +30,11 @@
 #'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
 #'   taken block by block; W itself is kept as a k x k matrix) and the log-likelihoods at b.  Rows with a missing weight
 #'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
-#'   \code{predict()} use W; the methods that rebuild the model
-#'   (\code{rstandard()}, \code{rstudent()}, \code{confint()},
-#'   \code{ranef()}, ...) stop with an error naming \code{W}.
+#'   \code{predict()}, \code{residuals()}, \code{rstandard()} use W; the
+#'   refits of \code{rstudent()}, \code{cooks.distance()}, \code{dfbetas()},
+#'   \code{confint()} and \code{profile()} estimate the components without W
+#'   and the coefficients with the W of the rows kept, as metafor's;
+#'   \code{ranef()} stops, as metafor's.
 #' @param mods moderators: a one-sided formula or a numeric vector or matrix.
 #' @param data optional data frame in which the arguments are evaluated.
 #' @param slab study labels.
@@ -192,6 +194,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
       mods <- NULL
   }
+  # metafor's measure: from an escalc() outcome's attribute, else "GEN"
+  measure <- attr(yi, "measure")
+  if (!is.character(measure) || length(measure) != 1L) measure <- "GEN"
   yi <- .mf_numeric(yi, "yi")
   k.all <- length(yi)
   if (k.all == 0L) .mf_stop("'yi' has length 0: there are no outcomes to analyse.")
@@ -350,7 +355,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
                         terms = lapply(gts, function(g) list(type = if (g$chol) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
                                                              times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
-                                                             n_lev = g$n_lev)))
+                                                             n_lev = g$n_lev, outer.levels = g$outer.levels)))
       if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
@@ -465,8 +470,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               int.only = p == 1L && int.incl, int.incl = int.incl, intercept = int.incl,
               yi = yi.f, vi = vi.f, X = X.f, yi.f = yi, vi.f = Vinfo$vi, X.f = X,
               ids = rows, not.na = !has_na, subset = keep, slab = slab, slab.null = slab.null,
-              method = method, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha, digits = digits,
-              control = con, fit.stats = fit.stats, convergence = conv,
+              method = method, measure = measure, test = test, dfs = dfs, ddf = ddf, btt = btt, level = alpha,
+              digits = digits, control = con, fit.stats = fit.stats, convergence = conv,
               vc.fix = c(list(sigma2 = sig.out$fix), vcg$fix),
               sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
               withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = withR,
@@ -691,7 +696,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # metafor), so that the estimate is positive semi-definite
     chol <- st == "UN" && n > 1L && !any(!is.na(fv)) && !any(!is.na(fr))
     out[[t]] <- list(struct = st, type = match(st, types) - 1L, chol = chol, names = g$names, inner = as.integer(fi) - 1L,
-                     outer = as.integer(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
+                     outer = as.integer(fo), outer.levels = levels(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
                      off = off, nlevels = c(nv, nlevels(fo)), nlevels.f = c(n, nlevels(factor(g$outer[keep]))),
                      levels.f = list(lev.f, levels(factor(g$outer[keep]))), levels.k = lk, levels.comb.k = ck)
     off <- off + n_v + n_r

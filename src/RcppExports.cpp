@@ -409,6 +409,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_ranef_term
+Rcpp::List mf_rma_mv_ranef_term(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, int term);
+RcppExport SEXP _metafast_mf_rma_mv_ranef_term(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP, SEXP termSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< int >::type term(termSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_ranef_term(spec, theta, beta, term));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_rma_mv_ranef
 Rcpp::List mf_rma_mv_ranef(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta);
 RcppExport SEXP _metafast_mf_rma_mv_ranef(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP) {
@@ -634,6 +647,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_rowdiag", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag, 3},
     {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
+    {"_metafast_mf_rma_mv_ranef_term", (DL_FUNC) &_metafast_mf_rma_mv_ranef_term, 4},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
     {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
     {"_metafast_mf_rma_mv_perm", (DL_FUNC) &_metafast_mf_rma_mv_perm, 19},

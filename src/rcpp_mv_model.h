@@ -8,7 +8,8 @@
 //                or list(type = "terms", codes = k x S integer codes of the
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
-//                n_v, n_r, n_lev), optional R = L matrices or NULLs: metafor's
+//                n_v, n_r, n_lev; outer.levels, the labels of the outer codes, is
+//                read in R only), optional R = L matrices or NULLs: metafor's
 //                known correlation matrices R[levels, levels])  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
 //   refuse       optional message: the methods of this fit stop with it

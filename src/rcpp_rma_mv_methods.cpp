@@ -219,6 +219,57 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector th
   return out;
 }
 
+// The BLUP of the random effect of a covariance block Gs (n_b x n_b, the
+// component's part of M_b) for the rows of block b: pred = Gs (W e)_b and
+// the prediction variance diag(Gs - Gs P Gs), (Gs P Gs)_ii = g_i' W_b g_i -
+// q_i' A q_i, q_i = X_b' W_b g_i (g_i: column i of Gs).
+static void blup_of_block(const Mat& Gs, const Mat& W, const Eigen::Ref<const Vec>& We_b,
+                          const Eigen::Ref<const Mat>& Xb, const Mat& A, double* pred, double* vpred) {
+  const int nb = static_cast<int>(Gs.rows());
+  const Mat WG = W * Gs;
+  const Vec u = Gs * We_b;
+  const Mat Q = Xb.transpose() * WG;  // p x n_b: columns q_i
+  const Mat AQ = A * Q;
+  for (int i = 0; i < nb; ++i) {
+    pred[i] = u(i);
+    vpred[i] = Gs(i, i) - (Gs.col(i).dot(WG.col(i)) - Q.col(i).dot(AQ.col(i)));
+  }
+}
+
+// The BLUPs of the random effects of the '~ inner | outer' term t (0: G,
+// 1: H) per sorted row: pred = G_t W e and diag(G_t - G_t P G_t), with G_t
+// the term's part of M (block by block: RandomTerms::term_block()).
+// O(sum n_b^2 (n_b + p) + k p^2).
+// [[Rcpp::export(name = ".mf_rma_mv_ranef_term", rng = false)]]
+Rcpp::List mf_rma_mv_ranef_term(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, int term) {
+  const MvModel mm(spec);
+  const ProblemView& pr = mm.pr;
+  const RandomTerms* rt = dynamic_cast<const RandomTerms*>(&mm.structure());
+  if (rt == nullptr || term < 0 || term >= rt->n_terms())
+    Rcpp::stop("internal error: the model has no '~ inner | outer' term %d", term + 1);
+  const Vec th = theta_from_r(theta, mm.n_theta());
+  const Vec e = resid_of(pr, beta);
+  MvPass ps;
+  mv_pass(mm, th, e, ps, false);
+  const int k = pr.k(), nbk = pr.n_blocks();
+  Rcpp::NumericVector pred(k), vpred(k);
+  Mat M, W, G;
+  Eigen::Index voff = 0;
+  RPoll rp(R_NilValue);
+  for (int b = 0; b < nbk; ++b) {
+    poll_block(rp, b);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    mm.structure().block_cov(pr, th, b, voff, M);
+    if (pr.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
+    Eigen::LLT<Mat> llt(M);
+    W = llt.solve(Mat::Identity(nb, nb));
+    W = (W + W.transpose()) / 2;
+    rt->term_block(pr, th, term, b, G);
+    blup_of_block(G, W, ps.We.segment(i0, nb), pr.X.middleRows(i0, nb), ps.A, &pred[i0], &vpred[i0]);
+  }
+  return Rcpp::List::create(Rcpp::Named("pred") = pred, Rcpp::Named("var") = vpred);
+}
+
 // The BLUPs of the random effects per sorted row, one column per parameter
 // j of the structure: pred = theta_j (G_j W e) and its prediction variance
 // theta_j (G_j)_ii - theta_j^2 (G_j P G_j)_ii, with

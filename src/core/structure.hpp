@@ -369,6 +369,20 @@ class RandomTerms : public VarStructure {
         G(i, j) = t.outer(i0 + i) == oj ? t.dentry(theta, m, t.inner(i0 + i), aj) : 0.0;
     }
   }
+  int n_terms() const { return static_cast<int>(terms_.size()); }
+  // The covariance that the '~ inner | outer' term t adds to block b at
+  // theta: G(i, j) = [outer_i == outer_j] E_t(inner_i, inner_j) (the term's
+  // part of M_b; its BLUPs are G W e, metafor's ranef() of G and H terms).
+  void term_block(const ProblemView& pr, const Vec& theta, int t, int b, Mat& G) const {
+    const InnerOuterTerm& tm = terms_[static_cast<std::size_t>(t)];
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    G.setZero(nb, nb);
+    for (int j = 0; j < nb; ++j) {
+      const int oj = tm.outer(i0 + j), aj = tm.inner(i0 + j);
+      for (int i = 0; i < nb; ++i)
+        if (tm.outer(i0 + i) == oj) G(i, j) = tm.entry(theta, tm.inner(i0 + i), aj);
+    }
+  }
   std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
     Eigen::MatrixXi c(static_cast<Eigen::Index>(rows.size()), codes_.cols());
     for (std::size_t i = 0; i < rows.size(); ++i) c.row(static_cast<Eigen::Index>(i)) = codes_.row(rows[i]);

@@ -154,12 +154,14 @@ formals_pairs <- c(formals_pairs, lapply(
 # the diagnostic plots labbe(), radial(), regplot() and llplot() (issue 16)
 lfit <- do.call(rma, c(list(measure = "RR"), tdat))
 rfit <- rma(yi, vi, mods = ~ x, data = fdat)
+rvfit <- rma.mv(yi, vi, mods = ~ x, random = ~ 1 | grp, data = fdat)
 formals_pairs <- c(formals_pairs, list(
   list("labbe.rma", "labbe.mf_rma", function(a) in_png(do.call(labbe, c(list(lfit), a)))),
   list("labbe.rma", "labbe.mf_rma_tab", function(a) in_png(do.call(labbe, c(list(mhfit), a)))),
   list("radial.rma", "radial.mf_rma", function(a) in_png(do.call(radial, c(list(ffit), a)))),
   list("radial.rma", "radial.mf_rma_tab", function(a) in_png(do.call(radial, c(list(mhfit), a)))),
   list("regplot.rma", "regplot.mf_rma", function(a) in_png(do.call(regplot, c(list(rfit), a)))),
+  list("regplot.rma", "regplot.mf_rma_mv", function(a) in_png(do.call(regplot, c(list(rvfit), a)))),
   list("points.regplot", "points.mf_regplot", function(a) in_png({
     r <- regplot(rfit)
     do.call(points, c(list(r), a))

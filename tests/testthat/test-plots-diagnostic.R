@@ -62,6 +62,44 @@ test_that("regplot() returns metafor's coordinates, sizes, labels and fitted val
   expect_equal(ln$pi.ub, p$pi.ub, tolerance = tol_closed)
 })
 
+test_that("regplot() of rma.mv() fits returns metafor's layout; radial() refuses them as metafor", {
+  skip_if_not_installed("metafor")
+  d <- metadat::dat.konstantopoulos2011
+  d$year[c(3, 20)] <- NA
+  m <- suppressWarnings(mv_ref(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d))
+  f <- suppressWarnings(rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d, sigma2 = m$sigma2))
+  cases <- list(list(), list(label = "piout", pi = TRUE), list(psize = "seinv", label = "ciout"),
+                list(transf = exp, label = TRUE, level = 90), list(xvals = c(1980, 1990, 2000), pi = TRUE))
+  for (a in cases) {
+    r1 <- in_png(do.call(regplot, c(list(f), a)))
+    r2 <- mf_plot(do.call(metafor::regplot, c(list(m), a)))
+    expect_s3_class(r1, "mf_regplot")
+    # (not the drawing order: equal weights within a school tie, and ties
+    # of weights equal to ~1e-9 break either way)
+    same_points(r1, r2, c("xi", "yi", "psize", "pred", "ids", "pch"))
+    expect_identical(as.logical(r1$label), as.logical(r2$label))
+  }
+  # the line and bands: metafor's predict() of the rma.mv fit
+  r1 <- in_png(regplot(f, pi = TRUE, xvals = c(1980, 1990, 2000)))
+  p <- predict(m, newmods = c(1980, 1990, 2000))
+  ln <- attr(r1, "lines")
+  for (cc in c("pred", "ci.lb", "ci.ub", "pi.lb", "pi.ub")) expect_equal(ln[[cc]], c(p[[cc]]), tolerance = tol_closed)
+  # an '~ inner | outer' term (UN) and V, two moderators, mod by name
+  b <- metadat::dat.berkey1998
+  V <- metafor::vcalc(vi, cluster = trial, obs = outcome, rho = 0.4, data = b)
+  m2 <- mv_ref(yi, V, mods = ~ outcome + year, random = ~ outcome | trial, struct = "UN", data = b)
+  f2 <- rma.mv(yi, V, mods = ~ outcome + year, random = ~ outcome | trial, struct = "UN", data = b, tau2 = m2$tau2,
+               rho = m2$rho)
+  r1 <- in_png(regplot(f2, mod = "year", label = "ciout"))
+  r2 <- mf_plot(metafor::regplot(m2, mod = "year", label = "ciout"))
+  same_points(r1, r2, c("xi", "yi", "psize", "pred"))
+  expect_identical(as.logical(r1$label), as.logical(r2$label))
+  expect_error(in_png(regplot(f2)), "'mod'")
+  expect_error(metafor::radial(m), "rma.mv")
+  expect_error(radial(f), "not available for models fitted by rma.mv")
+  expect_error(galbraith(f), "not available for models fitted by rma.mv")
+})
+
 test_that("regplot() with a predict() result, atransf and the other arguments", {
   skip_if_not_installed("metafor")
   fit <- rma(yi, vi, mods = ~ ablat + I(ablat^2), data = bcg_es)

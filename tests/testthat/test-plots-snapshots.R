@@ -175,6 +175,8 @@ test_that("regplot(), radial(), labbe() and llplot() pictures", {
     regplot(fit, pi = TRUE, label = "piout", legend = TRUE, refline = 0, xlab = "Absolute Latitude"))
   vdiffr::expect_doppelganger("regplot-bcg-atransf", function()
     regplot(fit, atransf = exp, at = log(c(0.25, 0.5, 1, 2)), psize = "seinv", shade = FALSE, grid = TRUE))
+  mv <- metafast::rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = metadat::dat.konstantopoulos2011)
+  vdiffr::expect_doppelganger("regplot-rma-mv", function() regplot(mv, pi = TRUE, label = "piout", legend = TRUE))
   fit0 <- bcg_fit()
   vdiffr::expect_doppelganger("radial-bcg", function() radial(fit0))
   vdiffr::expect_doppelganger("radial-bcg-center-exp", function() radial(fit0, center = TRUE, transf = exp))

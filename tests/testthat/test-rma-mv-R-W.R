@@ -140,9 +140,42 @@ test_that("R fits: hatvalues, weights, rstandard and rstudent match metafor", {
   rsf <- rstudent(f2, reestimate = FALSE)
   rsm <- rstudent(m, reestimate = FALSE)
   expect_equal(rsf$z, rsm$z, tolerance = 1e-5)
-  # Rscale = "cor0": metafor re-applies the scaling to the deleted fit's levels
-  f0 <- rma.mv(yi, vi, random = rnd, R = list(phylo = s$C), Rscale = "cor0", data = dat)
-  expect_error(rstudent(f0), "Rscale = \"cor0\"")
+})
+
+test_that("R fits with Rscale = \"cor0\" / \"cov0\": case deletion rescales R over the levels kept, as metafor", {
+  skip_if_not_installed("metafor")
+  s <- rw_data(7)
+  dat <- s$dat
+  # (a covariance matrix with varying diagonal, so that cov0 differs from cor0)
+  C <- s$C * tcrossprod(seq(0.5, 1.5, length.out = nrow(s$C)))
+  rnd <- list(~ 1 | study, ~ 1 | phylo)
+  for (rs in c("cor0", "cov0")) {
+    m <- mv_ref(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat)
+    g <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat, sigma2 = m$sigma2)
+    # deleting a row whose species has one row removes that level: R changes for some rows
+    un <- seq_len(g$k) - 1L
+    if (rs == "cor0") expect_true(any(metafast:::.mf_mv_cd_rmin(g, un[g$mf.spec$order], g$k) != 0))
+    a <- rstudent(g, reestimate = FALSE)
+    b <- metafor:::rstudent.rma.mv(m, reestimate = FALSE)
+    expect_equal(a$z, b$z, tolerance = 1e-7, info = rs)
+    expect_equal(unname(cooks.distance(g, reestimate = FALSE)), unname(metafor:::cooks.distance.rma.mv(m, reestimate = FALSE)),
+                 tolerance = 1e-7, info = rs)
+    a <- rstudent(g, cluster = phylo, reestimate = FALSE)
+    b <- metafor:::rstudent.rma.mv(m, cluster = phylo, reestimate = FALSE)
+    expect_equal(a$cluster$X2, b$cluster$X2, tolerance = 1e-7, info = rs)
+    # re-estimated components (metafor's refits converge to ~1e-6)
+    f <- rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), Rscale = rs, data = dat)
+    # (metafor's case deletion fails here at tight settings (NA) and stops
+    # early at its defaults; so against metafor's own refits on the subsets,
+    # R = its scaled R, re-scaled by rma.mv() over the species kept)
+    cd <- cooks.distance(f, cluster = phylo)
+    for (sp in c("sp08", "sp23", "sp05")) {  # (sp23, sp05: their deletion changes the scaled R)
+      ms <- suppressWarnings(metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = m$R[[2L]]), Rscale = rs,
+                                             data = dat, subset = phylo != sp, control = list(rel.tol = 1e-10)))
+      d <- c(f$beta) - c(ms$beta)
+      expect_equal(unname(cd[sp]), sum(d * solve(f$vb, d)), tolerance = 1e-5, info = paste(rs, sp))
+    }
+  }
 })
 
 test_that("R: bad matrices are errors naming R", {
@@ -191,11 +224,79 @@ test_that("W: user weights (vector and matrix) match metafor", {
   expect_equal(unname(fitted(g)), unname(fitted(m)), tolerance = tol_iter)
   expect_equal(predict(g, newmods = 5)$pred, predict(m, newmods = 5)$pred, tolerance = tol_iter)
   expect_equal(predict(g, newmods = 5)$se, predict(m, newmods = 5)$se, tolerance = tol_iter)
-  # the methods that rebuild the model from the spec stop naming W
-  expect_error(rstandard(f), "'W'")
-  expect_error(confint(f), "'W'")
-  expect_error(ranef(f), "'W'")
-  expect_error(rstudent(f), "'W'")
+  # ranef() is refused, as metafor
+  expect_error(ranef(f), "non-standard weights \\('W'\\)")
+  expect_error(metafor::ranef(m), "non-standard weights")
+})
+
+test_that("W: rstandard(), residuals() and the case deletion of user-weight fits match metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.konstantopoulos2011[1:30, ]
+  dat$w <- 1 / (dat$vi + 0.05)
+  r <- ~ 1 | district/school
+  m <- suppressWarnings(metafor::rma.mv(yi, vi, W = w, mods = ~ year, random = r, data = dat,
+                                        control = list(rel.tol = 1e-10)))
+  g <- rma.mv(yi, vi, W = w, mods = ~ year, random = r, data = dat, sigma2 = m$sigma2)
+  ms <- metafor:::rstandard.rma.mv(m)
+  expect_equal(rstandard(g)$z, ms$z, tolerance = tol_closed)
+  expect_equal(rstandard(g)$se, ms$se, tolerance = tol_closed)
+  a <- rstandard(g, cluster = district)
+  b <- metafor:::rstandard.rma.mv(m, cluster = district)
+  expect_equal(a$cluster$X2, b$cluster$X2, tolerance = tol_closed)
+  for (tp in c("pearson", "cholesky", "rstandard"))
+    expect_equal(unname(residuals(g, type = tp)), unname(residuals(m, type = tp)), tolerance = tol_closed)
+  # case deletion at metafor's components (reestimate = FALSE: closed forms)
+  a <- rstudent(g, reestimate = FALSE)
+  b <- metafor:::rstudent.rma.mv(m, reestimate = FALSE)
+  expect_equal(a$z, b$z, tolerance = tol_closed)
+  a <- rstudent(g, cluster = district, reestimate = FALSE)
+  b <- metafor:::rstudent.rma.mv(m, cluster = district, reestimate = FALSE)
+  expect_equal(a$obs$se, b$obs$se, tolerance = tol_closed)
+  expect_equal(a$cluster$X2, b$cluster$X2, tolerance = tol_closed)
+  expect_equal(unname(cooks.distance(g, reestimate = FALSE)), unname(metafor:::cooks.distance.rma.mv(m, reestimate = FALSE)),
+               tolerance = tol_closed)
+  expect_equal(unname(as.matrix(dfbetas(g, cluster = district, reestimate = FALSE))),
+               unname(as.matrix(metafor:::dfbetas.rma.mv(m, cluster = district, reestimate = FALSE))), tolerance = tol_closed)
+  # re-estimated components (metafor's refits converge to ~1e-7)
+  f <- rma.mv(yi, vi, W = w, mods = ~ year, random = r, data = dat)
+  a <- rstudent(f, cluster = district)
+  b <- metafor:::rstudent.rma.mv(m, cluster = district)
+  expect_equal(a$obs$z, b$obs$z, tolerance = 1e-5)
+  expect_equal(a$cluster$X2, b$cluster$X2, tolerance = 1e-5)
+  expect_equal(unname(cooks.distance(f)), unname(metafor:::cooks.distance.rma.mv(m)), tolerance = 1e-5)
+  expect_equal(unname(as.matrix(dfbetas(f))), unname(as.matrix(metafor:::dfbetas.rma.mv(m))), tolerance = 1e-5)
+  # a matrix W (non-diagonal within districts)
+  Wm <- diag(dat$w)
+  for (d in unique(dat$district)) {
+    i <- which(dat$district == d)
+    Wm[i, i] <- Wm[i, i] + 0.3 * sqrt(tcrossprod(dat$w[i])) * (1 - diag(length(i)))
+  }
+  m2 <- suppressWarnings(metafor::rma.mv(yi, vi, W = Wm, mods = ~ year, random = r, data = dat,
+                                         control = list(rel.tol = 1e-10)))
+  g2 <- rma.mv(yi, vi, W = Wm, mods = ~ year, random = r, data = dat, sigma2 = m2$sigma2)
+  expect_equal(rstandard(g2)$z, metafor:::rstandard.rma.mv(m2)$z, tolerance = tol_closed)
+  expect_equal(rstudent(g2, reestimate = FALSE)$z, metafor:::rstudent.rma.mv(m2, reestimate = FALSE)$z,
+               tolerance = tol_closed)
+})
+
+test_that("W: confint() and profile() of user-weight fits match metafor", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.konstantopoulos2011[1:30, ]
+  dat$w <- 1 / (dat$vi + 0.05)
+  r <- ~ 1 | district/school
+  m <- suppressWarnings(metafor::rma.mv(yi, vi, W = w, mods = ~ year, random = r, data = dat,
+                                        control = list(rel.tol = 1e-10)))
+  f <- rma.mv(yi, vi, W = w, mods = ~ year, random = r, data = dat)
+  a <- confint(f)
+  b <- confint(m)
+  for (j in 1:2) expect_equal(unname(a[[j]]$random[1:2, ]), unname(b[[j]]$random[, 1:3]), tolerance = 1e-5)
+  # the profile at the same values: the log-likelihood at the weighted b
+  pa <- profile(f, sigma2 = 2, xlim = c(0.002, 0.05), steps = 5, plot = FALSE)
+  pb <- profile(m, sigma2 = 2, xlim = c(0.002, 0.05), steps = 5, plot = FALSE)
+  expect_equal(pa$sigma2, pb$sigma2, tolerance = tol_closed)
+  expect_equal(pa$ll, pb$ll, tolerance = 1e-6)
 })
 
 test_that("W: a weight matrix, crossed factors, ML, and missing weights match metafor", {

@@ -74,6 +74,27 @@ test_that("case deletion of struct fits with reestimation matches metafor (its r
     expect_equal(as.matrix(dfbetas(f, cluster = cf)), as.matrix(suppressWarnings(stats::dfbetas(m, cluster = cf))),
                  tolerance = 1e-5, label = paste(st, cl))
   }
-  f <- rma.mv(yi, vi, mods = ~ x, random = ~ outcome | study, struct = "UN", data = dat)
-  expect_error(cooks.distance(f), "struct = \"UN\" is not supported")
+})
+
+test_that("case deletion of UN fits with and without reestimation matches metafor", {
+  skip_if_not_installed("metafor")
+  dat <- metadat::dat.berkey1998
+  V <- metafor::vcalc(vi, cluster = trial, obs = outcome, rho = 0.4, data = dat)
+  m <- mv_ref(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat)
+  f <- rma.mv(yi, V, mods = ~ outcome - 1, random = ~ outcome | trial, struct = "UN", data = dat)
+  # (the fit is on metafor's Cholesky scale; its spec keeps the (tau2, rho)
+  # form, on which the refits run: the same maximum inside the parameter space)
+  expect_identical(f$mf.spec$structure$terms[[1L]]$type, 6L)
+  for (re in c(FALSE, TRUE)) {
+    a <- rstudent(f, reestimate = re)
+    b <- rstudent(m, reestimate = re)
+    expect_equal(a$z, b$z, tolerance = 1e-6, label = paste("rstudent", re))
+    a <- rstudent(f, cluster = trial, reestimate = re)
+    b <- rstudent(m, cluster = trial, reestimate = re)
+    expect_equal(a$cluster$X2, b$cluster$X2, tolerance = 1e-6, label = paste("X2", re))
+    expect_equal(cooks.distance(f, cluster = trial, reestimate = re), cooks.distance(m, cluster = trial, reestimate = re),
+                 tolerance = 1e-6, label = paste("cooks", re))
+    expect_equal(as.matrix(dfbetas(f, reestimate = re)), as.matrix(stats::dfbetas(m, reestimate = re)),
+                 tolerance = 1e-6, label = paste("dfbetas", re))
+  }
 })

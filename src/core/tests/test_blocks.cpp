@@ -673,6 +673,19 @@ static void test_inner_outer_terms() {
         G[j] = (dense_struct_M(pr, t.inner, t.times, type, tp) - dense_struct_M(pr, t.inner, t.times, type, tm)) / (2 * h);
       }
       compare(ev, dense_eval(pr, M, G, reml), 1e-7);  // (central differences: O(h^2))
+      // the term's own part of M (ranef()): M without V and without sigma2
+      if (!reml) {
+        Vec t0 = th;
+        t0(0) = 0.0;
+        const Mat Et = dense_struct_M(pr, t.inner, t.times, type, t0) - dense_V(pr);
+        CHECK(st.n_terms() == 1);
+        Mat Gt;
+        for (int b = 0; b < pr.n_blocks(); ++b) {
+          st.term_block(pr, th, 0, b, Gt);
+          const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+          CHECK((Gt - Et.block(i0, i0, nb, nb)).cwiseAbs().maxCoeff() < 1e-14);
+        }
+      }
       Control ctl;
       const BlockFitResult f = fit_block_model(pr, st, reml, ctl);
       // Known limitation (2026-12-03): under ML this synthetic problem puts the UN
