@@ -137,7 +137,7 @@
     .Call(`_metafast_mf_cwb_rma`, y, v, X, X0, uw, method, control, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights)
 }
 
-.mf_cwb_rma_mv <- function(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights = NULL) {
-    .Call(`_metafast_mf_cwb_rma_mv`, spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights)
+.mf_cwb_rma_mv <- function(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights = NULL, ublocks = NULL) {
+    .Call(`_metafast_mf_cwb_rma_mv`, spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights, ublocks)
 }
 

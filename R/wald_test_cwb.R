@@ -17,7 +17,10 @@
 #' multiplied cluster by cluster by the adjustment matrices of \code{adjust}
 #' ("CR0": none; "CR1": \eqn{\sqrt{J/(J-1)}}{sqrt(J/(J-1))}; "CR2": the
 #' bias-reduced linearisation matrices; "CR3": \eqn{(I - H_{jj})^{-1}}{(I -
-#' H_jj)^-1}) computed at the null model's working covariance; (3) each
+#' H_jj)^-1}; "CR4": clubSandwich's CR4 matrix, which for a null model with
+#' one coefficient is a number per cluster) computed at the null model's
+#' working covariance; "CR1p" and "CR1S" leave the residuals unadjusted, as
+#' wildmeta does (only the label of the result says "CWB Adjusted"); (3) each
 #' replicate draws one auxiliary weight per cluster, forms \eqn{y^* =}{y* =}
 #' null fitted values + weight x adjusted residuals, refits the FULL model
 #' (its variance components re-estimated, as wildmeta's \code{update()}
@@ -33,18 +36,23 @@
 #' within Monte Carlo error, and the observed statistic exactly.
 #'
 #' For \code{rma()} fits with user \code{weights} (or \code{weighted =
-#' FALSE}) the null model and every refit use the same weights, and the
-#' adjustments and statistics the general forms of \code{\link{robust}()}
-#' (working covariance \eqn{v_i + \tau^2}{vi + tau2}, weights not its
-#' inverse), as wildmeta and clubSandwich.
+#' FALSE}) and \code{rma.mv()} fits with user weights \code{W} the null
+#' model and every refit use the same weights (for \code{rma.mv()}, the
+#' variance components are estimated without them and \eqn{b = (X'WX)^{-1}
+#' X'Wy}{b = (X'WX)^-1 X'Wy}, as metafor), and the adjustments and statistics
+#' the general forms of \code{\link{robust}()} (working covariance the fitted
+#' marginal one, weights not its inverse), as wildmeta and clubSandwich;
+#' \code{W} must then be block-diagonal by cluster.  \code{rma.mv()} fits
+#' with \code{~ inner | outer} terms (\code{struct}) are refitted with the
+#' same structure, every component re-estimated from the fit's values.
 #'
-#' Not supported (an error names them): \code{rma.mv()} fits with user weights
-#' \code{W}, known correlation matrices \code{R} (clubSandwich refuses these
-#' too), or \code{~ inner | outer} random-effects terms; \code{adjust =}
-#' "CR1p", "CR1S", "CR4" (wildmeta leaves the residuals unadjusted for the
-#' first two), \code{type = "CR4"}, and the tests "HTA", "HTB", "EDF" and
-#' "EDT".  A \code{robust()} result is not accepted (wildmeta does not accept
-#' metafor's either): pass the model.
+#' Not supported (an error names them): \code{rma.mv()} fits with known
+#' correlation matrices \code{R} (clubSandwich's \code{vcovCR()}, and so
+#' wildmeta, refuse these); \code{adjust = "CR4"} when the null model has
+#' more than one coefficient (wildmeta fails there: it multiplies the
+#' residuals by clubSandwich's p x p CR4 matrices).  A \code{robust()}
+#' result is not accepted (wildmeta does not accept metafor's either): pass
+#' the model.
 #'
 #' @param full_model a model fitted by \code{\link{rma}} or
 #'   \code{\link{rma.mv}} with all the moderators.
@@ -62,11 +70,12 @@
 #' @param auxiliary_dist the distribution of the weights: "Rademacher",
 #'   "Mammen", "Webb six", "uniform" or "standard normal".
 #' @param adjust the adjustment of the null model's residuals: "CR0", "CR1",
-#'   "CR2" or "CR3".
+#'   "CR1p", "CR1S" (these two: none, as wildmeta), "CR2", "CR3" or "CR4".
 #' @param type the cluster-robust variance estimator of the Wald statistic:
-#'   "CR0", "CR1", "CR1p", "CR1S", "CR2" or "CR3".
-#' @param test the form of the statistic: "Naive-F", "Naive-Fp", "chi-sq"
-#'   (all \eqn{Q/q}) or "HTZ" (\eqn{\delta Q/q}{delta Q/q}).
+#'   "CR0", "CR1", "CR1p", "CR1S", "CR2", "CR3" or "CR4".
+#' @param test the form of the statistic, as clubSandwich's
+#'   \code{Wald_test()}: "Naive-F", "Naive-Fp", "chi-sq" (all \eqn{Q/q}),
+#'   "HTZ", "HTA", "HTB", "EDF" (\eqn{\delta Q/q}{delta Q/q}) or "EDT".
 #' @param seed optional seed: \code{set.seed(seed)} before the draws.
 #' @param future_args \code{NULL} (the replicates run on C++ threads, see
 #'   option \code{metafast.threads}) or a list: the replicates are split over
@@ -153,12 +162,10 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
   if (inherits(x, c("mf_rma_mh", "mf_rma_peto")) || !inherits(x, c("mf_rma", "mf_rma_mv")))
     .mf_stop("'full_model' must be a model fitted by rma() or rma.mv().")
   if (inherits(x, "mf_rma_mv")) {
-    .mf_mv_refuse(x)
-    if (!is.null(x$W)) .mf_stop("Wald_test_cwb() is not available for rma.mv() fits with user weights ('W').")
+    # (a fit with user weights W refuses the methods that refit it; this one handles W)
+    if (is.null(x$W) || isTRUE(x$sparse)) .mf_mv_refuse(x)
     if (isTRUE(x$withR))
       .mf_stop("Wald_test_cwb() is not available for rma.mv() fits with known correlation matrices ('R'), as clubSandwich's vcovCR().")
-    if (isTRUE(x$withG) || isTRUE(x$withH))
-      .mf_stop("Wald_test_cwb() is not available yet for rma.mv() fits with '~ inner | outer' random-effects terms ('struct').")
     if (!x$method %in% c("REML", "ML")) .mf_stop("'full_model' must be fitted with method = \"REML\" or \"ML\".")
   }
   invisible(NULL)
@@ -192,18 +199,31 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
 # nest the others; returned in the spec's sorted row order.
 .mf_cwb_default_mv_cluster <- function(x) {
   s <- x$mf.spec
-  if (!isTRUE(x$withS) || !length(x$s.nlevels)) .mf_stop("The model has no random factor to cluster by: give 'cluster'.")
   st <- s$structure
   if (identical(st$type, "nested")) {
     # one nested formula: the blocks of the engine are the outermost factor's levels
     return(rep.int(seq_len(length(s$offsets) - 1L), diff(s$offsets)))
   }
-  codes <- st$codes[, seq_along(x$s.nlevels), drop = FALSE]
-  j <- which.min(x$s.nlevels)
-  g <- codes[, j]
-  for (l in seq_len(ncol(codes))) {
+  # the candidates in clubSandwich's order: the outer factors of the G and H
+  # terms, then the factors of the '~ 1 | f' terms; the first with the fewest
+  # levels clusters, and must nest all the others
+  cand <- list()
+  nlev <- integer(0)
+  for (g in st$terms) {
+    cand[[length(cand) + 1L]] <- g$outer
+    nlev <- c(nlev, length(unique(g$outer)))
+  }
+  if (isTRUE(x$withS) && length(x$s.nlevels)) {
+    codes <- st$codes[, seq_along(x$s.nlevels), drop = FALSE]
+    for (l in seq_len(ncol(codes))) cand[[length(cand) + 1L]] <- codes[, l]
+    nlev <- c(nlev, x$s.nlevels)
+  }
+  if (!length(cand)) .mf_stop("The model has no random factor to cluster by: give 'cluster'.")
+  j <- which.min(nlev)
+  g <- cand[[j]]
+  for (l in seq_along(cand)) {
     if (l == j) next
-    if (any(tapply(g, codes[, l], function(v) length(unique(v))) > 1L))
+    if (any(tapply(g, cand[[l]], function(v) length(unique(v))) > 1L))
       .mf_stop("Random effects are not nested within the clustering variable (the random factor with the fewest levels); give 'cluster'.")
   }
   g
@@ -269,6 +289,9 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
 }
 
 .mf_cwb_dists <- c("Rademacher", "Mammen", "Webb six", "uniform", "standard normal")
+# (the order of the C++ codes: SandwichType and CwbTest in core/)
+.mf_cwb_types <- c("CR0", "CR1", "CR1p", "CR1S", "CR2", "CR3", "CR4")
+.mf_cwb_tests <- c("chi-sq", "Naive-F", "Naive-Fp", "HTZ", "HTA", "HTB", "EDF", "EDT")
 
 # Everything a run needs: the validated options and kernel(start, end,
 # nthreads, progress, seed, weights = NULL) -> list(stats, observed, ...).
@@ -277,15 +300,17 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
                           test = "Naive-F") {
   .mf_cwb_check_model(x)
   dist <- .mf_robust_choice(auxiliary_dist, "Rademacher", .mf_cwb_dists, "auxiliary_dist")
-  adjust <- .mf_robust_choice(adjust, "CR0", c("CR0", "CR1", "CR2", "CR3"), "adjust", also = c("CR1p", "CR1S", "CR4"))
-  type <- .mf_robust_choice(type, "CR0", .mf_robust_types, "type", also = "CR4")
-  test <- .mf_robust_choice(test, "Naive-F", c("chi-sq", "Naive-F", "Naive-Fp", "HTZ"), "test",
-                            also = c("HTA", "HTB", "EDF", "EDT"))
+  adjust <- .mf_robust_choice(adjust, "CR0", .mf_cwb_types, "adjust")
+  type <- .mf_robust_choice(type, "CR0", .mf_cwb_types, "type")
+  test <- .mf_robust_choice(test, "Naive-F", .mf_cwb_tests, "test")
   beta <- stats::setNames(c(x$beta), rownames(x$beta))
   C <- .mf_cwb_constraints(constraints, beta)
   X <- x$X
   storage.mode(X) <- "double"
   X0 <- .mf_cwb_null_design(X, C)
+  if (adjust == "CR4" && ncol(X0) != 1L)
+    .mf_stop(sprintf("'adjust' = \"CR4\" needs a null model with one coefficient (this one has %d): wildmeta multiplies the residuals of a cluster by clubSandwich's p x p CR4 matrix, which fails (non-conformable arguments) otherwise.",
+                     ncol(X0)))
   mv <- inherits(x, "mf_rma_mv")
   if (mv) {
     spec <- x$mf.spec
@@ -307,16 +332,29 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
   J <- nlevels(f)
   if (J < 2L) .mf_stop("'cluster' has only one cluster: the cluster wild bootstrap needs at least two clusters.")
   code <- as.integer(f) - 1L
-  codes <- c(match(adjust, .mf_robust_types), match(type, .mf_robust_types), match(test, c("chi-sq", "Naive-F", "Naive-Fp", "HTZ")),
-             match(dist, .mf_cwb_dists)) - 1L
+  # (wildmeta adjusts the residuals for CR1, CR2, CR3 and CR4 only: CR1p and CR1S leave them as CR0)
+  codes <- c(if (adjust %in% c("CR1p", "CR1S")) 1L else match(adjust, .mf_cwb_types), match(type, .mf_cwb_types),
+             match(test, .mf_cwb_tests), match(dist, .mf_cwb_dists)) - 1L
   kernel <- if (mv) {
     con <- x$control
     X0s <- X0[o, , drop = FALSE]
     reml <- x$method == "REML"
-    theta0 <- as.double(x$sigma2)
+    theta0 <- as.double(.mf_mv_theta(x))
+    ub <- NULL
+    if (!is.null(x$W)) {
+      # user weights: the blocks of W by cluster (rows in spec order within
+      # each cluster, as the C++ layout sorts them); W must not link clusters
+      spec$refuse <- NULL
+      A <- x$W[o, o, drop = FALSE]
+      nz <- which(A != 0, arr.ind = TRUE)
+      if (any(code[nz[, 1L]] != code[nz[, 2L]]))
+        .mf_stop("Wald_test_cwb() needs user weights 'W' that are block-diagonal by cluster ('W' has nonzero entries between rows of different clusters), as clubSandwich's vcovCR().")
+      ub <- unlist(lapply(split(seq_along(code), code), function(i) A[i, i]), use.names = FALSE)
+      storage.mode(ub) <- "double"
+    }
     function(start, end, nthreads, prog, seed, weights = NULL)
       .mf_cwb_rma_mv(spec, X0s, reml, con$threshold, as.integer(con$maxiter), con$stepadj, theta0, code, J, C,
-                     codes[1L], codes[2L], codes[3L], codes[4L], seed, start, end, nthreads, prog, weights)
+                     codes[1L], codes[2L], codes[3L], codes[4L], seed, start, end, nthreads, prog, weights, ub)
   } else {
     d <- .mf_resample_input(x)
     function(start, end, nthreads, prog, seed, weights = NULL)

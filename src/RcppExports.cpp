@@ -593,8 +593,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_cwb_rma_mv
-Rcpp::List mf_cwb_rma_mv(Rcpp::List spec, Rcpp::NumericMatrix X0, bool reml, double threshold, int maxiter, double stepadj, Rcpp::NumericVector theta0, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights);
-RcppExport SEXP _metafast_mf_cwb_rma_mv(SEXP specSEXP, SEXP X0SEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP theta0SEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP) {
+Rcpp::List mf_cwb_rma_mv(Rcpp::List spec, Rcpp::NumericMatrix X0, bool reml, double threshold, int maxiter, double stepadj, Rcpp::NumericVector theta0, Rcpp::IntegerVector cluster, int J, Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start, double end, int threads, SEXP progress, SEXP weights, SEXP ublocks);
+RcppExport SEXP _metafast_mf_cwb_rma_mv(SEXP specSEXP, SEXP X0SEXP, SEXP remlSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP theta0SEXP, SEXP clusterSEXP, SEXP JSEXP, SEXP CSEXP, SEXP adjustSEXP, SEXP typeSEXP, SEXP testSEXP, SEXP distSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP weightsSEXP, SEXP ublocksSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
@@ -617,7 +617,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma_mv(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights));
+    Rcpp::traits::input_parameter< SEXP >::type ublocks(ublocksSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_cwb_rma_mv(spec, X0, reml, threshold, maxiter, stepadj, theta0, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress, weights, ublocks));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -657,7 +658,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 20},
-    {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 20},
+    {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 21},
     {NULL, NULL, 0}
 };
 

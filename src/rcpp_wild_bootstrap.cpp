@@ -65,7 +65,8 @@ Rcpp::List cwb_glue_run(const CwbModel& full, const CwbModel& null, const Rcpp::
 // rma() fits: y, v, X (the fit's rows), the null design X0, the user
 // weights uw (numeric(0): inverse-variance; ones for weighted = FALSE), the
 // estimator and controls of the fit.  adjust / type: 0..5 (CR0, CR1, CR1p, CR1S, CR2,
-// CR3); test: 0..3 (chi-sq, Naive-F, Naive-Fp, HTZ); dist: 0..4
+// CR3; adjust also 6, CR4, for a one-column X0); test: 0..7 (chi-sq, Naive-F,
+// Naive-Fp, HTZ, HTA, HTB, EDF, EDT); dist: 0..4
 // (Rademacher, Mammen, Webb six, uniform, standard normal).  weights: NULL or
 // a J x end matrix of auxiliary weights used instead of the draws.
 // [[Rcpp::export(name = ".mf_cwb_rma", rng = false)]]
@@ -89,12 +90,15 @@ Rcpp::List mf_cwb_rma(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
 
 // rma.mv() fits: the fit's spec, the null design X0 in the spec's sorted row
 // order, REML or ML, the solver settings and the fit's variance components
-// (warm start of every refit).
+// (warm start of every refit).  ublocks: NULL, or the user weights (metafor's
+// W) as the column-major blocks of the clusters 0..J-1 concatenated, the
+// rows of a cluster in increasing spec order.
 // [[Rcpp::export(name = ".mf_cwb_rma_mv", rng = false)]]
 Rcpp::List mf_cwb_rma_mv(Rcpp::List spec, Rcpp::NumericMatrix X0, bool reml, double threshold, int maxiter,
                          double stepadj, Rcpp::NumericVector theta0, Rcpp::IntegerVector cluster, int J,
                          Rcpp::NumericMatrix C, int adjust, int type, int test, int dist, double seed, double start,
-                         double end, int threads, SEXP progress, SEXP weights = R_NilValue) {
+                         double end, int threads, SEXP progress, SEXP weights = R_NilValue,
+                         SEXP ublocks = R_NilValue) {
   const MvModel mm(spec);
   const ProblemView& pr = mm.pr;
   const VarStructure& st = mm.structure();
@@ -108,7 +112,26 @@ Rcpp::List mf_cwb_rma_mv(Rcpp::List spec, Rcpp::NumericMatrix X0, bool reml, dou
   ctl.maxiter = maxiter;
   ctl.stepadj = stepadj;
   const Vec th0 = Eigen::Map<const Eigen::VectorXd>(theta0.begin(), theta0.size());
-  const CwbMvModel full(pr, st, reml, ctl, th0), null(pr0, st, reml, ctl, th0);
+  CwbMvModel full(pr, st, reml, ctl, th0), null(pr0, st, reml, ctl, th0);
+  if (!Rf_isNull(ublocks)) {
+    const Rcpp::NumericVector ub(ublocks);
+    if (cluster.size() != pr.k()) Rcpp::stop("internal error: one cluster code per row");
+    std::vector<int> cl(cluster.begin(), cluster.end());
+    for (int c : cl)
+      if (c < 0 || c >= J) Rcpp::stop("internal error: cluster code out of range");
+    const CwbLayout lay = cwb_layout(cl, J);
+    std::vector<Mat> A(J);
+    R_xlen_t at = 0;
+    for (int j = 0; j < J; ++j) {
+      const int n = lay.off[j + 1] - lay.off[j];
+      if (at + static_cast<R_xlen_t>(n) * n > ub.size()) Rcpp::stop("internal error: ublocks too short");
+      A[j] = Eigen::Map<const Mat>(ub.begin() + at, n, n);
+      at += static_cast<R_xlen_t>(n) * n;
+    }
+    if (at != ub.size()) Rcpp::stop("internal error: ublocks too long");
+    full.set_user_weights(lay, A);
+    null.set_user_weights(lay, std::move(A));
+  }
   const Rcpp::NumericVector y = spec["y"];
   return cwb_glue_run(full, null, y, cluster, J, C, adjust, type, test, dist, seed, start, end, threads, progress,
                       weights);

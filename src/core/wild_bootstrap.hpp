@@ -8,9 +8,12 @@
 //      its variance components re-estimated: b0, theta0.
 //   2. Its residuals e0 = y - X0 b0, adjusted cluster by cluster:
 //      e~_j = A_j e0_j with A_j = I (CR0), sqrt(J/(J-1)) I (CR1), the CR2
-//      matrix of sandwich.hpp (Bell & McCaffrey 2002) or (I - H_jj)^-1 (CR3),
-//      all at the null model's working covariance (and, for rma() fits with
-//      user weights or weighted = FALSE, its weights: the general forms).
+//      matrix of sandwich.hpp (Bell & McCaffrey 2002), (I - H_jj)^-1 (CR3)
+//      or, for a null model with one coefficient, the scalar CR4 adjustment
+//      of sandwich.hpp (wildmeta multiplies the residuals by clubSandwich's
+//      p0 x p0 CR4 matrices, defined only for p0 = 1), all at the null
+//      model's working covariance (and, for fits with user weights or
+//      weighted = FALSE, its weights: the general forms).
 //   3. Replicate r: one auxiliary weight eta_c per cluster (Rademacher,
 //      Mammen 1993, Webb 2023's six-point, uniform on (-sqrt 3, sqrt 3) or
 //      standard normal), y* = X0 b0 + eta_c(i) e~_i, the FULL model refitted
@@ -18,7 +21,8 @@
 //      statistic of C b = 0 from the sandwich of 'type' (sandwich.hpp):
 //      Q = (C b)' (C V C')^-1 (C b), F = Q / q, or for the HTZ test
 //      F = delta Q / q with delta = max((nu_Z - q + 1) / nu_Z, 0) (Tipton &
-//      Pustejovsky 2015).
+//      Pustejovsky 2015), or the HTA, HTB, EDF or EDT statistic of
+//      sandwich.hpp (sandwich_small_sample_F).
 // Replicate r draws its weights from Stream(seed, r) only (or reads column
 // r of a given weight matrix), so results do not depend on the threads.
 #pragma once
@@ -30,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "core/fit.hpp"
@@ -43,7 +48,7 @@
 namespace metafast {
 
 enum class CwbDist : int { Rademacher = 0, Mammen = 1, Webb = 2, Uniform = 3, Normal = 4 };
-enum class CwbTest : int { ChiSq = 0, NaiveF = 1, NaiveFp = 2, HTZ = 3 };
+enum class CwbTest : int { ChiSq = 0, NaiveF = 1, NaiveFp = 2, HTZ = 3, HTA = 4, HTB = 5, EDF = 6, EDT = 7 };
 
 // One auxiliary weight (mean 0, variance 1).
 inline double cwb_aux_draw(Stream& s, CwbDist d) {
@@ -172,15 +177,50 @@ class CwbMvModel : public CwbModel {
     }
   }
   const MatRef& design() const override { return pr_.X; }
+  // User weights (metafor's W = A), block-diagonal by cluster: A_j in the
+  // layout's cluster-sorted order.  The variance components stay the
+  // REML/ML estimates without A; b = (X'AX)^-1 X'A y (metafor's rma.mv).
+  void set_user_weights(const CwbLayout& lay, std::vector<Mat> A) {
+    lay_ = lay;
+    A_ = std::move(A);
+  }
   bool fit(const Vec& y, Vec& beta, Vec& theta, const OptimPoll& poll) const override {
     thread_local Problem b;
     copy_problem(pr_, b);
     b.y = y;
     const BlockFitResult f = fit_block_model(b, st_, reml_, ctl_, theta0_, true, poll);
     if (!f.conv.converged || f.beta.size() != pr_.p() || !f.beta.allFinite()) return false;
-    beta = f.beta;
     theta = f.theta;
-    return true;
+    if (A_.empty()) {
+      beta = f.beta;
+      return true;
+    }
+    const int p = pr_.p();
+    Mat XAX = Mat::Zero(p, p);
+    Vec XAy = Vec::Zero(p);
+    thread_local Mat Xj;
+    thread_local Vec yj;
+    for (int j = 0; j < lay_.J; ++j) {
+      const int a0 = lay_.off[j], n = lay_.off[j + 1] - a0;
+      Xj.resize(n, p);
+      yj.resize(n);
+      for (int a = 0; a < n; ++a) {
+        Xj.row(a) = pr_.X.row(lay_.row[a0 + a]);
+        yj(a) = y(lay_.row[a0 + a]);
+      }
+      const Mat AX = A_[j] * Xj;
+      XAX.noalias() += AX.transpose() * Xj;
+      XAy.noalias() += AX.transpose() * yj;
+    }
+    Eigen::LLT<Mat> llt(XAX);
+    if (llt.info() != Eigen::Success) return false;
+    beta = llt.solve(XAy);
+    return beta.allFinite();
+  }
+  bool cluster_weights(const CwbLayout& lay, std::vector<Mat>& W) const override {
+    (void)lay;
+    W = A_;
+    return !A_.empty();
   }
   void cluster_cov(const Vec& theta, const CwbLayout& lay, std::vector<Mat>& Theta) const override {
     Theta.resize(lay.J);
@@ -206,6 +246,8 @@ class CwbMvModel : public CwbModel {
   Vec theta0_;
   std::vector<Eigen::Index> voff_;
   std::vector<int> row_block_;
+  CwbLayout lay_;
+  std::vector<Mat> A_;  // user weights by cluster (empty: W = M^-1)
 };
 
 // The sandwich pieces of a fitted model at (beta, theta) on outcomes y:
@@ -257,6 +299,8 @@ inline double cwb_wald_stat(const SandwichData& dt, const Vec& beta, const Mat& 
   const Mat CVC = C * sf.vcov * C.transpose();
   Eigen::LLT<Mat> llt(CVC);
   if (llt.info() != Eigen::Success) return nan;
+  if (test >= CwbTest::HTA)
+    return sandwich_small_sample_F(dt, sf, C, beta, static_cast<SandwichTest>(static_cast<int>(test) - 4));
   const double Q = Cb.dot(llt.solve(Cb));
   if (test != CwbTest::HTZ) return Q / q;
   const double nu = sandwich_htz_nu(dt, sf, C);
@@ -276,7 +320,8 @@ inline double cwb_refit_stat(const CwbModel& m, const CwbLayout& lay, const Vec&
 }
 
 // The null model's fitted values and adjusted residuals (model row order).
-// adjust: CR0, CR1, CR2 or CR3.  False when the null model cannot be fitted.
+// adjust: CR0, CR1, CR2, CR3 or CR4 (only for a design X0 of one column).
+// False when the null model cannot be fitted.
 struct CwbNull {
   Vec fitted, resid, beta, theta;
 };
@@ -291,12 +336,24 @@ inline bool cwb_null(const CwbModel& m0, const CwbLayout& lay, const Vec& y, San
   const int J = lay.J;
   const bool gen = dt.general();
   Mat K;
-  if (gen && adjust == SandwichType::CR2) K = sandwich_K(dt);
+  if (gen && (adjust == SandwichType::CR2 || adjust == SandwichType::CR4)) K = sandwich_K(dt);
+  if (adjust == SandwichType::CR4 && dt.X.cols() != 1) return false;
   Vec r(dt.e.size());  // cluster-sorted
   for (int j = 0; j < J; ++j) {
     const int a0 = lay.off[j], n = lay.off[j + 1] - a0;
     const Vec ej = dt.e.segment(a0, n);
-    if (gen && (adjust == SandwichType::CR2 || adjust == SandwichType::CR3)) {
+    if (adjust == SandwichType::CR4) {
+      // the 1 x 1 CR4 matrix of the cluster times its residuals
+      Mat XtW;
+      if (gen) {
+        XtW = (dt.W[j] * dt.X.middleRows(a0, n)).transpose();
+      } else {
+        Eigen::LLT<Mat> llt(dt.Theta[j]);
+        if (llt.info() != Eigen::Success) return false;
+        XtW = llt.solve(dt.X.middleRows(a0, n)).transpose();
+      }
+      r.segment(a0, n) = sandwich_cr4(dt, K, XtW, j)(0, 0) * ej;
+    } else if (gen && (adjust == SandwichType::CR2 || adjust == SandwichType::CR3)) {
       // general weights (sandwich.hpp): CR2 with K = B F B, CR3 (I - X_j B X_j' W_j)^-1
       Eigen::LLT<Mat> llt(dt.Theta[j]);
       if (llt.info() != Eigen::Success) return false;

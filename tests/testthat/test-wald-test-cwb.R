@@ -99,6 +99,230 @@ test_that("rma.mv(): every sign vector gives the statistic of a metafor refit (C
   }
 })
 
+test_that("adjust CR1p/CR1S/CR4, type CR4 and the tests HTA/HTB/EDF/EDT: every sign vector gives the metafor refit's statistic", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  # (a design of moderate condition: CR4's square roots of the singular
+  # F_j = X_j' W_j X_j lose digits in clubSandwich with the raw year, ~1e-6)
+  dat <- bcg_cwb()
+  dat$ablat <- dat$ablat / 10
+  dat$year <- (dat$year - 1960) / 5
+  W <- sign_vectors(6)
+  fit <- rma(yi, vi, mods = ~ ablat + year, data = dat)
+  fn <- metafor::rma(yi, vi, data = dat, control = metafor_tight)   # the null model of 2:3 (one coefficient)
+  fn3 <- metafor::rma(yi, vi, mods = ~ ablat, data = dat, control = metafor_tight)  # of 3 (q = 1)
+  ff <- function(y) metafor::rma(y, vi, mods = ~ ablat + year, data = dat, control = metafor_tight)
+  cases <- list(list(cons = 2:3, adjust = "CR4", type = "CR2", test = "HTA"),
+                list(cons = 2:3, adjust = "CR2", type = "CR4", test = "HTB"),
+                list(cons = 2:3, adjust = "CR1", type = "CR1", test = "EDF"),
+                list(cons = 2:3, adjust = "CR3", type = "CR2", test = "EDT"),
+                list(cons = 3, adjust = "CR2", type = "CR2", test = "HTA"),
+                list(cons = 3, adjust = "CR0", type = "CR4", test = "EDT"),
+                list(cons = 3, adjust = "CR0", type = "CR2", test = "EDF"))
+  for (cs in cases) {
+    C <- diag(3)[cs$cons, , drop = FALSE]
+    ours <- metafast:::.mf_cwb_given(fit, cs$cons, W, cluster = dat$grp, adjust = cs$adjust, type = cs$type, test = cs$test)
+    hand <- cwb_by_hand(if (length(cs$cons) == 2L) fn else fn3, ff, dat$yi, dat$grp, C, W, cs$adjust, cs$type, cs$test)
+    lab <- paste(cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", lab))
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", lab))
+  }
+  # CR1p and CR1S: wildmeta leaves the residuals unadjusted (its run_cwb() adjusts
+  # for CR1-CR4 only), so the bootstrap is that of CR0; the result says "CWB Adjusted"
+  for (a in c("CR1p", "CR1S")) {
+    ours <- metafast:::.mf_cwb_given(fit, 2:3, W, cluster = dat$grp, adjust = a, type = "CR2", test = "HTZ")
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$grp, diag(3)[2:3, ], W, "CR0", "CR2", "HTZ")
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = a)
+    r <- Wald_test_cwb(fit, 2:3, R = 4, cluster = dat$grp, adjust = a, seed = 1)
+    expect_identical(c(r$Test, r$Adjustment), c("CWB Adjusted", a))
+  }
+  if (requireNamespace("wildmeta", quietly = TRUE)) {
+    fnw <- metafor::rma(yi, vi, data = dat)
+    y0 <- wildmeta::run_cwb(fnw, cluster = factor(dat$grp), R = 3, adjust = "CR0", seed = 9)
+    expect_identical(wildmeta::run_cwb(fnw, cluster = factor(dat$grp), R = 3, adjust = "CR1p", seed = 9), y0)
+    expect_identical(wildmeta::run_cwb(fnw, cluster = factor(dat$grp), R = 3, adjust = "CR1S", seed = 9), y0)
+  }
+  # user weights (the general forms of CR4 and of the tests)
+  set.seed(5)
+  dat$w <- stats::runif(nrow(dat), 0.5, 3)
+  fitw <- rma(yi, vi, weights = w, mods = ~ ablat + year, data = dat)
+  fnw <- metafor::rma(yi, vi, weights = w, data = dat, control = metafor_tight)
+  ffw <- function(y) metafor::rma(y, vi, weights = w, mods = ~ ablat + year, data = dat, control = metafor_tight)
+  for (cs in list(list(adjust = "CR4", type = "CR4", test = "HTB"), list(adjust = "CR2", type = "CR2", test = "EDT"),
+                  list(adjust = "CR0", type = "CR1", test = "HTA"), list(adjust = "CR4", type = "CR3", test = "EDF"))) {
+    ours <- metafast:::.mf_cwb_given(fitw, 2:3, W, cluster = dat$grp, adjust = cs$adjust, type = cs$type, test = cs$test)
+    hand <- cwb_by_hand(fnw, ffw, dat$yi, dat$grp, diag(3)[2:3, ], W, cs$adjust, cs$type, cs$test)
+    lab <- paste("weights", cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", lab))
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", lab))
+  }
+})
+
+test_that("rma.mv(): CR4 and the tests HTA/HTB/EDF/EDT by enumeration (CHE model, 6 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  dat <- dat[dat$study %in% c(1, 2, 3, 6, 10, 14), ]
+  dat$x <- as.numeric(dat$esid %% 2 == 0)
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  W <- sign_vectors(6)
+  fit <- rma.mv(yi, V, mods = ~ year + x, random = ~ 1 | study/esid, data = dat)
+  fn <- mv_ref(yi, V, random = ~ 1 | study/esid, data = dat)
+  ff <- function(y) {
+    d2 <- dat
+    d2$ystar <- y
+    mv_ref(ystar, V, mods = ~ year + x, random = ~ 1 | study/esid, data = d2)
+  }
+  ys <- c(fitted(fn)) + W[as.integer(factor(dat$study)), ] * c(dat$yi - fitted(fn))
+  # the metafor refits once, then each test's statistic from them
+  refits <- lapply(seq_len(ncol(W)), function(r) ff(ys[, r]))
+  for (cs in list(list(adjust = "CR4", type = "CR4", test = "HTA"), list(adjust = "CR0", type = "CR2", test = "HTB"),
+                  list(adjust = "CR0", type = "CR2", test = "EDF"), list(adjust = "CR0", type = "CR1", test = "EDT"))) {
+    ours <- metafast:::.mf_cwb_given(fit, 2:3, W, adjust = cs$adjust, type = cs$type, test = cs$test)
+    stat <- function(m) clubSandwich::Wald_test(m, constraints = diag(3)[2:3, ],
+                                                vcov = clubSandwich::vcovCR(m, type = cs$type), test = cs$test)$Fstat
+    lab <- paste(cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, stat(ff(dat$yi)), tolerance = tol_iter, label = paste("observed", lab))
+    if (cs$adjust == "CR0") {
+      expect_equal(ours$stats, vapply(refits, stat, 1), tolerance = tol_iter, label = paste("replicates", lab))
+    } else {
+      hand <- cwb_by_hand(fn, ff, dat$yi, dat$study, diag(3)[2:3, ], W, cs$adjust, cs$type, cs$test)
+      expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", lab))
+    }
+  }
+})
+
+# Six (or J) studies with two outcomes measured at three times each, random
+# effects correlated between the outcomes: the data of the '~ inner | outer'
+# tests.
+struct_cwb_data <- function(J = 6, seed = 3) {
+  set.seed(seed)
+  dat <- expand.grid(time = 1:3, outcome = c("A", "B"), study = seq_len(J))
+  dat$vi <- stats::runif(nrow(dat), 0.01, 0.05)
+  u <- matrix(stats::rnorm(J * 2), J) %*% chol(matrix(c(0.09, 0.04, 0.04, 0.06), 2))
+  dat$x <- stats::rnorm(nrow(dat))
+  dat$yi <- 0.2 + 0.1 * (dat$outcome == "B") + 0.05 * dat$x + u[cbind(dat$study, (dat$outcome == "B") + 1)] +
+    stats::rnorm(nrow(dat), 0, sqrt(dat$vi))
+  dat
+}
+
+# metafor's rma.mv(), the tightest that converges (these structures make
+# nlminb and Nelder-Mead at 1e-12 fail on some bootstrap outcomes).
+mv_ref_any <- function(...) {
+  cl <- match.call()
+  cl[[1L]] <- quote(metafor::rma.mv)
+  env <- parent.frame()
+  for (ct in list(mv_tight, list(optimizer = "optim", optmethod = "Nelder-Mead", reltol = 1e-14, maxit = 100000),
+                  list(optimizer = "BFGS", reltol = 1e-12, maxit = 10000), list())) {
+    cl$control <- ct
+    r <- tryCatch(eval(cl, env), error = function(e) NULL)
+    if (!is.null(r)) return(r)
+  }
+  stop("metafor's rma.mv() failed with every optimiser")
+}
+
+# Every sign vector of an rma.mv() fit with an '~ inner | outer' term against
+# metafor refits: the statistics agree to tol_iter, or, on the few outcomes
+# where the likelihood is flat (UN, AR near their bounds), our refit's
+# log-likelihood is at least metafor's: both found the same maximum, ours
+# no less precisely.
+struct_cwb_check <- function(dat, st, W, adjust, type, test) {
+  rnd <- if (st %in% c("AR", "HAR")) ~ time | study else ~ outcome | study
+  fit <- rma.mv(yi, vi, mods = ~ outcome + x, random = rnd, struct = st, data = dat)
+  fn <- mv_ref_any(yi, vi, mods = ~ outcome, random = rnd, struct = st, data = dat)
+  refit <- function(y, ours = FALSE) {
+    d2 <- dat
+    d2$ystar <- y
+    if (ours) rma.mv(ystar, vi, mods = ~ outcome + x, random = rnd, struct = st, data = d2)
+    else mv_ref_any(ystar, vi, mods = ~ outcome + x, random = rnd, struct = st, data = d2)
+  }
+  ours <- metafast:::.mf_cwb_given(fit, 3, W, adjust = adjust, type = type, test = test)
+  hand <- cwb_by_hand(fn, refit, dat$yi, dat$study, diag(3)[3, , drop = FALSE], W, adjust, type, test)
+  lab <- paste(st, adjust, type, test)
+  expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", lab))
+  off <- which(abs(ours$stats - hand$stats) > tol_iter * abs(hand$stats))
+  expect_lte(length(off), ncol(W) / 8)
+  if (length(off)) {
+    # the y* of those outcomes, and both refits' log-likelihoods
+    f <- factor(dat$study)
+    res <- c(dat$yi - fitted(fn))
+    if (adjust != "CR0") {
+      A <- attr(clubSandwich::vcovCR(fn, cluster = f, type = adjust), "adjustments")
+      res <- unsplit(Map(function(a, e) as.vector(a %*% e), A, split(res, f)), f)
+    }
+    for (r in off) {
+      y <- c(fitted(fn)) + W[as.integer(f), r] * res
+      expect_gte(c(logLik(refit(y, TRUE))), c(logLik(refit(y))) - 1e-9)
+    }
+  }
+  invisible(fit)
+}
+
+test_that("rma.mv() with an '~ inner | outer' term (HCS): every sign vector gives the metafor refit's statistic", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- struct_cwb_data(J = 6)
+  # (every third of the 64 sign vectors: the enumeration at level 2)
+  fit <- struct_cwb_check(dat, "HCS", sign_vectors(6)[, if (test_level() >= 2) 1:64 else seq(1, 64, by = 3)],
+                          "CR2", "CR2", "HTZ")
+  # the default clusters: the outer factor of the term (clubSandwich's findCluster)
+  expect_identical(attr(Wald_test_cwb(fit, 3, R = 8, seed = 2), "bootstraps"),
+                   attr(Wald_test_cwb(fit, 3, R = 8, seed = 2, cluster = study), "bootstraps"))
+  # bit-identical for any number of threads
+  old <- options(metafast.threads = 1L)
+  on.exit(options(old))
+  r1 <- Wald_test_cwb(fit, 3, R = 16, seed = 4, adjust = "CR2", test = "HTZ")
+  options(metafast.threads = 2L)
+  r2 <- Wald_test_cwb(fit, 3, R = 16, seed = 4, adjust = "CR2", test = "HTZ")
+  expect_identical(attr(r1, "bootstraps"), attr(r2, "bootstraps"))
+  expect_false(anyNA(attr(r1, "bootstraps")))
+})
+
+test_that("rma.mv() with CS, UN, AR and HAR terms: every sign vector gives the metafor refit's statistic (level 2)", {
+  skip_unless_level(2)
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- struct_cwb_data(J = 6)
+  W <- sign_vectors(6)
+  struct_cwb_check(dat, "CS", W, "CR0", "CR0", "Naive-F")
+  struct_cwb_check(dat, "UN", W, "CR2", "CR2", "HTZ")
+  struct_cwb_check(dat, "AR", W, "CR1", "CR2", "EDF")
+  struct_cwb_check(dat, "HAR", W, "CR3", "CR1", "chi-sq")
+})
+
+test_that("rma.mv() with user weights W: every sign vector gives the metafor refit's statistic (CHE model, 6 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  dat <- metadat::dat.assink2016
+  dat <- dat[dat$study %in% c(1, 2, 3, 6, 10, 14), ]
+  dat$x <- as.numeric(dat$esid %% 2 == 0)
+  V <- vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.6)
+  A <- solve(vcalc(vi, cluster = study, obs = esid, data = dat, rho = 0.2))  # block-diagonal by study
+  Wv <- sign_vectors(6)
+  fit <- rma.mv(yi, V, W = A, mods = ~ year + x, random = ~ 1 | study/esid, data = dat)
+  ff <- function(y) {
+    d2 <- dat
+    d2$ystar <- y
+    mv_ref(ystar, V, W = A, mods = ~ year + x, random = ~ 1 | study/esid, data = d2)
+  }
+  for (cs in list(list(cons = 3, adjust = "CR0", type = "CR0", test = "Naive-F"),
+                  list(cons = 2:3, adjust = "CR2", type = "CR2", test = "HTZ"),
+                  list(cons = 2:3, adjust = "CR3", type = "CR1", test = "HTB"))) {
+    fn <- if (length(cs$cons) == 1L) mv_ref(yi, V, W = A, mods = ~ year, random = ~ 1 | study/esid, data = dat)
+          else mv_ref(yi, V, W = A, random = ~ 1 | study/esid, data = dat)
+    ours <- metafast:::.mf_cwb_given(fit, cs$cons, Wv, adjust = cs$adjust, type = cs$type, test = cs$test)
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$study, diag(3)[cs$cons, , drop = FALSE], Wv, cs$adjust, cs$type, cs$test)
+    lab <- paste("W", cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter, label = paste("observed", lab))
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", lab))
+  }
+  # W that links studies: an error, as clubSandwich's block-by-cluster weights
+  A2 <- A
+  A2[1, nrow(A2)] <- A2[nrow(A2), 1] <- 0.01
+  fit2 <- rma.mv(yi, V, W = A2, mods = ~ year + x, random = ~ 1 | study/esid, data = dat)
+  expect_error(Wald_test_cwb(fit2, 3, R = 5), "block-diagonal by cluster")
+})
+
 test_that("wildmeta's own bootstrap outcomes (its run_cwb()) give the statistics of metafor refits (17 clusters)", {
   skip_if_not_installed("metafor")
   skip_if_not_installed("clubSandwich")
@@ -318,9 +542,10 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(Wald_test_cwb(fit, 2, R = 2.5), "'R' must be")
   expect_error(Wald_test_cwb(fit, 2), "'R' is missing")
   expect_error(Wald_test_cwb(fit, R = 9), "'constraints' is missing")
-  expect_error(Wald_test_cwb(fit, 2, R = 9, adjust = "CR1p"), "'adjust' = \"CR1p\" is not supported")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, adjust = "CR4"), "'adjust' = \"CR4\" needs a null model with one coefficient \\(this one has 2\\)")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, adjust = "CR7"), "'adjust' must be one of")
   expect_error(Wald_test_cwb(fit, 2, R = 9, type = "CR7"), "'type' must be one of")
-  expect_error(Wald_test_cwb(fit, 2, R = 9, test = "HTA"), "'test' = \"HTA\" is not supported")
+  expect_error(Wald_test_cwb(fit, 2, R = 9, test = "HTQ"), "'test' must be one of")
   expect_error(Wald_test_cwb(fit, 2, R = 9, auxiliary_dist = "Poisson"), "'auxiliary_dist' must be one of")
   expect_error(Wald_test_cwb(fit, 2, R = 9, future_args = 3), "'future_args' must be NULL or a list")
   expect_error(Wald_test_cwb(robust(fit, cluster = dat$grp), 2, R = 9), "robust\\(\\) result")
@@ -330,6 +555,12 @@ test_that("bad input: clear errors naming the argument", {
   fmv <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d)
   expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = d$school), "not nested within the clustering variable")
   expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = rep(1, nrow(d))), "'cluster' has only one cluster")
+  # known correlation matrices: clubSandwich's vcovCR() (and so wildmeta) refuses them
+  lv <- as.character(sort(unique(d$district)))
+  Rm <- diag(length(lv))
+  dimnames(Rm) <- list(lv, lv)
+  fR <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district, R = list(district = Rm), data = d)
+  expect_error(Wald_test_cwb(fR, 2, R = 9), "known correlation matrices \\('R'\\)")
   # the caller's data are not changed
   d0 <- dat
   Wald_test_cwb(fit, 2, R = 3, cluster = grp, seed = 1)
