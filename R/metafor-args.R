@@ -185,7 +185,8 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c(), plot.mf_cumul = c()
+  plot.mf_gosh = c(), plot.mf_cumul = c(),
+  tes = c(), hc.mf_rma = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
@@ -221,7 +222,8 @@
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
-                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed")
+                      gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
+                      tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -260,7 +262,8 @@
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
-  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", points.mf_regplot = "graphics", llplot = "graphics")
+  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", points.mf_regplot = "graphics", llplot = "graphics",
+  tes = "warn", hc.mf_rma = "ignore")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {
