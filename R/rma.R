@@ -257,6 +257,18 @@ rma.uni <- rma
   as.data.frame(data, stringsAsFactors = FALSE)
 }
 
+# The evaluator of the arguments of call `cl`: an argument's expression is
+# evaluated in `data` (a data frame or NULL), then in the caller's frame
+# `env`; NULL when the argument was not given.
+.mf_arg_getter <- function(cl, data, env) {
+  function(name) {
+    expr <- cl[[name]]
+    if (is.null(expr)) return(NULL)
+    tryCatch(eval(expr, data, env),
+             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+  }
+}
+
 # Assemble the mf_rma object from the gate's output: the fit and its
 # inference come from one C++ call (src/rcpp_rma.cpp), the data fields from
 # the gate.
