@@ -343,7 +343,12 @@ rma.uni <- rma
     if (stats::var(g$yi) == 0) return(0)
     w <- if (length(g$weights)) g$weights else 1 / g$vi
     X <- g$X
-    r2 <- summary(stats::lm(g$yi ~ X, weights = w))$adj.r.squared
+    # (R^2 is invariant under y * c and w * d: exact powers of two keep lm()'s
+    # absolute perfect-fit check meaningful at extreme scales, issue 18)
+    sy <- 2^round(log2(max(abs(g$yi))))
+    yy <- if (is.finite(sy) && sy > 0) g$yi / sy else g$yi
+    w <- w / 2^round(log2(max(w)))
+    r2 <- summary(stats::lm(yy ~ X, weights = w))$adj.r.squared
     return(max(0, 100 * r2))
   }
   # the intercept-only model with the estimator the full model ended with (lean: tau2 only)

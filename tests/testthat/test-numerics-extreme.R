@@ -25,8 +25,9 @@ ext_ref <- local({
   function(m, mods = FALSE) {
     key <- paste(m, mods)
     if (is.null(cache[[key]]))
-      cache[[key]] <<- if (mods) metafor::rma(ext_dat$yi, ext_dat$vi, mods = ~ ext_dat$ablat, method = m, control = metafor_tight)
-                       else metafor::rma(ext_dat$yi, ext_dat$vi, method = m, control = metafor_tight)
+      # (metafor's model check warns "essentially perfect fit" for some estimators with mods)
+      cache[[key]] <<- suppressWarnings(if (mods) metafor::rma(ext_dat$yi, ext_dat$vi, mods = ~ ext_dat$ablat, method = m, control = metafor_tight)
+                       else metafor::rma(ext_dat$yi, ext_dat$vi, method = m, control = metafor_tight))
     cache[[key]]
   }
 })
