@@ -136,12 +136,7 @@ fsn <- function(x, vi, sei, subset, data, type, alpha = .05, target, method,
   if (missing(data)) data <- NULL
   if (!is.null(data)) data <- .mf_as_data_frame(data)
   env <- parent.frame()
-  get_arg <- function(name) {
-    expr <- cl[[name]]
-    if (is.null(expr)) return(NULL)
-    tryCatch(eval(expr, if (is.null(data)) env else data, env),
-             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
-  }
+  get_arg <- .mf_arg_getter(cl, data, env)
   if (missing(x)) .mf_stop("'x' is missing: give the effect sizes or an rma() fit.")
   xx <- get_arg("x")
   fit <- NULL

@@ -181,7 +181,8 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c()
+  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c(),
+  tes = c(), hc.mf_rma = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
 .mf_metafor_args$funnel.mf_rma_tab <- .mf_metafor_args$funnel.mf_rma
@@ -219,7 +220,8 @@
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
                       forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours,
-                      plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"))
+                      plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
+                      tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"))
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -259,7 +261,8 @@
   se.mf_rma = "ignore", conv.wald = "warn", conv.delta = "ignore", conv.2x2 = "warn", conv.fivenum = "warn",
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
-  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", regplot.mf_rma_mv = "graphics", points.mf_regplot = "graphics", llplot = "graphics")
+  radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", regplot.mf_rma_mv = "graphics", points.mf_regplot = "graphics",
+  llplot = "graphics", tes = "warn", hc.mf_rma = "ignore")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

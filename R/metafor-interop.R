@@ -36,7 +36,7 @@
 # add it, or the alternative).
 .mf_metafor_missing <- c(
   selmodel = "selection models are planned in issue 15",
-  hc = "the Henmi-Copas interval is planned in issue 15",
+  hc = "it is available for fits of rma() without moderators",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   df.residual = "use fit$k - fit$p",
   addpoly = "it is available for fits of rma()",
@@ -47,7 +47,7 @@
 # Our generics that metafor defines too, and the metafor functions that are
 # plain functions there (a metafor fit is handed to them).
 .mf_shared_generics <- c("forest", "addpoly", "funnel", "baujat", "cumul", "gosh", "leave1out", "permutest", "trimfill",
-                         "blup", "vif", "se", "robust", "labbe", "radial", "regplot")
+                         "blup", "vif", "se", "robust", "labbe", "radial", "regplot", "hc")
 
 .mf_register_metafor <- function() {
   if (!isNamespaceLoaded("metafor")) return(invisible(FALSE))

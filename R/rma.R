@@ -257,6 +257,18 @@ rma.uni <- rma
   as.data.frame(data, stringsAsFactors = FALSE)
 }
 
+# The evaluator of the arguments of call `cl`: an argument's expression is
+# evaluated in `data` (a data frame or NULL), then in the caller's frame
+# `env`; NULL when the argument was not given.
+.mf_arg_getter <- function(cl, data, env) {
+  function(name) {
+    expr <- cl[[name]]
+    if (is.null(expr)) return(NULL)
+    tryCatch(eval(expr, data, env),
+             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
+  }
+}
+
 # Assemble the mf_rma object from the gate's output: the fit and its
 # inference come from one C++ call (src/rcpp_rma.cpp), the data fields from
 # the gate.
@@ -264,9 +276,21 @@ rma.uni <- rma
   fit <- .mf_rma_fit(g$yi, g$vi, g$X, g$weights, .mf_method_code(g$method), .mf_test_code(g$test), g$control,
                      g$btt, g$alpha)
   conv <- fit$convergence
+  # (tau^2 of outcomes that spread beyond 1e154 can exceed the largest double)
+  if (is.na(fit$tau2) && !is.finite(diff(range(g$yi))^2))
+    fit$tau2 <- Inf
   if (is.na(fit$tau2))
     .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
                      paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
+  # outcomes whose results double precision cannot hold (yi near 1e200 with
+  # vi near 1: tau^2 or Q of the order of 1e400; issue 18): an error instead
+  # of an infinite or NaN result
+  big <- c(tau2 = !is.finite(fit$tau2), estimate = !all(is.finite(fit$beta)),
+           QE = g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
+  if (any(big))
+    .mf_stop(sprintf("The results (%s) of these outcomes are outside the range of double precision: 'yi' spreads over %s with sampling variances 'vi' of about %s. Rescale the outcomes (divide 'yi' by a power of 10 and 'vi' by its square) and refit.",
+                     paste(names(big)[big], collapse = ", "), format(diff(range(g$yi)), digits = 3),
+                     format(stats::median(g$vi), digits = 3)))
   # coefficients of moderators scaled beyond ~1e150 have variances that double
   # precision cannot hold (the estimates are exact, their variances under- or
   # overflow): an error instead of standard errors of 0 or Inf
@@ -319,7 +343,12 @@ rma.uni <- rma
     if (stats::var(g$yi) == 0) return(0)
     w <- if (length(g$weights)) g$weights else 1 / g$vi
     X <- g$X
-    r2 <- summary(stats::lm(g$yi ~ X, weights = w))$adj.r.squared
+    # (R^2 is invariant under y * c and w * d: exact powers of two keep lm()'s
+    # absolute perfect-fit check meaningful at extreme scales, issue 18)
+    sy <- 2^round(log2(max(abs(g$yi))))
+    yy <- if (is.finite(sy) && sy > 0) g$yi / sy else g$yi
+    w <- w / 2^round(log2(max(w)))
+    r2 <- summary(stats::lm(yy ~ X, weights = w))$adj.r.squared
     return(max(0, 100 * r2))
   }
   # the intercept-only model with the estimator the full model ended with (lean: tau2 only)

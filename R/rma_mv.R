@@ -170,12 +170,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   # evaluation of the arguments (in data, then in the caller's frame)
   env <- parent.frame()
-  get_arg <- function(name) {
-    expr <- cl[[name]]
-    if (is.null(expr)) return(NULL)
-    tryCatch(eval(expr, data, env),
-             error = function(e) .mf_stop(sprintf("Cannot evaluate '%s': %s", name, conditionMessage(e))))
-  }
+  get_arg <- .mf_arg_getter(cl, data, env)
   yi <- get_arg("yi")
   mods <- get_arg("mods")
   Vval <- get_arg("V")

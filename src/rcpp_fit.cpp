@@ -13,7 +13,8 @@ Rcpp::List mf_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMat
   FitResult f;
   // extreme magnitudes are fitted after the core's exact rescaling
   fit_model_scaled(pr, static_cast<Method>(method), control_from_r(control), static_cast<Test>(test),
-                   lean ? Detail::Lean : Detail::Full, scale_of(pr.v), ws, f);
+                   lean ? Detail::Lean : Detail::Full,
+                   scale_for(static_cast<Method>(method), pr.y, pr.v), ws, f);
   return Rcpp::List::create(
       Rcpp::Named("beta") = Rcpp::wrap(f.beta), Rcpp::Named("vb") = Rcpp::wrap(f.vb),
       Rcpp::Named("tau2") = f.tau2, Rcpp::Named("se.tau2") = f.se_tau2, Rcpp::Named("s2w") = f.s2w,
@@ -41,7 +42,8 @@ Rcpp::List mf_fit_many(Rcpp::NumericMatrix Y, Rcpp::NumericMatrix V, Rcpp::Numer
     pr.y = Eigen::Map<const Eigen::VectorXd>(&Y(0, j), k);
     pr.v = Eigen::Map<const Eigen::VectorXd>(&V(0, j), k);
     // extreme magnitudes are fitted after an exact rescaling, as in rma()
-    fit_model_scaled(pr, static_cast<Method>(method), ctl, static_cast<Test>(test), Detail::Lean, scale_of(pr.v), ws, f);
+    fit_model_scaled(pr, static_cast<Method>(method), ctl, static_cast<Test>(test), Detail::Lean,
+                     scale_for(static_cast<Method>(method), pr.y, pr.v), ws, f);
     for (int c = 0; c < p; ++c) {
       B(j, c) = f.beta.size() ? f.beta(c) : NA_REAL;
       SE(j, c) = f.beta.size() ? std::sqrt(f.vb(c, c)) : NA_REAL;

@@ -51,12 +51,12 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   const Control ctl = control_from_r(control);
   const Test tst = static_cast<Test>(test);
   const int k = pr.k(), p = pr.p();
-  const double scale = scale_of(pr.v);
   FitWorkspace ws;
   FitResult f;
   int used = 0;
   for (; used < chain.size(); ++used) {
-    fit_model_scaled(pr, static_cast<Method>(chain[used]), ctl, tst, Detail::Full, scale, ws, f);
+    fit_model_scaled(pr, static_cast<Method>(chain[used]), ctl, tst, Detail::Full,
+                     scale_for(static_cast<Method>(chain[used]), pr.y, pr.v), ws, f);
     if (!std::isnan(f.tau2) && f.conv.converged) break;
   }
   if (used == chain.size()) --used;

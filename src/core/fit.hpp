@@ -205,6 +205,33 @@ inline double scale_of(const VecRef& v) {
   return std::exp2(std::round(std::log2(med) / 2.0));
 }
 
+// The scale of the outcomes as well (issue 18): when the spread of y is far
+// beyond sqrt(v) (yi near 1e150 with vi near 1, or vi near 1e-300 with yi
+// near 1), tau2 is of the order of the squared spread, and the scale of v
+// alone would put tau2 / s^2 at 1e300.  Then s follows the half-range h of y,
+// 2^round(log2 h), clamped so that the rescaled data stay representable:
+// v / s^2 stays a normal number (min v / s^2 >= 2^-1020), the equal-effects
+// products w y = y / v keep below 2^1000, and y / s keeps below 2^1020.  The
+// usual case (h / scale_of(v) <= 2^20) returns scale_of(v) after one pass.
+inline double scale_of(const VecRef& y, const VecRef& v) {
+  const double sv = scale_of(v);
+  if (y.size() == 0) return sv;
+  const double ymin = y.minCoeff(), ymax = y.maxCoeff();
+  const double h = ymax / 2 - ymin / 2;  // (no overflow)
+  if (!std::isfinite(h) || !(h > 0) || h <= sv * 0x1p20) return sv;
+  double vmin = HUGE_VAL;
+  for (Eigen::Index i = 0; i < v.size(); ++i) if (v(i) > 0 && v(i) < vmin) vmin = v(i);
+  const double lymax = std::log2(std::max(std::abs(ymin), std::abs(ymax)));
+  double ls = std::round(std::log2(h));
+  if (std::isfinite(vmin)) {
+    const double lv = std::log2(vmin);
+    ls = std::min(ls, std::floor((lv + 1020) / 2));
+    ls = std::min(ls, std::floor(1000 + lv - lymax));
+  }
+  ls = std::max(ls, std::ceil(lymax - 1020));
+  return std::exp2(ls);
+}
+
 // User weights enter only through ratios (beta, its sandwich covariance,
 // GENQ/GENQM and the leverages are invariant under a = c a), but products such
 // as a^2 (v + tau2) under- or overflow when the weights are near 1e-200 or
@@ -219,8 +246,8 @@ inline double weight_scale(const VecRef& a) {
 
 // fit_model_into() on the rescaled problem (y / s, v / s^2, user weights times
 // weight_scale()), with every result mapped back to the original scale.
-inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
-                             double s, FitWorkspace& ws, FitResult& out) {
+inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
+                                  double s, FitWorkspace& ws, FitResult& out) {
   const double cw = weight_scale(pr.weights);
   const bool tx = design_ill_conditioned(pr.X);
   if (s == 1.0 && cw == 1.0 && !tx) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
@@ -255,6 +282,41 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
     out.ll_ml -= pr.k() * std::log(s);
     out.ll_reml -= (pr.k() - pr.p()) * std::log(s);
   }
+}
+
+// The estimators whose equations weigh by 1/(v + tau2) only, and which
+// fail to converge when tau2 / s^2 is near 1e300 (ML, REML: Fisher scoring;
+// PM, PMM: the root of the generalised Q): they are fitted at the scale of
+// the outcomes' spread (scale_of(y, v)).  The others use sums of powers of
+// 1/v (DL: sum(1/v^2)), which overflow when v / s^2 is tiny: the scale of v.
+inline double scale_for(Method m, const VecRef& y, const VecRef& v) {
+  const bool spread = m == Method::ML || m == Method::REML || m == Method::PM || m == Method::PMM;
+  return spread ? scale_of(y, v) : scale_of(v);
+}
+
+// fit_model_scaled_impl(); when s is not the scale of v (scale_for()), QE
+// and tr(P0), which weigh by 1/v, are computed again at the scale of v (at
+// v / s^2 near 1e-300 the weights 1/v overflow).
+inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
+                             double s, FitWorkspace& ws, FitResult& out) {
+  fit_model_scaled_impl(pr, m, ctl, test, detail, s, ws, out);
+  if (detail == Detail::Lean || pr.k() <= pr.p() || std::isnan(out.tau2)) return;
+  const double sv = scale_of(pr.v);
+  if (s == sv) return;
+  const double sv2 = sv * sv;
+  Vec yc = pr.y / sv;
+  yc.array() -= yc.mean();
+  Wls& f0 = ws.start;
+  f0.w = (pr.v / sv2).cwiseInverse();
+  if (design_ill_conditioned(pr.X)) {
+    const DesignTransform dt(pr.X);
+    f0.solve(dt.Xt, yc);
+    out.trP0 = f0.tr_P(dt.Xt) / sv2;
+  } else {
+    f0.solve(pr.X, yc);
+    out.trP0 = f0.tr_P(pr.X) / sv2;
+  }
+  out.QE = std::max(0.0, f0.rss);
 }
 
 inline FitResult fit_model(const ProblemView& pr, Method m, const Control& ctl, Test test,

@@ -161,7 +161,7 @@ inline bool refit_record(const ProblemView& sub, const RefitPlan& plan, RefitRec
   // extreme magnitudes are rescaled exactly, as in rma()
   thread_local FitWorkspace ws;
   thread_local FitResult f;
-  fit_model_scaled(sub, plan.method, ctl, k1 ? Test::Z : plan.test, plan.detail, scale_of(sub.v), ws, f);
+  fit_model_scaled(sub, plan.method, ctl, k1 ? Test::Z : plan.test, plan.detail, scale_for(plan.method, sub.y, sub.v), ws, f);
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) return false;
   rec.beta = f.beta;
   rec.vb = f.vb;

@@ -186,6 +186,11 @@ formals_pairs <- c(formals_pairs, list(
     do.call(addpoly, c(list(0.3, vi = 0.01), a))
   }))))
 
+# tes() and hc() (issue 15)
+formals_pairs <- c(formals_pairs, list(
+  list("tes", "tes", function(a) do.call(tes, c(list(fdat$yi, fdat$vi, test = "chi2"), a))),
+  list("hc.rma.uni", "hc.mf_rma", function(a) do.call(hc, c(list(ffit), a)))))
+
 # The names metafor's function reads from `...` (its .chkdots() list).
 metafor_hidden <- function(f) {
   out <- character(0)

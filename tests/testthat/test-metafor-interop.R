@@ -43,7 +43,12 @@ ok("trimfill(metafast fit)", same(trimfill(ffit), metafast::trimfill(ffit)))
 # metafor generics we do not implement: a clear error
 ok("blup(metafast fit)", same(blup(ffit)$pred, metafast::blup(ffit)$pred))
 ok("vif(metafast fit)", inherits(vif(metafast::rma(yi, vi, mods = cbind(x1 = 1:7, x2 = c(2, 1, 4, 3, 6, 5, 7)), data = dat)), "vif.mf_rma"))
-for (g in c("reporter", "selmodel", "fitstats", "hc")) {
+# hc() (a generic in both) and tes() (a function in both; a metafor fit goes to metafor's)
+ok("hc(metafast fit)", inherits(hc(ffit), "mf_hc"))
+ok("metafor::hc(metafast fit)", inherits(metafor::hc(ffit), "mf_hc"))
+ok("hc(metafor fit)", inherits(hc(mfit), "hc.rma.uni") && same(hc(mfit)$ci.lb, metafor::hc(mfit)$ci.lb))
+ok("tes(metafor fit)", inherits(tes(mfit), "tes"))
+for (g in c("reporter", "selmodel", "fitstats")) {
   msg <- tryCatch({ get(g, asNamespace("metafor"))(ffit); "no error" }, error = function(e) conditionMessage(e))
   ok(paste0(g, "(metafast fit)"), grepl(paste0("metafast does not implement ", g, "()"), msg, fixed = TRUE))
 }
@@ -82,7 +87,7 @@ for (order in c("metafor-first", "metafast-first")) {
     res <- grep("^(OK|FAIL|ERROR) ", out, value = TRUE)
     expect_true(any(grepl(if (order == "metafor-first") "package:metafast package:metafor" else
                             "package:metafor package:metafast", out, fixed = TRUE)), info = paste(out, collapse = "\n"))
-    expect_equal(sum(startsWith(res, "OK ")), 35L, info = paste(out, collapse = "\n"))
+    expect_equal(sum(startsWith(res, "OK ")), 38L, info = paste(out, collapse = "\n"))
     expect_equal(grep("^(FAIL|ERROR) ", res, value = TRUE), character(0))
   })
 }

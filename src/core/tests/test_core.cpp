@@ -201,6 +201,22 @@ static void test_scaling() {
   CHECK_NEAR(b.ll_reml, a.ll_reml, 1e-9);
   CHECK_NEAR(b.ll_ml, a.ll_ml, 1e-9);
   CHECK_NEAR(b.QE, a.QE, 1e-9);
+  // the scale of y too (issue 18): ordinary spreads keep scale_of(v); a
+  // spread of 1e150 with v near 1, or v near 1e-300 with y near 1, gives a
+  // power of two that keeps v / s^2 normal and y / v below 2^1000
+  Vec y(4), vv(4);
+  y << 0.1, -0.5, 0.3, 0.9;
+  vv << 1e-3, 1e2, 5.0, 0.5;
+  CHECK(scale_of(y, vv) == scale_of(vv));
+  Vec yb = y * 1e150;
+  const double sb = scale_of(yb, vv);
+  CHECK(sb > 1e140 && std::log2(sb) == std::round(std::log2(sb)));
+  CHECK(vv.minCoeff() / (sb * sb) >= 0x1p-1020);
+  CHECK((yb / sb).cwiseAbs().maxCoeff() / (vv.minCoeff() / (sb * sb)) < 0x1p1000);
+  Vec vt = vv * 1e-300;
+  const double st = scale_of(y, vt);
+  CHECK(std::log2(st) == std::round(std::log2(st)) && st <= 1.0 && st > 1e-3);
+  CHECK((y / st).cwiseAbs().maxCoeff() / (vt.minCoeff() / (st * st)) < 0x1p1000);
 }
 
 // User weights of any magnitude: the fit and the leverages with weights c a

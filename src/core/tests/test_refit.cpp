@@ -34,7 +34,7 @@ static FitResult direct(const Problem& pr, const RefitSpec& sp, Detail d, double
   FitResult f;
   Control c = sp.ctl;
   if (!std::isnan(warm)) c.tau2_init = warm;
-  fit_model_scaled(pr, sp.method, c, sp.test, d, scale_of(pr.v), ws, f);
+  fit_model_scaled(pr, sp.method, c, sp.test, d, scale_for(sp.method, pr.y, pr.v), ws, f);
   return f;
 }
 
