@@ -43,11 +43,13 @@ ok("trimfill(metafast fit)", same(trimfill(ffit), metafast::trimfill(ffit)))
 # metafor generics we do not implement: a clear error
 ok("blup(metafast fit)", same(blup(ffit)$pred, metafast::blup(ffit)$pred))
 ok("vif(metafast fit)", inherits(vif(metafast::rma(yi, vi, mods = cbind(x1 = 1:7, x2 = c(2, 1, 4, 3, 6, 5, 7)), data = dat)), "vif.mf_rma"))
-for (g in c("reporter", "selmodel", "fitstats", "hc")) {
+for (g in c("reporter", "fitstats", "hc")) {
   msg <- tryCatch({ get(g, asNamespace("metafor"))(ffit); "no error" }, error = function(e) conditionMessage(e))
   ok(paste0(g, "(metafast fit)"), grepl(paste0("metafast does not implement ", g, "()"), msg, fixed = TRUE))
 }
 ok("robust(metafast fit)", inherits(metafor::robust(ffit, cluster = c(1, 1, 2, 2, 3, 3, 4)), "mf_robust_rma"))
+ok("selmodel(metafast fit)", inherits(metafor::selmodel(ffit, type = "stepfun", steps = 0.5), "mf_selmodel"))
+ok("selmodel(metafor fit)", inherits(suppressWarnings(selmodel(mfit, type = "stepfun", steps = 0.5)), "rma.uni.selmodel"))
 ok("robust(metafor fit)", inherits(robust(mfit, cluster = seq_len(mfit$k.all) %% 3), "robust.rma"))
 ok("metafor::forest(metafast fit)", !is.null(metafor::forest(ffit)$studies))
 ok("metafor::leave1out(metafast fit)", same(metafor::leave1out(ffit), metafast::leave1out(ffit)))
@@ -82,7 +84,7 @@ for (order in c("metafor-first", "metafast-first")) {
     res <- grep("^(OK|FAIL|ERROR) ", out, value = TRUE)
     expect_true(any(grepl(if (order == "metafor-first") "package:metafast package:metafor" else
                             "package:metafor package:metafast", out, fixed = TRUE)), info = paste(out, collapse = "\n"))
-    expect_equal(sum(startsWith(res, "OK ")), 35L, info = paste(out, collapse = "\n"))
+    expect_equal(sum(startsWith(res, "OK ")), 36L, info = paste(out, collapse = "\n"))
     expect_equal(grep("^(FAIL|ERROR) ", res, value = TRUE), character(0))
   })
 }
