@@ -475,3 +475,75 @@ profile.mf_selmodel <- function(fitted, ...) {
   force(what)
   function(...) .mf_stop(sprintf("%s() is not available for selection models (class 'mf_selmodel').", what))
 }
+
+#' @exportS3Method baujat mf_selmodel
+baujat.mf_selmodel <- .mf_sel_not_available("baujat")
+
+#' @exportS3Method blup mf_selmodel
+blup.mf_selmodel <- .mf_sel_not_available("blup")
+
+#' @exportS3Method cumul mf_selmodel
+cumul.mf_selmodel <- .mf_sel_not_available("cumul")
+
+#' @exportS3Method forest mf_selmodel
+forest.mf_selmodel <- .mf_sel_not_available("forest")
+
+#' @exportS3Method gosh mf_selmodel
+gosh.mf_selmodel <- .mf_sel_not_available("gosh")
+
+#' @exportS3Method hatvalues mf_selmodel
+hatvalues.mf_selmodel <- .mf_sel_not_available("hatvalues")
+
+#' @exportS3Method influence mf_selmodel
+influence.mf_selmodel <- .mf_sel_not_available("influence")
+
+#' @exportS3Method labbe mf_selmodel
+labbe.mf_selmodel <- .mf_sel_not_available("labbe")
+
+#' @exportS3Method leave1out mf_selmodel
+leave1out.mf_selmodel <- .mf_sel_not_available("leave1out")
+
+#' @exportS3Method permutest mf_selmodel
+permutest.mf_selmodel <- .mf_sel_not_available("permutest")
+
+#' @exportS3Method qqnorm mf_selmodel
+qqnorm.mf_selmodel <- .mf_sel_not_available("qqnorm")
+
+#' @exportS3Method radial mf_selmodel
+radial.mf_selmodel <- .mf_sel_not_available("radial")
+
+#' @exportS3Method ranef mf_selmodel
+ranef.mf_selmodel <- .mf_sel_not_available("ranef")
+
+#' @exportS3Method regtest mf_selmodel
+regtest.mf_selmodel <- .mf_sel_not_available("regtest")
+
+#' @exportS3Method robust mf_selmodel
+robust.mf_selmodel <- .mf_sel_not_available("robust")
+
+#' @exportS3Method rstandard mf_selmodel
+rstandard.mf_selmodel <- .mf_sel_not_available("rstandard")
+
+#' @exportS3Method rstudent mf_selmodel
+rstudent.mf_selmodel <- .mf_sel_not_available("rstudent")
+
+#' @exportS3Method cooks.distance mf_selmodel
+cooks.distance.mf_selmodel <- .mf_sel_not_available("cooks.distance")
+
+#' @exportS3Method dfbetas mf_selmodel
+dfbetas.mf_selmodel <- .mf_sel_not_available("dfbetas")
+
+#' @exportS3Method se mf_selmodel
+se.mf_selmodel <- .mf_sel_not_available("se")
+
+#' @exportS3Method trimfill mf_selmodel
+trimfill.mf_selmodel <- .mf_sel_not_available("trimfill")
+
+#' @exportS3Method vif mf_selmodel
+vif.mf_selmodel <- .mf_sel_not_available("vif")
+
+#' @exportS3Method weights mf_selmodel
+weights.mf_selmodel <- .mf_sel_not_available("weights")
+
+#' @exportS3Method generics::augment mf_selmodel
+augment.mf_selmodel <- .mf_sel_not_available("augment")

@@ -147,7 +147,7 @@ formals_pairs <- c(formals_pairs, list(
   list("robust.rma.mv", "robust.mf_rma_mv", function(a) do.call(robust, c(list(fmv, cluster = fdat$grp), a)))
 ))
 # selection models (issue 15)
-sfit <- selmodel(rma(yi, vi, data = fdat, method = "ML"), type = "stepfun", steps = 0.5)
+sfit <- suppressWarnings(selmodel(rma(yi, vi, data = fdat, method = "ML"), type = "stepfun", steps = 0.5))
 formals_pairs <- c(formals_pairs, list(
   list("selmodel.rma.uni", "selmodel.mf_rma", function(a) do.call(selmodel, c(list(ffit, type = "stepfun", steps = 0.5), a))),
   list("print.rma.uni", "print.mf_selmodel", function(a) utils::capture.output(do.call(print, c(list(sfit), a)))),
