@@ -129,6 +129,10 @@
     .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, Wb, B, type, Csatt, Chtz)
 }
 
+.mf_selmodel_ll <- function(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces) {
+    .Call(`_metafast_mf_selmodel_ll`, par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

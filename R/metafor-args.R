@@ -120,6 +120,23 @@
   trimfill.mf_rma = c(ilim = "limits for the imputed values are not supported yet (issue 15)"),
   fsn = c(),
   update.mf_rma = c(),
+  selmodel.mf_rma = c(
+    subset = "fit the selection model to a subset by fitting rma() to that subset (metafor's 'subset' keeps the other studies unselected)",
+    time = "use system.time()", tau2 = "fix tau^2 in rma(..., tau2 = ) instead",
+    beta = "fixing the coefficients is not supported", skiphes = "the Hessian is always computed",
+    skiphet = "the likelihood-ratio test of tau^2 is always computed", skipintcheck = "the check is always made",
+    scaleprec = "the precisions are always divided by their maximum", defmap = "the map of delta is metafor's default",
+    mapfun = "the map of delta is metafor's default", mapinvfun = "the map of delta is metafor's default",
+    pval = "user-given p-values are not supported yet", ptable = "the table is the fit's $ptable",
+    retopt = "the optimiser's result is not returned"),
+  print.mf_selmodel = c(num = "numbered rows are not supported", legend = "there is no legend to add"),
+  plot.mf_selmodel = c(),
+  anova.mf_selmodel = c(test = "the tests of a selection model are z tests", L = "contrasts are not supported",
+                        fixed = "there is no equivalent", df = "there is no equivalent",
+                        abbrev = "abbreviated coefficient names are not supported", verbose = "there is no progress to show",
+                        X = "give btt =", att = "location-scale models are not supported", Z = "location-scale models are not supported",
+                        rhs = "tests against a value other than 0 are not supported",
+                        adjust = "adjusted p-values are not supported", refit = "the selection model is fitted by ML"),
   forest.mf_rma = c(
     .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
@@ -221,7 +238,8 @@
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
                       forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours,
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
-                      tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"))
+                      tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
+                      plot.mf_selmodel = "seed")
 
 # What happens to any other name in `...`, as in metafor's version:
 # "warn" (metafor warns "Extra argument ('x') disregarded."), "ignore"
@@ -262,7 +280,9 @@
   robust.mf_rma = "warn", robust.mf_rma_mv = "warn",
   labbe.mf_rma = "graphics", labbe.mf_rma_tab = "graphics", radial.mf_rma = "graphics",
   radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", regplot.mf_rma_mv = "graphics", points.mf_regplot = "graphics",
-  llplot = "graphics", tes = "warn", hc.mf_rma = "ignore")
+  llplot = "graphics", tes = "warn", hc.mf_rma = "ignore",
+  selmodel.mf_rma = "warn", print.mf_selmodel = "warn", summary.mf_selmodel = "ignore",
+  anova.mf_selmodel = "warn", plot.mf_selmodel = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

@@ -35,7 +35,6 @@
 # What a metafor generic without a metafast method says (the issue that will
 # add it, or the alternative).
 .mf_metafor_missing <- c(
-  selmodel = "selection models are planned in issue 15",
   hc = "it is available for fits of rma() without moderators",
   fitstats = "use logLik(), deviance(), AIC(), BIC() or the fit's $fit.stats",
   df.residual = "use fit$k - fit$p",

@@ -554,6 +554,30 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_selmodel_ll
+Rcpp::NumericVector mf_selmodel_ll(const Rcpp::NumericMatrix& par, const Rcpp::NumericVector& yi, const Rcpp::NumericVector& vi, const Rcpp::NumericMatrix& X, const Rcpp::NumericVector& preci, const Rcpp::NumericVector& pvals, const Rcpp::IntegerVector& pgrp, int type, int alternative, const Rcpp::NumericVector& steps, const Rcpp::NumericVector& zcut, const Rcpp::NumericVector& kinks, double pval_min, double rel_tol, int max_pieces);
+RcppExport SEXP _metafast_mf_selmodel_ll(SEXP parSEXP, SEXP yiSEXP, SEXP viSEXP, SEXP XSEXP, SEXP preciSEXP, SEXP pvalsSEXP, SEXP pgrpSEXP, SEXP typeSEXP, SEXP alternativeSEXP, SEXP stepsSEXP, SEXP zcutSEXP, SEXP kinksSEXP, SEXP pval_minSEXP, SEXP rel_tolSEXP, SEXP max_piecesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type par(parSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type yi(yiSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type vi(viSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type preci(preciSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type pvals(pvalsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type pgrp(pgrpSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< int >::type alternative(alternativeSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type steps(stepsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type zcut(zcutSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type kinks(kinksSEXP);
+    Rcpp::traits::input_parameter< double >::type pval_min(pval_minSEXP);
+    Rcpp::traits::input_parameter< double >::type rel_tol(rel_tolSEXP);
+    Rcpp::traits::input_parameter< int >::type max_pieces(max_piecesSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_selmodel_ll(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -656,6 +680,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
+    {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 20},
     {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 21},

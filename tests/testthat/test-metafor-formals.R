@@ -146,6 +146,13 @@ formals_pairs <- c(formals_pairs, list(
   list("robust.rma.uni", "robust.mf_rma", function(a) do.call(robust, c(list(ffit, cluster = fdat$grp), a))),
   list("robust.rma.mv", "robust.mf_rma_mv", function(a) do.call(robust, c(list(fmv, cluster = fdat$grp), a)))
 ))
+# selection models (issue 15)
+sfit <- suppressWarnings(selmodel(rma(yi, vi, data = fdat, method = "ML"), type = "stepfun", steps = 0.5))
+formals_pairs <- c(formals_pairs, list(
+  list("selmodel.rma.uni", "selmodel.mf_rma", function(a) do.call(selmodel, c(list(ffit, type = "stepfun", steps = 0.5), a))),
+  list("print.rma.uni", "print.mf_selmodel", function(a) utils::capture.output(do.call(print, c(list(sfit), a)))),
+  list("anova.rma", "anova.mf_selmodel", function(a) do.call(anova, c(list(sfit), a))),
+  list("plot.rma.uni.selmodel", "plot.mf_selmodel", function(a) in_png(do.call(plot, c(list(sfit), a))))))
 # the transf.* functions (same formals as metafor's; no `...`)
 formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),

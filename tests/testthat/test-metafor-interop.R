@@ -48,11 +48,13 @@ ok("hc(metafast fit)", inherits(hc(ffit), "mf_hc"))
 ok("metafor::hc(metafast fit)", inherits(metafor::hc(ffit), "mf_hc"))
 ok("hc(metafor fit)", inherits(hc(mfit), "hc.rma.uni") && same(hc(mfit)$ci.lb, metafor::hc(mfit)$ci.lb))
 ok("tes(metafor fit)", inherits(tes(mfit), "tes"))
-for (g in c("reporter", "selmodel", "fitstats")) {
+for (g in c("reporter", "fitstats")) {
   msg <- tryCatch({ get(g, asNamespace("metafor"))(ffit); "no error" }, error = function(e) conditionMessage(e))
   ok(paste0(g, "(metafast fit)"), grepl(paste0("metafast does not implement ", g, "()"), msg, fixed = TRUE))
 }
 ok("robust(metafast fit)", inherits(metafor::robust(ffit, cluster = c(1, 1, 2, 2, 3, 3, 4)), "mf_robust_rma"))
+ok("selmodel(metafast fit)", inherits(metafor::selmodel(ffit, type = "stepfun", steps = 0.5), "mf_selmodel"))
+ok("selmodel(metafor fit)", inherits(suppressWarnings(selmodel(mfit, type = "stepfun", steps = 0.5)), "rma.uni.selmodel"))
 ok("robust(metafor fit)", inherits(robust(mfit, cluster = seq_len(mfit$k.all) %% 3), "robust.rma"))
 ok("metafor::forest(metafast fit)", !is.null(metafor::forest(ffit)$studies))
 ok("metafor::leave1out(metafast fit)", same(metafor::leave1out(ffit), metafast::leave1out(ffit)))
@@ -87,7 +89,7 @@ for (order in c("metafor-first", "metafast-first")) {
     res <- grep("^(OK|FAIL|ERROR) ", out, value = TRUE)
     expect_true(any(grepl(if (order == "metafor-first") "package:metafast package:metafor" else
                             "package:metafor package:metafast", out, fixed = TRUE)), info = paste(out, collapse = "\n"))
-    expect_equal(sum(startsWith(res, "OK ")), 38L, info = paste(out, collapse = "\n"))
+    expect_equal(sum(startsWith(res, "OK ")), 39L, info = paste(out, collapse = "\n"))
     expect_equal(grep("^(FAIL|ERROR) ", res, value = TRUE), character(0))
   })
 }
