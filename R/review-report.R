@@ -51,9 +51,10 @@
 # The moderator tests as a character table.
 .review_moderator_table <- function(mt) {
   data.frame(Outcome = mt$outcome, Moderator = mt$moderator,
-             `Q-between` = sprintf("%.2f (df %d)", mt$QM, mt$df), p = sub("^p ", "", .review_p(mt$pval)),
-             `Q within` = sprintf("%.2f (df %d)", mt$QE, mt$QEdf), `p ` = sub("^p ", "", .review_p(mt$QEp)),
-             tau2 = .review_num(mt$tau2, 3), I2 = paste0(.review_num(mt$I2, 0), "%"),
+             `Q-between (df)` = sprintf("%.2f (%d)", mt$Qb, mt$Qb.df), p = sub("^p ", "", .review_p(mt$Qb.p)),
+             `QM (df)` = sprintf("%.2f (%d)", mt$QM, mt$df), ` p` = sub("^p ", "", .review_p(mt$pval)),
+             `Q within (df)` = sprintf("%.2f (%d)", mt$QE, mt$QEdf), `p ` = sub("^p ", "", .review_p(mt$QEp)),
+             `I2 within` = paste0(.review_num(mt$I2, 0), "%"),
              Planted = ifelse(is.na(mt$planted), "", ifelse(mt$planted, "PLANTED", "no")),
              check.names = FALSE, stringsAsFactors = FALSE)
 }
@@ -100,13 +101,15 @@ print.mf_review <- function(x, digits = 2, ...) {
         "  subgroup's own random-effects fit (its own tau2 and I2).\n", sep = "")
   mt <- attr(x, "moderator_tests")
   if (!is.null(mt) && nrow(mt)) {
-    cat("\nModerator tests, passive controls (mixed-effects model mods = ~ group: Q-between, and the\n",
-        "heterogeneity within subgroups with a common tau2; Planted: an effect the simulation put in):\n", sep = "")
+    cat("\nModerator tests, passive controls: Q-between of the subgroup estimates; QM of the mixed-effects\n",
+        "model mods = ~ group (common tau2) and its heterogeneity within the subgroups; Planted: an\n",
+        "effect the simulation put in.\n", sep = "")
     print(.review_moderator_table(mt), row.names = FALSE, right = FALSE)
     if (any(mt$planted %in% TRUE))
       cat("  (review: longer treatments -> larger effects on anxiety and quality of life; pain\n",
           "  self-efficacy higher with mixed/synchronous contact. The simulation planted exactly these\n",
-          "  effects, so finding them here shows the method works, not that the review was right.)\n", sep = "")
+          "  effects: a test that finds them shows the method recovers what was put in, not that the\n",
+          "  review was right; one that misses them shows the power of so few comparisons.)\n", sep = "")
   }
   if (any(df$data == "real")) {
     cat("\nReal data, the dependence of Dear 2015a/b/c and Lin 2017a/b handled five ways:\n")

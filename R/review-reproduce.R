@@ -96,11 +96,13 @@
 #'     random-effects fit (treatment length \code{"shorter (<= 8 weeks)"} vs
 #'     \code{"longer (> 8 weeks)"}; contact \code{"asynchronous"},
 #'     \code{"mixed"}, \code{"synchronous"}; groups with fewer than 2
-#'     comparisons are skipped).  The test of difference is the Q-between
-#'     (omnibus QM) test of the mixed-effects model \code{mods = ~ group} with
-#'     a common tau^2, and that model's residual heterogeneity is the
-#'     heterogeneity within the subgroups (attribute \code{moderator_tests},
-#'     whose column \code{planted} says which effects the simulation put in).}
+#'     comparisons are skipped), from \code{\link{subgroups}}.  The tests of
+#'     difference (attribute \code{moderator_tests}) are Q-between of the
+#'     subgroup estimates (\code{Qb}, Borenstein et al. 2009) and the QM test
+#'     of the mixed-effects model \code{mods = ~ group} with a common tau^2;
+#'     that model's residual heterogeneity (\code{QE}, \code{tau2},
+#'     \code{I2}) is the heterogeneity within the subgroups, and the column
+#'     \code{planted} says which effects the simulation put in.}
 #'   \item{domain: multilevel + RVE}{all outcomes of a domain at once, as the
 #'     review's domain-level summaries: \code{\link{vcalc}} for the
 #'     correlation of outcomes measured on the same participants (rho = 0.6,
@@ -343,28 +345,31 @@ reproduce_review <- function(path = NULL, data = metafast::dat.terpstra2022_sim,
   es
 }
 
-# Subgroups of one outcome by a moderator (groups with >= 2 comparisons):
-# each group's own random-effects fit (its estimate, tau2 and I2), and the
-# test of difference: the mixed-effects model mods = ~ group with a common
-# tau2 gives Q-between (its QM) and the heterogeneity within the subgroups
-# (its QE, residual tau2 and I2).
+# Subgroups of one outcome by a moderator (groups with >= 2 comparisons),
+# by subgroups() (R/subgroup.R): each group's own random-effects fit (its
+# estimate, tau2 and I2), Q-between of the subgroup estimates (Borenstein et
+# al. 2009, ch. 19), and the mixed-effects model mods = ~ group with a common
+# tau2, whose QM tests the same difference and whose QE, residual tau2 and
+# I2 are the heterogeneity within the subgroups.
 .review_subgroups <- function(sub, mod, o, ctl, label) {
   grp <- droplevels(sub[[mod]])
   ok <- grp %in% names(which(table(grp) >= 2L))
   s2 <- sub[ok, , drop = FALSE]
   s2$grp <- droplevels(grp[ok])
   if (nlevels(s2$grp) < 2L) return(NULL)
+  fit <- rma(yi = s2$yi, vi = s2$vi, method = "REML")
+  sg <- subgroups(fit, by = s2$grp)
   rows <- lapply(levels(s2$grp), function(g) {
-    sg <- s2[s2$grp == g, , drop = FALSE]
-    f <- rma(yi = sg$yi, vi = sg$vi, method = "REML")
     .review_row(sprintf("subgroup: %s = %s", mod, g), o, ctl,
-                .review_fit_numbers(f, trials = .review_ntrials(sg), n = .review_n(sg)), data = label,
-                note = "own fit of the subgroup")
+                .review_fit_numbers(sg$fits[[g]], trials = .review_ntrials(s2[s2$grp == g, ]),
+                                    n = .review_n(s2[s2$grp == g, ])),
+                data = label, note = "own fit of the subgroup")
   })
-  ft <- rma(yi = s2$yi, vi = s2$vi, mods = ~ grp, data = s2, method = "REML")
+  ft <- sg$mods.fit
   planted <- label == "simulated" &&
     any(.review_sim_planted$outcome == o & .review_sim_planted$moderator == mod)
   test <- data.frame(outcome = o, comparison = ctl, moderator = mod, k = as.integer(ft$k),
+                     Qb = sg$Qb, Qb.df = as.integer(sg$Qb.df), Qb.p = sg$Qb.p,
                      QM = ft$QM, df = as.integer(ft$QMdf[1L]), pval = ft$QMp,
                      QE = ft$QE, QEdf = as.integer(ft$k - ft$p), QEp = ft$QEp, tau2 = ft$tau2, I2 = ft$I2,
                      planted = if (label == "simulated") planted else NA,

@@ -108,6 +108,12 @@ test_that("subgroup rows are each group's own fit; moderator tests equal metafor
         expect_identical(r$k, sum(s$grp == lv))
       }
       m <- mt[mt$outcome == o & mt$moderator == mod, ]
+      # Q-between: the subgroup estimates pooled with an equal-effects model (Borenstein ch. 19)
+      fs <- lapply(levels(s$grp), function(lv)
+        metafor::rma(yi, vi, data = s[s$grp == lv, ], method = "REML", control = metafor_tight))
+      qb <- metafor::rma(yi = sapply(fs, function(f) c(f$beta)), sei = sapply(fs, function(f) f$se), method = "EE")
+      expect_equal(c(m$Qb, m$Qb.p), c(qb$QE, qb$QEp), tolerance = tol_iter)
+      expect_identical(m$Qb.df, nlevels(s$grp) - 1L)
       expect_equal(c(m$QM, m$pval, m$QE, m$QEp, m$tau2, m$I2),
                    c(f1$QM, f1$QMp, f1$QE, f1$QEp, f1$tau2, f1$I2), tolerance = tol_iter)
       expect_identical(m$df, as.integer(f1$QMdf[1]))
