@@ -137,8 +137,13 @@
 #'     synchronous contact): anxiety and quality of life -0.12 when
 #'     \code{weeks <= 8} and +0.12 when \code{weeks > 8}; pain self-efficacy
 #'     -0.12 with asynchronous and +0.12 with mixed or synchronous contact;
-#'   \item heterogeneity: between-trial SD 0.10 per outcome, plus SD 0.05
-#'     between the arms of a multi-arm trial;
+#'   \item heterogeneity: between-trial SD 0.10 per outcome (a trial effect
+#'     with SD 0.08 shared by all outcomes of the trial plus an
+#'     outcome-specific SD 0.06), plus SD 0.05 between the arms of a
+#'     multi-arm trial;
+#'   \item dependence between outcomes: all outcomes of a trial are measured
+#'     on the same participants, so the sampling errors of an arm's means are
+#'     correlated 0.6 across outcomes (and the true effects 0.64);
 #'   \item planted outliers (so that the sensitivity analysis removes
 #'     something): two active-control trials with true pain-interference
 #'     effects -0.75 and -0.60, one passive-control trial with a depression

@@ -33,6 +33,22 @@
   )
 }
 
+# The moderator effects simulate_review() plants (see .review_sim_effects()),
+# so that reproduce_review() can say which "confirmed" moderators it planted.
+.review_sim_planted <- data.frame(
+  outcome = c("anxiety", "quality of life", "pain self-efficacy"),
+  moderator = c("length", "length", "contact"),
+  effect = c("-0.12 when <= 8 weeks, +0.12 when > 8 weeks", "-0.12 when <= 8 weeks, +0.12 when > 8 weeks",
+             "-0.12 with asynchronous, +0.12 with mixed or synchronous contact"),
+  stringsAsFactors = FALSE
+)
+
+# Correlation of the outcome scores of one participant (all outcomes of a
+# trial are measured on the same participants): the sampling errors of one
+# arm's means across outcomes are equicorrelated with this value.  The domain
+# analyses of reproduce_review() assume the same value in vcalc().
+.review_sim_rho <- 0.6
+
 # Split integer n into m parts that differ by at most one and sum to n
 # (the larger parts first).
 .review_split_n <- function(n, m) {
@@ -148,12 +164,17 @@ split_shared_control <- function(data, trial = "trial", n2i = "n2i", by = NULL,
 #'
 #' Generating model (per trial \eqn{i}, outcome \eqn{o}, intervention arm
 #' \eqn{a}): true standardized effect \eqn{\theta_{ioa} = \mu_{o,c} +
-#' \delta_{io} + u_{io} + w_{ioa}} where \eqn{\mu_{o,c}} is the true mean for
+#' \delta_{io} + u_i + u_{io} + w_{ioa}} where \eqn{\mu_{o,c}} is the true mean for
 #' control type \eqn{c} (see \code{\link{dat.terpstra2022_sim}} for the
 #' values), \eqn{\delta} the moderator shift (+/-0.12 for treatment length on
 #' anxiety and quality of life, +/-0.12 for contact mode on pain self-efficacy),
-#' \eqn{u \sim N(0, 0.10^2)} between-trial heterogeneity and \eqn{w \sim N(0,
-#' 0.05^2)} an arm deviation in multi-arm trials.  Three outlying effects are
+#' \eqn{u_i \sim N(0, 0.08^2)} a trial effect shared by all its outcomes,
+#' \eqn{u_{io} \sim N(0, 0.06^2)} an outcome-specific deviation (so the
+#' between-trial SD of one outcome is 0.10 and two outcomes of a trial have
+#' true effects correlated 0.64) and \eqn{w \sim N(0, 0.05^2)} an arm
+#' deviation in multi-arm trials.  The outcomes of a trial are measured on the
+#' same participants: the sampling errors of an arm's means are correlated 0.6
+#' across outcomes.  Three outlying effects are
 #' planted (two in active-control pain interference, one in passive-control
 #' depression).  All scores are on a T-score-like scale (control mean about 50,
 #' SD 8 to 12) oriented so that higher is better; the observed means are drawn
@@ -231,36 +252,51 @@ simulate_review <- function(seed = 2022) {
     rep_o[c(1, 6)[which.max(prob[c(1, 6)])]] <- TRUE   # at least one outcome
     for (pl in planted) if (pl[1] == i) rep_o[pl[2]] <- TRUE
     sigma <- stats::runif(1, 8, 12)
-    tr <- list()
-    for (o in which(rep_o)) {
+    os <- which(rep_o)
+    m <- length(os)
+    # The outcomes of a trial are measured on the same participants: a shared
+    # trial effect u_i (SD 0.08) plus an outcome-specific u_io (SD 0.06), and
+    # sampling errors of the arm means correlated .review_sim_rho across
+    # outcomes (equicorrelated scores).  Total between-trial SD per outcome 0.10.
+    u_i <- stats::rnorm(1, 0, 0.08)
+    R <- matrix(.review_sim_rho, m, m); diag(R) <- 1
+    L <- t(chol(R))
+    mu_c <- stats::rnorm(m, 50, 2)
+    z_c <- drop(L %*% stats::rnorm(m))
+    theta <- numeric(m)
+    for (j in seq_len(m)) {
+      o <- os[j]
       mu <- eff[[control[i]]][o]
       if (outc$outcome[o] %in% c("anxiety", "quality of life"))
         mu <- mu + if (weeks[i] > 8) 0.12 else -0.12
       if (outc$outcome[o] == "pain self-efficacy")
         mu <- mu + if (contact[i] == "asynchronous") -0.12 else 0.12
-      theta <- mu + stats::rnorm(1, 0, 0.10)
-      for (pl in planted) if (pl[1] == i && pl[2] == o) theta <- pl[3]
-      mu_c <- stats::rnorm(1, 50, 2)
-      m2 <- stats::rnorm(1, mu_c, sigma / sqrt(n_ctrl))
-      sd2 <- sigma * sqrt(stats::rchisq(1, n_ctrl - 1) / (n_ctrl - 1))
-      for (a in seq_len(n_arms[i])) {
-        th_a <- theta + if (n_arms[i] > 1L) stats::rnorm(1, 0, 0.05) else 0
-        m1 <- stats::rnorm(1, mu_c + th_a * sigma, sigma / sqrt(n_int[a]))
-        sd1 <- sigma * sqrt(stats::rchisq(1, n_int[a] - 1) / (n_int[a] - 1))
-        tr[[length(tr) + 1L]] <- data.frame(
-          trial = i,
-          study = if (n_arms[i] > 1L) sprintf("Sim %02d%s", i, letters[a]) else sprintf("Sim %02d", i),
-          comparison = if (n_arms[i] > 1L) paste("iCBT arm", LETTERS[a]) else "iCBT",
-          control = control[i], control_type = ctype[i],
-          outcome = outc$outcome[o], domain = outc$domain[o],
-          weeks = weeks[i], contact = contact[i],
-          m1i = round(m1, 2), sd1i = round(sd1, 2), n1i = n_int[a],
-          m2i = round(m2, 2), sd2i = round(sd2, 2), n2i = n_ctrl,
-          shared_control = n_arms[i] > 1L,
-          stringsAsFactors = FALSE)
-      }
+      theta[j] <- mu + u_i + stats::rnorm(1, 0, 0.06)
+      for (pl in planted) if (pl[1] == i && pl[2] == o) theta[j] <- pl[3]
     }
-    rows[[i]] <- do.call(rbind, tr)
+    m2 <- mu_c + sigma / sqrt(n_ctrl) * z_c
+    sd2 <- sigma * sqrt(stats::rchisq(m, n_ctrl - 1) / (n_ctrl - 1))
+    tr <- list()
+    for (a in seq_len(n_arms[i])) {
+      th_a <- theta + if (n_arms[i] > 1L) stats::rnorm(m, 0, 0.05) else 0
+      z_a <- drop(L %*% stats::rnorm(m))
+      m1 <- mu_c + th_a * sigma + sigma / sqrt(n_int[a]) * z_a
+      sd1 <- sigma * sqrt(stats::rchisq(m, n_int[a] - 1) / (n_int[a] - 1))
+      tr[[a]] <- data.frame(
+        trial = i,
+        study = if (n_arms[i] > 1L) sprintf("Sim %02d%s", i, letters[a]) else sprintf("Sim %02d", i),
+        comparison = if (n_arms[i] > 1L) paste("iCBT arm", LETTERS[a]) else "iCBT",
+        control = control[i], control_type = ctype[i],
+        outcome = outc$outcome[os], domain = outc$domain[os],
+        weeks = weeks[i], contact = contact[i],
+        m1i = round(m1, 2), sd1i = round(sd1, 2), n1i = n_int[a],
+        m2i = round(m2, 2), sd2i = round(sd2, 2), n2i = n_ctrl,
+        shared_control = n_arms[i] > 1L,
+        stringsAsFactors = FALSE)
+    }
+    tr <- do.call(rbind, tr)
+    tr <- tr[order(match(tr$outcome, outc$outcome), tr$study), , drop = FALSE]
+    rows[[i]] <- tr
   }
   out <- do.call(rbind, rows)
   out$trial <- as.integer(out$trial)

@@ -13,6 +13,9 @@ source("R/review-simulate.R")  # simulate_review(), split_shared_control()
 raw <- utils::read.csv("inst/extdata/interference_disability_g.csv", stringsAsFactors = FALSE)
 stopifnot(nrow(raw) == 23L)
 lab <- raw$study                               # "Dear, 2015a"
+# The source table drops the o-umlaut of Hedman-Lagerlof (written "\u00f6" below;
+# Hedman-Lagerlof E et al. 2018, JAMA Netw Open): restore it as UTF-8.
+lab <- sub("Hedman-Lagerlof", "Hedman-Lagerl\u00f6f", lab, fixed = TRUE)
 author <- sub(",.*$", "", lab)
 yr_tag <- sub("^.*, *", "", lab)               # "2015a", "2013cbt"
 year <- as.integer(substr(yr_tag, 1, 4))

@@ -95,7 +95,10 @@ test_that("real interference data match the shipped source CSV", {
   expect_identical(names(d), c("study", "author", "year", "g", "se", "vi", "ci.lb", "ci.ub",
                                "z", "p", "trial", "shared_control", "comparison"))
   expect_identical(nrow(d), 23L)
-  expect_identical(d$study, src$study)
+  # the source drops the o-umlaut of Hedman-Lagerl\u00f6f; the dataset restores it (UTF-8)
+  expect_identical(d$study, sub("Hedman-Lagerlof", "Hedman-Lagerl\u00f6f", src$study, fixed = TRUE))
+  expect_identical(d$author[18], "Hedman-Lagerl\u00f6f")
+  expect_identical(Encoding(d$study[18]), "UTF-8")
   expect_identical(d$g, src$g)
   expect_identical(d$se, src$se)
   expect_identical(d$ci.lb, src$ci_lb)
