@@ -49,14 +49,15 @@
 #' @return \code{print()} returns \code{x} invisibly; see Details for the
 #'   others.
 #' @examples
-#' dat <- data.frame(yi = c(0.45, 0.30, 0.62, 0.05, 0.51, 0.38, 0.20, 0.71, 0.12, 0.40),
-#'                   vi = c(0.04, 0.02, 0.09, 0.01, 0.06, 0.03, 0.02, 0.10, 0.01, 0.05))
-#' fit <- rma(yi, vi, data = dat, method = "ML")
-#' sel <- selmodel(fit, type = "negexp")
-#' summary(sel)
-#' coef(sel)
-#' anova(sel, fit)
-#' plot(sel)
+#' # metafor's example data for selection models (metadat, suggested)
+#' if (requireNamespace("metadat", quietly = TRUE)) {
+#'   fit <- rma(yi, vi, data = metadat::dat.hackshaw1998, method = "ML")
+#'   sel <- selmodel(fit, type = "negexp")
+#'   summary(sel)
+#'   coef(sel)
+#'   anova(sel, fit)
+#'   plot(sel)
+#' }
 #' @name mf_selmodel-methods
 NULL
 
