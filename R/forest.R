@@ -60,10 +60,12 @@
 #'   sorted in decreasing order), \code{xlabadj} (\code{adj} of the labels
 #'   at the ends of the axis; one value a: a and 1 - a), \code{xlabfont}
 #'   (font of the axis labels; a second value for the middle one of three)
-#'   and \code{predtail} (see \code{predstyle}); \code{addpoly()}
+#'   and \code{predtail} (see \code{predstyle}); \code{forest.default}
+#'   (vectors) reads the same options but \code{predtail}, \code{forest()}
+#'   of \code{cumul()} results those but \code{predtail} and
+#'   \code{decreasing}.  \code{addpoly()}
 #'   uses the annotation symbols, shifts and fonts of the forest plot.
-#'   metafor's forest arguments that metafast does not implement yet (issue
-#'   16) are errors.
+#'   metafor's forest arguments that metafast does not implement are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -185,7 +187,9 @@ forest <- function(x, ...) UseMethod("forest")
 #'   first): one value or one per column, as metafor.
 #' @param slab study labels (one per row of the data or per study used; an
 #'   expression is evaluated in the data of the fit, as metafor); by default
-#'   those of the fit.
+#'   those of the fit (\code{forest.default}: the labels that \code{escalc()}
+#'   attached to \code{x}, else "Study 1", ...; the measure it attached sets
+#'   the default axis label and right header, as metafor).
 #' @param mlab label of the pooled estimate (one string; a second string
 #'   labels the prediction interval row of \code{predstyle = "bar"} /
 #'   \code{"polygon"}).
@@ -309,12 +313,9 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     z <- if (isTRUE(x$forest_tab)) x$forest_rstandard else suppressWarnings(stats::rstandard(x))$z
     keys$rstandard <- z; keys$abs.rstandard <- abs(z)
   }
+  dec <- .mf_forest_decreasing(hidden, order_expr)
   order <- .mf_forest_order_arg(order, order_expr, x)
-  if (!is.null(hidden$decreasing) && (!is.logical(hidden$decreasing) || length(hidden$decreasing) != 1L ||
-                                      is.na(hidden$decreasing)))
-    .mf_stop("'decreasing' must be TRUE or FALSE.")
-  from_call <- is.call(order_expr) && identical(order_expr[[1L]], as.name("order"))
-  ord <- .mf_forest_order(order, st, grp, keys, decreasing = isTRUE(hidden$decreasing) && !from_call)
+  ord <- .mf_forest_order(order, st, grp, keys, decreasing = dec)
   model_lab <- if (.mf_is_ee(x$method)) "Equal-effects model" else "Random-effects model"
 
   sums <- NULL
@@ -373,8 +374,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     sprintf("Prediction Interval [%s%% PI]", format(round(pi_level, digits[1L]))) else if (identical(predstyle, "dist"))
     sprintf("Predictive Distribution [%s%% PI]", format(round(pi_level, digits[1L]))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
-  given <- .mf_given(.mf_forest_given)
-  if (!is.null(hidden$clim)) given$olim <- hidden$clim   # metafor's older name of olim (it wins)
+  given <- .mf_forest_hidden_args(hidden, .mf_given(.mf_forest_given))
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = addpred,
@@ -385,9 +385,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  int_only = x$int.only, pdist = pdist, annosym = hidden$annosym, tabfig = hidden$tabfig,
-                  at_lab_user = hidden$at.lab, top = hidden$top, rowadj = hidden$rowadj, colci = ps(colci, "colci"),
-                  xlab = if (missing(xlab)) NULL else xlab, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont),
+                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"),
+                  xlab = if (missing(xlab)) NULL else xlab),
                   given))
 }
 
@@ -406,8 +405,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                            subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
-  pars <- .mf_par_dots(...)
-  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
+  hidden <- .mf_forest_dots(..., ours = .mf_dots_ours$forest.default)
+  if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   yi <- .mf_numeric(x, "x")
   k <- length(yi)
   if (k == 0L) .mf_stop("'x' has length 0: there is nothing to plot.")
@@ -435,7 +434,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!any(keep)) .mf_stop("No studies with both an effect size and a variance remain.")
   # a pseudo-fit so the per-study arguments are handled as for a model
   px <- list(k = sum(keep), k.all = k, ids = which(keep))
+  # as metafor: the labels and the measure that escalc() attached to x
+  if (missing(slab) && length(attr(x, "slab")) == k) slab <- attr(x, "slab")
   labs <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else .mf_slab_labels(slab, px)
+  measure <- attr(x, "measure")
+  if (!is.character(measure) || length(measure) != 1L || is.na(measure)) measure <- "GEN"
   w <- ifelse(vi[keep] > 0, 1 / vi[keep], NA_real_)
   w <- if (all(is.na(w))) rep(1, sum(keep)) else { w[is.na(w)] <- max(w, na.rm = TRUE); w }
   st <- data.frame(row = which(keep), slab = labs, yi = yi[keep], vi = vi[keep], ci.lb = lb[keep],
@@ -444,15 +447,17 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!is.null(grp) && coords == "metafor")
     .mf_stop("'subgroup' works in the automatic layout only (without 'xlim', 'rows', 'ilab.xpos' and 'textpos').")
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
-  order <- .mf_forest_order_arg(order, substitute(order), px)
-  ord <- .mf_forest_order(order, st, grp)
+  order_expr <- substitute(order)
+  dec <- .mf_forest_decreasing(hidden, order_expr)
+  order <- .mf_forest_order_arg(order, order_expr, px)
+  ord <- .mf_forest_order(order, st, grp, decreasing = dec)
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, px, arg)
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = FALSE,
                   header = header, transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
                   pi_label = "Prediction interval", level_pct = 100 * (1 - alpha),
-                  measure = "GEN", transf_f = transf, atransf_f = atransf,
+                  measure = measure, transf_f = transf, atransf_f = atransf,
                   atransf = .mf_plot_tf(atransf, targs, "atransf"),
                   coords = coords, efac = efac, pch = if (missing(pch)) NULL else ps(pch, "pch"),
                   psize = if (missing(psize)) NULL else ps(psize, "psize"), plim = plim,
@@ -460,19 +465,38 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
-                  .mf_given(.mf_forest_given)))
+                  .mf_forest_hidden_args(hidden, .mf_given(.mf_forest_given))))
 }
 
-# metafor's forest() options read from `...` that metafast implements, and
-# the graphical parameters among the other names (a list for par()).
-.mf_forest_dots <- function(...) {
+# metafor's forest() options read from `...` that metafast implements (`ours`:
+# those of the method), and the graphical parameters among the other names
+# (a list for par()).
+.mf_forest_dots <- function(..., ours = .mf_forest_ours) {
   d <- list(...)
   nms <- names(d)
   if (is.null(nms)) nms <- rep("", length(d))
-  ours <- nms %in% .mf_forest_ours
-  out <- d[ours]
-  out$par <- do.call(.mf_par_dots, d[!ours])
+  hit <- nzchar(nms) & nms %in% ours
+  out <- d[hit]
+  out$par <- do.call(.mf_par_dots, d[!hit])
   out
+}
+
+# The arguments of the drawing engine from metafor's options read from `...`
+# (one code path for fits, vectors and cumul() results), added to the given
+# formals `given`: clim is metafor's older name of olim (it wins).
+.mf_forest_hidden_args <- function(hidden, given) {
+  if (!is.null(hidden$clim)) given$olim <- hidden$clim
+  c(given, list(annosym = hidden$annosym, tabfig = hidden$tabfig, at_lab_user = hidden$at.lab, top = hidden$top,
+                rowadj = hidden$rowadj, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont))
+}
+
+# metafor's `decreasing` (read from `...`): sort keys given as a vector in
+# `order` in decreasing order; a permutation order(...) is used as is.
+.mf_forest_decreasing <- function(hidden, order_expr) {
+  d <- hidden$decreasing
+  if (is.null(d)) return(FALSE)
+  if (!is.logical(d) || length(d) != 1L || is.na(d)) .mf_stop("'decreasing' must be TRUE or FALSE.")
+  d && !(is.call(order_expr) && identical(order_expr[[1L]], as.name("order")))
 }
 
 # The density of the predictive distribution drawn by predstyle = "shade" /

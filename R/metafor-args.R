@@ -24,19 +24,19 @@
 # implements (read from `...` as well).
 .mf_forest_ours <- c("predtail", "annosym", "tabfig", "at.lab", "top", "rowadj", "clim", "decreasing", "xlabadj",
                      "xlabfont")
+# ... and forest() of vectors (metafor's forest.default() has no prediction
+# interval, hence no predtail) and of cumul() results (no order either).
+.mf_forest_ours_default <- setdiff(.mf_forest_ours, "predtail")
+.mf_forest_ours_cumul <- setdiff(.mf_forest_ours, c("predtail", "decreasing"))
 
 # Arguments metafor's forest() reads from `...` (rejected where not
 # implemented).
-.mf_forest_hidden <- c(annosym = "custom annotation symbols are not supported yet (issue 16)",
-                       tabfig = "tabular figures are not supported yet (issue 16)",
-                       addcred = "use addpred = (the prediction interval)",
+.mf_forest_hidden <- c(addcred = "use addpred = (the prediction interval)",
                        pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                        predtype = "the type of prediction interval cannot be chosen (issue 10)",
                        decreasing = "use order = with a vector of sort keys (e.g. -yi)",
-                       clim = .mf_r_plot("use alim = for the axis range"),
-                       rowadj = .mf_r_plot(), top = .mf_r_plot(), xlabadj = .mf_r_plot(),
-                       xlabfont = .mf_r_plot(), at.lab = .mf_r_plot(), textpos = .mf_r_plot(),
-                       predtail = .mf_r_plot())
+                       textpos = .mf_r_plot(),
+                       predtail = "this plot has no prediction interval (predtail is for forest(predstyle = \"dist\") of fits)")
 
 .mf_metafor_args <- list(
   rma = c(
@@ -141,12 +141,13 @@
     .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
     subset = .mf_r_plot("subset the vectors instead"),
-    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours_default)], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
     addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
     border = .mf_r_plot()),
   forest.mf_rma_tab = c(
     .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.mf_cumul = c(.mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
+  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", "decreasing", .mf_forest_ours_cumul)],
+                      decreasing = "the rows are in the order of cumul(); use cumul(order = )"),
   addpoly.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                      addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                      predtype = "the type of prediction interval cannot be chosen (issue 10)",
@@ -237,6 +238,7 @@
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
                       forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours,
+                      forest.default = .mf_forest_ours_default, forest.mf_cumul = .mf_forest_ours_cumul,
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
                       tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
                       plot.mf_selmodel = "seed")

@@ -87,7 +87,9 @@ test_that("default headers and axis labels follow metafor's labels of the measur
   expect_identical(lay$xlab, "Risk Ratio")
   expect_null(in_png(forest(res, header = FALSE))$layout$header)
   expect_identical(in_png(forest(res, level = 90, header = "Trial"))$layout$header, c("Trial", "Log[RR] [90% CI]"))
-  expect_identical(in_png(forest(dat$yi, dat$vi))$layout$header, c("Study", "Estimate [95% CI]"))
+  # forest() of escalc() values reads the measure escalc() attached (as metafor's forest.default)
+  expect_identical(in_png(forest(dat$yi, dat$vi))$layout$header, c("Study", "Log[RR] [95% CI]"))
+  expect_identical(in_png(forest(c(dat$yi), dat$vi))$layout$header, c("Study", "Estimate [95% CI]"))
   # the right header and xlab of other measures, as metafor's
   skip_if_not_installed("metafor")
   for (m in c("OR", "RD", "PETO")) {

@@ -191,3 +191,17 @@ test_that("regplot(), radial(), labbe() and llplot() pictures", {
                                                              di = cneg, data = metadat::dat.bcg, xlim = c(-3, 2),
                                                              xvals = 200))
 })
+
+test_that("forest() pictures of vectors and cumul() results with metafor's hidden options", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year))
+  vdiffr::expect_doppelganger("forest-default-hidden", function()
+    forest(d$yi, d$vi, xlim = c(-10, 6), atransf = exp, at = log(c(0.1, 1, 4)), at.lab = c("1/10", "1", "4"),
+           annosym = c(" (", " to ", ")", "\u2212"), top = 5, rowadj = c(0.2, 0.2, 0), clim = log(c(0.1, 4)),
+           order = d$ablat, decreasing = TRUE, xlab = c("Favours vaccine", "Favours control"),
+           xlabadj = 0.3, xlabfont = 3, header = "Trial"))
+  cu <- cumul(metafast::rma(yi, vi, data = d), order = d$year)
+  vdiffr::expect_doppelganger("forest-cumul-hidden", function()
+    forest(cu, xlim = c(-8, 5), atransf = exp, at = log(c(0.25, 1, 4)), tabfig = 1, top = 4, rowadj = 0.15,
+           xlab = c("Favours vaccine", "Favours control"), xlabfont = 2))
+})
