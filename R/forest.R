@@ -1313,62 +1313,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         hh <- 0.6 * dia_h * efac[4L]
         graphics::rect(clipx(l), y - hh, clipx(e), y + hh, col = pcol, border = pbord)
         graphics::rect(clipx(e), y - hh, clipx(r), y + hh, col = pcol, border = pbord)
-      } else if (identical(predstyle, "shade") && !is.null(pdist$x)) {
-        # metafor's shading: the bar from col[2] where the density of the
-        # predictive distribution is highest to col[3] where it is lowest,
-        # one rectangle from each of its points to the next, in the colour of
-        # the first (runs of one colour are drawn as one rectangle)
-        hh <- 0.6 * dia_h * efac[4L]
-        c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
-        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
-        xs <- pdist$x; ys <- pdist$y
-        inten <- 1 - (ys - min(ys)) / (max(ys) - min(ys))
-        sel <- xs >= alim[1L] & xs <= alim[2L]
-        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
-        xs <- xs[sel]; inten <- inten[sel]
-        ramp <- grDevices::colorRamp(c(c2, c3))(inten)
-        rc <- ifelse(rowSums(is.na(ramp)) > 0, NA_character_,
-                     grDevices::rgb(pmax(0, ramp[, 1L]), pmax(0, ramp[, 2L]), pmax(0, ramp[, 3L]), maxColorValue = 255))
-        nx <- length(xs)
-        if (nx > 1L) {
-          rcol <- rc[-nx]
-          runs <- rle(ifelse(is.na(rcol), "", rcol))
-          ends <- cumsum(runs$lengths); starts <- ends - runs$lengths + 1L
-          ok <- nzchar(runs$values)
-          graphics::rect(xs[starts[ok]], y - hh, xs[ends[ok] + 1L], y + hh, col = runs$values[ok],
-                         border = runs$values[ok])
-          pred_drawn <- list(x = xs, col = rc, y = y, height = hh)
-        }
-      } else if (identical(predstyle, "dist") && !is.null(pdist$x)) {
-        # metafor's predictive distribution: the density scaled to one row
-        # (times efac[4]) on the row of the interval; the side of 'predtail'
-        # (default 0) away from the estimate in col[3], the tails beyond the
-        # prediction interval in col[2]
-        c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
-        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
-        c4 <- if (length(col) >= 4L) col[4L] else NA
-        bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
-        xs <- pdist$x; ys <- pdist$y / max(pdist$y)
-        sel <- if (isTRUE(pdist$predlim)) rep(TRUE, length(ys)) else ys > 0.005
-        ys <- ys * efac[4L]
-        sel <- sel & xs >= alim[1L] & xs <= alim[2L]
-        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
-        l0 <- pdist$l0[sel]; g0 <- pdist$g0[sel]
-        xs <- xs[sel]; drow <- y - 0.5; hs <- ys[sel] + drow
-        # drawn with every 5th point of metafor's 10000 (the curve returned
-        # in full)
-        thin <- if (length(xs) > 2000L) sort(unique(c(seq(1L, length(xs), by = 5L), length(xs)))) else seq_along(xs)
-        area <- function(keep, colr) {
-          keep <- keep & seq_along(xs) %in% thin
-          graphics::polygon(c(xs[keep], rev(xs[keep])), c(hs[keep], rep(drow, sum(keep))), col = colr,
-                              border = if (is.na(colr)) NA else bcol)
-        }
-        if (isTRUE(pdist$lower)) { area(g0, c4); area(l0, c3) } else { area(g0, c3); area(l0, c4) }
-        area(xs <= l, c2)
-        area(xs >= r, c2)
-        graphics::lines(xs[thin], rep(drow, length(thin)), col = bcol)
-        graphics::lines(xs[thin], hs[thin], col = bcol)
-        pred_drawn <- list(x = xs, y = hs)
+      } else if (predstyle %in% c("shade", "dist") && !is.null(pdist$x)) {
+        pred_drawn <- .mf_forest_pi_dist(predstyle, pdist, y, l, r, alim, olim, col, border, efac[4L], dia_h)
       } else if (identical(predstyle, "polygon")) {
         graphics::polygon(clipx(c(l, e, r, e)), y + c(0, 1, 0, -1) * dia_h * efac[4L], col = pcol, border = pbord)
       } else {
@@ -1409,8 +1355,74 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
                                 coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths,
-                                annosym = annosym, radj = radj, ffam = ffam, ffont = ffont)
+                                annosym = annosym, radj = radj, ffam = ffam, ffont = ffont,
+                                transf_f = transf_f, olim = olim)
   invisible(list(studies = studies, summaries = summaries, layout = lay))
+}
+
+# The predictive distribution of predstyle = "shade" / "dist" on row y (the
+# prediction interval l, r on the scale drawn), for forest() and addpoly():
+#
+# - "shade" (metafor's shading): the bar from col[2] where the density of the
+#   predictive distribution is highest to col[3] where it is lowest, one
+#   rectangle from each of its points to the next, in the colour of the first
+#   (runs of one colour are drawn as one rectangle);
+# - "dist" (metafor's predictive distribution): the density scaled to one row
+#   (times efac4) on the row of the interval; the side of 'predtail' (default
+#   0) away from the estimate in col[3], the tails beyond the prediction
+#   interval in col[2].
+# Returns what was drawn (the points, and the colours or the curve).
+.mf_forest_pi_dist <- function(predstyle, pdist, y, l, r, alim, olim, col, border, efac4, dia_h) {
+  pred_drawn <- NULL
+  if (predstyle == "shade") {
+    hh <- 0.6 * dia_h * efac4
+    c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
+    c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
+    xs <- pdist$x; ys <- pdist$y
+    inten <- 1 - (ys - min(ys)) / (max(ys) - min(ys))
+    sel <- xs >= alim[1L] & xs <= alim[2L]
+    if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+    xs <- xs[sel]; inten <- inten[sel]
+    ramp <- grDevices::colorRamp(c(c2, c3))(inten)
+    rc <- ifelse(rowSums(is.na(ramp)) > 0, NA_character_,
+                 grDevices::rgb(pmax(0, ramp[, 1L]), pmax(0, ramp[, 2L]), pmax(0, ramp[, 3L]), maxColorValue = 255))
+    nx <- length(xs)
+    if (nx > 1L) {
+      rcol <- rc[-nx]
+      runs <- rle(ifelse(is.na(rcol), "", rcol))
+      ends <- cumsum(runs$lengths); starts <- ends - runs$lengths + 1L
+      ok <- nzchar(runs$values)
+      graphics::rect(xs[starts[ok]], y - hh, xs[ends[ok] + 1L], y + hh, col = runs$values[ok],
+                     border = runs$values[ok])
+      pred_drawn <- list(x = xs, col = rc, y = y, height = hh)
+    }
+  } else {
+    c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
+    c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
+    c4 <- if (length(col) >= 4L) col[4L] else NA
+    bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
+    xs <- pdist$x; ys <- pdist$y / max(pdist$y)
+    sel <- if (isTRUE(pdist$predlim)) rep(TRUE, length(ys)) else ys > 0.005
+    ys <- ys * efac4
+    sel <- sel & xs >= alim[1L] & xs <= alim[2L]
+    if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+    l0 <- pdist$l0[sel]; g0 <- pdist$g0[sel]
+    xs <- xs[sel]; drow <- y - 0.5; hs <- ys[sel] + drow
+    # drawn with every 5th point of metafor's 10000 (the curve returned in full)
+    thin <- if (length(xs) > 2000L) sort(unique(c(seq(1L, length(xs), by = 5L), length(xs)))) else seq_along(xs)
+    area <- function(keep, colr) {
+      keep <- keep & seq_along(xs) %in% thin
+      graphics::polygon(c(xs[keep], rev(xs[keep])), c(hs[keep], rep(drow, sum(keep))), col = colr,
+                        border = if (is.na(colr)) NA else bcol)
+    }
+    if (isTRUE(pdist$lower)) { area(g0, c4); area(l0, c3) } else { area(g0, c3); area(l0, c4) }
+    area(xs <= l, c2)
+    area(xs >= r, c2)
+    graphics::lines(xs[thin], rep(drow, length(thin)), col = bcol)
+    graphics::lines(xs[thin], hs[thin], col = bcol)
+    pred_drawn <- list(x = xs, y = hs)
+  }
+  pred_drawn
 }
 
 # metafor's annosym (3 to 5 strings: opening bracket, separator, closing

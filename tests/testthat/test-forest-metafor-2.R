@@ -475,3 +475,92 @@ test_that("plot() of vif() results stops as metafor's does without simulated val
   mfit <- metafor::rma(yi, vi, mods = ~ ablat + year, data = bcg2())
   expect_error(plot(metafor::vif(mfit)), "sim=TRUE")
 })
+
+test_that("addpoly(predstyle = 'shade' / 'dist') draws metafor's predictive distribution", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat, test = "knha")
+  tight <- list(threshold = 1e-12, maxiter = 1000)
+  mres <- metafor::rma(yi, vi, data = dat, test = "knha", control = tight)
+  sub <- rma(yi, vi, data = dat, subset = alloc == "random")
+  msub <- metafor::rma(yi, vi, data = dat, subset = alloc == "random", control = tight)
+  rgbd <- function(u, v) max(abs(grDevices::col2rgb(u) - grDevices::col2rgb(v)))
+  txt <- function(tr, yv) {
+    d <- do.call(rbind, lapply(of_kind(tr, "text"), function(z) {
+      lab <- as.character(z$labels)
+      if (!length(lab) || !length(z$y)) return(NULL)
+      data.frame(y = rep_len(z$y, length(lab)), lab = lab, stringsAsFactors = FALSE)
+    }))
+    gsub(" +", " ", trimws(d$lab[abs(d$y - yv) < 1e-9]))
+  }
+  cases <- list(list(ps = "shade"), list(ps = "dist"), list(ps = "dist", tf = exp), list(ps = "shade", tf = exp),
+                list(ps = "dist", predlim = c(-2, 1)), list(ps = "dist", predtail = "<-0.5"),
+                list(ps = "dist", col = c("black", "gray40", "lightblue", "mistyrose")),
+                list(ps = "shade", what = "predict"), list(ps = "dist", what = "predict"))
+  for (cs in cases) {
+    fa <- list(xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    if (!is.null(cs$tf)) { fa$transf <- cs$tf; fa$refline <- 1; fa$at <- c(0, 1, 2) }
+    pa <- list(row = -1, predstyle = cs$ps, mlab = "RE, random allocation")
+    for (nm in c("predlim", "predtail", "col")) if (!is.null(cs[[nm]])) pa[[nm]] <- cs[[nm]]
+    if (identical(cs$what, "predict")) { names(pa)[1] <- "rows"; pa$mlab <- NULL }
+    a <- trace_prims({
+      do.call(forest, c(list(res), fa))
+      do.call(addpoly, c(list(if (identical(cs$what, "predict")) predict(sub) else sub), pa))
+    }, "metafast")
+    r <- trace_prims({
+      do.call(metafor::forest, c(list(mres), fa))
+      do.call(metafor::addpoly, c(list(if (identical(cs$what, "predict")) predict(msub) else msub), pa))
+    }, "metafor")
+    info <- paste(unlist(cs), collapse = " ")
+    pr <- attr(a$value, "pred")
+    expect_equal(a$value$pi.lb, as.numeric(predict(msub, transf = cs$tf)$pi.lb), tolerance = tol_iter, info = info)
+    if (cs$ps == "shade") {
+      big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
+      n <- length(pr$x)
+      expect_equal(length(big$x0), n - 1L, info = info)
+      expect_equal(pr$x[-1L], big$x0, tolerance = tol_iter, info = info)
+      expect_lte(rgbd(pr$col[-n], big$col[seq_len(n - 1L)]), 1)
+      expect_gt(mean(pr$col[-n] == big$col[seq_len(n - 1L)]), 0.99)
+      ours <- Filter(function(z) length(z$x0) > 10L, of_kind(a, "rect"))[[1L]]
+      expect_equal(c(min(ours$x0), max(ours$x1)), c(min(big$x1), max(big$x0)), tolerance = tol_iter, info = info)
+      expect_equal(mean(c(ours$y0[1], ours$y1[1])), -2)
+    } else {
+      ln <- of_kind(r, "lines")
+      expect_equal(pr$x, ln[[length(ln)]]$x, tolerance = tol_iter, info = info)
+      expect_equal(pr$y, ln[[length(ln)]]$y, tolerance = tol_iter, info = info)
+      expect_identical(dist_cols(a), dist_cols(r), info = info)
+    }
+    # the labels and annotations of both rows, as metafor writes them
+    for (y in c(-1, -2)) expect_identical(sort(txt(a, y)), sort(txt(r, y)), info = info)
+  }
+  # with preddist (a given distribution) and from vectors with predict()'s pi.lb
+  xs <- seq(-3, 1.5, length.out = 500)
+  pd <- list(xs, dnorm(xs, -0.7, 0.6))
+  a <- trace_prims({ forest(res, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(sub, row = -1, predstyle = "dist", preddist = pd) }, "metafast")
+  r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    metafor::addpoly(msub, row = -1, predstyle = "dist", preddist = pd) }, "metafor")
+  ln <- of_kind(r, "lines")
+  expect_equal(attr(a$value, "pred")$y, ln[[length(ln)]]$y)
+  expect_identical(dist_cols(a), dist_cols(r))
+  for (y in c(-1, -2)) expect_setequal(txt(a, y), txt(r, y))
+  p <- predict(sub); mp <- predict(msub)
+  a <- trace_prims({ forest(res, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(p$pred, ci.lb = p$ci.lb, ci.ub = p$ci.ub, pi.lb = p$pi.lb, pi.ub = p$pi.ub, rows = -1, predstyle = "shade") },
+    "metafast")
+  r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    metafor::addpoly(mp$pred, ci.lb = mp$ci.lb, ci.ub = mp$ci.ub, pi.lb = mp$pi.lb, pi.ub = mp$pi.ub, rows = -1,
+                     predstyle = "shade") }, "metafor")
+  big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
+  expect_equal(attr(a$value, "pred")$x[-1L], big$x0, tolerance = tol_iter)
+  # errors, named: no SE to draw the distribution from, several estimates, an equal-effects fit
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(-0.7, ci.lb = -1, ci.ub = -0.4, pi.lb = -1.5,
+                                                                     pi.ub = 0.1, predstyle = "dist") }, "metafast"),
+               "standard error of the prediction interval")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(c(-0.7, -0.5), sei = c(0.1, 0.2), predstyle = "shade") },
+                           "metafast"), "single polygon")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(rma(yi, vi, data = dat, method = "EE"),
+                                                                     predstyle = "shade") }, "metafast"),
+               "prediction interval")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(sub, predstyle = "dist", predlim = 1) }, "metafast"),
+               "'predlim'")
+})

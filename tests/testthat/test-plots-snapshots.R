@@ -205,3 +205,19 @@ test_that("forest() pictures of vectors and cumul() results with metafor's hidde
     forest(cu, xlim = c(-8, 5), atransf = exp, at = log(c(0.25, 1, 4)), tabfig = 1, top = 4, rowadj = 0.15,
            xlab = c("Favours vaccine", "Favours control"), xlabfont = 2))
 })
+
+test_that("addpoly(predstyle = 'shade' / 'dist') pictures", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year))
+  res <- metafast::rma(yi, vi, data = d)
+  vdiffr::expect_doppelganger("addpoly-shade", function() {
+    forest(res, xlim = c(-10, 6), atransf = exp, at = log(c(0.1, 1, 4)), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(metafast::rma(yi, vi, data = d, subset = alloc == "random"), row = -1, predstyle = "shade",
+            mlab = "Random allocation")
+  })
+  vdiffr::expect_doppelganger("addpoly-dist-transf", function() {
+    forest(res, xlim = c(-10, 6), transf = exp, refline = 1, at = 0:3, addfit = FALSE, ylim = c(-4, 16))
+    addpoly(predict(metafast::rma(yi, vi, data = d, subset = alloc == "random")), rows = -1, predstyle = "dist",
+            col = c("black", "gray40", "lightblue", "mistyrose"), predtail = "<1")
+  })
+})
