@@ -314,7 +314,8 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
 }
 
 .mf_addpoly_predstyle <- function(predstyle) {
-  if (!is.character(predstyle) || length(predstyle) != 1L || is.na(predstyle))
-    .mf_stop("'predstyle' must be \"line\", \"bar\", \"polygon\", \"shade\" or \"dist\".")
-  match.arg(predstyle, c("line", "polygon", "bar", "shade", "dist"))
+  ok <- c("line", "polygon", "bar", "shade", "dist")
+  hit <- if (is.character(predstyle) && length(predstyle) == 1L && !is.na(predstyle)) pmatch(predstyle, ok) else NA
+  if (is.na(hit)) .mf_stop("'predstyle' must be \"line\", \"bar\", \"polygon\", \"shade\" or \"dist\".")
+  ok[hit]
 }

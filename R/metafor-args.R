@@ -196,7 +196,7 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c(),
+  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c(), plot.vif.mf_rma = c(),
   tes = c(), hc.mf_rma = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
@@ -261,7 +261,7 @@
   gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", addpoly.mf_rma = "graphics", addpoly.default = "graphics",
-  addpoly.predict.mf_rma = "graphics", plot.mf_permutest = "graphics",
+  addpoly.predict.mf_rma = "graphics", plot.mf_permutest = "graphics", plot.vif.mf_rma = "graphics",
   forest.mf_cumul = "graphics",
   funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
@@ -290,7 +290,7 @@
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
          plot.mf_cumul = "plot() of cumul()", addpoly.predict.mf_rma = "addpoly() of predict()",
-         plot.mf_permutest = "plot() of permutest()",
+         plot.mf_permutest = "plot() of permutest()", plot.vif.mf_rma = "plot() of vif()",
          points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
          paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))

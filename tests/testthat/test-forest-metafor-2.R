@@ -471,9 +471,83 @@ test_that("plot() of permutest() results draws metafor's histograms, tails, curv
 
 test_that("plot() of vif() results stops as metafor's does without simulated values", {
   fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg2())
-  expect_error(plot(vif(fit)), "vif\\(sim = \\)")
+  expect_error(plot(vif(fit)), "sim = TRUE")
   mfit <- metafor::rma(yi, vi, mods = ~ ablat + year, data = bcg2())
   expect_error(plot(metafor::vif(mfit)), "sim=TRUE")
+})
+
+test_that("vif(sim =) draws metafor's data sets and gives its simulated VIFs; plot() draws its histograms", {
+  dat <- bcg2()
+  tight <- list(threshold = 1e-12, maxiter = 1000)
+  f <- rma(yi, vi, mods = ~ ablat + year + alloc, data = dat)
+  mf <- metafor::rma(yi, vi, mods = ~ ablat + year + alloc, data = dat, control = tight)
+  X <- cbind(ablat = dat$ablat, year = dat$year)
+  f2 <- rma(dat$yi, dat$vi, mods = X, method = "DL")
+  mf2 <- metafor::rma(dat$yi, dat$vi, mods = X, method = "DL")
+  cases <- list(list(f, mf, list(sim = 60)), list(f, mf, list(sim = 40, seed = 7)),
+                list(f, mf, list(sim = 30, seed = 3, reestimate = TRUE)),
+                list(f, mf, list(sim = 40, btt = list(2:3, 4:5), seed = 11)),
+                list(f2, mf2, list(sim = 40)), list(f2, mf2, list(sim = 25, seed = 2, table = TRUE)))
+  for (cs in cases) {
+    set.seed(101)
+    a <- do.call(vif, c(list(cs[[1]]), cs[[3]]))
+    set.seed(101)
+    r <- do.call(metafor::vif, c(list(cs[[2]], progbar = FALSE), cs[[3]]))
+    info <- paste(names(cs[[3]]), collapse = "+")
+    # the observed VIFs do not depend on the simulation
+    expect_equal(a$vifs, do.call(vif, c(list(cs[[1]]), cs[[3]][setdiff(names(cs[[3]]), c("sim", "seed"))]))$vifs)
+    expect_equal(unname(a$vifs), unname(r$vifs), tolerance = tol_iter, info = info)
+    # the same permuted data sets: the same simulated VIFs, replicate by replicate
+    expect_identical(dim(a$sim), dim(r$sim))
+    expect_identical(dimnames(a$sim), dimnames(r$sim))
+    expect_identical(attr(a$sim, "type"), attr(r$sim, "type"), info = info)
+    expect_identical(is.na(a$sim), is.na(r$sim))
+    expect_equal(c(a$sim), c(r$sim), tolerance = tol_iter, info = info)
+    expect_equal(a$prop, r$prop, tolerance = 1e-12, info = info)
+    # printed with the proportions as metafor
+    pa <- capture.output(print(a)); pr <- capture.output(print(r))
+    expect_identical(trimws(pa[nzchar(trimws(pa))]), trimws(pr[nzchar(trimws(pr))]), info = info)
+    expect_identical(as.data.frame(a)$prop, as.data.frame(r)$prop)
+  }
+  # reproducible: with seed, independent of R's stream; without, from it
+  expect_identical(vif(f, sim = 20, seed = 5)$sim, { set.seed(99); vif(f, sim = 20, seed = 5)$sim })
+  set.seed(8); s1 <- vif(f, sim = 20)$sim
+  set.seed(8); expect_identical(vif(f, sim = 20)$sim, s1)
+  expect_identical(nrow(vif(f, sim = TRUE, seed = 1)$sim), 1000L)
+  # the simulated VIFs are VIFs: at least 1 (up to rounding)
+  expect_true(all(s1 >= 1 - 1e-10))
+  # one moderator: its VIF is 1 and nothing is simulated (as metafor)
+  expect_null(vif(rma(yi, vi, mods = ~ ablat, data = dat), sim = 10)$sim)
+  expect_null(metafor::vif(metafor::rma(yi, vi, mods = ~ ablat, data = dat), sim = 10, progbar = FALSE)$sim)
+  expect_error(vif(f, sim = 1), "'sim'")
+  expect_error(vif(f, sim = "a"), "'sim'")
+  expect_error(vif(f, sim = 10, seed = "x"), "'seed'")
+  expect_error(vif(f, sim = 10, parallel = "snow"), "'parallel'")
+  # plot(): metafor's bars, shaded tail and density curve, from the same simulated values
+  v <- vif(f, sim = 200, seed = 1)
+  mv <- metafor::vif(mf, sim = 200, seed = 1, progbar = FALSE)
+  for (args in list(list(), list(lwd = c(2, 2)), list(trim = 0.1, breaks = 10, col.out = "orange"),
+                    list(freq = TRUE))) {
+    a <- trace_hist(do.call(plot, c(list(v), args)), "metafast")
+    r <- trace_hist(do.call(plot, c(list(mv), args)), "metafor")
+    r$calls <- Filter(function(z) !(z$kind == "lines" && inherits(z$x, "histogram")), r$calls)
+    ka <- vapply(a$calls, `[[`, "", "kind"); kr <- vapply(r$calls, `[[`, "", "kind")
+    expect_identical(ka, kr)
+    for (j in seq_along(a$calls)) {
+      za <- a$calls[[j]]; zr <- r$calls[[j]]
+      if (za$kind == "rect") {
+        for (nm in c("x0", "x1", "y1")) expect_equal(za[[nm]], zr[[nm]], tolerance = tol_iter)
+        expect_identical(grDevices::col2rgb(za$col, alpha = TRUE), grDevices::col2rgb(zr$col, alpha = TRUE))
+      } else if (za$kind == "lines") {
+        expect_equal(za$x$x, zr$x$x, tolerance = tol_iter); expect_equal(za$x$y, zr$x$y, tolerance = tol_iter)
+      }
+    }
+    lay <- a$value
+    expect_identical(names(lay), names(v$vifs))
+    expect_equal(vapply(lay, `[[`, 0, "observed"), v$vifs)
+    expect_true(all(vapply(lay, function(l) all(l$tail$left >= l$observed - 1e-12), TRUE)))
+  }
+  expect_error(trace_hist(plot(v, trim = 0.5), "metafast"), "'trim'")
 })
 
 test_that("addpoly(predstyle = 'shade' / 'dist') draws metafor's predictive distribution", {

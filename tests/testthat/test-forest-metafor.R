@@ -255,7 +255,7 @@ test_that("addpoly() adds diamonds at metafor's rows with the forest plot's sett
   expect_equal(p$pi.lb, as.numeric(predict(metafor::rma(yi, vi, data = mdat))$pi.lb), tolerance = 1e-6)
   expect_error(in_png({ forest(res); addpoly(rma(yi, vi, mods = ~ ablat, data = dat)) }), "intercept-only")
   expect_error(in_png({ forest(res); addpoly(1, vi = 1, mlab = c("a", "b")) }), "'mlab' has 2 labels")
-  expect_error(in_png({ forest(res); addpoly(res, predstyle = "shade") }), "not supported by metafast yet")
+  expect_error(in_png({ forest(res); addpoly(res, predstyle = "wave") }), "'predstyle'")
   expect_error(in_png({ forest(res); addpoly(res, width = 3) }), "'width'")
 })
 

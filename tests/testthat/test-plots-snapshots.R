@@ -221,3 +221,12 @@ test_that("addpoly(predstyle = 'shade' / 'dist') pictures", {
             col = c("black", "gray40", "lightblue", "mistyrose"), predtail = "<1")
   })
 })
+
+test_that("plot() of vif(sim =) results", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  v <- vif(metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d), sim = 200, seed = 1)
+  vdiffr::expect_doppelganger("plot-vif-sim", function() plot(v, lwd = c(2, 2)))
+  vdiffr::expect_doppelganger("plot-vif-sim-btt", function()
+    plot(vif(metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d), btt = list(2:3, 4:5), sim = 100,
+             seed = 2), trim = 0.05, col.out = "orange"))
+})
