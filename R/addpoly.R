@@ -208,9 +208,12 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   }
   if (length(rows) == 1L) rows <- rows:(rows - k + 1)
   if (length(rows) != k) .mf_stop(sprintf("'rows' has %d values but 'x' has %d.", length(rows), k))
-  if (missing(mlab)) mlab <- rep("", k) else {
-    mlab <- as.character(unlist(mlab))
-    if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[2L]; mlab <- mlab[1L] }
+  if (missing(mlab)) mlab <- as.list(rep("", k)) else {
+    # strings, or expressions (metafor's gallery: list(bquote(paste(...))))
+    ml <- if (is.expression(mlab)) as.list(mlab) else if (is.language(mlab)) list(mlab) else
+      if (is.list(mlab)) mlab else as.list(as.character(mlab))
+    mlab <- lapply(ml, function(m) if (is.language(m)) as.expression(m) else paste(as.character(unlist(m)), collapse = " "))
+    if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[[2L]]; mlab <- mlab[1L] }
     if (length(mlab) != k) .mf_stop(sprintf("'mlab' has %d labels but 'x' has %d estimates.", length(mlab), k))
   }
   tf <- if (missing(transf)) stt$transf else .mf_plot_tf(transf, tg, "transf")
@@ -272,6 +275,9 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   }
   txt <- function(x, y, lab, adj, j) do.call(graphics::text, c(list(x, y, lab, adj = adj, cex = cex), fnt(j), dots))
   pred_drawn <- NULL
+  # the diamonds at least half as tall as a line of addpoly()'s text (see
+  # .mf_forest_draw(); metafor sizes them by the text size given here too)
+  dia_hs <- max(stt$dia_h, stt$dia_hs, if (!is.null(stt$text_h1)) 0.5 * cex * stt$text_h1 / stt$rowh)
   for (i in seq_len(k)) {
     y <- rows[i]
     if (predstyle != "line") {
@@ -295,9 +301,9 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
         graphics::segments(b, y - stt$tick_h, b, y + stt$tick_h)
     }
     if (!is.na(e[i]))
-      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * stt$dia_h * ef,
+      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * dia_hs * ef,
                         col = col[i], border = border[i])
-    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[i], c(0, 0.5), 1L)
+    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[[i]], c(0, 0.5), 1L)
     if (annotate) txt(stt$textpos[2L] - x_off, y + ra[2L], ann[i], c(1, 0.5), 2L)
   }
   out <- data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,

@@ -66,7 +66,7 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci")),
-                  .mf_forest_hidden_args(hidden, .mf_given(.mf_forest_given))))
+                  .mf_forest_hidden_args(hidden, .mf_forest_given_lty2(.mf_given(.mf_forest_given)))))
 }
 
 #' Plot of cumulative meta-analysis results

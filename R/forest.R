@@ -248,7 +248,9 @@ forest <- function(x, ...) UseMethod("forest")
 #'   numbers (the rows to shade), as metafor.
 #' @param colshade colour of the shading (default a light grey).
 #' @param lty line types: of the intervals, of the prediction interval and of
-#'   the horizontal rules (one to three values).
+#'   the horizontal rules (one to three values); for \code{forest.default}
+#'   and \code{forest()} of \code{cumul()} results, as metafor, of the
+#'   intervals and of the horizontal rule (one or two values).
 #' @param cex text size; by default the largest size (at most 1) at which
 #'   rows and columns do not overlap.
 #' @param fonts font families of the study labels, the annotations and the
@@ -320,6 +322,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
 
   sums <- NULL
   pdist <- NULL
+  mlab_expr <- NULL
   pi_level <- 100 * (1 - alpha)
   if (x$int.only && addfit) {
     if (!is.null(grp)) {
@@ -341,6 +344,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
       mlab <- .mf_forest_mlab(mlab)
       lab <- mlab[1L]
       if (length(mlab) > 1L) pi_lab <- mlab[2L]
+      mlab_expr <- attr(mlab, "expr")
     }
     # metafor's predictive distribution (predstyle "shade" / "dist") and a
     # given one (preddist: its prediction interval replaces the fit's)
@@ -385,7 +389,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"),
+                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"), mlab_expr = mlab_expr,
                   xlab = if (missing(xlab)) NULL else xlab),
                   given))
 }
@@ -465,7 +469,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
-                  .mf_forest_hidden_args(hidden, .mf_given(.mf_forest_given))))
+                  .mf_forest_hidden_args(hidden, .mf_forest_given_lty2(.mf_given(.mf_forest_given)))))
+}
+
+# The given lty of forest.default / forest.mf_cumul, marked as metafor's
+# two-value form (see .mf_forest_hidden_args()).
+.mf_forest_given_lty2 <- function(given) {
+  if (!is.null(given$lty)) { given$lty2 <- given$lty; given$lty <- NULL }
+  given
 }
 
 # metafor's forest() options read from `...` that metafast implements (`ours`:
@@ -485,6 +496,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
 # (one code path for fits, vectors and cumul() results), added to the given
 # formals `given`: clim is metafor's older name of olim (it wins).
 .mf_forest_hidden_args <- function(hidden, given) {
+  if (!is.null(given$lty2)) {
+    # forest() of vectors and of cumul() results: metafor's lty is (intervals,
+    # horizontal rule)
+    lt <- given$lty2
+    if (!length(lt) || length(lt) > 2L) .mf_stop("'lty' must be one or two line types (intervals, horizontal rule).")
+    given$lty <- c(lt[1L], "dotted", if (length(lt) == 2L) lt[2L] else "solid")
+    given$lty2 <- NULL
+  }
   if (!is.null(hidden$clim)) given$olim <- hidden$clim
   c(given, list(annosym = hidden$annosym, tabfig = hidden$tabfig, at_lab_user = hidden$at.lab, top = hidden$top,
                 rowadj = hidden$rowadj, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont))
@@ -636,6 +655,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
 }
 
 .mf_forest_mlab <- function(mlab) {
+  # an expression (e.g. metafor's gallery: list(bquote(paste(...)))) is drawn
+  # as such; its text stands in the returned layout
+  if (is.list(mlab) && length(mlab) == 1L && is.language(mlab[[1L]])) mlab <- mlab[[1L]]
+  if (is.language(mlab)) {
+    ex <- as.expression(mlab)
+    if (length(ex) != 1L) .mf_stop("'mlab' given as an expression must hold one expression.")
+    return(structure(paste(deparse(ex[[1L]]), collapse = ""), expr = ex))
+  }
   if (is.list(mlab)) mlab <- unlist(mlab)
   if (!(is.character(mlab) || is.numeric(mlab)) || !length(mlab) || length(mlab) > 2L || anyNA(mlab))
     .mf_stop("'mlab' must be one string (the label of the pooled estimate) or two (and of the prediction interval).")
@@ -781,7 +808,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
                             colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, fonts = NULL,
                             pdist = NULL, annosym = NULL, tabfig = NULL, at_lab_user = NULL, top = NULL,
-                            rowadj = NULL, xlabadj = NULL, xlabfont = NULL) {
+                            rowadj = NULL, xlabadj = NULL, xlabfont = NULL, mlab_expr = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -1046,7 +1073,9 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   rowh <- pin[2L] / diff(ylim)                 # inches per row
   sw <- function(s, font = 1, j = 1L) if (length(s)) max(graphics::strwidth(s, units = "inches", cex = 1, font = font,
                                                                             family = ffam[j]), 0) else 0
-  lab_w <- max(sw(vapply(items[types %in% c("study", "sub", "overall", "pi")], `[[`, "", "label")),
+  lab_w <- max(sw(vapply(items[types %in% c("study", "sub", "pi")], `[[`, "", "label")),
+               sw(if (is.null(mlab_expr)) vapply(items[types == "overall"], `[[`, "", "label") else mlab_expr,
+                  font = if (metafor) 1 else 2),
                sw(vapply(items[types == "group"], `[[`, "", "label"), font = 2), if (!is.null(hdr)) sw(hdr[1L], 2))
   il_w <- if (nil) vapply(seq_len(nil), function(j) max(sw(ilab[, j], j = 3L), if (!is.null(ilab.lab)) sw(ilab.lab[j], 2, 3L)), 0) else numeric(0)
   an_w <- if (showa) max(sw(ann, j = 2L), if (!is.null(hdr)) sw(hdr[2L], 2, 2L)) else 0
@@ -1188,6 +1217,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   # half-heights (in rows) of diamonds and interval end bars: a fraction of
   # the row, but no taller than the text when rows are roomy
   dia_h <- min(0.4, 0.9 * cex * text_h1 / rowh)
+  # the pooled diamonds are at least as tall as half a line of text, so that
+  # they stay visible when the rows are thinner than the text (metafor's
+  # caterpillar plots of hundreds of studies)
+  dia_hs <- max(dia_h, 0.5 * cex * text_h1 / rowh)
   bar_h <- min(0.25, 0.55 * cex * text_h1 / rowh)
   tick_h <- 0.5 * bar_h
   st_y <- ys[types == "study"]
@@ -1289,7 +1322,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     } else if (it$type %in% c("sub", "overall")) {
       s <- it$s
       ovr <- it$type == "overall"
-      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else ffont[1L])
+      graphics::text(x_lab, y + radj[1L], if (ovr && !is.null(mlab_expr)) mlab_expr else it$label, adj = c(0, 0.5),
+                     cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else ffont[1L])
       if (ovr && addpred && identical(predstyle, "line") && !is.na(sums$pi.lb[s])) {
         l <- sums$pi.lb[s]; r <- sums$pi.ub[s]
         graphics::segments(clipx(l), y, clipx(r), y, lty = lty_pi, col = pi_col)
@@ -1298,7 +1332,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
       }
       if (is.finite(efac[3L]))
         graphics::polygon(clipx(c(sums$ci.lb[s], sums$estimate[s], sums$ci.ub[s], sums$estimate[s])),
-                          y + c(0, 1, 0, -1) * dia_h * efac[3L],
+                          y + c(0, 1, 0, -1) * dia_hs * efac[3L],
                           col = if (ovr) dia_col else "gray45", border = if (ovr) dia_border else NA)
       if (showa) graphics::text(x_ann, y + radj[2L], ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L],
                                 font = if (ovr && !metafor) 2 else ffont[2L])
@@ -1353,10 +1387,18 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
               header = hdr, xlab = xlab, coords = coords, pred = pred_drawn)
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
-                                level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
+                                level_pct = level_pct, dia_h = dia_h, dia_hs = dia_hs, text_h1 = text_h1, rowh = rowh, x_w = x_w, showw = showw,
                                 coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths,
                                 annosym = annosym, radj = radj, ffam = ffam, ffont = ffont,
                                 transf_f = transf_f, olim = olim)
+  # text() that a script adds on the top or bottom row (metafor's gallery
+  # writes column headers on row ylim[2]) is not cut at the edge of the
+  # panel: the clipping region is the whole figure region vertically (the
+  # coordinates stay metafor's; the next plot resets it)
+  if (metafor) {
+    fy <- graphics::grconvertY(c(0, 1), from = "nfc", to = "user")
+    graphics::clip(xlim[1L], xlim[2L], min(fy), max(fy))
+  }
   invisible(list(studies = studies, summaries = summaries, layout = lay))
 }
 

@@ -18,7 +18,7 @@ trace_prims <- function(expr, pkg, prims = c("rect", "lines", "polygon", "text",
              polygon = quote(list(x = x, y = y, col = col)),
              text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]], family = list(...)$family,
                                font = list(...)$font)),
-             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1)),
+             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1, lty = lty)),
              points = quote(list(x = x, y = list(...)[[1L]])),
              axis = quote(list(side = side, at = at, labels = labels)))
   for (p in prims)
@@ -637,4 +637,59 @@ test_that("addpoly(predstyle = 'shade' / 'dist') draws metafor's predictive dist
                "prediction interval")
   expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(sub, predstyle = "dist", predlim = 1) }, "metafast"),
                "'predlim'")
+})
+
+test_that("metafor's gallery: expressions as mlab, slab = NA, lty of forest.default, caterpillar diamonds", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  # mlab as list(bquote(...)) (the gallery's mlabfun()), in forest() and addpoly()
+  mlabfun <- function(text, x) list(bquote(paste(.(text), " (Q = ", .(formatC(x$QE, digits = 2, format = "f")), "; ",
+                                                 I^2, " = ", .(formatC(x$I2, digits = 1, format = "f")), "%)")))
+  exprs <- function(tr) {
+    z <- Filter(function(z) is.language(z$labels) || is.expression(z$labels), of_kind(tr, "text"))
+    vapply(z, function(u) paste(deparse(if (is.expression(u$labels)) u$labels[[1L]] else u$labels), collapse = ""), "")
+  }
+  a <- trace_prims({
+    forest(res, xlim = c(-16, 6), ylim = c(-3, 16), mlab = mlabfun("RE Model", res))
+    addpoly(res, row = -2, mlab = mlabfun("again", res))
+  }, "metafast", "text")
+  r <- trace_prims({
+    metafor::forest(mres, xlim = c(-16, 6), ylim = c(-3, 16), mlab = mlabfun("RE Model", mres))
+    metafor::addpoly(mres, row = -2, mlab = mlabfun("again", mres))
+  }, "metafor", "text")
+  expect_length(exprs(a), 2L)
+  expect_identical(exprs(a), exprs(r))
+  lab <- trace_prims(forest(res, xlim = c(-16, 6), mlab = mlabfun("RE Model", res)), "metafast", "text")$value$summaries$label
+  expect_match(lab, "RE Model", fixed = TRUE)
+  # slab = NA: no labels (metafor's caterpillar plot)
+  a <- trace_prims(forest(dat$yi, dat$vi, slab = NA, xlim = c(-6, 3)), "metafast", "text")
+  expect_true(all(a$value$studies$slab == ""))
+  # lty of forest.default and forest() of cumul(): (intervals, horizontal rule), as metafor
+  rule_lty <- function(tr, y) {
+    z <- Filter(function(z) length(z$y0) && isTRUE(all.equal(z$y0[1], y)) && z$x1[1] - z$x0[1] > 5, of_kind(tr, "segments"))
+    if (length(z)) z[[1L]]$lty else NULL
+  }
+  for (lt in list(c("solid", "blank"), c("dashed", "dotted"))) {
+    a <- trace_prims(forest(dat$yi, dat$vi, xlim = c(-6, 3), lty = lt), "metafast", "segments")
+    expect_identical(rule_lty(a, 14), lt[2])
+    ci <- Filter(function(z) isTRUE(all.equal(z$y0[1], 13)) && isTRUE(all.equal(z$y1[1], 13)), of_kind(a, "segments"))
+    expect_identical(ci[[1L]]$lty, lt[1])
+  }
+  expect_error(trace_prims(forest(dat$yi, dat$vi, lty = c(1, 2, 3)), "metafast"), "'lty'")
+  # the caterpillar plot: 250 rows, the pooled diamond of addpoly(cex = 1) stays visible (metafor: 2.5 rows high)
+  set.seed(5132)
+  k <- 250
+  vi <- rchisq(k, df = 1) * .03
+  yi <- rnorm(k, rnorm(k, 0.5, 0.4), sqrt(vi))
+  cp <- function(f, fit, pkg) trace_prims({
+    f$forest(yi, vi, xlim = c(-2.5, 3.5), ylim = c(-2, k + 3), order = "obs", slab = NA, annotate = FALSE,
+             efac = c(0, 1), pch = 19, col = "gray40", psize = 1, lty = c("solid", "blank"), header = FALSE)
+    f$addpoly(fit, mlab = "", annotate = FALSE, cex = 1, row = -1)
+  }, pkg, "polygon")
+  a <- cp(list(forest = forest, addpoly = addpoly), rma(yi, vi), "metafast")
+  r <- cp(list(forest = metafor::forest, addpoly = metafor::addpoly), metafor::rma(yi, vi), "metafor")
+  hgt <- function(tr) { p <- of_kind(tr, "polygon"); diff(range(p[[length(p)]]$y)) }
+  expect_gt(hgt(a), 0.5 * hgt(r))
+  expect_lt(hgt(a), 2 * hgt(r))
 })

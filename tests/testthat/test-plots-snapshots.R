@@ -230,3 +230,28 @@ test_that("plot() of vif(sim =) results", {
     plot(vif(metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d), btt = list(2:3, 4:5), sim = 100,
              seed = 2), trim = 0.05, col.out = "orange"))
 })
+
+test_that("metafor's gallery scripts: headers written on the top row, a caterpillar plot", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year, sep = ", "))
+  res <- metafast::rma(yi, vi, data = d)
+  vdiffr::expect_doppelganger("forest-gallery-top-row-text", function() {
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), xlim = c(-16, 6), ilab = cbind(tpos, tneg, cpos, cneg),
+           ilab.xpos = c(-9.5, -8, -6, -4.5), cex = .75, header = "Author(s) and Year", mlab = "", shade = TRUE)
+    op <- par(cex = .75, font = 2)
+    text(c(-9.5, -8, -6, -4.5), res$k + 2, c("TB+", "TB-", "TB+", "TB-"))
+    text(c(-8.75, -5.25), res$k + 3, c("Vaccinated", "Control"))
+    par(op)
+  })
+  set.seed(5132)
+  k <- 250
+  vi <- rchisq(k, df = 1) * .03
+  yi <- rnorm(k, rnorm(k, 0.5, 0.4), sqrt(vi))
+  vdiffr::expect_doppelganger("forest-caterpillar", function() {
+    forest(yi, vi, xlim = c(-2.5, 3.5), ylim = c(-2, k + 3), order = "obs", slab = NA, annotate = FALSE,
+           efac = c(0, 1), pch = 19, col = "gray40", psize = 1, cex.lab = 1, cex.axis = 1, lty = c("solid", "blank"),
+           header = FALSE)
+    abline(h = 0)
+    addpoly(metafast::rma(yi, vi), mlab = "", annotate = FALSE, cex = 1, row = -1)
+  })
+})
