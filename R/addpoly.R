@@ -44,7 +44,8 @@
 #' @param predlim range (on the scale drawn) over which \code{predstyle =
 #'   "dist"} draws the density, as in \code{\link{forest}}.
 #' @param digits decimals of the annotations (default: as the forest plot).
-#' @param mlab labels of the diamonds.
+#' @param mlab labels of the diamonds (strings, or expressions such as
+#'   \code{list(bquote(paste(...)))}, drawn as such).
 #' @param transf,atransf,targs transformation of the estimates (default: as
 #'   the forest plot).
 #' @param efac expansion factor of the diamonds' height (one value, or

@@ -192,7 +192,8 @@ forest <- function(x, ...) UseMethod("forest")
 #'   the default axis label and right header, as metafor).
 #' @param mlab label of the pooled estimate (one string; a second string
 #'   labels the prediction interval row of \code{predstyle = "bar"} /
-#'   \code{"polygon"}).
+#'   \code{"polygon"}), or an expression drawn as such (e.g. metafor's
+#'   gallery: \code{list(bquote(paste(...)))}; the layout returns its text).
 #' @param ilab extra columns drawn between the labels and the plot: a vector,
 #'   matrix or data frame with one row per study (e.g. sample size, weeks);
 #'   an expression such as \code{cbind(tpos, tneg)} is evaluated in the data
