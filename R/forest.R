@@ -1392,13 +1392,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                                 coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths,
                                 annosym = annosym, radj = radj, ffam = ffam, ffont = ffont,
                                 transf_f = transf_f, olim = olim)
-  # text() that a script adds on the top or bottom row (metafor's gallery
-  # writes column headers on row ylim[2]) is not cut at the edge of the
-  # panel: the clipping region is the whole figure region vertically (the
-  # coordinates stay metafor's; the next plot resets it)
+  # text() that a script adds on the top row (metafor's gallery writes
+  # column headers on row ylim[2]) is not cut at the edge of the panel: the
+  # clipping region reaches one row above it (within the figure; the
+  # coordinates stay metafor's, and the next plot resets it)
   if (metafor) {
-    fy <- graphics::grconvertY(c(0, 1), from = "nfc", to = "user")
-    graphics::clip(xlim[1L], xlim[2L], min(fy), max(fy))
+    usr <- graphics::par("usr")
+    top_fig <- max(graphics::grconvertY(c(0, 1), from = "nfc", to = "user"))
+    graphics::clip(usr[1L], usr[2L], usr[3L], min(top_fig, usr[4L] + 1))
   }
   invisible(list(studies = studies, summaries = summaries, layout = lay))
 }
