@@ -23,14 +23,29 @@
 #' @param addpred add the prediction interval as a dotted line through the
 #'   diamond (fits: metafor's \code{predstyle = "line"}).
 #' @param predstyle \code{"line"} (a dotted line through the diamond),
-#'   \code{"bar"} (a bar on the row below the diamond, as metafor) or
-#'   \code{"polygon"} (a flat diamond on the row below; these two for a
-#'   single estimate, labelled "Prediction Interval [95\% PI]" unless
-#'   \code{mlab} gives a second label); giving it sets \code{addpred = TRUE}.
-#'   (\code{"shade"} and \code{"dist"} are not supported by \code{addpoly()}
-#'   yet.)
+#'   \code{"bar"} (a bar on the row below the diamond, as metafor),
+#'   \code{"polygon"} (a flat diamond on the row below), \code{"shade"} (a
+#'   bar on the row below shaded by the density of the predictive
+#'   distribution) or \code{"dist"} (that density drawn on the row below);
+#'   all but \code{"line"} for a single estimate, labelled "Prediction
+#'   Interval [95\% PI]" ("Predictive Distribution [95\% PI]") unless
+#'   \code{mlab} gives a second label.  Giving it sets \code{addpred = TRUE}.
+#'   As metafor, \code{"shade"} and \code{"dist"} draw the normal or t
+#'   distribution of the prediction interval, with the standard error and
+#'   degrees of freedom that \code{predict()} attaches to its \code{pi.lb}
+#'   (fits and \code{predict()} results carry them; for
+#'   \code{addpoly.default} give that \code{pi.lb}), or a given
+#'   distribution \code{preddist} (read from \code{...}: a list of points on
+#'   the scale of the model and the density there, as in
+#'   \code{\link{forest}}); \code{predtail} (from \code{...}) colours the
+#'   side of a value, as in \code{\link{forest}}.  With \code{transf} (or
+#'   the forest plot's), the density of the transformed outcome, for
+#'   metafor's list of transformations (see \code{\link{forest}}).
+#' @param predlim range (on the scale drawn) over which \code{predstyle =
+#'   "dist"} draws the density, as in \code{\link{forest}}.
 #' @param digits decimals of the annotations (default: as the forest plot).
-#' @param mlab labels of the diamonds.
+#' @param mlab labels of the diamonds (strings, or expressions such as
+#'   \code{list(bquote(paste(...)))}, drawn as such).
 #' @param transf,atransf,targs transformation of the estimates (default: as
 #'   the forest plot).
 #' @param efac expansion factor of the diamonds' height (one value, or
@@ -41,12 +56,18 @@
 #' @param vi,sei sampling variances or standard errors of the estimates.
 #' @param ci.lb,ci.ub confidence bounds (instead of \code{vi} / \code{sei}).
 #' @param pi.lb,pi.ub optional prediction interval bounds (a dotted line).
-#' @param ... graphical parameters for the text (e.g. \code{font}).
+#' @param ... graphical parameters for the text (e.g. \code{font}), and
+#'   metafor's \code{preddist}, \code{predtail} (see \code{predstyle}) and
+#'   \code{annosym} (the annotation symbols; default those of the forest
+#'   plot).
 #' @return Invisibly, a data frame with one row per diamond: \code{row},
 #'   \code{estimate}, \code{ci.lb}, \code{ci.ub}, \code{pi.lb}, \code{pi.ub}
 #'   (on the scale drawn), \code{annotation}, and for \code{predstyle =
-#'   "bar"} / \code{"polygon"} the row of the prediction interval
-#'   \code{pi.row} and its annotation \code{pi.annotation}.
+#'   "bar"} / \code{"polygon"} / \code{"shade"} / \code{"dist"} the row of the
+#'   prediction interval \code{pi.row} and its annotation
+#'   \code{pi.annotation}; with \code{"shade"} / \code{"dist"} the attribute
+#'   \code{"pred"} holds the points drawn, as \code{layout$pred} of
+#'   \code{\link{forest}}.
 #' @examples
 #' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
 #'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02),
@@ -60,7 +81,7 @@ addpoly <- function(x, ...) UseMethod("addpoly")
 
 #' @rdname addpoly
 #' @export
-addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FALSE, predstyle, digits, mlab,
+addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FALSE, predstyle, predlim, digits, mlab,
                            transf, atransf, targs, efac, col, border, lty, cex, ...) {
   .mf_check_dots("addpoly.mf_rma", ...)
   if (!inherits(x, "mf_rma")) .mf_stop("addpoly() needs a model fitted by rma().")
@@ -75,12 +96,18 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
   if (missing(mlab)) mlab <- if (.mf_is_ee(x$method)) "Equal-Effects Model" else "Random-Effects Model"
   args <- list(x = pool$estimate, ci.lb = pool$ci.lb, ci.ub = pool$ci.ub, rows = row, level = 100 * (1 - alpha),
                mlab = mlab)
-  if (addpred && !is.na(pool$pi.lb)) { args$pi.lb <- pool$pi.lb; args$pi.ub <- pool$pi.ub }
-  for (nm in c("annotate", "predstyle", "digits", "transf", "atransf", "targs", "efac", "col", "border", "lty", "cex")) {
+  if (addpred && !is.na(pool$pi.lb)) {
+    # (with what predict() attaches for predstyle = "shade" / "dist": the SE
+    # and the distribution of the prediction interval)
+    pr <- predict(x, level = 100 * (1 - alpha))
+    args$pi.lb <- .mf_addpoly_pi_attr(pool$pi.lb, pr$pi.lb); args$pi.ub <- pool$pi.ub
+  }
+  for (nm in c("annotate", "predstyle", "predlim", "digits", "transf", "atransf", "targs", "efac", "col", "border",
+               "lty", "cex")) {
     v <- eval(call("missing", as.name(nm)))
     if (!v) args[nm] <- list(get(nm))
   }
-  if (!is.null(args$predstyle) && args$predstyle != "line" && is.null(args$pi.lb))
+  if (!is.null(args$predstyle) && args$predstyle != "line" && is.null(args$pi.lb) && is.null(list(...)$preddist))
     .mf_stop("An equal-effects fit has no prediction interval to draw with 'predstyle'.")
   do.call(addpoly.default, c(args, list(...)))
 }
@@ -91,8 +118,8 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
 #'   confidence intervals (and with \code{addpred = TRUE} their prediction
 #'   intervals) as diamonds, one per row of the predictions.
 #' @exportS3Method addpoly predict.mf_rma
-addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, predstyle, digits, mlab, transf, atransf,
-                                   targs, efac, col, border, lty, cex, ...) {
+addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, predstyle, predlim, digits, mlab, transf,
+                                   atransf, targs, efac, col, border, lty, cex, ...) {
   .mf_check_dots("addpoly.predict.mf_rma", ...)
   if (!missing(predstyle)) {
     predstyle <- .mf_addpoly_predstyle(predstyle)
@@ -103,10 +130,10 @@ addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, pred
   if (addpred) {
     if (is.null(x$pi.lb) || is.null(x$pi.ub)) {
       warning("Could not extract prediction interval bounds.", call. = FALSE)
-    } else { args$pi.lb <- unname(c(x$pi.lb)); args$pi.ub <- unname(c(x$pi.ub)) }
+    } else { args$pi.lb <- .mf_addpoly_pi_attr(unname(c(x$pi.lb)), x$pi.lb); args$pi.ub <- unname(c(x$pi.ub)) }
   }
-  for (nm in c("annotate", "predstyle", "digits", "mlab", "transf", "atransf", "targs", "efac", "col", "border",
-               "lty", "cex")) {
+  for (nm in c("annotate", "predstyle", "predlim", "digits", "mlab", "transf", "atransf", "targs", "efac", "col",
+               "border", "lty", "cex")) {
     v <- eval(call("missing", as.name(nm)))
     if (!v) args[nm] <- list(get(nm))
   }
@@ -115,13 +142,18 @@ addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, pred
 
 #' @rdname addpoly
 #' @export
-addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, level, annotate, predstyle, digits,
-                            mlab, transf, atransf, targs, efac, col, border, lty, cex, ...) {
+addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, level, annotate, predstyle, predlim,
+                            digits, mlab, transf, atransf, targs, efac, col, border, lty, cex, ...) {
   .mf_check_dots("addpoly.default", ...)
   stt <- .mf_forest_state$last
   if (is.null(stt))
     .mf_stop("addpoly() adds to a forest plot: draw one with forest() first.")
   predstyle <- if (missing(predstyle)) "line" else .mf_addpoly_predstyle(predstyle)
+  # metafor's options read from `...` (the rest goes to text())
+  dots <- list(...)
+  hid <- dots[names(dots) %in% .mf_dots_ours$addpoly.default]
+  dots <- dots[!names(dots) %in% .mf_dots_ours$addpoly.default]
+  pi_attr <- if (missing(pi.lb)) NULL else attributes(pi.lb)
   est <- .mf_numeric(x, "x")
   k <- length(est)
   if (!k) .mf_stop("'x' has length 0: there is nothing to add.")
@@ -141,24 +173,50 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   if (!is.numeric(rows) || any(!is.finite(rows))) .mf_stop("'rows' must be finite numbers.")
   pi_row <- NA_real_
   pi_lab <- ""
+  # the annotation symbols of the forest plot, or metafor's annosym read from `...`
+  as_ <- if (!is.null(hid$annosym)) .mf_forest_annosym(hid$annosym, NULL) else
+    if (is.null(stt$annosym)) c(" [", ", ", "]", "-", " ") else stt$annosym
+  tg <- if (missing(targs)) NULL else targs
+  pdist <- NULL
+  if (!is.null(hid$preddist) && k != 1L) .mf_stop("'preddist' can only be used with a single estimate.")
+  if (!missing(predlim)) .mf_forest_predlim(predlim)
   if (predstyle != "line") {
     # metafor: a single estimate, its prediction interval on the row below
     if (k != 1L) .mf_stop(sprintf("predstyle = \"%s\" draws a single polygon ('x' has %d estimates).", predstyle, k))
+    lvl_pi <- if (is.numeric(pi_attr$level) && length(pi_attr$level) == 1L) 100 * (1 - pi_attr$level) else lvl
+    if (predstyle %in% c("shade", "dist") || !is.null(hid$preddist)) {
+      # the predictive distribution: given (preddist), or normal / t with the
+      # SE that predict() attaches to its pi.lb (as metafor)
+      se <- pi_attr$se
+      if (is.null(hid$preddist) && (!is.numeric(se) || length(se) != 1L || !is.finite(se)))
+        .mf_stop(sprintf("predstyle = \"%s\" needs the standard error of the prediction interval: give 'pi.lb' and 'pi.ub' from predict() of a random-effects fit (pi.lb carries it), or 'preddist'.", predstyle))
+      tf0 <- if (missing(transf)) stt$transf_f else transf
+      pdist <- .mf_forest_pdist(predstyle, est, if (is.null(se)) NA_real_ else se,
+                                if (identical(pi_attr$dist, "t") && is.numeric(pi_attr$ddf)) pi_attr$ddf[1L] else Inf,
+                                1 - lvl_pi / 100, if (isFALSE(tf0)) NULL else tf0, tg,
+                                if (missing(predlim)) NULL else predlim, hid$preddist, hid$predtail)
+      lvl_pi <- pdist$level
+      if (is.na(plb) || !is.null(hid$preddist$pi.lb)) plb <- pdist$pi.lb
+      if (is.na(pub) || !is.null(hid$preddist$pi.ub)) pub <- pdist$pi.ub
+    }
     if (is.na(plb) || is.na(pub))
       .mf_stop(sprintf("predstyle = \"%s\" needs the prediction interval: give 'pi.lb' and 'pi.ub'.", predstyle))
     if (length(rows) > 2L) .mf_stop("'rows' must be one row (or two: the estimate's and the prediction interval's).")
     pi_row <- if (length(rows) == 2L) rows[2L] else rows - 1
     rows <- rows[1L]
-    pi_lab <- sprintf("Prediction Interval [%s%% PI]", format(round(lvl, 2L)))
+    pi_lab <- paste0(if (predstyle == "dist") "Predictive Distribution" else "Prediction Interval", as_[1L],
+                     format(round(lvl_pi, 2L)), "% PI", as_[3L])
   }
   if (length(rows) == 1L) rows <- rows:(rows - k + 1)
   if (length(rows) != k) .mf_stop(sprintf("'rows' has %d values but 'x' has %d.", length(rows), k))
-  if (missing(mlab)) mlab <- rep("", k) else {
-    mlab <- as.character(unlist(mlab))
-    if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[2L]; mlab <- mlab[1L] }
+  if (missing(mlab)) mlab <- as.list(rep("", k)) else {
+    # strings, or expressions (metafor's gallery: list(bquote(paste(...))))
+    ml <- if (is.expression(mlab)) as.list(mlab) else if (is.language(mlab)) list(mlab) else
+      if (is.list(mlab)) mlab else as.list(as.character(mlab))
+    mlab <- lapply(ml, function(m) if (is.language(m)) as.expression(m) else paste(as.character(unlist(m)), collapse = " "))
+    if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[[2L]]; mlab <- mlab[1L] }
     if (length(mlab) != k) .mf_stop(sprintf("'mlab' has %d labels but 'x' has %d estimates.", length(mlab), k))
   }
-  tg <- if (missing(targs)) NULL else targs
   tf <- if (missing(transf)) stt$transf else .mf_plot_tf(transf, tg, "transf")
   atf <- if (missing(atransf)) stt$atransf else .mf_plot_tf(atransf, tg, "atransf")
   if (!missing(transf) && missing(atransf)) atf <- NULL
@@ -175,6 +233,8 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   # the prediction interval's fill and border (bar / polygon): col[2], border[2]
   pcol <- if (!missing(col) && length(col) >= 2L) col[2L] else graphics::par("fg")
   pbord <- if (!missing(border) && length(border) >= 2L) border[2L] else graphics::par("fg")
+  col_all <- if (missing(col)) NULL else col
+  border_all <- if (missing(border)) NULL else border
   if (predstyle != "line") {
     if (!missing(col)) col <- col[1L]
     if (!missing(border)) border <- border[1L]
@@ -186,8 +246,6 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   tr <- .mf_transf(tf, est, lb, ub); e <- tr$est; l <- tr$lb; u <- tr$ub
   trp <- .mf_transf(tf, plb, plb, pub); pl <- trp$lb; pu <- trp$ub
   ann <- rep("", k)
-  # the annotation symbols of the forest plot (metafor's annosym / tabfig)
-  as_ <- if (is.null(stt$annosym)) c(" [", ", ", "]", "-", " ") else stt$annosym
   asym <- function(v) gsub(" ", as_[5L], gsub("-", as_[4L], v, fixed = TRUE), fixed = TRUE)
   if (annotate) {
     ta <- if (is.null(atf)) list(est = e, lb = l, ub = u) else .mf_transf(atf, e, l, u)
@@ -210,19 +268,26 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   # the text in the fonts of the forest plot's labels and annotations (as
   # metafor), unless given in `...`
   fnt <- function(j) {
-    d <- names(list(...))
+    d <- names(dots)
     out <- list()
     if (!is.null(stt$ffam) && !"family" %in% d) out$family <- stt$ffam[j]
     if (!is.null(stt$ffont) && !"font" %in% d) out$font <- stt$ffont[j]
     out
   }
-  txt <- function(x, y, lab, adj, j) do.call(graphics::text, c(list(x, y, lab, adj = adj, cex = cex), fnt(j), list(...)))
+  txt <- function(x, y, lab, adj, j) do.call(graphics::text, c(list(x, y, lab, adj = adj, cex = cex), fnt(j), dots))
+  pred_drawn <- NULL
+  # the diamonds at least half as tall as a line of addpoly()'s text (see
+  # .mf_forest_draw(); metafor sizes them by the text size given here too)
+  dia_hs <- max(stt$dia_h, stt$dia_hs, if (!is.null(stt$text_h1)) 0.5 * cex * stt$text_h1 / stt$rowh)
   for (i in seq_len(k)) {
     y <- rows[i]
     if (predstyle != "line") {
       # metafor's bar (two rectangles meeting at the estimate) or flat diamond
       hh <- 0.6 * stt$dia_h * ef4
-      if (predstyle == "bar") {
+      if (predstyle %in% c("shade", "dist")) {
+        pred_drawn <- .mf_forest_pi_dist(predstyle, pdist, pi_row, pl[i], pu[i], alim, stt$olim, col_all, border_all,
+                                         ef4, stt$dia_h)
+      } else if (predstyle == "bar") {
         graphics::rect(clipx(pl[i]), pi_row - hh, clipx(e[i]), pi_row + hh, col = pcol, border = pbord)
         graphics::rect(clipx(e[i]), pi_row - hh, clipx(pu[i]), pi_row + hh, col = pcol, border = pbord)
       } else {
@@ -237,20 +302,27 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
         graphics::segments(b, y - stt$tick_h, b, y + stt$tick_h)
     }
     if (!is.na(e[i]))
-      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * stt$dia_h * ef,
+      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * dia_hs * ef,
                         col = col[i], border = border[i])
-    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[i], c(0, 0.5), 1L)
+    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[[i]], c(0, 0.5), 1L)
     if (annotate) txt(stt$textpos[2L] - x_off, y + ra[2L], ann[i], c(1, 0.5), 2L)
   }
-  invisible(data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,
-                       pi.row = pi_row, pi.annotation = pi_ann, stringsAsFactors = FALSE))
+  out <- data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,
+                    pi.row = pi_row, pi.annotation = pi_ann, stringsAsFactors = FALSE)
+  if (!is.null(pred_drawn)) attr(out, "pred") <- pred_drawn
+  invisible(out)
+}
+
+# pi.lb with what metafor's predict() attaches to it (level, dist, ddf, se)
+# taken from `from`.
+.mf_addpoly_pi_attr <- function(v, from) {
+  for (nm in c("level", "dist", "ddf", "se")) attr(v, nm) <- attr(from, nm)
+  v
 }
 
 .mf_addpoly_predstyle <- function(predstyle) {
-  if (!is.character(predstyle) || length(predstyle) != 1L || is.na(predstyle))
-    .mf_stop("'predstyle' must be \"line\", \"bar\" or \"polygon\".")
-  ps <- match.arg(predstyle, c("line", "polygon", "bar", "shade", "dist"))
-  if (ps %in% c("shade", "dist"))
-    .mf_stop(sprintf("addpoly(predstyle = \"%s\") is not supported by metafast yet (issue 16); use \"line\", \"bar\" or \"polygon\", or forest(predstyle = \"%s\").", ps, ps))
-  ps
+  ok <- c("line", "polygon", "bar", "shade", "dist")
+  hit <- if (is.character(predstyle) && length(predstyle) == 1L && !is.na(predstyle)) pmatch(predstyle, ok) else NA
+  if (is.na(hit)) .mf_stop("'predstyle' must be \"line\", \"bar\", \"polygon\", \"shade\" or \"dist\".")
+  ok[hit]
 }

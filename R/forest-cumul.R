@@ -16,7 +16,10 @@
 #' @param annotate,header,xlim,alim,olim,ylim,at,steps,refline,digits,width,xlab,ilab,ilab.lab,ilab.xpos,ilab.pos,textpos,transf,atransf,targs,rows,efac,pch,psize,col,colci,shade,colshade,lty,fonts,cex,cex.lab,cex.axis,main
 #'   as in \code{\link{forest}}; \code{col} is the colour of the points
 #'   (default \code{pch = 15} and \code{psize = 1}, as metafor).
-#' @param ... graphical parameters (\code{par()}).
+#' @param ... graphical parameters (\code{par()}) and metafor's options read
+#'   from \code{...}: \code{annosym}, \code{tabfig}, \code{at.lab},
+#'   \code{top}, \code{rowadj}, \code{clim}, \code{xlabadj} and
+#'   \code{xlabfont}, as in \code{\link{forest}}.
 #' @return Invisibly, the list described in \code{\link{forest}} (without
 #'   \code{summaries}).
 #' @examples
@@ -30,8 +33,8 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                             colci, shade, colshade, lty, fonts, cex, cex.lab, cex.axis, main, ...) {
   .mf_check_dots("forest.mf_cumul", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
-  pars <- .mf_par_dots(...)
-  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
+  hidden <- .mf_forest_dots(..., ours = .mf_dots_ours$forest.mf_cumul)
+  if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   keep <- !is.na(x$estimate)
   if (!any(keep)) .mf_stop("The cumulative estimates are all missing: there is nothing to plot.")
   k <- sum(keep)
@@ -63,7 +66,7 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                   colout = if (missing(col)) NULL else ps(col, "col"),
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci")),
-                  .mf_given(.mf_forest_given)))
+                  .mf_forest_hidden_args(hidden, .mf_forest_given_lty2(.mf_given(.mf_forest_given)))))
 }
 
 #' Plot of cumulative meta-analysis results

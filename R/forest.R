@@ -60,10 +60,12 @@
 #'   sorted in decreasing order), \code{xlabadj} (\code{adj} of the labels
 #'   at the ends of the axis; one value a: a and 1 - a), \code{xlabfont}
 #'   (font of the axis labels; a second value for the middle one of three)
-#'   and \code{predtail} (see \code{predstyle}); \code{addpoly()}
+#'   and \code{predtail} (see \code{predstyle}); \code{forest.default}
+#'   (vectors) reads the same options but \code{predtail}, \code{forest()}
+#'   of \code{cumul()} results those but \code{predtail} and
+#'   \code{decreasing}.  \code{addpoly()}
 #'   uses the annotation symbols, shifts and fonts of the forest plot.
-#'   metafor's forest arguments that metafast does not implement yet (issue
-#'   16) are errors.
+#'   metafor's forest arguments that metafast does not implement are errors.
 #' @return Invisibly, a list with \code{studies} (a data frame with one row
 #'   per drawn study: \code{row} (row of the data), \code{slab}, \code{yi},
 #'   \code{vi}, \code{ci.lb}, \code{ci.ub}, \code{weight} (percent),
@@ -185,10 +187,13 @@ forest <- function(x, ...) UseMethod("forest")
 #'   first): one value or one per column, as metafor.
 #' @param slab study labels (one per row of the data or per study used; an
 #'   expression is evaluated in the data of the fit, as metafor); by default
-#'   those of the fit.
+#'   those of the fit (\code{forest.default}: the labels that \code{escalc()}
+#'   attached to \code{x}, else "Study 1", ...; the measure it attached sets
+#'   the default axis label and right header, as metafor).
 #' @param mlab label of the pooled estimate (one string; a second string
 #'   labels the prediction interval row of \code{predstyle = "bar"} /
-#'   \code{"polygon"}).
+#'   \code{"polygon"}), or an expression drawn as such (e.g. metafor's
+#'   gallery: \code{list(bquote(paste(...)))}; the layout returns its text).
 #' @param ilab extra columns drawn between the labels and the plot: a vector,
 #'   matrix or data frame with one row per study (e.g. sample size, weeks);
 #'   an expression such as \code{cbind(tpos, tneg)} is evaluated in the data
@@ -244,7 +249,9 @@ forest <- function(x, ...) UseMethod("forest")
 #'   numbers (the rows to shade), as metafor.
 #' @param colshade colour of the shading (default a light grey).
 #' @param lty line types: of the intervals, of the prediction interval and of
-#'   the horizontal rules (one to three values).
+#'   the horizontal rules (one to three values); for \code{forest.default}
+#'   and \code{forest()} of \code{cumul()} results, as metafor, of the
+#'   intervals and of the horizontal rule (one or two values).
 #' @param cex text size; by default the largest size (at most 1) at which
 #'   rows and columns do not overlap.
 #' @param fonts font families of the study labels, the annotations and the
@@ -309,16 +316,14 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     z <- if (isTRUE(x$forest_tab)) x$forest_rstandard else suppressWarnings(stats::rstandard(x))$z
     keys$rstandard <- z; keys$abs.rstandard <- abs(z)
   }
+  dec <- .mf_forest_decreasing(hidden, order_expr)
   order <- .mf_forest_order_arg(order, order_expr, x)
-  if (!is.null(hidden$decreasing) && (!is.logical(hidden$decreasing) || length(hidden$decreasing) != 1L ||
-                                      is.na(hidden$decreasing)))
-    .mf_stop("'decreasing' must be TRUE or FALSE.")
-  from_call <- is.call(order_expr) && identical(order_expr[[1L]], as.name("order"))
-  ord <- .mf_forest_order(order, st, grp, keys, decreasing = isTRUE(hidden$decreasing) && !from_call)
+  ord <- .mf_forest_order(order, st, grp, keys, decreasing = dec)
   model_lab <- if (.mf_is_ee(x$method)) "Equal-effects model" else "Random-effects model"
 
   sums <- NULL
   pdist <- NULL
+  mlab_expr <- NULL
   pi_level <- 100 * (1 - alpha)
   if (x$int.only && addfit) {
     if (!is.null(grp)) {
@@ -340,6 +345,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
       mlab <- .mf_forest_mlab(mlab)
       lab <- mlab[1L]
       if (length(mlab) > 1L) pi_lab <- mlab[2L]
+      mlab_expr <- attr(mlab, "expr")
     }
     # metafor's predictive distribution (predstyle "shade" / "dist") and a
     # given one (preddist: its prediction interval replaces the fit's)
@@ -373,8 +379,7 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
     sprintf("Prediction Interval [%s%% PI]", format(round(pi_level, digits[1L]))) else if (identical(predstyle, "dist"))
     sprintf("Predictive Distribution [%s%% PI]", format(round(pi_level, digits[1L]))) else "Prediction interval"
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, x, arg)
-  given <- .mf_given(.mf_forest_given)
-  if (!is.null(hidden$clim)) given$olim <- hidden$clim   # metafor's older name of olim (it wins)
+  given <- .mf_forest_hidden_args(hidden, .mf_given(.mf_forest_given))
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = sums, fit_rows = fit_rows,
                   ilab = .mf_per_study(ilab, x, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = addpred,
@@ -385,9 +390,8 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
                   coords = coords, predstyle = predstyle, efac = efac, pch = ps(pch, "pch"), psize = ps(psize, "psize"),
                   plim = plim, colout = ps(colout, "colout"), col = if (missing(col)) NULL else col,
                   border = if (missing(border)) NULL else border, shade = .mf_forest_shade(shade, x),
-                  int_only = x$int.only, pdist = pdist, annosym = hidden$annosym, tabfig = hidden$tabfig,
-                  at_lab_user = hidden$at.lab, top = hidden$top, rowadj = hidden$rowadj, colci = ps(colci, "colci"),
-                  xlab = if (missing(xlab)) NULL else xlab, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont),
+                  int_only = x$int.only, pdist = pdist, colci = ps(colci, "colci"), mlab_expr = mlab_expr,
+                  xlab = if (missing(xlab)) NULL else xlab),
                   given))
 }
 
@@ -406,8 +410,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                            subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
-  pars <- .mf_par_dots(...)
-  if (length(pars)) { op <- graphics::par(pars); on.exit(graphics::par(op), add = TRUE) }
+  hidden <- .mf_forest_dots(..., ours = .mf_dots_ours$forest.default)
+  if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   yi <- .mf_numeric(x, "x")
   k <- length(yi)
   if (k == 0L) .mf_stop("'x' has length 0: there is nothing to plot.")
@@ -435,7 +439,11 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!any(keep)) .mf_stop("No studies with both an effect size and a variance remain.")
   # a pseudo-fit so the per-study arguments are handled as for a model
   px <- list(k = sum(keep), k.all = k, ids = which(keep))
+  # as metafor: the labels and the measure that escalc() attached to x
+  if (missing(slab) && length(attr(x, "slab")) == k) slab <- attr(x, "slab")
   labs <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else .mf_slab_labels(slab, px)
+  measure <- attr(x, "measure")
+  if (!is.character(measure) || length(measure) != 1L || is.na(measure)) measure <- "GEN"
   w <- ifelse(vi[keep] > 0, 1 / vi[keep], NA_real_)
   w <- if (all(is.na(w))) rep(1, sum(keep)) else { w[is.na(w)] <- max(w, na.rm = TRUE); w }
   st <- data.frame(row = which(keep), slab = labs, yi = yi[keep], vi = vi[keep], ci.lb = lb[keep],
@@ -444,15 +452,17 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   if (!is.null(grp) && coords == "metafor")
     .mf_stop("'subgroup' works in the automatic layout only (without 'xlim', 'rows', 'ilab.xpos' and 'textpos').")
   st$group <- if (is.null(grp)) NA_character_ else as.character(grp)
-  order <- .mf_forest_order_arg(order, substitute(order), px)
-  ord <- .mf_forest_order(order, st, grp)
+  order_expr <- substitute(order)
+  dec <- .mf_forest_decreasing(hidden, order_expr)
+  order <- .mf_forest_order_arg(order, order_expr, px)
+  ord <- .mf_forest_order(order, st, grp, decreasing = dec)
   ps <- function(v, arg) if (is.null(v)) NULL else .mf_plot_per_study(v, px, arg)
   do.call(.mf_forest_draw, c(list(st = st, ord = ord, grp = grp, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab,
                   annotate = annotate, showweights = showweights, addpred = FALSE,
                   header = header, transf = .mf_plot_tf(transf, targs, "transf"), refline = refline, digits = digits,
                   pi_label = "Prediction interval", level_pct = 100 * (1 - alpha),
-                  measure = "GEN", transf_f = transf, atransf_f = atransf,
+                  measure = measure, transf_f = transf, atransf_f = atransf,
                   atransf = .mf_plot_tf(atransf, targs, "atransf"),
                   coords = coords, efac = efac, pch = if (missing(pch)) NULL else ps(pch, "pch"),
                   psize = if (missing(psize)) NULL else ps(psize, "psize"), plim = plim,
@@ -460,19 +470,53 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci"),
                   xlab = if (missing(xlab)) NULL else xlab),
-                  .mf_given(.mf_forest_given)))
+                  .mf_forest_hidden_args(hidden, .mf_forest_given_lty2(.mf_given(.mf_forest_given)))))
 }
 
-# metafor's forest() options read from `...` that metafast implements, and
-# the graphical parameters among the other names (a list for par()).
-.mf_forest_dots <- function(...) {
+# The given lty of forest.default / forest.mf_cumul, marked as metafor's
+# two-value form (see .mf_forest_hidden_args()).
+.mf_forest_given_lty2 <- function(given) {
+  if (!is.null(given$lty)) { given$lty2 <- given$lty; given$lty <- NULL }
+  given
+}
+
+# metafor's forest() options read from `...` that metafast implements (`ours`:
+# those of the method), and the graphical parameters among the other names
+# (a list for par()).
+.mf_forest_dots <- function(..., ours = .mf_forest_ours) {
   d <- list(...)
   nms <- names(d)
   if (is.null(nms)) nms <- rep("", length(d))
-  ours <- nms %in% .mf_forest_ours
-  out <- d[ours]
-  out$par <- do.call(.mf_par_dots, d[!ours])
+  hit <- nzchar(nms) & nms %in% ours
+  out <- d[hit]
+  out$par <- do.call(.mf_par_dots, d[!hit])
   out
+}
+
+# The arguments of the drawing engine from metafor's options read from `...`
+# (one code path for fits, vectors and cumul() results), added to the given
+# formals `given`: clim is metafor's older name of olim (it wins).
+.mf_forest_hidden_args <- function(hidden, given) {
+  if (!is.null(given$lty2)) {
+    # forest() of vectors and of cumul() results: metafor's lty is (intervals,
+    # horizontal rule)
+    lt <- given$lty2
+    if (!length(lt) || length(lt) > 2L) .mf_stop("'lty' must be one or two line types (intervals, horizontal rule).")
+    given$lty <- c(lt[1L], "dotted", if (length(lt) == 2L) lt[2L] else "solid")
+    given$lty2 <- NULL
+  }
+  if (!is.null(hidden$clim)) given$olim <- hidden$clim
+  c(given, list(annosym = hidden$annosym, tabfig = hidden$tabfig, at_lab_user = hidden$at.lab, top = hidden$top,
+                rowadj = hidden$rowadj, xlabadj = hidden$xlabadj, xlabfont = hidden$xlabfont))
+}
+
+# metafor's `decreasing` (read from `...`): sort keys given as a vector in
+# `order` in decreasing order; a permutation order(...) is used as is.
+.mf_forest_decreasing <- function(hidden, order_expr) {
+  d <- hidden$decreasing
+  if (is.null(d)) return(FALSE)
+  if (!is.logical(d) || length(d) != 1L || is.na(d)) .mf_stop("'decreasing' must be TRUE or FALSE.")
+  d && !(is.call(order_expr) && identical(order_expr[[1L]], as.name("order")))
 }
 
 # The density of the predictive distribution drawn by predstyle = "shade" /
@@ -612,6 +656,14 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
 }
 
 .mf_forest_mlab <- function(mlab) {
+  # an expression (e.g. metafor's gallery: list(bquote(paste(...)))) is drawn
+  # as such; its text stands in the returned layout
+  if (is.list(mlab) && length(mlab) == 1L && is.language(mlab[[1L]])) mlab <- mlab[[1L]]
+  if (is.language(mlab)) {
+    ex <- as.expression(mlab)
+    if (length(ex) != 1L) .mf_stop("'mlab' given as an expression must hold one expression.")
+    return(structure(paste(deparse(ex[[1L]]), collapse = ""), expr = ex))
+  }
   if (is.list(mlab)) mlab <- unlist(mlab)
   if (!(is.character(mlab) || is.numeric(mlab)) || !length(mlab) || length(mlab) > 2L || anyNA(mlab))
     .mf_stop("'mlab' must be one string (the label of the pooled estimate) or two (and of the prediction interval).")
@@ -757,7 +809,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
                             shade = NULL, colshade = NULL, lty = NULL, int_only = TRUE, ylim_user = NULL,
                             colci = NULL, cex.lab = NULL, cex.axis = NULL, width = NULL, fonts = NULL,
                             pdist = NULL, annosym = NULL, tabfig = NULL, at_lab_user = NULL, top = NULL,
-                            rowadj = NULL, xlabadj = NULL, xlabfont = NULL) {
+                            rowadj = NULL, xlabadj = NULL, xlabfont = NULL, mlab_expr = NULL) {
   # ---- arguments -----------------------------------------------------------
   if (!is.numeric(digits) || !length(digits) || length(digits) > 3L || any(!is.finite(digits)) || any(digits < 0))
     .mf_stop("'digits' must be one to three non-negative numbers (annotations, axis labels, weights).")
@@ -1022,7 +1074,9 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   rowh <- pin[2L] / diff(ylim)                 # inches per row
   sw <- function(s, font = 1, j = 1L) if (length(s)) max(graphics::strwidth(s, units = "inches", cex = 1, font = font,
                                                                             family = ffam[j]), 0) else 0
-  lab_w <- max(sw(vapply(items[types %in% c("study", "sub", "overall", "pi")], `[[`, "", "label")),
+  lab_w <- max(sw(vapply(items[types %in% c("study", "sub", "pi")], `[[`, "", "label")),
+               sw(if (is.null(mlab_expr)) vapply(items[types == "overall"], `[[`, "", "label") else mlab_expr,
+                  font = if (metafor) 1 else 2),
                sw(vapply(items[types == "group"], `[[`, "", "label"), font = 2), if (!is.null(hdr)) sw(hdr[1L], 2))
   il_w <- if (nil) vapply(seq_len(nil), function(j) max(sw(ilab[, j], j = 3L), if (!is.null(ilab.lab)) sw(ilab.lab[j], 2, 3L)), 0) else numeric(0)
   an_w <- if (showa) max(sw(ann, j = 2L), if (!is.null(hdr)) sw(hdr[2L], 2, 2L)) else 0
@@ -1164,6 +1218,10 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   # half-heights (in rows) of diamonds and interval end bars: a fraction of
   # the row, but no taller than the text when rows are roomy
   dia_h <- min(0.4, 0.9 * cex * text_h1 / rowh)
+  # the pooled diamonds are at least as tall as half a line of text, so that
+  # they stay visible when the rows are thinner than the text (metafor's
+  # caterpillar plots of hundreds of studies)
+  dia_hs <- max(dia_h, 0.5 * cex * text_h1 / rowh)
   bar_h <- min(0.25, 0.55 * cex * text_h1 / rowh)
   tick_h <- 0.5 * bar_h
   st_y <- ys[types == "study"]
@@ -1265,7 +1323,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
     } else if (it$type %in% c("sub", "overall")) {
       s <- it$s
       ovr <- it$type == "overall"
-      graphics::text(x_lab, y + radj[1L], it$label, adj = c(0, 0.5), cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else ffont[1L])
+      graphics::text(x_lab, y + radj[1L], if (ovr && !is.null(mlab_expr)) mlab_expr else it$label, adj = c(0, 0.5),
+                     cex = cex, family = ffam[1L], font = if (ovr && !metafor) 2 else ffont[1L])
       if (ovr && addpred && identical(predstyle, "line") && !is.na(sums$pi.lb[s])) {
         l <- sums$pi.lb[s]; r <- sums$pi.ub[s]
         graphics::segments(clipx(l), y, clipx(r), y, lty = lty_pi, col = pi_col)
@@ -1274,7 +1333,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
       }
       if (is.finite(efac[3L]))
         graphics::polygon(clipx(c(sums$ci.lb[s], sums$estimate[s], sums$ci.ub[s], sums$estimate[s])),
-                          y + c(0, 1, 0, -1) * dia_h * efac[3L],
+                          y + c(0, 1, 0, -1) * dia_hs * efac[3L],
                           col = if (ovr) dia_col else "gray45", border = if (ovr) dia_border else NA)
       if (showa) graphics::text(x_ann, y + radj[2L], ann[j], adj = c(1, 0.5), cex = cex, family = ffam[2L],
                                 font = if (ovr && !metafor) 2 else ffont[2L])
@@ -1289,62 +1348,8 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
         hh <- 0.6 * dia_h * efac[4L]
         graphics::rect(clipx(l), y - hh, clipx(e), y + hh, col = pcol, border = pbord)
         graphics::rect(clipx(e), y - hh, clipx(r), y + hh, col = pcol, border = pbord)
-      } else if (identical(predstyle, "shade") && !is.null(pdist$x)) {
-        # metafor's shading: the bar from col[2] where the density of the
-        # predictive distribution is highest to col[3] where it is lowest,
-        # one rectangle from each of its points to the next, in the colour of
-        # the first (runs of one colour are drawn as one rectangle)
-        hh <- 0.6 * dia_h * efac[4L]
-        c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
-        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
-        xs <- pdist$x; ys <- pdist$y
-        inten <- 1 - (ys - min(ys)) / (max(ys) - min(ys))
-        sel <- xs >= alim[1L] & xs <= alim[2L]
-        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
-        xs <- xs[sel]; inten <- inten[sel]
-        ramp <- grDevices::colorRamp(c(c2, c3))(inten)
-        rc <- ifelse(rowSums(is.na(ramp)) > 0, NA_character_,
-                     grDevices::rgb(pmax(0, ramp[, 1L]), pmax(0, ramp[, 2L]), pmax(0, ramp[, 3L]), maxColorValue = 255))
-        nx <- length(xs)
-        if (nx > 1L) {
-          rcol <- rc[-nx]
-          runs <- rle(ifelse(is.na(rcol), "", rcol))
-          ends <- cumsum(runs$lengths); starts <- ends - runs$lengths + 1L
-          ok <- nzchar(runs$values)
-          graphics::rect(xs[starts[ok]], y - hh, xs[ends[ok] + 1L], y + hh, col = runs$values[ok],
-                         border = runs$values[ok])
-          pred_drawn <- list(x = xs, col = rc, y = y, height = hh)
-        }
-      } else if (identical(predstyle, "dist") && !is.null(pdist$x)) {
-        # metafor's predictive distribution: the density scaled to one row
-        # (times efac[4]) on the row of the interval; the side of 'predtail'
-        # (default 0) away from the estimate in col[3], the tails beyond the
-        # prediction interval in col[2]
-        c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
-        c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
-        c4 <- if (length(col) >= 4L) col[4L] else NA
-        bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
-        xs <- pdist$x; ys <- pdist$y / max(pdist$y)
-        sel <- if (isTRUE(pdist$predlim)) rep(TRUE, length(ys)) else ys > 0.005
-        ys <- ys * efac[4L]
-        sel <- sel & xs >= alim[1L] & xs <= alim[2L]
-        if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
-        l0 <- pdist$l0[sel]; g0 <- pdist$g0[sel]
-        xs <- xs[sel]; drow <- y - 0.5; hs <- ys[sel] + drow
-        # drawn with every 5th point of metafor's 10000 (the curve returned
-        # in full)
-        thin <- if (length(xs) > 2000L) sort(unique(c(seq(1L, length(xs), by = 5L), length(xs)))) else seq_along(xs)
-        area <- function(keep, colr) {
-          keep <- keep & seq_along(xs) %in% thin
-          graphics::polygon(c(xs[keep], rev(xs[keep])), c(hs[keep], rep(drow, sum(keep))), col = colr,
-                              border = if (is.na(colr)) NA else bcol)
-        }
-        if (isTRUE(pdist$lower)) { area(g0, c4); area(l0, c3) } else { area(g0, c3); area(l0, c4) }
-        area(xs <= l, c2)
-        area(xs >= r, c2)
-        graphics::lines(xs[thin], rep(drow, length(thin)), col = bcol)
-        graphics::lines(xs[thin], hs[thin], col = bcol)
-        pred_drawn <- list(x = xs, y = hs)
+      } else if (predstyle %in% c("shade", "dist") && !is.null(pdist$x)) {
+        pred_drawn <- .mf_forest_pi_dist(predstyle, pdist, y, l, r, alim, olim, col, border, efac[4L], dia_h)
       } else if (identical(predstyle, "polygon")) {
         graphics::polygon(clipx(c(l, e, r, e)), y + c(0, 1, 0, -1) * dia_h * efac[4L], col = pcol, border = pbord)
       } else {
@@ -1383,10 +1388,85 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
               header = hdr, xlab = xlab, coords = coords, pred = pred_drawn)
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
-                                level_pct = level_pct, dia_h = dia_h, rowh = rowh, x_w = x_w, showw = showw,
+                                level_pct = level_pct, dia_h = dia_h, dia_hs = dia_hs, text_h1 = text_h1, rowh = rowh, x_w = x_w, showw = showw,
                                 coords = coords, x_off = x_off, tick_h = tick_h, ann_widths = ann_widths,
-                                annosym = annosym, radj = radj, ffam = ffam, ffont = ffont)
+                                annosym = annosym, radj = radj, ffam = ffam, ffont = ffont,
+                                transf_f = transf_f, olim = olim)
+  # text() that a script adds on the top row (metafor's gallery writes
+  # column headers on row ylim[2]) is not cut at the edge of the panel: the
+  # clipping region reaches one row above it (within the figure; the
+  # coordinates stay metafor's, and the next plot resets it)
+  if (metafor) {
+    usr <- graphics::par("usr")
+    top_fig <- max(graphics::grconvertY(c(0, 1), from = "nfc", to = "user"))
+    graphics::clip(usr[1L], usr[2L], usr[3L], min(top_fig, usr[4L] + 1))
+  }
   invisible(list(studies = studies, summaries = summaries, layout = lay))
+}
+
+# The predictive distribution of predstyle = "shade" / "dist" on row y (the
+# prediction interval l, r on the scale drawn), for forest() and addpoly():
+#
+# - "shade" (metafor's shading): the bar from col[2] where the density of the
+#   predictive distribution is highest to col[3] where it is lowest, one
+#   rectangle from each of its points to the next, in the colour of the first
+#   (runs of one colour are drawn as one rectangle);
+# - "dist" (metafor's predictive distribution): the density scaled to one row
+#   (times efac4) on the row of the interval; the side of 'predtail' (default
+#   0) away from the estimate in col[3], the tails beyond the prediction
+#   interval in col[2].
+# Returns what was drawn (the points, and the colours or the curve).
+.mf_forest_pi_dist <- function(predstyle, pdist, y, l, r, alim, olim, col, border, efac4, dia_h) {
+  pred_drawn <- NULL
+  if (predstyle == "shade") {
+    hh <- 0.6 * dia_h * efac4
+    c2 <- if (length(col) >= 2L) col[2L] else graphics::par("fg")
+    c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.05)
+    xs <- pdist$x; ys <- pdist$y
+    inten <- 1 - (ys - min(ys)) / (max(ys) - min(ys))
+    sel <- xs >= alim[1L] & xs <= alim[2L]
+    if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+    xs <- xs[sel]; inten <- inten[sel]
+    ramp <- grDevices::colorRamp(c(c2, c3))(inten)
+    rc <- ifelse(rowSums(is.na(ramp)) > 0, NA_character_,
+                 grDevices::rgb(pmax(0, ramp[, 1L]), pmax(0, ramp[, 2L]), pmax(0, ramp[, 3L]), maxColorValue = 255))
+    nx <- length(xs)
+    if (nx > 1L) {
+      rcol <- rc[-nx]
+      runs <- rle(ifelse(is.na(rcol), "", rcol))
+      ends <- cumsum(runs$lengths); starts <- ends - runs$lengths + 1L
+      ok <- nzchar(runs$values)
+      graphics::rect(xs[starts[ok]], y - hh, xs[ends[ok] + 1L], y + hh, col = runs$values[ok],
+                     border = runs$values[ok])
+      pred_drawn <- list(x = xs, col = rc, y = y, height = hh)
+    }
+  } else {
+    c2 <- if (length(col) >= 2L) col[2L] else .mf_plot_mix(0.6)
+    c3 <- if (length(col) >= 3L) col[3L] else .mf_plot_mix(0.2)
+    c4 <- if (length(col) >= 4L) col[4L] else NA
+    bcol <- if (length(border) >= 2L) border[2L] else graphics::par("fg")
+    xs <- pdist$x; ys <- pdist$y / max(pdist$y)
+    sel <- if (isTRUE(pdist$predlim)) rep(TRUE, length(ys)) else ys > 0.005
+    ys <- ys * efac4
+    sel <- sel & xs >= alim[1L] & xs <= alim[2L]
+    if (!is.null(olim)) sel <- sel & xs > olim[1L] & xs < olim[2L]
+    l0 <- pdist$l0[sel]; g0 <- pdist$g0[sel]
+    xs <- xs[sel]; drow <- y - 0.5; hs <- ys[sel] + drow
+    # drawn with every 5th point of metafor's 10000 (the curve returned in full)
+    thin <- if (length(xs) > 2000L) sort(unique(c(seq(1L, length(xs), by = 5L), length(xs)))) else seq_along(xs)
+    area <- function(keep, colr) {
+      keep <- keep & seq_along(xs) %in% thin
+      graphics::polygon(c(xs[keep], rev(xs[keep])), c(hs[keep], rep(drow, sum(keep))), col = colr,
+                        border = if (is.na(colr)) NA else bcol)
+    }
+    if (isTRUE(pdist$lower)) { area(g0, c4); area(l0, c3) } else { area(g0, c3); area(l0, c4) }
+    area(xs <= l, c2)
+    area(xs >= r, c2)
+    graphics::lines(xs[thin], rep(drow, length(thin)), col = bcol)
+    graphics::lines(xs[thin], hs[thin], col = bcol)
+    pred_drawn <- list(x = xs, y = hs)
+  }
+  pred_drawn
 }
 
 # metafor's annosym (3 to 5 strings: opening bracket, separator, closing

@@ -24,19 +24,19 @@
 # implements (read from `...` as well).
 .mf_forest_ours <- c("predtail", "annosym", "tabfig", "at.lab", "top", "rowadj", "clim", "decreasing", "xlabadj",
                      "xlabfont")
+# ... and forest() of vectors (metafor's forest.default() has no prediction
+# interval, hence no predtail) and of cumul() results (no order either).
+.mf_forest_ours_default <- setdiff(.mf_forest_ours, "predtail")
+.mf_forest_ours_cumul <- setdiff(.mf_forest_ours, c("predtail", "decreasing"))
 
 # Arguments metafor's forest() reads from `...` (rejected where not
 # implemented).
-.mf_forest_hidden <- c(annosym = "custom annotation symbols are not supported yet (issue 16)",
-                       tabfig = "tabular figures are not supported yet (issue 16)",
-                       addcred = "use addpred = (the prediction interval)",
+.mf_forest_hidden <- c(addcred = "use addpred = (the prediction interval)",
                        pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                        predtype = "the type of prediction interval cannot be chosen (issue 10)",
                        decreasing = "use order = with a vector of sort keys (e.g. -yi)",
-                       clim = .mf_r_plot("use alim = for the axis range"),
-                       rowadj = .mf_r_plot(), top = .mf_r_plot(), xlabadj = .mf_r_plot(),
-                       xlabfont = .mf_r_plot(), at.lab = .mf_r_plot(), textpos = .mf_r_plot(),
-                       predtail = .mf_r_plot())
+                       textpos = .mf_r_plot(),
+                       predtail = "this plot has no prediction interval (predtail is for forest(predstyle = \"dist\") of fits)")
 
 .mf_metafor_args <- list(
   rma = c(
@@ -141,26 +141,24 @@
     .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
   forest.default = c(
     subset = .mf_r_plot("subset the vectors instead"),
-    .mf_forest_hidden[names(.mf_forest_hidden) != "textpos"], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours_default)], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
     addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
     border = .mf_r_plot()),
   forest.mf_rma_tab = c(
     .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.mf_cumul = c(.mf_forest_hidden[names(.mf_forest_hidden) != "textpos"]),
-  addpoly.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", "decreasing", .mf_forest_ours_cumul)],
+                      decreasing = "the rows are in the order of cumul(); use cumul(order = )"),
+  addpoly.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                      addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                      predtype = "the type of prediction interval cannot be chosen (issue 10)",
-                     annosym = "custom annotation symbols are not supported yet (issue 16)",
                      textpos = .mf_r_plot("the text goes where the forest plot put it")),
-  addpoly.predict.mf_rma = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
-                             constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(), preddist = .mf_r_plot(),
-                             annosym = "custom annotation symbols are not supported yet (issue 16)",
+  addpoly.predict.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+                             constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(),
                              textpos = .mf_r_plot("the text goes where the forest plot put it")),
-  addpoly.default = c(predlim = .mf_r_plot(), width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
+  addpoly.default = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                       constarea = .mf_r_plot(), cr.lb = "use pi.lb =", cr.ub = "use pi.ub =",
                       alim = .mf_r_plot("the axis limits of the forest plot are used"),
-                      olim = .mf_r_plot(), preddist = .mf_r_plot(), lcol = .mf_r_plot(),
-                      annosym = "custom annotation symbols are not supported yet (issue 16)",
+                      olim = .mf_r_plot(), lcol = .mf_r_plot(),
                       textpos = .mf_r_plot("the text goes where the forest plot put it")),
   funnel.mf_rma = c(
     transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
@@ -198,7 +196,7 @@
   predict.mf_rma_tab = c(), model.matrix.mf_rma_tab = c(), formula.mf_rma_tab = c(),
   gosh.mf_rma_tab = c(LB = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook),
   qqnorm.mf_rma_tab = c(), qqnorm.mf_rma = c(), plot.mf_rma = c(), plot.mf_rma_tab = c(),
-  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c(),
+  plot.mf_gosh = c(), plot.mf_cumul = c(), plot.mf_permutest = c(), plot.vif.mf_rma = c(),
   tes = c(), hc.mf_rma = c()
 )
 .mf_metafor_args$rma.uni <- .mf_metafor_args$rma
@@ -237,6 +235,10 @@
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
                       forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours,
+                      forest.default = .mf_forest_ours_default, forest.mf_cumul = .mf_forest_ours_cumul,
+                      addpoly.mf_rma = c("preddist", "predtail", "annosym"),
+                      addpoly.predict.mf_rma = c("preddist", "predtail", "annosym"),
+                      addpoly.default = c("preddist", "predtail", "annosym"),
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
                       tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
                       plot.mf_selmodel = "seed")
@@ -259,7 +261,7 @@
   gosh.mf_rma = "warn", permutest.mf_rma = "warn", regtest.mf_rma = "warn", regtest.default = "warn",
   ranktest = "warn", trimfill.mf_rma = "warn", fsn = "warn", update.mf_rma = "ignore",
   forest.mf_rma = "graphics", forest.default = "graphics", addpoly.mf_rma = "graphics", addpoly.default = "graphics",
-  addpoly.predict.mf_rma = "graphics", plot.mf_permutest = "graphics",
+  addpoly.predict.mf_rma = "graphics", plot.mf_permutest = "graphics", plot.vif.mf_rma = "graphics",
   forest.mf_cumul = "graphics",
   funnel.mf_rma = "graphics",
   funnel.default = "graphics", baujat.mf_rma = "graphics", plot.mf_infl = "graphics",
@@ -288,7 +290,7 @@
 .mf_fn_label <- function(fn) {
   switch(fn, plot.mf_infl = "plot() of influence()", plot.mf_gosh = "plot() of gosh()",
          plot.mf_cumul = "plot() of cumul()", addpoly.predict.mf_rma = "addpoly() of predict()",
-         plot.mf_permutest = "plot() of permutest()",
+         plot.mf_permutest = "plot() of permutest()", plot.vif.mf_rma = "plot() of vif()",
          points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
          paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))

@@ -26,6 +26,8 @@
 # or matrix is taken as its column), one label per row of the data or per
 # study used.
 .mf_slab_labels <- function(slab, x) {
+  # slab = NA: no labels (metafor's caterpillar plots)
+  if (is.atomic(slab) && length(slab) == 1L && is.na(slab)) return(rep("", x$k))
   if ((is.data.frame(slab) || is.matrix(slab)) && NCOL(slab) == 1L) slab <- if (is.data.frame(slab)) slab[[1L]] else c(slab)
   if (is.data.frame(slab) || is.matrix(slab))
     .mf_stop(sprintf("'slab' must be a vector of study labels, not a %d-column %s.", NCOL(slab), class(slab)[1L]))

@@ -192,18 +192,104 @@ plot.mf_permutest <- function(x, beta, alpha, QM = FALSE, QS = FALSE, breaks = "
 
 #' Plot of vif() results
 #'
-#' metafor's \code{plot()} of \code{vif()} results draws the distributions
-#' of the variance inflation factors simulated by \code{vif(sim = )}; as in
-#' metafor, without the simulation there is nothing to draw, and metafast's
-#' \code{vif()} does not simulate yet, so this method stops with an error
-#' saying so (instead of R's unrelated error of \code{plot()} of a list).
+#' metafor's \code{plot()} of \code{vif()} results: for each VIF simulated by
+#' \code{vif(sim = )}, the histogram of the simulated values (the VIFs of the
+#' data sets with independently permuted moderators), the bars at or above
+#' the observed VIF in \code{col.out}, the observed VIF as a dashed line (at
+#' the right edge with an arrow when it lies beyond the histogram) and
+#' optionally a kernel density estimate.  As in metafor, without the
+#' simulation there is nothing to draw: an error.
 #'
-#' @param x the result of \code{\link{vif}}.
-#' @param breaks,freq,col,border,col.out,col.density,trim,adjust,lwd,...
-#'   metafor's arguments of the histograms of the simulated values.
-#' @return Does not return: an error.
+#' @param x the result of \code{\link{vif}(..., sim = )}.
+#' @param breaks,freq passed to \code{hist()} (default \code{"Scott"},
+#'   densities).
+#' @param col,border fill and border of the bars.
+#' @param col.out fill of the bars at or above the observed VIF.
+#' @param col.density colour of the kernel density estimate.
+#' @param trim proportion of the largest simulated values left out of the
+#'   histogram (in [0, 0.5)).
+#' @param adjust bandwidth adjustment of the density estimate.
+#' @param lwd line widths of the observed value and of the density estimate
+#'   (one value: both; with \code{freq = TRUE} no density is drawn).
+#' @param ... graphical parameters for the histograms.
+#' @return Invisibly, one list per VIF (named by its coefficients) with the
+#'   title \code{main}, the histogram's \code{breaks}, \code{density} and
+#'   \code{counts}, the \code{observed} VIF, the bars of the tail drawn in
+#'   \code{col.out} (\code{tail}: left, right, height) and the density
+#'   estimate \code{kde} (\code{x}, \code{y}).
+#' @examples
+#' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.2, 0.5),
+#'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02, 0.04, 0.02),
+#'                   x1 = c(1, 3, 2, 5, 4, 6, 8, 7), x2 = c(2, 1, 4, 3, 6, 5, 7, 9))
+#' plot(vif(rma(yi, vi, mods = ~ x1 + x2, data = dat), sim = 200, seed = 1))
 #' @exportS3Method plot vif.mf_rma
 plot.vif.mf_rma <- function(x, breaks = "Scott", freq = FALSE, col, border, col.out, col.density, trim = 0,
                             adjust = 1, lwd = c(2, 0), ...) {
-  .mf_stop("plot() of vif() results draws the variance inflation factors simulated by vif(sim = ), as metafor's (which cannot plot them without sim either); metafast's vif() does not simulate yet.")
+  .mf_check_dots("plot.vif.mf_rma", ...)
+  if (is.null(x$sim))
+    .mf_stop("plot() of vif() results draws the simulated VIFs: use vif(..., sim = TRUE) (as metafor, which cannot plot them without sim either).")
+  freq <- .mf_flag(freq, "freq")
+  if (!is.numeric(trim) || length(trim) != 1L || is.na(trim) || trim < 0 || trim >= 0.5)
+    .mf_stop("'trim' must be a single number in [0, 0.5).")
+  if (!is.numeric(lwd) || !length(lwd) %in% 1:2 || anyNA(lwd) || any(lwd < 0))
+    .mf_stop("'lwd' must be one or two non-negative line widths (observed value, density).")
+  lwd <- rep_len(lwd, 2L)
+  if (freq) lwd[2L] <- 0
+  dc <- .mf_hist_colours()
+  if (missing(col)) col <- dc$col
+  if (missing(border)) border <- dc$border
+  if (missing(col.out)) col.out <- dc$col.out
+  if (missing(col.density)) col.density <- dc$col.density
+  pars <- list(...)
+  np <- length(x$vifs)
+  if (np > 1L) {
+    if (grDevices::dev.cur() == 1L || prod(graphics::par("mfrow")) < np)
+      graphics::par(mfrow = grDevices::n2mfrow(np))
+    on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+  }
+  out <- list()
+  for (i in seq_len(np)) {
+    pv <- x$sim[, i]
+    pv <- pv[is.finite(pv)]
+    if (length(pv) < 2L) .mf_stop(sprintf("Fewer than two finite simulated values for VIF %d: nothing to draw.", i))
+    den <- stats::density(pv, adjust = adjust)
+    if (trim > 0) pv <- pv[pv <= stats::quantile(pv, 1 - trim)]
+    h0 <- graphics::hist(pv, breaks = breaks, plot = FALSE)
+    ylim <- c(0, max(if (freq) h0$counts else h0$density, if (lwd[2L] > 0) max(den$y) else 0))
+    main <- paste0("Coefficient", if (x$vif[[i]]$m > 1) "s" else "", ": ", names(x$vifs)[i])
+    h <- do.call(graphics::hist, c(list(pv, breaks = breaks, col = col, border = border, main = main,
+                                        xlab = "Value of VIF", freq = freq, ylim = ylim, xaxt = "n"), pars))
+    xat <- graphics::axTicks(1L)
+    graphics::axis(1L, at = xat, labels = xat)   # (as metafor: 1, not 1.0)
+    obs <- unname(x$vifs[i])
+    tl <- .mf_hist_tail(h, obs, "upper", 1, col.out, border, freq)
+    usr <- graphics::par("usr")
+    if (obs > usr[2L] && lwd[1L] > 0) {
+      ya <- mean(graphics::par("yaxp")[1:2])
+      graphics::arrows(usr[2L] - 0.08 * (usr[2L] - usr[1L]), ya, usr[2L] - 0.01 * (usr[2L] - usr[1L]), ya,
+                       length = 0.02 * diff(graphics::grconvertY(usr[3:4], from = "user", to = "inches")))
+    }
+    if (lwd[1L] > 0)
+      graphics::segments(min(obs, usr[2L]), usr[3L], min(obs, usr[2L]), usr[4L], lwd = lwd[1L], lty = "dashed",
+                         xpd = TRUE)
+    if (lwd[2L] > 0) graphics::lines(den, lwd = lwd[2L], col = col.density)
+    out[[names(x$vifs)[i]]] <- list(main = main, breaks = h$breaks, density = h$density, counts = h$counts,
+                                    observed = obs, tail = tl, kde = list(x = den$x, y = den$y))
+  }
+  invisible(out)
+}
+
+# metafor's default colours of its histograms: the background shifted by a
+# fraction of 255 towards the foreground (on a dark background, lighter).
+.mf_hist_colours <- function() {
+  bg <- graphics::par("bg")
+  if (grDevices::col2rgb(bg, alpha = TRUE)[4L, 1L] == 0) bg <- "white"
+  dark <- mean(grDevices::col2rgb(bg)[, 1L]) < 128
+  shift <- function(colr, f) {
+    v <- pmin(pmax(grDevices::col2rgb(colr)[, 1L] + round((if (dark) f else -f) * 255), 0), 255)
+    grDevices::rgb(v[1L], v[2L], v[3L], maxColorValue = 255)
+  }
+  list(col = shift(bg, 0.3), border = shift(bg, 0.1),
+       col.out = if (dark) grDevices::rgb(0.7, 0.15, 0.15, 0.5) else grDevices::rgb(1, 0, 0, 0.5),
+       col.ref = shift(graphics::par("fg"), -0.3), col.density = if (dark) "dodgerblue" else "blue")
 }

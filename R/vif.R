@@ -32,17 +32,35 @@
 #'   the coefficients (estimate, se, test statistic, p-value, CI).
 #' @param reestimate refit the model with only the tested moderators (see
 #'   Details).
-#' @param sim,progbar,seed,parallel,ncpus,cl metafor's simulation of the
-#'   distribution of the VIFs under independent moderators: not supported
-#'   (\code{sim} other than \code{FALSE}, and a \code{seed}, \code{parallel},
-#'   \code{ncpus} or \code{cl} other than the default, are errors;
-#'   \code{progbar} only concerns the simulation and is ignored).
+#' @param sim simulate the distribution of the VIFs under independent
+#'   moderators, as metafor: \code{TRUE} (1000 data sets) or the number of
+#'   data sets.  In each, every variable of the model formula is permuted on
+#'   its own (every column of the model matrix when the fit does not hold its
+#'   formula and data), so that the moderators keep their values but not
+#'   their correlations; the model is refitted with the settings of the fit
+#'   and its VIFs computed as for the fit.  The result then holds
+#'   \code{sim} (one row per data set, one column per VIF; NA where a refit
+#'   failed, Inf where it dropped a predictor of the set) and \code{prop}
+#'   (the proportion of simulated VIFs that the observed one reaches or
+#'   exceeds), printed beside the VIFs and drawn by \code{plot()}.  The
+#'   draws are those of metafor's (R's \code{sample()} in the same order),
+#'   so under the same seed both give the same data sets.
+#' @param seed \code{NULL} (the draws continue R's random number stream, set
+#'   it with \code{set.seed()}) or a number: data set l starts from
+#'   \code{set.seed(seed + l)}, as metafor.
+#' @param progbar metafor's progress bar of the simulation: accepted and
+#'   ignored.
+#' @param parallel,ncpus,cl metafor's parallel simulation: not supported
+#'   (values other than the defaults are errors; the results do not depend
+#'   on them).
 #' @param digits number of decimals for printing.
 #' @param ... further arguments of methods.
 #' @return A list of class \code{vif.mf_rma} with \code{vif} (one data frame
 #'   per element of \code{btt}: \code{spec}, \code{coefs}, \code{coefname},
-#'   \code{m}, \code{vif}, \code{sif}), \code{vifs}, and with \code{table}
-#'   the coefficient table; \code{as.data.frame()} gives metafor's table.
+#'   \code{m}, \code{vif}, \code{sif}), \code{vifs}, with \code{table}
+#'   the coefficient table, and with \code{sim} the simulated VIFs
+#'   \code{sim} and \code{prop}; \code{as.data.frame()} gives metafor's
+#'   table.
 #' @references Fox J, Monette G (1992). Generalized collinearity
 #'   diagnostics. \emph{J Am Stat Assoc} 87:178-183.
 #' @examples
@@ -53,6 +71,9 @@
 #' vif(fit)
 #' vif(fit, table = TRUE)
 #' vif(fit, btt = 2:3)
+#' vs <- vif(fit, sim = 200, seed = 1)
+#' vs
+#' plot(vs)
 #' @export
 vif <- function(x, ...) UseMethod("vif")
 
@@ -62,12 +83,12 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
                        seed = NULL, parallel = "no", ncpus = 1, cl, digits, ...) {
   if (!missing(att) && !is.null(att))
     .mf_stop("Argument 'att' (VIFs of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
-  if (!(isFALSE(sim) || identical(sim, 0) || identical(sim, 0L)))
-    .mf_stop("Argument 'sim' (the simulated distribution of the VIFs) is not supported in vif(); use sim = FALSE.")
-  if (!is.null(seed)) .mf_stop("Argument 'seed' (for vif(sim = )) is not supported in vif().")
-  if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' (for vif(sim = )) is not supported in vif().")
-  if (!is.numeric(ncpus) || !identical(as.numeric(ncpus), 1)) .mf_stop("Argument 'ncpus' (for vif(sim = )) is not supported in vif().")
-  if (!missing(cl)) .mf_stop("Argument 'cl' (for vif(sim = )) is not supported in vif().")
+  nsim <- .mf_vif_nsim(sim)
+  if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed)))
+    .mf_stop("'seed' must be NULL or one number (the seed of the simulation, as metafor's set.seed(seed + l) per replicate).")
+  if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' of vif() is not supported: the simulation runs sequentially (its results do not depend on it).")
+  if (!is.numeric(ncpus) || !identical(as.numeric(ncpus), 1)) .mf_stop("Argument 'ncpus' of vif() is not supported: the simulation runs sequentially (its results do not depend on it).")
+  if (!missing(cl)) .mf_stop("Argument 'cl' of vif() is not supported: the simulation runs sequentially.")
   for (nm in c("table", "reestimate")) {
     v <- get(nm)
     if (!is.logical(v) || length(v) != 1L || is.na(v)) .mf_stop(sprintf("'%s' must be TRUE or FALSE.", nm))
@@ -101,7 +122,84 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   res$bttspec <- !bttmiss
   res$digits <- d
   class(res) <- "vif.mf_rma"
+  # the distribution of the VIFs under independent moderators (metafor's
+  # sim): none when every VIF is 1 or predictors were dropped
+  if (nsim >= 2L && all(res$vifs == 1, na.rm = TRUE)) nsim <- 0L
+  if (nsim >= 2L && !is.null(x$coef.na) && any(x$coef.na)) {
+    warning("Cannot use 'sim' when some redundant predictors were dropped from the model.", call. = FALSE)
+    nsim <- 0L
+  }
+  if (nsim >= 2L) {
+    if (!is.null(seed)) set.seed(seed)
+    sim_res <- .mf_vif_sim(x, btt, nsim, reestimate, seed)
+    res$sim <- sim_res
+    res$prop <- apply(res$vifs >= t(sim_res), 1L, mean, na.rm = TRUE)
+  }
   res
+}
+
+# metafor's sim: TRUE is 1000 replicates, FALSE none, a number (rounded) at
+# least 2.
+.mf_vif_nsim <- function(sim) {
+  if (is.logical(sim) && length(sim) == 1L && !is.na(sim)) return(if (sim) 1000L else 0L)
+  if (!is.numeric(sim) || length(sim) != 1L || !is.finite(sim))
+    .mf_stop("'sim' must be TRUE, FALSE or the number of simulated data sets (>= 2).")
+  if (identical(as.numeric(sim), 0)) return(0L)
+  sim <- round(sim)
+  if (sim <= 1) .mf_stop("'sim' must be >= 2 (the number of simulated data sets).")
+  as.integer(sim)
+}
+
+# The VIFs of `nsim` data sets in which each moderator is permuted on its
+# own, so that the moderators are independent while each keeps its values
+# (metafor's vif(sim = )): the variables of the model formula are permuted
+# and the model matrix rebuilt when the fit has the formula and its data,
+# otherwise the columns of the model matrix (the intercept's too, as metafor,
+# so that the random numbers are drawn as there).  Each data set is refitted
+# with the settings of the fit and its VIFs computed as for the fit.  With a
+# seed, replicate l starts from set.seed(seed + l) (metafor's streams);
+# without, the draws continue R's stream.  A replicate whose refit fails
+# gives NA; one that drops a predictor gives Inf for the sets holding it.
+.mf_vif_sim <- function(x, btt, nsim, reestimate, seed) {
+  use_data <- !is.null(x$data) && !is.null(x$formula.mods) && is.data.frame(x$data)
+  if (use_data) {
+    dat <- stats::get_all_vars(x$formula.mods, data = x$data)
+    if (!is.null(x$subset)) dat <- dat[x$subset, , drop = FALSE]
+    if (!is.null(x$not.na)) dat <- dat[x$not.na, , drop = FALSE]
+  }
+  out <- matrix(NA_real_, nsim, length(btt), dimnames = list(seq_len(nsim), seq_along(btt)))
+  for (l in seq_len(nsim)) {
+    if (!is.null(seed)) set.seed(seed + l)
+    Xp <- if (use_data) {
+      tryCatch(stats::model.matrix(x$formula.mods, data = as.data.frame(lapply(dat, sample))), error = function(e) NULL)
+    } else apply(x$X, 2L, sample)
+    if (is.null(Xp) || nrow(Xp) != nrow(x$X)) next
+    fit <- .mf_vif_fit_X(x, Xp, "vb")
+    if (is.null(fit)) next
+    if (length(fit$dropped)) {
+      out[l, ] <- vapply(btt, function(b) if (any(fit$dropped %in% b)) Inf else NA_real_, numeric(1))
+      next
+    }
+    out[l, ] <- vapply(btt, function(b) {
+      if (reestimate) .mf_vif_refit(fit$fit, b, x$int.incl) else .mf_vif_cor(fit$fit$vb, b, x$int.incl)
+    }, numeric(1))
+  }
+  attr(out, "type") <- if (use_data) "data" else "X"
+  out
+}
+
+# The fit of x with the model matrix X (the intercept, if any, among its
+# columns): the fit and the indices of the columns dropped as redundant, or
+# NULL when the fit fails.
+.mf_vif_fit_X <- function(x, X, what) {
+  colnames(X) <- paste0("X", seq_len(ncol(X)))
+  con <- x$control[intersect(names(x$control), c("threshold", "maxiter", "stepadj", "tau2.min", "tau2.max", "tol"))]
+  fit <- tryCatch(suppressWarnings(
+    rma(x$yi, x$vi, weights = x$weights, mods = X, intercept = FALSE, method = x$method, test = x$test,
+        level = 100 * (1 - x$level), tau2 = if (isTRUE(x$tau2.fix)) x$tau2 else NULL, control = con)),
+    error = function(e) NULL)
+  if (is.null(fit)) return(NULL)
+  list(fit = fit, dropped = which(!colnames(X) %in% rownames(fit$beta)))
 }
 
 # GVIF from the correlation matrix of the estimates without the intercept:
@@ -118,17 +216,14 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
 
 # GVIF with the model refitted on the tested moderators only (tau^2
 # re-estimated): det(vb_full[btt, btt]) / det(vb_reduced without intercept).
-.mf_vif_refit <- function(x, btt) {
-  b <- if (x$int.incl) btt[btt > 1L] else btt
+.mf_vif_refit <- function(x, btt, int.incl = x$int.incl) {
+  b <- if (int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
-  if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
-  con <- x$control[intersect(names(x$control), c("threshold", "maxiter", "stepadj", "tau2.min", "tau2.max", "tol"))]
-  red <- tryCatch(suppressWarnings(
-    rma(x$yi, x$vi, weights = x$weights, mods = Xb, intercept = FALSE, method = x$method, test = x$test,
-        level = 100 * (1 - x$level), tau2 = if (isTRUE(x$tau2.fix)) x$tau2 else NULL, control = con)),
-    error = function(e) NULL)
+  if (int.incl) Xb <- cbind(intrcpt = 1, Xb)
+  red <- .mf_vif_fit_X(x, Xb, "vb")
   if (is.null(red)) return(NA_real_)
-  vr <- if (x$int.incl) red$vb[-1L, -1L, drop = FALSE] else red$vb
+  red <- red$fit
+  vr <- if (int.incl) red$vb[-1L, -1L, drop = FALSE] else red$vb
   det(x$vb[b, b, drop = FALSE]) / det(vr)
 }
 
@@ -159,20 +254,26 @@ print.vif.mf_rma <- function(x, digits = x$digits, ...) {
       v <- x$vif[[1L]]
       if (v$m == 1) {
         cat("Collinearity Diagnostics (coefficient ", v$coefs, "):\n", sep = "")
-        cat("VIF = ", .mf_fmtx(v$vif, d), ", SIF = ", .mf_fmtx(v$sif, d), "\n", sep = "")
+        cat("VIF = ", .mf_fmtx(v$vif, d), ", SIF = ", .mf_fmtx(v$sif, d), sep = "")
       } else {
         cat("Collinearity Diagnostics (coefficients ", v$coefs, "):\n", sep = "")
-        cat("GVIF = ", .mf_fmtx(v$vif, d), ", GSIF = ", .mf_fmtx(v$sif, d), "\n", sep = "")
+        cat("GVIF = ", .mf_fmtx(v$vif, d), ", GSIF = ", .mf_fmtx(v$sif, d), sep = "")
       }
+      if (!is.null(x$sim)) cat(", prop = ", .mf_fmtx(x$prop, 2L), sep = "")
+      cat("\n")
     } else {
       tab <- do.call(rbind, x$vif)
       tab$vif <- .mf_fmtx(tab$vif, d)
       tab$sif <- .mf_fmtx(tab$sif, d)
       tab$coefname <- NULL
+      if (!is.null(x$sim)) tab$prop <- .mf_fmtx(x$prop, 2L)
       if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
       rownames(tab) <- NULL
       print(tab, quote = FALSE, right = TRUE, print.gap = 1)
     }
+  } else if (is.null(x$table) && !is.null(x$sim)) {
+    tab <- data.frame(vif = .mf_fmtx(x$vifs, d), prop = .mf_fmtx(x$prop, 2L), row.names = names(x$vifs))
+    print(tab, quote = FALSE, right = TRUE, print.gap = 2)
   } else if (is.null(x$table)) {
     print(noquote(.mf_fmtx(x$vifs, d)), right = TRUE, print.gap = 2)
   } else {
@@ -192,6 +293,7 @@ print.vif.mf_rma <- function(x, digits = x$digits, ...) {
     tab$vif <- .mf_fmtx(vifs, d)
     tab$sif <- .mf_fmtx(sifs, d)
     rownames(tab) <- rownames(t)
+    if (!is.null(x$sim)) tab$prop <- .mf_fmtx(if (length(x$prop) != nrow(t)) c(NA_real_, x$prop) else x$prop, 2L)
     print(tab, quote = FALSE, right = TRUE, print.gap = 1)
   }
   cat("\n")
@@ -207,6 +309,7 @@ as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...)
                     m = vapply(x$vif, function(v) v$m, numeric(1)),
                     vif = vapply(x$vif, function(v) v$vif, numeric(1)),
                     sif = vapply(x$vif, function(v) v$sif, numeric(1)), stringsAsFactors = FALSE)
+  if (!is.null(x$prop)) tab$prop <- x$prop
   if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
   if (isTRUE(x$bttspec)) rownames(tab) <- NULL
   tab

@@ -18,7 +18,7 @@ trace_prims <- function(expr, pkg, prims = c("rect", "lines", "polygon", "text",
              polygon = quote(list(x = x, y = y, col = col)),
              text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]], family = list(...)$family,
                                font = list(...)$font)),
-             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1)),
+             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1, lty = lty)),
              points = quote(list(x = x, y = list(...)[[1L]])),
              axis = quote(list(side = side, at = at, labels = labels)))
   for (p in prims)
@@ -337,8 +337,67 @@ test_that("metafor's hidden forest() options annosym, tabfig, at.lab, top, rowad
   expect_error(trace_prims(forest(res, top = 4), "metafast"), "'top'")
   expect_error(trace_prims(forest(res, rowadj = "a"), "metafast"), "'rowadj'")
   expect_error(trace_prims(forest(res, fonts = c(serif = 9)), "metafast"), "'fonts'")
-  # forest.default and forest() of cumul() still reject them by name
-  expect_error(trace_prims(forest(dat$yi, dat$vi, annosym = c("(", ",", ")")), "metafast"), "'annosym'")
+})
+
+test_that("the hidden forest() options work for vectors and cumul() results as metafor's (one code path)", {
+  dat <- bcg2()
+  norm <- function(v) gsub(" +", " ", trimws(gsub("[\u2002\u2007\u2009]", " ", v)))
+  texts <- function(tr) {
+    out <- do.call(rbind, lapply(of_kind(tr, "text"), function(z) {
+      lab <- as.character(z$labels)
+      if (!length(lab)) return(NULL)
+      data.frame(y = rep_len(z$y, length(lab)), lab = norm(lab), stringsAsFactors = FALSE)
+    }))
+    out[nzchar(out$lab), ]
+  }
+  key <- function(t) paste(gsub("[-\u2212\u2013]0\\.00(?![0-9])", "0.00", t$lab, perl = TRUE), sprintf("%.6f", t$y))
+  ax <- function(tr) Filter(function(z) !is.null(z$at), of_kind(tr, "axis"))[[1L]]
+  cu <- cumul(rma(yi, vi, data = dat), order = dat$year)
+  mcu <- metafor::cumul(metafor::rma(yi, vi, data = dat), order = dat$year)
+  cases <- list(list(annosym = c(" (", " to ", ")")), list(annosym = c(" [", "; ", "]", "\u2212")),
+                list(tabfig = 1), list(tabfig = 2), list(tabfig = 3), list(rowadj = c(0.2, -0.2, 0.1)),
+                list(rowadj = 0.3), list(top = 5), list(top = 2, rowadj = c(0, 0.25)),
+                list(clim = c(-1.5, 0), xlab = c("Favours vaccine", "Log RR", "Favours control"), xlabadj = 0.2,
+                     xlabfont = c(2, 3)),
+                list(at = c(-2, 0, 1), at.lab = c("low", "none", "high")))
+  for (what in c("default", "cumul")) for (cs in cases) {
+    args <- c(list(xlim = c(-10, 6), ilab = dat$tpos, ilab.xpos = -6, ilab.lab = "TB+"), cs)
+    if (what == "cumul") args$ilab <- dat$tpos[order(dat$year)]
+    ours <- if (what == "default") quote(forest(dat$yi, dat$vi)) else quote(forest(cu))
+    theirs <- if (what == "default") quote(metafor::forest(dat$yi, dat$vi)) else quote(metafor::forest(mcu))
+    a <- trace_prims(eval(as.call(c(as.list(ours), args))), "metafast", c("text", "segments", "axis"))
+    r <- trace_prims(eval(as.call(c(as.list(theirs), args))), "metafor", c("text", "segments", "axis"))
+    info <- paste(what, paste(names(cs), collapse = "+"))
+    expect_equal(a$value$layout$ylim, r$value$ylim, info = info)
+    ta <- texts(a); tr <- texts(r)
+    expect_true(all(key(tr) %in% key(ta)), info = paste(info, paste(setdiff(key(tr), key(ta)), collapse = " | ")))
+    expect_identical(as.character(ax(a)$labels), as.character(ax(r)$labels), info = info)
+    expect_equal(ax(a)$at, ax(r)$at, info = info)
+    # (forest.default of escalc() values: metafor's labels and header from the attributes)
+    if (what == "default" && is.null(cs$annosym) && is.null(cs$tabfig))
+      expect_true(all(c("Aronson, 1948", "Log[RR] [95% CI]") %in% ta$lab), info = info)
+  }
+  # clim: the bounds drawn are cut at it (the studies' table, on the scale drawn)
+  a <- trace_prims(forest(dat$yi, dat$vi, xlim = c(-10, 6), clim = c(-1.5, 0)), "metafast", "text")
+  expect_equal(min(a$value$studies$ci.lb), -1.5)
+  expect_equal(max(a$value$studies$ci.ub), 0)
+  a <- trace_prims(forest(cu, clim = c(-1, 0)), "metafast", "text")
+  expect_equal(min(a$value$studies$ci.lb), -1)
+  # decreasing sorts the keys of order = in forest.default as metafor
+  a <- trace_prims(forest(dat$yi, dat$vi, xlim = c(-10, 6), order = dat$ablat, decreasing = TRUE), "metafast", "text")
+  r <- trace_prims(metafor::forest(dat$yi, dat$vi, xlim = c(-10, 6), order = dat$ablat, decreasing = TRUE), "metafor", "text")
+  lab_y <- function(tr) { t <- texts(tr); t$y[match(attr(dat$yi, "slab"), t$lab)] }
+  expect_false(anyNA(lab_y(a)))
+  expect_equal(lab_y(a), lab_y(r))
+  expect_identical(a$value$studies$slab, attr(dat$yi, "slab")[order(dat$ablat, decreasing = TRUE)])
+  # bad values, named
+  expect_error(trace_prims(forest(dat$yi, dat$vi, annosym = c("(", ")")), "metafast"), "'annosym'")
+  expect_error(trace_prims(forest(cu, tabfig = 4), "metafast"), "'tabfig'")
+  expect_error(trace_prims(forest(cu, xlim = c(-10, 6), at = c(-1, 0), at.lab = "a"), "metafast"), "'at.lab'")
+  expect_error(trace_prims(forest(dat$yi, dat$vi, decreasing = "yes", order = dat$ablat), "metafast"), "'decreasing'")
+  # what metafor's versions do not read stays an error naming it
+  expect_error(trace_prims(forest(dat$yi, dat$vi, predtail = 0), "metafast"), "'predtail'")
+  expect_error(trace_prims(forest(cu, decreasing = TRUE), "metafast"), "'decreasing'")
 })
 
 # rect(), lines() and abline() calls (their coordinates and colours) while
@@ -412,7 +471,225 @@ test_that("plot() of permutest() results draws metafor's histograms, tails, curv
 
 test_that("plot() of vif() results stops as metafor's does without simulated values", {
   fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg2())
-  expect_error(plot(vif(fit)), "vif\\(sim = \\)")
+  expect_error(plot(vif(fit)), "sim = TRUE")
   mfit <- metafor::rma(yi, vi, mods = ~ ablat + year, data = bcg2())
   expect_error(plot(metafor::vif(mfit)), "sim=TRUE")
+})
+
+test_that("vif(sim =) draws metafor's data sets and gives its simulated VIFs; plot() draws its histograms", {
+  dat <- bcg2()
+  tight <- list(threshold = 1e-12, maxiter = 1000)
+  f <- rma(yi, vi, mods = ~ ablat + year + alloc, data = dat)
+  mf <- metafor::rma(yi, vi, mods = ~ ablat + year + alloc, data = dat, control = tight)
+  X <- cbind(ablat = dat$ablat, year = dat$year)
+  f2 <- rma(dat$yi, dat$vi, mods = X, method = "DL")
+  mf2 <- metafor::rma(dat$yi, dat$vi, mods = X, method = "DL")
+  cases <- list(list(f, mf, list(sim = 60)), list(f, mf, list(sim = 40, seed = 7)),
+                list(f, mf, list(sim = 30, seed = 3, reestimate = TRUE)),
+                list(f, mf, list(sim = 40, btt = list(2:3, 4:5), seed = 11)),
+                list(f2, mf2, list(sim = 40)), list(f2, mf2, list(sim = 25, seed = 2, table = TRUE)))
+  for (cs in cases) {
+    set.seed(101)
+    a <- do.call(vif, c(list(cs[[1]]), cs[[3]]))
+    set.seed(101)
+    r <- do.call(metafor::vif, c(list(cs[[2]], progbar = FALSE), cs[[3]]))
+    info <- paste(names(cs[[3]]), collapse = "+")
+    # the observed VIFs do not depend on the simulation
+    expect_equal(a$vifs, do.call(vif, c(list(cs[[1]]), cs[[3]][setdiff(names(cs[[3]]), c("sim", "seed"))]))$vifs)
+    expect_equal(unname(a$vifs), unname(r$vifs), tolerance = tol_iter, info = info)
+    # the same permuted data sets: the same simulated VIFs, replicate by replicate
+    expect_identical(dim(a$sim), dim(r$sim))
+    expect_identical(dimnames(a$sim), dimnames(r$sim))
+    expect_identical(attr(a$sim, "type"), attr(r$sim, "type"), info = info)
+    expect_identical(is.na(a$sim), is.na(r$sim))
+    expect_equal(c(a$sim), c(r$sim), tolerance = tol_iter, info = info)
+    expect_equal(a$prop, r$prop, tolerance = 1e-12, info = info)
+    # printed with the proportions as metafor
+    pa <- capture.output(print(a)); pr <- capture.output(print(r))
+    expect_identical(trimws(pa[nzchar(trimws(pa))]), trimws(pr[nzchar(trimws(pr))]), info = info)
+    expect_identical(as.data.frame(a)$prop, as.data.frame(r)$prop)
+  }
+  # reproducible: with seed, independent of R's stream; without, from it
+  expect_identical(vif(f, sim = 20, seed = 5)$sim, { set.seed(99); vif(f, sim = 20, seed = 5)$sim })
+  set.seed(8); s1 <- vif(f, sim = 20)$sim
+  set.seed(8); expect_identical(vif(f, sim = 20)$sim, s1)
+  expect_identical(nrow(vif(f, sim = TRUE, seed = 1)$sim), 1000L)
+  # the simulated VIFs are VIFs: at least 1 (up to rounding)
+  expect_true(all(s1 >= 1 - 1e-10))
+  # one moderator: its VIF is 1 and nothing is simulated (as metafor)
+  expect_null(vif(rma(yi, vi, mods = ~ ablat, data = dat), sim = 10)$sim)
+  expect_null(metafor::vif(metafor::rma(yi, vi, mods = ~ ablat, data = dat), sim = 10, progbar = FALSE)$sim)
+  expect_error(vif(f, sim = 1), "'sim'")
+  expect_error(vif(f, sim = "a"), "'sim'")
+  expect_error(vif(f, sim = 10, seed = "x"), "'seed'")
+  expect_error(vif(f, sim = 10, parallel = "snow"), "'parallel'")
+  # plot(): metafor's bars, shaded tail and density curve, from the same simulated values
+  v <- vif(f, sim = 200, seed = 1)
+  mv <- metafor::vif(mf, sim = 200, seed = 1, progbar = FALSE)
+  for (args in list(list(), list(lwd = c(2, 2)), list(trim = 0.1, breaks = 10, col.out = "orange"),
+                    list(freq = TRUE))) {
+    a <- trace_hist(do.call(plot, c(list(v), args)), "metafast")
+    r <- trace_hist(do.call(plot, c(list(mv), args)), "metafor")
+    r$calls <- Filter(function(z) !(z$kind == "lines" && inherits(z$x, "histogram")), r$calls)
+    ka <- vapply(a$calls, `[[`, "", "kind"); kr <- vapply(r$calls, `[[`, "", "kind")
+    expect_identical(ka, kr)
+    for (j in seq_along(a$calls)) {
+      za <- a$calls[[j]]; zr <- r$calls[[j]]
+      if (za$kind == "rect") {
+        for (nm in c("x0", "x1", "y1")) expect_equal(za[[nm]], zr[[nm]], tolerance = tol_iter)
+        expect_identical(grDevices::col2rgb(za$col, alpha = TRUE), grDevices::col2rgb(zr$col, alpha = TRUE))
+      } else if (za$kind == "lines") {
+        expect_equal(za$x$x, zr$x$x, tolerance = tol_iter); expect_equal(za$x$y, zr$x$y, tolerance = tol_iter)
+      }
+    }
+    lay <- a$value
+    expect_identical(names(lay), names(v$vifs))
+    expect_equal(vapply(lay, `[[`, 0, "observed"), v$vifs)
+    expect_true(all(vapply(lay, function(l) all(l$tail$left >= l$observed - 1e-12), TRUE)))
+  }
+  expect_error(trace_hist(plot(v, trim = 0.5), "metafast"), "'trim'")
+})
+
+test_that("addpoly(predstyle = 'shade' / 'dist') draws metafor's predictive distribution", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat, test = "knha")
+  tight <- list(threshold = 1e-12, maxiter = 1000)
+  mres <- metafor::rma(yi, vi, data = dat, test = "knha", control = tight)
+  sub <- rma(yi, vi, data = dat, subset = alloc == "random")
+  msub <- metafor::rma(yi, vi, data = dat, subset = alloc == "random", control = tight)
+  rgbd <- function(u, v) max(abs(grDevices::col2rgb(u) - grDevices::col2rgb(v)))
+  txt <- function(tr, yv) {
+    d <- do.call(rbind, lapply(of_kind(tr, "text"), function(z) {
+      lab <- as.character(z$labels)
+      if (!length(lab) || !length(z$y)) return(NULL)
+      data.frame(y = rep_len(z$y, length(lab)), lab = lab, stringsAsFactors = FALSE)
+    }))
+    gsub(" +", " ", trimws(d$lab[abs(d$y - yv) < 1e-9]))
+  }
+  cases <- list(list(ps = "shade"), list(ps = "dist"), list(ps = "dist", tf = exp), list(ps = "shade", tf = exp),
+                list(ps = "dist", predlim = c(-2, 1)), list(ps = "dist", predtail = "<-0.5"),
+                list(ps = "dist", col = c("black", "gray40", "lightblue", "mistyrose")),
+                list(ps = "shade", what = "predict"), list(ps = "dist", what = "predict"))
+  for (cs in cases) {
+    fa <- list(xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    if (!is.null(cs$tf)) { fa$transf <- cs$tf; fa$refline <- 1; fa$at <- c(0, 1, 2) }
+    pa <- list(row = -1, predstyle = cs$ps, mlab = "RE, random allocation")
+    for (nm in c("predlim", "predtail", "col")) if (!is.null(cs[[nm]])) pa[[nm]] <- cs[[nm]]
+    if (identical(cs$what, "predict")) { names(pa)[1] <- "rows"; pa$mlab <- NULL }
+    a <- trace_prims({
+      do.call(forest, c(list(res), fa))
+      do.call(addpoly, c(list(if (identical(cs$what, "predict")) predict(sub) else sub), pa))
+    }, "metafast")
+    r <- trace_prims({
+      do.call(metafor::forest, c(list(mres), fa))
+      do.call(metafor::addpoly, c(list(if (identical(cs$what, "predict")) predict(msub) else msub), pa))
+    }, "metafor")
+    info <- paste(unlist(cs), collapse = " ")
+    pr <- attr(a$value, "pred")
+    expect_equal(a$value$pi.lb, as.numeric(predict(msub, transf = cs$tf)$pi.lb), tolerance = tol_iter, info = info)
+    if (cs$ps == "shade") {
+      big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
+      n <- length(pr$x)
+      expect_equal(length(big$x0), n - 1L, info = info)
+      expect_equal(pr$x[-1L], big$x0, tolerance = tol_iter, info = info)
+      expect_lte(rgbd(pr$col[-n], big$col[seq_len(n - 1L)]), 1)
+      expect_gt(mean(pr$col[-n] == big$col[seq_len(n - 1L)]), 0.99)
+      ours <- Filter(function(z) length(z$x0) > 10L, of_kind(a, "rect"))[[1L]]
+      expect_equal(c(min(ours$x0), max(ours$x1)), c(min(big$x1), max(big$x0)), tolerance = tol_iter, info = info)
+      expect_equal(mean(c(ours$y0[1], ours$y1[1])), -2)
+    } else {
+      ln <- of_kind(r, "lines")
+      expect_equal(pr$x, ln[[length(ln)]]$x, tolerance = tol_iter, info = info)
+      expect_equal(pr$y, ln[[length(ln)]]$y, tolerance = tol_iter, info = info)
+      expect_identical(dist_cols(a), dist_cols(r), info = info)
+    }
+    # the labels and annotations of both rows, as metafor writes them
+    for (y in c(-1, -2)) expect_identical(sort(txt(a, y)), sort(txt(r, y)), info = info)
+  }
+  # with preddist (a given distribution) and from vectors with predict()'s pi.lb
+  xs <- seq(-3, 1.5, length.out = 500)
+  pd <- list(xs, dnorm(xs, -0.7, 0.6))
+  a <- trace_prims({ forest(res, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(sub, row = -1, predstyle = "dist", preddist = pd) }, "metafast")
+  r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    metafor::addpoly(msub, row = -1, predstyle = "dist", preddist = pd) }, "metafor")
+  ln <- of_kind(r, "lines")
+  expect_equal(attr(a$value, "pred")$y, ln[[length(ln)]]$y)
+  expect_identical(dist_cols(a), dist_cols(r))
+  for (y in c(-1, -2)) expect_setequal(txt(a, y), txt(r, y))
+  p <- predict(sub); mp <- predict(msub)
+  a <- trace_prims({ forest(res, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(p$pred, ci.lb = p$ci.lb, ci.ub = p$ci.ub, pi.lb = p$pi.lb, pi.ub = p$pi.ub, rows = -1, predstyle = "shade") },
+    "metafast")
+  r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
+    metafor::addpoly(mp$pred, ci.lb = mp$ci.lb, ci.ub = mp$ci.ub, pi.lb = mp$pi.lb, pi.ub = mp$pi.ub, rows = -1,
+                     predstyle = "shade") }, "metafor")
+  big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
+  expect_equal(attr(a$value, "pred")$x[-1L], big$x0, tolerance = tol_iter)
+  # errors, named: no SE to draw the distribution from, several estimates, an equal-effects fit
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(-0.7, ci.lb = -1, ci.ub = -0.4, pi.lb = -1.5,
+                                                                     pi.ub = 0.1, predstyle = "dist") }, "metafast"),
+               "standard error of the prediction interval")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(c(-0.7, -0.5), sei = c(0.1, 0.2), predstyle = "shade") },
+                           "metafast"), "single polygon")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(rma(yi, vi, data = dat, method = "EE"),
+                                                                     predstyle = "shade") }, "metafast"),
+               "prediction interval")
+  expect_error(trace_prims({ forest(res, xlim = c(-10, 6)); addpoly(sub, predstyle = "dist", predlim = 1) }, "metafast"),
+               "'predlim'")
+})
+
+test_that("metafor's gallery: expressions as mlab, slab = NA, lty of forest.default, caterpillar diamonds", {
+  dat <- bcg2()
+  res <- rma(yi, vi, data = dat)
+  mres <- metafor::rma(yi, vi, data = dat)
+  # mlab as list(bquote(...)) (the gallery's mlabfun()), in forest() and addpoly()
+  mlabfun <- function(text, x) list(bquote(paste(.(text), " (Q = ", .(formatC(x$QE, digits = 2, format = "f")), "; ",
+                                                 I^2, " = ", .(formatC(x$I2, digits = 1, format = "f")), "%)")))
+  exprs <- function(tr) {
+    z <- Filter(function(z) is.language(z$labels) || is.expression(z$labels), of_kind(tr, "text"))
+    vapply(z, function(u) paste(deparse(if (is.expression(u$labels)) u$labels[[1L]] else u$labels), collapse = ""), "")
+  }
+  a <- trace_prims({
+    forest(res, xlim = c(-16, 6), ylim = c(-3, 16), mlab = mlabfun("RE Model", res))
+    addpoly(res, row = -2, mlab = mlabfun("again", res))
+  }, "metafast", "text")
+  r <- trace_prims({
+    metafor::forest(mres, xlim = c(-16, 6), ylim = c(-3, 16), mlab = mlabfun("RE Model", mres))
+    metafor::addpoly(mres, row = -2, mlab = mlabfun("again", mres))
+  }, "metafor", "text")
+  expect_length(exprs(a), 2L)
+  expect_identical(exprs(a), exprs(r))
+  lab <- trace_prims(forest(res, xlim = c(-16, 6), mlab = mlabfun("RE Model", res)), "metafast", "text")$value$summaries$label
+  expect_match(lab, "RE Model", fixed = TRUE)
+  # slab = NA: no labels (metafor's caterpillar plot)
+  a <- trace_prims(forest(dat$yi, dat$vi, slab = NA, xlim = c(-6, 3)), "metafast", "text")
+  expect_true(all(a$value$studies$slab == ""))
+  # lty of forest.default and forest() of cumul(): (intervals, horizontal rule), as metafor
+  rule_lty <- function(tr, y) {
+    z <- Filter(function(z) length(z$y0) && isTRUE(all.equal(z$y0[1], y)) && z$x1[1] - z$x0[1] > 5, of_kind(tr, "segments"))
+    if (length(z)) z[[1L]]$lty else NULL
+  }
+  for (lt in list(c("solid", "blank"), c("dashed", "dotted"))) {
+    a <- trace_prims(forest(dat$yi, dat$vi, xlim = c(-6, 3), lty = lt), "metafast", "segments")
+    expect_identical(rule_lty(a, 14), lt[2])
+    ci <- Filter(function(z) isTRUE(all.equal(z$y0[1], 13)) && isTRUE(all.equal(z$y1[1], 13)), of_kind(a, "segments"))
+    expect_identical(ci[[1L]]$lty, lt[1])
+  }
+  expect_error(trace_prims(forest(dat$yi, dat$vi, lty = c(1, 2, 3)), "metafast"), "'lty'")
+  # the caterpillar plot: 250 rows, the pooled diamond of addpoly(cex = 1) stays visible (metafor: 2.5 rows high)
+  set.seed(5132)
+  k <- 250
+  vi <- rchisq(k, df = 1) * .03
+  yi <- rnorm(k, rnorm(k, 0.5, 0.4), sqrt(vi))
+  cp <- function(f, fit, pkg) trace_prims({
+    f$forest(yi, vi, xlim = c(-2.5, 3.5), ylim = c(-2, k + 3), order = "obs", slab = NA, annotate = FALSE,
+             efac = c(0, 1), pch = 19, col = "gray40", psize = 1, lty = c("solid", "blank"), header = FALSE)
+    f$addpoly(fit, mlab = "", annotate = FALSE, cex = 1, row = -1)
+  }, pkg, "polygon")
+  a <- cp(list(forest = forest, addpoly = addpoly), rma(yi, vi), "metafast")
+  r <- cp(list(forest = metafor::forest, addpoly = metafor::addpoly), metafor::rma(yi, vi), "metafor")
+  hgt <- function(tr) { p <- of_kind(tr, "polygon"); diff(range(p[[length(p)]]$y)) }
+  expect_gt(hgt(a), 0.5 * hgt(r))
+  expect_lt(hgt(a), 2 * hgt(r))
 })

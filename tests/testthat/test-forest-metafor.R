@@ -87,7 +87,9 @@ test_that("default headers and axis labels follow metafor's labels of the measur
   expect_identical(lay$xlab, "Risk Ratio")
   expect_null(in_png(forest(res, header = FALSE))$layout$header)
   expect_identical(in_png(forest(res, level = 90, header = "Trial"))$layout$header, c("Trial", "Log[RR] [90% CI]"))
-  expect_identical(in_png(forest(dat$yi, dat$vi))$layout$header, c("Study", "Estimate [95% CI]"))
+  # forest() of escalc() values reads the measure escalc() attached (as metafor's forest.default)
+  expect_identical(in_png(forest(dat$yi, dat$vi))$layout$header, c("Study", "Log[RR] [95% CI]"))
+  expect_identical(in_png(forest(c(dat$yi), dat$vi))$layout$header, c("Study", "Estimate [95% CI]"))
   # the right header and xlab of other measures, as metafor's
   skip_if_not_installed("metafor")
   for (m in c("OR", "RD", "PETO")) {
@@ -253,7 +255,7 @@ test_that("addpoly() adds diamonds at metafor's rows with the forest plot's sett
   expect_equal(p$pi.lb, as.numeric(predict(metafor::rma(yi, vi, data = mdat))$pi.lb), tolerance = 1e-6)
   expect_error(in_png({ forest(res); addpoly(rma(yi, vi, mods = ~ ablat, data = dat)) }), "intercept-only")
   expect_error(in_png({ forest(res); addpoly(1, vi = 1, mlab = c("a", "b")) }), "'mlab' has 2 labels")
-  expect_error(in_png({ forest(res); addpoly(res, predstyle = "shade") }), "not supported by metafast yet")
+  expect_error(in_png({ forest(res); addpoly(res, predstyle = "wave") }), "'predstyle'")
   expect_error(in_png({ forest(res); addpoly(res, width = 3) }), "'width'")
 })
 

@@ -182,6 +182,9 @@ formals_pairs <- c(formals_pairs, list(
     forest(ffit, xlim = c(-2, 2), rows = 8:3)
     do.call(addpoly, c(list(ffit, row = 1), a))
   })),
+  list("plot.vif.rma", "plot.vif.mf_rma", function(a)
+    in_png(do.call(plot, c(list(vif(rma(yi, vi, mods = cbind(x, x2 = c(2, 1, 4, 3, 6, 5)), data = fdat), sim = 20,
+                                    seed = 1)), a)))),
   list("plot.permutest.rma.uni", "plot.mf_permutest", function(a)
     in_png(do.call(plot, c(list(permutest(rfit, exact = TRUE, progress = FALSE)), a)))),
   list("addpoly.predict.rma", "addpoly.predict.mf_rma", function(a) in_png({

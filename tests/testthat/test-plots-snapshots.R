@@ -191,3 +191,67 @@ test_that("regplot(), radial(), labbe() and llplot() pictures", {
                                                              di = cneg, data = metadat::dat.bcg, xlim = c(-3, 2),
                                                              xvals = 200))
 })
+
+test_that("forest() pictures of vectors and cumul() results with metafor's hidden options", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year))
+  vdiffr::expect_doppelganger("forest-default-hidden", function()
+    forest(d$yi, d$vi, xlim = c(-10, 6), atransf = exp, at = log(c(0.1, 1, 4)), at.lab = c("1/10", "1", "4"),
+           annosym = c(" (", " to ", ")", "\u2212"), top = 5, rowadj = c(0.2, 0.2, 0), clim = log(c(0.1, 4)),
+           order = d$ablat, decreasing = TRUE, xlab = c("Favours vaccine", "Favours control"),
+           xlabadj = 0.3, xlabfont = 3, header = "Trial"))
+  cu <- cumul(metafast::rma(yi, vi, data = d), order = d$year)
+  vdiffr::expect_doppelganger("forest-cumul-hidden", function()
+    forest(cu, xlim = c(-8, 5), atransf = exp, at = log(c(0.25, 1, 4)), tabfig = 1, top = 4, rowadj = 0.15,
+           xlab = c("Favours vaccine", "Favours control"), xlabfont = 2))
+})
+
+test_that("addpoly(predstyle = 'shade' / 'dist') pictures", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year))
+  res <- metafast::rma(yi, vi, data = d)
+  vdiffr::expect_doppelganger("addpoly-shade", function() {
+    forest(res, xlim = c(-10, 6), atransf = exp, at = log(c(0.1, 1, 4)), addfit = FALSE, ylim = c(-4, 16))
+    addpoly(metafast::rma(yi, vi, data = d, subset = alloc == "random"), row = -1, predstyle = "shade",
+            mlab = "Random allocation")
+  })
+  vdiffr::expect_doppelganger("addpoly-dist-transf", function() {
+    forest(res, xlim = c(-10, 6), transf = exp, refline = 1, at = 0:3, addfit = FALSE, ylim = c(-4, 16))
+    addpoly(predict(metafast::rma(yi, vi, data = d, subset = alloc == "random")), rows = -1, predstyle = "dist",
+            col = c("black", "gray40", "lightblue", "mistyrose"), predtail = "<1")
+  })
+})
+
+test_that("plot() of vif(sim =) results", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg)
+  v <- vif(metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d), sim = 200, seed = 1)
+  vdiffr::expect_doppelganger("plot-vif-sim", function() plot(v, lwd = c(2, 2)))
+  vdiffr::expect_doppelganger("plot-vif-sim-btt", function()
+    plot(vif(metafast::rma(yi, vi, mods = ~ ablat + year + alloc, data = d), btt = list(2:3, 4:5), sim = 100,
+             seed = 2), trim = 0.05, col.out = "orange"))
+})
+
+test_that("metafor's gallery scripts: headers written on the top row, a caterpillar plot", {
+  d <- metafast::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                        slab = paste(author, year, sep = ", "))
+  res <- metafast::rma(yi, vi, data = d)
+  vdiffr::expect_doppelganger("forest-gallery-top-row-text", function() {
+    forest(res, atransf = exp, at = log(c(.05, .25, 1, 4)), xlim = c(-16, 6), ilab = cbind(tpos, tneg, cpos, cneg),
+           ilab.xpos = c(-9.5, -8, -6, -4.5), cex = .75, header = "Author(s) and Year", mlab = "", shade = TRUE)
+    op <- par(cex = .75, font = 2)
+    text(c(-9.5, -8, -6, -4.5), res$k + 2, c("TB+", "TB-", "TB+", "TB-"))
+    text(c(-8.75, -5.25), res$k + 3, c("Vaccinated", "Control"))
+    par(op)
+  })
+  set.seed(5132)
+  k <- 250
+  vi <- rchisq(k, df = 1) * .03
+  yi <- rnorm(k, rnorm(k, 0.5, 0.4), sqrt(vi))
+  vdiffr::expect_doppelganger("forest-caterpillar", function() {
+    forest(yi, vi, xlim = c(-2.5, 3.5), ylim = c(-2, k + 3), order = "obs", slab = NA, annotate = FALSE,
+           efac = c(0, 1), pch = 19, col = "gray40", psize = 1, cex.lab = 1, cex.axis = 1, lty = c("solid", "blank"),
+           header = FALSE)
+    abline(h = 0)
+    addpoly(metafast::rma(yi, vi), mlab = "", annotate = FALSE, cex = 1, row = -1)
+  })
+})
