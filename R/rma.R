@@ -279,6 +279,15 @@ rma.uni <- rma
   # (tau^2 of outcomes that spread beyond 1e154 can exceed the largest double)
   if (is.na(fit$tau2) && !is.finite(diff(range(g$yi))^2))
     fit$tau2 <- Inf
+  # (an iterative estimator that failed where tau^2 / vi is beyond double
+  # precision, e.g. yi near 1e150 with vi near 1e-100: the weights 1 / (vi +
+  # tau^2) cannot be formed at any one scale; issue 18)
+  if (is.na(fit$tau2) && any(g$vi > 0)) {
+    h <- diff(range(g$yi))
+    if (is.finite(h) && h > 0 && 2 * log2(h) - log2(min(g$vi[g$vi > 0])) > 1100)
+      .mf_stop(sprintf("Estimation of tau^2 failed for method %s: the spread of the outcomes 'yi' (%s) is beyond the range of double precision relative to the smallest sampling variance 'vi' (%s): tau^2 / vi would exceed 1e330. Check 'yi' and 'vi' (are they on the same scale?), or use a closed-form method such as \"DL\".",
+                       conv$method, format(h, digits = 3), format(min(g$vi[g$vi > 0]), digits = 3)))
+  }
   if (is.na(fit$tau2))
     .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
                      paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))

@@ -6,15 +6,37 @@
 // fit itself takes a few microseconds; building these fields with R
 // operations cost several times as much, hence one pass here.  The
 // distribution functions are R's (Rmath).
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "rcpp_convert.h"
+#include "rcpp_interrupt.h"
 #include "core/fit.hpp"
 
 using namespace metafast;
 
 namespace {
+
+// The poll of a single fit (Control::poll, core/model.hpp): the solvers call
+// it once per iteration; it reads the clock and checks for an interrupt at
+// most every 100 ms (never during the first 100 ms, so that ordinary fits do
+// not reach R at all).  Main thread only.
+struct SingleFitPoll {
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  bool interrupted = false;
+  static bool call(void* data) {
+    SingleFitPoll* s = static_cast<SingleFitPoll*>(data);
+    if (s->interrupted) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - s->last < std::chrono::milliseconds(100)) return true;
+    s->last = now;
+    if (interrupt_pending()) s->interrupted = true;
+    return !s->interrupted;
+  }
+  FitPoll poll() { FitPoll p; p.fn = &SingleFitPoll::call; p.data = this; return p; }
+};
+
 
 Rcpp::NumericVector named(Rcpp::NumericVector x, const Rcpp::CharacterVector& nm) {
   x.attr("names") = nm;
@@ -48,7 +70,9 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
                       Rcpp::NumericVector weights, Rcpp::IntegerVector chain, int test, Rcpp::List control,
                       Rcpp::IntegerVector btt, double alpha) {
   const ProblemView pr = view_from_r(y, v, X, weights);
-  const Control ctl = control_from_r(control);
+  Control ctl = control_from_r(control);
+  SingleFitPoll fit_poll;  // (the solvers' iterations poll for an interrupt, issue 18)
+  ctl.poll = fit_poll.poll();
   const Test tst = static_cast<Test>(test);
   const int k = pr.k(), p = pr.p();
   FitWorkspace ws;
@@ -57,6 +81,7 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   for (; used < chain.size(); ++used) {
     fit_model_scaled(pr, static_cast<Method>(chain[used]), ctl, tst, Detail::Full,
                      scale_for(static_cast<Method>(chain[used]), pr.y, pr.v), ws, f);
+    if (fit_poll.interrupted) throw Rcpp::internal::InterruptedException();
     if (!std::isnan(f.tau2) && f.conv.converged) break;
   }
   if (used == chain.size()) --used;
@@ -98,7 +123,7 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   const int mb = btt.size();
   Eigen::VectorXi idx(mb);
   for (int i = 0; i < mb; ++i) idx(i) = btt[i] - 1;
-  double QM = wald_qm(f.beta, f.vb, idx), QMp;
+  double QM = wald_qm_fit(f, idx), QMp;  // (exact also for nearly collinear designs)
   if (tdist) {
     QM /= mb;
     QMp = ddf > 0 ? R::pf(QM, mb, ddf, 0, 0) : NA_REAL;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include "core/model.hpp"
 #include "core/tau2.hpp"
@@ -27,6 +28,13 @@ struct FitResult {
   double trP0 = 0;    // tr(P) at tau2 = 0, for the "typical" sampling variance
   double ll_ml = 0, ll_reml = 0, dev_ml = 0;
   Convergence conv;
+  // Ill-conditioned designs only (DesignTransform; empty otherwise): the
+  // coefficients and covariance of the orthonormal design and R P' of its
+  // QR, for Wald statistics that double precision cannot form from beta and
+  // vb (wald_qm_fit()).  Each is invariant to the outcomes' scale factor.
+  Vec beta_t;
+  Mat vb_t;
+  Mat RPt;
 };
 
 inline Vec centred(const Vec& y) { return (y.array() - y.mean()).matrix(); }
@@ -168,6 +176,7 @@ inline bool design_ill_conditioned(const MatRef& X) {
 struct DesignTransform {
   Mat Xt;  // k x p
   Mat T;   // p x p
+  Mat RPt;  // R P' (p x p): column j of X is Q RPt(:, j) / D_j
   explicit DesignTransform(const MatRef& X) {
     const Eigen::Index k = X.rows(), p = X.cols();
     Vec D(p);
@@ -182,6 +191,7 @@ struct DesignTransform {
     const Mat R = qr.matrixQR().topLeftCorner(p, p).template triangularView<Eigen::Upper>();
     const Mat Rinv = R.template triangularView<Eigen::Upper>().solve(Mat::Identity(p, p));
     T = D.asDiagonal() * (qr.colsPermutation() * Rinv);
+    RPt = R * qr.colsPermutation().transpose();
   }
   void map_back(Vec& beta, Mat& vb) const {
     if (beta.size() == T.cols()) beta = T * beta;
@@ -250,6 +260,11 @@ inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control
                                   double s, FitWorkspace& ws, FitResult& out) {
   const double cw = weight_scale(pr.weights);
   const bool tx = design_ill_conditioned(pr.X);
+  if (out.RPt.size()) {  // (a FitResult reused by a resampling run)
+    out.RPt.resize(0, 0);
+    out.beta_t.resize(0);
+    out.vb_t.resize(0, 0);
+  }
   if (s == 1.0 && cw == 1.0 && !tx) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
   const double s2 = s * s;
   Problem sc;
@@ -267,7 +282,13 @@ inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control
   c.tau2_init /= s2;
   c.tau2_min /= s2;
   c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
+  c.ulp_floor = s != 1.0 && s != scale_of(pr.v);  // (the spread's scale: Control::ulp_floor)
   fit_model_into(sc, m, c, test, detail, ws, out);
+  if (dt && detail == Detail::Full && out.beta.size() == pr.p()) {
+    out.beta_t = out.beta;
+    out.vb_t = out.vb;
+    out.RPt = dt->RPt;
+  }
   if (dt) dt->map_back(out.beta, out.vb);
   if (s == 1.0) return;
   out.beta *= s;
@@ -285,21 +306,24 @@ inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control
 }
 
 // The estimators whose equations weigh by 1/(v + tau2) only, and which
-// fail to converge when tau2 / s^2 is near 1e300 (ML, REML: Fisher scoring;
-// PM, PMM: the root of the generalised Q): they are fitted at the scale of
-// the outcomes' spread (scale_of(y, v)).  The others use sums of powers of
+// fail to converge when tau2 / s^2 is near 1e300 (ML, REML, EB: Fisher
+// scoring; PM, PMM: the root of the generalised Q; DLIT, SJIT: fixed-point
+// iterations, whose tr(P) lost its sum of w^2 to underflow and converged to
+// the wrong point; SJ, whose weights 1/(v + mean square of y) near 1e-304
+// gave tau2 = 0 with moderators at yi near 1e152): they are fitted at the scale of the outcomes' spread
+// (scale_of(y, v)); DLIT's first step, DL at tau2 = 0 (weights 1/v), at
+// the scale of v (fit_model_scaled()).  The others use sums of powers of
 // 1/v (DL: sum(1/v^2)), which overflow when v / s^2 is tiny: the scale of v.
 inline double scale_for(Method m, const VecRef& y, const VecRef& v) {
-  const bool spread = m == Method::ML || m == Method::REML || m == Method::PM || m == Method::PMM;
+  const bool spread = m == Method::ML || m == Method::REML || m == Method::PM || m == Method::PMM ||
+                      m == Method::EB || m == Method::DLIT || m == Method::SJIT || m == Method::SJ;
   return spread ? scale_of(y, v) : scale_of(v);
 }
 
 // fit_model_scaled_impl(); when s is not the scale of v (scale_for()), QE
 // and tr(P0), which weigh by 1/v, are computed again at the scale of v (at
 // v / s^2 near 1e-300 the weights 1/v overflow).
-inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
-                             double s, FitWorkspace& ws, FitResult& out) {
-  fit_model_scaled_impl(pr, m, ctl, test, detail, s, ws, out);
+inline void fit_model_scaled_tail(const ProblemView& pr, Detail detail, double s, FitWorkspace& ws, FitResult& out) {
   if (detail == Detail::Lean || pr.k() <= pr.p() || std::isnan(out.tau2)) return;
   const double sv = scale_of(pr.v);
   if (s == sv) return;
@@ -317,6 +341,25 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
     out.trP0 = f0.tr_P(pr.X) / sv2;
   }
   out.QE = std::max(0.0, f0.rss);
+}
+
+inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl, Test test, Detail detail,
+                             double s, FitWorkspace& ws, FitResult& out) {
+  if (m == Method::DLIT && !ctl.fix_tau2 && std::isnan(ctl.tau2_init) && pr.k() > pr.p() && s != scale_of(pr.v)) {
+    // DLIT's iteration from tau2 = 0: its first step is DL (sums of 1/v^2,
+    // which overflow at the spread's scale when v is tiny), computed at the
+    // scale of v; the iteration goes on from there (the same sequence)
+    fit_model_scaled_impl(pr, Method::DL, ctl, test, Detail::Lean, scale_of(pr.v), ws, out);
+    if (std::isfinite(out.tau2)) {
+      Control c = ctl;
+      c.tau2_init = std::max(ctl.tau2_min, out.tau2);
+      fit_model_scaled_impl(pr, m, c, test, detail, s, ws, out);
+      out.conv.iterations += 1;
+      return fit_model_scaled_tail(pr, detail, s, ws, out);
+    }
+  }
+  fit_model_scaled_impl(pr, m, ctl, test, detail, s, ws, out);
+  fit_model_scaled_tail(pr, detail, s, ws, out);
 }
 
 inline FitResult fit_model(const ProblemView& pr, Method m, const Control& ctl, Test test,
@@ -395,6 +438,43 @@ inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx
   Eigen::LLT<Mat> llt(V);
   if (llt.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
   return b.dot(llt.solve(b));
+}
+
+// The Wald statistic of the coefficients idx of a fit, exact also for nearly
+// collinear designs (issue 18).  There beta and vb (beta = T b~, vb = T vb~
+// T', DesignTransform) hold the answer only to about cond(X)^2 eps: vb[idx,
+// idx] is nearly singular, and its rounding alone moves the statistic by
+// ~1e-3 at cond(X) ~ 1e7.  The hypothesis beta[idx] = 0 says that the fitted
+// mean X beta = Q b~ lies in the span of the other columns of X, i.e. that b~
+// lies in N = span{(R P')(:, j) : j not in idx}; with U an orthonormal basis
+// of the orthogonal complement of N (the last |idx| columns of the complete
+// Q factor of N), the statistic is (U'b~)' (U' vb~ U)^-1 (U'b~): the Wald
+// statistic of the same hypothesis, in well-conditioned coordinates.
+inline double wald_qm_fit(const FitResult& f, const Eigen::VectorXi& idx) {
+  const Eigen::Index p = f.RPt.cols(), q = idx.size();
+  if (p == 0 || f.beta_t.size() != p || f.vb_t.rows() != p || q == 0 || q > p) return wald_qm(f.beta, f.vb, idx);
+  std::vector<char> in(static_cast<std::size_t>(p), 0);
+  for (Eigen::Index i = 0; i < q; ++i) {
+    if (idx(i) < 0 || idx(i) >= p || in[static_cast<std::size_t>(idx(i))]) return wald_qm(f.beta, f.vb, idx);
+    in[static_cast<std::size_t>(idx(i))] = 1;
+  }
+  Mat U;
+  if (q == p) {
+    U = Mat::Identity(p, p);
+  } else {
+    Mat N(p, p - q);
+    Eigen::Index c = 0;
+    for (Eigen::Index j = 0; j < p; ++j)
+      if (!in[static_cast<std::size_t>(j)]) N.col(c++) = f.RPt.col(j);
+    Eigen::HouseholderQR<Mat> h(N);
+    const Mat Qf = h.householderQ() * Mat::Identity(p, p);
+    U = Qf.rightCols(q);
+  }
+  const Vec b = U.transpose() * f.beta_t;
+  const Mat V = U.transpose() * f.vb_t * U;
+  Eigen::VectorXi all(q);
+  for (Eigen::Index i = 0; i < q; ++i) all(i) = static_cast<int>(i);
+  return wald_qm(b, V, all);
 }
 
 // ---- The general block model (structure.hpp, objective.hpp, optimise.hpp) ----

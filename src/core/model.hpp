@@ -36,6 +36,20 @@ enum class Method : int {
   PMM = 14     // median-unbiased Paule-Mandel (Viechtbauer 2021)
 };
 
+// A poll of the single-fit solvers (issue 18): fn(data) returns false to stop
+// (a user interrupt).  Empty unless the glue of a single fit on R's main
+// thread sets it; resampling kernels and worker threads never do.  Plain
+// function pointer and data, so that Control stays trivially copyable.
+struct FitPoll {
+  bool (*fn)(void*) = nullptr;
+  void* data = nullptr;
+  bool operator()() const { return fn == nullptr || fn(data); }
+};
+
+// Machine epsilon: the relative floor of the univariate iterations'
+// convergence tests (optimise.hpp, tau2.hpp).
+constexpr double kEpsTau2 = std::numeric_limits<double>::epsilon();
+
 // Solver controls; names follow metafor's control list.
 struct Control {
   double threshold = 1e-10;   // convergence: |tau2_new - tau2_old| < threshold
@@ -45,6 +59,12 @@ struct Control {
   double tau2_max = 1e6;      // upper end of the bracket for root-finding
   double tau2_min = 0.0;      // lower bound of the estimate (metafor's tau2.min; >= 0)
   bool fix_tau2 = false;      // use tau2_init as a fixed value (metafor's tau2=)
+  FitPoll poll;               // polled once per iteration of the univariate solvers
+  // Set by fit_model_scaled() at the scale of the outcomes' spread only (extreme
+  // outcomes, issue 18): the univariate iterations also stop when the change is
+  // within a few units in the last place of tau2 (which can be far above 1 there,
+  // the absolute threshold below its rounding).  Off for ordinary fits.
+  bool ulp_floor = false;
 };
 
 // What the solver did: first-class convergence record (lme4 style).

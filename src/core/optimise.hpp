@@ -64,6 +64,14 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
   const double lo = ctl.tau2_min;  // the lower bound (0 unless control$tau2.min)
   while (change > ctl.threshold) {
     if (++iter > ctl.maxiter) { ok = false; break; }
+    if (!ctl.poll()) {  // (an interrupt: no fallback, the caller reports it)
+      r.conv.solver = 1;
+      r.conv.converged = false;
+      r.conv.iterations = iter;
+      r.conv.message = "interrupted";
+      r.x = std::numeric_limits<double>::quiet_NaN();
+      return r;
+    }
     double step = 0;
     sc.score(tau2, &step);
     if (!std::isfinite(step)) { ok = false; break; }
@@ -79,6 +87,7 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
     const double old = tau2;
     tau2 = std::max(lo, tau2 + step);
     change = std::fabs(tau2 - old);
+    if (ctl.ulp_floor && change > ctl.threshold && change <= 8 * kEpsTau2 * tau2) break;  // (Control::ulp_floor)
   }
   r.conv.solver = 1;
   r.conv.iterations = std::min(iter, ctl.maxiter);
@@ -91,7 +100,7 @@ Optim1DResult fisher_scoring_1d(Obj& sc, double tau2, const Control& ctl) {
       r.conv.converged = true;
     } else {
       auto f = [&](double t) { return sc.score(t, nullptr); };
-      RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+      RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter, &ctl.poll);
       r.conv.iterations += rr.iterations;
       r.conv.change = rr.width;
       r.conv.converged = rr.converged;

@@ -9,6 +9,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/model.hpp"  // FitPoll
+
 namespace metafast {
 
 struct RootResult {
@@ -20,8 +22,10 @@ struct RootResult {
 
 // Root of f in [a, b]; f(a) and f(b) must have opposite signs (or be zero).
 // Stops when the bracket is narrower than tol (absolute) + 4 eps |x|.
+// poll (optional): false stops the search (not converged).
 template <class F>
-RootResult brent_root(F&& f, double a, double b, double fa, double fb, double tol, int maxiter) {
+RootResult brent_root(F&& f, double a, double b, double fa, double fb, double tol, int maxiter,
+                      const FitPoll* poll = nullptr) {
   RootResult out;
   if (fa == 0) { out.root = a; out.converged = true; return out; }
   if (fb == 0) { out.root = b; out.converged = true; return out; }
@@ -30,6 +34,7 @@ RootResult brent_root(F&& f, double a, double b, double fa, double fb, double to
   const double eps = std::numeric_limits<double>::epsilon();
   for (int it = 1; it <= maxiter; ++it) {
     out.iterations = it;
+    if (poll && !(*poll)()) return out;
     if ((fb > 0) == (fc > 0)) { c = a; fc = fa; d = b - a; e = d; }
     if (std::fabs(fc) < std::fabs(fb)) {
       a = b; b = c; c = a;
@@ -72,7 +77,8 @@ RootResult brent_root(F&& f, double a, double b, double fa, double fb, double to
 // end geometrically up to hi_max before handing over to brent_root.
 // Returns converged = false with root = NaN when no sign change is found.
 template <class F>
-RootResult root_decreasing(F&& f, double lo, double hi_start, double hi_max, double tol, int maxiter) {
+RootResult root_decreasing(F&& f, double lo, double hi_start, double hi_max, double tol, int maxiter,
+                           const FitPoll* poll = nullptr) {
   const double flo = f(lo);
   double hi = std::min(hi_start > lo ? hi_start : lo + 1.0, hi_max);
   double fhi = f(hi);
@@ -84,7 +90,7 @@ RootResult root_decreasing(F&& f, double lo, double hi_start, double hi_max, dou
     ++grow;
   }
   const double flo2 = (grow > 0) ? f(lo) : flo;
-  RootResult r = brent_root(f, lo, hi, flo2, fhi, tol, maxiter);
+  RootResult r = brent_root(f, lo, hi, flo2, fhi, tol, maxiter, poll);
   r.iterations += grow;
   return r;
 }

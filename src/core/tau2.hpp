@@ -174,7 +174,7 @@ inline Tau2Estimate tau2_pm(const MatRef& X, const VecRef& y, const VecRef& v, c
   if (f(lo) <= 0) {
     r.tau2 = lo;
   } else {
-    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter, &ctl.poll);
     r.conv.iterations = rr.iterations;
     r.conv.change = rr.width;
     r.conv.converged = rr.converged;
@@ -238,7 +238,7 @@ inline Tau2Estimate tau2_genqm(const MatRef& X, const VecRef& y, const VecRef& v
   if (f(lo) <= 0) {
     r.tau2 = lo;
   } else {
-    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter);
+    RootResult rr = root_decreasing(f, lo, lo + 1.0, ctl.tau2_max, ctl.threshold * 1e-2, kRootMaxIter, &ctl.poll);
     r.conv.iterations = rr.iterations;
     r.conv.change = rr.width;
     r.conv.converged = rr.converged && d.ok;
@@ -268,12 +268,16 @@ inline Tau2Estimate tau2_fixed_point(Method m, const MatRef& X, const VecRef& y,
   r.conv.solver = 4;
   r.conv.converged = false;
   for (int it = 1; it <= ctl.maxiter; ++it) {
+    if (!ctl.poll()) { r.conv.message = "interrupted"; r.tau2 = std::numeric_limits<double>::quiet_NaN(); return r; }
     f.compute_re(X, y, v, t);
     const double tn = sj ? t * f.rss / (k - p) : std::max(ctl.tau2_min, moment_step(f, X, v));
     r.conv.iterations = it;
     r.conv.change = std::fabs(tn - t);
     t = tn;
-    if (!(r.conv.change > ctl.threshold)) { r.conv.converged = std::isfinite(t); break; }
+    if (!(r.conv.change > ctl.threshold) || (ctl.ulp_floor && r.conv.change <= 8 * kEpsTau2 * std::fabs(t))) {
+      r.conv.converged = std::isfinite(t);
+      break;
+    }
   }
   if (!r.conv.converged) {
     r.tau2 = std::numeric_limits<double>::quiet_NaN();

@@ -229,6 +229,8 @@ bi_cases <- list(
      check = function(r) isTRUE(all.equal(unname(c(r$beta / 1e150, r$tau2 / 1e300, r$se / 1e150)),
                                           c(mean(bi_env$dat$yi), var(bi_env$dat$yi), sd(bi_env$dat$yi) / sqrt(length(bi_env$dat$yi))),
                                           tolerance = 1e-8))),
+  # yi near 1e200: tau2 near 1e399 is beyond double precision
+  E("rma", rma(dat$yi * 1e200, dat$vi), "'yi'.*'vi'"),
   OK("rma", rma(dat$yi, dat$vi * 1e-150, method = "DL"), check = finite_fit),
   W("rma", rma(dat$yi, c(1e-10, rep(1e6, 7))), "Ratio of largest to smallest",
     ref = metafor::rma(dat$yi, c(1e-10, rep(1e6, 7)), control = metafor_tight)),

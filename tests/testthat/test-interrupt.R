@@ -89,3 +89,25 @@ test_that("SIGINT stops a long permutest() and a long gosh() within 1 s", {
   # about 1.5 s uninterrupted (the inclusion matrix limits the size): interrupted after 0.5 s
   expect_interruptible(big, "gosh(fit1000, subsets = 4e4, threads = 2, progress = FALSE)", delay = 0.5)
 })
+
+test_that("SIGINT stops a single fit that iterates without end, and R stays usable (issue 18)", {
+  skip_on_cran()
+  skip_on_os("windows")
+  # control = list(maxiter = 1e12, threshold = 1e-320): Fisher scoring (REML)
+  # and the fixed-point iteration of SJIT never meet the threshold on these
+  # data and ran for minutes (maxiter is capped at .Machine$integer.max),
+  # ignoring Ctrl-C; the solvers now poll once per iteration.  (DLIT reaches
+  # an exact fixed point here, in 35 steps.)
+  for (m in c("REML", "SJIT"))
+    expect_interruptible("", sprintf("rma(yi, vi, data = dat, method = '%s', control = list(maxiter = 1e12, threshold = 1e-320))", m))
+})
+
+test_that("SIGINT stops a REML fit of k = 1e7 rows (issue 18)", {
+  skip_on_cran()
+  skip_on_os("windows")
+  skip_unless_level(2)  # (~1 GB of memory and several seconds to build the data)
+  big <- c("set.seed(1)", "k <- 1e7",
+           "big <- data.frame(yi = rnorm(k, 0.3, 0.3), vi = runif(k, 0.01, 0.1), x = rnorm(k))")
+  expect_interruptible(big, "rma(yi, vi, mods = ~ x, data = big, control = list(maxiter = 1e12, threshold = 1e-320))",
+                       delay = 1)
+})

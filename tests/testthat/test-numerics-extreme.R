@@ -65,9 +65,9 @@ test_that("tiny sampling variances (1e-300) are fitted as metafor fits their lim
   # with vi -> 0 every estimator's tau2 tends to its value at vi = 0; metafor
   # fits vi * 1e-12 (a limit to ~1e-12) at a scale it handles
   scales <- if (test_level() >= 2L) c(1e-250, 1e-280, 1e-300) else 1e-300
-  # (DLIT is left out: at vi near 1e-300 it stops at 0.469 where its limit
-  # is 0.508 -- a known gap, issue 18)
-  for (m in setdiff(ext_methods, c("EE", "DLIT"))) {
+  # (DLIT stopped at 0.469, ML's limit, where its limit is 0.508: at the
+  # variances' scale its tr(P) lost the sum of squared weights to underflow)
+  for (m in setdiff(ext_methods, "EE")) {
     ref <- metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, method = m, control = metafor_tight)
     for (c in scales) {
       f <- rma(ext_dat$yi, ext_dat$vi * c, method = m, control = list(threshold = 1e-12))
@@ -79,7 +79,7 @@ test_that("tiny sampling variances (1e-300) are fitted as metafor fits their lim
 })
 
 test_that("outcomes whose results double precision cannot hold are an error naming yi and vi", {
-  for (m in c("EE", "DL", "SJ", "REML", "PM")) {
+  for (m in ext_methods) {
     for (c in c(1e200, 1e300)) {
       expect_error(rma(ext_dat$yi * c, ext_dat$vi, method = m), "'yi'.*'vi'", label = paste(m, c))
     }
@@ -90,4 +90,33 @@ test_that("outcomes whose results double precision cannot hold are an error nami
     expect_true(is.finite(f$tau2) && f$tau2 > 1e299, label = m)
     expect_true(all(is.finite(c(f$b, f$se, f$ci.lb, f$ci.ub))), label = m)
   }
+})
+
+test_that("iterative estimators at the edge of double precision (yi near 1e152, vi near 0.1) give the limit fit", {
+  # tau2 near 5e303 with vi near 0.1: vi / tau2 ~ 1e-305, so the fit equals
+  # its limit vi -> 0, which metafor fits as vi * 1e-12 (to ~1e-12); EB, DLIT
+  # and SJIT gave "did not converge" (they ran at the variances' scale)
+  # (SJ with a moderator gave tau2 = 0 there: its weights 1 / (vi + mean
+  # square of yi) near 1e-304)
+  c <- 1e152
+  ab <- ext_dat$ablat
+  for (m in c("SJ", "ML", "REML", "EB", "PM", "PMM", "DLIT", "SJIT")) for (mods in c(FALSE, TRUE)) {
+    info <- paste(m, if (mods) "mods")
+    ref <- if (mods) metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, mods = ~ ab, method = m, control = metafor_tight)
+           else metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, method = m, control = metafor_tight)
+    f <- if (mods) rma(ext_dat$yi * c, ext_dat$vi, mods = ~ ab, method = m, control = list(threshold = 1e-12))
+         else rma(ext_dat$yi * c, ext_dat$vi, method = m, control = list(threshold = 1e-12))
+    for (nm in c("b", "se", "ci.lb", "ci.ub")) expect_equal(unname(c(f[[nm]])) / c, unname(c(ref[[nm]])), tolerance = tol_iter, label = paste(info, nm))
+    expect_equal(f$tau2 / c^2, ref$tau2, tolerance = tol_iter, label = paste(info, "tau2"))
+    expect_equal(unname(f$zval), unname(ref$zval), tolerance = tol_iter, label = paste(info, "zval"))
+    expect_equal(f$QM, ref$QM, tolerance = tol_iter, label = paste(info, "QM"))
+    expect_true(all(is.finite(unlist(f[c("QE", "I2", "H2", "pval")]))), label = info)
+  }
+})
+
+test_that("an iterative fit whose tau2 / vi is beyond double precision is an error naming yi and vi", {
+  # yi near 1e152 with vi near 1e-101: tau2 / vi near 1e406, so that the
+  # weights 1 / (vi + tau2) cannot be formed at any one scale
+  for (m in c("ML", "REML", "EB", "PM", "PMM", "DLIT", "SJIT"))
+    expect_error(rma(ext_dat$yi * 1e152, ext_dat$vi * 1e-100, method = m), "'yi'.*'vi'", label = m)
 })

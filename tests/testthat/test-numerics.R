@@ -302,6 +302,16 @@ test_that("nearly collinear moderators: exact fits up to metafor's rank decision
       if (dropped_m) {
         expect_equal(rownames(f$beta), rownames(rm$beta), info = info)
       } else {
+        # (metafor is inaccurate here, the reference is exact: at eps = 1e-5 it
+        # drops nothing but stops with "Model matrix not of full rank" (its
+        # eigenvalue check of X'X), and at 1e-3 / 1e-4 its Fisher scoring and
+        # DLIT / SJIT iterations do not converge at threshold 1e-12 for some
+        # estimators; metafast gives the exact fit.  metafast's QM at 1e-5 was
+        # off by ~1e-3: it came from the mapped-back vb, whose rounding the
+        # nearly singular vb[2:3, 2:3] amplifies by cond(X)^2; wald_qm_fit()
+        # now computes it in the QR's orthonormal coordinates, issue 18)
+        if (inherits(rm, "try-error"))
+          expect_match(as.character(rm), "not of full rank|did not converge", info = info)
         # [1, a, a + eps z] = [1, a, z] M, M = [[1,0,0],[0,1,1],[0,0,eps]]
         Minv <- rbind(c(1, 0, 0), c(0, 1, -1 / eps), c(0, 0, 1 / eps))
         .nm_expect_reparam(f, r, Minv, info, tol = 1e-5)
