@@ -102,6 +102,8 @@
     sets <- lapply(seq_len(k), function(i) seq_len(k)[-i])
     jk <- .mf_selboot_kernel(spec, 0L, 0, 0, 0, .mf_threads(threads, n_work = k, min_per_thread = 4L), NULL, sets)
     jack <- jk$t
+    # selmodel() refuses fewer studies than parameters
+    if (k - 1L < length(t0)) jack[] <- NA_real_
     colnames(jack) <- nms
   }
   res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
