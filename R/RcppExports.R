@@ -133,6 +133,14 @@
     .Call(`_metafast_mf_selmodel_ll`, par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces)
 }
 
+.mf_selboot_kernel <- function(spec, type, seed, start, end, threads, progress, sets = NULL) {
+    .Call(`_metafast_mf_selboot_kernel`, spec, type, seed, start, end, threads, progress, sets)
+}
+
+.mf_selboot_data <- function(spec, type, seed, r) {
+    .Call(`_metafast_mf_selboot_data`, spec, type, seed, r)
+}
+
 .mf_hardware_threads <- function() {
     .Call(`_metafast_mf_hardware_threads`)
 }

@@ -35,7 +35,29 @@
 #' block engine in C++.  The clusters must contain whole levels of the
 #' random factors (e.g. the study of a three-level model).
 #'
-#' @param x a model fitted by \code{\link{rma}} or \code{\link{rma.mv}}.
+#' For a selection model fitted by \code{\link{selmodel}} the statistics
+#' are the adjusted coefficients, \eqn{\tau^2} (when estimated) and the
+#' estimated selection parameters (\code{delta.2}, ... of a step function).
+#' The case bootstrap draws k studies with replacement (a precision measure
+#' \code{prec} is rescaled within each replicate, as \code{selmodel()} on the
+#' resampled data would do); the parametric bootstrap draws each outcome,
+#' with its observed \eqn{v_i}, from the fitted selection model, whose
+#' density is \eqn{w(p_i) \phi(y_i; x_i'\beta, v_i + \tau^2) / A_i}
+#' (Hedges 1992; Vevea & Hedges 1995), by rejection sampling: \eqn{y \sim
+#' N(x_i'\beta, v_i + \tau^2)} accepted with probability \eqn{w(p(y)) /
+#' \max w}.  Each replicate is refitted by maximum likelihood in C++ (projected
+#' BFGS over \eqn{\beta}, \eqn{\tau^2 \ge 0} and \eqn{\delta} within
+#' \code{delta.min}/\code{delta.max}, warm-started at the fit's estimate;
+#' the estimate may lie on a bound, e.g. a weight of 0 for an interval of a
+#' step function that holds no p-value in the replicate, counted in the
+#' printout).  A replicate whose refit does not converge is \code{NA},
+#' counted in \code{failed} and reported with a warning giving the reasons
+#' (\code{$selmodel$code}: 1 no convergence, 2 log-likelihood not finite, 3
+#' line search failed, 4 rejection sampler exhausted).  Not supported:
+#' \code{decreasing = TRUE}, \code{cluster}.
+#'
+#' @param x a model fitted by \code{\link{rma}}, \code{\link{rma.mv}} or
+#'   \code{\link{selmodel}}.
 #' @param R number of bootstrap replicates.
 #' @param type \code{"case"} (resample studies) or \code{"parametric"}.
 #' @param threads number of threads (default: option \code{metafast.threads},
@@ -56,13 +78,23 @@
 #'   (leave-one-out statistics, for BCa intervals; case bootstrap only;
 #'   one row per cluster with \code{cluster}), \code{cluster} (the sorted
 #'   cluster values, or \code{NULL}),
-#'   \code{call} and the data needed by \code{\link{as.boot}}.
+#'   \code{call} and the data needed by \code{\link{as.boot}}; for a
+#'   selection model also \code{selmodel}: per replicate the refit's
+#'   \code{code} (0 converged), log-likelihood \code{ll}, \code{iterations}
+#'   and the number of \code{empty} intervals of a step function.
 #' @references Davison AC, Hinkley DV (1997). \emph{Bootstrap Methods and
 #'   their Application}. Cambridge University Press.
 #'   Field CA, Welsh AH (2007). Bootstrapping clustered data. \emph{J R
 #'   Stat Soc B} 69:369-390.
 #'   Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a
 #'   meta-analysis. \emph{Stat Med} 21:1539-1558.
+#'   Hedges LV (1992). Modeling publication selection effects in
+#'   meta-analysis. \emph{Statistical Science} 7:246-255.
+#'   Vevea JL, Hedges LV (1995). A general linear model for estimating effect
+#'   size in the presence of publication bias. \emph{Psychometrika}
+#'   60:419-435.
+#'   Devroye L (1986). \emph{Non-Uniform Random Variate Generation}, sec.
+#'   II.3 (rejection). Springer.
 #' @seealso \code{\link{confint.mf_boot}}, \code{\link{as.boot}}
 #' @examples
 #' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15, 0.52, 0.28),
@@ -75,11 +107,18 @@
 #' # whole clusters (here: pairs of studies) resampled
 #' set.seed(1)
 #' boot_rma(fit, R = 200, cluster = rep(1:4, each = 2), progress = FALSE)
+#' # the adjusted estimate of a three-parameter selection model
+#' sel <- selmodel(rma(yi, vi, data = dat, method = "ML"), type = "stepfun", steps = 0.025)
+#' set.seed(1)
+#' bs <- boot_rma(sel, R = 200, progress = FALSE)
+#' confint(bs, parm = "intrcpt", type = "perc")
 #' @export
 boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL,
                      parallel = c("no", "future"), progress = interactive(), cluster, ...) {
   cl <- match.call()
   type <- match.arg(type)
+  if (inherits(x, "mf_selmodel"))
+    return(.mf_boot_selmodel(x, R, type, threads, parallel, progress, !missing(cluster), cl, list(...)))
   if (inherits(x, "mf_rma_mv"))
     return(.mf_boot_rma_mv(x, R, type, threads, parallel, progress, if (missing(cluster)) NULL else substitute(cluster),
                            parent.frame(), cl, list(...)))
@@ -205,9 +244,14 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
 #' @export
 print.mf_boot <- function(x, digits = x$digits, ...) {
   cat("\n", if (x$type == "case") "Case (non-parametric)" else "Parametric",
-      " bootstrap of a meta-analytic model (method ", x$method, ")\n\n", sep = "")
+      if (is.null(x$selmodel)) paste0(" bootstrap of a meta-analytic model (method ", x$method, ")")
+      else paste0(" bootstrap of a selection model (type ", x$selmodel$type, ", method ", x$method, ")"),
+      "\n\n", sep = "")
   if (!is.null(x$cluster)) cat("Resampled units: ", length(x$cluster), " clusters\n", sep = "")
-  cat("Replicates: ", x$R, if (x$failed > 0) sprintf(" (%d failed, NA)", x$failed) else "", "\n\n", sep = "")
+  cat("Replicates: ", x$R, if (x$failed > 0) sprintf(" (%d failed, NA)", x$failed) else "", "\n", sep = "")
+  if (!is.null(x$selmodel) && any(x$selmodel$empty > 0))
+    cat("Replicates with an interval of the step function without p-values: ", sum(x$selmodel$empty > 0), "\n", sep = "")
+  cat("\n")
   ok <- x$t
   tab <- data.frame(original = x$t0,
                     bias = colMeans(ok, na.rm = TRUE) - x$t0,
@@ -374,7 +418,15 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
   method <- .mf_method_code(x$method)
   test <- .mf_test_code(x$test)
   control <- x$control
-  if (!is.null(x$mv)) {
+  if (!is.null(x$selmodel)) {
+    # selection model: indices pick studies; the refit is the kernel's
+    k <- length(x$selmodel$spec$yi)
+    data <- data.frame(yi = x$selmodel$spec$yi, vi = x$selmodel$spec$vi)
+    spec <- x$selmodel$spec
+    statistic <- function(data, indices) {
+      c(.mf_selboot_kernel(spec, 0L, 0, 0, 0, 1L, NULL, list(as.integer(indices)))$t)
+    }
+  } else if (!is.null(x$mv)) {
     # cluster bootstrap of an rma.mv() fit: one row of data per cluster; indices pick clusters
     k <- length(x$cluster)
     data <- data.frame(cluster = x$cluster)

@@ -578,6 +578,36 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_selboot_kernel
+Rcpp::List mf_selboot_kernel(const Rcpp::List& spec, int type, double seed, double start, double end, int threads, SEXP progress, SEXP sets);
+RcppExport SEXP _metafast_mf_selboot_kernel(SEXP specSEXP, SEXP typeSEXP, SEXP seedSEXP, SEXP startSEXP, SEXP endSEXP, SEXP threadsSEXP, SEXP progressSEXP, SEXP setsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type end(endSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type sets(setsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_selboot_kernel(spec, type, seed, start, end, threads, progress, sets));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_selboot_data
+Rcpp::List mf_selboot_data(const Rcpp::List& spec, int type, double seed, double r);
+RcppExport SEXP _metafast_mf_selboot_data(SEXP specSEXP, SEXP typeSEXP, SEXP seedSEXP, SEXP rSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< int >::type type(typeSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< double >::type r(rSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_selboot_data(spec, type, seed, r));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_hardware_threads
 int mf_hardware_threads();
 RcppExport SEXP _metafast_mf_hardware_threads() {
@@ -681,6 +711,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},
+    {"_metafast_mf_selboot_kernel", (DL_FUNC) &_metafast_mf_selboot_kernel, 8},
+    {"_metafast_mf_selboot_data", (DL_FUNC) &_metafast_mf_selboot_data, 4},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},
     {"_metafast_mf_cwb_rma", (DL_FUNC) &_metafast_mf_cwb_rma, 20},
     {"_metafast_mf_cwb_rma_mv", (DL_FUNC) &_metafast_mf_cwb_rma_mv, 21},

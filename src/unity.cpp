@@ -21,5 +21,6 @@
 #include "rcpp_rma_mv_sparse.cpp"
 #include "rcpp_robust.cpp"
 #include "rcpp_selmodel.cpp"
+#include "rcpp_selmodel_boot.cpp"
 #include "rcpp_threads.cpp"
 #include "rcpp_wild_bootstrap.cpp"

@@ -1,0 +1,131 @@
+# Bootstrap of selection models (issue 15 item 3): boot_rma() of a selmodel()
+# fit.  The C++ kernel (src/core/selmodel_boot.hpp, glue
+# src/rcpp_selmodel_boot.cpp) draws each replicate (studies resampled, or
+# outcomes simulated from the fitted selection model by rejection sampling)
+# and refits it by projected BFGS over the likelihood of core/selmodel.hpp,
+# warm-started at the fit's estimate; R builds the spec once.  The result is
+# an mf_boot object, so print(), confint() and plot() are boot_rma()'s.
+
+# What the kernel needs from an mf_selmodel fit: the model as selmodel() set
+# it up (standardised moderators, p-value clamp, intervals, integration
+# settings), the estimate and which parameters are free, with their bounds.
+.mf_selboot_spec <- function(x) {
+  if (isTRUE(x$decreasing))
+    .mf_stop("boot_rma() of a selection model with decreasing = TRUE (non-increasing step weights) is not supported by metafast yet ('x'); refit with decreasing = FALSE.")
+  type <- x$type
+  if (!type %in% .mf_sel_types || type == "truncest")
+    .mf_stop(sprintf("boot_rma() does not support selection models of type \"%s\" ('x').", type))
+  yi <- as.double(c(x$yi))
+  vi <- as.double(c(x$vi))
+  X <- x$X
+  storage.mode(X) <- "double"
+  k <- length(yi)
+  p <- ncol(X)
+  preci <- as.double(x$preci)
+  prec_raw <- if (all(preci == 1) || is.null(x$prec)) rep(1, k) else
+    switch(x$prec, sei = sqrt(vi), vi = vi, ninv = 1 / x$ni, sqrtninv = 1 / sqrt(x$ni))
+  if (length(prec_raw) != k || anyNA(prec_raw))
+    .mf_stop("The selection model's precision measure cannot be rebuilt for resampling ('x'$prec).")
+  scaled <- .mf_sel_scale_X(X, isTRUE(x$int.only), isTRUE(x$int.incl))
+  beta.s <- c(solve(scaled$mX, c(x$beta)))
+  tau2_free <- .mf_estimator_has(x$method, "random") && !isTRUE(x$tau2.fix)
+  alternative <- x$alternative
+  steps <- x$steps
+  pval.min <- x$pval.min
+  zcut <- numeric(0)
+  kinks <- numeric(0)
+  if (type == "stepfun") {
+    s <- steps[-length(steps)]
+    zcut <- if (alternative == "two.sided") stats::qnorm(s / 2, lower.tail = FALSE) else stats::qnorm(s, lower.tail = FALSE)
+  } else if (type != "trunc") {
+    kinks <- .mf_sel_kinks(c(steps[1L], if (type == "beta") steps[2L], pval.min, 1 - pval.min), alternative)
+  }
+  intc <- x$control$intCtrl
+  delta <- as.double(x$delta)
+  delta_free <- !as.logical(x$delta.fix)
+  typ <- c(pmax(abs(beta.s), 0.1 * sqrt(stats::median(vi))),
+           if (tau2_free) max(x$tau2, 0.01 * stats::median(vi)),
+           pmax(abs(delta[delta_free]), 0.01))
+  list(yi = yi, vi = vi, X = scaled$X, preci = preci, prec_raw = as.double(prec_raw),
+       code = match(type, .mf_sel_types) - 1L, alt = match(alternative, c("greater", "less", "two.sided")) - 1L,
+       steps = if (anyNA(steps)) numeric(0) else as.double(steps), zcut = zcut, kinks = kinks,
+       pval_min = pval.min, rel_tol = if (is.null(intc$rel.tol)) 1e-10 else intc$rel.tol,
+       pieces = if (is.null(intc$subdivisions)) 400L else as.integer(intc$subdivisions),
+       beta = beta.s, tau2 = as.double(x$tau2), tau2_free = tau2_free,
+       tau2_max = if (is.null(x$tau2.max)) Inf else as.double(x$tau2.max),
+       delta = delta, delta_free = delta_free, delta_min = as.double(x$delta.min),
+       delta_max = as.double(x$delta.max), mX = scaled$mX, typ = as.double(typ), maxit = 200L)
+}
+
+# Names of the bootstrapped statistics: the coefficients, tau2 (if estimated)
+# and the estimated selection parameters (metafor's delta.1, delta.2, ...).
+.mf_selboot_names <- function(x, spec) {
+  nd <- length(spec$delta)
+  dn <- if (nd == 1L) "delta" else paste0("delta.", seq_len(nd))
+  c(colnames(x$X), if (spec$tau2_free) "tau2", dn[spec$delta_free])
+}
+
+# boot_rma() of an mf_selmodel fit (called by boot_rma()).
+.mf_boot_selmodel <- function(x, R, type, threads, parallel, progress, has_cluster, call, dots) {
+  if (has_cluster)
+    .mf_stop("'cluster' is not supported for the bootstrap of a selection model: boot_rma() resamples the studies of a selmodel() fit.")
+  spec <- .mf_selboot_spec(x)
+  parallel <- .mf_parallel_arg(parallel, dots, "boot_rma")
+  R <- .mf_whole(R, "R", 1, max = 1e9)
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
+    .mf_stop("'progress' must be TRUE or FALSE.")
+  nthreads <- .mf_threads(threads, n_work = R, min_per_thread = 2L)
+  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
+  seed <- .mf_draw_seed()
+  nms <- .mf_selboot_names(x, spec)
+  t0 <- c(c(x$beta), if (spec$tau2_free) x$tau2, x$delta[spec$delta_free])
+  names(t0) <- nms
+  type_code <- if (type == "case") 0L else 1L
+  kernel <- function(start, end, nthreads, prog) .mf_selboot_kernel(spec, type_code, seed, start, end, nthreads, prog)
+  out <- .mf_run_replicates(kernel, R, parallel, nthreads, progress)
+  t <- out$t
+  colnames(t) <- nms
+  code <- out$code
+  failed <- sum(code != 0L)
+  if (failed > 0L) {
+    why <- table(factor(code[code != 0L], levels = 1:4,
+                        labels = c("no convergence within 200 iterations", "log-likelihood not finite",
+                                   "line search failed", "rejection sampler exhausted")))
+    why <- why[why > 0]
+    warning(sprintf("%d of %d bootstrap replicates of the selection model could not be refitted (%s); they are NA in $t.",
+                    failed, R, paste(sprintf("%s: %d", names(why), why), collapse = ", ")), call. = FALSE)
+  }
+  jack <- NULL
+  if (type == "case") {
+    k <- length(spec$yi)
+    sets <- lapply(seq_len(k), function(i) seq_len(k)[-i])
+    jk <- .mf_selboot_kernel(spec, 0L, 0, 0, 0, .mf_threads(threads, n_work = k, min_per_thread = 4L), NULL, sets)
+    jack <- jk$t
+    # selmodel() refuses fewer studies than parameters
+    if (k - 1L < length(t0)) jack[] <- NA_real_
+    colnames(jack) <- nms
+  }
+  res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
+              threads = nthreads, parallel = parallel, call = call, cluster = NULL, offsets = NULL,
+              selmodel = list(spec = spec, type = x$type, steps = x$steps, code = code, ll = out$ll,
+                              iterations = out$iterations, empty = out$empty),
+              method = x$method, test = "z", control = x$control,
+              random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
+  class(res) <- "mf_boot"
+  res
+}
+
+# The data of bootstrap replicate r (1-based) of boot_rma() of a selection
+# model, regenerated from the run's seed (a replicate depends only on the seed
+# and r): yi, vi, the precisions of the replicate and, for the case bootstrap,
+# the drawn studies (indices into the fit's rows).  For checks against
+# metafor::selmodel() on the same data.
+.mf_selboot_replicate <- function(b, r) {
+  if (!inherits(b, "mf_boot") || is.null(b$selmodel))
+    .mf_stop("'b' must be the result of boot_rma() of a selection model.")
+  r <- .mf_whole(r, "r", 1, max = b$R)
+  d <- .mf_selboot_data(b$selmodel$spec, if (b$type == "case") 0L else 1L, b$seed, r - 1)
+  if (b$type != "case") d$idx <- NULL
+  d
+}
