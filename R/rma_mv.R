@@ -9,9 +9,9 @@
 #'
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
-#' that names them: \code{cvvc}, \code{verbose}, crossed
-#' random effects whose groups of linked rows exceed 5000 rows, \code{struct}
-#' other than CS, ID, DIAG, AR and CAR, a model without \code{random},
+#' that names them: \code{cvvc}, \code{verbose}, '~ inner | outer' terms
+#' or known correlation matrices whose groups of linked rows exceed 5000
+#' rows, \code{struct = "UNR"}, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
 #' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
 #' ...).

@@ -762,12 +762,13 @@ static void test_gen_spatial_terms() {
       InnerOuterTerm t;
       t.inner.resize(k);
       t.outer.resize(k);
-      for (int r = 0; r < k; ++r) {
-        codes(r, 0) = r;
-        t.inner(r) = r;  // one level a row
-        t.outer(r) = r < k / 2 ? 0 : 1;
-      }
-      pr.n_blocks();
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = r;
+          t.inner(r) = r;  // one level a row
+          t.outer(r) = b;  // (the outer levels are the blocks)
+        }
       t.off = 1;
       Mat Z(k, 2), C(k, 2), D(k, k);
       for (int r = 0; r < k; ++r) {
