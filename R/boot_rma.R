@@ -180,8 +180,8 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   if (is.null(cl_expr))
     .mf_stop("boot_rma() of an rma.mv() fit resamples whole clusters: give 'cluster' (e.g. the study identifier).")
   u <- .mf_mv_units_sorted(x, cl_expr, env)
-  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% c("HCS", "UN", "HAR")))
-    .mf_stop("boot_rma() of rma.mv() fits with struct = \"HCS\", \"UN\" or \"HAR\" is not supported by metafast yet (issue 13).")
+  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% c("HCS", "UN", "HAR", .mf_mv_gen_sp)))
+    .mf_stop("boot_rma() of rma.mv() fits with struct = \"HCS\", \"UN\", \"HAR\", \"GEN\", \"GDIAG\" or a spatial structure is not supported by metafast yet (issue 13).")
   spec <- x$mf.spec
   unit <- as.integer(u$unit[spec$order])
   # every block of the engine (the rows that share random effects) in one cluster

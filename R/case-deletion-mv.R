@@ -409,6 +409,21 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     }
   }
   if (!length(terms)) return(list(fixed = fixed, bad = bad))
+  # GEN, GDIAG and spatial terms (types >= 10): metafor refuses a subset
+  # whose inner term keeps a single distinct row (and, spatial, whose outer
+  # levels all hold one row); their fixed components stay as in the fit
+  newt <- vapply(terms, function(tm) tm$type >= 10L, NA)
+  for (tm in terms[newt]) {
+    lev <- if (!is.null(tm$zlev)) apply(tm$zlev, 1L, paste, collapse = "\r")
+           else if (!is.null(tm$coords)) apply(tm$coords, 1L, paste, collapse = "\r") else as.character(seq_len(nrow(tm$dmat)))
+    for (i in seq_len(n)) {
+      keep <- unit != i - 1L
+      if (length(unique(lev[tm$inner[keep] + 1L])) < 2L ||
+          (tm$type >= 12L && !anyDuplicated(tm$outer[keep]))) bad[i] <- TRUE
+    }
+  }
+  terms <- terms[!newt]
+  if (!length(terms)) return(list(fixed = fixed, bad = bad))
   # the rules of the '~ inner | outer' terms on each subset
   types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR")
   gts <- lapply(terms, function(tm) {

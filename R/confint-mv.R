@@ -272,8 +272,12 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 .mf_mv_comp_range <- function(x, comp) {
   if (comp %in% c("sigma2", "tau2", "gamma2")) return(c(0, Inf))
   st <- x$struct[if (comp == "rho") 1L else 2L]
+  if (st %in% .mf_mv_sp) return(c(0, Inf))  # (the range of a spatial structure)
   c(if (st == "CAR") 0 else -1, 1)
 }
+
+# The spatial structures (their rho is a range in [0, inf)).
+.mf_mv_sp <- c("SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")
 
 # The fit's spec with component comp[pos] fixed at val (the structure's
 # 'fixed' holds every component of theta: NA estimated).  A UN term fitted on
@@ -375,6 +379,10 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
     st <- x$struct[if (comp == "rho") 1L else 2L]
     con$vc.min <- if (st %in% c("AR", "HAR", "CAR")) min(0, vc) else -1
     con$vc.max <- 1
+    if (st %in% .mf_mv_sp) {  # (metafor's interval of a range)
+      con$vc.min <- 0
+      con$vc.max <- max(10, vc * 10)
+    }
   }
   if (length(control)) {
     cp <- pmatch(names(control), names(con))
@@ -478,16 +486,19 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   } else if (steps < 2) .mf_stop("Argument 'steps' must be >= 2.")
   isvar <- comp %in% c("sigma2", "tau2", "gamma2")
   car <- !isvar && x$struct[if (comp == "rho") 1L else 2L] == "CAR"
+  sp <- x$struct[if (comp %in% c("tau2", "rho")) 1L else 2L] %in% .mf_mv_sp && comp != "sigma2"
   if (is.null(xlim)) {  # (metafor's defaults)
-    xlim <- if (isvar) c(max(0, vc / 4), max(0.1, vc * 4))
+    xlim <- if (isvar && sp) c(max(0, vc / 2), max(0.1, vc * 2))
+            else if (isvar) c(max(0, vc / 4), max(0.1, vc * 4))
+            else if (sp) c(vc / 2, vc * 2)
             else c(max(if (car) 0 else -0.99999, vc - 0.5), min(0.99999, vc + 0.5))
     if (anyNA(xlim)) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
   } else {
     if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim)) .mf_stop("Argument 'xlim' should be a vector of length 2.")
     xlim <- sort(xlim)
-    if ((isvar || car) && xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if ((isvar || car || sp) && xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
     if (xlim[1L] < -1) .mf_stop("Lower bound for profiling must be >= -1.")
-    if (!isvar && !car && xlim[2L] > 1) .mf_stop("Upper bound for profiling must be <= 1.")
+    if (!isvar && !car && !sp && xlim[2L] > 1) .mf_stop("Upper bound for profiling must be <= 1.")
   }
   vcs <- if (stepseq) steps else seq(xlim[1L], xlim[2L], length.out = steps)
   if (length(vcs) <= 1L) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")

@@ -465,6 +465,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
 # freedom.  Also returns what vcov = TRUE needs: the rows kept, the inner and
 # outer code of each row and the term's matrix E.
 .mf_mv_ranef_term <- function(x, t, alpha) {
+  if (x$struct[t] %in% .mf_mv_gen_sp)
+    .mf_stop(sprintf("ranef() of rma.mv() fits with struct = \"%s\" is not supported by metafast yet (issue 12).", x$struct[t]))
   sp <- x$mf.spec
   tm <- sp$structure$terms[[t]]
   r <- .mf_rma_mv_ranef_term(sp, .mf_mv_theta(x), c(x$beta), t - 1L)

@@ -69,6 +69,7 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
   st <- x$struct[if (h) 2L else 1L]
   nms <- x[[paste0(w, ".names")]]
   nl <- x[[paste0(w, ".nlevels")]]
+  if (st %in% .mf_mv_gen_sp) return(.mf_print_gen_sp_term(x, d, h, st, v, r, fv, fr, unname(nms), nl))
   mn <- max(nchar(nms))
   pad <- function(s) paste0(s, strrep(" ", max(0, mn - nchar(s))))
   cat("outer factor: ", pad(nms[2L]), " (nlvls = ", nl[2L], ")\n", sep = "")
@@ -115,6 +116,47 @@ print.mf_rma_mv <- function(x, digits, showfit = FALSE, signif.stars = getOption
     colnames(vc) <- c("estim", "sqrt", "fixed")
     rownames(vc) <- c(paste0(vn, if (h) "  " else "    "), rn)  # (metafor's padding)
     if (st == "ID") vc <- vc[1L, , drop = FALSE]
+  }
+  print(vc, quote = FALSE, right = TRUE, print.gap = 2)
+  cat("\n")
+}
+
+# The section of a GEN, GDIAG or spatial term, laid out as metafor's: the
+# outer factor and the inner term, then one variance per column of the inner
+# term (GEN: beside the correlations, fixed or not below the diagonal) or
+# tau^2 and the range rho.
+.mf_print_gen_sp_term <- function(x, d, h, st, v, r, fv, fr, nms, nl) {
+  yn <- function(f) ifelse(f, "yes", "no")
+  outer <- nms[length(nms)]
+  forms <- if (is.list(x$random) && !inherits(x$random, "formula")) x$random else list(x$random)
+  io <- Filter(function(f) !(is.numeric(f[[2L]][[2L]]) && f[[2L]][[2L]] == 1), forms)
+  inner <- paste0("~", gsub(" ", "", paste(deparse(io[[if (h) 2L else 1L]][[2L]][[2L]]), collapse = "")))
+  mn <- max(nchar(c(outer, inner)))
+  pad <- function(s) paste0(s, strrep(" ", max(0, mn - nchar(s))))
+  cat("outer factor: ", pad(outer), " (nlvls = ", nl[2L], ")\n", sep = "")
+  cat("inner term:   ", pad(inner), " (nlvls = ", nl[1L], ")\n\n", sep = "")
+  if (st %in% c("GEN", "GDIAG")) {
+    cn <- nms[-length(nms)]
+    vc <- cbind(estim = .mf_fmtx(v, d), sqrt = .mf_fmtx(sqrt(v), d), fixed = yn(fv))
+    rownames(vc) <- cn
+    if (st == "GEN" && length(cn) > 1L) {
+      n <- length(cn)
+      G <- matrix("", n, n)
+      R <- diag(n)
+      R[lower.tri(R)] <- r
+      F <- matrix(FALSE, n, n)
+      F[lower.tri(F)] <- fr
+      G[upper.tri(G)] <- .mf_fmtx(t(R)[upper.tri(R)], d)
+      G[lower.tri(G)] <- yn(F[lower.tri(F)])
+      diag(G) <- "-"
+      colnames(G) <- abbreviate(cn)
+      vc <- cbind(vc, "rho:" = "", G)
+    }
+  } else {
+    vn <- if (h) "gamma^2" else "tau^2"
+    vc <- rbind(c(.mf_fmtx(v, d), .mf_fmtx(sqrt(v), d), yn(fv)), c(.mf_fmtx(r, d), "", yn(fr)))
+    colnames(vc) <- c("estim", "sqrt", "fixed")
+    rownames(vc) <- c(paste0(vn, if (h) "  " else "    "), if (h) "phi" else "rho")
   }
   print(vc, quote = FALSE, right = TRUE, print.gap = 2)
   cat("\n")
@@ -382,6 +424,10 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
   }
   alpha <- if (missing(level)) x$level else .mf_level(level)
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  # GEN/GDIAG terms (random slopes): metafor predicts the fixed part only (no
+  # prediction interval, no levels)
+  gen <- any(x$struct %in% c("GEN", "GDIAG")) && withG
+  if (gen) withG <- withH <- FALSE
   int.spec <- !missing(intercept)
   if (!int.spec) intercept <- x$int.incl
   if (!is.logical(intercept) || length(intercept) != 1L || is.na(intercept))
@@ -465,6 +511,7 @@ predict.mf_rma_mv <- function(object, newmods, intercept, tau2.levels, gamma2.le
   }
   out <- list(pred = pred, se = se, ci.lb = ci.lb, ci.ub = ci.ub, pi.lb = pi.lb, pi.ub = pi.ub,
               cr.lb = pi.lb, cr.ub = pi.ub)
+  if (gen) out$pi.lb <- out$pi.ub <- out$cr.lb <- out$cr.ub <- NULL
   # (logical NA when no levels were given, as metafor)
   lev_out <- function(labels, idx) if (all(is.na(idx))) rep(NA, kn) else labels[idx]
   if (withG && x$tau2s > 1L) out$tau2.level <- lev_out(x$g.levels.f[[1L]], t.idx)

@@ -9,9 +9,9 @@
 #'
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
-#' that names them: \code{cvvc}, \code{verbose}, crossed
-#' random effects whose groups of linked rows exceed 5000 rows, \code{struct}
-#' other than CS, ID, DIAG, AR and CAR, a model without \code{random},
+#' that names them: \code{cvvc}, \code{verbose}, '~ inner | outer' terms
+#' or known correlation matrices whose groups of linked rows exceed 5000
+#' rows, \code{struct = "UNR"}, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
 #' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
 #' ...).
@@ -57,9 +57,21 @@
 #'   continuous time), \code{"HCS"} (one tau2 per inner level, one rho),
 #'   \code{"HAR"} (as AR with one tau2 per level) or \code{"UN"} (one tau2
 #'   per level, one rho per pair of levels, in the order of the lower
-#'   triangle by columns); \code{"GEN"}, \code{"GDIAG"} and the spatial
-#'   structures are not supported yet (error), and \code{"UNR"} is refused as
-#'   metafor 5.2.1 refuses it.  UN
+#'   triangle by columns); \code{"GEN"} (random slopes: \code{~ x | study}
+#'   or \code{~ x1 + x2 | study}, an inner formula whose model matrix Z
+#'   gives rows i and j of one outer level the covariance z_i' E z_j, E
+#'   unstructured over the columns of Z: one tau2 per column, one rho per
+#'   pair), \code{"GDIAG"} (E diagonal; also \code{"GEN"} with
+#'   \code{~ x || study}), or the spatial structures \code{"SPEXP"},
+#'   \code{"SPGAU"}, \code{"SPLIN"}, \code{"SPRAT"}, \code{"SPSPH"}
+#'   (\code{~ x1 + x2 | outer}: rows of one outer level covary by tau2
+#'   f(d / rho), d the distance of their coordinates, rho the range:
+#'   exponential exp(-d/rho), Gaussian exp(-d^2/rho^2), linear (1 -
+#'   d/rho) for d < rho, rational quadratic 1 / (1 + (d/rho)^2), spherical
+#'   1 - 1.5 d/rho + 0.5 (d/rho)^3 for d < rho; distances as chosen by
+#'   metafor's \code{dist}, see \code{...}; rho starts at the first quartile
+#'   of the distances, or at \code{control$rho.init}); \code{"UNR"} is
+#'   refused as metafor 5.2.1 refuses it.  UN (and GEN)
 #'   is fitted on the scale of the Cholesky factor of its matrix (as metafor),
 #'   or, when some of its components are fixed, on the (tau2, rho) scale: an
 #'   estimate there that is not positive semi-definite (where metafor's
@@ -104,11 +116,19 @@
 #' @param digits number of decimals for printing (default 4).
 #' @param control list of solver settings: \code{threshold} (1e-10, largest
 #'   change of a variance component at convergence), \code{maxiter} (1000),
-#'   \code{stepadj} (1) and \code{sigma2.init} (starting values).  The tuning
+#'   \code{stepadj} (1), \code{sigma2.init} (starting values) and
+#'   \code{rho.init}, \code{phi.init} (the starting range of a spatial
+#'   structure).  The tuning
 #'   settings of metafor's optimisers (\code{optimizer}, \code{rel.tol},
 #'   \code{iter.max}, ...) are accepted and have no effect (the fit uses
 #'   Fisher scoring with a quasi-Newton fallback); others are errors.
-#' @param ... metafor's extra arguments are not supported yet (error).
+#' @param ... \code{dist}, metafor's distances of the spatial structures:
+#'   \code{"euclidean"} (default), \code{"maximum"}, \code{"manhattan"},
+#'   \code{"gcd"} (great-circle distances in km between (longitude, latitude)
+#'   in degrees on the WGS84 ellipsoid, Meeus 1991), a distance matrix whose
+#'   dimension names are the values of the first inner variable, or a
+#'   function of the matrix of coordinates; one value, or a list of one per
+#'   term.  metafor's other extra arguments are not supported yet (error).
 #' @return An object of class \code{mf_rma_mv} with metafor's fields
 #'   (\code{beta}, \code{se}, \code{zval}, \code{pval}, \code{ci.lb},
 #'   \code{ci.ub}, \code{vb}, \code{sigma2}, \code{s.nlevels}, \code{s.names},
@@ -135,7 +155,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
   # metafor's arguments that this version does not implement: named errors
   dots <- names(list(...))
-  if (length(list(...))) {
+  # metafor's 'dist' (read from '...'): the distances of spatial structures
+  dist <- NULL
+  if (!is.null(dots) && "dist" %in% dots) {
+    dist <- .mf_mv_dist(list(...)[["dist"]])
+    dots <- dots[dots != "dist"]
+  }
+  if (length(dots) || (length(list(...)) && is.null(names(list(...))))) {
     nms <- if (is.null(dots)) "" else dots
     nms[nms == ""] <- "(unnamed)"
     .mf_stop(sprintf("Argument%s %s %s.", if (length(nms) > 1L) "s" else "", paste0("'", nms, "'", collapse = ", "), todo))
@@ -223,6 +249,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   # NA in a random-effects variable: an error (as metafor), naming the rows
   for (g in rnd$gterms) for (l in 1:2) {
+    if (l == 1L && is.null(g$inner)) next  # (several inner variables: checked with the struct)
     bad <- keep & is.na(if (l == 1L) g$inner else g$outer)
     if (any(bad))
       .mf_stop(sprintf("'random': missing values in '%s' (%s); no NAs are allowed in the variables of 'random'.",
@@ -308,7 +335,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, keep, L,
                              list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
                              list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi),
-                             check.k = if (missing(control) || is.null(control$check.k.gtr.1)) TRUE else control$check.k.gtr.1)
+                             check.k = if (missing(control) || is.null(control$check.k.gtr.1)) TRUE else control$check.k.gtr.1,
+                             dist = dist, init = list(con$rho.init, con$phi.init))
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
   use_sparse <- FALSE
@@ -348,9 +376,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       offsets <- as.integer(c(0L, cumsum(sizes)))
       Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
-                        terms = lapply(gts, function(g) list(type = if (g$chol) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
-                                                             times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
-                                                             n_lev = g$n_lev, outer.levels = g$outer.levels)))
+                        terms = lapply(gts, function(g) {
+                          tm <- list(type = if (g$chol && g$type < 10L) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
+                                     times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
+                                     n_lev = g$n_lev, outer.levels = g$outer.levels)
+                          # GEN/GDIAG: the base matrix and the inner design of each level; spatial: coordinates or distances
+                          if (!is.null(g$base)) tm$base <- g$base
+                          if (!is.null(g$zlev)) tm$zlev <- g$zlev
+                          if (!is.null(g$coords)) tm$coords <- g$coords
+                          if (!is.null(g$dmat)) tm$dmat <- g$dmat
+                          if (!is.null(g$dist)) tm$dist <- g$dist
+                          if (isTRUE(g$logr)) tm$logr <- TRUE  # (an estimated range: fitted as log(rho))
+                          tm
+                        }))
       if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
@@ -374,6 +412,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     s0 <- max(stats::var(yi.f) - mean(vi.f), 0.01 * stats::var(yi.f), 1e-8) / nvar
     for (g in gts) if (g$chol) start[g$off + seq_len(g$n_v + g$n_r)] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
   }
+  # the range of a spatial term starts at metafor's rho.init (the first
+  # quartile of the distances, or control$rho.init / phi.init)
+  for (g in gts) if (!is.null(g$rho.init)) start[g$off + g$n_v + 1L] <- if (isTRUE(g$logr)) log(g$rho.init) else g$rho.init
+
   spec <- if (!is.null(bstruct)) .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, bstruct)
   fit <- if (use_sparse) .mf_rma_mv_fit_sparse(sparse_spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
          else .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
@@ -407,7 +449,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   # (each '~ inner | outer' term adds two factors to the containment rule,
   # as metafor's: the combinations of inner and outer level, and the outer)
   gfac <- unlist(lapply(gts, function(g) {
-    comb <- (g$outer - 1) * g$nlevels[1L] + g$inner
+    comb <- (g$outer - 1) * g$nlevels[1L] + (if (is.null(g$ckey)) g$inner else g$ckey)
     list(match(comb, unique(comb)), g$outer)
   }), recursive = FALSE)
   ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, c(codes$codes, gfac), c(s.nlevels, vapply(gfac, max, 1L)))
@@ -446,11 +488,16 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
   theta <- .mf_mv_unchol(gts, fit$theta)
-  if (!is.null(spec$structure$terms))  # (the fit keeps the (tau2, rho) form of its UN terms, as theta)
-    for (t in seq_along(gts)) spec$structure$terms[[t]]$type <- gts[[t]]$type
+  if (!is.null(spec$structure$terms))  # (the fit keeps the (tau2, rho) form of its UN and GEN terms, as theta)
+    for (t in seq_along(gts)) {
+      spec$structure$terms[[t]]$type <- gts[[t]]$type
+      if (identical(gts[[t]]$base, 9L)) spec$structure$terms[[t]]$base <- 6L
+      spec$structure$terms[[t]]$logr <- NULL  # (the range on its own scale, as theta)
+    }
   withS <- L > 0L
   vcg <- .mf_mv_struct_fields(gts, theta)
   if (length(gts)) vcg$struct <- rep_len(struct, 2L)  # (metafor keeps both values, whichever terms use them)
+  for (t in seq_along(gts)) if (gts[[t]]$struct == "GDIAG") vcg$struct[t] <- "GDIAG"  # ('~ x || outer')
   .mf_mv_check_un_psd(gts, theta)
   if (!withS) sig.out <- list(sigma2 = 0, sigma2s = 1, s.names = list(), s.nlevels = NULL, s.levels = NULL, fix = NA)
   else sig.out <- list(sigma2 = theta[seq_len(L)], sigma2s = L, s.names = rnd$names, s.nlevels = s.nlevels,
@@ -534,7 +581,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (!inherits(random, "formula") || length(random) != 2L)
       .mf_stop("'random' must be a one-sided formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
     rhs <- random[[2L]]
-    if (!is.call(rhs) || !identical(rhs[[1L]], as.name("|")))
+    # '~ inner || outer' (metafor: struct "GDIAG" for that term)
+    dbl <- is.call(rhs) && identical(rhs[[1L]], as.name("||"))
+    if (!is.call(rhs) || !(identical(rhs[[1L]], as.name("|")) || dbl))
       .mf_stop("'random' must be a formula such as ~ 1 | study or ~ 1 | study/es (or a list of them).")
     inner <- rhs[[2L]]
     env <- environment(random)
@@ -543,15 +592,22 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       if (length(out$gterms) == 2L)
         .mf_stop("'random' has more than two '~ inner | outer' terms; metafor allows at most two.")
       lab <- c(paste(deparse(inner), collapse = ""), paste(deparse(rhs[[3L]]), collapse = ""))
+      # the inner term as a formula (GEN, GDIAG and the spatial structures
+      # read several variables from it); a single variable is evaluated here
+      inner.f <- stats::as.formula(call("~", inner), env = env)
+      ilab <- attr(stats::terms(inner.f), "term.labels")
       vals <- lapply(1:2, function(l) {
-        v <- tryCatch(eval(rhs[[l + 1L]], data, env),
+        if (l == 1L && length(ilab) != 1L) return(NULL)
+        ex <- if (l == 1L) str2lang(ilab) else rhs[[3L]]
+        v <- tryCatch(eval(ex, data, env),
                       error = function(e) .mf_stop(sprintf("Cannot evaluate '%s' in 'random': %s", lab[l], conditionMessage(e))))
         if (is.data.frame(v) && ncol(v) == 1L) v <- v[[1L]]
         if (length(v) != k.all || !is.atomic(v))
           .mf_stop(sprintf("'random': '%s' has length %d but 'yi' has length %d.", lab[l], length(v), k.all))
         v
       })
-      out$gterms[[length(out$gterms) + 1L]] <- list(names = lab, inner = vals[[1L]], outer = vals[[2L]])
+      out$gterms[[length(out$gterms) + 1L]] <- list(names = lab, inner = vals[[1L]], outer = vals[[2L]],
+                                                    inner.f = inner.f, data = data, gdiag = dbl)
       next
     }
     terms <- list()
@@ -595,7 +651,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # the data cannot identify are fixed with metafor's warnings (a single inner
 # level, one row per outer level, an inner level in one outer level only
 # (check.k.gtr.1), pairs of levels that never meet).
-.mf_mv_struct_terms <- function(gterms, struct, rows, keep, L, fixG, fixH, check.k = TRUE) {
+.mf_mv_struct_terms <- function(gterms, struct, rows, keep, L, fixG, fixH, check.k = TRUE, dist = NULL,
+                                init = list()) {
   if (!length(gterms)) return(list())
   todo <- "is not supported by metafast's rma.mv() yet (issue 12)"
   # metafor 5.2.1 accepts these (its rma.mv() refuses "UNR", although its
@@ -603,7 +660,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   known <- c("CS", "HCS", "UN", "AR", "HAR", "CAR", "ID", "DIAG", "GEN", "GDIAG",
              "SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")
   types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR")  # (order: InnerOuterTerm::Type)
-  done <- setdiff(types, "UNR")
+  done <- c(setdiff(types, "UNR"), .mf_mv_gen_sp)
   if (!is.character(struct) || !length(struct) || length(struct) > 2L || anyNA(struct))
     .mf_stop(sprintf("'struct' must be one or two (one per '~ inner | outer' term) of %s; it has length %d.",
                      paste0("\"", done, "\"", collapse = ", "), length(struct)))
@@ -618,6 +675,16 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       .mf_stop("struct = \"UNR\" is refused by metafor 5.2.1's rma.mv() (\"Unknown 'struct' specified\"), and so by metafast; use \"UN\" (a variance per level) or \"CS\" (one correlation).")
     if (!st %in% known) .mf_stop(sprintf("Unknown 'struct' \"%s\".", st))
     if (!st %in% done) .mf_stop(sprintf("struct = \"%s\" %s; implemented: %s.", st, todo, paste(done, collapse = ", ")))
+    if (st %in% .mf_mv_gen_sp) {
+      if (st == "GEN" && isTRUE(g$gdiag)) st <- "GDIAG"  # ('~ inner || outer', as metafor)
+      out[[t]] <- .mf_mv_gen_sp_term(g, st, t, rows, keep, off, if (t == 1L) fixG else fixH,
+                                     if (is.null(dist)) "euclidean" else dist[[t]], init[[t]])
+      off <- off + out[[t]]$n_v + out[[t]]$n_r
+      next
+    }
+    if (is.null(g$inner))
+      .mf_stop(sprintf("Only a single inner variable allowed for an '~ inner | outer' term when 'struct=\"%s\"' ('random': '%s').",
+                       st, g$names[1L]))
     inner <- g$inner[rows]
     outer <- g$outer[rows]
     if (st == "CAR" && !is.numeric(inner))
@@ -699,6 +766,155 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   out
 }
 
+# The structures whose inner term is a formula of several variables:
+# metafor's GEN and GDIAG (random slopes: rows i and j of one outer level
+# covary by z_i' E z_j, z the row of the inner term's model matrix, E
+# unstructured or diagonal over its columns) and the spatial structures
+# (tau2 f(d_ij / rho), d the distance of the rows' coordinates; rho is the
+# range).
+.mf_mv_gen_sp <- c("GEN", "GDIAG", "SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")
+
+# One GEN, GDIAG or spatial '~ inner | outer' term (see
+# .mf_mv_struct_terms() for the fields; InnerOuterTerm in
+# src/core/structure.hpp).  The engine's inner "levels" are the rows (zlev,
+# coords: one row each; for a distance matrix the matrix's labels); metafor's
+# level fields count the distinct inner rows (pasted as metafor pastes them).
+.mf_mv_gen_sp_term <- function(g, st, t, rows, keep, off, fx, dist, init) {
+  arg <- if (t == 1L) c("tau2", "rho") else c("gamma2", "phi")
+  spatial <- !st %in% c("GEN", "GDIAG")
+  data <- g$data
+  vars <- stats::model.frame(g$inner.f, data = data, na.action = stats::na.pass)
+  if (nrow(vars) != length(keep))
+    .mf_stop(sprintf("'random': the variables of '%s' have %d rows but 'yi' has length %d.", g$names[1L], nrow(vars), length(keep)))
+  bad <- keep & !stats::complete.cases(vars)
+  if (any(bad))
+    .mf_stop(sprintf("'random': missing values in '%s' (%s); no NAs are allowed in the variables of 'random'.",
+                     g$names[1L], .mf_rows(bad)))
+  if (!spatial) {
+    Z <- stats::model.matrix(g$inner.f, vars)
+    is.int <- apply(Z, 2L, function(z) all(z == 1))
+    colnames(Z)[is.int] <- "intrcpt"
+    attr(Z, "assign") <- NULL
+    attr(Z, "contrasts") <- NULL
+    lvars <- as.data.frame(Z)
+    vnames <- colnames(Z)
+  } else {
+    lvars <- vars
+    vnames <- names(vars)
+  }
+  # metafor's levels: the distinct inner rows, pasted
+  key <- apply(lvars, 1L, paste, collapse = " + ")
+  outer <- g$outer[rows]
+  fo <- factor(outer)
+  kk <- length(rows)
+  lev.f <- sort(unique(key[keep]))
+  nv <- length(unique(key[rows]))
+  if (nv == 1L) .mf_stop("Cannot fit model since inner term only has a single level (as metafor).")
+  if (spatial && nlevels(fo) == kk)
+    .mf_stop("Cannot fit model since each level of the outer factor contains only a single level of the inner term (as metafor).")
+  lk <- table(factor(key[rows], levels = lev.f))
+  ckey <- match(key[rows], sort(unique(key[rows]))) - 1L
+  res <- list(struct = st, names = c(vnames, g$names[2L]), outer = as.integer(fo), outer.levels = levels(fo), times = numeric(0),
+              off = off, nlevels = c(nv, nlevels(fo)), nlevels.f = c(length(lev.f), nlevels(factor(g$outer[keep]))),
+              levels.f = list(lev.f, sort(unique(factor(g$outer[keep])))), levels.k = lk, levels.comb.k = NULL, ckey = ckey)
+  if (!spatial) {
+    Z <- Z[rows, , drop = FALSE]
+    p <- ncol(Z)
+    n_r <- if (st == "GDIAG" || p == 1L) 0L else p * (p - 1L) / 2L
+    fv <- .mf_mv_fixed_arg(fx[[1L]], p, arg[1L], c(0, Inf))
+    fr <- if (n_r) .mf_mv_fixed_arg(fx[[2L]], n_r, arg[2L], c(-1, 1)) else numeric(0)
+    # GEN with every component estimated: on the Cholesky scale of E (as metafor)
+    chol <- st == "GEN" && p > 1L && all(is.na(c(fv, fr)))
+    return(c(res, list(type = if (st == "GEN") 10L else 11L, base = if (st == "GDIAG") 2L else if (chol) 9L else 6L,
+                       chol = chol, inner = seq_len(kk) - 1L, zlev = unname(Z), n_v = p, n_r = n_r, n_lev = p,
+                       fixed_v = fv, fixed_r = fr)))
+  }
+  # spatial: coordinates (model matrix of the inner variables without
+  # intercept), a distance matrix over the labels of the first inner
+  # variable, or a function of the coordinates
+  fv <- .mf_mv_fixed_arg(fx[[1L]], 1L, arg[1L], c(0, Inf))
+  fr <- .mf_mv_fixed_arg(fx[[2L]], 1L, arg[2L], c(0, Inf))
+  if (is.data.frame(dist)) dist <- as.matrix(dist)
+  # (metafor starts rho at the first quartile of the distances of all pairs of
+  # rows; here of rows evenly spread over the data beyond 3000 rows)
+  sel <- if (kk > 3000L) unique(round(seq(1, kk, length.out = 3000L))) else seq_len(kk)
+  coords <- NULL
+  dmat <- NULL
+  if (is.matrix(dist) || inherits(dist, "Matrix")) {
+    dm <- as.matrix(dist)
+    if (anyNA(dm)) .mf_stop("'dist': no missing values are allowed in a distance matrix (as metafor).")
+    if (nrow(dm) != ncol(dm)) .mf_stop("'dist': a distance matrix must be square (as metafor).")
+    if (!isSymmetric(unname(dm))) .mf_stop("'dist': a distance matrix must be symmetric (as metafor).")
+    if (is.null(rownames(dm))) rownames(dm) <- colnames(dm)
+    if (is.null(colnames(dm))) colnames(dm) <- rownames(dm)
+    if (is.null(colnames(dm)) || anyDuplicated(colnames(dm)))
+      .mf_stop("'dist': a distance matrix must have unique dimension names (as metafor).")
+    lab <- as.character(vars[[1L]][rows])
+    if (any(!lab %in% colnames(dm)))
+      .mf_stop(sprintf("'dist': there are levels in '%s' for which there are no matching rows/columns in the distance matrix (as metafor).",
+                       names(vars)[1L]))
+    ul <- unique(lab)
+    dmat <- unname(dm[ul, ul, drop = FALSE])
+    storage.mode(dmat) <- "double"
+    inner <- match(lab, ul) - 1L
+    dpairs <- function() { i <- inner[sel] + 1L; dmat[i, i][lower.tri(diag(length(sel)))] }
+    dcode <- 0L
+  } else {
+    Cm <- stats::model.matrix(stats::update(g$inner.f, ~ . - 1), vars)[rows, , drop = FALSE]
+    Cm <- unname(Cm)
+    attr(Cm, "assign") <- NULL
+    attr(Cm, "contrasts") <- NULL
+    inner <- seq_len(kk) - 1L
+    if (is.function(dist)) {
+      dmat <- as.matrix(dist(Cm))
+      if (!identical(dim(dmat), c(kk, kk)) || anyNA(dmat))
+        .mf_stop(sprintf("'dist': the function must return a %d x %d distance matrix without missing values.", kk, kk))
+      dmat <- unname(dmat)
+      storage.mode(dmat) <- "double"
+      dpairs <- function() dmat[sel, sel][lower.tri(diag(length(sel)))]
+      dcode <- 0L
+    } else {
+      dcode <- match(dist, c("euclidean", "maximum", "manhattan", "gcd")) - 1L
+      if (dcode == 3L && ncol(Cm) != 2L)
+        .mf_stop("'dist': great-circle distances (\"gcd\") need two inner variables, longitude and latitude (in degrees).")
+      coords <- Cm
+      dpairs <- function() {
+        cs <- coords[sel, , drop = FALSE]
+        if (dcode == 3L) .mf_mv_gcd_pairs(cs) else as.vector(stats::dist(cs, method = dist))
+      }
+    }
+  }
+  rho.init <- if (!is.null(init)) init else unname(stats::quantile(dpairs(), 0.25))
+  if (!is.finite(rho.init) || rho.init <= 0)
+    .mf_stop(sprintf("Value(s) of '%s.init' must be > 0 (as metafor).", arg[2L]))
+  c(res, list(type = 12L + match(st, c("SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")) - 1L, chol = FALSE, inner = inner,
+              coords = coords, dmat = dmat, dist = dcode, n_v = 1L, n_r = 1L, n_lev = 0L, fixed_v = fv, fixed_r = fr,
+              rho.init = rho.init, logr = is.na(fr)))
+}
+
+# Great-circle distances (km) between the rows of (longitude, latitude) in
+# degrees, all pairs in the order of dist() (for the start of rho): the
+# core's formula (InnerOuterTerm::gcd_km(); Meeus 1991, ch. 11, WGS84).
+.mf_mv_gcd_pairs <- function(cs) {
+  n <- nrow(cs)
+  ij <- which(lower.tri(diag(n)), arr.ind = TRUE)
+  .mf_mv_gcd(cs[ij[, 2L], 1L], cs[ij[, 2L], 2L], cs[ij[, 1L], 1L], cs[ij[, 1L], 2L])
+}
+.mf_mv_gcd <- function(lon1, lat1, lon2, lat2) {
+  rad <- pi / 180
+  a <- 6378.137
+  f <- 1 / 298.257223563
+  F <- (lat1 + lat2) / 2 * rad; G <- (lat1 - lat2) / 2 * rad; L <- (lon1 - lon2) / 2 * rad
+  S <- sin(G)^2 * cos(L)^2 + cos(F)^2 * sin(L)^2
+  C <- cos(G)^2 * cos(L)^2 + sin(F)^2 * sin(L)^2
+  w <- atan(sqrt(S / C))
+  R <- sqrt(S * C) / w
+  H1 <- (3 * R - 1) / (2 * C); H2 <- (3 * R + 1) / (2 * S)
+  d <- 2 * w * a * (1 + f * H1 * sin(F)^2 * cos(G)^2 - f * H2 * cos(F)^2 * sin(G)^2)
+  d[!(S > 0)] <- 0
+  d
+}
+
 # A fixed-value argument of an '~ inner | outer' term (tau2, rho, gamma2,
 # phi): NULL or NA estimates; one value (recycled) or n values; within range.
 .mf_mv_fixed_arg <- function(x, n, nm, range) {
@@ -728,11 +944,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   R * tcrossprod(s)
 }
 
-# theta with the Cholesky factor L of each UN term fitted on that scale
+# theta with the range of each spatial term fitted as log(rho) back on the
+# rho scale, and the Cholesky factor L of each UN term fitted on that scale
 # replaced by the variances and correlations of E = L L' (metafor's
 # .con.E(): diag(E) and cov2cor(E) below the diagonal; a correlation with a
 # zero variance is 0).
 .mf_mv_unchol <- function(gts, theta) {
+  for (g in gts) if (isTRUE(g$logr) && !anyNA(theta)) theta[g$off + g$n_v + 1L] <- exp(theta[g$off + g$n_v + 1L])
   for (g in gts) {
     if (!g$chol || anyNA(theta)) next
     i <- g$off + seq_len(g$n_v + g$n_r)
@@ -760,7 +978,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     g <- gts[[t]]
     # (every correlation fixed: the (tau2, rho) scale is metafor's; fitted on
     # the Cholesky scale: positive semi-definite by construction)
-    if (!g$struct %in% c("UN", "UNR") || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
+    if (!g$struct %in% c("UN", "UNR", "GEN") || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
     E <- .mf_mv_un_matrix(g, theta)
     ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
     if (min(ev) < -1e-8 * max(1, max(abs(diag(E)))))
@@ -1015,6 +1233,29 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   Vb
 }
 
+# metafor's 'dist' argument of rma.mv() (read from '...'): per
+# '~ inner | outer' term "euclidean", "maximum", "manhattan" or "gcd"
+# (partial matching), a distance matrix (dimension names: the labels of the
+# first inner variable) or a function of the coordinates; one value or a list
+# of one per term.
+.mf_mv_dist <- function(dist) {
+  if (is.null(dist)) return(list("euclidean", "euclidean"))
+  if (is.data.frame(dist) || is.matrix(dist) || inherits(dist, "Matrix") || is.function(dist)) dist <- list(dist)
+  if (!is.list(dist)) dist <- as.list(dist)
+  if (length(dist) == 1L) dist <- c(dist, dist)
+  if (length(dist) != 2L) .mf_stop("'dist' must be one value or a list of two (one per '~ inner | outer' term).")
+  methods <- c("euclidean", "maximum", "manhattan", "gcd")
+  for (j in 1:2) {
+    d <- dist[[j]]
+    if (is.data.frame(d) || inherits(d, "Matrix")) d <- as.matrix(d)
+    if (is.function(d) || is.matrix(d)) { dist[[j]] <- d; next }
+    m <- if (is.character(d) && length(d) == 1L && !is.na(d)) charmatch(d, methods, nomatch = 0L) else 0L
+    if (m == 0L) .mf_stop("Argument 'dist' must be one of 'euclidean', 'maximum', 'manhattan', or 'gcd' (as metafor), or a distance matrix.")
+    dist[[j]] <- methods[m]
+  }
+  dist
+}
+
 # Solver settings of rma.mv(): ours, plus metafor's optimiser tuning names
 # (accepted, no effect: the fit uses Fisher scoring / quasi-Newton).
 .mf_mv_control <- function(control, L) {
@@ -1023,8 +1264,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (!is.list(control)) .mf_stop("'control' must be a list.")
   ignored <- c("optimizer", "optmethod", "rel.tol", "abs.tol", "x.tol", "xf.tol", "iter.max", "eval.max",
                "reltol", "abstol", "maxit", "parscale", "ndeps", "hessianCtrl", "hesspack", "evtol", "check.k.gtr.1",
-               "nearpd", "cholesky", "optimizer.control", "sing.tol", "ftol_rel", "xtol_rel", "algorithm")
-  unknown <- setdiff(names(control), c(names(con), ignored, "REMLf"))
+               "nearpd", "cholesky", "optimizer.control", "sing.tol", "ftol_rel", "xtol_rel", "algorithm",
+               "tau2.init", "gamma2.init")
+  unknown <- setdiff(names(control), c(names(con), ignored, "REMLf", "rho.init", "phi.init"))
   if (length(unknown)) .mf_stop(sprintf("Unknown 'control' element(s) for rma.mv(): %s.", paste(unknown, collapse = ", ")))
   if (!is.null(control$REMLf) && !isTRUE(control$REMLf))
     .mf_stop("control$REMLf = FALSE is not supported by metafast's rma.mv() yet (issue 12).")
@@ -1036,6 +1278,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     con[[nm]] <- val
   }
   con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
+  # the starting range of a spatial structure (rho.init: first term, phi.init: second)
+  for (nm in c("rho.init", "phi.init")) {
+    val <- control[[nm]]
+    if (is.null(val)) next
+    if (!is.numeric(val) || length(val) != 1L || !is.finite(val))
+      .mf_stop(sprintf("'control$%s' must be a single number.", nm))
+    con[[nm]] <- val
+  }
   if (!is.null(control$sigma2.init)) {
     s <- as.double(control$sigma2.init)
     if (length(s) == 1L) s <- rep(s, L)

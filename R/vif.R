@@ -8,7 +8,8 @@
 #' Variance inflation factors
 #'
 #' The variance inflation factors (VIF) of the coefficients of a
-#' meta-regression, as metafor's \code{vif()} for \code{rma.uni} fits.  For a
+#' meta-regression, as metafor's \code{vif()} for \code{rma.uni} and
+#' \code{rma.mv} fits.  For a
 #' set of m coefficients \code{btt} the generalised VIF (Fox & Monette 1992)
 #' is \eqn{\det(R_{11}) \det(R_{22}) / \det(R)}{det(R11) det(R22) / det(R)},
 #' with \eqn{R} the correlation matrix of the estimates without the
@@ -18,9 +19,12 @@
 #' With \code{reestimate = TRUE} the model is refitted with only the
 #' moderators \code{btt} (and the intercept), so that tau^2 is re-estimated,
 #' and the VIF is the ratio of the determinants of the covariance matrices
-#' of the estimates in the full and the reduced model.
+#' of the estimates in the full and the reduced model.  For \code{rma.mv()}
+#' fits the refit keeps the random effects, the structures and the fixed
+#' components of the fit and re-estimates the others (as metafor); it is
+#' not available for fits with user weights (\code{W}).
 #'
-#' @param x an object of class \code{mf_rma}.
+#' @param x an object of class \code{mf_rma} or \code{mf_rma_mv}.
 #' @param btt the coefficients (indices or a string matched against the
 #'   names) for one (G)VIF; a list (or a character vector of several strings)
 #'   gives one per element.  Default: one VIF per coefficient other than the
@@ -84,6 +88,8 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   if (!missing(att) && !is.null(att))
     .mf_stop("Argument 'att' (VIFs of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
   nsim <- .mf_vif_nsim(sim)
+  if (nsim >= 2L && inherits(x, "mf_rma_mv"))
+    .mf_stop("Argument 'sim' of vif() is not supported for rma.mv() fits: metafast simulates VIFs for rma() fits only.")
   if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed)))
     .mf_stop("'seed' must be NULL or one number (the seed of the simulation, as metafor's set.seed(seed + l) per replicate).")
   if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' of vif() is not supported: the simulation runs sequentially (its results do not depend on it).")
@@ -202,6 +208,10 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   list(fit = fit, dropped = which(!colnames(X) %in% rownames(fit$beta)))
 }
 
+#' @rdname vif
+#' @export
+vif.mf_rma_mv <- vif.mf_rma
+
 # GVIF from the correlation matrix of the estimates without the intercept:
 # det(R[btt, btt]) det(R[-btt, -btt]) / det(R) (Fox & Monette 1992).
 .mf_vif_cor <- function(vb, btt, int.incl) {
@@ -217,6 +227,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
 # GVIF with the model refitted on the tested moderators only (tau^2
 # re-estimated): det(vb_full[btt, btt]) / det(vb_reduced without intercept).
 .mf_vif_refit <- function(x, btt, int.incl = x$int.incl) {
+  if (inherits(x, "mf_rma_mv")) return(.mf_vif_refit_mv(x, btt))
   b <- if (int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
   if (int.incl) Xb <- cbind(intrcpt = 1, Xb)
@@ -313,4 +324,26 @@ as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...)
   if (all(substr(tab$spec, 1, 1) %in% as.character(1:9))) tab$spec <- NULL
   if (isTRUE(x$bttspec)) rownames(tab) <- NULL
   tab
+}
+
+# The same for an rma.mv() fit: the fit's spec (its blocks, structure and
+# fixed components) with the design of the tested moderators (and the
+# intercept), the components re-estimated from the fit's estimates.
+.mf_vif_refit_mv <- function(x, btt) {
+  .mf_mv_refuse(x)
+  if (!is.null(x$W)) .mf_stop("vif(reestimate = TRUE) of rma.mv() fits with user weights ('W') is not supported by metafast yet (issue 12).")
+  b <- if (x$int.incl) btt[btt > 1L] else btt
+  Xb <- x$X[, b, drop = FALSE]
+  if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
+  spec <- x$mf.spec
+  Xo <- Xb[spec$order, , drop = FALSE]
+  rownames(Xo) <- NULL
+  spec$X <- Xo
+  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  con <- x$control
+  red <- tryCatch(suppressWarnings(fitfun(spec, .mf_mv_theta(x), x$method == "REML", con$threshold, con$maxiter, con$stepadj)),
+                  error = function(e) NULL)
+  if (is.null(red) || !length(red$beta) || !isTRUE(red$convergence$converged)) return(NA_real_)
+  vr <- if (x$int.incl) red$vb[-1L, -1L, drop = FALSE] else red$vb
+  det(x$vb[b, b, drop = FALSE]) / det(vr)
 }

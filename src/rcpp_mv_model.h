@@ -8,7 +8,8 @@
 //                or list(type = "terms", codes = k x S integer codes of the
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
-//                n_v, n_r, n_lev; outer.levels, the labels of the outer codes, is
+//                n_v, n_r, n_lev; GEN/GDIAG: base, zlev; spatial: coords or
+//                dmat, dist; outer.levels, the labels of the outer codes, is
 //                read in R only), optional R = L matrices or NULLs: metafor's
 //                known correlation matrices R[levels, levels])  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
@@ -73,6 +74,14 @@ class MvModel {
           term.n_v = Rcpp::as<int>(e["n_v"]);
           term.n_r = Rcpp::as<int>(e["n_r"]);
           term.n_lev = e.containsElementNamed("n_lev") ? Rcpp::as<int>(e["n_lev"]) : 0;
+          // GEN/GDIAG: the base structure and the inner design of each level;
+          // spatial: the coordinates of each level or the distance matrix
+          if (e.containsElementNamed("base")) term.base = Rcpp::as<int>(e["base"]);
+          if (e.containsElementNamed("zlev")) term.zlev = as_mat(e["zlev"]);
+          if (e.containsElementNamed("coords")) term.coords = as_mat(e["coords"]);
+          if (e.containsElementNamed("dmat")) term.dmat = as_mat(e["dmat"]);
+          if (e.containsElementNamed("dist")) term.dist = Rcpp::as<int>(e["dist"]);
+          if (e.containsElementNamed("logr")) term.log_range = Rcpp::as<bool>(e["logr"]);
           terms.push_back(term);
         }
       }
@@ -106,6 +115,10 @@ class MvModel {
   double fixed(int j) const { return fixed_(j); }
 
  private:
+  static Mat as_mat(SEXP x) {
+    const Rcpp::NumericMatrix m(x);
+    return Eigen::Map<const Eigen::MatrixXd>(m.begin(), m.nrow(), m.ncol());
+  }
   static IVec as_ivec(const Rcpp::IntegerVector& x) { return Eigen::Map<const Eigen::VectorXi>(x.begin(), x.size()); }
   Rcpp::List spec_;
   Rcpp::NumericVector y_, v_;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "core/eigen.hpp"
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -165,6 +166,16 @@ class NestedLevels : public VarStructure {
 //        diagonal in column-major order (unbounded): every theta gives a
 //        positive semi-definite E (Pinheiro & Bates 1996, Stat Comput 6:289;
 //        metafor's default for UN).  R converts the estimate to (v, r).
+//   GEN  E(a, c) = z_a' B z_c, z_a the row of the inner term's design of level
+//        a (zlev; R makes each row its own level), B over the columns of that
+//        design of type base: UN (natural scale) or UNCHOL (all components
+//        estimated, as metafor), n_lev = its dimension; GDIAG: base = DIAG
+//        (random intercepts and slopes; Viechtbauer, metafor's struct "GEN")
+//   SPEXP, SPGAU, SPLIN, SPRAT, SPSPH  E = v f(d(a, c) / r), r the range in
+//        [0, inf), d the distance of the levels' coordinates (coords:
+//        euclidean, maximum, manhattan, great-circle) or given (dmat); f =
+//        exp(-u), exp(-u^2), (1 - u)[u < 1], 1 / (1 + u^2),
+//        (1 - 3u/2 + u^3/2)[u < 1] (Cressie 1993, Statistics for Spatial Data)
 // r_ac (a > c, 0-based) is theta's correlation number c n - c (c + 1) / 2 +
 // a - c - 1 (the pairs in column-major order of the lower triangle, as
 // metafor orders rho).  Parameters: n_v variances (v, bounds [0, inf)) then
@@ -173,50 +184,159 @@ class NestedLevels : public VarStructure {
 // (v, r) one: a UN matrix with every r in [-1, 1] need not be positive
 // semi-definite (the R side checks the estimate).
 struct InnerOuterTerm {
-  enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4, kHCS = 5, kUN = 6, kUNR = 7, kHAR = 8, kUNCHOL = 9 };
+  enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4, kHCS = 5, kUN = 6, kUNR = 7, kHAR = 8, kUNCHOL = 9,
+              kGEN = 10, kGDIAG = 11, kSPEXP = 12, kSPGAU = 13, kSPLIN = 14, kSPRAT = 15, kSPSPH = 16 };
+  // distances of the spatial structures between the coordinates of two levels
+  enum Dist { kEuclidean = 0, kMaximum = 1, kManhattan = 2, kGcd = 3 };
   int type = kCS;
   Eigen::VectorXi inner;  // per row: inner level 0..n_levels - 1
   Eigen::VectorXi outer;  // per row: outer level code
   Vec times;              // CAR: the time of each inner level
   int off = 0;            // position of the first parameter in theta
   int n_v = 1, n_r = 1;
-  int n_lev = 0;          // number of inner levels (UN, UNR)
-  bool hetero() const { return type == kDIAG || type == kHCS || type == kUN || type == kHAR; }
+  int n_lev = 0;          // number of inner levels (UN, UNR); GEN, GDIAG: columns of the inner design
+  // GEN, GDIAG: the matrix over the columns of the inner design is of type
+  // base (kUN, kUNCHOL or kDIAG, of dimension n_lev); zlev(a, .) is the
+  // inner design's row of level a
+  int base = kUN;
+  Mat zlev;
+  // spatial: coords(a, .) the coordinates of level a, or dmat(a, c) the
+  // given distance between levels a and c (used when not empty)
+  Mat coords, dmat;
+  int dist = kEuclidean;
+  // spatial: theta holds log(r) instead of r (the fit of an estimated range:
+  // r -> 0 flattens the likelihood, a scoring step on the r scale may stop
+  // there; metafor fits log(r) too); R reports exp() and refits on the r scale
+  bool log_range = false;
+  bool is_gen() const { return type == kGEN || type == kGDIAG; }
+  bool is_spatial() const { return type >= kSPEXP && type <= kSPSPH; }
+  static bool hetero_type(int ty) { return ty == kDIAG || ty == kHCS || ty == kUN || ty == kHAR; }
+  bool hetero() const { return hetero_type(type); }
   // index of the correlation of the pair (a, c), a != c, among the n_r
   int pair_index(int a, int c) const {
     if (a < c) std::swap(a, c);
     return c * n_lev - c * (c + 1) / 2 + a - c - 1;
   }
-  // the correlation of levels a != c at theta
-  double corr(const Vec& theta, int a, int c) const {
-    const double r = theta(off + n_v + ((type == kUN || type == kUNR) ? pair_index(a, c) : 0));
+  // The distance between inner levels a and c of a spatial term: the given
+  // matrix, or of their coordinates (great-circle distances in km from
+  // (longitude, latitude) in degrees on the WGS84 ellipsoid by Lambert's
+  // formula as given by Meeus, Astronomical Algorithms, 1991, ch. 11).
+  double distance(int a, int c) const {
+    if (a == c) return 0.0;
+    if (dmat.size()) return dmat(a, c);
+    const Eigen::Index d = coords.cols();
+    double s = 0;
+    switch (dist) {
+      case kMaximum:
+        for (Eigen::Index j = 0; j < d; ++j) s = std::max(s, std::fabs(coords(a, j) - coords(c, j)));
+        return s;
+      case kManhattan:
+        for (Eigen::Index j = 0; j < d; ++j) s += std::fabs(coords(a, j) - coords(c, j));
+        return s;
+      case kGcd: return gcd_km(coords(a, 0), coords(a, 1), coords(c, 0), coords(c, 1));
+      default:
+        for (Eigen::Index j = 0; j < d; ++j) s += (coords(a, j) - coords(c, j)) * (coords(a, j) - coords(c, j));
+        return std::sqrt(s);
+    }
+  }
+  static double gcd_km(double lon1, double lat1, double lon2, double lat2) {
+    if (lon1 == lon2 && lat1 == lat2) return 0.0;
+    const double rad = 3.14159265358979323846 / 180.0, a = 6378.137, f = 1.0 / 298.257223563;
+    const double F = (lat1 + lat2) / 2 * rad, G = (lat1 - lat2) / 2 * rad, L = (lon1 - lon2) / 2 * rad;
+    const double sF = std::sin(F), cF = std::cos(F), sG = std::sin(G), cG = std::cos(G);
+    const double sL = std::sin(L), cL = std::cos(L);
+    const double S = sG * sG * cL * cL + cF * cF * sL * sL;
+    const double C = cG * cG * cL * cL + sF * sF * sL * sL;
+    if (!(S > 0)) return 0.0;
+    const double w = std::atan(std::sqrt(S / C));
+    const double R = std::sqrt(S * C) / w;
+    const double D = 2 * w * a, H1 = (3 * R - 1) / (2 * C), H2 = (3 * R + 1) / (2 * S);
+    return D * (1 + f * H1 * sF * sF * cG * cG - f * H2 * cF * cF * sG * sG);
+  }
+  // the spatial correlation at distance d and range r, and its derivative in r
+  // (u = d / r; exponential exp(-u), Gaussian exp(-u^2), linear (1 - u)[u < 1],
+  // rational quadratic 1 / (1 + u^2), spherical (1 - 3u/2 + u^3/2)[u < 1];
+  // metafor's SPEXP, SPGAU, SPLIN, SPRAT, SPSPH; r = 0: [d == 0])
+  double sp_corr(double d, double r) const {
+    if (d == 0) return 1.0;
+    if (!(r > 0)) return 0.0;
+    const double u = d / r;
     switch (type) {
+      case kSPEXP: return std::exp(-u);
+      case kSPGAU: return std::exp(-u * u);
+      case kSPLIN: return u < 1 ? 1 - u : 0.0;
+      case kSPRAT: return 1 / (1 + u * u);
+      default: return u < 1 ? 1 - 1.5 * u + 0.5 * u * u * u : 0.0;
+    }
+  }
+  double sp_dcorr(double d, double r) const {
+    if (d == 0 || !(r > 0)) return 0.0;
+    const double u = d / r;
+    switch (type) {
+      case kSPEXP: return std::exp(-u) * u / r;
+      case kSPGAU: return std::exp(-u * u) * 2 * u * u / r;
+      case kSPLIN: return u < 1 ? u / r : 0.0;
+      case kSPRAT: return 2 * u * u / (r * (1 + u * u) * (1 + u * u));
+      default: return u < 1 ? 1.5 * u * (1 - u * u) / r : 0.0;
+    }
+  }
+  // the correlation of levels a != c at theta (structure ty)
+  double corr(int ty, const Vec& theta, int a, int c) const {
+    const double r = theta(off + n_v + ((ty == kUN || ty == kUNR) ? pair_index(a, c) : 0));
+    switch (ty) {
       case kAR: case kHAR: return std::pow(r, std::abs(a - c));
       case kCAR: return std::pow(r, std::fabs(times(a) - times(c)));
       case kID: case kDIAG: return 0.0;
+      case kSPEXP: case kSPGAU: case kSPLIN: case kSPRAT: case kSPSPH:
+        return sp_corr(distance(a, c), log_range ? std::exp(r) : r);
       default: return r;
     }
   }
+  double corr(const Vec& theta, int a, int c) const { return corr(type, theta, a, c); }
   // L(i, j) of UNCHOL (0 above the diagonal)
   double chol_at(const Vec& theta, int i, int j) const {
     if (j > i) return 0.0;
     return i == j ? theta(off + i) : theta(off + n_v + pair_index(i, j));
   }
-  // E(a, c) at theta
+  // E(a, c) at theta.  GEN, GDIAG: z_a' E z_c with E the base matrix over the
+  // columns of the inner design (rows a, c of zlev; Viechtbauer's GEN).
   double entry(const Vec& theta, int a, int c) const {
-    if (type == kUNCHOL) {
+    if (!is_gen()) return entry_of(type, theta, a, c);
+    double e = 0;
+    for (int m = 0; m < n_lev; ++m) {
+      const double zm = zlev(a, m);
+      if (zm == 0) continue;
+      for (int n = 0; n < n_lev; ++n)
+        if (zlev(c, n) != 0) e += zm * zlev(c, n) * entry_of(base, theta, m, n);
+    }
+    return e;
+  }
+  // dE(a, c) / dtheta_(off + m)
+  double dentry(const Vec& theta, int m, int a, int c) const {
+    if (!is_gen()) return dentry_of(type, theta, m, a, c);
+    double e = 0;
+    for (int i = 0; i < n_lev; ++i) {
+      const double zi = zlev(a, i);
+      if (zi == 0) continue;
+      for (int j = 0; j < n_lev; ++j)
+        if (zlev(c, j) != 0) e += zi * zlev(c, j) * dentry_of(base, theta, m, i, j);
+    }
+    return e;
+  }
+  double entry_of(int ty, const Vec& theta, int a, int c) const {
+    if (ty == kUNCHOL) {
       double e = 0;
       for (int m = 0; m <= std::min(a, c); ++m) e += chol_at(theta, a, m) * chol_at(theta, c, m);
       return e;
     }
-    if (a == c) return theta(off + (hetero() ? a : 0));
-    if (type == kID || type == kDIAG) return 0.0;
-    const double s = hetero() ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
-    return s * corr(theta, a, c);
+    const bool het = hetero_type(ty);
+    if (a == c) return theta(off + (het ? a : 0));
+    if (ty == kID || ty == kDIAG) return 0.0;
+    const double s = het ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
+    return s * corr(ty, theta, a, c);
   }
-  // dE(a, c) / dtheta_(off + m)
-  double dentry(const Vec& theta, int m, int a, int c) const {
-    if (type == kUNCHOL) {
+  double dentry_of(int ty, const Vec& theta, int m, int a, int c) const {
+    if (ty == kUNCHOL) {
       // theta_(off + m) is L(i, j): dE(a, c) = [a == i] L(c, j) + [c == i] L(a, j)
       int i = m, j = m;
       if (m >= n_v) {
@@ -227,30 +347,42 @@ struct InnerOuterTerm {
       }
       return (a == i ? chol_at(theta, c, j) : 0.0) + (c == i ? chol_at(theta, a, j) : 0.0);
     }
+    const bool het = hetero_type(ty);
     if (m < n_v) {  // a variance
-      if (a == c) return (!hetero() || a == m) ? 1.0 : 0.0;
-      if (type == kID || type == kDIAG) return 0.0;
-      if (!hetero()) return corr(theta, a, c);
+      if (a == c) return (!het || a == m) ? 1.0 : 0.0;
+      if (ty == kID || ty == kDIAG) return 0.0;
+      if (!het) return corr(ty, theta, a, c);
       if (m != a && m != c) return 0.0;
       // d sqrt(v_m v_o) / dv_m = sqrt(v_o / v_m) / 2 (taken as 0 at v_m = 0,
       // where it is unbounded: the optimisers then keep v_m at its bound)
       const double vm = theta(off + m), vo = theta(off + (m == a ? c : a));
-      return vm > 0 ? 0.5 * std::sqrt(vo / vm) * corr(theta, a, c) : 0.0;
+      return vm > 0 ? 0.5 * std::sqrt(vo / vm) * corr(ty, theta, a, c) : 0.0;
     }
     if (a == c) return 0.0;  // a correlation
-    if (type == kID || type == kDIAG) return 0.0;
+    if (ty == kID || ty == kDIAG) return 0.0;
     const int q = m - n_v;
-    if ((type == kUN || type == kUNR) && pair_index(a, c) != q) return 0.0;
-    const double s = hetero() ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
-    if (type == kCS || type == kHCS || type == kUN || type == kUNR) return s;
+    if ((ty == kUN || ty == kUNR) && pair_index(a, c) != q) return 0.0;
+    const double s = het ? std::sqrt(theta(off + a) * theta(off + c)) : theta(off);
+    if (ty == kCS || ty == kHCS || ty == kUN || ty == kUNR) return s;
     const double r = theta(off + n_v);
-    const double d = type == kCAR ? std::fabs(times(a) - times(c)) : std::abs(a - c);
+    if (ty >= kSPEXP && ty <= kSPSPH) {
+      if (!log_range) return s * sp_dcorr(distance(a, c), r);
+      const double er = std::exp(r);
+      return s * sp_dcorr(distance(a, c), er) * er;  // (d/dlog r = r d/dr)
+    }
+    const double d = ty == kCAR ? std::fabs(times(a) - times(c)) : std::abs(a - c);
     return s * d * std::pow(r, d - 1.0);
   }
+  // bounds of the correlation parameters (spatial: the range, [0, inf))
   double lower_r() const {
+    if (is_gen()) return base == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0;
+    if (is_spatial()) return log_range ? -std::numeric_limits<double>::infinity() : 0.0;
     return type == kCAR ? 0.0 : (type == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0);
   }
-  double upper_r() const { return type == kUNCHOL ? std::numeric_limits<double>::infinity() : 1.0; }
+  double upper_r() const {
+    if (is_gen()) return base == kUNCHOL ? std::numeric_limits<double>::infinity() : 1.0;
+    return (type == kUNCHOL || is_spatial()) ? std::numeric_limits<double>::infinity() : 1.0;
+  }
   InnerOuterTerm subset(const std::vector<int>& rows) const {
     InnerOuterTerm t = *this;
     t.inner.resize(static_cast<Eigen::Index>(rows.size()));

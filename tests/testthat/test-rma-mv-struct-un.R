@@ -221,7 +221,7 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
   dat <- un_sim(20)
   expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = c("UN", "CS", "CS"), data = dat), "'struct'.*length 3")
   expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "UNR", data = dat), "UNR.*metafor")
-  expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "GEN", data = dat), "struct = \"GEN\" is not supported")
+  expect_error(rma.mv(yi, vi, random = ~ outcome + x | study, struct = "UN", data = dat), "single inner variable")
   expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat, tau2 = c(0.1, 0.2)),
                "'tau2' has length 2 but the model has 3")
   expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat, rho = c(0.1, 0.2)),

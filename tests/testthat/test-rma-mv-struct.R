@@ -265,7 +265,7 @@ test_that("two inner | outer terms (G and H) match metafor", {
 
 test_that("bad input in inner | outer terms: named errors", {
   dat <- st_time_data()
-  expect_error(rma.mv(yi, vi, random = ~ time | study, struct = "GEN", data = dat), "struct = \"GEN\" is not supported")
+  expect_error(rma.mv(yi, vi, random = ~ time | study, struct = "PHYBM", data = dat), "Unknown 'struct'")
   expect_error(rma.mv(yi, vi, random = ~ time | study, struct = "XX", data = dat), "Unknown 'struct'")
   dat$lab <- letters[dat$time]
   expect_error(rma.mv(yi, vi, random = ~ lab | study, struct = "CAR", data = dat), "CAR.*numeric")

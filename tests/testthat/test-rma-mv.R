@@ -281,7 +281,7 @@ test_that("metafor arguments not implemented yet are rejected by name", {
   # (W and R are implemented: test-rma-mv-R-W.R; bad ones are errors naming them)
   expect_error(rma.mv(yi, vi, W = 1 / vi[-1], random = r, data = dat), "'W' has length")
   expect_error(rma.mv(yi, vi, random = r, data = dat, R = list(district = diag(11))), "'R'")
-  expect_error(rma.mv(yi, vi, random = ~ school | district, data = dat, struct = "GEN"), "struct = \"GEN\" is not supported")
+  expect_error(rma.mv(yi, vi, random = ~ school | district, data = dat, struct = "PHYBM"), "Unknown 'struct'")
   expect_error(rma.mv(yi, vi, data = dat), "without 'random'")
   expect_error(rma.mv(yi, vi, random = r, data = dat, method = "EE"), "EE")
   expect_error(rma.mv(yi, vi, random = r, data = dat, test = "knha"), "knha")

@@ -711,6 +711,127 @@ static void test_inner_outer_terms() {
     }
 }
 
+
+// (i) GEN, GDIAG and the spatial structures: M by the formulas written out
+// here (GEN: z_i' E z_j with E unstructured (variances, correlations) or on
+// the Cholesky scale; GDIAG: E diagonal; spatial: tau2 f(d_ij / rho) with d
+// the euclidean, maximum or manhattan distance of the rows' coordinates, or a
+// given distance matrix), G_j by central differences, against the block objective.
+static Mat dense_gen_M(const Problem& pr, const Eigen::VectorXi& outer, const Mat& Z, int base, const Vec& th) {
+  Mat M = dense_V(pr);
+  const int k = pr.k();
+  Mat E(2, 2);
+  if (base == InnerOuterTerm::kUN) E << th(1), std::sqrt(th(1) * th(2)) * th(3), std::sqrt(th(1) * th(2)) * th(3), th(2);
+  if (base == InnerOuterTerm::kDIAG) E << th(1), 0, 0, th(2);
+  if (base == InnerOuterTerm::kUNCHOL) {
+    Mat Lc(2, 2);
+    Lc << th(1), 0, th(3), th(2);
+    E = Lc * Lc.transpose();
+  }
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) {
+      if (i == j) M(i, j) += th(0);
+      if (outer(i) == outer(j)) M(i, j) += Z.row(i) * E * Z.row(j).transpose();
+    }
+  return M;
+}
+static Mat dense_sp_M(const Problem& pr, const Eigen::VectorXi& outer, const Mat& D, int type, const Vec& th) {
+  Mat M = dense_V(pr);
+  const int k = pr.k();
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) {
+      if (i == j) M(i, j) += th(0);
+      if (outer(i) != outer(j)) continue;
+      const double u = D(i, j) / th(2);
+      double r = 0;
+      if (type == InnerOuterTerm::kSPEXP) r = std::exp(-u);
+      if (type == InnerOuterTerm::kSPGAU) r = std::exp(-u * u);
+      if (type == InnerOuterTerm::kSPLIN) r = u < 1 ? 1 - u : 0;
+      if (type == InnerOuterTerm::kSPRAT) r = 1 - u * u / (1 + u * u);
+      if (type == InnerOuterTerm::kSPSPH) r = u < 1 ? 1 - 1.5 * u + 0.5 * u * u * u : 0;
+      M(i, j) += th(1) * r;
+    }
+  return M;
+}
+static void test_gen_spatial_terms() {
+  for (bool reml : {false, true})
+    for (int kind = 0; kind < 3 + 5 * 4; ++kind) {
+      const Problem pr = block_problem(12, 2, kind % 2 == 0, 0.08, 0.05, 1200 + kind);
+      const int k = pr.k();
+      Eigen::MatrixXi codes(k, 1);
+      InnerOuterTerm t;
+      t.inner.resize(k);
+      t.outer.resize(k);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = r;
+          t.inner(r) = r;  // one level a row
+          t.outer(r) = b;  // (the outer levels are the blocks)
+        }
+      t.off = 1;
+      Mat Z(k, 2), C(k, 2), D(k, k);
+      for (int r = 0; r < k; ++r) {
+        Z(r, 0) = 1;
+        Z(r, 1) = std::sin(1.3 * r) + (r % 3 == 0 ? 0.0 : 0.5);
+        C(r, 0) = std::cos(0.7 * r) * 3;
+        C(r, 1) = (r % 4) * 0.9;
+      }
+      const bool gen = kind < 3;
+      const int sp_type = InnerOuterTerm::kSPEXP + (kind - 3) % 5, dist = (kind - 3) / 5;  // 3: a distance matrix
+      Vec th(4);
+      th << 0.03, 0.06, 0.09, 0.35;
+      if (gen) {
+        t.type = kind == 1 ? InnerOuterTerm::kGDIAG : InnerOuterTerm::kGEN;
+        t.base = kind == 0 ? InnerOuterTerm::kUN : kind == 1 ? InnerOuterTerm::kDIAG : InnerOuterTerm::kUNCHOL;
+        t.zlev = Z;
+        t.n_lev = 2;
+        t.n_v = 2;
+        t.n_r = kind == 1 ? 0 : 1;
+        if (kind == 1) th.conservativeResize(3);
+        if (kind == 2) th(3) = -0.12;
+      } else {
+        t.type = sp_type;
+        t.n_v = 1;
+        t.n_r = 1;
+        th.conservativeResize(3);
+        th(2) = 2.2;
+        for (int i = 0; i < k; ++i)
+          for (int j = 0; j < k; ++j) {
+            const Vec d = (C.row(i) - C.row(j)).transpose().cwiseAbs();
+            D(i, j) = dist == 1 ? d.maxCoeff() : dist == 2 ? d.sum() : d.norm();
+            if (dist == 3) D(i, j) = std::fabs(std::sin(double(i)) - std::sin(double(j))) * 2.5;
+          }
+        if (dist == 3) t.dmat = D;
+        else {
+          t.coords = C;
+          t.dist = dist;
+        }
+      }
+      const int q = static_cast<int>(th.size());
+      const RandomTerms st(codes, Vec::Constant(q, std::nan("")), {t});
+      CHECK(st.n_theta() == q);
+      auto Mof = [&](const Vec& x) {
+        return gen ? dense_gen_M(pr, t.outer, Z, t.base, x) : dense_sp_M(pr, t.outer, D, sp_type, x);
+      };
+      BlockObjective obj(pr, st, reml);
+      ObjectiveEval ev;
+      CHECK(obj.evaluate(th, kObjAll, ev));
+      std::vector<Mat> G(q);
+      const double h = 1e-6;
+      for (int j = 0; j < q; ++j) {
+        Vec tp = th, tm = th;
+        tp(j) += h;
+        tm(j) -= h;
+        G[j] = (Mof(tp) - Mof(tm)) / (2 * h);
+      }
+      compare(ev, dense_eval(pr, Mof(th), G, reml), 1e-7);
+    }
+  // great-circle distances (km): Meeus' worked example, Paris to Washington
+  // (Astronomical Algorithms, 1991, example 11.c: 6181.63 km)
+  CHECK_NEAR(InnerOuterTerm::gcd_km(-2.33722, 48.83639, 77.06556, 38.92139), 6181.63, 0.05);
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
@@ -720,5 +841,6 @@ int main() {
   test_nested_levels();
   test_random_terms();
   test_inner_outer_terms();
+  test_gen_spatial_terms();
   return metafast_test::report("blocks");
 }
