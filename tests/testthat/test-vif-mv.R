@@ -70,3 +70,11 @@ test_that("vif(reestimate = TRUE) of an rma.mv() fit matches metafor", {
   expect_equal(unname(vif(f, reestimate = TRUE)$vifs), unname(metafor::vif(m, reestimate = TRUE)$vifs), tolerance = 1e-4)
   expect_error(vif(rma.mv(yi, vi, random = ~ 1 | study, data = d)), "intercept-only")
 })
+
+test_that("vif(sim =) of an rma.mv() fit is refused by name (metafast simulates for rma() fits only)", {
+  skip_if_not_installed("metadat")
+  dat <- metadat::dat.assink2016
+  fit <- rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat)
+  expect_error(vif(fit, sim = 10), "'sim'.*rma.mv")
+  expect_no_error(vif(fit))
+})
