@@ -33,7 +33,18 @@
 #' clusters (as if its levels were relabelled), and every replicate is refitted
 #' (REML or ML, from the fit's variance components as starting values) by the
 #' block engine in C++.  The clusters must contain whole levels of the
-#' random factors (e.g. the study of a three-level model).
+#' random factors (e.g. the study of a three-level model).  With
+#' \code{~ inner | outer} terms (any \code{struct}) each replicate is set up
+#' as \code{rma.mv()} sets up a fit of the resampled data: the levels of the
+#' inner factor are those drawn (a component of a level that no drawn cluster
+#' holds is \code{NA} in \code{t}, with a warning; AR and HAR take the drawn
+#' levels as equally spaced), metafor's rules fix what the drawn rows cannot
+#' identify (a level in one outer level only, pairs of levels that never
+#' meet, a single level), and UN with every component estimated is fitted on
+#' the scale of the Cholesky factor.  These refits also start from the default
+#' starting values and keep the fit of higher likelihood.  A replicate whose
+#' UN estimate (some components fixed) is not positive semi-definite is
+#' \code{NA}, as \code{rma.mv()} refuses such a fit.
 #'
 #' For a selection model fitted by \code{\link{selmodel}} the statistics
 #' are the adjusted coefficients, \eqn{\tau^2} (when estimated) and the
@@ -180,9 +191,12 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   if (is.null(cl_expr))
     .mf_stop("boot_rma() of an rma.mv() fit resamples whole clusters: give 'cluster' (e.g. the study identifier).")
   u <- .mf_mv_units_sorted(x, cl_expr, env)
-  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% c("HCS", "UN", "HAR", .mf_mv_gen_sp)))
-    .mf_stop("boot_rma() of rma.mv() fits with struct = \"HCS\", \"UN\", \"HAR\", \"GEN\", \"GDIAG\" or a spatial structure is not supported by metafast yet (issue 13).")
+  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% .mf_mv_gen_sp))
+    .mf_stop("boot_rma() of rma.mv() fits with struct = \"GEN\", \"GDIAG\" or a spatial structure is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
+  terms <- !is.null(spec$structure$terms)
+  if (terms && is.null(spec$structure$user))
+    .mf_stop("This rma.mv() fit was made by an older version of metafast; refit it to bootstrap it.")
   unit <- as.integer(u$unit[spec$order])
   # every block of the engine (the rows that share random effects) in one cluster
   blk <- rep(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
@@ -205,24 +219,54 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   reml <- x$method == "REML"
   t0 <- c(c(x$beta), theta)
   names(t0) <- c(rownames(x$beta), .mf_mv_theta_names(x, length(theta)))
+  mv <- list(spec = spec, unit = unit, n = as.integer(u$n), theta = theta, reml = reml, control = con)
+  if (terms) {
+    # '~ inner | outer' terms: UN on the Cholesky scale as metafor; the
+    # replicates that metafor sets up otherwise are refitted afterwards
+    mv$spec <- .mf_boot_mv_base_spec(spec)
+    mv$spec$refit.restart <- TRUE
+    mv$theta.vr <- theta
+    mv$theta <- .mf_boot_mv_chol_start(.mf_boot_mv_gts(mv$spec), theta)
+  }
   kernel <- function(start, end, nthreads, prog) {
-    .mf_rma_mv_boot(spec, unit, as.integer(u$n), theta, reml, con$threshold, as.integer(con$maxiter), con$stepadj,
-                    seed, start, end, nthreads, prog, NULL, FALSE)$t
+    r <- .mf_rma_mv_boot(mv$spec, unit, mv$n, mv$theta, reml, con$threshold, as.integer(con$maxiter), con$stepadj,
+                         seed, start, end, nthreads, prog, NULL, terms)
+    if (terms) cbind(r$t, t(r$index)) else r$t
   }
   t <- .mf_run_replicates(kernel, R, parallel, nthreads, progress)
+  absent <- 0L
+  if (terms) {
+    q <- length(t0)
+    draws <- t(t[, q + seq_len(mv$n), drop = FALSE])
+    storage.mode(draws) <- "integer"
+    t <- .mf_boot_mv_terms_fix(mv, draws, t[, seq_len(q), drop = FALSE], threads)
+    absent <- sum(attr(t, "absent"))
+    attr(t, "absent") <- NULL
+  }
   colnames(t) <- names(t0)
-  failed <- sum(!stats::complete.cases(t))
+  failed <- sum(!stats::complete.cases(t[, seq_len(ncol(x$X)), drop = FALSE]))
   if (failed > 0L)
-    warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence); they are NA in $t.",
-                    failed, R), call. = FALSE)
-  jk <- .mf_rma_mv_deletion(spec, unit, as.integer(u$n), theta, reml, TRUE, con$threshold, as.integer(con$maxiter),
-                            con$stepadj, FALSE, FALSE, .mf_threads(threads, n_work = u$n, min_per_thread = 4L), NULL)
+    warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence%s); they are NA in $t.",
+                    failed, R, if (terms) ", or a UN estimate that is not positive semi-definite" else ""), call. = FALSE)
+  if (absent > 0L)
+    warning(sprintf("In %d of %d bootstrap replicates some level of an inner factor of an '~ inner | outer' term is not among the drawn clusters; metafor's refit on those data has no component for it, so it is NA in $t.",
+                    absent, R), call. = FALSE)
+  jth <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
+  if (terms) {
+    # metafor's rules per subset (the case-deletion refits of leave1out(cluster =))
+    jk <- tryCatch(.mf_mv_cd_run(x, u, TRUE, FALSE, FALSE, threads, FALSE), error = function(e) NULL)
+    if (is.null(jk)) jk <- list(ok = rep(FALSE, u$n), beta = matrix(NA_real_, u$n, ncol(x$X)),
+                                theta = matrix(NA_real_, u$n, length(theta)))
+  } else {
+    jk <- .mf_rma_mv_deletion(spec, unit, as.integer(u$n), theta, reml, TRUE, con$threshold, as.integer(con$maxiter),
+                              con$stepadj, FALSE, FALSE, jth, NULL)
+  }
   jack <- cbind(jk$beta, jk$theta)
   jack[!jk$ok, ] <- NA_real_
   colnames(jack) <- names(t0)
   res <- list(t0 = t0, t = t, R = R, seed = seed, type = type, failed = failed, jack = jack,
               threads = nthreads, parallel = parallel, call = call, cluster = u$ids, offsets = NULL,
-              mv = list(spec = spec, unit = unit, n = as.integer(u$n), theta = theta, reml = reml, control = con),
+              mv = mv,
               method = x$method, test = x$test, control = con,
               random.seed = random.seed, digits = if (is.null(x$digits)) 4L else x$digits)
   class(res) <- "mf_boot"
@@ -432,9 +476,11 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
     data <- data.frame(cluster = x$cluster)
     mv <- x$mv
     statistic <- function(data, indices) {
-      c(.mf_rma_mv_boot(mv$spec, mv$unit, mv$n, mv$theta, mv$reml, mv$control$threshold,
-                        as.integer(mv$control$maxiter), mv$control$stepadj, 0, 0, 1, 1L, NULL,
-                        matrix(as.integer(indices), ncol = 1L), FALSE)$t)
+      d <- matrix(as.integer(indices), ncol = 1L)
+      t <- .mf_rma_mv_boot(mv$spec, mv$unit, mv$n, mv$theta, mv$reml, mv$control$threshold,
+                           as.integer(mv$control$maxiter), mv$control$stepadj, 0, 0, 1, 1L, NULL, d, FALSE)$t
+      if (!is.null(mv$theta.vr)) t <- .mf_boot_mv_terms_fix(mv, d, t, 1L)
+      c(t)
     }
   } else if (is.null(x$offsets)) {
     k <- length(x$yi)

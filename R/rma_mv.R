@@ -332,10 +332,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   Rfix <- if (withR) !vapply(Rl, is.null, TRUE) else rep(FALSE, L)
   con <- .mf_mv_control(if (missing(control)) NULL else control, L)
   # the '~ inner | outer' terms (metafor's G and H) and their parameters
+  check.k <- if (missing(control) || is.null(control$check.k.gtr.1)) TRUE else control$check.k.gtr.1
   gts <- .mf_mv_struct_terms(rnd$gterms, struct, rows, keep, L,
                              list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
                              list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi),
-                             check.k = if (missing(control) || is.null(control$check.k.gtr.1)) TRUE else control$check.k.gtr.1,
+                             check.k = check.k,
                              dist = dist, init = list(con$rho.init, con$phi.init))
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
@@ -488,12 +489,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
   # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
   theta <- .mf_mv_unchol(gts, fit$theta)
-  if (!is.null(spec$structure$terms))  # (the fit keeps the (tau2, rho) form of its UN and GEN terms, as theta)
+  if (!is.null(spec$structure$terms)) {  # (the fit keeps the (tau2, rho) form of its UN and GEN terms, as theta)
     for (t in seq_along(gts)) {
       spec$structure$terms[[t]]$type <- gts[[t]]$type
       if (identical(gts[[t]]$base, 9L)) spec$structure$terms[[t]]$base <- 6L
       spec$structure$terms[[t]]$logr <- NULL  # (the range on its own scale, as theta)
     }
+    # what metafor's rules need to set up the terms again on other data (the
+    # cluster bootstrap's resampled data): the user's fixed values and options
+    spec$structure$user <- list(struct = struct, check.k = check.k,
+                                fixG = list(if (missing(tau2)) NULL else tau2, if (missing(rho)) NULL else rho),
+                                fixH = list(if (missing(gamma2)) NULL else gamma2, if (missing(phi)) NULL else phi))
+  }
   withS <- L > 0L
   vcg <- .mf_mv_struct_fields(gts, theta)
   if (length(gts)) vcg$struct <- rep_len(struct, 2L)  # (metafor keeps both values, whichever terms use them)

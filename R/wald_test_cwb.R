@@ -45,10 +45,14 @@
 #' \code{W} must then be block-diagonal by cluster.  \code{rma.mv()} fits
 #' with \code{~ inner | outer} terms (\code{struct}) are refitted with the
 #' same structure, every component re-estimated from the fit's values.
+#' \code{rma.mv()} fits with known correlation matrices \code{R} are
+#' refitted with the same (scaled) matrices; the clusters must then also
+#' contain every pair of levels that \code{R} correlates (clubSandwich's
+#' \code{vcovCR()}, and so wildmeta, refuse such fits; the statistics are
+#' clubSandwich's formulas with the fit's marginal covariance, which holds
+#' R).
 #'
-#' Not supported (an error names them): \code{rma.mv()} fits with known
-#' correlation matrices \code{R} (clubSandwich's \code{vcovCR()}, and so
-#' wildmeta, refuse these); \code{adjust = "CR4"} when the null model has
+#' Not supported (an error names them): \code{adjust = "CR4"} when the null model has
 #' more than one coefficient (wildmeta fails there: it multiplies the
 #' residuals by clubSandwich's p x p CR4 matrices).  A \code{robust()}
 #' result is not accepted (wildmeta does not accept metafor's either): pass
@@ -164,8 +168,6 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
   if (inherits(x, "mf_rma_mv")) {
     # (a fit with user weights W refuses the methods that refit it; this one handles W)
     if (is.null(x$W) || isTRUE(x$sparse)) .mf_mv_refuse(x)
-    if (isTRUE(x$withR))
-      .mf_stop("Wald_test_cwb() is not available for rma.mv() fits with known correlation matrices ('R'), as clubSandwich's vcovCR().")
     if (!x$method %in% c("REML", "ML")) .mf_stop("'full_model' must be fitted with method = \"REML\" or \"ML\".")
   }
   invisible(NULL)
@@ -315,15 +317,21 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
   if (mv) {
     spec <- x$mf.spec
     o <- spec$order
+    # the clusters must hold whole blocks of the marginal covariance (rows
+    # linked by a random factor, by V or by a known correlation matrix R)
+    blk <- rep.int(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
     if (is.null(cl)) {
       cls <- .mf_cwb_default_mv_cluster(x)
+      f <- match(cls, unique(cls))
+      if (isTRUE(x$withR) && any(tapply(f, blk, function(v) any(v != v[1L]))))
+        .mf_stop("The known correlation matrix 'R' of the fit correlates levels in different clusters of the default clustering (the random factor with the fewest levels), so the clusters are not independent; give a 'cluster' that contains every pair of correlated levels.")
     } else {
       cls <- cl[o]
-      # the clusters must hold whole blocks of the marginal covariance
-      blk <- rep.int(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
       f <- match(cls, unique(cls))
       if (any(tapply(f, blk, function(v) any(v != v[1L]))))
-        .mf_stop("Random effects are not nested within the clustering variable 'cluster' (every cluster must contain whole levels of the outer random factors, as clubSandwich requires).")
+        .mf_stop(if (isTRUE(x$withR))
+          "Random effects are not nested within the clustering variable 'cluster': every cluster must contain whole levels of the outer random factors and every pair of levels that the known correlation matrix 'R' correlates."
+        else "Random effects are not nested within the clustering variable 'cluster' (every cluster must contain whole levels of the outer random factors, as clubSandwich requires).")
     }
   } else {
     cls <- if (is.null(cl)) seq_len(x$k) else cl

@@ -130,6 +130,8 @@ Rcpp::List mf_rma_mv_boot(Rcpp::List spec, Rcpp::IntegerVector unit, int n_units
   plan.ctl.maxiter = maxiter;
   plan.ctl.stepadj = stepadj;
   plan.theta = Eigen::Map<const Eigen::VectorXd>(theta.begin(), q);
+  // (spec$refit.restart: also refit every replicate from the default start)
+  plan.restart = spec.containsElementNamed("refit.restart") && Rcpp::as<bool>(spec["refit.restart"]);
   const std::size_t lo = static_cast<std::size_t>(start), hi = static_cast<std::size_t>(end);
   if (hi < lo) Rcpp::stop("need start <= end");
   const std::size_t m = hi - lo;

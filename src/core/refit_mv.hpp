@@ -265,14 +265,27 @@ struct MvRefitPlan {
   bool reml = true;
   Control ctl;   // threshold, maxiter, stepadj
   Vec theta;     // warm start: the full fit's theta
+  // also fit from the default start (block_start(), as a fit of the data
+  // would) and keep the converged fit of higher likelihood: the likelihood of
+  // '~ inner | outer' terms with heteroscedastic variances and correlations
+  // can have several maxima, and a resampled data set's need not be near
+  // the full fit's
+  bool restart = false;
 };
 
 // The fit of view sv under structure st; false when it failed (not
 // converged, non-finite coefficients or covariance).
 inline bool mv_refit_block(const ProblemView& sv, const VarStructure& st, const MvRefitPlan& plan,
                            const OptimPoll& poll, BlockFitResult& f) {
+  auto good = [&](const BlockFitResult& r) {
+    return r.conv.converged && r.beta.size() == sv.p() && r.beta.allFinite() && r.vb.allFinite();
+  };
   f = fit_block_model(sv, st, plan.reml, plan.ctl, plan.theta, true, poll);
-  return f.conv.converged && f.beta.size() == sv.p() && f.beta.allFinite() && f.vb.allFinite();
+  if (plan.restart) {
+    BlockFitResult g = fit_block_model(sv, st, plan.reml, plan.ctl, block_start(sv, st), true, poll);
+    if (good(g) && (!good(f) || g.ll > f.ll)) f = std::move(g);
+  }
+  return good(f);
 }
 
 // Permutation test of a block model (the scheme of Follmann & Proschan 1999,

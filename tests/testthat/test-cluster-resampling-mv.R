@@ -153,6 +153,79 @@ test_that("boot_rma(cluster = ) of an rma.mv fit equals metafor refits on the sa
   expect_equal(bo$statistic(bo$data, idx[, 1]), unname(b$t[1, ]), tolerance = 1e-10)
 })
 
+# The replicates of boot_rma(cluster = ) of a fit with an '~ outcome | study'
+# term against metafor::rma.mv() on the resampled data (each drawn cluster
+# relabelled, its V block its own): the statistics (beta, tau2, rho) with NA
+# for the components metafor's refit does not have (a level not drawn).
+# Compared where metafor's estimate is interior (every tau2 > 1e-6, every
+# |rho| < 0.999): at a variance of 0 the correlations are not identified, and
+# where metafor's maximum has |rho| = 1 with a small variance metafast's fitter
+# can stop at the variance 0 (README, issue 12).  Returns the number compared.
+struct_boot_check <- function(dat, V, st, mods, R, seed, levs) {
+  fit <- rma.mv(yi, V, mods = mods, random = ~ outcome | study, struct = st, data = dat)
+  set.seed(seed); b <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 1, progress = FALSE))
+  set.seed(seed); b2 <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 2, progress = FALSE))
+  expect_identical(b$t, b2$t)
+  idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, R,
+                                    1L, NULL, NULL, TRUE)$index
+  ids <- sort(unique(dat$study))
+  n <- length(ids)
+  done <- 0L
+  for (r in seq_len(R)) {
+    w <- lapply(seq_len(n), function(j) which(dat$study == ids[idx[j, r]]))
+    d <- dat[unlist(w), ]
+    d$study <- rep(seq_len(n), lengths(w))
+    Vd <- metafor::bldiag(lapply(w, function(i) V[i, i, drop = FALSE]))
+    m <- tryCatch(suppressWarnings(mv_ref(yi, Vd, mods = mods, random = ~ outcome | study, struct = st, data = d)),
+                  error = function(e) NULL)
+    if (is.null(m)) next
+    pl <- match(m$g.levels.f[[1L]], levs)
+    tau2 <- rep(NA_real_, length(levs))
+    tau2[pl] <- m$tau2
+    rho <- m$rho
+    if (st == "UN") {
+      pr <- which(lower.tri(diag(length(levs))), arr.ind = TRUE)
+      np <- which(lower.tri(diag(length(pl))), arr.ind = TRUE)
+      rho <- rep(NA_real_, nrow(pr))
+      if (length(pl) > 1L) rho[match(paste(pl[np[, 1L]], pl[np[, 2L]]), paste(pr[, 1L], pr[, 2L]))] <- m$rho
+    }
+    if (any(m$tau2[!m$vc.fix$tau2] <= 1e-6) || any(abs(m$rho[!m$vc.fix$rho]) >= 0.999)) next
+    expect_equal(unname(b$t[r, ]), c(m$beta, tau2, rho), tolerance = tol_iter,
+                 label = sprintf("%s replicate %d", st, r))
+    done <- done + 1L
+  }
+  done
+}
+
+test_that("boot_rma(cluster = ) of rma.mv fits with HCS, UN and HAR terms: each replicate is metafor's refit on the drawn clusters", {
+  skip_if_not_installed("metafor")
+  # two outcomes in each of 5 trials (dat.berkey1998), V by vcalc()
+  dat <- metadat::dat.berkey1998
+  dat$study <- dat$trial
+  V <- metafor::vcalc(vi, cluster = trial, obs = outcome, data = dat, rho = 0.4)
+  for (st in c("HCS", "UN", "HAR"))
+    expect_gt(struct_boot_check(dat, V, st, ~ outcome, 12L, 7L, c("AL", "PD")), 3L)
+  # three outcomes, C in 2 of 16 studies and B missing in some: replicates
+  # without C (its tau2 NA, as metafor's refit has no such component) and
+  # with C in one drawn study (tau2 fixed at 0 by metafor's rule)
+  set.seed(2)
+  lev <- list(c("A", "B", "C"), c("A", "B"), c("A", "B"), c("A", "C"), c("A", "B"), "B", c("A", "B"), c("A", "B"),
+              c("A", "B"), "B", c("A", "B"), c("A", "B"), "A", c("A", "B"), "B", c("A", "B"))
+  d3 <- do.call(rbind, lapply(seq_along(lev), function(i) data.frame(study = i, outcome = lev[[i]])))
+  d3$vi <- stats::runif(nrow(d3), 0.005, 0.02)
+  d3$x <- stats::rnorm(nrow(d3))
+  S <- matrix(0.3, 3, 3); diag(S) <- 1; S <- S * tcrossprod(c(0.3, 0.4, 0.5))
+  U <- matrix(stats::rnorm(48), 16) %*% chol(S)
+  d3$yi <- 0.3 + 0.2 * (d3$outcome == "B") + 0.1 * d3$x + U[cbind(d3$study, match(d3$outcome, c("A", "B", "C")))] +
+    stats::rnorm(nrow(d3), 0, sqrt(d3$vi))
+  V3 <- diag(d3$vi)
+  fit <- rma.mv(yi, V3, mods = ~ x, random = ~ outcome | study, struct = "HCS", data = d3)
+  set.seed(3); b <- suppressWarnings(boot_rma(fit, R = 10, cluster = study, progress = FALSE))
+  expect_true(any(is.na(b$t[, 2L + 3L]) & !is.na(b$t[, 1L])))  # replicates without C (its tau2 the 3rd component)
+  expect_gt(struct_boot_check(d3, V3, "HCS", ~ x, 10L, 3L, c("A", "B", "C")), 6L)
+  expect_gt(struct_boot_check(d3, V3, "HAR", ~ x, 10L, 3L, c("A", "B", "C")), 6L)
+})
+
 test_that("bad input to permutest() and boot_rma() of rma.mv fits gives clear errors", {
   dat <- metadat::dat.konstantopoulos2011
   fit <- rma.mv(yi, vi, random = ~ 1 | district/school, data = dat)

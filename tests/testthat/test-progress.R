@@ -45,6 +45,20 @@ test_that("boot_rma, permutest, gosh, leave1out, cumul and influence report prog
   expect_equal(r$n, 0)
 })
 
+test_that("Wald_test_cwb() and the cluster bootstrap of rma.mv fits report progress to progressr", {
+  skip_if_not_installed("progressr")
+  dat <- prog_dat()
+  dat$grp <- c(1, 1, 2, 2, 3, 3, 4, 4, 5)
+  fitm <- rma(yi, vi, mods = ~ x, data = dat)
+  r <- count_progress(Wald_test_cwb(fitm, 2, R = 150, cluster = grp, seed = 1))
+  expect_gte(r$n, 1); expect_equal(r$amount, 150)
+  expect_identical(attr(r$value, "bootstraps"), attr(Wald_test_cwb(fitm, 2, R = 150, cluster = grp, seed = 1), "bootstraps"))
+  d <- metadat::dat.konstantopoulos2011
+  fmv <- rma.mv(yi, vi, random = ~ 1 | district/school, data = d)
+  set.seed(3); r <- count_progress(boot_rma(fmv, R = 40, cluster = district, progress = TRUE))
+  expect_gte(r$n, 1); expect_equal(r$amount, 40)
+})
+
 test_that("progress is throttled: a short run signals once, a long one a few times per second", {
   skip_on_cran()
   skip_if_not_installed("progressr")

@@ -290,6 +290,42 @@ test_that("rma.mv() with CS, UN, AR and HAR terms: every sign vector gives the m
   struct_cwb_check(dat, "HAR", W, "CR3", "CR1", "chi-sq")
 })
 
+test_that("rma.mv() with a known correlation matrix R: every sign vector gives the metafor refit's statistic (6 clusters)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("clubSandwich")
+  # six districts of dat.konstantopoulos2011; the schools (study) of a district
+  # correlated by R (0.5^|distance in school number|), none across districts
+  dat <- metadat::dat.konstantopoulos2011
+  dat <- dat[dat$district %in% sort(unique(dat$district))[1:6], ]
+  dat$x <- dat$year - 1990
+  lv <- as.character(sort(unique(dat$study)))
+  dis <- dat$district[match(lv, dat$study)]
+  num <- dat$school[match(lv, dat$study)]
+  Rs <- outer(seq_along(lv), seq_along(lv), function(i, j) ifelse(dis[i] == dis[j], 0.5^abs(num[i] - num[j]), 0))
+  dimnames(Rs) <- list(lv, lv)
+  W <- sign_vectors(6)
+  fit <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | district, ~ 1 | study), R = list(study = Rs), data = dat)
+  # clubSandwich refuses fits with R (its vcovCR() stops on $withR); its
+  # formulas take the working covariance from the fit's M, which holds R: the
+  # reference applies them to metafor's fits with the flag cleared
+  noR <- function(m) { m$withR <- FALSE; m }
+  fn <- noR(mv_ref(yi, vi, random = list(~ 1 | district, ~ 1 | study), R = list(study = Rs), data = dat))
+  ff <- function(y) {
+    d2 <- dat
+    d2$ystar <- y
+    noR(mv_ref(ystar, vi, mods = ~ x, random = list(~ 1 | district, ~ 1 | study), R = list(study = Rs), data = d2))
+  }
+  for (cs in list(list(adjust = "CR2", type = "CR2", test = "HTZ"), list(adjust = "CR0", type = "CR0", test = "Naive-F"))) {
+    ours <- metafast:::.mf_cwb_given(fit, 2, W, cluster = dat$district, adjust = cs$adjust, type = cs$type, test = cs$test)
+    hand <- cwb_by_hand(fn, ff, dat$yi, dat$district, diag(2)[2, , drop = FALSE], W, cs$adjust, cs$type, cs$test)
+    expect_equal(ours$observed, hand$observed, tolerance = tol_iter)
+    expect_equal(ours$stats, hand$stats, tolerance = tol_iter, label = paste("replicates", cs$type, cs$test))
+  }
+  # the default clusters (the factor with the fewest levels, district) hold every pair R correlates
+  expect_identical(attr(Wald_test_cwb(fit, 2, R = 8, seed = 2), "bootstraps"),
+                   attr(Wald_test_cwb(fit, 2, R = 8, seed = 2, cluster = district), "bootstraps"))
+})
+
 test_that("rma.mv() with user weights W: every sign vector gives the metafor refit's statistic (CHE model, 6 clusters)", {
   skip_if_not_installed("metafor")
   skip_if_not_installed("clubSandwich")
@@ -555,12 +591,13 @@ test_that("bad input: clear errors naming the argument", {
   fmv <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district/school, data = d)
   expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = d$school), "not nested within the clustering variable")
   expect_error(Wald_test_cwb(fmv, 2, R = 9, cluster = rep(1, nrow(d))), "'cluster' has only one cluster")
-  # known correlation matrices: clubSandwich's vcovCR() (and so wildmeta) refuses them
+  # a known correlation matrix R that correlates levels of different clusters
   lv <- as.character(sort(unique(d$district)))
-  Rm <- diag(length(lv))
+  Rm <- 0.5^abs(outer(seq_along(lv), seq_along(lv), "-"))
   dimnames(Rm) <- list(lv, lv)
-  fR <- rma.mv(yi, vi, mods = ~ year, random = ~ 1 | district, R = list(district = Rm), data = d)
-  expect_error(Wald_test_cwb(fR, 2, R = 9), "known correlation matrices \\('R'\\)")
+  fR <- rma.mv(yi, vi, mods = ~ year, random = list(~ 1 | district, ~ 1 | study), R = list(district = Rm), data = d)
+  expect_error(Wald_test_cwb(fR, 2, R = 9, cluster = district), "not nested.*known correlation matrix 'R'")
+  expect_error(Wald_test_cwb(fR, 2, R = 9), "'R' of the fit correlates levels in different clusters")
   # the caller's data are not changed
   d0 <- dat
   Wald_test_cwb(fit, 2, R = 3, cluster = grp, seed = 1)

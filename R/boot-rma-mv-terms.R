@@ -1,0 +1,241 @@
+# The cluster bootstrap of rma.mv() fits with '~ inner | outer' terms
+# (struct CS, ID, DIAG, AR, CAR, HCS, UN, HAR).  metafor's rma.mv() on a
+# resampled data set sets the terms up from the rows it is given: the levels
+# of the inner factor are those present (a level missing from the drawn
+# clusters has no component; AR and HAR take the present levels as equally
+# spaced times), and its rules fix what those rows cannot identify (an inner
+# level held by one outer level only: its tau2 at 0; pairs of levels that
+# never meet: their rho at 0; a single inner level, or one row per outer
+# level: rho at 0), and UN with every component estimated is fitted on the
+# scale of the Cholesky factor of its matrix.  So the model of a replicate
+# depends on the clusters drawn.  The kernel refits every replicate with the
+# fit's own terms (UN on the Cholesky scale as the fit); the replicates whose
+# draws metafor would set up differently are grouped by that set-up (a key
+# from per-cluster counts, O(R n_units)) and refitted with a spec of their
+# own (the inner codes renumbered over the present levels, the components
+# that metafor fixes held at its values).  The statistics keep the fit's
+# columns; a component that the replicate's model does not have (an absent
+# level) is NA.
+
+# The fit's '~ inner | outer' terms as .mf_mv_struct_terms() leaves them
+# (with chol: UN fitted on the Cholesky scale), from the spec.
+.mf_boot_mv_gts <- function(spec) {
+  st <- spec$structure
+  types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR", "UN")
+  lapply(st$terms, function(tm) {
+    fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
+    tm$chol <- tm$type == 9L
+    tm$struct <- types[tm$type + 1L]
+    tm$type <- if (tm$type == 9L) 6L else tm$type
+    tm$fixed_v <- fx[seq_len(tm$n_v)]
+    tm$fixed_r <- fx[tm$n_v + seq_len(tm$n_r)]
+    tm
+  })
+}
+
+# The spec of the kernel's refits with the fit's terms: UN terms with every
+# component estimated on the Cholesky scale (type 9), as metafor fits them.
+.mf_boot_mv_base_spec <- function(spec) {
+  st <- spec$structure
+  for (t in seq_along(st$terms)) {
+    tm <- st$terms[[t]]
+    fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
+    if (tm$type %in% c(6L, 9L)) st$terms[[t]]$type <- if (tm$n_lev > 1L && all(is.na(fx))) 9L else 6L
+  }
+  spec$structure <- st
+  spec
+}
+
+# theta (sigma2, then the (tau2, rho) form of each term) of the terms gts
+# with the UN terms fitted on the Cholesky scale given as L (diagonal, then
+# the entries below it column by column): the start of a refit.
+.mf_boot_mv_chol_start <- function(gts, theta) {
+  for (g in gts) {
+    if (!g$chol) next
+    i <- g$off + seq_len(g$n_v + g$n_r)
+    E <- .mf_mv_un_matrix(g, theta)
+    s <- max(abs(diag(E)), 1e-8)
+    Lm <- tryCatch(t(chol(E)), error = function(e) t(chol(E + diag(1e-6 * s, g$n_lev))))
+    theta[i] <- c(diag(Lm), Lm[lower.tri(Lm)])
+  }
+  theta
+}
+
+# Per term and cluster, the counts that metafor's rules read (nested outer
+# levels: a cluster holds whole outer levels): A, clusters x inner levels,
+# the number of outer levels of the cluster that hold the level; P (UN),
+# clusters x pairs of levels (lower triangle by columns), the number that
+# hold both.  Per cluster its rows and outer levels.  unit: 0-based cluster of
+# each row (spec order).
+.mf_boot_mv_counts <- function(spec, unit, n) {
+  rows <- tabulate(unit + 1L, n)
+  lapply(spec$structure$terms, function(tm) {
+    nl <- tm$n_lev
+    first <- !duplicated(cbind(tm$outer, tm$inner))
+    A <- matrix(tabulate(unit[first] + 1L + n * tm$inner[first], n * nl), n, nl)
+    P <- NULL
+    if (tm$type %in% c(6L, 9L) && nl > 1L) {
+      oc <- tm$outer[first]
+      H <- matrix(0L, max(tm$outer), nl)
+      H[cbind(oc, tm$inner[first] + 1L)] <- 1L
+      ucl <- integer(max(tm$outer))
+      ucl[tm$outer] <- unit
+      pr <- which(lower.tri(diag(nl)), arr.ind = TRUE)
+      P <- matrix(0, n, nrow(pr))
+      for (j in seq_len(nrow(pr))) {
+        both <- H[, pr[j, 1L]] * H[, pr[j, 2L]]
+        P[, j] <- tabulate(rep(ucl + 1L, both), n)
+      }
+    }
+    outers <- tabulate(unit[!duplicated(tm$outer)] + 1L, n)
+    list(A = A, P = P, one = outers == rows)
+  })
+}
+
+# Statistics (m x (p + q)) of the replicates with the given draws (n_units x
+# m, 1-based): tb holds the kernel's refits with the fit's terms; the
+# replicates that metafor sets up otherwise are refitted here.  Returns the
+# statistics with attribute "absent" (replicates with components NA
+# because a level is not drawn).
+.mf_boot_mv_terms_fix <- function(mv, draws, tb, threads) {
+  spec <- mv$spec
+  st <- spec$structure
+  p <- ncol(spec$X)
+  L <- st$terms[[1L]]$off
+  gts <- .mf_boot_mv_gts(spec)
+  n <- mv$n
+  m <- ncol(draws)
+  if (is.null(mv$counts)) mv$counts <- .mf_boot_mv_counts(spec, mv$unit, n)
+  # clusters drawn per replicate (m x n)
+  Nc <- matrix(tabulate(rep(seq_len(m), each = n) + m * (c(draws) - 1L), m * n), m, n)
+  feat <- do.call(cbind, lapply(mv$counts, function(cn) {
+    LK <- Nc %*% cn$A
+    CK <- if (is.null(cn$P)) NULL else Nc %*% cn$P
+    cbind(LK > 0, LK == 1, if (!is.null(CK)) CK == 0, rowSums(Nc[, !cn$one, drop = FALSE]) == 0)
+  }))
+  key <- do.call(paste0, lapply(seq_len(ncol(feat)), function(j) as.integer(feat[, j])))
+  members <- split(seq_along(mv$unit), mv$unit)
+  out <- tb
+  absent <- logical(m)
+  user <- st$user
+  for (kk in unique(key)) {
+    sel <- which(key == kk)
+    r1 <- sel[1L]
+    # the representative resampled data: each draw's outer levels relabelled
+    rows <- unlist(members[draws[, r1]], use.names = FALSE)
+    pos <- rep(seq_len(n), lengths(members[draws[, r1]]))
+    gterms <- lapply(st$terms, function(tm) {
+      inner <- if (tm$type == 4L) tm$times[tm$inner[rows] + 1L] else tm$inner[rows] + 1L
+      list(inner = inner, outer = (pos - 1L) * max(tm$outer) + tm$outer[rows], names = c("inner", "outer"))
+    })
+    sub <- tryCatch(suppressWarnings(.mf_mv_struct_terms(gterms, user$struct, seq_along(rows), rep(TRUE, length(rows)),
+                                                         L, user$fixG, user$fixH, check.k = user$check.k)),
+                    error = function(e) NULL)
+    if (is.null(sub)) {
+      out[sel, ] <- NA_real_
+      next
+    }
+    # the present levels of each term (1-based, in the fit's order)
+    pres <- lapply(seq_along(sub), function(t) {
+      tm <- st$terms[[t]]
+      lev <- if (tm$type == 4L) as.character(tm$times) else as.character(seq_len(tm$n_lev))
+      match(sub[[t]]$levels.f[[1L]], lev)
+    })
+    same <- all(vapply(seq_along(sub), function(t) {
+      s <- sub[[t]]; g <- gts[[t]]
+      s$n_lev == g$n_lev && s$chol == g$chol && identical(as.double(s$fixed_v), as.double(g$fixed_v)) &&
+        identical(as.double(s$fixed_r), as.double(g$fixed_r))
+    }, NA))
+    if (same) {
+      res <- tb[sel, , drop = FALSE]
+      th <- res[, -seq_len(p), drop = FALSE]
+      for (i in seq_len(nrow(th))) th[i, ] <- .mf_mv_unchol(gts, th[i, ])
+      res[, -seq_len(p)] <- th
+      out[sel, ] <- .mf_boot_mv_un_psd(res, gts, p)
+      next
+    }
+    # the replicates' own terms: inner codes over the present levels
+    spec2 <- spec
+    gts2 <- list()
+    off <- L
+    theta0 <- mv$theta.vr
+    start <- theta0[seq_len(L)]
+    cols <- seq_len(p + L)  # full columns of the replicate's statistics
+    for (t in seq_along(sub)) {
+      s <- sub[[t]]; tm <- st$terms[[t]]; g <- gts[[t]]
+      pr <- pres[[t]]
+      map <- integer(tm$n_lev)
+      map[pr] <- seq_along(pr) - 1L
+      tm2 <- tm
+      tm2$inner <- map[tm$inner + 1L]
+      tm2$n_lev <- s$n_lev; tm2$n_v <- s$n_v; tm2$n_r <- s$n_r; tm2$off <- off
+      if (tm$type == 4L) tm2$times <- tm$times[pr]
+      tm2$type <- if (s$chol) 9L else s$type
+      spec2$structure$terms[[t]] <- tm2
+      v <- theta0[tm$off + seq_len(tm$n_v)]
+      r <- theta0[tm$off + tm$n_v + seq_len(tm$n_r)]
+      het <- tm$n_v > 1L || s$n_v > 1L || g$struct %in% c("DIAG", "HCS", "UN", "HAR")
+      vcol <- if (het) tm$off + pr else tm$off + 1L
+      v2 <- if (het) v[pr] else v
+      if (s$n_r == 0L) {
+        r2 <- numeric(0); rcol <- integer(0)
+      } else if (tm$type %in% c(6L, 9L)) {
+        if (s$n_lev > 1L) {
+          old <- which(lower.tri(diag(tm$n_lev)), arr.ind = TRUE)
+          new <- which(lower.tri(diag(s$n_lev)), arr.ind = TRUE)
+          ri <- match(paste(pr[new[, 1L]], pr[new[, 2L]]), paste(old[, 1L], old[, 2L]))
+          r2 <- r[ri]; rcol <- tm$off + tm$n_v + ri
+        } else {
+          r2 <- 0; rcol <- NA_integer_  # (rho fixed at 0; the fit's pairs all involve absent levels)
+        }
+      } else {
+        r2 <- if (length(r)) r[1L] else 0; rcol <- if (tm$n_r) tm$off + tm$n_v + 1L else NA_integer_
+      }
+      fx <- c(s$fixed_v, s$fixed_r)
+      st2 <- c(v2, r2)
+      st2[!is.na(fx)] <- fx[!is.na(fx)]
+      start <- c(start, st2)
+      cols <- c(cols, p + vcol, p + rcol)
+      g2 <- s
+      g2$off <- off
+      gts2[[t]] <- g2
+      off <- off + s$n_v + s$n_r
+    }
+    spec2$structure$fixed <- c(st$fixed[seq_len(L)], unlist(lapply(sub, function(s) c(s$fixed_v, s$fixed_r)),
+                                                            use.names = FALSE))
+    start <- .mf_boot_mv_chol_start(gts2, start)
+    con <- mv$control
+    t2 <- .mf_rma_mv_boot(spec2, mv$unit, n, start, mv$reml, con$threshold, as.integer(con$maxiter), con$stepadj,
+                          0, 0, length(sel), .mf_threads(threads, n_work = length(sel), min_per_thread = 2L), NULL,
+                          draws[, sel, drop = FALSE], FALSE)$t
+    th <- t2[, -seq_len(p), drop = FALSE]
+    for (i in seq_len(nrow(th))) th[i, ] <- .mf_mv_unchol(gts2, th[i, ])
+    t2[, -seq_len(p)] <- th
+    t2 <- .mf_boot_mv_un_psd(t2, gts2, p)
+    res <- matrix(NA_real_, length(sel), ncol(tb))
+    ok <- !is.na(cols)
+    res[, cols[ok]] <- t2[, ok, drop = FALSE]
+    out[sel, ] <- res
+    absent[sel] <- length(unique(cols[ok])) < ncol(tb)
+  }
+  attr(out, "absent") <- absent & stats::complete.cases(out[, seq_len(p), drop = FALSE])
+  out
+}
+
+# Replicates whose UN estimate on the (tau2, rho) scale (some components
+# fixed) is not positive semi-definite: metafor's refit on the Cholesky scale
+# would give another estimate, so the replicate is NA (as rma.mv() refuses
+# such a fit).
+.mf_boot_mv_un_psd <- function(t, gts, p) {
+  for (g in gts) {
+    if (!g$struct %in% "UN" || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
+    for (i in seq_len(nrow(t))) {
+      th <- t[i, -seq_len(p)]
+      if (anyNA(th)) next
+      E <- .mf_mv_un_matrix(g, th)
+      ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
+      if (min(ev) < -1e-8 * max(1, max(abs(diag(E))))) t[i, ] <- NA_real_
+    }
+  }
+  t
+}
