@@ -68,7 +68,8 @@
 #' \eqn{\log\tau^2} running towards \eqn{-\infty}, the fit with
 #' \eqn{\tau^2 = 0} is the estimate if its log-likelihood is at least as high
 #' and the derivative in \eqn{\tau^2} at 0 is not positive (a maximum on the
-#' boundary).
+#' boundary); so is it when BFGS stops with \eqn{\tau^2} below
+#' \eqn{10^{-4}\min v_i} and the fit with \eqn{\tau^2 = 0} is higher.
 #'
 #' @param x a fit of \code{rma()} (class \code{mf_rma}).
 #' @param type the selection function (see Details; partial matching as in
@@ -860,6 +861,13 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_stop(sprintf("Optimizer (%s) did not achieve convergence (convergence = %d); see control entries maxit / iter.max.",
                      opt$optimizer, conv))
   par <- natural(r$par)
+  if (tau2.free && !isTRUE(map$numgrad) && par[p + 1L] < 10 * map$tau2.h) {
+    # converged with log(tau2) far down its slope: the maximum may be on the
+    # boundary tau2 = 0, a little higher than where BFGS stopped
+    b0 <- .mf_sel_tau2_boundary(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta.arg, map, opt, digits,
+                                -val)
+    if (!is.null(b0) && b0$ll > -val) return(b0)
+  }
   ll <- -negll(matrix(r$par, ncol = 1L))
   if (!is.finite(ll)) .mf_stop("Error during the optimization: the log-likelihood is not finite at the solution.")
   list(ll = c(ll), beta = par[seq_len(p)], tau2 = par[p + 1L], delta = par[-seq_len(p + 1L)],

@@ -45,6 +45,29 @@ test_that("a fit with tau^2 on the boundary 0 converges (the negexp example of ?
   # delta 32.54): with integrate()'s default rel.tol its likelihood is off by 4e-3
 })
 
+test_that("the other fits of the 10-study example data reach the boundary tau^2 = 0 too", {
+  f <- rma(yi, vi, data = dat10, method = "ML")
+  a <- selmodel(f, type = "stepfun", steps = 0.025)
+  m <- metafor::rma(yi, vi, data = dat10, method = "ML")
+  b <- metafor::selmodel(m, type = "stepfun", steps = 0.025, control = list(optimizer = "nlminb"))
+  expect_identical(a$tau2, 0)
+  expect_close(a$ll, b$ll, 1e-6)
+  expect_close(c(a$beta), c(b$beta), 1e-5)
+  expect_close(a$delta, b$delta, 1e-5)
+  # metafor 5.2.1, control = list(optimizer = "nlminb", intCtrl = list(rel.tol = 1e-12,
+  # subdivisions = 1000)) (tau2 < 2e-11 there): ll, beta, delta
+  ref <- list(logistic = c(8.11512404, -0.253428, 30.59186), halfnorm = c(5.66103623, 0.072303, 32.98240),
+              power = c(8.24623014, -0.203336, 21.60478))
+  for (ty in names(ref)) {
+    a <- selmodel(f, type = ty)
+    expect_identical(a$tau2, 0)
+    expect_close(a$ll, ref[[ty]][1], 1e-6)
+    expect_close(c(a$beta), ref[[ty]][2], 2e-6)
+    # (the likelihood is flat in delta: SEs near 15)
+    expect_equal(a$delta, ref[[ty]][3], tolerance = 2e-6)
+  }
+})
+
 test_that("confint() gives metafor's profile-likelihood intervals (tau2 and each delta)", {
   f <- rma(yi, vi, data = hack)
   m <- metafor::rma(yi, vi, data = hack)
