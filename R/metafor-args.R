@@ -131,6 +131,10 @@
     retopt = "the optimiser's result is not returned"),
   print.mf_selmodel = c(num = "numbered rows are not supported", legend = "there is no legend to add"),
   plot.mf_selmodel = c(),
+  confint.mf_selmodel = c(extint = "there is no equivalent; widen the search with control = list(vc.min = , vc.max = )",
+                          code1 = .mf_r_hook, code2 = .mf_r_hook),
+  profile.mf_selmodel = c(exp = "there is no equivalent", code1 = .mf_r_hook, code2 = .mf_r_hook,
+                          code3 = .mf_r_hook, code4 = .mf_r_hook),
   anova.mf_selmodel = c(test = "the tests of a selection model are z tests", L = "contrasts are not supported",
                         fixed = "there is no equivalent", df = "there is no equivalent",
                         abbrev = "abbreviated coefficient names are not supported", verbose = "there is no progress to show",
@@ -215,6 +219,7 @@
   rstudent.mf_rma_mv = c("time", "LB"), cooks.distance.mf_rma_mv = c("time", "LB"),
   dfbetas.mf_rma_mv = c("time", "LB"), confint.mf_rma_mv = "time",
   profile.mf_rma_mv = c("time", "LB", "startmethod"),
+  confint.mf_selmodel = "time", profile.mf_selmodel = c("time", "LB"),
   leave1out.mf_rma = "time", cumul.mf_rma = "time",
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
   anova.mf_rma_mv = "verbose",
@@ -284,7 +289,8 @@
   radial.mf_rma_tab = "graphics", regplot.mf_rma = "graphics", regplot.mf_rma_mv = "graphics", points.mf_regplot = "graphics",
   llplot = "graphics", tes = "warn", hc.mf_rma = "ignore",
   selmodel.mf_rma = "warn", print.mf_selmodel = "warn", summary.mf_selmodel = "ignore",
-  anova.mf_selmodel = "warn", plot.mf_selmodel = "graphics")
+  anova.mf_selmodel = "warn", plot.mf_selmodel = "graphics", confint.mf_selmodel = "warn",
+  profile.mf_selmodel = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

@@ -42,8 +42,6 @@
 #' @param showfit print the fit statistics.
 #' @param signif.stars,signif.legend significance stars and their legend.
 #' @param xlim,ylim,n,prec,scale,ci,reps,shade,rug,add,lty,lwd see Details.
-#' @param parm,level,fitted (\code{confint()}, \code{profile()}: not
-#'   supported yet; they stop with an error).
 #' @param ... \code{plot()}: graphical parameters and \code{seed}; otherwise
 #'   ignored.
 #' @return \code{print()} returns \code{x} invisibly; see Details for the
@@ -111,7 +109,7 @@ print.mf_selmodel <- function(x, digits, showfit = FALSE, signif.stars = getOpti
   tab <- data.frame(estimate = .mf_fmtx(x$delta, d), se = .mf_fmtx(x$se.delta, d),
                     zval = .mf_fmtx(x$zval.delta, d), pval = .mf_fmtp(x$pval.delta, d),
                     ci.lb = .mf_fmtx(x$ci.lb.delta, d), ci.ub = .mf_fmtx(x$ci.ub.delta, d), stringsAsFactors = FALSE)
-  if (x$type == "stepfun") {
+  if (x$type %in% c("stepfun", "stepcon")) {
     rownames(tab) <- rownames(x$ptable)
     tab <- cbind(k = x$ptable$k, tab)
   } else {
@@ -301,7 +299,7 @@ deviance.mf_selmodel <- function(object, ...) object$fit.stats["dev", "ML"]
            power = (1 - p)^a / (1 - s1)^a)
   }
   t <- x$type
-  if (t == "stepfun") return(delta[vapply(p, function(v) which(v <= s)[1L], 1L)] / preci)
+  if (t %in% c("stepfun", "stepcon")) return(delta[vapply(p, function(v) which(v <= s)[1L], 1L)] / preci)
   if (t == "beta") {
     q <- pmin(pmax(s[1L], p), s[2L])
     return(q^(delta[1L] - 1) * (1 - q)^(delta[2L] - 1))
@@ -364,7 +362,7 @@ plot.mf_selmodel <- function(x, xlim, ylim, n = 1000, prec = "max", scale = FALS
   if (!is.numeric(n) || length(n) != 1L || n < 2) .mf_stop("'n' must be a number >= 2.")
   delta <- x$delta
   ps <- seq(xlim[1L], xlim[2L], length.out = n)
-  if (x$type == "stepfun") {
+  if (x$type %in% c("stepfun", "stepcon")) {
     ps <- unique(sort(c(ps, x$steps)))
     ps <- ps[ps >= xlim[1L] & ps <= xlim[2L]]
     ptype <- "S"
@@ -374,7 +372,7 @@ plot.mf_selmodel <- function(x, xlim, ylim, n = 1000, prec = "max", scale = FALS
   ys <- .mf_sel_wfun(x, ps, delta, prec)
   if (ci && citype == "boot" && all(is.na(x$vd))) ci <- FALSE
   if (ci && citype == "wald" && all(is.na(x$ci.lb.delta)) && all(is.na(x$ci.ub.delta))) ci <- FALSE
-  if (ci && citype == "wald" && x$type != "stepfun" && sum(!x$delta.fix) >= 2L)
+  if (ci && citype == "wald" && !x$type %in% c("stepfun", "stepcon") && sum(!x$delta.fix) >= 2L)
     .mf_stop("Cannot compute Wald-type confidence intervals for this selection model ('ci' = \"wald\").")
   ys.lb <- ys.ub <- NA_real_
   if (ci) {
@@ -396,7 +394,7 @@ plot.mf_selmodel <- function(x, xlim, ylim, n = 1000, prec = "max", scale = FALS
     } else {
       lb <- x$ci.lb.delta
       ub <- x$ci.ub.delta
-      if (x$type == "stepfun") {
+      if (x$type %in% c("stepfun", "stepcon")) {
         lb[x$delta.fix] <- delta[x$delta.fix]
         ub[x$delta.fix] <- delta[x$delta.fix]
       }
@@ -458,16 +456,373 @@ plot.mf_selmodel <- function(x, xlim, ylim, n = 1000, prec = "max", scale = FALS
   sweep(z %*% t(e$vectors %*% diag(sqrt(ev), p)), 2L, mu, "+")
 }
 
-#' @rdname mf_selmodel-methods
+#' Profile-likelihood intervals and profiles of a selection model
+#'
+#' \code{confint()} gives, as metafor's \code{confint()} of a selection model,
+#' the profile-likelihood confidence interval of \eqn{\tau^2} and of each
+#' estimated selection parameter \eqn{\delta_j} (or of the one chosen with
+#' \code{tau2 = TRUE} or \code{delta = j}): the values at which
+#' \eqn{-2(\ell(\theta) - \ell(\hat\theta))} equals \code{qchisq(1 - alpha, 1)},
+#' with the model refitted (the other parameters re-estimated) at each value
+#' of the component, found by \code{uniroot()} on \code{[vc.min, estimate]} and
+#' \code{[estimate, vc.max]}.  \code{control}: \code{vc.min}, \code{vc.max}
+#' (metafor's defaults: 0 and \code{max(10, 100} times the estimate\code{)} for
+#' \eqn{\tau^2}; \code{delta.min} and \code{max(10, 10} times the
+#' estimate\code{)} within \code{delta.max} for \eqn{\delta}), \code{tol}
+#' (\code{uniroot()}'s tolerance, \code{.Machine$double.eps^0.25} as in
+#' metafor; smaller values give the bounds to more digits), \code{maxiter},
+#' \code{eptries}, \code{verbose}.  A bound at \code{vc.min}/\code{vc.max}
+#' where the statistic is still below the cut-off is shown with
+#' \code{"<"}/\code{">"}.  \code{fixed = TRUE} adds the Wald intervals of the
+#' coefficients.  As in metafor, neither method is available for step
+#' functions with \code{decreasing = TRUE} or \code{type = "stepcon"}.
+#'
+#' \code{profile()} refits the model with \eqn{\tau^2} or \eqn{\delta_j} held at
+#' each of \code{steps} values in \code{xlim} (default: the estimate plus and
+#' minus \code{qnorm(0.995)} standard errors, within the parameter's range) and
+#' returns (and by default draws, \code{\link{plot.mf_profile}}) the
+#' log-likelihood, the coefficients and their Wald bounds at each value; all
+#' estimated components when neither \code{tau2} nor \code{delta} is given.
+#'
+#' @param object,fitted an object of class \code{mf_selmodel}.
+#' @param parm ignored, with metafor's warning.
+#' @param level confidence level (default: the fit's).
+#' @param fixed also give the Wald intervals of the coefficients.
+#' @param tau2 \code{TRUE} (or 1): the component \eqn{\tau^2}.
+#' @param delta the number of the selection parameter.
+#' @param digits number of decimals for printing.
+#' @param transf,targs function (and its arguments) applied to the
+#'   coefficients and their bounds (\code{fixed = TRUE}).
+#' @param verbose show each step of the search.
+#' @param control see Details.
+#' @param xlim \code{confint()}: shorthand for \code{control = list(vc.min =
+#'   xlim[1], vc.max = xlim[2])}; \code{profile()}: the range of values.
+#' @param ylim the y-range of the plot.
+#' @param steps number of values (at least 2), or the values themselves.
+#' @param lltol a profiled log-likelihood above the fit's by more than
+#'   \code{lltol} gives a warning.
+#' @param progbar accepted for compatibility (no progress bar is shown).
+#' @param parallel,ncpus,cl metafor's parallel backends: only \code{"no"}, 1
+#'   and none are accepted.
+#' @param plot draw the profile.
+#' @param ... \code{profile()}: passed to \code{\link{plot.mf_profile}};
+#'   \code{confint()}: metafor's \code{time} is accepted and ignored.
+#' @return \code{confint()}: an object of class \code{confint.mf_rma} (one
+#'   component; rows \code{tau^2} and \code{tau}, or \code{delta} /
+#'   \code{delta.j}; columns \code{estimate}, \code{ci.lb}, \code{ci.ub}), or a
+#'   list of them of class \code{list.confint.mf_rma}.  \code{profile()}: an
+#'   object of class \code{mf_profile} with metafor's fields (\code{tau2} or
+#'   \code{delta}, \code{ll}, \code{beta}, \code{ci.lb}, \code{ci.ub},
+#'   \code{comps}, \code{ylim}, \code{method}, \code{vc}, \code{maxll},
+#'   \code{xlab}, \code{title}), or a list of them.
+#' @examples
+#' dat <- data.frame(yi = c(0.45, 0.30, 0.62, 0.05, 0.51, 0.38, 0.20, 0.71, 0.12, 0.40),
+#'                   vi = c(0.04, 0.02, 0.09, 0.01, 0.06, 0.03, 0.02, 0.10, 0.01, 0.05))
+#' sel <- selmodel(rma(yi, vi, data = dat, method = "ML"), type = "stepfun", steps = 0.025)
+#' confint(sel)
+#' pr <- profile(sel, delta = 2, steps = 5, plot = FALSE)
+#' pr$ll
+#' @name mf_selmodel-profile
+NULL
+
+#' @rdname mf_selmodel-profile
 #' @export
-confint.mf_selmodel <- function(object, parm, level, ...) {
-  .mf_stop("confint() of selection models (profile-likelihood intervals for tau^2 and delta) is not supported by metafast yet; use the Wald intervals in $ci.lb.delta / $ci.ub.delta and $ci.lb.tau2 / $ci.ub.tau2.")
+confint.mf_selmodel <- function(object, parm, level, fixed = FALSE, tau2, delta, digits, transf, targs,
+                                verbose = FALSE, control, ..., xlim) {
+  .mf_check_dots("confint.mf_selmodel", ...)
+  x <- object
+  if (!missing(parm)) warning("Argument 'parm' (currently) ignored.", call. = FALSE)
+  if (isTRUE(x$decreasing) || x$type == "stepcon")
+    .mf_stop("Method not currently implemented for this type of model (step functions with decreasing = TRUE or type = \"stepcon\"), as in metafor.")
+  alpha <- if (missing(level)) x$level else .mf_level(level)
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  if (!is.logical(fixed) || length(fixed) != 1L || is.na(fixed)) .mf_stop("'fixed' must be TRUE or FALSE.")
+  control <- if (missing(control) || is.null(control)) list() else control
+  if (!is.list(control)) .mf_stop("'control' must be a list.")
+  if (!missing(xlim)) {
+    if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim)) .mf_stop("Argument 'xlim' should be a vector of length 2.")
+    control$vc.min <- xlim[1L]
+    control$vc.max <- xlim[2L]
+  }
+  random <- !missing(tau2) || !missing(delta)
+  if (!fixed && !random) {
+    comps <- .mf_sel_components(x, "No components for which a CI can be obtained.")
+    res.all <- lapply(seq_len(nrow(comps)), function(j) {
+      if (isTRUE(verbose)) message(sprintf("Obtaining CI for %s", if (comps$comp[j] == "tau2") "tau2" else paste("delta =", comps$pos[j])))
+      .mf_sel_ci_one(x, comps$comp[j], comps$pos[j], alpha, d, control, verbose)
+    })
+    if (length(res.all) == 1L) return(res.all[[1L]])
+    res.all$digits <- d
+    class(res.all) <- "list.confint.mf_rma"
+    return(res.all)
+  }
+  res <- list()
+  if (fixed) {
+    crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+    b <- c(x$beta)
+    lb <- b - crit * x$se
+    ub <- b + crit * x$se
+    if (missing(targs)) targs <- NULL
+    if (!missing(transf) && is.function(transf)) {
+      tf <- .mf_transf_elementwise(transf, targs)
+      b <- tf(b); lb <- tf(lb); ub <- tf(ub)
+    }
+    fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
+    rownames(fx) <- rownames(x$beta)
+    res$fixed <- fx
+  }
+  if (random) {
+    cp <- .mf_sel_component_arg(x, tau2, delta)
+    one <- .mf_sel_ci_one(x, cp$comp, cp$pos, alpha, d, control, verbose)
+    res$random <- one$random
+    res[c("ci.null", "lb.sign", "ub.sign")] <- one[c("ci.null", "lb.sign", "ub.sign")]
+  }
+  res$digits <- d
+  class(res) <- "confint.mf_rma"
+  res
 }
 
-#' @rdname mf_selmodel-methods
+#' @rdname mf_selmodel-profile
 #' @export
-profile.mf_selmodel <- function(fitted, ...) {
-  .mf_stop("profile() of selection models is not supported by metafast yet.")
+profile.mf_selmodel <- function(fitted, tau2, delta, xlim, ylim, steps = 20, lltol = 1e-03, progbar = TRUE,
+                                parallel = "no", ncpus = 1, cl, plot = TRUE, ...) {
+  .mf_check_dots("profile.mf_selmodel", ...)
+  x <- fitted
+  if (isTRUE(x$decreasing) || x$type == "stepcon")
+    .mf_stop("Method not currently implemented for this type of model (step functions with decreasing = TRUE or type = \"stepcon\"), as in metafor.")
+  if (!identical(parallel, "no"))
+    .mf_stop(sprintf("parallel = \"%s\" (metafor's parallel backends) is not supported by metafast's profile().",
+                     paste(parallel, collapse = "")))
+  if (!missing(cl) || !identical(as.numeric(ncpus), 1))
+    .mf_stop("'ncpus' and 'cl' (metafor's arguments for its parallel backends) are not supported by metafast's profile().")
+  if (!is.numeric(steps) || anyNA(steps)) .mf_stop("No missing values allowed in 'steps' argument.")
+  if (!is.numeric(lltol) || length(lltol) != 1L || is.na(lltol)) .mf_stop("'lltol' must be a single number.")
+  xl <- if (missing(xlim)) NULL else xlim
+  yl <- if (missing(ylim)) NULL else ylim
+  if (missing(tau2) && missing(delta)) {
+    comps <- .mf_sel_components(x, "No components in the model for which a profile likelihood can be constructed.")
+    n <- nrow(comps)
+    if (isTRUE(plot) && n > 1L) {
+      if (grDevices::dev.cur() == 1L || prod(graphics::par("mfrow")) < n)
+        graphics::par(mfrow = grDevices::n2mfrow(n))
+      on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+    }
+    sav <- lapply(seq_len(n), function(j) .mf_sel_profile_one(x, comps$comp[j], comps$pos[j], xl, yl, steps, lltol,
+                                                              plot, ...))
+    if (n == 1L) sav <- sav[[1L]]
+    sav$comps <- n
+    class(sav) <- "mf_profile"
+    return(invisible(sav))
+  }
+  if (!missing(tau2) && is.numeric(tau2)) tau2 <- unique(round(tau2))
+  if (!missing(delta) && is.numeric(delta)) delta <- unique(round(delta))
+  cp <- .mf_sel_component_arg(x, tau2, delta)
+  invisible(.mf_sel_profile_one(x, cp$comp, cp$pos, xl, yl, steps, lltol, plot, ...))
+}
+
+# The estimated components (tau2, then the free deltas), as metafor orders them
+.mf_sel_components <- function(x, none) {
+  tau2 <- .mf_estimator_has(x$method, "random") && !isTRUE(x$tau2.fix)
+  pos <- which(!x$delta.fix)
+  out <- data.frame(comp = c(if (tau2) "tau2", rep("delta", length(pos))), pos = c(if (tau2) 1L, pos),
+                    stringsAsFactors = FALSE)
+  if (!nrow(out)) .mf_stop(none)
+  out
+}
+
+# The component chosen with tau2 = / delta = (metafor's checks and messages)
+.mf_sel_component_arg <- function(x, tau2, delta) {
+  has.tau2 <- !missing(tau2)
+  has.delta <- !missing(delta)
+  if (has.tau2 && has.delta) .mf_stop("Must specify only one of the 'tau2' or 'delta' arguments.")
+  if (has.tau2) {
+    if (!.mf_estimator_has(x$method, "random") || isTRUE(x$tau2.fix))
+      .mf_stop("Model does not contain an (estimated) 'tau2' component.")
+    if (length(tau2) != 1L) .mf_stop("Can only specify one 'tau2' component.")
+    if (is.logical(tau2) && isTRUE(tau2)) tau2 <- 1
+    if (!is.numeric(tau2) || is.na(tau2) || tau2 > 1 || tau2 <= 0) .mf_stop("No such 'tau2' component in the model.")
+    return(list(comp = "tau2", pos = 1L))
+  }
+  if (all(x$delta.fix)) .mf_stop("Model does not contain any estimated 'delta' components.")
+  if (length(delta) != 1L) .mf_stop("Can only specify one 'delta' component.")
+  if (is.logical(delta) || !is.numeric(delta) || is.na(delta)) .mf_stop("Must specify a number for the 'delta' component.")
+  if (delta > x$deltas || delta <= 0) .mf_stop("No such 'delta' component in the model.")
+  if (x$delta.fix[delta]) .mf_stop("Specified 'delta' component was fixed.")
+  list(comp = "delta", pos = as.integer(delta))
+}
+
+# The selection model refitted with tau2 or delta[pos] held at val (metafor's
+# refit of its object: same type, steps, control and start values), NULL when
+# the refit fails.
+.mf_sel_refit_at <- function(x, comp, pos, val, skiphes) {
+  delta.arg <- ifelse(x$delta.fix, x$delta, NA_real_)
+  if (comp == "delta") delta.arg[pos] <- val
+  tryCatch(suppressWarnings(.mf_selmodel_fit(x, x$type, x$alternative, prec = x$prec, delta = delta.arg,
+                                             steps = if (isTRUE(x$stepsspec)) x$steps else NULL,
+                                             decreasing = x$decreasing, control = x$control,
+                                             tau2 = if (comp == "tau2") val else NA_real_, skiphes = skiphes,
+                                             skiphet = TRUE)),
+           error = function(e) NULL)
+}
+
+# The profile-likelihood interval of one component (metafor's search)
+.mf_sel_ci_one <- function(x, comp, pos, alpha, d, control, verbose) {
+  vc <- if (comp == "tau2") x$tau2 else x$delta[pos]
+  con <- list(tol = .Machine$double.eps^0.25, maxiter = 1000, verbose = FALSE, eptries = 10)
+  if (comp == "tau2") {
+    con$vc.min <- 0
+    con$vc.max <- min(max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 100), con$vc.min), x$tau2.max)
+  } else {
+    con$vc.min <- max(0, x$delta.min[pos])
+    con$vc.max <- min(max(if (vc <= .Machine$double.eps^0.5) 10 else max(10, vc * 10), con$vc.min), x$delta.max[pos])
+  }
+  if (length(control)) {
+    cp <- pmatch(names(control), names(con))
+    con[stats::na.omit(cp)] <- control[!is.na(cp)]
+  }
+  if (isTRUE(verbose)) con$verbose <- TRUE
+  verbose <- isTRUE(con$verbose)
+  for (nm in c("tol", "maxiter", "eptries", "vc.min", "vc.max"))
+    if (!is.numeric(con[[nm]]) || length(con[[nm]]) != 1L || is.na(con[[nm]]))
+      .mf_stop(sprintf("'control$%s' must be a single number.", nm))
+  if (con$vc.min > vc) .mf_stop("Lower bound of interval to be searched must be <= estimated value of component.")
+  if (con$vc.max < vc) .mf_stop("Upper bound of interval to be searched must be >= estimated value of component.")
+  objective <- stats::qchisq(1 - alpha, df = 1)
+  maxll <- x$ll
+  prof <- function(val) {
+    f <- .mf_sel_refit_at(x, comp, pos, val, skiphes = TRUE)
+    out <- if (is.null(f)) NA_real_ else -2 * (f$ll - maxll) - objective
+    if (verbose) message(sprintf("val = %s  LRT - objective = %s", formatC(val, format = "f", digits = d),
+                                 if (is.na(out)) "NA" else formatC(out, format = "f", digits = d)))
+    if (is.na(out)) stop("refit failed")
+    out
+  }
+  search <- function(lo, hi) {
+    tryCatch({
+      r <- stats::uniroot(prof, c(lo, hi), tol = con$tol, maxiter = con$maxiter)
+      if (r$iter >= con$maxiter) NA_real_ else r$root   # (metafor: check.conv = TRUE)
+    }, error = function(e) NA_real_)
+  }
+  vc.lb <- vc.ub <- NA_real_
+  lb.sign <- ub.sign <- ""
+  lb.conv <- ub.conv <- FALSE
+  epdiff <- abs(con$vc.min - vc) / con$eptries
+  for (i in seq_len(con$eptries)) {
+    res <- tryCatch(prof(con$vc.min), error = function(e) NA_real_)
+    if (!is.na(res)) {
+      if (res < 0) {
+        vc.lb <- con$vc.min
+        lb.conv <- TRUE
+        if (con$vc.min > 0) lb.sign <- "<"
+      } else {
+        vc.lb <- search(con$vc.min, vc)
+        lb.conv <- !is.na(vc.lb)
+      }
+      break
+    }
+    con$vc.min <- con$vc.min + epdiff
+  }
+  epdiff <- abs(con$vc.max - vc) / con$eptries
+  for (i in seq_len(con$eptries)) {
+    res <- tryCatch(prof(con$vc.max), error = function(e) NA_real_)
+    if (!is.na(res)) {
+      if (res < 0) {
+        vc.ub <- con$vc.max
+        ub.conv <- TRUE
+        ub.sign <- ">"
+      } else {
+        vc.ub <- search(vc, con$vc.max)
+        ub.conv <- !is.na(vc.ub)
+      }
+      break
+    }
+    con$vc.max <- con$vc.max - epdiff
+  }
+  if (!lb.conv) warning("Cannot obtain lower bound of profile likelihood CI due to convergence problems.", call. = FALSE)
+  if (!ub.conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
+  est <- c(vc, vc.lb, vc.ub)
+  if (comp == "tau2") {
+    tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)))
+    rownames(tab) <- c("tau^2", "tau")
+  } else {
+    tab <- rbind(est)
+    rownames(tab) <- if (x$deltas == 1L) "delta" else paste0("delta.", pos)
+  }
+  colnames(tab) <- c("estimate", "ci.lb", "ci.ub")
+  res <- list(random = tab, digits = d, ci.null = FALSE, lb.sign = lb.sign, ub.sign = ub.sign)
+  class(res) <- "confint.mf_rma"
+  res
+}
+
+# The profile of one component (metafor's profile.rma.uni.selmodel)
+.mf_sel_profile_one <- function(x, comp, pos, xlim, ylim, steps, lltol, plot, ...) {
+  vc <- if (comp == "tau2") x$tau2 else x$delta[pos]
+  stepseq <- length(steps) >= 2L
+  if (stepseq) {
+    if (is.null(xlim)) xlim <- range(steps)
+  } else if (steps < 2) .mf_stop("Argument 'steps' must be >= 2.")
+  if (is.null(xlim)) {  # (metafor's defaults)
+    z <- stats::qnorm(0.995)
+    if (comp == "tau2") {
+      xlim <- if (is.na(x$se.tau2)) c(max(0, vc / 4), min(max(0.1, vc * 4), x$tau2.max))
+              else c(max(0, vc - z * x$se.tau2), min(max(0.1, vc + z * x$se.tau2), x$tau2.max))
+    } else {
+      se <- x$se.delta[pos]
+      xlim <- if (is.na(se)) c(max(0, vc / 4, x$delta.min[pos]), min(max(0.1, vc * 4), x$delta.max[pos]))
+              else c(max(0, vc - z * se, x$delta.min[pos]), min(max(0.1, vc + z * se), x$delta.max[pos]))
+    }
+    if (anyNA(xlim)) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
+  } else {
+    if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim)) .mf_stop("Argument 'xlim' should be a vector of length 2.")
+    xlim <- sort(xlim)
+    if (comp == "tau2" && xlim[1L] < 0) .mf_stop("Lower bound for profiling must be >= 0.")
+    if (comp == "delta" && xlim[1L] < x$delta.min[pos])
+      .mf_stop(sprintf("Lower bound for profiling must be >= %s.", x$delta.min[pos]))
+    if (comp == "delta" && xlim[2L] > x$delta.max[pos])
+      .mf_stop(sprintf("Upper bound for profiling must be <= %s.", x$delta.max[pos]))
+  }
+  vcs <- if (stepseq) steps else seq(xlim[1L], xlim[2L], length.out = steps)
+  if (length(vcs) <= 1L) .mf_stop("Cannot set 'xlim' automatically. Please set this argument manually.")
+  p <- x$p
+  fits <- lapply(vcs, function(v) .mf_sel_refit_at(x, comp, pos, v, skiphes = FALSE))
+  lls <- vapply(fits, function(f) if (is.null(f)) NA_real_ else f$ll, numeric(1))
+  tab <- function(what) {
+    m <- matrix(unlist(lapply(fits, function(f) if (is.null(f)) rep(NA_real_, p) else c(f[[what]]))), ncol = p,
+                byrow = TRUE)
+    out <- as.data.frame(m)
+    names(out) <- rownames(x$beta)
+    out
+  }
+  maxll <- x$ll
+  if (any(lls >= maxll + lltol, na.rm = TRUE))
+    warning("At least one profiled log-likelihood value is larger than the log-likelihood of the fitted model.", call. = FALSE)
+  if (all(is.na(lls))) warning("All model fits failed. Cannot draw profile likelihood plot.", call. = FALSE)
+  if (is.null(ylim)) {
+    fin <- lls[is.finite(lls)]
+    ylim <- if (length(fin)) {
+      if (xlim[1L] <= vc && xlim[2L] >= vc) range(c(maxll, fin)) else range(fin)
+    } else rep(maxll, 2L)
+    ylim <- ylim + c(-0.1, 0.1)
+  } else {
+    if (!is.numeric(ylim) || length(ylim) != 2L) .mf_stop("Argument 'ylim' should be a vector of length 2.")
+    ylim <- sort(ylim)
+  }
+  if (comp == "tau2") {
+    xlab <- expression(paste(tau^2, " Value"))
+    title <- expression(paste("Profile Plot for ", tau^2))
+  } else if (x$deltas == 1L) {
+    xlab <- expression(paste(delta, " Value"))
+    title <- expression(paste("Profile Plot for ", delta))
+  } else {
+    xlab <- bquote(delta[.(as.numeric(pos))] ~ "Value")
+    title <- bquote("Profile Plot for" ~ delta[.(as.numeric(pos))])
+  }
+  sav <- list(vcs, ll = lls, beta = tab("beta"), ci.lb = tab("ci.lb"), ci.ub = tab("ci.ub"), comps = 1,
+              ylim = ylim, method = x$method, vc = vc, maxll = maxll, xlab = xlab, title = title, exp = NULL)
+  names(sav)[1L] <- comp
+  class(sav) <- "mf_profile"
+  if (isTRUE(plot)) plot(sav, ...)
+  sav
 }
 
 # Methods of rma() fits that do not apply to a selection model (metafor

@@ -33,9 +33,26 @@
 #'     \eqn{p} to \eqn{(p - s)/(1 - s)}; \code{"negexppow"} and the
 #'     two-parameter variants \code{"halfnorm2"}, \code{"negexp2"},
 #'     \code{"logistic2"}, \code{"power2"} as in metafor.}
+#'   \item{\code{"stepcon"}}{a step function whose weights are constrained to
+#'     be non-increasing, \eqn{1 = \delta_1 \ge \delta_2 \ge \dots \ge 0}
+#'     (metafor fits it with a constrained optimiser).  metafast maximises over
+#'     the faces of this cone: each pattern of tied adjacent weights is a step
+#'     function on merged intervals; the fit without ties is the maximum when
+#'     its weights are non-increasing, otherwise the best fit with
+#'     non-increasing weights over all patterns.  \code{LRT.tau2} compares with
+#'     the constrained fit at \eqn{\tau^2 = 0} (metafor refits without the
+#'     constraint there).}
 #'   \item{\code{"trunc"}}{truncation at a known cut on the outcome scale
 #'     (\code{steps}, default 0): outcomes on the unexpected side are observed
 #'     with relative probability \eqn{\delta}.}
+#'   \item{\code{"truncest"}}{truncation at an estimated cut
+#'     \eqn{\delta_2} (\eqn{\delta_1} the relative probability).  The
+#'     likelihood jumps where the cut passes an outcome and rises towards the
+#'     jump, so its supremum is not attained; as in metafor, the estimate is
+#'     where \code{optim()}'s BFGS with a finite-difference gradient (its
+#'     default \code{maxit} and \code{reltol}) stops next to such a jump, on
+#'     metafor's parametrisation.  The standard errors are those of the other
+#'     parameters at the cut; the SE of the cut is \code{NA}.}
 #' }
 #' The integrals \eqn{A_i} of the continuous types are computed by adaptive
 #' Gauss-Kronrod quadrature (7/15 points) over the real line, split at the
@@ -47,7 +64,12 @@
 #' by central differences; the standard errors come from the Hessian of the
 #' log-likelihood at the estimates (Richardson extrapolation of central
 #' differences), with \eqn{\tau^2} and step-function weights that are (almost)
-#' zero held fixed, as in metafor.
+#' zero held fixed, as in metafor.  When BFGS runs out of iterations with
+#' \eqn{\log\tau^2} running towards \eqn{-\infty}, the fit with
+#' \eqn{\tau^2 = 0} is the estimate if its log-likelihood is at least as high
+#' and the derivative in \eqn{\tau^2} at 0 is not positive (a maximum on the
+#' boundary); so is it when BFGS stops with \eqn{\tau^2} below
+#' \eqn{10^{-4}\min v_i} and the fit with \eqn{\tau^2 = 0} is higher.
 #'
 #' @param x a fit of \code{rma()} (class \code{mf_rma}).
 #' @param type the selection function (see Details; partial matching as in
@@ -138,6 +160,24 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
                             verbose = FALSE, digits, control, ...) {
   .mf_check_dots("selmodel.mf_rma", ...)
   if (inherits(x, "mf_selmodel")) .mf_stop("'x' is already a selection model; pass the rma() fit.")
+  if (missing(type))
+    .mf_stop("Must choose a specific selection model via the 'type' argument (see ?selmodel for options).")
+  res <- .mf_selmodel_fit(x, type, alternative, prec = if (missing(prec)) NULL else prec,
+                          delta = if (missing(delta)) NULL else delta, steps = if (missing(steps)) NULL else steps,
+                          decreasing = decreasing, verbose = verbose, digits = if (missing(digits)) NULL else digits,
+                          control = if (missing(control)) NULL else control)
+  res$call <- match.call()
+  res
+}
+
+# The fit behind selmodel(); also the refits of profile() and confint()
+# (refit = TRUE: x is the selection model itself, as metafor refits its
+# object, with tau2 held at `tau2` when not NA, and without the Hessian
+# (skiphes) or the test of tau2 = 0 (skiphet)).
+.mf_selmodel_fit <- function(x, type, alternative = "greater", prec = NULL, delta = NULL, steps = NULL,
+                             decreasing = FALSE, verbose = FALSE, digits = NULL, control = NULL, tau2 = NA_real_,
+                             skiphes = FALSE, skiphet = FALSE) {
+  tau2.val <- tau2
   if (inherits(x, c("mf_robust_rma")) || !is.null(x$robust))
     .mf_stop("selmodel() needs a fit of rma(), not of robust().")
   if (is.null(x$yi)) .mf_stop("'x' holds no data to fit the selection model.")
@@ -145,22 +185,16 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_stop("Cannot fit selection model when one or more sampling variances are non-positive ('x').")
   if (!isTRUE(x$weighted) || !is.null(x$weights))
     .mf_stop("Cannot fit selection model for unweighted models or models with custom weights ('x' has 'weights').")
-  if (missing(type))
-    .mf_stop("Must choose a specific selection model via the 'type' argument (see ?selmodel for options).")
   if (!is.character(type) || length(type) != 1L || is.na(type) || !nzchar(type))
     .mf_stop("'type' must be one character string.")
   type <- .mf_sel_type_options[grep(type, .mf_sel_type_options, fixed = TRUE)[1L]]
   if (is.na(type)) .mf_stop("Unknown 'type' specified (see ?selmodel for options).")
-  if (type == "stepcon")
-    .mf_stop("type = \"stepcon\" (step function with a constrained optimiser) is not supported by metafast yet; use type = \"stepfun\" (with decreasing = TRUE for non-increasing weights).")
-  if (type == "truncest")
-    .mf_stop("type = \"truncest\" (estimated truncation point) is not supported by metafast yet; use type = \"trunc\" with a known cut in 'steps'.")
   if (!is.character(alternative) || length(alternative) != 1L || is.na(alternative))
     .mf_stop("'alternative' must be one of \"greater\", \"less\" or \"two.sided\".")
   alternative <- tryCatch(match.arg(alternative, c("two.sided", "greater", "less")),
                           error = function(e) .mf_stop("'alternative' must be one of \"greater\", \"less\" or \"two.sided\"."))
-  if (type == "trunc" && alternative == "two.sided")
-    .mf_stop("Cannot use alternative='two.sided' with this type of selection model ('type' = \"trunc\").")
+  if (type %in% c("trunc", "truncest") && alternative == "two.sided")
+    .mf_stop(sprintf("Cannot use alternative='two.sided' with this type of selection model ('type' = \"%s\").", type))
   if (!is.logical(decreasing) || length(decreasing) != 1L) .mf_stop("'decreasing' must be TRUE or FALSE.")
   decreasing <- isTRUE(decreasing)
   if (type != "stepfun" && decreasing) {
@@ -169,8 +203,8 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   }
   verbose <- if (is.numeric(verbose) || is.logical(verbose)) as.numeric(verbose[1L]) else 0
   if (is.na(verbose)) verbose <- 0
-  dig <- if (missing(digits)) x$digits else digits
-  if (missing(control) || is.null(control)) control <- list()
+  dig <- if (is.null(digits)) x$digits else digits
+  if (is.null(control)) control <- list()
   if (!is.list(control)) .mf_stop("'control' must be a list.")
   bad <- intersect(names(control), names(.mf_sel_control_rejected))
   if (length(bad))
@@ -195,11 +229,12 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   X <- x$X
   p <- x$p
   k <- x$k
+  if (!is.na(tau2.val)) x$tau2.fix <- TRUE
   tau2.fixed <- ee || isTRUE(x$tau2.fix)
-  tau2.arg <- if (ee) 0 else if (isTRUE(x$tau2.fix)) x$tau2 else NA_real_
+  tau2.arg <- if (ee) 0 else if (!is.na(tau2.val)) tau2.val else if (isTRUE(x$tau2.fix)) x$tau2 else NA_real_
 
   # precision
-  precspec <- !missing(prec) && !is.null(prec)
+  precspec <- !is.null(prec)
   if (precspec) {
     if (!is.character(prec) || length(prec) != 1L || is.na(prec))
       .mf_stop("'prec' must be one of \"sei\", \"vi\", \"ninv\" or \"sqrtninv\".")
@@ -217,7 +252,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   pvals <- .mf_sel_pval(yi, vi, alternative)
 
   # steps
-  stepsspec <- !missing(steps) && !is.null(steps) && !(length(steps) == 1L && is.na(steps))
+  stepsspec <- !is.null(steps) && !(length(steps) == 1L && is.na(steps))
   if (stepsspec) {
     if (!is.numeric(steps) || anyNA(steps)) .mf_stop("No missing values allowed in 'steps' argument.")
     if (type != "trunc" && any(steps < 0 | steps > 1))
@@ -236,11 +271,19 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   }
   spec <- .mf_sel_spec(type, stepsspec, steps, precspec, decreasing)
   steps <- spec$steps
+  if (type == "truncest") {
+    # (metafor's data-dependent start and range of the cut)
+    stepsspec <- FALSE
+    sdy <- stats::sd(yi)
+    spec$init[2L] <- mean(yi)
+    spec$min[2L] <- if (alternative == "greater") min(yi) - sdy else min(yi)
+    spec$max[2L] <- if (alternative == "greater") max(yi) else max(yi) + sdy
+  }
   if (spec$noprec) preci <- rep(1, k)
   deltas <- spec$deltas
 
   # delta: fixed values and bounds (metafor's checks and messages)
-  if (missing(delta) || is.null(delta)) {
+  if (is.null(delta)) {
     delta <- rep(NA_real_, deltas)
   } else {
     if (!is.numeric(delta) && !all(is.na(delta))) .mf_stop("'delta' must be numeric.")
@@ -251,6 +294,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_sel_check_bounds(delta, spec, "delta")
   }
   if (type == "stepfun" && (decreasing || is.na(delta[1L]))) delta[1L] <- 1
+  if (type == "stepcon") delta[1L] <- 1
   delta.min <- .mf_sel_ctrl_vec(control$delta.min, spec$min, deltas, "delta.min")
   .mf_sel_check_bounds(delta.min, spec, "delta.min")
   delta.min <- ifelse(!is.na(delta) & delta.min > delta, delta - .Machine$double.eps^0.2, delta.min)
@@ -285,7 +329,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   }
 
   # optimiser settings
-  opt <- .mf_sel_optcontrol(control, spec, vi)
+  opt <- .mf_sel_optcontrol(control, spec, vi, type)
   intc <- control$intCtrl
   if (is.null(intc)) intc <- list()
   if (!is.list(intc)) .mf_stop("control entry 'intCtrl' must be a list.")
@@ -313,14 +357,14 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   }
 
   # what the C++ log-likelihood needs
-  code <- match(type, .mf_sel_types) - 1L
+  code <- match(if (type == "stepcon") "stepfun" else type, .mf_sel_types) - 1L
   alt <- match(alternative, c("greater", "less", "two.sided")) - 1L
   zcut <- numeric(0)
   kinks <- numeric(0)
-  if (type == "stepfun") {
+  if (type %in% c("stepfun", "stepcon")) {
     s <- steps[-length(steps)]
     zcut <- if (alternative == "two.sided") stats::qnorm(s / 2, lower.tail = FALSE) else stats::qnorm(s, lower.tail = FALSE)
-  } else if (type != "trunc") {
+  } else if (!type %in% c("trunc", "truncest", "stepcon")) {
     kinks <- .mf_sel_kinks(c(steps[1L], if (type == "beta") steps[2L], pval.min, 1 - pval.min), alternative)
   }
   model <- list(yi = yi, vi = vi, X = Xs, preci = preci, pvals = pvals, pgrp = as.integer(pgrp - 1L),
@@ -333,9 +377,11 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     v
   }
   map <- list(delta.min = delta.min, delta.max = delta.max, defmap = defmap, transf = spec$transf,
-              decreasing = decreasing, tau2.max = tau2.max)
+              decreasing = decreasing, tau2.max = tau2.max, tau2.h = 1e-5 * min(vi),
+              ident = spec$transf == "I" & !decreasing, numgrad = type == "truncest")
 
-  fit <- .mf_sel_optimise(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta, map, opt, verbose, dig)
+  fit <- if (type == "stepcon") .mf_sel_optimise_stepcon(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta, map, opt, verbose, dig)
+         else .mf_sel_optimise(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta, map, opt, verbose, dig)
   if (any(free.delta & fit$delta <= delta.min + .Machine$double.eps^0.25 & spec$min.check) ||
       any(free.delta & fit$delta >= delta.max - 100 * .Machine$double.eps^0.25 & spec$max.check))
     warning("One or more 'delta' estimates are (almost) equal to their lower or upper bound.\nTreat results with caution (or consider adjusting 'delta.min' and/or 'delta.max').",
@@ -348,13 +394,18 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   # Hessian of -ll on the untransformed parameters, without tau2 and step
   # weights that are (almost) zero (metafor's tau2tol and deltatol)
   hest <- c(rep(TRUE, p), !tau2.fixed && tau2 >= opt$tau2tol,
-            free.delta & (if (type == "stepfun") delta.hat >= opt$deltatol else TRUE))
+            free.delta & (if (type == "stepfun") delta.hat >= opt$deltatol else TRUE) &
+              # (truncest: the likelihood jumps where the cut passes an outcome and
+              # is not stationary in the cut at the estimate: the Hessian of the
+              # other parameters at the cut; metafor differentiates numerically
+              # across the jumps)
+              !(type == "truncest" & seq_len(deltas) == 2L))
   theta <- c(beta.s, tau2, delta.hat)
   vb <- matrix(NA_real_, p, p)
   vd <- matrix(NA_real_, deltas, deltas)
   se.tau2 <- NA_real_
   H <- NA_real_
-  if (any(hest)) {
+  if (any(hest) && !skiphes) {
     negll <- function(P) {
       P[p + 1L, ] <- .mf_sel_tau2_clamp(P[p + 1L, ], tau2.max)
       -llfun(P)
@@ -396,8 +447,11 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
 
   # likelihood-ratio test of tau2 = 0 (refit with tau2 = 0 from the same start)
   LRT.tau2 <- LRTp.tau2 <- NA_real_
-  if (!tau2.fixed) {
-    fit0 <- tryCatch(.mf_sel_optimise(llfun, p, beta.init, tau2.init, 0, delta.init, delta, map, opt, 0, dig),
+  if (!tau2.fixed && !skiphet) {
+    # (stepcon: the constrained fit with tau2 = 0; metafor refits without the
+    # constraint there, with a result that depends on solnp()'s tolerance)
+    fit0 <- tryCatch(if (type == "stepcon") .mf_sel_optimise_stepcon(llfun, p, beta.init, tau2.init, 0, delta.init, delta, map, opt, 0, dig)
+                     else .mf_sel_optimise(llfun, p, beta.init, tau2.init, 0, delta.init, delta, map, opt, 0, dig),
                      error = function(e) NULL)
     if (!is.null(fit0)) {
       LRT.tau2 <- max(0, -2 * (fit0$ll - ll))
@@ -482,7 +536,6 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   res$tau2.max <- tau2.max
   res$H0.delta <- spec$H0
   res$convergence <- fit$convergence
-  res$call <- match.call()
   res$control <- control
   res$method <- if (ee) x$method else "ML"
   class(res) <- c("mf_selmodel", "mf_rma")
@@ -561,6 +614,24 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     out$H0 <- rep(1, n)
     out$LRT <- rep(TRUE, n)
     out$pval.min <- 0
+  } else if (type == "stepcon") {
+    if (!stepsspec) .mf_stop("Must specify the 'steps' argument for this type of selection model.")
+    if (length(steps) < 2L) .mf_stop("'steps' must hold at least one value below 1 for type = \"stepcon\".")
+    if (precspec) prec_ignored()
+    out$noprec <- TRUE
+    n <- length(steps)
+    out <- c(list(deltas = n, transf = rep("plogis", n), lb = rep(0, n), ub = rep(1, n),
+                  init = seq(1, 0.5, length.out = n), min = rep(0, n), max = rep(1, n), H0 = rep(1, n),
+                  LRT = rep(TRUE, n), pval.min = 0), out)
+    out$max.check <- FALSE
+  } else if (type == "truncest") {
+    if (stepsspec) warning("Argument 'steps' ignored (not applicable to this type of selection model).", call. = FALSE)
+    steps <- NA_real_
+    if (precspec) prec_ignored()
+    out$noprec <- TRUE
+    # (the start and range of the cut, delta[2], depend on the data: set by the caller)
+    out <- c(list(deltas = 2L, transf = c("exp", "I"), lb = c(0, -Inf), ub = c(Inf, Inf), init = c(1, 0),
+                  min = c(0, 0), max = c(100, 0), H0 = c(1, 0), LRT = c(TRUE, FALSE), pval.min = 0), out)
   } else if (type == "trunc") {
     if (length(steps) != 1L)
       .mf_stop("Can only specify a single value for the 'steps' argument for this type of selection model.")
@@ -606,7 +677,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
 }
 
 # The optimiser's settings from `control` (metafor's entries where they exist)
-.mf_sel_optcontrol <- function(control, spec, vi) {
+.mf_sel_optcontrol <- function(control, spec, vi, type = "") {
   known <- c("verbose", "delta.init", "beta.init", "tau2.init", "delta.min", "delta.max", "tau2.max", "tau2tol",
              "deltatol", "pval.min", "optimizer", "optmethod", "intCtrl", "maxit", "reltol", "iter.max",
              "eval.max", "rel.tol")
@@ -620,7 +691,16 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_stop("control entry 'optimizer' must be \"optim\" (with optmethod = \"BFGS\") or \"nlminb\" in metafast.")
   if (!identical(optmethod, "BFGS")) .mf_stop("control entry 'optmethod' must be \"BFGS\" in metafast.")
   num <- function(nm, def) if (is.null(control[[nm]])) def else .mf_sel_ctrl_num(control[[nm]], nm)
-  list(optimizer = optimizer, maxit = num("maxit", 1000), reltol = num("reltol", 1e-12),
+  # truncest: the likelihood jumps where the cut passes an outcome, and its
+  # supremum (the cut just below an outcome) is not attained; metafor's
+  # estimate is where optim()'s BFGS, with its finite-difference gradient
+  # (ndeps 1e-3) and its default maxit and reltol, stops next to such a jump:
+  # the same optimiser, settings and parametrisation give the same estimate
+  if (type == "truncest" && optimizer != "optim")
+    .mf_stop("type = \"truncest\" is fitted with control entry 'optimizer' = \"optim\" only (its likelihood is not continuous in the cut).")
+  numgrad <- type == "truncest"
+  list(optimizer = optimizer, maxit = num("maxit", if (numgrad) 100 else 1000),
+       reltol = num("reltol", if (numgrad) sqrt(.Machine$double.eps) else 1e-12),
        iter.max = num("iter.max", 1000), eval.max = num("eval.max", 2000), rel.tol = num("rel.tol", 1e-12),
        tau2.max = num("tau2.max", Inf), tau2tol = num("tau2tol", min(vi / 10, 1e-4)),
        deltatol = num("deltatol", 1e-4))
@@ -663,6 +743,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     lo <- map$delta.min
     hi <- map$delta.max
     d <- ifelse(lo == 0 & hi == 1, stats::plogis(th), lo + (hi - lo) / (1 + exp(-th)))
+    if (any(map$ident)) d[map$ident] <- pmin(pmax(th[map$ident], lo[map$ident]), hi[map$ident])
   }
   d <- ifelse(is.na(delta.arg), d, delta.arg)
   if (map$decreasing && any(!is.na(delta.arg[-1L]))) d <- rev(cummax(rev(d)))
@@ -674,7 +755,9 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   if (map$defmap) return(ifelse(map$transf == "exp", log(d), d))
   lo <- map$delta.min
   hi <- map$delta.max
-  ifelse(lo == 0 & hi == 1, stats::qlogis(d), log((d - lo) / (hi - d)))
+  out <- ifelse(lo == 0 & hi == 1, stats::qlogis(d), log((d - lo) / (hi - d)))
+  if (any(map$ident)) out[map$ident] <- d[map$ident]
+  out
 }
 
 # Maximise the log-likelihood over the free parameters: beta (scaled X),
@@ -726,7 +809,12 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_stop(if (!is.null(bad) && bad > 0) sprintf("Could not integrate over density in study %d at the starting values (see control entries delta.init, tau2.init, beta.init).", bad)
              else "The log-likelihood is not finite at the starting values (see control entries delta.init, tau2.init, beta.init).")
   }
-  if (opt$optimizer == "optim") {
+  if (isTRUE(map$numgrad)) {
+    r <- stats::optim(th0, f, method = "BFGS", control = list(maxit = opt$maxit, reltol = opt$reltol))
+    conv <- r$convergence
+    iters <- r$counts[["function"]]
+    val <- r$value
+  } else if (opt$optimizer == "optim") {
     r <- stats::optim(th0, f, g, method = "BFGS", control = list(maxit = opt$maxit, reltol = opt$reltol))
     conv <- r$convergence
     iters <- r$counts[["function"]]
@@ -742,6 +830,10 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
         conv <- 0L
         val <- r2$objective
         iters <- iters + r2$evaluations[["function"]]
+      } else if (!is.null(b0 <- .mf_sel_tau2_boundary(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta.arg,
+                                                       map, opt, digits, -r$value))) {
+        # log(tau2) running to -Inf: the maximum is on the boundary tau2 = 0
+        return(b0)
       } else {
         r3 <- stats::optim(r$par, f, g, method = "BFGS", control = list(maxit = 100, reltol = opt$reltol))
         # still moving: accept when a parameter is next to a bound of its
@@ -752,7 +844,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
         dd <- nat[-seq_len(p + 1L)]
         near <- (dd - map$delta.min <= 1e-3 * pmax(1, abs(map$delta.min))) |
           (map$delta.max - dd <= 1e-3 * pmax(1, abs(map$delta.max)))
-        at_bound <- c(if (tau2.free) nat[p + 1L] < 1e-8, near[free.d])
+        at_bound <- near[free.d]
         if (any(at_bound)) {
           r <- r3
           conv <- 0L
@@ -770,10 +862,87 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     .mf_stop(sprintf("Optimizer (%s) did not achieve convergence (convergence = %d); see control entries maxit / iter.max.",
                      opt$optimizer, conv))
   par <- natural(r$par)
+  if (tau2.free && !isTRUE(map$numgrad) && par[p + 1L] < 10 * map$tau2.h) {
+    # converged with log(tau2) far down its slope: the maximum may be on the
+    # boundary tau2 = 0, a little higher than where BFGS stopped
+    b0 <- .mf_sel_tau2_boundary(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta.arg, map, opt, digits,
+                                -val)
+    if (!is.null(b0) && b0$ll > -val) return(b0)
+  }
   ll <- -negll(matrix(r$par, ncol = 1L))
   if (!is.finite(ll)) .mf_stop("Error during the optimization: the log-likelihood is not finite at the solution.")
   list(ll = c(ll), beta = par[seq_len(p)], tau2 = par[p + 1L], delta = par[-seq_len(p + 1L)],
        convergence = list(optimizer = opt$optimizer, code = conv, evaluations = iters, value = val))
+}
+
+# type = "stepcon": the maximum over non-increasing weights
+# 1 = delta_1 >= delta_2 >= ... >= delta_n >= 0 (metafor finds it with a
+# constrained optimiser, Rsolnp's solnp()).  The maximum lies in the relative
+# interior of a face of this cone, i.e. where some adjacent weights are tied;
+# with ties the model is a step function on merged intervals (fewer free
+# weights, each in (0, 1) by metafor's logistic map).  The fit without ties
+# is tried first: when its weights are non-increasing it is the maximum;
+# otherwise every pattern of ties is fitted and the best fit whose weights
+# are non-increasing is the maximum.
+.mf_sel_optimise_stepcon <- function(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta.arg, map, opt,
+                                     verbose, digits) {
+  n <- length(delta.arg)
+  feasible <- function(d) all(diff(d) <= 1e-8)
+  fit_pattern <- function(tie) {
+    grp <- cumsum(c(TRUE, !tie))  # tie[j - 1]: delta_j = delta_(j-1)
+    G <- max(grp)
+    gval <- vapply(seq_len(G), function(g) {
+      v <- unique(delta.arg[grp == g & !is.na(delta.arg)])
+      if (length(v) > 1L) NaN else if (length(v) == 1L) v else NA_real_
+    }, 0)
+    if (any(is.nan(gval))) return(NULL)
+    first <- match(seq_len(G), grp)
+    m2 <- map
+    m2$delta.min <- map$delta.min[first]
+    m2$delta.max <- map$delta.max[first]
+    m2$transf <- map$transf[first]
+    m2$ident <- rep(FALSE, G)
+    rows <- c(seq_len(p + 1L), p + 1L + grp)
+    ll2 <- function(P) llfun(P[rows, , drop = FALSE])
+    f <- tryCatch(.mf_sel_optimise(ll2, p, beta.init, tau2.init, tau2.arg, delta.init[first], gval, m2, opt,
+                                   verbose, digits), error = function(e) NULL)
+    if (is.null(f)) return(NULL)
+    f$delta <- f$delta[grp]
+    f
+  }
+  best <- fit_pattern(rep(FALSE, n - 1L))
+  if (!is.null(best) && feasible(best$delta)) return(best)
+  best <- NULL
+  for (code in seq_len(2^(n - 1L) - 1L)) {
+    tie <- as.logical(bitwAnd(code, 2^(seq_len(n - 1L) - 1L)))
+    f <- fit_pattern(tie)
+    if (is.null(f) || !feasible(f$delta)) next
+    if (is.null(best) || f$ll > best$ll) best <- f
+  }
+  if (is.null(best)) .mf_stop("Optimizer did not achieve convergence for any pattern of tied weights (type = \"stepcon\").")
+  best
+}
+
+# The maximum on the boundary tau2 = 0 (when the free fit, on the log scale
+# of tau2, does not converge): the fit with tau2 = 0 is the maximum when its
+# log-likelihood is at least that of the free fit and the one-sided
+# derivative in tau2 at 0 (the other parameters at their fit) is not
+# positive (the Kuhn-Tucker condition).  NULL otherwise.
+.mf_sel_tau2_boundary <- function(llfun, p, beta.init, tau2.init, tau2.arg, delta.init, delta.arg, map, opt, digits,
+                                  ll.free) {
+  if (!is.na(tau2.arg)) return(NULL)
+  fit0 <- tryCatch(.mf_sel_optimise(llfun, p, beta.init, tau2.init, 0, delta.init, delta.arg, map, opt, 0, digits),
+                   error = function(e) NULL)
+  if (is.null(fit0) || !(fit0$ll >= ll.free - 1e-8 * max(1, abs(ll.free)))) return(NULL)
+  h <- map$tau2.h
+  P <- cbind(c(fit0$beta, 0, fit0$delta), c(fit0$beta, h, fit0$delta))
+  v <- llfun(P)
+  if (!all(is.finite(v))) return(NULL)
+  g <- (v[2L] - v[1L]) / h
+  # (h is 1e-5 min(vi): g min(vi) is the score on the scale of the variances)
+  if (g * h / 1e-5 > 1e-6 * max(1, abs(fit0$ll))) return(NULL)
+  fit0$convergence$boundary <- "tau2 = 0"
+  fit0
 }
 
 # Hessian of f (a function of a matrix of parameter columns, returning a

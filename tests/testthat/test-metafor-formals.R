@@ -152,7 +152,10 @@ formals_pairs <- c(formals_pairs, list(
   list("selmodel.rma.uni", "selmodel.mf_rma", function(a) do.call(selmodel, c(list(ffit, type = "stepfun", steps = 0.5), a))),
   list("print.rma.uni", "print.mf_selmodel", function(a) utils::capture.output(do.call(print, c(list(sfit), a)))),
   list("anova.rma", "anova.mf_selmodel", function(a) do.call(anova, c(list(sfit), a))),
-  list("plot.rma.uni.selmodel", "plot.mf_selmodel", function(a) in_png(do.call(plot, c(list(sfit), a))))))
+  list("plot.rma.uni.selmodel", "plot.mf_selmodel", function(a) in_png(do.call(plot, c(list(sfit), a)))),
+  list("confint.rma.uni.selmodel", "confint.mf_selmodel", function(a) do.call(confint, c(list(sfit, delta = 2), a))),
+  list("profile.rma.uni.selmodel", "profile.mf_selmodel",
+       function(a) in_png(do.call(profile, c(list(sfit, delta = 2, steps = 2), a))))))
 # the transf.* functions (same formals as metafor's; no `...`)
 formals_pairs <- c(formals_pairs, lapply(
   grep("^transf\\.", getNamespaceExports("metafast"), value = TRUE),
