@@ -183,3 +183,12 @@ test_that("bad input to boot_rma() of a selection model gives errors naming the 
   expect_error(metafast:::.mf_selboot_replicate(b, 6), "'r'")
   expect_error(confint(b, parm = "nope"), "'parm'")
 })
+
+test_that("boot_rma() of stepcon and truncest selection models is refused by name", {
+  skip_if_not_installed("metadat")
+  fit <- rma(yi, vi, data = metadat::dat.hackshaw1998, method = "ML")
+  sc <- selmodel(fit, type = "stepcon", steps = c(0.025, 0.5))
+  expect_error(boot_rma(sc, R = 10), "stepcon")
+  tr <- selmodel(fit, type = "truncest")
+  expect_error(boot_rma(tr, R = 10), "truncest")
+})
