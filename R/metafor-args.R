@@ -155,6 +155,7 @@
   addpoly.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                      addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                      predtype = "the type of prediction interval cannot be chosen (issue 10)",
+                     constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(),
                      textpos = .mf_r_plot("the text goes where the forest plot put it")),
   addpoly.predict.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
                              constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(),

@@ -693,3 +693,13 @@ test_that("metafor's gallery: expressions as mlab, slab = NA, lty of forest.defa
   expect_gt(hgt(a), 0.5 * hgt(r))
   expect_lt(hgt(a), 2 * hgt(r))
 })
+
+test_that("addpoly() of a fit: metafor's olim, lcol and constarea are errors naming them (they reached text() with a graphics warning)", {
+  res <- rma(yi, vi, data = escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  forest(res)
+  expect_error(addpoly(res, olim = c(-1, 1)), "'olim'")
+  expect_error(addpoly(res, lcol = "red"), "'lcol'")
+  expect_error(addpoly(res, constarea = TRUE), "'constarea'")
+})
