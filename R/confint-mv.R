@@ -406,49 +406,11 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
     if (is.na(out)) stop("refit failed")
     out
   }
-  search <- function(lo, hi) {
-    tryCatch({
-      r <- stats::uniroot(prof, c(lo, hi), tol = con$tol, maxiter = con$maxiter)
-      if (r$iter >= con$maxiter) NA_real_ else r$root   # (metafor: check.conv = TRUE)
-    }, error = function(e) NA_real_)
-  }
-  vc.lb <- vc.ub <- NA_real_
-  lb.sign <- ub.sign <- ""
-  lb.conv <- ub.conv <- FALSE
-  epdiff <- abs(con$vc.min - vc) / con$eptries
-  for (i in seq_len(con$eptries)) {
-    res <- tryCatch(prof(con$vc.min), error = function(e) NA_real_)
-    if (!is.na(res)) {
-      if (res < 0) {
-        vc.lb <- con$vc.min
-        lb.conv <- TRUE
-        if (con$vc.min > (if (isvar) 0 else -1)) lb.sign <- "<"
-      } else {
-        vc.lb <- search(con$vc.min, vc)
-        lb.conv <- !is.na(vc.lb)
-      }
-      break
-    }
-    con$vc.min <- con$vc.min + epdiff
-  }
-  epdiff <- abs(con$vc.max - vc) / con$eptries
-  for (i in seq_len(con$eptries)) {
-    res <- tryCatch(prof(con$vc.max), error = function(e) NA_real_)
-    if (!is.na(res)) {
-      if (res < 0) {
-        vc.ub <- con$vc.max
-        ub.conv <- TRUE
-        if (isvar || con$vc.max < 1) ub.sign <- ">"
-      } else {
-        vc.ub <- search(vc, con$vc.max)
-        ub.conv <- !is.na(vc.ub)
-      }
-      break
-    }
-    con$vc.max <- con$vc.max - epdiff
-  }
-  if (!lb.conv) warning("Cannot obtain lower bound of profile likelihood CI due to convergence problems.", call. = FALSE)
-  if (!ub.conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
+  bd <- .mf_profile_ci_bounds(prof, vc, con, lb_open = function(e) e > (if (isvar) 0 else -1), ub_open = function(e) isvar || e < 1)
+  vc.lb <- bd$lb
+  vc.ub <- bd$ub
+  lb.sign <- bd$lb.sign
+  ub.sign <- bd$ub.sign
   est <- c(vc, vc.lb, vc.ub)
   sfx <- if (length(x[[comp]]) == 1L) "" else paste0(".", pos)
   if (isvar) {

@@ -697,49 +697,11 @@ profile.mf_selmodel <- function(fitted, tau2, delta, xlim, ylim, steps = 20, llt
     if (is.na(out)) stop("refit failed")
     out
   }
-  search <- function(lo, hi) {
-    tryCatch({
-      r <- stats::uniroot(prof, c(lo, hi), tol = con$tol, maxiter = con$maxiter)
-      if (r$iter >= con$maxiter) NA_real_ else r$root   # (metafor: check.conv = TRUE)
-    }, error = function(e) NA_real_)
-  }
-  vc.lb <- vc.ub <- NA_real_
-  lb.sign <- ub.sign <- ""
-  lb.conv <- ub.conv <- FALSE
-  epdiff <- abs(con$vc.min - vc) / con$eptries
-  for (i in seq_len(con$eptries)) {
-    res <- tryCatch(prof(con$vc.min), error = function(e) NA_real_)
-    if (!is.na(res)) {
-      if (res < 0) {
-        vc.lb <- con$vc.min
-        lb.conv <- TRUE
-        if (con$vc.min > 0) lb.sign <- "<"
-      } else {
-        vc.lb <- search(con$vc.min, vc)
-        lb.conv <- !is.na(vc.lb)
-      }
-      break
-    }
-    con$vc.min <- con$vc.min + epdiff
-  }
-  epdiff <- abs(con$vc.max - vc) / con$eptries
-  for (i in seq_len(con$eptries)) {
-    res <- tryCatch(prof(con$vc.max), error = function(e) NA_real_)
-    if (!is.na(res)) {
-      if (res < 0) {
-        vc.ub <- con$vc.max
-        ub.conv <- TRUE
-        ub.sign <- ">"
-      } else {
-        vc.ub <- search(vc, con$vc.max)
-        ub.conv <- !is.na(vc.ub)
-      }
-      break
-    }
-    con$vc.max <- con$vc.max - epdiff
-  }
-  if (!lb.conv) warning("Cannot obtain lower bound of profile likelihood CI due to convergence problems.", call. = FALSE)
-  if (!ub.conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
+  bd <- .mf_profile_ci_bounds(prof, vc, con, lb_open = function(e) e > 0, ub_open = function(e) TRUE)
+  vc.lb <- bd$lb
+  vc.ub <- bd$ub
+  lb.sign <- bd$lb.sign
+  ub.sign <- bd$ub.sign
   est <- c(vc, vc.lb, vc.ub)
   if (comp == "tau2") {
     tab <- rbind(est, sqrt(ifelse(est >= 0, est, NA_real_)))
