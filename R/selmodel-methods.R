@@ -756,19 +756,7 @@ profile.mf_selmodel <- function(fitted, tau2, delta, xlim, ylim, steps = 20, llt
     out
   }
   maxll <- x$ll
-  if (any(lls >= maxll + lltol, na.rm = TRUE))
-    warning("At least one profiled log-likelihood value is larger than the log-likelihood of the fitted model.", call. = FALSE)
-  if (all(is.na(lls))) warning("All model fits failed. Cannot draw profile likelihood plot.", call. = FALSE)
-  if (is.null(ylim)) {
-    fin <- lls[is.finite(lls)]
-    ylim <- if (length(fin)) {
-      if (xlim[1L] <= vc && xlim[2L] >= vc) range(c(maxll, fin)) else range(fin)
-    } else rep(maxll, 2L)
-    ylim <- ylim + c(-0.1, 0.1)
-  } else {
-    if (!is.numeric(ylim) || length(ylim) != 2L) .mf_stop("Argument 'ylim' should be a vector of length 2.")
-    ylim <- sort(ylim)
-  }
+  ylim <- .mf_profile_ylim(lls, maxll, lltol, ylim, xlim, vc)
   if (comp == "tau2") {
     xlab <- expression(paste(tau^2, " Value"))
     title <- expression(paste("Profile Plot for ", tau^2))

@@ -40,3 +40,24 @@
   if (!hi$conv) warning("Cannot obtain upper bound of profile likelihood CI due to convergence problems.", call. = FALSE)
   list(lb = lo$b, ub = hi$b, lb.sign = lo$sign, ub.sign = hi$sign)
 }
+
+# The checks and the y-range of a profile (metafor's profile() of rma.mv and
+# selection-model fits): warnings when a refit's log-likelihood exceeds the
+# fit's (by lltol) or every refit failed; the default ylim spans the
+# profiled values (and the maximum, when the estimate lies within xlim),
+# widened by 0.1 on each side.  Used by .mf_mv_profile_one() and
+# .mf_sel_profile_one().
+.mf_profile_ylim <- function(lls, maxll, lltol, ylim, xlim, vc) {
+  if (any(lls >= maxll + lltol, na.rm = TRUE))
+    warning("At least one profiled log-likelihood value is larger than the log-likelihood of the fitted model.", call. = FALSE)
+  if (all(is.na(lls))) warning("All model fits failed. Cannot draw profile likelihood plot.", call. = FALSE)
+  if (is.null(ylim)) {
+    fin <- lls[is.finite(lls)]
+    ylim <- if (length(fin)) {
+      if (xlim[1L] <= vc && xlim[2L] >= vc) range(c(maxll, fin)) else range(fin)
+    } else rep(maxll, 2L)
+    return(ylim + c(-0.1, 0.1))
+  }
+  if (!is.numeric(ylim) || length(ylim) != 2L) .mf_stop("Argument 'ylim' should be a vector of length 2.")
+  sort(ylim)
+}
