@@ -142,14 +142,12 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
       .mf_stop("'cluster' applies to the case bootstrap (type = \"case\"); the parametric bootstrap simulates every study.")
     d <- .mf_cluster_units(d, .mf_cluster_rows(x, substitute(cluster), parent.frame()))
   }
-  parallel <- .mf_parallel_arg(parallel, list(...), "boot_rma")
-  R <- .mf_whole(R, "R", 1, max = 1e9)
-  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
-    .mf_stop("'progress' must be TRUE or FALSE.")
-  nthreads <- .mf_threads(threads, n_work = R)
-  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-  seed <- .mf_draw_seed()
+  bs <- .mf_boot_setup(R, threads, parallel, progress, list(...))
+  parallel <- bs$parallel
+  R <- bs$R
+  nthreads <- bs$nthreads
+  random.seed <- bs$random.seed
+  seed <- bs$seed
 
   t0 <- .mf_boot_stat(d$yi, d$vi, d$X, d$weights, seq_len(d$n.units), d$method, d$test, d$control, d$offsets)
   if (anyNA(t0)) .mf_stop("The model cannot be refitted from its own data; no bootstrap is possible.")
@@ -206,14 +204,12 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     .mf_stop(sprintf("'cluster' does not nest the random effects: rows that share random effects (e.g. %s of the fit) fall into several clusters; give a cluster (e.g. the outer factor) that contains whole levels.",
                      .mf_rows(seq_len(x$k) %in% rows)))
   }
-  parallel <- .mf_parallel_arg(parallel, dots, "boot_rma")
-  R <- .mf_whole(R, "R", 1, max = 1e9)
-  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
-    .mf_stop("'progress' must be TRUE or FALSE.")
-  nthreads <- .mf_threads(threads, n_work = R, min_per_thread = 2L)
-  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-  seed <- .mf_draw_seed()
+  bs <- .mf_boot_setup(R, threads, parallel, progress, dots, min_per_thread = 2L)
+  parallel <- bs$parallel
+  R <- bs$R
+  nthreads <- bs$nthreads
+  random.seed <- bs$random.seed
+  seed <- bs$seed
   theta <- as.double(.mf_mv_theta(x))
   con <- x$control
   reml <- x$method == "REML"

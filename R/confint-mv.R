@@ -105,17 +105,8 @@ confint.mf_rma_mv <- function(object, parm, level, fixed = FALSE, sigma2, tau2, 
   res <- list()
   if (fixed) {
     crit <- if (x$test == "t") stats::qt(alpha / 2, x$ddf, lower.tail = FALSE) else stats::qnorm(alpha / 2, lower.tail = FALSE)
-    b <- c(x$beta)
-    lb <- b - crit * x$se
-    ub <- b + crit * x$se
-    if (missing(targs)) targs <- NULL
-    if (!missing(transf) && is.function(transf)) {
-      tf <- .mf_transf_elementwise(transf, targs)
-      b <- tf(b); lb <- tf(lb); ub <- tf(ub)
-    }
-    fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
-    rownames(fx) <- rownames(x$beta)
-    res$fixed <- fx
+    res$fixed <- .mf_fixed_ci_table(x, crit, if (missing(transf)) NULL else transf,
+                                    if (missing(targs)) NULL else targs)
   }
   if (any(given)) {
     if (sum(given) > 1L) .mf_stop("Must specify only one of the arguments 'sigma2', 'tau2', 'rho', 'gamma2', or 'phi'.")

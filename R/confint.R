@@ -92,16 +92,8 @@ confint.mf_rma <- function(object, parm, level, fixed = FALSE, random = TRUE, ty
   if (isTRUE(fixed)) {
     crit <- if (.mf_tdist(x$test)) stats::qt(alpha / 2, x$ddf, lower.tail = FALSE)
             else stats::qnorm(alpha / 2, lower.tail = FALSE)
-    b <- c(x$beta)
-    lb <- b - crit * x$se
-    ub <- b + crit * x$se
-    if (!missing(transf) && is.function(transf)) {
-      tf <- .mf_transf_elementwise(transf, targs)
-      b <- tf(b); lb <- tf(lb); ub <- tf(ub)
-    }
-    fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
-    rownames(fx) <- rownames(x$beta)
-    res$fixed <- fx
+    res$fixed <- .mf_fixed_ci_table(x, crit, if (missing(transf)) NULL else transf,
+                                    if (missing(targs)) NULL else targs)
   }
   if (isTRUE(random)) {
     if (x$k == 1L) .mf_stop("Cannot compute a CI for tau^2 when k = 1.")
@@ -268,4 +260,21 @@ print.confint.mf_rma <- function(x, digits = x$digits, ...) {
   }
   cat("\n")
   invisible(x)
+}
+
+# The CI table of the coefficients (x$beta, x$se) at the critical value
+# crit, through an elementwise transf (with targs) when one is given, the
+# bounds ordered after the transformation (a decreasing transf swaps them).
+# Used by confint() of rma(), rma.mv() and selection-model fits.
+.mf_fixed_ci_table <- function(x, crit, transf = NULL, targs = NULL) {
+  b <- c(x$beta)
+  lb <- b - crit * x$se
+  ub <- b + crit * x$se
+  if (is.function(transf)) {
+    tf <- .mf_transf_elementwise(transf, targs)
+    b <- tf(b); lb <- tf(lb); ub <- tf(ub)
+  }
+  fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
+  rownames(fx) <- rownames(x$beta)
+  fx
 }

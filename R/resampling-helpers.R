@@ -107,6 +107,21 @@
   hi * 2^27 + lo
 }
 
+# What every bootstrap (boot_rma() of rma(), rma.mv() and selection-model
+# fits) settles before its replicates: the parallel back end, R, progress,
+# the thread count, R's RNG state (kept in the result, as boot's `seed`) and
+# the one seed drawn from it that fixes every replicate's stream.
+.mf_boot_setup <- function(R, threads, parallel, progress, dots, min_per_thread = 64L) {
+  parallel <- .mf_parallel_arg(parallel, dots, "boot_rma")
+  R <- .mf_whole(R, "R", 1, max = 1e9)
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
+    .mf_stop("'progress' must be TRUE or FALSE.")
+  nthreads <- .mf_threads(threads, n_work = R, min_per_thread = min_per_thread)
+  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
+  list(parallel = parallel, R = R, nthreads = nthreads, random.seed = random.seed, seed = .mf_draw_seed())
+}
+
 # The cluster of each row of an rma() fit (the k rows used, in the fit's
 # order) from 'cluster' given to a resampling or case-deletion function:
 # evaluated in the data of the fit, of the length of the original data (as

@@ -70,14 +70,12 @@
   if (has_cluster)
     .mf_stop("'cluster' is not supported for the bootstrap of a selection model: boot_rma() resamples the studies of a selmodel() fit.")
   spec <- .mf_selboot_spec(x)
-  parallel <- .mf_parallel_arg(parallel, dots, "boot_rma")
-  R <- .mf_whole(R, "R", 1, max = 1e9)
-  if (!is.logical(progress) || length(progress) != 1L || is.na(progress))
-    .mf_stop("'progress' must be TRUE or FALSE.")
-  nthreads <- .mf_threads(threads, n_work = R, min_per_thread = 2L)
-  random.seed <- if (exists(".Random.seed", envir = globalenv(), inherits = FALSE))
-    get(".Random.seed", envir = globalenv(), inherits = FALSE) else NULL
-  seed <- .mf_draw_seed()
+  bs <- .mf_boot_setup(R, threads, parallel, progress, dots, min_per_thread = 2L)
+  parallel <- bs$parallel
+  R <- bs$R
+  nthreads <- bs$nthreads
+  random.seed <- bs$random.seed
+  seed <- bs$seed
   nms <- .mf_selboot_names(x, spec)
   t0 <- c(c(x$beta), if (spec$tau2_free) x$tau2, x$delta[spec$delta_free])
   names(t0) <- nms

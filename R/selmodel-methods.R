@@ -559,17 +559,8 @@ confint.mf_selmodel <- function(object, parm, level, fixed = FALSE, tau2, delta,
   res <- list()
   if (fixed) {
     crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
-    b <- c(x$beta)
-    lb <- b - crit * x$se
-    ub <- b + crit * x$se
-    if (missing(targs)) targs <- NULL
-    if (!missing(transf) && is.function(transf)) {
-      tf <- .mf_transf_elementwise(transf, targs)
-      b <- tf(b); lb <- tf(lb); ub <- tf(ub)
-    }
-    fx <- cbind(estimate = b, ci.lb = pmin(lb, ub), ci.ub = pmax(lb, ub))
-    rownames(fx) <- rownames(x$beta)
-    res$fixed <- fx
+    res$fixed <- .mf_fixed_ci_table(x, crit, if (missing(transf)) NULL else transf,
+                                    if (missing(targs)) NULL else targs)
   }
   if (random) {
     cp <- .mf_sel_component_arg(x, tau2, delta)
