@@ -364,7 +364,11 @@ test_that("the hidden forest() options work for vectors and cumul() results as m
     args <- c(list(xlim = c(-10, 6), ilab = dat$tpos, ilab.xpos = -6, ilab.lab = "TB+"), cs)
     if (what == "cumul") args$ilab <- dat$tpos[order(dat$year)]
     ours <- if (what == "default") quote(forest(dat$yi, dat$vi)) else quote(forest(cu))
-    theirs <- if (what == "default") quote(metafor::forest(dat$yi, dat$vi)) else quote(metafor::forest(mcu))
+    # (metafor's methods called directly: under test_dir(package = "metafast")
+    # the test environment's top level is metafast's namespace, where S3
+    # dispatch from metafor::forest() on a numeric vector finds metafast's
+    # forest.default first)
+    theirs <- if (what == "default") quote(metafor:::forest.default(dat$yi, dat$vi)) else quote(metafor:::forest.cumul.rma(mcu))
     a <- trace_prims(eval(as.call(c(as.list(ours), args))), "metafast", c("text", "segments", "axis"))
     r <- trace_prims(eval(as.call(c(as.list(theirs), args))), "metafor", c("text", "segments", "axis"))
     info <- paste(what, paste(names(cs), collapse = "+"))
@@ -385,7 +389,7 @@ test_that("the hidden forest() options work for vectors and cumul() results as m
   expect_equal(min(a$value$studies$ci.lb), -1)
   # decreasing sorts the keys of order = in forest.default as metafor
   a <- trace_prims(forest(dat$yi, dat$vi, xlim = c(-10, 6), order = dat$ablat, decreasing = TRUE), "metafast", "text")
-  r <- trace_prims(metafor::forest(dat$yi, dat$vi, xlim = c(-10, 6), order = dat$ablat, decreasing = TRUE), "metafor", "text")
+  r <- trace_prims(metafor:::forest.default(dat$yi, dat$vi, xlim = c(-10, 6), order = dat$ablat, decreasing = TRUE), "metafor", "text")
   lab_y <- function(tr) { t <- texts(tr); t$y[match(attr(dat$yi, "slab"), t$lab)] }
   expect_false(anyNA(lab_y(a)))
   expect_equal(lab_y(a), lab_y(r))
@@ -622,7 +626,7 @@ test_that("addpoly(predstyle = 'shade' / 'dist') draws metafor's predictive dist
     addpoly(p$pred, ci.lb = p$ci.lb, ci.ub = p$ci.ub, pi.lb = p$pi.lb, pi.ub = p$pi.ub, rows = -1, predstyle = "shade") },
     "metafast")
   r <- trace_prims({ metafor::forest(mres, xlim = c(-10, 6), addfit = FALSE, ylim = c(-4, 16))
-    metafor::addpoly(mp$pred, ci.lb = mp$ci.lb, ci.ub = mp$ci.ub, pi.lb = mp$pi.lb, pi.ub = mp$pi.ub, rows = -1,
+    metafor:::addpoly.default(mp$pred, ci.lb = mp$ci.lb, ci.ub = mp$ci.ub, pi.lb = mp$pi.lb, pi.ub = mp$pi.ub, rows = -1,
                      predstyle = "shade") }, "metafor")
   big <- Filter(function(z) length(z$x0) > 100L, of_kind(r, "rect"))[[1L]]
   expect_equal(attr(a$value, "pred")$x[-1L], big$x0, tolerance = tol_iter)
