@@ -37,6 +37,14 @@
     .Call(`_metafast_mf_wald`, b, vb, idx)
 }
 
+.mf_wald_basis <- function(RPt, D, L) {
+    .Call(`_metafast_mf_wald_basis`, RPt, D, L)
+}
+
+.mf_design_transform <- function(X) {
+    .Call(`_metafast_mf_design_transform`, X)
+}
+
 .mf_qstat <- function(y, v, X, tau2) {
     .Call(`_metafast_mf_qstat`, y, v, X, tau2)
 }

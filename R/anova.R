@@ -122,9 +122,7 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
 .mf_anova_btt <- function(x, btt, rhs, d) {
   btt <- if (is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
   m <- length(btt)
-  b <- c(x$beta)
-  b[btt] <- b[btt] - .mf_rhs(rhs, m, "coefficients tested")
-  QM <- .mf_wald(b, x$vb, btt)
+  QM <- .mf_wald_stat(x, btt = btt, rhs = .mf_rhs(rhs, m, "coefficients tested"))
   if (.mf_tdist(x$test)) {
     QM <- QM / m
     QMdf <- c(m, x$k - x$p)
@@ -157,7 +155,7 @@ anova.mf_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, digits, r
           else 2 * stats::pnorm(abs(zval), lower.tail = FALSE)
   QM <- NA_real_; QMp <- NA_real_; QMdf <- c(NA_integer_, NA_integer_)
   if (qr(X)$rank == m) {
-    QM <- .mf_wald(Xb, vXb, seq_len(m))
+    QM <- .mf_wald_stat(x, L = X, rhs = rhs)
     if (tdist) {
       QM <- QM / m
       QMdf <- c(m, min(ddf))

@@ -629,9 +629,7 @@ anova.mf_rma_mv <- function(object, object2, btt, X, att, Z, rhs, adjust, digits
 .mf_mv_anova_btt <- function(x, btt, rhs, d) {
   btt <- if (is.null(btt)) x$btt else .mf_btt(btt, rownames(x$beta), x$int.incl)
   m <- length(btt)
-  b <- c(x$beta)
-  b[btt] <- b[btt] - .mf_rhs(rhs, m, "coefficients tested")
-  QM <- .mf_wald(b, x$vb, btt)
+  QM <- .mf_wald_stat(x, btt = btt, rhs = .mf_rhs(rhs, m, "coefficients tested"))
   if (x$test == "t") {
     QM <- QM / m
     QMdf <- c(m, x$QMdf[2])

@@ -99,7 +99,7 @@ permutest.mf_rma <- function(x, iter = 1000, exact = FALSE, permci = FALSE, btt,
   btt <- if (missing(btt)) x$btt else .mf_btt(btt, colnames(d$X), x$int.incl)
   m <- length(btt)
   tdist <- .mf_tdist(x$test)
-  QM <- .mf_wald(c(x$beta), x$vb, btt)
+  QM <- .mf_wald_stat(x, btt = btt)
   if (tdist) QM <- QM / m
   QMdf <- c(m, if (tdist) x$k - x$p else NA_integer_)
   QMp <- if (tdist) stats::pf(QM, m, QMdf[2L], lower.tail = FALSE) else stats::pchisq(QM, m, lower.tail = FALSE)
@@ -200,7 +200,7 @@ permutest.mf_rma_mv <- function(x, iter = 1000, exact = FALSE, permci = FALSE, b
   btt <- if (missing(btt)) x$btt else .mf_btt(btt, nms, x$int.incl)
   m <- length(btt)
   tdist <- .mf_tdist(x$test)
-  QM <- .mf_wald(c(x$beta), x$vb, btt)
+  QM <- .mf_wald_stat(x, btt = btt)
   if (tdist) QM <- QM / m
   QMdf <- c(m, if (tdist) x$QMdf[2L] else NA_integer_)
   QMp <- if (tdist) stats::pf(QM, m, QMdf[2L], lower.tail = FALSE) else stats::pchisq(QM, m, lower.tail = FALSE)

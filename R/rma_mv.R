@@ -443,6 +443,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fit$ll.REML <- fit$ll.REML - wb$dll
     beta[] <- wb$beta
     vb[] <- wb$vb
+    fit$mf.wald <- NULL  # (the coordinates of the fit without A)
     spec$refuse <- "This method is not available for rma.mv() fits with user weights ('W') in metafast yet (issue 12)."
   }
   se <- unname(sqrt(pmax(diag(vb), 0)))
@@ -456,7 +457,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   ddf <- if (test == "t") .mf_mv_ddf(dfs, X.f, k, p, c(codes$codes, gfac), c(s.nlevels, vapply(gfac, max, 1L)))
          else rep(NA_integer_, p)
   m <- length(btt)
-  QM <- .mf_mv_wald(c(beta), vb, btt)
+  QM <- .mf_wald_stat(list(beta = beta, vb = vb, mf.wald = fit$mf.wald), btt = btt)  # (R/wald.R)
   if (test == "t") {
     names(ddf) <- colnames(X.f)
     QM <- QM / m
@@ -527,7 +528,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               Rfix = if (withS) Rfix else FALSE, R = if (withR) stats::setNames(Rl, rnd$names) else NULL,
               Rscale = Rscale, W = A, struct = vcg$struct,
               s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
-              random = random, mf.spec = spec, mf.theta = theta, formula.yi = formula.yi, formula.mods = design$formula,
+              random = random, mf.spec = spec, mf.theta = theta, mf.wald = fit$mf.wald, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
   res <- c(res, vcg$levels)
   class(res) <- "mf_rma_mv"
@@ -1487,13 +1488,4 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   vb <- (vb + t(vb)) / 2
   d <- b - bG
   list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))
-}
-
-# Wald statistic b[btt]' vb[btt, btt]^-1 b[btt] (NA when vb[btt, btt] is singular).
-.mf_mv_wald <- function(b, vb, btt) {
-  V <- vb[btt, btt, drop = FALSE]
-  R <- tryCatch(chol(V), error = function(e) NULL)
-  if (is.null(R)) return(NA_real_)
-  z <- backsolve(R, b[btt], transpose = TRUE)
-  sum(z^2)
 }

@@ -113,7 +113,26 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
 # order and, for the default estimator, the rows of W X (fit's row order).
 .mf_robust_pieces <- function(x, cl, need_theta) {
   X <- x$X
-  e <- c(x$yi - X %*% x$beta)
+  # a fit with mf.wald (R/wald.R): the sandwich in its orthonormal coordinates
+  # X~ = X T, whose Wald statistics are exact (vb = T vb~ T'); rma.mv() fits
+  # transformed their spec's X (rows in block order), as here
+  tr <- NULL
+  if (!is.null(x$mf.wald)) {
+    mv <- inherits(x, "mf_rma_mv")
+    tr <- .mf_design_transform(if (mv) x$mf.spec$X else X)
+    if (!is.null(tr) && mv) {
+      Xs <- tr$Xt
+      tr$Xt <- matrix(0, x$k, x$p)
+      tr$Xt[x$mf.spec$order, ] <- Xs
+      tr$Xs <- Xs
+    }
+  }
+  if (!is.null(tr)) {
+    X <- tr$Xt
+    e <- c(x$yi - X %*% x$mf.wald$b)
+  } else {
+    e <- c(x$yi - X %*% x$beta)
+  }
   f <- factor(cl, levels = unique(cl))
   fi <- as.integer(f)
   ocl <- order(fi)
@@ -132,6 +151,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     # (a W fit's spec refuses the methods that refit; its blocks of M are valid)
     spec <- x$mf.spec
     spec$refuse <- NULL
+    if (!is.null(tr)) spec$X <- tr$Xs
     gl <- if (is.null(A) || need_theta) .mf_robust_mv_blocks(spec, .mf_mv_theta(x), pos[ocl], off)
     if (is.null(A)) {
       WX <- matrix(0, x$k, x$p)
@@ -151,7 +171,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     }
     B <- chol2inv(chol(crossprod(X, WX)))
     list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = gl$Theta, Wb = Wb, B = B, WX = WX, cut = cut,
-         inv = is.null(A), Bdef = B)
+         inv = is.null(A), Bdef = B, T = tr$T)
   } else {
     inv <- isTRUE(x$weighted) && is.null(x$weights)
     w <- if (!isTRUE(x$weighted)) rep(1, x$k) else if (is.null(x$weights)) 1 / (x$vi + x$tau2) else x$weights
@@ -162,7 +182,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     if (need_theta && !inv) Wb <- blocks(w)
     # metafor's default estimator uses the fit's vb for inverse-variance weights
     list(X = X, e = e, f = f, ocl = ocl, off = off, Theta = Theta, Wb = Wb, B = B, WX = WX, cut = FALSE, inv = inv,
-         Bdef = if (inv) x$vb else B)
+         Bdef = if (inv) (if (is.null(tr)) x$vb else x$mf.wald$vb) else B, T = tr$T)
   }
 }
 
@@ -184,12 +204,10 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
        p_val = if (df2 > 0) stats::pf(Fs, q, df2, lower.tail = FALSE) else NA_real_)
 }
 
-# The Wald test of C b = 0 of a clubSandwich-type robust fit.
-.mf_robust_wald <- function(x, C) {
-  b <- c(x$beta)
+# The Wald test of C b = rhs of a clubSandwich-type robust fit.
+.mf_robust_wald <- function(x, C, rhs = NULL) {
   q <- nrow(C)
-  Cb <- C %*% b
-  Q <- tryCatch(as.numeric(t(Cb) %*% chol2inv(chol(C %*% x$vb %*% t(C))) %*% Cb), error = function(e) NA_real_)
+  Q <- .mf_wald_stat(x, L = C, rhs = rhs)
   J <- x$n
   switch(x$wald_test,
          "chi-sq" = list(Fstat = Q / q, df_num = q, df_denom = Inf, p_val = stats::pchisq(Q, q, lower.tail = FALSE)),
@@ -198,7 +216,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
          "Naive-Fp" = list(Fstat = Q / q, df_num = q, df_denom = J - x$p,
                            p_val = stats::pf(Q / q, q, J - x$p, lower.tail = FALSE)),
          HTZ = {
-           nu <- .mf_robust_cs(x$mf.robust, x$vbest, Chtz = list(C))$nu
+           nu <- .mf_robust_cs(x$mf.robust, x$vbest, Chtz = list(.mf_wald_rows(x, C, joint = TRUE)))$nu
            .mf_robust_htz(Q, q, nu)
          })
 }
@@ -206,7 +224,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
 # Degrees of freedom of the rows of C under test 'test'.
 .mf_robust_df <- function(x, C, test) {
   switch(test, z = rep(Inf, nrow(C)), "naive-t" = rep(x$n - 1, nrow(C)), "naive-tp" = rep(x$n - x$p, nrow(C)),
-         Satterthwaite = .mf_robust_cs(x$mf.robust, x$vbest, Csatt = C)$df)
+         Satterthwaite = .mf_robust_cs(x$mf.robust, x$vbest, Csatt = .mf_wald_rows(x, C))$df)
 }
 
 .mf_robust_run <- function(x, cl, adjust, clubSandwich, digits, vcov, coef_test, conf_test, wald_test) {
@@ -243,8 +261,13 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     x$wald_test <- wald_test
     p <- x$p
     I <- diag(p)
-    r <- .mf_robust_cs(pc, vcov, Csatt = if ("Satterthwaite" %in% c(coef_test, conf_test)) I else matrix(0, 0, p))
+    r <- .mf_robust_cs(pc, vcov, Csatt = if ("Satterthwaite" %in% c(coef_test, conf_test)) .mf_wald_rows(x, I)
+                                        else matrix(0, 0, p))
     vb <- r$vcov
+    if (!is.null(pc$T)) {  # (the sandwich in the fit's orthonormal coordinates, R/wald.R)
+      x$mf.wald$vb <- vb
+      vb <- pc$T %*% vb %*% t(pc$T)
+    }
     dimnames(vb) <- dimnames(x$vb)
     x$vb <- vb
     beta <- c(x$beta)
@@ -288,6 +311,10 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
       vb <- (n / (n - 1)) * vb
       vbest <- "CR1.S2"
     }
+    if (!is.null(pc$T)) {  # (the sandwich in the fit's orthonormal coordinates, R/wald.R)
+      x$mf.wald$vb <- vb
+      vb <- pc$T %*% vb %*% t(pc$T)
+    }
     is0 <- diag(vb) < 100 * .Machine$double.eps
     vb[is0, ] <- NA_real_
     vb[, is0] <- NA_real_
@@ -301,8 +328,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     crit <- stats::qt(level / 2, df = dfs, lower.tail = FALSE)
     ci.lb <- beta - crit * se
     ci.ub <- beta + crit * se
-    QM <- tryCatch(as.vector(t(beta[x$btt]) %*% chol2inv(chol(vb[x$btt, x$btt, drop = FALSE])) %*% beta[x$btt]),
-                   error = function(e) NA_real_)
+    QM <- .mf_wald_stat(x, btt = x$btt)
     if (is.na(QM)) warning("Could not obtain the cluster-robust omnibus Wald test.", call. = FALSE)
     QM <- QM / x$m
     QMdf <- c(x$m, dfs)
@@ -360,9 +386,8 @@ anova.mf_robust_rma <- function(object, object2, btt, X, att, Z, rhs, adjust, di
   one_btt <- function(b, rhs) {
     res <- .mf_anova_btt(x, b, rhs, d)
     if (cs) {
-      xb <- x
-      if (!is.null(rhs)) xb$beta[res$btt] <- xb$beta[res$btt] - .mf_rhs(rhs, res$m, "coefficients tested")
-      w <- .mf_robust_wald(xb, diag(x$p)[res$btt, , drop = FALSE])
+      w <- .mf_robust_wald(x, diag(x$p)[res$btt, , drop = FALSE],
+                           if (!is.null(rhs)) .mf_rhs(rhs, res$m, "coefficients tested"))
       res$QM <- max(0, w$Fstat)
       res$QMdf <- c(w$df_num, w$df_denom)
       res$QMp <- w$p_val

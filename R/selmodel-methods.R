@@ -243,8 +243,7 @@ anova.mf_selmodel <- function(object, object2, btt, digits, ...) {
   if (!is.numeric(btt) || anyNA(btt) || any(btt < 1 | btt > object$p | btt != round(btt)))
     .mf_stop(sprintf("'btt' must hold coefficient numbers between 1 and %d.", object$p))
   btt <- sort(unique(as.integer(btt)))
-  b <- object$beta[btt]
-  QM <- tryCatch(c(t(b) %*% chol2inv(chol(object$vb[btt, btt, drop = FALSE])) %*% b), error = function(e) NA_real_)
+  QM <- .mf_wald_stat(object, btt = btt)  # (R/wald.R)
   out <- list(QM = QM, QMdf = c(length(btt), NA), QMp = stats::pchisq(QM, df = length(btt), lower.tail = FALSE),
               btt = btt, k = object$k, p = object$p, m = length(btt), test = "z", digits = d, type = "Wald.btt")
   class(out) <- "mf_anova_selmodel"

@@ -430,8 +430,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   rownames(beta) <- rownames(vb) <- colnames(vb) <- colnames(X)
   colnames(beta) <- NULL
   btt <- x$btt
-  QM <- tryCatch(as.vector(t(beta[btt]) %*% chol2inv(chol(vb[btt, btt, drop = FALSE])) %*% beta[btt]),
-                 error = function(e) NA_real_)
+  QM <- .mf_wald_stat(list(beta = beta, vb = vb), btt = btt)  # (R/wald.R)
   QMp <- stats::pchisq(QM, df = length(btt), lower.tail = FALSE)
   se <- unname(sqrt(diag(vb)))
   zval <- c(beta / se)
@@ -468,6 +467,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
                           REML = NA_real_, row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
 
   res <- x
+  res$mf.wald <- NULL  # (the rma fit's Wald coordinates, R/wald.R; not the selection model's)
   res$beta <- res$b <- beta
   res$se <- se
   res$zval <- zval

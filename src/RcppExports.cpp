@@ -184,6 +184,28 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_wald_basis
+Rcpp::NumericMatrix mf_wald_basis(Rcpp::NumericMatrix RPt, Rcpp::NumericVector D, Rcpp::NumericMatrix L);
+RcppExport SEXP _metafast_mf_wald_basis(SEXP RPtSEXP, SEXP DSEXP, SEXP LSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type RPt(RPtSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type D(DSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type L(LSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_wald_basis(RPt, D, L));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_design_transform
+SEXP mf_design_transform(Rcpp::NumericMatrix X);
+RcppExport SEXP _metafast_mf_design_transform(SEXP XSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type X(XSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_design_transform(X));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_qstat
 double mf_qstat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, double tau2);
 RcppExport SEXP _metafast_mf_qstat(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP tau2SEXP) {
@@ -687,6 +709,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
     {"_metafast_mf_genq_profile", (DL_FUNC) &_metafast_mf_genq_profile, 12},
     {"_metafast_mf_wald", (DL_FUNC) &_metafast_mf_wald, 3},
+    {"_metafast_mf_wald_basis", (DL_FUNC) &_metafast_mf_wald_basis, 3},
+    {"_metafast_mf_design_transform", (DL_FUNC) &_metafast_mf_design_transform, 1},
     {"_metafast_mf_qstat", (DL_FUNC) &_metafast_mf_qstat, 4},
     {"_metafast_mf_leverage", (DL_FUNC) &_metafast_mf_leverage, 5},
     {"_metafast_mf_estimator_table", (DL_FUNC) &_metafast_mf_estimator_table, 0},

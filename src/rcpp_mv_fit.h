@@ -64,10 +64,15 @@ Rcpp::List mv_fit_to_r(const ProblemView& pr, const VarStructure& st, const Rcpp
       ll_qe = at0.ll + 0.5 * at0.eWe;
     }
   }
-  return Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("theta") = theta,
-                            Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
-                            Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
-                            Rcpp::Named("convergence") = convergence_to_r(f.conv));
+  Rcpp::List out = Rcpp::List::create(Rcpp::Named("beta") = beta, Rcpp::Named("vb") = vb, Rcpp::Named("theta") = theta,
+                                      Rcpp::Named("ll.ML") = ll_ml, Rcpp::Named("ll.REML") = ll_reml,
+                                      Rcpp::Named("QE") = qe, Rcpp::Named("ll.QE") = ll_qe,
+                                      Rcpp::Named("convergence") = convergence_to_r(f.conv));
+  if (f.beta.size() > 0 && f.RPt.size() > 0)  // (ill-conditioned designs: the coordinates of exact Wald statistics)
+    out.push_back(Rcpp::List::create(Rcpp::Named("b") = Rcpp::wrap(f.beta_t), Rcpp::Named("vb") = Rcpp::wrap(f.vb_t),
+                                     Rcpp::Named("RPt") = Rcpp::wrap(f.RPt), Rcpp::Named("D") = Rcpp::wrap(f.D_t)),
+                  "mf.wald");
+  return out;
 }
 
 }  // namespace metafast

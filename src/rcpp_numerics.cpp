@@ -75,6 +75,25 @@ double mf_wald(Rcpp::NumericVector b, Rcpp::NumericMatrix vb, Rcpp::IntegerVecto
   return std::isnan(q) ? NA_REAL : q;  // (not positive definite: NA in R, as solve() failing gave before)
 }
 
+// The hypothesis L beta = 0 (L: q x p, full row rank) in the orthonormal
+// coordinates of an ill-conditioned fit (its mf.wald: R P' and D): U' (q x p)
+// with U'b~ = 0 the same hypothesis (core wald_basis(); issue 18).
+// [[Rcpp::export(name = ".mf_wald_basis", rng = false)]]
+Rcpp::NumericMatrix mf_wald_basis(Rcpp::NumericMatrix RPt, Rcpp::NumericVector D, Rcpp::NumericMatrix L) {
+  const Mat U = wald_basis(Mat(mat_map(RPt)), null_basis_of(Mat(mat_map(L)), Vec(vec_map(D))));
+  return Rcpp::wrap(Mat(U.transpose()));
+}
+
+// The orthonormal design X~ = X T of an ill-conditioned X and T (NULL for a
+// design that the kernels fit as it is; core DesignTransform).
+// [[Rcpp::export(name = ".mf_design_transform", rng = false)]]
+SEXP mf_design_transform(Rcpp::NumericMatrix X) {
+  if (!design_ill_conditioned(mat_map(X))) return R_NilValue;
+  const DesignTransform dt(mat_map(X));
+  return Rcpp::List::create(Rcpp::Named("Xt") = Rcpp::wrap(dt.Xt), Rcpp::Named("T") = Rcpp::wrap(dt.T),
+                            Rcpp::Named("RPt") = Rcpp::wrap(dt.RPt), Rcpp::Named("D") = Rcpp::wrap(dt.D));
+}
+
 // The generalised Q statistic y'P(tau2)y with weights 1 / (v + tau2) (core q_gen).
 // [[Rcpp::export(name = ".mf_qstat", rng = false)]]
 double mf_qstat(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, double tau2) {

@@ -142,8 +142,10 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   const int parms = p + ((!is_ee && !ctl.fix_tau2) ? 1 : 0);
   const Rcpp::RObject ddf_r = tdist ? Rcpp::RObject(Rcpp::wrap(ddf)) : Rcpp::RObject(Rcpp::wrap(NA_INTEGER));
 
-  Rcpp::List out(27);
-  Rcpp::CharacterVector nm(27);
+  const bool coords = f.RPt.size() > 0;  // (ill-conditioned designs: the coordinates of exact Wald statistics)
+  const int nout = coords ? 28 : 27;
+  Rcpp::List out(nout);
+  Rcpp::CharacterVector nm(nout);
   int i = 0;
   auto put = [&](const char* name, SEXP value) { nm[i] = name; out[i++] = value; };
   put("b", beta);
@@ -173,6 +175,9 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
   put("s2w", Rcpp::wrap(f.s2w));
   put("fit.stats", fit_stats(f, parms, k, p));
   put("convergence", conv);
+  if (coords)
+    put("mf.wald", Rcpp::List::create(Rcpp::Named("b") = Rcpp::wrap(f.beta_t), Rcpp::Named("vb") = Rcpp::wrap(f.vb_t),
+                                      Rcpp::Named("RPt") = Rcpp::wrap(f.RPt), Rcpp::Named("D") = Rcpp::wrap(f.D_t)));
   out.attr("names") = nm;
   return out;
 }

@@ -31,10 +31,12 @@ struct FitResult {
   // Ill-conditioned designs only (DesignTransform; empty otherwise): the
   // coefficients and covariance of the orthonormal design and R P' of its
   // QR, for Wald statistics that double precision cannot form from beta and
-  // vb (wald_qm_fit()).  Each is invariant to the outcomes' scale factor.
+  // vb (wald_qm_fit()), and D (column j of X is Q RPt(:, j) / D_j).  Each
+  // is invariant to the outcomes' scale factor.
   Vec beta_t;
   Mat vb_t;
   Mat RPt;
+  Vec D_t;
 };
 
 inline Vec centred(const Vec& y) { return (y.array() - y.mean()).matrix(); }
@@ -177,9 +179,10 @@ struct DesignTransform {
   Mat Xt;  // k x p
   Mat T;   // p x p
   Mat RPt;  // R P' (p x p): column j of X is Q RPt(:, j) / D_j
+  Vec D;    // the exact column scales (powers of two)
   explicit DesignTransform(const MatRef& X) {
     const Eigen::Index k = X.rows(), p = X.cols();
-    Vec D(p);
+    D.resize(p);
     for (Eigen::Index j = 0; j < p; ++j) {
       const double m = X.col(j).cwiseAbs().maxCoeff();
       D(j) = m > 0 && std::isfinite(m) ? std::exp2(-std::round(std::log2(m))) : 1.0;  // exact
@@ -264,6 +267,7 @@ inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control
     out.RPt.resize(0, 0);
     out.beta_t.resize(0);
     out.vb_t.resize(0, 0);
+    out.D_t.resize(0);
   }
   if (s == 1.0 && cw == 1.0 && !tx) { fit_model_into(pr, m, ctl, test, detail, ws, out); return; }
   const double s2 = s * s;
@@ -284,10 +288,11 @@ inline void fit_model_scaled_impl(const ProblemView& pr, Method m, const Control
   c.tau2_max = std::min(c.tau2_max / s2, 1e300);  // (a bracket end of 1e8 / 1e-300 would overflow)
   c.ulp_floor = s != 1.0 && s != scale_of(pr.v);  // (the spread's scale: Control::ulp_floor)
   fit_model_into(sc, m, c, test, detail, ws, out);
-  if (dt && detail == Detail::Full && out.beta.size() == pr.p()) {
+  if (dt && out.beta.size() == pr.p()) {  // (also lean refits: permutation tests' QM)
     out.beta_t = out.beta;
     out.vb_t = out.vb;
     out.RPt = dt->RPt;
+    out.D_t = dt->D;
   }
   if (dt) dt->map_back(out.beta, out.vb);
   if (s == 1.0) return;
@@ -355,6 +360,30 @@ inline void fit_model_scaled(const ProblemView& pr, Method m, const Control& ctl
       c.tau2_init = std::max(ctl.tau2_min, out.tau2);
       fit_model_scaled_impl(pr, m, c, test, detail, s, ws, out);
       out.conv.iterations += 1;
+      return fit_model_scaled_tail(pr, detail, s, ws, out);
+    }
+  }
+  if ((m == Method::DL || m == Method::HE || m == Method::HS || m == Method::HSk || m == Method::GENQ) &&
+      !ctl.fix_tau2 && pr.k() > pr.p()) {
+    // the closed forms (sums of powers of 1/v) at the scale of v; when the
+    // outcomes spread far beyond sqrt(v) (yi near 1e152, vi near 0.1: tau2
+    // near 4e303), the fixed effects at that tau2 (weights 1/(v + tau2) near
+    // 1e-304, whose products underflow) at the spread's scale (issue 18)
+    const double sy = scale_of(pr.y, pr.v);
+    if (sy != s) {
+      fit_model_scaled_impl(pr, m, ctl, test, detail, s, ws, out);
+      if (std::isfinite(out.tau2)) {
+        const double tau2 = out.tau2, se = out.se_tau2;
+        const Convergence conv = out.conv;
+        Control c = ctl;
+        c.fix_tau2 = true;
+        c.tau2_init = tau2;
+        fit_model_scaled_impl(pr, m, c, test, detail, sy, ws, out);
+        out.tau2 = tau2;
+        out.se_tau2 = se;
+        out.conv = conv;
+        return fit_model_scaled_tail(pr, detail, sy, ws, out);
+      }
       return fit_model_scaled_tail(pr, detail, s, ws, out);
     }
   }
@@ -444,37 +473,77 @@ inline double wald_qm(const Vec& beta, const Mat& vb, const Eigen::VectorXi& idx
 // collinear designs (issue 18).  There beta and vb (beta = T b~, vb = T vb~
 // T', DesignTransform) hold the answer only to about cond(X)^2 eps: vb[idx,
 // idx] is nearly singular, and its rounding alone moves the statistic by
-// ~1e-3 at cond(X) ~ 1e7.  The hypothesis beta[idx] = 0 says that the fitted
-// mean X beta = Q b~ lies in the span of the other columns of X, i.e. that b~
-// lies in N = span{(R P')(:, j) : j not in idx}; with U an orthonormal basis
-// of the orthogonal complement of N (the last |idx| columns of the complete
-// Q factor of N), the statistic is (U'b~)' (U' vb~ U)^-1 (U'b~): the Wald
-// statistic of the same hypothesis, in well-conditioned coordinates.
-inline double wald_qm_fit(const FitResult& f, const Eigen::VectorXi& idx) {
-  const Eigen::Index p = f.RPt.cols(), q = idx.size();
-  if (p == 0 || f.beta_t.size() != p || f.vb_t.rows() != p || q == 0 || q > p) return wald_qm(f.beta, f.vb, idx);
+// ~1e-3 at cond(X) ~ 1e7.  A hypothesis L beta = 0 says that b~ = T^-1 beta
+// lies in N = T^-1 null(L) = RPt null(L D) (T^-1 = RPt D^-1); for beta[idx] =
+// 0, N = span{RPt(:, j) : j not in idx}.  With U an orthonormal basis of the
+// orthogonal complement of N (the last q columns of the complete Q factor of
+// N), the statistic is (U'b~)' (U' vb~ U)^-1 (U'b~): the Wald statistic of
+// the same hypothesis, in well-conditioned coordinates.  wald_basis() gives U
+// from N's spanning set RPt K (K: a basis of null(L D)); the columns of K for
+// beta[idx] = 0 are the unit vectors e_j, j not in idx (exact).
+inline Mat wald_basis(const Mat& RPt, const Mat& K) {
+  const Eigen::Index p = RPt.cols(), q = p - K.cols();
+  if (K.cols() == 0) return Mat::Identity(p, p);
+  const Mat N = RPt * K;
+  Eigen::HouseholderQR<Mat> h(N);
+  const Mat Qf = h.householderQ() * Mat::Identity(p, p);
+  return Qf.rightCols(q);
+}
+
+// K for beta[idx] = 0 (empty when idx is not a set of distinct columns).
+inline bool null_basis_idx(Eigen::Index p, const Eigen::VectorXi& idx, Mat& K) {
+  const Eigen::Index q = idx.size();
+  if (q == 0 || q > p) return false;
   std::vector<char> in(static_cast<std::size_t>(p), 0);
   for (Eigen::Index i = 0; i < q; ++i) {
-    if (idx(i) < 0 || idx(i) >= p || in[static_cast<std::size_t>(idx(i))]) return wald_qm(f.beta, f.vb, idx);
+    if (idx(i) < 0 || idx(i) >= p || in[static_cast<std::size_t>(idx(i))]) return false;
     in[static_cast<std::size_t>(idx(i))] = 1;
   }
-  Mat U;
-  if (q == p) {
-    U = Mat::Identity(p, p);
-  } else {
-    Mat N(p, p - q);
-    Eigen::Index c = 0;
+  K = Mat::Zero(p, p - q);
+  Eigen::Index c = 0;
+  for (Eigen::Index j = 0; j < p; ++j)
+    if (!in[static_cast<std::size_t>(j)]) K(j, c++) = 1.0;
+  return true;
+}
+
+// K for L beta = 0 (L: q x p of full row rank): the last p - q columns of the
+// complete Q factor of (L D)'; a selection L (one 1 per row, distinct
+// columns) gives the exact unit vectors of null_basis_idx().
+inline Mat null_basis_of(const Mat& L, const Vec& D) {
+  const Eigen::Index q = L.rows(), p = L.cols();
+  Eigen::VectorXi idx(q);
+  bool sel = true;
+  for (Eigen::Index i = 0; i < q && sel; ++i) {
+    int nz = 0;
     for (Eigen::Index j = 0; j < p; ++j)
-      if (!in[static_cast<std::size_t>(j)]) N.col(c++) = f.RPt.col(j);
-    Eigen::HouseholderQR<Mat> h(N);
-    const Mat Qf = h.householderQ() * Mat::Identity(p, p);
-    U = Qf.rightCols(q);
+      if (L(i, j) != 0) { ++nz; idx(i) = static_cast<int>(j); if (L(i, j) != 1) sel = false; }
+    if (nz != 1) sel = false;
   }
-  const Vec b = U.transpose() * f.beta_t;
-  const Mat V = U.transpose() * f.vb_t * U;
+  Mat K;
+  if (sel && null_basis_idx(p, idx, K)) return K;
+  const Mat LDt = (L * D.asDiagonal()).transpose();
+  Eigen::HouseholderQR<Mat> h(LDt);
+  const Mat Qf = h.householderQ() * Mat::Identity(p, p);
+  return Qf.rightCols(p - q);
+}
+
+// The Wald statistic of beta[idx] = 0 from the coordinates of an
+// ill-conditioned design (beta and vb when there are none).
+inline double wald_qm_coords(const Vec& beta, const Mat& vb, const Vec& beta_t, const Mat& vb_t, const Mat& RPt,
+                             const Eigen::VectorXi& idx) {
+  const Eigen::Index p = RPt.cols(), q = idx.size();
+  Mat K;
+  if (p == 0 || beta_t.size() != p || vb_t.rows() != p || !null_basis_idx(p, idx, K)) return wald_qm(beta, vb, idx);
+  const Mat U = wald_basis(RPt, K);
+  const Vec b = U.transpose() * beta_t;
+  const Mat V = U.transpose() * vb_t * U;
   Eigen::VectorXi all(q);
   for (Eigen::Index i = 0; i < q; ++i) all(i) = static_cast<int>(i);
   return wald_qm(b, V, all);
+}
+
+inline double wald_qm_fit(const FitResult& f, const Eigen::VectorXi& idx) {
+  return wald_qm_coords(f.beta, f.vb, f.beta_t, f.vb_t, f.RPt, idx);
 }
 
 // ---- The general block model (structure.hpp, objective.hpp, optimise.hpp) ----
@@ -487,6 +556,12 @@ struct BlockFitResult {
   double ll = std::numeric_limits<double>::quiet_NaN();  // ML or REML log-likelihood at theta
   Vec wresid;      // r = W e at theta (the per-block pieces of cluster-robust covariances)
   Convergence conv;
+  // ill-conditioned designs only (as FitResult): b~, the model-based vb~, R P'
+  // and D of the orthonormal coordinates (wald_qm_coords())
+  Vec beta_t;
+  Mat vb_t;
+  Mat RPt;
+  Vec D_t;
 };
 
 // Default start: the excess of the OLS residual variance over the mean
@@ -562,6 +637,12 @@ inline BlockFitResult fit_block_model(const ProblemView& pr, const VarStructure&
     const ProblemView tv(pr.y, pr.v, dt.Xt, pr.weights, pr.offsets, pr.Vblocks);
     BlockObjective obj(tv, s, reml, fast_kernels);
     BlockFitResult r = fit_objective(obj, theta0.size() ? theta0 : block_start(tv, s), ctl, poll);
+    if (r.beta.size() == pr.p() && r.vb.rows() == pr.p()) {
+      r.beta_t = r.beta;
+      r.vb_t = r.vb;
+      r.RPt = dt.RPt;
+      r.D_t = dt.D;
+    }
     dt.map_back(r.beta, r.vb);
     return r;
   }

@@ -66,7 +66,7 @@ inline bool write_perm_stats(const RefitRecord& rec, const PermSpec& ps, int p, 
     o.beta[i + j * o.n] = rec.beta(j);
     o.zval[i + j * o.n] = rec.beta(j) / std::sqrt(rec.vb(j, j));
   }
-  double qm = wald_qm(rec.beta, rec.vb, ps.btt);
+  double qm = wald_qm_coords(rec.beta, rec.vb, rec.beta_t, rec.vb_t, rec.RPt, ps.btt);  // (exact on nearly collinear designs)
   if (ps.tdist) qm /= static_cast<double>(ps.btt.size());
   o.qm[i] = qm;
   return true;

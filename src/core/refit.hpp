@@ -53,6 +53,11 @@ struct RefitRecord {
   double I2 = std::numeric_limits<double>::quiet_NaN();
   double H2 = std::numeric_limits<double>::quiet_NaN();
   double s2w = std::numeric_limits<double>::quiet_NaN();
+  // ill-conditioned designs only (FitResult): the orthonormal coordinates of
+  // exact Wald statistics (wald_qm_coords())
+  Vec beta_t;
+  Mat vb_t;
+  Mat RPt;
 };
 
 // Start of each block's dense covariance in Vblocks (n_blocks + 1 entries;
@@ -165,6 +170,9 @@ inline bool refit_record(const ProblemView& sub, const RefitPlan& plan, RefitRec
   if (std::isnan(f.tau2) || !f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) return false;
   rec.beta = f.beta;
   rec.vb = f.vb;
+  rec.beta_t = f.beta_t;
+  rec.vb_t = f.vb_t;
+  rec.RPt = f.RPt;
   rec.s2w = f.s2w;
   rec.tau2 = plan.method == Method::EE ? 0.0 : f.tau2;
   if (plan.detail != Detail::Lean) {

@@ -366,7 +366,7 @@ bool mv_perm_run(const ProblemView& pr, const VarStructure& st, const MvPermSpec
       o.beta[i + j * n] = f.beta(j);
       o.zval[i + j * n] = f.beta(j) / std::sqrt(f.vb(j, j));
     }
-    double qm = wald_qm(f.beta, f.vb, ps.btt);
+    double qm = wald_qm_coords(f.beta, f.vb, f.beta_t, f.vb_t, f.RPt, ps.btt);  // (exact on nearly collinear designs)
     if (ps.tdist) qm /= static_cast<double>(ps.btt.size());
     o.qm[i] = qm;
   };

@@ -211,7 +211,9 @@ test_that("control$tau2.min is the lower bound of every estimator, as in metafor
 }
 
 .nm_methods <- function() {
-  if (test_level() >= 2) c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ", "DLIT", "SJIT")
+  if (test_level() >= 2) c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "GENQ",
+                           if (requireNamespace("CompQuadForm", quietly = TRUE)) "GENQM",  # (metafor's GENQM needs it)
+                           "DLIT", "SJIT")
   else c("DL", "REML", "PM")
 }
 
@@ -221,7 +223,7 @@ test_that("offset moderators (x + 1e3 ... 1e12): exact fits, and columns dropped
   dat$w <- 1 / (dat$vi + 0.1)
   offs <- if (test_level() >= 2) 10^(3:12) else c(1e4, 1e7, 1e12)
   for (m in .nm_methods()) {
-    w <- if (m == "GENQ") dat$w
+    w <- if (m %in% c("GENQ", "GENQM")) dat$w
     r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat, data = dat, method = m, control = metafor_tight)
     for (off in offs) {
       info <- paste(m, off)
@@ -262,7 +264,7 @@ test_that("moderators scaled by 1e-250 ... 1e250: exact fits (power-of-two scali
     expect_error(rma(yi, vi, mods = ~ xs, data = dat), "'xs' are outside the range of double precision", info = sc)
   }
   for (m in .nm_methods()) {
-    w <- if (m == "GENQ") dat$w
+    w <- if (m %in% c("GENQ", "GENQM")) dat$w
     r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat + year, data = dat, method = m, control = metafor_tight)
     for (sc in scs) {
       info <- paste(m, sc)
@@ -285,7 +287,7 @@ test_that("nearly collinear moderators: exact fits up to metafor's rank decision
   dat$z <- round(stats::rnorm(13), 2)
   epss <- if (test_level() >= 2) 10^-(2:10) else c(1e-3, 1e-6, 1e-10)
   for (m in .nm_methods()) {
-    w <- if (m == "GENQ") dat$w
+    w <- if (m %in% c("GENQ", "GENQM")) dat$w
     r <- metafor::rma(yi, vi, weights = w, mods = ~ ablat + z, data = dat, method = m, control = metafor_tight)
     for (eps in epss) {
       info <- paste(m, eps)
@@ -339,4 +341,126 @@ test_that("ill-conditioned designs in the refit kernels (influence) and rma.mv",
   expect_equal(mv$sigma2, rv$sigma2, tolerance = 1e-5)
   expect_equal(c(mv$beta) * c(1, 1e-120), c(rv$beta), tolerance = 1e-5)
   expect_equal(unname(mv$se * c(1, 1e-120) / rv$se), c(1, 1), tolerance = 1e-5)
+})
+
+# The Wald statistic of L beta = rhs is invariant to a reparametrisation
+# X = Z M of the design: with beta_X = Minv beta_Z it is the statistic of
+# (L Minv) beta_Z = rhs, which metafor computes exactly from the
+# well-conditioned fit on Z.  L Minv (entries of 1 / eps) is replaced by an
+# orthonormal basis of its row space, G L Minv with G = R'^-1 from the QR of
+# (L Minv)', and rhs by G rhs (the same hypothesis, well-conditioned).
+.nm_wald_ref <- function(r, L, Minv, rhs = NULL) {
+  LZ <- L %*% Minv
+  q <- qr(t(LZ))
+  C <- t(qr.Q(q))
+  R <- qr.R(q)
+  if (is.null(rhs)) return(metafor::anova.rma(r, X = C)$QM)
+  metafor::anova.rma(r, X = C, rhs = backsolve(R, rhs, transpose = TRUE))$QM
+}
+
+test_that("anova(), permutest() and robust() Wald statistics on nearly collinear designs are exact", {
+  # (issue 18: they were formed from the mapped-back beta and vb, off by ~1e-3
+  # at cond(X) ~ 1e7 as rma()'s own QM was; now in the fit's orthonormal
+  # coordinates, R/wald.R)
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  set.seed(18)
+  dat$z <- round(stats::rnorm(13), 2)
+  dat$cl <- rep(1:5, length.out = 13)
+  # (at 1e-6 metafor's rank decision drops x2, as metafast's does)
+  epss <- if (test_level() >= 2) c(1e-3, 1e-4, 3e-5, 1e-5) else c(1e-4, 1e-5)
+  methods <- if (test_level() >= 2) c("DL", "HE", "REML", "PM") else c("DL", "REML")
+  I3 <- diag(3)
+  for (m in methods) for (test in c("z", "knha")) {
+    r <- metafor::rma(yi, vi, mods = ~ ablat + z, data = dat, method = m, test = test, control = metafor_tight)
+    tol <- if (m %in% c("DL", "HE")) tol_closed else tol_iter
+    for (eps in epss) {
+      info <- paste(m, test, eps)
+      dat$x2 <- dat$ablat + eps * dat$z
+      f <- rma(yi, vi, mods = ~ ablat + x2, data = dat, method = m, test = test)
+      expect_false(is.null(f$mf.wald), info = info)  # (the design is fitted in orthonormal coordinates)
+      Minv <- rbind(c(1, 0, 0), c(0, 1, -1 / eps), c(0, 0, 1 / eps))
+      for (btt in list(2, 3, 2:3, c(1, 3), 1:3)) {
+        L <- I3[btt, , drop = FALSE]
+        expect_equal(anova(f, btt = btt)$QM, .nm_wald_ref(r, L, Minv), tolerance = tol, info = paste(info, deparse(btt)))
+      }
+      expect_equal(anova(f, btt = 2:3, rhs = c(0.01, -0.02))$QM,
+                   .nm_wald_ref(r, I3[2:3, ], Minv, rhs = c(0.01, -0.02)), tolerance = tol, info = info)
+      for (L in list(rbind(c(0, 1, 1)), rbind(c(0, 1, -1), c(1, 40, 0)), rbind(c(1, 10, 20)))) {
+        expect_equal(anova(f, X = L)$QM, .nm_wald_ref(r, L, Minv), tolerance = tol, info = paste(info, deparse(L)))
+      }
+      expect_equal(anova(f, X = rbind(c(0, 1, -1), c(1, 40, 0)), rhs = c(0.5, 1))$QM,
+                   .nm_wald_ref(r, rbind(c(0, 1, -1), c(1, 40, 0)), Minv, rhs = c(0.5, 1)), tolerance = tol, info = info)
+
+      # permutation tests: the observed QM, and each permutation's QM equals
+      # that of the well-conditioned design [1, ablat, z] under the same rows
+      if (m == "DL") {
+        fz <- rma(yi, vi, mods = ~ ablat + z, data = dat, method = m, test = test)
+        for (btt in list(2:3, 3)) {
+          set.seed(7); pf <- permutest(f, iter = 50, btt = btt, progress = FALSE)
+          set.seed(7); pz <- permutest(fz, iter = 50, btt = btt, progress = FALSE)
+          expect_equal(pf$QM, .nm_wald_ref(r, I3[btt, , drop = FALSE], Minv), tolerance = tol, info = paste(info, "perm"))
+          expect_equal(pf$QM.perm, pz$QM.perm, tolerance = tol, info = paste(info, "perm dist"))
+          expect_equal(pf$QMp, pz$QMp, info = paste(info, "perm p"))
+        }
+      }
+
+      # robust(): the sandwich in the orthonormal coordinates (default and
+      # clubSandwich CR2 with HTZ); vb maps to Minv vb_Z Minv'
+      if (m %in% c("DL", "REML")) for (cs in c(FALSE, TRUE)) {
+        rf <- robust(f, cluster = dat$cl, clubSandwich = cs)
+        rr <- metafor::robust(r, cluster = dat$cl, clubSandwich = cs)
+        ii <- paste(info, "robust", cs)
+        expect_equal(rf$QM, rr$QM, tolerance = tol, info = ii)
+        expect_equal(rf$QMp, rr$QMp, tolerance = tol, info = ii)
+        vb <- Minv %*% rr$vb %*% t(Minv)
+        expect_equal(unname(rf$se / sqrt(diag(vb))), rep(1, 3), tolerance = tol, info = ii)
+        expect_equal(unname(rf$zval), unname(c(Minv %*% rr$beta) / sqrt(diag(vb))), tolerance = tol, info = ii)
+        # (Satterthwaite df of the intercept and x2: those of the intercept and z)
+        if (cs) expect_equal(unname(rf$ddf[c(1, 3)]), unname(rr$ddf[c(1, 3)]), tolerance = tol, info = ii)
+        for (btt in list(3, 2:3)) {
+          L <- I3[btt, , drop = FALSE]
+          ar <- .nm_wald_ref(rr, L, Minv)
+          expect_equal(anova(rf, btt = btt)$QM, ar, tolerance = tol, info = paste(ii, deparse(btt)))
+        }
+      }
+    }
+  }
+})
+
+test_that("rma.mv() QM and anova() on nearly collinear designs are exact", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_data()
+  set.seed(18)
+  dat$z <- round(stats::rnorm(13), 2)
+  dat$es <- seq_len(13); dat$study <- rep(1:7, length.out = 13)
+  I3 <- diag(3)
+  r <- metafor::rma.mv(yi, vi, mods = ~ ablat + z, random = ~ 1 | study/es, data = dat)
+  for (eps in c(1e-4, 1e-5)) {
+    info <- paste("rma.mv", eps)
+    dat$x2 <- dat$ablat + eps * dat$z
+    f <- rma.mv(yi, vi, mods = ~ ablat + x2, random = ~ 1 | study/es, data = dat)
+    expect_false(is.null(f$mf.wald), info = info)
+    Minv <- rbind(c(1, 0, 0), c(0, 1, -1 / eps), c(0, 0, 1 / eps))
+    expect_equal(f$sigma2, r$sigma2, tolerance = 1e-5, info = info)
+    expect_equal(f$QM, r$QM, tolerance = 1e-5, info = info)
+    for (btt in list(2, 3, c(1, 3))) {
+      L <- I3[btt, , drop = FALSE]
+      expect_equal(anova(f, btt = btt)$QM, .nm_wald_ref(r, L, Minv), tolerance = 1e-5,
+                   info = paste(info, deparse(btt)))
+    }
+    L <- rbind(c(0, 1, -1), c(1, 40, 0))
+    expect_equal(anova(f, X = L)$QM, .nm_wald_ref(r, L, Minv), tolerance = 1e-5, info = info)
+    # robust() of an rma.mv fit: the sandwich in the orthonormal coordinates
+    for (cs in c(FALSE, TRUE)) {
+      rf <- robust(f, cluster = dat$study, clubSandwich = cs)
+      rr <- metafor::robust(r, cluster = dat$study, clubSandwich = cs)
+      ii <- paste(info, "robust", cs)
+      expect_equal(rf$QM, rr$QM, tolerance = 1e-5, info = ii)
+      vb <- Minv %*% rr$vb %*% t(Minv)
+      expect_equal(unname(rf$se / sqrt(diag(vb))), rep(1, 3), tolerance = 1e-5, info = ii)
+      ar <- .nm_wald_ref(rr, I3[3, , drop = FALSE], Minv)
+      expect_equal(anova(rf, btt = 3)$QM, ar, tolerance = 1e-5, info = ii)
+    }
+  }
 })

@@ -331,6 +331,26 @@ static void test_design_transform() {
         const double ref = cb.dot(cv.ldlt().solve(cb));
         CHECK(std::fabs(wald_qm_fit(fx, idx) / ref - 1) <= 1e-7);
       }
+      // general hypotheses L beta_X = 0 (anova(X =), robust()): the basis
+      // U of the tested directions from null(L D); reference (L Minv) beta_Z
+      Mat L(2, 3);
+      L << 0, 1, -1, 1, 40, 0;
+      const Mat U = wald_basis(fx.RPt, null_basis_of(L, fx.D_t));
+      const Vec ub = U.transpose() * fx.beta_t;
+      const double qx = ub.dot((U.transpose() * fx.vb_t * U).ldlt().solve(ub));
+      const Mat LZ = L * Minv;
+      const Vec lb = LZ * fz.beta;
+      const double qz = lb.dot((LZ * fz.vb * LZ.transpose()).ldlt().solve(lb));
+      CHECK(std::fabs(qx / qz - 1) <= 1e-7);
+      // a selection L gives the exact unit vectors (the btt path)
+      Mat S = Mat::Zero(1, 3);
+      S(0, 2) = 1;
+      const Mat K = null_basis_of(S, fx.D_t);
+      CHECK(K.cols() == 2 && K(0, 0) == 1 && K(1, 1) == 1 && K(2, 0) == 0 && K(2, 1) == 0);
+      // lean fits (permutation refits) keep the coordinates too
+      FitResult fl;
+      fit_model_scaled(px, m, ctl, Test::Z, Detail::Lean, 1.0, ws, fl);
+      CHECK(fl.RPt.size() == 9 && fl.beta_t.size() == 3);
     }
     const LeverageResult lz = leverage_values(pz.X, pz.y, pz.v, 0.1, Vec());
     const LeverageResult lx = leverage_values(px.X, px.y, px.v, 0.1, Vec());
