@@ -52,11 +52,18 @@ inline double q_gen(const MatRef& X, const VecRef& y, const VecRef& v, double ta
   return Wls(X, y, inv_var_weights(v, tau2)).rss;
 }
 
+// sqrt(a + b t + c t^2) for t >= 0, without overflow of t^2 (tau2 near
+// 4e303 at yi near 1e152: the closed forms' SEs were Inf; issue 18).
+inline double sqrt_quad(double a, double b, double c, double t) {
+  if (!(t > 1)) return std::sqrt(a + b * t + c * t * t);
+  return t * std::sqrt(a / t / t + b / t + c);
+}
+
 // Shared SE of the moment estimators with inverse-variance weights
 // (metafor's DL and HS forms): sqrt(a^2 (2(k-p) + 4 t trP + 2 t^2 trPP)).
 inline double se_moment(double scale, int dfree, double tau2, double trP, double trPP) {
   const double t = std::max(tau2, 0.0);
-  return scale * std::sqrt(2.0 * dfree + 4.0 * t * trP + 2.0 * t * t * trPP);
+  return scale * sqrt_quad(2.0 * dfree, 4.0 * trP, 2.0 * trPP, t);
 }
 
 // sqrt(2 tr(PVPV) + 4 t tr(PVP) + 2 t^2 tr(PP)): the variance of the
@@ -64,7 +71,7 @@ inline double se_moment(double scale, int dfree, double tau2, double trP, double
 inline double sd_qgen(const Wls& f, const MatRef& X, const VecRef& v, double t) {
   t = std::max(t, 0.0);
   const Vec one = Vec::Ones(X.rows());
-  return std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * f.tr_PDPE(X, one, v) + 2.0 * t * t * f.tr_PP(X));
+  return sqrt_quad(2.0 * f.tr_PDPD(X, v), 4.0 * f.tr_PDPE(X, one, v), 2.0 * f.tr_PP(X), t);
 }
 
 // The SE that metafor gives EB, PM, PMM, DLIT and SJIT: sqrt(2 k^2 / (k - p)) / sum 1/(v + tau2).
@@ -112,7 +119,7 @@ inline Tau2Estimate tau2_he(const MatRef& X, const VecRef& y, const VecRef& v, b
   r.tau2 = std::max(tmin, (f.rss - trPV) / (k - p));
   if (!with_se) return r;  // starting value of the iterative estimators
   const double t = r.tau2;
-  r.se = std::sqrt(2.0 * f.tr_PDPD(X, v) + 4.0 * t * trPV + 2.0 * t * t * (k - p)) / (k - p);
+  r.se = sqrt_quad(2.0 * f.tr_PDPD(X, v), 4.0 * trPV, 2.0 * (k - p), t) / (k - p);
   return r;
 }
 

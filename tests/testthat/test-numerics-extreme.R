@@ -120,3 +120,29 @@ test_that("an iterative fit whose tau2 / vi is beyond double precision is an err
   for (m in c("ML", "REML", "EB", "PM", "PMM", "DLIT", "SJIT"))
     expect_error(rma(ext_dat$yi * 1e152, ext_dat$vi * 1e-100, method = m), "'yi'.*'vi'", label = m)
 })
+
+test_that("closed-form estimators at yi near 1e152 (vi near 0.1) give the exact scaled fit", {
+  # tau2 near 4e303 is representable; DL, HE, HS and HSk with moderators gave
+  # the 'yi' error (their fixed effects at tau2 ran at the variances' scale,
+  # weights 1 / (vi + tau2) near 1e-304).  The fit of yi * c with vi is the
+  # fit of yi with vi / c^2 scaled back (tau2 by c^2, beta by c); with
+  # vi / c^2 = 1e-304 vi it is the limit vi -> 0, which metafor fits as
+  # vi * 1e-12 (to ~1e-12 relative: the terms in vi are 1e-12 of the others)
+  c <- 1e152
+  ab <- ext_dat$ablat
+  for (m in c("DL", "HE", "HS", "HSk")) for (mods in c(FALSE, TRUE)) for (test in c("z", "knha")) {
+    info <- paste(m, if (mods) "mods", test)
+    ref <- if (mods) metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, mods = ~ ab, method = m, test = test)
+           else metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, method = m, test = test)
+    f <- if (mods) rma(ext_dat$yi * c, ext_dat$vi, mods = ~ ab, method = m, test = test)
+         else rma(ext_dat$yi * c, ext_dat$vi, method = m, test = test)
+    for (nm in c("b", "se", "ci.lb", "ci.ub")) expect_equal(unname(c(f[[nm]])) / c, unname(c(ref[[nm]])), tolerance = tol_closed, label = paste(info, nm))
+    expect_equal(f$tau2 / c^2, ref$tau2, tolerance = tol_closed, label = paste(info, "tau2"))
+    if (!is.na(ref$se.tau2)) expect_equal(f$se.tau2 / c^2, ref$se.tau2, tolerance = tol_closed, label = paste(info, "se.tau2"))
+    expect_equal(unname(f$zval), unname(ref$zval), tolerance = tol_closed, label = paste(info, "zval"))
+    expect_equal(f$QM, ref$QM, tolerance = tol_closed, label = paste(info, "QM"))
+    # (ll of y c: that of y, less k log c)
+    expect_equal(f$fit.stats$ML[1] + 13 * log(c), ref$fit.stats$ML[1], tolerance = tol_closed, label = paste(info, "ll"))
+    expect_true(all(is.finite(unlist(f[c("QE", "I2", "H2", "pval")]))), label = info)
+  }
+})
