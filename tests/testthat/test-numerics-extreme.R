@@ -146,3 +146,15 @@ test_that("closed-form estimators at yi near 1e152 (vi near 0.1) give the exact 
     expect_true(all(is.finite(unlist(f[c("QE", "I2", "H2", "pval")]))), label = info)
   }
 })
+
+test_that("GENQ with moderators at yi near 1e152 gives the exact scaled fit", {
+  c <- 1e152
+  ab <- ext_dat$ablat
+  w <- 1 / (ext_dat$vi + 0.1)
+  ref <- metafor::rma(ext_dat$yi, ext_dat$vi * 1e-12, weights = w, mods = ~ ab, method = "GENQ")
+  f <- rma(ext_dat$yi * c, ext_dat$vi, weights = w, mods = ~ ab, method = "GENQ")
+  for (nm in c("b", "se", "ci.lb", "ci.ub")) expect_equal(unname(c(f[[nm]])) / c, unname(c(ref[[nm]])), tolerance = tol_closed, label = nm)
+  expect_equal(f$tau2 / c^2, ref$tau2, tolerance = tol_closed)
+  expect_equal(f$se.tau2 / c^2, ref$se.tau2, tolerance = tol_closed)
+  expect_equal(f$QM, ref$QM, tolerance = tol_closed)
+})
