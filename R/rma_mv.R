@@ -1462,6 +1462,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # GLS estimate bG: (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
 # X'A M A X = sum over the engine's blocks of (AX)_b' M_b (AX)_b: M is
 # block-diagonal, read block by block from C++, never formed k x k.
+# The user's weight matrix A of a fit (k x k, the fit's rows).
+.mf_mv_A <- function(x) x$W
+
 .mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
   XA <- crossprod(X, A)
   XAX <- XA %*% X
