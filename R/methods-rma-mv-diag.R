@@ -81,10 +81,10 @@ NULL
 hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
   .mf_check_dots("hatvalues.mf_rma_mv", ...)
   type <- .mf_diag_or_matrix(type, "hatvalues")
-  if (!is.null(model$W)) {
+  if (.mf_mv_hasW(model)) {
     # user weights A (metafor): H = X (X'AX)^-1 X'A
     # (no k x k hat matrix unless type = "matrix")
-    XA <- crossprod(model$X, model$W)
+    XA <- .mf_mv_XtA(model$X, .mf_mv_Wc(model))
     B <- solve(XA %*% model$X, XA)
     if (type == "matrix") return(.mf_na_matrix(model$X %*% B, model))
     h <- rowSums(model$X * t(B))
@@ -103,11 +103,12 @@ weights.mf_rma_mv <- function(object, type = "diagonal", ...) {
   .mf_check_dots("weights.mf_rma_mv", ...)
   type <- .mf_match_arg(type, c("diagonal", "matrix", "rowsum"), "type")
   if (type == "matrix")
-    return(.mf_na_matrix(if (is.null(object$W)) .mf_mv_kxk(object, "W") else object$W, object))
+    return(.mf_na_matrix(if (!.mf_mv_hasW(object)) .mf_mv_kxk(object, "W") else .mf_mv_A(object), object))
   if (type == "rowsum" && !object$int.only)
     .mf_stop("Row-sum weights are only meaningful for intercept-only models (as metafor).")
-  if (!is.null(object$W)) {  # user weights (metafor's W)
-    w <- if (type == "rowsum") rowSums(object$W) else diag(object$W)
+  if (.mf_mv_hasW(object)) {  # user weights (metafor's W)
+    Wc <- .mf_mv_Wc(object)
+    w <- as.numeric(if (type == "rowsum") Matrix::rowSums(Wc) else Matrix::diag(Wc))
   } else {
     d <- .mf_mv_rowdiag(object)
     w <- if (type == "rowsum") d$wrowsum else d$wdiag
@@ -142,7 +143,7 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     return(out)
   }
   # (e = y - Xb and M: with user weights W too, whose spec refuses only the refits)
-  if (!is.null(object$W)) object$mf.spec$refuse <- NULL
+  if (.mf_mv_hasW(object)) object$mf.spec$refuse <- NULL
   d <- .mf_mv_rowdiag(object)
   if (type == "pearson") {
     e <- d$resid
@@ -161,7 +162,7 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   v <- .mf_na_view(x)
   # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
-  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  wv <- if (.mf_mv_hasW(x)) .mf_mv_wresid(x)
   rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
@@ -222,7 +223,7 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   k <- x$k
   o <- sp$order
   X <- x$X
-  XA <- crossprod(X, x$W)
+  XA <- .mf_mv_XtA(X, .mf_mv_Wc(x))
   G <- solve(XA %*% X, XA)
   off <- sp$offsets
   Th <- .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta
@@ -358,7 +359,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
   if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
-  if (!is.null(x$W))
+  if (.mf_mv_hasW(x))
     .mf_stop("Extraction of random effects is not available for models with non-standard weights ('W'), as in metafor.")
   nG <- length(x$mf.spec$structure$terms)
   # a GEN/GDIAG G term (random slopes): metafor 5.2.1 returns only the matrix
@@ -852,7 +853,7 @@ glance.mf_rma_mv <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.mf_rma_mv <- function(x, ...) {
   # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
-  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  wv <- if (.mf_mv_hasW(x)) .mf_mv_wresid(x)
   rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0

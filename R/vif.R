@@ -207,6 +207,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   qx <- qr(X, tol = 1e-7)
   if (qx$rank < ncol(X)) return(list(fit = NULL, dropped = sort(qx$pivot[-seq_len(qx$rank)])))
   spec <- x$mf.spec
+  spec$refuse <- NULL  # (user weights: the components are fitted without them, as the fit's)
   Xo <- X[spec$order, , drop = FALSE]
   dimnames(Xo) <- NULL
   spec$X <- Xo
@@ -216,8 +217,8 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
                 error = function(e) NULL)
   if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
   vb <- f$vb
-  if (!is.null(x$W)) {
-    wb <- tryCatch(.mf_mv_wfit(.mf_mv_A(x), X, x$yi, spec, f$theta, c(f$beta), vb), error = function(e) NULL)
+  if (.mf_mv_hasW(x)) {
+    wb <- tryCatch(.mf_mv_wfit(.mf_mv_Wc(x), X, x$yi, spec, f$theta, c(f$beta), vb), error = function(e) NULL)
     if (is.null(wb)) return(NULL)
     vb <- wb$vb
   }
@@ -366,7 +367,7 @@ as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...)
 # intercept), the components re-estimated from the fit's estimates.
 .mf_vif_refit_mv <- function(x, btt) {
   .mf_mv_refuse(x)
-  if (!is.null(x$W)) .mf_stop("vif(reestimate = TRUE) of rma.mv() fits with user weights ('W') is not supported by metafast yet (issue 12).")
+  if (.mf_mv_hasW(x)) .mf_stop("vif(reestimate = TRUE) of rma.mv() fits with user weights ('W') is not supported by metafast yet (issue 12).")
   b <- if (x$int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
   if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
