@@ -153,6 +153,9 @@ gsm_boot_check <- function(fit, dat, R, seed, refit, stat) {
   expect_identical(b$t, b2$t)
   idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, R,
                                     1L, NULL, NULL, TRUE)$index
+  # as.boot(): its statistic refits the drawn clusters as the kernel
+  bo <- as.boot(b)
+  expect_equal(bo$statistic(bo$data, idx[, 1L]), unname(b$t[1L, ]), tolerance = 1e-10)
   ids <- sort(unique(dat$study))
   done <- 0L
   for (r in seq_len(R)) {
