@@ -113,6 +113,10 @@
     .Call(`_metafast_mf_rma_mv_ranef`, spec, theta, beta)
 }
 
+.mf_rma_mv_group_we <- function(spec, theta, beta, group) {
+    .Call(`_metafast_mf_rma_mv_group_we`, spec, theta, beta, group)
+}
+
 .mf_rma_mv_deletion <- function(spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress) {
     .Call(`_metafast_mf_rma_mv_deletion`, spec, unit, n_units, theta, reml, reestimate, threshold, maxiter, stepadj, rstudent, dfbetas, threads, progress)
 }

@@ -44,7 +44,16 @@
 #' the scale of the Cholesky factor.  These refits also start from the default
 #' starting values and keep the fit of higher likelihood.  A replicate whose
 #' UN estimate (some components fixed) is not positive semi-definite is
-#' \code{NA}, as \code{rma.mv()} refuses such a fit.
+#' \code{NA}, as \code{rma.mv()} refuses such a fit.  GEN, GDIAG and
+#' spatial terms (struct SPEXP, SPGAU, SPLIN, SPRAT, SPSPH) belong to the
+#' rows (inner design, coordinates or distances), so every replicate is
+#' refitted with the fit's term (GEN on the Cholesky scale when every
+#' component is estimated, an estimated range as log(rho)); drawn data on
+#' which metafor's \code{rma.mv()} cannot set the term up (an inner term with
+#' a single distinct row, every outer level with one row for a spatial term,
+#' a column of the inner design that is zero in every drawn row) give
+#' \code{NA}.  Such a term beside an \code{~ inner | outer} term of another
+#' structure is not supported yet (issue 12).
 #'
 #' For a selection model fitted by \code{\link{selmodel}} the statistics
 #' are the adjusted coefficients, \eqn{\tau^2} (when estimated) and the
@@ -189,12 +198,15 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   if (is.null(cl_expr))
     .mf_stop("boot_rma() of an rma.mv() fit resamples whole clusters: give 'cluster' (e.g. the study identifier).")
   u <- .mf_mv_units_sorted(x, cl_expr, env)
-  if (!is.null(x$struct) && any(x$struct[c(isTRUE(x$withG), isTRUE(x$withH))] %in% .mf_mv_gen_sp))
-    .mf_stop("boot_rma() of rma.mv() fits with struct = \"GEN\", \"GDIAG\" or a spatial structure is not supported by metafast yet (issue 12).")
   spec <- x$mf.spec
   terms <- !is.null(spec$structure$terms)
   if (terms && is.null(spec$structure$user))
     .mf_stop("This rma.mv() fit was made by an older version of metafast; refit it to bootstrap it.")
+  # GEN, GDIAG and spatial terms (R/boot-rma-mv-gen-sp.R)
+  gsp <- if (terms) vapply(spec$structure$terms, function(tm) tm$type >= 10L, NA) else FALSE
+  if (any(gsp) && !all(gsp))
+    .mf_stop("boot_rma() of rma.mv() fits with a GEN, GDIAG or spatial term beside an '~ inner | outer' term of another structure is not supported by metafast yet (issue 12).")
+  gsp <- any(gsp)
   unit <- as.integer(u$unit[spec$order])
   # every block of the engine (the rows that share random effects) in one cluster
   blk <- rep(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
@@ -216,7 +228,13 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   t0 <- c(c(x$beta), theta)
   names(t0) <- c(rownames(x$beta), .mf_mv_theta_names(x, length(theta)))
   mv <- list(spec = spec, unit = unit, n = as.integer(u$n), theta = theta, reml = reml, control = con)
-  if (terms) {
+  if (gsp) {
+    # GEN/GDIAG on the Cholesky scale and ranges on the log scale, as the fit
+    mv$spec <- .mf_boot_gs_spec(spec)
+    mv$spec$refit.restart <- TRUE
+    mv$gsp <- TRUE
+    mv$theta <- .mf_boot_gs_start(mv$spec, theta)
+  } else if (terms) {
     # '~ inner | outer' terms: UN on the Cholesky scale as metafor; the
     # replicates that metafor sets up otherwise are refitted afterwards
     mv$spec <- .mf_boot_mv_base_spec(spec)
@@ -235,7 +253,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     q <- length(t0)
     draws <- t(t[, q + seq_len(mv$n), drop = FALSE])
     storage.mode(draws) <- "integer"
-    t <- .mf_boot_mv_terms_fix(mv, draws, t[, seq_len(q), drop = FALSE], threads)
+    t <- .mf_boot_mv_post(mv, draws, t[, seq_len(q), drop = FALSE], threads)
     absent <- sum(attr(t, "absent"))
     attr(t, "absent") <- NULL
   }
@@ -243,7 +261,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   failed <- sum(!stats::complete.cases(t[, seq_len(ncol(x$X)), drop = FALSE]))
   if (failed > 0L)
     warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence%s); they are NA in $t.",
-                    failed, R, if (terms) ", or a UN estimate that is not positive semi-definite" else ""), call. = FALSE)
+                    failed, R, if (gsp) ", or drawn clusters on which metafor's rma.mv() cannot set up the GEN, GDIAG or spatial term" else if (terms) ", or a UN estimate that is not positive semi-definite" else ""), call. = FALSE)
   if (absent > 0L)
     warning(sprintf("In %d of %d bootstrap replicates some level of an inner factor of an '~ inner | outer' term is not among the drawn clusters; metafor's refit on those data has no component for it, so it is NA in $t.",
                     absent, R), call. = FALSE)
@@ -276,7 +294,15 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   if (is.null(x$mf.theta) || !isTRUE(x$withG) && !isTRUE(x$withH))  # sigma2 components only
     return(if (q == 1L) "sigma2" else paste0("sigma2.", seq_len(q)))
   nm <- names(x$mf.theta)
-  if (is.null(nm) || length(nm) != q || any(!nzchar(nm))) paste0("theta.", seq_len(q)) else nm
+  if (!is.null(nm) && length(nm) == q && all(nzchar(nm))) return(nm)
+  # sigma2, then per '~ inner | outer' term its variances and correlations
+  # (tau2/rho, gamma2/phi; numbered when there are several)
+  num <- function(s, n) if (n == 1L) s else if (n > 1L) paste0(s, ".", seq_len(n)) else character(0)
+  tms <- x$mf.spec$structure$terms
+  nm <- num("sigma2", if (isTRUE(x$withS)) length(x$sigma2) else 0L)
+  for (t in seq_along(tms))
+    nm <- c(nm, num(if (t == 1L) "tau2" else "gamma2", tms[[t]]$n_v), num(if (t == 1L) "rho" else "phi", tms[[t]]$n_r))
+  if (length(nm) != q) paste0("theta.", seq_len(q)) else nm
 }
 
 #' @rdname boot_rma
@@ -475,7 +501,7 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
       d <- matrix(as.integer(indices), ncol = 1L)
       t <- .mf_rma_mv_boot(mv$spec, mv$unit, mv$n, mv$theta, mv$reml, mv$control$threshold,
                            as.integer(mv$control$maxiter), mv$control$stepadj, 0, 0, 1, 1L, NULL, d, FALSE)$t
-      if (!is.null(mv$theta.vr)) t <- .mf_boot_mv_terms_fix(mv, d, t, 1L)
+      if (isTRUE(mv$gsp) || !is.null(mv$theta.vr)) t <- .mf_boot_mv_post(mv, d, t, 1L)
       c(t)
     }
   } else if (is.null(x$offsets)) {

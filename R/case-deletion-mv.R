@@ -184,7 +184,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
 .mf_mv_cd_units <- function(x, expr, env) {
   if (!inherits(x, "mf_rma_mv")) .mf_stop("'model' must be a model fitted by rma.mv() (class 'mf_rma_mv').")
   if (is.null(x$mf.spec)) .mf_stop("The model object lacks the model ($mf.spec) that the refits need; refit it with rma.mv().")
-  if (is.null(x$W)) .mf_mv_refuse(x)  # (user weights W: see .mf_mv_cd_wrefit())
+  if (!.mf_mv_hasW(x)) .mf_mv_refuse(x)  # (user weights W: see .mf_mv_cd_wrefit())
   if (is.null(expr)) return(list(unit = seq_len(x$k) - 1L, n = x$k, ids = NULL, cluster.f = NULL))
   val <- .mf_cd_getx(expr, x, env, "cluster")
   cl.f <- val[x$subset]
@@ -209,15 +209,15 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   if (!is.logical(reestimate) || length(reestimate) != 1L || is.na(reestimate))
     .mf_stop("'reestimate' must be TRUE or FALSE.")
   spec <- x$mf.spec
-  if (!is.null(x$W)) {
+  if (.mf_mv_hasW(x)) {
     # user weights W: the variance components of each refit are those of the
     # unweighted refit (rma.mv() estimates them without W); the coefficients
     # and their covariances follow from them (.mf_mv_cd_wrefit())
     x$mf.spec$refuse <- NULL
-    W <- x$W
-    x$W <- NULL
+    W <- x$mf.W
+    x$mf.W <- NULL
     r <- .mf_mv_cd_run(x, u, reestimate, rstudent, dfbetas, threads, progress)
-    x$W <- W
+    x$mf.W <- W
     return(.mf_mv_cd_wrefit(x, u, r, rstudent, dfbetas))
   }
   con <- x$control
@@ -301,7 +301,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   off <- sp$offsets
   X <- x$X
   y <- x$yi
-  A <- x$W
+  A <- .mf_mv_A(x)
   p <- ncol(X)
   pos.s <- integer(k)
   pos.s[o] <- seq_len(k) - 1L

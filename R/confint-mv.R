@@ -347,10 +347,10 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
   if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
   ll <- if (x$method == "REML") f$ll.REML else f$ll.ML
-  if (!is.null(x$W)) {
+  if (.mf_mv_hasW(x)) {
     # user weights W (metafor's refit with W): the components as without W,
     # b and its sandwich covariance from W, the log-likelihood at that b
-    wb <- .mf_mv_wfit(x$W, x$X, x$yi, spec, f$theta, c(f$beta), f$vb)
+    wb <- .mf_mv_wfit(.mf_mv_Wc(x), x$X, x$yi, spec, f$theta, c(f$beta), f$vb)
     return(list(ll = ll - wb$dll, theta = f$theta, beta = wb$beta, vb = wb$vb))
   }
   list(ll = ll, theta = f$theta, beta = c(f$beta), vb = f$vb)

@@ -81,10 +81,10 @@ NULL
 hatvalues.mf_rma_mv <- function(model, type = "diagonal", ...) {
   .mf_check_dots("hatvalues.mf_rma_mv", ...)
   type <- .mf_diag_or_matrix(type, "hatvalues")
-  if (!is.null(model$W)) {
+  if (.mf_mv_hasW(model)) {
     # user weights A (metafor): H = X (X'AX)^-1 X'A
     # (no k x k hat matrix unless type = "matrix")
-    XA <- crossprod(model$X, model$W)
+    XA <- .mf_mv_XtA(model$X, .mf_mv_Wc(model))
     B <- solve(XA %*% model$X, XA)
     if (type == "matrix") return(.mf_na_matrix(model$X %*% B, model))
     h <- rowSums(model$X * t(B))
@@ -103,11 +103,12 @@ weights.mf_rma_mv <- function(object, type = "diagonal", ...) {
   .mf_check_dots("weights.mf_rma_mv", ...)
   type <- .mf_match_arg(type, c("diagonal", "matrix", "rowsum"), "type")
   if (type == "matrix")
-    return(.mf_na_matrix(if (is.null(object$W)) .mf_mv_kxk(object, "W") else object$W, object))
+    return(.mf_na_matrix(if (!.mf_mv_hasW(object)) .mf_mv_kxk(object, "W") else .mf_mv_A(object), object))
   if (type == "rowsum" && !object$int.only)
     .mf_stop("Row-sum weights are only meaningful for intercept-only models (as metafor).")
-  if (!is.null(object$W)) {  # user weights (metafor's W)
-    w <- if (type == "rowsum") rowSums(object$W) else diag(object$W)
+  if (.mf_mv_hasW(object)) {  # user weights (metafor's W)
+    Wc <- .mf_mv_Wc(object)
+    w <- as.numeric(if (type == "rowsum") Matrix::rowSums(Wc) else Matrix::diag(Wc))
   } else {
     d <- .mf_mv_rowdiag(object)
     w <- if (type == "rowsum") d$wrowsum else d$wdiag
@@ -142,7 +143,7 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     return(out)
   }
   # (e = y - Xb and M: with user weights W too, whose spec refuses only the refits)
-  if (!is.null(object$W)) object$mf.spec$refuse <- NULL
+  if (.mf_mv_hasW(object)) object$mf.spec$refuse <- NULL
   d <- .mf_mv_rowdiag(object)
   if (type == "pearson") {
     e <- d$resid
@@ -161,7 +162,7 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   d <- .mf_digits(if (missing(digits)) NULL else digits, x)
   v <- .mf_na_view(x)
   # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
-  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  wv <- if (.mf_mv_hasW(x)) .mf_mv_wresid(x)
   rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0
@@ -222,7 +223,7 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   k <- x$k
   o <- sp$order
   X <- x$X
-  XA <- crossprod(X, x$W)
+  XA <- .mf_mv_XtA(X, .mf_mv_Wc(x))
   G <- solve(XA %*% X, XA)
   off <- sp$offsets
   Th <- .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta
@@ -311,7 +312,15 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
 #' row per combination of inner and outer level, named \code{"inner | outer"}
 #' and ordered by outer, then inner level, as metafor (\code{expand} does not
 #' apply to them; their list element is named by the formula, e.g.
-#' \code{"~outcome | trial"}).  The prediction intervals use a
+#' \code{"~outcome | trial"}).  For a spatial term (SPEXP, SPGAU, SPLIN,
+#' SPRAT, SPSPH) there is one row per row of the data, named by its position
+#' in the data and its outer level and in the data's order, as metafor.  For
+#' a GEN or GDIAG term metafor 5.2.1 gives something else, and so does
+#' metafast: as the G term, the result is only the matrix of the BLUPs of
+#' the term's coefficients per outer level, \eqn{E Z_o' W_{oo} e_o}{E Z_o' W[o, o] e_o}
+#' (\eqn{W_{oo}}{W[o, o]} the rows of the outer level in
+#' \eqn{M^{-1}}{M^-1}), rows named by the outer levels, columns by the inner
+#' design; as the H term it is left out.  The prediction intervals use a
 #' normal quantile, or for \code{test = "t"} a t quantile with
 #' \code{k - p} degrees of freedom (\code{dfs = "residual"}) or the number
 #' of levels of the factor minus p (\code{dfs = "contain"} or numbers), as
@@ -350,13 +359,19 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   alpha <- if (missing(level)) x$level else .mf_level(level)
   if (!is.logical(expand) || length(expand) != 1L || is.na(expand)) .mf_stop("'expand' must be TRUE or FALSE.")
   if (!is.logical(vcov) || length(vcov) != 1L || is.na(vcov)) .mf_stop("'vcov' must be TRUE or FALSE.")
-  if (!is.null(x$W))
+  if (.mf_mv_hasW(x))
     .mf_stop("Extraction of random effects is not available for models with non-standard weights ('W'), as in metafor.")
+  nG <- length(x$mf.spec$structure$terms)
+  # a GEN/GDIAG G term (random slopes): metafor 5.2.1 returns only the matrix
+  # of the BLUPs of its coefficients (outer levels x columns of the inner
+  # design), whatever else the model holds
+  if (nG && x$struct[1L] %in% c("GEN", "GDIAG")) return(.mf_mv_ranef_gen(x, 1L))
   codes <- .mf_mv_row_codes(x)
   if (is.null(codes))
     .mf_stop("ranef() for this random-effects structure of rma.mv() is not supported by metafast yet (issue 12).")
   L <- length(codes)
-  nG <- length(x$mf.spec$structure$terms)
+  # (a GEN/GDIAG H term has no element, as metafor)
+  tset <- Filter(function(t) !(t == 2L && x$struct[2L] %in% c("GEN", "GDIAG")), seq_len(nG))
   if (L) {
     r <- .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
     pred <- apply(r$pred[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
@@ -403,8 +418,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   }
   # the '~ inner | outer' terms (metafor's G and H): one row per combination
   # of inner and outer level, in the order of outer, then inner level
-  gt <- lapply(seq_len(nG), function(t) .mf_mv_ranef_term(x, t, alpha))
-  for (t in seq_len(nG)) {
+  gt <- lapply(tset, function(t) .mf_mv_ranef_term(x, t, alpha))
+  for (t in seq_along(gt)) {
     tab <- gt[[t]]$tab
     if (do.transf) {
       tab[] <- lapply(tab, tf)
@@ -436,13 +451,13 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   }
   # the inner | outer terms (metafor gives them under every na.action):
   # G - G P G over the rows kept, G = [outer equal] E(inner, inner)
-  if (nG) {
+  if (length(gt)) {
     o <- x$mf.spec$order
     W <- matrix(0, x$k, x$k)
     W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
     WX <- W %*% x$X
     P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
-    for (t in seq_len(nG)) {
+    for (t in seq_along(gt)) {
       g <- gt[[t]]
       G <- (outer(g$outer, g$outer, "==") + 0) * g$E[g$inner, g$inner, drop = FALSE]
       Vt <- G - G %*% P %*% G
@@ -465,8 +480,6 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
 # freedom.  Also returns what vcov = TRUE needs: the rows kept, the inner and
 # outer code of each row and the term's matrix E.
 .mf_mv_ranef_term <- function(x, t, alpha) {
-  if (x$struct[t] %in% .mf_mv_gen_sp)
-    .mf_stop(sprintf("ranef() of rma.mv() fits with struct = \"%s\" is not supported by metafast yet (issue 12).", x$struct[t]))
   sp <- x$mf.spec
   tm <- sp$structure$terms[[t]]
   r <- .mf_rma_mv_ranef_term(sp, .mf_mv_theta(x), c(x$beta), t - 1L)
@@ -478,16 +491,27 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   lev.in <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[1L]]
   lev.out <- tm$outer.levels
   if (is.null(lev.out)) lev.out <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[2L]]
+  spatial <- x$struct[t] %in% .mf_mv_gen_sp
   if (x$test == "z") {
     crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   } else {
-    ddf <- if (identical(x$dfs, "residual")) x$k - x$p else length(unique(outer)) - x$p
+    # (metafor counts the values of the second variable of the term: for a
+    # spatial term with several coordinates the second coordinate)
+    nu <- if (spatial) length(unique(.mf_mv_sp_second(x, t, outer))) else length(unique(outer))
+    ddf <- if (identical(x$dfs, "residual")) x$k - x$p else nu - x$p
     crit <- stats::qt(alpha / 2, max(ddf, 1), lower.tail = FALSE)
   }
-  lab.in <- lev.in[inner]
-  rn <- paste(formatC(lab.in, width = max(nchar(lab.in))), lev.out[outer], sep = " | ")
+  if (spatial) {
+    # one row per row of the data, named by its position in the data (after
+    # 'subset') and its outer level, in the order of the data (as metafor)
+    ids <- x$ids[.mf_na_view(x)$not.na]
+    rn <- paste(formatC(ids, format = "f", digits = 0, width = max(nchar(ids))), lev.out[outer], sep = " | ")
+  } else {
+    lab.in <- lev.in[inner]
+    rn <- paste(formatC(lab.in, width = max(nchar(lab.in))), lev.out[outer], sep = " | ")
+  }
   first <- which(!duplicated(rn))
-  rows <- first[order(outer[first], inner[first])]
+  rows <- if (spatial) first else first[order(outer[first], inner[first])]
   tab <- data.frame(intrcpt = pred[rows], se = se[rows], pi.lb = pred[rows] - crit * se[rows],
                     pi.ub = pred[rows] + crit * se[rows])
   rownames(tab) <- rn[rows]
@@ -504,6 +528,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   st <- x$struct[t]
   v <- if (t == 1L) x$tau2 else x$gamma2
   r <- if (t == 1L) x$rho else x$phi
+  if (st %in% .mf_mv_gen_sp) return(v * .mf_mv_sp_corr(st, .mf_mv_sp_dist(x$mf.spec$structure$terms[[t]]), r))
   lev <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[1L]]
   n <- length(lev)
   s <- sqrt(if (length(v) == 1L) rep(v, n) else v)
@@ -516,6 +541,80 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
               UN = , UNR = { m <- diag(n); m[lower.tri(m)] <- r; m[upper.tri(m)] <- t(m)[upper.tri(m)]; m },
               .mf_stop(sprintf("ranef() is not available for struct = \"%s\".", st)))
   C * tcrossprod(s)
+}
+
+# The distances between the inner codes of a spatial term (spec term tm):
+# its distance matrix, or those of its coordinates (euclidean, maximum,
+# manhattan, great-circle; see InnerOuterTerm::distance()).
+.mf_mv_sp_dist <- function(tm) {
+  if (!is.null(tm$dmat)) return(tm$dmat)
+  cs <- tm$coords
+  if (identical(as.integer(tm$dist), 3L)) {
+    n <- nrow(cs)
+    D <- matrix(0, n, n)
+    D[lower.tri(D)] <- .mf_mv_gcd_pairs(cs)
+    return(D + t(D))
+  }
+  as.matrix(stats::dist(cs, method = c("euclidean", "maximum", "manhattan")[as.integer(tm$dist) + 1L]))
+}
+
+# The spatial correlation at distances D and range r (metafor's SPEXP,
+# SPGAU, SPLIN, SPRAT, SPSPH; the core's InnerOuterTerm::sp_corr()).
+.mf_mv_sp_corr <- function(st, D, r) {
+  u <- D / r
+  C <- switch(st,
+              SPEXP = exp(-u),
+              SPGAU = exp(-u^2),
+              SPLIN = ifelse(u < 1, 1 - u, 0),
+              SPRAT = 1 / (1 + u^2),
+              SPSPH = ifelse(u < 1, 1 - 1.5 * u + 0.5 * u^3, 0))
+  C[D == 0] <- 1
+  C
+}
+
+# The values (per row of the fit) of the second variable of the spatial term
+# t, as metafor's ranef() counts them for its degrees of freedom: the second
+# inner variable, or the outer factor for a term with one inner variable.
+.mf_mv_sp_second <- function(x, t, outer) {
+  forms <- if (is.list(x$random) && !inherits(x$random, "formula")) x$random else list(x$random)
+  io <- Filter(function(f) !(is.numeric(f[[2L]][[2L]]) && f[[2L]][[2L]] == 1), forms)
+  inner <- io[[t]][[2L]][[2L]]
+  vars <- tryCatch(stats::model.frame(stats::as.formula(call("~", inner)), data = x$data, na.action = stats::na.pass),
+                   error = function(e) NULL)
+  if (is.null(vars) || ncol(vars) < 2L) return(outer)
+  v <- vars[[2L]]
+  if (is.logical(x$subset) && length(v) == length(x$subset)) v <- v[x$subset]
+  nn <- .mf_na_view(x)$not.na
+  if (length(v) == length(nn)) v <- v[nn]
+  v
+}
+
+# metafor 5.2.1's ranef() of a fit whose G term is GEN or GDIAG: the BLUPs of
+# the term's coefficients per outer level o, u_o = E Z_o' W[o, o] e_o (E the
+# term's matrix over the columns of the inner design Z, W[o, o] the rows of o
+# of M^-1: metafor's formula, which ignores covariances of o's rows with rows
+# of other outer levels), a matrix of outer levels by columns, nothing else.
+.mf_mv_ranef_gen <- function(x, t) {
+  sp <- x$mf.spec
+  tm <- sp$structure$terms[[t]]
+  w <- .mf_rma_mv_group_we(sp, .mf_mv_theta(x), c(x$beta), as.integer(tm$outer))
+  Z <- tm$zlev[tm$inner + 1L, , drop = FALSE]
+  v <- if (t == 1L) x$tau2 else x$gamma2
+  r <- if (t == 1L) x$rho else x$phi
+  n <- length(v)
+  E <- diag(v, n)
+  if (x$struct[t] == "GEN" && n > 1L) {
+    C <- diag(n)
+    C[lower.tri(C)] <- r
+    C[upper.tri(C)] <- t(C)[upper.tri(C)]
+    E <- C * tcrossprod(sqrt(v))
+  }
+  U <- rowsum(Z * w, tm$outer, reorder = TRUE) %*% E
+  U[abs(U) < 100 * .Machine$double.eps] <- 0
+  lev.out <- tm$outer.levels
+  if (is.null(lev.out)) lev.out <- (if (t == 1L) x$g.levels.f else x$h.levels.f)[[2L]]
+  dimnames(U) <- list(as.character(lev.out)[sort(unique(tm$outer))], unname((if (t == 1L) x$g.names else x$h.names)[seq_len(n)]))
+  U
 }
 
 # metafor's labels for repeated levels: "a.1", "a.2", ... (unique ones kept).
@@ -752,7 +851,7 @@ glance.mf_rma_mv <- function(x, ...) {
 #' @exportS3Method generics::augment
 augment.mf_rma_mv <- function(x, ...) {
   # user weights A (metafor's W): Var(e) = (I - H) M (I - H)', H = X (X'AX)^-1 X'A
-  wv <- if (!is.null(x$W)) .mf_mv_wresid(x)
+  wv <- if (.mf_mv_hasW(x)) .mf_mv_wresid(x)
   rd <- if (is.null(wv)) .mf_mv_rowdiag(x) else wv
   e <- rd$resid
   e[abs(e) < 100 * .Machine$double.eps] <- 0

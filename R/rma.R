@@ -12,8 +12,7 @@
 #'   \item escalc() options inside \code{rma()} (\code{correct},
 #'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
-#'   \item the rest of \code{rma.mv()}: the structures GEN, GDIAG and the
-#'     spatial ones, \code{W} given as blocks (12);
+#'   \item the rest of \code{rma.mv()}: see the README's table (12);
 #'   \item \code{rma.glmm()} (19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);

@@ -28,7 +28,10 @@
 #'   estimates without weights, then \eqn{b = (X'WX)^{-1} X'W y}{b =
 #'   (X'WX)^-1 X'W y} with the sandwich covariance \eqn{(X'WX)^{-1} X'W M W X
 #'   (X'WX)^{-1}}{(X'WX)^-1 X'W M W X (X'WX)^-1} (M the marginal covariance,
-#'   taken block by block; W itself is kept as a k x k matrix) and the log-likelihoods at b.  Rows with a missing weight
+#'   taken block by block) and the log-likelihoods at b.  W may also be a data
+#'   frame or a (sparse) \code{Matrix}; not a list of blocks (as metafor).  The
+#'   fit holds vector weights as their diagonal and a mostly zero matrix by its
+#'   non-zero entries (\code{$W} gives metafor's k x k matrix on access).  Rows with a missing weight
 #'   are omitted.  \code{weights()}, \code{hatvalues()}, \code{fitted()},
 #'   \code{predict()}, \code{residuals()}, \code{rstandard()} use W; the
 #'   refits of \code{rstudent()}, \code{cooks.distance()}, \code{dfbetas()},
@@ -269,7 +272,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   badinf <- keep & is.infinite(Vinfo$vi)
   if (any(badinf)) .mf_stop(sprintf("'V' must be finite; infinite in %s.", .mf_rows(badinf)))
   has_na <- is.na(yi) | rowSums(is.na(X)) > 0 | Vinfo$na_row
-  if (!is.null(A.all)) has_na <- has_na | rowSums(is.na(A.all)) > 0  # (as metafor)
+  if (!is.null(A.all)) has_na <- has_na | .mf_mv_W_narows(A.all)  # (as metafor)
   omitted <- keep & has_na
   if (any(omitted))
     warning(sprintf("%s with missing values omitted from the model fitting (%s).", sum(omitted), .mf_rows(omitted)),
@@ -526,7 +529,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
               withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = withR,
               Rfix = if (withS) Rfix else FALSE, R = if (withR) stats::setNames(Rl, rnd$names) else NULL,
-              Rscale = Rscale, W = A, struct = vcg$struct,
+              Rscale = Rscale, mf.W = A, struct = vcg$struct,
               s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
               random = random, mf.spec = spec, mf.theta = theta, mf.wald = fit$mf.wald, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
@@ -1108,6 +1111,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # s.levels pasted when read (the only field kept in another form).
 #' @export
 `$.mf_rma_mv` <- function(x, name) {
+  if (identical(name, "W")) return(.mf_mv_A(x))  # (held as $mf.W)
   val <- .subset2(x, name, exact = FALSE)
   if (is.list(val) && !is.null(val) && identical(pmatch(name, "s.levels"), 1L)) val <- lapply(val, .mf_mv_labels)
   val
@@ -1115,6 +1119,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 
 #' @export
 `[[.mf_rma_mv` <- function(x, i, ...) {
+  if (identical(i, "W")) return(.mf_mv_A(x))
   val <- .subset2(x, i, ...)
   if (is.character(i) && length(i) == 1L && identical(i, "s.levels") && is.list(val)) val <- lapply(val, .mf_mv_labels)
   val
@@ -1435,26 +1440,55 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 }
 
 # User weights (metafor's W): a vector (diagonal weights; length 1 is
-# recycled) or a symmetric k x k matrix; returned as the k x k matrix A.
+# recycled) or a symmetric k x k matrix (base, data frame or Matrix), as
+# metafor's rma.mv() accepts (not a list of blocks).  Returned as a sparse
+# matrix (dgCMatrix: vector weights as the diagonal, a matrix with at most
+# half of its entries non-zero, e.g. block-diagonal, by its non-zero
+# entries), or a mostly non-zero matrix as the dense matrix; never a dense
+# k x k matrix made from a vector.
 .mf_mv_W <- function(W, k.all) {
-  if (inherits(W, "Matrix")) W <- as.matrix(W)
+  if (is.list(W) && !is.data.frame(W))
+    .mf_stop("'W' must be a vector or a symmetric matrix (a list of blocks is not accepted, as in metafor's rma.mv(); combine the blocks with bldiag()).")
   if (is.data.frame(W)) W <- as.matrix(W)
+  if (inherits(W, "Matrix")) {
+    if (nrow(W) == 1L || ncol(W) == 1L) {
+      W <- as.vector(as.matrix(W))
+    } else {
+      if (nrow(W) != ncol(W)) .mf_stop("'W' must be a square matrix.")
+      if (!Matrix::isSymmetric(W)) .mf_stop("'W' must be a symmetric matrix.")
+      if (nrow(W) != k.all) .mf_stop(sprintf("'W' is a %d x %d matrix but 'yi' has length %d.", nrow(W), ncol(W), k.all))
+      A <- methods::as(methods::as(methods::as(W, "dMatrix"), "generalMatrix"), "CsparseMatrix")
+      A@Dimnames <- list(NULL, NULL)
+      if (any(is.infinite(A@x))) .mf_stop("'W' must be finite.")
+      return(A)
+    }
+  }
   if (is.null(dim(W)) || nrow(W) == 1L || ncol(W) == 1L) {
     w <- as.vector(W)
     if (!is.numeric(w) && !all(is.na(w))) .mf_stop("'W' must be numeric.")
     if (length(w) == 1L) w <- rep(w, k.all)
     if (length(w) != k.all) .mf_stop(sprintf("'W' has length %d but 'yi' has length %d.", length(w), k.all))
-    A <- diag(as.double(w), nrow = k.all)
-  } else {
-    A <- unname(W)
-    if (nrow(A) != ncol(A)) .mf_stop("'W' must be a square matrix.")
-    if (!is.numeric(A) && !all(is.na(A))) .mf_stop("'W' must be numeric.")
-    if (!isSymmetric(A)) .mf_stop("'W' must be a symmetric matrix.")
-    if (nrow(A) != k.all) .mf_stop(sprintf("'W' is a %d x %d matrix but 'yi' has length %d.", nrow(A), ncol(A), k.all))
-    storage.mode(A) <- "double"
+    if (any(is.infinite(w))) .mf_stop("'W' must be finite.")
+    return(Matrix::sparseMatrix(i = seq_len(k.all), j = seq_len(k.all), x = as.double(w), dims = c(k.all, k.all)))
   }
+  A <- unname(W)
+  if (nrow(A) != ncol(A)) .mf_stop("'W' must be a square matrix.")
+  if (!is.numeric(A) && !all(is.na(A))) .mf_stop("'W' must be numeric.")
+  if (!isSymmetric(A)) .mf_stop("'W' must be a symmetric matrix.")
+  if (nrow(A) != k.all) .mf_stop(sprintf("'W' is a %d x %d matrix but 'yi' has length %d.", nrow(A), ncol(A), k.all))
+  storage.mode(A) <- "double"
   if (any(is.infinite(A))) .mf_stop("'W' must be finite.")
-  A
+  nz <- sum(A != 0 | is.na(A))
+  if (nz > length(A) / 2) return(A)
+  ij <- which(A != 0 | is.na(A), arr.ind = TRUE)
+  Matrix::sparseMatrix(i = ij[, 1L], j = ij[, 2L], x = A[ij], dims = dim(A))
+}
+
+# The rows of A with a missing entry.
+.mf_mv_W_narows <- function(A) {
+  if (!inherits(A, "Matrix")) return(rowSums(is.na(A)) > 0)
+  tr <- Matrix::summary(A)
+  seq_len(nrow(A)) %in% tr$i[is.na(tr$x)]
 }
 
 # The fixed effects under user weights A (metafor's rma.mv with W):
@@ -1463,8 +1497,22 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # GLS estimate bG: (y - Xb)'M^-1(y - Xb) = RSS(bG) + (b - bG)' vb(bG)^-1 (b - bG).
 # X'A M A X = sum over the engine's blocks of (AX)_b' M_b (AX)_b: M is
 # block-diagonal, read block by block from C++, never formed k x k.
+# The user's weights A of a fit (metafor's W; the fit's rows), held as
+# $mf.W: a sparse matrix (vector weights: its diagonal; a matrix that is
+# mostly zero, e.g. block-diagonal: its non-zero entries, i.e. block-wise) or,
+# for a mostly non-zero matrix, the user's dense matrix.  $W gives metafor's
+# dense k x k matrix, built on access.
+.mf_mv_hasW <- function(x) !is.null(.subset2(x, "mf.W"))
+.mf_mv_Wc <- function(x) .subset2(x, "mf.W")
+.mf_mv_A <- function(x) {
+  A <- .subset2(x, "mf.W")
+  if (is.null(A)) NULL else as.matrix(A)
+}
+# X'A as a dense p x k matrix for A dense or sparse.
+.mf_mv_XtA <- function(X, A) as.matrix(Matrix::crossprod(X, A))
+
 .mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
-  XA <- crossprod(X, A)
+  XA <- .mf_mv_XtA(X, A)
   XAX <- XA %*% X
   ch <- tryCatch(chol(XAX), error = function(e) NULL)
   if (is.null(ch)) .mf_stop("'W': X'WX is not positive definite; the fixed effects cannot be estimated with these weights.")

@@ -141,7 +141,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
   blocks <- function(v) unlist(lapply(split(v, f), function(u) diag(u, length(u))), use.names = FALSE)
   Wb <- NULL
   if (inherits(x, "mf_rma_mv")) {
-    A <- x$W
+    A <- .mf_mv_A(x)
     o <- x$mf.spec$order
     pos <- integer(x$k)
     pos[o] <- seq_len(x$k) - 1L          # sorted-row index of each fit row

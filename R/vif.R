@@ -42,7 +42,10 @@
 #'   its own (every column of the model matrix when the fit does not hold its
 #'   formula and data), so that the moderators keep their values but not
 #'   their correlations; the model is refitted with the settings of the fit
-#'   and its VIFs computed as for the fit.  The result then holds
+#'   and its VIFs computed as for the fit (an \code{rma.mv()} fit: its random
+#'   effects, fixed components and user weights kept, the components
+#'   re-estimated from the fit's estimates, as metafor refits
+#'   \code{rma.mv()}).  The result then holds
 #'   \code{sim} (one row per data set, one column per VIF; NA where a refit
 #'   failed, Inf where it dropped a predictor of the set) and \code{prop}
 #'   (the proportion of simulated VIFs that the observed one reaches or
@@ -88,8 +91,6 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   if (!missing(att) && !is.null(att))
     .mf_stop("Argument 'att' (VIFs of the scale coefficients of location-scale models) is not supported: metafast fits no location-scale models.")
   nsim <- .mf_vif_nsim(sim)
-  if (nsim >= 2L && inherits(x, "mf_rma_mv"))
-    .mf_stop("Argument 'sim' of vif() is not supported for rma.mv() fits: metafast simulates VIFs for rma() fits only.")
   if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed)))
     .mf_stop("'seed' must be NULL or one number (the seed of the simulation, as metafor's set.seed(seed + l) per replicate).")
   if (!identical(parallel, "no")) .mf_stop("Argument 'parallel' of vif() is not supported: the simulation runs sequentially (its results do not depend on it).")
@@ -180,7 +181,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
       tryCatch(stats::model.matrix(x$formula.mods, data = as.data.frame(lapply(dat, sample))), error = function(e) NULL)
     } else apply(x$X, 2L, sample)
     if (is.null(Xp) || nrow(Xp) != nrow(x$X)) next
-    fit <- .mf_vif_fit_X(x, Xp, "vb")
+    fit <- if (inherits(x, "mf_rma_mv")) .mf_vif_fit_X_mv(x, Xp) else .mf_vif_fit_X(x, Xp, "vb")
     if (is.null(fit)) next
     if (length(fit$dropped)) {
       out[l, ] <- vapply(btt, function(b) if (any(fit$dropped %in% b)) Inf else NA_real_, numeric(1))
@@ -192,6 +193,41 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   }
   attr(out, "type") <- if (use_data) "data" else "X"
   out
+}
+
+# The same for an rma.mv() fit (metafor refits rma.mv() with the permuted
+# model matrix, its variance components re-estimated): the fit's spec (rows,
+# blocks, structure, fixed components) with the model matrix X, started at
+# the fit's estimates; the columns that metafor drops as redundant (lm()'s
+# pivoted QR at tolerance 1e-7) are reported, not fitted.  With user weights
+# the coefficients and their covariance are the weighted ones, as the fit's.
+# The result stands in for the fit (vb, X, the spec and theta) in
+# .mf_vif_cor() and .mf_vif_refit_mv().
+.mf_vif_fit_X_mv <- function(x, X) {
+  qx <- qr(X, tol = 1e-7)
+  if (qx$rank < ncol(X)) return(list(fit = NULL, dropped = sort(qx$pivot[-seq_len(qx$rank)])))
+  spec <- x$mf.spec
+  spec$refuse <- NULL  # (user weights: the components are fitted without them, as the fit's)
+  Xo <- X[spec$order, , drop = FALSE]
+  dimnames(Xo) <- NULL
+  spec$X <- Xo
+  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  con <- x$control
+  f <- tryCatch(suppressWarnings(fitfun(spec, .mf_mv_theta(x), x$method == "REML", con$threshold, con$maxiter, con$stepadj)),
+                error = function(e) NULL)
+  if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
+  vb <- f$vb
+  if (.mf_mv_hasW(x)) {
+    wb <- tryCatch(.mf_mv_wfit(.mf_mv_Wc(x), X, x$yi, spec, f$theta, c(f$beta), vb), error = function(e) NULL)
+    if (is.null(wb)) return(NULL)
+    vb <- wb$vb
+  }
+  out <- x
+  out$X <- X
+  out$vb <- vb
+  out$mf.spec <- spec
+  out$mf.theta <- f$theta
+  list(fit = out, dropped = integer(0))
 }
 
 # The fit of x with the model matrix X (the intercept, if any, among its
@@ -331,7 +367,7 @@ as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...)
 # intercept), the components re-estimated from the fit's estimates.
 .mf_vif_refit_mv <- function(x, btt) {
   .mf_mv_refuse(x)
-  if (!is.null(x$W)) .mf_stop("vif(reestimate = TRUE) of rma.mv() fits with user weights ('W') is not supported by metafast yet (issue 12).")
+  if (.mf_mv_hasW(x)) .mf_stop("vif(reestimate = TRUE) of rma.mv() fits with user weights ('W') is not supported by metafast yet (issue 12).")
   b <- if (x$int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
   if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)

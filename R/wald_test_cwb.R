@@ -167,7 +167,7 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
     .mf_stop("'full_model' must be a model fitted by rma() or rma.mv().")
   if (inherits(x, "mf_rma_mv")) {
     # (a fit with user weights W refuses the methods that refit it; this one handles W)
-    if (is.null(x$W) || isTRUE(x$sparse)) .mf_mv_refuse(x)
+    if (!.mf_mv_hasW(x) || isTRUE(x$sparse)) .mf_mv_refuse(x)
     if (!x$method %in% c("REML", "ML")) .mf_stop("'full_model' must be fitted with method = \"REML\" or \"ML\".")
   }
   invisible(NULL)
@@ -349,11 +349,11 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
     reml <- x$method == "REML"
     theta0 <- as.double(.mf_mv_theta(x))
     ub <- NULL
-    if (!is.null(x$W)) {
+    if (.mf_mv_hasW(x)) {
       # user weights: the blocks of W by cluster (rows in spec order within
       # each cluster, as the C++ layout sorts them); W must not link clusters
       spec$refuse <- NULL
-      A <- x$W[o, o, drop = FALSE]
+      A <- .mf_mv_A(x)[o, o, drop = FALSE]
       nz <- which(A != 0, arr.ind = TRUE)
       if (any(code[nz[, 1L]] != code[nz[, 2L]]))
         .mf_stop("Wald_test_cwb() needs user weights 'W' that are block-diagonal by cluster ('W' has nonzero entries between rows of different clusters), as clubSandwich's vcovCR().")

@@ -456,6 +456,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_group_we
+Rcpp::NumericVector mf_rma_mv_group_we(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, Rcpp::IntegerVector group);
+RcppExport SEXP _metafast_mf_rma_mv_group_we(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP, SEXP groupSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type group(groupSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_group_we(spec, theta, beta, group));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_rma_mv_deletion
 Rcpp::List mf_rma_mv_deletion(Rcpp::List spec, Rcpp::IntegerVector unit, int n_units, Rcpp::NumericVector theta, bool reml, bool reestimate, double threshold, int maxiter, double stepadj, bool rstudent, bool dfbetas, int threads, SEXP progress);
 RcppExport SEXP _metafast_mf_rma_mv_deletion(SEXP specSEXP, SEXP unitSEXP, SEXP n_unitsSEXP, SEXP thetaSEXP, SEXP remlSEXP, SEXP reestimateSEXP, SEXP thresholdSEXP, SEXP maxiterSEXP, SEXP stepadjSEXP, SEXP rstudentSEXP, SEXP dfbetasSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
@@ -728,6 +741,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
     {"_metafast_mf_rma_mv_ranef_term", (DL_FUNC) &_metafast_mf_rma_mv_ranef_term, 4},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},
+    {"_metafast_mf_rma_mv_group_we", (DL_FUNC) &_metafast_mf_rma_mv_group_we, 4},
     {"_metafast_mf_rma_mv_deletion", (DL_FUNC) &_metafast_mf_rma_mv_deletion, 13},
     {"_metafast_mf_rma_mv_perm", (DL_FUNC) &_metafast_mf_rma_mv_perm, 19},
     {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},

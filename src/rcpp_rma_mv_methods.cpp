@@ -313,3 +313,43 @@ Rcpp::List mf_rma_mv_ranef(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::Num
   }
   return Rcpp::List::create(Rcpp::Named("pred") = pred, Rcpp::Named("var") = vpred);
 }
+
+// W e restricted to groups within the blocks, per sorted row:
+// w_i = sum_j W_b(i, j) e_j over the rows j of i's block b with group_j ==
+// group_i (W_b = M_b^-1).  metafor's ranef() of a GEN/GDIAG term forms the
+// BLUP of outer level o from the submatrix W[o, o] of M^-1 and e[o]
+// (u_o = E Z_o' W[o, o] e_o); the rows of one outer level always fall in one
+// block.  O(sum n_b^3 + k p).
+// [[Rcpp::export(name = ".mf_rma_mv_group_we", rng = false)]]
+Rcpp::NumericVector mf_rma_mv_group_we(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta,
+                                       Rcpp::IntegerVector group) {
+  const MvModel mm(spec);
+  const ProblemView& pr = mm.pr;
+  const int k = pr.k(), nbk = pr.n_blocks();
+  if (group.size() != k) Rcpp::stop("internal error: 'group' must have one code per row");
+  const Vec th = theta_from_r(theta, mm.n_theta());
+  const Vec e = resid_of(pr, beta);
+  Rcpp::NumericVector out(k);
+  Mat M, W;
+  Eigen::Index voff = 0;
+  RPoll rp(R_NilValue);
+  for (int b = 0; b < nbk; ++b) {
+    poll_block(rp, b);
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    mm.structure().block_cov(pr, th, b, voff, M);
+    if (pr.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
+    Eigen::LLT<Mat> llt(M);
+    if (llt.info() != Eigen::Success)
+      Rcpp::stop("The marginal covariance matrix is not positive definite in block %d (rows %d to %d of the sorted data).",
+                 b + 1, i0 + 1, i0 + nb);
+    W = llt.solve(Mat::Identity(nb, nb));
+    W = (W + W.transpose()) / 2;
+    for (int i = 0; i < nb; ++i) {
+      double s = 0.0;
+      for (int j = 0; j < nb; ++j)
+        if (group[i0 + j] == group[i0 + i]) s += W(i, j) * e(i0 + j);
+      out[i0 + i] = s;
+    }
+  }
+  return out;
+}

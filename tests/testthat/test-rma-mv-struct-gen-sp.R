@@ -249,7 +249,7 @@ test_that("methods of spatial and GEN fits", {
   ok <- !is.na(rm$z)
   expect_gt(sum(ok), 10)
   expect_equal(unname(rf$z[ok]), unname(rm$z[ok]), tolerance = 1e-6)
-  expect_error(ranef(f), "not supported")
+  expect_named(ranef(f), "~x1 + x2 | study")  # (against metafor in test-rma-mv-gen-sp-methods.R)
   expect_output(print(f), "tau\\^2")
 })
 

@@ -71,10 +71,11 @@ test_that("vif(reestimate = TRUE) of an rma.mv() fit matches metafor", {
   expect_error(vif(rma.mv(yi, vi, random = ~ 1 | study, data = d)), "intercept-only")
 })
 
-test_that("vif(sim =) of an rma.mv() fit is refused by name (metafast simulates for rma() fits only)", {
+test_that("bad 'sim' of vif() of an rma.mv() fit: named errors", {
   skip_if_not_installed("metadat")
   dat <- metadat::dat.assink2016
   fit <- rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat)
-  expect_error(vif(fit, sim = 10), "'sim'.*rma.mv")
-  expect_no_error(vif(fit))
+  expect_error(vif(fit, sim = 1), "'sim'")
+  expect_error(vif(fit, sim = "a"), "'sim'")
+  expect_identical(nrow(vif(fit, sim = 3, seed = 1)$sim), 3L)  # (against metafor in test-rma-mv-gen-sp-methods.R)
 })

@@ -1,0 +1,105 @@
+# The cluster bootstrap of rma.mv() fits with GEN, GDIAG or spatial
+# '~ inner | outer' terms (struct SPEXP, SPGAU, SPLIN, SPRAT, SPSPH).  Their
+# set-up on resampled data does not depend on which clusters are drawn (the
+# inner design of GEN/GDIAG and the coordinates or distances of the spatial
+# structures belong to the rows; a drawn copy of a cluster is its own outer
+# levels, hence its own blocks), so the kernel refits every replicate with
+# the fit's terms: GEN with every component estimated on the scale of the
+# Cholesky factor of its matrix and an estimated range as log(rho), as the
+# fit.  The drawn data that metafor's rma.mv() refuses are NA: an inner term
+# with a single distinct row, every outer level with one row (spatial), and
+# (GEN/GDIAG) a column of the inner design that is zero in every drawn row
+# (its variance is not identified).
+
+# The spec of the kernel's refits: the fit's spec with GEN terms fitted on
+# the Cholesky scale (every component estimated) and estimated ranges on the
+# log scale (the fit keeps the (tau2, rho) form and the range itself).
+.mf_boot_gs_spec <- function(spec) {
+  st <- spec$structure
+  for (t in seq_along(st$terms)) {
+    tm <- st$terms[[t]]
+    fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
+    if (tm$type == 10L && tm$n_lev > 1L && all(is.na(fx))) st$terms[[t]]$base <- 9L
+    if (tm$type >= 12L && is.na(fx[2L])) st$terms[[t]]$logr <- TRUE
+  }
+  spec$structure <- st
+  spec
+}
+
+# The terms of such a spec as .mf_mv_unchol() reads them.
+.mf_boot_gs_gts <- function(spec) {
+  lapply(spec$structure$terms, function(tm) {
+    list(off = tm$off, n_v = tm$n_v, n_r = tm$n_r, n_lev = tm$n_lev, chol = identical(tm$base, 9L),
+         logr = isTRUE(tm$logr))
+  })
+}
+
+# theta (the fit's form) on the scale of the kernel's refits: L of E = L L'
+# for a GEN term on the Cholesky scale (diagonal, then below it by columns),
+# log(rho) for an estimated range.
+.mf_boot_gs_start <- function(spec, theta) {
+  for (g in .mf_boot_gs_gts(spec)) {
+    if (g$logr) theta[g$off + g$n_v + 1L] <- log(theta[g$off + g$n_v + 1L])
+    if (!g$chol) next
+    i <- g$off + seq_len(g$n_v + g$n_r)
+    E <- .mf_mv_un_matrix(list(n_lev = g$n_lev, n_v = g$n_v, n_r = g$n_r, off = g$off, struct = "UN"), theta)
+    s <- max(abs(diag(E)), 1e-8)
+    Lm <- tryCatch(t(chol(E)), error = function(e) t(chol(E + diag(1e-6 * s, g$n_lev))))
+    theta[i] <- c(diag(Lm), Lm[lower.tri(Lm)])
+  }
+  theta
+}
+
+# Per unit (cluster), what metafor's set-up rules read: the distinct inner
+# rows (keys) of each term, whether some outer level holds two rows, and
+# (GEN/GDIAG) which columns of the inner design are non-zero.
+.mf_boot_gs_units <- function(spec, unit, n) {
+  lapply(spec$structure$terms, function(tm) {
+    key <- if (!is.null(tm$zlev)) apply(tm$zlev, 1L, paste, collapse = "\r")
+           else if (!is.null(tm$coords)) apply(tm$coords, 1L, paste, collapse = "\r")
+           else as.character(seq_len(nrow(tm$dmat)))
+    kc <- match(key, unique(key))[tm$inner + 1L]
+    nk <- vapply(split(kc, factor(unit, levels = seq_len(n) - 1L)), function(v) length(unique(v)), 1L)
+    k1 <- vapply(split(kc, factor(unit, levels = seq_len(n) - 1L)), function(v) v[1L], 1L)
+    multi <- vapply(split(tm$outer, factor(unit, levels = seq_len(n) - 1L)), anyDuplicated, 1L) > 0L
+    nz <- NULL
+    if (!is.null(tm$zlev)) {
+      Z <- tm$zlev[tm$inner + 1L, , drop = FALSE] != 0
+      nz <- rowsum(Z + 0, factor(unit, levels = seq_len(n) - 1L), reorder = TRUE) > 0
+    }
+    list(nk = nk, k1 = k1, multi = multi, nz = nz, spatial = tm$type >= 12L)
+  })
+}
+
+# The statistics of the replicates with the given draws (n_units x m,
+# 1-based) from the kernel's refits tb (theta on the kernel's scale): theta
+# back to the fit's form, NA for the drawn data that metafor refuses.
+.mf_boot_gs_fix <- function(mv, draws, tb) {
+  spec <- mv$spec
+  p <- ncol(spec$X)
+  gts <- .mf_boot_gs_gts(spec)
+  if (is.null(mv$units)) mv$units <- .mf_boot_gs_units(spec, mv$unit, mv$n)
+  out <- tb
+  for (i in seq_len(nrow(tb))) {
+    d <- draws[, i]
+    bad <- FALSE
+    for (u in mv$units) {
+      if (all(u$nk[d] == 1L) && length(unique(u$k1[d])) == 1L) bad <- TRUE
+      if (u$spatial && !any(u$multi[d])) bad <- TRUE
+      if (!is.null(u$nz) && !all(colSums(u$nz[d, , drop = FALSE]) > 0)) bad <- TRUE
+    }
+    if (bad || anyNA(tb[i, ])) {
+      out[i, ] <- NA_real_
+      next
+    }
+    out[i, -seq_len(p)] <- .mf_mv_unchol(gts, tb[i, -seq_len(p)])
+  }
+  attr(out, "absent") <- logical(nrow(out))
+  out
+}
+
+# The statistics of the replicates of a cluster bootstrap with '~ inner |
+# outer' terms, from the kernel's refits with the fit's terms.
+.mf_boot_mv_post <- function(mv, draws, tb, threads) {
+  if (isTRUE(mv$gsp)) .mf_boot_gs_fix(mv, draws, tb) else .mf_boot_mv_terms_fix(mv, draws, tb, threads)
+}
