@@ -170,11 +170,7 @@
   funnel.default = c(
     transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
   baujat.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
-  plot.mf_infl = c(
-    plotinf = .mf_r_plot("the eight influence panels are always drawn"),
-    plotdfbs = .mf_r_plot("plot dfbetas(fit) yourself"), dfbsnew = .mf_r_plot(), logcov = .mf_r_plot(),
-    slab.style = .mf_r_plot(), las = .mf_r_plot(), pch = .mf_r_plot(), bg = .mf_r_plot(),
-    bg.infl = .mf_r_plot(), col.na = .mf_r_plot(), layout = .mf_r_plot()),
+  plot.mf_infl = c(),
   hatvalues.mf_rma_mv = c(),
   weights.mf_rma_mv = c(),
   fitted.mf_rma_mv = c(),
@@ -246,6 +242,7 @@
                       addpoly.predict.mf_rma = c("preddist", "predtail", "annosym"),
                       addpoly.default = c("preddist", "predtail", "annosym"),
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
+                      plot.mf_infl = c("layout", "minlength", "strict"),
                       tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
                       plot.mf_selmodel = "seed")
 
