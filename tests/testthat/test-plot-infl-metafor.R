@@ -95,7 +95,9 @@ test_that("plot() of influence(): metafor's errors and warnings", {
   expect_warning(trace_infl(plot(inf, layout = c(2, 4)), "metafast"), "Argument 'layout' has been deprecated.",
                  fixed = TRUE)
   # dfbsnew: the DFBETAS on a new device (closed here)
-  f <- tempfile(fileext = ".png")
+  f <- tempfile(fileext = ".png"); f2 <- tempfile(fileext = ".png")
+  old <- options(device = function(...) grDevices::png(f2))
+  on.exit({ options(old); unlink(c(f, f2)) })
   grDevices::png(f)
   d0 <- grDevices::dev.cur()
   plot(inf, plotinf = 1:2, plotdfbs = TRUE, dfbsnew = TRUE)
@@ -103,7 +105,7 @@ test_that("plot() of influence(): metafor's errors and warnings", {
   grDevices::dev.off()
   grDevices::dev.set(d0)
   grDevices::dev.off()
-  unlink(f)
+  expect_true(file.exists(f2))
 })
 
 test_that("plot() of influence() pictures", {
