@@ -296,7 +296,9 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   showweights <- if (missing(showweights)) coords == "auto" else isTRUE(showweights)
   addfit <- .mf_flag(addfit, "addfit")
   k <- x$k
-  labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else .mf_slab_labels(slab, x)
+  if (!missing(slab) && is.null(slab))
+    .mf_stop("The object/variable specified for the 'slab' argument is NULL.")
+  labs <- if (missing(slab)) .mf_plot_slab(x) else .mf_slab_labels(slab, x)
   yi <- x$yi; vi <- x$vi
   crit_i <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   wt <- .mf_plot_weights(x)

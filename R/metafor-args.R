@@ -161,10 +161,8 @@
                      predtype = "the type of prediction interval cannot be chosen (issue 10)"),
   addpoly.predict.mf_rma = c(),
   addpoly.default = c(cr.lb = "use pi.lb =", cr.ub = "use pi.ub ="),
-  funnel.mf_rma = c(
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
-  funnel.default = c(
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
+  funnel.mf_rma = c(),
+  funnel.default = c(),
   baujat.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
   plot.mf_infl = c(),
   hatvalues.mf_rma_mv = c(),
@@ -239,6 +237,7 @@
                       addpoly.default = .mf_addpoly_dots,
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
                       plot.mf_infl = c("layout", "minlength", "strict"),
+                      funnel.mf_rma = "transf", funnel.default = "transf", funnel.mf_rma_tab = "transf",
                       tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
                       plot.mf_selmodel = "seed")
 

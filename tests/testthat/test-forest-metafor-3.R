@@ -99,6 +99,12 @@ test_that("forest() of vectors ignores mlab, addfit, addpred, predstyle, predlim
                "Length of the 'slab' argument (0) does not correspond to the number of outcomes (13).", fixed = TRUE)
   expect_error(metafor:::forest.default(dat$yi, dat$vi, slab = NULL),
                "Length of the 'slab' argument (0) does not correspond to the number of outcomes (13).", fixed = TRUE)
+  # ... and for fits (rma(), rma.mh()) metafor's error of forest.rma()
+  msg <- "The object/variable specified for the 'slab' argument is NULL."
+  expect_error(trace_prims(forest(rma(yi, vi, data = dat), slab = NULL), "metafast", "text"), msg, fixed = TRUE)
+  expect_error(trace_prims(forest(rma.mh(tpos, tneg, cpos, cneg, data = metadat::dat.bcg), slab = NULL), "metafast",
+                           "text"), msg, fixed = TRUE)
+  expect_error(metafor::forest(metafor::rma(yi, vi, data = dat), slab = NULL), msg, fixed = TRUE)
 })
 
 test_that("addpoly(): width, fonts, lcol, olim, textpos as metafor", {
