@@ -19,7 +19,6 @@
 .mf_r_targs <- "yet (issue 10); pass a function of one argument as 'transf' instead, e.g. function(x) exp(x)"
 .mf_r_hook <- "metafor's internal code hooks are not supported"
 .mf_r_fit_subset <- "metafor's forest() of fits has no 'subset' argument either (it stops); fit the model to the subset instead"
-.mf_r_plot <- function(what = NULL) paste0("yet (issue 16)", if (!is.null(what)) paste0("; ", what))
 
 # Arguments metafor's forest() reads from `...` that forest() of rma() fits
 # implements (read from `...` as well).
@@ -43,7 +42,6 @@
                        pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                        predtype = "the type of prediction interval cannot be chosen (issue 10)",
                        decreasing = "use order = with a vector of sort keys (e.g. -yi)",
-                       textpos = .mf_r_plot(),
                        predtail = "this plot has no prediction interval (predtail is for forest(predstyle = \"dist\") of fits)")
 
 .mf_metafor_args <- list(
@@ -150,12 +148,12 @@
                         rhs = "tests against a value other than 0 are not supported",
                         adjust = "adjusted p-values are not supported", refit = "the selection model is fitted by ML"),
   forest.mf_rma = c(
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_fit_subset),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours], subset = .mf_r_fit_subset),
   forest.default = c(
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours_default)]),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours_default]),
   forest.mf_rma_tab = c(
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_fit_subset),
-  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", "decreasing", .mf_forest_ours_cumul)],
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours], subset = .mf_r_fit_subset),
+  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("decreasing", .mf_forest_ours_cumul)],
                       decreasing = "the rows are in the order of cumul(); use cumul(order = )"),
   addpoly.mf_rma = c(addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                      predtype = "the type of prediction interval cannot be chosen (issue 10)"),
