@@ -44,6 +44,17 @@
 #' @param predlim range (on the scale drawn) over which \code{predstyle =
 #'   "dist"} draws the density, as in \code{\link{forest}}.
 #' @param digits decimals of the annotations (default: as the forest plot).
+#' @param width minimum number of characters of the estimate, lower and upper
+#'   bound in the annotations (one value for all three, or three), as
+#'   metafor; by default the widths of the forest plot's annotation columns,
+#'   so that the brackets line up.
+#' @param fonts font families of the label and of the annotation (one or
+#'   two, e.g. \code{c("sans", "mono")}; then in the plain font), or a named
+#'   vector of fonts 1 to 5 named by their families (e.g. \code{c(sans = 2,
+#'   mono = 1)}), as metafor; by default those of the forest plot.
+#' @param constarea draw diamonds of equal area (as metafor): the height of
+#'   each inversely proportional to the width of its interval, the narrowest
+#'   at the usual height.
 #' @param mlab labels of the diamonds (strings, or expressions such as
 #'   \code{list(bquote(paste(...)))}, drawn as such).
 #' @param transf,atransf,targs transformation of the estimates (default: as
@@ -57,9 +68,15 @@
 #' @param ci.lb,ci.ub confidence bounds (instead of \code{vi} / \code{sei}).
 #' @param pi.lb,pi.ub optional prediction interval bounds (a dotted line).
 #' @param ... graphical parameters for the text (e.g. \code{font}), and
-#'   metafor's \code{preddist}, \code{predtail} (see \code{predstyle}) and
+#'   metafor's \code{preddist}, \code{predtail} (see \code{predstyle}),
 #'   \code{annosym} (the annotation symbols; default those of the forest
-#'   plot).
+#'   plot), \code{alim} (the axis limits at which the diamonds and intervals
+#'   are cut), \code{olim} (limits at which the estimates and bounds are cut,
+#'   on the scale drawn; default both as the forest plot), \code{lcol} (the
+#'   colour of the prediction interval's dotted line, one or one per
+#'   estimate) and \code{textpos} (where the label starts and the annotation
+#'   ends, in units of the outcome; \code{NA} keeps the forest plot's).  For
+#'   fits, \code{constarea} is read from \code{...} too, as metafor.
 #' @return Invisibly, a data frame with one row per diamond: \code{row},
 #'   \code{estimate}, \code{ci.lb}, \code{ci.ub}, \code{pi.lb}, \code{pi.ub}
 #'   (on the scale drawn), \code{annotation}, and for \code{predstyle =
@@ -81,8 +98,8 @@ addpoly <- function(x, ...) UseMethod("addpoly")
 
 #' @rdname addpoly
 #' @export
-addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FALSE, predstyle, predlim, digits, mlab,
-                           transf, atransf, targs, efac, col, border, lty, cex, ...) {
+addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FALSE, predstyle, predlim, digits, width,
+                           mlab, transf, atransf, targs, efac, col, border, lty, fonts, cex, ...) {
   .mf_check_dots("addpoly.mf_rma", ...)
   if (!inherits(x, "mf_rma")) .mf_stop("addpoly() needs a model fitted by rma().")
   if (!x$int.only) .mf_stop("addpoly() needs an intercept-only fit (the fit has moderators).")
@@ -102,8 +119,8 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
     pr <- predict(x, level = 100 * (1 - alpha))
     args$pi.lb <- .mf_addpoly_pi_attr(pool$pi.lb, pr$pi.lb); args$pi.ub <- pool$pi.ub
   }
-  for (nm in c("annotate", "predstyle", "predlim", "digits", "transf", "atransf", "targs", "efac", "col", "border",
-               "lty", "cex")) {
+  for (nm in c("annotate", "predstyle", "predlim", "digits", "width", "transf", "atransf", "targs", "efac", "col",
+               "border", "lty", "fonts", "cex")) {
     v <- eval(call("missing", as.name(nm)))
     if (!v) args[nm] <- list(get(nm))
   }
@@ -118,8 +135,8 @@ addpoly.mf_rma <- function(x, row = -2, level = x$level, annotate, addpred = FAL
 #'   confidence intervals (and with \code{addpred = TRUE} their prediction
 #'   intervals) as diamonds, one per row of the predictions.
 #' @exportS3Method addpoly predict.mf_rma
-addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, predstyle, predlim, digits, mlab, transf,
-                                   atransf, targs, efac, col, border, lty, cex, ...) {
+addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, predstyle, predlim, digits, width, mlab,
+                                   transf, atransf, targs, efac, col, border, lty, fonts, cex, constarea = FALSE, ...) {
   .mf_check_dots("addpoly.predict.mf_rma", ...)
   if (!missing(predstyle)) {
     predstyle <- .mf_addpoly_predstyle(predstyle)
@@ -132,8 +149,8 @@ addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, pred
       warning("Could not extract prediction interval bounds.", call. = FALSE)
     } else { args$pi.lb <- .mf_addpoly_pi_attr(unname(c(x$pi.lb)), x$pi.lb); args$pi.ub <- unname(c(x$pi.ub)) }
   }
-  for (nm in c("annotate", "predstyle", "predlim", "digits", "mlab", "transf", "atransf", "targs", "efac", "col",
-               "border", "lty", "cex")) {
+  for (nm in c("annotate", "predstyle", "predlim", "digits", "width", "mlab", "transf", "atransf", "targs", "efac",
+               "col", "border", "lty", "fonts", "cex", "constarea")) {
     v <- eval(call("missing", as.name(nm)))
     if (!v) args[nm] <- list(get(nm))
   }
@@ -143,7 +160,8 @@ addpoly.predict.mf_rma <- function(x, rows = -2, annotate, addpred = FALSE, pred
 #' @rdname addpoly
 #' @export
 addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, level, annotate, predstyle, predlim,
-                            digits, mlab, transf, atransf, targs, efac, col, border, lty, cex, ...) {
+                            digits, width, mlab, transf, atransf, targs, efac, col, border, lty, fonts, cex,
+                            constarea = FALSE, ...) {
   .mf_check_dots("addpoly.default", ...)
   stt <- .mf_forest_state$last
   if (is.null(stt))
@@ -217,6 +235,33 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
     if (predstyle != "line" && length(mlab) == 2L) { pi_lab <- mlab[[2L]]; mlab <- mlab[1L] }
     if (length(mlab) != k) .mf_stop(sprintf("'mlab' has %d labels but 'x' has %d estimates.", length(mlab), k))
   }
+  # metafor's alim, olim, lcol and textpos read from `...` (by default those
+  # of the forest plot; lcol the foreground colour)
+  alim <- if (is.null(hid$alim)) stt$alim else .mf_addpoly_lim(hid$alim, "alim")
+  olim <- if (is.null(hid$olim)) stt$olim else .mf_addpoly_lim(hid$olim, "olim")
+  tpos <- stt$textpos
+  if (!is.null(hid$textpos)) {
+    if (!is.numeric(hid$textpos) && !all(is.na(hid$textpos)) || length(hid$textpos) != 2L)
+      .mf_stop("'textpos' must be two numbers (where the labels start and the annotations end; NA keeps the forest plot's).")
+    tpos[!is.na(hid$textpos)] <- hid$textpos[!is.na(hid$textpos)]
+  }
+  lcol <- if (is.null(hid$lcol)) graphics::par("fg") else hid$lcol
+  if (!length(lcol) || !length(lcol) %in% c(1L, k)) .mf_stop(sprintf("'lcol' must be one colour or one per estimate (%d).", k))
+  lcol <- rep_len(lcol, k)
+  constarea <- .mf_flag(constarea, "constarea")
+  if (!missing(width) && !is.null(width) &&
+      (!is.numeric(width) || !length(width) %in% c(1L, 3L) || anyNA(width) || any(width < 0)))
+    .mf_stop("'width' must be one or three non-negative numbers (characters of the estimate, lower and upper bound columns).")
+  ffam <- stt$ffam; ffont <- stt$ffont
+  if (!missing(fonts) && !is.null(fonts)) {
+    # metafor: families of the label and of the annotation (one or two); a
+    # named vector gives their fonts (1 to 5), else the plain font
+    if (!length(fonts) || length(fonts) > 2L || anyNA(fonts) ||
+        (is.null(names(fonts)) && !is.character(fonts)) || (!is.null(names(fonts)) && !all(fonts %in% 1:5)))
+      .mf_stop("'fonts' must be one or two font families (label, annotation), e.g. c(\"sans\", \"mono\"), or a named vector of fonts 1 to 5 named by their families.")
+    fonts <- fonts[rep_len(seq_along(fonts), 2L)]
+    if (is.null(names(fonts))) { ffam <- unname(fonts); ffont <- c(1L, 1L) } else { ffam <- names(fonts); ffont <- unname(fonts) }
+  }
   tf <- if (missing(transf)) stt$transf else .mf_plot_tf(transf, tg, "transf")
   atf <- if (missing(atransf)) stt$atransf else .mf_plot_tf(atransf, tg, "atransf")
   if (!missing(transf) && missing(atransf)) atf <- NULL
@@ -245,23 +290,27 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   col <- rep_len(col, k); border <- rep_len(border, k)
   tr <- .mf_transf(tf, est, lb, ub); e <- tr$est; l <- tr$lb; u <- tr$ub
   trp <- .mf_transf(tf, plb, plb, pub); pl <- trp$lb; pu <- trp$ub
+  if (!is.null(olim)) {
+    # metafor's olim: the values drawn and annotated are cut at it
+    cl <- function(v) ifelse(is.na(v), v, pmin(pmax(v, olim[1L]), olim[2L]))
+    e <- cl(e); l <- cl(l); u <- cl(u); pl <- cl(pl); pu <- cl(pu)
+  }
   ann <- rep("", k)
   asym <- function(v) gsub(" ", as_[5L], gsub("-", as_[4L], v, fixed = TRUE), fixed = TRUE)
   if (annotate) {
     ta <- if (is.null(atf)) list(est = e, lb = l, ub = u) else .mf_transf(atf, e, l, u)
     # padded to the widths of the forest plot's columns, so the brackets line up
-    w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
+    w <- .mf_addpoly_widths(width, stt$ann_widths, missing(width))
     pad <- function(v, j) formatC(.mf_fmt(v, digits), width = w[j])
     ann <- asym(paste0(pad(ta$est, 1L), as_[1L], pad(ta$lb, 2L), as_[2L], pad(ta$ub, 3L), as_[3L]))
   }
   pi_ann <- ""
   if (annotate && predstyle != "line") {
     tp <- if (is.null(atf)) list(lb = pl, ub = pu) else .mf_transf(atf, pl, pl, pu)
-    w <- if (is.null(stt$ann_widths)) c(0L, 0L, 0L) else stt$ann_widths
+    w <- .mf_addpoly_widths(width, stt$ann_widths, missing(width))
     pi_ann <- asym(paste0(sub("^ +", "", as_[1L]), formatC(.mf_fmt(tp$lb, digits), width = w[2L]), as_[2L],
                           formatC(.mf_fmt(tp$ub, digits), width = w[3L]), as_[3L]))
   }
-  alim <- stt$alim
   clipx <- function(v) pmin(pmax(v, alim[1L]), alim[2L])
   x_off <- if (is.null(stt$x_off)) 0 else stt$x_off
   ra <- if (is.null(stt$radj)) c(0, 0, 0) else stt$radj
@@ -270,8 +319,8 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   fnt <- function(j) {
     d <- names(dots)
     out <- list()
-    if (!is.null(stt$ffam) && !"family" %in% d) out$family <- stt$ffam[j]
-    if (!is.null(stt$ffont) && !"font" %in% d) out$font <- stt$ffont[j]
+    if (!is.null(ffam) && !"family" %in% d) out$family <- ffam[j]
+    if (!is.null(ffont) && !"font" %in% d) out$font <- ffont[j]
     out
   }
   txt <- function(x, y, lab, adj, j) do.call(graphics::text, c(list(x, y, lab, adj = adj, cex = cex), fnt(j), dots))
@@ -279,13 +328,20 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
   # the diamonds at least half as tall as a line of addpoly()'s text (see
   # .mf_forest_draw(); metafor sizes them by the text size given here too)
   dia_hs <- max(stt$dia_h, stt$dia_hs, if (!is.null(stt$text_h1)) 0.5 * cex * stt$text_h1 / stt$rowh)
+  # constarea (metafor): the heights inversely proportional to the widths of
+  # the intervals, the narrowest at the usual height, so all have one area
+  dia_f <- rep(1, k)
+  if (constarea) {
+    wd <- u - l
+    if (any(wd > 0, na.rm = TRUE)) dia_f <- min(wd[wd > 0], na.rm = TRUE) / wd
+  }
   for (i in seq_len(k)) {
     y <- rows[i]
     if (predstyle != "line") {
       # metafor's bar (two rectangles meeting at the estimate) or flat diamond
       hh <- 0.6 * stt$dia_h * ef4
       if (predstyle %in% c("shade", "dist")) {
-        pred_drawn <- .mf_forest_pi_dist(predstyle, pdist, pi_row, pl[i], pu[i], alim, stt$olim, col_all, border_all,
+        pred_drawn <- .mf_forest_pi_dist(predstyle, pdist, pi_row, pl[i], pu[i], alim, olim, col_all, border_all,
                                          ef4, stt$dia_h)
       } else if (predstyle == "bar") {
         graphics::rect(clipx(pl[i]), pi_row - hh, clipx(e[i]), pi_row + hh, col = pcol, border = pbord)
@@ -294,23 +350,37 @@ addpoly.default <- function(x, vi, sei, ci.lb, ci.ub, pi.lb, pi.ub, rows = -1, l
         graphics::polygon(clipx(c(pl[i], e[i], pu[i], e[i])), pi_row + c(0, 1, 0, -1) * stt$dia_h * ef4,
                           col = pcol, border = pbord)
       }
-      txt(stt$textpos[1L] + x_off, pi_row + ra[1L], pi_lab, c(0, 0.5), 1L)
-      if (annotate) txt(stt$textpos[2L] - x_off, pi_row + ra[2L], pi_ann, c(1, 0.5), 2L)
+      txt(tpos[1L] + x_off, pi_row + ra[1L], pi_lab, c(0, 0.5), 1L)
+      if (annotate) txt(tpos[2L] - x_off, pi_row + ra[2L], pi_ann, c(1, 0.5), 2L)
     } else if (!is.na(pl[i]) && !is.na(pu[i])) {
-      graphics::segments(clipx(pl[i]), y, clipx(pu[i]), y, lty = lty)
+      graphics::segments(clipx(pl[i]), y, clipx(pu[i]), y, lty = lty, col = lcol[i])
       for (b in c(pl[i], pu[i])) if (b >= alim[1L] && b <= alim[2L])
-        graphics::segments(b, y - stt$tick_h, b, y + stt$tick_h)
+        graphics::segments(b, y - stt$tick_h, b, y + stt$tick_h, col = lcol[i])
     }
     if (!is.na(e[i]))
-      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * dia_hs * ef,
+      graphics::polygon(clipx(c(l[i], e[i], u[i], e[i])), y + c(0, 1, 0, -1) * dia_hs * ef * dia_f[i],
                         col = col[i], border = border[i])
-    txt(stt$textpos[1L] + x_off, y + ra[1L], mlab[[i]], c(0, 0.5), 1L)
-    if (annotate) txt(stt$textpos[2L] - x_off, y + ra[2L], ann[i], c(1, 0.5), 2L)
+    txt(tpos[1L] + x_off, y + ra[1L], mlab[[i]], c(0, 0.5), 1L)
+    if (annotate) txt(tpos[2L] - x_off, y + ra[2L], ann[i], c(1, 0.5), 2L)
   }
   out <- data.frame(row = rows, estimate = e, ci.lb = l, ci.ub = u, pi.lb = pl, pi.ub = pu, annotation = ann,
                     pi.row = pi_row, pi.annotation = pi_ann, stringsAsFactors = FALSE)
   if (!is.null(pred_drawn)) attr(out, "pred") <- pred_drawn
   invisible(out)
+}
+
+# Two limits (alim, olim of addpoly()), sorted.
+.mf_addpoly_lim <- function(v, arg) {
+  if (!is.numeric(v) || length(v) != 2L || anyNA(v)) .mf_stop(sprintf("'%s' must be two numbers.", arg))
+  sort(v)
+}
+
+# The widths (characters) of the estimate, lower and upper bound columns of
+# the annotations: metafor's width when given (one value for all three),
+# else those of the forest plot's columns (so the brackets line up).
+.mf_addpoly_widths <- function(width, forest_widths, missing_width) {
+  if (!missing_width && !is.null(width)) return(rep_len(width, 3L))
+  if (is.null(forest_widths)) c(0L, 0L, 0L) else forest_widths
 }
 
 # pi.lb with what metafor's predict() attaches to it (level, dist, ddf, se)

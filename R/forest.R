@@ -296,7 +296,9 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
   showweights <- if (missing(showweights)) coords == "auto" else isTRUE(showweights)
   addfit <- .mf_flag(addfit, "addfit")
   k <- x$k
-  labs <- if (missing(slab) || is.null(slab)) .mf_plot_slab(x) else .mf_slab_labels(slab, x)
+  if (!missing(slab) && is.null(slab))
+    .mf_stop("The object/variable specified for the 'slab' argument is NULL.")
+  labs <- if (missing(slab)) .mf_plot_slab(x) else .mf_slab_labels(slab, x)
   yi <- x$yi; vi <- x$vi
   crit_i <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   wt <- .mf_plot_weights(x)
@@ -400,17 +402,39 @@ forest.mf_rma <- function(x, annotate = TRUE, addfit = TRUE, addpred, predstyle,
 #' @param sei standard errors (alternative to \code{vi}).
 #' @param ci.lb,ci.ub confidence bounds (alternative to \code{vi} and
 #'   \code{sei}).
+#' @param subset the studies to draw (\code{forest.default}, as metafor): a
+#'   logical vector with one value per study, or study numbers (all positive,
+#'   or all negative to leave studies out).  The per-study arguments
+#'   (\code{slab}, \code{ilab}, \code{pch}, \code{psize}, \code{col},
+#'   \code{colci}, a logical \code{shade}, \code{order}) are given for all
+#'   studies and follow it; weights and point sizes are those of the studies
+#'   drawn; \code{rows} are the rows of the studies drawn.  metafor's
+#'   \code{forest()} of fits has no \code{subset} (an error, as in metafor):
+#'   fit the model to the subset.
+#' @details \code{forest.default}, as metafor's, has no \code{mlab},
+#'   \code{addfit}, \code{addpred}, \code{predstyle}, \code{predlim},
+#'   \code{colout} or \code{border}: given, each is ignored with metafor's
+#'   warning ("The forest.default() function does not have an 'mlab'
+#'   argument."); use \code{col} for the colour of the studies, and
+#'   \code{addpoly()} for a summary.  A \code{slab} of \code{NULL} is an
+#'   error, as in metafor (\code{slab = NA} draws no labels).
 #' @export
 forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweights = FALSE, header = TRUE,
                            xlim, alim, olim, ylim, at, steps = 5, level = 95, refline = 0, digits = 2L, width,
                            xlab, slab,
-                           ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL,
+                           ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos, order = NULL, subset,
                            transf = NULL, atransf = NULL, targs = NULL, rows, efac = 1, pch, psize,
                            plim = c(0.5, 1.5), col, colci, shade, colshade, lty, fonts, cex, cex.lab, cex.axis,
                            subgroup = NULL, main, ...) {
   .mf_check_dots("forest.default", ...)
   coords <- .mf_forest_coords(xlim, rows, ilab.xpos, textpos, ylim)
   hidden <- .mf_forest_dots(..., ours = .mf_dots_ours$forest.default)
+  # the arguments of forest() of fits that metafor's forest.default() reads
+  # from `...` only to warn that it ignores them
+  for (nm in .mf_forest_default_ignored) if (!is.null(hidden[[nm]]))
+    warning(sprintf("The forest.default() function does not have %s '%s' argument.",
+                    if (nm %in% c("mlab", "addfit", "addpred")) "an" else "a", nm),
+            call. = FALSE, immediate. = TRUE)
   if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   yi <- .mf_numeric(x, "x")
   k <- length(yi)
@@ -436,11 +460,21 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
   lb <- if (!missing(ci.lb) && !missing(ci.ub)) .mf_numeric(ci.lb, "ci.lb") else yi - crit * sqrt(vi)
   ub <- if (!missing(ci.lb) && !missing(ci.ub)) .mf_numeric(ci.ub, "ci.ub") else yi + crit * sqrt(vi)
   keep <- !is.na(yi) & !is.na(vi)
+  # metafor's subset: logical, or row numbers (all positive or all negative),
+  # of the data; the per-study arguments of the length of the data follow it
+  if (!missing(subset) && !is.null(subset)) {
+    sub <- .mf_ag_subset(subset, k)
+    if (!any(sub)) .mf_stop("Stopped because k = 0 after subsetting.")
+    keep <- keep & sub
+  }
   if (!any(keep)) .mf_stop("No studies with both an effect size and a variance remain.")
   # a pseudo-fit so the per-study arguments are handled as for a model
   px <- list(k = sum(keep), k.all = k, ids = which(keep))
-  # as metafor: the labels and the measure that escalc() attached to x
+  # as metafor: the labels and the measure that escalc() attached to x; a
+  # given NULL is an error (metafor: a 'slab' of length 0)
   if (missing(slab) && length(attr(x, "slab")) == k) slab <- attr(x, "slab")
+  if (!missing(slab) && is.null(slab))
+    .mf_stop(sprintf("Length of the 'slab' argument (0) does not correspond to the number of outcomes (%d).", k))
   labs <- if (missing(slab) || is.null(slab)) paste("Study", which(keep)) else .mf_slab_labels(slab, px)
   measure <- attr(x, "measure")
   if (!is.character(measure) || length(measure) != 1L || is.na(measure)) measure <- "GEN"

@@ -103,8 +103,8 @@
 #' @param at.lab labels of the x-axis ticks (with \code{at}).
 #' @param ... further graphical parameters (\code{main}, \code{cex},
 #'   \code{cex.lab}, \code{las}, ...) passed to the plot, axes, points and
-#'   labels.  metafor's \code{transf} (which metafor's funnel() ignores with a
-#'   warning) is an error.
+#'   labels.  \code{transf} is ignored with metafor's warning, as in
+#'   metafor's funnel() (which has none): use \code{atransf}.
 #' @return Invisibly, a data frame with one row per drawn study: \code{x}
 #'   (effect size or residual), \code{y} (the y-axis value), \code{slab} and
 #'   \code{fill} (\code{TRUE} for studies imputed by trim and fill).  Its
@@ -141,6 +141,7 @@ funnel.mf_rma <- function(x, yaxis = "sei", xlim, ylim, xlab, ylab, slab, steps 
                           contour = FALSE, contours = c(90, 95, 99), ..., refline2 = NULL, level2, lty2 = 3,
                           ci.res = 1000, colref, colci, colbox, at.lab) {
   .mf_check_dots("funnel.mf_rma", ...)
+  .mf_funnel_no_transf(...)
   if (!inherits(x, "mf_rma") && !(is.list(x) && !is.null(x$yi) && !is.null(x$vi)))
     .mf_stop(sprintf("funnel() needs a model fitted by rma(), not %s.", class(x)[1L]))
   contour <- .mf_funnel_flag(contour, "contour")
@@ -257,6 +258,7 @@ funnel.default <- function(x, vi, sei, ni, subset, yaxis = "sei", xlim, ylim, xl
     return(eval(cl, parent.frame()))
   }
   .mf_check_dots("funnel.default", ...)
+  .mf_funnel_no_transf(...)
   contour <- .mf_funnel_flag(contour, "contour")
   yaxis <- .mf_funnel_yaxis(yaxis)
   measure <- attr(x, "measure")
@@ -390,6 +392,12 @@ funnel.default <- function(x, vi, sei, ni, subset, yaxis = "sei", xlim, ylim, xl
   out
 }
 
+# metafor's funnel() has no 'transf': given, it warns and ignores it.
+.mf_funnel_no_transf <- function(...) {
+  if ("transf" %in% ...names())
+    warning("Function does not have a 'transf' argument (use 'atransf' instead).", call. = FALSE)
+}
+
 .mf_funnel_draw <- function(xv, se, ni, wi, slab, fill, trimfill, yaxis, xlim, ylim, xlab, ylab, steps, at, atransf,
                             targs, digits, level, tau2, back, shade, hlines, refline, lty, pch, pch.fill, col, bg,
                             vec, label, offset, legend, contour, contours, refline2, level2, lty2, ci.res, colref,
@@ -477,9 +485,11 @@ funnel.default <- function(x, vi, sei, ni, subset, yaxis = "sei", xlim, ylim, xl
   # the graphical parameters in ... go to the plot; those of the axes and
   # points to them as well (as in metafor, without the titles)
   gp <- list(...)
+  gp$transf <- NULL   # (ignored with metafor's warning: .mf_funnel_no_transf())
   gp_axis <- gp[names(gp) %in% c("cex.axis", "col.axis", "font.axis", "las", "mgp", "tcl", "lwd", "family")]
   gp_pts <- gp[names(gp) %in% c("cex", "lwd", "font", "family")]
-  graphics::plot(NA, NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, xaxt = "n", yaxt = "n", bty = "n", ...)
+  do.call(graphics::plot, c(list(NA, NA, xlim = xlim, ylim = ylim, xlab = xlab, ylab = ylab, xaxt = "n", yaxt = "n",
+                               bty = "n"), gp))
   usr <- graphics::par("usr")
   graphics::rect(usr[1L], usr[3L], usr[2L], usr[4L], col = back, border = NA)
   yat <- seq(ylim[1L], ylim[2L], length.out = steps)

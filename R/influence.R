@@ -25,7 +25,9 @@
 #'   default all of them (metafor's argument of the same name, passed through
 #'   its \code{...}).  The cut-off of Cook's distance then uses
 #'   \code{length(btt)} degrees of freedom (\code{m}).
-#' @param ... ignored.
+#' @param ... ignored; for \code{plot()}, graphical parameters passed to each
+#'   drawing call (as metafor), and \code{abbreviate()}'s \code{minlength}
+#'   and \code{strict} (for \code{slab.style = 3}).
 #' @details Rows omitted from the fit for missing values follow
 #'   \code{getOption("na.action")} when the method is called, as in metafor:
 #'   under \code{"na.exclude"} and \code{"na.pass"} every result has one row
@@ -140,39 +142,162 @@ print.mf_infl <- function(x, digits = x$digits, infonly = FALSE, ...) {
 }
 
 #' @rdname influence.mf_rma
-#' @return \code{plot()} draws the eight diagnostics against the study index
-#'   (influential studies in red; reference lines at the flagging cut-offs)
-#'   and returns \code{x} invisibly.
+#' @param plotinf the panels of the eight diagnostics to draw: \code{TRUE}
+#'   (all), \code{FALSE} (none) or numbers 1 to 8 (rstudent, dffits, cook.d,
+#'   cov.r, tau2.del, QE.del, hat, weight), as metafor.
+#' @param plotdfbs draw the DFBETAS: \code{FALSE}, \code{TRUE} (one panel per
+#'   coefficient) or the numbers of the coefficients.  Drawn after the
+#'   diagnostics: on the same page when \code{par(mfrow = )} has room for
+#'   all panels, else on a new page (which R asks for on interactive devices)
+#'   or, with \code{dfbsnew = TRUE}, on a new device (\code{dev.new()}).
+#' @param dfbsnew open a new device for the DFBETAS (only when both are
+#'   drawn).
+#' @param logcov draw the covariance ratios on a log axis.
+#' @param slab.style labels of the x axis: 1 the study numbers (\code{ids}),
+#'   2 the study labels, 3 the study labels abbreviated by
+#'   \code{abbreviate()} (its \code{minlength} and \code{strict} read from
+#'   \code{...}).
+#' @param las orientation of the tick labels (\code{par(las = )}).
+#' @param pch,bg symbol and fill colour of the points (default for \code{bg}:
+#'   metafor's grey, the background darkened by 35\%).
+#' @param bg.infl fill colour of the points of influential studies.
+#' @param col.na colour (default a light grey) of the lines joining the points across missing values
+#'   (with \code{options(na.action = "na.exclude")} or \code{"na.pass"}; with
+#'   \code{"na.omit"} the missing values are left out of the axis).
+#' @return \code{plot()} draws, as metafor, one panel per diagnostic against
+#'   the study (metafor's arrangement: one column for 2, 3, 5 and 7 panels, two
+#'   for 4, 6 and 8, unless \code{par(mfrow = )} already has room; metafor's
+#'   deprecated \code{layout} is ignored with its warning) (influential studies filled in \code{bg.infl}; dashed lines at
+#'   the reference values, dotted lines at the flagging cut-offs: rstudent
+#'   \eqn{\pm}{+-}1.96, dffits \eqn{\pm 3\sqrt{p/(k-p)}}{+-3 sqrt(p/(k-p))},
+#'   Cook's distance the median of \eqn{\chi^2_m}{chi^2_m}, QE.del its
+#'   degrees of freedom \eqn{k - p}, hat \eqn{3p/k}, DFBETAS
+#'   \eqn{\pm 1}{+-1}) and returns \code{x} invisibly, with the attribute
+#'   \code{"layout"}: per panel drawn its title \code{main}, the points
+#'   \code{x}, \code{y}, the limits \code{ylim}, the axis labels
+#'   \code{labels} and the flags \code{infl}.
 #' @export
-plot.mf_infl <- function(x, ...) {
+plot.mf_infl <- function(x, plotinf = TRUE, plotdfbs = FALSE, dfbsnew = FALSE, logcov = TRUE, slab.style = 1,
+                         las = 0, pch = 21, bg, bg.infl = "red", col.na, ...) {
   .mf_check_dots("plot.mf_infl", ...)
-  pars <- .mf_par_dots(...)
+  na.act <- .mf_na_action()
+  dots <- list(...)
+  dn <- names(dots)
+  if (is.null(dn)) dn <- character(length(dots))
+  # metafor 5 dropped 'layout': it warns and ignores it
+  if ("layout" %in% dn) warning("Argument 'layout' has been deprecated.", call. = FALSE)
+  # minlength and strict go to abbreviate() (slab.style = 3) only, as metafor
+  gdots <- dots[!dn %in% c("layout", "minlength", "strict")]
+  # metafor's default colours: grey shades of the background
+  if (missing(bg)) bg <- .mf_bg_shade(0.35)
+  if (missing(col.na)) col.na <- .mf_bg_shade(0.2)
   inf <- x$inf
-  k <- x$k; p <- x$p
-  idx <- seq_len(k)
-  flag <- !is.na(x$is.infl) & x$is.infl
-  ref <- list(rstudent = list(h = 0, d = stats::qnorm(c(0.025, 0.975))),
-              dffits = list(h = 0, d = c(-1, 1) * 3 * sqrt(p / (k - p))),
-              cook.d = list(h = NULL, d = stats::qchisq(0.5, df = x$m)),
-              cov.r = list(h = 1, d = NULL),
-              tau2.del = list(h = x$tau2, d = NULL),
-              QE.del = list(h = x$QE, d = k - p),
-              hat = list(h = p / k, d = 3 * p / k),
-              weight = list(h = 100 / k, d = NULL))
-  op <- graphics::par(c(list(mfrow = c(4L, 2L), mar = c(3, 4, 2, 1)), pars))
-  on.exit(graphics::par(op), add = TRUE)
-  for (nm in names(ref)) {
-    z <- inf[[nm]]
-    rng <- range(c(z, ref[[nm]]$h, ref[[nm]]$d), na.rm = TRUE, finite = TRUE)
-    graphics::plot(idx, z, type = "n", xaxt = "n", xlab = "", ylab = "", main = nm, ylim = rng)
-    graphics::axis(1L, at = idx, labels = if (k <= 40) as.character(inf$slab) else FALSE, cex.axis = 0.7)
-    if (!is.null(ref[[nm]]$h)) graphics::abline(h = ref[[nm]]$h, lty = "dashed", col = "gray40")
-    if (!is.null(ref[[nm]]$d)) graphics::abline(h = ref[[nm]]$d, lty = "dotted", col = "gray40")
-    graphics::lines(idx, z, col = "gray50")
-    graphics::points(idx, z, pch = 21, bg = "gray85")
-    if (any(flag)) graphics::points(idx[flag], z[flag], pch = 21, bg = "red")
+  nms <- c("rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight")
+  if (na.act == "na.fail" && anyNA(unlist(unclass(inf)[nms]))) .mf_stop("Missing values in results.")
+  pick <- function(v, n, arg) {
+    if (is.logical(v) && length(v) == 1L && !is.na(v)) return(if (v) seq_len(n) else integer(0))
+    if (!is.numeric(v) || !length(v)) .mf_stop(sprintf("Incorrect specification of the '%s' argument.", arg))
+    v <- unique(round(v[!is.na(v) & v >= 1 & v <= n]))
+    if (!length(v)) .mf_stop(sprintf("Incorrect specification of the '%s' argument.", arg))
+    v
   }
-  invisible(x)
+  w_inf <- pick(plotinf, 8L, "plotinf")
+  w_dfb <- pick(plotdfbs, x$p, "plotdfbs")
+  if (!length(w_inf) && !length(w_dfb))
+    .mf_stop("At least one of the arguments 'plotinf' or 'plotdfbs' must be TRUE.")
+  dfbsnew <- .mf_flag(dfbsnew, "dfbsnew") && length(w_inf) > 0L
+  logcov <- .mf_flag(logcov, "logcov")
+  if (!is.numeric(slab.style) || length(slab.style) != 1L || !slab.style %in% 1:3)
+    .mf_stop("'slab.style' must be 1 (study numbers), 2 (study labels) or 3 (abbreviated labels).")
+  ids <- switch(slab.style, x$ids, inf$slab,
+                do.call(abbreviate, c(list(inf$slab), dots[dn %in% c("minlength", "strict")])))
+  k <- x$k; p <- x$p
+  cut_dffits <- 3 * sqrt(p / (k - p))
+  # per diagnostic: the y range (metafor's: the data and the cut-offs, widened
+  # by 5% away from 0), the reference values (dashed) and the cut-offs (dotted;
+  # one line each, or a list of lines drawn by one call)
+  spec <- function(nm, z) {
+    mx <- max(z, na.rm = TRUE); mn <- min(z, na.rm = TRUE)
+    switch(nm,
+           rstudent = list(yl = c(min(mn, -2, stats::qnorm(0.025)), max(mx, 2, stats::qnorm(0.975))) * 1.05,
+                           h = 0, d = list(stats::qnorm(c(0.025, 0.975)))),
+           dffits = list(yl = c(min(mn, -cut_dffits), max(mx, cut_dffits)) * 1.05, h = 0, d = c(cut_dffits, -cut_dffits)),
+           cook.d = list(yl = c(0, mx * 1.05), d = stats::qchisq(0.5, df = x$m)),
+           cov.r = list(yl = c(mn, mx), h = 1),
+           tau2.del = list(yl = c(mn, mx), h = x$tau2),
+           QE.del = list(yl = c(mn, mx), h = x$QE, d = k - p),
+           hat = list(yl = c(0, max(mx, 3 * p / k) * 1.05), h = p / k, d = 3 * p / k),
+           weight = list(yl = c(0, mx * 1.05), h = 100 / k),
+           list(yl = c(mn, mx) * 1.05, h = 0, d = c(1, -1)))
+  }
+  g <- function(f, ...) do.call(f, c(list(...), gdots))
+  infl <- !is.na(x$is.infl) & x$is.infl
+  panels <- list()
+  panel <- function(z, nm, main) {
+    keep <- !is.na(z)
+    if (na.act == "na.omit") { zz <- z[keep]; fl <- infl[keep]; lab <- ids[keep] } else { zz <- z; fl <- infl; lab <- ids }
+    if (!any(keep) && !startsWith(nm, "dfbs")) {
+      g(graphics::plot, NA, NA, xlim = c(0, 1), ylim = c(0, 1), xaxt = "n", yaxt = "n", main = main, xlab = "",
+        ylab = "")
+      return(list(main = main, x = integer(0), y = numeric(0)))
+    }
+    sp <- spec(nm, zz)
+    xs <- seq_along(zz)
+    pargs <- list(NA, NA, xlim = c(1, length(zz)), ylim = sp$yl, xaxt = "n", main = main, xlab = "", ylab = "",
+                  las = las)
+    if (nm == "cov.r" && logcov) pargs$log <- "y"
+    do.call(g, c(list(graphics::plot), pargs))
+    g(graphics::axis, side = 1, at = xs, labels = lab, xlab = "", las = las)
+    if (!is.null(sp$h)) g(graphics::abline, h = sp$h, lty = "dashed")
+    for (d in as.list(sp$d)) g(graphics::abline, h = d, lty = "dotted")
+    if (na.act %in% c("na.exclude", "na.pass")) g(graphics::lines, xs[keep], zz[keep], col = col.na)
+    g(graphics::lines, xs, zz)
+    g(graphics::points, x = xs, y = zz, bg = bg, pch = pch)
+    g(graphics::points, x = xs[fl], y = zz[fl], bg = bg.infl, pch = pch)
+    list(main = main, x = xs, y = zz, ylim = sp$yl, labels = lab, infl = fl)
+  }
+  mar_adj <- pmax(graphics::par("mar") - c(2, 1, 2, 0), 1)
+  op <- graphics::par("mar")
+  on.exit(graphics::par(mar = op), add = TRUE)
+  graphics::par(mar = mar_adj)
+  n_inf <- length(w_inf)
+  if (n_inf) {
+    if (n_inf > 1L) {
+      # metafor's arrangement, unless the device already has room for the panels
+      if (prod(graphics::par("mfrow")) < n_inf)
+        graphics::par(mfrow = switch(n_inf - 1L, c(2, 1), c(3, 1), c(2, 2), c(5, 1), c(3, 2), c(7, 1), c(4, 2)))
+      on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+    }
+    for (j in w_inf) panels[[nms[j]]] <- panel(inf[[nms[j]]], nms[j], nms[j])
+  }
+  n_dfb <- length(w_dfb)
+  if (n_dfb) {
+    if (n_inf && n_inf + n_dfb <= prod(graphics::par("mfrow"))) {
+      on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+    } else {
+      if (dfbsnew) {
+        grDevices::dev.new()
+        graphics::par(mar = mar_adj)
+      } else if (n_inf) {
+        oa <- graphics::par(ask = TRUE)
+        on.exit(graphics::par(oa), add = TRUE)
+      }
+      if (n_inf || prod(graphics::par("mfrow")) < n_dfb) graphics::par(mfrow = grDevices::n2mfrow(n_dfb))
+      on.exit(graphics::par(mfrow = c(1L, 1L)), add = TRUE)
+    }
+    cn <- names(x$dfbs)[seq_len(p)]
+    for (j in w_dfb) panels[[paste0("dfbs.", cn[j])]] <- panel(x$dfbs[[j]], "dfbs", paste("dfbs: ", cn[j]))
+  }
+  invisible(structure(x, layout = panels))
+}
+
+# metafor's grey of the background: the background shifted by `amount` of
+# the colour range towards black (light backgrounds) or white (dark ones).
+.mf_bg_shade <- function(amount) {
+  rgb <- c(grDevices::col2rgb(graphics::par("bg")))
+  rgb <- rgb + round(if (sum(rgb) <= 384) amount * 255 else -amount * 255)
+  rgb <- pmin(pmax(rgb, 0), 255)
+  grDevices::rgb(rgb[1L], rgb[2L], rgb[3L], maxColorValue = 255)
 }
 
 #' @rdname influence.mf_rma

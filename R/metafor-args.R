@@ -18,7 +18,7 @@
 .mf_r_ls <- "location-scale models are not supported; see ?rma (use mods = for moderators of the mean)"
 .mf_r_targs <- "yet (issue 10); pass a function of one argument as 'transf' instead, e.g. function(x) exp(x)"
 .mf_r_hook <- "metafor's internal code hooks are not supported"
-.mf_r_plot <- function(what = NULL) paste0("yet (issue 16)", if (!is.null(what)) paste0("; ", what))
+.mf_r_fit_subset <- "metafor's forest() of fits has no 'subset' argument either (it stops); fit the model to the subset instead"
 
 # Arguments metafor's forest() reads from `...` that forest() of rma() fits
 # implements (read from `...` as well).
@@ -27,7 +27,14 @@
 # ... and forest() of vectors (metafor's forest.default() has no prediction
 # interval, hence no predtail) and of cumul() results (no order either).
 .mf_forest_ours_default <- setdiff(.mf_forest_ours, "predtail")
+# Arguments of forest() of fits that metafor's forest.default() reads from
+# `...` only to warn that it ignores them (forest.default() does the same).
+.mf_forest_default_ignored <- c("mlab", "addfit", "addpred", "predstyle", "predlim", "colout", "border")
 .mf_forest_ours_cumul <- setdiff(.mf_forest_ours, c("predtail", "decreasing"))
+
+# metafor's addpoly() options read from `...` that addpoly() implements (read
+# from `...` as well).
+.mf_addpoly_dots <- c("preddist", "predtail", "annosym", "alim", "olim", "lcol", "textpos")
 
 # Arguments metafor's forest() reads from `...` (rejected where not
 # implemented).
@@ -35,7 +42,6 @@
                        pi.type = "the type of prediction interval cannot be chosen (issue 10)",
                        predtype = "the type of prediction interval cannot be chosen (issue 10)",
                        decreasing = "use order = with a vector of sort keys (e.g. -yi)",
-                       textpos = .mf_r_plot(),
                        predtail = "this plot has no prediction interval (predtail is for forest(predstyle = \"dist\") of fits)")
 
 .mf_metafor_args <- list(
@@ -142,39 +148,21 @@
                         rhs = "tests against a value other than 0 are not supported",
                         adjust = "adjusted p-values are not supported", refit = "the selection model is fitted by ML"),
   forest.mf_rma = c(
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours], subset = .mf_r_fit_subset),
   forest.default = c(
-    subset = .mf_r_plot("subset the vectors instead"),
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours_default)], mlab = .mf_r_plot(), addfit = .mf_r_plot(),
-    addpred = .mf_r_plot(), predstyle = .mf_r_plot(), predlim = .mf_r_plot(), colout = .mf_r_plot("use col ="),
-    border = .mf_r_plot()),
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours_default]),
   forest.mf_rma_tab = c(
-    .mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", .mf_forest_ours)], subset = .mf_r_plot("fit the model to the subset instead")),
-  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("textpos", "decreasing", .mf_forest_ours_cumul)],
+    .mf_forest_hidden[!names(.mf_forest_hidden) %in% .mf_forest_ours], subset = .mf_r_fit_subset),
+  forest.mf_cumul = c(.mf_forest_hidden[!names(.mf_forest_hidden) %in% c("decreasing", .mf_forest_ours_cumul)],
                       decreasing = "the rows are in the order of cumul(); use cumul(order = )"),
-  addpoly.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
-                     addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
-                     predtype = "the type of prediction interval cannot be chosen (issue 10)",
-                     constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(),
-                     textpos = .mf_r_plot("the text goes where the forest plot put it")),
-  addpoly.predict.mf_rma = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
-                             constarea = .mf_r_plot(), lcol = .mf_r_plot(), olim = .mf_r_plot(),
-                             textpos = .mf_r_plot("the text goes where the forest plot put it")),
-  addpoly.default = c(width = .mf_r_plot(), fonts = .mf_r_plot("use family = / font ="),
-                      constarea = .mf_r_plot(), cr.lb = "use pi.lb =", cr.ub = "use pi.ub =",
-                      alim = .mf_r_plot("the axis limits of the forest plot are used"),
-                      olim = .mf_r_plot(), lcol = .mf_r_plot(),
-                      textpos = .mf_r_plot("the text goes where the forest plot put it")),
-  funnel.mf_rma = c(
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
-  funnel.default = c(
-    transf = .mf_r_plot("metafor's funnel() has no 'transf' either (it warns and ignores it); use atransf =")),
+  addpoly.mf_rma = c(addcred = "use addpred =", pi.type = "the type of prediction interval cannot be chosen (issue 10)",
+                     predtype = "the type of prediction interval cannot be chosen (issue 10)"),
+  addpoly.predict.mf_rma = c(),
+  addpoly.default = c(cr.lb = "use pi.lb =", cr.ub = "use pi.ub ="),
+  funnel.mf_rma = c(),
+  funnel.default = c(),
   baujat.mf_rma = c(code1 = .mf_r_hook, code2 = .mf_r_hook),
-  plot.mf_infl = c(
-    plotinf = .mf_r_plot("the eight influence panels are always drawn"),
-    plotdfbs = .mf_r_plot("plot dfbetas(fit) yourself"), dfbsnew = .mf_r_plot(), logcov = .mf_r_plot(),
-    slab.style = .mf_r_plot(), las = .mf_r_plot(), pch = .mf_r_plot(), bg = .mf_r_plot(),
-    bg.infl = .mf_r_plot(), col.na = .mf_r_plot(), layout = .mf_r_plot()),
+  plot.mf_infl = c(),
   hatvalues.mf_rma_mv = c(),
   weights.mf_rma_mv = c(),
   fitted.mf_rma_mv = c(),
@@ -241,11 +229,13 @@
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
                       forest.mf_rma = .mf_forest_ours, forest.mf_rma_tab = .mf_forest_ours,
-                      forest.default = .mf_forest_ours_default, forest.mf_cumul = .mf_forest_ours_cumul,
-                      addpoly.mf_rma = c("preddist", "predtail", "annosym"),
-                      addpoly.predict.mf_rma = c("preddist", "predtail", "annosym"),
-                      addpoly.default = c("preddist", "predtail", "annosym"),
+                      forest.default = c(.mf_forest_ours_default, .mf_forest_default_ignored), forest.mf_cumul = .mf_forest_ours_cumul,
+                      addpoly.mf_rma = c(.mf_addpoly_dots, "constarea"),
+                      addpoly.predict.mf_rma = .mf_addpoly_dots,
+                      addpoly.default = .mf_addpoly_dots,
                       plot.mf_permutest = c("alternative", "p2defn", "stat", "layout"),
+                      plot.mf_infl = c("layout", "minlength", "strict"),
+                      funnel.mf_rma = "transf", funnel.default = "transf", funnel.mf_rma_tab = "transf",
                       tes = c("correct", "rel.tol", "subdivisions", "tau2.lb", "find.lim"),
                       plot.mf_selmodel = "seed")
 

@@ -6,32 +6,6 @@
 skip_if_not_installed("metafor")
 skip_if_not_installed("metadat")
 
-# Every call of the given graphics functions made inside namespace `pkg`
-# while `expr` is evaluated on a null device: kind and the arguments.
-trace_prims <- function(expr, pkg, prims = c("rect", "lines", "polygon", "text", "segments", "points")) {
-  rec <- new.env()
-  rec$calls <- list()
-  add <- function(kind, v) rec$calls[[length(rec$calls) + 1L]] <- c(list(kind = kind), v)
-  ns <- asNamespace(pkg)
-  tr <- list(rect = quote(list(x0 = xleft, y0 = ybottom, x1 = xright, y1 = ytop, col = col)),
-             lines = quote(list(x = x, y = list(...)[[1L]])),
-             polygon = quote(list(x = x, y = y, col = col)),
-             text = quote(list(x = x, y = list(...)[[1L]], labels = list(...)[[2L]], family = list(...)$family,
-                               font = list(...)$font)),
-             segments = quote(list(x0 = x0, y0 = y0, x1 = x1, y1 = y1, lty = lty)),
-             points = quote(list(x = x, y = list(...)[[1L]])),
-             axis = quote(list(side = side, at = at, labels = labels)))
-  for (p in prims)
-    suppressMessages(trace(p, tracer = bquote(.(add)(.(p), .(tr[[p]]))), where = ns, print = FALSE))
-  on.exit(suppressMessages(for (p in prims) untrace(p, where = ns)), add = TRUE)
-  f <- tempfile(fileext = ".png")
-  grDevices::png(f, width = 1000, height = 700)
-  on.exit({ grDevices::dev.off(); unlink(f) }, add = TRUE)
-  val <- force(expr)
-  list(value = val, calls = rec$calls)
-}
-of_kind <- function(tr, kind) Filter(function(z) z$kind == kind, tr$calls)
-
 # fill colours of the polygons of the predictive distribution's row (below
 # row -1.4 in metafor's coordinates, or empty), in drawing order
 dist_cols <- function(tr) {
@@ -249,7 +223,7 @@ test_that("addpoly(predstyle = 'bar' / 'polygon') and addpoly() of predict() res
   }
   expect_error(trace_prims({ forest(res); addpoly(predict(mods, newmods = c(20, 50)), predstyle = "bar") }, "metafast"),
                "single polygon")
-  expect_error(trace_prims({ forest(res); addpoly(predict(mods), width = 3) }, "metafast"), "'width'")
+  expect_error(trace_prims({ forest(res); addpoly(predict(mods), width = 1:2) }, "metafast"), "'width'")
   expect_error(trace_prims({ forest(res); addpoly(rma(yi, vi, data = dat, method = "EE"), predstyle = "bar") },
                            "metafast"), "prediction interval")
 })
@@ -696,14 +670,4 @@ test_that("metafor's gallery: expressions as mlab, slab = NA, lty of forest.defa
   hgt <- function(tr) { p <- of_kind(tr, "polygon"); diff(range(p[[length(p)]]$y)) }
   expect_gt(hgt(a), 0.5 * hgt(r))
   expect_lt(hgt(a), 2 * hgt(r))
-})
-
-test_that("addpoly() of a fit: metafor's olim, lcol and constarea are errors naming them (they reached text() with a graphics warning)", {
-  res <- rma(yi, vi, data = escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg))
-  grDevices::pdf(NULL)
-  on.exit(grDevices::dev.off())
-  forest(res)
-  expect_error(addpoly(res, olim = c(-1, 1)), "'olim'")
-  expect_error(addpoly(res, lcol = "red"), "'lcol'")
-  expect_error(addpoly(res, constarea = TRUE), "'constarea'")
 })

@@ -256,7 +256,7 @@ test_that("addpoly() adds diamonds at metafor's rows with the forest plot's sett
   expect_error(in_png({ forest(res); addpoly(rma(yi, vi, mods = ~ ablat, data = dat)) }), "intercept-only")
   expect_error(in_png({ forest(res); addpoly(1, vi = 1, mlab = c("a", "b")) }), "'mlab' has 2 labels")
   expect_error(in_png({ forest(res); addpoly(res, predstyle = "wave") }), "'predstyle'")
-  expect_error(in_png({ forest(res); addpoly(res, width = 3) }), "'width'")
+  expect_error(in_png({ forest(res); addpoly(res, width = 1:2) }), "'width'")
 })
 
 test_that("forest() of cumul() results draws metafor's rows, labels and axis", {

@@ -223,3 +223,20 @@ test_that("rma.mv() fits: residuals of meta-regressions, outcomes of intercept-o
   expect_equal(r$usr, r$usr_ref, tolerance = 1e-5)
   expect_warning(in_png(funnel(f0, addtau2 = TRUE)), "'addtau2'")
 })
+
+test_that("funnel(transf =) is ignored with metafor's warning (metafor's funnel() has no transf)", {
+  msg <- "Function does not have a 'transf' argument (use 'atransf' instead)."
+  for (cs in list(list(ours = quote(funnel(fit, transf = exp)), theirs = quote(metafor::funnel(mfit, transf = exp)),
+                       base = quote(funnel(fit))),
+                  list(ours = quote(funnel(dat_f$yi, dat_f$vi, transf = exp)),
+                       theirs = quote(metafor:::funnel.default(dat_m$yi, dat_m$vi, transf = exp)),
+                       base = quote(funnel(dat_f$yi, dat_f$vi))))) {
+    expect_warning(r <- both(eval(cs$ours), suppressWarnings(eval(cs$theirs))), msg, fixed = TRUE)
+    expect_warning(eval(cs$theirs), msg, fixed = TRUE)
+    b <- in_png(eval(cs$base))
+    # the plot drawn without it: metafor's values and ranges
+    expect_equal(r$ours$x, as.numeric(r$ref$x), tolerance = tol)
+    expect_equal(r$usr, r$usr_ref, tolerance = 1e-6)
+    expect_equal(r$usr, b$usr)
+  }
+})

@@ -265,7 +265,9 @@ test_that("funnel() of rma.mh() and rma.peto() fits draws metafor's points aroun
     b <- metafor::funnel(fit[[2]], level = c(90, 95, 99), shade = c("white", "gray55", "gray75"), refline = 0, legend = TRUE)
     expect_equal(u1, graphics::par("usr"), tolerance = 1e-8)
   }
-  expect_error(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), transf = exp), "'transf'")
+  # transf: ignored with metafor's warning (metafor's funnel() has none)
+  expect_warning(funnel(rma.mh(tpos, tneg, cpos, cneg, data = dat), transf = exp),
+                 "Function does not have a 'transf' argument (use 'atransf' instead).", fixed = TRUE)
 })
 
 test_that("forest() of rma.mh() and rma.peto() fits draws metafor's studies, weights and pooled estimate", {
