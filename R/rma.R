@@ -14,7 +14,7 @@
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
 #'   \item the rest of \code{rma.mv()}: the structures GEN, GDIAG and the
 #'     spatial ones, \code{W} given as blocks (12);
-#'   \item \code{rma.glmm()} (19);
+#'   \item \code{rma.glmm()} with \code{model = "UM.RS"} or OR with \code{"CM.EL"} (19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);
 #'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}
