@@ -50,7 +50,7 @@ print.mf_rma_glmm <- function(x, digits, showfit = FALSE, signif.stars = getOpti
     cat("\n")
   }
   if (!is.na(x$QE.df)) {
-    cat("Tests for", if (x$int.only) "Heterogeneity:" else "Residual Heterogeneity:", "\n")
+    cat("Tests for ", if (x$int.only) "Heterogeneity:" else "Residual Heterogeneity:", "\n", sep = "")
     cat(sprintf("Wld(df = %d) = %s, p-val %s\n", x$QE.df, .mf_fmtx(x$QE.Wld, d), .mf_fmtp(x$QEp.Wld, d, equal = TRUE)))
     cat(sprintf("LRT(df = %d) = %s, p-val %s\n\n", x$QE.df, .mf_fmtx(x$QE.LRT, d), .mf_fmtp(x$QEp.LRT, d, equal = TRUE)))
   }
@@ -179,6 +179,7 @@ predict.mf_rma_glmm <- function(object, newmods, transf, level, digits, ...) {
 
 #' @rdname rma.glmm
 #' @param parm ignored (all coefficients).
+#' @param k the penalty per parameter of \code{AIC()} (default 2).
 #' @export
 confint.mf_rma_glmm <- function(object, parm, level, ...) {
   alpha <- if (missing(level)) object$level else .mf_level(level)

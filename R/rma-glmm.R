@@ -74,8 +74,8 @@
 #'   \code{model = "UM.FS"}: \code{1/2} (+1/2 / -1/2, default), \code{1}
 #'   (1 / 0) or \code{0} (0 / 1).
 #' @param cor correlation of the random effects of \code{model = "UM.RS"}
-#'   (not available yet); must be \code{FALSE}... or \code{TRUE} for the other models,
-#'   where it has no effect (as in metafor).
+#'   (not available yet); \code{TRUE} or \code{FALSE}, without effect on
+#'   the other models (as in metafor).
 #' @param test \code{"z"} or \code{"t"}.
 #' @param level confidence level (95, 0.95 or 0.05 all mean 95\%).
 #' @param btt coefficients tested by the omnibus test.
