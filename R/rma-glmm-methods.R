@@ -189,3 +189,30 @@ confint.mf_rma_glmm <- function(object, parm, level, ...) {
   rownames(out) <- rownames(object$beta)
   list(fixed = out)
 }
+
+#' @rdname mf_rma-tidiers
+#' @exportS3Method generics::tidy
+tidy.mf_rma_glmm <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
+  out <- data.frame(term = rownames(x$beta), estimate = c(x$beta), std.error = x$se,
+                    statistic = x$zval, p.value = x$pval, stringsAsFactors = FALSE)
+  if (isTRUE(conf.int)) {
+    ci <- confint.mf_rma_glmm(x, level = conf.level)$fixed
+    out$conf.low <- unname(ci[, "ci.lb"])
+    out$conf.high <- unname(ci[, "ci.ub"])
+  }
+  rownames(out) <- NULL
+  .mf_tibble(out)
+}
+
+#' @rdname mf_rma-tidiers
+#' @exportS3Method generics::glance
+glance.mf_rma_glmm <- function(x, ...) {
+  out <- data.frame(nobs = x$k, method = x$method, measure = x$measure, model = x$model, tau2 = x$tau2,
+                    i.squared = x$I2, h.squared = x$H2, QE.Wld = x$QE.Wld, QE.Wld.p = x$QEp.Wld,
+                    QE.LRT = x$QE.LRT, QE.LRT.p = x$QEp.LRT, QM = x$QM, QM.p = x$QMp,
+                    logLik = x$fit.stats["ll", "ML"], deviance = x$fit.stats["dev", "ML"],
+                    AIC = x$fit.stats["AIC", "ML"], BIC = x$fit.stats["BIC", "ML"],
+                    AICc = x$fit.stats["AICc", "ML"], df.residual = x$k - x$p, stringsAsFactors = FALSE)
+  rownames(out) <- NULL
+  .mf_tibble(out)
+}
