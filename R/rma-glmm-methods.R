@@ -37,16 +37,20 @@ print.mf_rma_glmm <- function(x, digits, showfit = FALSE, signif.stars = getOpti
   }
   cat("\n")
   if (x$method == "ML") {
-    cat(sprintf("tau^2 (estimated amount of %s heterogeneity): %s\n", if (x$int.only) "total" else "residual",
-                .mf_fmtx(x$tau2, if (x$tau2 < 1e-4 && x$tau2 > 0) d + 1L else d)))
-    cat(sprintf("tau (square root of estimated tau^2 value):      %s\n", .mf_fmtx(sqrt(x$tau2), d)))
-    if (x$int.only) {
-      cat(sprintf("I^2 (total heterogeneity / total variability):   %s%%\n", .mf_fmtx(x$I2, 2)))
-      cat(sprintf("H^2 (total variability / sampling variability):  %s\n", .mf_fmtx(x$H2, 2)))
-    } else {
-      cat(sprintf("I^2 (residual heterogeneity / unaccounted variability): %s%%\n", .mf_fmtx(x$I2, 2)))
-      cat(sprintf("H^2 (unaccounted variability / sampling variability):   %s\n", .mf_fmtx(x$H2, 2)))
-    }
+    # labels padded to the longest plus one, as metafor lays them out
+    het <- if (x$int.only) "total" else "residual"
+    labs <- c(sprintf("tau^2 (estimated amount of %s heterogeneity):", het),
+              "tau (square root of estimated tau^2 value):",
+              if (x$int.only) "I^2 (total heterogeneity / total variability):" else
+                "I^2 (residual heterogeneity / unaccounted variability):",
+              if (x$int.only) "H^2 (total variability / sampling variability):" else
+                "H^2 (unaccounted variability / sampling variability):")
+    labs <- formatC(labs, width = -(max(nchar(labs)) + 1L))
+    t2 <- if (x$tau2 < 10 * .Machine$double.eps) "0" else .mf_fmtx(x$tau2, if (x$tau2 < 1e-4) d + 1L else d)
+    cat(labs[1], t2, "\n", sep = "")
+    cat(labs[2], .mf_fmtx(sqrt(x$tau2), d), "\n", sep = "")
+    cat(labs[3], .mf_fmtx(x$I2, 2), "%\n", sep = "")
+    cat(labs[4], .mf_fmtx(x$H2, 2), "\n", sep = "")
     cat("\n")
   }
   if (!is.na(x$QE.df)) {

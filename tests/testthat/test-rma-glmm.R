@@ -259,3 +259,23 @@ test_that("drop00 = FALSE keeps studies without events (they add nothing to the 
   expect_equal(f2$tau2, ref$tau2, tolerance = 1e-5)
 })
 
+test_that("the printout has metafor's lines up to the table of coefficients", {
+  skip_glmm_ref()
+  dat <- metadat::dat.bcg
+  # (the QM line is left out: its 4th decimal depends on glmer's covariance)
+  head_of <- function(x) {
+    out <- utils::capture.output(print(x))
+    out <- out[seq_len(grep("^Model Results", out) - 1L)]
+    out[!startsWith(out, "QM(")]
+  }
+  ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat)
+  ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat)
+  expect_identical(trimws(head_of(ours)), trimws(head_of(ref)))
+  ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, mods = ~ ablat)
+  ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, mods = ~ ablat)
+  expect_identical(trimws(head_of(ours)), trimws(head_of(ref)))
+  ours <- rma.glmm(measure = "PLO", xi = tpos, ni = tpos + tneg, data = dat, method = "EE")
+  ref <- ref_fit(measure = "PLO", xi = tpos, ni = tpos + tneg, data = dat, method = "EE")
+  expect_identical(trimws(head_of(ours)), trimws(head_of(ref)))
+})
+
