@@ -177,6 +177,13 @@
   regplot.mf_rma = c(), regplot.mf_rma_mv = c(), points.mf_regplot = c(), llplot = c(),
   rma.mh = c(outlist = "the result always holds the full set of fields"),
   rma.peto = c(outlist = "the result always holds the full set of fields"),
+  rma.glmm = c(outlist = "the result always holds the full set of fields",
+               retdat = "metafor's undocumented data of the model fits is not returned",
+               retfit = "metafast fits no glm()/glmer() objects to return",
+               family = "the family follows from 'measure' (binomial for OR, PLO and the conditional models, Poisson for IRR and IRLN)",
+               link = "the link follows from 'measure' (logit or log)",
+               i2def = "alternative definitions of I^2 are not supported"),
+  print.mf_rma_glmm = c(),
   print.mf_rma_mh = c(),
   print.mf_rma_peto = c(),
   summary.mf_rma_tab = c(), coef.mf_rma_tab = c(), vcov.mf_rma_tab = c(), fitted.mf_rma_tab = c(),
@@ -213,7 +220,7 @@
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
   anova.mf_rma_mv = "verbose",
   fsn = character(0), baujat.mf_rma = character(0),
-  rma.mh = "time", rma.peto = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
+  rma.mh = "time", rma.peto = "time", rma.glmm = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
   leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time", baujat.mf_rma_tab = character(0),
   predict.mf_rma_tab = "verbose", gosh.mf_rma_tab = "time")
 .mf_metafor_cosmetic$rma.uni <- .mf_metafor_cosmetic$rma
@@ -225,6 +232,7 @@
 .mf_dots_ours <- list(regtest.default = c("level", "method", "test"), escalc = c("onlyo1", "addyi", "addvi"),
                       gosh.mf_rma = c("ncpus", "cl"), permutest.mf_rma = c("ncpus", "cl"),
                       vcalc = "nearPD", rma.mh = c("onlyo1", "addyi", "addvi"),
+                      rma.glmm = c("tdist", "onlyo1", "addyi", "addvi", "skiphet"),
                       se.mf_rma = "type", conv.wald = "cifac", conv.2x2 = "method",
                       conv.fivenum = c("verbose", "seed"), predict.mf_rma_tab = c("predtype", "pi.type", "newvi"),
                       gosh.mf_rma_tab = c("ncpus", "cl"), qqnorm.mf_rma = "seed",
@@ -265,7 +273,7 @@
   hatvalues.mf_rma_mv = "ignore", weights.mf_rma_mv = "ignore", fitted.mf_rma_mv = "ignore",
   residuals.mf_rma_mv = "ignore", rstandard.mf_rma_mv = "ignore", ranef.mf_rma_mv = "warn",
   anova.mf_rma_mv = "warn", update.mf_rma_mv = "ignore",
-  rma.mh = "warn", rma.peto = "warn", print.mf_rma_mh = "ignore",
+  rma.mh = "warn", rma.peto = "warn", print.mf_rma_mh = "ignore", rma.glmm = "warn", print.mf_rma_glmm = "warn",
   print.mf_rma_peto = "ignore", summary.mf_rma_tab = "ignore", coef.mf_rma_tab = "ignore",
   vcov.mf_rma_tab = "ignore", fitted.mf_rma_tab = "ignore", residuals.mf_rma_tab = "ignore",
   weights.mf_rma_tab = "ignore", rstandard.mf_rma_tab = "ignore", rstudent.mf_rma_tab = "warn",
@@ -290,7 +298,7 @@
          plot.mf_permutest = "plot() of permutest()", plot.vif.mf_rma = "plot() of vif()",
          points.mf_regplot = "points() of regplot()",
 summary.mf_escalc = "summary() of escalc()",
-         paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab)?|mf_escalc|default)$", "", fn), "()"))
+         paste0(sub("\\.(mf_rma(_mv|_mh|_peto|_tab|_glmm)?|mf_escalc|default)$", "", fn), "()"))
 }
 
 # Check the names in `...` of our function `fn` (a key of the tables above)

@@ -13,7 +13,7 @@
 #'     \code{cutoff}, \code{onlyo1}, \code{addyi}, \code{addvi}): compute
 #'     \code{yi} and \code{vi} with \code{escalc()} first (a follow-up of 10);
 #'   \item the rest of \code{rma.mv()}: see the README's table (12);
-#'   \item \code{rma.glmm()} (19);
+#'   \item \code{rma.glmm()} with \code{model = "UM.RS"} or OR with \code{"CM.EL"} (19);
 #'   \item selection models, \code{selmodel()}, \code{tes()}, \code{hc()}
 #'     (15);
 #'   \item plot arguments such as \code{atransf}, \code{at}, \code{xlim}

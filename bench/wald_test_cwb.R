@@ -47,7 +47,7 @@ V <- vcalc(vi, cluster = study, obs = es, data = dat, rho = 0.6)
 cat(sprintf("CHE model: %d studies, %d effects; R = %d (wildmeta: %d, extrapolated); threads: %d\n\n",
             n_studies, k, R, Rw, metafast:::.mf_threads(NULL, n_work = R, min_per_thread = 4L)))
 
-fit <- rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat)
+fit <- metafast::rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat)
 mfit <- metafor::rma.mv(yi, V, mods = ~ x + z, random = ~ 1 | study/es, data = dat)
 future::plan("sequential")
 
@@ -86,7 +86,7 @@ ds$vi <- stats::runif(ks, 0.01, 0.1)
 ds$x <- stats::rnorm(ks)
 ds$yi <- 0.2 + 0.1 * (ds$outcome == "B") + 0.05 * ds$x + u[cbind(ds$study, (ds$outcome == "B") + 1)] +
   stats::rnorm(ks, 0, sqrt(ds$vi))
-fs <- rma.mv(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = "HCS", data = ds)
+fs <- metafast::rma.mv(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = "HCS", data = ds)
 mfs <- metafor::rma.mv(yi, vi, mods = ~ outcome + x, random = ~ outcome | study, struct = "HCS", data = ds)
 cat(sprintf("\nHCS model (~ outcome | study): %d studies, %d effects; R = %d (wildmeta: %d, extrapolated)\n",
             n_studies, ks, R, Rw))

@@ -12,6 +12,7 @@
 #include "rcpp_block.cpp"
 #include "rcpp_case_deletion.cpp"
 #include "rcpp_fit.cpp"
+#include "rcpp_glmm.cpp"
 #include "rcpp_numerics.cpp"
 #include "rcpp_resample.cpp"
 #include "rcpp_rma.cpp"

@@ -87,6 +87,7 @@ formals_pairs <- list(
   list("update.rma", "update.mf_rma_mv", function(a) do.call(update, c(list(fmv), a))),
   list("rma.mh", "rma.mh", function(a) do.call(rma.mh, c(tdat, a))),
   list("rma.peto", "rma.peto", function(a) do.call(rma.peto, c(tdat, a))),
+  list("rma.glmm", "rma.glmm", function(a) do.call(rma.glmm, c(list(measure = "OR", method = "EE"), tdat, a))),
   list("print.rma.mh", "print.mf_rma_mh", function(a) utils::capture.output(do.call(print, c(list(mhfit), a)))),
   list("print.rma.peto", "print.mf_rma_peto", function(a) utils::capture.output(do.call(print, c(list(petofit), a)))),
   list("summary.rma", "summary.mf_rma_tab", function(a) do.call(summary, c(list(mhfit), a))),
