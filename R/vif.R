@@ -203,11 +203,14 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
 # the coefficients and their covariance are the weighted ones, as the fit's.
 # The result stands in for the fit (vb, X, the spec and theta) in
 # .mf_vif_cor() and .mf_vif_refit_mv().
-.mf_vif_fit_X_mv <- function(x, X) {
-  qx <- qr(X, tol = 1e-7)
-  if (qx$rank < ncol(X)) return(list(fit = NULL, dropped = sort(qx$pivot[-seq_len(qx$rank)])))
+# The rma.mv() fit x refitted (its variance components re-estimated from x's
+# estimate as the start) with the model matrix X (rows in x's data order):
+# the C++ fit's list with the refit's spec, or NULL when it fails or does not
+# converge.  (User
+# weights: the components are fitted without them, as the fit's.)
+.mf_vif_refit_mv_X <- function(x, X) {
   spec <- x$mf.spec
-  spec$refuse <- NULL  # (user weights: the components are fitted without them, as the fit's)
+  spec$refuse <- NULL
   Xo <- X[spec$order, , drop = FALSE]
   dimnames(Xo) <- NULL
   spec$X <- Xo
@@ -216,16 +219,25 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   f <- tryCatch(suppressWarnings(fitfun(spec, .mf_mv_theta(x), x$method == "REML", con$threshold, con$maxiter, con$stepadj)),
                 error = function(e) NULL)
   if (is.null(f) || !length(f$beta) || !isTRUE(f$convergence$converged)) return(NULL)
+  f$spec <- spec
+  f
+}
+
+.mf_vif_fit_X_mv <- function(x, X) {
+  qx <- qr(X, tol = 1e-7)
+  if (qx$rank < ncol(X)) return(list(fit = NULL, dropped = sort(qx$pivot[-seq_len(qx$rank)])))
+  f <- .mf_vif_refit_mv_X(x, X)
+  if (is.null(f)) return(NULL)
   vb <- f$vb
   if (.mf_mv_hasW(x)) {
-    wb <- tryCatch(.mf_mv_wfit(.mf_mv_Wc(x), X, x$yi, spec, f$theta, c(f$beta), vb), error = function(e) NULL)
+    wb <- tryCatch(.mf_mv_wfit(.mf_mv_Wc(x), X, x$yi, f$spec, f$theta, c(f$beta), vb), error = function(e) NULL)
     if (is.null(wb)) return(NULL)
     vb <- wb$vb
   }
   out <- x
   out$X <- X
   out$vb <- vb
-  out$mf.spec <- spec
+  out$mf.spec <- f$spec
   out$mf.theta <- f$theta
   list(fit = out, dropped = integer(0))
 }
@@ -371,15 +383,8 @@ as.data.frame.vif.mf_rma <- function(x, row.names = NULL, optional = FALSE, ...)
   b <- if (x$int.incl) btt[btt > 1L] else btt
   Xb <- x$X[, b, drop = FALSE]
   if (x$int.incl) Xb <- cbind(intrcpt = 1, Xb)
-  spec <- x$mf.spec
-  Xo <- Xb[spec$order, , drop = FALSE]
-  rownames(Xo) <- NULL
-  spec$X <- Xo
-  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
-  con <- x$control
-  red <- tryCatch(suppressWarnings(fitfun(spec, .mf_mv_theta(x), x$method == "REML", con$threshold, con$maxiter, con$stepadj)),
-                  error = function(e) NULL)
-  if (is.null(red) || !length(red$beta) || !isTRUE(red$convergence$converged)) return(NA_real_)
+  red <- .mf_vif_refit_mv_X(x, Xb)
+  if (is.null(red)) return(NA_real_)
   vr <- if (x$int.incl) red$vb[-1L, -1L, drop = FALSE] else red$vb
   det(x$vb[b, b, drop = FALSE]) / det(vr)
 }
