@@ -590,14 +590,10 @@ inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
   return t;
 }
 
-// theta by ML or REML on an objective (BlockObjective, objective.hpp, or
-// SparseCrossedObjective, sparse_objective.hpp: anything with structure(),
-// evaluate() and weighted_resid()): Fisher scoring, falling back to the
-// projected quasi-Newton when it does not converge (poll: once per iteration,
-// see OptimPoll); then beta, A^{-1}, the SEs of theta and the weighted
-// residuals at the estimate.  start: the starting values.
+// Fisher scoring from start, falling back to the projected quasi-Newton when
+// it does not converge (poll: once per iteration, see OptimPoll).
 template <class Obj>
-BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
+OptimResult optimise_theta(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll) {
   OptimResult o = fisher_scoring(obj, start, ctl, poll);
   if (!o.conv.converged && o.conv.message != "interrupted") {
     const Convergence fs = o.conv;
@@ -605,6 +601,76 @@ BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, con
     o.conv.iterations += fs.iterations;
     if (o.conv.converged) o.conv.message = "Fisher scoring did not converge (" + fs.message + "); solved by quasi-Newton";
     else o.conv.message = "Fisher scoring (" + fs.message + ") and quasi-Newton (" + o.conv.message + ") did not converge";
+  }
+  return o;
+}
+
+// Rounds of boundary restarts (each round: at most 4 refits per term that
+// sits at such a boundary) and the least relative gain of the log-likelihood
+// that makes a restart's maximum replace the current one (above rounding, so
+// that an equal maximum with another value of an unidentified correlation
+// does not).
+constexpr int kBoundaryRounds = 3;
+constexpr double kBoundaryGain = 1e-10;
+// powers of 10 by which a restart's raised variances are scanned down and up
+constexpr int kBoundaryScan = 8;
+constexpr int kBoundaryScanUp = 2;
+
+// theta by ML or REML on an objective (BlockObjective, objective.hpp, or
+// SparseCrossedObjective, sparse_objective.hpp: anything with structure(),
+// evaluate() and weighted_resid()): optimise_theta(); then, where the estimate
+// has a correlation that the likelihood does not identify beside a variance
+// at 0, refits from VarStructure::boundary_restarts() keeping the highest
+// converged maximum; then beta, A^{-1}, the SEs of theta and the weighted
+// residuals at the estimate.  start: the starting values.
+template <class Obj>
+BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
+  OptimResult o = optimise_theta(obj, start, ctl, poll);
+  if (o.conv.message != "interrupted") {
+    const VarStructure& s = obj.structure();
+    double scale = 0;  // a typical variance: the largest variance of the start
+    for (int j = 0; j < start.size(); ++j)
+      if (s.lower(j) == 0.0 && std::isfinite(start(j))) scale = std::max(scale, start(j));
+    Control rctl = ctl;
+    rctl.plateau_stop = true;
+    const int first = o.conv.iterations;
+    int extra = 0;
+    for (int round = 0; round < kBoundaryRounds; ++round) {
+      bool moved = false;
+      for (const Vec& c0 : s.boundary_restarts(o.theta, scale)) {
+        // the variances raised from 0 scaled by powers of 10, the start the
+        // one of highest likelihood (the maximum can sit close to 0, and a
+        // start far above it can step back to the boundary; with every
+        // variance of a term at 0 the likelihood can dip before it rises)
+        Vec c = c0;
+        ObjectiveEval ev;
+        double best = obj.evaluate(c, kObjLL, ev) ? ev.ll : -std::numeric_limits<double>::infinity();
+        for (int h = -kBoundaryScanUp; h <= kBoundaryScan; ++h) {
+          if (h == 0) continue;
+          Vec t = c0;
+          for (int j = 0; j < t.size(); ++j)
+            if (o.theta(j) == 0.0 && t(j) > 0.0) t(j) *= std::pow(10.0, -h);
+          if (obj.evaluate(t, kObjLL, ev) && ev.ll > best) { best = ev.ll; c = t; }
+        }
+        OptimResult oc = optimise_theta(obj, c, rctl, poll);
+        extra += oc.conv.iterations;
+        if (oc.conv.message == "interrupted") {
+          o.conv.converged = false;
+          o.conv.message = "interrupted";
+          round = kBoundaryRounds;
+          break;
+        }
+        const double slack = kBoundaryGain * (1 + std::fabs(o.at.ll));
+        if (oc.conv.converged && s.admissible(oc.theta) && (o.conv.converged ? oc.at.ll > o.at.ll + slack : oc.at.ll >= o.at.ll - slack)) {
+          oc.conv.message = "refitted from a boundary where a correlation was not identified" +
+                            (oc.conv.message.empty() ? std::string() : "; " + oc.conv.message);
+          o = std::move(oc);
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    o.conv.iterations = first + extra;
   }
   BlockFitResult r;
   r.conv = o.conv;

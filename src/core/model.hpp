@@ -65,6 +65,10 @@ struct Control {
   // within a few units in the last place of tau2 (which can be far above 1 there,
   // the absolute threshold below its rounding).  Off for ordinary fits.
   bool ulp_floor = false;
+  // Block solvers (optimise.hpp): also stop, converged, on a flat
+  // log-likelihood (PlateauTest).  Set by fit_objective() for its boundary
+  // restarts only.
+  bool plateau_stop = false;
 };
 
 // What the solver did: first-class convergence record (lme4 style).

@@ -154,6 +154,35 @@ inline Eigen::VectorXi free_params(const VarStructure& s, const Vec& theta, cons
   return fr;
 }
 
+// The size of a step as the convergence tests (threshold) judge it:
+// absolute for parameters up to 1 in magnitude, relative above (an absolute
+// 1e-10 is below the rounding of variances of 1e3 or more).
+inline double step_change(const Vec& step, const Vec& theta) {
+  double c = 0;
+  for (int j = 0; j < step.size(); ++j) c = std::max(c, std::fabs(step(j)) / std::max(1.0, std::fabs(theta(j))));
+  return c;
+}
+
+// The second convergence test of both solvers (with Control::plateau_stop,
+// fit_objective()'s boundary restarts): kPlateauIters successive
+// iterations that raise the log-likelihood by at most kPlateauGain relative
+// with steps within kPlateauStep (step_change) end the iteration, converged.
+// Near a variance of 0 beside a correlation of +-1 the likelihood is a
+// function of sqrt(v), the information there is nearly singular, and the
+// steps can stay above an absolute 1e-10 at the maximum for ever.
+constexpr int kPlateauIters = 3;
+constexpr double kPlateauGain = 1e-12;
+constexpr double kPlateauStep = 1e-7;
+
+struct PlateauTest {
+  int flat = 0;
+  // true once the log-likelihood has stayed flat (see kPlateauIters)
+  bool operator()(double ll_old, double ll_new, double change) {
+    flat = (ll_new - ll_old <= kPlateauGain * (1 + std::fabs(ll_old)) && change <= kPlateauStep) ? flat + 1 : 0;
+    return flat >= kPlateauIters;
+  }
+};
+
 // Halvings of a step while the likelihood drops (bounds the line search).
 constexpr int kMaxHalvings = 60;
 
@@ -175,6 +204,7 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
   double change = ctl.threshold + 1;
   int iter = 0;
   ObjectiveEval cand;
+  PlateauTest plateau;
   while (change > ctl.threshold) {
     if (++iter > ctl.maxiter) {
       r.conv.converged = false;
@@ -211,7 +241,7 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
       break;
     }
     // convergence is judged on the full (projected) step, not on a halved one
-    const double full_change = (project_box(s, r.theta + d) - r.theta).cwiseAbs().maxCoeff();
+    const double full_change = step_change(project_box(s, r.theta + d) - r.theta, r.theta);
     Vec next = project_box(s, r.theta + d);
     int h = 0;
     bool good = obj.evaluate(next, kObjAll, cand);
@@ -235,7 +265,9 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
     }
     change = full_change;
     r.theta = next;
+    const bool flat = ctl.plateau_stop && plateau(r.at.ll, cand.ll, full_change);
     std::swap(r.at, cand);
+    if (flat) break;
   }
   r.conv.iterations = std::min(iter, ctl.maxiter);
   r.conv.change = change;
@@ -266,6 +298,7 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const 
   int iter = 0;
   bool conv = false;
   ObjectiveEval cand;
+  PlateauTest plateau;
   while (true) {
     if (++iter > ctl.maxiter) { r.conv.message = "quasi-Newton did not converge within maxiter"; break; }
     if (poll && !poll()) { r.conv.message = "interrupted"; break; }
@@ -304,11 +337,12 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const 
       const Mat E = Mat::Identity(q, q) - rho * step * yk.transpose();
       H = E * H * E.transpose() + rho * step * step.transpose();
     }
-    change = step.cwiseAbs().maxCoeff();
+    change = step_change(step, r.theta);
     r.theta = next;
+    const bool flat = ctl.plateau_stop && plateau(r.at.ll, cand.ll, change);
     std::swap(r.at, cand);
     g = gn;
-    if (change <= ctl.threshold) { conv = true; break; }
+    if (change <= ctl.threshold || flat) { conv = true; break; }
   }
   // the information at the optimum (for the standard errors)
   obj.evaluate(r.theta, kObjAll, r.at);

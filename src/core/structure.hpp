@@ -43,6 +43,15 @@ class VarStructure {
   // true only for DiagonalTau2: the objective then uses the fused
   // one-pass kernels of wls.hpp instead of the block loop
   virtual bool is_diagonal_tau2() const { return false; }
+  // Starting points for refits when theta lies where the likelihood does not
+  // identify some free parameters: a correlation beside a variance at 0
+  // (fit_objective() in fit.hpp refits from each and keeps a higher maximum).
+  // scale: a typical variance of the model (for terms whose variances are all 0).
+  virtual std::vector<Vec> boundary_restarts(const Vec& /*theta*/, double /*scale*/) const { return {}; }
+  // false when theta is outside the structure's valid set beyond its box
+  // (a correlation matrix that is not positive semi-definite): a restart's
+  // maximum there is not taken
+  virtual bool admissible(const Vec& /*theta*/) const { return true; }
   // The structure restricted to the given rows (indices into this structure's
   // rows, in their new order), owning its data; nullptr: not supported.
   virtual std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& /*rows*/) const { return nullptr; }
@@ -379,6 +388,12 @@ struct InnerOuterTerm {
     if (is_spatial()) return log_range ? -std::numeric_limits<double>::infinity() : 0.0;
     return type == kCAR ? 0.0 : (type == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0);
   }
+  // the structures whose correlations (natural scale, bounded) vanish from
+  // the likelihood with a variance of 0 (RandomTerms::boundary_restarts)
+  bool corr_unidentified_at_zero() const {
+    if (n_r == 0 || is_gen()) return false;
+    return type == kCS || type == kHCS || type == kAR || type == kHAR || type == kCAR || type == kUN || type == kUNR;
+  }
   double upper_r() const {
     if (is_gen()) return base == kUNCHOL ? std::numeric_limits<double>::infinity() : 1.0;
     return (type == kUNCHOL || is_spatial()) ? std::numeric_limits<double>::infinity() : 1.0;
@@ -416,6 +431,10 @@ struct InnerOuterTerm {
 // sigma2_l R_l(g_l(i), g_l(j)) instead of sigma2_l [g_l(i) == g_l(j)]; the
 // blocks must then also join levels with a non-zero R_l entry (done in R).
 // An empty rmats[l] is the plain indicator.
+// Relative slack of the positive semi-definiteness check of
+// RandomTerms::admissible() (rounding of the eigenvalues).
+constexpr double kPsdSlack = 1e-10;
+
 class RandomTerms : public VarStructure {
  public:
   // codes: k x S (rows in the problem's order); fixed: size n_theta;
@@ -502,6 +521,65 @@ class RandomTerms : public VarStructure {
     }
   }
   int n_terms() const { return static_cast<int>(terms_.size()); }
+  // At a variance of 0 of an '~ inner | outer' term the correlations that
+  // pair it with the other levels drop out of the likelihood, and so does the
+  // score of that variance's coupling to the others: on the (v, r) scale
+  // dE(a, c)/dv_a = sqrt(v_c / v_a) r / 2 is unbounded at v_a = 0 and is taken
+  // as 0 (InnerOuterTerm::dentry_of), so an optimiser stops there whatever r
+  // it holds, even when E(a, c) of the right sign raises the likelihood at the
+  // rate sqrt(v_a) (a maximum with |r| = 1 beside a small variance; also with
+  // every variance of the term at 0, where the direction of the increase
+  // depends on r).  The restarts: each free variance of the term at 0 set to
+  // a tenth of the term's largest variance (or of scale), with the term's
+  // free correlations as they are and at 5%, 50% and 95% of their box.
+  // Every restartable term's covariance over its inner levels positive
+  // semi-definite (smallest eigenvalue at least -kPsdSlack of the largest
+  // variance): the box [-1, 1] of the correlations does not ensure it for
+  // more than two levels.
+  bool admissible(const Vec& theta) const override {
+    for (const InnerOuterTerm& t : terms_) {
+      if (!t.corr_unidentified_at_zero() || t.inner.size() == 0) continue;
+      const int L = t.inner.maxCoeff() + 1;
+      Mat E(L, L);
+      for (int a = 0; a < L; ++a)
+        for (int c = 0; c < L; ++c) E(a, c) = t.entry(theta, a, c);
+      const double big = E.diagonal().cwiseAbs().maxCoeff();
+      if (!(big > 0.0)) continue;
+      Eigen::SelfAdjointEigenSolver<Mat> es(E, Eigen::EigenvaluesOnly);
+      if (es.eigenvalues()(0) < -kPsdSlack * big) return false;
+    }
+    return true;
+  }
+  std::vector<Vec> boundary_restarts(const Vec& theta, double scale) const override {
+    std::vector<Vec> out;
+    for (const InnerOuterTerm& t : terms_) {
+      if (!t.corr_unidentified_at_zero()) continue;
+      bool at_zero = false, free_r = false;
+      double ref = 0;
+      for (int m = 0; m < t.n_v; ++m) {
+        const int j = t.off + m;
+        if (std::isnan(fixed_(j)) && theta(j) <= 0.0) at_zero = true;
+        ref = std::max(ref, theta(j));
+      }
+      for (int m = t.n_v; m < t.n_v + t.n_r; ++m) free_r = free_r || std::isnan(fixed_(t.off + m));
+      if (!at_zero || !free_r) continue;
+      if (!(ref > 0.0)) ref = scale;
+      if (!(ref > 0.0)) continue;
+      const double lo = t.lower_r(), hi = t.upper_r();
+      const double rs[] = {std::numeric_limits<double>::quiet_NaN(), lo + 0.05 * (hi - lo), 0.5 * (lo + hi),
+                           hi - 0.05 * (hi - lo)};
+      for (double r : rs) {
+        Vec s = theta;
+        for (int m = 0; m < t.n_v; ++m)
+          if (std::isnan(fixed_(t.off + m)) && s(t.off + m) <= 0.0) s(t.off + m) = 0.1 * ref;
+        if (!std::isnan(r))
+          for (int m = t.n_v; m < t.n_v + t.n_r; ++m)
+            if (std::isnan(fixed_(t.off + m))) s(t.off + m) = r;
+        out.push_back(std::move(s));
+      }
+    }
+    return out;
+  }
   // The covariance that the '~ inner | outer' term t adds to block b at
   // theta: G(i, j) = [outer_i == outer_j] E_t(inner_i, inner_j) (the term's
   // part of M_b; its BLUPs are G W e, metafor's ranef() of G and H terms).

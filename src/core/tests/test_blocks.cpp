@@ -832,6 +832,70 @@ static void test_gen_spatial_terms() {
   CHECK_NEAR(InnerOuterTerm::gcd_km(-2.33722, 48.83639, 77.06556, 38.92139), 6181.63, 0.05);
 }
 
+// The restarts of fit_objective() at a variance of 0 beside a free
+// correlation (structure.hpp), and the solvers' flat-likelihood test
+// (optimise.hpp).
+static void test_boundary_restarts() {
+  const int k = 6;
+  Eigen::MatrixXi codes(k, 1);
+  for (int r = 0; r < k; ++r) codes(r, 0) = r;
+  auto term = [&](int type, int n_v, int n_r) {
+    InnerOuterTerm t;
+    t.type = type;
+    t.inner.resize(k);
+    t.outer.resize(k);
+    for (int r = 0; r < k; ++r) { t.inner(r) = r % 2; t.outer(r) = r / 2; }
+    t.off = 1;
+    t.n_lev = 2;
+    t.n_v = n_v;
+    t.n_r = n_r;
+    return t;
+  };
+  const double nan = std::nan("");
+  // HCS: theta = (sigma2, v1, v2, rho) with v1 = 0
+  const Vec th = (Vec(4) << 0.02, 0.0, 0.04, -0.3).finished();
+  const RandomTerms hcs(codes, Vec::Constant(4, nan), {term(InnerOuterTerm::kHCS, 2, 1)});
+  const std::vector<Vec> rs = hcs.boundary_restarts(th, 1.0);
+  CHECK(rs.size() == 4);
+  const double want_r[] = {-0.3, -0.9, 0.0, 0.9};
+  for (std::size_t i = 0; i < rs.size() && i < 4; ++i) {
+    CHECK(std::fabs(rs[i](1) - 0.004) < 1e-15);  // a tenth of the term's largest variance
+    CHECK(rs[i](0) == 0.02 && rs[i](2) == 0.04);  // the others as they were
+    CHECK(std::fabs(rs[i](3) - want_r[i]) < 1e-15);
+  }
+  // every variance of the term at 0: raised to a tenth of scale
+  const Vec th0 = (Vec(4) << 0.02, 0.0, 0.0, 0.5).finished();
+  const std::vector<Vec> r0 = hcs.boundary_restarts(th0, 0.5);
+  CHECK(r0.size() == 4 && r0[0](1) == 0.05 && r0[0](2) == 0.05);
+  // none: no variance at 0; the correlation fixed; the variance fixed at 0; DIAG; UN on the Cholesky scale
+  CHECK(hcs.boundary_restarts((Vec(4) << 0.0, 0.01, 0.04, 0.2).finished(), 1.0).empty());
+  const RandomTerms hcs_r(codes, (Vec(4) << nan, nan, nan, 0.5).finished(), {term(InnerOuterTerm::kHCS, 2, 1)});
+  CHECK(hcs_r.boundary_restarts(th, 1.0).empty());
+  const RandomTerms hcs_v(codes, (Vec(4) << nan, 0.0, nan, nan).finished(), {term(InnerOuterTerm::kHCS, 2, 1)});
+  CHECK(hcs_v.boundary_restarts(th, 1.0).empty());
+  const RandomTerms diag(codes, Vec::Constant(3, nan), {term(InnerOuterTerm::kDIAG, 2, 0)});
+  CHECK(diag.boundary_restarts((Vec(3) << 0.02, 0.0, 0.04).finished(), 1.0).empty());
+  const RandomTerms chol(codes, Vec::Constant(4, nan), {term(InnerOuterTerm::kUNCHOL, 2, 1)});
+  CHECK(chol.boundary_restarts(th, 1.0).empty());
+  // CAR: correlations in [0, 1]
+  const RandomTerms car(codes, Vec::Constant(3, nan), {term(InnerOuterTerm::kCAR, 1, 1)});
+  const std::vector<Vec> rc = car.boundary_restarts((Vec(3) << 0.02, 0.0, 0.3).finished(), 2.0);
+  CHECK(rc.size() == 4 && rc[0](1) == 0.2 && std::fabs(rc[1](2) - 0.05) < 1e-15 && std::fabs(rc[3](2) - 0.95) < 1e-15);
+  // admissible(): HCS over 2 levels always; CS over 3 levels with rho = -0.9 not
+  CHECK(hcs.admissible(th) && hcs.admissible((Vec(4) << 0.02, 0.1, 0.04, -1.0).finished()));
+  InnerOuterTerm cs3 = term(InnerOuterTerm::kCS, 1, 1);
+  for (int r = 0; r < k; ++r) cs3.inner(r) = r % 3;
+  const RandomTerms cs(codes, Vec::Constant(3, nan), {cs3});
+  CHECK(!cs.admissible((Vec(3) << 0.02, 0.1, -0.9).finished()) && cs.admissible((Vec(3) << 0.02, 0.1, -0.5).finished()));
+  // the flat-likelihood test: three flat iterations with small steps
+  PlateauTest pt;
+  CHECK(!pt(-3.0, -3.0, 1e-9) && !pt(-3.0, -3.0 + 1e-13, 1e-9) && pt(-3.0, -3.0, 0.0));
+  PlateauTest p2;
+  CHECK(!p2(-3.0, -3.0, 1e-9) && !p2(-3.0, -3.0, 1e-9) && !p2(-3.0, -2.9, 1e-9) && !p2(-2.9, -2.9, 1e-9));
+  PlateauTest p3;
+  CHECK(!p3(-3.0, -3.0, 1e-3) && !p3(-3.0, -3.0, 1e-3) && !p3(-3.0, -3.0, 1e-3));  // steps too large
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
@@ -841,6 +905,7 @@ int main() {
   test_nested_levels();
   test_random_terms();
   test_inner_outer_terms();
+  test_boundary_restarts();
   test_gen_spatial_terms();
   return metafast_test::report("blocks");
 }
