@@ -1457,6 +1457,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       if (nrow(W) != ncol(W)) .mf_stop("'W' must be a square matrix.")
       if (!Matrix::isSymmetric(W)) .mf_stop("'W' must be a symmetric matrix.")
       if (nrow(W) != k.all) .mf_stop(sprintf("'W' is a %d x %d matrix but 'yi' has length %d.", nrow(W), ncol(W), k.all))
+      # (methods: used only with a Matrix W, so Suggests, declared for R CMD check)
       A <- methods::as(methods::as(methods::as(W, "dMatrix"), "generalMatrix"), "CsparseMatrix")
       A@Dimnames <- list(NULL, NULL)
       if (any(is.infinite(A@x))) .mf_stop("'W' must be finite.")
