@@ -1,6 +1,7 @@
 # forest() of cumul() results: the cumulative estimates with their
 # confidence intervals, one row per step (metafor's forest.cumul.rma), drawn
-# by the forest engine of R/forest.R.
+# by the forest engine of R/forest.R; forest() of leave1out() results draws
+# the leave-one-out estimates the same way (metafor has no such method).
 
 #' Forest plot of a cumulative meta-analysis
 #'
@@ -22,10 +23,17 @@
 #'   \code{xlabfont}, as in \code{\link{forest}}.
 #' @return Invisibly, the list described in \code{\link{forest}} (without
 #'   \code{summaries}).
+#' @details \code{forest()} of \code{\link{leave1out}()} results (metafor has
+#'   no such method) draws the estimates without each study (or cluster)
+#'   the same way, one row per left-out study, labelled as
+#'   \code{leave1out()} labels them ("-" and the study), with a dotted line at
+#'   the estimate of the full model (unless \code{refline} is given, which
+#'   then replaces it).
 #' @examples
 #' dat <- data.frame(yi = c(0.10, 0.30, 0.35, 0.65, 0.45, 0.15),
 #'                   vi = c(0.03, 0.03, 0.05, 0.01, 0.05, 0.02))
 #' forest(cumul(rma(yi, vi, data = dat)))
+#' forest(leave1out(rma(yi, vi, data = dat)))
 #' @export
 forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim, ylim, at, steps = 5, refline = 0,
                             digits = 2L, width, xlab, ilab = NULL, ilab.lab = NULL, ilab.xpos, ilab.pos, textpos,
@@ -36,7 +44,9 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
   hidden <- .mf_forest_dots(..., ours = .mf_dots_ours$forest.mf_cumul)
   if (length(hidden$par)) { op <- graphics::par(hidden$par); on.exit(graphics::par(op), add = TRUE) }
   keep <- !is.na(x$estimate)
-  if (!any(keep)) .mf_stop("The cumulative estimates are all missing: there is nothing to plot.")
+  l1o <- inherits(x, "mf_leave1out")
+  if (!any(keep)) .mf_stop(sprintf("The %s estimates are all missing: there is nothing to plot.",
+                                   if (l1o) "leave-one-out" else "cumulative"))
   k <- sum(keep)
   px <- list(k = k, k.all = length(x$estimate), ids = which(keep))
   est <- as.numeric(x$estimate)
@@ -44,9 +54,14 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
   crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
   lb <- as.numeric(x$ci.lb); ub <- as.numeric(x$ci.ub)
   # labels as metafor: the first study, then "+ study" for each one added
+  # (leave1out(): its own labels, "-" and the left-out study)
   ids <- if (is.null(x$ids)) seq_along(est) else x$ids
-  labs <- if (isTRUE(x$slab.null) || is.null(x$slab)) paste("Study", ids) else as.character(x$slab)
-  labs[-1L] <- paste("+", labs[-1L])
+  if (l1o) {
+    labs <- as.character(x$slab)
+  } else {
+    labs <- if (isTRUE(x$slab.null) || is.null(x$slab)) paste("Study", ids) else as.character(x$slab)
+    labs[-1L] <- paste("+", labs[-1L])
+  }
   st <- data.frame(row = ids[keep], slab = labs[keep],
                    yi = est[keep], vi = as.numeric(x$se[keep])^2, ci.lb = lb[keep], ci.ub = ub[keep],
                    weight = rep(100 / k, k), group = NA_character_, stringsAsFactors = FALSE)
@@ -54,6 +69,11 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
   env <- parent.frame()
   ev <- function(e) .mf_plot_eval(e, x, env)
   ilab <- ev(substitute(ilab))
+  if (l1o && missing(refline)) {
+    refline <- x$full.estimate
+    tf <- .mf_plot_tf(transf, targs, "transf")
+    if (!is.null(tf)) refline <- tf(refline)
+  }
   do.call(.mf_forest_draw, c(list(st = st, ord = seq_len(k), grp = NULL, sums = NULL, fit_rows = NULL,
                   ilab = .mf_per_study(ilab, px, "ilab"), ilab.lab = ilab.lab, annotate = annotate,
                   showweights = FALSE, addpred = FALSE, header = header,
@@ -67,6 +87,17 @@ forest.mf_cumul <- function(x, annotate = TRUE, header = TRUE, xlim, alim, olim,
                   shade = .mf_forest_shade(if (missing(shade)) NULL else shade, px),
                   colci = if (missing(colci)) NULL else ps(colci, "colci")),
                   .mf_forest_hidden_args(hidden, .mf_forest_given_lty2(.mf_given(.mf_forest_given)))))
+}
+
+#' @rdname forest.mf_cumul
+#' @export
+forest.mf_leave1out <- function(x, ...) {
+  # the same drawing as forest() of cumul(), evaluated where the user called
+  # it, so that ilab = and the like see the caller's variables
+  cl <- match.call()
+  cl[[1L]] <- forest.mf_cumul
+  cl$x <- x
+  eval(cl, parent.frame())
 }
 
 #' Plot of cumulative meta-analysis results

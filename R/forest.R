@@ -76,6 +76,7 @@
 #'   (\code{xlim}, \code{ylim}, \code{alim}, \code{at}, \code{at.lab} (the
 #'   tick labels), \code{cex}, \code{rows}, \code{textpos},
 #'   \code{ilab.xpos}, \code{header} (left and right), \code{xlab},
+#'   \code{refline} (\code{NULL} for none),
 #'   \code{coords} (\code{"auto"} or \code{"metafor"}), and with \code{predstyle =
 #'   "shade"} / \code{"dist"} \code{pred}: the points of the predictive
 #'   distribution drawn (\code{x}; for "shade" the colour of each point
@@ -1419,7 +1420,7 @@ forest.default <- function(x, vi, sei, ci.lb, ci.ub, annotate = TRUE, showweight
               cex.axis = cex_axis,
               rows = if (metafor) study_rows else rev(sort(ys[types == "study"])),
               textpos = textpos, ilab.xpos = if (nil) x_il else NULL, ilab.pos = il_pos,
-              header = hdr, xlab = xlab, coords = coords, pred = pred_drawn)
+              header = hdr, xlab = xlab, refline = refline, coords = coords, pred = pred_drawn)
   .mf_forest_state$last <- list(xlim = xlim, alim = alim, cex = cex, textpos = textpos, digits = digits,
                                 atransf = atransf, transf = transf, efac = efac, annotate = annotate,
                                 level_pct = level_pct, dia_h = dia_h, dia_hs = dia_hs, text_h1 = text_h1, rowh = rowh, x_w = x_w, showw = showw,

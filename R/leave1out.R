@@ -86,7 +86,27 @@ leave1out.mf_rma <- function(x, cluster, digits, transf, targs, progbar = FALSE,
     out <- .mf_cd_pad(out, v$not.na, na.act)
     slab <- paste0("-", if (na.act %in% c("na.exclude", "na.pass")) v$slab else v$slab[v$not.na])
   }
-  .mf_cd_finish(out, x, slab, digits, tr$transf)
+  out <- .mf_cd_finish(out, x, slab, digits, tr$transf, class = "mf_leave1out")
+  # the data rows of the table rows, for forest(ilab = ) and the like
+  if (missing(cluster) && is.data.frame(x$data) && is.logical(x$subset) && nrow(x$data) == length(x$subset)) {
+    rows <- which(x$subset)
+    if (!na.act %in% c("na.exclude", "na.pass")) rows <- rows[v$not.na]
+    out$data <- x$data[rows, , drop = FALSE]
+  }
+  .mf_l1o_plot_info(out, x, function(o) .mf_cd_transf(o, transf, targs)$out)
+}
+
+# What forest() of a leave1out() result needs besides the table (kept after
+# 'slab', so that printing ignores it): the level, the measure and the full
+# model's estimate (transformed as the table is, by 'transform', a function
+# of a table).
+.mf_l1o_plot_info <- function(out, x, transform) {
+  b <- as.numeric(x$beta)[1L]
+  out$full.estimate <- transform(list(estimate = b, se = NA_real_, ci.lb = b, ci.ub = b))$estimate
+  out$level <- x$level
+  # (no measure when the table is transformed: its axis is then not the measure's)
+  if (!isTRUE(out$transf)) out$measure <- x$measure
+  out
 }
 
 #' Tables returned by the case-deletion functions

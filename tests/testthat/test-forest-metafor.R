@@ -282,6 +282,42 @@ test_that("forest() of cumul() results draws metafor's rows, labels and axis", {
   expect_error(in_png(forest(cu, at.lab = c("a", "b"))), "'at.lab'")
 })
 
+test_that("forest() of leave1out() results: metafor's leave-one-out estimates, labels, full-model line, ilab from the data", {
+  skip_if_not_installed("metafor")
+  dat <- bcg_dat()
+  mdat <- metafor::escalc("RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg,
+                          slab = paste(author, year, sep = ", "))
+  mfit <- metafor::rma(yi, vi, data = mdat, control = list(threshold = 1e-12, maxiter = 1000))
+  ml <- metafor::leave1out(mfit)
+  res <- rma(yi, vi, data = dat)
+  l1 <- leave1out(res)
+  expect_s3_class(l1, "mf_list")
+  out <- in_png(forest(l1, ilab = cbind(tpos, tneg)))
+  expect_equal(out$studies$yi, as.numeric(ml$estimate), tolerance = 1e-6)
+  expect_equal(out$studies$ci.lb, as.numeric(ml$ci.lb), tolerance = 1e-6)
+  expect_equal(out$studies$ci.ub, as.numeric(ml$ci.ub), tolerance = 1e-6)
+  expect_identical(out$studies$slab, paste0("-", paste(metadat::dat.bcg$author, metadat::dat.bcg$year, sep = ", ")))
+  expect_equal(out$layout$refline, as.numeric(coef(mfit)), tolerance = 1e-6)
+  expect_identical(out$layout$xlab, "Log Risk Ratio")
+  # on the ratio scale: the line moves with transf; a given refline replaces it
+  tr <- in_png(forest(l1, transf = exp))
+  expect_equal(tr$layout$refline, exp(as.numeric(coef(mfit))), tolerance = 1e-6)
+  expect_equal(tr$studies$yi, exp(as.numeric(ml$estimate)), tolerance = 1e-6)
+  expect_null(in_png(forest(l1, refline = NULL))$layout$refline)
+  lt <- leave1out(res, transf = exp)
+  lo <- in_png(forest(lt))
+  expect_equal(lo$studies$yi, as.numeric(metafor::leave1out(mfit, transf = exp)$estimate), tolerance = 1e-6)
+  expect_equal(lo$layout$refline, exp(as.numeric(coef(mfit))), tolerance = 1e-6)
+  expect_false(identical(lo$layout$xlab, "Log Risk Ratio"))
+  # rma.mh: the full fit is the Mantel-Haenszel estimate
+  mh <- rma.mh(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg, measure = "RR")
+  mmh <- metafor::rma.mh(ai = tpos, bi = tneg, ci = cpos, di = cneg, data = metadat::dat.bcg, measure = "RR")
+  lm <- in_png(forest(leave1out(mh)))
+  expect_equal(lm$studies$yi, as.numeric(metafor::leave1out(mmh)$estimate), tolerance = 1e-8)
+  expect_equal(lm$layout$refline, as.numeric(coef(mmh)), tolerance = 1e-8)
+  expect_error(in_png(forest(l1, ilab = 1:3)), "ilab")
+})
+
 test_that("vif(ncpus = <not a number>) is an error naming 'ncpus' (a fuzz finding)", {
   fit <- rma(yi, vi, mods = ~ ablat + year, data = bcg_dat())
   expect_error(vif(fit, ncpus = function(x) x), "'ncpus'")

@@ -88,6 +88,7 @@ test_that("forest() pictures with metafor's arguments (issue 16)", {
                   progress = FALSE)
   vdiffr::expect_doppelganger("plot-permutest", function() plot(pt, QM = TRUE, lwd = c(2, 2, 2, 4), legend = TRUE))
   vdiffr::expect_doppelganger("forest-cumul", function() forest(cumul(res), atransf = exp, xlim = c(-6, 3)))
+  vdiffr::expect_doppelganger("forest-leave1out", function() forest(leave1out(res), atransf = exp))
   vdiffr::expect_doppelganger("forest-default-rows", function()
     forest(dat$yi, dat$vi, slab = dat$author, xlim = c(-8, 5), atransf = exp, at = log(c(.1, 1, 8)),
            rows = 15:3, shade = "all", col = "darkgreen"))
