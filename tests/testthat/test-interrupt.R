@@ -111,3 +111,16 @@ test_that("SIGINT stops a REML fit of k = 1e7 rows (issue 18)", {
   expect_interruptible(big, "rma(yi, vi, mods = ~ x, data = big, control = list(maxiter = 1e12, threshold = 1e-320))",
                        delay = 1)
 })
+
+test_that("SIGINT stops a long cluster wild bootstrap and a long cluster bootstrap of rma.mv (issue 13)", {
+  skip_on_cran()
+  skip_on_os("windows")
+  mv <- c("set.seed(1)",
+          "mvd <- data.frame(study = rep(1:300, each = 3), es = rep(1:3, 300), x = rnorm(900))",
+          "mvd$yi <- 0.2 + 0.1 * mvd$x + rep(rnorm(300, 0, 0.2), each = 3) + rnorm(900, 0, 0.1)",
+          "mvd$vi <- runif(900, 0.01, 0.05)",
+          "fmv <- rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/es, data = mvd)")
+  # each replicate refits the null and the full model (REML): minutes for 1e6
+  expect_interruptible(mv, "Wald_test_cwb(fmv, constraints = 2, R = 1e6, cluster = mvd$study)")
+  expect_interruptible(mv, "boot_rma(fmv, R = 1e6, cluster = study, threads = 2, progress = FALSE)")
+})
