@@ -29,7 +29,7 @@ dat$vi <- round(runif(nrow(dat), 0.01, 0.2), 4)
 dat$yi <- round(0.2 + 0.3 * dat$x + u + rnorm(nrow(dat), 0, sqrt(dat$vi + 0.02)), 4)
 k <- nrow(dat)
 R <- 999
-n_ref <- 1   # metafor refits timed per task (one rma() fit at ~2000 rows takes ~40 s or more)
+n_ref <- as.integer(Sys.getenv("BENCH_NREF", "3"))  # metafor refits timed per task (one rma() fit at ~2000 rows takes ~40 s or more)
 elapsed <- function(expr) unname(system.time(expr)[["elapsed"]])
 
 fit <- rma(yi, vi, mods = ~ x, data = dat, method = "REML")
