@@ -108,10 +108,10 @@ leave1out.mf_rma_tab <- function(x, cluster, digits, transf, targs, progbar = FA
   } else {
     slab <- paste0("-", ids)
   }
-  tr <- .mf_tab_transf(x, out, if (missing(transf)) NULL else transf, targs)
-  out <- .mf_cd_finish(tr$out, x, slab, digits, tr$transf, class = "mf_leave1out")
   tf <- if (missing(transf)) NULL else transf
   ta <- if (missing(targs)) NULL else targs
+  tr <- .mf_tab_transf(x, out, tf, ta)
+  out <- .mf_cd_finish(tr$out, x, slab, digits, tr$transf, class = "mf_leave1out")
   .mf_l1o_plot_info(out, x, function(o) .mf_tab_transf(x, o, tf, ta)$out)
 }
 
