@@ -1575,5 +1575,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   vb <- stXAX %*% meat %*% stXAX
   vb <- (vb + t(vb)) / 2
   d <- b - bG
-  list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))
+  # (vbG equilibrated to unit diagonal first: an offset moderator makes it
+  # nearly singular in solve()'s sense while its correlations are not)
+  sg <- 1 / sqrt(diag(vbG))
+  ds <- d * sg
+  list(beta = b, vb = vb, dll = 0.5 * sum(ds * qr.solve(vbG * tcrossprod(sg), ds, tol = 1e-14)))
 }

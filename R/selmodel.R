@@ -732,7 +732,10 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   }
   mX <- diag(p)
   if (int.only || !int.incl || p < 2L) return(list(X = X, mX = mX))
-  dummy <- apply(X, 2L, function(v) all(abs(v) < 1e-8 | abs(v - 1) < 1e-8))
+  # (0/1 columns exactly: metafor's test, within 1e-8 of 0 or 1, takes a
+  # column scaled by 1e-10 for a dummy and leaves it unstandardised, where the
+  # optimiser stops early; issue 18)
+  dummy <- apply(X, 2L, function(v) all(v == 0 | v == 1))
   Xs <- X
   for (j in 2:p) {
     if (dummy[j]) next
