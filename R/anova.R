@@ -291,7 +291,8 @@ print.anova.mf_rma <- function(x, digits = x$digits, ...) {
     colnames(tab)[9:10] <- c("tau^2", "R^2")
     rownames(tab) <- c("Full", "Reduced")
     if (!.mf_estimator_has(x$method, "random") || is.na(x$tau2.f) || is.na(x$tau2.r)) tab[["tau^2"]] <- NULL
-    if ("mf_rma_mv" %in% x$class.f) tab[["R^2"]] <- NULL  # (as metafor for rma.mv fits)
+    if (any(c("mf_rma_mv", "mf_rma_glmm") %in% x$class.f)) tab[["R^2"]] <- NULL  # (as metafor for rma.mv fits)
+    if (is.na(x$QE.f) && is.na(x$QE.r)) tab$QE <- NULL  # (rma.glmm fits)
     print(tab, quote = FALSE, right = TRUE)
   }
   cat("\n")

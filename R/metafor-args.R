@@ -184,6 +184,15 @@
                link = "the link follows from 'measure' (logit or log)",
                i2def = "alternative definitions of I^2 are not supported"),
   print.mf_rma_glmm = c(),
+  anova.mf_rma_glmm = c(att = .mf_r_ls, Z = .mf_r_ls,
+                        adjust = "adjusted p-values are not supported for rma.glmm() fits yet",
+                        refit = "rma.glmm() fits are ML fits already (no refit needed)",
+                        test = "the type of test cannot be chosen here; refit with rma.glmm(..., test = ) or compare two fits with anova(fit1, fit2)",
+                        L = "use X = (the contrast matrix)", fixed = "there is no equivalent", df = "there is no equivalent",
+                        abbrev = "abbreviated coefficient names are not supported"),
+  profile.mf_rma_glmm = c(parallel = "the profile of an rma.glmm() fit is computed serially",
+                          ncpus = "the profile of an rma.glmm() fit is computed serially",
+                          cl = "the profile of an rma.glmm() fit is computed serially"),
   print.mf_rma_mh = c(),
   print.mf_rma_peto = c(),
   summary.mf_rma_tab = c(), coef.mf_rma_tab = c(), vcov.mf_rma_tab = c(), fitted.mf_rma_tab = c(),
@@ -220,6 +229,7 @@
   gosh.mf_rma = "time", permutest.mf_rma = c("digits", "time", "verbose"),
   anova.mf_rma_mv = "verbose",
   fsn = character(0), baujat.mf_rma = character(0),
+  anova.mf_rma_glmm = "verbose", profile.mf_rma_glmm = "time",
   rma.mh = "time", rma.peto = "time", rma.glmm = "time", rstudent.mf_rma_tab = "time", confint.mf_rma_tab = "time",
   leave1out.mf_rma_tab = "time", cumul.mf_rma_tab = "time", baujat.mf_rma_tab = character(0),
   predict.mf_rma_tab = "verbose", gosh.mf_rma_tab = "time")
@@ -289,7 +299,7 @@
   llplot = "graphics", tes = "warn", hc.mf_rma = "ignore",
   selmodel.mf_rma = "warn", print.mf_selmodel = "warn", summary.mf_selmodel = "ignore",
   anova.mf_selmodel = "warn", plot.mf_selmodel = "graphics", confint.mf_selmodel = "warn",
-  profile.mf_selmodel = "graphics")
+  profile.mf_selmodel = "graphics", anova.mf_rma_glmm = "warn", profile.mf_rma_glmm = "graphics")
 
 # The function's name as the user calls it, for messages.
 .mf_fn_label <- function(fn) {

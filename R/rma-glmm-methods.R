@@ -191,7 +191,17 @@ confint.mf_rma_glmm <- function(object, parm, level, ...) {
   b <- c(object$beta)
   out <- cbind(estimate = b, ci.lb = b - crit * object$se, ci.ub = b + crit * object$se)
   rownames(out) <- rownames(object$beta)
-  list(fixed = out)
+  res <- list(fixed = out)
+  # the profile-likelihood CI of tau^2 of an ML fit (metafor has none for
+  # rma.glmm fits; built as confint.rma.uni()'s for ML fits)
+  if (object$method == "ML" && !isTRUE(list(...)$.fixed.only)) {
+    ok <- tryCatch({ .mf_glmm_check_profile(object, "The CI of tau^2"); TRUE }, error = function(e) FALSE)
+    if (ok) res$random <- .mf_glmm_tau2_ci(object, alpha)
+  }
+  res$digits <- .mf_digits(NULL, object)
+  res$lb.sign <- res$ub.sign <- ""
+  class(res) <- "confint.mf_rma"
+  res
 }
 
 #' @rdname mf_rma-tidiers
@@ -200,7 +210,7 @@ tidy.mf_rma_glmm <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
   out <- data.frame(term = rownames(x$beta), estimate = c(x$beta), std.error = x$se,
                     statistic = x$zval, p.value = x$pval, stringsAsFactors = FALSE)
   if (isTRUE(conf.int)) {
-    ci <- confint.mf_rma_glmm(x, level = conf.level)$fixed
+    ci <- confint.mf_rma_glmm(x, level = conf.level, .fixed.only = TRUE)$fixed
     out$conf.low <- unname(ci[, "ci.lb"])
     out$conf.high <- unname(ci[, "ci.ub"])
   }
@@ -220,3 +230,189 @@ glance.mf_rma_glmm <- function(x, ...) {
   rownames(out) <- NULL
   .mf_tibble(out)
 }
+
+# ---------------------------------------------------------------------------
+# anova(), profile() and the profile-likelihood CI of tau^2, forest(),
+# funnel() (issue 19).  metafor 5.2.1 refuses anova() and confint() of
+# rma.glmm fits ("Method not available"); here they follow metafor's
+# anova.rma() / confint.rma.uni() for the other fits.
+
+#' @rdname rma.glmm
+#' @param object2 a second \code{rma.glmm()} fit of the same data (nested in
+#'   \code{object} or \code{object} in it): \code{anova()} gives the
+#'   likelihood-ratio test of the two.
+#' @param btt,X,rhs Wald tests of \code{anova()}: the coefficients
+#'   \code{btt} (numbers or names), or the linear combinations in the rows of
+#'   \code{X} (= \code{rhs}), as \code{anova()} of \code{rma()} fits.
+#' @details \code{anova(object, object2)}: the likelihood-ratio test of two
+#'   nested fits, 2 (ll.f - ll.r) on the difference of their numbers of
+#'   parameters, from the maximised (marginal) log-likelihoods of the fits
+#'   (\code{ll.marginal}; the log-likelihoods printed are those of
+#'   \code{fit.stats}, metafor's).  \code{confint()} of an ML fit adds the
+#'   profile-likelihood CI of tau^2 (and tau): the values where
+#'   2 (ll.max - pl(tau^2)) equals the chi-square(1) quantile, pl the
+#'   log-likelihood maximised over the coefficients at fixed tau^2 (the
+#'   study intercepts of \code{model = "UM.FS"} too), with the lower bound 0
+#'   when pl(0) is within it; \code{profile()} draws pl.
+#' @export
+anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
+  .mf_check_dots("anova.mf_rma_glmm", ...)
+  x <- object
+  d <- .mf_digits(if (missing(digits)) NULL else digits, x)
+  if (missing(object2) || is.null(object2)) {
+    res <- if (missing(X) || is.null(X)) .mf_anova_btt(x, if (missing(btt)) NULL else btt, if (missing(rhs)) NULL else rhs, d)
+           else .mf_anova_contrasts(x, X, if (missing(rhs)) NULL else rhs, d)
+    class(res) <- "anova.mf_rma"
+    return(res)
+  }
+  if (!missing(btt) || !missing(X)) .mf_stop("Give either 'object2' (a likelihood-ratio test) or 'btt' / 'X' (a Wald test), not both.")
+  if (!inherits(object2, "mf_rma_glmm")) .mf_stop("'object2' must be an rma.glmm() fit.")
+  f <- x; r <- object2
+  if (f$parms == r$parms) .mf_stop("The two models have the same number of parameters.")
+  if (f$parms < r$parms) { f <- object2; r <- x }
+  if (f$measure != r$measure || !identical(f$model, r$model) || f$k != r$k ||
+      !isTRUE(all.equal(f$outdat, r$outdat, check.attributes = FALSE, tolerance = 0)))
+    .mf_stop("The full and reduced model must be fitted to the same counts with the same 'measure' and 'model'.")
+  if (f$method == "EE" && r$method != "EE")
+    .mf_stop("The full model is an equal-effects model but the reduced model has random effects.")
+  if (!identical(unname(f$X), unname(r$X)) && !.mf_is_nested(f$X, r$X))
+    warning("The models being compared appear not to be nested.", call. = FALSE)
+  LRT <- max(0, 2 * (f$ll.marginal - r$ll.marginal))
+  df <- f$parms - r$parms
+  fs <- function(m) { v <- m$fit.stats[["ML"]]; names(v) <- rownames(m$fit.stats); v }
+  res <- list(fit.stats.f = fs(f), fit.stats.r = fs(r), parms.f = f$parms, parms.r = r$parms,
+              LRT = LRT, pval = stats::pchisq(LRT, df, lower.tail = FALSE), QE.f = NA_real_, QE.r = NA_real_,
+              tau2.f = f$tau2, tau2.r = r$tau2, R2 = NA_real_, method = f$method, class.f = class(f),
+              digits = d, type = "LRT")
+  class(res) <- "anova.mf_rma"
+  res
+}
+
+# The log-likelihood of fit x maximised over its coefficients at tau = sqrt(tau2)
+# (the study intercepts of UM.FS are profiled inside the core); start: the
+# coefficients to start from.  Returns list(ll, beta).
+.mf_glmm_profile_ll <- function(x, tau2, start = c(x$beta)) {
+  obs <- .mf_glmm_obs(x$measure, x$model, x$outdat, x$X, x$coding)
+  ll <- function(b) .mf_glmm_loglik(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family,
+                                    obs$study_int, x$nAGQ, c(b, sqrt(tau2)), TRUE)
+  fn <- function(b) { v <- -ll(b); if (is.finite(v)) v else 1e300 }
+  o <- stats::optim(start, fn, method = "BFGS", control = list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-6, length(start))))
+  # (a Nelder-Mead polish: BFGS on a finite-difference gradient stops ~1e-9 short)
+  if (length(start) > 1L) o <- stats::optim(o$par, fn, method = "Nelder-Mead", control = list(reltol = 1e-15, maxit = 5000))
+  else o <- stats::optimize(fn, o$par + c(-1, 1) * max(1, 10 * max(x$se, 0.01)), tol = 1e-12)
+  list(ll = -(if (is.null(o$value)) o$objective else o$value), beta = if (is.null(o$par)) o$minimum else o$par)
+}
+
+.mf_glmm_check_profile <- function(x, what) {
+  if (x$method != "ML") .mf_stop(sprintf("%s needs a random-effects fit (method = \"ML\"): tau^2 is not estimated in an equal-effects model.", what))
+  if (!((x$measure %in% c("PLO", "IRLN")) || (x$measure %in% c("OR", "IRR") && x$model %in% c("UM.FS", "CM.AL", "CM.EL"))))
+    .mf_stop(sprintf("%s is not available for rma.glmm() fits with model = \"%s\" yet.", what, x$model))
+  if (!is.finite(x$ll.marginal)) .mf_stop(sprintf("%s needs the maximised log-likelihood of the fit.", what))
+}
+
+# The profile-likelihood CI of tau^2 of an ML fit (confint.rma.uni()'s method:
+# pl(tau2) = ll.max - qchisq(1 - alpha, 1) / 2 on each side of the estimate).
+.mf_glmm_tau2_ci <- function(x, alpha) {
+  .mf_glmm_check_profile(x, "The CI of tau^2")
+  crit <- stats::qchisq(1 - alpha, 1) / 2
+  target <- x$ll.marginal - crit
+  g <- function(t2) .mf_glmm_profile_ll(x, t2)$ll - target
+  t2 <- x$tau2
+  lb <- if (t2 <= 0 || g(0) >= 0) 0 else
+    stats::uniroot(function(s) g(s^2), c(0, sqrt(t2)), tol = 1e-10 * max(1, sqrt(t2)))$root^2
+  hi <- max(sqrt(t2), 0.1)
+  for (i in seq_len(60)) { if (g(hi^2) < 0) break; hi <- 2 * hi }
+  ub <- if (g(hi^2) < 0) stats::uniroot(function(s) g(s^2), c(sqrt(t2), hi), tol = 1e-10 * max(1, hi))$root^2 else NA_real_
+  rbind(`tau^2` = c(estimate = t2, ci.lb = lb, ci.ub = ub), tau = c(sqrt(t2), sqrt(lb), sqrt(ub)))
+}
+
+#' @rdname rma.glmm
+#' @param fitted an ML fit of \code{rma.glmm()}.
+#' @param xlim,ylim,steps,lltol,progbar,plot,pch,refline,cline profile(): the
+#'   range of tau^2 (default: the profile CI widened), the number of points,
+#'   and the plotting arguments of \code{profile()} for \code{rma()} fits.
+#' @export
+profile.mf_rma_glmm <- function(fitted, xlim, ylim, steps = 20, lltol = 1e-03, progbar = TRUE, plot = TRUE,
+                                pch = 19, refline = TRUE, cline = FALSE, ...) {
+  .mf_check_dots("profile.mf_rma_glmm", ...)
+  x <- fitted
+  .mf_glmm_check_profile(x, "profile()")
+  if (!is.numeric(steps) || length(steps) != 1L || steps < 2) .mf_stop("'steps' must be a number >= 2.")
+  if (missing(xlim)) {
+    ci <- tryCatch(.mf_glmm_tau2_ci(x, x$level)[1L, ], error = function(e) c(x$tau2, 0, NA))
+    ub <- if (is.finite(ci[3])) ci[3] else 4 * max(x$tau2, 0.01)
+    xlim <- c(max(0, ci[2] - 0.1 * (ub - ci[2])), ub + 0.1 * (ub - ci[2]))
+  }
+  if (!is.numeric(xlim) || length(xlim) != 2L || anyNA(xlim) || xlim[1] < 0 || xlim[2] <= xlim[1])
+    .mf_stop("'xlim' must be two increasing values >= 0.")
+  vc <- seq(xlim[1], xlim[2], length.out = steps)
+  lls <- vapply(vc, function(t2) .mf_glmm_profile_ll(x, t2)$ll, numeric(1))
+  out <- list(tau2 = vc, ll = lls, beta = NULL, ci.lb = NULL, ci.ub = NULL, comps = 1L, ylim = if (missing(ylim)) range(c(lls, x$ll.marginal), finite = TRUE) else ylim,
+              method = "ML", vc = x$tau2, maxll = x$ll.marginal, xlab = expression(paste(tau^2, " Value")),
+              title = "")
+  class(out) <- "profile.mf_rma_glmm"
+  if (isTRUE(plot)) {
+    graphics::plot(vc, lls, type = "o", pch = pch, xlab = expression(paste(tau^2, " Value")),
+                   ylab = "Log-Likelihood", ylim = out$ylim, bty = "l")
+    if (isTRUE(refline)) {
+      graphics::abline(v = x$tau2, lty = "dotted")
+      graphics::abline(h = x$ll.marginal, lty = "dotted")
+    }
+    if (isTRUE(cline)) graphics::abline(h = x$ll.marginal - stats::qchisq(1 - x$level, 1) / 2, lty = "dotted")
+  }
+  invisible(out)
+}
+
+# forest() and funnel(): the per-study outcomes yi, vi (escalc()'s, with
+# add / to / drop00 as given to rma.glmm()) and the fit's estimate, as
+# metafor's forest.rma() / funnel.rma() draw an rma.glmm fit (no weights:
+# showweights = TRUE is an error there, as in metafor).
+.mf_glmm_plot_view <- function(x) {
+  keep <- x$not.na.yivi
+  if (!sum(keep)) .mf_stop("No study has an outcome to draw.")
+  out <- list(yi = c(x$yi), vi = c(x$vi), k = sum(keep), k.all = x$k.all, ids = x$ids[keep], slab = x$slab[keep],
+              slab.null = isTRUE(x$slab.null), X = x$X.f[keep, , drop = FALSE], beta = x$beta, vb = x$vb,
+              se = x$se, ci.lb = x$ci.lb, ci.ub = x$ci.ub, tau2 = x$tau2, I2 = x$I2, int.only = x$int.only,
+              p = x$p, test = x$test, method = x$method, measure = x$measure, level = x$level, data = x$data,
+              forest_k = x$k, forest_rstandard = NULL, forest_tab = TRUE)
+  class(out) <- "mf_rma"
+  out
+}
+
+#' @rdname forest
+#' @details For \code{rma.glmm()} fits, \code{forest()} draws the per-study
+#'   outcomes of \code{escalc()} (with the fit's \code{add}, \code{to},
+#'   \code{drop00}) and the pooled estimate of the model (with its
+#'   prediction interval for an ML fit), or the fitted values of a model with
+#'   moderators, as metafor's \code{forest.rma()} does for these fits;
+#'   \code{showweights = TRUE} is an error there (the model has no weights),
+#'   and so here, and \code{order = "rstandard"} is not available.
+#' @export
+forest.mf_rma_glmm <- function(x, ...) {
+  cl <- match.call()
+  if (isTRUE(eval(cl$showweights, parent.frame())))
+    .mf_stop("Option 'showweights = TRUE' is not possible for rma.glmm() fits (as in metafor).")
+  cl[[1L]] <- forest.mf_rma
+  cl$x <- .mf_glmm_plot_view(x)
+  if (is.null(cl$showweights)) cl$showweights <- FALSE
+  eval(cl, parent.frame())
+}
+formals(forest.mf_rma_glmm) <- formals(forest.mf_rma)
+
+#' @rdname funnel
+#' @details For \code{rma.glmm()} fits, \code{funnel()} draws the per-study
+#'   outcomes of \code{escalc()} against their standard errors around the
+#'   model's estimate (an intercept-only fit; with moderators, as metafor, the
+#'   residuals of a model with moderators are not available for these fits:
+#'   an error).
+#' @export
+funnel.mf_rma_glmm <- function(x, ...) {
+  if (!x$int.only)
+    .mf_stop("funnel() of an rma.glmm() fit with moderators is not available (the model has no residuals of the normal-normal kind).")
+  cl <- match.call()
+  cl[[1L]] <- funnel.mf_rma
+  cl$x <- list(yi = c(x$yi), vi = c(x$vi), slab = x$slab[x$not.na.yivi], beta = x$beta, int.only = TRUE,
+               level = x$level, measure = x$measure, wi = NULL)
+  eval(cl, parent.frame())
+}
+formals(funnel.mf_rma_glmm) <- formals(funnel.mf_rma)

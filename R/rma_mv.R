@@ -421,8 +421,29 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   for (g in gts) if (!is.null(g$rho.init)) start[g$off + g$n_v + 1L] <- if (isTRUE(g$logr)) log(g$rho.init) else g$rho.init
 
   spec <- if (!is.null(bstruct)) .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, bstruct)
-  fit <- if (use_sparse) .mf_rma_mv_fit_sparse(sparse_spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
-         else .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  if (use_sparse) {
+    # an ill-conditioned design (DESIGN.md, "Ill-conditioned designs") is
+    # fitted by the sparse engine in its orthonormal coordinates X~ = X T (the
+    # variance components and both log-likelihoods depend on X only through
+    # its column space); the fit keeps them as mf.wald for exact Wald
+    # statistics (R/wald.R), as fit_block_model() does
+    trS <- .mf_design_transform(sparse_spec$X)
+    if (!is.null(trS)) {
+      Xs.orig <- sparse_spec$X
+      sparse_spec$X <- trS$Xt
+    }
+    fit <- .mf_rma_mv_fit_sparse(sparse_spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+    if (!is.null(trS)) {
+      sparse_spec$X <- Xs.orig
+      if (length(fit$beta) == ncol(X.f)) {
+        fit$mf.wald <- list(b = c(fit$beta), vb = fit$vb, RPt = trS$RPt, D = trS$D)
+        fit$beta <- c(trS$T %*% fit$beta)
+        fit$vb <- trS$T %*% fit$vb %*% t(trS$T)
+      }
+    }
+  } else {
+    fit <- .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
+  }
   if (is.null(spec)) spec <- sparse_spec  # the methods stop with a clear message on this spec
   conv <- fit$convergence
   if (!length(fit$beta))
@@ -441,12 +462,12 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # (X'AX)^-1 X'A M A X (X'AX)^-1 at the marginal covariance M, and both
     # log-likelihoods at b (metafor 5.2.1's rma.mv)
     A <- A.all[rows, rows, drop = FALSE]
-    wb <- .mf_mv_wfit(A, X.f, yi.f, spec, fit$theta, c(beta), vb)
+    wb <- .mf_mv_wfit(A, X.f, yi.f, spec, fit$theta, c(beta), vb, wald = fit$mf.wald)
     fit$ll.ML <- fit$ll.ML - wb$dll
     fit$ll.REML <- fit$ll.REML - wb$dll
     beta[] <- wb$beta
     vb[] <- wb$vb
-    fit$mf.wald <- NULL  # (the coordinates of the fit without A)
+    fit$mf.wald <- wb$mf.wald  # (NULL for a well-conditioned design)
     spec$refuse <- "This method is not available for rma.mv() fits with user weights ('W') in metafast yet (issue 12)."
   }
   se <- unname(sqrt(pmax(diag(vb), 0)))
@@ -1512,7 +1533,25 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # X'A as a dense p x k matrix for A dense or sparse.
 .mf_mv_XtA <- function(X, A) as.matrix(Matrix::crossprod(X, A))
 
-.mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
+#
+# wald: the orthonormal coordinates of the fit without A (its mf.wald, R/wald.R;
+# NULL: none).  Given them, b and the sandwich are computed on X~ = X T (the
+# transform of spec$X, rows in block order, as fit_block_model() made them)
+# and mapped back, beta = T b~, vb = T vb~ T'; mf.wald then holds b~, vb~ for
+# exact Wald statistics, and dll is formed from b~ and the coordinates of bG.
+.mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG, wald = NULL) {
+  tr <- if (!is.null(wald)) .mf_design_transform(spec$X)
+  if (!is.null(tr)) {
+    Xt <- matrix(0, nrow(X), ncol(X))
+    Xt[spec$order, ] <- tr$Xt
+    wb <- .mf_mv_wfit(A, Xt, y, spec, theta, c(wald$b), wald$vb)
+    b.t <- c(wb$beta)
+    vb.t <- wb$vb
+    wb$beta <- c(tr$T %*% b.t)
+    wb$vb <- tr$T %*% vb.t %*% t(tr$T)
+    wb$mf.wald <- list(b = b.t, vb = vb.t, RPt = wald$RPt, D = wald$D)
+    return(wb)
+  }
   XA <- .mf_mv_XtA(X, A)
   XAX <- XA %*% X
   ch <- tryCatch(chol(XAX), error = function(e) NULL)
@@ -1536,5 +1575,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   vb <- stXAX %*% meat %*% stXAX
   vb <- (vb + t(vb)) / 2
   d <- b - bG
-  list(beta = b, vb = vb, dll = 0.5 * sum(d * solve(vbG, d)))
+  # (vbG equilibrated to unit diagonal first: an offset moderator makes it
+  # nearly singular in solve()'s sense while its correlations are not)
+  sg <- 1 / sqrt(diag(vbG))
+  ds <- d * sg
+  list(beta = b, vb = vb, dll = 0.5 * sum(ds * qr.solve(vbG * tcrossprod(sg), ds, tol = 1e-14)))
 }

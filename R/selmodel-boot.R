@@ -27,7 +27,7 @@
   if (length(prec_raw) != k || anyNA(prec_raw))
     .mf_stop("The selection model's precision measure cannot be rebuilt for resampling ('x'$prec).")
   scaled <- .mf_sel_scale_X(X, isTRUE(x$int.only), isTRUE(x$int.incl))
-  beta.s <- c(solve(scaled$mX, c(x$beta)))
+  beta.s <- .mf_sel_beta_scaled(scaled, c(x$beta), x$mf.wald)
   tau2_free <- .mf_estimator_has(x$method, "random") && !isTRUE(x$tau2.fix)
   alternative <- x$alternative
   steps <- x$steps

@@ -346,7 +346,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
   if (length(beta.init) != p || !is.numeric(beta.init) || anyNA(beta.init))
     .mf_stop(sprintf("Length of the 'beta.init' argument (%d) does not match the actual number of parameters (%d).",
                      length(beta.init), p))
-  beta.init <- c(solve(scaled$mX, beta.init))
+  beta.init <- .mf_sel_beta_scaled(scaled, beta.init, if (is.null(control$beta.init)) x$mf.wald)
   tau2.max <- opt$tau2.max
   if (x$tau2 >= tau2.max) .mf_stop("Value of 'tau2.max' must be > tau^2 value.")
   tau2.init <- if (is.null(control$tau2.init)) log(x$tau2 + 0.001) else {
@@ -425,12 +425,16 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
       vd[hest[di], hest[di]] <- full[di, di, drop = FALSE][hest[di], hest[di], drop = FALSE]
     }
   }
+  vb.s <- vb
   beta <- scaled$mX %*% beta.s
   vb <- scaled$mX %*% vb %*% t(scaled$mX)
   rownames(beta) <- rownames(vb) <- colnames(vb) <- colnames(X)
   colnames(beta) <- NULL
   btt <- x$btt
-  QM <- .mf_wald_stat(list(beta = beta, vb = vb), btt = btt)  # (R/wald.R)
+  # (an ill-conditioned design: the Wald statistics in its orthonormal
+  # coordinates, b~ = sqrt(k) beta.scaled, R/wald.R)
+  wald <- if (!is.null(scaled$tr)) list(b = scaled$c0 * beta.s, vb = scaled$c0^2 * vb.s, RPt = scaled$tr$RPt, D = scaled$tr$D)
+  QM <- .mf_wald_stat(list(beta = beta, vb = vb, mf.wald = wald), btt = btt)  # (R/wald.R)
   QMp <- stats::pchisq(QM, df = length(btt), lower.tail = FALSE)
   se <- unname(sqrt(diag(vb)))
   zval <- c(beta / se)
@@ -467,7 +471,7 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
                           REML = NA_real_, row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
 
   res <- x
-  res$mf.wald <- NULL  # (the rma fit's Wald coordinates, R/wald.R; not the selection model's)
+  res$mf.wald <- wald  # (the selection model's Wald coordinates, R/wald.R; NULL for a well-conditioned design)
   res$beta <- res$b <- beta
   res$se <- se
   res$zval <- zval
@@ -712,12 +716,26 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
 }
 
 # Standardised moderators (non-dummy columns centred and scaled when the model
-# has an intercept) and the matrix mX with beta = mX %*% beta.scaled.
+# has an intercept) and the matrix mX with beta = mX %*% beta.scaled.  An
+# ill-conditioned design (offset, badly scaled or nearly collinear columns;
+# DESIGN.md, "Ill-conditioned designs") is replaced instead by its orthonormal
+# coordinates X~ = X T (.mf_design_transform()), times sqrt(k) so that the
+# columns have unit root-mean-square as standardised ones do: mX = sqrt(k) T,
+# and the fit's b~ = sqrt(k) beta.scaled are the coordinates of exact Wald
+# statistics (R/wald.R), kept in tr.
 .mf_sel_scale_X <- function(X, int.only, int.incl) {
   p <- ncol(X)
+  tr <- if (p >= 1L && nrow(X) > p) .mf_design_transform(X)
+  if (!is.null(tr)) {
+    c0 <- sqrt(nrow(X))
+    return(list(X = tr$Xt * c0, mX = tr$T * c0, tr = tr, c0 = c0))
+  }
   mX <- diag(p)
   if (int.only || !int.incl || p < 2L) return(list(X = X, mX = mX))
-  dummy <- apply(X, 2L, function(v) all(abs(v) < 1e-8 | abs(v - 1) < 1e-8))
+  # (0/1 columns exactly: metafor's test, within 1e-8 of 0 or 1, takes a
+  # column scaled by 1e-10 for a dummy and leaves it unstandardised, where the
+  # optimiser stops early; issue 18)
+  dummy <- apply(X, 2L, function(v) all(v == 0 | v == 1))
   Xs <- X
   for (j in 2:p) {
     if (dummy[j]) next
@@ -728,6 +746,16 @@ selmodel.mf_rma <- function(x, type, alternative = "greater", prec, delta, steps
     mX[1L, j] <- -m / s
   }
   list(X = Xs, mX = mX)
+}
+
+# The optimiser's coefficients of beta (beta.scaled = mX^-1 beta; through the
+# exact T^-1 = R P' D^-1 for an ill-conditioned design, or from wald, the
+# exact coordinates b~ of a fit that has them).
+.mf_sel_beta_scaled <- function(scaled, beta, wald = NULL) {
+  if (is.null(scaled$tr)) return(c(solve(scaled$mX, beta)))
+  if (!is.null(wald) && length(wald$b) == length(beta) && isTRUE(all.equal(wald$RPt, scaled$tr$RPt)))
+    return(c(wald$b) / scaled$c0)
+  c(scaled$tr$RPt %*% (beta / scaled$tr$D)) / scaled$c0
 }
 
 # delta from the optimiser's parameters (metafor's maps)

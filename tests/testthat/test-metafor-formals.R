@@ -21,6 +21,7 @@ tdat <- list(ai = c(4, 6, 3, 62, 33), bi = c(119, 300, 228, 13536, 5036), ci = c
              di = c(128, 274, 209, 12619, 5761))
 mhfit <- do.call(rma.mh, tdat)
 petofit <- do.call(rma.peto, tdat)
+gfit <- do.call(rma.glmm, c(list(measure = "OR"), tdat))
 fmv2 <- rma.mv(yi, vi, random = ~ 1 | g/x, data = transform(fdat, g = c(1, 1, 2, 2, 3, 3)))
 in_png <- function(expr) {
   f <- tempfile(fileext = ".png")
@@ -88,6 +89,10 @@ formals_pairs <- list(
   list("rma.mh", "rma.mh", function(a) do.call(rma.mh, c(tdat, a))),
   list("rma.peto", "rma.peto", function(a) do.call(rma.peto, c(tdat, a))),
   list("rma.glmm", "rma.glmm", function(a) do.call(rma.glmm, c(list(measure = "OR", method = "EE"), tdat, a))),
+  list("anova.rma", "anova.mf_rma_glmm", function(a) do.call(anova, c(list(gfit), a))),
+  list("profile.rma.uni", "profile.mf_rma_glmm", function(a) in_png(do.call(profile, c(list(gfit, steps = 2), a)))),
+  list("forest.rma", "forest.mf_rma_glmm", function(a) in_png(do.call(forest, c(list(gfit), a)))),
+  list("funnel.rma", "funnel.mf_rma_glmm", function(a) in_png(do.call(funnel, c(list(gfit), a)))),
   list("print.rma.mh", "print.mf_rma_mh", function(a) utils::capture.output(do.call(print, c(list(mhfit), a)))),
   list("print.rma.peto", "print.mf_rma_peto", function(a) utils::capture.output(do.call(print, c(list(petofit), a)))),
   list("summary.rma", "summary.mf_rma_tab", function(a) do.call(summary, c(list(mhfit), a))),

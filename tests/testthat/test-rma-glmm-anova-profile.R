@@ -1,0 +1,158 @@
+# anova(), confint() (profile CI of tau^2), profile(), forest() and funnel()
+# of rma.glmm() fits (issue 19).  metafor 5.2.1 refuses anova() and confint()
+# of rma.glmm fits ("Method not available"), so the references are metafor's
+# own numbers: the log-likelihoods of glmer fits (rma.glmm(skiphet = TRUE)
+# reports glmer's logLik() for OR models), its QM with btt, its beta and vb for
+# the contrasts, and, for the CI of tau^2, the binomial-normal log-likelihood
+# integrated in this file with integrate() and maximised with optim().
+# Tolerances: 1e-6 for log-likelihood differences and QM (metafor's own fits
+# are iterative: 1e-5 on the Wald tests, as the estimates); the profile
+# equation to 1e-5 (the external integral's rel.tol 1e-10).
+
+glmm_bcg <- function(...) {
+  rma.glmm(measure = "OR", ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg, data = metadat::dat.bcg, ...)
+}
+# (metafor with tight settings, as test-rma-glmm.R)
+glmm_bcg_m <- function(...) {
+  metafor::rma.glmm(measure = "OR", ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg,
+                    data = metadat::dat.bcg, ...,
+                    control = list(glmerCtrl = list(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-10, maxfun = 1e5)),
+                                   glmCtrl = list(epsilon = 1e-12, maxit = 200)))
+}
+
+test_that("anova() of two rma.glmm fits: the LRT from the maximised log-likelihoods, as glmer's", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("lme4")
+  f1 <- glmm_bcg(mods = ~ ablat + year)
+  f0 <- glmm_bcg()
+  fe <- glmm_bcg(method = "EE")
+  m1 <- suppressWarnings(glmm_bcg_m(mods = ~ ablat + year, skiphet = TRUE))
+  m0 <- suppressWarnings(glmm_bcg_m(skiphet = TRUE))
+  a <- anova(f1, f0)
+  expect_s3_class(a, "anova.mf_rma")
+  expect_equal(a$LRT, c(2 * (logLik(m1) - logLik(m0))), tolerance = 1e-6)
+  expect_equal(a$parms.f - a$parms.r, 2)
+  expect_equal(a$pval, stats::pchisq(a$LRT, 2, lower.tail = FALSE))
+  expect_identical(anova(f0, f1)$LRT, a$LRT)  # (either order)
+  # tau^2 = 0: the ML fit against the equal-effects fit
+  me <- suppressWarnings(glmm_bcg_m(method = "EE", skiphet = TRUE))
+  expect_equal(anova(f0, fe)$LRT, c(2 * (logLik(m0) - logLik(me))), tolerance = 1e-6)
+  expect_output(print(a), "LRT")
+  expect_error(anova(f1, glmm_bcg(model = "CM.AL")), "same counts")
+  expect_error(anova(f1, rma(1:3, c(1, 1, 1))), "rma.glmm")
+  expect_error(anova(f1, f0, btt = 2), "not both")
+})
+
+test_that("anova(btt = , X = ) of an rma.glmm fit: metafor's QM and contrasts", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("lme4")
+  f <- glmm_bcg(mods = ~ ablat + year)
+  for (btt in list(2, 3, 2:3)) {
+    m <- suppressWarnings(glmm_bcg_m(mods = ~ ablat + year, btt = btt))
+    expect_equal(anova(f, btt = btt)$QM, m$QM, tolerance = 1e-5, info = deparse(btt))
+    expect_equal(anova(f, btt = btt)$QMp, m$QMp, tolerance = 1e-4, info = deparse(btt))
+  }
+  m <- suppressWarnings(glmm_bcg_m(mods = ~ ablat + year))
+  L <- rbind(c(1, 30, 1970), c(0, 1, -1))
+  a <- anova(f, X = L)
+  Lb <- c(L %*% m$beta)
+  vL <- L %*% m$vb %*% t(L)
+  expect_equal(c(a$Xb), Lb, tolerance = 1e-5)
+  expect_equal(a$se, sqrt(diag(vL)), tolerance = 1e-5)
+  expect_equal(a$QM, c(crossprod(Lb, solve(vL, Lb))), tolerance = 1e-5)
+  # t tests: F statistic on k - p df
+  ft <- glmm_bcg(mods = ~ ablat, test = "t")
+  mt <- suppressWarnings(glmm_bcg_m(mods = ~ ablat, test = "t"))
+  expect_equal(anova(ft, btt = 2)$QM, mt$QM, tolerance = 1e-5)
+  expect_equal(anova(ft, btt = 2)$QMdf, mt$QMdf)
+})
+
+# binomial-normal model of proportions: the marginal log-likelihood by
+# integrate() (outside metafast's quadrature), with log choose(n, x)
+.bn_ll <- function(b, tau, x, n) {
+  sum(vapply(seq_along(x), function(i) {
+    f <- function(u) stats::dbinom(x[i], n[i], stats::plogis(b + u)) * stats::dnorm(u, 0, tau)
+    log(stats::integrate(f, -Inf, Inf, rel.tol = 1e-12, abs.tol = 0)$value)
+  }, numeric(1)))
+}
+.bn_pl <- function(tau2, x, n) {
+  if (tau2 == 0) return(max(-stats::optimize(function(b) -sum(stats::dbinom(x, n, stats::plogis(b), log = TRUE)),
+                                             c(-10, 10), tol = 1e-12)$objective))
+  -stats::optimize(function(b) -.bn_ll(b, sqrt(tau2), x, n), c(-10, 10), tol = 1e-12)$objective
+}
+
+test_that("confint() of an rma.glmm fit: profile-likelihood CI of tau^2 solving the LRT equation (integrate())", {
+  skip_if_not_installed("metadat")
+  d <- metadat::dat.pritz1997
+  f <- rma.glmm(measure = "PLO", xi = xi, ni = ni, data = d, nAGQ = 40)
+  ci <- confint(f)
+  expect_s3_class(ci, "confint.mf_rma")
+  expect_equal(rownames(ci$random), c("tau^2", "tau"))
+  expect_equal(ci$random[2, ], sqrt(ci$random[1, ]))
+  llmax <- -stats::optim(c(c(f$beta), log(sqrt(f$tau2))), function(p) -.bn_ll(p[1], exp(p[2]), d$xi, d$ni),
+                         control = list(reltol = 1e-14))$value
+  expect_equal(f$ll.marginal, llmax, tolerance = 1e-7)
+  crit <- stats::qchisq(0.95, 1)
+  for (t2 in ci$random[1, 2:3]) {
+    expect_gt(t2, 0)
+    expect_equal(2 * (llmax - .bn_pl(t2, d$xi, d$ni)), crit, tolerance = 1e-5, info = t2)
+  }
+  # level = 90: narrower, the same equation at the 90% quantile
+  ci90 <- confint(f, level = 90)
+  expect_gt(ci90$random[1, 2], ci$random[1, 2])
+  expect_lt(ci90$random[1, 3], ci$random[1, 3])
+  expect_equal(2 * (llmax - .bn_pl(ci90$random[1, 3], d$xi, d$ni)), stats::qchisq(0.9, 1), tolerance = 1e-5)
+  expect_output(print(ci), "tau\\^2")
+  # equal-effects fits: no tau^2 (fixed effects only); profile() refuses
+  fe <- rma.glmm(measure = "PLO", xi = xi, ni = ni, data = d, method = "EE")
+  expect_null(confint(fe)$random)
+  expect_error(profile(fe), "method = \"ML\"")
+})
+
+test_that("confint() of an OR model: the CI bounds solve the profile equation of our own profile()", {
+  skip_if_not_installed("metadat")
+  f <- glmm_bcg()
+  ci <- confint(f)$random
+  pr <- profile(f, xlim = ci[1, 2:3], steps = 2, plot = FALSE)
+  expect_equal(2 * (f$ll.marginal - pr$ll), rep(stats::qchisq(0.95, 1), 2), tolerance = 1e-6)
+  expect_lt(ci[1, 2], f$tau2)
+  expect_gt(ci[1, 3], f$tau2)
+  p <- profile(f, steps = 5, plot = FALSE)
+  expect_length(p$ll, 5)
+  expect_true(all(p$ll <= f$ll.marginal + 1e-8))
+})
+
+test_that("forest() and funnel() of rma.glmm fits: the outcomes of escalc() and the model's estimate", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("lme4")
+  f <- glmm_bcg()
+  m <- suppressWarnings(glmm_bcg_m())
+  png(tempfile(fileext = ".png"))
+  on.exit(dev.off())
+  l <- forest(f)
+  expect_equal(l$studies$yi, c(m$yi), tolerance = 1e-12)
+  expect_equal(l$studies$vi, c(m$vi), tolerance = 1e-12)
+  expect_equal(l$summaries$estimate, c(m$beta), tolerance = 1e-5)
+  expect_equal(c(l$summaries$ci.lb, l$summaries$ci.ub), c(f$ci.lb, f$ci.ub), tolerance = 1e-12)
+  # (metafor's se comes from glmer's numerical Hessian: 2e-5 apart)
+  expect_equal(c(l$summaries$ci.lb, l$summaries$ci.ub), c(m$ci.lb, m$ci.ub), tolerance = 1e-4)
+  pm <- metafor::predict.rma(m)
+  expect_equal(c(l$summaries$pi.lb, l$summaries$pi.ub), c(pm$pi.lb, pm$pi.ub), tolerance = 1e-4)
+  expect_error(forest(f, showweights = TRUE), "showweights")
+  # with moderators: the fitted value of each study
+  fr <- glmm_bcg(mods = ~ ablat)
+  lr <- forest(fr, addfit = TRUE)
+  expect_equal(nrow(lr$studies), 13L)
+  fn <- funnel(f)
+  expect_equal(fn$x, c(m$yi), tolerance = 1e-12)
+  expect_equal(fn$y, sqrt(c(m$vi)), tolerance = 1e-12)
+  expect_error(funnel(fr), "moderators")
+})
+
+test_that("forest() and funnel() of an rma.glmm fit: snapshots", {
+  skip_if_not_installed("vdiffr")
+  skip_if_not_installed("metadat")
+  f <- glmm_bcg()
+  vdiffr::expect_doppelganger("forest-rma-glmm", function() forest(f, atransf = exp))
+  vdiffr::expect_doppelganger("funnel-rma-glmm", function() funnel(f))
+})
