@@ -1531,7 +1531,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # $mf.W: a sparse matrix (vector weights: its diagonal; a matrix that is
 # mostly zero, e.g. block-diagonal: its non-zero entries, i.e. block-wise) or,
 # for a mostly non-zero matrix, the user's dense matrix.  $W gives metafor's
-# dense k x k matrix, built on access.
+# dense k x k matrix, built on access (.mf_mv_A(): only $W and
+# weights(type = "matrix") call it; every method works on .mf_mv_Wc()).
 .mf_mv_hasW <- function(x) !is.null(.subset2(x, "mf.W"))
 .mf_mv_Wc <- function(x) .subset2(x, "mf.W")
 .mf_mv_A <- function(x) {
@@ -1540,6 +1541,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 }
 # X'A as a dense p x k matrix for A dense or sparse.
 .mf_mv_XtA <- function(X, A) as.matrix(Matrix::crossprod(X, A))
+# The (row, column) positions of the non-zero entries of A (dense or sparse),
+# without forming a dense k x k matrix from a sparse one.
+.mf_mv_W_nz <- function(A) {
+  if (!inherits(A, "Matrix")) return(which(A != 0, arr.ind = TRUE))
+  tr <- Matrix::summary(A)
+  keep <- which(tr$x != 0)
+  cbind(tr$i[keep], tr$j[keep])
+}
+# The blocks A[i, i] of A (dense or sparse) for a list of row sets,
+# concatenated column by column (only the blocks are made dense).
+.mf_mv_W_blocks <- function(A, sets)
+  unlist(lapply(sets, function(i) as.vector(as.matrix(A[i, i, drop = FALSE]))), use.names = FALSE)
 
 .mf_mv_wfit <- function(A, X, y, spec, theta, bG, vbG) {
   XA <- .mf_mv_XtA(X, A)
