@@ -223,12 +223,14 @@
 }
 
 # Replicates whose UN estimate on the (tau2, rho) scale (some components
-# fixed) is not positive semi-definite: metafor's refit on the Cholesky scale
+# fixed, the free correlations forming a cycle among the levels) is not
+# positive semi-definite: metafor's refit on the Cholesky scale
 # would give another estimate, so the replicate is NA (as rma.mv() refuses
 # such a fit).
 .mf_boot_mv_un_psd <- function(t, gts, p) {
   for (g in gts) {
     if (!g$struct %in% "UN" || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
+    if (.mf_mv_free_r_forest(g)) next  # (metafor's estimate too: .mf_mv_check_un_psd())
     for (i in seq_len(nrow(t))) {
       th <- t[i, -seq_len(p)]
       if (anyNA(th)) next

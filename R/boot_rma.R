@@ -44,7 +44,8 @@
 #' the scale of the Cholesky factor.  These refits also start from the default
 #' starting values and keep the fit of higher likelihood.  A replicate whose
 #' UN estimate (some components fixed) is not positive semi-definite is
-#' \code{NA}, as \code{rma.mv()} refuses such a fit.  GEN, GDIAG and
+#' \code{NA} where \code{rma.mv()} refuses such a fit (the estimated
+#' correlations forming a cycle among the levels).  GEN, GDIAG and
 #' spatial terms (struct SPEXP, SPGAU, SPLIN, SPRAT, SPSPH) belong to the
 #' rows (inner design, coordinates or distances), so every replicate is
 #' refitted with the fit's term (GEN on the Cholesky scale when every

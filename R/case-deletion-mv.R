@@ -301,7 +301,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   off <- sp$offsets
   X <- x$X
   y <- x$yi
-  A <- .mf_mv_A(x)
+  A <- .mf_mv_Wc(x)  # (sparse as held: A[K, K] per unit, never a dense k x k matrix)
   p <- ncol(X)
   pos.s <- integer(k)
   pos.s[o] <- seq_len(k) - 1L
@@ -316,7 +316,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   }), use.names = FALSE)
   M_at <- function(theta)
     Matrix::sparseMatrix(i = bi, j = bj, x = .mf_robust_mv_blocks(sp, theta, seq_len(k) - 1L, off)$Theta, dims = c(k, k))
-  G_all <- if (dfbetas) { XA <- crossprod(X, A); solve(XA %*% X, XA) }
+  G_all <- if (dfbetas) { XA <- .mf_mv_XtA(X, A); solve(XA %*% X, XA) }
   beta <- matrix(NA_real_, u$n, p)
   vbdiag <- if (dfbetas) matrix(NA_real_, u$n, p) else r$vbdiag
   resid <- se <- rep(NA_real_, k)  # (fit order)
@@ -326,7 +326,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     D <- which(u$unit == i - 1L)
     K <- which(u$unit != i - 1L)
     M <- M_at(r$theta[i, ])
-    XA <- crossprod(X[K, , drop = FALSE], A[K, K, drop = FALSE])
+    XA <- .mf_mv_XtA(X[K, , drop = FALSE], A[K, K, drop = FALSE])
     G <- tryCatch(solve(XA %*% X[K, , drop = FALSE], XA), error = function(e) NULL)
     if (is.null(G)) { r$ok[i] <- FALSE; next }
     b <- c(G %*% y[K])

@@ -76,9 +76,13 @@
 #'   of the distances, or at \code{control$rho.init}); \code{"UNR"} is
 #'   refused as metafor 5.2.1 refuses it.  UN (and GEN)
 #'   is fitted on the scale of the Cholesky factor of its matrix (as metafor),
-#'   or, when some of its components are fixed, on the (tau2, rho) scale: an
-#'   estimate there that is not positive semi-definite (where metafor's
-#'   would differ) stops with an error.  Rows in the same outer
+#'   or, when some of its components are fixed, on the (tau2, rho) scale.
+#'   metafor's estimate may then be a matrix that is not positive
+#'   semi-definite (its free correlations need only be completable to a
+#'   correlation matrix), and ours is metafor's when the estimated
+#'   correlations form no cycle among the levels (e.g. one of three fixed);
+#'   otherwise an estimate that is not positive semi-definite (where
+#'   metafor's would differ) stops with an error.  Rows in the same outer
 #'   level share the covariance of their inner levels.  Without such a term
 #'   \code{struct} is disregarded with metafor's warning.
 #' @param intercept include an intercept (default \code{TRUE}).
@@ -998,23 +1002,48 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   theta
 }
 
-# metafor fits UN on the scale of the Cholesky factor of E, overwriting the
-# fixed variances and correlations after the transformation.  metafast fits
-# UN on the Cholesky scale when every component is estimated, and on the
-# (tau2, rho) scale with each rho in [-1, 1] otherwise.  With some rho
-# estimated, the two agree when our estimate is positive semi-definite; when
-# it is not, metafor's estimate lies elsewhere: an error rather than a
-# different answer.
+# metafor fits UN (and GEN) on the scale of the Cholesky factor C of E,
+# overwriting the fixed variances and correlations of C C' after the
+# transformation (metafor 5.2.1's .con.E()).  The estimated correlations can
+# therefore take any values that some correlation matrix has at those
+# positions, whatever the fixed ones are: the partial matrix of the free
+# correlations must be completable to a positive semi-definite one, and E
+# itself need not be positive semi-definite (metafor reports such an estimate
+# without a warning).  metafast fits UN on the Cholesky scale when every
+# component is estimated, and on the (tau2, rho) scale with each rho in
+# [-1, 1] otherwise.  When the free correlations, as edges between the inner
+# levels, form no cycle (e.g. one of three correlations fixed), every value
+# in [-1, 1] is completable (Grone, Johnson, Sa & Wolkowicz 1984, Linear
+# Algebra Appl 58:109; a forest is chordal with cliques of two levels), so the
+# box is metafor's set and our estimate is metafor's, positive
+# semi-definite or not.  Otherwise the two agree when our estimate is
+# positive semi-definite (then completable); when it is not, metafor's
+# estimate lies elsewhere (on the boundary of its set): an error rather than
+# a different answer.
+.mf_mv_free_r_forest <- function(g) {
+  free <- is.na(g$fixed_r)
+  pr <- which(lower.tri(diag(g$n_lev)), arr.ind = TRUE)  # (metafor's order of rho)
+  comp <- seq_len(g$n_lev)
+  for (e in which(free)) {
+    a <- comp[pr[e, 1L]]
+    b <- comp[pr[e, 2L]]
+    if (a == b) return(FALSE)
+    comp[comp == b] <- a
+  }
+  TRUE
+}
 .mf_mv_check_un_psd <- function(gts, theta) {
   for (t in seq_along(gts)) {
     g <- gts[[t]]
     # (every correlation fixed: the (tau2, rho) scale is metafor's; fitted on
-    # the Cholesky scale: positive semi-definite by construction)
+    # the Cholesky scale: positive semi-definite by construction; free
+    # correlations without a cycle: the box is metafor's set)
     if (!g$struct %in% c("UN", "UNR", "GEN") || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
+    if (.mf_mv_free_r_forest(g)) next
     E <- .mf_mv_un_matrix(g, theta)
     ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
     if (min(ev) < -1e-8 * max(1, max(abs(diag(E)))))
-      .mf_stop(sprintf("struct = \"%s\": the estimated %s matrix of '~ %s | %s' (from %s) is not positive semi-definite (smallest eigenvalue %.3g). metafor fits this structure on the scale of its Cholesky factor and would report a different, positive semi-definite estimate; that constrained fit is not supported by metafast's rma.mv() yet (issue 12). Fixing some of the correlations may help.",
+      .mf_stop(sprintf("struct = \"%s\": the estimated %s matrix of '~ %s | %s' (from %s) is not positive semi-definite (smallest eigenvalue %.3g). metafor fits this structure on the scale of its Cholesky factor, which keeps its estimated correlations completable to a positive semi-definite matrix, and would report a different estimate; that constrained fit is not supported by metafast's rma.mv() yet (issue 12). Fixing some of the correlations (so that the estimated ones form no cycle among the levels) may help.",
                        g$struct, if (t == 1L) "G" else "H", g$names[1L], g$names[2L],
                        if (t == 1L) "tau2 and rho" else "gamma2 and phi", min(ev)))
   }
@@ -1523,7 +1552,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # $mf.W: a sparse matrix (vector weights: its diagonal; a matrix that is
 # mostly zero, e.g. block-diagonal: its non-zero entries, i.e. block-wise) or,
 # for a mostly non-zero matrix, the user's dense matrix.  $W gives metafor's
-# dense k x k matrix, built on access.
+# dense k x k matrix, built on access (.mf_mv_A(): only $W and
+# weights(type = "matrix") call it; every method works on .mf_mv_Wc()).
 .mf_mv_hasW <- function(x) !is.null(.subset2(x, "mf.W"))
 .mf_mv_Wc <- function(x) .subset2(x, "mf.W")
 .mf_mv_A <- function(x) {
@@ -1532,6 +1562,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 }
 # X'A as a dense p x k matrix for A dense or sparse.
 .mf_mv_XtA <- function(X, A) as.matrix(Matrix::crossprod(X, A))
+# The (row, column) positions of the non-zero entries of A (dense or sparse),
+# without forming a dense k x k matrix from a sparse one.
+.mf_mv_W_nz <- function(A) {
+  if (!inherits(A, "Matrix")) return(which(A != 0, arr.ind = TRUE))
+  tr <- Matrix::summary(A)
+  keep <- which(tr$x != 0)
+  cbind(tr$i[keep], tr$j[keep])
+}
+# The blocks A[i, i] of A (dense or sparse) for a list of row sets,
+# concatenated column by column (only the blocks are made dense).
+.mf_mv_W_blocks <- function(A, sets)
+  unlist(lapply(sets, function(i) as.vector(as.matrix(A[i, i, drop = FALSE]))), use.names = FALSE)
 
 #
 # wald: the orthonormal coordinates of the fit without A (its mf.wald, R/wald.R;

@@ -141,7 +141,7 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
   blocks <- function(v) unlist(lapply(split(v, f), function(u) diag(u, length(u))), use.names = FALSE)
   Wb <- NULL
   if (inherits(x, "mf_rma_mv")) {
-    A <- .mf_mv_A(x)
+    A <- .mf_mv_Wc(x)  # (sparse as held; only its blocks by cluster are made dense)
     o <- x$mf.spec$order
     pos <- integer(x$k)
     pos[o] <- seq_len(x$k) - 1L          # sorted-row index of each fit row
@@ -160,13 +160,13 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
       # user weights (metafor's W = A): B = (X'AX)^-1 and the scores of the
       # rows A X (metafor's default estimator uses the whole of A); the
       # CR2-type estimators need A block-diagonal by cluster
-      WX <- A %*% X
+      WX <- t(.mf_mv_XtA(X, A))  # (A symmetric)
       if (need_theta) {
-        nz <- which(A != 0, arr.ind = TRUE)
+        nz <- .mf_mv_W_nz(A)
         if (any(fi[nz[, 1L]] != fi[nz[, 2L]]))
           .mf_stop("robust(clubSandwich = TRUE) needs weights 'W' that are block-diagonal by 'cluster' ",
                    "('W' has nonzero entries between rows of different clusters).")
-        Wb <- unlist(lapply(split(ocl, fi[ocl]), function(i) A[i, i]), use.names = FALSE)
+        Wb <- .mf_mv_W_blocks(A, split(ocl, fi[ocl]))
       }
     }
     B <- chol2inv(chol(crossprod(X, WX)))

@@ -353,11 +353,11 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
       # user weights: the blocks of W by cluster (rows in spec order within
       # each cluster, as the C++ layout sorts them); W must not link clusters
       spec$refuse <- NULL
-      A <- .mf_mv_A(x)[o, o, drop = FALSE]
-      nz <- which(A != 0, arr.ind = TRUE)
+      A <- .mf_mv_Wc(x)[o, o, drop = FALSE]  # (sparse as held; only its blocks are made dense)
+      nz <- .mf_mv_W_nz(A)
       if (any(code[nz[, 1L]] != code[nz[, 2L]]))
         .mf_stop("Wald_test_cwb() needs user weights 'W' that are block-diagonal by cluster ('W' has nonzero entries between rows of different clusters), as clubSandwich's vcovCR().")
-      ub <- unlist(lapply(split(seq_along(code), code), function(i) A[i, i]), use.names = FALSE)
+      ub <- .mf_mv_W_blocks(A, split(seq_along(code), code))
       storage.mode(ub) <- "double"
     }
     function(start, end, nthreads, prog, seed, weights = NULL)

@@ -390,8 +390,12 @@ struct InnerOuterTerm {
   }
   // the structures whose correlations (natural scale, bounded) vanish from
   // the likelihood with a variance of 0 (RandomTerms::boundary_restarts)
+  // (GEN with the base UN on the natural scale, the fits with some of its
+  // components fixed, is the same in the variances of the base matrix;
+  // on the Cholesky scale and for GDIAG there is no such correlation)
   bool corr_unidentified_at_zero() const {
-    if (n_r == 0 || is_gen()) return false;
+    if (n_r == 0) return false;
+    if (is_gen()) return type == kGEN && base == kUN;
     return type == kCS || type == kHCS || type == kAR || type == kHAR || type == kCAR || type == kUN || type == kUNR;
   }
   double upper_r() const {
@@ -539,10 +543,12 @@ class RandomTerms : public VarStructure {
   bool admissible(const Vec& theta) const override {
     for (const InnerOuterTerm& t : terms_) {
       if (!t.corr_unidentified_at_zero() || t.inner.size() == 0) continue;
-      const int L = t.inner.maxCoeff() + 1;
+      // (GEN: the base matrix over the columns of the inner design; the
+      // covariance of the rows z_a' B z_c is then positive semi-definite)
+      const int L = t.is_gen() ? t.n_lev : t.inner.maxCoeff() + 1;
       Mat E(L, L);
       for (int a = 0; a < L; ++a)
-        for (int c = 0; c < L; ++c) E(a, c) = t.entry(theta, a, c);
+        for (int c = 0; c < L; ++c) E(a, c) = t.is_gen() ? t.entry_of(t.base, theta, a, c) : t.entry(theta, a, c);
       const double big = E.diagonal().cwiseAbs().maxCoeff();
       if (!(big > 0.0)) continue;
       Eigen::SelfAdjointEigenSolver<Mat> es(E, Eigen::EigenvaluesOnly);

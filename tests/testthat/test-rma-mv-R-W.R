@@ -402,3 +402,50 @@ test_that("W: vif(sim = ) of a user-weight fit matches metafor", {
   expect_false(anyNA(b$sim))
   expect_equal(c(a$sim), c(b$sim), tolerance = 1e-4)
 })
+
+test_that("W: case deletion, robust() and Wald_test_cwb() of a block-diagonal W work on its sparse blocks (metafor's values, no k x k matrix)", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  d <- metadat::dat.konstantopoulos2011
+  set.seed(4)
+  w <- runif(nrow(d), 1, 5)
+  Wb <- metafor::bldiag(lapply(split(w, d$district), function(v) {
+    m <- 0.3 * tcrossprod(sqrt(v)); diag(m) <- v; m
+  }))
+  r <- ~ 1 | district/school
+  m <- suppressWarnings(mv_ref(yi, vi, W = Wb, mods = ~ year, random = r, data = d))
+  f <- rma.mv(yi, vi, W = Matrix::Matrix(Wb, sparse = TRUE), mods = ~ year, random = r, data = d)
+  g <- rma.mv(yi, vi, W = Wb, mods = ~ year, random = r, data = d, sigma2 = m$sigma2)
+  expect_s4_class(.subset2(g, "mf.W"), "sparseMatrix")
+  # the dense k x k expansion of the held W (.mf_mv_A()) is an error inside these methods
+  # (replaced in the namespace for the duration; testthat 3.1.6 has no local_mocked_bindings())
+  res <- (function() {
+    ns <- asNamespace("metafast")
+    orig <- get(".mf_mv_A", envir = ns)
+    unlockBinding(".mf_mv_A", ns)
+    on.exit({ assign(".mf_mv_A", orig, envir = ns); lockBinding(".mf_mv_A", ns) })
+    assign(".mf_mv_A", function(x) stop("dense expansion of W"), envir = ns)
+    list(cd = cooks.distance(g, cluster = district, reestimate = FALSE),
+         dfb = dfbetas(g, cluster = district, reestimate = FALSE),
+         rs = rstudent(g, cluster = district, reestimate = FALSE), rsf = rstudent(f, cluster = district),
+         rb = robust(g, cluster = district), rc = robust(g, cluster = district, clubSandwich = TRUE),
+         cwb = Wald_test_cwb(g, 2, R = 8, seed = 1, cluster = d$district))
+  })()
+  expect_equal(unname(res$cd), unname(metafor:::cooks.distance.rma.mv(m, cluster = d$district, reestimate = FALSE)),
+               tolerance = tol_closed)
+  expect_equal(unname(as.matrix(res$dfb)),
+               unname(as.matrix(metafor:::dfbetas.rma.mv(m, cluster = d$district, reestimate = FALSE))), tolerance = tol_closed)
+  b <- metafor:::rstudent.rma.mv(m, cluster = d$district, reestimate = FALSE)
+  expect_equal(res$rs$cluster$X2, b$cluster$X2, tolerance = tol_closed)
+  # (re-estimated: metafor's refits at its default settings, NA where nlminb stops unconverged)
+  b <- metafor:::rstudent.rma.mv(m, cluster = d$district)$cluster$X2
+  expect_gt(sum(!is.na(b)), 3)
+  expect_equal(res$rsf$cluster$X2[!is.na(b)], b[!is.na(b)], tolerance = 1e-5)
+  expect_equal(unname(res$rb$vb), unname(metafor::robust(m, cluster = d$district)$vb), tolerance = tol_closed)
+  if (requireNamespace("clubSandwich", quietly = TRUE))
+    expect_equal(unname(res$rc$vb), unname(as.matrix(clubSandwich::vcovCR(m, cluster = d$district, type = "CR2"))),
+                 tolerance = tol_closed)
+  expect_true(is.finite(res$cwb$p_val) && length(attr(res$cwb, "bootstraps")) == 8L)
+  # weights(type = "matrix") gives the k x k matrix, from the held blocks
+  expect_equal(unname(weights(f, type = "matrix")), unname(Wb), tolerance = 0)
+})

@@ -51,3 +51,28 @@ test_that("fits with variances far above 1 converge by Fisher scoring (relative 
   m <- mv_ref(yi * s, vi * s^2, random = ~ 1 | district/school, data = dat)
   expect_equal(fs$sigma2, m$sigma2, tolerance = tol_iter)
 })
+
+test_that("GEN fits with a fixed component (base UN on its natural scale) at a correlation of +-1 reach metafor's maximum", {
+  skip_if_not_installed("metafor")
+  skip_if_not_installed("metadat")
+  # tau2[1] fixed: the fit is on the natural (tau2, rho) scale, where rho
+  # drops out at tau2[2] = 0 as for UN (resamples found by a scan of 40)
+  cases <- list(list(~ 0 + outcome | study, c(4, 4, 4, 2, 4)), list(~ 0 + outcome | study, c(1, 3, 3, 3, 3)),
+                list(~ 0 + outcome | study, c(1, 2, 3, 3, 3)), list(~ 0 + outcome | study, c(1, 5, 5, 1, 5)),
+                list(~ outcome | study, c(4, 4, 4, 2, 4)))
+  for (cs in cases) {
+    r <- berkey_resample(cs[[2]])
+    d <- r$d
+    Vd <- r$V
+    rnd <- cs[[1]]
+    lab <- paste(deparse(rnd), paste(cs[[2]], collapse = ","))
+    m <- suppressWarnings(mv_ref(yi, Vd, mods = ~ outcome, random = rnd, struct = "GEN", tau2 = c(0.01, NA), data = d))
+    f <- rma.mv(yi, Vd, mods = ~ outcome, random = rnd, struct = "GEN", tau2 = c(0.01, NA), data = d)
+    expect_true(f$convergence$converged, label = lab)
+    expect_gte(as.numeric(logLik(f)), as.numeric(logLik(m)) - 1e-8 * (1 + abs(as.numeric(logLik(m)))))
+    expect_equal(as.numeric(logLik(f)), as.numeric(logLik(m)), tolerance = tol_iter, label = lab)
+    expect_equal(f$tau2, m$tau2, tolerance = 1e-4, label = lab)
+    expect_equal(f$rho, m$rho, tolerance = 1e-4, label = lab)
+    expect_equal(c(f$beta), c(m$beta), tolerance = 1e-5, label = lab)
+  }
+})

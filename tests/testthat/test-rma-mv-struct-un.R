@@ -246,3 +246,43 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
   for (nm in c("pred", "se", "pi.lb", "pi.ub")) expect_equal(as.vector(p1[[nm]]), as.vector(p2[[nm]]), tolerance = 1e-5)
   expect_identical(as.character(p1$tau2.level), as.character(p2$tau2.level))
 })
+
+test_that("UN with a correlation fixed: metafor's estimate that is not positive semi-definite, and the error where the free correlations form a cycle", {
+  skip_if_not_installed("metafor")
+  # metafor fits UN on the Cholesky scale and overwrites the fixed rho: the
+  # free correlations (a path between the levels) may take any value in
+  # [-1, 1], so its estimate, like ours, has a negative eigenvalue here
+  set.seed(42)
+  R <- matrix(c(1, 0.1, 0.7, 0.1, 1, -0.6, 0.7, -0.6, 1), 3)
+  L <- t(chol(R * 0.2))
+  d <- do.call(rbind, lapply(1:40, function(s) data.frame(study = s, outcome = factor(c("a", "b", "c")),
+                                                          yi = c(L %*% rnorm(3)) + rnorm(3, 0, 0.2), vi = 0.04)))
+  for (rho in list(c(0.9, NA, NA), c(NA, 0.9, NA), c(-0.5, NA, NA))) {
+    lab <- paste(rho, collapse = ",")
+    f <- suppressWarnings(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", rho = rho, data = d))
+    m <- mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", rho = rho, data = d)
+    expect_equal(as.numeric(logLik(f)), as.numeric(logLik(m)), tolerance = tol_iter, label = lab)
+    expect_equal(f$tau2, m$tau2, tolerance = 1e-5, label = lab)
+    expect_equal(f$rho, m$rho, tolerance = 1e-5, label = lab)
+    expect_equal(c(f$beta), c(m$beta), tolerance = 1e-5, label = lab)
+    if (identical(rho[1], 0.9)) {
+      expect_lt(min(eigen(m$G, only.values = TRUE)$values), -1e-4)
+      Rf <- diag(3)
+      Rf[lower.tri(Rf)] <- f$rho
+      Rf[upper.tri(Rf)] <- t(Rf)[upper.tri(Rf)]
+      expect_lt(min(eigen(Rf * tcrossprod(sqrt(f$tau2)), only.values = TRUE)$values), -1e-4)
+    }
+  }
+  # a tau2 fixed, every rho estimated (a cycle): metafor keeps the
+  # correlation matrix positive semi-definite (log-likelihood -73.132 against
+  # -73.115 of the box's maximum): an error naming the structure
+  expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", tau2 = c(0.05, NA, NA), data = d),
+               "UN.*not positive semi-definite")
+  # the rule: free correlations without a cycle among the levels
+  g <- list(n_lev = 3L, fixed_r = c(0.9, NA, NA))
+  expect_true(metafast:::.mf_mv_free_r_forest(g))
+  expect_false(metafast:::.mf_mv_free_r_forest(list(n_lev = 3L, fixed_r = rep(NA_real_, 3))))
+  # 4 levels, pairs (2,1), (3,1), (4,1), (3,2), (4,2), (4,3): 12, 23, 34, 41 free is a cycle
+  expect_false(metafast:::.mf_mv_free_r_forest(list(n_lev = 4L, fixed_r = c(NA, 0, NA, NA, 0, NA))))
+  expect_true(metafast:::.mf_mv_free_r_forest(list(n_lev = 4L, fixed_r = c(NA, 0, NA, 0, 0, NA))))
+})

@@ -887,6 +887,30 @@ static void test_boundary_restarts() {
   for (int r = 0; r < k; ++r) cs3.inner(r) = r % 3;
   const RandomTerms cs(codes, Vec::Constant(3, nan), {cs3});
   CHECK(!cs.admissible((Vec(3) << 0.02, 0.1, -0.9).finished()) && cs.admissible((Vec(3) << 0.02, 0.1, -0.5).finished()));
+  // GEN with the base UN on the natural scale (some components fixed): the
+  // restarts as for UN; admissible() checks the base matrix (3 columns,
+  // correlations -0.9 not PSD); on the Cholesky scale and GDIAG: none
+  InnerOuterTerm gen = term(InnerOuterTerm::kGEN, 3, 3);
+  gen.base = InnerOuterTerm::kUN;
+  gen.n_lev = 3;
+  gen.zlev = Mat::Zero(k, 3);
+  for (int r = 0; r < k; ++r) { gen.inner(r) = r; gen.zlev(r, 0) = 1.0; gen.zlev(r, r % 3) += 1.0; }
+  const RandomTerms gn(codes, (Vec(7) << nan, 0.05, nan, nan, nan, nan, nan).finished(), {gen});
+  const Vec thg = (Vec(7) << 0.02, 0.05, 0.0, 0.03, 0.2, 0.1, 0.3).finished();
+  const std::vector<Vec> rg = gn.boundary_restarts(thg, 1.0);
+  CHECK(rg.size() == 4 && std::fabs(rg[0](2) - 0.005) < 1e-15 && rg[0](1) == 0.05 && rg[0](4) == 0.2);
+  CHECK(std::fabs(rg[3](5) - 0.9) < 1e-15);
+  CHECK(gn.admissible(thg) && !gn.admissible((Vec(7) << 0.02, 0.05, 0.01, 0.03, -0.9, -0.9, -0.9).finished()));
+  InnerOuterTerm genc = gen;
+  genc.base = InnerOuterTerm::kUNCHOL;
+  const RandomTerms gc(codes, Vec::Constant(7, nan), {genc});
+  CHECK(gc.boundary_restarts(thg, 1.0).empty());
+  InnerOuterTerm gd = gen;
+  gd.type = InnerOuterTerm::kGDIAG;
+  gd.base = InnerOuterTerm::kDIAG;
+  gd.n_r = 0;
+  const RandomTerms gdg(codes, Vec::Constant(4, nan), {gd});
+  CHECK(gdg.boundary_restarts((Vec(4) << 0.02, 0.05, 0.0, 0.03).finished(), 1.0).empty());
   // the flat-likelihood test: three flat iterations with small steps
   PlateauTest pt;
   CHECK(!pt(-3.0, -3.0, 1e-9) && !pt(-3.0, -3.0 + 1e-13, 1e-9) && pt(-3.0, -3.0, 0.0));
