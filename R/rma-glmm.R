@@ -34,12 +34,25 @@
 #'   \item \code{measure = "IRR"} with \code{model = "CM.EL"} (or
 #'     \code{"CM.AL"}, the same model, as in metafor): the exact conditional
 #'     (binomial-normal) model of the events of group 1 among all events,
-#'     offset log(t1i / t2i).
+#'     offset log(t1i / t2i);
+#'   \item \code{measure = "OR"} and \code{"IRR"} with \code{model = "UM.RS"}:
+#'     random study intercepts (variance \code{sigma2}) and a random group
+#'     effect (variance \code{tau2}, correlated with the intercepts when
+#'     \code{cor = TRUE}, correlation \code{rho}); as in metafor (glmer), ML
+#'     fits use the Laplace approximation (\code{nAGQ} is set to 1 with a
+#'     warning); the 2-D integral of each study is done in C++ (Tierney &
+#'     Kadane 1986);
+#'   \item \code{measure = "OR"} with \code{model = "CM.EL"}: the exact
+#'     conditional model (Fisher's non-central hypergeometric likelihood of
+#'     \code{ai} given the margins, normal random log odds ratio; Van
+#'     Houwelingen, Zwinderman & Stijnen 1993), integrated per study by
+#'     adaptive Gauss-Hermite quadrature with 31 nodes whatever \code{nAGQ}
+#'     (metafor integrates with \code{integrate()} and ignores \code{nAGQ}
+#'     here), with \code{se.tau2} and a Wald-type CI of tau^2 on the log
+#'     scale as metafor.
 #' }
-#' Not available yet (errors naming them): \code{model = "UM.RS"} (two random
-#' effects per study), \code{model = "CM.EL"} with \code{measure = "OR"}
-#' (the non-central hypergeometric model), and metafor's experimental
-#' measures PR, RR, RD and PLN.
+#' Not available (errors naming them): metafor's experimental measures PR,
+#' RR, RD and PLN.
 #'
 #' With \code{method = "EE"} (aliases \code{"FE"}, \code{"CE"}) the model
 #' without random effect is fitted.  The heterogeneity tests are those of
@@ -67,15 +80,15 @@
 #'   is used, as in metafor); \code{drop00 = TRUE} (default) also drops the
 #'   studies without events (or with only events) in both groups from the
 #'   fit (OR and IRR).
-#' @param model \code{"UM.FS"} (default), \code{"CM.AL"} or \code{"CM.EL"}
-#'   (see above; only for OR and IRR).
+#' @param model \code{"UM.FS"} (default), \code{"UM.RS"}, \code{"CM.AL"} or
+#'   \code{"CM.EL"} (see above; only for OR and IRR).
 #' @param method \code{"ML"} (default) or \code{"EE"}.
 #' @param coding coding of the group variable of the random effect in
 #'   \code{model = "UM.FS"}: \code{1/2} (+1/2 / -1/2, default), \code{1}
 #'   (1 / 0) or \code{0} (0 / 1).
-#' @param cor correlation of the random effects of \code{model = "UM.RS"}
-#'   (not available yet); \code{TRUE} or \code{FALSE}, without effect on
-#'   the other models (as in metafor).
+#' @param cor allow a correlation of the two random effects of
+#'   \code{model = "UM.RS"} (\code{TRUE} or \code{FALSE}, default); without
+#'   effect on the other models (as in metafor).
 #' @param test \code{"z"} or \code{"t"}.
 #' @param level confidence level (95, 0.95 or 0.05 all mean 95\%).
 #' @param btt coefficients tested by the omnibus test.
@@ -111,6 +124,13 @@
 #'   Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of
 #'   event outcome in the framework of the generalized linear mixed model
 #'   with applications in sparse data. Statistics in Medicine 29:3046-3067.
+#'
+#'   Tierney L, Kadane JB (1986). Accurate approximations for posterior
+#'   moments and marginal densities. Journal of the American Statistical
+#'   Association 81:82-86.
+#'
+#'   Van Houwelingen HC, Zwinderman KH, Stijnen T (1993). A bivariate
+#'   approach to meta-analysis. Statistics in Medicine 12:2273-2284.
 #'
 #'   Jackson D, Law M, Stijnen T, Viechtbauer W, White IR (2018). A comparison
 #'   of seven random-effects models for meta-analyses that estimate the
