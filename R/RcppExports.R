@@ -33,6 +33,26 @@
     .Call(`_metafast_mf_glmm_loglik`, y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta, with_tau)
 }
 
+.mf_glmm_fit_obs <- function(obs, nAGQ, theta0, with_tau, maxit, tol) {
+    .Call(`_metafast_mf_glmm_fit_obs`, obs, nAGQ, theta0, with_tau, maxit, tol)
+}
+
+.mf_glmm_loglik_obs <- function(obs, nAGQ, theta, with_tau) {
+    .Call(`_metafast_mf_glmm_loglik_obs`, obs, nAGQ, theta, with_tau)
+}
+
+.mf_glmm_study_curv <- function(obs, nAGQ, theta, alpha, rx) {
+    .Call(`_metafast_mf_glmm_study_curv`, obs, nAGQ, theta, alpha, rx)
+}
+
+.mf_glmm_fit_rs <- function(obs, cor, theta0, maxit, tol) {
+    .Call(`_metafast_mf_glmm_fit_rs`, obs, cor, theta0, maxit, tol)
+}
+
+.mf_glmm_nch_sat <- function(obs) {
+    .Call(`_metafast_mf_glmm_nch_sat`, obs)
+}
+
 .mf_qprofile <- function(y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max) {
     .Call(`_metafast_mf_qprofile`, y, v, X, centre, tau2_hat, vt, alpha, tol, maxiter, tau2_min, tau2_max)
 }

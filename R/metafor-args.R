@@ -180,7 +180,7 @@
   rma.glmm = c(outlist = "the result always holds the full set of fields",
                retdat = "metafor's undocumented data of the model fits is not returned",
                retfit = "metafast fits no glm()/glmer() objects to return",
-               family = "the family follows from 'measure' (binomial for OR, PLO and the conditional models, Poisson for IRR and IRLN)",
+               family = "the family follows from 'measure' and 'model' (binomial for OR, PLO and CM.AL, non-central hypergeometric for OR with CM.EL, Poisson for IRR and IRLN)",
                link = "the link follows from 'measure' (logit or log)",
                i2def = "alternative definitions of I^2 are not supported"),
   print.mf_rma_glmm = c(),

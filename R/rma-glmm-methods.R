@@ -47,11 +47,17 @@ print.mf_rma_glmm <- function(x, digits, showfit = FALSE, signif.stars = getOpti
                 "H^2 (unaccounted variability / sampling variability):")
     labs <- formatC(labs, width = -(max(nchar(labs)) + 1L))
     t2 <- if (x$tau2 < 10 * .Machine$double.eps) "0" else .mf_fmtx(x$tau2, if (x$tau2 < 1e-4) d + 1L else d)
+    if (!is.null(x$se.tau2) && !is.na(x$se.tau2)) t2 <- paste0(t2, " (SE = ", .mf_fmtx(x$se.tau2, d), ")")
     cat(labs[1], t2, "\n", sep = "")
     cat(labs[2], .mf_fmtx(sqrt(x$tau2), d), "\n", sep = "")
     cat(labs[3], .mf_fmtx(x$I2, 2), "%\n", sep = "")
     cat(labs[4], .mf_fmtx(x$H2, 2), "\n", sep = "")
     cat("\n")
+  }
+  if (!is.null(x$sigma2) && !is.na(x$sigma2)) {
+    # model = "UM.RS": the variance of the random study intercepts
+    cat("sigma^2 (estimated amount of study level variability): ", .mf_fmtx(x$sigma2, d), "\n", sep = "")
+    cat("sigma (square root of estimated sigma^2 value):        ", .mf_fmtx(sqrt(x$sigma2), d), "\n\n", sep = "")
   }
   if (!is.na(x$QE.df)) {
     cat("Tests for ", if (x$int.only) "Heterogeneity:" else "Residual Heterogeneity:", "\n", sep = "")

@@ -34,12 +34,25 @@
 #'   \item \code{measure = "IRR"} with \code{model = "CM.EL"} (or
 #'     \code{"CM.AL"}, the same model, as in metafor): the exact conditional
 #'     (binomial-normal) model of the events of group 1 among all events,
-#'     offset log(t1i / t2i).
+#'     offset log(t1i / t2i);
+#'   \item \code{measure = "OR"} and \code{"IRR"} with \code{model = "UM.RS"}:
+#'     random study intercepts (variance \code{sigma2}) and a random group
+#'     effect (variance \code{tau2}, correlated with the intercepts when
+#'     \code{cor = TRUE}, correlation \code{rho}); as in metafor (glmer), ML
+#'     fits use the Laplace approximation (\code{nAGQ} is set to 1 with a
+#'     warning); the 2-D integral of each study is done in C++ (Tierney &
+#'     Kadane 1986);
+#'   \item \code{measure = "OR"} with \code{model = "CM.EL"}: the exact
+#'     conditional model (Fisher's non-central hypergeometric likelihood of
+#'     \code{ai} given the margins, normal random log odds ratio; Van
+#'     Houwelingen, Zwinderman & Stijnen 1993), integrated per study by
+#'     adaptive Gauss-Hermite quadrature with 31 nodes whatever \code{nAGQ}
+#'     (metafor integrates with \code{integrate()} and ignores \code{nAGQ}
+#'     here), with \code{se.tau2} and a Wald-type CI of tau^2 on the log
+#'     scale as metafor.
 #' }
-#' Not available yet (errors naming them): \code{model = "UM.RS"} (two random
-#' effects per study), \code{model = "CM.EL"} with \code{measure = "OR"}
-#' (the non-central hypergeometric model), and metafor's experimental
-#' measures PR, RR, RD and PLN.
+#' Not available (errors naming them): metafor's experimental measures PR,
+#' RR, RD and PLN.
 #'
 #' With \code{method = "EE"} (aliases \code{"FE"}, \code{"CE"}) the model
 #' without random effect is fitted.  The heterogeneity tests are those of
@@ -67,15 +80,15 @@
 #'   is used, as in metafor); \code{drop00 = TRUE} (default) also drops the
 #'   studies without events (or with only events) in both groups from the
 #'   fit (OR and IRR).
-#' @param model \code{"UM.FS"} (default), \code{"CM.AL"} or \code{"CM.EL"}
-#'   (see above; only for OR and IRR).
+#' @param model \code{"UM.FS"} (default), \code{"UM.RS"}, \code{"CM.AL"} or
+#'   \code{"CM.EL"} (see above; only for OR and IRR).
 #' @param method \code{"ML"} (default) or \code{"EE"}.
 #' @param coding coding of the group variable of the random effect in
 #'   \code{model = "UM.FS"}: \code{1/2} (+1/2 / -1/2, default), \code{1}
 #'   (1 / 0) or \code{0} (0 / 1).
-#' @param cor correlation of the random effects of \code{model = "UM.RS"}
-#'   (not available yet); \code{TRUE} or \code{FALSE}, without effect on
-#'   the other models (as in metafor).
+#' @param cor allow a correlation of the two random effects of
+#'   \code{model = "UM.RS"} (\code{TRUE} or \code{FALSE}, default); without
+#'   effect on the other models (as in metafor).
 #' @param test \code{"z"} or \code{"t"}.
 #' @param level confidence level (95, 0.95 or 0.05 all mean 95\%).
 #' @param btt coefficients tested by the omnibus test.
@@ -111,6 +124,13 @@
 #'   Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of
 #'   event outcome in the framework of the generalized linear mixed model
 #'   with applications in sparse data. Statistics in Medicine 29:3046-3067.
+#'
+#'   Tierney L, Kadane JB (1986). Accurate approximations for posterior
+#'   moments and marginal densities. Journal of the American Statistical
+#'   Association 81:82-86.
+#'
+#'   Van Houwelingen HC, Zwinderman KH, Stijnen T (1993). A bivariate
+#'   approach to meta-analysis. Statistics in Medicine 12:2273-2284.
 #'
 #'   Jackson D, Law M, Stijnen T, Viechtbauer W, White IR (2018). A comparison
 #'   of seven random-effects models for meta-analyses that estimate the
@@ -149,10 +169,6 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     warning("Argument 'model' not relevant for this outcome measure.", call. = FALSE)
     model <- "UM.FS"
   }
-  if (tworow && model == "UM.RS")
-    .mf_stop("model = \"UM.RS\" (random study effects) is not supported by metafast yet (issue 19); use model = \"UM.FS\" or a conditional model.")
-  if (measure == "OR" && model == "CM.EL")
-    .mf_stop("model = \"CM.EL\" with measure = \"OR\" (the non-central hypergeometric model) is not supported by metafast yet (issue 19); use model = \"CM.AL\" or \"UM.FS\".")
   if (!is.character(method) || length(method) != 1L || !method %in% c("FE", "EE", "CE", "ML"))
     .mf_stop("Unknown 'method' specified: rma.glmm() takes \"ML\" or \"EE\" (\"FE\", \"CE\").")
   ee <- method != "ML"
@@ -165,6 +181,12 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     .mf_stop("Invalid option selected for 'test' argument: \"z\" or \"t\".")
   if (!is.numeric(nAGQ) || length(nAGQ) != 1L || is.na(nAGQ) || nAGQ < 1 || nAGQ != round(nAGQ) || nAGQ > 100)
     .mf_stop("'nAGQ' must be a whole number between 1 and 100 (nAGQ = 0 of glmer() is not supported).")
+  # as metafor: glmer() has adaptive quadrature only for one scalar random
+  # effect per study, so UM.RS fits by ML use the Laplace approximation
+  if (tworow && model == "UM.RS" && !ee && nAGQ > 1) {
+    warning("Not possible to fit RE/ME model='UM.RS' with nAGQ > 1 with glmer(). nAGQ automatically set to 1.", call. = FALSE)
+    nAGQ <- 1L
+  }
   alpha <- .mf_level(level)
   digits <- .mf_tab_digits(digits)
   con <- .mf_glmm_control(if (missing(control)) list() else control)
@@ -297,64 +319,77 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     diag(mX)[-1L] <- ifelse(is.d[-1L], 1, 1 / sdv)
   }
 
-  obs <- .mf_glmm_obs(measure, model, vk, Xs, coding)
-  fitfun <- function(theta0, with_tau)
-    .mf_glmm_fit(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family, obs$study_int,
-                 as.integer(nAGQ), as.numeric(theta0), with_tau, con$maxiter, con$tol)
-  res.FE <- fitfun(rep(0, p), FALSE)
-  if (!res.FE$converged || !is.finite(res.FE$ll)) {
-    if (ee) .mf_stop("Cannot fit the equal-effects model: the Newton steps did not converge (try control = list(maxiter = ) larger).")
-    warning("The equal-effects model did not converge; the heterogeneity tests may be inaccurate.", call. = FALSE)
-  }
-  ll.FE <- res.FE$ll
-  sat <- .mf_glmm_saturated(measure, model, vk)
-  ll.QE <- if (skiphet) NA_real_ else sat$ll
-  converged <- res.FE$converged
-  iterations <- res.FE$iterations
-  if (!ee) {
-    res.ML <- fitfun(c(res.FE$theta, 0.5), TRUE)
-    if (!is.finite(res.ML$ll)) .mf_stop("Cannot fit the ML model (the log-likelihood is not finite).")
-    if (!res.ML$converged)
-      warning(sprintf("The ML fit did not converge in %d iterations (control = list(maxiter = )); the estimates may be inaccurate.",
-                      res.ML$iterations), call. = FALSE)
-    converged <- res.ML$converged
-    iterations <- res.ML$iterations
-    theta <- res.ML$theta
-    A <- -res.ML$hessian
-    Abb <- A[seq_len(p), seq_len(p), drop = FALSE]
-    att <- A[p + 1L, p + 1L]
-    abt <- A[seq_len(p), p + 1L]
-    info <- if (is.finite(att) && att > 1e-8 * max(1, abs(att))) Abb - tcrossprod(abt) / att else Abb
-    beta <- theta[seq_len(p)]
-    tau2 <- theta[p + 1L]^2
-    # metafor reports ll.QE - deviance(glmer fit) / 2, where lme4's deviance
-    # of a GLMM is the sum of the deviance residuals at the conditional modes
-    # of the random effects: the conditional log-likelihood at the modes
-    # (the maximised marginal log-likelihood is kept as ll.marginal); without
-    # the saturated model (skiphet) metafor takes glmer's logLik() (the
-    # marginal one) for OR and IRR, and NA for PLO and IRLN
-    ll.marginal <- res.ML$ll
-    ll <- if (!skiphet) res.ML$ll_cond else if (tworow) ll.marginal else NA_real_
-    alpha.i <- res.ML$alpha
+  special <- (tworow && model == "UM.RS") || (measure == "OR" && model == "CM.EL")
+  sigma2 <- rho <- se.tau2 <- ci.lb.tau2 <- ci.ub.tau2 <- NA_real_
+  if (special) {
+    r <- if (model == "UM.RS") .mf_glmm_um_rs(measure, vk, Xs, coding, isTRUE(cor), ee, nAGQ, con, skiphet)
+         else .mf_glmm_cm_el(vk, Xs, ee, con, skiphet, alpha)
+    beta <- r$beta; vb <- r$vb; tau2 <- r$tau2; sigma2 <- r$sigma2; rho <- r$rho
+    if (!is.null(r$se.tau2)) { se.tau2 <- r$se.tau2; ci.lb.tau2 <- r$ci.lb.tau2; ci.ub.tau2 <- r$ci.ub.tau2 }
+    ll.FE <- r$ll.FE; ll.QE <- r$ll.QE; ll <- ll.marginal <- r$ll
+    converged <- r$converged; iterations <- r$iterations
+    alpha.i <- NULL
+    obs <- list(study_int = FALSE)
   } else {
-    beta <- res.FE$theta
-    info <- -res.FE$hessian
-    tau2 <- 0
-    ll <- ll.marginal <- ll.FE
-    alpha.i <- res.FE$alpha
-  }
-  vb <- tryCatch(solve(info), error = function(e) matrix(NA_real_, p, p))
-  vb <- (vb + t(vb)) / 2
-  # metafor's ML covariance is glmer's vcov(): from glmer's Hessian in
-  # (theta, beta) when glmer computes one (fewer than 20 parameters and
-  # 10000 rows: lme4's check.conv.nparmax / nobsmax), otherwise from its
-  # RX factor (the information of beta at fixed tau, at the modes); ours
-  # follows the same rule
-  if (!ee) {
-    nfix <- p + if (obs$study_int) k else 0L
-    if (!(length(obs$y) < 1e4 && 1L + nfix < 20L) || anyNA(vb) || any(eigen(vb, TRUE, TRUE)$values <= 0)) {
-      vrx <- .mf_glmm_rx_vcov(obs, beta, sqrt(tau2), alpha.i)
-      if (!anyNA(vrx)) vb <- vrx
+    obs <- .mf_glmm_obs(measure, model, vk, Xs, coding)
+    fitfun <- function(theta0, with_tau)
+      .mf_glmm_fit(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family, obs$study_int,
+                   as.integer(nAGQ), as.numeric(theta0), with_tau, con$maxiter, con$tol)
+    res.FE <- fitfun(rep(0, p), FALSE)
+    if (!res.FE$converged || !is.finite(res.FE$ll)) {
+      if (ee) .mf_stop("Cannot fit the equal-effects model: the Newton steps did not converge (try control = list(maxiter = ) larger).")
+      warning("The equal-effects model did not converge; the heterogeneity tests may be inaccurate.", call. = FALSE)
+    }
+    ll.FE <- res.FE$ll
+    sat <- .mf_glmm_saturated(measure, model, vk)
+    ll.QE <- if (skiphet) NA_real_ else sat$ll
+    converged <- res.FE$converged
+    iterations <- res.FE$iterations
+    if (!ee) {
+      res.ML <- fitfun(c(res.FE$theta, 0.5), TRUE)
+      if (!is.finite(res.ML$ll)) .mf_stop("Cannot fit the ML model (the log-likelihood is not finite).")
+      if (!res.ML$converged)
+        warning(sprintf("The ML fit did not converge in %d iterations (control = list(maxiter = )); the estimates may be inaccurate.",
+                        res.ML$iterations), call. = FALSE)
+      converged <- res.ML$converged
+      iterations <- res.ML$iterations
+      theta <- res.ML$theta
+      A <- -res.ML$hessian
+      Abb <- A[seq_len(p), seq_len(p), drop = FALSE]
+      att <- A[p + 1L, p + 1L]
+      abt <- A[seq_len(p), p + 1L]
+      info <- if (is.finite(att) && att > 1e-8 * max(1, abs(att))) Abb - tcrossprod(abt) / att else Abb
+      beta <- theta[seq_len(p)]
+      tau2 <- theta[p + 1L]^2
+      # metafor reports ll.QE - deviance(glmer fit) / 2, where lme4's deviance
+      # of a GLMM is the sum of the deviance residuals at the conditional modes
+      # of the random effects: the conditional log-likelihood at the modes
+      # (the maximised marginal log-likelihood is kept as ll.marginal); without
+      # the saturated model (skiphet) metafor takes glmer's logLik() (the
+      # marginal one) for OR and IRR, and NA for PLO and IRLN
+      ll.marginal <- res.ML$ll
+      ll <- if (!skiphet) res.ML$ll_cond else if (tworow) ll.marginal else NA_real_
+      alpha.i <- res.ML$alpha
+    } else {
+      beta <- res.FE$theta
+      info <- -res.FE$hessian
+      tau2 <- 0
+      ll <- ll.marginal <- ll.FE
+      alpha.i <- res.FE$alpha
+    }
+    vb <- tryCatch(solve(info), error = function(e) matrix(NA_real_, p, p))
+    vb <- (vb + t(vb)) / 2
+    # metafor's ML covariance is glmer's vcov(): from glmer's Hessian in
+    # (theta, beta) when glmer computes one (fewer than 20 parameters and
+    # 10000 rows: lme4's check.conv.nparmax / nobsmax), otherwise from its
+    # RX factor (the information of beta at fixed tau, at the modes); ours
+    # follows the same rule
+    if (!ee) {
+      nfix <- p + if (obs$study_int) k else 0L
+      if (!(length(obs$y) < 1e4 && 1L + nfix < 20L) || anyNA(vb) || any(eigen(vb, TRUE, TRUE)$values <= 0)) {
+        vrx <- .mf_glmm_rx_vcov(obs, beta, sqrt(tau2), alpha.i)
+        if (!anyNA(vrx)) vb <- vrx
+      }
     }
   }
 
@@ -362,7 +397,14 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   # equal-effects model against the saturated model
   QE.Wld <- QE.LRT <- QEp.Wld <- QEp.LRT <- NA_real_
   QE.df <- NA_integer_
-  if (k > 1L && !skiphet) {
+  if (k > 1L && !skiphet && special) {
+    QE.Wld <- r$QE.Wld
+    QE.LRT <- max(0, -2 * (ll.FE - ll.QE))
+    if (!is.na(QE.Wld)) QE.Wld <- max(0, QE.Wld)
+    QE.df <- k - p
+    QEp.Wld <- if (QE.df > 0) stats::pchisq(QE.Wld, QE.df, lower.tail = FALSE) else 1
+    QEp.LRT <- if (QE.df > 0) stats::pchisq(QE.LRT, QE.df, lower.tail = FALSE) else 1
+  } else if (k > 1L && !skiphet) {
     w <- ifelse(is.finite(sat$vi) & sat$vi > 0, 1 / sat$vi, 0)
     th <- ifelse(w > 0, sat$theta, 0)
     QE.Wld <- if (k > p) {
@@ -415,6 +457,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   parms <- p + (if (two) k else 0) + (if (ee) 0 else 1)
   k.eff <- if (two) 2L * k else k
   p.eff <- p + (if (two) k else 0)
+  if (special) { parms <- r$parms; k.eff <- r$k.eff; p.eff <- r$p.eff }
   fit.stats <- data.frame(ML = c(ll, -2 * (ll - ll.QE), -2 * ll + 2 * parms, -2 * ll + parms * log(k.eff),
                                  -2 * ll + 2 * parms * max(k.eff, parms + 2) / (max(k.eff, parms + 2) - parms - 1)),
                           REML = NA_real_, row.names = c("ll", "dev", "AIC", "BIC", "AICc"))
@@ -423,8 +466,8 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   attr(yi.k, "ni") <- ni[not.na.yivi]
   res <- list(b = cbind(beta), beta = cbind(beta), se = unname(se), zval = unname(zval), pval = unname(pval),
               ci.lb = unname(beta - crit * se), ci.ub = unname(beta + crit * se), vb = vb,
-              tau2 = tau2, se.tau2 = NA_real_, sigma2 = NA_real_, rho = NA_real_,
-              ci.lb.tau2 = NA_real_, ci.ub.tau2 = NA_real_, I2 = I2, H2 = H2, vt = vt,
+              tau2 = tau2, se.tau2 = se.tau2, sigma2 = sigma2, rho = rho,
+              ci.lb.tau2 = ci.lb.tau2, ci.ub.tau2 = ci.ub.tau2, I2 = I2, H2 = H2, vt = vt,
               QE.Wld = QE.Wld, QEp.Wld = QEp.Wld, QE.LRT = QE.LRT, QEp.LRT = QEp.LRT, QE.df = QE.df,
               QM = QM, QMdf = QMdf, QMp = QMp, k = k, k.f = k.f, k.yi = length(yi.k), k.eff = k.eff,
               k.all = k.all, p = p, p.eff = p.eff, parms = parms, int.only = int.only, int.incl = int.incl,
@@ -566,4 +609,230 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     theta <- log(v$x1i / v$x2i) - log(v$t1i / v$t2i); vi <- 1 / v$x1i + 1 / v$x2i
   }
   list(ll = ll, theta = theta, vi = vi)
+}
+
+# The fixed-effects covariance of a glmer() fit as metafor's vcov() gets it:
+# from the Hessian in (theta, beta) (the beta block of the inverse of the
+# negative Hessian of the log-likelihood) when glmer computes one (fewer
+# than 20 parameters and 10000 rows: lme4's check.conv.nparmax / nobsmax)
+# and its inverse is positive definite, otherwise from the RX information.
+.mf_glmm_vcov_rule <- function(hessian, nb, nobs, rx_info) {
+  npar <- ncol(hessian)
+  if (nobs < 1e4 && npar < 20L) {
+    vf <- tryCatch(solve(-hessian), error = function(e) NULL)
+    if (!is.null(vf)) {
+      vb <- vf[seq_len(nb), seq_len(nb), drop = FALSE]
+      vb <- (vb + t(vb)) / 2
+      if (!anyNA(vb) && all(eigen(vf, TRUE, TRUE)$values > 0)) return(vb)
+    }
+  }
+  rx <- if (is.function(rx_info)) rx_info() else rx_info
+  vb <- tryCatch(solve(rx), error = function(e) matrix(NA_real_, nb, nb))[seq_len(nb), seq_len(nb), drop = FALSE]
+  (vb + t(vb)) / 2
+}
+
+# The Wald statistic of the hypothesis that the per-study effects d lie in
+# the column space of X, given the information of d with the shared
+# parameters profiled out, M = D - C A^-1 C' (D: diagonal information of d,
+# C: its cross-information with the shared parameters, A: theirs): the
+# generalised least-squares residual sum of squares
+# min_b (d - X b)' M (d - X b).  Studies whose d is infinite (use = FALSE)
+# have infinite variance and are left out (their limit).
+.mf_glmm_wald_sat <- function(d, X, Dg, C, A, use) {
+  d <- d[use]; X <- X[use, , drop = FALSE]; Dg <- Dg[use]; C <- C[use, , drop = FALSE]
+  if (!length(d)) return(0)
+  Ai <- tryCatch(solve(A), error = function(e) NULL)
+  if (is.null(Ai)) return(NA_real_)
+  CA <- C %*% Ai
+  Mx <- function(v) Dg * v - CA %*% crossprod(C, v)  # M %*% v
+  Md <- Mx(d)
+  MX <- Mx(X)
+  XMX <- crossprod(X, MX)
+  b <- tryCatch(solve(XMX, crossprod(X, Md)), error = function(e) NULL)
+  if (is.null(b)) return(NA_real_)
+  r <- d - X %*% b
+  c(crossprod(r, Mx(r)))
+}
+
+# model = "UM.RS" (OR, IRR): metafor fits with glmer() (Laplace for ML) the
+# equal-effects model ... + (1 | study) (random study intercepts, fixed
+# group effect), the saturated model with one fixed group effect per study,
+# and the model with random study intercepts and random group effects,
+# (group || study) or, with cor = TRUE, (group | study).  Xs: the
+# (scaled) moderators; returns the estimates on the scale of Xs.
+.mf_glmm_um_rs <- function(measure, v, Xs, coding, cor, ee, nAGQ, con, skiphet) {
+  k <- nrow(Xs); p <- ncol(Xs)
+  if (measure == "OR") {
+    y <- c(rbind(v$ai, v$ci)); n <- c(rbind(v$ai + v$bi, v$ci + v$di)); off <- rep(0, 2 * k); fam <- 0L
+  } else {
+    y <- c(rbind(v$x1i, v$x2i)); n <- rep(1, 2 * k); off <- log(c(rbind(v$t1i, v$t2i))); fam <- 1L
+  }
+  g1 <- rep(c(1, 0), k)
+  grp <- switch(as.character(coding), "0.5" = rep(c(1/2, -1/2), k), "1" = g1, "0" = 1 - g1)
+  Xf <- cbind(Xs[rep(seq_len(k), each = 2L), , drop = FALSE] * g1, 1)
+  storage.mode(Xf) <- "double"
+  lconst <- if (fam == 0L) lchoose(n, y) else -lgamma(y + 1)
+  start <- as.integer(seq(0L, 2L * k, by = 2L))
+  base <- list(y = as.double(y), n = as.double(n), off = as.double(off), lconst = as.double(lconst),
+               start = start, family = fam, study_int = FALSE)
+  obs.fe <- c(base, list(z = rep(1, 2 * k), X = unname(Xf)))
+  # starting values: the model without random effects
+  fe0 <- .mf_glmm_fit_obs(obs.fe, 1L, rep(0, p + 1L), FALSE, con$maxiter, con$tol)
+  fe <- .mf_glmm_fit_obs(obs.fe, as.integer(nAGQ), c(fe0$theta, 0.5), TRUE, con$maxiter, con$tol)
+  if (!fe$converged || !is.finite(fe$ll)) {
+    if (ee) .mf_stop("Cannot fit the equal-effects model: the Newton steps did not converge (try control = list(maxiter = ) larger).")
+    warning("The equal-effects model did not converge; the heterogeneity tests may be inaccurate.", call. = FALSE)
+  }
+  out <- list(ll.FE = fe$ll, converged = fe$converged, iterations = fe$iterations, rho = NA_real_)
+  # saturated model: random study intercepts, a fixed group effect per study
+  # (d_i, profiled study by study), common intercept mu
+  out$ll.QE <- NA_real_; out$QE.Wld <- NA_real_
+  if (!skiphet && k > 1L) {
+    obs.qe <- c(base, list(z = rep(1, 2 * k), X = matrix(1, 2 * k, 1), w = g1))
+    obs.qe$study_int <- TRUE
+    th.qe <- c(fe$theta[p + 1L], max(abs(fe$theta[p + 2L]), 0.1))
+    qe <- .mf_glmm_fit_obs(obs.qe, as.integer(nAGQ), th.qe, TRUE, con$maxiter, con$tol)
+    out$ll.QE <- qe$ll
+    dvec <- qe$alpha
+    use <- is.finite(dvec) & abs(dvec) < 1e100
+    if (2 * k < 1e4 && k + 2L < 20L) {
+      Hs <- .mf_glmm_study_curv(obs.qe, as.integer(nAGQ), qe$theta, dvec, FALSE)
+      idx <- function(i) (i - 1L) * 3L + 1:3
+      A <- matrix(0, 2, 2); C <- matrix(0, k, 2); Dg <- numeric(k)
+      for (i in seq_len(k)) {
+        h <- -Hs[idx(i), , drop = FALSE]
+        A <- A + h[1:2, 1:2]; C[i, ] <- h[3, 1:2]; Dg[i] <- h[3, 3]
+      }
+      # glmer's Hessian-based covariance only when positive definite
+      J <- rbind(cbind(A, t(C[use, , drop = FALSE])), cbind(C[use, , drop = FALSE], diag(Dg[use], sum(use))))
+      okH <- all(is.finite(J)) && all(eigen(J, TRUE, TRUE)$values > 0)
+    } else okH <- FALSE
+    if (!okH) {
+      Rs <- .mf_glmm_study_curv(obs.qe, as.integer(nAGQ), qe$theta, dvec, TRUE)
+      idx <- function(i) (i - 1L) * 2L + 1:2
+      A <- matrix(0, 1, 1); C <- matrix(0, k, 1); Dg <- numeric(k)
+      for (i in seq_len(k)) {
+        h <- Rs[idx(i), , drop = FALSE]
+        A <- A + h[1, 1]; C[i, ] <- h[2, 1]; Dg[i] <- h[2, 2]
+      }
+    }
+    out$QE.Wld <- .mf_glmm_wald_sat(dvec, Xs, Dg, C, A, use)
+  }
+  if (ee) {
+    out$beta <- fe$theta[seq_len(p)]
+    out$vb <- .mf_glmm_vcov_rule(fe$hessian, p, 2 * k, function() {
+      solve(.mf_glmm_rx_vcov(obs.fe, fe$theta[seq_len(p + 1L)], abs(fe$theta[p + 2L]), NULL))
+    })
+    out$tau2 <- 0
+    out$sigma2 <- fe$theta[p + 2L]^2
+    out$ll <- fe$ll
+    out$parms <- p + 2L
+  } else {
+    obs.ml <- c(base, list(z = as.double(grp), X = unname(Xf)))
+    s0 <- max(abs(fe$theta[p + 2L]), 0.1)
+    th0 <- if (cor) c(fe$theta[seq_len(p + 1L)], s0, 0, 0.5) else c(fe$theta[seq_len(p + 1L)], s0, 0.5)
+    ml <- .mf_glmm_fit_rs(obs.ml, cor, th0, con$maxiter, con$tol)
+    if (!is.finite(ml$ll)) .mf_stop("Cannot fit the ML model (the log-likelihood is not finite).")
+    if (!ml$converged)
+      warning(sprintf("The ML fit did not converge in %d iterations (control = list(maxiter = )); the estimates may be inaccurate.",
+                      ml$iterations), call. = FALSE)
+    th <- ml$theta
+    out$beta <- th[seq_len(p)]
+    out$vb <- .mf_glmm_vcov_rule(ml$hessian, p, 2 * k, ml$rx_info)
+    if (cor) {
+      out$sigma2 <- th[p + 2L]^2
+      out$tau2 <- th[p + 3L]^2 + th[p + 4L]^2
+      out$rho <- if (out$sigma2 > 0 && out$tau2 > 0) th[p + 2L] * th[p + 3L] / sqrt(out$sigma2 * out$tau2) else NA_real_
+    } else {
+      out$sigma2 <- th[p + 2L]^2
+      out$tau2 <- th[p + 3L]^2
+    }
+    out$ll <- ml$ll
+    out$converged <- ml$converged
+    out$iterations <- ml$iterations
+    out$parms <- p + 3L
+  }
+  out$p.eff <- p + 1L
+  out$k.eff <- 2L * k
+  out
+}
+
+# measure = "OR", model = "CM.EL": the exact conditional likelihood of each
+# table given its margins (Fisher's non-central hypergeometric distribution
+# of ai, log odds ratio x'beta + tau u), integrated over u ~ N(0, 1) per
+# study by adaptive Gauss-Hermite quadrature with 31 nodes (metafor
+# integrates with integrate() and ignores nAGQ for this model), with the
+# normalising constants in log space.  Returns the estimates on the scale
+# of Xs.
+.mf_glmm_cm_el <- function(v, Xs, ee, con, skiphet, alpha) {
+  k <- nrow(Xs); p <- ncol(Xs)
+  nq <- 31L
+  obs <- list(y = as.double(v$ai), n = as.double(v$ai + v$bi), off = rep(0, k), z = rep(1, k), lconst = rep(0, k),
+              X = unname(Xs), start = as.integer(0:k), family = 2L, study_int = FALSE,
+              n2 = as.double(v$ci + v$di), tt = as.double(v$ai + v$ci))
+  storage.mode(obs$X) <- "double"
+  fe <- .mf_glmm_fit_obs(obs, nq, rep(0, p), FALSE, con$maxiter, con$tol)
+  if (!fe$converged || !is.finite(fe$ll)) {
+    if (ee) .mf_stop("Cannot fit the equal-effects model: the Newton steps did not converge (try control = list(maxiter = ) larger).")
+    warning("The equal-effects model did not converge; the heterogeneity tests may be inaccurate.", call. = FALSE)
+  }
+  vb.fe <- tryCatch(solve(-fe$hessian), error = function(e) matrix(NA_real_, p, p))
+  out <- list(ll.FE = fe$ll, converged = fe$converged, iterations = fe$iterations, rho = NA_real_, sigma2 = NA_real_,
+              se.tau2 = NA_real_, ci.lb.tau2 = NA_real_, ci.ub.tau2 = NA_real_, p.eff = p, k.eff = k)
+  out$ll.QE <- NA_real_; out$QE.Wld <- NA_real_
+  if (!skiphet) {
+    sat <- .mf_glmm_nch_sat(obs)
+    out$ll.QE <- sat$ll
+    if (k > 1L) {
+      use <- sat$info > 0 & is.finite(sat$theta)
+      out$QE.Wld <- if (k > p) {
+        th <- ifelse(use, sat$theta, 0)
+        fw <- stats::lm.wfit(Xs, th, ifelse(use, sat$info, 0))
+        sum(ifelse(use, sat$info, 0) * fw$residuals^2)
+      } else 0
+    }
+  }
+  fe.out <- function(out) {
+    out$beta <- fe$theta; out$vb <- (vb.fe + t(vb.fe)) / 2; out$tau2 <- 0; out$parms <- p
+    out
+  }
+  if (ee) {
+    out <- fe.out(out)
+    out$ll <- fe$ll
+    return(out)
+  }
+  ml <- .mf_glmm_fit_obs(obs, nq, c(fe$theta, 0.5), TRUE, con$maxiter, con$tol)
+  if (!is.finite(ml$ll)) .mf_stop("Cannot fit the ML model (the log-likelihood is not finite).")
+  if (!ml$converged)
+    warning(sprintf("The ML fit did not converge in %d iterations (control = list(maxiter = )); the estimates may be inaccurate.",
+                    ml$iterations), call. = FALSE)
+  out$ll <- ml$ll
+  out$converged <- ml$converged
+  out$iterations <- ml$iterations
+  tau <- ml$theta[p + 1L]
+  tau2 <- tau^2
+  if (tau2 < 1e-4) {
+    # metafor: tau^2 below control$tau2tol = 1e-4 (its "T0"): the
+    # coefficients and covariance of the equal-effects model, with the ML
+    # log-likelihood, tau^2 and p + 1 parameters, and SE(tau^2) = 0
+    out <- fe.out(out)
+    out$tau2 <- tau2; out$parms <- p + 1L; out$se.tau2 <- 0
+    return(out)
+  }
+  vf <- tryCatch(solve(-ml$hessian), error = function(e) NULL)
+  if (is.null(vf)) .mf_stop("Cannot invert the Hessian for the ML model.")
+  out$beta <- ml$theta[seq_len(p)]
+  out$vb <- (vf[seq_len(p), seq_len(p), drop = FALSE] + t(vf[seq_len(p), seq_len(p), drop = FALSE])) / 2
+  out$tau2 <- tau2
+  # metafor's SE and Wald-type CI of tau^2 from the Hessian in log(tau^2):
+  # var(log tau^2) = (2 / tau)^2 var(tau) at the maximum
+  vlt <- (2 / tau)^2 * vf[p + 1L, p + 1L]
+  if (is.finite(vlt) && vlt >= 0) {
+    crit <- stats::qnorm(alpha / 2, lower.tail = FALSE)
+    out$se.tau2 <- sqrt(vlt) * tau2
+    out$ci.lb.tau2 <- exp(log(tau2) - crit * sqrt(vlt))
+    out$ci.ub.tau2 <- exp(log(tau2) + crit * sqrt(vlt))
+  }
+  out$parms <- p + 1L
+  out
 }

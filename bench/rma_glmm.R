@@ -5,7 +5,8 @@
 #
 #   Rscript bench/rma_glmm.R            # dat.bcg, k = 100 and k = 1000
 #   Rscript bench/rma_glmm.R --quick    # no k = 1000
-#   Rscript bench/rma_glmm.R --full     # also metafor's UM.FS at k = 1000
+#   Rscript bench/rma_glmm.R --full     # also metafor's UM.FS and CM.EL at k = 1000
+#   Rscript bench/rma_glmm.R --only=OR.UM.RS,OR.CM.EL   # some models only
 #
 # metafor's UM.FS fit is glmer() with k + p fixed effects: 49 s at k = 100
 # here, and at k = 1000 it did not finish in 15 minutes, so it is run at
@@ -17,8 +18,12 @@
 # 1e-7 (beta) and 2e-7 (tau2) on the same data.
 #
 # Models: OR with model = "UM.FS" (fixed study effects, random treatment
-# effect), OR with "CM.AL" (approximate conditional model) and PLO
-# (binomial-normal).  Data: dat.bcg (k = 13), and simulated rare-event 2x2
+# effect), OR with "CM.AL" (approximate conditional model), PLO
+# (binomial-normal), OR with "UM.RS" (random study intercepts and random
+# treatment effects; Laplace, nAGQ = 1, in both packages) and OR with
+# "CM.EL" (exact conditional, non-central hypergeometric likelihood:
+# metafor's integrate() per study, ours adaptive quadrature with 31 nodes).
+# metafor's UM.RS and CM.EL fits are timed once (they are slow).  Data: dat.bcg (k = 13), and simulated rare-event 2x2
 # tables (group sizes 20 + Poisson(150), baseline logit N(-4.5, 0.6^2), log
 # odds ratio N(-0.4, 0.5^2)).  Timing: median elapsed time of system.time()
 # over 3 repetitions (one for metafor at k = 1000).  The table also prints
@@ -36,8 +41,11 @@ suppressPackageStartupMessages({
   ok <- requireNamespace("metafor", quietly = TRUE) && requireNamespace("lme4", quietly = TRUE)
 })
 if (!ok) stop("this benchmark needs metafor and lme4")
-quick <- "--quick" %in% commandArgs(trailingOnly = TRUE)
-full <- "--full" %in% commandArgs(trailingOnly = TRUE)
+args <- commandArgs(trailingOnly = TRUE)
+quick <- "--quick" %in% args
+full <- "--full" %in% args
+only <- sub("^--only=", "", grep("^--only=", args, value = TRUE))
+only <- if (length(only)) strsplit(only, ",")[[1]] else NULL
 
 sim <- function(k, seed = 1) {
   set.seed(seed)
@@ -57,7 +65,16 @@ sets <- list("dat.bcg (k = 13)" = data.frame(ai = bcg$tpos, n1i = bcg$tpos + bcg
              "sim k = 100" = sim(100))
 if (!quick) sets[["sim k = 1000"]] <- sim(1000)
 models <- list(OR.UM.FS = list(measure = "OR", model = "UM.FS"), OR.CM.AL = list(measure = "OR", model = "CM.AL"),
-               PLO = list(measure = "PLO"))
+               PLO = list(measure = "PLO"), OR.UM.RS = list(measure = "OR", model = "UM.RS"),
+               OR.CM.EL = list(measure = "OR", model = "CM.EL"))
+if (!is.null(only)) models <- models[intersect(names(models), only)]
+# metafor's times of CM.EL (integrate() per study inside nlminb, after a
+# glmer() fit of CM.AL) and UM.RS (three glmer() fits, the saturated one
+# with k + 1 fixed effects) at k = 1000 are extrapolated linearly in k from
+# k = 100 unless --full: they would run well over 3 minutes (89 s and
+# ~200 s at k = 100 here); for UM.RS the linear extrapolation is a lower
+# bound (the saturated glmer() fit grows faster than linearly in k)
+t100 <- list(OR.CM.EL = NA_real_, OR.UM.RS = NA_real_)
 rows <- list()
 for (nm in names(sets)) {
   d <- sets[[nm]]
@@ -67,13 +84,23 @@ for (nm in names(sets)) {
       c(a, list(ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i))
     big <- nrow(d) >= 1000
     ours <- tm(suppressWarnings(do.call(metafast::rma.glmm, args)), 3)
+    if (big && mn %in% c("OR.CM.EL", "OR.UM.RS") && !full) {
+      est <- t100[[mn]] * 10
+      rows[[length(rows) + 1L]] <- data.frame(data = paste(nm, "(metafor extrapolated)"), model = mn, metafast_s = ours$time,
+                                              metafor_s = est, ratio = est / ours$time, d_beta = NA_real_,
+                                              d_tau2 = NA_real_, d_ll = NA_real_)
+      print(rows[[length(rows)]], digits = 3, row.names = FALSE)
+      next
+    }
     if (big && mn == "OR.UM.FS" && !full) {
       rows[[length(rows) + 1L]] <- data.frame(data = nm, model = mn, metafast_s = ours$time, metafor_s = NA_real_,
                                               ratio = NA_real_, d_beta = NA_real_, d_tau2 = NA_real_, d_ll = NA_real_)
       print(rows[[length(rows)]], digits = 3, row.names = FALSE)
       next
     }
-    theirs <- tm(suppressWarnings(do.call(metafor::rma.glmm, args)), if (big) 1 else 3)
+    slow <- big || mn %in% c("OR.UM.RS", "OR.CM.EL")
+    theirs <- tm(suppressWarnings(do.call(metafor::rma.glmm, args)), if (slow) 1 else 3)
+    if (mn %in% names(t100) && nrow(d) == 100) t100[[mn]] <- theirs$time
     rows[[length(rows) + 1L]] <- data.frame(
       data = nm, model = mn, metafast_s = ours$time, metafor_s = theirs$time,
       ratio = theirs$time / ours$time,

@@ -175,6 +175,72 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_glmm_fit_obs
+Rcpp::List mf_glmm_fit_obs(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta0, bool with_tau, int maxit, double tol);
+RcppExport SEXP _metafast_mf_glmm_fit_obs(SEXP obsSEXP, SEXP nAGQSEXP, SEXP theta0SEXP, SEXP with_tauSEXP, SEXP maxitSEXP, SEXP tolSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< int >::type nAGQ(nAGQSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta0(theta0SEXP);
+    Rcpp::traits::input_parameter< bool >::type with_tau(with_tauSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_fit_obs(obs, nAGQ, theta0, with_tau, maxit, tol));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_glmm_loglik_obs
+double mf_glmm_loglik_obs(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta, bool with_tau);
+RcppExport SEXP _metafast_mf_glmm_loglik_obs(SEXP obsSEXP, SEXP nAGQSEXP, SEXP thetaSEXP, SEXP with_tauSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< int >::type nAGQ(nAGQSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< bool >::type with_tau(with_tauSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_loglik_obs(obs, nAGQ, theta, with_tau));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_glmm_study_curv
+Rcpp::NumericMatrix mf_glmm_study_curv(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta, const Rcpp::NumericVector& alpha, bool rx);
+RcppExport SEXP _metafast_mf_glmm_study_curv(SEXP obsSEXP, SEXP nAGQSEXP, SEXP thetaSEXP, SEXP alphaSEXP, SEXP rxSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< int >::type nAGQ(nAGQSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< bool >::type rx(rxSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_study_curv(obs, nAGQ, theta, alpha, rx));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_glmm_fit_rs
+Rcpp::List mf_glmm_fit_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& theta0, int maxit, double tol);
+RcppExport SEXP _metafast_mf_glmm_fit_rs(SEXP obsSEXP, SEXP corSEXP, SEXP theta0SEXP, SEXP maxitSEXP, SEXP tolSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< bool >::type cor(corSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta0(theta0SEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_fit_rs(obs, cor, theta0, maxit, tol));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_glmm_nch_sat
+Rcpp::List mf_glmm_nch_sat(const Rcpp::List& obs);
+RcppExport SEXP _metafast_mf_glmm_nch_sat(SEXP obsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_nch_sat(obs));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_qprofile
 Rcpp::List mf_qprofile(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::NumericMatrix X, bool centre, double tau2_hat, double vt, double alpha, double tol, int maxiter, double tau2_min, double tau2_max);
 RcppExport SEXP _metafast_mf_qprofile(SEXP ySEXP, SEXP vSEXP, SEXP XSEXP, SEXP centreSEXP, SEXP tau2_hatSEXP, SEXP vtSEXP, SEXP alphaSEXP, SEXP tolSEXP, SEXP maxiterSEXP, SEXP tau2_minSEXP, SEXP tau2_maxSEXP) {
@@ -765,6 +831,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
     {"_metafast_mf_glmm_fit", (DL_FUNC) &_metafast_mf_glmm_fit, 14},
     {"_metafast_mf_glmm_loglik", (DL_FUNC) &_metafast_mf_glmm_loglik, 12},
+    {"_metafast_mf_glmm_fit_obs", (DL_FUNC) &_metafast_mf_glmm_fit_obs, 6},
+    {"_metafast_mf_glmm_loglik_obs", (DL_FUNC) &_metafast_mf_glmm_loglik_obs, 4},
+    {"_metafast_mf_glmm_study_curv", (DL_FUNC) &_metafast_mf_glmm_study_curv, 5},
+    {"_metafast_mf_glmm_fit_rs", (DL_FUNC) &_metafast_mf_glmm_fit_rs, 5},
+    {"_metafast_mf_glmm_nch_sat", (DL_FUNC) &_metafast_mf_glmm_nch_sat, 1},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
     {"_metafast_mf_genq_profile", (DL_FUNC) &_metafast_mf_genq_profile, 12},
     {"_metafast_mf_wald", (DL_FUNC) &_metafast_mf_wald, 3},

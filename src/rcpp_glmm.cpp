@@ -50,3 +50,87 @@ double mf_glmm_loglik(const Rcpp::NumericVector& y, const Rcpp::NumericVector& n
   Eigen::VectorXd th = Eigen::Map<const Eigen::VectorXd>(theta.begin(), theta.size());
   return gl::loglik(d, nAGQ, th, with_tau);
 }
+
+namespace {
+// The observations of R's .mf_glmm_obs() list: y, n, off, z, lconst, X,
+// start, family, study_int, and optionally w (coefficient of the study
+// parameter per observation) and n2, tt (family 2, non-central
+// hypergeometric: group 2 size and total events).
+metafast::glmm::Data glmm_data_from_list(const Rcpp::List& o) {
+  namespace gl = metafast::glmm;
+  gl::Data d = glmm_data_from_r(o["y"], o["n"], o["off"], o["z"], o["lconst"], o["X"], o["start"],
+                                Rcpp::as<int>(o["family"]), Rcpp::as<bool>(o["study_int"]));
+  if (Rcpp::as<int>(o["family"]) == 2) {
+    d.fam = gl::NCHypergeo;
+    Rcpp::NumericVector n2 = o["n2"], tt = o["tt"];
+    gl::glmm_setup_nch(d, Eigen::Map<const Eigen::VectorXd>(n2.begin(), n2.size()),
+                       Eigen::Map<const Eigen::VectorXd>(tt.begin(), tt.size()));
+  }
+  if (o.containsElementNamed("w") && !Rf_isNull(o["w"])) {
+    Rcpp::NumericVector w = o["w"];
+    d.w = Eigen::Map<const Eigen::VectorXd>(w.begin(), w.size());
+  }
+  return d;
+}
+}  // namespace
+
+// [[Rcpp::export(name = ".mf_glmm_fit_obs", rng = false)]]
+Rcpp::List mf_glmm_fit_obs(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta0, bool with_tau, int maxit,
+                           double tol) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th0 = Eigen::Map<const Eigen::VectorXd>(theta0.begin(), theta0.size());
+  const gl::FitResult r = gl::fit(d, nAGQ, th0, with_tau, maxit, tol);
+  return Rcpp::List::create(Rcpp::Named("theta") = Rcpp::wrap(r.theta), Rcpp::Named("hessian") = Rcpp::wrap(r.hessian),
+                            Rcpp::Named("alpha") = Rcpp::wrap(r.alpha), Rcpp::Named("ll") = r.ll, Rcpp::Named("ll_cond") = r.ll_cond,
+                            Rcpp::Named("iterations") = r.iterations, Rcpp::Named("converged") = r.converged,
+                            Rcpp::Named("failed_modes") = r.failed_modes);
+}
+
+// [[Rcpp::export(name = ".mf_glmm_loglik_obs", rng = false)]]
+double mf_glmm_loglik_obs(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta, bool with_tau) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th = Eigen::Map<const Eigen::VectorXd>(theta.begin(), theta.size());
+  return gl::loglik(d, nAGQ, th, with_tau);
+}
+
+// Per-study curvature of a fit with study parameters: the Hessians in
+// (beta, tau, alpha_i) (rx = FALSE) or glmer's RX information in
+// (beta, alpha_i) at fixed tau (rx = TRUE), stacked by study.
+// [[Rcpp::export(name = ".mf_glmm_study_curv", rng = false)]]
+Rcpp::NumericMatrix mf_glmm_study_curv(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta,
+                                       const Rcpp::NumericVector& alpha, bool rx) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th = Eigen::Map<const Eigen::VectorXd>(theta.begin(), theta.size());
+  Eigen::VectorXd al = Eigen::Map<const Eigen::VectorXd>(alpha.begin(), alpha.size());
+  if (al.size() != d.k || th.size() != d.X.cols() + 1) Rcpp::stop("internal: theta/alpha sizes");
+  return Rcpp::wrap(rx ? gl::study_rx(d, nAGQ, th, al) : gl::study_hessians(d, nAGQ, th, al));
+}
+
+// model = "UM.RS": two random effects per study, Laplace approximation.
+// [[Rcpp::export(name = ".mf_glmm_fit_rs", rng = false)]]
+Rcpp::List mf_glmm_fit_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& theta0, int maxit, double tol) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th0 = Eigen::Map<const Eigen::VectorXd>(theta0.begin(), theta0.size());
+  if (th0.size() != d.X.cols() + (cor ? 3 : 2)) Rcpp::stop("internal: theta0 size");
+  const gl::RSFitResult r = gl::fit_rs(d, cor, th0, maxit, tol);
+  return Rcpp::List::create(Rcpp::Named("theta") = Rcpp::wrap(r.theta), Rcpp::Named("hessian") = Rcpp::wrap(r.hessian),
+                            Rcpp::Named("rx_info") = Rcpp::wrap(r.rx_info), Rcpp::Named("ll") = r.ll,
+                            Rcpp::Named("iterations") = r.iterations, Rcpp::Named("converged") = r.converged,
+                            Rcpp::Named("failed_modes") = r.failed_modes);
+}
+
+// The saturated non-central hypergeometric model (one log odds ratio per
+// observation).
+// [[Rcpp::export(name = ".mf_glmm_nch_sat", rng = false)]]
+Rcpp::List mf_glmm_nch_sat(const Rcpp::List& obs) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th, info;
+  const double ll = gl::nch_saturated(d, th, info);
+  return Rcpp::List::create(Rcpp::Named("ll") = ll, Rcpp::Named("theta") = Rcpp::wrap(th),
+                            Rcpp::Named("info") = Rcpp::wrap(info));
+}

@@ -197,8 +197,8 @@ test_that("bad input gives errors naming the argument; all-zero studies are drop
   expect_error(rma.glmm(measure = "OR", ai = ai + 500, n1i = n1i, ci = ci, n2i = n2i, data = dat), "'ai' must not exceed 'n1i'")
   expect_error(rma.glmm(measure = "PLO", xi = ai, ni = ai - 1, data = dat), "must not")
   expect_error(rma.glmm(measure = "IRLN", xi = ai, ti = ai - 10, data = dat), "'ti'")
-  expect_error(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, model = "UM.RS"), "UM.RS")
-  expect_error(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, model = "CM.EL"), "CM.EL")
+  expect_error(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, model = "UM.XX"), "model")
+  expect_error(rma.glmm(measure = "PLO", xi = ai, ni = n1i, data = dat, cor = NA), "cor")
   expect_error(rma.glmm(measure = "RD", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat), "measure")
   expect_error(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, method = "REML"), "method")
   expect_error(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, nAGQ = 0), "nAGQ")
@@ -279,3 +279,96 @@ test_that("the printout has metafor's lines up to the table of coefficients", {
   expect_identical(trimws(head_of(ours)), trimws(head_of(ref)))
 })
 
+
+test_that("model = UM.RS (random study intercepts and group effects, Laplace) matches metafor", {
+  skip_glmm_ref()
+  dat <- metadat::dat.bcg
+  # metafor (glmer) sets nAGQ to 1 for ML fits of UM.RS, with a warning
+  w <- warnings_of(rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, model = "UM.RS"))
+  expect_true(any(grepl("nAGQ automatically set to 1", w$warnings)))
+  for (cor in c(FALSE, TRUE)) for (method in c("ML", "EE")) {
+    ours <- suppressWarnings(rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat,
+                                      model = "UM.RS", cor = cor, method = method))
+    ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, model = "UM.RS",
+                   cor = cor, method = method)
+    expect_glmm_match(ours, ref, tol_wld = 1e-5)
+    expect_equal(ours$sigma2, ref$sigma2, tolerance = 1e-5)
+    if (cor && method == "ML") expect_equal(ours$rho, ref$rho, tolerance = 1e-5)
+  }
+  ours <- suppressWarnings(rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat,
+                                    model = "UM.RS", mods = ~ ablat, coding = 1))
+  ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, model = "UM.RS",
+                 mods = ~ ablat, coding = 1)
+  expect_glmm_match(ours, ref, tol_wld = 1e-5)
+  expect_equal(ours$sigma2, ref$sigma2, tolerance = 1e-5)
+  # dat.nielweise2007 (zero cells: glmer's saturated model keeps large
+  # finite group effects where ours takes their limit, so the Wald test is
+  # 0.4% apart) and the IRR model of dat.nielweise2008
+  d7 <- metadat::dat.nielweise2007
+  ours <- suppressWarnings(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d7, model = "UM.RS"))
+  ref <- ref_fit(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d7, model = "UM.RS")
+  expect_glmm_match(ours, ref, tol_wld = 1e-2)
+  expect_equal(ours$sigma2, ref$sigma2, tolerance = 1e-5)
+  d8 <- metadat::dat.nielweise2008
+  ours <- suppressWarnings(rma.glmm(measure = "IRR", x1i = x1i, t1i = t1i, x2i = x2i, t2i = t2i, data = d8, model = "UM.RS"))
+  ref <- ref_fit(measure = "IRR", x1i = x1i, t1i = t1i, x2i = x2i, t2i = t2i, data = d8, model = "UM.RS")
+  expect_glmm_match(ours, ref, tol_wld = 1e-5)
+  # simulated rare events with zero cells and a moderator
+  set.seed(19)
+  k <- 30
+  n1 <- rpois(k, 150) + 20; n2 <- rpois(k, 150) + 20
+  th <- rnorm(k, -0.4, 0.5); base <- rnorm(k, -4.5, 0.6)
+  sim <- data.frame(ai = rbinom(k, n1, plogis(base + th)), n1i = n1, ci = rbinom(k, n2, plogis(base)), n2i = n2, x = rnorm(k))
+  expect_gt(sum(sim$ai == 0 | sim$ci == 0), 8)
+  ours <- suppressWarnings(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = sim, model = "UM.RS", mods = ~ x))
+  ref <- ref_fit(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = sim, model = "UM.RS", mods = ~ x)
+  expect_glmm_match(ours, ref, tol_wld = 1e-5)
+  expect_equal(ours$sigma2, ref$sigma2, tolerance = 1e-5)
+  expect_output(print(ours), "sigma\\^2 \\(estimated amount of study level variability\\): 0.2636")
+})
+
+test_that("measure = OR with model = CM.EL (non-central hypergeometric) matches metafor", {
+  skip_glmm_ref()
+  skip_if_not_installed("BiasedUrn")
+  # metafor integrates each study with integrate(): tightened to rel.tol
+  # 1e-10 and nlminb to rel.tol 1e-10 (its fit of dat.bcg takes ~90 s, so
+  # the full data only at METAFAST_TEST_LEVEL >= 2)
+  cmel_ctrl <- c(glmm_ctrl, list(intCtrl = list(rel.tol = 1e-10),
+                                 optCtrl = list(rel.tol = 1e-10, eval.max = 1e4, iter.max = 1e4)))
+  dat <- metadat::dat.bcg
+  sets <- list(dat[c(1, 2, 3, 5, 7, 10, 12), ])
+  if (as.integer(Sys.getenv("METAFAST_TEST_LEVEL", "1")) >= 2) sets <- c(sets, list(dat))
+  for (d in sets) for (method in c("ML", "EE")) {
+    ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, model = "CM.EL", method = method)
+    ref <- suppressWarnings(metafor::rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d,
+                                              model = "CM.EL", method = method, control = cmel_ctrl))
+    expect_equal(c(ours$beta), c(ref$beta), tolerance = 1e-5)
+    # metafor's covariance: numDeriv's Hessian of its integrate()-based likelihood
+    expect_equal(ours$se, ref$se, tolerance = 5e-4)
+    expect_equal(ours$tau2, ref$tau2, tolerance = 1e-5)
+    if (method == "ML") expect_equal(ours$se.tau2, ref$se.tau2, tolerance = 5e-4)
+    expect_lt(abs(ours$fit.stats["ll", "ML"] - ref$fit.stats["ll", "ML"]), 1e-6)
+    expect_equal(ours$QE.LRT, ref$QE.LRT, tolerance = 1e-6)
+    expect_equal(ours$parms, ref$parms)
+  }
+  # the Wald test of the saturated model, computed here from BiasedUrn's
+  # moments: each study's conditional MLE of the log odds ratio (mean = ai)
+  # and its variance 1 / Var(ai), weighted least squares on the intercept
+  d <- sets[[1]]
+  ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d, model = "CM.EL", method = "EE")
+  est <- vapply(seq_len(nrow(d)), function(i) {
+    m1 <- d$tpos[i] + d$tneg[i]; m2 <- d$cpos[i] + d$cneg[i]; n <- d$tpos[i] + d$cpos[i]
+    th <- uniroot(function(t) BiasedUrn::meanFNCHypergeo(m1, m2, n, exp(t), 1e-12) - d$tpos[i], c(-10, 10), tol = 1e-12)$root
+    c(th, BiasedUrn::varFNCHypergeo(m1, m2, n, exp(th), 1e-12))
+  }, numeric(2))
+  wq <- est[2, ]
+  expect_equal(ours$QE.Wld, sum(wq * (est[1, ] - sum(wq * est[1, ]) / sum(wq))^2), tolerance = 1e-6)
+})
+
+test_that("UM.FS with drop00 = FALSE and no zero cells matches metafor", {
+  skip_glmm_ref()
+  dat <- metadat::dat.bcg
+  ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, drop00 = FALSE)
+  ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, drop00 = FALSE)
+  expect_glmm_match(ours, ref)
+})
