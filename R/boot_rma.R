@@ -74,8 +74,23 @@
 #' printout).  A replicate whose refit does not converge is \code{NA},
 #' counted in \code{failed} and reported with a warning giving the reasons
 #' (\code{$selmodel$code}: 1 no convergence, 2 log-likelihood not finite, 3
-#' line search failed, 4 rejection sampler exhausted).  Not supported:
-#' \code{decreasing = TRUE}, \code{cluster}.
+#' line search failed, 4 rejection sampler exhausted, 5 fewer studies than
+#' parameters).  Non-increasing step weights (\code{decreasing = TRUE},
+#' \code{type = "stepcon"}) are refitted over the closed cone
+#' \eqn{1 \ge \delta_2 \ge \dots \ge 0} (a box in the ratios of adjacent
+#' weights, so ties and zero weights are reached exactly; every weight but the
+#' first must be estimated and \code{delta.min}/\code{delta.max} left at 0
+#' and 1).  For \code{type = "truncest"} the likelihood jumps where the cut
+#' passes an outcome: a replicate's estimate is the supremum of the
+#' likelihood, the best of the maxima of its smooth pieces between adjacent
+#' outcomes (the cut within metafor's data-dependent range), so its cut is
+#' typically an outcome of the replicate (approached from the side that keeps
+#' that outcome unselected).  The fit itself (\code{t0}) is
+#' \code{selmodel()}'s, i.e. metafor's optimiser stopping next to such a
+#' jump, and may lie up to about \eqn{10^{-3}} below it.  With
+#' \code{cluster} (case bootstrap only) whole clusters are drawn, the
+#' replicate's number of studies varies, and the jackknife (BCa) leaves out
+#' one cluster at a time.
 #'
 #' @param x a model fitted by \code{\link{rma}}, \code{\link{rma.mv}} or
 #'   \code{\link{selmodel}}.
@@ -139,7 +154,8 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   cl <- match.call()
   type <- match.arg(type)
   if (inherits(x, "mf_selmodel"))
-    return(.mf_boot_selmodel(x, R, type, threads, parallel, progress, !missing(cluster), cl, list(...)))
+    return(.mf_boot_selmodel(x, R, type, threads, parallel, progress, if (missing(cluster)) NULL else substitute(cluster),
+                             parent.frame(), cl, list(...)))
   if (inherits(x, "mf_rma_mv"))
     return(.mf_boot_rma_mv(x, R, type, threads, parallel, progress, if (missing(cluster)) NULL else substitute(cluster),
                            parent.frame(), cl, list(...)))
@@ -490,8 +506,12 @@ as.boot.mf_boot <- function(x, index = NULL, ...) {
     k <- length(x$selmodel$spec$yi)
     data <- data.frame(yi = x$selmodel$spec$yi, vi = x$selmodel$spec$vi)
     spec <- x$selmodel$spec
+    units <- .mf_selboot_units(spec)
+    k <- length(units)
+    if (!is.null(spec$cl_offsets)) data <- data.frame(cluster = x$cluster)
     statistic <- function(data, indices) {
-      c(.mf_selboot_kernel(spec, 0L, 0, 0, 0, 1L, NULL, list(as.integer(indices)))$t)
+      # (with clusters, indices pick clusters)
+      c(.mf_selboot_kernel(spec, 0L, 0, 0, 0, 1L, NULL, list(as.integer(unlist(units[indices]))))$t)
     }
   } else if (!is.null(x$mv)) {
     # cluster bootstrap of an rma.mv() fit: one row of data per cluster; indices pick clusters

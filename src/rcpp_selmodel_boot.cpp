@@ -49,10 +49,24 @@ smb::BootSpec selboot_spec_from_r(const Rcpp::List& sp) {
   s.mX = Rcpp::as<std::vector<double>>(sp["mX"]);
   s.typ = Rcpp::as<std::vector<double>>(sp["typ"]);
   s.maxit = Rcpp::as<int>(sp["maxit"]);
+  if (sp.containsElementNamed("cone")) s.cone = Rcpp::as<bool>(sp["cone"]);
+  if (sp.containsElementNamed("cl_offsets")) {
+    s.cl_members = Rcpp::as<std::vector<int>>(sp["cl_members"]);
+    s.cl_offsets = Rcpp::as<std::vector<int>>(sp["cl_offsets"]);
+    const int G = static_cast<int>(s.cl_offsets.size()) - 1;
+    if (G < 1 || s.cl_offsets[0] != 0 || s.cl_offsets[G] != static_cast<int>(s.cl_members.size()))
+      Rcpp::stop("invalid spec (clusters)");
+    for (int g = 0; g < G; ++g)
+      if (s.cl_offsets[g + 1] <= s.cl_offsets[g]) Rcpp::stop("invalid spec (clusters)");
+    for (int v : s.cl_members)
+      if (v < 0 || v >= k) Rcpp::stop("invalid spec (clusters)");
+  }
   const std::size_t nd = s.delta.size();
   if (static_cast<int>(s.beta.size()) != p || s.mX.size() != static_cast<std::size_t>(p) * p ||
       s.delta_free.size() != nd || s.delta_min.size() != nd || s.delta_max.size() != nd)
     Rcpp::stop("invalid spec");
+  if (s.cone && (s.m.type != smb::Type::StepFun || nd < 2)) Rcpp::stop("invalid spec (cone)");
+  if (s.m.type == smb::Type::TruncEst && nd != 2) Rcpp::stop("invalid spec (truncest)");
   const smb::ParamMap pm(s);
   if (static_cast<int>(s.typ.size()) != pm.n) Rcpp::stop("invalid spec (typ)");
   return s;

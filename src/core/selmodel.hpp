@@ -234,6 +234,11 @@ struct Model {
   int k = 0, p = 0;
   const double *yi = nullptr, *vi = nullptr, *preci = nullptr, *pvals = nullptr, *X = nullptr;
   const int* pgrp = nullptr;      // step functions: interval of p_i, 0-based
+  // truncest: when set, side[i] != 0 marks outcome i as on the expected side of
+  // the cut (weight 1) whatever the cut; the likelihood is then the smooth
+  // extension of one piece between adjacent outcomes (its supremum, the
+  // standard errors and the bootstrap refits work on it)
+  const signed char* side = nullptr;
   std::vector<double> steps;      // the steps (p-value scale); trunc: the cut on the outcome scale
   std::vector<double> zcut;       // step functions: upper-tail normal quantiles of steps[0..N-2]
                                   // (of steps / 2 for two-sided tests)
@@ -305,11 +310,14 @@ inline LogLik loglik(const Model& m, const double* beta, double tau2, const doub
         break;
       case Type::Trunc: case Type::TruncEst: {
         const double cut = m.type == Type::Trunc ? m.steps[0] : delta[1];
+        const bool fixed_side = m.type == Type::TruncEst && m.side != nullptr;
         if (m.alt == Alternative::Less) {
-          lw = m.yi[i] < cut ? 0.0 : std::log(delta[0]);
+          const bool expected = fixed_side ? m.side[i] != 0 : m.yi[i] < cut;
+          lw = expected ? 0.0 : std::log(delta[0]);
           A = 1.0 - (1.0 - delta[0]) * upper_tail((cut - mu) / sig);
         } else {
-          lw = m.yi[i] > cut ? 0.0 : std::log(delta[0]);
+          const bool expected = fixed_side ? m.side[i] != 0 : m.yi[i] > cut;
+          lw = expected ? 0.0 : std::log(delta[0]);
           A = 1.0 - (1.0 - delta[0]) * lower_tail((cut - mu) / sig);
         }
         break;

@@ -29,6 +29,27 @@
 // iterations.  Convergence: the Newton decrement g' B^-1 g on the free
 // parameters below `dec_tol`.  A replicate that does not converge is
 // reported (code > 0) and its statistics are NaN.
+//
+// Non-increasing step weights (stepfun with decreasing = TRUE, stepcon):
+// 1 = delta_1 >= delta_2 >= ... >= delta_N >= 0 is the box [0, 1]^(N-1) in
+// the ratios r_j = delta_j / delta_(j-1) (delta_j = r_2 ... r_j), so the same
+// projected BFGS maximises over the closed cone, ties (r_j = 1) and zero
+// weights included.
+//
+// Estimated truncation (truncest): the likelihood jumps where the cut passes
+// an outcome and is smooth in between, so its supremum is the largest of the
+// maxima of the smooth pieces over their closures: for each interval between
+// adjacent distinct outcomes (within metafor's data-dependent range of the
+// cut: [min y - sd y, max y] for "greater", [min y, max y + sd y] for "less")
+// the outcomes are assigned the side they have for a cut inside the interval
+// and the likelihood is maximised with the cut bounded to the interval; the
+// best piece is the replicate's estimate (a cut at an end of its interval is
+// a supremum approached from inside, not attained).
+//
+// Clusters (case bootstrap): as many clusters as there are drawn with
+// replacement, each bringing all its studies (Field & Welsh 2007); the
+// replicate's k varies.  A replicate with fewer studies than parameters is
+// not refitted (code 5), as selmodel() refuses such data.
 #pragma once
 
 #include <algorithm>
@@ -52,7 +73,8 @@ enum BootCode : int {
   kSbMaxIter = 1,      // no convergence within maxit
   kSbNotFinite = 2,    // log-likelihood not finite at the start (and the fallback start)
   kSbLineSearch = 3,   // line search failed away from a stationary point
-  kSbSampler = 4       // parametric: rejection sampler exceeded its attempts
+  kSbSampler = 4,      // parametric: rejection sampler exceeded its attempts
+  kSbTooFew = 5        // fewer studies than parameters (cluster bootstrap)
 };
 
 struct BootSpec {
@@ -74,6 +96,12 @@ struct BootSpec {
   std::vector<double> mX;
   // typical magnitudes of the parameters (difference steps)
   std::vector<double> typ;
+  // non-increasing step weights: the free parameters are the ratios
+  // delta_j / delta_(j-1), j >= 2, in [0, 1] (delta_1 = 1 fixed)
+  bool cone = false;
+  // cluster bootstrap: the studies of cluster g are cl_members[cl_offsets[g]
+  // .. cl_offsets[g + 1]) (0-based); empty: studies are the units
+  std::vector<int> cl_members, cl_offsets;
   int maxit = 200;
   double dec_tol = 1e-14;
   double hrel = 1e-5;
@@ -93,7 +121,7 @@ struct ParamMap {
     nd = static_cast<int>(spec.delta.size());
     tau2_free = spec.tau2_free;
     for (int j = 0; j < nd; ++j)
-      if (spec.delta_free[j]) dfree.push_back(j);
+      if (spec.cone ? j > 0 : spec.delta_free[j] != 0) dfree.push_back(j);
     n = p + (tau2_free ? 1 : 0) + static_cast<int>(dfree.size());
     lo.assign(n, -std::numeric_limits<double>::infinity());
     hi.assign(n, std::numeric_limits<double>::infinity());
@@ -104,16 +132,32 @@ struct ParamMap {
       ++c;
     }
     for (int j : dfree) {
-      lo[c] = spec.delta_min[j];
-      hi[c] = spec.delta_max[j];
+      lo[c] = spec.cone ? 0.0 : spec.delta_min[j];
+      hi[c] = spec.cone ? 1.0 : spec.delta_max[j];
       ++c;
     }
+  }
+  // position in theta of delta index j (-1 when fixed)
+  int theta_index(int j) const {
+    int c = p + (tau2_free ? 1 : 0);
+    for (int q : dfree) {
+      if (q == j) return c;
+      ++c;
+    }
+    return -1;
   }
   // the full-data estimate as theta
   std::vector<double> start() const {
     std::vector<double> t(s->beta.begin(), s->beta.end());
     if (tau2_free) t.push_back(s->tau2);
-    for (int j : dfree) t.push_back(s->delta[j]);
+    for (int j : dfree) {
+      if (s->cone) {
+        const double prev = s->delta[j - 1];
+        t.push_back(prev > 0.0 ? std::min(std::max(s->delta[j] / prev, 0.0), 1.0) : 1.0);
+      } else {
+        t.push_back(s->delta[j]);
+      }
+    }
     return t;
   }
   // theta -> (beta, tau2, delta) into par (p + 1 + nd)
@@ -122,7 +166,11 @@ struct ParamMap {
     int c = p;
     par[p] = tau2_free ? th[c++] : s->tau2;
     for (int j = 0; j < nd; ++j) par[p + 1 + j] = s->delta[j];
-    for (int j : dfree) par[p + 1 + j] = th[c++];
+    if (s->cone) {
+      for (int j : dfree) par[p + 1 + j] = par[p + j] * th[c++];
+    } else {
+      for (int j : dfree) par[p + 1 + j] = th[c++];
+    }
   }
 };
 
@@ -130,6 +178,7 @@ struct ParamMap {
 struct BootData {
   std::vector<double> yi, vi, X, preci, pvals;
   std::vector<int> pgrp, idx;
+  std::vector<signed char> side;  // truncest: the sides of the outcomes
   Model m;
   int empty = 0;  // step functions: intervals without an observed p-value
 };
@@ -165,6 +214,14 @@ inline void finish_data(const BootSpec& s, BootData& d) {
   d.m.preci = d.preci.data();
   d.m.pvals = d.pvals.data();
   d.m.pgrp = b.type == Type::StepFun ? d.pgrp.data() : nullptr;
+  d.m.side = nullptr;
+  if (b.type == Type::TruncEst) {
+    // the sides at the fit's cut (a fixed cut, and the starting matrix)
+    const double cut = s.delta[1];
+    d.side.resize(k);
+    for (int i = 0; i < k; ++i) d.side[i] = (b.alt == Alternative::Less ? d.yi[i] < cut : d.yi[i] > cut) ? 1 : 0;
+    d.m.side = d.side.data();
+  }
 }
 
 // Case replicate: the studies idx (0-based, repeats allowed).
@@ -517,18 +574,21 @@ inline void selboot_write(const BootSpec& s, const ParamMap& pm, const RefitResu
   const int n = pm.n, p = pm.p;
   const bool ok = rr.code == kSbOk;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int j = 0; j < n; ++j) {
-    double v = nan;
-    if (ok) {
-      if (j < p) {
-        v = 0.0;
-        for (int c = 0; c < p; ++c) v += s.mX[j + static_cast<std::size_t>(c) * p] * rr.theta[c];
-      } else {
-        v = rr.theta[j];
-      }
-    }
-    o.stat[i + static_cast<std::size_t>(j) * o.n] = v;
+  // (beta, tau2, delta) of the refit: the statistics are the coefficients on
+  // the original moderators, tau2 if free and the free deltas (not the cone's
+  // ratios)
+  std::vector<double> par(p + 1 + pm.nd, nan);
+  if (ok) pm.expand(rr.theta.data(), par.data());
+  std::vector<double> stat;
+  stat.reserve(n);
+  for (int j = 0; j < p; ++j) {
+    double v = 0.0;
+    for (int c = 0; c < p; ++c) v += s.mX[j + static_cast<std::size_t>(c) * p] * par[c];
+    stat.push_back(v);
   }
+  if (pm.tau2_free) stat.push_back(par[p]);
+  for (int j : pm.dfree) stat.push_back(par[p + 1 + j]);
+  for (int j = 0; j < n; ++j) o.stat[i + static_cast<std::size_t>(j) * o.n] = ok ? stat[j] : nan;
   if (o.ll) o.ll[i] = ok ? rr.ll : nan;
   if (o.code) o.code[i] = rr.code;
   if (o.iterations) o.iterations[i] = rr.iterations;
@@ -541,13 +601,82 @@ inline bool selboot_replicate_data(const BootSpec& s, int type, const double* pa
                                    std::size_t r, BootData& d) {
   Stream rng(seed, r);
   if (type == 0) {
-    const int k = s.m.k;
-    std::vector<int> idx(k);
-    for (int j = 0; j < k; ++j) idx[j] = static_cast<int>(rng.below(static_cast<std::uint64_t>(k)));
+    std::vector<int> idx;
+    if (!s.cl_offsets.empty()) {
+      const int G = static_cast<int>(s.cl_offsets.size()) - 1;
+      for (int g = 0; g < G; ++g) {
+        const int c = static_cast<int>(rng.below(static_cast<std::uint64_t>(G)));
+        for (int t = s.cl_offsets[c]; t < s.cl_offsets[c + 1]; ++t) idx.push_back(s.cl_members[t]);
+      }
+    } else {
+      const int k = s.m.k;
+      idx.resize(k);
+      for (int j = 0; j < k; ++j) idx[j] = static_cast<int>(rng.below(static_cast<std::uint64_t>(k)));
+    }
     case_data(s, idx, d);
     return true;
   }
   return parametric_data(s, par, rng, d);
+}
+
+// The refit of truncest with the cut free: the best of the maxima over the
+// closed pieces between adjacent distinct outcomes (see the top).  d.side is
+// overwritten per piece.
+inline RefitResult refit_truncest(const BootSpec& s, const ParamMap& pm, BootData& d, const std::vector<double>& th0,
+                                  const Mat& B0) {
+  const int c = pm.theta_index(1);
+  if (c < 0) {
+    Refitter rf(s, pm);
+    return rf.run(d.m, th0, B0);
+  }
+  const int k = d.m.k;
+  const bool less = d.m.alt == Alternative::Less;
+  std::vector<double> u(d.yi);
+  std::sort(u.begin(), u.end());
+  u.erase(std::unique(u.begin(), u.end()), u.end());
+  double mean = 0.0;
+  for (double y : d.yi) mean += y;
+  mean /= k;
+  double ss = 0.0;
+  for (double y : d.yi) ss += (y - mean) * (y - mean);
+  const double sdy = k > 1 ? std::sqrt(ss / (k - 1)) : 0.0;
+  const double lo2 = less ? u.front() : u.front() - sdy, hi2 = less ? u.back() + sdy : u.back();
+  const double inf = std::numeric_limits<double>::infinity();
+  const int m = static_cast<int>(u.size());
+  RefitResult best;
+  best.code = kSbMaxIter;
+  bool have = false;
+  int iterations = 0;
+  d.side.resize(k);
+  d.m.side = d.side.data();
+  for (int j = 0; j <= m; ++j) {
+    // the piece (u[j-1], u[j]) within the range of the cut
+    const double a = std::max(j == 0 ? -inf : u[j - 1], lo2), b = std::min(j == m ? inf : u[j], hi2);
+    if (!(a <= b)) continue;
+    for (int i = 0; i < k; ++i) {
+      // the side of outcome i for a cut inside the piece
+      const bool expected = less ? (j > 0 && d.yi[i] <= u[j - 1]) : (j < m && d.yi[i] >= u[j]);
+      d.side[i] = expected ? 1 : 0;
+    }
+    ParamMap pj = pm;
+    pj.lo[c] = a;
+    pj.hi[c] = b;
+    std::vector<double> th = th0;
+    th[c] = std::min(std::max(th0[c], a), b);
+    Refitter rf(s, pj);
+    RefitResult r = rf.run(d.m, th, B0);
+    iterations += r.iterations;
+    if (r.code == kSbOk) {
+      if (!have || r.ll > best.ll) {
+        best = r;
+        have = true;
+      }
+    } else if (!have) {
+      best = r;
+    }
+  }
+  best.iterations = iterations;
+  return best;
 }
 
 // Replicates [start, end) of a run (type 0 case, 1 parametric), or, with
@@ -574,6 +703,10 @@ bool selboot_run(const BootSpec& s, int type, std::uint64_t seed, std::size_t st
     }
     if (!ok) {
       rr.code = kSbSampler;
+    } else if (d.m.k < pm.n) {
+      rr.code = kSbTooFew;
+    } else if (s.m.type == Type::TruncEst) {
+      rr = refit_truncest(s, pm, d, th0, B0);
     } else {
       Refitter rf(s, pm);
       rr = rf.run(d.m, th0, B0);

@@ -1,0 +1,170 @@
+# boot_rma() of a selection model (issue 15 item 3), continued: non-increasing
+# step weights (decreasing = TRUE, type = "stepcon"), resampling whole
+# clusters, and metafor's se.delta of truncest -- each
+# replicate's refit against metafor::selmodel() on the same resampled or
+# simulated data (.mf_selboot_replicate()), with tight optimiser settings.
+
+skip_if_not_installed("metafor")
+skip_if_not_installed("metadat")
+
+sbm_int <- list(rel.tol = 1e-12, subdivisions = 1000L)
+sbm_ctrls <- list(list(reltol = 1e-13, maxit = 10000, intCtrl = sbm_int),
+                  list(optimizer = "nlminb", rel.tol = 1e-12, iter.max = 10000, eval.max = 10000, intCtrl = sbm_int))
+sbm_hack <- metadat::dat.hackshaw1998
+sbm_bask <- local({
+  d <- metadat::dat.baskerville2012
+  data.frame(yi = d$smd, vi = d$se^2)
+})
+
+# metafor's selection model on data d (yi, vi, idx), run with each of `ctrls`;
+# the fit with the highest log-likelihood (on flat likelihoods either
+# optimiser may stop short), its statistics in the order of b$t.
+sbm_refit <- function(b, d, ..., mods = NULL, ctrls = sbm_ctrls) {
+  mm <- if (is.null(mods)) NULL else if (is.null(d$idx)) mods else mods[d$idx, , drop = FALSE]
+  m <- if (is.null(mm)) metafor::rma(d$yi, d$vi, method = "ML") else metafor::rma(d$yi, d$vi, mods = mm, method = "ML")
+  fits <- lapply(ctrls, function(ctrl)
+    tryCatch(suppressWarnings(metafor::selmodel(m, ..., control = ctrl)), error = function(e) NULL))
+  fits <- Filter(Negate(is.null), fits)
+  if (!length(fits)) stop("metafor::selmodel() failed with every optimiser")
+  s <- fits[[which.max(vapply(fits, function(f) f$ll, 0))]]
+  spec <- b$selmodel$spec
+  free <- if (isTRUE(spec$cone)) seq_along(s$delta) > 1L else spec$delta_free
+  structure(c(c(s$beta), if (spec$tau2_free) s$tau2, s$delta[free]), ll = s$ll, fit = s)
+}
+
+# largest difference of replicate r from metafor's refit; where it exceeds
+# 1e-5 metafast's maximum must be the higher one (metafor stopped short)
+sbm_check <- function(b, r, ref, tol = 1e-5, loose = 1e-3) {
+  d <- max(abs(b$t[r, ] - ref))
+  if (d > tol) expect_gte(b$selmodel$ll[r], attr(ref, "ll") - 1e-9)
+  expect_lt(d, loose)
+  d
+}
+
+test_that("non-increasing step weights (decreasing = TRUE) bootstrap like metafor's refits", {
+  steps <- c(0.025, 0.1, 0.5)
+  sel <- selmodel(rma(yi, vi, data = sbm_hack), type = "stepfun", steps = steps, decreasing = TRUE)
+  for (type in c("case", "parametric")) {
+    set.seed(41)
+    b <- boot_rma(sel, R = 4, type = type, progress = FALSE)
+    expect_identical(colnames(b$t), c("intrcpt", "tau2", "delta.2", "delta.3", "delta.4"))
+    expect_equal(unname(b$t0), c(c(sel$beta), sel$tau2, sel$delta[-1]))
+    for (r in 1:4) {
+      if (is.na(b$t[r, 1])) next
+      # every replicate's weights are non-increasing
+      expect_true(all(diff(c(1, b$t[r, 3:5])) <= 1e-12))
+      d <- metafast:::.mf_selboot_replicate(b, r)
+      sbm_check(b, r, sbm_refit(b, d, type = "stepfun", steps = steps, decreasing = TRUE))
+    }
+  }
+})
+
+test_that("type = 'stepcon' bootstraps over the same cone (metafor's decreasing = TRUE refits)", {
+  # metafor fits stepcon with Rsolnp's solnp(); its decreasing = TRUE fit
+  # maximises over the same non-increasing weights (open cone, same supremum),
+  # and is compared where Rsolnp is not installed.  On these data the weights
+  # of the last two intervals are tied at the maximum (test-selmodel-rest.R).
+  steps <- c(0.01, 0.05, 0.2)
+  sel <- selmodel(rma(yi, vi, data = sbm_bask), type = "stepcon", steps = steps)
+  expect_equal(sel$delta[3], sel$delta[4])
+  set.seed(42)
+  b <- boot_rma(sel, R = 4, progress = FALSE)
+  expect_identical(colnames(b$t), c("intrcpt", "tau2", "delta.2", "delta.3", "delta.4"))
+  dmax <- 0
+  for (r in 1:4) {
+    if (is.na(b$t[r, 1])) next
+    expect_true(all(diff(c(1, b$t[r, 3:5])) <= 1e-12))
+    d <- metafast:::.mf_selboot_replicate(b, r)
+    ref <- tryCatch(sbm_refit(b, d, type = "stepfun", steps = steps, decreasing = TRUE), error = function(e) NULL)
+    # (metafor's decreasing = TRUE fit fails on some resamples of these data)
+    if (is.null(ref)) next
+    # metafor's log-increments cannot reach a tie (or a zero weight) exactly:
+    # there it stops short, its maximum lower than ours
+    dmax <- max(dmax, sbm_check(b, r, ref, loose = 1e-2))
+    if (requireNamespace("Rsolnp", quietly = TRUE)) {
+      ref2 <- sbm_refit(b, d, type = "stepcon", steps = steps, ctrls = list(list(tol = 1e-12, delta = 1e-9)))
+      expect_gte(b$selmodel$ll[r], attr(ref2, "ll") - 1e-8)
+    }
+  }
+  # the parametric bootstrap draws from the fitted (tied) weights
+  set.seed(43)
+  b <- boot_rma(sel, R = 2, type = "parametric", progress = FALSE)
+  for (r in 1:2) {
+    if (is.na(b$t[r, 1])) next
+    d <- metafast:::.mf_selboot_replicate(b, r)
+    ref <- tryCatch(sbm_refit(b, d, type = "stepfun", steps = steps, decreasing = TRUE), error = function(e) NULL)
+    if (!is.null(ref)) sbm_check(b, r, ref, loose = 1e-2)
+  }
+})
+
+test_that("'cluster' resamples whole clusters; each replicate equals metafor's refit on the drawn studies", {
+  dat <- sbm_hack
+  dat$grp <- rep(1:13, length.out = nrow(dat))[order(dat$year)]
+  sel <- selmodel(rma(yi, vi, data = dat), type = "stepfun", steps = 0.025)
+  set.seed(44)
+  b <- boot_rma(sel, R = 6, cluster = grp, progress = FALSE)
+  expect_identical(b$cluster, 1:13)
+  members <- split(seq_len(nrow(dat)), dat$grp)
+  for (r in 1:6) {
+    d <- metafast:::.mf_selboot_replicate(b, r)
+    # the drawn studies are 13 whole clusters
+    drawn <- table(factor(dat$grp[d$idx], levels = 1:13)) / lengths(members)
+    expect_true(all(drawn == round(drawn)))
+    expect_equal(sum(drawn), 13)
+    expect_equal(d$yi, dat$yi[d$idx])
+    if (is.na(b$t[r, 1])) next
+    sbm_check(b, r, sbm_refit(b, d, type = "stepfun", steps = 0.025))
+  }
+  # the jackknife leaves out one cluster at a time
+  expect_identical(nrow(b$jack), 13L)
+  keep <- dat$grp != 5
+  s <- suppressWarnings(metafor::selmodel(metafor::rma(dat$yi[keep], dat$vi[keep], method = "ML"), type = "stepfun",
+                                          steps = 0.025, control = sbm_ctrls[[1]]))
+  expect_lt(max(abs(b$jack[5, ] - c(c(s$beta), s$tau2, s$delta[2]))), 1e-5)
+  # reproducible across threads; BCa and as.boot() work on clusters
+  set.seed(44)
+  b2 <- boot_rma(sel, R = 6, cluster = grp, threads = 2, progress = FALSE)
+  expect_identical(b$t, b2$t)
+  skip_if_not_installed("boot")
+  bo <- as.boot(b)
+  expect_identical(nrow(bo$data), 13L)
+  expect_lt(max(abs(bo$statistic(bo$data, 1:13) - b$t0)), 1e-5)
+  # with moderators, the moderators of the drawn studies
+  dat$x <- dat$year - 1990
+  selx <- selmodel(rma(yi, vi, mods = ~ x, data = dat), type = "stepfun", steps = 0.05)
+  set.seed(45)
+  b <- boot_rma(selx, R = 3, cluster = grp, progress = FALSE)
+  for (r in 1:3) {
+    if (is.na(b$t[r, 1])) next
+    d <- metafast:::.mf_selboot_replicate(b, r)
+    sbm_check(b, r, sbm_refit(b, d, type = "stepfun", steps = 0.05, mods = cbind(dat$x)))
+  }
+})
+
+test_that("'cluster' with the parametric bootstrap, a single cluster or NAs gives errors naming it", {
+  dat <- sbm_hack
+  dat$grp <- rep(1:2, length.out = nrow(dat))
+  sel <- selmodel(rma(yi, vi, data = dat), type = "stepfun", steps = 0.025)
+  expect_error(boot_rma(sel, R = 10, type = "parametric", cluster = grp), "'cluster'")
+  expect_error(boot_rma(sel, R = 10, cluster = rep(1, 37)), "'cluster'")
+  expect_error(boot_rma(sel, R = 10, cluster = c(NA, dat$grp[-1])), "'cluster'")
+  expect_error(boot_rma(sel, R = 10, cluster = 1:5), "'cluster'")
+})
+
+test_that("type = 'truncest': metafor's se.delta of the cut is an artefact of its differencing steps", {
+  # metafor's numerical Hessian (numDeriv, d = 0.1: steps from 0.1 |cut|
+  # down to 0.1 |cut| / 32 = 1.3e-3) differentiates across the jump at the
+  # outcome 5.9e-4 above the cut, which gives se.delta[2] = 6.5e-4 (metafor
+  # 5.2.1); with steps 10 times smaller its Hessian cannot be inverted and
+  # every SE is NA.  The likelihood is not stationary in the cut, so there is
+  # no SE of it to match: metafast reports NA, and the SEs of the other
+  # parameters at the cut.
+  m <- metafor::rma(yi, vi, data = sbm_hack, method = "ML")
+  b <- suppressWarnings(metafor::selmodel(m, type = "truncest"))
+  expect_equal(b$se.delta[2], 0.0006498758, tolerance = 1e-4)
+  b2 <- suppressWarnings(metafor::selmodel(m, type = "truncest", control = list(hessianCtrl = list(d = 0.01))))
+  expect_true(all(is.na(c(b2$se, b2$se.delta))))
+  a <- selmodel(rma(yi, vi, data = sbm_hack, method = "ML"), type = "truncest")
+  expect_true(is.na(a$se.delta[2]))
+  expect_true(all(is.finite(c(a$se, a$se.tau2, a$se.delta[1]))))
+})
