@@ -84,10 +84,12 @@
 #' passes an outcome: a replicate's estimate is the supremum of the
 #' likelihood, the best of the maxima of its smooth pieces between adjacent
 #' outcomes (the cut within metafor's data-dependent range), so its cut is
-#' typically an outcome of the replicate (approached from the side that keeps
-#' that outcome unselected).  The fit itself (\code{t0}) is
-#' \code{selmodel()}'s, i.e. metafor's optimiser stopping next to such a
-#' jump, and may lie up to about \eqn{10^{-3}} below it.  With
+#' typically an outcome of the replicate.  The fit itself (\code{t0}) stays
+#' \code{selmodel()}'s, as metafor's: where the optimiser stops next to a
+#' jump, whose log-likelihood can lie below the supremum (by 0.035 and 0.06
+#' on \code{dat.hackshaw1998} with \code{alternative = "greater"} and
+#' \code{"less"}), so \code{t0} and the replicates are not the same
+#' estimator there.  With
 #' \code{cluster} (case bootstrap only) whole clusters are drawn, the
 #' replicate's number of studies varies, and the jackknife (BCa) leaves out
 #' one cluster at a time.
