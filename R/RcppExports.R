@@ -169,8 +169,8 @@
     .Call(`_metafast_mf_robust_sandwich`, X, e, off, Theta, Wb, B, type, Csatt, Chtz)
 }
 
-.mf_selmodel_ll <- function(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces, side = NULL) {
-    .Call(`_metafast_mf_selmodel_ll`, par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces, side)
+.mf_selmodel_ll <- function(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces) {
+    .Call(`_metafast_mf_selmodel_ll`, par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces)
 }
 
 .mf_selboot_kernel <- function(spec, type, seed, start, end, threads, progress, sets = NULL) {

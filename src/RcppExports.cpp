@@ -700,8 +700,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // mf_selmodel_ll
-Rcpp::NumericVector mf_selmodel_ll(const Rcpp::NumericMatrix& par, const Rcpp::NumericVector& yi, const Rcpp::NumericVector& vi, const Rcpp::NumericMatrix& X, const Rcpp::NumericVector& preci, const Rcpp::NumericVector& pvals, const Rcpp::IntegerVector& pgrp, int type, int alternative, const Rcpp::NumericVector& steps, const Rcpp::NumericVector& zcut, const Rcpp::NumericVector& kinks, double pval_min, double rel_tol, int max_pieces, SEXP side);
-RcppExport SEXP _metafast_mf_selmodel_ll(SEXP parSEXP, SEXP yiSEXP, SEXP viSEXP, SEXP XSEXP, SEXP preciSEXP, SEXP pvalsSEXP, SEXP pgrpSEXP, SEXP typeSEXP, SEXP alternativeSEXP, SEXP stepsSEXP, SEXP zcutSEXP, SEXP kinksSEXP, SEXP pval_minSEXP, SEXP rel_tolSEXP, SEXP max_piecesSEXP, SEXP sideSEXP) {
+Rcpp::NumericVector mf_selmodel_ll(const Rcpp::NumericMatrix& par, const Rcpp::NumericVector& yi, const Rcpp::NumericVector& vi, const Rcpp::NumericMatrix& X, const Rcpp::NumericVector& preci, const Rcpp::NumericVector& pvals, const Rcpp::IntegerVector& pgrp, int type, int alternative, const Rcpp::NumericVector& steps, const Rcpp::NumericVector& zcut, const Rcpp::NumericVector& kinks, double pval_min, double rel_tol, int max_pieces);
+RcppExport SEXP _metafast_mf_selmodel_ll(SEXP parSEXP, SEXP yiSEXP, SEXP viSEXP, SEXP XSEXP, SEXP preciSEXP, SEXP pvalsSEXP, SEXP pgrpSEXP, SEXP typeSEXP, SEXP alternativeSEXP, SEXP stepsSEXP, SEXP zcutSEXP, SEXP kinksSEXP, SEXP pval_minSEXP, SEXP rel_tolSEXP, SEXP max_piecesSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type par(parSEXP);
@@ -719,8 +719,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type pval_min(pval_minSEXP);
     Rcpp::traits::input_parameter< double >::type rel_tol(rel_tolSEXP);
     Rcpp::traits::input_parameter< int >::type max_pieces(max_piecesSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type side(sideSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_selmodel_ll(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces, side));
+    rcpp_result_gen = Rcpp::wrap(mf_selmodel_ll(par, yi, vi, X, preci, pvals, pgrp, type, alternative, steps, zcut, kinks, pval_min, rel_tol, max_pieces));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -866,7 +865,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
-    {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 16},
+    {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},
     {"_metafast_mf_selboot_kernel", (DL_FUNC) &_metafast_mf_selboot_kernel, 8},
     {"_metafast_mf_selboot_data", (DL_FUNC) &_metafast_mf_selboot_data, 4},
     {"_metafast_mf_hardware_threads", (DL_FUNC) &_metafast_mf_hardware_threads, 0},

@@ -15,7 +15,7 @@ Rcpp::NumericVector mf_selmodel_ll(const Rcpp::NumericMatrix& par, const Rcpp::N
                                    const Rcpp::IntegerVector& pgrp, int type, int alternative,
                                    const Rcpp::NumericVector& steps, const Rcpp::NumericVector& zcut,
                                    const Rcpp::NumericVector& kinks, double pval_min, double rel_tol,
-                                   int max_pieces, SEXP side = R_NilValue) {
+                                   int max_pieces) {
   namespace sm = metafast::selmodel;
   sm::Model m;
   m.type = static_cast<sm::Type>(type);
@@ -35,16 +35,6 @@ Rcpp::NumericVector mf_selmodel_ll(const Rcpp::NumericMatrix& par, const Rcpp::N
   m.pval_min = pval_min;
   m.quad.rel_tol = rel_tol;
   m.quad.max_pieces = max_pieces;
-  // truncest: the sides of the outcomes held fixed (the smooth piece of the
-  // likelihood at the estimated cut, for its Hessian)
-  std::vector<signed char> sd;
-  if (!Rf_isNull(side)) {
-    const Rcpp::LogicalVector s(side);
-    if (s.size() != k) Rcpp::stop("'side' must have one value per study");
-    sd.resize(k);
-    for (int i = 0; i < k; ++i) sd[i] = s[i] == TRUE ? 1 : 0;
-    m.side = sd.data();
-  }
   const int npar = par.nrow(), ncol = par.ncol();
   Rcpp::NumericVector out(ncol);
   int unconverged = 0, failed = 0;
