@@ -35,6 +35,8 @@
 #   dat.bcg   UM.FS 0.008 vs 0.35 (43x), CM.AL 0.003 vs 0.066 (22x), PLO 0.007 vs 0.10 (15x)
 #   k = 100   UM.FS 0.062 vs 14.4 (232x), CM.AL 0.008 vs 0.086 (11x), PLO 0.008 vs 0.073 (9x)
 #   k = 1000  UM.FS 0.37 (metafor not run), CM.AL 0.032 vs 6.8 (213x), PLO 0.031 vs 8.4 (271x)
+#   UM.RS / CM.EL (--only=OR.UM.RS,OR.CM.EL, same day, load 5-8): dat.bcg 79x / 140x,
+#   k = 100 434x / 7645x, k = 1000 >= 800x / ~15000x (metafor extrapolated from k = 100)
 
 suppressPackageStartupMessages({
   library(metafast)
