@@ -430,9 +430,11 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
 
   # omnibus test on the scale of the fit (as metafor), then back-transform
   QM <- tryCatch(c(crossprod(beta[btt], solve(vb[btt, btt, drop = FALSE], beta[btt]))), error = function(e) NA_real_)
+  theta.rs <- if (special && model == "UM.RS" && !ee) r$theta.rs else NULL
   if (!is.null(mX)) {
     beta <- c(mX %*% beta)
     vb <- mX %*% vb %*% t(mX)
+    if (!is.null(theta.rs)) theta.rs[seq_len(p)] <- c(mX %*% theta.rs[seq_len(p)])
   }
   names(beta) <- colnames(X)
   dimnames(vb) <- list(colnames(X), colnames(X))
@@ -478,7 +480,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
               dfs = ddf, ddf = ddf, btt = btt, m = m, digits = digits, level = alpha, nAGQ = as.integer(nAGQ),
               coding = coding, control = con, add = add, to = to, drop00 = drop00, fit.stats = fit.stats,
               ll.marginal = ll.marginal, data = data, formula.mods = des$formula, converged = converged, iterations = iterations,
-              alpha.i = if (obs$study_int) alpha.i else NULL, call = mf)
+              alpha.i = if (obs$study_int) alpha.i else NULL, cor = isTRUE(cor), theta.rs = theta.rs, call = mf)
   class(res) <- "mf_rma_glmm"
   res
 }
@@ -662,20 +664,11 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
 # (scaled) moderators; returns the estimates on the scale of Xs.
 .mf_glmm_um_rs <- function(measure, v, Xs, coding, cor, ee, nAGQ, con, skiphet) {
   k <- nrow(Xs); p <- ncol(Xs)
-  if (measure == "OR") {
-    y <- c(rbind(v$ai, v$ci)); n <- c(rbind(v$ai + v$bi, v$ci + v$di)); off <- rep(0, 2 * k); fam <- 0L
-  } else {
-    y <- c(rbind(v$x1i, v$x2i)); n <- rep(1, 2 * k); off <- log(c(rbind(v$t1i, v$t2i))); fam <- 1L
-  }
   g1 <- rep(c(1, 0), k)
-  grp <- switch(as.character(coding), "0.5" = rep(c(1/2, -1/2), k), "1" = g1, "0" = 1 - g1)
-  Xf <- cbind(Xs[rep(seq_len(k), each = 2L), , drop = FALSE] * g1, 1)
-  storage.mode(Xf) <- "double"
-  lconst <- if (fam == 0L) lchoose(n, y) else -lgamma(y + 1)
-  start <- as.integer(seq(0L, 2L * k, by = 2L))
-  base <- list(y = as.double(y), n = as.double(n), off = as.double(off), lconst = as.double(lconst),
-               start = start, family = fam, study_int = FALSE)
-  obs.fe <- c(base, list(z = rep(1, 2 * k), X = unname(Xf)))
+  obs.ml <- .mf_glmm_rs_obs(measure, v, Xs, coding)
+  base <- obs.ml[c("y", "n", "off", "lconst", "start", "family", "study_int")]
+  Xf <- obs.ml$X
+  obs.fe <- c(base, list(z = rep(1, 2 * k), X = Xf))
   # starting values: the model without random effects
   fe0 <- .mf_glmm_fit_obs(obs.fe, 1L, rep(0, p + 1L), FALSE, con$maxiter, con$tol)
   fe <- .mf_glmm_fit_obs(obs.fe, as.integer(nAGQ), c(fe0$theta, 0.5), TRUE, con$maxiter, con$tol)
@@ -728,7 +721,6 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     out$ll <- fe$ll
     out$parms <- p + 2L
   } else {
-    obs.ml <- c(base, list(z = as.double(grp), X = unname(Xf)))
     s0 <- max(abs(fe$theta[p + 2L]), 0.1)
     th0 <- if (cor) c(fe$theta[seq_len(p + 1L)], s0, 0, 0.5) else c(fe$theta[seq_len(p + 1L)], s0, 0.5)
     ml <- .mf_glmm_fit_rs(obs.ml, cor, th0, con$maxiter, con$tol)
@@ -748,6 +740,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
       out$tau2 <- th[p + 3L]^2
     }
     out$ll <- ml$ll
+    out$theta.rs <- th
     out$converged <- ml$converged
     out$iterations <- ml$iterations
     out$parms <- p + 3L
@@ -755,6 +748,27 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   out$p.eff <- p + 1L
   out$k.eff <- 2L * k
   out
+}
+
+# The observations of the UM.RS model with random study intercepts and
+# random group effects: two rows per study (group 1, group 2), fixed design
+# cbind(X * group 1, 1) (the last column: the intercept of group 2), z the
+# group variable coded by 'coding'.
+.mf_glmm_rs_obs <- function(measure, v, X, coding) {
+  k <- nrow(X)
+  if (measure == "OR") {
+    y <- c(rbind(v$ai, v$ci)); n <- c(rbind(v$ai + v$bi, v$ci + v$di)); off <- rep(0, 2 * k); fam <- 0L
+  } else {
+    y <- c(rbind(v$x1i, v$x2i)); n <- rep(1, 2 * k); off <- log(c(rbind(v$t1i, v$t2i))); fam <- 1L
+  }
+  g1 <- rep(c(1, 0), k)
+  grp <- switch(as.character(coding), "0.5" = rep(c(1/2, -1/2), k), "1" = g1, "0" = 1 - g1)
+  Xf <- cbind(X[rep(seq_len(k), each = 2L), , drop = FALSE] * g1, 1)
+  storage.mode(Xf) <- "double"
+  lconst <- if (fam == 0L) lchoose(n, y) else -lgamma(y + 1)
+  list(y = as.double(y), n = as.double(n), off = as.double(off), lconst = as.double(lconst),
+       start = as.integer(seq(0L, 2L * k, by = 2L)), family = fam, study_int = FALSE,
+       z = as.double(grp), X = unname(Xf))
 }
 
 # measure = "OR", model = "CM.EL": the exact conditional likelihood of each
