@@ -262,8 +262,12 @@ glance.mf_rma_glmm <- function(x, ...) {
 #'   profile-likelihood CI of tau^2 (and tau): the values where
 #'   2 (ll.max - pl(tau^2)) equals the chi-square(1) quantile, pl the
 #'   log-likelihood maximised over the coefficients at fixed tau^2 (the
-#'   study intercepts of \code{model = "UM.FS"} too), with the lower bound 0
-#'   when pl(0) is within it; \code{profile()} draws pl.
+#'   study intercepts of \code{model = "UM.FS"} too; for
+#'   \code{model = "UM.RS"} also sigma^2 and, with \code{cor = TRUE}, the
+#'   correlation rho, on the fit's Laplace approximation), with the lower
+#'   bound 0 when pl(0) is within it; \code{profile()} draws pl.  When the CI
+#'   cannot be computed, \code{confint()} says so in a warning and gives
+#'   NA bounds.
 #' @export
 anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
   .mf_check_dots("anova.mf_rma_glmm", ...)
