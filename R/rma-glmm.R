@@ -112,7 +112,9 @@
 #'   \code{QE.Wld}, \code{QEp.Wld}, \code{QE.LRT}, \code{QEp.LRT},
 #'   \code{QE.df}, \code{QM}, \code{QMdf}, \code{QMp}, \code{k},
 #'   \code{k.eff}, \code{p}, \code{parms}, \code{yi}, \code{vi},
-#'   \code{X}, \code{fit.stats}, ..., and \code{converged} and
+#'   \code{X}, \code{fit.stats}, \code{se.warn} (metafor's check of the
+#'   SEs of OR CM.EL fits against a Peto fit, with its warning), ..., and
+#'   \code{converged} and
 #'   \code{iterations} of the solver.
 #' @references Liu Q, Pierce DA (1994). A note on Gauss-Hermite quadrature.
 #'   Biometrika 81:624-629.
@@ -438,6 +440,24 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   }
   names(beta) <- colnames(X)
   dimnames(vb) <- list(colnames(X), colnames(X))
+  # metafor's check of the ML fit of OR CM.EL: the generalised variance of
+  # the coefficients against that of a Peto-odds-ratio REML fit with the
+  # same moderators (add = 0); a ratio of SEs (det^(1 / (2 m))) >= 100 or
+  # <= 1/100 is a warning
+  se.warn <- FALSE
+  if (measure == "OR" && model == "CM.EL" && !ee) {
+    ratio <- .mf_glmm_peto_ratio(vk, X, vb, m)
+    if (!is.na(ratio)) {
+      if (!is.na(ratio) && ratio >= 100) {
+        warning("Standard errors of fixed effects appear to be unusually small. Treat results with caution.", call. = FALSE)
+        se.warn <- TRUE
+      }
+      if (!is.na(ratio) && ratio <= 1 / 100) {
+        warning("Standard errors of fixed effects appear to be unusually large. Treat results with caution.", call. = FALSE)
+        se.warn <- TRUE
+      }
+    }
+  }
   se <- sqrt(pmax(diag(vb), 0))
   se[diag(vb) < 0] <- NA_real_
   zval <- beta / se
@@ -468,7 +488,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   attr(yi.k, "ni") <- ni[not.na.yivi]
   res <- list(b = cbind(beta), beta = cbind(beta), se = unname(se), zval = unname(zval), pval = unname(pval),
               ci.lb = unname(beta - crit * se), ci.ub = unname(beta + crit * se), vb = vb,
-              tau2 = tau2, se.tau2 = se.tau2, sigma2 = sigma2, rho = rho,
+              tau2 = tau2, se.tau2 = se.tau2, sigma2 = sigma2, rho = rho, se.warn = se.warn,
               ci.lb.tau2 = ci.lb.tau2, ci.ub.tau2 = ci.ub.tau2, I2 = I2, H2 = H2, vt = vt,
               QE.Wld = QE.Wld, QEp.Wld = QEp.Wld, QE.LRT = QE.LRT, QEp.LRT = QEp.LRT, QE.df = QE.df,
               QM = QM, QMdf = QMdf, QMp = QMp, k = k, k.f = k.f, k.yi = length(yi.k), k.eff = k.eff,
@@ -483,6 +503,16 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
               alpha.i = if (obs$study_int) alpha.i else NULL, cor = isTRUE(cor), theta.rs = theta.rs, call = mf)
   class(res) <- "mf_rma_glmm"
   res
+}
+
+# metafor's ratio of the generalised SEs of a Peto-odds-ratio fit (REML,
+# add = 0, the same moderators) to those of the fit (vb), (det V_peto /
+# det vb)^(1 / (2 m)); NA when the Peto fit fails.
+.mf_glmm_peto_ratio <- function(v, X, vb, m) {
+  pt <- tryCatch(suppressWarnings(rma(measure = "PETO", ai = v$ai, bi = v$bi, ci = v$ci, di = v$di, add = 0,
+                                      mods = X, intercept = FALSE)), error = function(e) NULL)
+  if (is.null(pt)) return(NA_real_)
+  (det(pt$vb) / det(vb))^(1 / (2 * m))
 }
 
 # control: our two settings; metafor's settings of its optimisers are
