@@ -49,6 +49,14 @@
     .Call(`_metafast_mf_glmm_fit_rs`, obs, cor, theta0, maxit, tol)
 }
 
+.mf_glmm_loglik_rs <- function(obs, cor, theta) {
+    .Call(`_metafast_mf_glmm_loglik_rs`, obs, cor, theta)
+}
+
+.mf_glmm_profile_rs <- function(obs, cor, free0, tau, maxit, tol) {
+    .Call(`_metafast_mf_glmm_profile_rs`, obs, cor, free0, tau, maxit, tol)
+}
+
 .mf_glmm_nch_sat <- function(obs) {
     .Call(`_metafast_mf_glmm_nch_sat`, obs)
 }

@@ -200,9 +200,13 @@ confint.mf_rma_glmm <- function(object, parm, level, ...) {
   res <- list(fixed = out)
   # the profile-likelihood CI of tau^2 of an ML fit (metafor has none for
   # rma.glmm fits; built as confint.rma.uni()'s for ML fits)
+  # (never left out silently: a case without it is a warning, with NA rows)
   if (object$method == "ML" && !isTRUE(list(...)$.fixed.only)) {
-    ok <- tryCatch({ .mf_glmm_check_profile(object, "The CI of tau^2"); TRUE }, error = function(e) FALSE)
-    if (ok) res$random <- .mf_glmm_tau2_ci(object, alpha)
+    res$random <- tryCatch(.mf_glmm_tau2_ci(object, alpha), error = function(e) {
+      warning(sprintf("The profile-likelihood CI of tau^2 is not available: %s", conditionMessage(e)), call. = FALSE)
+      rbind(`tau^2` = c(estimate = object$tau2, ci.lb = NA_real_, ci.ub = NA_real_),
+            tau = c(sqrt(object$tau2), NA_real_, NA_real_))
+    })
   }
   res$digits <- .mf_digits(NULL, object)
   res$lb.sign <- res$ub.sign <- ""
@@ -258,8 +262,12 @@ glance.mf_rma_glmm <- function(x, ...) {
 #'   profile-likelihood CI of tau^2 (and tau): the values where
 #'   2 (ll.max - pl(tau^2)) equals the chi-square(1) quantile, pl the
 #'   log-likelihood maximised over the coefficients at fixed tau^2 (the
-#'   study intercepts of \code{model = "UM.FS"} too), with the lower bound 0
-#'   when pl(0) is within it; \code{profile()} draws pl.
+#'   study intercepts of \code{model = "UM.FS"} too; for
+#'   \code{model = "UM.RS"} also sigma^2 and, with \code{cor = TRUE}, the
+#'   correlation rho, on the fit's Laplace approximation), with the lower
+#'   bound 0 when pl(0) is within it; \code{profile()} draws pl.  When the CI
+#'   cannot be computed, \code{confint()} says so in a warning and gives
+#'   NA bounds.
 #' @export
 anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
   .mf_check_dots("anova.mf_rma_glmm", ...)
@@ -298,9 +306,20 @@ anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
 # (the study intercepts of UM.FS are profiled inside the core); start: the
 # coefficients to start from.  Returns list(ll, beta).
 .mf_glmm_profile_ll <- function(x, tau2, start = c(x$beta)) {
-  obs <- .mf_glmm_obs(x$measure, x$model, x$outdat, x$X, x$coding)
-  ll <- function(b) .mf_glmm_loglik(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family,
-                                    obs$study_int, x$nAGQ, c(b, sqrt(tau2)), TRUE)
+  if (x$measure %in% c("OR", "IRR") && x$model == "UM.RS") return(.mf_glmm_profile_ll_rs(x, tau2))
+  if (x$measure == "OR" && x$model == "CM.EL") {
+    # the exact conditional likelihood, with the fit's 31-node quadrature
+    v <- x$outdat
+    obs <- list(y = as.double(v$ai), n = as.double(v$ai + v$bi), off = rep(0, x$k), z = rep(1, x$k),
+                lconst = rep(0, x$k), X = unname(x$X), start = as.integer(0:x$k), family = 2L, study_int = FALSE,
+                n2 = as.double(v$ci + v$di), tt = as.double(v$ai + v$ci))
+    storage.mode(obs$X) <- "double"
+    ll <- function(b) .mf_glmm_loglik_obs(obs, 31L, c(b, sqrt(tau2)), TRUE)
+  } else {
+    obs <- .mf_glmm_obs(x$measure, x$model, x$outdat, x$X, x$coding)
+    ll <- function(b) .mf_glmm_loglik(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family,
+                                      obs$study_int, x$nAGQ, c(b, sqrt(tau2)), TRUE)
+  }
   fn <- function(b) { v <- -ll(b); if (is.finite(v)) v else 1e300 }
   o <- stats::optim(start, fn, method = "BFGS", control = list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-6, length(start))))
   # (a Nelder-Mead polish: BFGS on a finite-difference gradient stops ~1e-9 short)
@@ -309,10 +328,25 @@ anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
   list(ll = -(if (is.null(o$value)) o$objective else o$value), beta = if (is.null(o$par)) o$minimum else o$par)
 }
 
+# model = "UM.RS": the log-likelihood maximised at tau = sqrt(tau2) over the
+# coefficients, the intercept of group 2, sigma and (cor = TRUE) the
+# correlation, by the core's Newton steps (profile_rs in core/glmm.hpp)
+# from the ML estimates.  Returns list(ll, beta, free, converged).
+.mf_glmm_profile_ll_rs <- function(x, tau2) {
+  obs <- .mf_glmm_rs_obs(x$measure, x$outdat, x$X, x$coding)
+  p <- x$p
+  th <- x$theta.rs
+  start <- if (isTRUE(x$cor)) c(th[seq_len(p + 2L)], atan2(th[p + 3L], th[p + 4L])) else th[seq_len(p + 2L)]
+  r <- .mf_glmm_profile_rs(obs, isTRUE(x$cor), as.double(start), sqrt(tau2), x$control$maxiter, x$control$tol)
+  list(ll = r$ll, beta = r$free[seq_len(p)], free = r$free, converged = r$converged)
+}
+
 .mf_glmm_check_profile <- function(x, what) {
   if (x$method != "ML") .mf_stop(sprintf("%s needs a random-effects fit (method = \"ML\"): tau^2 is not estimated in an equal-effects model.", what))
-  if (!((x$measure %in% c("PLO", "IRLN")) || (x$measure %in% c("OR", "IRR") && x$model %in% c("UM.FS", "CM.AL", "CM.EL"))))
+  if (!((x$measure %in% c("PLO", "IRLN")) || (x$measure %in% c("OR", "IRR") && x$model %in% c("UM.FS", "UM.RS", "CM.AL", "CM.EL"))))
     .mf_stop(sprintf("%s is not available for rma.glmm() fits with model = \"%s\" yet.", what, x$model))
+  if (x$model == "UM.RS" && x$measure %in% c("OR", "IRR") && is.null(x$theta.rs))
+    .mf_stop(sprintf("%s needs the UM.RS estimates of the fit (refit it with this version of metafast).", what))
   if (!is.finite(x$ll.marginal)) .mf_stop(sprintf("%s needs the maximised log-likelihood of the fit.", what))
 }
 
@@ -322,13 +356,20 @@ anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
   .mf_glmm_check_profile(x, "The CI of tau^2")
   crit <- stats::qchisq(1 - alpha, 1) / 2
   target <- x$ll.marginal - crit
-  g <- function(t2) .mf_glmm_profile_ll(x, t2)$ll - target
+  conv <- TRUE
+  g <- function(t2) {
+    r <- .mf_glmm_profile_ll(x, t2)
+    if (identical(r$converged, FALSE)) conv <<- FALSE
+    r$ll - target
+  }
   t2 <- x$tau2
   lb <- if (t2 <= 0 || g(0) >= 0) 0 else
     stats::uniroot(function(s) g(s^2), c(0, sqrt(t2)), tol = 1e-10 * max(1, sqrt(t2)))$root^2
   hi <- max(sqrt(t2), 0.1)
   for (i in seq_len(60)) { if (g(hi^2) < 0) break; hi <- 2 * hi }
   ub <- if (g(hi^2) < 0) stats::uniroot(function(s) g(s^2), c(sqrt(t2), hi), tol = 1e-10 * max(1, hi))$root^2 else NA_real_
+  if (is.na(ub)) warning("The upper bound of the CI of tau^2 was not found (the profile log-likelihood does not drop enough).", call. = FALSE)
+  if (!conv) warning("The maximisation at fixed tau^2 did not converge at some values; the CI of tau^2 may be inaccurate.", call. = FALSE)
   rbind(`tau^2` = c(estimate = t2, ci.lb = lb, ci.ub = ub), tau = c(sqrt(t2), sqrt(lb), sqrt(ub)))
 }
 

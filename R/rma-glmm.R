@@ -112,7 +112,9 @@
 #'   \code{QE.Wld}, \code{QEp.Wld}, \code{QE.LRT}, \code{QEp.LRT},
 #'   \code{QE.df}, \code{QM}, \code{QMdf}, \code{QMp}, \code{k},
 #'   \code{k.eff}, \code{p}, \code{parms}, \code{yi}, \code{vi},
-#'   \code{X}, \code{fit.stats}, ..., and \code{converged} and
+#'   \code{X}, \code{fit.stats}, \code{se.warn} (metafor's check of the
+#'   SEs of OR CM.EL fits against a Peto fit, with its warning), ..., and
+#'   \code{converged} and
 #'   \code{iterations} of the solver.
 #' @references Liu Q, Pierce DA (1994). A note on Gauss-Hermite quadrature.
 #'   Biometrika 81:624-629.
@@ -430,12 +432,32 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
 
   # omnibus test on the scale of the fit (as metafor), then back-transform
   QM <- tryCatch(c(crossprod(beta[btt], solve(vb[btt, btt, drop = FALSE], beta[btt]))), error = function(e) NA_real_)
+  theta.rs <- if (special && model == "UM.RS" && !ee) r$theta.rs else NULL
   if (!is.null(mX)) {
     beta <- c(mX %*% beta)
     vb <- mX %*% vb %*% t(mX)
+    if (!is.null(theta.rs)) theta.rs[seq_len(p)] <- c(mX %*% theta.rs[seq_len(p)])
   }
   names(beta) <- colnames(X)
   dimnames(vb) <- list(colnames(X), colnames(X))
+  # metafor's check of the ML fit of OR CM.EL: the generalised variance of
+  # the coefficients against that of a Peto-odds-ratio REML fit with the
+  # same moderators (add = 0); a ratio of SEs (det^(1 / (2 m))) >= 100 or
+  # <= 1/100 is a warning
+  se.warn <- FALSE
+  if (measure == "OR" && model == "CM.EL" && !ee) {
+    ratio <- .mf_glmm_peto_ratio(vk, X, vb, m)
+    if (!is.na(ratio)) {
+      if (!is.na(ratio) && ratio >= 100) {
+        warning("Standard errors of fixed effects appear to be unusually small. Treat results with caution.", call. = FALSE)
+        se.warn <- TRUE
+      }
+      if (!is.na(ratio) && ratio <= 1 / 100) {
+        warning("Standard errors of fixed effects appear to be unusually large. Treat results with caution.", call. = FALSE)
+        se.warn <- TRUE
+      }
+    }
+  }
   se <- sqrt(pmax(diag(vb), 0))
   se[diag(vb) < 0] <- NA_real_
   zval <- beta / se
@@ -466,7 +488,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   attr(yi.k, "ni") <- ni[not.na.yivi]
   res <- list(b = cbind(beta), beta = cbind(beta), se = unname(se), zval = unname(zval), pval = unname(pval),
               ci.lb = unname(beta - crit * se), ci.ub = unname(beta + crit * se), vb = vb,
-              tau2 = tau2, se.tau2 = se.tau2, sigma2 = sigma2, rho = rho,
+              tau2 = tau2, se.tau2 = se.tau2, sigma2 = sigma2, rho = rho, se.warn = se.warn,
               ci.lb.tau2 = ci.lb.tau2, ci.ub.tau2 = ci.ub.tau2, I2 = I2, H2 = H2, vt = vt,
               QE.Wld = QE.Wld, QEp.Wld = QEp.Wld, QE.LRT = QE.LRT, QEp.LRT = QEp.LRT, QE.df = QE.df,
               QM = QM, QMdf = QMdf, QMp = QMp, k = k, k.f = k.f, k.yi = length(yi.k), k.eff = k.eff,
@@ -478,9 +500,19 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
               dfs = ddf, ddf = ddf, btt = btt, m = m, digits = digits, level = alpha, nAGQ = as.integer(nAGQ),
               coding = coding, control = con, add = add, to = to, drop00 = drop00, fit.stats = fit.stats,
               ll.marginal = ll.marginal, data = data, formula.mods = des$formula, converged = converged, iterations = iterations,
-              alpha.i = if (obs$study_int) alpha.i else NULL, call = mf)
+              alpha.i = if (obs$study_int) alpha.i else NULL, cor = isTRUE(cor), theta.rs = theta.rs, call = mf)
   class(res) <- "mf_rma_glmm"
   res
+}
+
+# metafor's ratio of the generalised SEs of a Peto-odds-ratio fit (REML,
+# add = 0, the same moderators) to those of the fit (vb), (det V_peto /
+# det vb)^(1 / (2 m)); NA when the Peto fit fails.
+.mf_glmm_peto_ratio <- function(v, X, vb, m) {
+  pt <- tryCatch(suppressWarnings(rma(measure = "PETO", ai = v$ai, bi = v$bi, ci = v$ci, di = v$di, add = 0,
+                                      mods = X, intercept = FALSE)), error = function(e) NULL)
+  if (is.null(pt)) return(NA_real_)
+  (det(pt$vb) / det(vb))^(1 / (2 * m))
 }
 
 # control: our two settings; metafor's settings of its optimisers are
@@ -662,20 +694,11 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
 # (scaled) moderators; returns the estimates on the scale of Xs.
 .mf_glmm_um_rs <- function(measure, v, Xs, coding, cor, ee, nAGQ, con, skiphet) {
   k <- nrow(Xs); p <- ncol(Xs)
-  if (measure == "OR") {
-    y <- c(rbind(v$ai, v$ci)); n <- c(rbind(v$ai + v$bi, v$ci + v$di)); off <- rep(0, 2 * k); fam <- 0L
-  } else {
-    y <- c(rbind(v$x1i, v$x2i)); n <- rep(1, 2 * k); off <- log(c(rbind(v$t1i, v$t2i))); fam <- 1L
-  }
   g1 <- rep(c(1, 0), k)
-  grp <- switch(as.character(coding), "0.5" = rep(c(1/2, -1/2), k), "1" = g1, "0" = 1 - g1)
-  Xf <- cbind(Xs[rep(seq_len(k), each = 2L), , drop = FALSE] * g1, 1)
-  storage.mode(Xf) <- "double"
-  lconst <- if (fam == 0L) lchoose(n, y) else -lgamma(y + 1)
-  start <- as.integer(seq(0L, 2L * k, by = 2L))
-  base <- list(y = as.double(y), n = as.double(n), off = as.double(off), lconst = as.double(lconst),
-               start = start, family = fam, study_int = FALSE)
-  obs.fe <- c(base, list(z = rep(1, 2 * k), X = unname(Xf)))
+  obs.ml <- .mf_glmm_rs_obs(measure, v, Xs, coding)
+  base <- obs.ml[c("y", "n", "off", "lconst", "start", "family", "study_int")]
+  Xf <- obs.ml$X
+  obs.fe <- c(base, list(z = rep(1, 2 * k), X = Xf))
   # starting values: the model without random effects
   fe0 <- .mf_glmm_fit_obs(obs.fe, 1L, rep(0, p + 1L), FALSE, con$maxiter, con$tol)
   fe <- .mf_glmm_fit_obs(obs.fe, as.integer(nAGQ), c(fe0$theta, 0.5), TRUE, con$maxiter, con$tol)
@@ -728,7 +751,6 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     out$ll <- fe$ll
     out$parms <- p + 2L
   } else {
-    obs.ml <- c(base, list(z = as.double(grp), X = unname(Xf)))
     s0 <- max(abs(fe$theta[p + 2L]), 0.1)
     th0 <- if (cor) c(fe$theta[seq_len(p + 1L)], s0, 0, 0.5) else c(fe$theta[seq_len(p + 1L)], s0, 0.5)
     ml <- .mf_glmm_fit_rs(obs.ml, cor, th0, con$maxiter, con$tol)
@@ -748,6 +770,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
       out$tau2 <- th[p + 3L]^2
     }
     out$ll <- ml$ll
+    out$theta.rs <- th
     out$converged <- ml$converged
     out$iterations <- ml$iterations
     out$parms <- p + 3L
@@ -755,6 +778,27 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   out$p.eff <- p + 1L
   out$k.eff <- 2L * k
   out
+}
+
+# The observations of the UM.RS model with random study intercepts and
+# random group effects: two rows per study (group 1, group 2), fixed design
+# cbind(X * group 1, 1) (the last column: the intercept of group 2), z the
+# group variable coded by 'coding'.
+.mf_glmm_rs_obs <- function(measure, v, X, coding) {
+  k <- nrow(X)
+  if (measure == "OR") {
+    y <- c(rbind(v$ai, v$ci)); n <- c(rbind(v$ai + v$bi, v$ci + v$di)); off <- rep(0, 2 * k); fam <- 0L
+  } else {
+    y <- c(rbind(v$x1i, v$x2i)); n <- rep(1, 2 * k); off <- log(c(rbind(v$t1i, v$t2i))); fam <- 1L
+  }
+  g1 <- rep(c(1, 0), k)
+  grp <- switch(as.character(coding), "0.5" = rep(c(1/2, -1/2), k), "1" = g1, "0" = 1 - g1)
+  Xf <- cbind(X[rep(seq_len(k), each = 2L), , drop = FALSE] * g1, 1)
+  storage.mode(Xf) <- "double"
+  lconst <- if (fam == 0L) lchoose(n, y) else -lgamma(y + 1)
+  list(y = as.double(y), n = as.double(n), off = as.double(off), lconst = as.double(lconst),
+       start = as.integer(seq(0L, 2L * k, by = 2L)), family = fam, study_int = FALSE,
+       z = as.double(grp), X = unname(Xf))
 }
 
 # measure = "OR", model = "CM.EL": the exact conditional likelihood of each

@@ -231,6 +231,33 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_glmm_loglik_rs
+double mf_glmm_loglik_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& theta);
+RcppExport SEXP _metafast_mf_glmm_loglik_rs(SEXP obsSEXP, SEXP corSEXP, SEXP thetaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< bool >::type cor(corSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta(thetaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_loglik_rs(obs, cor, theta));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_glmm_profile_rs
+Rcpp::List mf_glmm_profile_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& free0, double tau, int maxit, double tol);
+RcppExport SEXP _metafast_mf_glmm_profile_rs(SEXP obsSEXP, SEXP corSEXP, SEXP free0SEXP, SEXP tauSEXP, SEXP maxitSEXP, SEXP tolSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type obs(obsSEXP);
+    Rcpp::traits::input_parameter< bool >::type cor(corSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type free0(free0SEXP);
+    Rcpp::traits::input_parameter< double >::type tau(tauSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_glmm_profile_rs(obs, cor, free0, tau, maxit, tol));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_glmm_nch_sat
 Rcpp::List mf_glmm_nch_sat(const Rcpp::List& obs);
 RcppExport SEXP _metafast_mf_glmm_nch_sat(SEXP obsSEXP) {
@@ -835,6 +862,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_glmm_loglik_obs", (DL_FUNC) &_metafast_mf_glmm_loglik_obs, 4},
     {"_metafast_mf_glmm_study_curv", (DL_FUNC) &_metafast_mf_glmm_study_curv, 5},
     {"_metafast_mf_glmm_fit_rs", (DL_FUNC) &_metafast_mf_glmm_fit_rs, 5},
+    {"_metafast_mf_glmm_loglik_rs", (DL_FUNC) &_metafast_mf_glmm_loglik_rs, 3},
+    {"_metafast_mf_glmm_profile_rs", (DL_FUNC) &_metafast_mf_glmm_profile_rs, 6},
     {"_metafast_mf_glmm_nch_sat", (DL_FUNC) &_metafast_mf_glmm_nch_sat, 1},
     {"_metafast_mf_qprofile", (DL_FUNC) &_metafast_mf_qprofile, 11},
     {"_metafast_mf_genq_profile", (DL_FUNC) &_metafast_mf_genq_profile, 12},

@@ -123,6 +123,33 @@ Rcpp::List mf_glmm_fit_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVe
                             Rcpp::Named("failed_modes") = r.failed_modes);
 }
 
+// model = "UM.RS": the log-likelihood at theta = (beta, s, t) or
+// (beta, l11, l21, l22).
+// [[Rcpp::export(name = ".mf_glmm_loglik_rs", rng = false)]]
+double mf_glmm_loglik_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& theta) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd th = Eigen::Map<const Eigen::VectorXd>(theta.begin(), theta.size());
+  if (th.size() != d.X.cols() + (cor ? 3 : 2)) Rcpp::stop("internal: theta size");
+  return gl::rs_loglik(d, cor, th);
+}
+
+// model = "UM.RS": the profile log-likelihood at a fixed tau (see
+// core/glmm.hpp, profile_rs); free0 = (beta, s) or (beta, l11, phi).
+// [[Rcpp::export(name = ".mf_glmm_profile_rs", rng = false)]]
+Rcpp::List mf_glmm_profile_rs(const Rcpp::List& obs, bool cor, const Rcpp::NumericVector& free0, double tau, int maxit,
+                              double tol) {
+  namespace gl = metafast::glmm;
+  const gl::Data d = glmm_data_from_list(obs);
+  Eigen::VectorXd f0 = Eigen::Map<const Eigen::VectorXd>(free0.begin(), free0.size());
+  if (f0.size() != d.X.cols() + (cor ? 2 : 1)) Rcpp::stop("internal: free0 size");
+  if (!(tau >= 0)) Rcpp::stop("internal: tau must be >= 0");
+  const gl::RSProfileResult r = gl::profile_rs(d, cor, f0, tau, maxit, tol);
+  return Rcpp::List::create(Rcpp::Named("free") = Rcpp::wrap(r.free), Rcpp::Named("ll") = r.ll,
+                            Rcpp::Named("iterations") = r.iterations, Rcpp::Named("converged") = r.converged,
+                            Rcpp::Named("failed_modes") = r.failed_modes);
+}
+
 // The saturated non-central hypergeometric model (one log odds ratio per
 // observation).
 // [[Rcpp::export(name = ".mf_glmm_nch_sat", rng = false)]]

@@ -617,6 +617,51 @@ inline RSFitResult fit_rs(const Data& d, bool cor, const Eigen::VectorXd& theta0
   return out;
 }
 
+// The log-likelihood of the UM.RS model at theta (no fitting).
+inline double rs_loglik(const Data& d, bool cor, const Eigen::VectorXd& theta) {
+  RSEvaluator ev(d, cor);
+  return ev.total(theta);
+}
+
+// The UM.RS log-likelihood maximised over the other parameters at a fixed
+// standard deviation tau >= 0 of the random group effect (the profile
+// likelihood of tau^2).  Free parameters: (beta, s) without correlation
+// (L = diag(s, tau)); (beta, l11, phi) with it, L = [l11, 0; tau sin(phi),
+// tau cos(phi)], so that the variance of the group effect, l21^2 + l22^2,
+// is tau^2 and the correlation sign(l11) sin(phi).  tau = 0 with cor: phi
+// has no effect, dropped (the uncorrelated model with t = 0).
+struct RSProfileResult {
+  Eigen::VectorXd free;  // the maximising free parameters
+  double ll = std::numeric_limits<double>::quiet_NaN();
+  int iterations = 0;
+  bool converged = false;
+  int failed_modes = 0;
+};
+
+inline Eigen::VectorXd rs_full_theta(int q, bool cor, const Eigen::VectorXd& fr, double tau) {
+  Eigen::VectorXd th(q + (cor ? 3 : 2));
+  th.head(q + 1) = fr.head(q + 1);
+  if (cor) { th(q + 1) = tau * std::sin(fr(q + 1)); th(q + 2) = tau * std::cos(fr(q + 1)); }
+  else th(q + 1) = tau;
+  return th;
+}
+
+inline RSProfileResult profile_rs(const Data& d, bool cor, const Eigen::VectorXd& free0, double tau, int maxit,
+                                  double tol) {
+  const int q = d.X.cols();
+  const bool use_cor = cor && tau > 0;
+  RSEvaluator ev(d, use_cor);
+  Eigen::VectorXd fr = use_cor ? free0 : Eigen::VectorXd(free0.head(q + 1));
+  auto f = [&](const Eigen::VectorXd& t) { return ev.total(rs_full_theta(q, use_cor, t, tau)); };
+  RSProfileResult out;
+  double f0 = f(fr);
+  glmm_newton(f, fr, f0, maxit, tol, out.iterations, out.converged);
+  out.ll = f(fr);
+  out.free = fr;
+  out.failed_modes = ev.failed_modes;
+  return out;
+}
+
 // The saturated conditional (non-central hypergeometric) model: each
 // observation its own log odds ratio theta_j, found by Newton steps on the
 // concave log-likelihood (exact derivatives: y - E x, -Var x).  An

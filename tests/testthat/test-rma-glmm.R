@@ -350,6 +350,7 @@ test_that("measure = OR with model = CM.EL (non-central hypergeometric) matches 
     expect_lt(abs(ours$fit.stats["ll", "ML"] - ref$fit.stats["ll", "ML"]), 1e-6)
     expect_equal(ours$QE.LRT, ref$QE.LRT, tolerance = 1e-6)
     expect_equal(ours$parms, ref$parms)
+    if (method == "ML") expect_identical(ours$se.warn, ref$se.warn)
   }
   # the Wald test of the saturated model, computed here from BiasedUrn's
   # moments: each study's conditional MLE of the log odds ratio (mean = ai)
@@ -371,4 +372,59 @@ test_that("UM.FS with drop00 = FALSE and no zero cells matches metafor", {
   ours <- rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, drop00 = FALSE)
   ref <- ref_fit(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat, drop00 = FALSE)
   expect_glmm_match(ours, ref)
+})
+
+test_that("OR CM.EL: metafor's check of the SEs against a Peto fit (warnings 'unusually small/large')", {
+  skip_glmm_ref()
+  # the ratio (det V_peto / det vb)^(1 / (2 m)) with metafor's own Peto fit
+  # (rma.uni, REML, add = 0, tightened) and our vb; metafor 5.2.1 does not
+  # warn on dat.bcg (ratio 0.97) or dat.nielweise2007 (0.66), nor do we
+  peto_ratio <- function(f) {
+    v <- f$outdat
+    pm <- metafor::rma.uni(measure = "PETO", ai = v$ai, bi = v$bi, ci = v$ci, di = v$di, add = 0, mods = f$X,
+                           intercept = FALSE, skipr2 = TRUE, control = list(threshold = 1e-12, maxiter = 1000))
+    (det(vcov(pm)) / det(f$vb))^(1 / (2 * f$m))
+  }
+  bcg <- metadat::dat.bcg
+  d7 <- metadat::dat.nielweise2007
+  fits <- list(
+    w1 = warnings_of(rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg, model = "CM.EL")),
+    w2 = warnings_of(rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = bcg, model = "CM.EL",
+                              mods = ~ ablat)),
+    w3 = warnings_of(rma.glmm(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d7, model = "CM.EL")))
+  for (nm in names(fits)) {
+    f <- fits[[nm]]$value
+    expect_false(any(grepl("unusually", fits[[nm]]$warnings)), label = nm)
+    expect_false(f$se.warn)
+    r <- peto_ratio(f)
+    expect_gt(r, 1 / 100); expect_lt(r, 100)
+    expect_equal(metafast:::.mf_glmm_peto_ratio(f$outdat, f$X, f$vb, f$m), r, tolerance = 1e-6, info = nm)
+  }
+  # the thresholds (a ratio set by hand: no data set at hand makes metafor
+  # warn; .mf_glmm_peto_ratio replaced in the namespace for the duration,
+  # testthat 3.1.6 has no local_mocked_bindings())
+  d <- bcg[c(1, 2, 3, 5, 7, 10, 12), ]
+  with_ratio <- function(r, expr) {
+    ns <- asNamespace("metafast")
+    orig <- get(".mf_glmm_peto_ratio", envir = ns)
+    unlockBinding(".mf_glmm_peto_ratio", ns)
+    on.exit({ assign(".mf_glmm_peto_ratio", orig, envir = ns); lockBinding(".mf_glmm_peto_ratio", ns) })
+    assign(".mf_glmm_peto_ratio", function(...) r, envir = ns)
+    warnings_of(expr)
+  }
+  fit <- function(method = "ML") rma.glmm(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = d,
+                                          model = "CM.EL", method = method)
+  w <- with_ratio(100, fit())
+  expect_identical(w$warnings, "Standard errors of fixed effects appear to be unusually small. Treat results with caution.")
+  expect_true(w$value$se.warn)
+  w <- with_ratio(1 / 100, fit())
+  expect_identical(w$warnings, "Standard errors of fixed effects appear to be unusually large. Treat results with caution.")
+  expect_true(w$value$se.warn)
+  w <- with_ratio(99, fit())
+  expect_length(w$warnings, 0)
+  expect_false(w$value$se.warn)
+  # (equal-effects fits: no check, as metafor)
+  w <- with_ratio(1e6, fit("EE"))
+  expect_length(w$warnings, 0)
+  expect_false(w$value$se.warn)
 })
