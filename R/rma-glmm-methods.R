@@ -251,9 +251,9 @@ glance.mf_rma_glmm <- function(x, ...) {
 #' @param object2 a second \code{rma.glmm()} fit of the same data (nested in
 #'   \code{object} or \code{object} in it): \code{anova()} gives the
 #'   likelihood-ratio test of the two.
-#' @param btt,X,rhs Wald tests of \code{anova()}: the coefficients
-#'   \code{btt} (numbers or names), or the linear combinations in the rows of
-#'   \code{X} (= \code{rhs}), as \code{anova()} of \code{rma()} fits.
+#' @param X,rhs Wald tests of \code{anova()} of linear combinations: the rows
+#'   of \code{X} (= \code{rhs}), as \code{anova()} of \code{rma()} fits
+#'   (or the coefficients \code{btt}).
 #' @details \code{anova(object, object2)}: the likelihood-ratio test of two
 #'   nested fits, 2 (ll.f - ll.r) on the difference of their numbers of
 #'   parameters, from the maximised (marginal) log-likelihoods of the fits

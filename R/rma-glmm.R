@@ -91,7 +91,8 @@
 #'   effect on the other models (as in metafor).
 #' @param test \code{"z"} or \code{"t"}.
 #' @param level confidence level (95, 0.95 or 0.05 all mean 95\%).
-#' @param btt coefficients tested by the omnibus test.
+#' @param btt coefficients tested by the omnibus test (numbers or names);
+#'   in \code{anova()}, the coefficients of its Wald test.
 #' @param nAGQ number of quadrature points per study (a positive integer;
 #'   default 7, as metafor).
 #' @param verbose accepted and ignored.

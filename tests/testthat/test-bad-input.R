@@ -302,9 +302,12 @@ bi_cases <- list(
   E("boot_rma", boot_rma(fit, R = 10, progress = NA), "'progress'"),
   OK("boot_rma", boot_rma(fit1, R = 10, progress = FALSE), check = function(b) nrow(b$t) == 10),
   OK("boot_rma", boot_rma(fit2, R = 10, progress = FALSE), check = function(b) nrow(b$t) == 10),
-  E("boot_rma", boot_rma(suppressWarnings(selmodel(fit, type = "stepfun", steps = 0.5)), R = 10, cluster = x), "'cluster'"),
-  E("boot_rma", boot_rma(suppressWarnings(selmodel(fit, type = "stepfun", steps = c(0.3, 0.6), decreasing = TRUE)),
-                         R = 10), "decreasing"),
+  # A selection model's bootstrap by cluster and with decreasing = TRUE are supported (issue 15); a cluster
+  # vector of the wrong length is not.
+  E("boot_rma", boot_rma(suppressWarnings(selmodel(fit, type = "stepfun", steps = 0.5)), R = 10, cluster = c(1, 1, 2)),
+    "'cluster'"),
+  OK("boot_rma", boot_rma(suppressWarnings(selmodel(fit, type = "stepfun", steps = c(0.3, 0.6), decreasing = TRUE)),
+                          R = 10, progress = FALSE), check = function(b) nrow(b$t) == 10),
   OK("boot_rma", boot_rma(suppressWarnings(selmodel(fit, type = "stepfun", steps = 0.5)), R = 10, progress = FALSE),
      check = function(b) nrow(b$t) == 10),
   E("permutest", permutest(1), "permutest|mf_rma|class"),
