@@ -25,14 +25,6 @@
     .Call(`_metafast_mf_fit_many`, Y, V, X, method, test, control)
 }
 
-.mf_glmm_fit <- function(y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta0, with_tau, maxit, tol) {
-    .Call(`_metafast_mf_glmm_fit`, y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta0, with_tau, maxit, tol)
-}
-
-.mf_glmm_loglik <- function(y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta, with_tau) {
-    .Call(`_metafast_mf_glmm_loglik`, y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta, with_tau)
-}
-
 .mf_glmm_fit_obs <- function(obs, nAGQ, theta0, with_tau, maxit, tol) {
     .Call(`_metafast_mf_glmm_fit_obs`, obs, nAGQ, theta0, with_tau, maxit, tol)
 }

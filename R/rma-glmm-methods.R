@@ -317,8 +317,7 @@ anova.mf_rma_glmm <- function(object, object2, btt, X, rhs, digits, ...) {
     ll <- function(b) .mf_glmm_loglik_obs(obs, 31L, c(b, sqrt(tau2)), TRUE)
   } else {
     obs <- .mf_glmm_obs(x$measure, x$model, x$outdat, x$X, x$coding)
-    ll <- function(b) .mf_glmm_loglik(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family,
-                                      obs$study_int, x$nAGQ, c(b, sqrt(tau2)), TRUE)
+    ll <- function(b) .mf_glmm_loglik_obs(obs, as.integer(x$nAGQ), c(b, sqrt(tau2)), TRUE)
   }
   fn <- function(b) { v <- -ll(b); if (is.finite(v)) v else 1e300 }
   o <- stats::optim(start, fn, method = "BFGS", control = list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-6, length(start))))

@@ -336,8 +336,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
   } else {
     obs <- .mf_glmm_obs(measure, model, vk, Xs, coding)
     fitfun <- function(theta0, with_tau)
-      .mf_glmm_fit(obs$y, obs$n, obs$off, obs$z, obs$lconst, obs$X, obs$start, obs$family, obs$study_int,
-                   as.integer(nAGQ), as.numeric(theta0), with_tau, con$maxiter, con$tol)
+      .mf_glmm_fit_obs(obs, as.integer(nAGQ), as.numeric(theta0), with_tau, con$maxiter, con$tol)
     res.FE <- fitfun(rep(0, p), FALSE)
     if (!res.FE$converged || !is.finite(res.FE$ll)) {
       if (ee) .mf_stop("Cannot fit the equal-effects model: the Newton steps did not converge (try control = list(maxiter = ) larger).")

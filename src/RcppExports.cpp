@@ -131,50 +131,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// mf_glmm_fit
-Rcpp::List mf_glmm_fit(const Rcpp::NumericVector& y, const Rcpp::NumericVector& n, const Rcpp::NumericVector& off, const Rcpp::NumericVector& z, const Rcpp::NumericVector& lconst, const Rcpp::NumericMatrix& X, const Rcpp::IntegerVector& start, int family, bool study_int, int nAGQ, const Rcpp::NumericVector& theta0, bool with_tau, int maxit, double tol);
-RcppExport SEXP _metafast_mf_glmm_fit(SEXP ySEXP, SEXP nSEXP, SEXP offSEXP, SEXP zSEXP, SEXP lconstSEXP, SEXP XSEXP, SEXP startSEXP, SEXP familySEXP, SEXP study_intSEXP, SEXP nAGQSEXP, SEXP theta0SEXP, SEXP with_tauSEXP, SEXP maxitSEXP, SEXP tolSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type n(nSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type off(offSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type z(zSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type lconst(lconstSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type X(XSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type start(startSEXP);
-    Rcpp::traits::input_parameter< int >::type family(familySEXP);
-    Rcpp::traits::input_parameter< bool >::type study_int(study_intSEXP);
-    Rcpp::traits::input_parameter< int >::type nAGQ(nAGQSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta0(theta0SEXP);
-    Rcpp::traits::input_parameter< bool >::type with_tau(with_tauSEXP);
-    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
-    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_glmm_fit(y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta0, with_tau, maxit, tol));
-    return rcpp_result_gen;
-END_RCPP
-}
-// mf_glmm_loglik
-double mf_glmm_loglik(const Rcpp::NumericVector& y, const Rcpp::NumericVector& n, const Rcpp::NumericVector& off, const Rcpp::NumericVector& z, const Rcpp::NumericVector& lconst, const Rcpp::NumericMatrix& X, const Rcpp::IntegerVector& start, int family, bool study_int, int nAGQ, const Rcpp::NumericVector& theta, bool with_tau);
-RcppExport SEXP _metafast_mf_glmm_loglik(SEXP ySEXP, SEXP nSEXP, SEXP offSEXP, SEXP zSEXP, SEXP lconstSEXP, SEXP XSEXP, SEXP startSEXP, SEXP familySEXP, SEXP study_intSEXP, SEXP nAGQSEXP, SEXP thetaSEXP, SEXP with_tauSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type n(nSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type off(offSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type z(zSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type lconst(lconstSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type X(XSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type start(startSEXP);
-    Rcpp::traits::input_parameter< int >::type family(familySEXP);
-    Rcpp::traits::input_parameter< bool >::type study_int(study_intSEXP);
-    Rcpp::traits::input_parameter< int >::type nAGQ(nAGQSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta(thetaSEXP);
-    Rcpp::traits::input_parameter< bool >::type with_tau(with_tauSEXP);
-    rcpp_result_gen = Rcpp::wrap(mf_glmm_loglik(y, n, off, z, lconst, X, start, family, study_int, nAGQ, theta, with_tau));
-    return rcpp_result_gen;
-END_RCPP
-}
 // mf_glmm_fit_obs
 Rcpp::List mf_glmm_fit_obs(const Rcpp::List& obs, int nAGQ, const Rcpp::NumericVector& theta0, bool with_tau, int maxit, double tol);
 RcppExport SEXP _metafast_mf_glmm_fit_obs(SEXP obsSEXP, SEXP nAGQSEXP, SEXP theta0SEXP, SEXP with_tauSEXP, SEXP maxitSEXP, SEXP tolSEXP) {
@@ -856,8 +812,6 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_gosh", (DL_FUNC) &_metafast_mf_gosh, 15},
     {"_metafast_mf_fit", (DL_FUNC) &_metafast_mf_fit, 8},
     {"_metafast_mf_fit_many", (DL_FUNC) &_metafast_mf_fit_many, 6},
-    {"_metafast_mf_glmm_fit", (DL_FUNC) &_metafast_mf_glmm_fit, 14},
-    {"_metafast_mf_glmm_loglik", (DL_FUNC) &_metafast_mf_glmm_loglik, 12},
     {"_metafast_mf_glmm_fit_obs", (DL_FUNC) &_metafast_mf_glmm_fit_obs, 6},
     {"_metafast_mf_glmm_loglik_obs", (DL_FUNC) &_metafast_mf_glmm_loglik_obs, 4},
     {"_metafast_mf_glmm_study_curv", (DL_FUNC) &_metafast_mf_glmm_study_curv, 5},
