@@ -117,6 +117,10 @@
     .Call(`_metafast_mf_vblocks_min_eigen`, offsets, Vblocks)
 }
 
+.mf_dense_sym_triplets <- function(V) {
+    .Call(`_metafast_mf_dense_sym_triplets`, V)
+}
+
 .mf_mv_components <- function(codes, vi, vj) {
     .Call(`_metafast_mf_mv_components`, codes, vi, vj)
 }

@@ -232,6 +232,12 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   rnd <- .mf_mv_random(random, data, k.all, struct_given = !missing(struct))
   Vinfo <- .mf_mv_V(Vval, k.all)
   A.all <- if (is.null(Wval)) NULL else .mf_mv_W(Wval, k.all)
+  W.e <- 0L
+  if (!is.null(A.all)) {
+    sc <- .mf_mv_W_pow2(A.all)
+    A.all <- sc$A
+    W.e <- sc$e
+  }
   if (is.null(mods) && !intercept) {
     warning("Must either include an intercept and/or moderators in the model; coerced an intercept into the model (as metafor).",
             call. = FALSE)
@@ -554,7 +560,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               sigma2s = sig.out$sigma2s, tau2s = vcg$tau2s, rhos = vcg$rhos, gamma2s = vcg$gamma2s, phis = vcg$phis,
               withS = withS, withG = length(gts) >= 1L, withH = length(gts) == 2L, withR = withR,
               Rfix = if (withS) Rfix else FALSE, R = if (withR) stats::setNames(Rl, rnd$names) else NULL,
-              Rscale = Rscale, mf.W = A, struct = vcg$struct,
+              Rscale = Rscale, mf.W = A, mf.W.e = W.e, struct = vcg$struct,
               s.names = sig.out$s.names, s.nlevels = sig.out$s.nlevels, s.levels = sig.out$s.levels, sparse = sparse,
               random = random, mf.spec = spec, mf.theta = theta, mf.wald = fit$mf.wald, formula.yi = formula.yi, formula.mods = design$formula,
               terms = design$terms, xlevels = design$xlevels, call = cl, data = data)
@@ -1229,9 +1235,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     if (nrow(V) != k.all || ncol(V) != k.all)
       .mf_stop(sprintf("'V' is a %d x %d matrix but 'yi' has length %d.", nrow(V), ncol(V), k.all))
     if (!is.numeric(V)) .mf_stop("'V' must be numeric.")
-    if (!isSymmetric(unname(V))) .mf_stop("'V' must be a symmetric matrix.")
-    nz <- which(V != 0 | is.na(V), arr.ind = TRUE)
-    return(.mf_mv_triplets(nz[, 1L], nz[, 2L], as.double(V[nz]), k.all))
+    # isSymmetric(V)'s decision and which(V != 0 | is.na(V)) in one C++ pass
+    # without a k x k copy (src/core/dense_input.hpp)
+    st <- .mf_dense_sym_triplets(V)
+    if (!st$symmetric) .mf_stop("'V' must be a symmetric matrix.")
+    return(.mf_mv_triplets(st$i, st$j, st$x, k.all))
   }
   vi <- .mf_numeric(V, "V")
   if (length(vi) != k.all) .mf_stop(sprintf("'V' has length %d but 'yi' has length %d.", length(vi), k.all))
@@ -1558,7 +1566,34 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 .mf_mv_Wc <- function(x) .subset2(x, "mf.W")
 .mf_mv_A <- function(x) {
   A <- .subset2(x, "mf.W")
-  if (is.null(A)) NULL else as.matrix(A)
+  if (is.null(A)) return(NULL)
+  e <- .subset2(x, "mf.W.e")
+  .mf_times_pow2(as.matrix(A), if (is.null(e)) 0L else -e)
+}
+# x * 2^e, exact (two factors, so that |e| up to 2098 neither overflows nor
+# underflows the factor itself).
+.mf_times_pow2 <- function(x, e) {
+  if (e == 0) return(x)
+  e1 <- e %/% 2L
+  x * 2^e1 * 2^(e - e1)
+}
+# User weights enter the fit homogeneously: b = (X'AX)^-1 X'Ay, the sandwich
+# (X'AX)^-1 X'AMAX (X'AX)^-1, the hat matrix and weights() are unchanged by
+# A -> c A.  So A is held times the exact power of two 2^e that brings its
+# largest |entry| into [0.5, 1) (weights near 1e-200 or 1e200 would under- or
+# overflow X'AMAX); e is kept (the fit's $mf.W.e) to give the user's W back
+# (issue 18 item 3, as rma()'s weights).  Returns list(A, e).
+.mf_mv_W_pow2 <- function(A) {
+  v <- if (inherits(A, "Matrix")) A@x else A
+  m <- suppressWarnings(max(abs(v), na.rm = TRUE))
+  e <- if (is.finite(m) && m > 0) -(as.integer(floor(log2(m))) + 1L) else 0L
+  # (log2() of a value just below a power of two may round up: the check
+  # keeps the largest entry below 1)
+  if (e != 0L && .mf_times_pow2(m, e) >= 1) e <- e - 1L
+  if (e != 0L) {
+    if (inherits(A, "Matrix")) A@x <- .mf_times_pow2(A@x, e) else A <- .mf_times_pow2(A, e)
+  }
+  list(A = A, e = e)
 }
 # X'A as a dense p x k matrix for A dense or sparse.
 .mf_mv_XtA <- function(X, A) as.matrix(Matrix::crossprod(X, A))

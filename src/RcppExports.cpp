@@ -474,6 +474,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_dense_sym_triplets
+Rcpp::List mf_dense_sym_triplets(Rcpp::NumericMatrix V);
+RcppExport SEXP _metafast_mf_dense_sym_triplets(SEXP VSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type V(VSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_dense_sym_triplets(V));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_mv_components
 Rcpp::IntegerVector mf_mv_components(Rcpp::IntegerMatrix codes, Rcpp::IntegerVector vi, Rcpp::IntegerVector vj);
 RcppExport SEXP _metafast_mf_mv_components(SEXP codesSEXP, SEXP viSEXP, SEXP vjSEXP) {
@@ -835,6 +845,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_fit", (DL_FUNC) &_metafast_mf_rma_fit, 9},
     {"_metafast_mf_rma_mv_fit", (DL_FUNC) &_metafast_mf_rma_mv_fit, 6},
     {"_metafast_mf_vblocks_min_eigen", (DL_FUNC) &_metafast_mf_vblocks_min_eigen, 2},
+    {"_metafast_mf_dense_sym_triplets", (DL_FUNC) &_metafast_mf_dense_sym_triplets, 1},
     {"_metafast_mf_mv_components", (DL_FUNC) &_metafast_mf_mv_components, 3},
     {"_metafast_mf_rma_mv_rowdiag", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag, 3},
     {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},

@@ -6,6 +6,7 @@
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_fit.h"
 #include "rcpp_mv_model.h"
+#include "core/dense_input.hpp"
 #include "core/fit.hpp"
 
 #include <algorithm>
@@ -52,6 +53,25 @@ Rcpp::NumericVector mf_vblocks_min_eigen(Rcpp::IntegerVector offsets, Rcpp::Nume
     out[b] = scale > 0 ? mn / scale : (mn < 0 ? -1.0 : 0.0);
   }
   return out;
+}
+
+// The dense V of rma.mv(V = <k x k matrix>): base R's isSymmetric() decision,
+// as metafor takes it, and, when symmetric, the entries that are non-zero or
+// NA as 1-based triplets (core/dense_input.hpp): no copy of the k x k matrix.
+// [[Rcpp::export(name = ".mf_dense_sym_triplets", rng = false)]]
+Rcpp::List mf_dense_sym_triplets(Rcpp::NumericMatrix V) {
+  const std::size_t n = V.nrow();
+  RPoll rp(R_NilValue);
+  auto poll = [&](std::size_t done) {
+    if ((done & 255) == 0 && !rp(0)) throw Rcpp::internal::InterruptedException();
+  };
+  if (!r_is_symmetric(V.begin(), n, poll)) return Rcpp::List::create(Rcpp::Named("symmetric") = false);
+  const DenseTriplets tr = dense_triplets(V.begin(), n, poll);
+  const R_xlen_t nz = static_cast<R_xlen_t>(tr.x.size());
+  Rcpp::IntegerVector i(nz), j(nz);
+  for (R_xlen_t t = 0; t < nz; ++t) { i[t] = tr.i[t] + 1; j[t] = tr.j[t] + 1; }
+  return Rcpp::List::create(Rcpp::Named("symmetric") = true, Rcpp::Named("i") = i, Rcpp::Named("j") = j,
+                            Rcpp::Named("x") = Rcpp::NumericVector(tr.x.begin(), tr.x.end()));
 }
 
 // The blocks of a model with several random-effects factors: the connected

@@ -251,7 +251,17 @@ test_that("continuous selection functions (beta, halfnorm, power, negexppow, log
         if (b$selmodel$ll[r] > attr(ref, "ll") + 1e-6) {
           ctrls <- lapply(sbm_ctrls, function(ctrl) c(ctrl, list(beta.init = b$t[r, 1], tau2.init = b$t[r, 2],
                                                                  delta.init = b$t[r, -(1:2)])))
-          ref <- do.call(sbm_refit, c(list(b, d), tp, list(ctrls = ctrls)))
+          ref <- tryCatch(do.call(sbm_refit, c(list(b, d), tp, list(ctrls = ctrls))), error = function(e) NULL)
+          if (is.null(ref)) {
+            # metafor's optimisers fail when started there (power, case
+            # replicate 1): metafor's likelihood at our tau2 and delta, held
+            # fixed, maximised over beta, must be our maximum
+            m0 <- metafor::rma(d$yi, d$vi, method = "ML", tau2 = b$t[r, 2])
+            s0 <- do.call(metafor::selmodel, c(list(m0), tp, list(delta = unname(b$t[r, -(1:2)]), control = sbm_ctrls[[1L]])))
+            expect_equal(s0$ll, b$selmodel$ll[r], tolerance = 1e-8)
+            expect_equal(c(s0$beta), unname(b$t[r, 1]), tolerance = 1e-5)
+            next
+          }
         }
         sbm_check(b, r, ref, loose = 1e-4)
       }

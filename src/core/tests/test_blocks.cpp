@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/dense_input.hpp"
 #include "core/fit.hpp"
 #include "core/rng.hpp"
 
@@ -920,6 +921,59 @@ static void test_boundary_restarts() {
   CHECK(!p3(-3.0, -3.0, 1e-3) && !p3(-3.0, -3.0, 1e-3) && !p3(-3.0, -3.0, 1e-3));  // steps too large
 }
 
+// A dense V given by the user: base R's isSymmetric() decision (the values
+// below follow from all.equal.numeric's formula by hand) and the non-zero
+// entries as triplets.
+static void test_dense_input() {
+  auto nopoll = [](std::size_t) {};
+  const double nan = std::nan("");
+  // 3 x 3, exactly symmetric, two zeros off the diagonal
+  const double S[9] = {2, 0, 0.5, 0, 3, 0, 0.5, 0, 4};
+  CHECK(r_is_symmetric(S, 3, nopoll));
+  const DenseTriplets tr = dense_triplets(S, 3, nopoll);
+  CHECK(tr.x.size() == 5);
+  CHECK(tr.i[1] == 2 && tr.j[1] == 0 && tr.x[1] == 0.5);   // column-major: (0,0), (2,0), (1,1), ...
+  CHECK(tr.i[4] == 2 && tr.j[4] == 2 && tr.x[4] == 4);
+  // 6 x 6 identity plus one asymmetric pair (3,4)/(4,3) of rows the pre-test
+  // skips: two unequal entries, mean relative difference d / (1 + d / 2)
+  double A[36] = {0};
+  for (int i = 0; i < 6; ++i) A[i + 6 * i] = 1;
+  A[2 + 6 * 3] = 1.0; A[3 + 6 * 2] = 1.0 + 1e-14;            // 1e-14 / 1.000..005 <= 100 eps (2.2e-14)
+  CHECK(r_is_symmetric(A, 6, nopoll));
+  A[3 + 6 * 2] = 1.0 + 3e-14;                                // 3e-14 > 2.2e-14
+  CHECK(!r_is_symmetric(A, 6, nopoll));
+  // the pre-test (row 1 against column 1 at 8 x 100 eps) catches what the
+  // whole-matrix mean forgives: rows 1-2 hold entries 1 with one relative
+  // difference 1e-12 at (1, 2) (pre-test: 1e-12 > 1.8e-13), rows 3-6 entries
+  // 1e4 whose 12 off-diagonal entries differ by one ulp (whole-matrix mean:
+  // (12 x 1e4 eps + 2e-12) / (12e4 + 2) ~ 2.4e-16 <= 2.2e-14)
+  double B[36] = {0};
+  for (int j = 2; j < 6; ++j)
+    for (int i = 2; i < 6; ++i) B[i + 6 * j] = (i < j) ? 1e4 * (1 + DBL_EPSILON) : 1e4;
+  B[0] = B[7] = 1.0;
+  B[0 + 6 * 1] = 1.0; B[1 + 6 * 0] = 1.0 + 1e-12;
+  CHECK(!r_is_symmetric(B, 6, nopoll));
+  B[1 + 6 * 0] = 1.0;                      // the ulp differences alone pass
+  CHECK(r_is_symmetric(B, 6, nopoll));
+  // NA: matching patterns are left out, a mismatch is not symmetric
+  double N3[9] = {1, nan, 0, nan, 1, 0, 0, 0, 1};
+  CHECK(r_is_symmetric(N3, 3, nopoll));
+  CHECK(dense_triplets(N3, 3, nopoll).x.size() == 5);
+  N3[3] = 0;
+  CHECK(!r_is_symmetric(N3, 3, nopoll));
+  // an infinite entry against a finite one: an infinite difference
+  const double I2[4] = {1, HUGE_VAL, 1, 1};
+  CHECK(!r_is_symmetric(I2, 2, nopoll));
+  const double I2s[4] = {1, HUGE_VAL, HUGE_VAL, 1};
+  CHECK(r_is_symmetric(I2s, 2, nopoll));
+  // 1 x 1 and the polling: once per column of each pass
+  const double one[1] = {5};
+  CHECK(r_is_symmetric(one, 1, nopoll));
+  std::size_t polls = 0;
+  r_is_symmetric(A, 6, [&](std::size_t) { ++polls; });
+  CHECK(polls == 18);
+}
+
 int main() {
   test_scoring_downhill();
   test_objective_dense();
@@ -931,5 +985,6 @@ int main() {
   test_inner_outer_terms();
   test_boundary_restarts();
   test_gen_spatial_terms();
+  test_dense_input();
   return metafast_test::report("blocks");
 }
