@@ -299,17 +299,7 @@ rma.uni <- rma
     .mf_stop(sprintf("The results (%s) of these outcomes are outside the range of double precision: 'yi' spreads over %s with sampling variances 'vi' of about %s. Rescale the outcomes (divide 'yi' by a power of 10 and 'vi' by its square) and refit.",
                      paste(names(big)[big], collapse = ", "), format(diff(range(g$yi)), digits = 3),
                      format(stats::median(g$vi), digits = 3)))
-  # coefficients of moderators scaled beyond ~1e150 have variances that double
-  # precision cannot hold (the estimates are exact, their variances under- or
-  # overflow): an error instead of standard errors of 0 or Inf
-  # (0 is legitimate under Knapp-Hartung when the residuals are 0: s2w = 0)
-  dvb <- diag(fit$vb)
-  ok <- is.finite(dvb) & (dvb > 0 | isTRUE(fit$s2w == 0))
-  if (g$allvipos && !all(ok)) {
-    bad <- rownames(fit$vb)[!ok]
-    .mf_stop(sprintf("The sampling variances of the coefficient(s) %s are outside the range of double precision (%s); rescale the moderators (e.g. by a power of 10) and refit.",
-                     paste0("'", bad, "'", collapse = ", "), if (any(dvb == 0)) "they underflow to 0" else "they overflow"))
-  }
+  if (g$allvipos) .mf_check_vb_range(fit$vb, zero_ok = isTRUE(fit$s2w == 0))
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
                     conv$method, conv$iterations, conv$change), call. = FALSE)
@@ -376,4 +366,19 @@ rma.uni <- rma
   one <- rep(1, nrow(X))
   r <- qr.resid(qr(X), one)
   sum(r^2) < 1e-8 * nrow(X)
+}
+
+# Coefficients of moderators scaled beyond ~1e150 have variances that double
+# precision cannot hold (the estimates are exact, their variances under- or
+# overflow, or fall among the subnormal numbers, where they keep only a few
+# digits): an error instead of standard errors of 0, Inf or few digits
+# (issue 18).  zero_ok: 0 is legitimate (Knapp-Hartung with residuals 0).
+.mf_check_vb_range <- function(vb, zero_ok = FALSE) {
+  dvb <- diag(vb)
+  ok <- is.finite(dvb) & (dvb >= .Machine$double.xmin | (zero_ok & dvb == 0))
+  if (all(ok)) return(invisible())
+  bad <- rownames(vb)[!ok]
+  .mf_stop(sprintf("The sampling variances of the coefficient(s) %s are outside the range of double precision (%s); rescale the moderators (e.g. by a power of 10) and refit.",
+                   paste0("'", bad, "'", collapse = ", "),
+                   if (any(!is.finite(dvb[!ok]))) "they overflow" else "they underflow to 0 or to fewer than 16 digits"))
 }

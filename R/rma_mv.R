@@ -480,6 +480,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fit$mf.wald <- wb$mf.wald  # (NULL for a well-conditioned design)
     spec$refuse <- "This method is not available for rma.mv() fits with user weights ('W') in metafast yet (issue 12)."
   }
+  .mf_check_vb_range(vb)  # (R/rma.R)
   se <- unname(sqrt(pmax(diag(vb), 0)))
   zval <- c(beta) / se
   # (each '~ inner | outer' term adds two factors to the containment rule,

@@ -79,3 +79,24 @@ test_that("the reference fit is metafor's", {
   expect_equal(c(f0$beta), c(m$beta), tolerance = 1e-8)
   expect_equal(f0$vb, m$vb, tolerance = 1e-8, ignore_attr = TRUE)
 })
+
+test_that("rma.mv(): a moderator scaled by 1e-150..1e150 is exact, beyond that its variance is an error naming it", {
+  d <- wsc_dat
+  d$yc <- d$year - 1990
+  ref <- rma.mv(yi, vi, mods = ~ yc, random = ~ 1 | district/school, data = d)
+  for (s in c(1e-150, 1e-100, 1e100, 1e150)) {
+    d$xs <- d$yc * s
+    f <- rma.mv(yi, vi, mods = ~ xs, random = ~ 1 | district/school, data = d)
+    info <- paste("scale", format(s))
+    expect_equal(f$beta[2] * s, ref$beta[2], tolerance = 1e-8, info = info)
+    expect_equal(f$se[2] * s, ref$se[2], tolerance = 1e-8, info = info)
+    expect_equal(f$QM, ref$QM, tolerance = 1e-8, info = info)
+    expect_equal(f$sigma2, ref$sigma2, tolerance = 1e-8, info = info)
+  }
+  # variances of 1e400 / 1e-400 (before: se Inf and z 0, or se 0 and z Inf)
+  for (s in c(1e-300, 1e-200, 1e170, 1e200, 1e300)) {
+    d$xs <- d$yc * s
+    expect_error(rma.mv(yi, vi, mods = ~ xs, random = ~ 1 | district/school, data = d),
+                 "coefficient\\(s\\) 'xs' are outside the range of double precision", info = format(s))
+  }
+})
