@@ -165,6 +165,10 @@
     .Call(`_metafast_mf_rma_mv_fit_sparse`, spec, start, reml, threshold, maxiter, stepadj)
 }
 
+.mf_rma_mv_rowdiag_sparse <- function(spec, theta, beta) {
+    .Call(`_metafast_mf_rma_mv_rowdiag_sparse`, spec, theta, beta)
+}
+
 .mf_robust_mv_blocks <- function(spec, theta, rows, off) {
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }

@@ -18,12 +18,15 @@
 }
 
 # hat values, diag(W), row sums of W, diag(M), Var(e_i), e and the Cholesky
-# residuals, in the fit's row order.
+# residuals, in the fit's row order.  Crossed fits of the sparse engine (no
+# block structure): the same from its factor (no Cholesky residuals: NULL).
 .mf_mv_rowdiag <- function(x) {
   if (is.null(x$mf.spec)) .mf_stop("The model object holds no 'mf.spec' (refit it with this version of metafast).")
-  d <- .mf_rma_mv_rowdiag(x$mf.spec, .mf_mv_theta(x), c(x$beta))
+  fun <- if (.mf_mv_is_sparse(x)) .mf_rma_mv_rowdiag_sparse else .mf_rma_mv_rowdiag
+  d <- fun(x$mf.spec, .mf_mv_theta(x), c(x$beta))
   lapply(d, .mf_mv_unsort, x = x)
 }
+.mf_mv_is_sparse <- function(x) identical(x$mf.spec$structure$type, "crossed")
 
 # A k x k matrix ("W", "H" or "M") in the fit's row order (only on request).
 .mf_mv_kxk <- function(x, what) {
@@ -150,6 +153,8 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     e[abs(e) < 100 * .Machine$double.eps] <- 0
     return(.mf_na_out(e / sqrt(d$mdiag), object))
   }
+  if (is.null(d$chol))
+    .mf_stop("residuals(type = \"cholesky\") needs the Cholesky factor of the k x k marginal covariance, which metafast does not form for crossed random effects that link more than 5000 rows into one block (the fit used the sparse engine; issue 12).")
   .mf_na_out(d$chol, object)
 }
 

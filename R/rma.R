@@ -293,8 +293,9 @@ rma.uni <- rma
   # outcomes whose results double precision cannot hold (yi near 1e200 with
   # vi near 1: tau^2 or Q of the order of 1e400; issue 18): an error instead
   # of an infinite or NaN result
-  big <- c(tau2 = !is.finite(fit$tau2), estimate = !all(is.finite(fit$beta)),
-           QE = g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
+  big <- !is.finite(fit$tau2) || !all(is.finite(fit$beta)) || (g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
+  if (big) big <- c(tau2 = !is.finite(fit$tau2), estimate = !all(is.finite(fit$beta)),
+                    QE = g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
   if (any(big))
     .mf_stop(sprintf("The results (%s) of these outcomes are outside the range of double precision: 'yi' spreads over %s with sampling variances 'vi' of about %s. Rescale the outcomes (divide 'yi' by a power of 10 and 'vi' by its square) and refit.",
                      paste(names(big)[big], collapse = ", "), format(diff(range(g$yi)), digits = 3),
@@ -368,14 +369,17 @@ rma.uni <- rma
   sum(r^2) < 1e-8 * nrow(X)
 }
 
+.mf_double_xmin <- .Machine$double.xmin  # (the smallest normal double)
+
 # Coefficients of moderators scaled beyond ~1e150 have variances that double
 # precision cannot hold (the estimates are exact, their variances under- or
 # overflow, or fall among the subnormal numbers, where they keep only a few
 # digits): an error instead of standard errors of 0, Inf or few digits
 # (issue 18).  zero_ok: 0 is legitimate (Knapp-Hartung with residuals 0).
 .mf_check_vb_range <- function(vb, zero_ok = FALSE) {
-  dvb <- diag(vb)
-  ok <- is.finite(dvb) & (dvb >= .Machine$double.xmin | (zero_ok & dvb == 0))
+  dvb <- vb[seq.int(1L, length(vb), by = nrow(vb) + 1L)]  # (diag() is slower on this path)
+  if (!anyNA(dvb) && all(dvb >= .mf_double_xmin) && all(dvb < Inf)) return(invisible())
+  ok <- is.finite(dvb) & (dvb >= .mf_double_xmin | (zero_ok & dvb == 0))
   if (all(ok)) return(invisible())
   bad <- rownames(vb)[!ok]
   .mf_stop(sprintf("The sampling variances of the coefficient(s) %s are outside the range of double precision (%s); rescale the moderators (e.g. by a power of 10) and refit.",

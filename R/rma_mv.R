@@ -48,9 +48,14 @@
 #'   a formula are \code{a}, \code{a/b}, \code{a/b/c}, ..., one variance
 #'   component each, in the order of the formulas.  With several formulas the
 #'   blocks of the engine are the groups of rows linked by a shared level of
-#'   any factor or by a covariance in \code{V}; a block of more than 5000 rows
-#'   (large crossed designs) needs the sparse engine, which is not available
-#'   yet (error).
+#'   any factor or by a covariance in \code{V}.  Crossed factors that link
+#'   more than 500 rows into one block are fitted by the sparse engine (a
+#'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
+#'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (without
+#'   \code{cluster}) and \code{residuals()} are computed from that factor;
+#'   the other methods that need the dense blocks (case deletion,
+#'   \code{robust()}, \code{ranef()}, the k x k matrices, the Cholesky
+#'   residuals) stop with an error that says so.
 #' @param struct the structure of the \code{~ inner | outer} terms (one value
 #'   for both, or one for each of the two terms metafor allows): \code{"CS"}
 #'   (tau2 on the diagonal, rho tau2 off it), \code{"ID"} (tau2 I),
@@ -385,7 +390,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
                        if (length(gts)) "an '~ inner | outer' term" else "a known correlation matrix ('R')"))
-    if (max(sizes) <= 5000L) {
+    if (max(sizes) <= 5000L && (!use_sparse || max(sizes) <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))) {
       o <- order(g1)
       offsets <- as.integer(c(0L, cumsum(sizes)))
       Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
@@ -579,6 +584,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # internal option metafast.mv_sparse_rows overrides it (the tests use it to
 # run both engines on the same small data).
 .mf_mv_sparse_rows <- 500L
+# The largest block (rows linked by crossed factors) for which a sparse
+# crossed fit also builds the dense blocks of the block-wise methods; above it
+# the methods work from the sparse factor or are refused.  The option
+# metafast.mv_dense_rows only lowers it (the tests compare both paths).
+.mf_mv_dense_rows <- 5000L
 
 # The model as the C++ glue reads it (src/rcpp_mv_model.h): the kept rows
 # sorted into the blocks of the engine (order o), the block offsets, the dense

@@ -661,6 +661,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_rowdiag_sparse
+Rcpp::List mf_rma_mv_rowdiag_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta);
+RcppExport SEXP _metafast_mf_rma_mv_rowdiag_sparse(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_rowdiag_sparse(spec, theta, beta));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_robust_mv_blocks
 Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, Rcpp::IntegerVector off);
 RcppExport SEXP _metafast_mf_robust_mv_blocks(SEXP specSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP offSEXP) {
@@ -857,6 +869,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_perm", (DL_FUNC) &_metafast_mf_rma_mv_perm, 19},
     {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
+    {"_metafast_mf_rma_mv_rowdiag_sparse", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag_sparse, 3},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},

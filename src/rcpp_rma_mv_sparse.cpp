@@ -82,3 +82,28 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
         return SparseCrossedObjective(pr, st, r).evaluate(theta, kObjLL, out);
       });
 }
+
+// metafor's per-row quantities of a crossed fit by the sparse engine at its
+// theta (SparseCrossedObjective::row_diagnostics()): the list of
+// .mf_rma_mv_rowdiag() (src/rcpp_rma_mv_methods.cpp) without the Cholesky
+// residuals, which need a k x k factor; rows in the spec's order, beta the
+// fit's coefficients.
+// [[Rcpp::export(name = ".mf_rma_mv_rowdiag_sparse", rng = false)]]
+Rcpp::List mf_rma_mv_rowdiag_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  if (theta.size() != st.n_theta() || beta.size() != pr.p())
+    Rcpp::stop("internal error: theta (%d) or beta (%d) does not match the spec", theta.size(), beta.size());
+  RPoll rp(R_NilValue);
+  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
+  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  CrossedRowDiag d;
+  const bool ok = obj.row_diagnostics(Eigen::Map<const Vec>(theta.begin(), theta.size()), d);
+  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
+  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  const Vec e = pr.y - pr.X * Eigen::Map<const Vec>(beta.begin(), beta.size());
+  return Rcpp::List::create(Rcpp::Named("hat") = Rcpp::wrap(d.hat), Rcpp::Named("wdiag") = Rcpp::wrap(d.wdiag),
+                            Rcpp::Named("wrowsum") = Rcpp::wrap(d.wrow), Rcpp::Named("mdiag") = Rcpp::wrap(d.mdiag),
+                            Rcpp::Named("var.resid") = Rcpp::wrap(d.var_resid), Rcpp::Named("resid") = Rcpp::wrap(e));
+}

@@ -60,8 +60,11 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <type_traits>
+#include <utility>
 #include <limits>
 #include <string>
 #include <vector>
@@ -117,6 +120,84 @@ class CrossedTerms : public VarStructure {
   IMatRef codes_;  // k x L
   IVec nlevels_;   // L
   Vec fixed_;      // L
+};
+
+// Entries of C^-1 on the pattern of the factor of an Eigen::SimplicialLDLT
+// of C (C = P^-1 L D L' P, L unit lower triangular): the recursion of
+// Takahashi, Fagan & Chen (1973; Erisman & Tinney 1975, CACM 18:177) on
+// Sigma = (P C P^-1)^-1 = L^-T D^-1 L^-1, column by column from the last:
+//   Sigma_ij = - sum_{k in S_j} Sigma_ik L_kj          (i in S_j),
+//   Sigma_jj = 1 / d_j - sum_{k in S_j} L_kj Sigma_kj,
+// with S_j = {i > j : L_ij != 0}; every Sigma_ik needed lies on the pattern
+// (i, k in S_j are linked in the elimination tree).  O(sum_j |S_j|^2 log n)
+// time, memory of one copy of L.  (Why the fit does not use it: see the
+// header comment; the row diagnostics need only these entries.)
+class SelectedInverse {
+ public:
+  template <class Factor>
+  explicit SelectedInverse(const Factor& f) {
+    const auto& Lm = f.matrixL().nestedExpression();
+    const Vec d = f.vectorD();
+    const int n = static_cast<int>(Lm.cols());
+    perm_ = f.permutationP().indices();
+    outer_.assign(n + 1, 0);
+    // the strictly lower entries of L (rows increasing within a column)
+    for (int j = 0; j < n; ++j) {
+      int c = 0;
+      for (typename std::decay_t<decltype(Lm)>::InnerIterator it(Lm, j); it; ++it) c += it.row() > j;
+      outer_[j + 1] = outer_[j] + c;
+    }
+    inner_.resize(outer_[n]);
+    lval_.resize(outer_[n]);
+    sig_.assign(outer_[n], 0.0);
+    for (int j = 0; j < n; ++j) {
+      int t = outer_[j];
+      for (typename std::decay_t<decltype(Lm)>::InnerIterator it(Lm, j); it; ++it)
+        if (it.row() > j) { inner_[t] = static_cast<int>(it.row()); lval_[t] = it.value(); ++t; }
+    }
+    sdiag_.resize(n);
+    std::vector<double> col;
+    for (int j = n - 1; j >= 0; --j) {
+      const int a = outer_[j], b = outer_[j + 1];
+      col.assign(b - a, 0.0);
+      for (int u = a; u < b; ++u) {
+        const int i = inner_[u];
+        double acc = 0;
+        for (int w = a; w < b; ++w) acc += permuted(i, inner_[w]) * lval_[w];
+        col[u - a] = -acc;
+      }
+      double dj = 1.0 / d(j);
+      for (int u = a; u < b; ++u) {
+        sig_[u] = col[u - a];
+        dj -= lval_[u] * sig_[u];
+      }
+      sdiag_(j) = dj;
+    }
+  }
+  // (C^-1)_ab in C's own indices; NaN when (a, b) is off the factor's pattern.
+  double operator()(int a, int b) const { return permuted(perm_(a), perm_(b)); }
+
+ private:
+  IVec perm_;
+  std::vector<int> outer_, inner_;
+  std::vector<double> lval_, sig_;
+  Vec sdiag_;
+  double permuted(int i, int k) const {
+    if (i == k) return sdiag_(i);
+    const int j = std::min(i, k), r = std::max(i, k);
+    const auto first = inner_.begin() + outer_[j], last = inner_.begin() + outer_[j + 1];
+    const auto it = std::lower_bound(first, last, r);
+    if (it == last || *it != r) return std::numeric_limits<double>::quiet_NaN();
+    return sig_[static_cast<std::size_t>(it - inner_.begin())];
+  }
+};
+
+// metafor's per-row quantities of a crossed fit at theta (as the block
+// engine's rowdiag, src/rcpp_rma_mv_methods.cpp): the hat values
+// diag(X A X'W), diag(W), the row sums of W, diag(M) and the variances of the
+// residuals diag(M - X A X'), A = (X'WX)^-1, W = M^-1.
+struct CrossedRowDiag {
+  Vec hat, wdiag, wrow, mdiag, var_resid;
 };
 
 class SparseCrossedObjective {
@@ -176,6 +257,87 @@ class SparseCrossedObjective {
   bool interrupted() const { return interrupted_; }
   // r = W e of the last evaluate()
   const Vec& weighted_resid() const { return r_; }
+
+  // The per-row quantities at theta (CrossedRowDiag), never forming a k x k
+  // matrix: W X = V^-1 X - V^-1 Z Lambda C^-1 Lambda F and W 1 likewise
+  // (Woodbury); diag(W)_i = (V^-1)_ii - u_i' C^-1 u_i with u_i = Lambda Z'
+  // V^-1 e_i, whose entries of C^-1 are those of the pattern of A = Z'V^-1 Z
+  // (SelectedInverse).  false when theta cannot be evaluated.
+  bool row_diagnostics(const Vec& theta, CrossedRowDiag& d) {
+    ObjectiveEval ev;
+    if (!evaluate(theta, kObjLL, ev)) return false;  // (factorises C at theta)
+    const int k = pr_.k(), p = pr_.p(), L = s_.n_theta();
+    const Mat H = ldlt_.solve(Mat(lam_.asDiagonal() * F_));
+    Mat ZLH(k, p);
+    for (int c = 0; c < p; ++c) ZLH.col(c) = z_times(lam_.cwiseProduct(H.col(c)));
+    apply_vinv(ZLH);
+    const Mat WX = ViX_ - ZLH;
+    const Mat XA = pr_.X * ev.Ainv;
+    // W 1
+    Mat vi1 = Mat::Ones(k, 1);
+    apply_vinv(vi1);
+    Vec z1 = Vec::Zero(q_);
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) z1(goff_(l) + s_.code(i, l)) += vi1(i, 0);
+    Mat zw = z_times(lam_.cwiseProduct(ldlt_.solve(Vec(lam_.cwiseProduct(z1)))));
+    apply_vinv(zw);
+    d.wrow = vi1.col(0) - zw.col(0);
+    d.hat.resize(k);
+    d.mdiag.resize(k);
+    d.var_resid.resize(k);
+    const double sum_theta = theta.sum();
+    Mat Vb;
+    Eigen::Index voff = 0;
+    for (int b = 0; b < pr_.n_blocks(); ++b) {
+      const int i0 = pr_.block_begin(b), nb = pr_.block_size(b);
+      for (int i = i0; i < i0 + nb; ++i) {
+        double vii = pr_.v(i);
+        if (pr_.dense_cov()) {
+          if (i == i0) pr_.sampling_block(b, voff, Vb);
+          vii = Vb(i - i0, i - i0);
+        }
+        d.mdiag(i) = vii + sum_theta;
+        d.hat(i) = XA.row(i).dot(WX.row(i));
+        d.var_resid(i) = d.mdiag(i) - XA.row(i).dot(pr_.X.row(i));
+      }
+      if (pr_.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
+    }
+    // diag(W): u_i = Lambda Z' (V^-1)_{., i}, nonzero only at the groups of
+    // the rows of i's V block
+    const SelectedInverse ci(ldlt_);
+    d.wdiag.resize(k);
+    std::vector<std::pair<int, double>> u;
+    voff = 0;
+    for (int b = 0; b < pr_.n_blocks(); ++b) {
+      if (poll_ && (b & 1023) == 1023 && !poll_()) { interrupted_ = true; return false; }
+      const int i0 = pr_.block_begin(b), nb = pr_.block_size(b);
+      Mat Vi;
+      if (pr_.dense_cov()) {
+        const Eigen::Map<const Mat> Lb(Lv_.data() + voff, nb, nb);
+        Vi = Mat::Identity(nb, nb);
+        Lb.triangularView<Eigen::Lower>().solveInPlace(Vi);
+        Lb.triangularView<Eigen::Lower>().transpose().solveInPlace(Vi);
+        voff += static_cast<Eigen::Index>(nb) * nb;
+      } else {
+        Vi = vinv_.segment(i0, nb).asDiagonal();
+      }
+      for (int i = 0; i < nb; ++i) {
+        u.clear();
+        for (int j = 0; j < nb; ++j) {
+          if (Vi(j, i) == 0) continue;
+          for (int l = 0; l < L; ++l) {
+            const int g = goff_(l) + s_.code(i0 + j, l);
+            u.emplace_back(g, lam_(g) * Vi(j, i));
+          }
+        }
+        double quad = 0;
+        for (const auto& a : u)
+          for (const auto& c : u) quad += a.second * ci(a.first, c.first) * c.second;
+        d.wdiag(i0 + i) = Vi(i, i) - quad;
+      }
+    }
+    return std::isfinite(d.wdiag.sum());
+  }
 
   bool evaluate(const Vec& theta, int what, ObjectiveEval& out) {
     out.ok = vok_ && !interrupted_ && eval(theta, what, out);

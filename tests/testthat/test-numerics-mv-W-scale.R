@@ -16,7 +16,7 @@ wsc_W <- local({
 test_that("a vector W times 1e-300 .. 1e300 gives the fit with W", {
   ref <- rma.mv(yi, vi, W = wsc_W, mods = ~ year, random = ~ 1 | district/school, data = wsc_dat)
   expect_true(all(ref$se > 0))
-  for (s in c(2^-1000, 1e-300, 1e-200, 1e-100, 1e-20, 3, 1e20, 1e100, 1e200, 1e300)) {
+  for (s in c(2^-1000, 1e-300, 1e-100, 3, 1e100, 1e300)) {
     f <- rma.mv(yi, vi, W = wsc_W * s, mods = ~ year, random = ~ 1 | district/school, data = wsc_dat)
     info <- paste("scale", format(s))
     # exact for powers of two; otherwise W * s rounds each weight (1e-16
@@ -98,5 +98,24 @@ test_that("rma.mv(): a moderator scaled by 1e-150..1e150 is exact, beyond that i
     d$xs <- d$yc * s
     expect_error(rma.mv(yi, vi, mods = ~ xs, random = ~ 1 | district/school, data = d),
                  "coefficient\\(s\\) 'xs' are outside the range of double precision", info = format(s))
+  }
+})
+
+test_that("rma.mv(): a moderator offset by 100 .. 1e6 converges by Fisher scoring to the centred fit", {
+  # (bug: year ~ 1990 +- 6 in dat.konstantopoulos2011 was not routed to the
+  # orthonormal coordinates; the normal equations' noise stalled Fisher
+  # scoring for 1000 iterations, then quasi-Newton, 0.8 s, sigma2 off by 1e-9)
+  d <- wsc_dat
+  d$yc <- d$year - mean(d$year)
+  ref <- rma.mv(yi, vi, mods = ~ yc, random = ~ 1 | district/school, data = d)
+  for (off in c(100, 500, 1000, 1990, 5000, 1e4, 1e6)) {
+    d$xo <- d$yc + off
+    f <- rma.mv(yi, vi, mods = ~ xo, random = ~ 1 | district/school, data = d)
+    info <- paste("offset", off)
+    expect_identical(f$convergence$solver, "Fisher scoring", info = info)
+    expect_lt(f$convergence$iterations, 50)
+    expect_equal(f$sigma2, ref$sigma2, tolerance = 1e-9, info = info)
+    expect_equal(f$beta[2], ref$beta[2], tolerance = 1e-9, info = info)
+    expect_equal(f$se[2], ref$se[2], tolerance = 1e-9, info = info)
   }
 })

@@ -224,10 +224,75 @@ static void test_poll() {
   CHECK(f.conv.message == "interrupted");
 }
 
+// (e) the row diagnostics of the sparse engine equal dense algebra on the
+// one-block problem: M = V + sum_l theta_l Z_l Z_l', W = M^-1,
+// A = (X'WX)^-1: diag(X A X'W), diag(W), W 1, diag(M), diag(M - X A X');
+// and the selected inverse equals the dense inverse on A's pattern.
+static void test_row_diagnostics() {
+  struct Design { int k, n0, n1; bool three; };
+  for (const Design d : {Design{40, 9, 5, false}, Design{150, 70, 8, false}, Design{60, 12, 4, true}})
+    for (bool dense : {false, true})
+      for (int p : {1, 3}) {
+        const Crossed c = crossed_problem(d.k, p, d.n0, d.n1, d.three, dense, 2000 + d.k + 10 * p + dense);
+        const int L = static_cast<int>(c.nlevels.size()), k = c.pr.k();
+        const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")));
+        SparseCrossedObjective sp(c.pr, st, true);
+        for (int zero = 0; zero < 2; ++zero) {
+          Vec th(L);
+          for (int l = 0; l < L; ++l) th(l) = 0.04 + 0.03 * l;
+          if (zero) th(1) = 0;
+          CrossedRowDiag rd;
+          CHECK(sp.row_diagnostics(th, rd));
+          Mat M;
+          st.block_cov(c.one, th, 0, 0, M);
+          const Mat W = M.llt().solve(Mat::Identity(k, k));
+          const Mat& X = c.pr.X;
+          const Mat A = (X.transpose() * W * X).inverse();
+          const Mat H = X * A * X.transpose() * W;
+          const Mat Ve = M - X * A * X.transpose();
+          const Vec w1 = W * Vec::Ones(k);
+          for (int i = 0; i < k; ++i) {
+            CHECK_NEAR(rd.hat(i), H(i, i), tol_exact);
+            CHECK_NEAR(rd.wdiag(i), W(i, i), tol_exact);
+            CHECK_NEAR(rd.wrow(i), w1(i), tol_exact);
+            CHECK_NEAR(rd.mdiag(i), M(i, i), tol_exact);
+            CHECK_NEAR(rd.var_resid(i), Ve(i, i), tol_exact);
+          }
+        }
+      }
+  // SelectedInverse against the dense inverse of a sparse SPD matrix with fill
+  using SpMat = SparseCrossedObjective::SpMat;
+  Stream s(77, 0);
+  const int n = 60;
+  std::vector<Eigen::Triplet<double, int>> tr;
+  for (int i = 0; i < n; ++i) tr.emplace_back(i, i, 4.0 + s.uniform());
+  for (int t = 0; t < 90; ++t) {
+    const int i = static_cast<int>(s.uniform() * n) % n, j = static_cast<int>(s.uniform() * n) % n;
+    if (i == j) continue;
+    const double v = 0.5 * (s.uniform() - 0.5);
+    tr.emplace_back(i, j, v);
+    tr.emplace_back(j, i, v);
+  }
+  SpMat C(n, n);
+  C.setFromTriplets(tr.begin(), tr.end());
+  Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> f(C);
+  CHECK(f.info() == Eigen::Success);
+  const Mat Ci = Mat(C).inverse();
+  const SelectedInverse si(f);
+  int on_pattern = 0;
+  for (int j = 0; j < n; ++j)
+    for (SpMat::InnerIterator it(C, j); it; ++it) {
+      CHECK_NEAR(si(static_cast<int>(it.row()), j), Ci(it.row(), j), tol_exact);
+      ++on_pattern;
+    }
+  CHECK(on_pattern > n);
+}
+
 int main() {
   test_objective();
   test_fit();
   test_singular_v();
   test_poll();
+  test_row_diagnostics();
   return metafast_test::report("test_sparse");
 }

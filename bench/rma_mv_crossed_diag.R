@@ -1,0 +1,62 @@
+# Row diagnostics of crossed fits (random = list(~ 1 | study, ~ 1 | outcome)):
+# hatvalues() + weights() + rstandard(), metafast from the sparse engine's
+# factor (Woodbury and the selected inverse, src/core/sparse_objective.hpp)
+# against metafor's methods, which form k x k matrices, side by side in one
+# run.  metafor is given metafast's variance components (sigma2 = ), so that
+# only the diagonostics are timed on its side, not its fit.
+# Usage (from the package root, metafast and metafor installed):
+#
+#   Rscript bench/rma_mv_crossed_diag.R
+#
+# metafor is run at about 1,000 and 2,000 effects and its time extrapolated
+# to 10^4 effects by a power law through those two sizes (labelled
+# "extrapolated": an estimate).  metafast is forced onto the sparse path at
+# every size (internal options), as it is by itself above 5000 linked rows.
+
+suppressPackageStartupMessages(library(metafast))
+have_metafor <- requireNamespace("metafor", quietly = TRUE)
+
+sim_crossed <- function(ns, seed = 1) {
+  set.seed(seed)
+  n <- sample(1:7, ns, replace = TRUE)
+  study <- rep(seq_len(ns), n)
+  outcome <- unlist(lapply(n, function(m) sample(20L, m)))
+  k <- length(study)
+  vi <- stats::runif(k, 0.01, 0.2)
+  x <- stats::rnorm(k)
+  yi <- 0.2 * x + stats::rnorm(ns, 0, sqrt(0.08))[study] + stats::rnorm(20, 0, sqrt(0.04))[outcome] +
+    stats::rnorm(k, 0, sqrt(vi))
+  data.frame(study, outcome, yi, vi, x)
+}
+diag3 <- function(f) list(hatvalues(f), weights(f), rstandard(f)$z)
+
+rows <- list()
+t_mo <- c()
+for (ns in c(250L, 500L, 2500L)) {
+  d <- sim_crossed(ns)
+  old <- options(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L)
+  f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = d)
+  options(old)
+  stopifnot(identical(f$mf.spec$structure$type, "crossed"))
+  t_mf <- stats::median(replicate(5, system.time(r_mf <- diag3(f))[["elapsed"]]))
+  tmo <- NA_real_; what <- "not run"; dmax <- NA_real_
+  if (have_metafor && nrow(d) < 3000) {
+    m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome), data = d,
+                         sigma2 = f$sigma2, sparse = TRUE)
+    tmo <- system.time(r_mo <- diag3(m))[["elapsed"]]
+    what <- "measured"
+    dmax <- max(mapply(function(a, b) max(abs(unname(a) - unname(b)) / pmax(abs(unname(b)), 1e-300)), r_mf, r_mo))
+    t_mo[as.character(nrow(d))] <- tmo
+  } else if (length(t_mo) >= 2) {
+    kk <- as.numeric(names(t_mo)); b <- diff(log(t_mo)) / diff(log(kk))
+    tmo <- unname(t_mo[2] * (nrow(d) / kk[2])^b)
+    what <- sprintf("extrapolated (k^%.2f)", b)
+  }
+  rows[[length(rows) + 1L]] <- data.frame(k = nrow(d), metafast_s = signif(t_mf, 3), metafor_s = signif(tmo, 3),
+                                          ratio = signif(tmo / t_mf, 3), metafor = what, max_rel_diff = signif(dmax, 2))
+}
+cat("\nhatvalues() + weights() + rstandard() of rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome));",
+    "elapsed seconds\n\n")
+print(do.call(rbind, rows), row.names = FALSE)
+cat("\n", R.version.string, "; metafor ", if (have_metafor) as.character(utils::packageVersion("metafor")) else "-",
+    "; metafast ", as.character(utils::packageVersion("metafast")), "\n", sep = "")

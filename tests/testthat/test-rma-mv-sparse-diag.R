@@ -1,0 +1,81 @@
+# Row diagnostics (hatvalues, weights, rstandard, residuals) of crossed fits
+# by the sparse engine, whose linked rows exceed the dense blocks' limit
+# (issue 12): computed from the sparse factor (Woodbury and the selected
+# inverse, core/sparse_objective.hpp), checked against metafor's methods at
+# the same variance components (closed forms there: 1e-8) and against the
+# block path on the same fit.  The internal options metafast.mv_sparse_rows
+# and metafast.mv_dense_rows let small data take the sparse path.
+
+skip_if_not_installed("metafor")
+
+spd_data <- function(k, n1, n2, seed) {
+  set.seed(seed)
+  d <- data.frame(a = sample(seq_len(n1), k, TRUE), b = sample(seq_len(n2), k, TRUE))
+  d$vi <- runif(k, 0.01, 0.2)
+  d$x <- rnorm(k)
+  d$yi <- 0.2 + 0.1 * d$x + rnorm(n1, 0, 0.3)[d$a] + rnorm(n2, 0, 0.2)[d$b] + rnorm(k, 0, sqrt(d$vi))
+  d
+}
+
+# expr evaluated with the options set, the old ones restored
+spd_with <- function(opts, expr) {
+  old <- options(opts)
+  on.exit(options(old))
+  expr
+}
+
+spd_check <- function(f, m, f_block = NULL, tol = 1e-8) {
+  expect_equal(unname(hatvalues(f)), unname(hatvalues(m)), tolerance = tol)
+  expect_equal(unname(weights(f)), unname(weights(m)), tolerance = tol)
+  expect_equal(rstandard(f)$z, rstandard(m)$z, tolerance = tol)
+  expect_equal(rstandard(f)$se, rstandard(m)$se, tolerance = tol)
+  expect_equal(unname(residuals(f, type = "pearson")), unname(residuals(m, type = "pearson")), tolerance = tol)
+  if (!is.null(f_block)) {
+    expect_equal(hatvalues(f), hatvalues(f_block), tolerance = 1e-10)
+    expect_equal(weights(f), weights(f_block), tolerance = 1e-10)
+    expect_equal(rstandard(f)$z, rstandard(f_block)$z, tolerance = 1e-10)
+  }
+}
+
+test_that("crossed fits of the sparse engine: hatvalues, weights, rstandard and residuals as metafor's", {
+  d <- spd_data(300, 60, 12, 1)
+  fit <- function() rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+  spd_check(f, m, f_block)
+  expect_error(residuals(f, type = "cholesky"), "Cholesky factor of the k x k marginal covariance")
+  # a component at 0, intercept only with row-sum weights, three crossed factors
+  d$c <- sample(1:5, nrow(d), TRUE)
+  f0 <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+                            rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b, ~ 1 | c), data = d, sigma2 = c(NA, 0, NA)))
+  expect_identical(f0$mf.spec$structure$type, "crossed")
+  m0 <- metafor::rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b, ~ 1 | c), data = d, sigma2 = f0$sigma2)
+  spd_check(f0, m0)
+  expect_equal(unname(weights(f0, type = "rowsum")), unname(weights(m0, type = "rowsum")), tolerance = 1e-8)
+})
+
+test_that("crossed fits of the sparse engine with a block-diagonal V and missing rows", {
+  d <- spd_data(240, 50, 10, 2)
+  d$cl <- rep(seq_len(80), each = 3)
+  V <- metafor::vcalc(vi, cluster = cl, obs = seq_len(nrow(d)), rho = 0.5, data = d)
+  d$yi[c(5, 77)] <- NA
+  fit <- function() suppressWarnings(rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
+  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  m <- suppressWarnings(metafor::rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2))
+  spd_check(f, m, f_block)
+  expect_length(hatvalues(f), nrow(d) - 2L)
+})
+
+test_that("above 5000 linked rows (no option) the diagnostics come from the sparse factor (level 2: vs metafor)", {
+  skip_unless_level(2)
+  d <- spd_data(5200, 900, 30, 3)
+  f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2, sparse = TRUE)
+  spd_check(f, m)
+})
