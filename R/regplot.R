@@ -334,7 +334,9 @@ regplot.mf_rma <- function(x, mod, pred = TRUE, ci = TRUE, pi = FALSE, shade = T
   if (any(!is.na(refline))) graphics::abline(h = refline, col = lcol[4L], lty = lty[4L], lwd = lwd[4L])
   if (addpred) graphics::lines(xs, pr, col = lcol[1L], lty = lty[1L], lwd = lwd[1L])
   graphics::box(bty = if (is.null(gp$bty)) graphics::par("bty") else gp$bty)
-  ord <- order(ps, decreasing = TRUE)
+  # larger points first (as metafor), sizes equal to 12 digits in row order:
+  # an order that rounding of the weights cannot change
+  ord <- order(-signif(ps, 12), seq_along(ps))
   graphics::points(xi[ord], yi[ord], pch = pch[ord], col = col[ord], bg = bg[ord], cex = ps[ord])
 
   lab_xy <- .mf_regplot_labels(xi, yi, yi.pred, slab, ps, lab, offset, labsize)
