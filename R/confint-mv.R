@@ -337,7 +337,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
     }
   }
   con <- x$control
-  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  fitfun <- .mf_mv_fitfun(spec)
   f <- tryCatch(fitfun(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
                 error = function(e) NULL)
   if (is.null(f) || !length(f$beta) || anyNA(f$theta)) return(NULL)

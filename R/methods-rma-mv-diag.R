@@ -26,7 +26,11 @@
   d <- fun(x$mf.spec, .mf_mv_theta(x), c(x$beta))
   lapply(d, .mf_mv_unsort, x = x)
 }
-.mf_mv_is_sparse <- function(x) identical(x$mf.spec$structure$type, "crossed")
+.mf_mv_is_sparse <- function(x) .mf_spec_is_sparse(x$mf.spec)
+.mf_spec_is_sparse <- function(spec) identical(spec$structure$type, "crossed")
+
+# The fitting kernel of a model spec: the sparse one for crossed random effects.
+.mf_mv_fitfun <- function(spec) if (.mf_spec_is_sparse(spec)) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
 
 # A k x k matrix ("W", "H" or "M") in the fit's row order (only on request).
 .mf_mv_kxk <- function(x, what) {

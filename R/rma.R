@@ -275,32 +275,9 @@ rma.uni <- rma
   fit <- .mf_rma_fit(g$yi, g$vi, g$X, g$weights, .mf_method_code(g$method), .mf_test_code(g$test), g$control,
                      g$btt, g$alpha)
   conv <- fit$convergence
-  # (tau^2 of outcomes that spread beyond 1e154 can exceed the largest double)
-  if (is.na(fit$tau2) && !is.finite(diff(range(g$yi))^2))
-    fit$tau2 <- Inf
-  # (an iterative estimator that failed where tau^2 / vi is beyond double
-  # precision, e.g. yi near 1e150 with vi near 1e-100: the weights 1 / (vi +
-  # tau^2) cannot be formed at any one scale; issue 18)
-  if (is.na(fit$tau2) && any(g$vi > 0)) {
-    h <- diff(range(g$yi))
-    if (is.finite(h) && h > 0 && 2 * log2(h) - log2(min(g$vi[g$vi > 0])) > 1100)
-      .mf_stop(sprintf("Estimation of tau^2 failed for method %s: the spread of the outcomes 'yi' (%s) is beyond the range of double precision relative to the smallest sampling variance 'vi' (%s): tau^2 / vi would exceed 1e330. Check 'yi' and 'vi' (are they on the same scale?), or use a closed-form method such as \"DL\".",
-                       conv$method, format(h, digits = 3), format(min(g$vi[g$vi > 0]), digits = 3)))
-  }
-  if (is.na(fit$tau2))
-    .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
-                     paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
-  # outcomes whose results double precision cannot hold (yi near 1e200 with
-  # vi near 1: tau^2 or Q of the order of 1e400; issue 18): an error instead
-  # of an infinite or NaN result
-  big <- !is.finite(fit$tau2) || !all(is.finite(fit$beta)) || (g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
-  if (big) big <- c(tau2 = !is.finite(fit$tau2), estimate = !all(is.finite(fit$beta)),
-                    QE = g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
-  if (any(big))
-    .mf_stop(sprintf("The results (%s) of these outcomes are outside the range of double precision: 'yi' spreads over %s with sampling variances 'vi' of about %s. Rescale the outcomes (divide 'yi' by a power of 10 and 'vi' by its square) and refit.",
-                     paste(names(big)[big], collapse = ", "), format(diff(range(g$yi)), digits = 3),
-                     format(stats::median(g$vi), digits = 3)))
-  if (g$allvipos) .mf_check_vb_range(fit$vb, zero_ok = isTRUE(fit$s2w == 0))
+  # the C++ side flags results outside double precision (status 1, or no status when tau^2
+  # failed); only then are they examined in detail, which costs more than a small fit
+  if (!identical(attr(fit, "mf.status"), 0L)) .mf_fit_range_check(fit, g)
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s estimator did not converge (%d iterations, last change %.3g); see $convergence.",
                     conv$method, conv$iterations, conv$change), call. = FALSE)
@@ -367,6 +344,40 @@ rma.uni <- rma
   one <- rep(1, nrow(X))
   r <- qr.resid(qr(X), one)
   sum(r^2) < 1e-8 * nrow(X)
+}
+
+# The detailed checks of a fit whose results the C++ side flagged (see
+# .mf_fit_gated()): an error that says what is outside double precision, or
+# nothing when the flag was only conservative (e.g. QE of zero sampling
+# variances, or a Knapp-Hartung variance of exactly 0).
+.mf_fit_range_check <- function(fit, g) {
+  conv <- fit$convergence
+  # (tau^2 of outcomes that spread beyond 1e154 can exceed the largest double)
+  if (is.na(fit$tau2) && !is.finite(diff(range(g$yi))^2))
+    fit$tau2 <- Inf
+  # (an iterative estimator that failed where tau^2 / vi is beyond double
+  # precision, e.g. yi near 1e150 with vi near 1e-100: the weights 1 / (vi +
+  # tau^2) cannot be formed at any one scale; issue 18)
+  if (is.na(fit$tau2) && any(g$vi > 0)) {
+    h <- diff(range(g$yi))
+    if (is.finite(h) && h > 0 && 2 * log2(h) - log2(min(g$vi[g$vi > 0])) > 1100)
+      .mf_stop(sprintf("Estimation of tau^2 failed for method %s: the spread of the outcomes 'yi' (%s) is beyond the range of double precision relative to the smallest sampling variance 'vi' (%s): tau^2 / vi would exceed 1e330. Check 'yi' and 'vi' (are they on the same scale?), or use a closed-form method such as \"DL\".",
+                       conv$method, format(h, digits = 3), format(min(g$vi[g$vi > 0]), digits = 3)))
+  }
+  if (is.na(fit$tau2))
+    .mf_stop(sprintf("Estimation of tau^2 failed for method %s: %s. Try another 'method', a fallback chain such as c(\"REML\", \"DL\"), or raise control$maxiter.",
+                     paste(c(conv$fallbacks, conv$method), collapse = ", "), conv$message))
+  # outcomes whose results double precision cannot hold (yi near 1e200 with
+  # vi near 1: tau^2 or Q of the order of 1e400; issue 18): an error instead
+  # of an infinite or NaN result
+  big <- c(tau2 = !is.finite(fit$tau2), estimate = !all(is.finite(fit$beta)),
+           QE = g$allvipos && !is.null(fit$QE) && !is.finite(fit$QE))
+  if (any(big))
+    .mf_stop(sprintf("The results (%s) of these outcomes are outside the range of double precision: 'yi' spreads over %s with sampling variances 'vi' of about %s. Rescale the outcomes (divide 'yi' by a power of 10 and 'vi' by its square) and refit.",
+                     paste(names(big)[big], collapse = ", "), format(diff(range(g$yi)), digits = 3),
+                     format(stats::median(g$vi), digits = 3)))
+  if (g$allvipos) .mf_check_vb_range(fit$vb, zero_ok = isTRUE(fit$s2w == 0))
+  invisible()
 }
 
 .mf_double_xmin <- .Machine$double.xmin  # (the smallest normal double)

@@ -214,7 +214,7 @@ vif.mf_rma <- function(x, btt, att, table = FALSE, reestimate = FALSE, sim = FAL
   Xo <- X[spec$order, , drop = FALSE]
   dimnames(Xo) <- NULL
   spec$X <- Xo
-  fitfun <- if (identical(spec$structure$type, "crossed")) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+  fitfun <- .mf_mv_fitfun(spec)
   con <- x$control
   f <- tryCatch(suppressWarnings(fitfun(spec, .mf_mv_theta(x), x$method == "REML", con$threshold, con$maxiter, con$stepadj)),
                 error = function(e) NULL)

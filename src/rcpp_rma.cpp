@@ -7,6 +7,8 @@
 // operations cost several times as much, hence one pass here.  The
 // distribution functions are R's (Rmath).
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -179,5 +181,11 @@ Rcpp::List mf_rma_fit(Rcpp::NumericVector y, Rcpp::NumericVector v, Rcpp::Numeri
     put("mf.wald", Rcpp::List::create(Rcpp::Named("b") = Rcpp::wrap(f.beta_t), Rcpp::Named("vb") = Rcpp::wrap(f.vb_t),
                                       Rcpp::Named("RPt") = Rcpp::wrap(f.RPt), Rcpp::Named("D") = Rcpp::wrap(f.D_t)));
   out.attr("names") = nm;
+  // 0 when every result is within double precision (the usual case): the R side then skips its
+  // detailed range checks (.mf_fit_range_check()), which cost more than a small fit (issue 18)
+  bool ok = std::isfinite(tau2) && std::isfinite(QE);
+  for (int j = 0; j < p && ok; ++j)
+    ok = std::isfinite(f.beta(j)) && f.vb(j, j) >= std::numeric_limits<double>::min() && f.vb(j, j) < R_PosInf;
+  out.attr("mf.status") = Rcpp::wrap(ok ? 0 : 1);
   return out;
 }

@@ -267,7 +267,7 @@ class SparseCrossedObjective {
     ObjectiveEval ev;
     if (!evaluate(theta, kObjLL, ev)) return false;  // (factorises C at theta)
     const int k = pr_.k(), p = pr_.p(), L = s_.n_theta();
-    const Mat H = ldlt_.solve(Mat(lam_.asDiagonal() * F_));
+    const Mat& H = H_;  // C^-1 Lambda F, from evaluate()
     Mat ZLH(k, p);
     for (int c = 0; c < p; ++c) ZLH.col(c) = z_times(lam_.cwiseProduct(H.col(c)));
     apply_vinv(ZLH);
@@ -356,6 +356,7 @@ class SparseCrossedObjective {
   Vec vinv_;                 // 1 / v (diagonal V)
   Vec Lv_;                   // Cholesky factors of the dense V blocks (layout of Vblocks)
   Mat ViX_, F_, XtViX_;
+  Mat H_;  // C^-1 Lambda F at the last evaluate()
   Vec Viy_, fy_, XtViy_;
   SpMat A_, C_;
   Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt_;
@@ -478,7 +479,8 @@ class SparseCrossedObjective {
     const double logdet_m = logdet_v_ + D.array().log().sum();
     // GLS: X'WX = X'V^-1X - (Lambda F)' C^-1 (Lambda F), likewise X'Wy
     const Mat LF = lam_.asDiagonal() * F_;
-    const Mat H = ldlt_.solve(LF);  // C^-1 Lambda F
+    H_ = ldlt_.solve(LF);  // C^-1 Lambda F (kept for row_diagnostics())
+    const Mat& H = H_;
     const Vec lfy = lam_.cwiseProduct(fy_);
     const Vec h = ldlt_.solve(lfy);
     Mat Axx = XtViX_;
