@@ -169,6 +169,18 @@
     .Call(`_metafast_mf_rma_mv_rowdiag_sparse`, spec, theta, beta)
 }
 
+.mf_rma_mv_WX_sparse <- function(spec, theta) {
+    .Call(`_metafast_mf_rma_mv_WX_sparse`, spec, theta)
+}
+
+.mf_rma_mv_ranef_sparse <- function(spec, theta) {
+    .Call(`_metafast_mf_rma_mv_ranef_sparse`, spec, theta)
+}
+
+.mf_rma_mv_cluster_x2_sparse <- function(spec, theta, beta, cluster, n_cluster) {
+    .Call(`_metafast_mf_rma_mv_cluster_x2_sparse`, spec, theta, beta, cluster, n_cluster)
+}
+
 .mf_robust_mv_blocks <- function(spec, theta, rows, off) {
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }

@@ -194,7 +194,8 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
   codes <- match(cl.u, ids)
   srt <- integer(x$k)
   srt[seq_len(x$k)] <- codes[x$mf.spec$order]  # codes per sorted row
-  X2 <- if (is.null(wv)) .mf_rma_mv_cluster_x2(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
+  x2fun <- if (.mf_mv_is_sparse(x)) .mf_rma_mv_cluster_x2_sparse else .mf_rma_mv_cluster_x2
+  X2 <- if (is.null(wv)) x2fun(x$mf.spec, .mf_mv_theta(x), c(x$beta), srt - 1L, length(ids))
         else .mf_mv_wresid(x, codes, length(ids))$X2
   k.id <- tabulate(codes, nbins = length(ids))
   out$cluster <- if (na.act == "na.omit") cl.u else cl.f
@@ -291,6 +292,8 @@ rstandard.mf_rma_mv <- function(model, digits, cluster, ...) {
     # sorted row
     return(lapply(seq_len(if (isTRUE(x$withS)) length(x$sigma2) else 0L), function(l) .mf_mv_unsort(s$codes[, l], x)))
   }
+  # crossed factors of the sparse engine: the 1-based codes per sorted row
+  if (identical(s$type, "crossed")) return(lapply(seq_len(ncol(s$codes)), function(l) .mf_mv_unsort(s$codes[, l], x)))
   if (is.null(s$type) || !identical(s$type, "nested")) return(NULL)
   off <- x$mf.spec$offsets
   L <- length(x$sigma2)
@@ -382,7 +385,8 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   # (a GEN/GDIAG H term has no element, as metafor)
   tset <- Filter(function(t) !(t == 2L && x$struct[2L] %in% c("GEN", "GDIAG")), seq_len(nG))
   if (L) {
-    r <- .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
+    r <- if (.mf_mv_is_sparse(x)) .mf_rma_mv_ranef_sparse(x$mf.spec, .mf_mv_theta(x))
+         else .mf_rma_mv_ranef(x$mf.spec, .mf_mv_theta(x), c(x$beta))
     pred <- apply(r$pred[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
     vpred <- apply(r$var[, seq_len(L), drop = FALSE], 2L, .mf_mv_unsort, x = x)
     pred <- matrix(pred, nrow = x$k)

@@ -51,10 +51,11 @@
 #'   any factor or by a covariance in \code{V}.  Crossed factors that link
 #'   more than 500 rows into one block are fitted by the sparse engine (a
 #'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
-#'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (without
-#'   \code{cluster}) and \code{residuals()} are computed from that factor;
-#'   the other methods that need the dense blocks (case deletion,
-#'   \code{robust()}, \code{ranef()}, the k x k matrices, the Cholesky
+#'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
+#'   with \code{cluster}), \code{residuals()}, \code{ranef()} and
+#'   \code{robust()} (without \code{clubSandwich}) are computed from that
+#'   factor; the other methods that need the dense blocks (case deletion,
+#'   \code{robust(clubSandwich = TRUE)}, the k x k matrices, the Cholesky
 #'   residuals) stop with an error that says so.
 #' @param struct the structure of the \code{~ inner | outer} terms (one value
 #'   for both, or one for each of the two terms metafor allows): \code{"CS"}

@@ -152,7 +152,16 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     spec <- x$mf.spec
     spec$refuse <- NULL
     if (!is.null(tr)) spec$X <- tr$Xs
-    gl <- if (is.null(A) || need_theta) .mf_robust_mv_blocks(spec, .mf_mv_theta(x), pos[ocl], off)
+    if (.mf_spec_is_sparse(spec)) {
+      # crossed random effects fitted by the sparse engine: W X from its factor
+      # (src/core/sparse_objective.hpp); the CR2-type estimators need the
+      # blocks of M by cluster, which crossed factors do not nest
+      if (need_theta)
+        .mf_stop("robust(clubSandwich = TRUE) needs the blocks of the marginal covariance by cluster, which crossed random effects that link more than 5000 rows into one block do not have (the fit used the sparse engine; issue 12). Use clubSandwich = FALSE (metafor's default estimator).")
+      gl <- if (is.null(A)) list(WX = .mf_rma_mv_WX_sparse(spec, .mf_mv_theta(x)))
+    } else {
+      gl <- if (is.null(A) || need_theta) .mf_robust_mv_blocks(spec, .mf_mv_theta(x), pos[ocl], off)
+    }
     if (is.null(A)) {
       WX <- matrix(0, x$k, x$p)
       WX[o, ] <- gl$WX

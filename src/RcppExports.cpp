@@ -673,6 +673,42 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_WX_sparse
+Rcpp::NumericMatrix mf_rma_mv_WX_sparse(Rcpp::List spec, Rcpp::NumericVector theta);
+RcppExport SEXP _metafast_mf_rma_mv_WX_sparse(SEXP specSEXP, SEXP thetaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_WX_sparse(spec, theta));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_ranef_sparse
+Rcpp::List mf_rma_mv_ranef_sparse(Rcpp::List spec, Rcpp::NumericVector theta);
+RcppExport SEXP _metafast_mf_rma_mv_ranef_sparse(SEXP specSEXP, SEXP thetaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_ranef_sparse(spec, theta));
+    return rcpp_result_gen;
+END_RCPP
+}
+// mf_rma_mv_cluster_x2_sparse
+Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, Rcpp::IntegerVector cluster, int n_cluster);
+RcppExport SEXP _metafast_mf_rma_mv_cluster_x2_sparse(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP, SEXP clusterSEXP, SEXP n_clusterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type cluster(clusterSEXP);
+    Rcpp::traits::input_parameter< int >::type n_cluster(n_clusterSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_cluster_x2_sparse(spec, theta, beta, cluster, n_cluster));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_robust_mv_blocks
 Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, Rcpp::IntegerVector off);
 RcppExport SEXP _metafast_mf_robust_mv_blocks(SEXP specSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP offSEXP) {
@@ -870,6 +906,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_boot", (DL_FUNC) &_metafast_mf_rma_mv_boot, 15},
     {"_metafast_mf_rma_mv_fit_sparse", (DL_FUNC) &_metafast_mf_rma_mv_fit_sparse, 6},
     {"_metafast_mf_rma_mv_rowdiag_sparse", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag_sparse, 3},
+    {"_metafast_mf_rma_mv_WX_sparse", (DL_FUNC) &_metafast_mf_rma_mv_WX_sparse, 2},
+    {"_metafast_mf_rma_mv_ranef_sparse", (DL_FUNC) &_metafast_mf_rma_mv_ranef_sparse, 2},
+    {"_metafast_mf_rma_mv_cluster_x2_sparse", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2_sparse, 5},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},

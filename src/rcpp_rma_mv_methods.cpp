@@ -17,6 +17,7 @@
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_model.h"
+#include "core/leverage.hpp"
 
 #include <cmath>
 #include <limits>
@@ -188,34 +189,17 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector th
   std::vector<std::vector<int>> rows(n_cluster);
   for (int i = 0; i < k; ++i) rows[cluster[i]].push_back(i);
   const Mat XA = pr.X * ps.A;
-  Rcpp::NumericVector out(n_cluster, NA_REAL);
-  const double eps = std::numeric_limits<double>::epsilon();
-  for (int c = 0; c < n_cluster; ++c) {
-    poll_block(rp, c);
-    const std::vector<int>& r = rows[c];
-    const int m = static_cast<int>(r.size());
-    if (m == 0) continue;
-    Mat ve(m, m);
-    Vec ec(m);
-    for (int a = 0; a < m; ++a) {
-      ec(a) = e(r[a]);
-      for (int d = 0; d < m; ++d) {
-        const int ia = r[a], id = r[d];
-        double mij = 0.0;
-        if (blk[ia] == blk[id]) {
-          const int i0 = pr.block_begin(blk[ia]);
-          mij = Mb[blk[ia]](ia - i0, id - i0);
-        }
-        ve(a, d) = mij - XA.row(ia).dot(pr.X.row(id));
-      }
-    }
-    ve = (ve + ve.transpose()) / 2;
-    Eigen::SelfAdjointEigenSolver<Mat> es(ve, Eigen::EigenvaluesOnly);
-    if ((es.eigenvalues().array().square() <= eps).any()) continue;
-    Eigen::LLT<Mat> llt(ve);
-    if (llt.info() != Eigen::Success) continue;
-    out[c] = ec.dot(llt.solve(ec));
-  }
+  // M_ij from the blocks the rows fall in (M is block diagonal)
+  auto m_entry = [&](int a, int d) {
+    if (blk[a] != blk[d]) return 0.0;
+    const int i0 = pr.block_begin(blk[a]);
+    return Mb[blk[a]](a - i0, d - i0);
+  };
+  Rcpp::NumericVector out(n_cluster);
+  cluster_x2(pr.X, XA, e, rows, m_entry, [&rp](int c) { return (c & 1023) != 1023 || rp(0); }, out.begin());
+  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
+  for (R_xlen_t c = 0; c < out.size(); ++c)
+    if (std::isnan(out[c])) out[c] = NA_REAL;
   return out;
 }
 

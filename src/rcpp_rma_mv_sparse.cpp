@@ -10,10 +10,12 @@
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_fit.h"
+#include "core/leverage.hpp"
 #include "core/sparse_objective.hpp"
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 using namespace metafast;
 
@@ -106,4 +108,105 @@ Rcpp::List mf_rma_mv_rowdiag_sparse(Rcpp::List spec, Rcpp::NumericVector theta, 
   return Rcpp::List::create(Rcpp::Named("hat") = Rcpp::wrap(d.hat), Rcpp::Named("wdiag") = Rcpp::wrap(d.wdiag),
                             Rcpp::Named("wrowsum") = Rcpp::wrap(d.wrow), Rcpp::Named("mdiag") = Rcpp::wrap(d.mdiag),
                             Rcpp::Named("var.resid") = Rcpp::wrap(d.var_resid), Rcpp::Named("resid") = Rcpp::wrap(e));
+}
+
+// W X (k x p, rows in the spec's order, W = M^-1) of a crossed fit by the
+// sparse engine at its theta (SparseCrossedObjective::weighted_X()): the
+// scores of robust()'s sandwich without a k x k matrix.
+// [[Rcpp::export(name = ".mf_rma_mv_WX_sparse", rng = false)]]
+Rcpp::NumericMatrix mf_rma_mv_WX_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
+  RPoll rp(R_NilValue);
+  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
+  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  Mat WX;
+  const bool ok = obj.weighted_X(Eigen::Map<const Vec>(theta.begin(), theta.size()), WX);
+  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
+  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  return Rcpp::wrap(WX);
+}
+
+// The BLUPs of the random effects of a crossed fit by the sparse engine and
+// their prediction variances (SparseCrossedObjective::ranef()), per row and
+// factor: k x L matrices pred and var in the spec's row order, as
+// .mf_rma_mv_ranef() gives them for the block engine.
+// [[Rcpp::export(name = ".mf_rma_mv_ranef_sparse", rng = false)]]
+Rcpp::List mf_rma_mv_ranef_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
+  RPoll rp(R_NilValue);
+  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
+  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  Vec pred, var;
+  const bool ok = obj.ranef(Eigen::Map<const Vec>(theta.begin(), theta.size()), pred, var);
+  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
+  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  const int k = pr.k(), L = st.n_theta();
+  const IVec& goff = obj.level_offsets();
+  Rcpp::NumericMatrix P(k, L), Vr(k, L);
+  for (int l = 0; l < L; ++l)
+    for (int i = 0; i < k; ++i) {
+      P(i, l) = pred(goff(l) + st.code(i, l));
+      Vr(i, l) = var(goff(l) + st.code(i, l));
+    }
+  return Rcpp::List::create(Rcpp::Named("pred") = P, Rcpp::Named("var") = Vr);
+}
+
+// metafor's cluster-level statistic of rstandard(cluster =) (core
+// cluster_x2()) for a crossed fit by the sparse engine: M_ij = V_ij + sum_l
+// sigma2_l [rows i and j share the level of factor l], from the V blocks and
+// the codes; A = (X'WX)^-1 from the sparse factor.  cluster: codes
+// 0..n_cluster-1 per sorted row.
+// [[Rcpp::export(name = ".mf_rma_mv_cluster_x2_sparse", rng = false)]]
+Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta,
+                                                Rcpp::IntegerVector cluster, int n_cluster) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  const int k = pr.k(), L = st.n_theta();
+  if (theta.size() != L || beta.size() != pr.p() || cluster.size() != k)
+    Rcpp::stop("internal error: theta, beta or cluster does not match the spec");
+  RPoll rp(R_NilValue);
+  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
+  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  const Eigen::Map<const Vec> th(theta.begin(), L);
+  ObjectiveEval ev;
+  const bool ok = obj.evaluate(th, 0, ev);
+  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
+  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  // the V blocks (sampling covariances), kept by block
+  std::vector<Mat> Vb(pr.n_blocks());
+  std::vector<int> blk(k);
+  Eigen::Index voff = 0;
+  for (int b = 0; b < pr.n_blocks(); ++b) {
+    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
+    if (pr.dense_cov()) {
+      pr.sampling_block(b, voff, Vb[b]);
+      voff += static_cast<Eigen::Index>(nb) * nb;
+    }
+    for (int i = 0; i < nb; ++i) blk[i0 + i] = b;
+  }
+  auto m_entry = [&](int a, int d) {
+    double m = 0.0;
+    if (a == d && !pr.dense_cov()) m = pr.v(a);
+    else if (pr.dense_cov() && blk[a] == blk[d]) m = Vb[blk[a]](a - pr.block_begin(blk[a]), d - pr.block_begin(blk[a]));
+    for (int l = 0; l < L; ++l)
+      if (st.code(a, l) == st.code(d, l)) m += th(l);
+    return m;
+  };
+  std::vector<std::vector<int>> rows(n_cluster);
+  for (int i = 0; i < k; ++i) rows[cluster[i]].push_back(i);
+  const Vec e = pr.y - pr.X * Eigen::Map<const Vec>(beta.begin(), beta.size());
+  const Mat XA = pr.X * ev.Ainv;
+  Rcpp::NumericVector out(n_cluster);
+  cluster_x2(pr.X, XA, e, rows, m_entry, [&rp](int c) { return (c & 1023) != 1023 || rp(0); }, out.begin());
+  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
+  for (R_xlen_t c = 0; c < out.size(); ++c)
+    if (std::isnan(out[c])) out[c] = NA_REAL;
+  return out;
 }

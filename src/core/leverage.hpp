@@ -11,7 +11,10 @@
 // m_i (1 - h_i)).
 #pragma once
 
+#include <functional>
+#include <limits>
 #include <memory>
+#include <vector>
 
 #include "core/fit.hpp"  // weight_scale(), DesignTransform
 #include "core/model.hpp"
@@ -50,6 +53,41 @@ inline LeverageResult leverage_values(const MatRef& X_, const VecRef& y, const V
   for (Eigen::Index i = 0; i < out.var_resid.size(); ++i)
     if (out.var_resid(i) < 0) out.var_resid(i) = 0;
   return out;
+}
+
+
+// metafor's cluster-level statistic of rstandard.rma.mv(cluster =):
+// X2_c = e_c' Var(e)_cc^-1 e_c with Var(e)_cc = M_cc - X_c A X_c' (A =
+// (X'WX)^-1, W = M^-1: (I - H) M (I - H)' = M - X A X'), for the rows of
+// each cluster; m_entry(i, j) gives M_ij.  NaN where Var(e)_cc is not
+// positive definite (an eigenvalue whose square is not above machine
+// epsilon, metafor's test).  O(sum_c m_c^3) for clusters of m_c rows.
+// poll(c) false stops (returns false).
+template <class MEntry>
+inline bool cluster_x2(const MatRef& X, const Mat& XA, const Vec& e, const std::vector<std::vector<int>>& rows,
+                       MEntry&& m_entry, const std::function<bool(int)>& poll, double* out) {
+  const double eps = std::numeric_limits<double>::epsilon();
+  const int n = static_cast<int>(rows.size());
+  for (int c = 0; c < n; ++c) {
+    out[c] = std::numeric_limits<double>::quiet_NaN();
+    if (poll && !poll(c)) return false;
+    const std::vector<int>& r = rows[c];
+    const int m = static_cast<int>(r.size());
+    if (m == 0) continue;
+    Mat ve(m, m);
+    Vec ec(m);
+    for (int a = 0; a < m; ++a) {
+      ec(a) = e(r[a]);
+      for (int d = 0; d < m; ++d) ve(a, d) = m_entry(r[a], r[d]) - XA.row(r[a]).dot(X.row(r[d]));
+    }
+    ve = (ve + ve.transpose()) / 2;
+    Eigen::SelfAdjointEigenSolver<Mat> es(ve, Eigen::EigenvaluesOnly);
+    if ((es.eigenvalues().array().square() <= eps).any()) continue;
+    Eigen::LLT<Mat> llt(ve);
+    if (llt.info() != Eigen::Success) continue;
+    out[c] = ec.dot(llt.solve(ec));
+  }
+  return true;
 }
 
 }  // namespace metafast

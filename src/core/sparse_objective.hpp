@@ -252,6 +252,47 @@ class SparseCrossedObjective {
   // nonzeros of A = Z'V^-1 Z and of the Cholesky factor of C (after an evaluation)
   Eigen::Index nnz_A() const { return A_.nonZeros(); }
   Eigen::Index nnz_factor() const { return ldlt_.matrixL().nestedExpression().nonZeros(); }
+  // W X (k x p, W = M^-1) at theta, without a k x k matrix: the rows of
+  // the scores of the cluster-robust sandwich (robust()).  false when theta
+  // cannot be evaluated.
+  bool weighted_X(const Vec& theta, Mat& WX) {
+    ObjectiveEval ev;
+    if (!evaluate(theta, 0, ev)) return false;
+    weighted_X(WX);
+    return true;
+  }
+
+  // The BLUPs of the random effects and their prediction variances at
+  // theta, per level g of the q levels (metafor's ranef(): u_l = sigma2_l
+  // Z_l' W e and the diagonal of sigma2_l I - sigma2_l^2 Z_l' P Z_l, P = W -
+  // W X (X'WX)^-1 X'W; Henderson 1975).  With B = Lambda A Lambda, Lambda
+  // S Lambda = B (I + B)^-1 = I - C^-1 for S = Z'WZ, so sigma2 - sigma2^2
+  // S_gg = sigma2 (C^-1)_gg, and Z'PZ = S - U A U' with U = Z'WX:
+  //   var_g = sigma2 (C^-1)_gg + sigma2^2 U_g (X'WX)^-1 U_g'.
+  // (C^-1)_gg from SelectedInverse; no k x k or q x q dense matrix.
+  bool ranef(const Vec& theta, Vec& pred, Vec& var) {
+    ObjectiveEval ev;
+    if (!evaluate(theta, 0, ev)) return false;
+    const int k = pr_.k(), L = s_.n_theta();
+    Vec zr = Vec::Zero(q_);
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) zr(goff_(l) + s_.code(i, l)) += r_(i);
+    Mat U = F_;
+    U.noalias() -= A_ * Mat(lam_.asDiagonal() * H_);
+    const SelectedInverse ci(ldlt_);
+    pred.resize(q_);
+    var.resize(q_);
+    for (int g = 0; g < q_; ++g) {
+      const double s2 = lam_(g) * lam_(g);
+      pred(g) = s2 * zr(g);
+      const Vec ug = U.row(g).transpose();
+      var(g) = s2 * ci(g, g) + s2 * s2 * ug.dot(ev.Ainv * ug);
+    }
+    return true;
+  }
+  // first level (in the order of ranef()'s vectors) of each term
+  const IVec& level_offsets() const { return goff_; }
+
   // V positive definite (else every evaluation fails)
   bool sampling_ok() const { return vok_; }
   bool interrupted() const { return interrupted_; }
@@ -266,12 +307,9 @@ class SparseCrossedObjective {
   bool row_diagnostics(const Vec& theta, CrossedRowDiag& d) {
     ObjectiveEval ev;
     if (!evaluate(theta, kObjLL, ev)) return false;  // (factorises C at theta)
-    const int k = pr_.k(), p = pr_.p(), L = s_.n_theta();
-    const Mat& H = H_;  // C^-1 Lambda F, from evaluate()
-    Mat ZLH(k, p);
-    for (int c = 0; c < p; ++c) ZLH.col(c) = z_times(lam_.cwiseProduct(H.col(c)));
-    apply_vinv(ZLH);
-    const Mat WX = ViX_ - ZLH;
+    const int k = pr_.k(), L = s_.n_theta();
+    Mat WX;
+    weighted_X(WX);
     const Mat XA = pr_.X * ev.Ainv;
     // W 1
     Mat vi1 = Mat::Ones(k, 1);
@@ -394,6 +432,16 @@ class SparseCrossedObjective {
   }
 
   // B <- V^-1 B (k rows), block by block.
+  // W X = V^-1 X - V^-1 Z Lambda C^-1 Lambda F (Woodbury) at the theta of
+  // the last evaluate() (its factor of C and H_ = C^-1 Lambda F)
+  void weighted_X(Mat& WX) const {
+    const int k = pr_.k(), p = pr_.p();
+    Mat ZLH(k, p);
+    for (int c = 0; c < p; ++c) ZLH.col(c) = z_times(lam_.cwiseProduct(H_.col(c)));
+    apply_vinv(ZLH);
+    WX = ViX_ - ZLH;
+  }
+
   void apply_vinv(Mat& B) const {
     if (!pr_.dense_cov()) {
       B = vinv_.asDiagonal() * B;

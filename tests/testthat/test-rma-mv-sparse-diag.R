@@ -79,3 +79,59 @@ test_that("above 5000 linked rows (no option) the diagnostics come from the spar
   m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2, sparse = TRUE)
   spd_check(f, m)
 })
+
+test_that("ranef() of crossed fits of the sparse engine is metafor's (BLUPs from the sparse factor)", {
+  d <- spd_data(300, 60, 12, 4)
+  d$a <- paste0("s", d$a)  # (character levels: metafor's sorted order)
+  d$yi[7] <- NA
+  fit <- function() suppressWarnings(rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
+  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  m <- suppressWarnings(metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d,
+                                        sigma2 = f$sigma2))
+  r <- ranef(f)
+  rm <- metafor::ranef(m)
+  expect_named(r, names(rm))
+  for (j in names(rm)) {
+    expect_equal(rownames(r[[j]]), rownames(rm[[j]]), info = j)
+    expect_equal(as.matrix(r[[j]]), as.matrix(rm[[j]]), tolerance = tol_closed, ignore_attr = TRUE, info = j)
+    expect_equal(r[[j]], ranef(f_block)[[j]], tolerance = 1e-10, info = j)
+  }
+  # expand = TRUE, a component fixed at 0 (BLUPs and variances 0), t-test intervals
+  re <- ranef(f, expand = TRUE)
+  rme <- metafor::ranef(m, expand = TRUE)
+  expect_equal(as.matrix(re$b), as.matrix(rme$b), tolerance = tol_closed, ignore_attr = TRUE)
+  f0 <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+                 suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = c(NA, 0),
+                                         test = "t")))
+  m0 <- suppressWarnings(metafor::rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f0$sigma2,
+                                         test = "t"))
+  r0 <- ranef(f0)
+  rm0 <- metafor::ranef(m0)
+  for (j in names(rm0))
+    expect_equal(as.matrix(r0[[j]]), as.matrix(rm0[[j]]), tolerance = tol_closed, ignore_attr = TRUE, info = j)
+  expect_true(all(r0$b$intrcpt == 0))
+})
+
+test_that("rstandard(cluster =) of crossed fits of the sparse engine is metafor's (diagonal and block V)", {
+  d <- spd_data(240, 50, 10, 5)
+  d$cl <- rep(seq_len(80), each = 3)
+  V <- metafor::vcalc(vi, cluster = cl, obs = seq_len(nrow(d)), rho = 0.5, data = d)
+  for (vv in c("vi", "V")) {
+    Vin <- if (vv == "vi") d$vi else V
+    fit <- function() rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+    f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+    expect_identical(f$mf.spec$structure$type, "crossed")
+    f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+    m <- metafor::rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+    for (clv in c("a", "cl")) {
+      info <- paste(vv, clv)
+      r <- rstandard(f, cluster = d[[clv]])
+      rm <- stats::rstandard(m, cluster = d[[clv]])
+      expect_equal(r$cluster$X2, rm$cluster$X2, tolerance = tol_closed, info = info)
+      expect_equal(r$cluster$k, rm$cluster$k, info = info)
+      expect_equal(r$cluster$X2, rstandard(f_block, cluster = d[[clv]])$cluster$X2, tolerance = 1e-10, info = info)
+    }
+  }
+})

@@ -12,6 +12,7 @@
 
 #include "core/fit.hpp"
 #include "core/rng.hpp"
+#include "core/leverage.hpp"
 #include "core/sparse_objective.hpp"
 
 #include "core/tests/harness.hpp"
@@ -226,7 +227,7 @@ static void test_poll() {
 
 // (e) the row diagnostics of the sparse engine equal dense algebra on the
 // one-block problem: M = V + sum_l theta_l Z_l Z_l', W = M^-1,
-// A = (X'WX)^-1: diag(X A X'W), diag(W), W 1, diag(M), diag(M - X A X');
+// A = (X'WX)^-1: diag(X A X'W), diag(W), W 1, diag(M), diag(M - X A X'), W X;
 // and the selected inverse equals the dense inverse on A's pattern.
 static void test_row_diagnostics() {
   struct Design { int k, n0, n1; bool three; };
@@ -257,6 +258,53 @@ static void test_row_diagnostics() {
             CHECK_NEAR(rd.wrow(i), w1(i), tol_exact);
             CHECK_NEAR(rd.mdiag(i), M(i, i), tol_exact);
             CHECK_NEAR(rd.var_resid(i), Ve(i, i), tol_exact);
+          }
+          // W X, the rows of robust()'s scores
+          Mat WX;
+          CHECK(sp.weighted_X(th, WX));
+          const Mat WXd = W * X;
+          CHECK(WX.rows() == k && WX.cols() == X.cols());
+          for (int i = 0; i < k; ++i)
+            for (int j = 0; j < X.cols(); ++j) CHECK_NEAR(WX(i, j), WXd(i, j), tol_exact);
+          // cluster_x2() (leverage.hpp) against e_c' [(I - H) M (I - H)']_cc^-1 e_c
+          {
+            const int nc = 7;
+            std::vector<std::vector<int>> rows(nc);
+            for (int i = 0; i < k; ++i) rows[i % nc].push_back(i);
+            const Vec e = c.one.y - X * (A * (X.transpose() * (W * c.one.y)));
+            const Mat IH = Mat::Identity(k, k) - H;
+            const Mat Ve2 = IH * M * IH.transpose();
+            std::vector<double> x2(nc);
+            CHECK(cluster_x2(X, Mat(X * A), e, rows, [&M](int a, int b) { return M(a, b); },
+                             std::function<bool(int)>(), x2.data()));
+            for (int cc = 0; cc < nc; ++cc) {
+              const int m = static_cast<int>(rows[cc].size());
+              Mat Vc(m, m);
+              Vec ec(m);
+              for (int a = 0; a < m; ++a) {
+                ec(a) = e(rows[cc][a]);
+                for (int b = 0; b < m; ++b) Vc(a, b) = Ve2(rows[cc][a], rows[cc][b]);
+              }
+              CHECK_NEAR(x2[cc], ec.dot(Vc.ldlt().solve(ec)), 1e-8 * (1 + std::fabs(x2[cc])));
+            }
+          }
+          // ranef(): sigma2_l Z_l' W e and diag(sigma2_l I - sigma2_l^2 Z_l' P Z_l)
+          Vec pred, var;
+          CHECK(sp.ranef(th, pred, var));
+          const Vec beta = A * (X.transpose() * (W * c.one.y));
+          const Vec We = W * (c.one.y - X * beta);
+          const Mat P = W - WXd * A * WXd.transpose();
+          const IVec& goff = sp.level_offsets();
+          for (int l = 0; l < L; ++l) {
+            const int nl = c.nlevels(l);
+            Mat Z = Mat::Zero(k, nl);
+            for (int i = 0; i < k; ++i) Z(i, st.code(i, l)) = 1;
+            const Vec u = th(l) * (Z.transpose() * We);
+            const Mat ZPZ = Z.transpose() * P * Z;
+            for (int g = 0; g < nl; ++g) {
+              CHECK_NEAR(pred(goff(l) + g), u(g), tol_exact);
+              CHECK_NEAR(var(goff(l) + g), th(l) - th(l) * th(l) * ZPZ(g, g), tol_exact);
+            }
           }
         }
       }

@@ -1,0 +1,73 @@
+# robust() of crossed fits by the sparse engine (issue 12): metafor's default
+# cluster-robust estimator needs only the rows of W X and the residuals,
+# which the sparse factor gives without a k x k matrix
+# (SparseCrossedObjective::weighted_X()).  Checked against metafor's robust()
+# at the same variance components (closed forms there: 1e-8) and against the
+# block path on the same fit.  The internal options metafast.mv_sparse_rows
+# and metafast.mv_dense_rows let small data take the sparse path.
+
+skip_if_not_installed("metafor")
+
+rms_data <- function(k, n1, n2, seed) {
+  set.seed(seed)
+  d <- data.frame(a = sample(seq_len(n1), k, TRUE), b = sample(seq_len(n2), k, TRUE))
+  d$vi <- runif(k, 0.01, 0.2)
+  d$x <- rnorm(k)
+  d$yi <- 0.2 + 0.1 * d$x + rnorm(n1, 0, 0.3)[d$a] + rnorm(n2, 0, 0.2)[d$b] + rnorm(k, 0, sqrt(d$vi))
+  d
+}
+rms_sparse <- function(expr) {
+  old <- options(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L)
+  on.exit(options(old))
+  expr
+}
+rms_check <- function(r, m, info) {
+  expect_equal(r$vb, m$vb, tolerance = tol_closed, ignore_attr = TRUE, info = info)
+  expect_equal(r$se, m$se, tolerance = tol_closed, info = info)
+  expect_equal(r$pval, m$pval, tolerance = tol_closed, info = info)
+  expect_equal(r$ci.lb, m$ci.lb, tolerance = tol_closed, info = info)
+  expect_equal(r$QM, m$QM, tolerance = tol_closed, info = info)
+  expect_equal(r$QMp, m$QMp, tolerance = tol_closed, info = info)
+  expect_equal(r$dfs, m$dfs, info = info)
+}
+
+test_that("robust() of a sparse crossed fit is metafor's, for each 'adjust'", {
+  d <- rms_data(300, 60, 12, 11)
+  fit <- function() rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+  f <- rms_sparse(fit())
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  f_block <- fit()
+  expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+  for (adj in list(TRUE, FALSE, "Stata1", "Stata2")) {
+    info <- format(adj)
+    r <- robust(f, cluster = a, adjust = adj)
+    rms_check(r, metafor::robust(m, cluster = d$a, adjust = adj), info)
+    rb <- robust(f_block, cluster = a, adjust = adj)
+    expect_equal(r$vb, rb$vb, tolerance = 1e-9, info = info)
+  }
+  # clustering by the other crossed factor
+  rms_check(robust(f, cluster = b), metafor::robust(m, cluster = d$b), "cluster b")
+})
+
+test_that("robust() of a sparse crossed fit with a block-diagonal V and an intercept-only model", {
+  d <- rms_data(240, 50, 10, 12)
+  d$grp <- rep(seq_len(120), each = 2)
+  V <- metafor::vcalc(vi, cluster = grp, obs = seq_len(nrow(d)), rho = 0.4, data = d)
+  f <- rms_sparse(rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d))
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  m <- metafor::rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+  rms_check(robust(f, cluster = a), metafor::robust(m, cluster = d$a), "V blocks")
+  # the clubSandwich estimators need blocks of M by cluster: a clear error
+  expect_error(robust(f, cluster = a, clubSandwich = TRUE), "clubSandwich = FALSE")
+})
+
+test_that("robust() of a crossed fit above 5000 linked rows (level 2: metafor's robust forms W)", {
+  skip_unless_level(2)
+  d <- rms_data(5200, 1300, 30, 13)
+  f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2,
+                       sparse = TRUE)
+  rms_check(robust(f, cluster = a), metafor::robust(m, cluster = d$a), "k = 5200")
+})
