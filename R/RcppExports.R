@@ -181,6 +181,10 @@
     .Call(`_metafast_mf_rma_mv_cluster_x2_sparse`, spec, theta, beta, cluster, n_cluster)
 }
 
+.mf_rma_mv_matrix_sparse <- function(spec, theta, what) {
+    .Call(`_metafast_mf_rma_mv_matrix_sparse`, spec, theta, what)
+}
+
 .mf_robust_mv_blocks <- function(spec, theta, rows, off) {
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }

@@ -265,7 +265,8 @@
   rma = "warn", rma.uni = "warn", escalc = "ignore",  # escalc() warns itself
   summary.mf_escalc = "ignore", vcalc = "warn", aggregate.mf_escalc = "ignore",
   print.mf_rma = "warn", summary.mf_rma = "ignore",
-  predict.mf_rma = "warn", confint.mf_rma = "warn", anova.mf_rma = "warn", vcov.mf_rma = "ignore",
+  predict.mf_rma = "warn", confint.mf_rma = "warn", anova.mf_rma = "warn", vcov.mf_rma = "ignore", vcov.mf_rma_mv = "ignore",
+  nobs.mf_rma = "ignore", model.matrix.mf_rma = "ignore", formula.mf_rma = "ignore",
   fitted.mf_rma = "ignore", residuals.mf_rma = "ignore", rstandard.mf_rma = "ignore",
   rstudent.mf_rma = "warn", weights.mf_rma = "ignore", hatvalues.mf_rma = "ignore",
   influence.mf_rma = "warn", cooks.distance.mf_rma = "warn", dfbetas.mf_rma = "warn",

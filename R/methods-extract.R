@@ -144,14 +144,7 @@ coef.mf_rma <- function(object, ...) {
 #' @export
 vcov.mf_rma <- function(object, type = "fixed", ...) {
   .mf_check_dots("vcov.mf_rma", ...)
-  types <- c("fixed", "beta", "obs", "marginal", "fitted", "resid")
-  if (!is.character(type) || length(type) != 1L || is.na(type) ||
-      (is.na(pmatch(type, types)) && !type %in% c("alpha", "delta")))
-    .mf_stop("'type' must be one of \"fixed\", \"beta\", \"obs\", \"marginal\", \"fitted\" or \"resid\".")
-  if (type %in% c("alpha", "delta"))
-    .mf_stop(sprintf("vcov(type = \"%s\") is for %s, which metafast does not fit.", type,
-                     if (type == "alpha") "location-scale models" else "selection models"))
-  type <- match.arg(type, types)
+  type <- .mf_vcov_type(type, object)
   if (type %in% c("fixed", "beta")) return(object$vb)
   if (type %in% c("obs", "marginal")) {
     # the marginal covariance of the outcomes, M = diag(vi + tau2)
@@ -163,6 +156,23 @@ vcov.mf_rma <- function(object, type = "fixed", ...) {
     return(.mf_na_matrix(tcrossprod(XV, object$X), object))
   }
   .mf_na_matrix(.mf_resid_vcov(object), object)
+}
+
+# vcov()'s 'type' as metafor reads it (partial matching), with metafor's
+# errors: "alpha" and "delta" belong to models metafast does not fit here, and
+# the covariance of the residuals is not available for robust() fits.
+.mf_vcov_type <- function(type, object) {
+  types <- c("fixed", "beta", "obs", "marginal", "fitted", "resid")
+  if (!is.character(type) || length(type) != 1L || is.na(type) ||
+      (is.na(pmatch(type, types)) && !type %in% c("alpha", "delta")))
+    .mf_stop("'type' must be one of \"fixed\", \"beta\", \"obs\", \"marginal\", \"fitted\" or \"resid\".")
+  if (type %in% c("alpha", "delta"))
+    .mf_stop(sprintf("vcov(type = \"%s\") is for %s, which metafast does not fit.", type,
+                     if (type == "alpha") "location-scale models" else "selection models"))
+  type <- match.arg(type, types)
+  if (type == "resid" && inherits(object, "mf_robust_rma"))
+    .mf_stop("vcov(type = \"resid\") is not available for robust() fits (as in metafor).")
+  type
 }
 
 # The diagonal weights of the fit: 1 / (vi + tau2), the user weights, or
@@ -365,16 +375,46 @@ BIC.mf_rma <- function(object, ...) {
 }
 
 #' @rdname mf_rma-extract
+#' @param all nobs(): the numbers of studies, of rows in the data, in
+#'   \code{subset}, with complete data, used, and the residual degrees of
+#'   freedom (metafor's \code{nobs(all = TRUE)}).
 #' @export
-nobs.mf_rma <- function(object, ...) object$k
+nobs.mf_rma <- function(object, all = FALSE, ...) {
+  .mf_check_dots("nobs.mf_rma", ...)
+  if (!is.logical(all) || length(all) != 1L || is.na(all)) .mf_stop("'all' must be TRUE or FALSE.")
+  if (!all) return(object$k)
+  k.eff <- if (is.null(object$k.eff)) object$k else object$k.eff
+  p.eff <- if (is.null(object$p.eff)) object$p else object$p.eff
+  # (metafor's sum(subset): 0 without 'subset'; not.na over the rows in the subset)
+  c(studies = object$k, data = object$k.all,
+    subset = if (is.null(object$call$subset)) 0L else sum(object$subset), not.na = sum(.mf_na_view(object)$not.na),
+    effective = k.eff, df.residual = k.eff - p.eff)
+}
 
 #' @rdname mf_rma-extract
+#' @param asdf model.matrix(): return a data frame.
 #' @export
-model.matrix.mf_rma <- function(object, ...) object$X
+model.matrix.mf_rma <- function(object, asdf = FALSE, ...) {
+  .mf_check_dots("model.matrix.mf_rma", ...)
+  if (!is.logical(asdf) || length(asdf) != 1L || is.na(asdf)) .mf_stop("'asdf' must be TRUE or FALSE.")
+  # the rows used (na.omit) or every row in the subset (na.exclude, na.pass), as metafor
+  na.act <- .mf_na_action()
+  v <- .mf_na_view(object)
+  if (na.act == "na.fail" && any(!v$not.na)) .mf_stop("Missing values in results.")
+  out <- if (na.act %in% c("na.exclude", "na.pass") && !is.null(v$X.f)) v$X.f else object$X
+  if (asdf) as.data.frame(out) else out
+}
 
 #' @rdname mf_rma-extract
+#' @param type formula(): \code{"mods"} (the moderators' formula) or
+#'   \code{"yi"} (the formula given as \code{yi}); NULL when there is none.
 #' @export
-formula.mf_rma <- function(x, ...) x$formula.mods
+formula.mf_rma <- function(x, type = "mods", ...) {
+  .mf_check_dots("formula.mf_rma", ...)
+  type <- .mf_match_arg(type, c("mods", "yi", "scale"), "type")
+  if (type == "scale") .mf_stop("Can only use type = 'scale' for location-scale models.")
+  if (type == "mods") x$formula.mods else x$formula.yi
+}
 
 #' @rdname mf_rma-extract
 #' @export

@@ -34,7 +34,8 @@
 
 # A k x k matrix ("W", "H" or "M") in the fit's row order (only on request).
 .mf_mv_kxk <- function(x, what) {
-  S <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), what)
+  fun <- if (.mf_mv_is_sparse(x)) .mf_rma_mv_matrix_sparse else .mf_rma_mv_matrix
+  S <- fun(x$mf.spec, .mf_mv_theta(x), what)
   o <- x$mf.spec$order
   M <- matrix(0, x$k, x$k)
   M[o, o] <- S
@@ -449,9 +450,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   V <- vector("list", L)
   names(V) <- x$s.names
   if (na.act == "na.omit" || !any(!.mf_na_view(x)$not.na)) {
-    o <- x$mf.spec$order
-    W <- matrix(0, x$k, x$k)
-    W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
+    W <- .mf_mv_kxk(x, "W")
     WX <- W %*% x$X
     P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
     for (j in seq_len(L)) {
@@ -465,9 +464,7 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
   # the inner | outer terms (metafor gives them under every na.action):
   # G - G P G over the rows kept, G = [outer equal] E(inner, inner)
   if (length(gt)) {
-    o <- x$mf.spec$order
-    W <- matrix(0, x$k, x$k)
-    W[o, o] <- .mf_rma_mv_matrix(x$mf.spec, .mf_mv_theta(x), "W")
+    W <- .mf_mv_kxk(x, "W")
     WX <- W %*% x$X
     P <- W - WX %*% solve(crossprod(x$X, WX), t(WX))
     for (t in seq_along(gt)) {

@@ -318,6 +318,18 @@ i2_levels <- function(x) {
 #' @param object,x,model an object of class \code{mf_rma_mv}.
 #' @param REML log-likelihood, deviance: restricted (default for REML fits) or not.
 #' @param k,correct AIC: penalty per parameter (only 2) and AICc instead of AIC.
+#' @param type vcov: \code{"fixed"} (or \code{"beta"}, the default) the
+#'   covariance matrix of the coefficients; \code{"obs"} (or
+#'   \code{"marginal"}) the marginal covariance matrix M of the outcomes;
+#'   \code{"fitted"} that of the fitted values, \eqn{X V_b X'}{X vb X'};
+#'   \code{"resid"} that of the residuals, \eqn{(I - H) M (I - H)'}.  The
+#'   last three are k x k matrices, formed only on this request (metafor's
+#'   \code{vcov.rma()}).  formula: \code{"mods"} or \code{"yi"}, as for
+#'   \code{rma()} fits.
+#' @param all nobs(): also the numbers of rows in the data, in
+#'   \code{subset}, with complete data, used, and the residual degrees of
+#'   freedom (metafor's \code{nobs(all = TRUE)}).
+#' @param asdf model.matrix(): return a data frame.
 #' @param ... other fits (AIC, BIC) or ignored.
 #' @name mf_rma_mv-extract
 NULL
@@ -328,7 +340,25 @@ coef.mf_rma_mv <- function(object, ...) coef.mf_rma(object)
 
 #' @rdname mf_rma_mv-extract
 #' @export
-vcov.mf_rma_mv <- function(object, ...) object$vb
+vcov.mf_rma_mv <- function(object, type = "fixed", ...) {
+  .mf_check_dots("vcov.mf_rma_mv", ...)
+  type <- .mf_vcov_type(type, object)
+  if (type %in% c("fixed", "beta")) return(object$vb)
+  X <- object$X
+  # the k x k matrices of metafor's vcov.rma(), formed on this request only
+  if (type == "fitted") return(.mf_na_matrix(tcrossprod(X %*% object$vb, X), object))
+  sp <- object
+  sp$mf.spec$refuse <- NULL  # (a W fit's blocks of M are those of the fit)
+  M <- .mf_mv_kxk(sp, "M")
+  if (type %in% c("obs", "marginal")) return(.mf_na_matrix(M, object))
+  # Var(e) = (I - H) M (I - H)'; with the model's own weights W = M^-1 this
+  # is M - X (X'WX)^-1 X' (H = X (X'WX)^-1 X'W)
+  if (!.mf_mv_hasW(object)) return(.mf_na_matrix(M - tcrossprod(X %*% object$vb, X), object))
+  A <- .mf_mv_A(object)
+  XtA <- crossprod(X, A)
+  ImH <- diag(object$k) - X %*% solve(XtA %*% X, XtA)
+  .mf_na_matrix(ImH %*% tcrossprod(M, ImH), object)
+}
 
 #' @rdname mf_rma_mv-extract
 #' @export
@@ -356,15 +386,15 @@ BIC.mf_rma_mv <- function(object, ...) {
 
 #' @rdname mf_rma_mv-extract
 #' @export
-nobs.mf_rma_mv <- function(object, ...) object$k
+nobs.mf_rma_mv <- function(object, all = FALSE, ...) nobs.mf_rma(object, all = all, ...)
 
 #' @rdname mf_rma_mv-extract
 #' @export
-model.matrix.mf_rma_mv <- function(object, ...) object$X
+model.matrix.mf_rma_mv <- function(object, asdf = FALSE, ...) model.matrix.mf_rma(object, asdf = asdf, ...)
 
 #' @rdname mf_rma_mv-extract
 #' @export
-formula.mf_rma_mv <- function(x, ...) x$formula.mods
+formula.mf_rma_mv <- function(x, type = "mods", ...) formula.mf_rma(x, type = type, ...)
 
 #' Predicted values for a model fitted by rma.mv()
 #'

@@ -211,9 +211,10 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
     sei <- NULL
     yi <- yi[[ynm]]
   }
+  formula.yi <- NULL
   if (inherits(yi, "formula")) {
     if (!is.null(mods)) .mf_stop("Give moderators either in the 'yi' formula or in 'mods', not both.")
-    f <- yi
+    f <- formula.yi <- yi
     yi <- eval(f[[2L]], if (is.null(data)) environment(f) else data, environment(f))
     mods <- f[-2L]
     if (length(attr(stats::terms(mods), "term.labels")) == 0L && attr(stats::terms(mods), "intercept") == 1L)
@@ -240,7 +241,7 @@ rma <- function(yi, vi, sei, weights, ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t
   res <- .mf_fit_gated(g)
   # (one c() instead of a `$<-` per field: each of those copies the list)
   res <- c(res, list(measure = measure, add = add, to = to, drop00 = drop00, call = cl, digits = digits,
-                     data = data))
+                     data = data, formula.yi = formula.yi))
   if (!is.null(esc$outdat.f)) res$outdat.f <- esc$outdat.f  # group-level counts, for labbe()
   class(res) <- "mf_rma"
   res

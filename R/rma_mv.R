@@ -52,11 +52,11 @@
 #'   more than 500 rows into one block are fitted by the sparse engine (a
 #'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
-#'   with \code{cluster}), \code{residuals()}, \code{ranef()} and
-#'   \code{robust()} (without \code{clubSandwich}) are computed from that
-#'   factor; the other methods that need the dense blocks (case deletion,
-#'   \code{robust(clubSandwich = TRUE)}, the k x k matrices, the Cholesky
-#'   residuals) stop with an error that says so.
+#'   with \code{cluster}), \code{residuals()}, \code{ranef()},
+#'   \code{robust()} (without \code{clubSandwich}) and the k x k matrices
+#'   on request are computed from that factor; the other methods that need
+#'   the dense blocks (case deletion, \code{robust(clubSandwich = TRUE)}, the
+#'   Cholesky residuals) stop with an error that says so.
 #' @param struct the structure of the \code{~ inner | outer} terms (one value
 #'   for both, or one for each of the two terms metafor allows): \code{"CS"}
 #'   (tau2 on the diagonal, rho tau2 off it), \code{"ID"} (tau2 I),

@@ -210,3 +210,23 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVe
     if (std::isnan(out[c])) out[c] = NA_REAL;
   return out;
 }
+
+// A k x k matrix ("M", "W" or "H", rows in the spec's order) of a crossed fit
+// by the sparse engine at its theta (SparseCrossedObjective::dense_matrix()),
+// only on the user's request.
+// [[Rcpp::export(name = ".mf_rma_mv_matrix_sparse", rng = false)]]
+Rcpp::NumericMatrix mf_rma_mv_matrix_sparse(Rcpp::List spec, Rcpp::NumericVector theta, std::string what) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
+  if (what != "M" && what != "W" && what != "H") Rcpp::stop("internal error: unknown matrix '%s'", what);
+  RPoll rp(R_NilValue);
+  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
+  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  Mat out;
+  const bool ok = obj.dense_matrix(Eigen::Map<const Vec>(theta.begin(), theta.size()), what[0], out);
+  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
+  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  return Rcpp::wrap(out);
+}

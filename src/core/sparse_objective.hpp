@@ -290,6 +290,57 @@ class SparseCrossedObjective {
     }
     return true;
   }
+  // A k x k matrix at theta, only on the user's request: 'M' (V + sum_l
+  // theta_l Z_l Z_l'), 'W' (M^-1 = V^-1 - B' C^-1 B with B' = V^-1 Z Lambda,
+  // Woodbury; B' is sparse, so B' (C^-1 B) costs O(nnz(B') k)) or 'H'
+  // (X (X'WX)^-1 (W X)').  false when theta cannot be evaluated.
+  bool dense_matrix(const Vec& theta, char what, Mat& out) {
+    const int k = pr_.k(), L = s_.n_theta();
+    if (what == 'M') {
+      out.setZero(k, k);
+      Eigen::Index voff = 0;
+      Mat Vb;
+      for (int b = 0; b < pr_.n_blocks(); ++b) {
+        const int i0 = pr_.block_begin(b), nb = pr_.block_size(b);
+        pr_.sampling_block(b, voff, Vb);
+        if (pr_.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
+        out.block(i0, i0, nb, nb) = Vb;
+      }
+      // rows sharing a level of term l: + theta_l (O(sum_g n_g^2) per term)
+      for (int l = 0; l < L; ++l) {
+        std::vector<std::vector<int>> rows(static_cast<std::size_t>(s_.n_levels(l)));
+        for (int i = 0; i < k; ++i) rows[s_.code(i, l)].push_back(i);
+        for (const auto& r : rows)
+          for (int a : r)
+            for (int c : r) out(a, c) += theta(l);
+      }
+      return true;
+    }
+    ObjectiveEval ev;
+    if (!evaluate(theta, 0, ev)) return false;
+    if (what == 'H') {
+      Mat WX;
+      weighted_X(WX);
+      out = pr_.X * ev.Ainv * WX.transpose();
+      return true;
+    }
+    // V^-1 (dense, block diagonal) and B' = V^-1 Z Lambda
+    out = Mat::Identity(k, k);
+    apply_vinv(out);
+    Mat Bt = Mat::Zero(k, q_);
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) {
+        const int g = goff_(l) + s_.code(i, l);
+        Bt(i, g) += lam_(g);
+      }
+    apply_vinv(Bt);
+    const Mat G = ldlt_.solve(Mat(Bt.transpose()));  // C^-1 B (q x k)
+    const SpMat Bs = Bt.sparseView();  // (exact zeros off the rows' blocks)
+    out.noalias() -= Bs * G;
+    out = (out + out.transpose()) / 2;
+    return true;
+  }
+
   // first level (in the order of ranef()'s vectors) of each term
   const IVec& level_offsets() const { return goff_; }
 
@@ -431,7 +482,6 @@ class SparseCrossedObjective {
     return true;
   }
 
-  // B <- V^-1 B (k rows), block by block.
   // W X = V^-1 X - V^-1 Z Lambda C^-1 Lambda F (Woodbury) at the theta of
   // the last evaluate() (its factor of C and H_ = C^-1 Lambda F)
   void weighted_X(Mat& WX) const {
@@ -442,6 +492,7 @@ class SparseCrossedObjective {
     WX = ViX_ - ZLH;
   }
 
+  // B <- V^-1 B (k rows), block by block.
   void apply_vinv(Mat& B) const {
     if (!pr_.dense_cov()) {
       B = vinv_.asDiagonal() * B;

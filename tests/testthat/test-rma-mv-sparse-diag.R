@@ -135,3 +135,28 @@ test_that("rstandard(cluster =) of crossed fits of the sparse engine is metafor'
     }
   }
 })
+
+test_that("the k x k matrices of crossed fits of the sparse engine, on request, are metafor's", {
+  d <- spd_data(200, 40, 8, 6)
+  d$grp <- rep(seq_len(100), each = 2)
+  V <- metafor::vcalc(vi, cluster = grp, obs = seq_len(nrow(d)), rho = 0.3, data = d)
+  for (vv in c("vi", "V")) {
+    Vin <- if (vv == "vi") d$vi else V
+    f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+                  rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
+    expect_identical(f$mf.spec$structure$type, "crossed")
+    m <- metafor::rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+    expect_equal(unclass(hatvalues(f, type = "matrix")), unclass(hatvalues(m, type = "matrix")),
+                 tolerance = tol_closed, ignore_attr = TRUE, info = vv)
+    expect_equal(unclass(weights(f, type = "matrix")), unclass(weights(m, type = "matrix")),
+                 tolerance = tol_closed, ignore_attr = TRUE, info = vv)
+    for (type in c("obs", "resid"))
+      expect_equal(unclass(vcov(f, type = type)), unclass(vcov(m, type = type)), tolerance = tol_closed,
+                   ignore_attr = TRUE, info = paste(vv, type))
+    # ranef(vcov = TRUE): the covariance matrices of the BLUPs
+    rv <- ranef(f, vcov = TRUE)$vcov
+    rmv <- metafor::ranef(m, vcov = TRUE)$vcov
+    for (j in names(rmv)) expect_equal(unclass(rv[[j]]), unclass(rmv[[j]]), tolerance = tol_closed, ignore_attr = TRUE,
+                                       info = paste(vv, j))
+  }
+})

@@ -266,6 +266,16 @@ static void test_row_diagnostics() {
           CHECK(WX.rows() == k && WX.cols() == X.cols());
           for (int i = 0; i < k; ++i)
             for (int j = 0; j < X.cols(); ++j) CHECK_NEAR(WX(i, j), WXd(i, j), tol_exact);
+          // the k x k matrices on request
+          {
+            Mat D;
+            CHECK(sp.dense_matrix(th, 'M', D));
+            CHECK((D - M).cwiseAbs().maxCoeff() <= tol_exact * (1 + M.cwiseAbs().maxCoeff()));
+            CHECK(sp.dense_matrix(th, 'W', D));
+            CHECK((D - W).cwiseAbs().maxCoeff() <= tol_exact * (1 + W.cwiseAbs().maxCoeff()));
+            CHECK(sp.dense_matrix(th, 'H', D));
+            CHECK((D - H).cwiseAbs().maxCoeff() <= tol_exact * (1 + H.cwiseAbs().maxCoeff()));
+          }
           // cluster_x2() (leverage.hpp) against e_c' [(I - H) M (I - H)']_cc^-1 e_c
           {
             const int nc = 7;
