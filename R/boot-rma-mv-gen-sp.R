@@ -26,35 +26,12 @@
   spec
 }
 
-# The terms of such a spec as .mf_mv_unchol() reads them.
-.mf_boot_gs_gts <- function(spec) {
-  lapply(spec$structure$terms, function(tm) {
-    list(off = tm$off, n_v = tm$n_v, n_r = tm$n_r, n_lev = tm$n_lev, chol = identical(tm$base, 9L),
-         logr = isTRUE(tm$logr))
-  })
-}
-
-# theta (the fit's form) on the scale of the kernel's refits: L of E = L L'
-# for a GEN term on the Cholesky scale (diagonal, then below it by columns),
-# log(rho) for an estimated range.
-.mf_boot_gs_start <- function(spec, theta) {
-  for (g in .mf_boot_gs_gts(spec)) {
-    if (g$logr) theta[g$off + g$n_v + 1L] <- log(theta[g$off + g$n_v + 1L])
-    if (!g$chol) next
-    i <- g$off + seq_len(g$n_v + g$n_r)
-    E <- .mf_mv_un_matrix(list(n_lev = g$n_lev, n_v = g$n_v, n_r = g$n_r, off = g$off, struct = "UN"), theta)
-    s <- max(abs(diag(E)), 1e-8)
-    Lm <- tryCatch(t(chol(E)), error = function(e) t(chol(E + diag(1e-6 * s, g$n_lev))))
-    theta[i] <- c(diag(Lm), Lm[lower.tri(Lm)])
-  }
-  theta
-}
-
 # Per unit (cluster), what metafor's set-up rules read: the distinct inner
 # rows (keys) of each term, whether some outer level holds two rows, and
 # (GEN/GDIAG) which columns of the inner design are non-zero.
 .mf_boot_gs_units <- function(spec, unit, n) {
-  lapply(spec$structure$terms, function(tm) {
+  tms <- Filter(function(tm) tm$type >= 10L, spec$structure$terms)
+  lapply(tms, function(tm) {
     key <- if (!is.null(tm$zlev)) apply(tm$zlev, 1L, paste, collapse = "\r")
            else if (!is.null(tm$coords)) apply(tm$coords, 1L, paste, collapse = "\r")
            else as.character(seq_len(nrow(tm$dmat)))
@@ -71,35 +48,39 @@
   })
 }
 
+# Per replicate (the columns of draws, n_units x m, 1-based), whether
+# metafor's rma.mv() refuses to set up a GEN, GDIAG or spatial term on the
+# drawn data.
+.mf_boot_gs_refused <- function(mv, draws) {
+  units <- if (is.null(mv$units)) .mf_boot_gs_units(mv$spec, mv$unit, mv$n) else mv$units
+  vapply(seq_len(ncol(draws)), function(i) {
+    d <- draws[, i]
+    any(vapply(units, function(u) {
+      (all(u$nk[d] == 1L) && length(unique(u$k1[d])) == 1L) || (u$spatial && !any(u$multi[d])) ||
+        (!is.null(u$nz) && !all(colSums(u$nz[d, , drop = FALSE]) > 0))
+    }, NA))
+  }, NA)
+}
+
 # The statistics of the replicates with the given draws (n_units x m,
 # 1-based) from the kernel's refits tb (theta on the kernel's scale): theta
 # back to the fit's form, NA for the drawn data that metafor refuses.
 .mf_boot_gs_fix <- function(mv, draws, tb) {
-  spec <- mv$spec
-  p <- ncol(spec$X)
-  gts <- .mf_boot_gs_gts(spec)
-  if (is.null(mv$units)) mv$units <- .mf_boot_gs_units(spec, mv$unit, mv$n)
+  p <- ncol(mv$spec$X)
+  gts <- .mf_boot_mv_gts(mv$spec)
+  bad <- .mf_boot_gs_refused(mv, draws) | !stats::complete.cases(tb)
   out <- tb
-  for (i in seq_len(nrow(tb))) {
-    d <- draws[, i]
-    bad <- FALSE
-    for (u in mv$units) {
-      if (all(u$nk[d] == 1L) && length(unique(u$k1[d])) == 1L) bad <- TRUE
-      if (u$spatial && !any(u$multi[d])) bad <- TRUE
-      if (!is.null(u$nz) && !all(colSums(u$nz[d, , drop = FALSE]) > 0)) bad <- TRUE
-    }
-    if (bad || anyNA(tb[i, ])) {
-      out[i, ] <- NA_real_
-      next
-    }
-    out[i, -seq_len(p)] <- .mf_mv_unchol(gts, tb[i, -seq_len(p)])
-  }
+  out[bad, ] <- NA_real_
+  for (i in which(!bad)) out[i, -seq_len(p)] <- .mf_mv_unchol(gts, tb[i, -seq_len(p)])
   attr(out, "absent") <- logical(nrow(out))
   out
 }
 
 # The statistics of the replicates of a cluster bootstrap with '~ inner |
-# outer' terms, from the kernel's refits with the fit's terms.
+# outer' terms, from the kernel's refits with the fit's terms: with only
+# GEN, GDIAG and spatial terms the set-up never changes with the draws;
+# with other terms (beside those or not) replicates are regrouped and
+# refitted (.mf_boot_mv_terms_fix()).
 .mf_boot_mv_post <- function(mv, draws, tb, threads) {
-  if (isTRUE(mv$gsp)) .mf_boot_gs_fix(mv, draws, tb) else .mf_boot_mv_terms_fix(mv, draws, tb, threads)
+  if (is.null(mv$theta.vr)) .mf_boot_gs_fix(mv, draws, tb) else .mf_boot_mv_terms_fix(mv, draws, tb, threads)
 }

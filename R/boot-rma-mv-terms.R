@@ -15,16 +15,25 @@
 # own (the inner codes renumbered over the present levels, the components
 # that metafor fixes held at its values).  The statistics keep the fit's
 # columns; a component that the replicate's model does not have (an absent
-# level) is NA.
+# level) is NA.  GEN, GDIAG and spatial terms beside these
+# (R/boot-rma-mv-gen-sp.R) compose term by term: the spec and start
+# transforms act each on its kind of term, the regrouping reads only the
+# terms above, and a refit keeps the GEN, GDIAG or spatial term as the fit
+# (at its place in theta after the terms before it) and NA where metafor
+# cannot set it up on the drawn data.
 
 # The fit's '~ inner | outer' terms as .mf_mv_struct_terms() leaves them
-# (with chol: UN fitted on the Cholesky scale), from the spec.
+# (with chol: UN or GEN fitted on the Cholesky scale; logr: a range fitted
+# as log(rho); gsp: a GEN, GDIAG or spatial term, whose set-up does not
+# depend on the draws), from the spec of the kernel's refits.
 .mf_boot_mv_gts <- function(spec) {
   st <- spec$structure
-  types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR", "UN")
+  types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR", "UN", .mf_mv_gen_sp)
   lapply(st$terms, function(tm) {
     fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
-    tm$chol <- tm$type == 9L
+    tm$gsp <- tm$type >= 10L
+    tm$chol <- if (tm$gsp) identical(tm$base, 9L) else tm$type == 9L
+    tm$logr <- isTRUE(tm$logr)
     tm$struct <- types[tm$type + 1L]
     tm$type <- if (tm$type == 9L) 6L else tm$type
     tm$fixed_v <- fx[seq_len(tm$n_v)]
@@ -46,11 +55,13 @@
   spec
 }
 
-# theta (sigma2, then the (tau2, rho) form of each term) of the terms gts
-# with the UN terms fitted on the Cholesky scale given as L (diagonal, then
-# the entries below it column by column): the start of a refit.
-.mf_boot_mv_chol_start <- function(gts, theta) {
+# theta (sigma2, then the (tau2, rho) form of each term) on the scale of
+# the refits of the terms gts: the UN and GEN terms fitted on the Cholesky
+# scale given as L of E = L L' (diagonal, then the entries below it column
+# by column), an estimated range as log(rho).  The start of a refit.
+.mf_boot_mv_start <- function(gts, theta) {
   for (g in gts) {
+    if (isTRUE(g$logr)) theta[g$off + g$n_v + 1L] <- log(theta[g$off + g$n_v + 1L])
     if (!g$chol) next
     i <- g$off + seq_len(g$n_v + g$n_r)
     E <- .mf_mv_un_matrix(g, theta)
@@ -65,11 +76,12 @@
 # levels: a cluster holds whole outer levels): A, clusters x inner levels,
 # the number of outer levels of the cluster that hold the level; P (UN),
 # clusters x pairs of levels (lower triangle by columns), the number that
-# hold both.  Per cluster its rows and outer levels.  unit: 0-based cluster of
-# each row (spec order).
-.mf_boot_mv_counts <- function(spec, unit, n) {
+# hold both.  Per cluster its rows and outer levels.  terms: the spec's
+# terms (not GEN, GDIAG or spatial); unit: 0-based cluster of each row (spec
+# order).
+.mf_boot_mv_counts <- function(terms, unit, n) {
   rows <- tabulate(unit + 1L, n)
-  lapply(spec$structure$terms, function(tm) {
+  lapply(terms, function(tm) {
     nl <- tm$n_lev
     first <- !duplicated(cbind(tm$outer, tm$inner))
     A <- matrix(tabulate(unit[first] + 1L + n * tm$inner[first], n * nl), n, nl)
@@ -94,7 +106,10 @@
 
 # Statistics (m x (p + q)) of the replicates with the given draws (n_units x
 # m, 1-based): tb holds the kernel's refits with the fit's terms; the
-# replicates that metafor sets up otherwise are refitted here.  Returns the
+# replicates that metafor sets up otherwise are refitted here.  A GEN, GDIAG
+# or spatial term beside the others keeps the fit's set-up in every refit
+# (its place in theta moves with the components of the terms before it);
+# the replicates on whose draws metafor cannot set it up are NA.  Returns the
 # statistics with attribute "absent" (replicates with components NA
 # because a level is not drawn).
 .mf_boot_mv_terms_fix <- function(mv, draws, tb, threads) {
@@ -103,9 +118,11 @@
   p <- ncol(spec$X)
   L <- st$terms[[1L]]$off
   gts <- .mf_boot_mv_gts(spec)
+  io <- which(!vapply(gts, function(g) g$gsp, NA))  # (the terms whose set-up depends on the draws)
   n <- mv$n
   m <- ncol(draws)
-  if (is.null(mv$counts)) mv$counts <- .mf_boot_mv_counts(spec, mv$unit, n)
+  if (is.null(mv$counts)) mv$counts <- .mf_boot_mv_counts(st$terms[io], mv$unit, n)
+  refused <- if (length(io) < length(gts)) .mf_boot_gs_refused(mv, draws) else logical(m)
   # clusters drawn per replicate (m x n)
   Nc <- matrix(tabulate(rep(seq_len(m), each = n) + m * (c(draws) - 1L), m * n), m, n)
   feat <- do.call(cbind, lapply(mv$counts, function(cn) {
@@ -116,33 +133,38 @@
   key <- do.call(paste0, lapply(seq_len(ncol(feat)), function(j) as.integer(feat[, j])))
   members <- split(seq_along(mv$unit), mv$unit)
   out <- tb
+  out[refused, ] <- NA_real_
   absent <- logical(m)
   user <- st$user
-  for (kk in unique(key)) {
-    sel <- which(key == kk)
+  # metafor's struct and fixed values of those terms (one or two: the first
+  # term's are tau2/rho, the second's gamma2/phi)
+  struct <- rep_len(user$struct, 2L)[io]
+  fix <- c(list(user$fixG, user$fixH)[io], list(list(NULL, NULL)))
+  for (kk in unique(key[!refused])) {
+    sel <- which(key == kk & !refused)
     r1 <- sel[1L]
     # the representative resampled data: each draw's outer levels relabelled
     rows <- unlist(members[draws[, r1]], use.names = FALSE)
     pos <- rep(seq_len(n), lengths(members[draws[, r1]]))
-    gterms <- lapply(st$terms, function(tm) {
+    gterms <- lapply(st$terms[io], function(tm) {
       inner <- if (tm$type == 4L) tm$times[tm$inner[rows] + 1L] else tm$inner[rows] + 1L
       list(inner = inner, outer = (pos - 1L) * max(tm$outer) + tm$outer[rows], names = c("inner", "outer"))
     })
-    sub <- tryCatch(suppressWarnings(.mf_mv_struct_terms(gterms, user$struct, seq_along(rows), rep(TRUE, length(rows)),
-                                                         L, user$fixG, user$fixH, check.k = user$check.k)),
+    sub <- tryCatch(suppressWarnings(.mf_mv_struct_terms(gterms, struct, seq_along(rows), rep(TRUE, length(rows)),
+                                                         L, fix[[1L]], fix[[2L]], check.k = user$check.k)),
                     error = function(e) NULL)
     if (is.null(sub)) {
       out[sel, ] <- NA_real_
       next
     }
-    # the present levels of each term (1-based, in the fit's order)
-    pres <- lapply(seq_along(sub), function(t) {
-      tm <- st$terms[[t]]
+    # the present levels of each such term (1-based, in the fit's order)
+    pres <- lapply(seq_along(sub), function(j) {
+      tm <- st$terms[[io[j]]]
       lev <- if (tm$type == 4L) as.character(tm$times) else as.character(seq_len(tm$n_lev))
-      match(sub[[t]]$levels.f[[1L]], lev)
+      match(sub[[j]]$levels.f[[1L]], lev)
     })
-    same <- all(vapply(seq_along(sub), function(t) {
-      s <- sub[[t]]; g <- gts[[t]]
+    same <- all(vapply(seq_along(sub), function(j) {
+      s <- sub[[j]]; g <- gts[[io[j]]]
       s$n_lev == g$n_lev && s$chol == g$chol && identical(as.double(s$fixed_v), as.double(g$fixed_v)) &&
         identical(as.double(s$fixed_r), as.double(g$fixed_r))
     }, NA))
@@ -160,10 +182,25 @@
     off <- L
     theta0 <- mv$theta.vr
     start <- theta0[seq_len(L)]
+    fixed <- st$fixed[seq_len(L)]
     cols <- seq_len(p + L)  # full columns of the replicate's statistics
-    for (t in seq_along(sub)) {
-      s <- sub[[t]]; tm <- st$terms[[t]]; g <- gts[[t]]
-      pr <- pres[[t]]
+    for (t in seq_along(gts)) {
+      tm <- st$terms[[t]]; g <- gts[[t]]
+      j <- match(t, io)
+      if (is.na(j)) {
+        # GEN, GDIAG or spatial: the fit's term, at its place in theta
+        ii <- tm$off + seq_len(tm$n_v + tm$n_r)
+        spec2$structure$terms[[t]]$off <- off
+        g$off <- off
+        gts2[[t]] <- g
+        start <- c(start, theta0[ii])
+        fixed <- c(fixed, st$fixed[ii])
+        cols <- c(cols, p + ii)
+        off <- off + tm$n_v + tm$n_r
+        next
+      }
+      s <- sub[[j]]
+      pr <- pres[[j]]
       map <- integer(tm$n_lev)
       map[pr] <- seq_along(pr) - 1L
       tm2 <- tm
@@ -195,15 +232,15 @@
       st2 <- c(v2, r2)
       st2[!is.na(fx)] <- fx[!is.na(fx)]
       start <- c(start, st2)
+      fixed <- c(fixed, fx)
       cols <- c(cols, p + vcol, p + rcol)
       g2 <- s
       g2$off <- off
       gts2[[t]] <- g2
       off <- off + s$n_v + s$n_r
     }
-    spec2$structure$fixed <- c(st$fixed[seq_len(L)], unlist(lapply(sub, function(s) c(s$fixed_v, s$fixed_r)),
-                                                            use.names = FALSE))
-    start <- .mf_boot_mv_chol_start(gts2, start)
+    spec2$structure$fixed <- fixed
+    start <- .mf_boot_mv_start(gts2, start)
     con <- mv$control
     t2 <- .mf_rma_mv_boot(spec2, mv$unit, n, start, mv$reml, con$threshold, as.integer(con$maxiter), con$stepadj,
                           0, 0, length(sel), .mf_threads(threads, n_work = length(sel), min_per_thread = 2L), NULL,

@@ -42,7 +42,8 @@
 #' identify (a level in one outer level only, pairs of levels that never
 #' meet, a single level), and UN with every component estimated is fitted on
 #' the scale of the Cholesky factor.  These refits also start from the default
-#' starting values and keep the fit of higher likelihood.  A replicate whose
+#' starting values (and, with a Cholesky factor, from \code{rma.mv()}'s start of it)
+#' and keep the fit of higher likelihood.  A replicate whose
 #' UN estimate (some components fixed) is not positive semi-definite is
 #' \code{NA} where \code{rma.mv()} refuses such a fit (the estimated
 #' correlations forming a cycle among the levels).  GEN, GDIAG and
@@ -53,8 +54,10 @@
 #' which metafor's \code{rma.mv()} cannot set the term up (an inner term with
 #' a single distinct row, every outer level with one row for a spatial term,
 #' a column of the inner design that is zero in every drawn row) give
-#' \code{NA}.  Such a term beside an \code{~ inner | outer} term of another
-#' structure is not supported yet (issue 12).
+#' \code{NA}.  Beside an \code{~ inner | outer} term of another structure
+#' each term is set up by its own rules: the replicates that metafor sets up
+#' otherwise are refitted with the other term's set-up and the GEN, GDIAG or
+#' spatial term as in the fit.
 #'
 #' For a selection model fitted by \code{\link{selmodel}} the statistics
 #' are the adjusted coefficients, \eqn{\tau^2} (when estimated) and the
@@ -221,11 +224,10 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   terms <- !is.null(spec$structure$terms)
   if (terms && is.null(spec$structure$user))
     .mf_stop("This rma.mv() fit was made by an older version of metafast; refit it to bootstrap it.")
-  # GEN, GDIAG and spatial terms (R/boot-rma-mv-gen-sp.R)
-  gsp <- if (terms) vapply(spec$structure$terms, function(tm) tm$type >= 10L, NA) else FALSE
-  if (any(gsp) && !all(gsp))
-    .mf_stop("boot_rma() of rma.mv() fits with a GEN, GDIAG or spatial term beside an '~ inner | outer' term of another structure is not supported by metafast yet (issue 12).")
-  gsp <- any(gsp)
+  # GEN, GDIAG and spatial terms (R/boot-rma-mv-gen-sp.R), other terms
+  # (R/boot-rma-mv-terms.R), or both
+  gsp.t <- if (terms) vapply(spec$structure$terms, function(tm) tm$type >= 10L, NA) else logical(0)
+  gsp <- any(gsp.t)
   unit <- as.integer(u$unit[spec$order])
   # every block of the engine (the rows that share random effects) in one cluster
   blk <- rep(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
@@ -247,19 +249,16 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   t0 <- c(c(x$beta), theta)
   names(t0) <- c(rownames(x$beta), .mf_mv_theta_names(x, length(theta)))
   mv <- list(spec = spec, unit = unit, n = as.integer(u$n), theta = theta, reml = reml, control = con)
-  if (gsp) {
-    # GEN/GDIAG on the Cholesky scale and ranges on the log scale, as the fit
-    mv$spec <- .mf_boot_gs_spec(spec)
-    mv$spec$refit.restart <- TRUE
-    mv$gsp <- TRUE
-    mv$theta <- .mf_boot_gs_start(mv$spec, theta)
-  } else if (terms) {
-    # '~ inner | outer' terms: UN on the Cholesky scale as metafor; the
+  if (terms) {
+    # '~ inner | outer' terms, each transformed by its kind: GEN/GDIAG and
+    # UN on the Cholesky scale and ranges on the log scale, as metafor fits
+    # them; with terms other than GEN, GDIAG and spatial (theta.vr), the
     # replicates that metafor sets up otherwise are refitted afterwards
-    mv$spec <- .mf_boot_mv_base_spec(spec)
+    mv$spec <- .mf_boot_mv_base_spec(.mf_boot_gs_spec(spec))
     mv$spec$refit.restart <- TRUE
-    mv$theta.vr <- theta
-    mv$theta <- .mf_boot_mv_chol_start(.mf_boot_mv_gts(mv$spec), theta)
+    mv$gsp <- gsp
+    if (!all(gsp.t)) mv$theta.vr <- theta
+    mv$theta <- .mf_boot_mv_start(.mf_boot_mv_gts(mv$spec), theta)
   }
   kernel <- function(start, end, nthreads, prog) {
     r <- .mf_rma_mv_boot(mv$spec, unit, mv$n, mv$theta, reml, con$threshold, as.integer(con$maxiter), con$stepadj,
@@ -280,7 +279,8 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   failed <- sum(!stats::complete.cases(t[, seq_len(ncol(x$X)), drop = FALSE]))
   if (failed > 0L)
     warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence%s); they are NA in $t.",
-                    failed, R, if (gsp) ", or drawn clusters on which metafor's rma.mv() cannot set up the GEN, GDIAG or spatial term" else if (terms) ", or a UN estimate that is not positive semi-definite" else ""), call. = FALSE)
+                    failed, R, paste0("", if (gsp) ", or drawn clusters on which metafor's rma.mv() cannot set up the GEN, GDIAG or spatial term",
+                                      if (terms && !all(gsp.t)) ", or a UN estimate that is not positive semi-definite")), call. = FALSE)
   if (absent > 0L)
     warning(sprintf("In %d of %d bootstrap replicates some level of an inner factor of an '~ inner | outer' term is not among the drawn clusters; metafor's refit on those data has no component for it, so it is NA in $t.",
                     absent, R), call. = FALSE)

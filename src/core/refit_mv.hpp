@@ -266,7 +266,9 @@ struct MvRefitPlan {
   Control ctl;   // threshold, maxiter, stepadj
   Vec theta;     // warm start: the full fit's theta
   // also fit from the default start (block_start(), as a fit of the data
-  // would) and keep the converged fit of higher likelihood: the likelihood of
+  // would; with a Cholesky factor also from its diagonal at the square root
+  // of that start, as rma.mv() starts it) and keep the converged fit of
+  // higher likelihood: the likelihood of
   // '~ inner | outer' terms with heteroscedastic variances and correlations
   // can have several maxima, and a resampled data set's need not be near
   // the full fit's
@@ -282,8 +284,14 @@ inline bool mv_refit_block(const ProblemView& sv, const VarStructure& st, const 
   };
   f = fit_block_model(sv, st, plan.reml, plan.ctl, plan.theta, true, poll);
   if (plan.restart) {
-    BlockFitResult g = fit_block_model(sv, st, plan.reml, plan.ctl, block_start(sv, st), true, poll);
+    Vec s0 = block_start(sv, st);
+    BlockFitResult g = fit_block_model(sv, st, plan.reml, plan.ctl, s0, true, poll);
     if (good(g) && (!good(f) || g.ll > f.ll)) f = std::move(g);
+    // (and from rma.mv()'s start of a Cholesky factor, whose scale differs)
+    if (st.chol_start(s0)) {
+      g = fit_block_model(sv, st, plan.reml, plan.ctl, s0, true, poll);
+      if (good(g) && (!good(f) || g.ll > f.ll)) f = std::move(g);
+    }
   }
   return good(f);
 }

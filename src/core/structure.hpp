@@ -52,6 +52,11 @@ class VarStructure {
   // (a correlation matrix that is not positive semi-definite): a restart's
   // maximum there is not taken
   virtual bool admissible(const Vec& /*theta*/) const { return true; }
+  // The default start (block_start(), which puts a variance on the diagonal
+  // of a Cholesky factor too) on the scale on which rma.mv() starts a
+  // Cholesky factor (UN, GEN with every component estimated): its diagonal
+  // at the square root of that variance.  false: theta unchanged.
+  virtual bool chol_start(Vec& /*theta*/) const { return false; }
   // The structure restricted to the given rows (indices into this structure's
   // rows, in their new order), owning its data; nullptr: not supported.
   virtual std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& /*rows*/) const { return nullptr; }
@@ -555,6 +560,20 @@ class RandomTerms : public VarStructure {
       if (es.eigenvalues()(0) < -kPsdSlack * big) return false;
     }
     return true;
+  }
+  bool chol_start(Vec& theta) const override {
+    bool any = false;
+    for (const InnerOuterTerm& t : terms_) {
+      if (t.type != InnerOuterTerm::kUNCHOL && !(t.is_gen() && t.base == InnerOuterTerm::kUNCHOL)) continue;
+      for (int m = 0; m < t.n_v; ++m) {
+        const int j = t.off + m;
+        if (std::isnan(fixed_(j)) && theta(j) > 0.0) {
+          theta(j) = std::sqrt(theta(j));
+          any = true;
+        }
+      }
+    }
+    return any;
   }
   std::vector<Vec> boundary_restarts(const Vec& theta, double scale) const override {
     std::vector<Vec> out;
