@@ -112,3 +112,18 @@ test_that("anova prints Wald tests and contrasts", {
   expect_output(print(anova(f, X = rbind(c(1, 10), c(1, 30)))), "intrcpt \\+ 10\\*ablat = 0")
   expect_output(print(anova(f, X = rbind(c(1, 10), c(1, 30)))), "QM\\(df = 2\\) = 54.6630")
 })
+
+test_that("btt given unsorted, with duplicates, non-integer or negative is read as metafor reads it", {
+  skip_if_not_installed("metafor")
+  dat <- metadat::dat.bcg
+  dat <- metafor::escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat)
+  f <- rma(yi, vi, mods = ~ ablat + year + alloc, data = dat)
+  m <- metafor::rma(yi, vi, mods = ~ ablat + year + alloc, data = dat, tau2 = f$tau2)
+  for (b in list(c(3, 2), c(2, 2, 3), c(2.2, 3.4), c(4, 2, 9), -1, c(-1, -2), 2:3)) {
+    a <- anova(f, btt = b)
+    r <- metafor::anova.rma(m, btt = b)
+    expect_equal(a$btt, r$btt, info = deparse(b))
+    # (at the same tau^2; metafor's normal equations of a design with year ~ 1950 hold ~1e-9)
+    expect_equal(a$QM, r$QM, tolerance = 1e-7, info = deparse(b))
+  }
+})
