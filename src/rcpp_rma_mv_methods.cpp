@@ -17,7 +17,7 @@
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_model.h"
-#include "core/leverage.hpp"
+#include "rcpp_cluster_x2.h"
 
 #include <cmath>
 #include <limits>
@@ -186,8 +186,6 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector th
     if (pr.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
     for (int i = 0; i < nb; ++i) blk[i0 + i] = b;
   }
-  std::vector<std::vector<int>> rows(n_cluster);
-  for (int i = 0; i < k; ++i) rows[cluster[i]].push_back(i);
   const Mat XA = pr.X * ps.A;
   // M_ij from the blocks the rows fall in (M is block diagonal)
   auto m_entry = [&](int a, int d) {
@@ -195,12 +193,7 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector th
     const int i0 = pr.block_begin(blk[a]);
     return Mb[blk[a]](a - i0, d - i0);
   };
-  Rcpp::NumericVector out(n_cluster);
-  cluster_x2(pr.X, XA, e, rows, m_entry, [&rp](int c) { return (c & 1023) != 1023 || rp(0); }, out.begin());
-  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
-  for (R_xlen_t c = 0; c < out.size(); ++c)
-    if (std::isnan(out[c])) out[c] = NA_REAL;
-  return out;
+  return cluster_x2_r(pr.X, XA, e, cluster, n_cluster, m_entry, rp);
 }
 
 // The BLUP of the random effect of a covariance block Gs (n_b x n_b, the

@@ -9,8 +9,8 @@
 // the sparse objective needs V positive definite and reports otherwise.
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
+#include "rcpp_cluster_x2.h"
 #include "rcpp_mv_fit.h"
-#include "core/leverage.hpp"
 #include "core/sparse_objective.hpp"
 
 #include <cmath>
@@ -85,6 +85,39 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
       });
 }
 
+// A crossed fit's model at its theta, for the methods below: the spec read
+// once, the objective set up (an interrupt polled from R), and run(f) calls
+// f(objective, theta) with the common errors: an interrupt, or a marginal
+// covariance that is not positive definite.
+namespace {
+
+struct CrossedAt {
+  const CrossedSpec cs;
+  const ProblemView pr;
+  const CrossedTerms st;
+  RPoll rp{R_NilValue};
+  SparseCrossedObjective obj;
+  const Eigen::Map<const Vec> theta;
+  CrossedAt(const Rcpp::List& spec, const Rcpp::NumericVector& th)
+      : cs(spec), pr(cs.view()), st(cs.codes, cs.nlevels, cs.fixed), obj(pr, st, true, [this]() { return rp(0); }),
+        theta(th.begin(), th.size()) {
+    if (th.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", th.size());
+    if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  }
+  template <class F>
+  void run(F&& f) {
+    const bool ok = f(obj, theta);
+    if (obj.interrupted() || rp.interrupted) throw Rcpp::internal::InterruptedException();
+    if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  }
+  Vec resid(const Rcpp::NumericVector& beta) const {
+    if (beta.size() != pr.p()) Rcpp::stop("internal error: beta (%d) does not match the spec", beta.size());
+    return pr.y - pr.X * Eigen::Map<const Vec>(beta.begin(), beta.size());
+  }
+};
+
+}  // namespace
+
 // metafor's per-row quantities of a crossed fit by the sparse engine at its
 // theta (SparseCrossedObjective::row_diagnostics()): the list of
 // .mf_rma_mv_rowdiag() (src/rcpp_rma_mv_methods.cpp) without the Cholesky
@@ -92,22 +125,13 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
 // fit's coefficients.
 // [[Rcpp::export(name = ".mf_rma_mv_rowdiag_sparse", rng = false)]]
 Rcpp::List mf_rma_mv_rowdiag_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta) {
-  const CrossedSpec cs(spec);
-  const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  if (theta.size() != st.n_theta() || beta.size() != pr.p())
-    Rcpp::stop("internal error: theta (%d) or beta (%d) does not match the spec", theta.size(), beta.size());
-  RPoll rp(R_NilValue);
-  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
-  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  CrossedAt at(spec, theta);
   CrossedRowDiag d;
-  const bool ok = obj.row_diagnostics(Eigen::Map<const Vec>(theta.begin(), theta.size()), d);
-  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
-  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
-  const Vec e = pr.y - pr.X * Eigen::Map<const Vec>(beta.begin(), beta.size());
+  at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.row_diagnostics(th, d); });
   return Rcpp::List::create(Rcpp::Named("hat") = Rcpp::wrap(d.hat), Rcpp::Named("wdiag") = Rcpp::wrap(d.wdiag),
                             Rcpp::Named("wrowsum") = Rcpp::wrap(d.wrow), Rcpp::Named("mdiag") = Rcpp::wrap(d.mdiag),
-                            Rcpp::Named("var.resid") = Rcpp::wrap(d.var_resid), Rcpp::Named("resid") = Rcpp::wrap(e));
+                            Rcpp::Named("var.resid") = Rcpp::wrap(d.var_resid),
+                            Rcpp::Named("resid") = Rcpp::wrap(at.resid(beta)));
 }
 
 // W X (k x p, rows in the spec's order, W = M^-1) of a crossed fit by the
@@ -115,17 +139,9 @@ Rcpp::List mf_rma_mv_rowdiag_sparse(Rcpp::List spec, Rcpp::NumericVector theta, 
 // scores of robust()'s sandwich without a k x k matrix.
 // [[Rcpp::export(name = ".mf_rma_mv_WX_sparse", rng = false)]]
 Rcpp::NumericMatrix mf_rma_mv_WX_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
-  const CrossedSpec cs(spec);
-  const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
-  RPoll rp(R_NilValue);
-  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
-  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  CrossedAt at(spec, theta);
   Mat WX;
-  const bool ok = obj.weighted_X(Eigen::Map<const Vec>(theta.begin(), theta.size()), WX);
-  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
-  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.weighted_X(th, WX); });
   return Rcpp::wrap(WX);
 }
 
@@ -135,24 +151,16 @@ Rcpp::NumericMatrix mf_rma_mv_WX_sparse(Rcpp::List spec, Rcpp::NumericVector the
 // .mf_rma_mv_ranef() gives them for the block engine.
 // [[Rcpp::export(name = ".mf_rma_mv_ranef_sparse", rng = false)]]
 Rcpp::List mf_rma_mv_ranef_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
-  const CrossedSpec cs(spec);
-  const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
-  RPoll rp(R_NilValue);
-  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
-  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  CrossedAt at(spec, theta);
   Vec pred, var;
-  const bool ok = obj.ranef(Eigen::Map<const Vec>(theta.begin(), theta.size()), pred, var);
-  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
-  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
-  const int k = pr.k(), L = st.n_theta();
-  const IVec& goff = obj.level_offsets();
+  at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.ranef(th, pred, var); });
+  const int k = at.pr.k(), L = at.st.n_theta();
+  const IVec& goff = at.obj.level_offsets();
   Rcpp::NumericMatrix P(k, L), Vr(k, L);
   for (int l = 0; l < L; ++l)
     for (int i = 0; i < k; ++i) {
-      P(i, l) = pred(goff(l) + st.code(i, l));
-      Vr(i, l) = var(goff(l) + st.code(i, l));
+      P(i, l) = pred(goff(l) + at.st.code(i, l));
+      Vr(i, l) = var(goff(l) + at.st.code(i, l));
     }
   return Rcpp::List::create(Rcpp::Named("pred") = P, Rcpp::Named("var") = Vr);
 }
@@ -165,20 +173,12 @@ Rcpp::List mf_rma_mv_ranef_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
 // [[Rcpp::export(name = ".mf_rma_mv_cluster_x2_sparse", rng = false)]]
 Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta,
                                                 Rcpp::IntegerVector cluster, int n_cluster) {
-  const CrossedSpec cs(spec);
-  const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  const int k = pr.k(), L = st.n_theta();
-  if (theta.size() != L || beta.size() != pr.p() || cluster.size() != k)
-    Rcpp::stop("internal error: theta, beta or cluster does not match the spec");
-  RPoll rp(R_NilValue);
-  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
-  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
-  const Eigen::Map<const Vec> th(theta.begin(), L);
+  CrossedAt at(spec, theta);
+  const ProblemView& pr = at.pr;
+  const int k = pr.k(), L = at.st.n_theta();
+  if (cluster.size() != k) Rcpp::stop("internal error: 'cluster' does not match the spec");
   ObjectiveEval ev;
-  const bool ok = obj.evaluate(th, 0, ev);
-  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
-  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.evaluate(th, 0, ev); });
   // the V blocks (sampling covariances), kept by block
   std::vector<Mat> Vb(pr.n_blocks());
   std::vector<int> blk(k);
@@ -196,19 +196,10 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVe
     if (a == d && !pr.dense_cov()) m = pr.v(a);
     else if (pr.dense_cov() && blk[a] == blk[d]) m = Vb[blk[a]](a - pr.block_begin(blk[a]), d - pr.block_begin(blk[a]));
     for (int l = 0; l < L; ++l)
-      if (st.code(a, l) == st.code(d, l)) m += th(l);
+      if (at.st.code(a, l) == at.st.code(d, l)) m += at.theta(l);
     return m;
   };
-  std::vector<std::vector<int>> rows(n_cluster);
-  for (int i = 0; i < k; ++i) rows[cluster[i]].push_back(i);
-  const Vec e = pr.y - pr.X * Eigen::Map<const Vec>(beta.begin(), beta.size());
-  const Mat XA = pr.X * ev.Ainv;
-  Rcpp::NumericVector out(n_cluster);
-  cluster_x2(pr.X, XA, e, rows, m_entry, [&rp](int c) { return (c & 1023) != 1023 || rp(0); }, out.begin());
-  if (rp.interrupted) throw Rcpp::internal::InterruptedException();
-  for (R_xlen_t c = 0; c < out.size(); ++c)
-    if (std::isnan(out[c])) out[c] = NA_REAL;
-  return out;
+  return cluster_x2_r(pr.X, pr.X * ev.Ainv, at.resid(beta), cluster, n_cluster, m_entry, at.rp);
 }
 
 // A k x k matrix ("M", "W" or "H", rows in the spec's order) of a crossed fit
@@ -216,17 +207,9 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVe
 // only on the user's request.
 // [[Rcpp::export(name = ".mf_rma_mv_matrix_sparse", rng = false)]]
 Rcpp::NumericMatrix mf_rma_mv_matrix_sparse(Rcpp::List spec, Rcpp::NumericVector theta, std::string what) {
-  const CrossedSpec cs(spec);
-  const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
-  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
   if (what != "M" && what != "W" && what != "H") Rcpp::stop("internal error: unknown matrix '%s'", what);
-  RPoll rp(R_NilValue);
-  SparseCrossedObjective obj(pr, st, true, [&rp]() { return rp(0); });
-  if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+  CrossedAt at(spec, theta);
   Mat out;
-  const bool ok = obj.dense_matrix(Eigen::Map<const Vec>(theta.begin(), theta.size()), what[0], out);
-  if (obj.interrupted()) throw Rcpp::internal::InterruptedException();
-  if (!ok) Rcpp::stop("The marginal covariance matrix is not positive definite at the estimates.");
+  at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.dense_matrix(th, what[0], out); });
   return Rcpp::wrap(out);
 }

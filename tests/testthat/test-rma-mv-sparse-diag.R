@@ -8,22 +8,6 @@
 
 skip_if_not_installed("metafor")
 
-spd_data <- function(k, n1, n2, seed) {
-  set.seed(seed)
-  d <- data.frame(a = sample(seq_len(n1), k, TRUE), b = sample(seq_len(n2), k, TRUE))
-  d$vi <- runif(k, 0.01, 0.2)
-  d$x <- rnorm(k)
-  d$yi <- 0.2 + 0.1 * d$x + rnorm(n1, 0, 0.3)[d$a] + rnorm(n2, 0, 0.2)[d$b] + rnorm(k, 0, sqrt(d$vi))
-  d
-}
-
-# expr evaluated with the options set, the old ones restored
-spd_with <- function(opts, expr) {
-  old <- options(opts)
-  on.exit(options(old))
-  expr
-}
-
 spd_check <- function(f, m, f_block = NULL, tol = 1e-8) {
   expect_equal(unname(hatvalues(f)), unname(hatvalues(m)), tolerance = tol)
   expect_equal(unname(weights(f)), unname(weights(m)), tolerance = tol)
@@ -38,18 +22,18 @@ spd_check <- function(f, m, f_block = NULL, tol = 1e-8) {
 }
 
 test_that("crossed fits of the sparse engine: hatvalues, weights, rstandard and residuals as metafor's", {
-  d <- spd_data(300, 60, 12, 1)
+  d <- sparse_crossed_data(300, 60, 12, 1)
   fit <- function() rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
-  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  f <- with_mf_options(sparse_path_opts, fit())
   expect_identical(f$mf.spec$structure$type, "crossed")
-  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  f_block <- with_mf_options(list(metafast.mv_sparse_rows = 1e6L), fit())
   expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
   m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
   spd_check(f, m, f_block)
   expect_error(residuals(f, type = "cholesky"), "Cholesky factor of the k x k marginal covariance")
   # a component at 0, intercept only with row-sum weights, three crossed factors
   d$c <- sample(1:5, nrow(d), TRUE)
-  f0 <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+  f0 <- with_mf_options(sparse_path_opts,
                             rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b, ~ 1 | c), data = d, sigma2 = c(NA, 0, NA)))
   expect_identical(f0$mf.spec$structure$type, "crossed")
   m0 <- metafor::rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b, ~ 1 | c), data = d, sigma2 = f0$sigma2)
@@ -58,14 +42,14 @@ test_that("crossed fits of the sparse engine: hatvalues, weights, rstandard and 
 })
 
 test_that("crossed fits of the sparse engine with a block-diagonal V and missing rows", {
-  d <- spd_data(240, 50, 10, 2)
+  d <- sparse_crossed_data(240, 50, 10, 2)
   d$cl <- rep(seq_len(80), each = 3)
   V <- metafor::vcalc(vi, cluster = cl, obs = seq_len(nrow(d)), rho = 0.5, data = d)
   d$yi[c(5, 77)] <- NA
   fit <- function() suppressWarnings(rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
-  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  f <- with_mf_options(sparse_path_opts, fit())
   expect_identical(f$mf.spec$structure$type, "crossed")
-  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  f_block <- with_mf_options(list(metafast.mv_sparse_rows = 1e6L), fit())
   m <- suppressWarnings(metafor::rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2))
   spd_check(f, m, f_block)
   expect_length(hatvalues(f), nrow(d) - 2L)
@@ -73,7 +57,7 @@ test_that("crossed fits of the sparse engine with a block-diagonal V and missing
 
 test_that("above 5000 linked rows (no option) the diagnostics come from the sparse factor (level 2: vs metafor)", {
   skip_unless_level(2)
-  d <- spd_data(5200, 900, 30, 3)
+  d <- sparse_crossed_data(5200, 900, 30, 3)
   f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
   expect_identical(f$mf.spec$structure$type, "crossed")
   m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2, sparse = TRUE)
@@ -81,13 +65,13 @@ test_that("above 5000 linked rows (no option) the diagnostics come from the spar
 })
 
 test_that("ranef() of crossed fits of the sparse engine is metafor's (BLUPs from the sparse factor)", {
-  d <- spd_data(300, 60, 12, 4)
+  d <- sparse_crossed_data(300, 60, 12, 4)
   d$a <- paste0("s", d$a)  # (character levels: metafor's sorted order)
   d$yi[7] <- NA
   fit <- function() suppressWarnings(rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
-  f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+  f <- with_mf_options(sparse_path_opts, fit())
   expect_identical(f$mf.spec$structure$type, "crossed")
-  f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+  f_block <- with_mf_options(list(metafast.mv_sparse_rows = 1e6L), fit())
   m <- suppressWarnings(metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d,
                                         sigma2 = f$sigma2))
   r <- ranef(f)
@@ -102,7 +86,7 @@ test_that("ranef() of crossed fits of the sparse engine is metafor's (BLUPs from
   re <- ranef(f, expand = TRUE)
   rme <- metafor::ranef(m, expand = TRUE)
   expect_equal(as.matrix(re$b), as.matrix(rme$b), tolerance = tol_closed, ignore_attr = TRUE)
-  f0 <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+  f0 <- with_mf_options(sparse_path_opts,
                  suppressWarnings(rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = c(NA, 0),
                                          test = "t")))
   m0 <- suppressWarnings(metafor::rma.mv(yi, vi, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f0$sigma2,
@@ -115,15 +99,15 @@ test_that("ranef() of crossed fits of the sparse engine is metafor's (BLUPs from
 })
 
 test_that("rstandard(cluster =) of crossed fits of the sparse engine is metafor's (diagonal and block V)", {
-  d <- spd_data(240, 50, 10, 5)
+  d <- sparse_crossed_data(240, 50, 10, 5)
   d$cl <- rep(seq_len(80), each = 3)
   V <- metafor::vcalc(vi, cluster = cl, obs = seq_len(nrow(d)), rho = 0.5, data = d)
   for (vv in c("vi", "V")) {
     Vin <- if (vv == "vi") d$vi else V
     fit <- function() rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
-    f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L), fit())
+    f <- with_mf_options(sparse_path_opts, fit())
     expect_identical(f$mf.spec$structure$type, "crossed")
-    f_block <- spd_with(list(metafast.mv_sparse_rows = 1e6L), fit())
+    f_block <- with_mf_options(list(metafast.mv_sparse_rows = 1e6L), fit())
     m <- metafor::rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
     for (clv in c("a", "cl")) {
       info <- paste(vv, clv)
@@ -137,12 +121,12 @@ test_that("rstandard(cluster =) of crossed fits of the sparse engine is metafor'
 })
 
 test_that("the k x k matrices of crossed fits of the sparse engine, on request, are metafor's", {
-  d <- spd_data(200, 40, 8, 6)
+  d <- sparse_crossed_data(200, 40, 8, 6)
   d$grp <- rep(seq_len(100), each = 2)
   V <- metafor::vcalc(vi, cluster = grp, obs = seq_len(nrow(d)), rho = 0.3, data = d)
   for (vv in c("vi", "V")) {
     Vin <- if (vv == "vi") d$vi else V
-    f <- spd_with(list(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L),
+    f <- with_mf_options(sparse_path_opts,
                   rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d))
     expect_identical(f$mf.spec$structure$type, "crossed")
     m <- metafor::rma.mv(yi, Vin, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)

@@ -8,19 +8,6 @@
 
 skip_if_not_installed("metafor")
 
-rms_data <- function(k, n1, n2, seed) {
-  set.seed(seed)
-  d <- data.frame(a = sample(seq_len(n1), k, TRUE), b = sample(seq_len(n2), k, TRUE))
-  d$vi <- runif(k, 0.01, 0.2)
-  d$x <- rnorm(k)
-  d$yi <- 0.2 + 0.1 * d$x + rnorm(n1, 0, 0.3)[d$a] + rnorm(n2, 0, 0.2)[d$b] + rnorm(k, 0, sqrt(d$vi))
-  d
-}
-rms_sparse <- function(expr) {
-  old <- options(metafast.mv_sparse_rows = 50L, metafast.mv_dense_rows = 50L)
-  on.exit(options(old))
-  expr
-}
 rms_check <- function(r, m, info) {
   expect_equal(r$vb, m$vb, tolerance = tol_closed, ignore_attr = TRUE, info = info)
   expect_equal(r$se, m$se, tolerance = tol_closed, info = info)
@@ -32,9 +19,9 @@ rms_check <- function(r, m, info) {
 }
 
 test_that("robust() of a sparse crossed fit is metafor's, for each 'adjust'", {
-  d <- rms_data(300, 60, 12, 11)
+  d <- sparse_crossed_data(300, 60, 12, 11)
   fit <- function() rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
-  f <- rms_sparse(fit())
+  f <- with_mf_options(sparse_path_opts, fit())
   expect_identical(f$mf.spec$structure$type, "crossed")
   f_block <- fit()
   expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
@@ -51,10 +38,10 @@ test_that("robust() of a sparse crossed fit is metafor's, for each 'adjust'", {
 })
 
 test_that("robust() of a sparse crossed fit with a block-diagonal V and an intercept-only model", {
-  d <- rms_data(240, 50, 10, 12)
+  d <- sparse_crossed_data(240, 50, 10, 12)
   d$grp <- rep(seq_len(120), each = 2)
   V <- metafor::vcalc(vi, cluster = grp, obs = seq_len(nrow(d)), rho = 0.4, data = d)
-  f <- rms_sparse(rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d))
+  f <- with_mf_options(sparse_path_opts, rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d))
   expect_identical(f$mf.spec$structure$type, "crossed")
   m <- metafor::rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
   rms_check(robust(f, cluster = a), metafor::robust(m, cluster = d$a), "V blocks")
@@ -64,7 +51,7 @@ test_that("robust() of a sparse crossed fit with a block-diagonal V and an inter
 
 test_that("robust() of a crossed fit above 5000 linked rows (level 2: metafor's robust forms W)", {
   skip_unless_level(2)
-  d <- rms_data(5200, 1300, 30, 13)
+  d <- sparse_crossed_data(5200, 1300, 30, 13)
   f <- rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
   expect_identical(f$mf.spec$structure$type, "crossed")
   m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2,
