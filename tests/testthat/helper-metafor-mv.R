@@ -16,3 +16,17 @@ mv_ref <- function(...) {
     eval(cl, env)
   })
 }
+
+# A cluster bootstrap of an rma.mv() fit run with 1 and 2 threads (the same
+# $t), the draws of its replicates (n_units x R, 1-based) and a check that
+# as.boot()'s statistic refits a drawn data set as the kernel does.
+boot_mv_draws <- function(fit, R, seed) {
+  set.seed(seed); b <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 1, progress = FALSE))
+  set.seed(seed); b2 <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 2, progress = FALSE))
+  testthat::expect_identical(b$t, b2$t)
+  idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, R,
+                                    1L, NULL, NULL, TRUE)$index
+  bo <- as.boot(b)
+  testthat::expect_equal(bo$statistic(bo$data, idx[, 1L]), unname(b$t[1L, ]), tolerance = 1e-10)
+  list(b = b, idx = idx)
+}

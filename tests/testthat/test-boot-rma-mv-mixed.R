@@ -45,13 +45,9 @@ bmix_data <- function(seed = 2, n = 16) {
 # spatial range far below the distances of the rows) and our coefficients
 # are compared with metafor's at our estimate.  Returns the numbers compared.
 bmix_check <- function(fit, dat, R, seed, refit, stat) {
-  set.seed(seed); b <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 1, progress = FALSE))
-  set.seed(seed); b2 <- suppressWarnings(boot_rma(fit, R = R, cluster = study, threads = 2, progress = FALSE))
-  expect_identical(b$t, b2$t)
-  idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, R,
-                                    1L, NULL, NULL, TRUE)$index
-  bo <- as.boot(b)
-  expect_equal(bo$statistic(bo$data, idx[, 1L]), unname(b$t[1L, ]), tolerance = 1e-10)
+  bd <- boot_mv_draws(fit, R, seed)
+  b <- bd$b
+  idx <- bd$idx
   ids <- sort(unique(dat$study))
   p <- ncol(fit$X)
   done <- lower <- refused <- 0L
