@@ -32,6 +32,7 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "core/fit.hpp"
@@ -136,23 +137,85 @@ struct MvDeletionOut {
   double* X2 = nullptr;      // n
 };
 
+// Adds to S (nd x nd, the rows del of pr, ascending) the entries of a per-block
+// matrix for the pairs of rows of del that share a block of pr:
+// block_matrix(b, voff, Mb) fills Mb (n_b x n_b) for block b.
+template <class BlockMatrix>
+void add_within_blocks(const ProblemView& pr, const std::vector<int>& row_block, const std::vector<std::size_t>& voff,
+                       const std::vector<int>& del, BlockMatrix&& block_matrix, Mat& S) {
+  const int nd = static_cast<int>(del.size());
+  Mat Mb;
+  int a = 0;
+  while (a < nd) {
+    const int b = row_block[del[a]], i0 = pr.block_begin(b);
+    int e = a;
+    while (e < nd && row_block[del[e]] == b) ++e;
+    block_matrix(b, static_cast<Eigen::Index>(voff[b]), Mb);
+    for (int c2 = a; c2 < e; ++c2)
+      for (int c1 = a; c1 < e; ++c1) S(c1, c2) += Mb(del[c1] - i0, del[c2] - i0);
+    a = e;
+  }
+}
+
+// The offset of each block of pr in a concatenation of its n_b x n_b blocks
+// (whether or not pr has dense V blocks: the layout block_cov() expects).
+inline std::vector<std::size_t> mv_block_offsets(const ProblemView& pr) {
+  std::vector<std::size_t> voff(static_cast<std::size_t>(pr.n_blocks()) + 1, 0);
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    voff[b + 1] = voff[b] + static_cast<std::size_t>(pr.block_size(b)) * pr.block_size(b);
+  return voff;
+}
+
+// A model family of the deletion kernel: how the model is fitted and
+// evaluated on a subset of rows, and the marginal covariance M_DD of the
+// rows left out.  The block family (the block engine: any VarStructure with
+// subset_rows(), M block-diagonal over the blocks of pr) is below; the
+// sparse family of crossed terms is in refit_crossed.hpp.  Members:
+//   subset(rows)                 the structure on those rows (owning)
+//   fit(sv, sst, ctl, theta0, poll)      ML/REML fit of the subset
+//   evaluate(sv, sst, theta, ev)  beta and (X'WX)^-1 at theta
+//   add_mdd(pr, theta, del, S)   S += M_DD at theta
+class BlockFamily {
+ public:
+  BlockFamily(const ProblemView& pr, const VarStructure& st, bool reml)
+      : st_(st), reml_(reml), row_block_(mv_row_blocks(pr)), voff_(mv_block_offsets(pr)) {}
+  const VarStructure& structure() const { return st_; }
+  std::unique_ptr<VarStructure> subset(const std::vector<int>& rows) const { return st_.subset_rows(rows); }
+  BlockFitResult fit(const ProblemView& sv, const VarStructure& sst, const Control& ctl, const Vec& theta0,
+                     const OptimPoll& poll) const {
+    return fit_block_model(sv, sst, reml_, ctl, theta0, true, poll);
+  }
+  bool evaluate(const ProblemView& sv, const VarStructure& sst, const Vec& theta, ObjectiveEval& ev,
+                const OptimPoll& /*poll*/) const {
+    BlockObjective obj(sv, sst, reml_);
+    return obj.evaluate(theta, 0, ev);
+  }
+  void add_mdd(const ProblemView& pr, const Vec& theta, const std::vector<int>& del, Mat& S) const {
+    add_within_blocks(pr, row_block_, voff_, del,
+                      [&](int b, Eigen::Index voff, Mat& Mb) { st_.block_cov(pr, theta, b, voff, Mb); }, S);
+  }
+
+ private:
+  const VarStructure& st_;
+  const bool reml_;
+  const std::vector<int> row_block_;
+  const std::vector<std::size_t> voff_;
+};
+
 // Refit without each unit: unit[i] in 0..n_units-1 is the unit of row i of pr.
 // poll(done) is called on the calling thread (parallel_for); false stops the
-// run (and the refits in progress, at their next iteration).
-template <class Poll>
-bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDeletionPlan& plan,
-                     const std::vector<int>& unit, int n_units, int nthreads, const MvDeletionOut& o, double na,
-                     Poll&& poll) {
+// run (and the refits in progress, at their next iteration).  family: a
+// model family (above) over pr.
+template <class Family, class Poll>
+bool mv_deletion_run_family(const ProblemView& pr, const Family& family, const MvDeletionPlan& plan,
+                            const std::vector<int>& unit, int n_units, int nthreads, const MvDeletionOut& o,
+                            double na, Poll&& poll) {
+  const VarStructure& st = family.structure();
   const int k = pr.k(), p = pr.p(), q = st.n_theta();
   if (static_cast<int>(unit.size()) != k) throw std::invalid_argument("mv_deletion_run: one unit code per row");
   const std::vector<int> row_block = mv_row_blocks(pr);
   const std::vector<std::vector<int>> members = mv_unit_members(unit, n_units);
   const std::vector<std::size_t> vstart = dense_block_starts(pr);
-  std::vector<Eigen::Index> voff(static_cast<std::size_t>(pr.n_blocks()));
-  {
-    Eigen::Index a = 0;
-    for (int b = 0; b < pr.n_blocks(); ++b) { voff[b] = a; a += static_cast<Eigen::Index>(pr.block_size(b)) * pr.block_size(b); }
-  }
   std::atomic<bool> cancel(false);
   const OptimPoll fit_poll = [&cancel]() { return !cancel.load(std::memory_order_relaxed); };
 
@@ -188,22 +251,21 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
     thread_local Problem sub;
     mv_select_rows(pr, row_block, vstart, keep, sub);
     if (!full_column_rank(sub.X)) { fail(); return; }
-    const std::unique_ptr<VarStructure> sst = st.subset_rows(keep);
+    const std::unique_ptr<VarStructure> sst = family.subset(keep);
     if (!sst) throw std::invalid_argument("mv_deletion_run: the variance structure cannot be restricted to rows");
     const ProblemView sv(sub);
     Vec theta_d;
     Vec beta_d;
     Mat vb_d;
     if (plan.reestimate) {
-      const BlockFitResult f = fit_block_model(sv, *sst, plan.reml, plan.ctl, plan.theta, true, fit_poll);
+      const BlockFitResult f = family.fit(sv, *sst, plan.ctl, plan.theta, fit_poll);
       if (!f.conv.converged || f.beta.size() != p || !f.beta.allFinite()) { fail(); return; }
       theta_d = f.theta;
       beta_d = f.beta;
       vb_d = f.vb;
     } else {
-      BlockObjective obj(sv, *sst, plan.reml);
       ObjectiveEval ev;
-      if (!obj.evaluate(plan.theta, 0, ev) || !ev.beta.allFinite()) { fail(); return; }
+      if (!family.evaluate(sv, *sst, plan.theta, ev, fit_poll) || !ev.beta.allFinite()) { fail(); return; }
       theta_d = plan.theta;
       beta_d = ev.beta;
       vb_d = ev.Ainv;
@@ -212,13 +274,12 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
     for (int j = 0; j < q; ++j) if (o.theta) o.theta[ui + j * o.n] = theta_d(j);
     for (int j = 0; j < p; ++j) if (o.beta) o.beta[ui + j * o.n] = beta_d(j);
     if (plan.want_dfbetas && o.vbdiag) {
-      BlockObjective full(pr, st, plan.reml);
       ObjectiveEval ev;
-      const bool ok = full.evaluate(theta_d, 0, ev);
+      const bool ok = family.evaluate(pr, st, theta_d, ev, fit_poll);
       for (int j = 0; j < p; ++j) o.vbdiag[ui + j * o.n] = ok ? ev.Ainv(j, j) : na;
     }
     if (plan.want_rstudent && nd > 0) {
-      // S = M_DD + X_D vb(-u) X_D'; M_DD block-diagonal over the blocks of pr
+      // S = M_DD + X_D vb(-u) X_D'
       Mat XD(nd, p);
       Vec r(nd);
       for (int a = 0; a < nd; ++a) {
@@ -226,17 +287,7 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
         r(a) = pr.y(del[a]) - pr.X.row(del[a]).dot(beta_d);
       }
       Mat S = XD * vb_d * XD.transpose();
-      Mat Mb;
-      int a = 0;
-      while (a < nd) {
-        const int b = row_block[del[a]], i0 = pr.block_begin(b);
-        int e = a;
-        while (e < nd && row_block[del[e]] == b) ++e;
-        st.block_cov(pr, theta_d, b, voff[b], Mb);
-        for (int c2 = a; c2 < e; ++c2)
-          for (int c1 = a; c1 < e; ++c1) S(c1, c2) += Mb(del[c1] - i0, del[c2] - i0);
-        a = e;
-      }
+      family.add_mdd(pr, theta_d, del, S);
       for (int c = 0; c < nd; ++c) {
         if (o.resid) o.resid[del[c]] = r(c);
         if (o.se) o.se[del[c]] = std::sqrt(S(c, c));
@@ -252,6 +303,15 @@ bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDele
     return true;
   };
   return parallel_for(0, static_cast<std::size_t>(n_units), nthreads, 1, body, main_poll);
+}
+
+// The deletion run of the block engine.
+template <class Poll>
+bool mv_deletion_run(const ProblemView& pr, const VarStructure& st, const MvDeletionPlan& plan,
+                     const std::vector<int>& unit, int n_units, int nthreads, const MvDeletionOut& o, double na,
+                     Poll&& poll) {
+  return mv_deletion_run_family(pr, BlockFamily(pr, st, plan.reml), plan, unit, n_units, nthreads, o, na,
+                                std::forward<Poll>(poll));
 }
 
 // ---------------------------------------------------------------------------

@@ -65,6 +65,7 @@
 #include <functional>
 #include <type_traits>
 #include <utility>
+#include <memory>
 #include <limits>
 #include <string>
 #include <vector>
@@ -115,8 +116,21 @@ class CrossedTerms : public VarStructure {
     for (int j = 0; j < nb; ++j)
       for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == codes_(i0 + j, l) ? 1.0 : 0.0;
   }
+  // The terms on the given rows (case deletion, refit_crossed.hpp), owning a
+  // copy of their codes; every level is kept (a level without rows adds a
+  // unit diagonal entry to C and nothing to the likelihood).
+  std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
+    const int n = static_cast<int>(rows.size()), L = static_cast<int>(codes_.cols());
+    std::unique_ptr<Eigen::MatrixXi> own(new Eigen::MatrixXi(n, L));
+    for (int l = 0; l < L; ++l)
+      for (int i = 0; i < n; ++i) (*own)(i, l) = codes_(rows[i], l);
+    return std::unique_ptr<VarStructure>(new CrossedTerms(std::move(own), nlevels_, fixed_));
+  }
 
  private:
+  CrossedTerms(std::unique_ptr<Eigen::MatrixXi> own, const IVec& nlevels, const Vec& fixed)
+      : own_(std::move(own)), codes_(*own_), nlevels_(nlevels), fixed_(fixed) {}
+  std::unique_ptr<Eigen::MatrixXi> own_;  // owned codes of a subset (else null)
   IMatRef codes_;  // k x L
   IVec nlevels_;   // L
   Vec fixed_;      // L

@@ -13,6 +13,7 @@
 #include "core/fit.hpp"
 #include "core/rng.hpp"
 #include "core/leverage.hpp"
+#include "core/refit_crossed.hpp"
 #include "core/sparse_objective.hpp"
 
 #include "core/tests/harness.hpp"
@@ -346,11 +347,75 @@ static void test_row_diagnostics() {
   CHECK(on_pattern > n);
 }
 
+// (g) case deletion (refit_crossed.hpp): the crossed family's refits on the
+// sparse engine equal the block family's on the one-block problem (whose M
+// is formed densely), leaving out single rows and clusters of term 0 (whole
+// levels disappear), with and without re-estimation, diagonal and dense V.
+static void test_deletion() {
+  for (bool dense : {false, true})
+    for (bool reest : {true, false}) {
+      const Crossed c = crossed_problem(48, 2, 10, 4, false, dense, 31 + dense);
+      const int k = 48, p = 2, q = 2;
+      const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")));
+      Control ctl;
+      ctl.threshold = 1e-11;
+      const BlockFitResult f = fit_crossed_model(c.pr, st, true, ctl);
+      CHECK(f.conv.converged);
+      for (bool by_cluster : {false, true}) {
+        std::vector<int> unit(k);
+        for (int i = 0; i < k; ++i) unit[i] = by_cluster ? c.codes(i, 0) : i;
+        const int n = by_cluster ? c.nlevels(0) : k;
+        MvDeletionPlan plan;
+        plan.reml = true;
+        plan.reestimate = reest;
+        plan.ctl = ctl;
+        plan.theta = f.theta;
+        plan.want_rstudent = plan.want_dfbetas = true;
+        struct Out {
+          std::vector<int> ok;
+          std::vector<double> theta, beta, vbd, resid, se, X2;
+          MvDeletionOut o;
+          Out(int n, int k, int p, int q)
+              : ok(n), theta(n * q), beta(n * p), vbd(n * p), resid(k), se(k), X2(n) {
+            o.n = n;
+            o.ok = ok.data();
+            o.theta = theta.data();
+            o.beta = beta.data();
+            o.vbdiag = vbd.data();
+            o.resid = resid.data();
+            o.se = se.data();
+            o.X2 = X2.data();
+          }
+        } a(n, k, p, q), b(n, k, p, q);
+        auto poll = [](std::size_t) { return true; };
+        CHECK(mv_deletion_run_family(ProblemView(c.pr), CrossedFamily(c.pr, st, true), plan, unit, n, 2, a.o,
+                                     std::nan(""), poll));
+        CHECK(mv_deletion_run(ProblemView(c.one), st, plan, unit, n, 1, b.o, std::nan(""), poll));
+        const double tol = reest ? tol_solver : tol_exact;
+        for (int u = 0; u < n; ++u) {
+          CHECK(a.ok[u] == 1);
+          CHECK(a.ok[u] == b.ok[u]);
+          CHECK_NEAR(a.X2[u], b.X2[u], tol);
+        }
+        for (int j = 0; j < n * q; ++j) CHECK_NEAR(a.theta[j], b.theta[j], tol);
+        for (int j = 0; j < n * p; ++j) {
+          CHECK_NEAR(a.beta[j], b.beta[j], tol);
+          CHECK_NEAR(a.vbd[j], b.vbd[j], tol);
+        }
+        for (int i = 0; i < k; ++i) {
+          CHECK_NEAR(a.resid[i], b.resid[i], tol);
+          CHECK_NEAR(a.se[i], b.se[i], tol);
+        }
+      }
+    }
+}
+
 int main() {
   test_objective();
   test_fit();
   test_singular_v();
   test_poll();
   test_row_diagnostics();
+  test_deletion();
   return metafast_test::report("test_sparse");
 }
