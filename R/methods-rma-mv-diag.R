@@ -68,8 +68,9 @@
 #' @param type \code{hatvalues}: \code{"diagonal"} or \code{"matrix"};
 #'   \code{weights}: \code{"diagonal"}, \code{"matrix"} or \code{"rowsum"};
 #'   \code{residuals}: \code{"response"}, \code{"rstandard"},
-#'   \code{"pearson"} or \code{"cholesky"} (\code{"rstudent"} needs
-#'   refitting and is not supported yet: error).
+#'   \code{"pearson"}, \code{"cholesky"} (metafor's \code{chol(W) \%*\% e};
+#'   for crossed fits of the sparse engine it forms the k x k W) or
+#'   \code{"rstudent"} (the refits of \code{rstudent()}).
 #' @param digits number of decimals for printing.
 #' @param cluster optional clustering variable (of the length of the
 #'   original data, evaluated in the data of the fit): adds the cluster-level
@@ -158,8 +159,13 @@ residuals.mf_rma_mv <- function(object, type = "response", ...) {
     e[abs(e) < 100 * .Machine$double.eps] <- 0
     return(.mf_na_out(e / sqrt(d$mdiag), object))
   }
-  if (is.null(d$chol))
-    .mf_stop("residuals(type = \"cholesky\") needs the Cholesky factor of the k x k marginal covariance, which metafast does not form for crossed random effects that link more than 5000 rows into one block (the fit used the sparse engine; issue 12).")
+  if (is.null(d$chol)) {
+    # a crossed fit of the sparse engine: metafor's chol(W) %*% e needs the
+    # k x k W in the fit's row order, formed on this request only (O(k^3))
+    R <- tryCatch(chol(.mf_mv_kxk(object, "W")), error = function(e)
+      .mf_stop("The weight matrix W is not positive definite; the Cholesky residuals cannot be computed."))
+    d$chol <- c(R %*% d$resid)
+  }
   .mf_na_out(d$chol, object)
 }
 

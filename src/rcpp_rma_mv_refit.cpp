@@ -4,28 +4,33 @@
 // core/refit_mv.hpp.  Worker threads never touch R; the calling thread polls
 // for an interrupt and reports progress (RPoll), and the interrupt is raised
 // after the join.
+#include <string>
 #include <vector>
 
 #include "rcpp_convert.h"
+#include "rcpp_crossed_spec.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_model.h"
+#include "core/refit_crossed.hpp"
 #include "core/refit_mv.hpp"
 
 using namespace metafast;
 
 // unit: 0-based unit code of each row of the spec (rows in the spec's sorted
 // order), n_units codes in all; theta: the full fit's variance components;
-// rstudent / dfbetas: also compute their pieces (see refit_mv.hpp).
-// progress: an R function progress(delta) or NULL.
+// rstudent / dfbetas: also compute their pieces (see refit_mv.hpp).  A
+// crossed fit by the sparse engine (structure type "crossed") is refitted by
+// the sparse family (core/refit_crossed.hpp), every other fit by the block
+// engine.  progress: an R function progress(delta) or NULL.
 // [[Rcpp::export(name = ".mf_rma_mv_deletion", rng = false)]]
 Rcpp::List mf_rma_mv_deletion(Rcpp::List spec, Rcpp::IntegerVector unit, int n_units, Rcpp::NumericVector theta,
                               bool reml, bool reestimate, double threshold, int maxiter, double stepadj,
                               bool rstudent, bool dfbetas, int threads, SEXP progress) {
-  const MvModel mm(spec);
-  const ProblemView& pr = mm.pr;
-  const int k = pr.k(), p = pr.p(), q = mm.n_theta();
+  const Rcpp::List s = spec["structure"];
+  const bool crossed = Rcpp::as<std::string>(s["type"]) == "crossed";
+  const Rcpp::NumericMatrix Xs = spec["X"];
+  const int k = Xs.nrow(), p = Xs.ncol(), q = theta.size();
   if (unit.size() != k) Rcpp::stop("internal error: 'unit' must have one code per row");
-  if (theta.size() != q) Rcpp::stop("internal error: 'theta' must have one value per variance component");
   MvDeletionPlan plan;
   plan.reml = reml;
   plan.reestimate = reestimate;
@@ -48,7 +53,21 @@ Rcpp::List mf_rma_mv_deletion(Rcpp::List spec, Rcpp::IntegerVector unit, int n_u
   if (dfbetas) o.vbdiag = VD.begin();
   if (rstudent) { o.resid = resid.begin(); o.se = se.begin(); o.X2 = X2.begin(); }
   RPoll poll(progress);
-  const bool done = mv_deletion_run(pr, mm.structure(), plan, u, n_units, threads, o, NA_REAL, poll);
+  auto check_q = [q](int n_theta) {
+    if (q != n_theta) Rcpp::stop("internal error: 'theta' must have one value per variance component");
+  };
+  bool done;
+  if (crossed) {
+    const CrossedSpec cs(spec);
+    const ProblemView pr = cs.view();
+    const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+    check_q(st.n_theta());
+    done = mv_deletion_run_family(pr, CrossedFamily(pr, st, reml), plan, u, n_units, threads, o, NA_REAL, poll);
+  } else {
+    const MvModel mm(spec);
+    check_q(mm.n_theta());
+    done = mv_deletion_run(mm.pr, mm.structure(), plan, u, n_units, threads, o, NA_REAL, poll);
+  }
   poll.finish(done, n);
   return Rcpp::List::create(Rcpp::Named("ok") = ok, Rcpp::Named("theta") = TH, Rcpp::Named("beta") = B,
                             Rcpp::Named("vbdiag") = VD, Rcpp::Named("resid") = resid, Rcpp::Named("se") = se,

@@ -10,6 +10,7 @@
 #include "rcpp_convert.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_cluster_x2.h"
+#include "rcpp_crossed_spec.h"
 #include "rcpp_mv_fit.h"
 #include "core/sparse_objective.hpp"
 
@@ -18,51 +19,6 @@
 #include <vector>
 
 using namespace metafast;
-
-namespace {
-
-// The spec read into views of its R memory (the list is kept alive by the
-// caller's frame) and an owned 0-based copy of the group codes.
-struct CrossedSpec {
-  Rcpp::NumericVector y, v, Vb;
-  Rcpp::NumericMatrix X;
-  IVec offsets, nlevels;
-  Eigen::MatrixXi codes;
-  Vec fixed;
-  explicit CrossedSpec(const Rcpp::List& spec)
-      : y(spec["y"]), v(spec["v"]), Vb(spec["Vblocks"]), X(spec["X"]) {
-    const Rcpp::IntegerVector off = spec["offsets"];
-    offsets = Eigen::Map<const Eigen::VectorXi>(off.begin(), off.size());
-    const Rcpp::List s = spec["structure"];
-    const std::string type = Rcpp::as<std::string>(s["type"]);
-    if (type != "crossed") Rcpp::stop("internal error: .mf_rma_mv_fit_sparse() needs structure type 'crossed', not '%s'", type);
-    const Rcpp::IntegerMatrix cd = s["codes"];
-    const Rcpp::IntegerVector nl = s["nlevels"];
-    const Rcpp::NumericVector fx = s["fixed"];
-    const int L = cd.ncol();
-    if (cd.nrow() != y.size() || nl.size() != L || fx.size() != L)
-      Rcpp::stop("internal error: the crossed structure does not match the spec (codes %d x %d, %d nlevels, %d fixed)",
-                 cd.nrow(), L, nl.size(), fx.size());
-    nlevels = Eigen::Map<const Eigen::VectorXi>(nl.begin(), L);
-    codes.resize(cd.nrow(), L);
-    for (int l = 0; l < L; ++l)
-      for (int i = 0; i < cd.nrow(); ++i) {
-        const int c = cd(i, l);
-        if (c == NA_INTEGER || c < 1 || c > nlevels(l))
-          Rcpp::stop("internal error: group code %d of row %d in term %d outside 1..%d", c, i + 1, l + 1, nlevels(l));
-        codes(i, l) = c - 1;
-      }
-    fixed.resize(L);
-    for (int l = 0; l < L; ++l) fixed(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
-  }
-  ProblemView view() const {
-    return ProblemView(Eigen::Map<const Vec>(y.begin(), y.size()), Eigen::Map<const Vec>(v.begin(), v.size()),
-                       Eigen::Map<const Mat>(X.begin(), X.nrow(), X.ncol()), no_dense_cov(), offsets,
-                       Eigen::Map<const Vec>(Vb.begin(), Vb.size()));
-  }
-};
-
-}  // namespace
 
 // The fit of crossed terms by the sparse engine: the same list as
 // .mf_rma_mv_fit() (src/rcpp_rma_mv.cpp): theta, beta, vb (model-based), both

@@ -30,7 +30,9 @@ test_that("crossed fits of the sparse engine: hatvalues, weights, rstandard and 
   expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
   m <- metafor::rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
   spd_check(f, m, f_block)
-  expect_error(residuals(f, type = "cholesky"), "Cholesky factor of the k x k marginal covariance")
+  # Cholesky residuals: metafor's chol(W) %*% e, W formed on this request
+  expect_equal(unname(residuals(f, type = "cholesky")), unname(residuals(m, type = "cholesky")), tolerance = 1e-8)
+  expect_equal(residuals(f, type = "cholesky"), residuals(f_block, type = "cholesky"), tolerance = 1e-10)
   # a component at 0, intercept only with row-sum weights, three crossed factors
   d$c <- sample(1:5, nrow(d), TRUE)
   f0 <- with_mf_options(sparse_path_opts,
@@ -53,6 +55,7 @@ test_that("crossed fits of the sparse engine with a block-diagonal V and missing
   m <- suppressWarnings(metafor::rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2))
   spd_check(f, m, f_block)
   expect_length(hatvalues(f), nrow(d) - 2L)
+  expect_equal(unname(residuals(f, type = "cholesky")), unname(residuals(m, type = "cholesky")), tolerance = 1e-8)
 })
 
 test_that("above 5000 linked rows (no option) the diagnostics come from the sparse factor (level 2: vs metafor)", {

@@ -1,0 +1,57 @@
+// The spec of a crossed fit by the sparse engine (R/rma_mv.R, type
+// "crossed": see src/rcpp_rma_mv_sparse.cpp) read for the glue of the fit,
+// its methods and its refits (src/rcpp_rma_mv_refit.cpp).
+#pragma once
+
+#include "metafast_types.h"
+
+#include <cmath>
+#include <string>
+
+#include "core/model.hpp"
+
+namespace metafast {
+
+// The spec read into views of its R memory (the list is kept alive by the
+// caller's frame) and an owned 0-based copy of the group codes.
+struct CrossedSpec {
+  Rcpp::NumericVector y, v, Vb;
+  Rcpp::NumericMatrix X;
+  IVec offsets, nlevels;
+  Eigen::MatrixXi codes;
+  Vec fixed;
+  explicit CrossedSpec(const Rcpp::List& spec)
+      : y(spec["y"]), v(spec["v"]), Vb(spec["Vblocks"]), X(spec["X"]) {
+    const Rcpp::IntegerVector off = spec["offsets"];
+    offsets = Eigen::Map<const Eigen::VectorXi>(off.begin(), off.size());
+    const Rcpp::List s = spec["structure"];
+    const std::string type = Rcpp::as<std::string>(s["type"]);
+    if (type != "crossed") Rcpp::stop("internal error: the glue of crossed fits needs structure type 'crossed', not '%s'", type);
+    const Rcpp::IntegerMatrix cd = s["codes"];
+    const Rcpp::IntegerVector nl = s["nlevels"];
+    const Rcpp::NumericVector fx = s["fixed"];
+    const int L = cd.ncol();
+    if (cd.nrow() != y.size() || nl.size() != L || fx.size() != L)
+      Rcpp::stop("internal error: the crossed structure does not match the spec (codes %d x %d, %d nlevels, %d fixed)",
+                 cd.nrow(), L, nl.size(), fx.size());
+    nlevels = Eigen::Map<const Eigen::VectorXi>(nl.begin(), L);
+    codes.resize(cd.nrow(), L);
+    for (int l = 0; l < L; ++l)
+      for (int i = 0; i < cd.nrow(); ++i) {
+        const int c = cd(i, l);
+        if (c == NA_INTEGER || c < 1 || c > nlevels(l))
+          Rcpp::stop("internal error: group code %d of row %d in term %d outside 1..%d", c, i + 1, l + 1, nlevels(l));
+        codes(i, l) = c - 1;
+      }
+    fixed.resize(L);
+    for (int l = 0; l < L; ++l) fixed(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+  }
+  ProblemView view() const {
+    return ProblemView(Eigen::Map<const Vec>(y.begin(), y.size()), Eigen::Map<const Vec>(v.begin(), v.size()),
+                       Eigen::Map<const Mat>(X.begin(), X.nrow(), X.ncol()), no_dense_cov(), offsets,
+                       Eigen::Map<const Vec>(Vb.begin(), Vb.size()));
+  }
+};
+
+
+}  // namespace metafast
