@@ -185,6 +185,10 @@
     .Call(`_metafast_mf_rma_mv_matrix_sparse`, spec, theta, what)
 }
 
+.mf_rma_mv_cluster_blocks_sparse <- function(spec, theta, rows, off) {
+    .Call(`_metafast_mf_rma_mv_cluster_blocks_sparse`, spec, theta, rows, off)
+}
+
 .mf_robust_mv_blocks <- function(spec, theta, rows, off) {
     .Call(`_metafast_mf_robust_mv_blocks`, spec, theta, rows, off)
 }

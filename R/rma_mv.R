@@ -53,13 +53,13 @@
 #'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
 #'   with \code{cluster}), \code{residuals()}, \code{ranef()},
-#'   \code{robust()} (without \code{clubSandwich}) and the k x k matrices
-#'   on request are computed from that factor, and the refits of case
-#'   deletion (\code{rstudent()}, \code{cooks.distance()}, \code{dfbetas()})
-#'   are sparse fits; the Cholesky residuals form the k x k weight matrix
-#'   (as metafor does); \code{robust(clubSandwich = TRUE)}, which needs the
-#'   blocks of the marginal covariance by cluster, stops with an error that
-#'   says so.
+#'   \code{robust()} and the k x k matrices on request are computed from
+#'   that factor (\code{robust(clubSandwich = TRUE)} from the blocks of the
+#'   marginal covariance by cluster, read from \code{V} and the factors:
+#'   the clusters must hold whole levels of every factor, as clubSandwich
+#'   requires), and the refits of case deletion (\code{rstudent()},
+#'   \code{cooks.distance()}, \code{dfbetas()}) are sparse fits; the
+#'   Cholesky residuals form the k x k weight matrix (as metafor does).
 #' @param struct the structure of the \code{~ inner | outer} terms (one value
 #'   for both, or one for each of the two terms metafor allows): \code{"CS"}
 #'   (tau2 on the diagonal, rho tau2 off it), \code{"ID"} (tau2 I),

@@ -154,11 +154,20 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
     if (!is.null(tr)) spec$X <- tr$Xs
     if (.mf_spec_is_sparse(spec)) {
       # crossed random effects fitted by the sparse engine: W X from its factor
-      # (src/core/sparse_objective.hpp); the CR2-type estimators need the
-      # blocks of M by cluster, which crossed factors do not nest
-      if (need_theta)
-        .mf_stop("robust(clubSandwich = TRUE) needs the blocks of the marginal covariance by cluster, which crossed random effects that link more than 5000 rows into one block do not have (the fit used the sparse engine; issue 12). Use clubSandwich = FALSE (metafor's default estimator).")
-      gl <- if (is.null(A)) list(WX = .mf_rma_mv_WX_sparse(spec, .mf_mv_theta(x)))
+      # (src/core/sparse_objective.hpp).  The CR2-type estimators need M block
+      # diagonal by cluster: every level of every factor within one cluster
+      # (clubSandwich's condition, as for the block engine's fits), the
+      # blocks M_cc then read from V and the codes
+      gl <- list()
+      if (is.null(A)) gl$WX <- .mf_rma_mv_WX_sparse(spec, .mf_mv_theta(x))
+      if (need_theta) {
+        fs <- fi[o]  # cluster of each sorted row
+        cd <- spec$structure$codes
+        # (a diagonal V has no blocks: offsets empty)
+        cut <- (length(spec$offsets) > 0L && cut) || any(vapply(seq_len(ncol(cd)), function(l)
+          any(tapply(fs, cd[, l], function(v) any(v != v[1L]))), logical(1)))
+        if (!cut) gl$Theta <- .mf_rma_mv_cluster_blocks_sparse(spec, .mf_mv_theta(x), pos[ocl], off)
+      }
     } else {
       gl <- if (is.null(A) || need_theta) .mf_robust_mv_blocks(spec, .mf_mv_theta(x), pos[ocl], off)
     }

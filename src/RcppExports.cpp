@@ -721,6 +721,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_cluster_blocks_sparse
+Rcpp::NumericVector mf_rma_mv_cluster_blocks_sparse(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, Rcpp::IntegerVector off);
+RcppExport SEXP _metafast_mf_rma_mv_cluster_blocks_sparse(SEXP specSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP offSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type rows(rowsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type off(offSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_cluster_blocks_sparse(spec, theta, rows, off));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_robust_mv_blocks
 Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, Rcpp::IntegerVector off);
 RcppExport SEXP _metafast_mf_robust_mv_blocks(SEXP specSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP offSEXP) {
@@ -922,6 +935,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_rma_mv_ranef_sparse", (DL_FUNC) &_metafast_mf_rma_mv_ranef_sparse, 2},
     {"_metafast_mf_rma_mv_cluster_x2_sparse", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2_sparse, 5},
     {"_metafast_mf_rma_mv_matrix_sparse", (DL_FUNC) &_metafast_mf_rma_mv_matrix_sparse, 3},
+    {"_metafast_mf_rma_mv_cluster_blocks_sparse", (DL_FUNC) &_metafast_mf_rma_mv_cluster_blocks_sparse, 4},
     {"_metafast_mf_robust_mv_blocks", (DL_FUNC) &_metafast_mf_robust_mv_blocks, 4},
     {"_metafast_mf_robust_sandwich", (DL_FUNC) &_metafast_mf_robust_sandwich, 9},
     {"_metafast_mf_selmodel_ll", (DL_FUNC) &_metafast_mf_selmodel_ll, 15},

@@ -12,6 +12,7 @@
 #include "rcpp_cluster_x2.h"
 #include "rcpp_crossed_spec.h"
 #include "rcpp_mv_fit.h"
+#include "core/refit_crossed.hpp"
 #include "core/sparse_objective.hpp"
 
 #include <cmath>
@@ -135,26 +136,8 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVe
   if (cluster.size() != k) Rcpp::stop("internal error: 'cluster' does not match the spec");
   ObjectiveEval ev;
   at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.evaluate(th, 0, ev); });
-  // the V blocks (sampling covariances), kept by block
-  std::vector<Mat> Vb(pr.n_blocks());
-  std::vector<int> blk(k);
-  Eigen::Index voff = 0;
-  for (int b = 0; b < pr.n_blocks(); ++b) {
-    const int i0 = pr.block_begin(b), nb = pr.block_size(b);
-    if (pr.dense_cov()) {
-      pr.sampling_block(b, voff, Vb[b]);
-      voff += static_cast<Eigen::Index>(nb) * nb;
-    }
-    for (int i = 0; i < nb; ++i) blk[i0 + i] = b;
-  }
-  auto m_entry = [&](int a, int d) {
-    double m = 0.0;
-    if (a == d && !pr.dense_cov()) m = pr.v(a);
-    else if (pr.dense_cov() && blk[a] == blk[d]) m = Vb[blk[a]](a - pr.block_begin(blk[a]), d - pr.block_begin(blk[a]));
-    for (int l = 0; l < L; ++l)
-      if (at.st.code(a, l) == at.st.code(d, l)) m += at.theta(l);
-    return m;
-  };
+  const CrossedMarginal marginal(pr, at.st);
+  auto m_entry = [&](int a, int d) { return marginal(at.theta, a, d); };
   return cluster_x2_r(pr.X, pr.X * ev.Ainv, at.resid(beta), cluster, n_cluster, m_entry, at.rp);
 }
 
@@ -168,4 +151,35 @@ Rcpp::NumericMatrix mf_rma_mv_matrix_sparse(Rcpp::List spec, Rcpp::NumericVector
   Mat out;
   at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.dense_matrix(th, what[0], out); });
   return Rcpp::wrap(out);
+}
+
+// The blocks M_cc of the clusters whose (0-based, sorted) rows are
+// rows[off[c]..off[c+1]), concatenated column-major: the working covariance
+// of the CR2-type sandwich of a crossed fit by the sparse engine whose
+// clusters hold whole levels of every factor (R checks that, so M is block
+// diagonal by cluster), from the V blocks and the codes (CrossedMarginal).
+// O(sum_c n_c^2 L).
+// [[Rcpp::export(name = ".mf_rma_mv_cluster_blocks_sparse", rng = false)]]
+Rcpp::NumericVector mf_rma_mv_cluster_blocks_sparse(Rcpp::List spec, Rcpp::NumericVector theta,
+                                                    Rcpp::IntegerVector rows, Rcpp::IntegerVector off) {
+  const CrossedSpec cs(spec);
+  const ProblemView pr = cs.view();
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
+  const Eigen::Map<const Vec> th(theta.begin(), theta.size());
+  const CrossedMarginal marginal(pr, st);
+  const int J = off.size() - 1;
+  R_xlen_t tot = 0;
+  for (int c = 0; c < J; ++c) tot += static_cast<R_xlen_t>(off[c + 1] - off[c]) * (off[c + 1] - off[c]);
+  Rcpp::NumericVector out(tot);
+  R_xlen_t pos = 0;
+  for (int c = 0; c < J; ++c) {
+    if ((c & 255) == 255) Rcpp::checkUserInterrupt();
+    const int a0 = off[c], n = off[c + 1] - off[c];
+    for (int d = 0; d < n; ++d) {
+      if ((d & 255) == 255) Rcpp::checkUserInterrupt();
+      for (int a = 0; a < n; ++a) out[pos++] = marginal(th, rows[a0 + a], rows[a0 + d]);
+    }
+  }
+  return out;
 }

@@ -18,10 +18,51 @@
 
 namespace metafast {
 
+// Entries of the marginal covariance of crossed terms,
+//   M_ij = V_ij + sum_l theta_l [f_l(i) == f_l(j)],
+// V_ij read in place within the blocks of V (0 across blocks): the M_DD of
+// case deletion, the cluster blocks of rstandard(cluster =) and of the
+// CR2-type sandwich.  theta: one value per term.
+class CrossedMarginal {
+ public:
+  CrossedMarginal(const ProblemView& pr, const CrossedTerms& st)
+      : pr_(pr), st_(st), row_block_(mv_row_blocks(pr)), voff_(mv_block_offsets(pr)) {}
+  template <class Theta>
+  double operator()(const Theta& theta, int i, int j) const {
+    double m = 0.0;
+    const int b = row_block_[i];
+    if (b == row_block_[j]) {
+      if (pr_.dense_cov()) {
+        const int i0 = pr_.block_begin(b);
+        m = pr_.Vblocks(static_cast<Eigen::Index>(voff_[b]) + (i - i0) +
+                        static_cast<Eigen::Index>(j - i0) * pr_.block_size(b));
+      } else if (i == j) {
+        m = pr_.v(i);
+      }
+    }
+    for (int l = 0; l < st_.n_theta(); ++l)
+      if (st_.code(i, l) == st_.code(j, l)) m += theta(l);
+    return m;
+  }
+  // S(c1, c2) += M(rows[c1], rows[c2]).  O(n^2 L).
+  template <class Theta>
+  void add_block(const Theta& theta, const std::vector<int>& rows, Mat& S) const {
+    const int n = static_cast<int>(rows.size());
+    for (int c2 = 0; c2 < n; ++c2)
+      for (int c1 = 0; c1 < n; ++c1) S(c1, c2) += (*this)(theta, rows[c1], rows[c2]);
+  }
+
+ private:
+  const ProblemView& pr_;
+  const CrossedTerms& st_;
+  const std::vector<int> row_block_;
+  const std::vector<std::size_t> voff_;
+};
+
 class CrossedFamily {
  public:
   CrossedFamily(const ProblemView& pr, const CrossedTerms& st, bool reml)
-      : st_(st), reml_(reml), row_block_(mv_row_blocks(pr)), voff_(mv_block_offsets(pr)) {}
+      : st_(st), reml_(reml), marginal_(pr, st) {}
   const VarStructure& structure() const { return st_; }
   std::unique_ptr<VarStructure> subset(const std::vector<int>& rows) const { return st_.subset_rows(rows); }
   BlockFitResult fit(const ProblemView& sv, const VarStructure& sst, const Control& ctl, const Vec& theta0,
@@ -33,21 +74,15 @@ class CrossedFamily {
     SparseCrossedObjective obj(sv, static_cast<const CrossedTerms&>(sst), reml_, poll);
     return obj.evaluate(theta, 0, ev);
   }
-  void add_mdd(const ProblemView& pr, const Vec& theta, const std::vector<int>& del, Mat& S) const {
-    add_within_blocks(pr, row_block_, voff_, del,
-                      [&](int b, Eigen::Index voff, Mat& Mb) { pr.sampling_block(b, voff, Mb); }, S);
-    const int nd = static_cast<int>(del.size());
-    for (int l = 0; l < st_.n_theta(); ++l)
-      for (int c2 = 0; c2 < nd; ++c2)
-        for (int c1 = 0; c1 < nd; ++c1)
-          if (st_.code(del[c1], l) == st_.code(del[c2], l)) S(c1, c2) += theta(l);
+  // (pr: the problem the family was made for)
+  void add_mdd(const ProblemView& /*pr*/, const Vec& theta, const std::vector<int>& del, Mat& S) const {
+    marginal_.add_block(theta, del, S);
   }
 
  private:
   const CrossedTerms& st_;
   const bool reml_;
-  const std::vector<int> row_block_;
-  const std::vector<std::size_t> voff_;
+  const CrossedMarginal marginal_;
 };
 
 }  // namespace metafast

@@ -45,8 +45,46 @@ test_that("robust() of a sparse crossed fit with a block-diagonal V and an inter
   expect_identical(f$mf.spec$structure$type, "crossed")
   m <- metafor::rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
   rms_check(robust(f, cluster = a), metafor::robust(m, cluster = d$a), "V blocks")
-  # the clubSandwich estimators need blocks of M by cluster: a clear error
-  expect_error(robust(f, cluster = a, clubSandwich = TRUE), "clubSandwich = FALSE")
+  # the clubSandwich estimators need M block diagonal by cluster, which
+  # clusters of one crossed factor are not: an error, as metafor's
+  # ("Could not obtain the cluster-robust variance-covariance matrix")
+  expect_error(robust(f, cluster = a, clubSandwich = TRUE), "not nested within the clustering variable")
+  expect_error(suppressWarnings(metafor::robust(m, cluster = d$a, clubSandwich = TRUE)))
+})
+
+test_that("robust(clubSandwich = TRUE) of a sparse crossed fit whose clusters hold whole factors is metafor's", {
+  skip_if_not_installed("clubSandwich")
+  # three groups of studies and outcomes, crossed within each group: each
+  # group a cluster that nests both factors
+  parts <- lapply(1:3, function(g) {
+    p <- sparse_crossed_data(c(70, 90, 60)[g], c(14, 16, 10)[g], c(4, 5, 3)[g], 20 + g)
+    p$a <- p$a + 100 * g
+    p$b <- p$b + 100 * g
+    p$grp <- g
+    p
+  })
+  d <- do.call(rbind, parts)
+  d$pair <- rep(seq_len(nrow(d) / 2), each = 2)
+  for (dense_V in c(FALSE, TRUE)) {
+    info <- if (dense_V) "dense V" else "diagonal V"
+    d$V <- if (dense_V) metafor::vcalc(vi, cluster = pair, obs = seq_len(nrow(d)), rho = 0.3, data = d) else d$vi
+    fit <- function() rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d)
+    f <- with_mf_options(sparse_path_opts, fit())
+    expect_identical(f$mf.spec$structure$type, "crossed")
+    f_block <- fit()
+    expect_false(identical(f_block$mf.spec$structure$type, "crossed"))
+    m <- metafor::rma.mv(yi, V, mods = ~ x, random = list(~ 1 | a, ~ 1 | b), data = d, sigma2 = f$sigma2)
+    r <- robust(f, cluster = grp, clubSandwich = TRUE)
+    rm <- metafor::robust(m, cluster = d$grp, clubSandwich = TRUE)
+    rms_check(r, rm, info)
+    expect_equal(r$vb, robust(f_block, cluster = grp, clubSandwich = TRUE)$vb, tolerance = 1e-9, info = info)
+    r0 <- robust(f, cluster = grp, clubSandwich = TRUE, vcov = "CR0", coef_test = "naive-t")
+    rms_check(r0, metafor::robust(m, cluster = d$grp, clubSandwich = TRUE, vcov = "CR0", coef_test = "naive-t"), info)
+  }
+  # a V block that straddles two clusters: not nested
+  d$V <- metafor::vcalc(vi, cluster = rep(1, nrow(d)), obs = seq_len(nrow(d)), rho = 0.1, data = d)
+  f <- with_mf_options(sparse_path_opts, rma.mv(yi, V, random = list(~ 1 | a, ~ 1 | b), data = d))
+  expect_error(robust(f, cluster = grp, clubSandwich = TRUE), "not nested within the clustering variable")
 })
 
 test_that("robust() of a crossed fit above 5000 linked rows (level 2: metafor's robust forms W)", {
