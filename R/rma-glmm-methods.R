@@ -115,8 +115,12 @@ logLik.mf_rma_glmm <- function(object, ...) {
 deviance.mf_rma_glmm <- function(object, ...) object$fit.stats["dev", "ML"]
 
 #' @rdname rma.glmm
+#' @param all nobs(): as metafor's \code{nobs(all = TRUE)}, the numbers of
+#'   studies, of rows in the data, in \code{subset}, with complete data,
+#'   used (the rows of the long format) and the residual degrees of freedom;
+#'   \code{FALSE}: the number of studies, as metafor.
 #' @export
-nobs.mf_rma_glmm <- function(object, ...) object$k.eff
+nobs.mf_rma_glmm <- function(object, all = FALSE, ...) nobs.mf_rma(object, all = all, ...)
 
 #' @rdname rma.glmm
 #' @export

@@ -259,6 +259,7 @@ rma.glmm <- function(ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, xi, mi, ti, n
     keep <- .esc_subset(subset, k.all, "subset")
     v <- lapply(v, `[`, keep); yi <- yi[keep]; vi <- vi[keep]; ni <- ni[keep]
     slab <- slab[keep]; ids <- ids[keep]; X.f <- X.f[keep, , drop = FALSE]
+    subset <- keep  # (metafor's field: logical over the k.all rows)
   }
   if (anyDuplicated(slab)) slab <- .esc_unique_labels(as.character(slab))
   k.f <- length(ids)

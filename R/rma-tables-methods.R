@@ -440,8 +440,11 @@ BIC.mf_rma_tab <- function(object, ...) {
 }
 
 #' @rdname mf_rma_tab-methods
+#' @param all nobs(): as metafor's \code{nobs(all = TRUE)}, the numbers of
+#'   studies, of rows in the data, in \code{subset}, with complete data,
+#'   used and the residual degrees of freedom.
 #' @export
-nobs.mf_rma_tab <- function(object, ...) object$k
+nobs.mf_rma_tab <- function(object, all = FALSE, ...) nobs.mf_rma(object, all = all, ...)
 
 #' @rdname mf_rma_tab-methods
 #' @param yaxis,legend,contour,contours as in

@@ -63,3 +63,31 @@ test_that("formula(type =) as metafor: the moderators' formula, or the formula g
   expect_false(is.null(formula(f1, type = "yi")))
   expect_null(formula(f2, type = "yi"))
 })
+
+test_that("nobs() of rma.glmm(), rma.mh() and rma.peto() fits as metafor's, with all = TRUE", {
+  # before: nobs() of rma.glmm() fits gave k.eff (the rows of the long
+  # format, 32 here) where metafor gives k (16), and all three swallowed
+  # 'all' in '...'; rma.glmm() kept 'subset' as given (indices) where metafor
+  # keeps a logical over the rows
+  dat <- metadat::dat.nielweise2007
+  dat$ai[1] <- 0
+  dat$ci[1] <- 0
+  dat$ai[5] <- NA
+  args <- list(measure = "OR", ai = quote(ai), n1i = quote(n1i), ci = quote(ci), n2i = quote(n2i), data = dat)
+  for (sub in list(NULL, 2:16)) {
+    a <- c(args, if (!is.null(sub)) list(subset = sub))
+    pairs <- list(
+      glmm = list(do.call(rma.glmm, c(a, model = "UM.FS")), do.call(metafor::rma.glmm, c(a, model = "UM.FS"))),
+      mh = list(do.call(rma.mh, a), do.call(metafor::rma.mh, a)),
+      peto = list(do.call(rma.peto, a[-1]), do.call(metafor::rma.peto, a[-1])))
+    for (nm in names(pairs)) {
+      info <- paste(nm, if (is.null(sub)) "all rows" else "subset")
+      f <- suppressWarnings(pairs[[nm]][[1]])
+      m <- suppressWarnings(pairs[[nm]][[2]])
+      expect_identical(nobs(f), nobs(m), info = info)
+      expect_equal(nobs(f, all = TRUE), nobs(m, all = TRUE), info = info)
+      expect_error(nobs(f, all = NA), "'all' must be TRUE or FALSE")
+      expect_identical(f$subset, m$subset, info = info)
+    }
+  }
+})
