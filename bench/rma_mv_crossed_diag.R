@@ -17,18 +17,7 @@
 suppressPackageStartupMessages(library(metafast))
 have_metafor <- requireNamespace("metafor", quietly = TRUE)
 
-sim_crossed <- function(ns, seed = 1) {
-  set.seed(seed)
-  n <- sample(1:7, ns, replace = TRUE)
-  study <- rep(seq_len(ns), n)
-  outcome <- unlist(lapply(n, function(m) sample(20L, m)))
-  k <- length(study)
-  vi <- stats::runif(k, 0.01, 0.2)
-  x <- stats::rnorm(k)
-  yi <- 0.2 * x + stats::rnorm(ns, 0, sqrt(0.08))[study] + stats::rnorm(20, 0, sqrt(0.04))[outcome] +
-    stats::rnorm(k, 0, sqrt(vi))
-  data.frame(study, outcome, yi, vi, x)
-}
+source(file.path("bench", "sim_crossed.R"))  # sim_crossed()
 sets <- list(
   "hatvalues() + weights() + rstandard()" = function(f, d) list(hatvalues(f), weights(f), rstandard(f)$z),
   "robust(cluster = study) + ranef() + rstandard(cluster = study)" = function(f, d) {

@@ -168,18 +168,5 @@ Rcpp::NumericVector mf_rma_mv_cluster_blocks_sparse(Rcpp::List spec, Rcpp::Numer
   if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
   const Eigen::Map<const Vec> th(theta.begin(), theta.size());
   const CrossedMarginal marginal(pr, st);
-  const int J = off.size() - 1;
-  R_xlen_t tot = 0;
-  for (int c = 0; c < J; ++c) tot += static_cast<R_xlen_t>(off[c + 1] - off[c]) * (off[c + 1] - off[c]);
-  Rcpp::NumericVector out(tot);
-  R_xlen_t pos = 0;
-  for (int c = 0; c < J; ++c) {
-    if ((c & 255) == 255) Rcpp::checkUserInterrupt();
-    const int a0 = off[c], n = off[c + 1] - off[c];
-    for (int d = 0; d < n; ++d) {
-      if ((d & 255) == 255) Rcpp::checkUserInterrupt();
-      for (int a = 0; a < n; ++a) out[pos++] = marginal(th, rows[a0 + a], rows[a0 + d]);
-    }
-  }
-  return out;
+  return cluster_blocks_r(rows, off, [&](int i, int j) { return marginal(th, i, j); });
 }

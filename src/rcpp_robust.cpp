@@ -2,6 +2,7 @@
 // small-sample tests (core/sandwich.hpp), and, for rma.mv() fits, the
 // working covariance blocks of the clusters read from the fit's spec
 // (rcpp_mv_model.h) at the fitted parameters.
+#include "rcpp_cluster_x2.h"
 #include "rcpp_interrupt.h"
 #include "rcpp_mv_model.h"
 
@@ -53,25 +54,11 @@ Rcpp::List mf_robust_mv_blocks(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp:
     if (llt.info() != Eigen::Success) Rcpp::stop("Cannot invert marginal var-cov matrix.");
     WX.middleRows(i0, nb) = llt.solve(pr.X.middleRows(i0, nb));
   }
-  const int J = off.size() - 1;
-  R_xlen_t tot = 0;
-  for (int c = 0; c < J; ++c) tot += static_cast<R_xlen_t>(off[c + 1] - off[c]) * (off[c + 1] - off[c]);
-  Rcpp::NumericVector Th(tot);
-  R_xlen_t pos = 0;
-  for (int c = 0; c < J; ++c) {
-    if ((c & 1023) == 1023) robust_throw_if_interrupted();
-    const int a0 = off[c], n = off[c + 1] - off[c];
-    for (int d = 0; d < n; ++d)
-      for (int a = 0; a < n; ++a) {
-        const int ia = rows[a0 + a], id = rows[a0 + d];
-        double v = 0.0;
-        if (blk[ia] == blk[id]) {
-          const int i0 = pr.block_begin(blk[ia]);
-          v = Mb[blk[ia]](ia - i0, id - i0);
-        }
-        Th[pos++] = v;
-      }
-  }
+  const Rcpp::NumericVector Th = cluster_blocks_r(rows, off, [&](int ia, int id) {
+    if (blk[ia] != blk[id]) return 0.0;
+    const int i0 = pr.block_begin(blk[ia]);
+    return Mb[blk[ia]](ia - i0, id - i0);
+  });
   return Rcpp::List::create(Rcpp::Named("WX") = WXr, Rcpp::Named("Theta") = Th);
 }
 
