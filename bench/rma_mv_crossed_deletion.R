@@ -9,7 +9,8 @@
 #
 #   Rscript bench/rma_mv_crossed_deletion.R
 #
-# metafor is run by cluster at about 1,000 and 2,000 effects and its time
+# metafor is run by cluster at about 400 and 800 effects (its sparse refits
+# take minutes beyond) and its time
 # extrapolated to 10^4 effects by a power law through those two sizes; per
 # row, metafor is not run (k sparse refits take hours): its time is the
 # measured time of its 20 refits by cluster scaled to k refits (labelled
@@ -35,12 +36,12 @@ rel <- function(a, b) max(abs(unname(c(a)) - unname(c(b))) / pmax(abs(unname(c(b
 rows <- list()
 t_mo <- c()
 per_refit <- c()
-for (ns in c(250L, 500L, 2500L)) {
+for (ns in c(100L, 200L, 2500L)) {
   d <- sim_crossed(ns)
   f <- fit_mf(d)
   t_mf <- system.time(cd <- cooks.distance(f, cluster = d$outcome, threads = 2))[["elapsed"]]
   tmo <- NA_real_; what <- "not run"; dmax <- NA_real_
-  if (have_metafor && nrow(d) < 3000) {
+  if (have_metafor && nrow(d) < 1000) {
     m <- fit_mo(d)
     tmo <- system.time(cm <- stats::cooks.distance(m, cluster = d$outcome))[["elapsed"]]
     what <- "measured"
@@ -55,8 +56,9 @@ for (ns in c(250L, 500L, 2500L)) {
   rows[[length(rows) + 1L]] <- data.frame(set = "cooks.distance(cluster = outcome)", k = nrow(d),
                                           metafast_s = signif(t_mf, 3), metafor_s = signif(tmo, 3),
                                           ratio = signif(tmo / t_mf, 3), metafor = what, max_rel_diff = signif(dmax, 2))
+  print(rows[[length(rows)]], row.names = FALSE)
 }
-for (ns in c(250L, 500L)) {
+for (ns in c(100L, 200L)) {
   d <- sim_crossed(ns)
   f <- fit_mf(d)
   t_mf <- system.time(rstudent(f, threads = 2))[["elapsed"]]
@@ -64,6 +66,7 @@ for (ns in c(250L, 500L)) {
   rows[[length(rows) + 1L]] <- data.frame(set = "rstudent() (per row)", k = nrow(d), metafast_s = signif(t_mf, 3),
                                           metafor_s = signif(tmo, 3), ratio = signif(tmo / t_mf, 3),
                                           metafor = "extrapolated (k x its refit by cluster)", max_rel_diff = NA)
+  print(rows[[length(rows)]], row.names = FALSE)
 }
 cat("\nCase deletion of rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | study, ~ 1 | outcome)), REML;",
     "elapsed seconds (metafast on 2 threads)\n\n")
