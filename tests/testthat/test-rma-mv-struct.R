@@ -121,9 +121,11 @@ test_that("crossed components larger than the dense cap: the sparse engine fits,
   expect_identical(f$mf.spec$structure$type, "crossed")
   expect_true(f$convergence$converged)
   # (hat values and weights come from the sparse factor, test-rma-mv-sparse-diag.R;
-  # the refits of case deletion still need the dense blocks)
+  # the refits of case deletion are sparse fits, test-rma-mv-sparse-deletion.R)
   expect_length(hatvalues(f), k)
-  expect_error(cooks.distance(f), "crossed random effects that link more than 5000 rows")
+  cd <- cooks.distance(f, cluster = a, reestimate = FALSE)
+  expect_length(cd, 3L)
+  expect_true(all(is.finite(cd)))
   # an '~ inner | outer' term needs the dense blocks
   expect_error(rma.mv(yi, vi, random = list(~ 1 | b, ~ b | a), data = d), "5200 rows.*at most 5000 rows a block")
 })
