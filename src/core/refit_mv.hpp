@@ -137,26 +137,6 @@ struct MvDeletionOut {
   double* X2 = nullptr;      // n
 };
 
-// Adds to S (nd x nd, the rows del of pr, ascending) the entries of a per-block
-// matrix for the pairs of rows of del that share a block of pr:
-// block_matrix(b, voff, Mb) fills Mb (n_b x n_b) for block b.
-template <class BlockMatrix>
-void add_within_blocks(const ProblemView& pr, const std::vector<int>& row_block, const std::vector<std::size_t>& voff,
-                       const std::vector<int>& del, BlockMatrix&& block_matrix, Mat& S) {
-  const int nd = static_cast<int>(del.size());
-  Mat Mb;
-  int a = 0;
-  while (a < nd) {
-    const int b = row_block[del[a]], i0 = pr.block_begin(b);
-    int e = a;
-    while (e < nd && row_block[del[e]] == b) ++e;
-    block_matrix(b, static_cast<Eigen::Index>(voff[b]), Mb);
-    for (int c2 = a; c2 < e; ++c2)
-      for (int c1 = a; c1 < e; ++c1) S(c1, c2) += Mb(del[c1] - i0, del[c2] - i0);
-    a = e;
-  }
-}
-
 // The offset of each block of pr in a concatenation of its n_b x n_b blocks
 // (whether or not pr has dense V blocks: the layout block_cov() expects).
 inline std::vector<std::size_t> mv_block_offsets(const ProblemView& pr) {
@@ -190,9 +170,21 @@ class BlockFamily {
     BlockObjective obj(sv, sst, reml_);
     return obj.evaluate(theta, 0, ev);
   }
+  // M_DD block-diagonal over the blocks of pr (del ascending, so the rows of
+  // one block are consecutive)
   void add_mdd(const ProblemView& pr, const Vec& theta, const std::vector<int>& del, Mat& S) const {
-    add_within_blocks(pr, row_block_, voff_, del,
-                      [&](int b, Eigen::Index voff, Mat& Mb) { st_.block_cov(pr, theta, b, voff, Mb); }, S);
+    const int nd = static_cast<int>(del.size());
+    Mat Mb;
+    int a = 0;
+    while (a < nd) {
+      const int b = row_block_[del[a]], i0 = pr.block_begin(b);
+      int e = a;
+      while (e < nd && row_block_[del[e]] == b) ++e;
+      st_.block_cov(pr, theta, b, static_cast<Eigen::Index>(voff_[b]), Mb);
+      for (int c2 = a; c2 < e; ++c2)
+        for (int c1 = a; c1 < e; ++c1) S(c1, c2) += Mb(del[c1] - i0, del[c2] - i0);
+      a = e;
+    }
   }
 
  private:
