@@ -267,7 +267,7 @@
 .mf_boot_mv_un_psd <- function(t, gts, p) {
   for (g in gts) {
     if (!g$struct %in% "UN" || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
-    if (.mf_mv_free_r_forest(g)) next  # (metafor's estimate too: .mf_mv_check_un_psd())
+    if (.mf_mv_free_r_forest(g)) next  # (the box is metafor's set: .mf_mv_free_r_forest())
     for (i in seq_len(nrow(t))) {
       th <- t[i, -seq_len(p)]
       if (anyNA(th)) next

@@ -83,15 +83,15 @@
 #'   1 - 1.5 d/rho + 0.5 (d/rho)^3 for d < rho; distances as chosen by
 #'   metafor's \code{dist}, see \code{...}; rho starts at the first quartile
 #'   of the distances, or at \code{control$rho.init}); \code{"UNR"} is
-#'   refused as metafor 5.2.1 refuses it.  UN (and GEN)
-#'   is fitted on the scale of the Cholesky factor of its matrix (as metafor),
-#'   or, when some of its components are fixed, on the (tau2, rho) scale.
-#'   metafor's estimate may then be a matrix that is not positive
-#'   semi-definite (its free correlations need only be completable to a
-#'   correlation matrix), and ours is metafor's when the estimated
-#'   correlations form no cycle among the levels (e.g. one of three fixed);
-#'   otherwise an estimate that is not positive semi-definite (where
-#'   metafor's would differ) stops with an error.  Rows in the same outer
+#'   refused as metafor 5.2.1 refuses it.  UN (and GEN) is fitted as
+#'   metafor fits it: on the scale of the Cholesky factor L of its matrix,
+#'   the fixed variances and correlations (if any) overwriting those of L L'.
+#'   With some components fixed, the estimate may then be a matrix that is
+#'   not positive semi-definite (its free correlations need only be
+#'   completable to a correlation matrix); when the estimated correlations
+#'   form no cycle among the levels (e.g. one of three fixed) every value in
+#'   [-1, 1] is completable, and the term is fitted on the (tau2, rho) scale
+#'   (the same estimate, found faster).  Rows in the same outer
 #'   level share the covariance of their inner levels.  Without such a term
 #'   \code{struct} is disregarded with metafor's warning.
 #' @param intercept include an intercept (default \code{TRUE}).
@@ -398,9 +398,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       o <- order(g1)
       offsets <- as.integer(c(0L, cumsum(sizes)))
       Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
-      bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = fixed.all,
+      bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = .mf_mv_fit_fixed(gts, fixed.all),
                         terms = lapply(gts, function(g) {
-                          tm <- list(type = if (g$chol && g$type < 10L) 9L else g$type, inner = g$inner[o], outer = g$outer[o],
+                          # (UN on the Cholesky scale: 9, with fixed components 17)
+                          tm <- list(type = if (g$type >= 10L) g$type else if (g$chol) 9L else if (isTRUE(g$cholfix)) 17L else g$type,
+                                     inner = g$inner[o], outer = g$outer[o],
                                      times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
                                      n_lev = g$n_lev, outer.levels = g$outer.levels)
                           # GEN/GDIAG: the base matrix and the inner design of each level; spatial: coordinates or distances
@@ -410,6 +412,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
                           if (!is.null(g$dmat)) tm$dmat <- g$dmat
                           if (!is.null(g$dist)) tm$dist <- g$dist
                           if (isTRUE(g$logr)) tm$logr <- TRUE  # (an estimated range: fitted as log(rho))
+                          if (isTRUE(g$cholfix)) {  # (the fixed values overwrite those of L L')
+                            tm$fixv <- g$fixed_v
+                            tm$fixr <- g$fixed_r
+                          }
                           tm
                         }))
       if (withR) bstruct$R <- unname(Rl)
@@ -428,12 +434,17 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
 
   start <- c(con$sigma2.init, rep(NA_real_, length(fixed.all) - L))
-  if (any(vapply(gts, function(g) g$chol, NA))) {
+  if (any(vapply(gts, function(g) g$chol || isTRUE(g$cholfix), NA))) {
     # the Cholesky factor of a UN term starts at sqrt(s) I, s the residual
-    # variance beyond the sampling variances shared by the variance components
+    # variance beyond the sampling variances shared by the variance
+    # components (with fixed components: .mf_mv_cholfix_start())
     nvar <- L + sum(vapply(gts, function(g) g$n_v, 0L))
     s0 <- max(stats::var(yi.f) - mean(vi.f), 0.01 * stats::var(yi.f), 1e-8) / nvar
-    for (g in gts) if (g$chol) start[g$off + seq_len(g$n_v + g$n_r)] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
+    for (g in gts) {
+      i <- g$off + seq_len(g$n_v + g$n_r)
+      if (g$chol) start[i] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
+      else if (isTRUE(g$cholfix)) start[i] <- .mf_mv_cholfix_start(g, s0)
+    }
   }
   # the range of a spatial term starts at metafor's rho.init (the first
   # quartile of the distances, or control$rho.init / phi.init)
@@ -464,6 +475,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fit <- .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
   }
   if (is.null(spec)) spec <- sparse_spec  # the methods stop with a clear message on this spec
+  if (length(fit$beta) && any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) {
+    # QE and ll.QE come from V alone, the fit's theta = 0; on the Cholesky
+    # scale with fixed values L = 0 keeps those: from the (tau2, rho) scale
+    s0 <- spec
+    s0$structure$fixed[] <- 0
+    for (t in seq_along(gts)) {
+      if (!isTRUE(gts[[t]]$cholfix)) next
+      if (gts[[t]]$type >= 10L) s0$structure$terms[[t]]$base <- 6L else s0$structure$terms[[t]]$type <- 6L
+    }
+    f0 <- .mf_rma_mv_fit(s0, rep(NA_real_, length(fixed.all)), method == "REML", con$threshold, con$maxiter, con$stepadj)
+    fit$QE <- f0$QE
+    fit$ll.QE <- f0$ll.QE
+  }
   conv <- fit$convergence
   if (!length(fit$beta))
     .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
@@ -537,9 +561,11 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (!is.null(spec$structure$terms)) {  # (the fit keeps the (tau2, rho) form of its UN and GEN terms, as theta)
     for (t in seq_along(gts)) {
       spec$structure$terms[[t]]$type <- gts[[t]]$type
-      if (identical(gts[[t]]$base, 9L)) spec$structure$terms[[t]]$base <- 6L
+      if (isTRUE(gts[[t]]$base %in% c(9L, 17L))) spec$structure$terms[[t]]$base <- 6L
       spec$structure$terms[[t]]$logr <- NULL  # (the range on its own scale, as theta)
+      spec$structure$terms[[t]]$fixv <- spec$structure$terms[[t]]$fixr <- NULL  # (cholfix: fixed on theta's scale)
     }
+    spec$structure$fixed <- fixed.all
     # what metafor's rules need to set up the terms again on other data (the
     # cluster bootstrap's resampled data): the user's fixed values and options
     spec$structure$user <- list(struct = struct, check.k = check.k,
@@ -550,7 +576,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   vcg <- .mf_mv_struct_fields(gts, theta)
   if (length(gts)) vcg$struct <- rep_len(struct, 2L)  # (metafor keeps both values, whichever terms use them)
   for (t in seq_along(gts)) if (gts[[t]]$struct == "GDIAG") vcg$struct[t] <- "GDIAG"  # ('~ x || outer')
-  .mf_mv_check_un_psd(gts, theta)
   if (!withS) sig.out <- list(sigma2 = 0, sigma2s = 1, s.names = list(), s.nlevels = NULL, s.levels = NULL, fix = NA)
   else sig.out <- list(sigma2 = theta[seq_len(L)], sigma2s = L, s.names = rnd$names, s.nlevels = s.nlevels,
                        s.levels = codes$levels, fix = sigma2.fix)
@@ -818,6 +843,10 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
                      outer = as.integer(fo), outer.levels = levels(fo), times = times, n_v = n_v, n_r = n_r, n_lev = n, fixed_v = fv, fixed_r = fr,
                      off = off, nlevels = c(nv, nlevels(fo)), nlevels.f = c(n, nlevels(factor(g$outer[keep]))),
                      levels.f = list(lev.f, levels(factor(g$outer[keep]))), levels.k = lk, levels.comb.k = ck)
+    # UN with some components fixed whose free correlations form a cycle
+    # among the levels: fitted as metafor fits it, on the Cholesky scale with
+    # the fixed values overwriting those of L L' (see .mf_mv_free_r_forest())
+    out[[t]]$cholfix <- st == "UN" && n > 2L && !chol && anyNA(fr) && !.mf_mv_free_r_forest(out[[t]])
     off <- off + n_v + n_r
   }
   out
@@ -881,9 +910,13 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fv <- .mf_mv_fixed_arg(fx[[1L]], p, arg[1L], c(0, Inf))
     fr <- if (n_r) .mf_mv_fixed_arg(fx[[2L]], n_r, arg[2L], c(-1, 1)) else numeric(0)
     # GEN with every component estimated: on the Cholesky scale of E (as metafor)
+    # (some fixed, the free correlations forming a cycle: on the Cholesky
+    # scale with the fixed values overwriting, as UN, .mf_mv_struct_terms())
     chol <- st == "GEN" && p > 1L && all(is.na(c(fv, fr)))
-    return(c(res, list(type = if (st == "GEN") 10L else 11L, base = if (st == "GDIAG") 2L else if (chol) 9L else 6L,
-                       chol = chol, inner = seq_len(kk) - 1L, zlev = unname(Z), n_v = p, n_r = n_r, n_lev = p,
+    cholfix <- st == "GEN" && p > 2L && !chol && anyNA(fr) && !.mf_mv_free_r_forest(list(n_lev = p, fixed_r = fr))
+    return(c(res, list(type = if (st == "GEN") 10L else 11L,
+                       base = if (st == "GDIAG") 2L else if (chol) 9L else if (cholfix) 17L else 6L,
+                       chol = chol, cholfix = cholfix, inner = seq_len(kk) - 1L, zlev = unname(Z), n_v = p, n_r = n_r, n_lev = p,
                        fixed_v = fv, fixed_r = fr)))
   }
   # spatial: coordinates (model matrix of the inner variables without
@@ -1009,7 +1042,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 .mf_mv_unchol <- function(gts, theta) {
   for (g in gts) if (isTRUE(g$logr) && !anyNA(theta)) theta[g$off + g$n_v + 1L] <- exp(theta[g$off + g$n_v + 1L])
   for (g in gts) {
-    if (!g$chol || anyNA(theta)) next
+    if (!(g$chol || isTRUE(g$cholfix)) || anyNA(theta)) next
     i <- g$off + seq_len(g$n_v + g$n_r)
     Lm <- diag(theta[i[seq_len(g$n_v)]], g$n_lev)
     Lm[lower.tri(Lm)] <- theta[i[-seq_len(g$n_v)]]
@@ -1018,29 +1051,49 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     s <- sqrt(v)
     R <- E / tcrossprod(s)
     R[!is.finite(R)] <- 0
-    theta[i] <- c(v, R[lower.tri(R)])
+    vr <- c(v, R[lower.tri(R)])
+    # (cholfix: the fixed values overwrite those of L L', as in the fit)
+    if (isTRUE(g$cholfix)) vr <- ifelse(is.na(c(g$fixed_v, g$fixed_r)), vr, c(g$fixed_v, g$fixed_r))
+    theta[i] <- vr
   }
   theta
 }
 
+# The start of a UN term fitted on the Cholesky scale with fixed components
+# (cholfix): L = chol(s R0), R0 the fixed correlations with 0 at the free
+# ones, so that E at the start is s R0 with the fixed variances in place
+# (positive semi-definite when R0 is); sqrt(s) I when R0 is not positive
+# definite.
+.mf_mv_cholfix_start <- function(g, s0) {
+  R0 <- diag(g$n_lev)
+  R0[lower.tri(R0)] <- ifelse(is.na(g$fixed_r), 0, g$fixed_r)
+  R0[upper.tri(R0)] <- t(R0)[upper.tri(R0)]
+  Lm <- tryCatch(t(chol(s0 * R0)), error = function(e) diag(sqrt(s0), g$n_lev))
+  c(diag(Lm), Lm[lower.tri(Lm)])
+}
+
+# The 'fixed' vector of the fit's structure: that of theta (fixed.all) with
+# the components of the cholfix terms estimated (their theta is L; the
+# fixed values travel with the term as fixv and fixr).
+.mf_mv_fit_fixed <- function(gts, fixed.all) {
+  for (g in gts) if (isTRUE(g$cholfix)) fixed.all[g$off + seq_len(g$n_v + g$n_r)] <- NA_real_
+  fixed.all
+}
+
 # metafor fits UN (and GEN) on the scale of the Cholesky factor C of E,
 # overwriting the fixed variances and correlations of C C' after the
-# transformation (metafor 5.2.1's .con.E()).  The estimated correlations can
-# therefore take any values that some correlation matrix has at those
+# transformation (metafor 5.2.1's .ll.rma.mv()).  The estimated correlations
+# can therefore take any values that some correlation matrix has at those
 # positions, whatever the fixed ones are: the partial matrix of the free
 # correlations must be completable to a positive semi-definite one, and E
 # itself need not be positive semi-definite (metafor reports such an estimate
-# without a warning).  metafast fits UN on the Cholesky scale when every
-# component is estimated, and on the (tau2, rho) scale with each rho in
-# [-1, 1] otherwise.  When the free correlations, as edges between the inner
+# without a warning).  When the free correlations, as edges between the inner
 # levels, form no cycle (e.g. one of three correlations fixed), every value
 # in [-1, 1] is completable (Grone, Johnson, Sa & Wolkowicz 1984, Linear
-# Algebra Appl 58:109; a forest is chordal with cliques of two levels), so the
-# box is metafor's set and our estimate is metafor's, positive
-# semi-definite or not.  Otherwise the two agree when our estimate is
-# positive semi-definite (then completable); when it is not, metafor's
-# estimate lies elsewhere (on the boundary of its set): an error rather than
-# a different answer.
+# Algebra Appl 58:109; a forest is chordal with cliques of two levels), so
+# metafast fits such a term on the (tau2, rho) scale with each rho in
+# [-1, 1], metafor's set, where Fisher scoring converges fast; otherwise on
+# metafor's own scale (cholfix: InnerOuterTerm::kUNCHOLFIX).  TRUE: no cycle.
 .mf_mv_free_r_forest <- function(g) {
   free <- is.na(g$fixed_r)
   pr <- which(lower.tri(diag(g$n_lev)), arr.ind = TRUE)  # (metafor's order of rho)
@@ -1053,24 +1106,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
   TRUE
 }
-.mf_mv_check_un_psd <- function(gts, theta) {
-  for (t in seq_along(gts)) {
-    g <- gts[[t]]
-    # (every correlation fixed: the (tau2, rho) scale is metafor's; fitted on
-    # the Cholesky scale: positive semi-definite by construction; free
-    # correlations without a cycle: the box is metafor's set)
-    if (!g$struct %in% c("UN", "UNR", "GEN") || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
-    if (.mf_mv_free_r_forest(g)) next
-    E <- .mf_mv_un_matrix(g, theta)
-    ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
-    if (min(ev) < -1e-8 * max(1, max(abs(diag(E)))))
-      .mf_stop(sprintf("struct = \"%s\": the estimated %s matrix of '~ %s | %s' (from %s) is not positive semi-definite (smallest eigenvalue %.3g). metafor fits this structure on the scale of its Cholesky factor, which keeps its estimated correlations completable to a positive semi-definite matrix, and would report a different estimate; that constrained fit is not supported by metafast's rma.mv() yet (issue 12). Fixing some of the correlations (so that the estimated ones form no cycle among the levels) may help.",
-                       g$struct, if (t == 1L) "G" else "H", g$names[1L], g$names[2L],
-                       if (t == 1L) "tau2 and rho" else "gamma2 and phi", min(ev)))
-  }
-  invisible(NULL)
-}
-
 # metafor's fields of the G and H terms from the estimate theta.
 .mf_mv_struct_fields <- function(gts, theta) {
   r <- list(tau2 = 0, rho = 0, gamma2 = 0, phi = 0, tau2s = 1, rhos = 1, gamma2s = 1, phis = 1,

@@ -9,7 +9,8 @@
 //                factors, fixed = all n_theta values, terms = the '~ inner |
 //                outer' terms: list(type, inner (0-based), outer, times, off,
 //                n_v, n_r, n_lev; GEN/GDIAG: base, zlev; spatial: coords or
-//                dmat, dist; outer.levels, the labels of the outer codes, is
+//                dmat, dist; UN on the Cholesky scale with fixed components
+//                (type 17): fixv, fixr, NA: estimated; outer.levels, the labels of the outer codes, is
 //                read in R only), optional R = L matrices or NULLs: metafor's
 //                known correlation matrices R[levels, levels])  (RandomTerms: several factors, nested or
 //                crossed, and struct terms; the blocks are connected components)
@@ -82,6 +83,15 @@ class MvModel {
           if (e.containsElementNamed("dmat")) term.dmat = as_mat(e["dmat"]);
           if (e.containsElementNamed("dist")) term.dist = Rcpp::as<int>(e["dist"]);
           if (e.containsElementNamed("logr")) term.log_range = Rcpp::as<bool>(e["logr"]);
+          // UN on the Cholesky scale with fixed components: their values (NA: estimated)
+          const auto na_vec = [](SEXP x) {
+            const Rcpp::NumericVector v(x);
+            Vec out(v.size());
+            for (R_xlen_t i = 0; i < v.size(); ++i) out(i) = Rcpp::NumericVector::is_na(v[i]) ? std::nan("") : v[i];
+            return out;
+          };
+          if (e.containsElementNamed("fixv")) term.fix_v = na_vec(e["fixv"]);
+          if (e.containsElementNamed("fixr")) term.fix_r = na_vec(e["fixr"]);
           terms.push_back(term);
         }
       }

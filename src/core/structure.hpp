@@ -180,6 +180,15 @@ class NestedLevels : public VarStructure {
 //        diagonal in column-major order (unbounded): every theta gives a
 //        positive semi-definite E (Pinheiro & Bates 1996, Stat Comput 6:289;
 //        metafor's default for UN).  R converts the estimate to (v, r).
+//   UN on the Cholesky scale with some components fixed (UNCHOLFIX, metafor's
+//        fit of UN when some of tau2/rho are given): P = L L' as UNCHOL,
+//        then E = sqrt(v_a v_c) (d + (1 - d) r_ac) with v_a = fix_v(a) or
+//        P_aa, r_ac = fix_r(ac) or P_ac / sqrt(P_aa P_cc) (0 when P_aa P_cc
+//        = 0): the fixed values overwrite those of P after the
+//        transformation, as metafor 5.2.1's .ll.rma.mv() does, so the free
+//        correlations range over the values some correlation matrix has at
+//        their positions.  theta = L as for UNCHOL (every entry estimated;
+//        the directions that only move fixed components are flat).
 //   GEN  E(a, c) = z_a' B z_c, z_a the row of the inner term's design of level
 //        a (zlev; R makes each row its own level), B over the columns of that
 //        design of type base: UN (natural scale) or UNCHOL (all components
@@ -199,7 +208,8 @@ class NestedLevels : public VarStructure {
 // semi-definite (the R side checks the estimate).
 struct InnerOuterTerm {
   enum Type { kCS = 0, kID = 1, kDIAG = 2, kAR = 3, kCAR = 4, kHCS = 5, kUN = 6, kUNR = 7, kHAR = 8, kUNCHOL = 9,
-              kGEN = 10, kGDIAG = 11, kSPEXP = 12, kSPGAU = 13, kSPLIN = 14, kSPRAT = 15, kSPSPH = 16 };
+              kGEN = 10, kGDIAG = 11, kSPEXP = 12, kSPGAU = 13, kSPLIN = 14, kSPRAT = 15, kSPSPH = 16,
+              kUNCHOLFIX = 17 };
   // distances of the spatial structures between the coordinates of two levels
   enum Dist { kEuclidean = 0, kMaximum = 1, kManhattan = 2, kGcd = 3 };
   int type = kCS;
@@ -218,6 +228,9 @@ struct InnerOuterTerm {
   // given distance between levels a and c (used when not empty)
   Mat coords, dmat;
   int dist = kEuclidean;
+  // UNCHOLFIX (also as the base of GEN): the fixed variances (n_v) and
+  // correlations (n_r) that overwrite those of L L', NaN where estimated
+  Vec fix_v, fix_r;
   // spatial: theta holds log(r) instead of r (the fit of an estimated range:
   // r -> 0 flattens the likelihood, a scoring step on the r scale may stop
   // there; metafor fits log(r) too); R reports exp() and refits on the r scale
@@ -225,6 +238,8 @@ struct InnerOuterTerm {
   bool is_gen() const { return type == kGEN || type == kGDIAG; }
   bool is_spatial() const { return type >= kSPEXP && type <= kSPSPH; }
   static bool hetero_type(int ty) { return ty == kDIAG || ty == kHCS || ty == kUN || ty == kHAR; }
+  // the Cholesky-scale types, whose theta holds the entries of L
+  static bool chol_type(int ty) { return ty == kUNCHOL || ty == kUNCHOLFIX; }
   bool hetero() const { return hetero_type(type); }
   // index of the correlation of the pair (a, c), a != c, among the n_r
   int pair_index(int a, int c) const {
@@ -337,11 +352,50 @@ struct InnerOuterTerm {
     }
     return e;
   }
+  // P(a, c) = (L L')(a, c) of the Cholesky-scale types
+  double chol_prod(const Vec& theta, int a, int c) const {
+    double e = 0;
+    for (int m = 0; m <= std::min(a, c); ++m) e += chol_at(theta, a, m) * chol_at(theta, c, m);
+    return e;
+  }
+  // the row and column of the L entry that theta_(off + m) holds
+  void chol_pos(int m, int& i, int& j) const {
+    i = j = m;
+    if (m < n_v) return;
+    int q = m - n_v;
+    j = 0;
+    while (q >= n_lev - 1 - j) { q -= n_lev - 1 - j; ++j; }
+    i = j + 1 + q;
+  }
+  // UNCHOLFIX: the variance of level a and the correlation of levels a != c
+  // (fixed, or from P), and their derivatives in the L entry (i, j)
+  // (dP(a, c) = [a == i] L(c, j) + [c == i] L(a, j))
+  double cf_var(const Vec& theta, int a) const {
+    return std::isnan(fix_v(a)) ? chol_prod(theta, a, a) : fix_v(a);
+  }
+  double cf_dvar(const Vec& theta, int i, int j, int a) const {
+    return (std::isnan(fix_v(a)) && a == i) ? 2 * chol_at(theta, a, j) : 0.0;
+  }
+  double cf_corr(const Vec& theta, int a, int c) const {
+    const double f = fix_r(pair_index(a, c));
+    if (!std::isnan(f)) return f;
+    const double d = chol_prod(theta, a, a) * chol_prod(theta, c, c);
+    return d > 0 ? chol_prod(theta, a, c) / std::sqrt(d) : 0.0;
+  }
+  double cf_dcorr(const Vec& theta, int i, int j, int a, int c) const {
+    if (!std::isnan(fix_r(pair_index(a, c)))) return 0.0;
+    const double paa = chol_prod(theta, a, a), pcc = chol_prod(theta, c, c);
+    if (!(paa * pcc > 0)) return 0.0;
+    const double r = chol_prod(theta, a, c) / std::sqrt(paa * pcc);
+    const double dac = (a == i ? chol_at(theta, c, j) : 0.0) + (c == i ? chol_at(theta, a, j) : 0.0);
+    const double daa = a == i ? 2 * chol_at(theta, a, j) : 0.0, dcc = c == i ? 2 * chol_at(theta, c, j) : 0.0;
+    return dac / std::sqrt(paa * pcc) - 0.5 * r * (daa / paa + dcc / pcc);
+  }
   double entry_of(int ty, const Vec& theta, int a, int c) const {
-    if (ty == kUNCHOL) {
-      double e = 0;
-      for (int m = 0; m <= std::min(a, c); ++m) e += chol_at(theta, a, m) * chol_at(theta, c, m);
-      return e;
+    if (ty == kUNCHOL) return chol_prod(theta, a, c);
+    if (ty == kUNCHOLFIX) {
+      if (a == c) return cf_var(theta, a);
+      return std::sqrt(cf_var(theta, a) * cf_var(theta, c)) * cf_corr(theta, a, c);
     }
     const bool het = hetero_type(ty);
     if (a == c) return theta(off + (het ? a : 0));
@@ -350,16 +404,16 @@ struct InnerOuterTerm {
     return s * corr(ty, theta, a, c);
   }
   double dentry_of(int ty, const Vec& theta, int m, int a, int c) const {
-    if (ty == kUNCHOL) {
-      // theta_(off + m) is L(i, j): dE(a, c) = [a == i] L(c, j) + [c == i] L(a, j)
-      int i = m, j = m;
-      if (m >= n_v) {
-        int q = m - n_v;
-        j = 0;
-        while (q >= n_lev - 1 - j) { q -= n_lev - 1 - j; ++j; }
-        i = j + 1 + q;
-      }
-      return (a == i ? chol_at(theta, c, j) : 0.0) + (c == i ? chol_at(theta, a, j) : 0.0);
+    if (chol_type(ty)) {
+      // theta_(off + m) is L(i, j): dP(a, c) = [a == i] L(c, j) + [c == i] L(a, j)
+      int i, j;
+      chol_pos(m, i, j);
+      if (ty == kUNCHOL) return (a == i ? chol_at(theta, c, j) : 0.0) + (c == i ? chol_at(theta, a, j) : 0.0);
+      // UNCHOLFIX: E(a, c) = s r with s = sqrt(v_a v_c)
+      if (a == c) return cf_dvar(theta, i, j, a);
+      const double va = cf_var(theta, a), vc = cf_var(theta, c), s = std::sqrt(va * vc);
+      const double ds = s > 0 ? (cf_dvar(theta, i, j, a) * vc + va * cf_dvar(theta, i, j, c)) / (2 * s) : 0.0;
+      return ds * cf_corr(theta, a, c) + s * cf_dcorr(theta, i, j, a, c);
     }
     const bool het = hetero_type(ty);
     if (m < n_v) {  // a variance
@@ -389,9 +443,9 @@ struct InnerOuterTerm {
   }
   // bounds of the correlation parameters (spatial: the range, [0, inf))
   double lower_r() const {
-    if (is_gen()) return base == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0;
+    if (is_gen()) return chol_type(base) ? -std::numeric_limits<double>::infinity() : -1.0;
     if (is_spatial()) return log_range ? -std::numeric_limits<double>::infinity() : 0.0;
-    return type == kCAR ? 0.0 : (type == kUNCHOL ? -std::numeric_limits<double>::infinity() : -1.0);
+    return type == kCAR ? 0.0 : (chol_type(type) ? -std::numeric_limits<double>::infinity() : -1.0);
   }
   // the structures whose correlations (natural scale, bounded) vanish from
   // the likelihood with a variance of 0 (RandomTerms::boundary_restarts)
@@ -404,8 +458,8 @@ struct InnerOuterTerm {
     return type == kCS || type == kHCS || type == kAR || type == kHAR || type == kCAR || type == kUN || type == kUNR;
   }
   double upper_r() const {
-    if (is_gen()) return base == kUNCHOL ? std::numeric_limits<double>::infinity() : 1.0;
-    return (type == kUNCHOL || is_spatial()) ? std::numeric_limits<double>::infinity() : 1.0;
+    if (is_gen()) return chol_type(base) ? std::numeric_limits<double>::infinity() : 1.0;
+    return (chol_type(type) || is_spatial()) ? std::numeric_limits<double>::infinity() : 1.0;
   }
   InnerOuterTerm subset(const std::vector<int>& rows) const {
     InnerOuterTerm t = *this;
@@ -468,6 +522,10 @@ class RandomTerms : public VarStructure {
     if (!std::isnan(fixed_(j))) return fixed_(j);
     if (owner_[j] < 0) return 0.0;
     const InnerOuterTerm& t = terms_[owner_[j]];
+    // (UNCHOLFIX: the diagonal of L unbounded too; a column's sign leaves
+    // L L' as it is, and a bound at 0 stalls the optimiser where L L' is
+    // singular, the boundary on which such estimates often lie)
+    if (t.type == InnerOuterTerm::kUNCHOLFIX) return -std::numeric_limits<double>::infinity();
     return j - t.off < t.n_v ? 0.0 : t.lower_r();
   }
   double upper(int j) const override {
@@ -564,7 +622,7 @@ class RandomTerms : public VarStructure {
   bool chol_start(Vec& theta) const override {
     bool any = false;
     for (const InnerOuterTerm& t : terms_) {
-      if (t.type != InnerOuterTerm::kUNCHOL && !(t.is_gen() && t.base == InnerOuterTerm::kUNCHOL)) continue;
+      if (!InnerOuterTerm::chol_type(t.type) && !(t.is_gen() && InnerOuterTerm::chol_type(t.base))) continue;
       for (int m = 0; m < t.n_v; ++m) {
         const int j = t.off + m;
         if (std::isnan(fixed_(j)) && theta(j) > 0.0) {

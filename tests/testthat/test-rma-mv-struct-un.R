@@ -146,10 +146,20 @@ test_that("boundary cases: a level in one study, pairs that never meet, a level 
   m <- suppressWarnings(mv_ref(yi, vi, random = ~ outcome | study, struct = "HCS", data = d1))
   expect_un_equal(f, m)
   expect_identical(f$tau2[4], 0)
-  # UN there: fixed components, so the (tau2, rho) scale, whose estimate is
-  # not positive semi-definite (metafor's Cholesky scale gives another)
-  expect_error(suppressWarnings(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = d1)),
-               "UN.*not positive semi-definite")
+  # UN there: a variance fixed, every correlation estimated (a cycle), so
+  # metafor's Cholesky scale with the fixed values overwriting (this was an
+  # error before that scale landed).  The correlations of "d" (variance 0)
+  # leave the likelihood: metafor reports what its optimiser left there,
+  # metafast the start's 0
+  f <- suppressWarnings(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = d1))
+  m <- suppressWarnings(mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", data = d1))
+  expect_true(f$convergence$converged)
+  expect_equal(f$tau2, m$tau2, tolerance = un_tol_vc)
+  expect_equal(f$rho[c(1, 2, 4)], m$rho[c(1, 2, 4)], tolerance = un_tol_vc)
+  expect_identical(f$rho[c(3, 5, 6)], c(0, 0, 0))
+  expect_equal(as.numeric(logLik(f)), as.numeric(logLik(m)), tolerance = un_tol_ll)
+  expect_equal(c(f$beta), c(m$beta), tolerance = tol_iter)
+  expect_equal(f$se, m$se, tolerance = tol_iter)
   # outcomes a and c never in the same study: their correlation fixed to 0
   d2 <- dat[!(dat$outcome == "c" & dat$study %in% dat$study[dat$outcome == "a"]), ]
   expect_warning(f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = d2), "never occurred")
@@ -230,13 +240,6 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
   expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "HCS", data = dat, tau2 = c(0.1, -1, NA)), "'tau2'")
   expect_error(rma.mv(yi, vi, random = list(~ outcome | study, ~ outcome | x), struct = c("CS", "UN"), data = dat,
                       phi = c(0.1, 0.2)), "'phi' has length 2")
-  # an estimate on the (tau2, rho) scale (some tau2 fixed) that is not
-  # positive semi-definite: metafor's Cholesky scale would give another, so
-  # the fit stops naming the structure
-  g <- list(list(struct = "UN", chol = FALSE, n_lev = 3L, n_v = 3L, n_r = 3L, off = 0L, fixed_r = rep(NA_real_, 3),
-                 names = c("outcome", "study")))
-  expect_error(metafast:::.mf_mv_check_un_psd(g, c(1, 1, 1, 0.9, -0.9, 0.9)), "UN.*not positive semi-definite")
-  expect_silent(metafast:::.mf_mv_check_un_psd(g, c(1, 1, 1, 0.5, 0.2, 0.3)))
   # predict() of a UN fit (it was an error until predict(tau2.levels =) landed):
   # metafor's values, the interval of each row's own level
   f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", data = dat)
@@ -247,7 +250,7 @@ test_that("bad input and methods of UN/HCS/HAR fits: named errors", {
   expect_identical(as.character(p1$tau2.level), as.character(p2$tau2.level))
 })
 
-test_that("UN with a correlation fixed: metafor's estimate that is not positive semi-definite, and the error where the free correlations form a cycle", {
+test_that("UN with a correlation fixed: metafor's estimate that is not positive semi-definite, and metafor's where the free correlations form a cycle", {
   skip_if_not_installed("metafor")
   # metafor fits UN on the Cholesky scale and overwrites the fixed rho: the
   # free correlations (a path between the levels) may take any value in
@@ -275,9 +278,16 @@ test_that("UN with a correlation fixed: metafor's estimate that is not positive 
   }
   # a tau2 fixed, every rho estimated (a cycle): metafor keeps the
   # correlation matrix positive semi-definite (log-likelihood -73.132 against
-  # -73.115 of the box's maximum): an error naming the structure
-  expect_error(rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", tau2 = c(0.05, NA, NA), data = d),
-               "UN.*not positive semi-definite")
+  # -73.115 of the box's maximum); so does metafast, on metafor's scale (an
+  # error before that scale landed)
+  f <- rma.mv(yi, vi, random = ~ outcome | study, struct = "UN", tau2 = c(0.05, NA, NA), data = d)
+  m <- mv_ref(yi, vi, random = ~ outcome | study, struct = "UN", tau2 = c(0.05, NA, NA), data = d)
+  expect_un_equal(f, m)
+  expect_equal(as.numeric(logLik(f)), -73.132, tolerance = 1e-3 / 73)
+  Rf <- diag(3)
+  Rf[lower.tri(Rf)] <- f$rho
+  Rf[upper.tri(Rf)] <- t(Rf)[upper.tri(Rf)]
+  expect_gt(min(eigen(Rf, only.values = TRUE)$values), -1e-8)
   # the rule: free correlations without a cycle among the levels
   g <- list(n_lev = 3L, fixed_r = c(0.9, NA, NA))
   expect_true(metafast:::.mf_mv_free_r_forest(g))

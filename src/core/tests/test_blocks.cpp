@@ -713,6 +713,92 @@ static void test_inner_outer_terms() {
 }
 
 
+// (h2) UN on the Cholesky scale with fixed components (UNCHOLFIX, metafor's
+// fit of UN with some of tau2/rho given): M by metafor's recipe written out
+// here (P = L L'; the variances diag(P) and correlations cov2cor(P) with the
+// fixed values put in their place; E = sqrt(v_a v_c) r_ac), G_j by central
+// differences, against the block objective; then a fit that converges with
+// a zero score in every direction that moves the likelihood.
+static Mat cholfix_M(const Problem& pr, const Eigen::VectorXi& inner, const Vec& fv, const Vec& fr, const Vec& th) {
+  Mat Lc = Mat::Zero(3, 3);
+  for (int m = 0; m < 3; ++m) Lc(m, m) = th(1 + m);
+  Lc(1, 0) = th(4); Lc(2, 0) = th(5); Lc(2, 1) = th(6);
+  const Mat P = Lc * Lc.transpose();
+  Mat E(3, 3);
+  int q = 0;
+  Vec v(3);
+  for (int a = 0; a < 3; ++a) v(a) = std::isnan(fv(a)) ? P(a, a) : fv(a);
+  for (int c = 0; c < 3; ++c)
+    for (int a = c + 1; a < 3; ++a, ++q) {
+      const double r = std::isnan(fr(q)) ? P(a, c) / std::sqrt(P(a, a) * P(c, c)) : fr(q);
+      E(a, c) = E(c, a) = std::sqrt(v(a) * v(c)) * r;
+    }
+  for (int a = 0; a < 3; ++a) E(a, a) = v(a);
+  Mat M = dense_V(pr);
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int i = 0; i < pr.block_size(b); ++i)
+      for (int j = 0; j < pr.block_size(b); ++j) {
+        const int ri = pr.block_begin(b) + i, rj = pr.block_begin(b) + j;
+        if (ri == rj) M(ri, rj) += th(0);
+        M(ri, rj) += E(inner(ri), inner(rj));
+      }
+  return M;
+}
+static void test_unchol_fixed() {
+  const double nan = std::nan("");
+  // (a variance fixed; a correlation fixed; both)
+  const Vec fvs[] = {(Vec(3) << nan, 0.05, nan).finished(), Vec::Constant(3, nan), (Vec(3) << 0.08, nan, nan).finished()};
+  const Vec frs[] = {Vec::Constant(3, nan), (Vec(3) << nan, -0.6, nan).finished(), (Vec(3) << nan, nan, 0.4).finished()};
+  for (bool reml : {false, true})
+    for (int c = 0; c < 3; ++c) {
+      const Problem pr = block_problem(24, 2, c == 1, 0.08, 0.05, 990 + c);
+      const int k = pr.k();
+      Eigen::MatrixXi codes(k, 1);
+      InnerOuterTerm t;
+      t.type = InnerOuterTerm::kUNCHOLFIX;
+      t.inner.resize(k);
+      t.outer.resize(k);
+      for (int b = 0; b < pr.n_blocks(); ++b)
+        for (int i = 0; i < pr.block_size(b); ++i) {
+          const int r = pr.block_begin(b) + i;
+          codes(r, 0) = r;
+          t.inner(r) = i % 3;
+          t.outer(r) = b;
+        }
+      t.off = 1;
+      t.n_lev = 3;
+      t.n_v = 3;
+      t.n_r = 3;
+      t.fix_v = fvs[c];
+      t.fix_r = frs[c];
+      const int q = 7;
+      const Vec th = (Vec(q) << 0.03, 0.25, -0.2, 0.15, 0.1, -0.12, 0.05).finished();
+      const RandomTerms st(codes, Vec::Constant(q, nan), {t});
+      // (every entry of L unbounded: a column's sign leaves L L' as it is)
+      for (int j = 1; j < q; ++j) CHECK(std::isinf(st.lower(j)) && std::isinf(st.upper(j)));
+      BlockObjective obj(pr, st, reml);
+      ObjectiveEval ev;
+      CHECK(obj.evaluate(th, kObjAll, ev));
+      const Mat M = cholfix_M(pr, t.inner, t.fix_v, t.fix_r, th);
+      std::vector<Mat> G(q);
+      const double h = 1e-6;
+      for (int j = 0; j < q; ++j) {
+        Vec tp = th, tm = th;
+        tp(j) += h;
+        tm(j) -= h;
+        G[j] = (cholfix_M(pr, t.inner, t.fix_v, t.fix_r, tp) - cholfix_M(pr, t.inner, t.fix_v, t.fix_r, tm)) / (2 * h);
+      }
+      compare(ev, dense_eval(pr, M, G, reml), 1e-7);  // (central differences: O(h^2))
+      Control ctl;
+      const BlockFitResult f = fit_block_model(pr, st, reml, ctl);
+      CHECK(f.conv.converged);
+      CHECK(obj.evaluate(f.theta, kObjAll, ev));
+      // (the information is singular: the directions that move only fixed
+      // components are flat; the score vanishes in all of them)
+      for (int j = 0; j < q; ++j) CHECK_NEAR(ev.score(j), 0.0, 1e-5 * (1 + std::fabs(ev.ll)));
+    }
+}
+
 // (i) GEN, GDIAG and the spatial structures: M by the formulas written out
 // here (GEN: z_i' E z_j with E unstructured (variances, correlations) or on
 // the Cholesky scale; GDIAG: E diagonal; spatial: tau2 f(d_ij / rho) with d
@@ -983,6 +1069,7 @@ int main() {
   test_nested_levels();
   test_random_terms();
   test_inner_outer_terms();
+  test_unchol_fixed();
   test_boundary_restarts();
   test_gen_spatial_terms();
   test_dense_input();

@@ -1,0 +1,149 @@
+# UN and GEN terms with some components fixed whose free correlations form
+# a cycle among the levels: fitted as metafor 5.2.1 fits them, on the scale
+# of the Cholesky factor L with the fixed values overwriting those of L L'
+# (InnerOuterTerm::kUNCHOLFIX, src/core/structure.hpp).  Until that scale
+# landed these fits stopped with an error when the (tau2, rho)-scale estimate
+# was not positive semi-definite.
+#
+# The reference is metafor::rma.mv() itself.  Its estimates here often lie
+# on the boundary of the positive semi-definite cone, where nlminb reports
+# false convergence; optim's BFGS at reltol 1e-14 converges, but from
+# metafor's own start it stops within about 1e-4 relative of the maximum (its
+# log-likelihood below ours): that is the tolerance against it, the limit of
+# the reference.  The tight check: metafor's BFGS started at our estimate
+# (control tau2.init, rho.init) stays there (1e-6 relative), and metafor's
+# log-likelihood, beta and SEs at our estimate (every component fixed there)
+# equal ours to 1e-8.
+
+cf_tol_ref <- 2e-4
+
+# Simulated multivariate data: S studies, nl outcomes, a random subset of 2
+# to nl outcomes per study, true correlations R and SDs tau.
+cf_sim <- function(S, R, tau, seed) {
+  set.seed(seed)
+  nl <- nrow(R)
+  G <- R * tcrossprod(tau)
+  do.call(rbind, lapply(seq_len(S), function(s) {
+    u <- drop(t(chol(G)) %*% stats::rnorm(nl))
+    vi <- stats::runif(nl, 0.01, 0.1)
+    keep <- sort(sample(nl, sample(2:nl, 1)))
+    data.frame(study = s, out = keep, yi = 0.2 + u[keep] + stats::rnorm(length(keep), 0, sqrt(vi[keep])),
+               vi = vi[keep])
+  }))
+}
+
+cf_bfgs <- list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-14, maxit = 100000)
+
+# ours (f) against metafor's: m from its own start, m_at started at our
+# estimate, refit with every component fixed at ours
+vc_rel <- function(a, b) max(abs(a - b) / pmax(abs(b), 0.01))
+expect_cf_equal <- function(f, m, m_at, refit, label) {
+  expect_true(f$convergence$converged, label = label)
+  vc <- function(x) c(x$tau2, x$rho, x$gamma2, x$phi)
+  expect_lt(vc_rel(vc(f), vc(m)), cf_tol_ref, label = label)
+  expect_lt(vc_rel(vc(f), vc(m_at)), tol_iter, label = label)
+  # our maximum is at least metafor's
+  expect_gt(as.numeric(logLik(f)), as.numeric(logLik(m)) - 1e-10, label = label)
+  # metafor's log-likelihood, beta and SEs at our estimate
+  expect_equal(as.numeric(logLik(refit)), as.numeric(logLik(f)), tolerance = 1e-8, label = label)
+  expect_equal(c(f$beta), c(refit$beta), tolerance = 1e-8, label = label)
+  expect_equal(f$se, refit$se, tolerance = 1e-8, label = label)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed, label = label)
+  expect_equal(as.matrix(f$fit.stats), as.matrix(m$fit.stats), tolerance = 1e-6, label = label)
+  expect_equal(f$parms, m$parms, label = label)
+  expect_equal(f$vc.fix, m$vc.fix, label = label)
+}
+
+test_that("UN with a variance or correlations fixed and a cycle of free correlations matches metafor", {
+  skip_if_not_installed("metafor")
+  # four outcomes, one correlation fixed at a value far from the data's:
+  # the (tau2, rho)-scale estimate is not positive semi-definite
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  d4 <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  # three outcomes with correlations near the boundary, a variance fixed
+  # (every correlation free): metafor's estimate is a singular correlation
+  # matrix (its smallest eigenvalue 0)
+  R3 <- matrix(c(1, .95, .9, .95, 1, .75, .9, .75, 1), 3)
+  cases <- list(
+    list(d = d4, args = list(rho = c(-0.5, NA, NA, NA, NA, NA)), label = "4 levels, rho[1] fixed"),
+    list(d = d4, args = list(rho = c(-0.5, NA, NA, NA, NA, -0.5)), label = "4 levels, rho[c(1, 6)] fixed"),
+    list(d = d4, args = list(tau2 = c(NA, 0.5, NA, NA)), label = "4 levels, tau2[2] fixed"),
+    list(d = cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = 2), args = list(tau2 = c(0.09, NA, NA)),
+         label = "3 levels, boundary"),
+    list(d = cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = 3), args = list(tau2 = c(0.09, NA, NA), method = "ML"),
+         label = "3 levels, boundary, ML"))
+  for (cs in cases) {
+    d <- cs$d
+    f <- do.call(rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN", data = d), cs$args))
+    m <- do.call(metafor::rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN", data = d,
+                                         control = cf_bfgs), cs$args))
+    m_at <- do.call(metafor::rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN", data = d,
+                                            control = c(cf_bfgs, list(tau2.init = f$tau2, rho.init = f$rho))), cs$args))
+    refit <- do.call(metafor::rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN",
+                                             data = d, tau2 = f$tau2, rho = f$rho),
+                                        cs$args[setdiff(names(cs$args), c("tau2", "rho"))]))
+    expect_cf_equal(f, m, m_at, refit, cs$label)
+    # the free correlations are those of a positive semi-definite matrix:
+    # with every correlation free (a variance fixed), the matrix itself
+    if (is.null(cs$args$rho)) {
+      Rf <- diag(length(f$tau2))
+      Rf[lower.tri(Rf)] <- f$rho
+      Rf[upper.tri(Rf)] <- t(Rf)[upper.tri(Rf)]
+      expect_gt(min(eigen(Rf, only.values = TRUE)$values), -1e-8, label = cs$label)
+    }
+  }
+  # the boundary case: metafor's estimate is singular, so is ours
+  Rf <- diag(3)
+  Rf[lower.tri(Rf)] <- f$rho
+  Rf[upper.tri(Rf)] <- t(Rf)[upper.tri(Rf)]
+  expect_lt(min(eigen(Rf, only.values = TRUE)$values), 1e-6)
+})
+
+test_that("GEN with a variance fixed (every correlation free) matches metafor", {
+  skip_if_not_installed("metafor")
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  d <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  set.seed(3)
+  d$x1 <- d$out / 4 + stats::rnorm(nrow(d), 0, 0.1)
+  d$x2 <- stats::rnorm(nrow(d))
+  for (tau2 in list(c(NA, 0.05, NA), c(0.2, NA, NA))) {
+    lab <- paste(tau2, collapse = ",")
+    f <- rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2)
+    m <- metafor::rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2, control = cf_bfgs)
+    m_at <- metafor::rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2,
+                            control = c(cf_bfgs, list(tau2.init = f$tau2, rho.init = f$rho)))
+    refit <- metafor::rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = f$tau2, rho = f$rho)
+    expect_true(f$convergence$converged, label = lab)
+    expect_lt(vc_rel(c(f$tau2, f$rho), c(m$tau2, m$rho)), cf_tol_ref, label = lab)
+    expect_lt(vc_rel(c(f$tau2, f$rho), c(m_at$tau2, m_at$rho)), tol_iter, label = lab)
+    expect_gt(as.numeric(logLik(f)), as.numeric(logLik(m)) - 1e-10, label = lab)
+    expect_equal(as.numeric(logLik(refit)), as.numeric(logLik(f)), tolerance = 1e-8, label = lab)
+    expect_equal(c(f$beta), c(refit$beta), tolerance = 1e-8, label = lab)
+    expect_equal(f$QE, m$QE, tolerance = tol_closed, label = lab)
+    expect_equal(f$parms, m$parms, label = lab)
+  }
+})
+
+test_that("the Cholesky-scale term with fixed components: L to (tau2, rho) and the start", {
+  # (the kernel's derivatives: src/core/tests/test_blocks.cpp, test_unchol_fixed)
+  g <- list(chol = FALSE, cholfix = TRUE, off = 0L, n_v = 3L, n_r = 3L, n_lev = 3L,
+            fixed_v = c(0.5, NA, NA), fixed_r = c(NA, 0.2, NA))
+  Lm <- matrix(c(1, 0.5, -0.2, 0, 0.8, 0.3, 0, 0, 0.6), 3)
+  th <- c(diag(Lm), Lm[lower.tri(Lm)])
+  vr <- metafast:::.mf_mv_unchol(list(g), th)
+  P <- tcrossprod(Lm)
+  expect_equal(vr[1:3], c(0.5, P[2, 2], P[3, 3]), tolerance = 1e-14)
+  expect_equal(vr[4:6], c(cov2cor(P)[2, 1], 0.2, cov2cor(P)[3, 2]), tolerance = 1e-14)
+  # the start: the fixed correlations in place, 0 at the free ones
+  g$fixed_r <- c(0.3, NA, NA)
+  st <- metafast:::.mf_mv_cholfix_start(g, 0.04)
+  L0 <- diag(st[1:3])
+  L0[lower.tri(L0)] <- st[4:6]
+  expect_equal(tcrossprod(L0), 0.04 * matrix(c(1, 0.3, 0, 0.3, 1, 0, 0, 0, 1), 3), tolerance = 1e-14)
+  # fixed correlations that are not positive definite with 0 at the free
+  # ones: the start is sqrt(s) I
+  g$fixed_r <- c(0.9, -0.9, NA)
+  expect_equal(metafast:::.mf_mv_cholfix_start(g, 0.04), c(0.2, 0.2, 0.2, 0, 0, 0))
+})
