@@ -224,9 +224,28 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   th <- .mf_threads(threads, n_work = u$n, min_per_thread = 4L)
   unit <- as.integer(u$unit[spec$order])
   theta <- as.double(.mf_mv_theta(x))
-  run <- function(sp, un, n, start, prog)
-    .mf_rma_mv_deletion(sp, un, as.integer(n), start, x$method == "REML", reestimate, con$threshold,
-                        as.integer(con$maxiter), con$stepadj, rstudent, dfbetas, th, prog)
+  # (UN and GEN terms refitted on metafor's scale, .mf_mv_metafor_scale(),
+  # from the fit's estimate; the refits that fail from there once more from
+  # rma.mv()'s own start)
+  kernel <- function(ms, un, n, prog) {
+    r <- .mf_rma_mv_deletion(ms$spec, un, as.integer(n), ms$start, x$method == "REML", reestimate, con$threshold,
+                             as.integer(con$maxiter), con$stepadj, rstudent, dfbetas, th, prog)
+    r$theta <- .mf_mv_metafor_unscale(ms, r$theta)
+    r
+  }
+  run <- function(sp, un, n, start, prog) {
+    if (!reestimate) return(kernel(list(spec = sp, start = start), un, n, prog))
+    ms <- .mf_mv_metafor_scale(sp, start)
+    r <- kernel(ms, un, n, prog)
+    ids <- which(!r$ok)
+    if (length(ids) && !is.null(ms$gts)) {
+      un2 <- match(un, ids - 1L) - 1L
+      un2[is.na(un2)] <- length(ids)
+      r <- .mf_mv_cd_put(r, kernel(.mf_mv_metafor_scale(sp, start, default = TRUE), as.integer(un2), length(ids) + 1L, NULL),
+                         ids, un)
+    }
+    r
+  }
   pat <- .mf_mv_cd_fixed(x, unit, u$n, reestimate)
   fx0 <- spec$structure$fixed
   rmin <- .mf_mv_cd_rmin(x, unit, u$n)
@@ -269,18 +288,25 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
     # the units of the group as 0..m-1, the rows of all other units as unit m
     un2 <- match(unit, ids - 1L) - 1L
     un2[is.na(un2)] <- length(ids)
-    r2 <- run(spec2, as.integer(un2), length(ids) + 1L, start, NULL)
-    g <- seq_along(ids)
-    r$ok[ids] <- r2$ok[g]
-    r$theta[ids, ] <- r2$theta[g, ]
-    r$beta[ids, ] <- r2$beta[g, ]
-    if (length(r$vbdiag)) r$vbdiag[ids, ] <- r2$vbdiag[g, ]
-    if (length(r$X2)) {
-      r$X2[ids] <- r2$X2[g]
-      rows <- sel[unit + 1L]
-      r$resid[rows] <- r2$resid[rows]
-      r$se[rows] <- r2$se[rows]
-    }
+    r <- .mf_mv_cd_put(r, run(spec2, as.integer(un2), length(ids) + 1L, start, NULL), ids, unit)
+  }
+  r
+}
+
+# The kernel's results r with those of units ids (1-based) taken from r2, a
+# run in which they are units 0..length(ids) - 1 (unit: 0-based unit of each
+# row, as in r).
+.mf_mv_cd_put <- function(r, r2, ids, unit) {
+  g <- seq_along(ids)
+  r$ok[ids] <- r2$ok[g]
+  r$theta[ids, ] <- r2$theta[g, ]
+  r$beta[ids, ] <- r2$beta[g, ]
+  if (length(r$vbdiag)) r$vbdiag[ids, ] <- r2$vbdiag[g, ]
+  if (length(r$X2)) {
+    r$X2[ids] <- r2$X2[g]
+    rows <- (unit + 1L) %in% ids
+    r$resid[rows] <- r2$resid[rows]
+    r$se[rows] <- r2$se[rows]
   }
   r
 }

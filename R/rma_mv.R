@@ -1059,6 +1059,70 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   theta
 }
 
+# A refit of a fit's spec (its UN and GEN terms kept on the (tau2, rho)
+# scale, as theta) on metafor's scale: each such term with every component
+# estimated on the Cholesky scale (type or GEN base 9), with some fixed and
+# its free correlations forming a cycle on the Cholesky scale with the fixed
+# values overwriting (17), as rma.mv() fits them (the refits of case
+# deletion and profile(), which metafor runs through rma.mv()).  theta: the
+# start on the (tau2, rho) scale; the start returned holds L of the nearest
+# positive semi-definite matrix (negative eigenvalues set to 0), moved inside
+# the cone, for those terms (default = TRUE: rma.mv()'s start of such a
+# term instead, .mf_mv_cholfix_start(), the fallback of failed refits).  gts: what .mf_mv_unchol() needs to bring a
+# refit's theta back (NULL: nothing to convert).
+.mf_mv_metafor_scale <- function(spec, theta, default = FALSE) {
+  st <- spec$structure
+  if (!identical(st$type, "terms") || !length(st$terms)) return(list(spec = spec, start = theta, gts = NULL))
+  gts <- vector("list", length(st$terms))
+  for (t in seq_along(st$terms)) {
+    tm <- st$terms[[t]]
+    ii <- tm$off + seq_len(tm$n_v + tm$n_r)
+    fx <- st$fixed[ii]
+    g <- list(struct = "UN", off = tm$off, n_v = tm$n_v, n_r = tm$n_r, n_lev = tm$n_lev,
+              fixed_v = fx[seq_len(tm$n_v)], fixed_r = fx[tm$n_v + seq_len(tm$n_r)], chol = FALSE, cholfix = FALSE)
+    gts[[t]] <- g
+    if (!(tm$type == 6L || (tm$type == 10L && identical(tm$base, 6L))) || tm$n_lev < 2L) next
+    g$chol <- !anyNA(theta[ii]) && all(is.na(fx))
+    g$cholfix <- !g$chol && tm$n_lev > 2L && anyNA(g$fixed_r) && !.mf_mv_free_r_forest(g)
+    gts[[t]] <- g
+    if (!g$chol && !g$cholfix) next
+    code <- if (g$chol) 9L else 17L
+    if (tm$type == 6L) st$terms[[t]]$type <- code else st$terms[[t]]$base <- code
+    if (g$cholfix) {
+      st$terms[[t]]$fixv <- g$fixed_v
+      st$terms[[t]]$fixr <- g$fixed_r
+    }
+    st$fixed[ii] <- NA_real_
+    E <- .mf_mv_un_matrix(g, theta)
+    if (default) {  # (rma.mv()'s own start, at the estimate's mean variance)
+      theta[ii] <- .mf_mv_cholfix_start(g, max(mean(diag(E)), 1e-8))
+      next
+    }
+    es <- eigen(E, symmetric = TRUE)
+    P <- es$vectors %*% (pmax(es$values, 0) * t(es$vectors))
+    # (its correlations shrunk by a tenth towards 0, its variances at least
+    # 1e-2 of the largest: an estimate on the boundary of the cone, where
+    # the Cholesky factor is singular, is a poor start for the optimisers)
+    s <- pmax(sqrt(pmax(diag(P), 0)), 0.1 * sqrt(max(abs(diag(E)), 1e-8)))
+    R <- P / tcrossprod(sqrt(pmax(diag(P), 1e-300)))
+    R[!is.finite(R)] <- 0
+    diag(R) <- 1
+    Lm <- t(chol((0.9 * R + 0.1 * diag(nrow(R))) * tcrossprod(s)))
+    theta[ii] <- c(diag(Lm), Lm[lower.tri(Lm)])
+  }
+  spec$structure <- st
+  conv <- vapply(gts, function(g) g$chol || g$cholfix, NA)
+  list(spec = spec, start = theta, gts = if (any(conv)) gts else NULL)
+}
+
+# The theta of refits (a matrix, one refit per row; NA rows failed) on the
+# (tau2, rho) scale, from that of .mf_mv_metafor_scale()'s spec.
+.mf_mv_metafor_unscale <- function(ms, theta) {
+  if (is.null(ms$gts) || !length(theta)) return(theta)
+  for (i in seq_len(nrow(theta))) theta[i, ] <- .mf_mv_unchol(ms$gts, theta[i, ])
+  theta
+}
+
 # The start of a UN term fitted on the Cholesky scale with fixed components
 # (cholfix): L = chol(s R0), R0 the fixed correlations with 0 at the free
 # ones, so that E at the start is s R0 with the fixed variances in place

@@ -630,8 +630,9 @@ constexpr int kBoundaryScanUp = 2;
 // SparseCrossedObjective, sparse_objective.hpp: anything with structure(),
 // evaluate() and weighted_resid()): optimise_theta(); then, where the estimate
 // has a correlation that the likelihood does not identify beside a variance
-// at 0, refits from VarStructure::boundary_restarts() keeping the highest
-// converged maximum; then beta, A^{-1}, the SEs of theta and the weighted
+// at 0, or a Cholesky factor with a diagonal entry at its bound 0, refits
+// from VarStructure::boundary_restarts() keeping the highest converged
+// maximum; then beta, A^{-1}, the SEs of theta and the weighted
 // residuals at the estimate.  start: the starting values.
 template <class Obj>
 BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll = OptimPoll()) {

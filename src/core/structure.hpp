@@ -176,8 +176,8 @@ class NestedLevels : public VarStructure {
 //   UN   E = sqrt(v_a v_c) (d + (1 - d) r_ac)    (one r a pair of levels)
 //   UNR  E = v (d + (1 - d) r_ac)
 //   UN on the Cholesky scale (UNCHOL): E = L L', theta = the diagonal of the
-//        lower-triangular L (bounds [0, inf)), then its entries below the
-//        diagonal in column-major order (unbounded): every theta gives a
+//        lower-triangular L, then its entries below the diagonal in
+//        column-major order (all unbounded): every theta gives a
 //        positive semi-definite E (Pinheiro & Bates 1996, Stat Comput 6:289;
 //        metafor's default for UN).  R converts the estimate to (v, r).
 //   UN on the Cholesky scale with some components fixed (UNCHOLFIX, metafor's
@@ -522,10 +522,11 @@ class RandomTerms : public VarStructure {
     if (!std::isnan(fixed_(j))) return fixed_(j);
     if (owner_[j] < 0) return 0.0;
     const InnerOuterTerm& t = terms_[owner_[j]];
-    // (UNCHOLFIX: the diagonal of L unbounded too; a column's sign leaves
-    // L L' as it is, and a bound at 0 stalls the optimiser where L L' is
-    // singular, the boundary on which such estimates often lie)
-    if (t.type == InnerOuterTerm::kUNCHOLFIX) return -std::numeric_limits<double>::infinity();
+    // (UNCHOLFIX: the diagonal of L unbounded too: with fixed components a
+    // fit stalls at the bound 0 where the free part is singular, the
+    // boundary on which such estimates often lie; UNCHOL: chol_flips())
+    if (t.type == InnerOuterTerm::kUNCHOLFIX || (t.is_gen() && t.base == InnerOuterTerm::kUNCHOLFIX))
+      return -std::numeric_limits<double>::infinity();
     return j - t.off < t.n_v ? 0.0 : t.lower_r();
   }
   double upper(int j) const override {
@@ -635,6 +636,7 @@ class RandomTerms : public VarStructure {
   }
   std::vector<Vec> boundary_restarts(const Vec& theta, double scale) const override {
     std::vector<Vec> out;
+    chol_flips(theta, out);
     for (const InnerOuterTerm& t : terms_) {
       if (!t.corr_unidentified_at_zero()) continue;
       bool at_zero = false, free_r = false;
@@ -662,6 +664,31 @@ class RandomTerms : public VarStructure {
       }
     }
     return out;
+  }
+  // On the Cholesky scale of UNCHOL the diagonal of L is bounded at 0 (the
+  // factor with a non-negative diagonal reaches every positive semi-definite
+  // matrix, and an unbounded one makes L = 0 a stationary point and slows
+  // the optimisers where L L' is singular, as seen on GEN fits with a
+  // correlation of 1).  But at L(j, j) = 0 the score of L(j, j) can
+  // point below 0 while the same matrix with column j negated (L L'
+  // unchanged) has it pointing inside: a stationary point of the bounded
+  // problem that is no maximum (seen on fits whose maximum has a
+  // correlation near 1).  The restarts: for each such column with entries
+  // below the diagonal, theta with those entries negated.
+  void chol_flips(const Vec& theta, std::vector<Vec>& out) const {
+    for (const InnerOuterTerm& t : terms_) {
+      if ((t.is_gen() ? t.base : t.type) != InnerOuterTerm::kUNCHOL) continue;
+      for (int j = 0; j + 1 < t.n_lev; ++j) {
+        if (theta(t.off + j) > 0.0 || !std::isnan(fixed_(t.off + j))) continue;
+        Vec s = theta;
+        bool any = false;
+        for (int i = j + 1; i < t.n_lev; ++i) {
+          const int q = t.off + t.n_v + t.pair_index(i, j);
+          if (s(q) != 0.0) { s(q) = -s(q); any = true; }
+        }
+        if (any) out.push_back(std::move(s));
+      }
+    }
   }
   // The covariance that the '~ inner | outer' term t adds to block b at
   // theta: G(i, j) = [outer_i == outer_j] E_t(inner_i, inner_j) (the term's

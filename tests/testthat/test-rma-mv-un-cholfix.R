@@ -147,3 +147,66 @@ test_that("the Cholesky-scale term with fixed components: L to (tau2, rho) and t
   g$fixed_r <- c(0.9, -0.9, NA)
   expect_equal(metafast:::.mf_mv_cholfix_start(g, 0.04), c(0.2, 0.2, 0.2, 0, 0, 0))
 })
+
+test_that("case deletion refits UN terms on metafor's scale (estimates on the boundary of the cone)", {
+  skip_if_not_installed("metafor")
+  # three outcomes with correlations near 1: the fit and many refits lie on
+  # the boundary of the positive semi-definite cone, where a refit on the
+  # (tau2, rho) scale (as before) ends outside it and metafor's, on the
+  # Cholesky scale, on it (cooks.distance differed from metafor's by up to
+  # 6x before)
+  R3 <- matrix(c(1, .95, .9, .95, 1, .75, .9, .75, 1), 3)
+  for (cs in list(list(seed = 2, args = list()), list(seed = 3, args = list()),
+                  list(seed = 2, args = list(tau2 = c(0.09, NA, NA))), list(seed = 4, args = list(tau2 = c(0.09, NA, NA))))) {
+    d <- cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = cs$seed)
+    lab <- paste(cs$seed, length(cs$args))
+    f <- do.call(rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN", data = quote(d)),
+                           cs$args))
+    m <- do.call(metafor::rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN",
+                                         data = quote(d), control = cf_bfgs), cs$args))
+    a <- cooks.distance(f, cluster = d$study)
+    b <- cooks.distance(m, cluster = d$study)
+    expect_false(anyNA(a), label = lab)
+    # (metafor's BFGS refits: its own tolerance, about 1e-4 relative)
+    expect_lt(max(abs(a - b) / pmax(abs(b), 1e-4)), 5e-4, label = lab)
+    ra <- rstudent(f, cluster = d$study)
+    rb <- rstudent(m, cluster = d$study)
+    expect_lt(max(abs(ra$cluster$X2 - rb$cluster$X2) / pmax(abs(rb$cluster$X2), 1e-2)), 5e-4, label = lab)
+    # the tight check on the unit of the largest influence: our refit of
+    # that subset (rma.mv() on it) has a log-likelihood at least that of
+    # metafor's BFGS, started there (its correlations shrunk by 1e-4: metafor
+    # cannot start from a singular matrix), which ends within its tolerance;
+    # metafor's fit with every component fixed at ours has our
+    # log-likelihood, and its coefficients give our Cook's distance
+    i <- which.max(a)
+    di <- d[d$study != i, ]
+    g <- do.call(rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN", data = quote(di)),
+                           cs$args))
+    h <- do.call(metafor::rma.mv, c(list(quote(yi), quote(vi), random = ~ factor(out) | study, struct = "UN",
+                                         data = quote(di),
+                                         control = c(cf_bfgs, list(tau2.init = g$tau2, rho.init = 0.9999 * g$rho))),
+                                    cs$args))
+    hfix <- metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = di, tau2 = g$tau2, rho = g$rho)
+    expect_lt(vc_rel(c(g$tau2, g$rho), c(h$tau2, h$rho)), cf_tol_ref, label = lab)
+    expect_gt(as.numeric(logLik(g)), as.numeric(logLik(h)) - 1e-10, label = lab)
+    expect_equal(as.numeric(logLik(hfix)), as.numeric(logLik(g)), tolerance = 1e-8, label = lab)
+    db <- c(f$beta - hfix$beta)
+    expect_equal(a[i], sum(db * solve(f$vb, db)), tolerance = 1e-6, label = lab, ignore_attr = TRUE)
+  }
+})
+
+test_that("a UN fit on the Cholesky scale does not stop where L has a zero on its diagonal (bug fix)", {
+  skip_if_not_installed("metafor")
+  # the fit stopped with L(2, 2) at its bound 0 (a correlation of exactly 1)
+  # and reported convergence at a log-likelihood 0.16 below metafor's; the
+  # restart with that column negated (chol_flips() in structure.hpp) goes on
+  R3 <- matrix(c(1, .95, .9, .95, 1, .75, .9, .75, 1), 3)
+  d <- cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = 3)
+  d <- d[d$study != 1, ]
+  f <- rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d)
+  m <- metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d, control = cf_bfgs)
+  expect_true(f$convergence$converged)
+  expect_gt(as.numeric(logLik(f)), as.numeric(logLik(m)) - 1e-10)
+  expect_lt(vc_rel(c(f$tau2, f$rho), c(m$tau2, m$rho)), cf_tol_ref)
+  expect_lt(f$rho[1], 1 - 1e-4)
+})

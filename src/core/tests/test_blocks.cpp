@@ -707,7 +707,11 @@ static void test_inner_outer_terms() {
       CHECK(f.conv.converged);
       CHECK(obj.evaluate(f.theta, kObjAll, ev));
       for (int j = 0; j < q; ++j) {
-        if (f.theta(j) > st.lower(j) + 1e-8 && f.theta(j) < st.upper(j) - 1e-8) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-6);
+        if (!(f.theta(j) > st.lower(j) + 1e-8 && f.theta(j) < st.upper(j) - 1e-8)) continue;
+        // (on the Cholesky scale, a column of L at 0 is a flat direction:
+        // information 0, and the score must vanish itself)
+        if (ev.info(j, j) != 0) CHECK_NEAR(ev.score(j) / ev.info(j, j), 0.0, 1e-6);
+        else CHECK_NEAR(ev.score(j), 0.0, 1e-8);
       }
     }
 }
@@ -963,7 +967,11 @@ static void test_boundary_restarts() {
   const RandomTerms diag(codes, Vec::Constant(3, nan), {term(InnerOuterTerm::kDIAG, 2, 0)});
   CHECK(diag.boundary_restarts((Vec(3) << 0.02, 0.0, 0.04).finished(), 1.0).empty());
   const RandomTerms chol(codes, Vec::Constant(4, nan), {term(InnerOuterTerm::kUNCHOL, 2, 1)});
-  CHECK(chol.boundary_restarts(th, 1.0).empty());
+  // (UNCHOL: L(1, 1) at its bound 0 with L(2, 1) != 0: the restart with
+  // column 1 negated below the diagonal, L L' unchanged; chol_flips())
+  const std::vector<Vec> rch = chol.boundary_restarts(th, 1.0);
+  CHECK(rch.size() == 1 && rch[0](3) == 0.3 && rch[0].head(3) == th.head(3));
+  CHECK(chol.boundary_restarts((Vec(4) << 0.02, 0.1, 0.04, -0.3).finished(), 1.0).empty());
   // CAR: correlations in [0, 1]
   const RandomTerms car(codes, Vec::Constant(3, nan), {term(InnerOuterTerm::kCAR, 1, 1)});
   const std::vector<Vec> rc = car.boundary_restarts((Vec(3) << 0.02, 0.0, 0.3).finished(), 2.0);
@@ -991,7 +999,8 @@ static void test_boundary_restarts() {
   InnerOuterTerm genc = gen;
   genc.base = InnerOuterTerm::kUNCHOL;
   const RandomTerms gc(codes, Vec::Constant(7, nan), {genc});
-  CHECK(gc.boundary_restarts(thg, 1.0).empty());
+  const std::vector<Vec> rgc = gc.boundary_restarts(thg, 1.0);
+  CHECK(rgc.size() == 1 && rgc[0](6) == -0.3 && rgc[0].head(6) == thg.head(6));
   InnerOuterTerm gd = gen;
   gd.type = InnerOuterTerm::kGDIAG;
   gd.base = InnerOuterTerm::kDIAG;
