@@ -630,26 +630,34 @@ static Mat dense_struct_M(const Problem& pr, const Eigen::VectorXi& inner, const
   (void)k;
   return M;
 }
+// A term of the given type over three inner levels (row i of a block at
+// level i % 3), the blocks its outer levels, after one sigma2 over the rows
+// (codes: one level per row; theta(0) = sigma2, the term's from 1).
+static InnerOuterTerm three_level_term(const Problem& pr, int type, Eigen::MatrixXi& codes) {
+  const int k = pr.k();
+  codes.resize(k, 1);
+  InnerOuterTerm t;
+  t.type = type;
+  t.inner.resize(k);
+  t.outer.resize(k);
+  for (int b = 0; b < pr.n_blocks(); ++b)
+    for (int i = 0; i < pr.block_size(b); ++i) {
+      const int r = pr.block_begin(b) + i;
+      codes(r, 0) = r;
+      t.inner(r) = i % 3;
+      t.outer(r) = b;
+    }
+  t.off = 1;
+  t.n_lev = 3;
+  return t;
+}
 static void test_inner_outer_terms() {
   for (bool reml : {false, true})
     for (int type = 0; type <= 9; ++type) {
       const Problem pr = block_problem(18, 2, type % 2 == 0, 0.08, 0.05, 950 + type);
-      const int k = pr.k();
-      Eigen::MatrixXi codes(k, 1);
-      InnerOuterTerm t;
-      t.type = type;
-      t.inner.resize(k);
-      t.outer.resize(k);
+      Eigen::MatrixXi codes;
+      InnerOuterTerm t = three_level_term(pr, type, codes);
       t.times = (Vec(3) << 0.0, 0.7, 2.1).finished();
-      for (int b = 0; b < pr.n_blocks(); ++b)
-        for (int i = 0; i < pr.block_size(b); ++i) {
-          const int r = pr.block_begin(b) + i;
-          codes(r, 0) = r;
-          t.inner(r) = i % 3;
-          t.outer(r) = b;
-        }
-      t.off = 1;
-      t.n_lev = 3;
       t.n_v = (t.hetero() || type == InnerOuterTerm::kUNCHOL) ? 3 : 1;
       t.n_r = (type == InnerOuterTerm::kID || type == InnerOuterTerm::kDIAG) ? 0
               : (type == InnerOuterTerm::kUN || type == InnerOuterTerm::kUNR || type == InnerOuterTerm::kUNCHOL) ? 3 : 1;
@@ -756,21 +764,8 @@ static void test_unchol_fixed() {
   for (bool reml : {false, true})
     for (int c = 0; c < 3; ++c) {
       const Problem pr = block_problem(24, 2, c == 1, 0.08, 0.05, 990 + c);
-      const int k = pr.k();
-      Eigen::MatrixXi codes(k, 1);
-      InnerOuterTerm t;
-      t.type = InnerOuterTerm::kUNCHOLFIX;
-      t.inner.resize(k);
-      t.outer.resize(k);
-      for (int b = 0; b < pr.n_blocks(); ++b)
-        for (int i = 0; i < pr.block_size(b); ++i) {
-          const int r = pr.block_begin(b) + i;
-          codes(r, 0) = r;
-          t.inner(r) = i % 3;
-          t.outer(r) = b;
-        }
-      t.off = 1;
-      t.n_lev = 3;
+      Eigen::MatrixXi codes;
+      InnerOuterTerm t = three_level_term(pr, InnerOuterTerm::kUNCHOLFIX, codes);
       t.n_v = 3;
       t.n_r = 3;
       t.fix_v = fvs[c];
