@@ -478,12 +478,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (length(fit$beta) && any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) {
     # QE and ll.QE come from V alone, the fit's theta = 0; on the Cholesky
     # scale with fixed values L = 0 keeps those: from the (tau2, rho) scale
-    s0 <- spec
+    s0 <- .mf_mv_natural_terms(spec, gts)
     s0$structure$fixed[] <- 0
-    for (t in seq_along(gts)) {
-      if (!isTRUE(gts[[t]]$cholfix)) next
-      if (gts[[t]]$type >= 10L) s0$structure$terms[[t]]$base <- 6L else s0$structure$terms[[t]]$type <- 6L
-    }
     f0 <- .mf_rma_mv_fit(s0, rep(NA_real_, length(fixed.all)), method == "REML", con$threshold, con$maxiter, con$stepadj)
     fit$QE <- f0$QE
     fit$ll.QE <- f0$ll.QE
@@ -559,12 +555,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   # the variance components: sigma2, then tau2/rho (G) and gamma2/phi (H)
   theta <- .mf_mv_unchol(gts, fit$theta)
   if (!is.null(spec$structure$terms)) {  # (the fit keeps the (tau2, rho) form of its UN and GEN terms, as theta)
-    for (t in seq_along(gts)) {
-      spec$structure$terms[[t]]$type <- gts[[t]]$type
-      if (isTRUE(gts[[t]]$base %in% c(9L, 17L))) spec$structure$terms[[t]]$base <- 6L
-      spec$structure$terms[[t]]$logr <- NULL  # (the range on its own scale, as theta)
-      spec$structure$terms[[t]]$fixv <- spec$structure$terms[[t]]$fixr <- NULL  # (cholfix: fixed on theta's scale)
-    }
+    spec <- .mf_mv_natural_terms(spec, gts)
     spec$structure$fixed <- fixed.all
     # what metafor's rules need to set up the terms again on other data (the
     # cluster bootstrap's resampled data): the user's fixed values and options
@@ -846,7 +837,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # UN with some components fixed whose free correlations form a cycle
     # among the levels: fitted as metafor fits it, on the Cholesky scale with
     # the fixed values overwriting those of L L' (see .mf_mv_free_r_forest())
-    out[[t]]$cholfix <- st == "UN" && n > 2L && !chol && anyNA(fr) && !.mf_mv_free_r_forest(out[[t]])
+    out[[t]]$cholfix <- st == "UN" && .mf_mv_is_cholfix(n, fr, chol)
     off <- off + n_v + n_r
   }
   out
@@ -913,7 +904,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # (some fixed, the free correlations forming a cycle: on the Cholesky
     # scale with the fixed values overwriting, as UN, .mf_mv_struct_terms())
     chol <- st == "GEN" && p > 1L && all(is.na(c(fv, fr)))
-    cholfix <- st == "GEN" && p > 2L && !chol && anyNA(fr) && !.mf_mv_free_r_forest(list(n_lev = p, fixed_r = fr))
+    cholfix <- st == "GEN" && .mf_mv_is_cholfix(p, fr, chol)
     return(c(res, list(type = if (st == "GEN") 10L else 11L,
                        base = if (st == "GDIAG") 2L else if (chol) 9L else if (cholfix) 17L else 6L,
                        chol = chol, cholfix = cholfix, inner = seq_len(kk) - 1L, zlev = unname(Z), n_v = p, n_r = n_r, n_lev = p,
@@ -1068,8 +1059,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # start on the (tau2, rho) scale; the start returned holds L of the nearest
 # positive semi-definite matrix (negative eigenvalues set to 0), moved inside
 # the cone, for those terms (default = TRUE: rma.mv()'s start of such a
-# term instead, .mf_mv_cholfix_start(), the fallback of failed refits).  gts: what .mf_mv_unchol() needs to bring a
-# refit's theta back (NULL: nothing to convert).
+# term instead, .mf_mv_cholfix_start(), the fallback of failed refits).
+# gts: what .mf_mv_unchol() needs to bring a refit's theta back (NULL:
+# nothing to convert).
 .mf_mv_metafor_scale <- function(spec, theta, default = FALSE) {
   st <- spec$structure
   if (!identical(st$type, "terms") || !length(st$terms)) return(list(spec = spec, start = theta, gts = NULL))
@@ -1083,7 +1075,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     gts[[t]] <- g
     if (!(tm$type == 6L || (tm$type == 10L && identical(tm$base, 6L))) || tm$n_lev < 2L) next
     g$chol <- !anyNA(theta[ii]) && all(is.na(fx))
-    g$cholfix <- !g$chol && tm$n_lev > 2L && anyNA(g$fixed_r) && !.mf_mv_free_r_forest(g)
+    g$cholfix <- .mf_mv_is_cholfix(tm$n_lev, g$fixed_r, g$chol)
     gts[[t]] <- g
     if (!g$chol && !g$cholfix) next
     code <- if (g$chol) 9L else 17L
@@ -1121,6 +1113,28 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (is.null(ms$gts) || !length(theta)) return(theta)
   for (i in seq_len(nrow(theta))) theta[i, ] <- .mf_mv_unchol(ms$gts, theta[i, ])
   theta
+}
+
+# The spec's '~ inner | outer' terms on the scale of the fit's reported
+# theta: UN and GEN's base on the (tau2, rho) scale, ranges as themselves
+# (the fit may run on the Cholesky scale and log(range)).
+.mf_mv_natural_terms <- function(spec, gts) {
+  for (t in seq_along(gts)) {
+    tm <- spec$structure$terms[[t]]
+    tm$type <- gts[[t]]$type
+    if (isTRUE(gts[[t]]$base %in% c(9L, 17L))) tm$base <- 6L
+    tm$logr <- tm$fixv <- tm$fixr <- NULL  # (cholfix: the fixed values are theta's)
+    spec$structure$terms[[t]] <- tm
+  }
+  spec
+}
+
+# Whether a UN (or GEN) term over n_lev levels with correlations fixed_r (NA:
+# estimated) and some component fixed (chol FALSE) is fitted on the Cholesky
+# scale with the fixed values overwriting (cholfix): its free correlations
+# form a cycle among the levels (.mf_mv_free_r_forest()).
+.mf_mv_is_cholfix <- function(n_lev, fixed_r, chol) {
+  !chol && n_lev > 2L && anyNA(fixed_r) && !.mf_mv_free_r_forest(list(n_lev = n_lev, fixed_r = fixed_r))
 }
 
 # The start of a UN term fitted on the Cholesky scale with fixed components
