@@ -271,42 +271,32 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 .mf_mv_sp <- c("SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")
 
 # The fit's spec with component comp[pos] fixed at val (the structure's
-# 'fixed' holds every component of theta: NA estimated).  A UN term fitted on
-# the scale of its Cholesky factor is refitted on metafor's (tau2, rho) scale
-# (the spec's term type is that of the estimate already): the component is
-# fixed on that scale, as metafor fixes it.
+# 'fixed' holds every component of theta: NA estimated).  The spec's terms
+# are on the (tau2, rho) scale, where metafor fixes a component; the refit
+# moves UN and GEN terms to metafor's fitting scale (.mf_mv_fit_at()).
 .mf_mv_spec_fix <- function(spec, j, val) {
   spec$structure$fixed[j] <- val
   spec
 }
 
-# metafor fits UN on the Cholesky scale and overwrites the fixed variances
-# and correlations after the transformation: with a variance fixed, the
-# estimate is positive semi-definite; with a correlation fixed at t, the
-# other correlations are those of some positive semi-definite correlation
-# matrix (with any value in place of t).  The refit on the (tau2, rho) scale
-# (each rho in [-1, 1]) is metafor's when its estimate meets that condition;
-# FALSE otherwise (the refit is then reported as failed rather than as a
-# different answer).
-.mf_mv_un_refit_ok <- function(x, comp, pos, theta) {
-  terms <- x$mf.spec$structure$terms
-  for (t in seq_along(terms)) {
-    g <- terms[[t]]
-    if (x$struct[t] != "UN" || g$n_lev < 3L) next
-    g$struct <- "UN"
-    tol <- function(E) -1e-8 * max(1, abs(diag(E)))
-    mine <- function(E) min(eigen(E, symmetric = TRUE, only.values = TRUE)$values)
-    if (comp == c("rho", "phi")[t]) {
-      q <- g$off + g$n_v + pos
-      lam <- function(r) { th <- theta; th[q] <- r; mine(.mf_mv_un_matrix(g, th)) }
-      best <- stats::optimize(lam, c(-1, 1), maximum = TRUE, tol = 1e-10)$objective
-      if (best < tol(.mf_mv_un_matrix(g, theta))) return(FALSE)
-    } else {
-      E <- .mf_mv_un_matrix(g, theta)
-      if (mine(E) < tol(E)) return(FALSE)
-    }
+# rma.mv()'s own start of a refit of spec, the fallback of one that fails
+# from the fit's estimate theta (moving one correlation of a UN term can
+# leave the estimate's others where the marginal covariance is not positive
+# definite): the free components of the '~ inner | outer' terms at the
+# default start (NA; UN and GEN on the Cholesky scale from
+# .mf_mv_metafor_scale(default = TRUE)), sigma2 and spatial ranges (types 12
+# to 16, whose start rma.mv() sets from the distances) at the estimate.
+.mf_mv_default_start <- function(spec, theta) {
+  ms <- .mf_mv_metafor_scale(spec, theta, default = TRUE)
+  st <- spec$structure
+  if (!identical(st$type, "terms")) return(ms)
+  for (t in seq_along(st$terms)) {
+    tm <- st$terms[[t]]
+    if (tm$type %in% 12:16 || isTRUE(ms$gts[[t]]$chol) || isTRUE(ms$gts[[t]]$cholfix)) next
+    ii <- tm$off + seq_len(tm$n_v + tm$n_r)
+    ms$start[ii[is.na(st$fixed[ii])]] <- NA_real_
   }
-  TRUE
+  ms
 }
 
 # The refit with comp[pos] held at val (warm start at the fit's estimates):
@@ -338,14 +328,26 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   }
   con <- x$control
   fitfun <- .mf_mv_fitfun(spec)
-  f <- tryCatch(fitfun(spec, start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
-                error = function(e) NULL)
-  if (is.null(f) || !length(f$beta) || anyNA(f$theta)) return(NULL)
-  # (a refit that stops at maxiter with its last step below 1e-6 is taken:
-  # near a flat direction, e.g. a correlation of a small variance, the
-  # optimisers creep, while the log-likelihood is settled to ~1e-12)
-  if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
-  if (!.mf_mv_un_refit_ok(x, comp, pos, f$theta)) return(NULL)
+  # UN and GEN terms refitted on metafor's scale (.mf_mv_metafor_scale(): the
+  # Cholesky factor, the fixed values overwriting those of L L' where the
+  # free correlations form a cycle), as metafor's profile refits them through
+  # rma.mv(); a refit that fails from the fit's estimate is tried once more
+  # from rma.mv()'s own start (.mf_mv_default_start())
+  refit <- function(ms) {
+    f <- tryCatch(fitfun(ms$spec, ms$start, x$method == "REML", con$threshold, as.integer(con$maxiter), con$stepadj),
+                  error = function(e) NULL)
+    if (is.null(f) || !length(f$beta) || anyNA(f$theta)) return(NULL)
+    # (a refit that stops at maxiter with its last step below 1e-6 is taken:
+    # near a flat direction, e.g. a correlation of a small variance, the
+    # optimisers creep, while the log-likelihood is settled to ~1e-12)
+    if (!isTRUE(f$convergence$converged) && !isTRUE(f$convergence$change < 1e-6)) return(NULL)
+    if (!is.null(ms$gts)) f$theta <- .mf_mv_unchol(ms$gts, f$theta)
+    f
+  }
+  ms <- .mf_mv_metafor_scale(spec, start)
+  f <- refit(ms)
+  if (is.null(f)) f <- refit(.mf_mv_default_start(spec, start))
+  if (is.null(f)) return(NULL)
   ll <- if (x$method == "REML") f$ll.REML else f$ll.ML
   if (.mf_mv_hasW(x)) {
     # user weights W (metafor's refit with W): the components as without W,

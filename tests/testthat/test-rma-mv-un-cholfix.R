@@ -210,3 +210,55 @@ test_that("a UN fit on the Cholesky scale does not stop where L has a zero on it
   expect_lt(vc_rel(c(f$tau2, f$rho), c(m$tau2, m$rho)), cf_tol_ref)
   expect_lt(f$rho[1], 1 - 1e-4)
 })
+
+test_that("profile() and confint() of UN refit on metafor's scale (were NA where the (tau2, rho) refit was not positive semi-definite)", {
+  skip_if_not_installed("metafor")
+  skip_on_cran()
+  # three outcomes with correlations near 1, every component estimated: a
+  # refit with a tau2 fixed has a cycle of free correlations (metafor's
+  # Cholesky scale with the fixed value overwriting); with a rho fixed, the
+  # start at the fit's estimate can leave the marginal covariance not
+  # positive definite (the refit then starts from rma.mv()'s own start)
+  R3 <- matrix(0.95, 3, 3)
+  diag(R3) <- 1
+  tl <- list(tol = 1e-10)
+  d <- cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = 1)
+  f <- rma.mv(yi, vi, random = ~ out | study, struct = "UN", data = d)
+  m <- metafor::rma.mv(yi, vi, random = ~ out | study, struct = "UN", data = d, control = cf_bfgs)
+  st <- c(0.02, f$tau2[1] * c(0.5, 2, 4))
+  pa <- profile(f, tau2 = 1, steps = st, plot = FALSE)
+  pb <- profile(m, tau2 = 1, steps = st, plot = FALSE, progbar = FALSE)
+  expect_false(anyNA(pa$ll))
+  expect_equal(pa$ll, pb$ll, tolerance = 1e-8)
+  expect_equal(as.matrix(pa$ci.lb), as.matrix(pb$ci.lb), tolerance = 1e-5)
+  for (cmp in list(list(tau2 = 1), list(tau2 = 3), list(rho = 1))) {
+    a <- do.call(confint, c(list(f, control = tl), cmp))
+    b <- do.call(confint, c(list(m, control = tl), cmp))
+    expect_equal(a$random[1L, 2:3], b$random[1L, 2:3], tolerance = 1e-5, label = names(cmp))
+    expect_lt(vc_rel(a$random[1L, 1L], b$random[1L, 1L]), cf_tol_ref)
+  }
+  # where metafor's own search fails ("Cannot obtain lower bound ... due to
+  # convergence problems"): metafor's fit with rho[1] fixed at our bound is
+  # where the likelihood-ratio statistic reaches its 95% quantile
+  d <- cf_sim(25, R3, c(0.3, 0.4, 0.5), seed = 4)
+  f <- rma.mv(yi, vi, random = ~ out | study, struct = "UN", data = d)
+  a <- confint(f, rho = 1, control = tl)
+  lb <- a$random[1L, 2L]
+  expect_true(lb > -1 && lb < f$rho[1])
+  h <- metafor::rma.mv(yi, vi, random = ~ out | study, struct = "UN", data = d, rho = c(lb, NA, NA), control = cf_bfgs)
+  expect_equal(-2 * (as.numeric(logLik(h)) - as.numeric(logLik(f))), stats::qchisq(0.95, 1), tolerance = 1e-6)
+  # four outcomes with a rho fixed by the user (a cholfix fit): the refits
+  # with a tau2 or another rho fixed
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  d4 <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  rh <- c(-0.5, NA, NA, NA, NA, NA)
+  f <- rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d4, rho = rh)
+  m <- metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d4, rho = rh, control = cf_bfgs)
+  for (cmp in list(list(tau2 = 2, steps = c(0.05, 0.15, 0.3)), list(rho = 2, steps = c(0, 0.5)))) {
+    pa <- do.call(profile, c(list(f, plot = FALSE), cmp))
+    pb <- do.call(profile, c(list(m, plot = FALSE, progbar = FALSE), cmp))
+    expect_equal(pa$ll, pb$ll, tolerance = 1e-8, label = names(cmp)[1])
+    expect_equal(as.matrix(pa$beta), as.matrix(pb$beta), tolerance = 1e-5, label = names(cmp)[1])
+  }
+})
