@@ -4,23 +4,21 @@
 # inner design of GEN/GDIAG and the coordinates or distances of the spatial
 # structures belong to the rows; a drawn copy of a cluster is its own outer
 # levels, hence its own blocks), so the kernel refits every replicate with
-# the fit's terms: GEN with every component estimated on the scale of the
-# Cholesky factor of its matrix and an estimated range as log(rho), as the
+# the fit's terms: GEN on metafor's scale (the Cholesky factor of its
+# matrix, .mf_boot_mv_scale()) and an estimated range as log(rho), as the
 # fit.  The drawn data that metafor's rma.mv() refuses are NA: an inner term
 # with a single distinct row, every outer level with one row (spatial), and
 # (GEN/GDIAG) a column of the inner design that is zero in every drawn row
 # (its variance is not identified).
 
-# The spec of the kernel's refits: the fit's spec with GEN terms fitted on
-# the Cholesky scale (every component estimated) and estimated ranges on the
-# log scale (the fit keeps the (tau2, rho) form and the range itself).
+# The spec of the kernel's refits with estimated ranges on the log scale
+# (the fit keeps the range itself; GEN terms move to metafor's scale in
+# .mf_boot_mv_scale()).
 .mf_boot_gs_spec <- function(spec) {
   st <- spec$structure
   for (t in seq_along(st$terms)) {
     tm <- st$terms[[t]]
-    fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
-    if (tm$type == 10L && tm$n_lev > 1L && all(is.na(fx))) st$terms[[t]]$base <- 9L
-    if (tm$type >= 12L && is.na(fx[2L])) st$terms[[t]]$logr <- TRUE
+    if (tm$type %in% 12:16 && is.na(st$fixed[tm$off + tm$n_v + 1L])) st$terms[[t]]$logr <- TRUE
   }
   spec$structure <- st
   spec
@@ -66,12 +64,9 @@
 # 1-based) from the kernel's refits tb (theta on the kernel's scale): theta
 # back to the fit's form, NA for the drawn data that metafor refuses.
 .mf_boot_gs_fix <- function(mv, draws, tb) {
-  p <- ncol(mv$spec$X)
-  gts <- .mf_boot_mv_gts(mv$spec)
   bad <- .mf_boot_gs_refused(mv, draws) | !stats::complete.cases(tb)
-  out <- tb
+  out <- .mf_boot_mv_unscale(tb, mv$gts, ncol(mv$spec$X))
   out[bad, ] <- NA_real_
-  for (i in which(!bad)) out[i, -seq_len(p)] <- .mf_mv_unchol(gts, tb[i, -seq_len(p)])
   attr(out, "absent") <- logical(nrow(out))
   out
 }

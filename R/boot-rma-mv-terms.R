@@ -6,10 +6,12 @@
 # spaced times), and its rules fix what those rows cannot identify (an inner
 # level held by one outer level only: its tau2 at 0; pairs of levels that
 # never meet: their rho at 0; a single inner level, or one row per outer
-# level: rho at 0), and UN with every component estimated is fitted on the
-# scale of the Cholesky factor of its matrix.  So the model of a replicate
-# depends on the clusters drawn.  The kernel refits every replicate with the
-# fit's own terms (UN on the Cholesky scale as the fit); the replicates whose
+# level: rho at 0), and UN is fitted on the scale of the Cholesky factor of
+# its matrix (with every component estimated, or with the fixed values
+# overwriting where the free correlations form a cycle).  So the model of a
+# replicate depends on the clusters drawn.  The kernel refits every
+# replicate with the fit's own terms on metafor's scale
+# (.mf_boot_mv_scale()); the replicates whose
 # draws metafor would set up differently are grouped by that set-up (a key
 # from per-cluster counts, O(R n_units)) and refitted with a spec of their
 # own (the inner codes renumbered over the present levels, the components
@@ -23,53 +25,49 @@
 # cannot set it up on the drawn data.
 
 # The fit's '~ inner | outer' terms as .mf_mv_struct_terms() leaves them
-# (with chol: UN or GEN fitted on the Cholesky scale; logr: a range fitted
-# as log(rho); gsp: a GEN, GDIAG or spatial term, whose set-up does not
-# depend on the draws), from the spec of the kernel's refits.
+# (chol: UN with every component estimated, which metafor fits on the
+# Cholesky scale; gsp: a GEN, GDIAG or spatial term, whose set-up does not
+# depend on the draws), from the fit's spec (the (tau2, rho) scale).
 .mf_boot_mv_gts <- function(spec) {
   st <- spec$structure
   types <- c("CS", "ID", "DIAG", "AR", "CAR", "HCS", "UN", "UNR", "HAR", "UN", .mf_mv_gen_sp)
   lapply(st$terms, function(tm) {
     fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
     tm$gsp <- tm$type >= 10L
-    tm$chol <- if (tm$gsp) identical(tm$base, 9L) else tm$type == 9L
-    tm$logr <- isTRUE(tm$logr)
+    tm$chol <- tm$type == 6L && tm$n_lev > 1L && all(is.na(fx))
     tm$struct <- types[tm$type + 1L]
-    tm$type <- if (tm$type == 9L) 6L else tm$type
     tm$fixed_v <- fx[seq_len(tm$n_v)]
     tm$fixed_r <- fx[tm$n_v + seq_len(tm$n_r)]
     tm
   })
 }
 
-# The spec of the kernel's refits with the fit's terms: UN terms with every
-# component estimated on the Cholesky scale (type 9), as metafor fits them.
-.mf_boot_mv_base_spec <- function(spec) {
-  st <- spec$structure
-  for (t in seq_along(st$terms)) {
-    tm <- st$terms[[t]]
-    fx <- st$fixed[tm$off + seq_len(tm$n_v + tm$n_r)]
-    if (tm$type %in% c(6L, 9L)) st$terms[[t]]$type <- if (tm$n_lev > 1L && all(is.na(fx))) 9L else 6L
-  }
-  spec$structure <- st
-  spec
+# The spec and start of the kernel's refits from a spec and theta on the
+# fit's (tau2, rho) scale: UN and GEN terms on metafor's scale (the Cholesky
+# factor, with fixed values overwriting where the free correlations form a
+# cycle: .mf_mv_metafor_scale(), as case deletion and profile() refit
+# them), estimated ranges as log(rho) (.mf_boot_gs_spec()).  gts: per term
+# what .mf_mv_unchol() needs to bring a refit's theta back.
+.mf_boot_mv_scale <- function(spec, theta) {
+  ms <- .mf_mv_metafor_scale(spec, theta)
+  sp <- .mf_boot_gs_spec(ms$spec)
+  start <- ms$start
+  gts <- lapply(seq_along(sp$structure$terms), function(t) {
+    tm <- sp$structure$terms[[t]]
+    g <- if (is.null(ms$gts)) list(chol = FALSE, cholfix = FALSE) else ms$gts[[t]]
+    g[c("off", "n_v", "n_r", "n_lev")] <- tm[c("off", "n_v", "n_r", "n_lev")]
+    g$logr <- isTRUE(tm$logr)
+    g
+  })
+  for (g in gts) if (g$logr) start[g$off + g$n_v + 1L] <- log(start[g$off + g$n_v + 1L])
+  list(spec = sp, start = start, gts = gts)
 }
 
-# theta (sigma2, then the (tau2, rho) form of each term) on the scale of
-# the refits of the terms gts: the UN and GEN terms fitted on the Cholesky
-# scale given as L of E = L L' (diagonal, then the entries below it column
-# by column), an estimated range as log(rho).  The start of a refit.
-.mf_boot_mv_start <- function(gts, theta) {
-  for (g in gts) {
-    if (isTRUE(g$logr)) theta[g$off + g$n_v + 1L] <- log(theta[g$off + g$n_v + 1L])
-    if (!g$chol) next
-    i <- g$off + seq_len(g$n_v + g$n_r)
-    E <- .mf_mv_un_matrix(g, theta)
-    s <- max(abs(diag(E)), 1e-8)
-    Lm <- tryCatch(t(chol(E)), error = function(e) t(chol(E + diag(1e-6 * s, g$n_lev))))
-    theta[i] <- c(diag(Lm), Lm[lower.tri(Lm)])
-  }
-  theta
+# The statistics of refits (one per row: p coefficients, then theta on the
+# kernel's scale) with theta back on the fit's.
+.mf_boot_mv_unscale <- function(t, gts, p) {
+  for (i in seq_len(nrow(t))) t[i, -seq_len(p)] <- .mf_mv_unchol(gts, t[i, -seq_len(p)])
+  t
 }
 
 # Per term and cluster, the counts that metafor's rules read (nested outer
@@ -113,7 +111,7 @@
 # statistics with attribute "absent" (replicates with components NA
 # because a level is not drawn).
 .mf_boot_mv_terms_fix <- function(mv, draws, tb, threads) {
-  spec <- mv$spec
+  spec <- mv$nat
   st <- spec$structure
   p <- ncol(spec$X)
   L <- st$terms[[1L]]$off
@@ -169,16 +167,11 @@
         identical(as.double(s$fixed_r), as.double(g$fixed_r))
     }, NA))
     if (same) {
-      res <- tb[sel, , drop = FALSE]
-      th <- res[, -seq_len(p), drop = FALSE]
-      for (i in seq_len(nrow(th))) th[i, ] <- .mf_mv_unchol(gts, th[i, ])
-      res[, -seq_len(p)] <- th
-      out[sel, ] <- .mf_boot_mv_un_psd(res, gts, p)
+      out[sel, ] <- .mf_boot_mv_unscale(tb[sel, , drop = FALSE], mv$gts, p)
       next
     }
     # the replicates' own terms: inner codes over the present levels
     spec2 <- spec
-    gts2 <- list()
     off <- L
     theta0 <- mv$theta.vr
     start <- theta0[seq_len(L)]
@@ -191,8 +184,6 @@
         # GEN, GDIAG or spatial: the fit's term, at its place in theta
         ii <- tm$off + seq_len(tm$n_v + tm$n_r)
         spec2$structure$terms[[t]]$off <- off
-        g$off <- off
-        gts2[[t]] <- g
         start <- c(start, theta0[ii])
         fixed <- c(fixed, st$fixed[ii])
         cols <- c(cols, p + ii)
@@ -207,7 +198,7 @@
       tm2$inner <- map[tm$inner + 1L]
       tm2$n_lev <- s$n_lev; tm2$n_v <- s$n_v; tm2$n_r <- s$n_r; tm2$off <- off
       if (tm$type == 4L) tm2$times <- tm$times[pr]
-      tm2$type <- if (s$chol) 9L else s$type
+      tm2$type <- s$type
       spec2$structure$terms[[t]] <- tm2
       v <- theta0[tm$off + seq_len(tm$n_v)]
       r <- theta0[tm$off + tm$n_v + seq_len(tm$n_r)]
@@ -234,21 +225,15 @@
       start <- c(start, st2)
       fixed <- c(fixed, fx)
       cols <- c(cols, p + vcol, p + rcol)
-      g2 <- s
-      g2$off <- off
-      gts2[[t]] <- g2
       off <- off + s$n_v + s$n_r
     }
     spec2$structure$fixed <- fixed
-    start <- .mf_boot_mv_start(gts2, start)
+    b2 <- .mf_boot_mv_scale(spec2, start)
     con <- mv$control
-    t2 <- .mf_rma_mv_boot(spec2, mv$unit, n, start, mv$reml, con$threshold, as.integer(con$maxiter), con$stepadj,
+    t2 <- .mf_rma_mv_boot(b2$spec, mv$unit, n, b2$start, mv$reml, con$threshold, as.integer(con$maxiter), con$stepadj,
                           0, 0, length(sel), .mf_threads(threads, n_work = length(sel), min_per_thread = 2L), NULL,
                           draws[, sel, drop = FALSE], FALSE)$t
-    th <- t2[, -seq_len(p), drop = FALSE]
-    for (i in seq_len(nrow(th))) th[i, ] <- .mf_mv_unchol(gts2, th[i, ])
-    t2[, -seq_len(p)] <- th
-    t2 <- .mf_boot_mv_un_psd(t2, gts2, p)
+    t2 <- .mf_boot_mv_unscale(t2, b2$gts, p)
     res <- matrix(NA_real_, length(sel), ncol(tb))
     ok <- !is.na(cols)
     res[, cols[ok]] <- t2[, ok, drop = FALSE]
@@ -257,24 +242,4 @@
   }
   attr(out, "absent") <- absent & stats::complete.cases(out[, seq_len(p), drop = FALSE])
   out
-}
-
-# Replicates whose UN estimate on the (tau2, rho) scale (some components
-# fixed, the free correlations forming a cycle among the levels) is not
-# positive semi-definite: metafor's refit on the Cholesky scale
-# would give another estimate, so the replicate is NA (as rma.mv() refuses
-# such a fit).
-.mf_boot_mv_un_psd <- function(t, gts, p) {
-  for (g in gts) {
-    if (!g$struct %in% "UN" || g$n_lev < 2L || g$chol || !anyNA(g$fixed_r)) next
-    if (.mf_mv_free_r_forest(g)) next  # (the box is metafor's set: .mf_mv_free_r_forest())
-    for (i in seq_len(nrow(t))) {
-      th <- t[i, -seq_len(p)]
-      if (anyNA(th)) next
-      E <- .mf_mv_un_matrix(g, th)
-      ev <- eigen(E, symmetric = TRUE, only.values = TRUE)$values
-      if (min(ev) < -1e-8 * max(1, max(abs(diag(E))))) t[i, ] <- NA_real_
-    }
-  }
-  t
 }

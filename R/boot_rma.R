@@ -40,17 +40,17 @@
 #' holds is \code{NA} in \code{t}, with a warning; AR and HAR take the drawn
 #' levels as equally spaced), metafor's rules fix what the drawn rows cannot
 #' identify (a level in one outer level only, pairs of levels that never
-#' meet, a single level), and UN with every component estimated is fitted on
-#' the scale of the Cholesky factor.  These refits also start from the default
-#' starting values (and, with a Cholesky factor, from \code{rma.mv()}'s start of it)
-#' and keep the fit of higher likelihood.  A replicate whose
-#' UN estimate (some components fixed) is not positive semi-definite is
-#' \code{NA} where \code{rma.mv()} refuses such a fit (the estimated
-#' correlations forming a cycle among the levels).  GEN, GDIAG and
+#' meet, a single level), and UN is fitted on metafor's scale, that of the
+#' Cholesky factor (with some components fixed and the estimated correlations
+#' forming a cycle among the levels, the fixed values overwriting those of
+#' the factor's product, as \code{rma.mv()} fits them).  These refits also
+#' start from the default starting values (and, with a Cholesky factor, from
+#' \code{rma.mv()}'s start of it) and keep the fit of higher likelihood.
+#' GEN, GDIAG and
 #' spatial terms (struct SPEXP, SPGAU, SPLIN, SPRAT, SPSPH) belong to the
 #' rows (inner design, coordinates or distances), so every replicate is
-#' refitted with the fit's term (GEN on the Cholesky scale when every
-#' component is estimated, an estimated range as log(rho)); drawn data on
+#' refitted with the fit's term (GEN on metafor's scale as UN, an estimated
+#' range as log(rho)); drawn data on
 #' which metafor's \code{rma.mv()} cannot set the term up (an inner term with
 #' a single distinct row, every outer level with one row for a spatial term,
 #' a column of the inner design that is zero in every drawn row) give
@@ -254,11 +254,14 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     # UN on the Cholesky scale and ranges on the log scale, as metafor fits
     # them; with terms other than GEN, GDIAG and spatial (theta.vr), the
     # replicates that metafor sets up otherwise are refitted afterwards
-    mv$spec <- .mf_boot_mv_base_spec(.mf_boot_gs_spec(spec))
-    mv$spec$refit.restart <- TRUE
+    mv$nat <- spec
+    mv$nat$refit.restart <- TRUE
+    b <- .mf_boot_mv_scale(mv$nat, theta)
+    mv$spec <- b$spec
+    mv$theta <- b$start
+    mv$gts <- b$gts
     mv$gsp <- gsp
     if (!all(gsp.t)) mv$theta.vr <- theta
-    mv$theta <- .mf_boot_mv_start(.mf_boot_mv_gts(mv$spec), theta)
   }
   kernel <- function(start, end, nthreads, prog) {
     r <- .mf_rma_mv_boot(mv$spec, unit, mv$n, mv$theta, reml, con$threshold, as.integer(con$maxiter), con$stepadj,
@@ -279,8 +282,8 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   failed <- sum(!stats::complete.cases(t[, seq_len(ncol(x$X)), drop = FALSE]))
   if (failed > 0L)
     warning(sprintf("%d of %d bootstrap replicates could not be fitted (rank-deficient resample or no convergence%s); they are NA in $t.",
-                    failed, R, paste0("", if (gsp) ", or drawn clusters on which metafor's rma.mv() cannot set up the GEN, GDIAG or spatial term",
-                                      if (terms && !all(gsp.t)) ", or a UN estimate that is not positive semi-definite")), call. = FALSE)
+                    failed, R, if (gsp) ", or drawn clusters on which metafor's rma.mv() cannot set up the GEN, GDIAG or spatial term" else ""),
+            call. = FALSE)
   if (absent > 0L)
     warning(sprintf("In %d of %d bootstrap replicates some level of an inner factor of an '~ inner | outer' term is not among the drawn clusters; metafor's refit on those data has no component for it, so it is NA in $t.",
                     absent, R), call. = FALSE)

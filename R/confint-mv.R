@@ -15,10 +15,10 @@
 #' value) equals \code{qchisq(1 - alpha, 1)}, found by \code{uniroot()} on
 #' \code{[vc.min, estimate]} and \code{[estimate, vc.max]}.  Each refit
 #' holds the component at a value on metafor's scale (variances,
-#' correlations); a UN term, fitted on the scale of its Cholesky factor, is
-#' refitted on the (tau2, rho) scale, and a refit whose estimate metafor's
-#' Cholesky-scale fit could not reach (a non positive semi-definite matrix
-#' with more than two inner levels) counts as failed.  A bound at
+#' correlations); UN and GEN terms are refitted as \code{rma.mv()} fits them
+#' (on the scale of the Cholesky factor, the fixed values overwriting those of
+#' its product where the estimated correlations form a cycle), from the fit's
+#' estimate and, if that refit fails, from \code{rma.mv()}'s start.  A bound at
 #' \code{vc.min} or \code{vc.max} where the statistic is still below the
 #' cut-off is reported with \code{"<"} or \code{">"}; if the refit at an end
 #' of the search interval fails, that end is moved towards the estimate in

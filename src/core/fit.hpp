@@ -586,14 +586,14 @@ inline Vec block_start(const ProblemView& pr, const VarStructure& s) {
   ols.solve(pr.X, pr.y);
   const double s2 = ols.rss / std::max(k - p, 1);
   int nvar = 0;
-  for (int j = 0; j < q; ++j) nvar += s.lower(j) == 0.0;
+  for (int j = 0; j < q; ++j) nvar += s.variance_like(j);
   // (an absolute floor as well: with an exact fit s2 = 0, and M = V would be
   // singular for a singular dense V)
   const double floor = 1e-8 * (1.0 + pr.v.mean());
   const double each = std::max({s2 - pr.v.mean(), 0.01 * s2, floor}) / std::max(nvar, 1);
   Vec t(q);
   for (int j = 0; j < q; ++j) {
-    if (s.lower(j) == 0.0) t(j) = each;
+    if (s.variance_like(j)) t(j) = each;
     else if (std::isfinite(s.lower(j)) && std::isfinite(s.upper(j))) t(j) = 0.5 * (s.lower(j) + s.upper(j));
     else t(j) = 0.0;
   }
@@ -641,7 +641,7 @@ BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, con
     const VarStructure& s = obj.structure();
     double scale = 0;  // a typical variance: the largest variance of the start
     for (int j = 0; j < start.size(); ++j)
-      if (s.lower(j) == 0.0 && std::isfinite(start(j))) scale = std::max(scale, start(j));
+      if (s.variance_like(j) && std::isfinite(start(j))) scale = std::max(scale, start(j));
     Control rctl = ctl;
     rctl.plateau_stop = true;
     const int first = o.conv.iterations;

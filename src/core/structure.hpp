@@ -36,6 +36,11 @@ class VarStructure {
   // box constraints of theta_j (variances: [0, inf))
   virtual double lower(int /*j*/) const { return 0.0; }
   virtual double upper(int /*j*/) const { return std::numeric_limits<double>::infinity(); }
+  // whether theta_j starts as a variance (block_start(): a share of the
+  // residual variance): the parameters bounded at 0, and the diagonal of an
+  // unbounded Cholesky factor (UNCHOLFIX), whose default start of 0 would be
+  // the stationary point L = 0
+  virtual bool variance_like(int j) const { return lower(j) == 0.0; }
   // M_b(theta) into M (n_b x n_b); voff: offset of block b in pr.Vblocks
   virtual void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const = 0;
   // dM_b / dtheta_j into G (n_b x n_b)
@@ -529,6 +534,12 @@ class RandomTerms : public VarStructure {
       return -std::numeric_limits<double>::infinity();
     return j - t.off < t.n_v ? 0.0 : t.lower_r();
   }
+  bool variance_like(int j) const override {
+    if (lower(j) == 0.0) return true;
+    if (!std::isnan(fixed_(j)) || owner_[j] < 0) return false;
+    const InnerOuterTerm& t = terms_[owner_[j]];
+    return j - t.off < t.n_v && (t.type == InnerOuterTerm::kUNCHOLFIX || (t.is_gen() && t.base == InnerOuterTerm::kUNCHOLFIX));
+  }
   double upper(int j) const override {
     if (!std::isnan(fixed_(j))) return fixed_(j);
     if (owner_[j] < 0) return std::numeric_limits<double>::infinity();
@@ -636,7 +647,7 @@ class RandomTerms : public VarStructure {
   }
   std::vector<Vec> boundary_restarts(const Vec& theta, double scale) const override {
     std::vector<Vec> out;
-    chol_flips(theta, out);
+    chol_flips(theta, out, scale);
     for (const InnerOuterTerm& t : terms_) {
       if (!t.corr_unidentified_at_zero()) continue;
       bool at_zero = false, free_r = false;
@@ -675,8 +686,32 @@ class RandomTerms : public VarStructure {
   // problem that is no maximum (seen on fits whose maximum has a
   // correlation near 1).  The restarts: for each such column with entries
   // below the diagonal, theta with those entries negated.
-  void chol_flips(const Vec& theta, std::vector<Vec>& out) const {
+  //
+  // UNCHOLFIX (L unbounded): a level whose variance (row j of L) has gone to
+  // 0 sits on a kink of the likelihood (its overwritten covariances are
+  // r sqrt(E_jj E_ii), of order |L(j, j)|), where the fit can stop short of
+  // a maximum with that variance positive (seen on small resampled data,
+  // where metafor's maximum was higher).  The restarts: L(j, j) raised to
+  // the square root of a tenth of the term's largest variance (scale if
+  // all are 0), with column j below the diagonal as it is and negated.
+  void chol_flips(const Vec& theta, std::vector<Vec>& out, double scale = 0) const {
     for (const InnerOuterTerm& t : terms_) {
+      if ((t.is_gen() ? t.base : t.type) == InnerOuterTerm::kUNCHOLFIX) {
+        double ref = 0;
+        for (int j = 0; j < t.n_lev; ++j) ref = std::max(ref, t.chol_prod(theta, j, j));
+        if (!(ref > 0.0)) ref = scale;
+        if (!(ref > 0.0)) continue;
+        for (int j = 0; j < t.n_lev; ++j) {
+          if (!std::isnan(t.fix_v(j)) || t.chol_prod(theta, j, j) > 1e-10 * ref) continue;
+          for (int sign : {1, -1}) {
+            Vec s = theta;
+            s(t.off + j) = std::sqrt(0.1 * ref);
+            for (int i = j + 1; i < t.n_lev; ++i) s(t.off + t.n_v + t.pair_index(i, j)) *= sign;
+            out.push_back(std::move(s));
+          }
+        }
+        continue;
+      }
       if ((t.is_gen() ? t.base : t.type) != InnerOuterTerm::kUNCHOL) continue;
       for (int j = 0; j + 1 < t.n_lev; ++j) {
         if (theta(t.off + j) > 0.0 || !std::isnan(fixed_(t.off + j))) continue;

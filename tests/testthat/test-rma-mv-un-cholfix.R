@@ -262,3 +262,104 @@ test_that("profile() and confint() of UN refit on metafor's scale (were NA where
     expect_equal(as.matrix(pa$beta), as.matrix(pb$beta), tolerance = 1e-5, label = names(cmp)[1])
   }
 })
+
+# Each replicate of boot_rma(cluster = study) of a UN fit with rho fixed by
+# the user against metafor's rma.mv() on the drawn clusters (each drawn
+# study relabelled): metafor's beta at our estimate (every component fixed
+# there) is ours (1e-8); its log-likelihood there is at least that of
+# metafor's own BFGS fit (which often stops short on these small data sets,
+# or fails); metafor's BFGS started at our estimate stays within cf_tol_ref
+# of it in the components the likelihood identifies (a correlation beside a
+# variance of 0 does not enter it), where metafor can start there.  At most
+# n_na replicates may be NA.
+# Returns the number compared with metafor's own fit.
+cf_boot_check <- function(d, rh, R, seed, n_na = 0L) {
+  f <- rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d, rho = rh)
+  set.seed(seed)
+  b <- suppressWarnings(boot_rma(f, R = R, cluster = study, progress = FALSE))
+  na <- !stats::complete.cases(b$t)
+  expect_lte(sum(na), n_na)
+  idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, R,
+                                    1L, NULL, NULL, TRUE)$index
+  ids <- sort(unique(d$study))
+  nl <- length(f$tau2)
+  pr <- which(lower.tri(diag(nl)), arr.ind = TRUE)
+  done <- 0L
+  for (r in which(!na)) {
+    lab <- sprintf("replicate %d", r)
+    w <- lapply(seq_along(ids), function(j) which(d$study == ids[idx[j, r]]))
+    dr <- d[unlist(w), ]
+    dr$study <- rep(seq_along(ids), lengths(w))
+    th <- b$t[r, ]
+    tau2 <- th[1L + seq_len(nl)]
+    rho <- th[-seq_len(1L + nl)]
+    hfix <- metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = dr, tau2 = tau2, rho = rho)
+    expect_equal(c(hfix$beta), unname(th[1L]), tolerance = 1e-8, label = lab)
+    ll <- as.numeric(logLik(hfix))
+    # (metafor cannot start where its G is not positive definite)
+    m_at <- tryCatch(metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = dr, rho = rh,
+                                     control = c(cf_bfgs, list(tau2.init = pmax(tau2, 1e-6), rho.init = 0.9999 * rho))),
+                     error = function(e) NULL)
+    if (!is.null(m_at)) {
+      expect_lt(as.numeric(logLik(m_at)), ll + 1e-8 * abs(ll), label = lab)
+      idr <- is.na(rh) & tau2[pr[, 1L]] > 1e-6 & tau2[pr[, 2L]] > 1e-6
+      expect_lt(vc_rel(c(tau2, rho[idr]), c(m_at$tau2, m_at$rho[idr])), cf_tol_ref, label = lab)
+    }
+    m <- tryCatch(metafor::rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = dr, rho = rh,
+                                  control = cf_bfgs), error = function(e) NULL)
+    if (is.null(m)) next
+    expect_gt(ll, as.numeric(logLik(m)) - 1e-8 * abs(ll), label = lab)
+    done <- done + 1L
+  }
+  done
+}
+
+test_that("boot_rma(cluster = ) of UN with a rho fixed and a cycle of free correlations: metafor's refits (were NA where not positive semi-definite)", {
+  skip_if_not_installed("metafor")
+  skip_on_cran()
+  # the replicates ran on the (tau2, rho) scale and were NA where that
+  # estimate was not positive semi-definite (11 of 20 on the larger data
+  # set, 19 of 20 on the smaller); on the smaller, refits stopped where a
+  # variance had gone to 0 (InnerOuterTerm::kUNCHOLFIX's kink; the restarts
+  # of RandomTerms::chol_flips()) or at L = 0 (the default start of L).
+  # Two replicates of the smaller stay NA: there the likelihood grows
+  # without bound as the marginal covariance of a study nears singular (E
+  # need not be positive semi-definite on metafor's scale); metafor's BFGS
+  # fails on both, its nlminb stops where the covariance is numerically
+  # singular
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  rh <- c(-0.5, NA, NA, NA, NA, NA)
+  expect_gt(cf_boot_check(cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 6L, 1L), 4L)
+  expect_gt(cf_boot_check(cf_sim(14, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 8L, 1L, n_na = 2L), 3L)
+})
+
+test_that("boot_rma(cluster = ) of GEN with a variance fixed: each replicate is metafor's refit on the drawn clusters", {
+  skip_if_not_installed("metafor")
+  skip_on_cran()
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  d <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  set.seed(3)
+  d$x1 <- d$out / 4 + stats::rnorm(nrow(d), 0, 0.1)
+  d$x2 <- stats::rnorm(nrow(d))
+  tau2 <- c(NA, 0.05, NA)
+  f <- rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2)
+  set.seed(2)
+  b <- boot_rma(f, R = 3, cluster = study, progress = FALSE)
+  expect_false(anyNA(b$t))
+  idx <- metafast:::.mf_rma_mv_boot(b$mv$spec, b$mv$unit, b$mv$n, b$mv$theta, TRUE, 1e-10, 1000L, 1, b$seed, 0, 3,
+                                    1L, NULL, NULL, TRUE)$index
+  ids <- sort(unique(d$study))
+  for (r in 1:3) {
+    w <- lapply(seq_along(ids), function(j) which(d$study == ids[idx[j, r]]))
+    dr <- d[unlist(w), ]
+    dr$study <- rep(seq_along(ids), lengths(w))
+    th <- b$t[r, ]
+    m <- metafor::rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = dr, tau2 = tau2, control = cf_bfgs)
+    h <- metafor::rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = dr, tau2 = th[2:4], rho = th[5:7])
+    expect_lt(vc_rel(th[-1], c(m$tau2, m$rho)), cf_tol_ref)
+    expect_gt(as.numeric(logLik(h)), as.numeric(logLik(m)) - 1e-10)
+    expect_equal(unname(th[1]), c(h$beta), tolerance = 1e-8)
+  }
+})
