@@ -100,14 +100,20 @@ test_that("UN with a variance or correlations fixed and a cycle of free correlat
   expect_lt(min(eigen(Rf, only.values = TRUE)$values), 1e-6)
 })
 
-test_that("GEN with a variance fixed (every correlation free) matches metafor", {
-  skip_if_not_installed("metafor")
+# Four outcomes with two slopes x1, x2 for GEN terms.
+cf_gen_data <- function() {
   R4 <- matrix(0.7, 4, 4)
   diag(R4) <- 1
   d <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
   set.seed(3)
   d$x1 <- d$out / 4 + stats::rnorm(nrow(d), 0, 0.1)
   d$x2 <- stats::rnorm(nrow(d))
+  d
+}
+
+test_that("GEN with a variance fixed (every correlation free) matches metafor", {
+  skip_if_not_installed("metafor")
+  d <- cf_gen_data()
   for (tau2 in list(c(NA, 0.05, NA), c(0.2, NA, NA))) {
     lab <- paste(tau2, collapse = ",")
     f <- rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2)
@@ -337,12 +343,7 @@ test_that("boot_rma(cluster = ) of UN with a rho fixed and a cycle of free corre
 test_that("boot_rma(cluster = ) of GEN with a variance fixed: each replicate is metafor's refit on the drawn clusters", {
   skip_if_not_installed("metafor")
   skip_on_cran()
-  R4 <- matrix(0.7, 4, 4)
-  diag(R4) <- 1
-  d <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
-  set.seed(3)
-  d$x1 <- d$out / 4 + stats::rnorm(nrow(d), 0, 0.1)
-  d$x2 <- stats::rnorm(nrow(d))
+  d <- cf_gen_data()
   tau2 <- c(NA, 0.05, NA)
   f <- rma.mv(yi, vi, random = ~ x1 + x2 | study, struct = "GEN", data = d, tau2 = tau2)
   set.seed(2)
