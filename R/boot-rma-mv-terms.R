@@ -111,7 +111,8 @@
 # statistics with attribute "absent" (replicates with components NA
 # because a level is not drawn).
 .mf_boot_mv_terms_fix <- function(mv, draws, tb, threads) {
-  spec <- mv$nat
+  spec <- mv$spec
+  spec$structure <- mv$nat.structure  # (the fit's terms, on the (tau2, rho) scale)
   st <- spec$structure
   p <- ncol(spec$X)
   L <- st$terms[[1L]]$off

@@ -254,10 +254,10 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
     # UN on the Cholesky scale and ranges on the log scale, as metafor fits
     # them; with terms other than GEN, GDIAG and spatial (theta.vr), the
     # replicates that metafor sets up otherwise are refitted afterwards
-    mv$nat <- spec
-    mv$nat$refit.restart <- TRUE
-    b <- .mf_boot_mv_scale(mv$nat, theta)
+    spec$refit.restart <- TRUE
+    b <- .mf_boot_mv_scale(spec, theta)
     mv$spec <- b$spec
+    mv$nat.structure <- spec$structure  # (the fit's terms; the data stay in mv$spec only)
     mv$theta <- b$start
     mv$gts <- b$gts
     mv$gsp <- gsp
