@@ -630,10 +630,11 @@ static Mat dense_struct_M(const Problem& pr, const Eigen::VectorXi& inner, const
   (void)k;
   return M;
 }
-// A term of the given type over three inner levels (row i of a block at
-// level i % 3), the blocks its outer levels, after one sigma2 over the rows
-// (codes: one level per row; theta(0) = sigma2, the term's from 1).
-static InnerOuterTerm three_level_term(const Problem& pr, int type, Eigen::MatrixXi& codes) {
+// A term of the given type, the blocks its outer levels, after one sigma2
+// over the rows (codes: one level per row; theta(0) = sigma2, the term's
+// from 1): row i of a block at inner level i % n_lev, or (n_lev = 0) one
+// inner level a row.
+static InnerOuterTerm block_term(const Problem& pr, int type, int n_lev, Eigen::MatrixXi& codes) {
   const int k = pr.k();
   codes.resize(k, 1);
   InnerOuterTerm t;
@@ -644,12 +645,15 @@ static InnerOuterTerm three_level_term(const Problem& pr, int type, Eigen::Matri
     for (int i = 0; i < pr.block_size(b); ++i) {
       const int r = pr.block_begin(b) + i;
       codes(r, 0) = r;
-      t.inner(r) = i % 3;
+      t.inner(r) = n_lev > 0 ? i % n_lev : r;
       t.outer(r) = b;
     }
   t.off = 1;
-  t.n_lev = 3;
+  t.n_lev = n_lev;
   return t;
+}
+static InnerOuterTerm three_level_term(const Problem& pr, int type, Eigen::MatrixXi& codes) {
+  return block_term(pr, type, 3, codes);
 }
 static void test_inner_outer_terms() {
   for (bool reml : {false, true})
@@ -859,18 +863,8 @@ static void test_gen_spatial_terms() {
     for (int kind = 0; kind < 3 + 5 * 4; ++kind) {
       const Problem pr = block_problem(12, 2, kind % 2 == 0, 0.08, 0.05, 1200 + kind);
       const int k = pr.k();
-      Eigen::MatrixXi codes(k, 1);
-      InnerOuterTerm t;
-      t.inner.resize(k);
-      t.outer.resize(k);
-      for (int b = 0; b < pr.n_blocks(); ++b)
-        for (int i = 0; i < pr.block_size(b); ++i) {
-          const int r = pr.block_begin(b) + i;
-          codes(r, 0) = r;
-          t.inner(r) = r;  // one level a row
-          t.outer(r) = b;  // (the outer levels are the blocks)
-        }
-      t.off = 1;
+      Eigen::MatrixXi codes;
+      InnerOuterTerm t = block_term(pr, InnerOuterTerm::kCS, 0, codes);  // (one inner level a row)
       Mat Z(k, 2), C(k, 2), D(k, k);
       for (int r = 0; r < k; ++r) {
         Z(r, 0) = 1;
