@@ -66,7 +66,7 @@
 # The statistics of refits (one per row: p coefficients, then theta on the
 # kernel's scale) with theta back on the fit's.
 .mf_boot_mv_unscale <- function(t, gts, p) {
-  for (i in seq_len(nrow(t))) t[i, -seq_len(p)] <- .mf_mv_unchol(gts, t[i, -seq_len(p)])
+  t[, -seq_len(p)] <- .mf_mv_metafor_unscale(list(gts = gts), t[, -seq_len(p), drop = FALSE])
   t
 }
 

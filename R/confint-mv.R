@@ -346,7 +346,10 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
   }
   ms <- .mf_mv_metafor_scale(spec, start)
   f <- refit(ms)
-  if (is.null(f)) f <- refit(.mf_mv_default_start(spec, start))
+  if (is.null(f)) {
+    ds <- .mf_mv_default_start(spec, start)
+    if (!identical(ds$start, ms$start)) f <- refit(ds)  # (crossed specs: the same start)
+  }
   if (is.null(f)) return(NULL)
   ll <- if (x$method == "REML") f$ll.REML else f$ll.ML
   if (.mf_mv_hasW(x)) {
