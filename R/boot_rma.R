@@ -230,7 +230,7 @@ boot_rma <- function(x, R = 1000, type = c("case", "parametric"), threads = NULL
   gsp <- any(gsp.t)
   unit <- as.integer(u$unit[spec$order])
   # every block of the engine (the rows that share random effects) in one cluster
-  blk <- rep(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
+  blk <- .mf_mv_spec_blocks(spec)
   cut <- vapply(split(unit, blk), function(v) any(v != v[1L]), logical(1))
   if (any(cut)) {
     rows <- sort(spec$order[blk == which(cut)[1L]])

@@ -29,6 +29,24 @@
 .mf_mv_is_sparse <- function(x) .mf_spec_is_sparse(x$mf.spec)
 .mf_spec_is_sparse <- function(spec) identical(spec$structure$type, "crossed")
 
+# The block of the marginal covariance M of each row (spec's order): the
+# engine's blocks, or, for a crossed fit of the sparse engine (whose offsets
+# hold the blocks of V only, or none for a diagonal V), the connected
+# components of the rows that V, a random factor or a known correlation
+# matrix R links.  Clusters of robust(), the cluster bootstrap and the
+# cluster wild bootstrap must hold whole blocks.
+.mf_mv_spec_blocks <- function(spec) {
+  k <- length(spec$y)
+  off <- spec$offsets
+  blk <- if (length(off)) rep.int(seq_len(length(off) - 1L), diff(off)) else seq_len(k)
+  if (!.mf_spec_is_sparse(spec)) return(blk)
+  st <- spec$structure
+  codes <- lapply(seq_len(ncol(st$codes)), function(l) st$codes[, l])
+  links <- if (!is.null(st$R)) .mf_mv_R_links(st$R, codes) else list(i = integer(0), j = integer(0))
+  nxt <- which(c(FALSE, blk[-1L] == blk[-k]))  # (rows of one V block: each linked to the one before)
+  .mf_mv_components(st$codes, as.integer(c(links$i, nxt)), as.integer(c(links$j, nxt - 1L)))
+}
+
 # The fitting kernel of a model spec: the sparse one for crossed random effects.
 .mf_mv_fitfun <- function(spec) if (.mf_spec_is_sparse(spec)) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
 

@@ -10,8 +10,8 @@
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
 #' that names them: \code{cvvc}, \code{verbose}, '~ inner | outer' terms
-#' or known correlation matrices whose groups of linked rows exceed 5000
-#' rows, \code{struct = "UNR"}, a model without \code{random},
+#' and singular known correlation matrices whose groups of linked rows
+#' exceed 5000 rows, \code{struct = "UNR"}, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
 #' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
 #' ...).
@@ -48,7 +48,8 @@
 #'   a formula are \code{a}, \code{a/b}, \code{a/b/c}, ..., one variance
 #'   component each, in the order of the formulas.  With several formulas the
 #'   blocks of the engine are the groups of rows linked by a shared level of
-#'   any factor or by a covariance in \code{V}.  Crossed factors that link
+#'   any factor or by a covariance in \code{V}.  Crossed factors (and
+#'   positive definite known correlation matrices \code{R}) that link
 #'   more than 500 rows into one block are fitted by the sparse engine (a
 #'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
@@ -109,8 +110,11 @@
 #'   \code{random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A)}),
 #'   whose dimension names hold the levels; the random effect of that factor
 #'   then has covariance \eqn{\sigma^2 R}{sigma2 R} over its levels (rows of
-#'   levels with a non-zero correlation share one block, which may hold at
-#'   most 5000 rows).  \code{Rscale}: \code{"cor"} (default,
+#'   levels with a non-zero correlation share one block; above 500 rows a
+#'   block the model is fitted by the sparse engine, with \eqn{R^{-1}}{R^-1}
+#'   in its system, and above 5000 its methods work from the sparse factor
+#'   as for crossed factors; a singular \code{R} needs the dense blocks, at
+#'   most 5000 rows a block).  \code{Rscale}: \code{"cor"} (default,
 #'   \code{cov2cor(R)}), \code{"cor0"} (then shifted so that the smallest
 #'   value is 0 and rescaled to a unit diagonal), \code{"cov0"} (R minus its
 #'   smallest value) or \code{FALSE} (R as given).  R must be symmetric,
@@ -385,15 +389,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
                                if (withR) .mf_mv_R_links(Rl, codes$codes))
     g1 <- cc$comp
     sizes <- tabulate(g1)
-    # crossed factors that link many rows: the sparse engine (a sparse
-    # Cholesky factor of the random-effects system, core/sparse_objective.hpp)
-    # fits the model; the dense blocks are still built, for the methods, up
-    # to 5000 rows a block
-    use_sparse <- !length(gts) && !withR && is.null(A.all) && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
+    # crossed factors (and known correlation matrices R) that link many
+    # rows: the sparse engine (a sparse Cholesky factor of the random-effects
+    # system, core/sparse_objective.hpp) fits the model; the dense blocks are
+    # still built, for the methods, up to 5000 rows a block
+    Rpd <- !withR || all(attr(Rl, "pd"))
+    use_sparse <- !length(gts) && is.null(A.all) && Rpd && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
     if (max(sizes) > 5000L && !use_sparse)
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
-                       if (length(gts)) "an '~ inner | outer' term" else "a known correlation matrix ('R')"))
+                       if (length(gts)) "an '~ inner | outer' term"
+                       else if (!is.null(A.all)) "a fit with weights 'W'"
+                       else sprintf("a known correlation matrix 'R' that is singular (for '%s'; the sparse engine needs its inverse)",
+                                    paste(rnd$names[!attr(Rl, "pd")], collapse = "', '"))))
     if (max(sizes) <= 5000L && (!use_sparse || max(sizes) <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))) {
       o <- order(g1)
       offsets <- as.integer(c(0L, cumsum(sizes)))
@@ -429,7 +437,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       sparse_spec <- .mf_mv_spec(yi.f, vi.f, X.f, ov, if (max(sv) > 1L) offv else integer(0),
                                  .mf_mv_vblocks(Vinfo, rows, gv, ov, sv, offv, "(the blocks)", rep(NA, length(yi))),
                                  list(type = "crossed", codes = cc$codes[ov, seq_len(L), drop = FALSE],
-                                      nlevels = as.integer(s.nlevels), fixed = sig))
+                                      nlevels = as.integer(s.nlevels), fixed = sig,
+                                      R = if (withR) lapply(Rl, function(r) if (!is.null(r)) unname(r))))
     }
   }
 
@@ -1554,7 +1563,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # entry per factor: R[levels, levels] (rows/columns in the order of the
 # factor's integer codes) rescaled by Rscale, or NULL; or NULL (with
 # metafor's warning) when no name matches.  Each matrix must be positive
-# semi-definite (else sigma2 R is no covariance).
+# semi-definite (else sigma2 R is no covariance); attribute "pd" of the list:
+# per factor, whether its matrix is positive definite (the sparse engine
+# needs R^-1).
 .mf_mv_R <- function(R, s.names, levels, Rscale) {
   if (is.data.frame(R) || !is.list(R)) R <- list(R)
   if (is.null(names(R)) || any(!nzchar(names(R)))) .mf_stop("Argument 'R' must be a *named* list (as metafor).")
@@ -1565,6 +1576,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     return(NULL)
   }
   out <- vector("list", length(s.names))
+  pd <- rep(TRUE, length(s.names))
   for (j in seq_along(s.names)) {
     nm <- s.names[j]
     if (!nm %in% names(R)) next
@@ -1605,9 +1617,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       .mf_stop(sprintf("'R': the matrix for '%s' is not positive semi-definite (smallest eigenvalue %.3g).", nm, min(ev)))
     dimnames(x) <- list(lev, lev)
     out[[j]] <- x
+    pd[j] <- min(ev) > .mf_mv_R_pd_tol * max(ev)
   }
+  attr(out, "pd") <- pd
   out
 }
+# An R whose smallest eigenvalue is at most this share of its largest counts
+# as singular: the sparse engine (which needs R^-1) does not take it.
+.mf_mv_R_pd_tol <- 1e-10
 
 # Pairs of rows (positions) that a known correlation matrix links: one row of
 # each of two levels with a non-zero R entry, so that the union-find puts

@@ -161,11 +161,8 @@ robust.mf_rma_mv <- function(x, cluster, adjust = TRUE, clubSandwich = FALSE, di
       gl <- list()
       if (is.null(A)) gl$WX <- .mf_rma_mv_WX_sparse(spec, .mf_mv_theta(x))
       if (need_theta) {
-        fs <- fi[o]  # cluster of each sorted row
-        cd <- spec$structure$codes
-        # (a diagonal V has no blocks: offsets empty)
-        cut <- (length(spec$offsets) > 0L && cut) || any(vapply(seq_len(ncol(cd)), function(l)
-          any(tapply(fs, cd[, l], function(v) any(v != v[1L]))), logical(1)))
+        # (the blocks of M: rows linked by V, a factor or a known R)
+        cut <- any(tapply(fi[o], .mf_mv_spec_blocks(spec), function(v) any(v != v[1L])))
         if (!cut) gl$Theta <- .mf_rma_mv_cluster_blocks_sparse(spec, .mf_mv_theta(x), pos[ocl], off)
       }
     } else {

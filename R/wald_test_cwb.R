@@ -319,7 +319,7 @@ print.mf_wald_cwb <- function(x, digits = 4, ...) {
     o <- spec$order
     # the clusters must hold whole blocks of the marginal covariance (rows
     # linked by a random factor, by V or by a known correlation matrix R)
-    blk <- rep.int(seq_len(length(spec$offsets) - 1L), diff(spec$offsets))
+    blk <- .mf_mv_spec_blocks(spec)
     if (is.null(cl)) {
       cls <- .mf_cwb_default_mv_cluster(x)
       f <- match(cls, unique(cls))

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/model.hpp"
 
@@ -20,6 +21,7 @@ struct CrossedSpec {
   IVec offsets, nlevels;
   Eigen::MatrixXi codes;
   Vec fixed;
+  std::vector<Mat> R;  // per term: the known correlation matrix, or empty
   explicit CrossedSpec(const Rcpp::List& spec)
       : y(spec["y"]), v(spec["v"]), Vb(spec["Vblocks"]), X(spec["X"]) {
     const Rcpp::IntegerVector off = spec["offsets"];
@@ -45,7 +47,22 @@ struct CrossedSpec {
       }
     fixed.resize(L);
     for (int l = 0; l < L; ++l) fixed(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+    // known correlation matrices (optional): a list with one entry per term,
+    // NULL or the nlevels x nlevels matrix
+    if (s.containsElementNamed("R") && !Rf_isNull(s["R"])) {
+      const Rcpp::List rl = s["R"];
+      if (rl.size() != L) Rcpp::stop("internal error: the crossed structure's R has %d entries for %d terms", rl.size(), L);
+      R.resize(L);
+      for (int l = 0; l < L; ++l) {
+        if (Rf_isNull(rl[l])) continue;
+        const Rcpp::NumericMatrix m = rl[l];
+        if (m.nrow() != nlevels(l) || m.ncol() != nlevels(l))
+          Rcpp::stop("internal error: R of term %d is %d x %d for %d levels", l + 1, m.nrow(), m.ncol(), nlevels(l));
+        R[l] = Eigen::Map<const Mat>(m.begin(), m.nrow(), m.ncol());
+      }
+    }
   }
+
   ProblemView view() const {
     return ProblemView(Eigen::Map<const Vec>(y.begin(), y.size()), Eigen::Map<const Vec>(v.begin(), v.size()),
                        Eigen::Map<const Mat>(X.begin(), X.nrow(), X.ncol()), no_dense_cov(), offsets,

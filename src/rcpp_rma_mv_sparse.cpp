@@ -4,7 +4,9 @@
 // only and
 //   structure = list(type = "crossed", codes = k x L integer matrix of 1-based
 //               group codes per term (rows in the spec's order),
-//               nlevels = L integers, fixed = L doubles (NA: estimate)).
+//               nlevels = L integers, fixed = L doubles (NA: estimate),
+//               R = NULL or a list of L entries, NULL or the nlevels x
+//               nlevels known correlation matrix of the term (metafor's R)).
 // R has validated it (codes in 1..nlevels, V blocks positive semi-definite);
 // the sparse objective needs V positive definite and reports otherwise.
 #include "rcpp_convert.h"
@@ -31,7 +33,7 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
                                 double stepadj) {
   const CrossedSpec cs(spec);
   const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed, cs.R);
   return mv_fit_to_r(
       pr, st, start, reml, threshold, maxiter, stepadj,
       [&](const Vec& theta0, const Control& ctl, const OptimPoll& poll) {
@@ -56,10 +58,12 @@ struct CrossedAt {
   SparseCrossedObjective obj;
   const Eigen::Map<const Vec> theta;
   CrossedAt(const Rcpp::List& spec, const Rcpp::NumericVector& th)
-      : cs(spec), pr(cs.view()), st(cs.codes, cs.nlevels, cs.fixed), obj(pr, st, true, [this]() { return rp(0); }),
+      : cs(spec), pr(cs.view()), st(cs.codes, cs.nlevels, cs.fixed, cs.R), obj(pr, st, true, [this]() { return rp(0); }),
         theta(th.begin(), th.size()) {
     if (th.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", th.size());
-    if (!obj.sampling_ok()) Rcpp::stop("The sampling covariance matrix V is not positive definite.");
+    if (!obj.sampling_ok())
+      Rcpp::stop(st.known_pd() ? "The sampling covariance matrix V is not positive definite."
+                               : "A known correlation matrix 'R' is not positive definite (the sparse engine needs R^-1).");
   }
   template <class F>
   void run(F&& f) {
@@ -164,7 +168,7 @@ Rcpp::NumericVector mf_rma_mv_cluster_blocks_sparse(Rcpp::List spec, Rcpp::Numer
                                                     Rcpp::IntegerVector rows, Rcpp::IntegerVector off) {
   const CrossedSpec cs(spec);
   const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed);
+  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed, cs.R);
   if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
   const Eigen::Map<const Vec> th(theta.begin(), theta.size());
   const CrossedMarginal marginal(pr, st);

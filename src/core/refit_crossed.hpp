@@ -5,7 +5,7 @@
 // (sparse_objective.hpp), so rstudent(), cooks.distance() and dfbetas() of
 // such fits are the same kernel as the block engine's.  The marginal
 // covariance of the rows left out is
-//   M_DD = V_DD + sum_l sigma2_l [f_l(i) == f_l(j)],
+//   M_DD = V_DD + sum_l sigma2_l (R_l)_{f_l(i), f_l(j)}   (R_l = I: [f_l(i) == f_l(j)]),
 // V_DD within the blocks of V, the random effects between any two rows
 // (Searle, Casella & McCulloch 1992, ch. 6).  R-free.
 #pragma once
@@ -19,7 +19,7 @@
 namespace metafast {
 
 // Entries of the marginal covariance of crossed terms,
-//   M_ij = V_ij + sum_l theta_l [f_l(i) == f_l(j)],
+//   M_ij = V_ij + sum_l theta_l (R_l)_{f_l(i), f_l(j)}  (CrossedTerms::link()),
 // V_ij read in place within the blocks of V (0 across blocks): the M_DD of
 // case deletion, the cluster blocks of rstandard(cluster =) and of the
 // CR2-type sandwich.  theta: one value per term.
@@ -40,8 +40,7 @@ class CrossedMarginal {
         m = pr_.v(i);
       }
     }
-    for (int l = 0; l < st_.n_theta(); ++l)
-      if (st_.code(i, l) == st_.code(j, l)) m += theta(l);
+    for (int l = 0; l < st_.n_theta(); ++l) m += theta(l) * st_.link(l, i, j);
     return m;
   }
   // S(c1, c2) += M(rows[c1], rows[c2]).  O(n^2 L).

@@ -44,6 +44,19 @@
 // tr(S_ll) when every theta_l > 0 (Lambda S Lambda = I - C^-1), but neither
 // for theta_l = 0 nor for the information, which needs every entry of S.
 //
+// Known correlation matrices (metafor's R; a term ~ 1 | f with
+// Cov(u_f) = sigma2_f R_f, e.g. a phylogeny): M = V + Z Lambda R~ Lambda Z',
+// R~ = blockdiag(I or R_l), positive definite.  Henderson's mixed-model
+// equations with R~^-1 as the prior precision (Henderson 1976, Biometrics
+// 32:69-83) keep Z the sparse indicator, so rows with a term of one level
+// each (metafor's ~ 1 | es beside ~ 1 | phylo) add no fill:
+//   C = R~^-1 + Lambda A Lambda,   log|M| = log|V| + log|R~| + log|C|,
+// and W as above.  With G_l = Z_l R_l Z_l' the Harville terms become
+// (Z_l'r)' R_l (Z_l'r), tr(R_l S_ll), tr(R_j S_jl R_l S_lj), U_l'R_l U_l and
+// U_j'R_j S_jl R_l U_l: the sums above over S~ = Tb' S Tb and U~ = Tb' U,
+// Tb = blockdiag(I or T_l), R_l = T_l T_l' (Cholesky).  A known term's q_l
+// columns of C are dense (R_l^-1), adding O(q q_l^2) to an evaluation.
+//
 // The nested structures stay with the block engine (O(sum n_b^3)); this one
 // is for terms that cross the blocks.
 #pragma once
@@ -80,19 +93,31 @@ namespace metafast {
 // Columns of S = Z'WZ formed at a time (dense q x kSparseChunk workspace).
 constexpr int kSparseChunk = 64;
 
+// A known correlation matrix R counts as positive definite (the sparse
+// engine needs R^-1) when every pivot of its Cholesky factor, squared,
+// exceeds kKnownPivotTol times its largest diagonal entry.
+constexpr double kKnownPivotTol = 1e-10;
+
 // L crossed terms ~ 1 | f_l: theta = (sigma2_1, ..., sigma2_L),
-//   M = V + sum_l sigma2_l Z_l Z_l'.
+//   M = V + sum_l sigma2_l Z_l R_l Z_l',
+// R_l the identity, or a known correlation matrix of the levels of term l
+// (metafor's R, e.g. phylogenetic): positive semi-definite for the dense
+// reference (block_cov()), positive definite for SparseCrossedObjective.
 // codes(i, l): 0-based group of row i in term l (0 <= codes < nlevels(l)).
 // fixed(l) finite: sigma2_l held at that value (its box collapses, as in
-// NestedLevels); NaN: estimated.  block_cov()/block_deriv() give the part of
-// M within a block of the ProblemView: the whole of M only when one block
-// holds every row (the dense reference of the tests); the fit of crossed
-// terms uses SparseCrossedObjective.
+// NestedLevels); NaN: estimated.  R: one matrix per term (nlevels(l) square;
+// empty: R_l = I), or no matrices at all; each is factorised once,
+// R_l = T_l T_l' (Cholesky), with R_l^-1 and log|R_l| (the sparse objective
+// puts R_l^-1 into its system, see there).
+// block_cov()/block_deriv() give the part of M within a block of the
+// ProblemView: the whole of M only when one block holds every row (the dense
+// reference of the tests); the fit of crossed terms uses
+// SparseCrossedObjective.
 class CrossedTerms : public VarStructure {
  public:
   using IMatRef = Eigen::Ref<const Eigen::MatrixXi>;
-  CrossedTerms(const IMatRef& codes, const IVec& nlevels, const Vec& fixed)
-      : codes_(codes), nlevels_(nlevels), fixed_(fixed) {}
+  CrossedTerms(const IMatRef& codes, const IVec& nlevels, const Vec& fixed, const std::vector<Mat>& R = {})
+      : codes_(codes), nlevels_(nlevels), fixed_(fixed), known_(make_known(R, static_cast<int>(nlevels.size()))) {}
   int n_theta() const override { return static_cast<int>(fixed_.size()); }
   std::string name(int j) const override { return "sigma2." + std::to_string(j + 1); }
   double lower(int j) const override { return std::isnan(fixed_(j)) ? 0.0 : fixed_(j); }
@@ -102,38 +127,86 @@ class CrossedTerms : public VarStructure {
   bool is_fixed(int j) const { return !std::isnan(fixed_(j)); }
   int n_levels(int l) const { return nlevels_(l); }
   int code(int i, int l) const { return codes_(i, l); }
+  // whether term l has a known correlation matrix R_l; its Cholesky factor
+  // T_l and inverse (when every R_l is positive definite: known_pd()), and
+  // sum_l log|R_l|
+  bool any_known() const { return known_ != nullptr; }
+  bool has_known(int l) const { return known_ && known_->R[l].size() > 0; }
+  bool known_pd() const { return !known_ || known_->pd; }
+  const Mat& known_R(int l) const { return known_->R[l]; }
+  const Mat& known_factor(int l) const { return known_->T[l]; }
+  const Mat& known_inverse(int l) const { return known_->Rinv[l]; }
+  double known_logdet() const { return known_ ? known_->logdet : 0.0; }
+  // (R_l) of the levels of rows i and j: dM_ij / dsigma2_l
+  double link(int l, int i, int j) const {
+    const int a = codes_(i, l), b = codes_(j, l);
+    if (has_known(l)) return known_->R[l](a, b);
+    return a == b ? 1.0 : 0.0;
+  }
   void block_cov(const ProblemView& pr, const Vec& theta, int b, Eigen::Index voff, Mat& M) const override {
     pr.sampling_block(b, voff, M);
     const int i0 = pr.block_begin(b), nb = pr.block_size(b);
     for (int l = 0; l < n_theta(); ++l)
       for (int j = 0; j < nb; ++j)
-        for (int i = 0; i < nb; ++i)
-          if (codes_(i0 + i, l) == codes_(i0 + j, l)) M(i, j) += theta(l);
+        for (int i = 0; i < nb; ++i) M(i, j) += theta(l) * link(l, i0 + i, i0 + j);
   }
   void block_deriv(const ProblemView& pr, const Vec&, int l, int b, Mat& G) const override {
     const int i0 = pr.block_begin(b), nb = pr.block_size(b);
     G.resize(nb, nb);
     for (int j = 0; j < nb; ++j)
-      for (int i = 0; i < nb; ++i) G(i, j) = codes_(i0 + i, l) == codes_(i0 + j, l) ? 1.0 : 0.0;
+      for (int i = 0; i < nb; ++i) G(i, j) = link(l, i0 + i, i0 + j);
   }
   // The terms on the given rows (case deletion, refit_crossed.hpp), owning a
-  // copy of their codes; every level is kept (a level without rows adds a
-  // unit diagonal entry to C and nothing to the likelihood).
+  // copy of their codes (the known matrices are shared); every level is kept
+  // (a level without rows adds a unit diagonal entry to C and nothing to the
+  // likelihood).
   std::unique_ptr<VarStructure> subset_rows(const std::vector<int>& rows) const override {
     const int n = static_cast<int>(rows.size()), L = static_cast<int>(codes_.cols());
     std::unique_ptr<Eigen::MatrixXi> own(new Eigen::MatrixXi(n, L));
     for (int l = 0; l < L; ++l)
       for (int i = 0; i < n; ++i) (*own)(i, l) = codes_(rows[i], l);
-    return std::unique_ptr<VarStructure>(new CrossedTerms(std::move(own), nlevels_, fixed_));
+    return std::unique_ptr<VarStructure>(new CrossedTerms(std::move(own), nlevels_, fixed_, known_));
   }
 
  private:
-  CrossedTerms(std::unique_ptr<Eigen::MatrixXi> own, const IVec& nlevels, const Vec& fixed)
-      : own_(std::move(own)), codes_(*own_), nlevels_(nlevels), fixed_(fixed) {}
+  // the known matrices R_l, their Cholesky factors T_l and inverses (empty
+  // for the other terms, and T, Rinv for all when some R_l is not positive
+  // definite: pd false)
+  struct Known {
+    std::vector<Mat> R, T, Rinv;
+    double logdet = 0;
+    bool pd = true;
+  };
+  static std::shared_ptr<const Known> make_known(const std::vector<Mat>& R, int L) {
+    bool any = false;
+    for (const Mat& r : R) any = any || r.size() > 0;
+    if (!any) return nullptr;
+    std::shared_ptr<Known> k = std::make_shared<Known>();
+    k->R.resize(L);
+    k->T.resize(L);
+    k->Rinv.resize(L);
+    for (int l = 0; l < L && l < static_cast<int>(R.size()); ++l) {
+      if (R[l].size() == 0) continue;
+      k->R[l] = R[l];
+      Eigen::LLT<Mat> llt(R[l]);
+      const double scale = R[l].diagonal().maxCoeff();
+      if (llt.info() != Eigen::Success) { k->pd = false; continue; }
+      k->T[l] = llt.matrixL();
+      const Vec d = k->T[l].diagonal();
+      if (!(d.minCoeff() * d.minCoeff() > kKnownPivotTol * scale)) { k->pd = false; continue; }
+      k->Rinv[l] = llt.solve(Mat::Identity(R[l].rows(), R[l].cols()));
+      k->logdet += 2.0 * d.array().log().sum();
+    }
+    return k;
+  }
+  CrossedTerms(std::unique_ptr<Eigen::MatrixXi> own, const IVec& nlevels, const Vec& fixed,
+               std::shared_ptr<const Known> known)
+      : own_(std::move(own)), codes_(*own_), nlevels_(nlevels), fixed_(fixed), known_(std::move(known)) {}
   std::unique_ptr<Eigen::MatrixXi> own_;  // owned codes of a subset (else null)
   IMatRef codes_;  // k x L
   IVec nlevels_;   // L
   Vec fixed_;      // L
+  std::shared_ptr<const Known> known_;  // null: no term has a known R
 };
 
 // Entries of C^-1 on the pattern of the factor of an Eigen::SimplicialLDLT
@@ -223,7 +296,7 @@ class SparseCrossedObjective {
   SparseCrossedObjective(const ProblemView& pr, const CrossedTerms& s, bool reml,
                          std::function<bool()> poll = std::function<bool()>())
       : pr_(pr), s_(s), reml_(reml), poll_(std::move(poll)) {
-    const int k = pr.k(), p = pr.p(), L = s.n_theta();
+    const int L = s.n_theta();
     goff_.resize(L + 1);
     goff_(0) = 0;
     for (int l = 0; l < L; ++l) goff_(l + 1) = goff_(l) + s.n_levels(l);
@@ -235,7 +308,7 @@ class SparseCrossedObjective {
       const Mat Lx = llt.matrixL();
       logdet_xtx_ = 2.0 * Lx.diagonal().array().log().sum();
     }
-    vok_ = factor_sampling();
+    vok_ = factor_sampling() && s.known_pd();
     if (!vok_) return;
     ViX_ = pr.X;
     apply_vinv(ViX_);
@@ -245,16 +318,22 @@ class SparseCrossedObjective {
     XtViX_.noalias() = pr.X.transpose() * ViX_;
     XtViy_.noalias() = pr.X.transpose() * Viy_;
     // F = Z'V^-1 X, fy = Z'V^-1 y
-    F_.setZero(q_, p);
-    fy_.setZero(q_);
-    for (int i = 0; i < k; ++i)
-      for (int l = 0; l < L; ++l) {
-        const int g = goff_(l) + s.code(i, l);
-        F_.row(g) += ViX_.row(i);
-        fy_(g) += Viy_(i);
-      }
+    F_ = zt_times(ViX_);
+    fy_ = zt_times(viy).col(0);
     build_A();
-    C_ = A_;
+    // the column chunks of the trace pass: kSparseChunk columns of the terms
+    // without a known R, each known term's columns whole
+    for (int l = 0; l < L;) {
+      if (s.has_known(l)) {
+        chunks_.emplace_back(goff_(l), s.n_levels(l));
+        ++l;
+        continue;
+      }
+      int e = l;
+      while (e < L && !s.has_known(e)) ++e;
+      for (int c0 = goff_(l); c0 < goff_(e); c0 += kSparseChunk) chunks_.emplace_back(c0, std::min(kSparseChunk, goff_(e) - c0));
+      l = e;
+    }
     ldlt_.analyzePattern(C_);
   }
 
@@ -284,21 +363,25 @@ class SparseCrossedObjective {
   // S_gg = sigma2 (C^-1)_gg, and Z'PZ = S - U A U' with U = Z'WX:
   //   var_g = sigma2 (C^-1)_gg + sigma2^2 U_g (X'WX)^-1 U_g'.
   // (C^-1)_gg from SelectedInverse; no k x k or q x q dense matrix.
+  // A term with a known R_l (D_l = sigma2_l R_l the covariance of its
+  // effects, C = R~^-1 + Lambda A Lambda): u_l = D_l Z_l' W e, and D - D Z'PZ D
+  // = Lambda C^-1 Lambda + D U A U' D, so var_g = sigma2_l (C^-1)_gg +
+  // sigma2_l^2 (R_l U_l)_g (X'WX)^-1 (R_l U_l)_g'.
   bool ranef(const Vec& theta, Vec& pred, Vec& var) {
     ObjectiveEval ev;
     if (!evaluate(theta, 0, ev)) return false;
-    const int k = pr_.k(), L = s_.n_theta();
-    Vec zr = Vec::Zero(q_);
-    for (int i = 0; i < k; ++i)
-      for (int l = 0; l < L; ++l) zr(goff_(l) + s_.code(i, l)) += r_(i);
+    const Vec zr = zt_times(r_).col(0);
     Mat U = F_;
     U.noalias() -= A_ * Mat(lam_.asDiagonal() * H_);
+    Vec Rzr = zr;  // R~ Z'We and R~ U
+    times_known(Rzr, false);
+    times_known(U, false);
     const SelectedInverse ci(ldlt_);
     pred.resize(q_);
     var.resize(q_);
     for (int g = 0; g < q_; ++g) {
       const double s2 = lam_(g) * lam_(g);
-      pred(g) = s2 * zr(g);
+      pred(g) = s2 * Rzr(g);
       const Vec ug = U.row(g).transpose();
       var(g) = s2 * ci(g, g) + s2 * s2 * ug.dot(ev.Ainv * ug);
     }
@@ -320,8 +403,14 @@ class SparseCrossedObjective {
         if (pr_.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
         out.block(i0, i0, nb, nb) = Vb;
       }
-      // rows sharing a level of term l: + theta_l (O(sum_g n_g^2) per term)
+      // rows sharing a level of term l: + theta_l (O(sum_g n_g^2) per term);
+      // a term with a known R_l: + theta_l R_l(level of a, level of c), O(k^2)
       for (int l = 0; l < L; ++l) {
+        if (s_.has_known(l)) {
+          for (int c = 0; c < k; ++c)
+            for (int a = 0; a < k; ++a) out(a, c) += theta(l) * s_.link(l, a, c);
+          continue;
+        }
         std::vector<std::vector<int>> rows(static_cast<std::size_t>(s_.n_levels(l)));
         for (int i = 0; i < k; ++i) rows[s_.code(i, l)].push_back(i);
         for (const auto& r : rows)
@@ -359,6 +448,7 @@ class SparseCrossedObjective {
   const IVec& level_offsets() const { return goff_; }
 
   // V positive definite (else every evaluation fails)
+  // V positive definite, and every known R_l (else every evaluation fails)
   bool sampling_ok() const { return vok_; }
   bool interrupted() const { return interrupted_; }
   // r = W e of the last evaluate()
@@ -379,16 +469,13 @@ class SparseCrossedObjective {
     // W 1
     Mat vi1 = Mat::Ones(k, 1);
     apply_vinv(vi1);
-    Vec z1 = Vec::Zero(q_);
-    for (int i = 0; i < k; ++i)
-      for (int l = 0; l < L; ++l) z1(goff_(l) + s_.code(i, l)) += vi1(i, 0);
+    const Vec z1 = zt_times(vi1).col(0);
     Mat zw = z_times(lam_.cwiseProduct(ldlt_.solve(Vec(lam_.cwiseProduct(z1)))));
     apply_vinv(zw);
     d.wrow = vi1.col(0) - zw.col(0);
     d.hat.resize(k);
     d.mdiag.resize(k);
     d.var_resid.resize(k);
-    const double sum_theta = theta.sum();
     Mat Vb;
     Eigen::Index voff = 0;
     for (int b = 0; b < pr_.n_blocks(); ++b) {
@@ -399,7 +486,9 @@ class SparseCrossedObjective {
           if (i == i0) pr_.sampling_block(b, voff, Vb);
           vii = Vb(i - i0, i - i0);
         }
-        d.mdiag(i) = vii + sum_theta;
+        double re = 0;  // (sum_l theta_l (R_l)_cc)
+        for (int l = 0; l < L; ++l) re += theta(l) * s_.link(l, i, i);
+        d.mdiag(i) = vii + re;
         d.hat(i) = XA.row(i).dot(WX.row(i));
         d.var_resid(i) = d.mdiag(i) - XA.row(i).dot(pr_.X.row(i));
       }
@@ -464,6 +553,8 @@ class SparseCrossedObjective {
   SpMat A_, C_;
   Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> ldlt_;
   Vec lam_, r_;
+  std::vector<double> ca_, pv_;  // A and R~^-1 on C's pattern (C = R~^-1 + Lambda A Lambda)
+  std::vector<std::pair<int, int>> chunks_;  // (first column, columns) of the trace pass
 
   // log|V| and the factors that apply V^-1; false when V is not positive definite.
   bool factor_sampling() {
@@ -523,7 +614,7 @@ class SparseCrossedObjective {
     }
   }
 
-  // A = Z'V^-1 Z (q x q, both triangles, every diagonal entry in the pattern).
+  // A = Z'V^-1 Z (q x q, both triangles, every diagonal entry in the pattern), and C's pattern.
   void build_A() {
     const int k = pr_.k(), L = s_.n_theta();
     std::vector<Eigen::Triplet<double, int>> tr;
@@ -553,6 +644,29 @@ class SparseCrossedObjective {
     A_.resize(q_, q_);
     A_.setFromTriplets(tr.begin(), tr.end());
     A_.makeCompressed();
+    // C = R~^-1 + Lambda A Lambda: its pattern (A's, and a known term's
+    // whole block, R_l^-1 there), with the values of A (ca_) and R~^-1 (pv_)
+    // on it; A keeps its own pattern for the products of the trace pass
+    std::vector<Eigen::Triplet<double, int>> tp;
+    for (int l = 0; l < L; ++l) {
+      const int g0 = goff_(l), nl = s_.n_levels(l);
+      if (!s_.has_known(l)) {
+        for (int g = 0; g < nl; ++g) tp.emplace_back(g0 + g, g0 + g, 1.0);
+        continue;
+      }
+      const Mat& Ri = s_.known_inverse(l);
+      for (int b = 0; b < nl; ++b)
+        for (int a = 0; a < nl; ++a) tp.emplace_back(g0 + a, g0 + b, Ri(a, b));
+    }
+    SpMat P(q_, q_);
+    P.setFromTriplets(tp.begin(), tp.end());
+    // (sums over the union of the patterns; explicit zeros are kept)
+    SpMat Aon = A_ + SpMat(0.0 * P), Pon = P + SpMat(0.0 * A_);
+    Aon.makeCompressed();
+    Pon.makeCompressed();
+    ca_.assign(Aon.valuePtr(), Aon.valuePtr() + Aon.nonZeros());
+    pv_.assign(Pon.valuePtr(), Pon.valuePtr() + Pon.nonZeros());
+    C_ = Aon;
   }
 
   // (Z u)_i = sum_l u(group of row i in term l)
@@ -566,6 +680,28 @@ class SparseCrossedObjective {
     }
     return t;
   }
+  // Z'B (q x c) for B with k rows: the sums over the rows of each level
+  Mat zt_times(const Mat& B) const {
+    const int k = pr_.k(), L = s_.n_theta();
+    Mat out = Mat::Zero(q_, B.cols());
+    for (int i = 0; i < k; ++i)
+      for (int l = 0; l < L; ++l) out.row(goff_(l) + s_.code(i, l)) += B.row(i);
+    return out;
+  }
+  Mat zt_times(const Vec& b) const { return zt_times(Mat(b)); }
+  // B <- R~ B (R_l, else the identity, on the rows of each term) or, with
+  // factor, B <- Tb' B (T_l' on the rows of a term with a known R_l)
+  template <class M>
+  void times_known(M& B, bool factor) const {
+    if (!s_.any_known()) return;
+    for (int l = 0; l < s_.n_theta(); ++l) {
+      if (!s_.has_known(l)) continue;
+      const int g0 = goff_(l), nl = s_.n_levels(l);
+      const Mat blk = B.middleRows(g0, nl);
+      if (factor) B.middleRows(g0, nl).noalias() = s_.known_factor(l).transpose() * blk;
+      else B.middleRows(g0, nl).noalias() = s_.known_R(l) * blk;
+    }
+  }
 
   bool eval(const Vec& theta, int what, ObjectiveEval& out) {
     const int k = pr_.k(), p = pr_.p(), L = s_.n_theta();
@@ -573,23 +709,19 @@ class SparseCrossedObjective {
       if (!(theta(l) >= 0) || !std::isfinite(theta(l))) return false;
     lam_.resize(q_);
     for (int g = 0; g < q_; ++g) lam_(g) = std::sqrt(theta(term_(g)));
-    // C = I + Lambda A Lambda on A's pattern
+    // C = R~^-1 + Lambda A Lambda on C's pattern
     {
-      const int* outer = A_.outerIndexPtr();
-      const int* inner = A_.innerIndexPtr();
-      const double* av = A_.valuePtr();
+      const int* outer = C_.outerIndexPtr();
+      const int* inner = C_.innerIndexPtr();
       double* cv = C_.valuePtr();
       for (int j = 0; j < q_; ++j)
-        for (int t = outer[j]; t < outer[j + 1]; ++t) {
-          const int i = inner[t];
-          cv[t] = lam_(i) * av[t] * lam_(j) + (i == j ? 1.0 : 0.0);
-        }
+        for (int t = outer[j]; t < outer[j + 1]; ++t) cv[t] = lam_(inner[t]) * ca_[t] * lam_(j) + pv_[t];
     }
     ldlt_.factorize(C_);
     if (ldlt_.info() != Eigen::Success) return false;
     const Vec D = ldlt_.vectorD();
     if (!(D.minCoeff() > 0)) return false;
-    const double logdet_m = logdet_v_ + D.array().log().sum();
+    const double logdet_m = logdet_v_ + s_.known_logdet() + D.array().log().sum();
     // GLS: X'WX = X'V^-1X - (Lambda F)' C^-1 (Lambda F), likewise X'Wy
     const Mat LF = lam_.asDiagonal() * F_;
     H_ = ldlt_.solve(LF);  // C^-1 Lambda F (kept for row_diagnostics())
@@ -620,10 +752,9 @@ class SparseCrossedObjective {
     }
     const bool traces = (what & (kObjScore | kObjInfo)) != 0, info = (what & kObjInfo) != 0;
     if (!traces) return true;
-    // r'G_l r = |Z_l' r|^2
-    Vec zr = Vec::Zero(q_);
-    for (int i = 0; i < k; ++i)
-      for (int l = 0; l < L; ++l) zr(goff_(l) + s_.code(i, l)) += r_(i);
+    // r'G_l r = |Z_l' r|^2 (|T_l' Z_l' r|^2 with a known R_l)
+    Vec zr = zt_times(r_).col(0);
+    times_known(zr, true);
     Vec rGr = Vec::Zero(L);
     for (int g = 0; g < q_; ++g) rGr(term_(g)) += zr(g) * zr(g);
     // U = Z'WX = F - A Lambda C^-1 Lambda F = F - A (Lambda H)
@@ -632,20 +763,25 @@ class SparseCrossedObjective {
       const Mat LH = lam_.asDiagonal() * H;
       U.noalias() -= A_ * LH;
     }
+    times_known(U, true);  // (U~ = Tb' U)
     std::vector<Mat> B(L);
     for (int l = 0; l < L; ++l) {
       const auto Ul = U.middleRows(goff_(l), s_.n_levels(l));
       B[l].noalias() = Ul.transpose() * Ul;
     }
     // the columns of S = A - A Lambda C^-1 Lambda A in chunks: tr(S_ll),
-    // |S_jl|_F^2 and (REML) C_jl = U_j' S_jl U_l
+    // |S_jl|_F^2 and (REML) C_jl = U_j' S_jl U_l.  With known R_l the
+    // Harville terms are tr(R_l S_ll), tr(R_j S_jl R_l S_lj), U_l' R_l U_l
+    // and U_j' R_j S_jl R_l U_l: the same sums over S~ = Tb' S Tb and U~ =
+    // Tb' U (Tb = blockdiag(I or T_l), R_l = T_l T_l'), so a known term's
+    // columns form one chunk, turned into S~'s by T_l on both sides
     Vec trS = Vec::Zero(L);
     Mat SS = Mat::Zero(L, L);
     std::vector<Mat> Cjl(info && reml_ ? static_cast<std::size_t>(L) * L : 0, Mat::Zero(p, p));
-    Mat E, Y, Y2, T(p, kSparseChunk);
-    for (int c0 = 0; c0 < q_; c0 += kSparseChunk) {
+    Mat E, Y, Y2, Tp;
+    for (const std::pair<int, int>& ch : chunks_) {
       if (poll_ && !poll_()) { interrupted_ = true; return false; }
-      const int m = std::min(kSparseChunk, q_ - c0);
+      const int c0 = ch.first, m = ch.second;
       E.setZero(q_, m);
       for (int c = 0; c < m; ++c)
         for (SpMat::InnerIterator it(A_, c0 + c); it; ++it) E(it.row(), c) = it.value();
@@ -653,16 +789,20 @@ class SparseCrossedObjective {
       Y2 = ldlt_.solve(Y);
       Y.noalias() = lam_.asDiagonal() * Y2;
       E.noalias() -= A_ * Y;  // E now holds S[:, c0 .. c0 + m)
+      if (s_.any_known()) {
+        if (s_.has_known(term_(c0))) E = Mat(E * s_.known_factor(term_(c0)));
+        times_known(E, true);  // (S~[:, c0 .. c0 + m))
+      }
       for (int c = 0; c < m; ++c) trS(term_(c0 + c)) += E(c0 + c, c);
       if (!info) continue;
       for (int j = 0; j < L; ++j) {
         const auto Ej = E.middleRows(goff_(j), s_.n_levels(j));
         for (int c = 0; c < m; ++c) SS(j, term_(c0 + c)) += Ej.col(c).squaredNorm();
         if (!reml_) continue;
-        T.leftCols(m).noalias() = U.middleRows(goff_(j), s_.n_levels(j)).transpose() * Ej;
+        Tp.noalias() = U.middleRows(goff_(j), s_.n_levels(j)).transpose() * Ej;
         for (int c = 0; c < m; ++c) {
           const int g = c0 + c, l = term_(g);
-          Cjl[static_cast<std::size_t>(j) * L + l].noalias() += T.col(c) * U.row(g);
+          Cjl[static_cast<std::size_t>(j) * L + l].noalias() += Tp.col(c) * U.row(g);
         }
       }
     }
@@ -698,7 +838,9 @@ inline BlockFitResult fit_crossed_model(const ProblemView& pr, const CrossedTerm
   if (!obj.sampling_ok()) {
     BlockFitResult r;
     r.conv.converged = false;
-    r.conv.message = "the sampling covariance V is not positive definite (needed by the sparse fit of crossed terms)";
+    r.conv.message = s.known_pd()
+                         ? "the sampling covariance V is not positive definite (needed by the sparse fit of crossed terms)"
+                         : "a known correlation matrix R is not positive definite (needed by the sparse fit of crossed terms)";
     return r;
   }
   BlockFitResult r = fit_objective(obj, theta0.size() ? theta0 : block_start(pr, s), ctl, poll);

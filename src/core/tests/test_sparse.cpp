@@ -1,7 +1,7 @@
 // Stand-alone tests of the sparse objective of crossed random effects
 // (sparse_objective.hpp): its ll, score and information equal the block
 // objective's (objective.hpp) when the whole problem is one block, whose
-// M = V + sum_l theta_l Z_l Z_l' is then formed densely (itself checked
+// M = V + sum_l theta_l Z_l R_l Z_l' is then formed densely (itself checked
 // against dense algebra in test_blocks.cpp); the score equals a central
 // difference of ll; the fits agree.  Crossed designs, diagonal and dense V,
 // ML and REML, components at 0 and fixed.
@@ -96,6 +96,27 @@ static Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool de
   return c;
 }
 
+// Known correlation matrices of the levels (metafor's R): terms 0 and 1
+// positive definite ones (term 1 close to singular: rank nlevels - 2 plus a
+// small ridge); other terms none.  Empty when known is false.
+static std::vector<Mat> known_R(const Crossed& c, bool known, std::uint64_t seed) {
+  if (!known) return {};
+  Stream s(seed, 0);
+  const int L = static_cast<int>(c.nlevels.size());
+  std::vector<Mat> R(L);
+  for (int l = 0; l < 2 && l < L; ++l) {
+    const int n = c.nlevels(l), r = l == 0 ? n : std::max(n - 2, 1);
+    Mat B(n, r);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < r; ++j) B(i, j) = s.normal() + (j == 0 ? 1.0 : 0.0);
+    Mat S = B * B.transpose();
+    S.diagonal().array() += l == 0 ? 0.5 : 0.02;
+    const Vec d = S.diagonal().cwiseSqrt().cwiseInverse();
+    R[l] = d.asDiagonal() * S * d.asDiagonal();
+  }
+  return R;
+}
+
 static void compare(const ObjectiveEval& a, const ObjectiveEval& b, int what, double tol) {
   CHECK(a.ok);
   CHECK(b.ok);
@@ -116,7 +137,7 @@ static void compare(const ObjectiveEval& a, const ObjectiveEval& b, int what, do
 // (a) sparse = block objective on one block; (b) the score = a central
 // difference of ll; (c) the weighted residuals agree; each at positive
 // components, one component at 0 and all at 0; q below and above one chunk.
-static void test_objective() {
+static void test_objective(bool known) {
   struct Design { int k, n0, n1; bool three; };
   for (const Design d : {Design{40, 9, 5, false}, Design{150, 70, 8, false}, Design{60, 12, 4, true}})
     for (bool dense : {false, true})
@@ -124,7 +145,7 @@ static void test_objective() {
         for (bool reml : {false, true}) {
           const Crossed c = crossed_problem(d.k, p, d.n0, d.n1, d.three, dense, 1000 + d.k + 10 * p + dense);
           const int L = static_cast<int>(c.nlevels.size());
-          const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")));
+          const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")), known_R(c, known, d.k + p));
           SparseCrossedObjective sp(c.pr, st, reml);
           BlockObjective bl(c.one, st, reml);
           CHECK(sp.sampling_ok());
@@ -173,14 +194,14 @@ static void test_objective() {
 // (d) the fits: sparse and block objectives reach the same estimate (free
 // components, and with sigma2_2 fixed at 0 and at 0.02); the fixed value is
 // kept; the score vanishes at an interior estimate.
-static void test_fit() {
+static void test_fit(bool known) {
   for (bool dense : {false, true})
     for (bool reml : {false, true}) {
       const Crossed c = crossed_problem(120, 2, 30, 6, false, dense, 77 + dense);
       for (double fx : {std::nan(""), 0.0, 0.02}) {
         Vec fixed = Vec::Constant(2, std::nan(""));
         fixed(1) = fx;
-        const CrossedTerms st(c.codes, c.nlevels, fixed);
+        const CrossedTerms st(c.codes, c.nlevels, fixed, known_R(c, known, 5));
         Control ctl;
         ctl.threshold = 1e-10;
         const BlockFitResult fs = fit_crossed_model(c.pr, st, reml, ctl);
@@ -230,14 +251,15 @@ static void test_poll() {
 // one-block problem: M = V + sum_l theta_l Z_l Z_l', W = M^-1,
 // A = (X'WX)^-1: diag(X A X'W), diag(W), W 1, diag(M), diag(M - X A X'), W X;
 // and the selected inverse equals the dense inverse on A's pattern.
-static void test_row_diagnostics() {
+static void test_row_diagnostics(bool known) {
   struct Design { int k, n0, n1; bool three; };
   for (const Design d : {Design{40, 9, 5, false}, Design{150, 70, 8, false}, Design{60, 12, 4, true}})
     for (bool dense : {false, true})
       for (int p : {1, 3}) {
         const Crossed c = crossed_problem(d.k, p, d.n0, d.n1, d.three, dense, 2000 + d.k + 10 * p + dense);
         const int L = static_cast<int>(c.nlevels.size()), k = c.pr.k();
-        const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")));
+        const std::vector<Mat> R = known_R(c, known, 3 * d.k + p);
+        const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(L, std::nan("")), R);
         SparseCrossedObjective sp(c.pr, st, true);
         for (int zero = 0; zero < 2; ++zero) {
           Vec th(L);
@@ -299,7 +321,7 @@ static void test_row_diagnostics() {
               CHECK_NEAR(x2[cc], ec.dot(Vc.ldlt().solve(ec)), 1e-8 * (1 + std::fabs(x2[cc])));
             }
           }
-          // ranef(): sigma2_l Z_l' W e and diag(sigma2_l I - sigma2_l^2 Z_l' P Z_l)
+          // ranef(): sigma2_l R_l Z_l' W e and diag(sigma2_l R_l - sigma2_l^2 R_l Z_l' P Z_l R_l)
           Vec pred, var;
           CHECK(sp.ranef(th, pred, var));
           const Vec beta = A * (X.transpose() * (W * c.one.y));
@@ -310,11 +332,12 @@ static void test_row_diagnostics() {
             const int nl = c.nlevels(l);
             Mat Z = Mat::Zero(k, nl);
             for (int i = 0; i < k; ++i) Z(i, st.code(i, l)) = 1;
-            const Vec u = th(l) * (Z.transpose() * We);
-            const Mat ZPZ = Z.transpose() * P * Z;
+            const Mat Rl = st.has_known(l) ? R[l] : Mat(Mat::Identity(nl, nl));
+            const Vec u = th(l) * (Rl * (Z.transpose() * We));
+            const Mat RZPZR = Rl * Z.transpose() * P * Z * Rl;
             for (int g = 0; g < nl; ++g) {
               CHECK_NEAR(pred(goff(l) + g), u(g), tol_exact);
-              CHECK_NEAR(var(goff(l) + g), th(l) - th(l) * th(l) * ZPZ(g, g), tol_exact);
+              CHECK_NEAR(var(goff(l) + g), th(l) * Rl(g, g) - th(l) * th(l) * RZPZR(g, g), tol_exact);
             }
           }
         }
@@ -351,12 +374,12 @@ static void test_row_diagnostics() {
 // sparse engine equal the block family's on the one-block problem (whose M
 // is formed densely), leaving out single rows and clusters of term 0 (whole
 // levels disappear), with and without re-estimation, diagonal and dense V.
-static void test_deletion() {
+static void test_deletion(bool known) {
   for (bool dense : {false, true})
     for (bool reest : {true, false}) {
       const Crossed c = crossed_problem(48, 2, 10, 4, false, dense, 31 + dense);
       const int k = 48, p = 2, q = 2;
-      const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")));
+      const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")), known_R(c, known, 8));
       Control ctl;
       ctl.threshold = 1e-11;
       const BlockFitResult f = fit_crossed_model(c.pr, st, true, ctl);
@@ -410,12 +433,35 @@ static void test_deletion() {
     }
 }
 
+// (h) a known R that is not positive definite: the sparse objective refuses
+// it and the fit says why; the dense reference (block_cov()) still takes it.
+static void test_singular_known() {
+  const Crossed c = crossed_problem(40, 1, 9, 5, false, false, 12);
+  std::vector<Mat> R(2);
+  Mat B = Mat::Ones(9, 1);
+  R[0] = B * B.transpose();  // (rank 1)
+  const CrossedTerms st(c.codes, c.nlevels, Vec::Constant(2, std::nan("")), R);
+  CHECK(!st.known_pd());
+  SparseCrossedObjective sp(c.pr, st, true);
+  CHECK(!sp.sampling_ok());
+  const BlockFitResult f = fit_crossed_model(c.pr, st, true, Control());
+  CHECK(!f.conv.converged);
+  CHECK(f.conv.message.find("correlation matrix R") != std::string::npos);
+  Mat M;
+  st.block_cov(c.one, Vec::Constant(2, 0.1), 0, 0, M);
+  CHECK_NEAR(M(0, 1) - (c.codes(0, 1) == c.codes(1, 1) ? 0.1 : 0.0), 0.1, tol_exact);
+}
+
 int main() {
-  test_objective();
-  test_fit();
+  // (without, then with, known correlation matrices R of the levels)
+  for (bool known : {false, true}) {
+    test_objective(known);
+    test_fit(known);
+    test_row_diagnostics(known);
+    test_deletion(known);
+  }
   test_singular_v();
   test_poll();
-  test_row_diagnostics();
-  test_deletion();
+  test_singular_known();
   return metafast_test::report("test_sparse");
 }
