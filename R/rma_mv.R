@@ -499,6 +499,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s fit did not converge (%d iterations, last change %.3g: %s); see $convergence.",
                     method, conv$iterations, conv$change, conv$message), call. = FALSE)
+  if (any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) .mf_mv_warn_singular_block(spec, fit$theta, gts)
 
   beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(X.f), NULL))
   vb <- fit$vb
@@ -605,6 +606,36 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 }
 
 # ---- helpers of rma.mv() ----
+
+# A UN or GEN term with some components fixed is fitted on metafor's scale
+# (the Cholesky factor L, the fixed values overwriting those of L L'), where
+# the term's matrix may be indefinite; on small data the likelihood can then
+# grow without bound as a block's marginal covariance nears singular, and
+# metafor's optimiser stops there with a meaningless log-likelihood.  A
+# warning names the rows of the first block whose smallest eigenvalue at
+# the estimate is at most .mf_mv_singular_block_tol times its largest.
+.mf_mv_singular_block_tol <- 1e-8
+.mf_mv_warn_singular_block <- function(spec, theta, gts) {
+  off <- spec$offsets
+  M <- .mf_robust_mv_blocks(spec, theta, seq_len(length(spec$y)) - 1L, off)$Theta
+  pos <- 0
+  for (b in seq_len(length(off) - 1L)) {
+    n <- off[b + 1L] - off[b]
+    e <- eigen(matrix(M[pos + seq_len(n * n)], n), symmetric = TRUE, only.values = TRUE)$values
+    pos <- pos + n * n
+    if (min(e) > .mf_mv_singular_block_tol * max(e)) next
+    rows <- spec$order[(off[b] + 1L):off[b + 1L]]
+    st <- unique(vapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$struct, ""))
+    warning(sprintf(paste("The marginal covariance of %s of the fit (one block) is nearly singular at the estimate",
+                          "(smallest eigenvalue %.3g times the largest). With components of the %s term fixed, its matrix",
+                          "may be indefinite on metafor's scale, and the likelihood can grow without bound there: the",
+                          "estimates may be meaningless (metafor's optimiser stops at such points too)."),
+                    .mf_rows(seq_len(length(spec$y)) %in% rows), min(e) / max(e), paste(st, collapse = "/")),
+            call. = FALSE)
+    return(invisible(TRUE))
+  }
+  invisible(FALSE)
+}
 
 # Crossed factors that link more rows than this into one block are fitted by
 # the sparse engine: a dense block of n rows costs n^3 per evaluation, the

@@ -447,7 +447,6 @@ class SparseCrossedObjective {
   // first level (in the order of ranef()'s vectors) of each term
   const IVec& level_offsets() const { return goff_; }
 
-  // V positive definite (else every evaluation fails)
   // V positive definite, and every known R_l (else every evaluation fails)
   bool sampling_ok() const { return vok_; }
   bool interrupted() const { return interrupted_; }

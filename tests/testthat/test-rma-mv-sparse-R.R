@@ -184,12 +184,12 @@ test_that("above 5000 rows linked by R (no option): the sparse fit is metafor's 
   expect_equal(f$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = tol_closed)
   expect_equal(c(f$beta), c(m$beta), tolerance = tol_closed)
   expect_equal(f$se, m$se, tolerance = tol_closed)
-  # the score of metafor's REML log-likelihood vanishes at our estimate
+  # the phylogenetic component's score of metafor's REML log-likelihood
+  # vanishes at our estimate (each metafor call forms 5200 x 5200 matrices:
+  # minutes, so one central difference)
   ll <- function(s2) metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = C), data = dat,
                                      sigma2 = s2)$fit.stats$REML[1L]
-  h <- 1e-4 * f$sigma2
-  for (j in which(f$sigma2 > 1e-4)) {
-    e <- replace(numeric(3), j, h[j])
-    expect_lt(abs((ll(f$sigma2 + e) - ll(f$sigma2 - e)) / (2 * h[j])), 1e-2)
-  }
+  h <- c(0, 1e-4 * f$sigma2[2L], 0)
+  expect_gt(f$sigma2[2L], 1e-3)
+  expect_lt(abs((ll(f$sigma2 + h) - ll(f$sigma2 - h)) / (2 * h[2L])), 1e-2)
 })

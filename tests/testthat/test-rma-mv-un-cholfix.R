@@ -364,3 +364,39 @@ test_that("boot_rma(cluster = ) of GEN with a variance fixed: each replicate is 
     expect_equal(unname(th[1]), c(h$beta), tolerance = 1e-8)
   }
 })
+
+test_that("a cholfix fit warns when a block's marginal covariance is nearly singular at the estimate", {
+  # a cluster bootstrap replicate of a 14-study set (studies drawn with
+  # replacement, renumbered): on metafor's scale the UN matrix becomes
+  # indefinite and the covariance of the rows of study 10 (drawn as 1 and 12)
+  # nearly singular; the likelihood grows there without bound
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  d <- cf_sim(14, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  ids <- c(10, 8, 5, 5, 11, 12, 13, 11, 5, 12, 5, 10, 1, 13)
+  w <- lapply(ids, function(j) which(d$study == j))
+  dr <- d[unlist(w), ]
+  dr$study <- rep(seq_along(ids), lengths(w))
+  rh <- c(-0.5, NA, NA, NA, NA, NA)
+  msgs <- character(0)
+  f <- withCallingHandlers(rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = dr, rho = rh),
+                           warning = function(w) {
+                             msgs <<- c(msgs, conditionMessage(w))
+                             invokeRestart("muffleWarning")
+                           })
+  sing <- grep("nearly singular", msgs, value = TRUE)
+  expect_length(sing, 1L)
+  first <- which(dr$study == 1L)
+  expect_match(sing, sprintf("rows %s of the fit", paste(first, collapse = ", ")), fixed = TRUE)
+  expect_match(sing, "UN term")
+  # the named block: its marginal covariance at the estimate, from the estimates
+  G <- diag(sqrt(f$tau2)) %*% (function(r) { m <- diag(4); m[lower.tri(m)] <- r; m + t(m) - diag(4) })(f$rho) %*%
+    diag(sqrt(f$tau2))
+  M <- G[dr$out[first], dr$out[first]] + diag(dr$vi[first])
+  e <- eigen(M, only.values = TRUE)$values
+  expect_lt(min(e) / max(e), 1e-8)
+  # the 60-study set of the same design: no such warning
+  d60 <- cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11)
+  expect_no_warning(rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d60, rho = rh))
+})
+
