@@ -193,3 +193,13 @@ test_that("above 5000 rows linked by R (no option): the sparse fit is metafor's 
   expect_gt(f$sigma2[2L], 1e-3)
   expect_lt(abs((ll(f$sigma2 + h) - ll(f$sigma2 - h)) / (2 * h[2L])), 1e-2)
 })
+
+# (issue 12, 2026-12-07: the message said "a known correlation matrix" for a W fit)
+test_that("bug fix: the error for user weights W with more than 5000 linked rows names W, not R", {
+  set.seed(27)
+  k <- 5200L
+  d <- data.frame(a = sample(400, k, TRUE), b = sample(30, k, TRUE), vi = stats::runif(k, 0.01, 0.1))
+  d$yi <- stats::rnorm(k)
+  expect_error(rma.mv(yi, vi, W = 1 / (d$vi + 0.1), random = list(~ 1 | a, ~ 1 | b), data = d),
+               "link 5200 rows.*a fit with weights 'W' needs dense blocks")
+})
