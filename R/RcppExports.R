@@ -133,6 +133,10 @@
     .Call(`_metafast_mf_rma_mv_matrix`, spec, theta, what)
 }
 
+.mf_rma_mv_block_eigen_ratio <- function(spec, theta) {
+    .Call(`_metafast_mf_rma_mv_block_eigen_ratio`, spec, theta)
+}
+
 .mf_rma_mv_cluster_x2 <- function(spec, theta, beta, cluster, n_cluster) {
     .Call(`_metafast_mf_rma_mv_cluster_x2`, spec, theta, beta, cluster, n_cluster)
 }

@@ -616,25 +616,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # the estimate is at most .mf_mv_singular_block_tol times its largest.
 .mf_mv_singular_block_tol <- 1e-8
 .mf_mv_warn_singular_block <- function(spec, theta, gts) {
+  ratio <- .mf_rma_mv_block_eigen_ratio(spec, theta)
+  b <- which(ratio <= .mf_mv_singular_block_tol)
+  if (!length(b)) return(invisible(FALSE))
   off <- spec$offsets
-  M <- .mf_robust_mv_blocks(spec, theta, seq_len(length(spec$y)) - 1L, off)$Theta
-  pos <- 0
-  for (b in seq_len(length(off) - 1L)) {
-    n <- off[b + 1L] - off[b]
-    e <- eigen(matrix(M[pos + seq_len(n * n)], n), symmetric = TRUE, only.values = TRUE)$values
-    pos <- pos + n * n
-    if (min(e) > .mf_mv_singular_block_tol * max(e)) next
-    rows <- spec$order[(off[b] + 1L):off[b + 1L]]
-    st <- unique(vapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$struct, ""))
-    warning(sprintf(paste("The marginal covariance of %s of the fit (one block) is nearly singular at the estimate",
-                          "(smallest eigenvalue %.3g times the largest). With components of the %s term fixed, its matrix",
-                          "may be indefinite on metafor's scale, and the likelihood can grow without bound there: the",
-                          "estimates may be meaningless (metafor's optimiser stops at such points too)."),
-                    .mf_rows(seq_len(length(spec$y)) %in% rows), min(e) / max(e), paste(st, collapse = "/")),
-            call. = FALSE)
-    return(invisible(TRUE))
-  }
-  invisible(FALSE)
+  rows <- spec$order[(off[b[1L]] + 1L):off[b[1L] + 1L]]
+  st <- unique(vapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$struct, ""))
+  warning(sprintf(paste("The marginal covariance of %s of the fit (one block) is nearly singular at the estimate",
+                        "(smallest eigenvalue %.3g times the largest). With components of the %s term fixed, its matrix",
+                        "may be indefinite on metafor's scale, and the likelihood can grow without bound there: the",
+                        "estimates may be meaningless (metafor's optimiser stops at such points too)."),
+                  .mf_rows(seq_len(length(spec$y)) %in% rows), ratio[b[1L]], paste(st, collapse = "/")),
+          call. = FALSE)
+  invisible(TRUE)
 }
 
 # Crossed factors that link more rows than this into one block are fitted by

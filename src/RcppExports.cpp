@@ -520,6 +520,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mf_rma_mv_block_eigen_ratio
+Rcpp::NumericVector mf_rma_mv_block_eigen_ratio(Rcpp::List spec, Rcpp::NumericVector theta);
+RcppExport SEXP _metafast_mf_rma_mv_block_eigen_ratio(SEXP specSEXP, SEXP thetaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    rcpp_result_gen = Rcpp::wrap(mf_rma_mv_block_eigen_ratio(spec, theta));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mf_rma_mv_cluster_x2
 Rcpp::NumericVector mf_rma_mv_cluster_x2(Rcpp::List spec, Rcpp::NumericVector theta, Rcpp::NumericVector beta, Rcpp::IntegerVector cluster, int n_cluster);
 RcppExport SEXP _metafast_mf_rma_mv_cluster_x2(SEXP specSEXP, SEXP thetaSEXP, SEXP betaSEXP, SEXP clusterSEXP, SEXP n_clusterSEXP) {
@@ -922,6 +933,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_metafast_mf_mv_components", (DL_FUNC) &_metafast_mf_mv_components, 3},
     {"_metafast_mf_rma_mv_rowdiag", (DL_FUNC) &_metafast_mf_rma_mv_rowdiag, 3},
     {"_metafast_mf_rma_mv_matrix", (DL_FUNC) &_metafast_mf_rma_mv_matrix, 3},
+    {"_metafast_mf_rma_mv_block_eigen_ratio", (DL_FUNC) &_metafast_mf_rma_mv_block_eigen_ratio, 2},
     {"_metafast_mf_rma_mv_cluster_x2", (DL_FUNC) &_metafast_mf_rma_mv_cluster_x2, 5},
     {"_metafast_mf_rma_mv_ranef_term", (DL_FUNC) &_metafast_mf_rma_mv_ranef_term, 4},
     {"_metafast_mf_rma_mv_ranef", (DL_FUNC) &_metafast_mf_rma_mv_ranef, 3},

@@ -157,6 +157,33 @@ Rcpp::NumericMatrix mf_rma_mv_matrix(Rcpp::List spec, Rcpp::NumericVector theta,
   return out;
 }
 
+// Per block b of the marginal covariance at theta: its smallest eigenvalue
+// over its largest (rma.mv()'s check of fits on metafor's Cholesky scale,
+// .mf_mv_warn_singular_block() in R/rma_mv.R).  No factorisation, so an
+// indefinite block gives a negative ratio rather than an error.  O(sum n_b^3).
+// [[Rcpp::export(name = ".mf_rma_mv_block_eigen_ratio", rng = false)]]
+Rcpp::NumericVector mf_rma_mv_block_eigen_ratio(Rcpp::List spec, Rcpp::NumericVector theta) {
+  const MvModel mm(spec);
+  const ProblemView& pr = mm.pr;
+  const VarStructure& st = mm.structure();
+  const Vec th = theta_from_r(theta, mm.n_theta());
+  Rcpp::NumericVector out(pr.n_blocks());
+  Mat M;
+  Eigen::Index voff = 0;
+  RPoll rp(R_NilValue);
+  Eigen::SelfAdjointEigenSolver<Mat> es;
+  for (int b = 0; b < pr.n_blocks(); ++b) {
+    poll_block(rp, b);
+    const int nb = pr.block_size(b);
+    st.block_cov(pr, th, b, voff, M);
+    if (pr.dense_cov()) voff += static_cast<Eigen::Index>(nb) * nb;
+    es.compute(M, Eigen::EigenvaluesOnly);
+    const Vec ev = es.eigenvalues();  // (ascending)
+    out[b] = ev(nb - 1) > 0 ? ev(0) / ev(nb - 1) : -1.0;
+  }
+  return out;
+}
+
 // metafor's cluster-level statistic X2_c = e_c' Var(e)_cc^-1 e_c for the
 // clusters of 'cluster' (codes 0..n_cluster-1 per sorted row), with
 // Var(e)_cc = M_cc - X_c A X_c' (M_cc read from the blocks the cluster's
