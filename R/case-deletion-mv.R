@@ -417,7 +417,7 @@ dfbetas.mf_rma_mv <- function(model, progbar = FALSE, cluster, reestimate = TRUE
   fixed <- rep(list(fx0), n)
   bad <- logical(n)
   L <- if (isTRUE(x$withS)) length(x$sigma2) else 0L
-  terms <- if (identical(st$type, "terms")) st$terms else NULL
+  terms <- if (st$type %in% c("terms", "crossed")) st$terms else NULL
   # the single-level rule of sigma2 (only for estimated components): a factor
   # whose levels all but one disappear with the unit
   if (reestimate && L > 0L) {

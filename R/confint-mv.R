@@ -289,7 +289,7 @@ profile.mf_rma_mv <- function(fitted, sigma2, tau2, rho, gamma2, phi, xlim, ylim
 .mf_mv_default_start <- function(spec, theta) {
   ms <- .mf_mv_metafor_scale(spec, theta, default = TRUE)
   st <- spec$structure
-  if (!identical(st$type, "terms")) return(ms)
+  if (!st$type %in% c("terms", "crossed")) return(ms)
   for (t in seq_along(st$terms)) {
     tm <- st$terms[[t]]
     if (tm$type %in% 12:16 || isTRUE(ms$gts[[t]]$chol) || isTRUE(ms$gts[[t]]$cholfix)) next

@@ -32,8 +32,8 @@
 # The block of the marginal covariance M of each row (spec's order): the
 # engine's blocks, or, for a crossed fit of the sparse engine (whose offsets
 # hold the blocks of V only, or none for a diagonal V), the connected
-# components of the rows that V, a random factor or a known correlation
-# matrix R links.  Clusters of robust(), the cluster bootstrap and the
+# components of the rows that V, a random factor, the outer factor of an
+# '~ inner | outer' term or a known correlation matrix R links.  Clusters of robust(), the cluster bootstrap and the
 # cluster wild bootstrap must hold whole blocks.
 .mf_mv_spec_blocks <- function(spec) {
   k <- length(spec$y)
@@ -44,7 +44,11 @@
   codes <- lapply(seq_len(ncol(st$codes)), function(l) st$codes[, l])
   links <- if (!is.null(st$R)) .mf_mv_R_links(st$R, codes) else list(i = integer(0), j = integer(0))
   nxt <- which(c(FALSE, blk[-1L] == blk[-k]))  # (rows of one V block: each linked to the one before)
-  .mf_mv_components(st$codes, as.integer(c(links$i, nxt)), as.integer(c(links$j, nxt - 1L)))
+  # (an '~ inner | outer' term links the rows of each outer level)
+  cm <- st$codes
+  for (tm in st$terms) cm <- cbind(cm, as.integer(factor(tm$outer)))
+  storage.mode(cm) <- "integer"
+  .mf_mv_components(cm, as.integer(c(links$i, nxt)), as.integer(c(links$j, nxt - 1L)))
 }
 
 # The fitting kernel of a model spec: the sparse one for crossed random effects.
@@ -516,7 +520,10 @@ ranef.mf_rma_mv <- function(object, level, digits, transf, targs, verbose = FALS
 .mf_mv_ranef_term <- function(x, t, alpha) {
   sp <- x$mf.spec
   tm <- sp$structure$terms[[t]]
-  r <- .mf_rma_mv_ranef_term(sp, .mf_mv_theta(x), c(x$beta), t - 1L)
+  r <- if (.mf_mv_is_sparse(x)) {
+    rs <- .mf_rma_mv_ranef_sparse(sp, .mf_mv_theta(x))  # (the sparse engine: from its factor)
+    list(pred = rs$gpred[, t], var = rs$gvar[, t])
+  } else .mf_rma_mv_ranef_term(sp, .mf_mv_theta(x), c(x$beta), t - 1L)
   pred <- .mf_mv_unsort(r$pred, x)
   se <- sqrt(.mf_mv_unsort(r$var, x))
   pred[abs(pred) < 100 * .Machine$double.eps] <- 0

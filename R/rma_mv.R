@@ -394,11 +394,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # system, core/sparse_objective.hpp) fits the model; the dense blocks are
     # still built, for the methods, up to 5000 rows a block
     Rpd <- !withR || all(attr(Rl, "pd"))
-    use_sparse <- !length(gts) && is.null(A.all) && Rpd && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
+    # ('~ inner | outer' terms too, but not GEN/GDIAG, spatial or UN with
+    # fixed components fitted on the Cholesky scale)
+    gsparse <- all(vapply(gts, function(g) g$type < 10L && !isTRUE(g$cholfix), NA))
+    use_sparse <- gsparse && is.null(A.all) && Rpd && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
     if (max(sizes) > 5000L && !use_sparse)
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
-                       if (length(gts)) "an '~ inner | outer' term"
+                       if (!gsparse) "an '~ inner | outer' term with struct GEN, GDIAG, a spatial struct or UN with some components fixed"
                        else if (!is.null(A.all)) "a fit with weights 'W'"
                        else sprintf("a known correlation matrix 'R' that is singular (for '%s'; the sparse engine needs its inverse)",
                                     paste(rnd$names[!attr(Rl, "pd")], collapse = "', '"))))
@@ -407,25 +410,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       offsets <- as.integer(c(0L, cumsum(sizes)))
       Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
       bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = .mf_mv_fit_fixed(gts, fixed.all),
-                        terms = lapply(gts, function(g) {
-                          # (UN on the Cholesky scale: 9, with fixed components 17)
-                          tm <- list(type = if (g$type >= 10L) g$type else if (g$chol) 9L else if (isTRUE(g$cholfix)) 17L else g$type,
-                                     inner = g$inner[o], outer = g$outer[o],
-                                     times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
-                                     n_lev = g$n_lev, outer.levels = g$outer.levels)
-                          # GEN/GDIAG: the base matrix and the inner design of each level; spatial: coordinates or distances
-                          if (!is.null(g$base)) tm$base <- g$base
-                          if (!is.null(g$zlev)) tm$zlev <- g$zlev
-                          if (!is.null(g$coords)) tm$coords <- g$coords
-                          if (!is.null(g$dmat)) tm$dmat <- g$dmat
-                          if (!is.null(g$dist)) tm$dist <- g$dist
-                          if (isTRUE(g$logr)) tm$logr <- TRUE  # (an estimated range: fitted as log(rho))
-                          if (isTRUE(g$cholfix)) {  # (the fixed values overwrite those of L L')
-                            tm$fixv <- g$fixed_v
-                            tm$fixr <- g$fixed_r
-                          }
-                          tm
-                        }))
+                        terms = .mf_mv_terms_spec(gts, o))
       if (withR) bstruct$R <- unname(Rl)
     }
     if (use_sparse) {
@@ -437,8 +422,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       sparse_spec <- .mf_mv_spec(yi.f, vi.f, X.f, ov, if (max(sv) > 1L) offv else integer(0),
                                  .mf_mv_vblocks(Vinfo, rows, gv, ov, sv, offv, "(the blocks)", rep(NA, length(yi))),
                                  list(type = "crossed", codes = cc$codes[ov, seq_len(L), drop = FALSE],
-                                      nlevels = as.integer(s.nlevels), fixed = sig,
-                                      R = if (withR) lapply(Rl, function(r) if (!is.null(r)) unname(r))))
+                                      nlevels = as.integer(s.nlevels), fixed = .mf_mv_fit_fixed(gts, fixed.all),
+                                      R = if (withR) lapply(Rl, function(r) if (!is.null(r)) unname(r)),
+                                      terms = if (length(gts)) .mf_mv_terms_spec(gts, ov)))
     }
   }
 
@@ -643,6 +629,32 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # the methods work from the sparse factor or are refused.  The option
 # metafast.mv_dense_rows only lowers it (the tests compare both paths).
 .mf_mv_dense_rows <- 5000L
+
+# The '~ inner | outer' terms of the structure list handed to C++ (the
+# "terms" of src/rcpp_mv_model.h, read by read_inner_outer_terms()), rows in
+# the order o: the term's type code (UN on the Cholesky scale: 9, with
+# fixed components 17), inner and outer codes, and what GEN/GDIAG, spatial
+# and cholfix terms need.
+.mf_mv_terms_spec <- function(gts, o) {
+  lapply(gts, function(g) {
+    tm <- list(type = if (g$type >= 10L) g$type else if (g$chol) 9L else if (isTRUE(g$cholfix)) 17L else g$type,
+               inner = g$inner[o], outer = g$outer[o],
+               times = g$times, off = g$off, n_v = g$n_v, n_r = g$n_r,
+               n_lev = g$n_lev, outer.levels = g$outer.levels)
+    # GEN/GDIAG: the base matrix and the inner design of each level; spatial: coordinates or distances
+    if (!is.null(g$base)) tm$base <- g$base
+    if (!is.null(g$zlev)) tm$zlev <- g$zlev
+    if (!is.null(g$coords)) tm$coords <- g$coords
+    if (!is.null(g$dmat)) tm$dmat <- g$dmat
+    if (!is.null(g$dist)) tm$dist <- g$dist
+    if (isTRUE(g$logr)) tm$logr <- TRUE  # (an estimated range: fitted as log(rho))
+    if (isTRUE(g$cholfix)) {  # (the fixed values overwrite those of L L')
+      tm$fixv <- g$fixed_v
+      tm$fixr <- g$fixed_r
+    }
+    tm
+  })
+}
 
 # The model as the C++ glue reads it (src/rcpp_mv_model.h): the kept rows
 # sorted into the blocks of the engine (order o), the block offsets, the dense
@@ -1098,7 +1110,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # nothing to convert).
 .mf_mv_metafor_scale <- function(spec, theta, default = FALSE) {
   st <- spec$structure
-  if (!identical(st$type, "terms") || !length(st$terms)) return(list(spec = spec, start = theta, gts = NULL))
+  if (!st$type %in% c("terms", "crossed") || !length(st$terms)) return(list(spec = spec, start = theta, gts = NULL))
   gts <- vector("list", length(st$terms))
   for (t in seq_along(st$terms)) {
     tm <- st$terms[[t]]

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/sparse_objective.hpp"
+#include "rcpp_mv_model.h"
 
 namespace metafast {
 
@@ -22,6 +24,7 @@ struct CrossedSpec {
   Eigen::MatrixXi codes;
   Vec fixed;
   std::vector<Mat> R;  // per term: the known correlation matrix, or empty
+  std::vector<InnerOuterTerm> gterms;  // the '~ inner | outer' terms (optional "terms")
   explicit CrossedSpec(const Rcpp::List& spec)
       : y(spec["y"]), v(spec["v"]), Vb(spec["Vblocks"]), X(spec["X"]) {
     const Rcpp::IntegerVector off = spec["offsets"];
@@ -33,7 +36,14 @@ struct CrossedSpec {
     const Rcpp::IntegerVector nl = s["nlevels"];
     const Rcpp::NumericVector fx = s["fixed"];
     const int L = cd.ncol();
-    if (cd.nrow() != y.size() || nl.size() != L || fx.size() != L)
+    if (s.containsElementNamed("terms")) gterms = read_inner_outer_terms(s["terms"]);
+    int n_theta = L;
+    for (const InnerOuterTerm& t : gterms) {
+      if (t.off != n_theta || t.inner.size() != y.size() || t.outer.size() != y.size() || t.is_gen() || t.is_spatial())
+        Rcpp::stop("internal error: an inner|outer term of the crossed structure does not match the spec");
+      n_theta += t.n_v + t.n_r;
+    }
+    if (cd.nrow() != y.size() || nl.size() != L || fx.size() != n_theta)
       Rcpp::stop("internal error: the crossed structure does not match the spec (codes %d x %d, %d nlevels, %d fixed)",
                  cd.nrow(), L, nl.size(), fx.size());
     nlevels = Eigen::Map<const Eigen::VectorXi>(nl.begin(), L);
@@ -45,8 +55,8 @@ struct CrossedSpec {
           Rcpp::stop("internal error: group code %d of row %d in term %d outside 1..%d", c, i + 1, l + 1, nlevels(l));
         codes(i, l) = c - 1;
       }
-    fixed.resize(L);
-    for (int l = 0; l < L; ++l) fixed(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
+    fixed.resize(n_theta);
+    for (int l = 0; l < n_theta; ++l) fixed(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
     // known correlation matrices (optional): a list with one entry per term,
     // NULL or the nlevels x nlevels matrix
     if (s.containsElementNamed("R") && !Rf_isNull(s["R"])) {
@@ -62,6 +72,9 @@ struct CrossedSpec {
       }
     }
   }
+
+  // the variance structure (the codes and R viewed, the terms copied)
+  CrossedTerms structure() const { return CrossedTerms(codes, nlevels, fixed, R, gterms); }
 
   ProblemView view() const {
     return ProblemView(Eigen::Map<const Vec>(y.begin(), y.size()), Eigen::Map<const Vec>(v.begin(), v.size()),

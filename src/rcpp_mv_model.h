@@ -33,6 +33,54 @@
 
 namespace metafast {
 
+// The '~ inner | outer' terms of a spec's structure (the list "terms"
+// described above), read into InnerOuterTerm: the dense blocks' RandomTerms
+// and the sparse engine's CrossedTerms (rcpp_crossed_spec.h) share it.
+inline std::vector<InnerOuterTerm> read_inner_outer_terms(const Rcpp::List& tl) {
+  const auto as_mat = [](SEXP x) {
+    const Rcpp::NumericMatrix m(x);
+    return Mat(Eigen::Map<const Eigen::MatrixXd>(m.begin(), m.nrow(), m.ncol()));
+  };
+  const auto as_ivec = [](SEXP x) {
+    const Rcpp::IntegerVector v(x);
+    return IVec(Eigen::Map<const Eigen::VectorXi>(v.begin(), v.size()));
+  };
+  // (NA: estimated)
+  const auto na_vec = [](SEXP x) {
+    const Rcpp::NumericVector v(x);
+    Vec out(v.size());
+    for (R_xlen_t i = 0; i < v.size(); ++i) out(i) = Rcpp::NumericVector::is_na(v[i]) ? std::nan("") : v[i];
+    return out;
+  };
+  std::vector<InnerOuterTerm> terms;
+  for (R_xlen_t t = 0; t < tl.size(); ++t) {
+    const Rcpp::List e = tl[t];
+    InnerOuterTerm term;
+    term.type = Rcpp::as<int>(e["type"]);
+    term.inner = as_ivec(e["inner"]);
+    term.outer = as_ivec(e["outer"]);
+    const Rcpp::NumericVector tm = e["times"];
+    term.times = Eigen::Map<const Eigen::VectorXd>(tm.begin(), tm.size());
+    term.off = Rcpp::as<int>(e["off"]);
+    term.n_v = Rcpp::as<int>(e["n_v"]);
+    term.n_r = Rcpp::as<int>(e["n_r"]);
+    term.n_lev = e.containsElementNamed("n_lev") ? Rcpp::as<int>(e["n_lev"]) : 0;
+    // GEN/GDIAG: the base structure and the inner design of each level;
+    // spatial: the coordinates of each level or the distance matrix
+    if (e.containsElementNamed("base")) term.base = Rcpp::as<int>(e["base"]);
+    if (e.containsElementNamed("zlev")) term.zlev = as_mat(e["zlev"]);
+    if (e.containsElementNamed("coords")) term.coords = as_mat(e["coords"]);
+    if (e.containsElementNamed("dmat")) term.dmat = as_mat(e["dmat"]);
+    if (e.containsElementNamed("dist")) term.dist = Rcpp::as<int>(e["dist"]);
+    if (e.containsElementNamed("logr")) term.log_range = Rcpp::as<bool>(e["logr"]);
+    // UN on the Cholesky scale with fixed components: their values
+    if (e.containsElementNamed("fixv")) term.fix_v = na_vec(e["fixv"]);
+    if (e.containsElementNamed("fixr")) term.fix_r = na_vec(e["fixr"]);
+    terms.push_back(term);
+  }
+  return terms;
+}
+
 class MvModel {
  public:
   explicit MvModel(const Rcpp::List& spec)
@@ -61,40 +109,7 @@ class MvModel {
       fixed_.resize(fx.size());
       for (R_xlen_t l = 0; l < fx.size(); ++l) fixed_(l) = Rcpp::NumericVector::is_na(fx[l]) ? std::nan("") : fx[l];
       std::vector<InnerOuterTerm> terms;
-      if (s.containsElementNamed("terms")) {
-        const Rcpp::List tl = s["terms"];
-        for (R_xlen_t t = 0; t < tl.size(); ++t) {
-          const Rcpp::List e = tl[t];
-          InnerOuterTerm term;
-          term.type = Rcpp::as<int>(e["type"]);
-          term.inner = as_ivec(Rcpp::as<Rcpp::IntegerVector>(e["inner"]));
-          term.outer = as_ivec(Rcpp::as<Rcpp::IntegerVector>(e["outer"]));
-          const Rcpp::NumericVector tm = e["times"];
-          term.times = Eigen::Map<const Eigen::VectorXd>(tm.begin(), tm.size());
-          term.off = Rcpp::as<int>(e["off"]);
-          term.n_v = Rcpp::as<int>(e["n_v"]);
-          term.n_r = Rcpp::as<int>(e["n_r"]);
-          term.n_lev = e.containsElementNamed("n_lev") ? Rcpp::as<int>(e["n_lev"]) : 0;
-          // GEN/GDIAG: the base structure and the inner design of each level;
-          // spatial: the coordinates of each level or the distance matrix
-          if (e.containsElementNamed("base")) term.base = Rcpp::as<int>(e["base"]);
-          if (e.containsElementNamed("zlev")) term.zlev = as_mat(e["zlev"]);
-          if (e.containsElementNamed("coords")) term.coords = as_mat(e["coords"]);
-          if (e.containsElementNamed("dmat")) term.dmat = as_mat(e["dmat"]);
-          if (e.containsElementNamed("dist")) term.dist = Rcpp::as<int>(e["dist"]);
-          if (e.containsElementNamed("logr")) term.log_range = Rcpp::as<bool>(e["logr"]);
-          // UN on the Cholesky scale with fixed components: their values (NA: estimated)
-          const auto na_vec = [](SEXP x) {
-            const Rcpp::NumericVector v(x);
-            Vec out(v.size());
-            for (R_xlen_t i = 0; i < v.size(); ++i) out(i) = Rcpp::NumericVector::is_na(v[i]) ? std::nan("") : v[i];
-            return out;
-          };
-          if (e.containsElementNamed("fixv")) term.fix_v = na_vec(e["fixv"]);
-          if (e.containsElementNamed("fixr")) term.fix_r = na_vec(e["fixr"]);
-          terms.push_back(term);
-        }
-      }
+      if (s.containsElementNamed("terms")) terms = read_inner_outer_terms(s["terms"]);
       std::vector<Mat> rmats;
       if (s.containsElementNamed("R")) {  // known correlation matrices (metafor's R), NULL: none
         const Rcpp::List rl = s["R"];
@@ -125,10 +140,6 @@ class MvModel {
   double fixed(int j) const { return fixed_(j); }
 
  private:
-  static Mat as_mat(SEXP x) {
-    const Rcpp::NumericMatrix m(x);
-    return Eigen::Map<const Eigen::MatrixXd>(m.begin(), m.nrow(), m.ncol());
-  }
   static IVec as_ivec(const Rcpp::IntegerVector& x) { return Eigen::Map<const Eigen::VectorXi>(x.begin(), x.size()); }
   Rcpp::List spec_;
   Rcpp::NumericVector y_, v_;

@@ -60,7 +60,7 @@ Rcpp::List mf_rma_mv_deletion(Rcpp::List spec, Rcpp::IntegerVector unit, int n_u
   if (crossed) {
     const CrossedSpec cs(spec);
     const ProblemView pr = cs.view();
-    const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed, cs.R);
+    const CrossedTerms st = cs.structure();
     check_q(st.n_theta());
     done = mv_deletion_run_family(pr, CrossedFamily(pr, st, reml), plan, u, n_units, threads, o, NA_REAL, poll);
   } else {

@@ -33,7 +33,7 @@ Rcpp::List mf_rma_mv_fit_sparse(Rcpp::List spec, Rcpp::NumericVector start, bool
                                 double stepadj) {
   const CrossedSpec cs(spec);
   const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed, cs.R);
+  const CrossedTerms st = cs.structure();
   return mv_fit_to_r(
       pr, st, start, reml, threshold, maxiter, stepadj,
       [&](const Vec& theta0, const Control& ctl, const OptimPoll& poll) {
@@ -58,7 +58,7 @@ struct CrossedAt {
   SparseCrossedObjective obj;
   const Eigen::Map<const Vec> theta;
   CrossedAt(const Rcpp::List& spec, const Rcpp::NumericVector& th)
-      : cs(spec), pr(cs.view()), st(cs.codes, cs.nlevels, cs.fixed, cs.R), obj(pr, st, true, [this]() { return rp(0); }),
+      : cs(spec), pr(cs.view()), st(cs.structure()), obj(pr, st, true, [this]() { return rp(0); }),
         theta(th.begin(), th.size()) {
     if (th.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", th.size());
     if (!obj.sampling_ok())
@@ -109,21 +109,29 @@ Rcpp::NumericMatrix mf_rma_mv_WX_sparse(Rcpp::List spec, Rcpp::NumericVector the
 // The BLUPs of the random effects of a crossed fit by the sparse engine and
 // their prediction variances (SparseCrossedObjective::ranef()), per row and
 // factor: k x L matrices pred and var in the spec's row order, as
-// .mf_rma_mv_ranef() gives them for the block engine.
+// .mf_rma_mv_ranef() gives them for the block engine, and k x (number of
+// '~ inner | outer' terms) gpred and gvar, the effect of each row's (outer,
+// inner) pair, as .mf_rma_mv_ranef_term() gives them.
 // [[Rcpp::export(name = ".mf_rma_mv_ranef_sparse", rng = false)]]
 Rcpp::List mf_rma_mv_ranef_sparse(Rcpp::List spec, Rcpp::NumericVector theta) {
   CrossedAt at(spec, theta);
   Vec pred, var;
   at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.ranef(th, pred, var); });
-  const int k = at.pr.k(), L = at.st.n_theta();
+  const int k = at.pr.k(), L = at.st.n_sigma(), nG = at.st.n_gterms();
   const IVec& goff = at.obj.level_offsets();
-  Rcpp::NumericMatrix P(k, L), Vr(k, L);
+  Rcpp::NumericMatrix P(k, L), Vr(k, L), GP(k, nG), GV(k, nG);
   for (int l = 0; l < L; ++l)
     for (int i = 0; i < k; ++i) {
       P(i, l) = pred(goff(l) + at.st.code(i, l));
       Vr(i, l) = var(goff(l) + at.st.code(i, l));
     }
-  return Rcpp::List::create(Rcpp::Named("pred") = P, Rcpp::Named("var") = Vr);
+  for (int t = 0; t < nG; ++t)
+    for (int i = 0; i < k; ++i) {
+      GP(i, t) = pred(at.obj.gterm_column(t, i));
+      GV(i, t) = var(at.obj.gterm_column(t, i));
+    }
+  return Rcpp::List::create(Rcpp::Named("pred") = P, Rcpp::Named("var") = Vr, Rcpp::Named("gpred") = GP,
+                            Rcpp::Named("gvar") = GV);
 }
 
 // metafor's cluster-level statistic of rstandard(cluster =) (core
@@ -136,7 +144,7 @@ Rcpp::NumericVector mf_rma_mv_cluster_x2_sparse(Rcpp::List spec, Rcpp::NumericVe
                                                 Rcpp::IntegerVector cluster, int n_cluster) {
   CrossedAt at(spec, theta);
   const ProblemView& pr = at.pr;
-  const int k = pr.k(), L = at.st.n_theta();
+  const int k = pr.k();
   if (cluster.size() != k) Rcpp::stop("internal error: 'cluster' does not match the spec");
   ObjectiveEval ev;
   at.run([&](SparseCrossedObjective& o, const Eigen::Map<const Vec>& th) { return o.evaluate(th, 0, ev); });
@@ -168,7 +176,7 @@ Rcpp::NumericVector mf_rma_mv_cluster_blocks_sparse(Rcpp::List spec, Rcpp::Numer
                                                     Rcpp::IntegerVector rows, Rcpp::IntegerVector off) {
   const CrossedSpec cs(spec);
   const ProblemView pr = cs.view();
-  const CrossedTerms st(cs.codes, cs.nlevels, cs.fixed, cs.R);
+  const CrossedTerms st = cs.structure();
   if (theta.size() != st.n_theta()) Rcpp::stop("internal error: theta (%d) does not match the spec", theta.size());
   const Eigen::Map<const Vec> th(theta.begin(), theta.size());
   const CrossedMarginal marginal(pr, st);

@@ -626,6 +626,33 @@ constexpr double kBoundaryGain = 1e-10;
 constexpr int kBoundaryScan = 8;
 constexpr int kBoundaryScanUp = 2;
 
+// A start where the marginal covariance is not positive definite (a fixed
+// correlation that makes an '~ inner | outer' term's E indefinite, e.g. CS
+// with rho below -1 / (m - 1), beside the default share of the variance)
+// leaves the optimisers nowhere to go: the free variance-like parameters are
+// halved, at most kStartHalvings times, until the objective can be
+// evaluated (metafor's rma.mv() starts such fits at smaller variances and
+// fits them).  The start unchanged when it is feasible or no halving helps.
+constexpr int kStartHalvings = 40;
+template <class Obj>
+Vec feasible_start(Obj& obj, const Vec& start) {
+  ObjectiveEval ev;
+  if (obj.evaluate(start, kObjLL, ev)) return start;
+  const VarStructure& s = obj.structure();
+  Vec t = start;
+  for (int h = 0; h < kStartHalvings; ++h) {
+    bool any = false;
+    for (int j = 0; j < t.size(); ++j)
+      if (s.variance_like(j) && s.lower(j) < s.upper(j) && std::isfinite(t(j)) && t(j) != 0.0) {
+        t(j) *= 0.5;
+        any = true;
+      }
+    if (!any) break;
+    if (obj.evaluate(t, kObjLL, ev)) return t;
+  }
+  return start;
+}
+
 // theta by ML or REML on an objective (BlockObjective, objective.hpp, or
 // SparseCrossedObjective, sparse_objective.hpp: anything with structure(),
 // evaluate() and weighted_resid()): optimise_theta(); then, where the estimate
@@ -635,7 +662,8 @@ constexpr int kBoundaryScanUp = 2;
 // maximum; then beta, A^{-1}, the SEs of theta and the weighted
 // residuals at the estimate.  start: the starting values.
 template <class Obj>
-BlockFitResult fit_objective(Obj& obj, const Vec& start, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
+BlockFitResult fit_objective(Obj& obj, const Vec& start0, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
+  const Vec start = feasible_start(obj, start0);
   OptimResult o = optimise_theta(obj, start, ctl, poll);
   if (o.conv.message != "interrupted") {
     const VarStructure& s = obj.structure();

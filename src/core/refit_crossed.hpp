@@ -19,10 +19,11 @@
 namespace metafast {
 
 // Entries of the marginal covariance of crossed terms,
-//   M_ij = V_ij + sum_l theta_l (R_l)_{f_l(i), f_l(j)}  (CrossedTerms::link()),
+//   M_ij = V_ij + sum_l theta_l (R_l)_{f_l(i), f_l(j)}
+//          + sum_t [outer_t(i) == outer_t(j)] E_t(inner_t(i), inner_t(j))  (CrossedTerms::re_cov()),
 // V_ij read in place within the blocks of V (0 across blocks): the M_DD of
 // case deletion, the cluster blocks of rstandard(cluster =) and of the
-// CR2-type sandwich.  theta: one value per term.
+// CR2-type sandwich.  theta: the structure's.
 class CrossedMarginal {
  public:
   CrossedMarginal(const ProblemView& pr, const CrossedTerms& st)
@@ -40,8 +41,7 @@ class CrossedMarginal {
         m = pr_.v(i);
       }
     }
-    for (int l = 0; l < st_.n_theta(); ++l) m += theta(l) * st_.link(l, i, j);
-    return m;
+    return m + st_.re_cov(theta, i, j);
   }
   // S(c1, c2) += M(rows[c1], rows[c2]).  O(n^2 L).
   template <class Theta>

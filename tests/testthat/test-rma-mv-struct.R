@@ -126,8 +126,13 @@ test_that("crossed components larger than the dense cap: the sparse engine fits,
   cd <- cooks.distance(f, cluster = a, reestimate = FALSE)
   expect_length(cd, 3L)
   expect_true(all(is.finite(cd)))
-  # an '~ inner | outer' term needs the dense blocks
-  expect_error(rma.mv(yi, vi, random = list(~ 1 | b, ~ b | a), data = d), "5200 rows.*at most 5000 rows a block")
+  # an '~ inner | outer' term crossed with another factor: the sparse engine
+  # too (test-rma-mv-sparse-terms.R); a GEN term needs the dense blocks
+  g <- rma.mv(yi, vi, random = list(~ 1 | b, ~ b | a), data = d)
+  expect_identical(g$mf.spec$structure$type, "crossed")
+  expect_true(g$convergence$converged)
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | b, ~ b | a), struct = "GEN", data = d),
+               "5200 rows.*at most 5000 rows a block")
 })
 
 test_that("bad input in several terms: NA in a factor, a wrong length, an empty list", {
