@@ -17,6 +17,7 @@
 #include "core/sparse_objective.hpp"
 
 #include "core/tests/harness.hpp"
+#include "core/tests/crossed_problem.hpp"
 
 using namespace metafast;
 
@@ -24,77 +25,6 @@ using namespace metafast;
 constexpr double tol_exact = 1e-10;
 // Agreement of two solvers that each stop within the convergence threshold.
 constexpr double tol_solver = 1e-6;
-
-struct Crossed {
-  Problem pr;         // V blocks of sizes 1..4 (cycling), diagonal or dense
-  Problem one;        // the same problem as one block (the dense reference)
-  Eigen::MatrixXi codes;
-  IVec nlevels;
-};
-
-// k rows; term 0 with n0 groups, term 1 with n1 groups (random, crossed),
-// term 2 (when three) one group a row; outcomes with effects of every term.
-static Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool dense, std::uint64_t seed) {
-  Stream s(seed, 0);
-  Crossed c;
-  const int L = three ? 3 : 2;
-  c.nlevels.resize(L);
-  c.nlevels(0) = n0;
-  c.nlevels(1) = n1;
-  if (three) c.nlevels(2) = k;
-  c.codes.resize(k, L);
-  for (int i = 0; i < k; ++i) {
-    // every group used at least once, the rest at random
-    c.codes(i, 0) = i < n0 ? i : static_cast<int>(s.uniform() * n0) % n0;
-    c.codes(i, 1) = i < n1 ? (i * 7) % n1 : static_cast<int>(s.uniform() * n1) % n1;
-    if (three) c.codes(i, 2) = i;
-  }
-  std::vector<int> sizes;
-  for (int n = 0, b = 0; n < k; ++b) { sizes.push_back(std::min(1 + b % 4, k - n)); n += sizes.back(); }
-  Problem& pr = c.pr;
-  const int nbk = static_cast<int>(sizes.size());
-  pr.offsets.resize(nbk + 1);
-  pr.offsets(0) = 0;
-  for (int b = 0; b < nbk; ++b) pr.offsets(b + 1) = pr.offsets(b) + sizes[b];
-  pr.X = Mat::Ones(k, p);
-  for (int i = 0; i < k; ++i)
-    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
-  pr.v.resize(k);
-  pr.y.resize(k);
-  Mat Vfull = Mat::Zero(k, k);
-  std::vector<double> vb;
-  for (int b = 0; b < nbk; ++b) {
-    const int nb = sizes[b], i0 = pr.offsets(b);
-    Mat V = Mat::Zero(nb, nb);
-    if (dense) {
-      Mat B(nb, nb);
-      for (int i = 0; i < nb; ++i)
-        for (int j = 0; j < nb; ++j) B(i, j) = 0.15 * s.normal();
-      V = B * B.transpose();
-    }
-    for (int i = 0; i < nb; ++i) V(i, i) += 0.02 + 0.1 * s.uniform();
-    if (dense) vb.insert(vb.end(), V.data(), V.data() + nb * nb);
-    Vfull.block(i0, i0, nb, nb) = V;
-    const Mat Lb = V.llt().matrixL();
-    Vec z(nb);
-    for (int i = 0; i < nb; ++i) z(i) = s.normal();
-    const Vec err = Lb * z;
-    for (int i = 0; i < nb; ++i) pr.v(i0 + i) = V(i, i);
-    for (int i = 0; i < nb; ++i) pr.y(i0 + i) = 0.3 + 0.2 * pr.X(i0 + i, p - 1) + err(i);
-  }
-  if (dense) pr.Vblocks = Eigen::Map<const Vec>(vb.data(), static_cast<Eigen::Index>(vb.size()));
-  // group effects
-  for (int l = 0; l < L; ++l) {
-    Vec u(c.nlevels(l));
-    for (int g = 0; g < u.size(); ++g) u(g) = std::sqrt(0.05 + 0.03 * l) * s.normal();
-    for (int i = 0; i < k; ++i) pr.y(i) += u(c.codes(i, l));
-  }
-  c.one = pr;
-  c.one.offsets.resize(2);
-  c.one.offsets << 0, k;
-  if (dense) c.one.Vblocks = Eigen::Map<const Vec>(Vfull.data(), static_cast<Eigen::Index>(k) * k);
-  return c;
-}
 
 // Known correlation matrices of the levels (metafor's R): terms 0 and 1
 // positive definite ones (term 1 close to singular: rank nlevels - 2 plus a

@@ -21,6 +21,7 @@
 #include "core/rng.hpp"
 #include "core/sparse_objective.hpp"
 
+#include "core/tests/crossed_problem.hpp"
 #include "core/tests/harness.hpp"
 
 using namespace metafast;
@@ -54,40 +55,8 @@ static GProblem make_problem(int k, int p, int ns, int m, int no, bool dense, st
     c.inner(i) = i < m ? i : static_cast<int>(s.uniform() * m) % m;
     c.outer(i) = 1 + (i < no ? i : static_cast<int>(s.uniform() * no) % no);  // (1-based codes, as R gives them)
   }
-  std::vector<int> sizes;
-  for (int n = 0, b = 0; n < k; ++b) { sizes.push_back(std::min(1 + b % 3, k - n)); n += sizes.back(); }
+  const Mat Vfull = simulate_blocks(c.pr, k, p, 3, dense, s);
   Problem& pr = c.pr;
-  const int nbk = static_cast<int>(sizes.size());
-  pr.offsets.resize(nbk + 1);
-  pr.offsets(0) = 0;
-  for (int b = 0; b < nbk; ++b) pr.offsets(b + 1) = pr.offsets(b) + sizes[b];
-  pr.X = Mat::Ones(k, p);
-  for (int i = 0; i < k; ++i)
-    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
-  pr.v.resize(k);
-  pr.y.resize(k);
-  Mat Vfull = Mat::Zero(k, k);
-  std::vector<double> vb;
-  for (int b = 0; b < nbk; ++b) {
-    const int nb = sizes[b], i0 = pr.offsets(b);
-    Mat V = Mat::Zero(nb, nb);
-    if (dense) {
-      Mat B(nb, nb);
-      for (int i = 0; i < nb; ++i)
-        for (int j = 0; j < nb; ++j) B(i, j) = 0.15 * s.normal();
-      V = B * B.transpose();
-    }
-    for (int i = 0; i < nb; ++i) V(i, i) += 0.02 + 0.1 * s.uniform();
-    if (dense) vb.insert(vb.end(), V.data(), V.data() + nb * nb);
-    Vfull.block(i0, i0, nb, nb) = V;
-    const Mat Lb = V.llt().matrixL();
-    Vec z(nb);
-    for (int i = 0; i < nb; ++i) z(i) = s.normal();
-    const Vec err = Lb * z;
-    for (int i = 0; i < nb; ++i) pr.v(i0 + i) = V(i, i);
-    for (int i = 0; i < nb; ++i) pr.y(i0 + i) = 0.3 + 0.2 * pr.X(i0 + i, p - 1) + err(i);
-  }
-  if (dense) pr.Vblocks = Eigen::Map<const Vec>(vb.data(), static_cast<Eigen::Index>(vb.size()));
   // study effects, and correlated effects of the inner levels within each outer level
   Vec us(ns);
   for (int g = 0; g < ns; ++g) us(g) = std::sqrt(0.05) * s.normal();
@@ -97,10 +66,7 @@ static GProblem make_problem(int k, int p, int ns, int m, int no, bool dense, st
     for (int a = 0; a < m; ++a) uo(o, a) = std::sqrt(0.06) * (0.7 * shared + 0.7 * s.normal());
   }
   for (int i = 0; i < k; ++i) pr.y(i) += us(c.codes(i, 0)) + uo(c.outer(i), c.inner(i));
-  c.one = pr;
-  c.one.offsets.resize(2);
-  c.one.offsets << 0, k;
-  if (dense) c.one.Vblocks = Eigen::Map<const Vec>(Vfull.data(), static_cast<Eigen::Index>(k) * k);
+  c.one = as_one_block(pr, Vfull, dense);
   return c;
 }
 

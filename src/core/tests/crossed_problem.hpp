@@ -1,0 +1,106 @@
+// A simulated problem of crossed random effects for the stand-alone tests of
+// the sparse engine (test_sparse.cpp, test_sparse_gterms.cpp): V blocks of
+// sizes 1..4, diagonal or dense, and the same problem as one block (the
+// dense reference of the block objective).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/rng.hpp"
+#include "core/tests/harness.hpp"
+
+namespace metafast {
+
+// Fills pr with k rows of p columns (an intercept, then normal covariates)
+// in V blocks of sizes 1..max_block (cycling), diagonal or dense, and
+// outcomes 0.3 + 0.2 x + sampling error; returns V as one k x k matrix (for
+// the one-block reference). Draws from s in a fixed order, after the caller's
+// codes and before its random effects.
+inline Mat simulate_blocks(Problem& pr, int k, int p, int max_block, bool dense, Stream& s) {
+  std::vector<int> sizes;
+  for (int n = 0, b = 0; n < k; ++b) { sizes.push_back(std::min(1 + b % max_block, k - n)); n += sizes.back(); }
+  const int nbk = static_cast<int>(sizes.size());
+  pr.offsets.resize(nbk + 1);
+  pr.offsets(0) = 0;
+  for (int b = 0; b < nbk; ++b) pr.offsets(b + 1) = pr.offsets(b) + sizes[b];
+  pr.X = Mat::Ones(k, p);
+  for (int i = 0; i < k; ++i)
+    for (int j = 1; j < p; ++j) pr.X(i, j) = s.normal();
+  pr.v.resize(k);
+  pr.y.resize(k);
+  Mat Vfull = Mat::Zero(k, k);
+  std::vector<double> vb;
+  for (int b = 0; b < nbk; ++b) {
+    const int nb = sizes[b], i0 = pr.offsets(b);
+    Mat V = Mat::Zero(nb, nb);
+    if (dense) {
+      Mat B(nb, nb);
+      for (int i = 0; i < nb; ++i)
+        for (int j = 0; j < nb; ++j) B(i, j) = 0.15 * s.normal();
+      V = B * B.transpose();
+    }
+    for (int i = 0; i < nb; ++i) V(i, i) += 0.02 + 0.1 * s.uniform();
+    if (dense) vb.insert(vb.end(), V.data(), V.data() + nb * nb);
+    Vfull.block(i0, i0, nb, nb) = V;
+    const Mat Lb = V.llt().matrixL();
+    Vec z(nb);
+    for (int i = 0; i < nb; ++i) z(i) = s.normal();
+    const Vec err = Lb * z;
+    for (int i = 0; i < nb; ++i) pr.v(i0 + i) = V(i, i);
+    for (int i = 0; i < nb; ++i) pr.y(i0 + i) = 0.3 + 0.2 * pr.X(i0 + i, p - 1) + err(i);
+  }
+  if (dense) pr.Vblocks = Eigen::Map<const Vec>(vb.data(), static_cast<Eigen::Index>(vb.size()));
+  return Vfull;
+}
+
+// The same problem as one block of V (the dense reference).
+inline Problem as_one_block(const Problem& pr, const Mat& Vfull, bool dense) {
+  Problem one = pr;
+  const int k = static_cast<int>(pr.y.size());
+  one.offsets.resize(2);
+  one.offsets << 0, k;
+  if (dense) one.Vblocks = Eigen::Map<const Vec>(Vfull.data(), static_cast<Eigen::Index>(k) * k);
+  return one;
+}
+
+struct Crossed {
+  Problem pr;         // V blocks of sizes 1..4 (cycling), diagonal or dense
+  Problem one;        // the same problem as one block (the dense reference)
+  Eigen::MatrixXi codes;
+  IVec nlevels;
+};
+
+// k rows; term 0 with n0 groups, term 1 with n1 groups (random, crossed),
+// term 2 (when three) one group a row; outcomes with effects of every term.
+inline Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool dense, std::uint64_t seed) {
+  Stream s(seed, 0);
+  Crossed c;
+  const int L = three ? 3 : 2;
+  c.nlevels.resize(L);
+  c.nlevels(0) = n0;
+  c.nlevels(1) = n1;
+  if (three) c.nlevels(2) = k;
+  c.codes.resize(k, L);
+  for (int i = 0; i < k; ++i) {
+    // every group used at least once, the rest at random
+    c.codes(i, 0) = i < n0 ? i : static_cast<int>(s.uniform() * n0) % n0;
+    c.codes(i, 1) = i < n1 ? (i * 7) % n1 : static_cast<int>(s.uniform() * n1) % n1;
+    if (three) c.codes(i, 2) = i;
+  }
+  const Mat Vfull = simulate_blocks(c.pr, k, p, 4, dense, s);
+  Problem& pr = c.pr;
+  // group effects
+  for (int l = 0; l < L; ++l) {
+    Vec u(c.nlevels(l));
+    for (int g = 0; g < u.size(); ++g) u(g) = std::sqrt(0.05 + 0.03 * l) * s.normal();
+    for (int i = 0; i < k; ++i) pr.y(i) += u(c.codes(i, l));
+  }
+  c.one = as_one_block(pr, Vfull, dense);
+  return c;
+}
+
+}  // namespace metafast
