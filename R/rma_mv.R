@@ -10,8 +10,9 @@
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
 #' that names them: \code{cvvc}, \code{verbose}, '~ inner | outer' terms
-#' and singular known correlation matrices whose groups of linked rows
-#' exceed 5000 rows, \code{struct = "UNR"}, a model without \code{random},
+#' with struct GEN, GDIAG, a spatial struct or UN with some components
+#' fixed, and singular known correlation matrices, whose groups of linked
+#' rows exceed 5000 rows, \code{struct = "UNR"}, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
 #' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
 #' ...).
@@ -48,10 +49,11 @@
 #'   a formula are \code{a}, \code{a/b}, \code{a/b/c}, ..., one variance
 #'   component each, in the order of the formulas.  With several formulas the
 #'   blocks of the engine are the groups of rows linked by a shared level of
-#'   any factor or by a covariance in \code{V}.  Crossed factors (and
-#'   positive definite known correlation matrices \code{R}) that link
-#'   more than 500 rows into one block are fitted by the sparse engine (a
-#'   sparse Cholesky factor of the random-effects system).  Above 5000 linked
+#'   any factor or by a covariance in \code{V}.  Crossed factors (with
+#'   positive definite known correlation matrices \code{R}, and
+#'   \code{~ inner | outer} terms of struct CS, HCS, UN, AR, HAR, CAR, DIAG
+#'   or ID) that link more than 500 rows into one block are fitted by the
+#'   sparse engine (a sparse Cholesky factor of the random-effects system).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
 #'   with \code{cluster}), \code{residuals()}, \code{ranef()},
 #'   \code{robust()} and the k x k matrices on request are computed from

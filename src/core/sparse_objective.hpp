@@ -57,6 +57,21 @@
 // Tb = blockdiag(I or T_l), R_l = T_l T_l' (Cholesky).  A known term's q_l
 // columns of C are dense (R_l^-1), adding O(q q_l^2) to an evaluation.
 //
+// '~ inner | outer' terms (metafor's G and H; E_t(theta) over the m inner
+// levels, independent across outer levels): their columns are the (outer,
+// inner) pairs, Z_t the row's pair indicator, and Lambda has a dense m x m
+// block L_t per outer level, E_t = L_t S_t L_t' (eigenvectors scaled by
+// sqrt|eigenvalue|, S_t = diag(sign)): M = V + Z Lambda R~ Lambda' Z' with
+// R~ = S_t there, so C = R~^-1 + Lambda' A Lambda (assembled column by column
+// each evaluation; its pattern joins whole outer blocks), and an E_t that is
+// singular or indefinite needs no special case (M positive definite is
+// checked through the inertia of C).  The Harville terms with
+// dM/dtheta_j = Z_t (I (x) dE_t/dtheta_j) Z_t' are traces of S and U against
+// those block-diagonal matrices, formed over chunks of whole outer blocks
+// (see eval()); O(q q_t m n_par) per evaluation for a term with q_t columns
+// and n_par parameters.  GEN/GDIAG and spatial terms (dense E over the rows)
+// stay with the block engine.
+//
 // The nested structures stay with the block engine (O(sum n_b^3)); this one
 // is for terms that cross the blocks.
 #pragma once

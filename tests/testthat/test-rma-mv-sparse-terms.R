@@ -148,6 +148,12 @@ test_that("a correlation that makes E indefinite: the sparse engine evaluates it
   expect_equal(c(f$sigma2, f$tau2), c(m$sigma2, m$tau2), tolerance = 1e-5)
   g <- gt_fit(yi, vi, random = gt_random, data = dat, struct = "CS", sigma2 = m$sigma2, tau2 = m$tau2, rho = -0.6)
   expect_equal(g$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = tol_closed)
+  # (bug fix, 2026-12-07: the default start of this fit gave a marginal
+  # covariance that was not positive definite, and the dense blocks stopped
+  # there too; feasible_start() halves its variances)
+  d <- rma.mv(yi, vi, random = gt_random, data = dat, struct = "CS", rho = -0.6)
+  expect_false(identical(d$mf.spec$structure$type, "crossed"))
+  expect_equal(c(d$sigma2, d$tau2), c(m$sigma2, m$tau2), tolerance = 1e-5)
 })
 
 test_that("above 5000 linked rows: GEN, spatial and cholfix UN terms are refused by name", {
