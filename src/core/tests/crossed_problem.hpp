@@ -1,7 +1,8 @@
-// A simulated problem of crossed random effects for the stand-alone tests of
-// the sparse engine (test_sparse.cpp, test_sparse_gterms.cpp): V blocks of
-// sizes 1..4, diagonal or dense, and the same problem as one block (the
-// dense reference of the block objective).
+// Simulated problems of crossed random effects for the stand-alone tests of
+// the sparse engine (test_sparse.cpp, test_sparse_gterms.cpp): V blocks,
+// diagonal or dense, the same problem as one block (the dense reference of
+// the block objective), and the dense algebra that the sparse engine's row
+// quantities are checked against.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/sparse_objective.hpp"
 #include "core/rng.hpp"
 #include "core/tests/harness.hpp"
 
@@ -101,6 +103,53 @@ inline Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool de
   }
   c.one = as_one_block(pr, Vfull, dense);
   return c;
+}
+
+// The dense algebra at theta: M = the marginal covariance of the problem as
+// one block, W = M^-1, A = (X'WX)^-1, H = X A X' W, Ve = M - X A X' (the
+// covariance of the residuals).
+struct DenseReference {
+  Mat M, W, A, H, Ve;
+};
+
+inline DenseReference dense_reference(const CrossedTerms& st, const Problem& one, const Vec& th) {
+  DenseReference d;
+  const int k = one.k();
+  st.block_cov(one, th, 0, 0, d.M);
+  d.W = d.M.llt().solve(Mat::Identity(k, k));
+  const Mat& X = one.X;
+  d.A = (X.transpose() * d.W * X).inverse();
+  d.H = X * d.A * X.transpose() * d.W;
+  d.Ve = d.M - X * d.A * X.transpose();
+  return d;
+}
+
+// The sparse engine's row diagnostics, W X and k x k matrices (M, W, H)
+// equal the dense algebra (to tol, relative to the largest entry for the
+// matrices).
+inline void check_row_quantities(SparseCrossedObjective& sp, const Vec& th, const DenseReference& d,
+                                 const Mat& X, double tol) {
+  const int k = static_cast<int>(X.rows());
+  CrossedRowDiag rd;
+  CHECK(sp.row_diagnostics(th, rd));
+  const Vec w1 = d.W * Vec::Ones(k);
+  for (int i = 0; i < k; ++i) {
+    CHECK_NEAR(rd.hat(i), d.H(i, i), tol);
+    CHECK_NEAR(rd.wdiag(i), d.W(i, i), tol);
+    CHECK_NEAR(rd.wrow(i), w1(i), tol);
+    CHECK_NEAR(rd.mdiag(i), d.M(i, i), tol);
+    CHECK_NEAR(rd.var_resid(i), d.Ve(i, i), tol);
+  }
+  Mat WX;
+  CHECK(sp.weighted_X(th, WX));
+  CHECK(WX.rows() == k && WX.cols() == X.cols());
+  CHECK((WX - d.W * X).cwiseAbs().maxCoeff() <= tol);
+  const std::pair<char, const Mat*> kinds[] = {{'M', &d.M}, {'W', &d.W}, {'H', &d.H}};
+  for (const auto& kd : kinds) {
+    Mat D;
+    CHECK(sp.dense_matrix(th, kd.first, D));
+    CHECK((D - *kd.second).cwiseAbs().maxCoeff() <= tol * (1 + kd.second->cwiseAbs().maxCoeff()));
+  }
 }
 
 }  // namespace metafast

@@ -195,40 +195,11 @@ static void test_row_diagnostics(bool known) {
           Vec th(L);
           for (int l = 0; l < L; ++l) th(l) = 0.04 + 0.03 * l;
           if (zero) th(1) = 0;
-          CrossedRowDiag rd;
-          CHECK(sp.row_diagnostics(th, rd));
-          Mat M;
-          st.block_cov(c.one, th, 0, 0, M);
-          const Mat W = M.llt().solve(Mat::Identity(k, k));
+          const DenseReference dr = dense_reference(st, c.one, th);
+          const Mat &M = dr.M, &W = dr.W, &A = dr.A, &H = dr.H;
           const Mat& X = c.pr.X;
-          const Mat A = (X.transpose() * W * X).inverse();
-          const Mat H = X * A * X.transpose() * W;
-          const Mat Ve = M - X * A * X.transpose();
-          const Vec w1 = W * Vec::Ones(k);
-          for (int i = 0; i < k; ++i) {
-            CHECK_NEAR(rd.hat(i), H(i, i), tol_exact);
-            CHECK_NEAR(rd.wdiag(i), W(i, i), tol_exact);
-            CHECK_NEAR(rd.wrow(i), w1(i), tol_exact);
-            CHECK_NEAR(rd.mdiag(i), M(i, i), tol_exact);
-            CHECK_NEAR(rd.var_resid(i), Ve(i, i), tol_exact);
-          }
-          // W X, the rows of robust()'s scores
-          Mat WX;
-          CHECK(sp.weighted_X(th, WX));
           const Mat WXd = W * X;
-          CHECK(WX.rows() == k && WX.cols() == X.cols());
-          for (int i = 0; i < k; ++i)
-            for (int j = 0; j < X.cols(); ++j) CHECK_NEAR(WX(i, j), WXd(i, j), tol_exact);
-          // the k x k matrices on request
-          {
-            Mat D;
-            CHECK(sp.dense_matrix(th, 'M', D));
-            CHECK((D - M).cwiseAbs().maxCoeff() <= tol_exact * (1 + M.cwiseAbs().maxCoeff()));
-            CHECK(sp.dense_matrix(th, 'W', D));
-            CHECK((D - W).cwiseAbs().maxCoeff() <= tol_exact * (1 + W.cwiseAbs().maxCoeff()));
-            CHECK(sp.dense_matrix(th, 'H', D));
-            CHECK((D - H).cwiseAbs().maxCoeff() <= tol_exact * (1 + H.cwiseAbs().maxCoeff()));
-          }
+          check_row_quantities(sp, th, dr, X, tol_exact);
           // cluster_x2() (leverage.hpp) against e_c' [(I - H) M (I - H)']_cc^-1 e_c
           {
             const int nc = 7;

@@ -315,33 +315,10 @@ static void test_methods() {
       for (int zero = 0; zero < 2; ++zero) {
         Vec th = cs.theta;
         if (zero) th(0) = 0;
-        CrossedRowDiag rd;
-        CHECK(sp.row_diagnostics(th, rd));
-        Mat M;
-        st.block_cov(c.one, th, 0, 0, M);
-        const Mat W = M.llt().solve(Mat::Identity(k, k));
+        const DenseReference dr = dense_reference(st, c.one, th);
+        const Mat &M = dr.M, &W = dr.W, &A = dr.A;
         const Mat& X = c.pr.X;
-        const Mat A = (X.transpose() * W * X).inverse();
-        const Mat H = X * A * X.transpose() * W;
-        const Mat Ve = M - X * A * X.transpose();
-        const Vec w1 = W * Vec::Ones(k);
-        for (int i = 0; i < k; ++i) {
-          CHECK_NEAR(rd.hat(i), H(i, i), tol_exact);
-          CHECK_NEAR(rd.wdiag(i), W(i, i), tol_exact);
-          CHECK_NEAR(rd.wrow(i), w1(i), tol_exact);
-          CHECK_NEAR(rd.mdiag(i), M(i, i), tol_exact);
-          CHECK_NEAR(rd.var_resid(i), Ve(i, i), tol_exact);
-        }
-        Mat WX;
-        CHECK(sp.weighted_X(th, WX));
-        CHECK((WX - W * X).cwiseAbs().maxCoeff() <= tol_exact);
-        Mat D;
-        CHECK(sp.dense_matrix(th, 'M', D));
-        CHECK((D - M).cwiseAbs().maxCoeff() <= tol_exact * (1 + M.cwiseAbs().maxCoeff()));
-        CHECK(sp.dense_matrix(th, 'W', D));
-        CHECK((D - W).cwiseAbs().maxCoeff() <= tol_exact * (1 + W.cwiseAbs().maxCoeff()));
-        CHECK(sp.dense_matrix(th, 'H', D));
-        CHECK((D - H).cwiseAbs().maxCoeff() <= tol_exact * (1 + H.cwiseAbs().maxCoeff()));
+        check_row_quantities(sp, th, dr, X, tol_exact);
         // the BLUPs: dense Z of the term's effects (outer block major, as the
         // sparse objective orders its columns) and D = I (x) E
         Vec pred, var;
