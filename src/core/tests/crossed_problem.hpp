@@ -105,6 +105,25 @@ inline Crossed crossed_problem(int k, int p, int n0, int n1, bool three, bool de
   return c;
 }
 
+// Two evaluations of the same objective agree (the parts in what; beta,
+// (X'WX)^-1 and e'We always) to tol.
+inline void compare_evals(const ObjectiveEval& a, const ObjectiveEval& b, int what, double tol) {
+  CHECK(a.ok);
+  CHECK(b.ok);
+  if (!a.ok || !b.ok) return;
+  if (what & kObjLL) CHECK_NEAR(a.ll, b.ll, tol);
+  CHECK_NEAR(a.eWe, b.eWe, tol);
+  for (int j = 0; j < b.beta.size(); ++j) {
+    CHECK_NEAR(a.beta(j), b.beta(j), tol);
+    for (int l = 0; l < b.beta.size(); ++l) CHECK_NEAR(a.Ainv(j, l), b.Ainv(j, l), tol);
+  }
+  if (what & kObjScore)
+    for (int j = 0; j < b.score.size(); ++j) CHECK_NEAR(a.score(j), b.score(j), tol);
+  if (what & kObjInfo)
+    for (int j = 0; j < b.info.rows(); ++j)
+      for (int l = 0; l < b.info.cols(); ++l) CHECK_NEAR(a.info(j, l), b.info(j, l), tol);
+}
+
 // The dense algebra at theta: M = the marginal covariance of the problem as
 // one block, W = M^-1, A = (X'WX)^-1, H = X A X' W, Ve = M - X A X' (the
 // covariance of the residuals).

@@ -47,23 +47,6 @@ static std::vector<Mat> known_R(const Crossed& c, bool known, std::uint64_t seed
   return R;
 }
 
-static void compare(const ObjectiveEval& a, const ObjectiveEval& b, int what, double tol) {
-  CHECK(a.ok);
-  CHECK(b.ok);
-  if (!a.ok || !b.ok) return;
-  if (what & kObjLL) CHECK_NEAR(a.ll, b.ll, tol);
-  CHECK_NEAR(a.eWe, b.eWe, tol);
-  for (int j = 0; j < b.beta.size(); ++j) {
-    CHECK_NEAR(a.beta(j), b.beta(j), tol);
-    for (int l = 0; l < b.beta.size(); ++l) CHECK_NEAR(a.Ainv(j, l), b.Ainv(j, l), tol);
-  }
-  if (what & kObjScore)
-    for (int j = 0; j < b.score.size(); ++j) CHECK_NEAR(a.score(j), b.score(j), tol);
-  if (what & kObjInfo)
-    for (int j = 0; j < b.info.rows(); ++j)
-      for (int l = 0; l < b.info.cols(); ++l) CHECK_NEAR(a.info(j, l), b.info(j, l), tol);
-}
-
 // (a) sparse = block objective on one block; (b) the score = a central
 // difference of ll; (c) the weighted residuals agree; each at positive
 // components, one component at 0 and all at 0; q below and above one chunk.
@@ -91,14 +74,14 @@ static void test_objective(bool known) {
             ObjectiveEval a, b;
             sp.evaluate(th, kObjAll, a);
             bl.evaluate(th, kObjAll, b);
-            compare(a, b, kObjAll, tol_exact);
+            compare_evals(a, b, kObjAll, tol_exact);
             for (int i = 0; i < c.pr.k(); ++i) CHECK_NEAR(sp.weighted_resid()(i), bl.weighted_resid()(i), tol_exact);
             // the log-likelihood alone, and the score without the information
             ObjectiveEval a1, a2;
             sp.evaluate(th, kObjLL, a1);
-            compare(a1, b, kObjLL, tol_exact);
+            compare_evals(a1, b, kObjLL, tol_exact);
             sp.evaluate(th, kObjLL | kObjScore, a2);
-            compare(a2, b, kObjLL | kObjScore, tol_exact);
+            compare_evals(a2, b, kObjLL | kObjScore, tol_exact);
             // (b) central differences at interior points
             if (th.minCoeff() > 0) {
               const double h = 1e-5;

@@ -106,23 +106,6 @@ static Case make_case(const GProblem& c, int type, int m) {
   return cs;
 }
 
-static void compare(const ObjectiveEval& a, const ObjectiveEval& b, int what, double tol) {
-  CHECK(a.ok);
-  CHECK(b.ok);
-  if (!a.ok || !b.ok) return;
-  if (what & kObjLL) CHECK_NEAR(a.ll, b.ll, tol);
-  CHECK_NEAR(a.eWe, b.eWe, tol);
-  for (int j = 0; j < b.beta.size(); ++j) {
-    CHECK_NEAR(a.beta(j), b.beta(j), tol);
-    for (int l = 0; l < b.beta.size(); ++l) CHECK_NEAR(a.Ainv(j, l), b.Ainv(j, l), tol);
-  }
-  if (what & kObjScore)
-    for (int j = 0; j < b.score.size(); ++j) CHECK_NEAR(a.score(j), b.score(j), tol);
-  if (what & kObjInfo)
-    for (int j = 0; j < b.info.rows(); ++j)
-      for (int l = 0; l < b.info.cols(); ++l) CHECK_NEAR(a.info(j, l), b.info(j, l), tol);
-}
-
 static const int kTypes[] = {InnerOuterTerm::kCS,  InnerOuterTerm::kID,  InnerOuterTerm::kDIAG,
                              InnerOuterTerm::kAR,  InnerOuterTerm::kCAR, InnerOuterTerm::kHCS,
                              InnerOuterTerm::kUN,  InnerOuterTerm::kUNR, InnerOuterTerm::kHAR,
@@ -166,12 +149,12 @@ static void test_objective() {
             ObjectiveEval a, b;
             sp.evaluate(th, kObjAll, a);
             bl.evaluate(th, kObjAll, b);
-            compare(a, b, kObjAll, tol_exact);
+            compare_evals(a, b, kObjAll, tol_exact);
             if (!a.ok || !b.ok) std::printf("  (%s, k %d, dense %d, reml %d, theta %d)\n", cs.name.c_str(), d.k, dense, reml, static_cast<int>(u));
             for (int i = 0; i < c.pr.k(); ++i) CHECK_NEAR(sp.weighted_resid()(i), bl.weighted_resid()(i), tol_exact);
             ObjectiveEval a1;
             sp.evaluate(th, kObjLL | kObjScore, a1);
-            compare(a1, b, kObjLL | kObjScore, tol_exact);
+            compare_evals(a1, b, kObjLL | kObjScore, tol_exact);
             if (u == 0) {
               const double h = 1e-6;
               for (int j = 0; j < nt; ++j) {
@@ -209,7 +192,7 @@ static void test_indefinite() {
       ObjectiveEval a, b;
       CHECK(sp.evaluate(th, kObjAll, a));
       bl.evaluate(th, kObjAll, b);
-      compare(a, b, kObjAll, tol_exact);
+      compare_evals(a, b, kObjAll, tol_exact);
       // score vs a central difference there
       const double h = 1e-6;
       for (int j = 0; j < nt; ++j) {
@@ -278,7 +261,7 @@ static void test_two_terms_and_fit() {
         ObjectiveEval a, b;
         sp.evaluate(th, kObjAll, a);
         bl.evaluate(th, kObjAll, b);
-        compare(a, b, kObjAll, tol_exact);
+        compare_evals(a, b, kObjAll, tol_exact);
         Control ctl;
         ctl.threshold = 1e-10;
         const BlockFitResult fs = fit_crossed_model(c.pr, st, reml, ctl);
