@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/refit_crossed.hpp"
 #include "core/sparse_objective.hpp"
 #include "core/rng.hpp"
 #include "core/tests/harness.hpp"
@@ -168,6 +169,48 @@ inline void check_row_quantities(SparseCrossedObjective& sp, const Vec& th, cons
     Mat D;
     CHECK(sp.dense_matrix(th, kd.first, D));
     CHECK((D - *kd.second).cwiseAbs().maxCoeff() <= tol * (1 + kd.second->cwiseAbs().maxCoeff()));
+  }
+}
+
+// Case deletion (refit_crossed.hpp) over the n units of unit: the crossed
+// family's refits on the sparse engine (two threads) equal the block
+// family's on the one-block problem (one thread), to tol: which refits
+// succeed, X2, theta, beta, diag(vb), the deleted residuals and their SEs.
+inline void check_deletion_agrees(const Problem& pr, const Problem& one, const CrossedTerms& st,
+                                  const MvDeletionPlan& plan, const std::vector<int>& unit, int n, double tol) {
+  const int k = pr.k(), p = pr.p(), q = st.n_theta();
+  struct Out {
+    std::vector<int> ok;
+    std::vector<double> theta, beta, vbd, resid, se, X2;
+    MvDeletionOut o;
+    Out(int n, int k, int p, int q) : ok(n), theta(n * q), beta(n * p), vbd(n * p), resid(k), se(k), X2(n) {
+      o.n = n;
+      o.ok = ok.data();
+      o.theta = theta.data();
+      o.beta = beta.data();
+      o.vbdiag = vbd.data();
+      o.resid = resid.data();
+      o.se = se.data();
+      o.X2 = X2.data();
+    }
+  } a(n, k, p, q), b(n, k, p, q);
+  auto poll = [](std::size_t) { return true; };
+  CHECK(mv_deletion_run_family(ProblemView(pr), CrossedFamily(pr, st, true), plan, unit, n, 2, a.o, std::nan(""),
+                               poll));
+  CHECK(mv_deletion_run(ProblemView(one), st, plan, unit, n, 1, b.o, std::nan(""), poll));
+  for (int u = 0; u < n; ++u) {
+    CHECK(a.ok[u] == 1);
+    CHECK(a.ok[u] == b.ok[u]);
+    CHECK_NEAR(a.X2[u], b.X2[u], tol);
+  }
+  for (int j = 0; j < n * q; ++j) CHECK_NEAR(a.theta[j], b.theta[j], tol);
+  for (int j = 0; j < n * p; ++j) {
+    CHECK_NEAR(a.beta[j], b.beta[j], tol);
+    CHECK_NEAR(a.vbd[j], b.vbd[j], tol);
+  }
+  for (int i = 0; i < k; ++i) {
+    CHECK_NEAR(a.resid[i], b.resid[i], tol);
+    CHECK_NEAR(a.se[i], b.se[i], tol);
   }
 }
 

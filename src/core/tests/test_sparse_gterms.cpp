@@ -359,37 +359,7 @@ static void test_deletion() {
     plan.ctl = ctl;
     plan.theta = f.theta;
     plan.want_rstudent = plan.want_dfbetas = true;
-    struct Out {
-      std::vector<int> ok;
-      std::vector<double> theta, beta, vbd, resid, se, X2;
-      MvDeletionOut o;
-      Out(int n, int k, int p, int q) : ok(n), theta(n * q), beta(n * p), vbd(n * p), resid(k), se(k), X2(n) {
-        o.n = n;
-        o.ok = ok.data();
-        o.theta = theta.data();
-        o.beta = beta.data();
-        o.vbdiag = vbd.data();
-        o.resid = resid.data();
-        o.se = se.data();
-        o.X2 = X2.data();
-      }
-    } a(n, k, p, q), b(n, k, p, q);
-    auto poll = [](std::size_t) { return true; };
-    CHECK(mv_deletion_run_family(ProblemView(c.pr), CrossedFamily(c.pr, st, true), plan, unit, n, 2, a.o,
-                                 std::nan(""), poll));
-    CHECK(mv_deletion_run(ProblemView(c.one), st, plan, unit, n, 1, b.o, std::nan(""), poll));
-    const double tol = reest ? 1e-5 : tol_exact;
-    for (int u = 0; u < n; ++u) {
-      CHECK(a.ok[u] == 1);
-      CHECK(a.ok[u] == b.ok[u]);
-      CHECK_NEAR(a.X2[u], b.X2[u], tol);
-    }
-    for (int j = 0; j < n * q; ++j) CHECK_NEAR(a.theta[j], b.theta[j], tol);
-    for (int j = 0; j < n * p; ++j) CHECK_NEAR(a.beta[j], b.beta[j], tol);
-    for (int i = 0; i < k; ++i) {
-      CHECK_NEAR(a.resid[i], b.resid[i], tol);
-      CHECK_NEAR(a.se[i], b.se[i], tol);
-    }
+    check_deletion_agrees(c.pr, c.one, st, plan, unit, n, reest ? 1e-5 : tol_exact);
   }
 }
 
