@@ -125,6 +125,21 @@ inline void compare_evals(const ObjectiveEval& a, const ObjectiveEval& b, int wh
       for (int l = 0; l < b.info.cols(); ++l) CHECK_NEAR(a.info(j, l), b.info(j, l), tol);
 }
 
+// The score equals a central difference of the log-likelihood (step h) in
+// every parameter, to tol.
+inline void check_score_by_differences(SparseCrossedObjective& sp, const Vec& th, const Vec& score, double h,
+                                       double tol) {
+  for (int j = 0; j < th.size(); ++j) {
+    Vec tp = th, tm = th;
+    tp(j) += h;
+    tm(j) -= h;
+    ObjectiveEval ep, em;
+    sp.evaluate(tp, kObjLL, ep);
+    sp.evaluate(tm, kObjLL, em);
+    CHECK_NEAR(score(j), (ep.ll - em.ll) / (2 * h), tol);
+  }
+}
+
 // The dense algebra at theta: M = the marginal covariance of the problem as
 // one block, W = M^-1, A = (X'WX)^-1, H = X A X' W, Ve = M - X A X' (the
 // covariance of the residuals).

@@ -83,18 +83,7 @@ static void test_objective(bool known) {
             sp.evaluate(th, kObjLL | kObjScore, a2);
             compare_evals(a2, b, kObjLL | kObjScore, tol_exact);
             // (b) central differences at interior points
-            if (th.minCoeff() > 0) {
-              const double h = 1e-5;
-              for (int j = 0; j < L; ++j) {
-                Vec tp = th, tm = th;
-                tp(j) += h;
-                tm(j) -= h;
-                ObjectiveEval ep, em;
-                sp.evaluate(tp, kObjLL, ep);
-                sp.evaluate(tm, kObjLL, em);
-                CHECK_NEAR(a.score(j), (ep.ll - em.ll) / (2 * h), 1e-6);
-              }
-            }
+            if (th.minCoeff() > 0) check_score_by_differences(sp, th, a.score, 1e-5, 1e-6);
           }
           // a negative component is refused
           Vec neg = thetas[0];

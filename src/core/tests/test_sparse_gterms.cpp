@@ -155,18 +155,7 @@ static void test_objective() {
             ObjectiveEval a1;
             sp.evaluate(th, kObjLL | kObjScore, a1);
             compare_evals(a1, b, kObjLL | kObjScore, tol_exact);
-            if (u == 0) {
-              const double h = 1e-6;
-              for (int j = 0; j < nt; ++j) {
-                Vec tp = th, tm = th;
-                tp(j) += h;
-                tm(j) -= h;
-                ObjectiveEval ep, em;
-                sp.evaluate(tp, kObjLL, ep);
-                sp.evaluate(tm, kObjLL, em);
-                CHECK_NEAR(a.score(j), (ep.ll - em.ll) / (2 * h), 1e-5);
-              }
-            }
+            if (u == 0) check_score_by_differences(sp, th, a.score, 1e-6, 1e-5);
           }
         }
 }
@@ -194,16 +183,7 @@ static void test_indefinite() {
       bl.evaluate(th, kObjAll, b);
       compare_evals(a, b, kObjAll, tol_exact);
       // score vs a central difference there
-      const double h = 1e-6;
-      for (int j = 0; j < nt; ++j) {
-        Vec tp = th, tm = th;
-        tp(j) += h;
-        tm(j) -= h;
-        ObjectiveEval ep, em;
-        sp.evaluate(tp, kObjLL, ep);
-        sp.evaluate(tm, kObjLL, em);
-        CHECK_NEAR(a.score(j), (ep.ll - em.ll) / (2 * h), 1e-5);
-      }
+      check_score_by_differences(sp, th, a.score, 1e-6, 1e-5);
       // a fit with the correlations fixed there: the default start (a share
       // of the residual variance) is infeasible, feasible_start() halves the
       // variances; both engines then reach the same maximum
