@@ -10,8 +10,8 @@
 #' This is the first part of \code{rma.mv()} (issue 12).  Arguments of
 #' metafor's \code{rma.mv()} that are not implemented yet stop with an error
 #' that names them: \code{cvvc}, \code{verbose}, '~ inner | outer' terms
-#' with struct GEN, GDIAG, a spatial struct or UN with some components
-#' fixed, and singular known correlation matrices, whose groups of linked
+#' with struct GEN, GDIAG or a spatial struct, and singular known
+#' correlation matrices, whose groups of linked
 #' rows exceed 5000 rows, \code{struct = "UNR"}, a model without \code{random},
 #' \code{method = "EE"}, \code{test = "knha"} / \code{"adhoc"}, and metafor's
 #' extra arguments in \code{...} (\code{tdist}, \code{beta}, \code{vccon},
@@ -52,7 +52,8 @@
 #'   any factor or by a covariance in \code{V}.  Crossed factors (with
 #'   positive definite known correlation matrices \code{R}, and
 #'   \code{~ inner | outer} terms of struct CS, HCS, UN, AR, HAR, CAR, DIAG
-#'   or ID) that link more than 500 rows into one block are fitted by the
+#'   or ID, UN with some components fixed included) that link more than 500
+#'   rows into one block are fitted by the
 #'   sparse engine (a sparse Cholesky factor of the random-effects system).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
 #'   with \code{cluster}), \code{residuals()}, \code{ranef()},
@@ -369,7 +370,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   fixed.all <- c(sig, unlist(lapply(gts, function(g) c(g$fixed_v, g$fixed_r)), use.names = FALSE))
 
   use_sparse <- FALSE
-  bstruct <- NULL  # the structure of the dense blocks (NULL: too large)
+  spec <- NULL  # the dense blocks (NULL: too large)
   if (rnd$n.formulas == 1L && !length(gts) && !withR) {
     # one nested formula: rows sorted by the outermost factor, the blocks of the engine
     g1 <- codes$codes[[1L]]
@@ -383,7 +384,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
               else matrix(0L, nrow = k, ncol = 0L)
     storage.mode(groups) <- "integer"
     Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, rnd$terms[1L], rnd$values[[1L]])
-    bstruct <- list(type = "nested", groups = groups, fixed = sig)
+    spec <- .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, list(type = "nested", groups = groups, fixed = sig))
   } else {
     # several formulas (crossed or nested factors): the blocks are the
     # connected components of the rows linked by any factor or by V
@@ -396,25 +397,20 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # system, core/sparse_objective.hpp) fits the model; the dense blocks are
     # still built, for the methods, up to 5000 rows a block
     Rpd <- !withR || all(attr(Rl, "pd"))
-    # ('~ inner | outer' terms too, but not GEN/GDIAG, spatial or UN with
-    # fixed components fitted on the Cholesky scale)
-    gsparse <- all(vapply(gts, function(g) g$type < 10L && !isTRUE(g$cholfix), NA))
+    # ('~ inner | outer' terms too, UN with fixed components on metafor's
+    # Cholesky scale included, but not GEN/GDIAG or spatial terms)
+    gsparse <- all(vapply(gts, function(g) g$type < 10L, NA))
     use_sparse <- gsparse && is.null(A.all) && Rpd && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
     if (max(sizes) > 5000L && !use_sparse)
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
-                       if (!gsparse) "an '~ inner | outer' term with struct GEN, GDIAG, a spatial struct or UN with some components fixed"
+                       if (!gsparse) "an '~ inner | outer' term with struct GEN, GDIAG or a spatial struct"
                        else if (!is.null(A.all)) "a fit with weights 'W'"
                        else sprintf("a known correlation matrix 'R' that is singular (for '%s'; the sparse engine needs its inverse)",
                                     paste(rnd$names[!attr(Rl, "pd")], collapse = "', '"))))
-    if (max(sizes) <= 5000L && (!use_sparse || max(sizes) <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))) {
-      o <- order(g1)
-      offsets <- as.integer(c(0L, cumsum(sizes)))
-      Vblocks <- .mf_mv_vblocks(Vinfo, rows, g1, o, sizes, offsets, "(the blocks)", rep(NA, length(yi)))
-      bstruct <- list(type = "terms", codes = cc$codes[o, seq_len(L), drop = FALSE], fixed = .mf_mv_fit_fixed(gts, fixed.all),
-                        terms = .mf_mv_terms_spec(gts, o))
-      if (withR) bstruct$R <- unname(Rl)
-    }
+    bcodes <- cc$codes[, seq_len(L), drop = FALSE]
+    if (!use_sparse || max(sizes) <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))
+      spec <- .mf_mv_block_spec(g1, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
     if (use_sparse) {
       # rows sorted by the blocks of V alone (rows that V links)
       gv <- .mf_mv_components_of(list(), Vinfo, rows)$comp
@@ -447,7 +443,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   # quartile of the distances, or control$rho.init / phi.init)
   for (g in gts) if (!is.null(g$rho.init)) start[g$off + g$n_v + 1L] <- if (isTRUE(g$logr)) log(g$rho.init) else g$rho.init
 
-  spec <- if (!is.null(bstruct)) .mf_mv_spec(yi.f, vi.f, X.f, o, offsets, Vblocks, bstruct)
   if (use_sparse) {
     # an ill-conditioned design (DESIGN.md, "Ill-conditioned designs") is
     # fitted by the sparse engine in its orthonormal coordinates X~ = X T (the
@@ -477,7 +472,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # scale with fixed values L = 0 keeps those: from the (tau2, rho) scale
     s0 <- .mf_mv_natural_terms(spec, gts)
     s0$structure$fixed[] <- 0
-    f0 <- .mf_rma_mv_fit(s0, rep(NA_real_, length(fixed.all)), method == "REML", con$threshold, con$maxiter, con$stepadj)
+    fit0 <- if (.mf_spec_is_sparse(s0)) .mf_rma_mv_fit_sparse else .mf_rma_mv_fit
+    f0 <- fit0(s0, rep(NA_real_, length(fixed.all)), method == "REML", con$threshold, con$maxiter, con$stepadj)
     fit$QE <- f0$QE
     fit$ll.QE <- f0$ll.QE
   }
@@ -487,7 +483,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s fit did not converge (%d iterations, last change %.3g: %s); see $convergence.",
                     method, conv$iterations, conv$change, conv$message), call. = FALSE)
-  if (any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) .mf_mv_warn_singular_block(spec, fit$theta, gts)
+  if (any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) {
+    # (a sparse fit: the rows of each outer level of the cholfix terms, with
+    # the rows V links to them, as blocks of principal submatrices of M)
+    cspec <- spec
+    what <- "one block"
+    if (.mf_spec_is_sparse(spec)) {
+      what <- "one outer level of the term"
+      cc <- .mf_mv_components_of(lapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$outer), Vinfo, rows)
+      cspec <- .mf_mv_block_spec(cc$comp, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
+    }
+    if (!is.null(cspec)) .mf_mv_warn_singular_block(cspec, fit$theta, gts, what)
+  }
 
   beta <- matrix(fit$beta, ncol = 1L, dimnames = list(colnames(X.f), NULL))
   vb <- fit$vb
@@ -601,20 +608,23 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # grow without bound as a block's marginal covariance nears singular, and
 # metafor's optimiser stops there with a meaningless log-likelihood.  A
 # warning names the rows of the first block whose smallest eigenvalue at
-# the estimate is at most .mf_mv_singular_block_tol times its largest.
+# the estimate is at most .mf_mv_singular_block_tol times its largest.  A
+# sparse fit's blocks are too large: spec then groups the rows by the outer
+# levels of the cholfix terms (and V's links), principal submatrices of M
+# (by Cauchy's interlacing a nearly singular one makes M nearly singular).
 .mf_mv_singular_block_tol <- 1e-8
-.mf_mv_warn_singular_block <- function(spec, theta, gts) {
+.mf_mv_warn_singular_block <- function(spec, theta, gts, what = "one block") {
   ratio <- .mf_rma_mv_block_eigen_ratio(spec, theta)
   b <- which(ratio <= .mf_mv_singular_block_tol)
   if (!length(b)) return(invisible(FALSE))
   off <- spec$offsets
   rows <- spec$order[(off[b[1L]] + 1L):off[b[1L] + 1L]]
   st <- unique(vapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$struct, ""))
-  warning(sprintf(paste("The marginal covariance of %s of the fit (one block) is nearly singular at the estimate",
+  warning(sprintf(paste("The marginal covariance of %s of the fit (%s) is nearly singular at the estimate",
                         "(smallest eigenvalue %.3g times the largest). With components of the %s term fixed, its matrix",
                         "may be indefinite on metafor's scale, and the likelihood can grow without bound there: the",
                         "estimates may be meaningless (metafor's optimiser stops at such points too)."),
-                  .mf_rows(seq_len(length(spec$y)) %in% rows), ratio[b[1L]], paste(st, collapse = "/")),
+                  .mf_rows(seq_len(length(spec$y)) %in% rows), what, ratio[b[1L]], paste(st, collapse = "/")),
           call. = FALSE)
   invisible(TRUE)
 }
@@ -663,6 +673,24 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # V blocks and the variance structure.  The fit keeps it ($mf.spec), so
 # methods (and refits) hand the same list to C++; $mf.spec$order maps the
 # sorted rows back to the fit's rows (yi, vi, X).
+# The spec of the block engine ("terms" structure) with the rows grouped by
+# g (1..nb, a block per value; codes: the '~ 1 | f' terms' codes, gts and
+# fixed.all as in rma.mv(), R the known correlation matrices or NULL): the
+# blocks of a crossed fit's dense methods, or principal submatrices of M
+# (rma.mv()'s check of cholfix fits).  NULL when a block has more than 5000
+# rows.
+.mf_mv_block_spec <- function(g, Vinfo, rows, yi, vi, X, codes, gts, fixed.all, R = NULL) {
+  sizes <- tabulate(g)
+  if (max(sizes) > 5000L) return(NULL)
+  o <- order(g)
+  offsets <- as.integer(c(0L, cumsum(sizes)))
+  Vblocks <- .mf_mv_vblocks(Vinfo, rows, g, o, sizes, offsets, "(the blocks)", rep(NA, length(Vinfo$vi)))
+  st <- list(type = "terms", codes = codes[o, , drop = FALSE], fixed = .mf_mv_fit_fixed(gts, fixed.all),
+             terms = .mf_mv_terms_spec(gts, o))
+  if (!is.null(R)) st$R <- R
+  .mf_mv_spec(yi, vi, X, o, offsets, Vblocks, st)
+}
+
 .mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
   if (!is.unsorted(o) && length(o) == length(yi)) {
     # rows already in block order (o = 1..k): the spec shares the fit's vectors

@@ -156,7 +156,78 @@ test_that("a correlation that makes E indefinite: the sparse engine evaluates it
   expect_equal(c(d$sigma2, d$tau2), c(m$sigma2, m$tau2), tolerance = 1e-5)
 })
 
-test_that("above 5000 linked rows: GEN, spatial and cholfix UN terms are refused by name", {
+test_that("UN with a variance fixed (metafor's Cholesky scale, cholfix) in the sparse engine: the fit and methods are metafor's", {
+  # three outcomes with tau2.3 fixed: the three free correlations form a
+  # cycle, so metafor (and metafast) fit L with the fixed value overwriting
+  # that of L L' (InnerOuterTerm::kUNCHOLFIX)
+  dat <- gt_data(38)
+  f <- gt_fit(yi, vi, mods = ~ x, random = gt_random, data = dat, struct = "UN", tau2 = c(NA, NA, 0.05))
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  expect_true(f$convergence$converged)
+  # (metafor's nlminb, even at rel.tol 1e-12, stops here at a log-likelihood
+  # 0.54 below the maximum; its BFGS at reltol 1e-14 reaches it, to about
+  # 1e-5 relative, and stays at our estimate when started there)
+  bfgs <- list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-14, maxit = 100000)
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", tau2 = c(NA, NA, 0.05), data = dat,
+                       control = bfgs)
+  expect_equal(c(f$sigma2, f$tau2, f$rho), c(m$sigma2, m$tau2, m$rho), tolerance = 2e-5)
+  expect_gt(f$fit.stats$REML[1L], m$fit.stats$REML[1L] - 1e-10)
+  m_at <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", tau2 = c(NA, NA, 0.05), data = dat,
+                          control = c(bfgs, list(sigma2.init = f$sigma2, tau2.init = f$tau2, rho.init = f$rho)))
+  expect_equal(c(f$sigma2, f$tau2, f$rho), c(m_at$sigma2, m_at$tau2, m_at$rho), tolerance = tol_iter)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed)
+  # at our estimate: metafor's log-likelihood, beta, SEs and methods
+  h <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", data = dat,
+                       sigma2 = f$sigma2, tau2 = f$tau2, rho = f$rho)
+  expect_equal(f$fit.stats$REML[1L], h$fit.stats$REML[1L], tolerance = tol_closed)
+  expect_equal(c(f$beta), c(h$beta), tolerance = tol_closed)
+  expect_equal(f$se, h$se, tolerance = tol_closed)
+  expect_equal(rstudent(f, reestimate = FALSE)$z, rstudent(h, reestimate = FALSE)$z, tolerance = tol_closed)
+  expect_equal(ranef(f)[[2L]]$intrcpt, metafor::ranef(h)[[2L]]$intrcpt, tolerance = tol_closed)
+  # re-estimated case deletion by lab: metafor refits on its Cholesky scale too
+  cl <- dat$lab %% 4
+  rf <- cooks.distance(f, cluster = cl)
+  rm <- suppressWarnings(cooks.distance(m, cluster = cl, control = bfgs))
+  expect_equal(unname(rf), unname(rm), tolerance = 1e-5)
+})
+
+test_that("a sparse cholfix fit warns naming the rows of the outer level whose covariance is nearly singular", {
+  # the bootstrap replicate of test-rma-mv-un-cholfix.R whose study 1 has a
+  # nearly singular covariance at the estimate, with a lab factor (its
+  # sigma2 fixed at 0, so the estimate is that of the fit without it) that
+  # links every row: the sparse fit checks the rows of each study
+  R4 <- matrix(0.7, 4, 4)
+  diag(R4) <- 1
+  set.seed(11)
+  G <- R4 * tcrossprod(c(0.3, 0.4, 0.5, 0.35))
+  d <- do.call(rbind, lapply(seq_len(14), function(s) {
+    u <- drop(t(chol(G)) %*% stats::rnorm(4))
+    vi <- stats::runif(4, 0.01, 0.1)
+    keep <- sort(sample(4, sample(2:4, 1)))
+    data.frame(study = s, out = keep, yi = 0.2 + u[keep] + stats::rnorm(length(keep), 0, sqrt(vi[keep])), vi = vi[keep])
+  }))
+  ids <- c(10, 8, 5, 5, 11, 12, 13, 11, 5, 12, 5, 10, 1, 13)
+  w <- lapply(ids, function(j) which(d$study == j))
+  dr <- d[unlist(w), ]
+  dr$study <- rep(seq_along(ids), lengths(w))
+  dr$lab <- rep(1:2, length.out = nrow(dr))
+  rh <- c(-0.5, NA, NA, NA, NA, NA)
+  msgs <- character(0)
+  f <- withCallingHandlers(with_mf_options(list(metafast.mv_sparse_rows = 10L, metafast.mv_dense_rows = 10L),
+                             rma.mv(yi, vi, random = list(~ factor(out) | study, ~ 1 | lab), struct = "UN", data = dr,
+                                    rho = rh, sigma2 = 0)),
+                           warning = function(w) {
+                             msgs <<- c(msgs, conditionMessage(w))
+                             invokeRestart("muffleWarning")
+                           })
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  sing <- grep("nearly singular", msgs, value = TRUE)
+  expect_length(sing, 1L)
+  expect_match(sing, sprintf("rows %s of the fit (one outer level of the term)",
+                             paste(which(dr$study == 1L), collapse = ", ")), fixed = TRUE)
+})
+
+test_that("above 5000 linked rows: GEN and spatial terms are refused by name", {
   set.seed(36)
   k <- 5200L
   big <- data.frame(study = sample(1:1300, k, TRUE), lab = sample(1:50, k, TRUE), x = stats::rnorm(k),
@@ -164,9 +235,8 @@ test_that("above 5000 linked rows: GEN, spatial and cholfix UN terms are refused
   big$yi <- stats::rnorm(k)
   expect_error(rma.mv(yi, vi, random = list(~ 1 | lab, ~ x | study), struct = "GEN", data = big),
                "link 5200 rows.*'~ inner \\| outer' term with struct GEN")
-  expect_error(rma.mv(yi, vi, random = list(~ 1 | lab, ~ outcome | study), struct = "UN", tau2 = c(NA, NA, 0.1),
-                      data = big),
-               "link 5200 rows.*or UN with some components fixed")
+  expect_error(rma.mv(yi, vi, random = list(~ 1 | lab, ~ x | study), struct = "SPEXP", data = big),
+               "link 5200 rows.*'~ inner \\| outer' term with struct GEN, GDIAG or a spatial struct")
 })
 
 test_that("above 5000 rows linked across an inner|outer term (no option): the sparse fit is metafor's at the same components (level 2)", {
@@ -187,4 +257,20 @@ test_that("above 5000 rows linked across an inner|outer term (no option): the sp
                                     sigma2 = f$sigma2, tau2 = f$tau2, rho = r)$fit.stats$REML[1L]
   h <- 1e-4
   expect_lt(abs((ll(f$rho + h) - ll(f$rho - h)) / (2 * h)), 1e-2)
+})
+
+test_that("above 5000 linked rows, UN with a variance fixed (cholfix, no option): metafor's at the same components (level 2)", {
+  skip_unless_level(2)
+  dat <- gt_data(39, 5200L)
+  dat$study <- sample(1:1300, 5200L, TRUE)
+  dat$lab <- sample(1:60, 5200L, TRUE)
+  f <- rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", tau2 = c(NA, NA, 0.05), data = dat)
+  expect_identical(f$mf.spec$structure$type, "crossed")
+  expect_true(f$convergence$converged)
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", data = dat, sparse = TRUE,
+                       sigma2 = f$sigma2, tau2 = f$tau2, rho = f$rho)
+  expect_equal(f$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = tol_closed)
+  expect_equal(c(f$beta), c(m$beta), tolerance = tol_closed)
+  expect_equal(f$se, m$se, tolerance = tol_closed)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed)
 })
