@@ -7,8 +7,8 @@
 # side in one run.
 # Usage (from the package root, metafast installed):
 #
-#   Rscript bench/rma_mv_struct_crossed.R          # metafor at about 900 and 1,800 effects, extrapolated beyond
-#   Rscript bench/rma_mv_struct_crossed.R --full   # metafor also at about 3,600 effects (minutes)
+#   Rscript bench/rma_mv_struct_crossed.R          # metafor at about 450 and 900 effects (about 20 min), extrapolated beyond
+#   Rscript bench/rma_mv_struct_crossed.R --full   # metafor also at about 1,800 effects (about an hour more)
 #
 # Data: sim_crossed() (bench/sim_crossed.R: studies with 1 to 7 effects, 20
 # crossed outcomes, one moderator), each effect of one of three types with a
@@ -39,8 +39,8 @@ rnd <- list(~ 1 | outcome, ~ type | study)
 fit_mf <- function(d, st) metafast::rma.mv(yi, vi, mods = ~ x, random = rnd, struct = st, data = d)
 fit_mo <- function(d, st) metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, struct = st, data = d, sparse = TRUE)
 
-sizes <- c(225L, 450L, 900L, 2500L)  # studies: about 900, 1,800, 3,600 and 10^4 effects
-run_metafor <- c(TRUE, TRUE, full, FALSE)
+sizes <- c(110L, 225L, 450L, 900L, 2500L)  # studies: about 450, 900, 1,800, 3,600 and 10^4 effects
+run_metafor <- c(TRUE, TRUE, full, FALSE, FALSE)
 rows <- list()
 for (st in c("CS", "HCS", "UN")) {
   measured <- list()
@@ -75,6 +75,8 @@ for (st in c("CS", "HCS", "UN")) {
                                             metafor = signif(t_mo, 3), ratio = signif(t_mo / t_mf, 3),
                                             metafor_time = mode, max_d_components = signif(d_t, 2),
                                             max_d_beta = signif(d_b, 2))
+    print(rows[[length(rows)]], row.names = FALSE)  # (progress: each row as it is measured)
+    flush(stdout())
   }
 }
 
