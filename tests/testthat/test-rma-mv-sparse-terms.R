@@ -239,19 +239,33 @@ test_that("above 5000 linked rows: GEN and spatial terms are refused by name", {
                "link 5200 rows.*'~ inner \\| outer' term with struct GEN, GDIAG or a spatial struct")
 })
 
-test_that("above 5000 rows linked across an inner|outer term (no option): the sparse fit is metafor's at the same components (level 2)", {
-  skip_unless_level(2)
-  dat <- gt_data(37, 5200L)
+# 5200 effects of 1300 studies crossed with 60 labs: more linked rows than
+# the dense blocks allow, the sparse path without options (level 2)
+gt_big <- function(seed) {
+  dat <- gt_data(seed, 5200L)
   dat$study <- sample(1:1300, 5200L, TRUE)
   dat$lab <- sample(1:60, 5200L, TRUE)
-  f <- rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "HCS", data = dat)
+  dat
+}
+
+# a converged sparse fit f of gt_big() data whose log-likelihood, beta, SEs
+# and QE are metafor's sparse fit's at the same components (closed forms)
+expect_big_fit_is_metafor <- function(f, dat, struct) {
   expect_identical(f$mf.spec$structure$type, "crossed")
   expect_true(f$convergence$converged)
-  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "HCS", data = dat, sparse = TRUE,
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = struct, data = dat, sparse = TRUE,
                        sigma2 = f$sigma2, tau2 = f$tau2, rho = f$rho)
   expect_equal(f$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = tol_closed)
   expect_equal(c(f$beta), c(m$beta), tolerance = tol_closed)
   expect_equal(f$se, m$se, tolerance = tol_closed)
+  expect_equal(f$QE, m$QE, tolerance = tol_closed)
+}
+
+test_that("above 5000 rows linked across an inner|outer term (no option): the sparse fit is metafor's at the same components (level 2)", {
+  skip_unless_level(2)
+  dat <- gt_big(37)
+  f <- rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "HCS", data = dat)
+  expect_big_fit_is_metafor(f, dat, "HCS")
   # metafor's REML score in rho vanishes at our estimate (one central difference)
   ll <- function(r) metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "HCS", data = dat, sparse = TRUE,
                                     sigma2 = f$sigma2, tau2 = f$tau2, rho = r)$fit.stats$REML[1L]
@@ -261,16 +275,7 @@ test_that("above 5000 rows linked across an inner|outer term (no option): the sp
 
 test_that("above 5000 linked rows, UN with a variance fixed (cholfix, no option): metafor's at the same components (level 2)", {
   skip_unless_level(2)
-  dat <- gt_data(39, 5200L)
-  dat$study <- sample(1:1300, 5200L, TRUE)
-  dat$lab <- sample(1:60, 5200L, TRUE)
+  dat <- gt_big(39)
   f <- rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", tau2 = c(NA, NA, 0.05), data = dat)
-  expect_identical(f$mf.spec$structure$type, "crossed")
-  expect_true(f$convergence$converged)
-  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = gt_random, struct = "UN", data = dat, sparse = TRUE,
-                       sigma2 = f$sigma2, tau2 = f$tau2, rho = f$rho)
-  expect_equal(f$fit.stats$REML[1L], m$fit.stats$REML[1L], tolerance = tol_closed)
-  expect_equal(c(f$beta), c(m$beta), tolerance = tol_closed)
-  expect_equal(f$se, m$se, tolerance = tol_closed)
-  expect_equal(f$QE, m$QE, tolerance = tol_closed)
+  expect_big_fit_is_metafor(f, dat, "UN")
 })
