@@ -490,8 +490,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     what <- "one block"
     if (.mf_spec_is_sparse(spec)) {
       what <- "one outer level of the term"
-      cc <- .mf_mv_components_of(lapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$outer), Vinfo, rows)
-      cspec <- .mf_mv_block_spec(cc$comp, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
+      cw <- .mf_mv_components_of(lapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$outer), Vinfo, rows)
+      cspec <- .mf_mv_block_spec(cw$comp, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
     }
     if (!is.null(cspec)) .mf_mv_warn_singular_block(cspec, fit$theta, gts, what)
   }
@@ -673,6 +673,19 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # V blocks and the variance structure.  The fit keeps it ($mf.spec), so
 # methods (and refits) hand the same list to C++; $mf.spec$order maps the
 # sorted rows back to the fit's rows (yi, vi, X).
+.mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
+  if (!is.unsorted(o) && length(o) == length(yi)) {
+    # rows already in block order (o = 1..k): the spec shares the fit's vectors
+    # (C++ reads only the numbers of X, whose names are then shared too)
+    return(list(y = as.double(yi), v = as.double(vi), X = X, order = o,
+                offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure))
+  }
+  Xo <- X[o, , drop = FALSE]
+  rownames(Xo) <- NULL  # (C++ reads the numbers only; row names cost more than the matrix at large k)
+  list(y = as.double(yi[o]), v = as.double(vi[o]), X = Xo, order = o,
+       offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
+}
+
 # The spec of the block engine ("terms" structure) with the rows grouped by
 # g (1..nb, a block per value; codes: the '~ 1 | f' terms' codes, gts and
 # fixed.all as in rma.mv(), R the known correlation matrices or NULL): the
@@ -689,19 +702,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
              terms = .mf_mv_terms_spec(gts, o))
   if (!is.null(R)) st$R <- R
   .mf_mv_spec(yi, vi, X, o, offsets, Vblocks, st)
-}
-
-.mf_mv_spec <- function(yi, vi, X, o, offsets, Vblocks, structure) {
-  if (!is.unsorted(o) && length(o) == length(yi)) {
-    # rows already in block order (o = 1..k): the spec shares the fit's vectors
-    # (C++ reads only the numbers of X, whose names are then shared too)
-    return(list(y = as.double(yi), v = as.double(vi), X = X, order = o,
-                offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure))
-  }
-  Xo <- X[o, , drop = FALSE]
-  rownames(Xo) <- NULL  # (C++ reads the numbers only; row names cost more than the matrix at large k)
-  list(y = as.double(yi[o]), v = as.double(vi[o]), X = Xo, order = o,
-       offsets = as.integer(offsets), Vblocks = as.double(Vblocks), structure = structure)
 }
 
 # Row names "1", "2", ..., "k" (those of model.matrix() on data with
