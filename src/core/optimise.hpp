@@ -13,7 +13,9 @@
 //                        (Jennrich & Sampson 1976, Technometrics 18:11), with
 //                        the parameters at a bound whose score points outwards
 //                        held there, steps projected onto the box, and
-//                        step-halving while the (restricted) likelihood drops.
+//                        step-halving while the (restricted) likelihood drops;
+//                        it gives up (for the fallback) after
+//                        kFisherHalvedIters successive halved steps.
 //   quasi_newton()       projected BFGS with a backtracking (Armijo) line search
 //                        along the projected path (Bertsekas 1982, SIAM J
 //                        Control Optim 20:221; Nocedal & Wright 2006, ch. 6),
@@ -27,6 +29,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
 
 #include "core/model.hpp"
 #include "core/objective.hpp"
@@ -186,6 +189,13 @@ struct PlateauTest {
 // Halvings of a step while the likelihood drops (bounds the line search).
 constexpr int kMaxHalvings = 60;
 
+// Successive Fisher-scoring iterations whose step had to be halved before
+// Fisher scoring gives up for the quasi-Newton fallback: the expected
+// information is then a poor model of the curvature (near a correlation of
+// +-1, say), and scoring crawls towards the maximum in halved steps for
+// hundreds of iterations where the quasi-Newton solver takes tens.
+constexpr int kFisherHalvedIters = 10;
+
 // Relative slack of "the likelihood did not drop" (rounding of ll).
 constexpr double kLLSlack = 1e-13;
 
@@ -205,6 +215,7 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
   int iter = 0;
   ObjectiveEval cand;
   PlateauTest plateau;
+  int halved = 0;  // successive iterations with a halved step
   while (change > ctl.threshold) {
     if (++iter > ctl.maxiter) {
       r.conv.converged = false;
@@ -245,12 +256,14 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
     Vec next = project_box(s, r.theta + d);
     int h = 0;
     bool good = obj.evaluate(next, kObjAll, cand);
+    // (the halved steps need only the likelihood; the accepted one then all)
     while ((!good || cand.ll < r.at.ll - kLLSlack * (1 + std::fabs(r.at.ll))) && h < kMaxHalvings) {
       d /= 2;
       ++h;
       next = project_box(s, r.theta + d);
-      good = obj.evaluate(next, kObjAll, cand);
+      good = obj.evaluate(next, kObjLL, cand);
     }
+    if (h > 0 && good) good = obj.evaluate(next, kObjAll, cand);
     if (!good) {
       r.conv.converged = false;
       r.conv.message = "the marginal covariance is not positive definite along the Fisher-scoring step";
@@ -268,6 +281,12 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
     const bool flat = ctl.plateau_stop && plateau(r.at.ll, cand.ll, full_change);
     std::swap(r.at, cand);
     if (flat) break;
+    halved = h > 0 ? halved + 1 : 0;
+    if (halved >= kFisherHalvedIters && change > ctl.threshold) {
+      r.conv.converged = false;
+      r.conv.message = "the step was halved in " + std::to_string(kFisherHalvedIters) + " successive iterations";
+      break;
+    }
   }
   r.conv.iterations = std::min(iter, ctl.maxiter);
   r.conv.change = change;

@@ -419,6 +419,55 @@ static void test_scoring_downhill() {
   CHECK(std::fabs(r.theta(0) - 1.0) > 0.5);  // it did not get to the maximum by accident
 }
 
+// Regression: Fisher scoring whose expected information is a poor model of
+// the curvature (a UN term with a correlation near 1) halved its step in
+// every iteration and crawled for its 1000 iterations before the
+// quasi-Newton fallback.  Here the information is 1/40 of the curvature, so
+// every scoring step overshoots 40-fold: scoring must give up after
+// kFisherHalvedIters halved iterations, its halved steps must ask for the
+// likelihood alone, and optimise_theta()'s fallback must find the maximum.
+struct OvershootObjective {
+  DiagonalTau2 s;
+  mutable int ll_only = 0;  // evaluations that asked for the likelihood alone
+  const VarStructure& structure() const { return s; }
+  int n_theta() const { return 1; }
+  bool evaluate(const Vec& theta, int what, ObjectiveEval& out) const {
+    const double t = theta(0);
+    if (what == kObjLL) ++ll_only;
+    out.ok = true;
+    out.ll = -(t - 1.0) * (t - 1.0);                   // maximum at theta = 1, curvature 2
+    out.score = Vec::Constant(1, -2.0 * (t - 1.0));
+    out.info = Mat::Constant(1, 1, 2.0 / 40.0);
+    return true;
+  }
+};
+
+static void test_scoring_gives_up_on_halving() {
+  OvershootObjective obj;
+  Control ctl;
+  const OptimResult fs = fisher_scoring(obj, Vec::Constant(1, 1.5), ctl);
+  CHECK(!fs.conv.converged);
+  CHECK(fs.conv.iterations == kFisherHalvedIters);
+  CHECK(fs.conv.message.find("halved") != std::string::npos);
+  CHECK(obj.ll_only >= kFisherHalvedIters);
+  CHECK(fs.at.ll >= -0.25);  // each accepted step raised the likelihood from its start
+  const OptimResult r = optimise_theta(obj, Vec::Constant(1, 1.5), ctl, OptimPoll());
+  CHECK(r.conv.converged);
+  CHECK(r.conv.solver == kSolverQuasiNewton);
+  CHECK_NEAR(r.theta(0), 1.0, 1e-8);
+  // a well-scaled information (equal to the curvature) converges by scoring
+  struct Exact : OvershootObjective {
+    bool evaluate(const Vec& theta, int what, ObjectiveEval& out) const {
+      OvershootObjective::evaluate(theta, what, out);
+      out.info(0, 0) = 2.0;
+      return true;
+    }
+  } exact;
+  const OptimResult e = fisher_scoring(exact, Vec::Constant(1, 3.0), ctl);
+  CHECK(e.conv.converged);
+  CHECK_NEAR(e.theta(0), 1.0, 1e-10);
+}
+
 // (f) NestedLevels (L nested levels within the blocks): objective against
 // dense algebra for L = 1, 2, 3 (level 2 splits each block into pairs of
 // rows, level 3 is one row a group); with L = 2 and one row a group at level
@@ -1075,6 +1124,7 @@ static void test_dense_input() {
 
 int main() {
   test_scoring_downhill();
+  test_scoring_gives_up_on_halving();
   test_objective_dense();
   test_diagonal_dispatch();
   test_solvers();
