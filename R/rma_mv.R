@@ -52,9 +52,12 @@
 #'   any factor or by a covariance in \code{V}.  Crossed factors (with
 #'   positive definite known correlation matrices \code{R}, and
 #'   \code{~ inner | outer} terms of struct CS, HCS, UN, AR, HAR, CAR, DIAG
-#'   or ID, UN with some components fixed included) that link more than 500
-#'   rows into one block are fitted by the
-#'   sparse engine (a sparse Cholesky factor of the random-effects system).  Above 5000 linked
+#'   or ID, UN with some components fixed included) that link more than 100
+#'   rows into one block (unless \code{V} itself links most of them: its
+#'   blocks' sizes cubed sum to more than a quarter of the block's size
+#'   cubed) are fitted by the sparse engine (a sparse Cholesky factor of the
+#'   random-effects system; \code{$convergence$engine} says which engine
+#'   fitted the model).  Above 5000 linked
 #'   rows, \code{hatvalues()}, \code{weights()}, \code{rstandard()} (also
 #'   with \code{cluster}), \code{residuals()}, \code{ranef()},
 #'   \code{robust()} and the k x k matrices on request are computed from
@@ -113,7 +116,7 @@
 #'   \code{random = list(~ 1 | species, ~ 1 | phylo), R = list(phylo = A)}),
 #'   whose dimension names hold the levels; the random effect of that factor
 #'   then has covariance \eqn{\sigma^2 R}{sigma2 R} over its levels (rows of
-#'   levels with a non-zero correlation share one block; above 500 rows a
+#'   levels with a non-zero correlation share one block; above 100 rows a
 #'   block the model is fitted by the sparse engine, with \eqn{R^{-1}}{R^-1}
 #'   in its system, and above 5000 its methods work from the sparse factor
 #'   as for crossed factors; a singular \code{R} needs the dense blocks, at
@@ -157,7 +160,12 @@
 #'   \code{ci.ub}, \code{vb}, \code{sigma2}, \code{s.nlevels}, \code{s.names},
 #'   \code{QE}, \code{QEp}, \code{QM}, \code{QMp}, \code{k}, \code{p},
 #'   \code{fit.stats}, \code{method}, \code{test}, \code{dfs}, \code{ddf},
-#'   ...) and a convergence record \code{convergence}.
+#'   ...) and a convergence record \code{convergence} (\code{converged},
+#'   \code{iterations}, \code{change}, \code{solver}, \code{message}, and
+#'   \code{engine}: \code{"blocks"} when the model was fitted block by
+#'   block, \code{"sparse"} when crossed factors, '~ inner | outer' terms or
+#'   \code{R} matrices link more than about 100 rows into one block and the
+#'   sparse engine fitted it).
 #' @references Harville DA (1977). Maximum likelihood approaches to variance
 #'   component estimation and to related problems. \emph{JASA} 72:320-338.
 #'   Konstantopoulos S (2011). Fixed effects and variance components
@@ -400,7 +408,14 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # ('~ inner | outer' terms too, UN with fixed components on metafor's
     # Cholesky scale included, but not GEN/GDIAG or spatial terms)
     gsparse <- all(vapply(gts, function(g) g$type < 10L, NA))
-    use_sparse <- gsparse && is.null(A.all) && Rpd && max(sizes) > getOption("metafast.mv_sparse_rows", .mf_mv_sparse_rows)
+    # (the sparse engine's blocks are those V links: large ones raise the
+    # row count from which it is the faster, see .mf_mv_sparse_rows)
+    thr <- getOption("metafast.mv_sparse_rows")
+    n <- max(sizes)
+    gv <- if (gsparse && is.null(A.all) && Rpd && n > (if (is.null(thr)) .mf_mv_sparse_rows else thr))
+            .mf_mv_components_of(list(), Vinfo, rows)$comp
+    sv <- if (!is.null(gv)) tabulate(gv) else 1L
+    use_sparse <- !is.null(gv) && (!is.null(thr) || n > 5000L || sum(as.numeric(sv)^3) <= .mf_mv_sparse_vshare * n^3)
     if (max(sizes) > 5000L && !use_sparse)
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
                        paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
@@ -413,9 +428,7 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
       spec <- .mf_mv_block_spec(g1, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
     if (use_sparse) {
       # rows sorted by the blocks of V alone (rows that V links)
-      gv <- .mf_mv_components_of(list(), Vinfo, rows)$comp
       ov <- order(gv)
-      sv <- tabulate(gv)
       offv <- as.integer(c(0L, cumsum(sv)))
       sparse_spec <- .mf_mv_spec(yi.f, vi.f, X.f, ov, if (max(sv) > 1L) offv else integer(0),
                                  .mf_mv_vblocks(Vinfo, rows, gv, ov, sv, offv, "(the blocks)", rep(NA, length(yi))),
@@ -467,7 +480,8 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fit <- .mf_rma_mv_fit(spec, start, method == "REML", con$threshold, con$maxiter, con$stepadj)
   }
   if (is.null(spec)) spec <- sparse_spec  # the methods stop with a clear message on this spec
-  if (length(fit$beta) && any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) {
+  gchol <- Filter(function(g) isTRUE(g$cholfix), gts)  # UN/GEN terms with fixed components on the Cholesky scale
+  if (length(fit$beta) && length(gchol)) {
     # QE and ll.QE come from V alone, the fit's theta = 0; on the Cholesky
     # scale with fixed values L = 0 keeps those: from the (tau2, rho) scale
     s0 <- .mf_mv_natural_terms(spec, gts)
@@ -478,19 +492,20 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     fit$ll.QE <- f0$ll.QE
   }
   conv <- fit$convergence
+  conv$engine <- if (use_sparse) "sparse" else "blocks"
   if (!length(fit$beta))
     .mf_stop(sprintf("The model could not be fitted: %s.", conv$message))
   if (!isTRUE(conv$converged))
     warning(sprintf("The %s fit did not converge (%d iterations, last change %.3g: %s); see $convergence.",
                     method, conv$iterations, conv$change, conv$message), call. = FALSE)
-  if (any(vapply(gts, function(g) isTRUE(g$cholfix), NA))) {
+  if (length(gchol)) {
     # (a sparse fit: the rows of each outer level of the cholfix terms, with
     # the rows V links to them, as blocks of principal submatrices of M)
     cspec <- spec
     what <- "one block"
     if (.mf_spec_is_sparse(spec)) {
       what <- "one outer level of the term"
-      cw <- .mf_mv_components_of(lapply(Filter(function(g) isTRUE(g$cholfix), gts), function(g) g$outer), Vinfo, rows)
+      cw <- .mf_mv_components_of(lapply(gchol, function(g) g$outer), Vinfo, rows)
       cspec <- .mf_mv_block_spec(cw$comp, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
     }
     if (!is.null(cspec)) .mf_mv_warn_singular_block(cspec, fit$theta, gts, what)
@@ -629,13 +644,23 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   invisible(TRUE)
 }
 
-# Crossed factors that link more rows than this into one block are fitted by
+# Crossed factors (and '~ inner | outer' terms, known correlation matrices R)
+# that link more than .mf_mv_sparse_rows rows into one block are fitted by
 # the sparse engine: a dense block of n rows costs n^3 per evaluation, the
-# sparse factorisation about q (nnz(L) + nnz(Z'V^-1 Z)) for q levels
-# (measured: at 500 rows the dense block is already the slower).  The
-# internal option metafast.mv_sparse_rows overrides it (the tests use it to
-# run both engines on the same small data).
-.mf_mv_sparse_rows <- 500L
+# sparse factorisation about q (nnz(L) + nnz(Z'V^-1 Z)) for q levels, plus
+# sum n_v^3 for the dense blocks of V (of n_v rows) that it carries; so only
+# while those sum to at most .mf_mv_sparse_vshare n^3 (up to 5000 rows).
+# Measured by bench/rma_mv_sparse_threshold.R: the engines are even at about
+# 50 rows; at about 110 rows the sparse engine is 2.5-5 times the faster
+# (crossed factors, CS/HCS/UN terms, a phylogenetic R, V within studies), at
+# about 500 rows 9-70 times; with V in two halves (share 1/4) 1.8-4.4
+# times, with V one block over all rows (share 1) 0.5-2.3 times, varying
+# from run to run (no clear gain: the block engine fits those).  The
+# internal option metafast.mv_sparse_rows replaces the row count and drops
+# the rule on V (the tests use it to run both engines on the same small
+# data).
+.mf_mv_sparse_rows <- 100L
+.mf_mv_sparse_vshare <- 1 / 4
 # The largest block (rows linked by crossed factors) for which a sparse
 # crossed fit also builds the dense blocks of the block-wise methods; above it
 # the methods work from the sparse factor or are refused.  The option

@@ -2,7 +2,7 @@
 # glue .mf_rma_mv_fit_sparse) against metafor::rma.mv(random = list(~ 1 | a,
 # ~ 1 | b, ...), sparse = TRUE) run with tight optimiser settings.  The spec
 # is built by hand in most tests; the last ones go through rma.mv(), which
-# routes crossed factors linking more than 500 rows (the internal option
+# routes crossed factors linking more than 100 rows (the internal option
 # metafast.mv_sparse_rows) to the sparse engine.
 # Tolerances: theta, beta, vb and the log-likelihoods at the estimates
 # tol_iter (1e-6 relative); QE (from V alone) tol_closed; the log-likelihoods

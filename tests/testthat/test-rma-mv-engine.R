@@ -1,0 +1,80 @@
+# Which engine rma.mv() uses ($convergence$engine) and how its optimiser
+# finds the maximum: the row counts from which the sparse engine fits
+# crossed models (rma.mv()'s .mf_mv_sparse_rows, measured by
+# bench/rma_mv_sparse_threshold.R), and Fisher scoring handing a fit whose
+# steps it keeps halving to the quasi-Newton solver (src/core/optimise.hpp,
+# kFisherHalvedIters).  Each fit is checked against metafor's.
+
+# ns studies with 1 to 7 effects, each on one of 20 crossed outcomes and of
+# one of three types, with study, outcome and study-by-type effects (as
+# bench/sim_crossed.R's sim_struct())
+engine_data <- function(ns, seed) {
+  set.seed(seed)
+  n <- sample(1:7, ns, replace = TRUE)
+  study <- rep(seq_len(ns), n)
+  outcome <- unlist(lapply(n, function(m) sample(20L, m)))
+  k <- length(study)
+  vi <- stats::runif(k, 0.01, 0.2)
+  x <- stats::rnorm(k)
+  yi <- 0.2 * x + stats::rnorm(ns, 0, sqrt(0.08))[study] + stats::rnorm(20, 0, sqrt(0.04))[outcome] +
+    stats::rnorm(k, 0, sqrt(vi))
+  type <- sample(c("a", "b", "c"), k, TRUE)
+  u <- matrix(stats::rnorm(ns * 3, 0, sqrt(0.06 * 0.4)), ns) + stats::rnorm(ns, 0, sqrt(0.06 * 0.6))
+  yi <- yi + u[cbind(study, match(type, c("a", "b", "c")))]
+  data.frame(study, outcome, type, yi, vi, x)
+}
+
+expect_mv_fit <- function(f, m) {
+  expect_equal(c(f$sigma2, f$tau2, f$rho), c(m$sigma2, m$tau2, m$rho), tolerance = 1e-5)
+  expect_gte(c(logLik(f)), c(logLik(m)) - 1e-8)
+  expect_equal(c(f$beta), c(m$beta), tolerance = 1e-5)
+}
+
+test_that("crossed factors linking more than 100 rows are fitted by the sparse engine, unless V links most of them", {
+  skip_if_not_installed("metafor")
+  d <- engine_data(36, 3)
+  expect_gt(nrow(d), 100)
+  expect_lt(nrow(d), 400)
+  rnd <- list(~ 1 | study, ~ 1 | outcome)
+  f <- rma.mv(yi, vi, mods = ~ x, random = rnd, data = d)
+  expect_identical(f$convergence$engine, "sparse")
+  expect_true(f$convergence$converged)
+  expect_mv_fit(f, mv_ref(yi, vi, mods = ~ x, random = rnd, data = d))
+  # V within studies: the sparse engine; V one block over all rows (its
+  # size cubed more than a quarter of the block's): the sparse engine would
+  # carry that dense block, and the block engine fits it
+  sv <- sqrt(d$vi)
+  for (all in c(FALSE, TRUE)) {
+    V <- outer(sv, sv) * (if (all) 0.2 else 0.5 * outer(d$study, d$study, "=="))
+    diag(V) <- d$vi
+    fV <- rma.mv(yi, V, mods = ~ x, random = rnd, data = d)
+    expect_identical(fV$convergence$engine, if (all) "blocks" else "sparse")
+    expect_mv_fit(fV, mv_ref(yi, V, mods = ~ x, random = rnd, data = d))
+  }
+  # a small crossed fit: one dense block
+  d2 <- engine_data(12, 4)
+  expect_lt(nrow(d2), 100)
+  expect_identical(rma.mv(yi, vi, random = rnd, data = d2)$convergence$engine, "blocks")
+  # nested factors: always block by block
+  expect_identical(rma.mv(yi, vi, random = ~ 1 | study / outcome, data = d)$convergence$engine, "blocks")
+})
+
+test_that("bug fix: a UN fit near a correlation of 1 takes tens of iterations, not a thousand (both engines)", {
+  # Fisher scoring halved its steps in every iteration here and crawled for
+  # its 1000 iterations (42 s at 172 rows) before the quasi-Newton fallback
+  # found the maximum in 24; it now gives up after 10 successive halvings
+  skip_if_not_installed("metafor")
+  d <- engine_data(38, 150)
+  rnd <- list(~ 1 | outcome, ~ type | study)
+  m <- mv_ref(yi, vi, mods = ~ x, random = rnd, struct = "UN", data = d)
+  expect_gt(max(m$rho), 0.99)
+  for (rows in c(1e6L, 0L)) {
+    f <- with_mf_options(list(metafast.mv_sparse_rows = rows),
+                         rma.mv(yi, vi, mods = ~ x, random = rnd, struct = "UN", data = d))
+    expect_identical(f$convergence$engine, if (rows == 0L) "sparse" else "blocks")
+    expect_true(f$convergence$converged)
+    expect_lt(f$convergence$iterations, 100L)
+    expect_match(f$convergence$message, "halved in 10 successive iterations")
+    expect_mv_fit(f, m)
+  }
+})
