@@ -3,8 +3,8 @@
 # (Cinar, Nakagawa & Viechtbauer 2022, Methods Ecol Evol 13:383, the model
 # their tutorial fits).  The known correlation matrix C links every row, so
 # metafast fits it with the sparse engine (R^-1 in Henderson's equations,
-# src/core/sparse_objective.hpp) once the rows exceed 500 (rma.mv()'s
-# .mf_mv_sparse_rows; at 500 rows one dense block), and metafor with
+# src/core/sparse_objective.hpp) once the rows exceed 100 (rma.mv()'s
+# .mf_mv_sparse_rows; the table's engine column), and metafor with
 # its dense k x k marginal covariance (its sparse = TRUE does not help: C
 # is dense).  Side by side in one run.
 # Usage (from the package root, metafast installed):
@@ -28,22 +28,7 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 full <- "--full" %in% args
 
-sim_phylo <- function(ns, seed) {
-  set.seed(seed)
-  sp <- sprintf("sp%04d", seq_len(ns))
-  pts <- matrix(stats::runif(2 * ns), ncol = 2)
-  C <- exp(-as.matrix(stats::dist(pts)) / 0.3)
-  dimnames(C) <- list(sp, sp)
-  k <- 20L * ns
-  d <- data.frame(species = sample(sp, k, TRUE), x = stats::rnorm(k), vi = stats::runif(k, 0.02, 0.2))
-  d$phylo <- d$species
-  d$es <- seq_len(k)
-  u <- c(t(chol(C)) %*% stats::rnorm(ns)) * 0.3
-  names(u) <- sp
-  d$yi <- 0.2 + 0.1 * d$x + u[d$species] + stats::rnorm(ns, 0, 0.2)[match(d$species, sp)] +
-    stats::rnorm(k, 0, sqrt(d$vi + 0.05))
-  list(d = d, C = C)
-}
+source(file.path("bench", "sim_phylo.R"))  # sim_phylo()
 rnd <- list(~ 1 | species, ~ 1 | phylo, ~ 1 | es)
 fit_mf <- function(s) metafast::rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = s$d)
 fit_mo <- function(s) metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, R = list(phylo = s$C), data = s$d)
@@ -79,7 +64,7 @@ for (i in seq_along(sizes)) {
     t_mo <- mm[n, "t"] * (k / mm[n, "k"])^b
     mode <- sprintf("extrapolated (k^%.1f)", b)
   }
-  rows[[i]] <- data.frame(species = sizes[i], k = k, engine = if (k > 500L) "sparse" else "dense block",
+  rows[[i]] <- data.frame(species = sizes[i], k = k, engine = f$convergence$engine,
                           metafast = signif(t_mf, 3), metafor = signif(t_mo, 3), ratio = signif(t_mo / t_mf, 3),
                           metafor_time = mode, max_d_sigma2 = signif(d_s, 2), max_d_beta = signif(d_b, 2))
 }

@@ -2,9 +2,9 @@
 # rma.mv(yi, vi, mods = ~ x, random = list(~ 1 | outcome, ~ type | study),
 # struct = "CS" / "HCS" / "UN"), REML.  The outcomes link every row, so
 # metafast fits it with the sparse engine (each study's block of the term in
-# Lambda, src/core/sparse_objective.hpp) once the rows exceed 500, and
-# metafor with sparse = TRUE (its Matrix-based marginal covariance).  Side by
-# side in one run.
+# Lambda, src/core/sparse_objective.hpp) once the rows exceed 100 (the
+# table's engine column), and metafor with sparse = TRUE (its Matrix-based
+# marginal covariance).  Side by side in one run.
 # Usage (from the package root, metafast installed):
 #
 #   Rscript bench/rma_mv_struct_crossed.R          # metafor at about 450 and 900 effects (about 20 min), extrapolated beyond
@@ -23,18 +23,10 @@ suppressPackageStartupMessages({
   library(metafast)
   have_metafor <- requireNamespace("metafor", quietly = TRUE)
 })
-source(file.path("bench", "sim_crossed.R"))  # sim_crossed()
+source(file.path("bench", "sim_crossed.R"))  # sim_crossed(), sim_struct()
 args <- commandArgs(trailingOnly = TRUE)
 full <- "--full" %in% args
 
-sim_struct <- function(ns, seed) {
-  d <- sim_crossed(ns, seed)
-  k <- nrow(d)
-  d$type <- sample(c("a", "b", "c"), k, TRUE)
-  u <- matrix(stats::rnorm(ns * 3, 0, sqrt(0.06 * 0.4)), ns) + stats::rnorm(ns, 0, sqrt(0.06 * 0.6))
-  d$yi <- d$yi + u[cbind(d$study, match(d$type, c("a", "b", "c")))]
-  d
-}
 rnd <- list(~ 1 | outcome, ~ type | study)
 fit_mf <- function(d, st) metafast::rma.mv(yi, vi, mods = ~ x, random = rnd, struct = st, data = d)
 fit_mo <- function(d, st) metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, struct = st, data = d, sparse = TRUE)
@@ -71,7 +63,8 @@ for (st in c("CS", "HCS", "UN")) {
       t_mo <- mm[n, "t"] * (k / mm[n, "k"])^b
       mode <- sprintf("extrapolated (k^%.1f)", b)
     }
-    rows[[length(rows) + 1L]] <- data.frame(struct = st, studies = sizes[i], k = k, metafast = signif(t_mf, 3),
+    rows[[length(rows) + 1L]] <- data.frame(struct = st, studies = sizes[i], k = k, engine = f$convergence$engine,
+                                            metafast = signif(t_mf, 3),
                                             metafor = signif(t_mo, 3), ratio = signif(t_mo / t_mf, 3),
                                             metafor_time = mode, max_d_components = signif(d_t, 2),
                                             max_d_beta = signif(d_b, 2))

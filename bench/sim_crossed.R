@@ -15,3 +15,15 @@ sim_crossed <- function(ns, seed = 1) {
     stats::rnorm(k, 0, sqrt(vi))
   data.frame(study, outcome, yi, vi, x)
 }
+
+# sim_crossed() with an '~ type | study' term (bench/rma_mv_struct_crossed.R,
+# rma_mv_sparse_threshold.R): each effect of one of three types, a
+# study-by-type effect (variance 0.06, correlation 0.6 within a study).
+sim_struct <- function(ns, seed) {
+  d <- sim_crossed(ns, seed)
+  k <- nrow(d)
+  d$type <- sample(c("a", "b", "c"), k, TRUE)
+  u <- matrix(stats::rnorm(ns * 3, 0, sqrt(0.06 * 0.4)), ns) + stats::rnorm(ns, 0, sqrt(0.06 * 0.6))
+  d$yi <- d$yi + u[cbind(d$study, match(d$type, c("a", "b", "c")))]
+  d
+}
