@@ -408,23 +408,23 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     # ('~ inner | outer' terms too, UN with fixed components on metafor's
     # Cholesky scale included, but not GEN/GDIAG or spatial terms)
     gsparse <- all(vapply(gts, function(g) g$type < 10L, NA))
-    # (the sparse engine's blocks are those V links: large ones raise the
-    # row count from which it is the faster, see .mf_mv_sparse_rows)
+    # (the sparse engine carries the dense blocks that V links: only while
+    # they are a small part of the work, see .mf_mv_sparse_rows)
     thr <- getOption("metafast.mv_sparse_rows")
     n <- max(sizes)
     gv <- if (gsparse && is.null(A.all) && Rpd && n > (if (is.null(thr)) .mf_mv_sparse_rows else thr))
             .mf_mv_components_of(list(), Vinfo, rows)$comp
     sv <- if (!is.null(gv)) tabulate(gv) else 1L
     use_sparse <- !is.null(gv) && (!is.null(thr) || n > 5000L || sum(as.numeric(sv)^3) <= .mf_mv_sparse_vshare * n^3)
-    if (max(sizes) > 5000L && !use_sparse)
+    if (n > 5000L && !use_sparse)
       .mf_stop(sprintf("The factors of 'random' (%s) link %d rows into one block (a connected component), and %s needs dense blocks: at most 5000 rows a block (issue 12).",
-                       paste0("'", rnd$names, "'", collapse = ", "), max(sizes),
+                       paste0("'", rnd$names, "'", collapse = ", "), n,
                        if (!gsparse) "an '~ inner | outer' term with struct GEN, GDIAG or a spatial struct"
                        else if (!is.null(A.all)) "a fit with weights 'W'"
                        else sprintf("a known correlation matrix 'R' that is singular (for '%s'; the sparse engine needs its inverse)",
                                     paste(rnd$names[!attr(Rl, "pd")], collapse = "', '"))))
     bcodes <- cc$codes[, seq_len(L), drop = FALSE]
-    if (!use_sparse || max(sizes) <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))
+    if (!use_sparse || n <= getOption("metafast.mv_dense_rows", .mf_mv_dense_rows))
       spec <- .mf_mv_block_spec(g1, Vinfo, rows, yi.f, vi.f, X.f, bcodes, gts, fixed.all, if (withR) unname(Rl))
     if (use_sparse) {
       # rows sorted by the blocks of V alone (rows that V links)
