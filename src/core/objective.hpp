@@ -167,6 +167,7 @@ class BlockObjective {
   Mat Mb_, Gb_, Ub_;       // one block's M_b, G_jb, G_jb W_b X_b
   std::vector<Mat> H_, T_, B_, C_;
   Vec rGr_, trH_;
+  Vec Grb_;                // G_jb r_b
 
   // theta = (tau2) on the fused kernels (wls.hpp): tr(P G) = tr P,
   // tr(P G P G) = tr PP (REML); tr W = sum w, tr WW = sum w^2 (ML).
@@ -273,7 +274,8 @@ class BlockObjective {
       const auto rb = r_.segment(i0, nb);
       for (int j = 0; j < q; ++j) {
         s_.block_deriv(pr_, theta, j, b, Gb_);
-        rGr_(j) += rb.dot(Gb_ * rb);
+        Grb_.noalias() = Gb_ * rb;
+        rGr_(j) += rb.dot(Grb_);
       }
     }
     if (what & kObjScore) {

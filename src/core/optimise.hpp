@@ -199,6 +199,40 @@ constexpr int kFisherHalvedIters = 10;
 // Relative slack of "the likelihood did not drop" (rounding of ll).
 constexpr double kLLSlack = 1e-13;
 
+// Relative size (to the largest eigenvalue) below which an eigenvalue of
+// the Fisher information counts as 0: the direction is not identified at
+// this theta (at metafor's default start of an HCS term beside the study's
+// own ~ 1 | study term, say, dM/dsigma2 is a combination of the HCS term's
+// dM/dtau2 and dM/drho), and the scoring step leaves it alone.
+constexpr double kInfoRankTol = 1e-12;
+
+// The Fisher-scoring direction du = I^+ u: by Cholesky where I is well
+// conditioned; else, where I is positive semi-definite to within
+// kInfoRankTol, the minimum-norm solution over its eigenvectors of
+// eigenvalue above kInfoRankTol times the largest (u lies in that range: a
+// combination c with sum_j c_j dM/dtheta_j = 0 has c'I = 0 and c'u = 0).
+// Whether a nearly singular I is factorised or not is then no longer a
+// matter of rounding (the block and sparse objectives, equal to 1e-10, took
+// different paths).  false: I has a clearly negative eigenvalue.
+inline bool scoring_direction(const Mat& I, const Vec& u, Vec& du) {
+  Eigen::LLT<Mat> llt(I);
+  if (llt.info() == Eigen::Success && llt.rcond() > kInfoRankTol) {
+    du = llt.solve(u);
+    return true;
+  }
+  Eigen::SelfAdjointEigenSolver<Mat> es(I);
+  if (es.info() != Eigen::Success) return false;
+  const Vec& ev = es.eigenvalues();  // increasing
+  const double top = ev(ev.size() - 1);
+  if (!(top > 0) || ev(0) < -kInfoRankTol * top) return false;
+  const Vec c = es.eigenvectors().transpose() * u;
+  Vec z = Vec::Zero(ev.size());
+  for (int j = 0; j < ev.size(); ++j)
+    if (ev(j) > kInfoRankTol * top) z(j) = c(j) / ev(j);
+  du = es.eigenvectors() * z;
+  return true;
+}
+
 template <class Obj>
 OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, const OptimPoll& poll = OptimPoll()) {
   const VarStructure& s = obj.structure();
@@ -236,13 +270,12 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
         u(a) = r.at.score(fr(a));
         for (int b = 0; b < fr.size(); ++b) I(a, b) = r.at.info(fr(a), fr(b));
       }
-      Eigen::LLT<Mat> llt(I);
-      if (llt.info() != Eigen::Success) {
+      Vec du;
+      if (!scoring_direction(I, u, du)) {
         r.conv.converged = false;
         r.conv.message = "Fisher information not positive definite";
         break;
       }
-      const Vec du = llt.solve(u);
       for (int a = 0; a < fr.size(); ++a) d(fr(a)) = du(a);
     }
     d *= ctl.stepadj;
@@ -325,10 +358,37 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const 
     double pg = 0;  // projected gradient
     for (int a = 0; a < fr.size(); ++a) pg = std::max(pg, std::fabs(g(fr(a))));
     if (pg <= ctl.threshold * (1 + std::fabs(r.at.ll))) { conv = true; break; }
-    // direction on the free parameters
+    // direction on the free parameters: -H g; with parameters held at a
+    // bound, -(B_ff)^-1 g_f for the Hessian approximation B = H^-1 (the
+    // Newton step of the reduced problem; the block H_ff of the inverse is
+    // not its inverse, and where a held parameter is strongly correlated
+    // with free ones, e.g. a variance at 0 confounded with a term's
+    // variances, steps by H_ff crawled for a thousand iterations)
     Vec d = Vec::Zero(q);
-    for (int a = 0; a < fr.size(); ++a)
-      for (int b = 0; b < fr.size(); ++b) d(fr(a)) -= H(fr(a), fr(b)) * g(fr(b));
+    bool reduced = false;
+    if (fr.size() > 0 && fr.size() < q) {
+      Eigen::LDLT<Mat> hl(H);
+      if (hl.info() == Eigen::Success && hl.isPositive()) {
+        const Mat B = hl.solve(Mat::Identity(q, q));
+        Mat Bf(fr.size(), fr.size());
+        Vec gf(fr.size());
+        for (int a = 0; a < fr.size(); ++a) {
+          gf(a) = g(fr(a));
+          for (int b = 0; b < fr.size(); ++b) Bf(a, b) = B(fr(a), fr(b));
+        }
+        Eigen::LLT<Mat> bl(Bf);
+        if (bl.info() == Eigen::Success) {
+          const Vec df = bl.solve(gf);
+          if (df.allFinite()) {
+            for (int a = 0; a < fr.size(); ++a) d(fr(a)) = -df(a);
+            reduced = true;
+          }
+        }
+      }
+    }
+    if (!reduced)
+      for (int a = 0; a < fr.size(); ++a)
+        for (int b = 0; b < fr.size(); ++b) d(fr(a)) -= H(fr(a), fr(b)) * g(fr(b));
     if (!(g.dot(d) < 0)) {  // not a descent direction: restart from steepest descent
       H.setIdentity();
       d.setZero();

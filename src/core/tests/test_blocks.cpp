@@ -468,6 +468,82 @@ static void test_scoring_gives_up_on_halving() {
   CHECK_NEAR(e.theta(0), 1.0, 1e-10);
 }
 
+// The scoring direction (optimise.hpp's scoring_direction): I^-1 u where the
+// information is well conditioned; where it is singular (a combination of
+// the dM/dtheta_j that vanishes, as at the start of an HCS term beside the
+// study's own term), the minimum-norm solution: I du = u and du orthogonal
+// to the null vector, whether or not rounding leaves the Cholesky factor
+// defined (bug fix: the sparse fit then failed scoring and crawled through
+// 1000 quasi-Newton iterations while the block fit, equal to 1e-10, took
+// 65); a clearly negative eigenvalue is refused.
+static void test_scoring_direction() {
+  Mat I(3, 3);
+  I << 4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2;
+  const Vec u = (Vec(3) << 1, -2, 0.5).finished();
+  Vec du;
+  CHECK(scoring_direction(I, u, du));
+  CHECK_NEAR((du - I.ldlt().solve(u)).cwiseAbs().maxCoeff(), 0.0, 1e-14);
+  // rank 2: the third column is the sum of the first two (d3 = d1 + d2)
+  Mat B(4, 3);
+  B << 1, 0, 1, 2, 1, 3, 0, 1, 1, 1, -1, 0;
+  const Mat S = B.transpose() * B;
+  const Vec c = (Vec(3) << 1, 1, -1).finished();  // S c = 0
+  CHECK_NEAR((S * c).cwiseAbs().maxCoeff(), 0.0, 1e-14);
+  const Vec us = S * (Vec(3) << 0.3, -0.7, 1.1).finished();  // in the range of S
+  for (double eps : {0.0, 1e-15, -1e-15}) {
+    Mat Se = S;
+    Se(2, 2) += eps * S(2, 2);  // rounding that may or may not let LLT through
+    CHECK(scoring_direction(Se, us, du));
+    CHECK_NEAR((S * du - us).cwiseAbs().maxCoeff(), 0.0, 1e-10);
+    CHECK_NEAR(c.dot(du), 0.0, 1e-10);
+    // the minimum-norm solution: the pseudo-inverse's
+    const Eigen::CompleteOrthogonalDecomposition<Mat> cod(S);
+    CHECK_NEAR((du - cod.solve(us)).cwiseAbs().maxCoeff(), 0.0, 1e-10);
+  }
+  // indefinite: refused
+  Mat N = I;
+  N(2, 2) = -1;
+  CHECK(!scoring_direction(N, u, du));
+}
+
+// The quasi-Newton solver with a parameter held at its bound that is
+// correlated with a free one (a quadratic of curvature A, its maximum at
+// c = (-1, 1) outside the box: theta_0 is held at 0, the maximum over theta_1
+// is 1 - r): its step solves the reduced problem, B_ff d_f = -g_f (bug fix:
+// the step -H_ff g_f, by the block of the inverse, overshot by 1 / (1 - r^2)
+// and the solver ran out of its 1000 iterations, even at r = 0.9; a fit
+// with a variance at 0 confounded with a term's variances crawled so).
+struct BoundQuadratic {
+  NestedTwoLevel s;
+  Mat A;
+  Vec c;
+  const VarStructure& structure() const { return s; }
+  int n_theta() const { return 2; }
+  bool evaluate(const Vec& theta, int, ObjectiveEval& out) const {
+    const Vec e = theta - c;
+    out.ok = true;
+    out.ll = -0.5 * e.dot(A * e);
+    out.score = -A * e;
+    out.info = A;
+    return true;
+  }
+};
+
+static void test_quasi_newton_held_bound() {
+  for (double r : {0.5, 0.9, 0.999}) {
+    BoundQuadratic obj;
+    obj.A.resize(2, 2);
+    obj.A << 1, r, r, 1;
+    obj.c = (Vec(2) << -1, 1).finished();
+    Control ctl;
+    const OptimResult q = quasi_newton(obj, (Vec(2) << 0.5, 0.5).finished(), ctl);
+    CHECK(q.conv.converged);
+    CHECK(q.conv.iterations < 20);
+    CHECK(q.theta(0) == 0.0);
+    CHECK_NEAR(q.theta(1), 1 - r, 1e-10);
+  }
+}
+
 // (f) NestedLevels (L nested levels within the blocks): objective against
 // dense algebra for L = 1, 2, 3 (level 2 splits each block into pairs of
 // rows, level 3 is one row a group); with L = 2 and one row a group at level
@@ -1125,6 +1201,8 @@ static void test_dense_input() {
 int main() {
   test_scoring_downhill();
   test_scoring_gives_up_on_halving();
+  test_scoring_direction();
+  test_quasi_newton_held_bound();
   test_objective_dense();
   test_diagonal_dispatch();
   test_solvers();

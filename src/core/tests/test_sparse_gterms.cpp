@@ -249,11 +249,12 @@ static void test_two_terms_and_fit() {
         CHECK(fs.conv.converged);
         CHECK(fb.conv.converged);
         if (!fs.conv.converged || !fb.conv.converged) continue;
-        if (std::fabs(fs.ll - fb.ll) > 1e-9)
-          {
-          std::printf("  dense %d reml %d fx %g: ll %.10g (sparse) %.10g (block) iters %d %d\n", dense, reml, fx, fs.ll, fb.ll, fs.conv.iterations, fb.conv.iterations);
-          for (int j = 0; j < nt; ++j) std::printf("    %g %g\n", fs.theta(j), fb.theta(j));
-        }
+        // the same path (bug fix: the information at the start is singular,
+        // and the sparse fit, whose Cholesky factor of it failed by
+        // rounding, took over 1000 quasi-Newton iterations; the block
+        // fit's 65 to 170)
+        CHECK(fs.conv.iterations == fb.conv.iterations);
+        CHECK(fs.conv.iterations < 200);
         for (int j = 0; j < nt; ++j) CHECK_NEAR(fs.theta(j), fb.theta(j), tol_solver);
         if (!std::isnan(fx)) CHECK(fs.theta(6) == fx);
         CHECK_NEAR(fs.ll, fb.ll, 1e-9);
