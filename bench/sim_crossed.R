@@ -17,8 +17,9 @@ sim_crossed <- function(ns, seed = 1) {
 }
 
 # sim_crossed() with an '~ type | study' term (bench/rma_mv_struct_crossed.R,
-# rma_mv_sparse_threshold.R): each effect of one of three types, a
-# study-by-type effect (variance 0.06, correlation 0.6 within a study).
+# rma_mv_sparse_threshold.R, rma_mv_confounded.R): each effect of one of
+# three types, a study-by-type effect (variance 0.06, correlation 0.6 within
+# a study).
 sim_struct <- function(ns, seed) {
   d <- sim_crossed(ns, seed)
   k <- nrow(d)
