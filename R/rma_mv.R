@@ -136,15 +136,22 @@
 #'   correlations in [-1, 1] (CAR: [0, 1]).
 #' @param cvvc covariance matrix of the variance components: only
 #'   \code{FALSE} (else an error).
-#' @param sparse accepted (\code{TRUE} or \code{FALSE}) with no effect: the fit
-#'   is always block by block.
+#' @param sparse accepted (\code{TRUE} or \code{FALSE}) with no effect:
+#'   metafast chooses its engine from the model (see Details).
 #' @param verbose only \code{FALSE} (else an error).
 #' @param digits number of decimals for printing (default 4).
 #' @param control list of solver settings: \code{threshold} (1e-10, largest
 #'   change of a variance component at convergence), \code{maxiter} (1000),
-#'   \code{stepadj} (1), \code{sigma2.init} (starting values) and
-#'   \code{rho.init}, \code{phi.init} (the starting range of a spatial
-#'   structure).  The tuning
+#'   \code{stepadj} (1), and metafor's starting values \code{sigma2.init},
+#'   \code{tau2.init}, \code{rho.init} (the first '~ inner | outer' term),
+#'   \code{gamma2.init}, \code{phi.init} (the second) with metafor's
+#'   meaning: one value (recycled) or one per component; for a spatial
+#'   structure \code{rho.init} is the range; a UN or GEN term starts at the
+#'   Cholesky factor of the matrix they give.  When any of these is given, a
+#'   correlation without a starting value starts at 0.5, as in metafor.
+#'   Without them the start is metafast's (variances sharing the residual
+#'   variance, correlations at the middle of their range); on a likelihood with several maxima the
+#'   start decides which one a fit reaches.  The tuning
 #'   settings of metafor's optimisers (\code{optimizer}, \code{rel.tol},
 #'   \code{iter.max}, ...) are accepted and have no effect (the fit uses
 #'   Fisher scoring with a quasi-Newton fallback); others are errors.
@@ -440,18 +447,18 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   }
 
   start <- c(con$sigma2.init, rep(NA_real_, length(fixed.all) - L))
-  if (any(vapply(gts, function(g) g$chol || isTRUE(g$cholfix), NA))) {
-    # the Cholesky factor of a UN term starts at sqrt(s) I, s the residual
-    # variance beyond the sampling variances shared by the variance
-    # components (with fixed components: .mf_mv_cholfix_start())
-    nvar <- L + sum(vapply(gts, function(g) g$n_v, 0L))
-    s0 <- max(stats::var(yi.f) - mean(vi.f), 0.01 * stats::var(yi.f), 1e-8) / nvar
-    for (g in gts) {
-      i <- g$off + seq_len(g$n_v + g$n_r)
-      if (g$chol) start[i] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
-      else if (isTRUE(g$cholfix)) start[i] <- .mf_mv_cholfix_start(g, s0)
-    }
+  # the Cholesky factor of a UN term starts at sqrt(s) I, s the residual
+  # variance beyond the sampling variances shared by the variance
+  # components (with fixed components: .mf_mv_cholfix_start())
+  nvar <- L + sum(vapply(gts, function(g) g$n_v, 0L))
+  s0 <- max(stats::var(yi.f) - mean(vi.f), 0.01 * stats::var(yi.f), 1e-8) / max(nvar, 1L)
+  for (g in gts) {
+    i <- g$off + seq_len(g$n_v + g$n_r)
+    if (g$chol) start[i] <- c(rep(sqrt(s0), g$n_v), rep(0, g$n_r))
+    else if (isTRUE(g$cholfix)) start[i] <- .mf_mv_cholfix_start(g, s0)
   }
+  # metafor's control$tau2.init, rho.init, gamma2.init, phi.init
+  start <- .mf_mv_user_start(gts, con, start, s0)
   # the range of a spatial term starts at metafor's rho.init (the first
   # quartile of the distances, or control$rho.init / phi.init)
   for (g in gts) if (!is.null(g$rho.init)) start[g$off + g$n_v + 1L] <- if (isTRUE(g$logr)) log(g$rho.init) else g$rho.init
@@ -1067,6 +1074,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     }
   }
   rho.init <- if (!is.null(init)) init else unname(stats::quantile(dpairs(), 0.25))
+  if (length(rho.init) != 1L)
+    .mf_stop(sprintf("Length of the 'control$%s.init' argument (%d) does not match the actual number of correlations (1) (as metafor).",
+                     arg[2L], length(rho.init)))
   if (!is.finite(rho.init) || rho.init <= 0)
     .mf_stop(sprintf("Value(s) of '%s.init' must be > 0 (as metafor).", arg[2L]))
   c(res, list(type = 12L + match(st, c("SPEXP", "SPGAU", "SPLIN", "SPRAT", "SPSPH")) - 1L, chol = FALSE, inner = inner,
@@ -1564,9 +1574,9 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
   if (!is.list(control)) .mf_stop("'control' must be a list.")
   ignored <- c("optimizer", "optmethod", "rel.tol", "abs.tol", "x.tol", "xf.tol", "iter.max", "eval.max",
                "reltol", "abstol", "maxit", "parscale", "ndeps", "hessianCtrl", "hesspack", "evtol", "check.k.gtr.1",
-               "nearpd", "cholesky", "optimizer.control", "sing.tol", "ftol_rel", "xtol_rel", "algorithm",
-               "tau2.init", "gamma2.init")
-  unknown <- setdiff(names(control), c(names(con), ignored, "REMLf", "rho.init", "phi.init"))
+               "nearpd", "cholesky", "optimizer.control", "sing.tol", "ftol_rel", "xtol_rel", "algorithm")
+  inits <- c("tau2.init", "rho.init", "gamma2.init", "phi.init")
+  unknown <- setdiff(names(control), c(names(con), ignored, "REMLf", inits))
   if (length(unknown)) .mf_stop(sprintf("Unknown 'control' element(s) for rma.mv(): %s.", paste(unknown, collapse = ", ")))
   if (!is.null(control$REMLf) && !isTRUE(control$REMLf))
     .mf_stop("control$REMLf = FALSE is not supported by metafast's rma.mv() yet (issue 12).")
@@ -1578,13 +1588,15 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     con[[nm]] <- val
   }
   con$maxiter <- as.integer(min(con$maxiter, .Machine$integer.max))
-  # the starting range of a spatial structure (rho.init: first term, phi.init: second)
-  for (nm in c("rho.init", "phi.init")) {
+  # metafor's starting values of the '~ inner | outer' terms (variances,
+  # correlations or spatial ranges; checked against each term's components
+  # by .mf_mv_user_start())
+  for (nm in inits) {
     val <- control[[nm]]
     if (is.null(val)) next
-    if (!is.numeric(val) || length(val) != 1L || !is.finite(val))
-      .mf_stop(sprintf("'control$%s' must be a single number.", nm))
-    con[[nm]] <- val
+    if (!is.numeric(val) || !length(val) || any(!is.finite(val)))
+      .mf_stop(sprintf("'control$%s' must hold finite numbers (no missing values, as metafor).", nm))
+    con[[nm]] <- as.double(val)
   }
   if (!is.null(control$sigma2.init)) {
     s <- as.double(control$sigma2.init)
@@ -1594,6 +1606,59 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     con$sigma2.init <- s
   }
   con
+}
+
+# The start of the '~ inner | outer' terms from metafor's control$tau2.init,
+# rho.init (first term), gamma2.init, phi.init (second term), given as
+# metafor takes them (metafor 5.2.1 rma.mv(): one value recycled or one per
+# component; variances > 0; correlations in (-1, 1), (0, 1) for CAR; a
+# spatial range > 0, set by .mf_mv_gen_sp_term()).  When any of them or
+# sigma2.init is given, a correlation without a given start starts at 0.5,
+# metafor's default (else at the middle of its box); a variance without one
+# at the default share.  A term fitted on the Cholesky scale (UN, GEN) starts at
+# the Cholesky factor of the matrix of those variances and correlations, as
+# metafor's does (the fixed values overwrite L L' in the fit, as in
+# metafor's).  start: theta's start so far (NA: the default); s0: the
+# default variance of a Cholesky-scale term.
+.mf_mv_user_start <- function(gts, con, start, s0) {
+  given <- c("tau2.init", "rho.init", "gamma2.init", "phi.init")
+  if (!length(gts) || (all(vapply(given, function(nm) is.null(con[[nm]]), NA)) && all(is.na(con$sigma2.init))))
+    return(start)
+  for (t in seq_along(gts)) {
+    g <- gts[[t]]
+    nm <- given[2L * t - 1:0]
+    spatial <- g$type >= 12L
+    n_r <- if (spatial) 0L else g$n_r
+    expand <- function(x, n, what, arg) {
+      if (is.null(x)) return(NULL)
+      if (length(x) == 1L) x <- rep(x, max(n, 1L))
+      if (length(x) != max(n, 1L))
+        .mf_stop(sprintf("Length of the 'control$%s' argument (%d) does not match the actual number of %s (%d) (as metafor).",
+                         arg, length(x), what, max(n, 1L)))
+      x[seq_len(n)]
+    }
+    v <- expand(con[[nm[1L]]], g$n_v, "variance components", nm[1L])
+    r <- if (spatial) NULL else expand(con[[nm[2L]]], n_r, "correlations", nm[2L])
+    if (any(v <= 0)) .mf_stop(sprintf("Value(s) of 'control$%s' must be > 0 (as metafor).", nm[1L]))
+    lim <- if (g$struct == "CAR") c(0, 1) else c(-1, 1)
+    if (any(r <= lim[1L] | r >= lim[2L]))
+      .mf_stop(sprintf("Value(s) of 'control$%s' must be in (%g, %g) (as metafor).", nm[2L], lim[1L], lim[2L]))
+    if (!spatial && is.null(r)) r <- rep(0.5, n_r)
+    iv <- g$off + seq_len(g$n_v)
+    ir <- g$off + g$n_v + seq_len(n_r)
+    if (g$chol || isTRUE(g$cholfix)) {
+      E <- .mf_mv_un_matrix(list(struct = "UN", n_lev = g$n_lev, off = 0L, n_v = g$n_v, n_r = n_r),
+                            c(if (is.null(v)) rep(s0, g$n_v) else v, r))
+      Lm <- tryCatch(t(chol(E)), error = function(e)
+        .mf_stop(sprintf("Cannot take the Cholesky decomposition of the initial %s matrix from 'control' (%s, %s) (as metafor).",
+                         if (t == 1L) "'G'" else "'H'", nm[1L], nm[2L])))
+      start[c(iv, ir)] <- c(diag(Lm), Lm[lower.tri(Lm)])
+    } else {
+      if (!is.null(v)) start[iv] <- v
+      start[ir] <- r
+    }
+  }
+  start
 }
 
 # Denominator degrees of freedom of the t and F tests: k - p ("residual"),
