@@ -6,6 +6,16 @@
 # Not a CRAN check: the tests skipped on CRAN (the SIGINT test in a child
 # process, the 2-worker future plan) run here, as under devtools::test().
 if (!nzchar(Sys.getenv("NOT_CRAN"))) Sys.setenv(NOT_CRAN = "true")
+# Two worker processes where the machine has two cores or more (testthat's
+# parallel mode: each file runs whole in one worker, the slowest first, as
+# listed in DESCRIPTION's Config/testthat/start-first); one process on one
+# core.  TESTTHAT_PARALLEL and TESTTHAT_CPUS set by the caller are kept.
+if (!nzchar(Sys.getenv("TESTTHAT_PARALLEL"))) {
+  cores <- parallel::detectCores()
+  par <- is.finite(cores) && cores >= 2L
+  Sys.setenv(TESTTHAT_PARALLEL = if (par) "TRUE" else "FALSE")
+  if (par && !nzchar(Sys.getenv("TESTTHAT_CPUS"))) Sys.setenv(TESTTHAT_CPUS = "2")
+}
 suppressPackageStartupMessages({
   library(testthat)
   library(metafast)

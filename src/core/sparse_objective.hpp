@@ -154,7 +154,12 @@ class CrossedTerms : public VarStructure {
   }
   bool variance_like(int j) const override { return rt_ ? rt_->variance_like(j) : VarStructure::variance_like(j); }
   std::vector<Vec> boundary_restarts(const Vec& theta, double scale) const override {
-    return rt_ ? rt_->boundary_restarts(theta, scale) : std::vector<Vec>();
+    if (!rt_) return {};
+    std::vector<Vec> out = rt_->boundary_restarts(theta, scale);
+    // (rt_ holds no factor codes: its instance is shared with the subsets)
+    transfer_restarts(codes_, [this](int l) { return known_ && known_->R[static_cast<std::size_t>(l)].size() > 0; },
+                      fixed_, terms_, theta, out);
+    return out;
   }
   bool admissible(const Vec& theta) const override { return rt_ ? rt_->admissible(theta) : true; }
   bool chol_start(Vec& theta) const override { return rt_ ? rt_->chol_start(theta) : false; }

@@ -478,6 +478,61 @@ struct InnerOuterTerm {
   }
 };
 
+// Whether two vectors of group codes (non-negative integers) group the rows
+// alike: a one-to-one map between their codes.
+inline bool same_partition(const Eigen::Ref<const Eigen::VectorXi>& a, const Eigen::Ref<const Eigen::VectorXi>& b) {
+  if (a.size() != b.size() || a.size() == 0 || a.minCoeff() < 0 || b.minCoeff() < 0) return false;
+  std::vector<int> ab(static_cast<std::size_t>(a.maxCoeff()) + 1, -1), ba(static_cast<std::size_t>(b.maxCoeff()) + 1, -1);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    int& x = ab[static_cast<std::size_t>(a(i))];
+    int& y = ba[static_cast<std::size_t>(b(i))];
+    if (x < 0) x = b(i);
+    if (y < 0) y = a(i);
+    if (x != b(i) || y != a(i)) return false;
+  }
+  return true;
+}
+
+// A factor's own variance (~ 1 | f, theta_l with l < codes.cols()) and an
+// '~ inner | outer' term over the same grouping (f and outer partition the
+// rows alike) are confounded: the term with equal variances v and its
+// correlations at 1 (CS, HCS, AR, HAR, CAR) adds v to every pair of rows of
+// an outer level, as sigma2_f = v does.  A fit can then stop with the
+// shared variance on sigma2_f and every variance of the term at 0, a
+// maximum of the bounded problem below one that moves most of it onto the
+// term (seen on simulated data where metafor's maximum, reached from its
+// start, was higher; raising the term's variances alone, as the other
+// restarts do, leads back).  The restarts (appended to out): for each such
+// factor with sigma2_f > 0 and no known correlation matrix (has_R(l)
+// false), nine tenths of it moved onto each free variance of the term, the
+// term's free correlations at 95% of their box.  codes: k x L group codes
+// of the factors, in the rows' order of the terms' inner and outer.
+template <class HasR>
+void transfer_restarts(const Eigen::Ref<const Eigen::MatrixXi>& codes, HasR has_R, const Vec& fixed,
+                       const std::vector<InnerOuterTerm>& terms, const Vec& theta, std::vector<Vec>& out) {
+  for (const InnerOuterTerm& t : terms) {
+    if (t.type != InnerOuterTerm::kCS && t.type != InnerOuterTerm::kHCS && t.type != InnerOuterTerm::kAR &&
+        t.type != InnerOuterTerm::kHAR && t.type != InnerOuterTerm::kCAR)
+      continue;
+    bool any_free = false, all_zero = true;
+    for (int m = 0; m < t.n_v; ++m) {
+      if (!std::isnan(fixed(t.off + m))) continue;
+      any_free = true;
+      all_zero = all_zero && theta(t.off + m) <= 0.0;
+    }
+    if (!any_free || !all_zero) continue;
+    for (int l = 0; l < static_cast<int>(codes.cols()); ++l) {
+      if (!std::isnan(fixed(l)) || has_R(l) || !(theta(l) > 0.0) || !same_partition(codes.col(l), t.outer)) continue;
+      Vec s = theta;
+      s(l) = 0.1 * theta(l);
+      const double lo = t.lower_r(), hi = t.upper_r();
+      for (int m = 0; m < t.n_v + t.n_r; ++m)
+        if (std::isnan(fixed(t.off + m))) s(t.off + m) = m < t.n_v ? 0.9 * theta(l) : hi - 0.05 * (hi - lo);
+      out.push_back(std::move(s));
+    }
+  }
+}
+
 // Several random-effects terms, nested or crossed (metafor's
 // random = list(~ 1 | a, ~ 1 | b/c, ...); a nested term a/b gives the two
 // factors a and a/b), and '~ inner | outer' terms (InnerOuterTerm):
@@ -674,6 +729,8 @@ class RandomTerms : public VarStructure {
         out.push_back(std::move(s));
       }
     }
+    transfer_restarts(codes_, [this](int l) { return rmats_[static_cast<std::size_t>(l)].size() > 0; }, fixed_, terms_,
+                      theta, out);
     return out;
   }
   // On the Cholesky scale of UNCHOL the diagonal of L is bounded at 0 (the

@@ -100,3 +100,29 @@ test_that("bug fix: a singular information at the start, or a variance held at 0
     if (seed == 3L) expect_identical(its[1L], its[2L])
   }
 })
+
+test_that("a factor's variance confounded with an HCS term over the same studies: the restart that moves it onto the term finds metafor's maximum", {
+  # Seed 150: both engines stopped with the study's variance at 0.121 and
+  # every HCS variance at 0 (log-likelihood -83.089), below metafor's maximum
+  # (-83.0175: the study's variance ~0, the HCS variances ~0.12, phi 1).
+  # Raising the HCS variances alone led back there; the restart with nine
+  # tenths of the study's variance moved onto them (the correlation at 0.9)
+  # reaches metafor's maximum (RandomTerms' transfer_restarts(),
+  # src/core/structure.hpp).
+  skip_if_not_installed("metafor")
+  rnd <- list(~ 1 | study, ~ type | outcome, ~ type | study)
+  d <- engine_data(38, 150)
+  m <- metafor::rma.mv(yi, vi, mods = ~ x, random = rnd, struct = c("CS", "HCS"), data = d)
+  for (rows in c(1e6L, 0L)) {
+    f <- with_mf_options(list(metafast.mv_sparse_rows = rows),
+                         suppressWarnings(rma.mv(yi, vi, mods = ~ x, random = rnd, struct = c("CS", "HCS"), data = d)))
+    lab <- f$convergence$engine
+    expect_true(f$convergence$converged, label = lab)
+    expect_gte(c(logLik(f)), c(logLik(m)) - 1e-8)
+    expect_match(f$convergence$message, "refitted from a boundary", label = lab)
+    # (metafor's sigma2 ~6e-8 and phi 1 - 1e-9 at its bounds' log and atanh scales)
+    expect_equal(c(f$sigma2, f$tau2, f$rho, f$gamma2, f$phi), c(m$sigma2, m$tau2, m$rho, m$gamma2, m$phi),
+                 tolerance = 1e-5, label = lab)
+    expect_equal(c(f$beta), c(m$beta), tolerance = 1e-5, label = lab)
+  }
+})

@@ -237,7 +237,10 @@ test_that("profile() and confint() of UN refit on metafor's scale (were NA where
   expect_false(anyNA(pa$ll))
   expect_equal(pa$ll, pb$ll, tolerance = 1e-8)
   expect_equal(as.matrix(pa$ci.lb), as.matrix(pb$ci.lb), tolerance = 1e-5)
-  for (cmp in list(list(tau2 = 1), list(tau2 = 3), list(rho = 1))) {
+  # (metafor's confint() runs dozens of fits a bound: the three components
+  # at METAFAST_TEST_LEVEL 2, one by default)
+  cmps <- list(list(tau2 = 1), list(tau2 = 3), list(rho = 1))
+  for (cmp in if (test_level() >= 2L) cmps else cmps[3L]) {
     a <- do.call(confint, c(list(f, control = tl), cmp))
     b <- do.call(confint, c(list(m, control = tl), cmp))
     expect_equal(a$random[1L, 2:3], b$random[1L, 2:3], tolerance = 1e-5, label = names(cmp))
@@ -277,8 +280,9 @@ test_that("profile() and confint() of UN refit on metafor's scale (were NA where
 # or fails); metafor's BFGS started at our estimate stays within cf_tol_ref
 # of it in the components the likelihood identifies (a correlation beside a
 # variance of 0 does not enter it), where metafor can start there.  At most
-# n_na replicates may be NA.
-# Returns the number compared with metafor's own fit.
+# n_na replicates may be NA.  Every replicate is compared at
+# METAFAST_TEST_LEVEL 2, every other one by default.
+# Returns the number compared with metafor's own fit and the number checked.
 cf_boot_check <- function(d, rh, R, seed, n_na = 0L) {
   f <- rma.mv(yi, vi, random = ~ factor(out) | study, struct = "UN", data = d, rho = rh)
   set.seed(seed)
@@ -291,7 +295,9 @@ cf_boot_check <- function(d, rh, R, seed, n_na = 0L) {
   nl <- length(f$tau2)
   pr <- which(lower.tri(diag(nl)), arr.ind = TRUE)
   done <- 0L
-  for (r in which(!na)) {
+  checked <- which(!na)
+  if (test_level() < 2L) checked <- checked[seq(1L, length(checked), by = 2L)]
+  for (r in checked) {
     lab <- sprintf("replicate %d", r)
     w <- lapply(seq_along(ids), function(j) which(d$study == ids[idx[j, r]]))
     dr <- d[unlist(w), ]
@@ -317,7 +323,7 @@ cf_boot_check <- function(d, rh, R, seed, n_na = 0L) {
     expect_gt(ll, as.numeric(logLik(m)) - 1e-8 * abs(ll), label = lab)
     done <- done + 1L
   }
-  done
+  c(done = done, checked = length(checked))
 }
 
 test_that("boot_rma(cluster = ) of UN with a rho fixed and a cycle of free correlations: metafor's refits (were NA where not positive semi-definite)", {
@@ -336,8 +342,11 @@ test_that("boot_rma(cluster = ) of UN with a rho fixed and a cycle of free corre
   R4 <- matrix(0.7, 4, 4)
   diag(R4) <- 1
   rh <- c(-0.5, NA, NA, NA, NA, NA)
-  expect_gt(cf_boot_check(cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 6L, 1L), 4L)
-  expect_gt(cf_boot_check(cf_sim(14, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 8L, 1L, n_na = 2L), 3L)
+  # (metafor's own fit failing on at most one, or two, of the replicates checked)
+  r1 <- cf_boot_check(cf_sim(60, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 6L, 1L)
+  expect_gte(r1[["done"]], r1[["checked"]] - 1L)
+  r2 <- cf_boot_check(cf_sim(14, R4, c(0.3, 0.4, 0.5, 0.35), seed = 11), rh, 8L, 1L, n_na = 2L)
+  expect_gte(r2[["done"]], r2[["checked"]] - 2L)
 })
 
 test_that("boot_rma(cluster = ) of GEN with a variance fixed: each replicate is metafor's refit on the drawn clusters", {

@@ -1105,6 +1105,29 @@ static void test_boundary_restarts() {
   const RandomTerms car(codes, Vec::Constant(3, nan), {term(InnerOuterTerm::kCAR, 1, 1)});
   const std::vector<Vec> rc = car.boundary_restarts((Vec(3) << 0.02, 0.0, 0.3).finished(), 2.0);
   CHECK(rc.size() == 4 && rc[0](1) == 0.2 && std::fabs(rc[1](2) - 0.05) < 1e-15 && std::fabs(rc[3](2) - 0.95) < 1e-15);
+  // transfer_restarts(): the factor's grouping the same as the term's outer
+  // one (relabelled), every variance of the term at 0: beside the four
+  // restarts above, one with 9/10 of sigma2 moved onto each variance, the
+  // correlation at 95% of its box; none when the groupings differ (above),
+  // sigma2 is 0 or fixed, or a variance of the term is positive
+  Eigen::MatrixXi same(k, 1);
+  for (int r = 0; r < k; ++r) same(r, 0) = 7 - r / 2;
+  CHECK(same_partition(same.col(0), term(InnerOuterTerm::kHCS, 2, 1).outer));
+  CHECK(!same_partition(codes.col(0), term(InnerOuterTerm::kHCS, 2, 1).outer));
+  Eigen::VectorXi merged = same.col(0);
+  merged(2) = merged(0);  // (rows 0..3 in one group: coarser than the outer grouping)
+  CHECK(!same_partition(merged, term(InnerOuterTerm::kHCS, 2, 1).outer));
+  const RandomTerms hcs_s(same, Vec::Constant(4, nan), {term(InnerOuterTerm::kHCS, 2, 1)});
+  const std::vector<Vec> rt = hcs_s.boundary_restarts(th0, 0.5);
+  CHECK(rt.size() == 5);
+  if (rt.size() == 5) {
+    CHECK(std::fabs(rt[4](0) - 0.002) < 1e-15 && std::fabs(rt[4](1) - 0.018) < 1e-15 &&
+          std::fabs(rt[4](2) - 0.018) < 1e-15 && std::fabs(rt[4](3) - 0.9) < 1e-15);
+  }
+  CHECK(hcs_s.boundary_restarts((Vec(4) << 0.0, 0.0, 0.0, 0.5).finished(), 0.5).size() == 4);
+  CHECK(hcs_s.boundary_restarts(th, 1.0).size() == 4);
+  const RandomTerms hcs_sf(same, (Vec(4) << 0.02, nan, nan, nan).finished(), {term(InnerOuterTerm::kHCS, 2, 1)});
+  CHECK(hcs_sf.boundary_restarts(th0, 0.5).size() == 4);
   // admissible(): HCS over 2 levels always; CS over 3 levels with rho = -0.9 not
   CHECK(hcs.admissible(th) && hcs.admissible((Vec(4) << 0.02, 0.1, 0.04, -1.0).finished()));
   InnerOuterTerm cs3 = term(InnerOuterTerm::kCS, 1, 1);
