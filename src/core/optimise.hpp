@@ -264,19 +264,13 @@ OptimResult fisher_scoring(Obj& obj, const Vec& theta0, const Control& ctl, cons
     const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
     Vec d = Vec::Zero(q);
     if (fr.size() > 0) {
-      Mat I(fr.size(), fr.size());
-      Vec u(fr.size());
-      for (int a = 0; a < fr.size(); ++a) {
-        u(a) = r.at.score(fr(a));
-        for (int b = 0; b < fr.size(); ++b) I(a, b) = r.at.info(fr(a), fr(b));
-      }
       Vec du;
-      if (!scoring_direction(I, u, du)) {
+      if (!scoring_direction(r.at.info(fr, fr), r.at.score(fr), du)) {
         r.conv.converged = false;
         r.conv.message = "Fisher information not positive definite";
         break;
       }
-      for (int a = 0; a < fr.size(); ++a) d(fr(a)) = du(a);
+      d(fr) = du;
     }
     d *= ctl.stepadj;
     if (!d.allFinite()) {
@@ -355,8 +349,7 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const 
     if (++iter > ctl.maxiter) { r.conv.message = "quasi-Newton did not converge within maxiter"; break; }
     if (poll && !poll()) { r.conv.message = "interrupted"; break; }
     const Eigen::VectorXi fr = free_params(s, r.theta, r.at.score);
-    double pg = 0;  // projected gradient
-    for (int a = 0; a < fr.size(); ++a) pg = std::max(pg, std::fabs(g(fr(a))));
+    const double pg = fr.size() > 0 ? g(fr).cwiseAbs().maxCoeff() : 0.0;  // projected gradient
     if (pg <= ctl.threshold * (1 + std::fabs(r.at.ll))) { conv = true; break; }
     // direction on the free parameters: -H g; with parameters held at a
     // bound, -(B_ff)^-1 g_f for the Hessian approximation B = H^-1 (the
@@ -370,29 +363,21 @@ OptimResult quasi_newton(Obj& obj, const Vec& theta0, const Control& ctl, const 
       Eigen::LDLT<Mat> hl(H);
       if (hl.info() == Eigen::Success && hl.isPositive()) {
         const Mat B = hl.solve(Mat::Identity(q, q));
-        Mat Bf(fr.size(), fr.size());
-        Vec gf(fr.size());
-        for (int a = 0; a < fr.size(); ++a) {
-          gf(a) = g(fr(a));
-          for (int b = 0; b < fr.size(); ++b) Bf(a, b) = B(fr(a), fr(b));
-        }
-        Eigen::LLT<Mat> bl(Bf);
+        Eigen::LLT<Mat> bl(B(fr, fr));
         if (bl.info() == Eigen::Success) {
-          const Vec df = bl.solve(gf);
+          const Vec df = bl.solve(g(fr));
           if (df.allFinite()) {
-            for (int a = 0; a < fr.size(); ++a) d(fr(a)) = -df(a);
+            d(fr) = -df;
             reduced = true;
           }
         }
       }
     }
-    if (!reduced)
-      for (int a = 0; a < fr.size(); ++a)
-        for (int b = 0; b < fr.size(); ++b) d(fr(a)) -= H(fr(a), fr(b)) * g(fr(b));
+    if (!reduced) d(fr) = -(H(fr, fr) * g(fr));
     if (!(g.dot(d) < 0)) {  // not a descent direction: restart from steepest descent
       H.setIdentity();
       d.setZero();
-      for (int a = 0; a < fr.size(); ++a) d(fr(a)) = -g(fr(a));
+      d(fr) = -g(fr);
     }
     // backtracking along the projected path theta(t) = P(theta + t d)
     double t = 1;
