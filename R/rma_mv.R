@@ -150,8 +150,9 @@
 #'   Cholesky factor of the matrix they give.  When any of these is given, a
 #'   correlation without a starting value starts at 0.5, as in metafor.
 #'   Without them the start is metafast's (variances sharing the residual
-#'   variance, correlations at the middle of their range); on a likelihood with several maxima the
-#'   start decides which one a fit reaches.  The tuning
+#'   variance, correlations at the middle of their range); on a likelihood
+#'   with several maxima the start decides which one a fit reaches.  The
+#'   tuning
 #'   settings of metafor's optimisers (\code{optimizer}, \code{rel.tol},
 #'   \code{iter.max}, ...) are accepted and have no effect (the fit uses
 #'   Fisher scoring with a quasi-Newton fallback); others are errors.
@@ -1621,6 +1622,16 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
 # metafor's).  start: theta's start so far (NA: the default); s0: the
 # default variance of a Cholesky-scale term.
 .mf_mv_user_start <- function(gts, con, start, s0) {
+  # (metafor's .expand1() and length check; a term without correlations
+  # (ID, DIAG) still takes one value, as metafor's rhos is 1 there)
+  expand <- function(x, n, what, arg) {
+    if (is.null(x)) return(NULL)
+    if (length(x) == 1L) x <- rep(x, max(n, 1L))
+    if (length(x) != max(n, 1L))
+      .mf_stop(sprintf("Length of the 'control$%s' argument (%d) does not match the actual number of %s (%d) (as metafor).",
+                       arg, length(x), what, max(n, 1L)))
+    x[seq_len(n)]
+  }
   given <- c("tau2.init", "rho.init", "gamma2.init", "phi.init")
   if (!length(gts) || (all(vapply(given, function(nm) is.null(con[[nm]]), NA)) && all(is.na(con$sigma2.init))))
     return(start)
@@ -1629,14 +1640,6 @@ rma.mv <- function(yi, V, W, mods, data, slab, subset, random, struct = "CS", in
     nm <- given[2L * t - 1:0]
     spatial <- g$type >= 12L
     n_r <- if (spatial) 0L else g$n_r
-    expand <- function(x, n, what, arg) {
-      if (is.null(x)) return(NULL)
-      if (length(x) == 1L) x <- rep(x, max(n, 1L))
-      if (length(x) != max(n, 1L))
-        .mf_stop(sprintf("Length of the 'control$%s' argument (%d) does not match the actual number of %s (%d) (as metafor).",
-                         arg, length(x), what, max(n, 1L)))
-      x[seq_len(n)]
-    }
     v <- expand(con[[nm[1L]]], g$n_v, "variance components", nm[1L])
     r <- if (spatial) NULL else expand(con[[nm[2L]]], n_r, "correlations", nm[2L])
     if (any(v <= 0)) .mf_stop(sprintf("Value(s) of 'control$%s' must be > 0 (as metafor).", nm[1L]))
